@@ -1,0 +1,339 @@
+/*
+ * dfsae - decoder-free sparse autoencoders.
+ *
+ * One linear layer and an activation, A = phi(X W^T + b), trained without a
+ * decoder on a log-sum-exp objective plus InfoMax regularisers (see
+ * docs/math.md for the exact objective and its gradients).
+ *
+ * ABI policy: while the major version is 0, the SONAME carries 0.MINOR and
+ * a minor release may break the ABI. From 1.0 on, releases with the same
+ * major version are binary compatible: they only append functions, enum
+ * values and status codes. No struct layout is public except
+ * dfsae_allocator, which never changes. Values of published enums and
+ * status codes never change.
+ *
+ * Error rules (docs/api.md): every fallible call returns a dfsae_status
+ * (DFSAE_OK == 0, errors negative) and passes results through out pointers.
+ * A call that fails leaves the model's parameters and options and the
+ * optimizer's state bit-identical. The library never prints, aborts or
+ * exits; the handle's last error message says what went wrong.
+ *
+ * Threading: a handle may be used by one thread at a time. Distinct handles
+ * are independent. All functions that take no handle are thread-safe.
+ */
+#ifndef DFSAE_H
+#define DFSAE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Export and deprecation macros ------------------------------------ */
+
+#if defined(_WIN32) && defined(DFSAE_BUILDING_SHARED) && defined(DFSAE_SHARED)
+#error "Define either DFSAE_BUILDING_SHARED or DFSAE_SHARED, not both"
+#endif
+
+#if defined(_WIN32)
+#if defined(DFSAE_BUILDING_SHARED)
+#define DFSAE_API __declspec(dllexport)
+#elif defined(DFSAE_SHARED)
+#define DFSAE_API __declspec(dllimport)
+#else
+#define DFSAE_API
+#endif
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#define DFSAE_API __attribute__((visibility("default")))
+#else
+#define DFSAE_API
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define DFSAE_DEPRECATED(msg) __attribute__((deprecated(msg)))
+#elif defined(_MSC_VER)
+#define DFSAE_DEPRECATED(msg) __declspec(deprecated(msg))
+#else
+#define DFSAE_DEPRECATED(msg)
+#endif
+
+/* ---- Version ----------------------------------------------------------- */
+
+#define DFSAE_VERSION_MAJOR 0
+#define DFSAE_VERSION_MINOR 1
+#define DFSAE_VERSION_PATCH 0
+#define DFSAE_VERSION_NUMBER                                                  \
+    (DFSAE_VERSION_MAJOR * 10000 + DFSAE_VERSION_MINOR * 100 +               \
+     DFSAE_VERSION_PATCH)
+#define DFSAE_VERSION_STRING "0.1.0"
+
+/** The DFSAE_VERSION_NUMBER the library was built with; compare it with the
+ *  header's to detect a header/library mismatch. */
+DFSAE_API unsigned dfsae_version_number(void);
+/** The DFSAE_VERSION_STRING the library was built with. */
+DFSAE_API const char *dfsae_version_string(void);
+
+/* ---- Status codes ------------------------------------------------------ */
+
+/** Status codes. Values are pinned; new codes are only appended. */
+typedef enum dfsae_status {
+    DFSAE_OK = 0,
+    DFSAE_ERR_NULL_ARG = -1,         /**< a required pointer was NULL */
+    DFSAE_ERR_INVALID_ARG = -2,      /**< an argument has an invalid value */
+    DFSAE_ERR_SIZE_OVERFLOW = -3,    /**< sizes overflow size_t or BLAS int */
+    DFSAE_ERR_NO_MEMORY = -4,        /**< the allocator returned NULL */
+    DFSAE_ERR_BATCH_TOO_SMALL = -5,  /**< B = 1 with a variance-based term */
+    DFSAE_ERR_NON_FINITE_INPUT = -6, /**< NaN or Inf in an input buffer */
+    DFSAE_ERR_NON_FINITE_RESULT = -7, /**< the loss or gradient overflowed */
+    DFSAE_ERR_UNKNOWN_PARAM = -8,    /**< no such parameter key */
+    DFSAE_ERR_PARAM_OUT_OF_RANGE = -9, /**< value outside dfsae_*_bounds */
+    DFSAE_ERR_SIZE_MISMATCH = -10    /**< buffer or handle sizes disagree */
+} dfsae_status;
+
+/** A static, human-readable name for a status code (never NULL). */
+DFSAE_API const char *dfsae_status_string(int status);
+
+/* ---- Allocation -------------------------------------------------------- */
+
+/** Optional allocator hook. `alloc` must return memory aligned for any
+ *  object type, like malloc. Passing NULL where an allocator is accepted
+ *  means malloc/free. The struct is copied; `opaque` is passed back. */
+typedef struct dfsae_allocator {
+    void *(*alloc)(void *opaque, size_t size);
+    void (*free)(void *opaque, void *ptr);
+    void *opaque;
+} dfsae_allocator;
+
+/* ---- Model ------------------------------------------------------------- */
+
+/** An encoder A = phi(X W^T + b) with its objective and workspace. */
+typedef struct dfsae_model dfsae_model;
+
+/** Activation functions phi. Values are pinned; new ones are appended. */
+typedef enum dfsae_activation {
+    DFSAE_ACT_RELU = 0,
+    DFSAE_ACT_SOFTPLUS = 1,
+    DFSAE_ACT_IDENTITY = 2,
+    DFSAE_ACT_LEAKY_RELU = 3, /**< slope DFSAE_PARAM_LEAKY_SLOPE for z < 0 */
+    DFSAE_ACT_TANH = 4,
+    DFSAE_ACT_COUNT
+} dfsae_activation;
+
+/** Static name of an activation ("relu", ...), or NULL if unknown. */
+DFSAE_API const char *dfsae_activation_name(int activation);
+
+/** How L_lse reduces over the rows of a batch. */
+typedef enum dfsae_reduction {
+    DFSAE_REDUCE_SUM = 0, /**< default, as in the published study */
+    DFSAE_REDUCE_MEAN = 1
+} dfsae_reduction;
+
+/** Which side of a Gram matrix L_tc and L_wr are computed on. */
+typedef enum dfsae_gram_side {
+    DFSAE_GRAM_AUTO = 0,    /**< the cheaper side (default) */
+    DFSAE_GRAM_FEATURE = 1, /**< K x K (components x components) */
+    DFSAE_GRAM_SAMPLE = 2   /**< B x B for L_tc, D x D for L_wr */
+} dfsae_gram_side;
+
+/** Model options, set one at a time by key. All values travel as double;
+ *  enumerated options take the enum value. Keys are pinned. */
+typedef enum dfsae_param {
+    DFSAE_PARAM_ACTIVATION = 0,    /**< dfsae_activation, default relu */
+    DFSAE_PARAM_LAMBDA_LSE = 1,    /**< weight of L_lse, default 1 */
+    DFSAE_PARAM_LAMBDA_VAR = 2,    /**< weight of L_var, default 1 */
+    DFSAE_PARAM_LAMBDA_TC = 3,     /**< weight of L_tc, default 1 */
+    DFSAE_PARAM_LAMBDA_WR = 4,     /**< weight of L_wr, default 0 */
+    DFSAE_PARAM_EPS_VAR = 5,       /**< eps inside log(v + eps), 1e-6 */
+    DFSAE_PARAM_LSE_REDUCTION = 6, /**< dfsae_reduction, default sum */
+    DFSAE_PARAM_LEAKY_SLOPE = 7,   /**< leaky_relu slope, default 0.01 */
+    DFSAE_PARAM_GRAM_SIDE = 8,     /**< dfsae_gram_side, default auto */
+    DFSAE_PARAM_COUNT
+} dfsae_param;
+
+/** The loss terms, in the order dfsae_model_loss reports them. */
+typedef enum dfsae_term {
+    DFSAE_TERM_LSE = 0,
+    DFSAE_TERM_VAR = 1,
+    DFSAE_TERM_TC = 2,
+    DFSAE_TERM_WR = 3,
+    DFSAE_TERM_COUNT
+} dfsae_term;
+
+/** Static name of a loss term ("lse", "var", "tc", "wr"), or NULL. */
+DFSAE_API const char *dfsae_term_name(int term);
+
+/**
+ * Create a model with input dimension `d_in` (D) and `n_components` (K).
+ * W and b are drawn from uniform(-1/sqrt(D), 1/sqrt(D)) with a generator
+ * seeded by `seed` (PyTorch nn.Linear's default initialisation; the same
+ * seed gives the same parameters on every platform). Options take their
+ * defaults. `allocator` may be NULL (malloc). On success *out owns the
+ * model; on failure *out is set to NULL.
+ * @return DFSAE_OK, DFSAE_ERR_NULL_ARG, DFSAE_ERR_INVALID_ARG (a zero
+ *         size), DFSAE_ERR_SIZE_OVERFLOW or DFSAE_ERR_NO_MEMORY.
+ */
+DFSAE_API int dfsae_model_create(size_t d_in, size_t n_components,
+                                 uint64_t seed,
+                                 const dfsae_allocator *allocator,
+                                 dfsae_model **out);
+
+/** Free a model and its workspace. NULL is a no-op. */
+DFSAE_API void dfsae_model_free(dfsae_model *model);
+
+/** Input dimension D (0 if `model` is NULL). */
+DFSAE_API size_t dfsae_model_input_dim(const dfsae_model *model);
+/** Number of components K (0 if `model` is NULL). */
+DFSAE_API size_t dfsae_model_num_components(const dfsae_model *model);
+/** Number of parameters, K * D + K (0 if `model` is NULL). */
+DFSAE_API size_t dfsae_model_num_params(const dfsae_model *model);
+
+/** The detail message of the last failed call on `model`: never NULL, ""
+ *  if no call has failed. Valid until the next call on the model. */
+DFSAE_API const char *dfsae_model_last_error(const dfsae_model *model);
+
+/** Set option `param` to `value`. Enumerated options must hold an exact
+ *  integer. @return DFSAE_OK, DFSAE_ERR_NULL_ARG, DFSAE_ERR_UNKNOWN_PARAM
+ *  or DFSAE_ERR_PARAM_OUT_OF_RANGE (the option keeps its value). */
+DFSAE_API int dfsae_model_set_param(dfsae_model *model, int param,
+                                    double value);
+/** Read option `param` into *value. */
+DFSAE_API int dfsae_model_get_param(const dfsae_model *model, int param,
+                                    double *value);
+/** Valid range [*lo, *hi] of option `param` (either pointer may be NULL). */
+DFSAE_API int dfsae_param_bounds(int param, double *lo, double *hi);
+
+/** Copy the parameters, W (K x D row-major) then b (K), into `params`,
+ *  which holds `n` floats; `n` must equal dfsae_model_num_params. */
+DFSAE_API int dfsae_model_get_params(const dfsae_model *model, float *params,
+                                     size_t n);
+/** Replace the parameters with `params` (`n` floats, layout as in
+ *  get_params). Rejects NaN/Inf (DFSAE_ERR_NON_FINITE_INPUT) without
+ *  changing the model. */
+DFSAE_API int dfsae_model_set_params(dfsae_model *model, const float *params,
+                                     size_t n);
+
+/**
+ * Size the workspace for batches of up to `max_batch` rows now, so that no
+ * later forward, loss or gradient call on such batches allocates. Optional:
+ * the workspace otherwise grows on first use.
+ */
+DFSAE_API int dfsae_model_reserve(dfsae_model *model, size_t max_batch);
+
+/**
+ * Encode a batch: A = phi(X W^T + b).
+ * @param X  n x D row-major inputs (caller-owned, read only).
+ * @param A  n x K output activations.
+ * @param Z  optional n x K output pre-activations X W^T + b, or NULL.
+ * @param R  optional n x K output responsibilities softmax(-A) row-wise,
+ *           or NULL.
+ * Any n >= 1 is valid. X must be finite (DFSAE_ERR_NON_FINITE_INPUT).
+ */
+DFSAE_API int dfsae_model_forward(dfsae_model *model, const float *X,
+                                  size_t n, float *A, float *Z, float *R);
+
+/**
+ * Evaluate the objective on a batch of n rows.
+ * @param total  optional out: the weighted sum of the enabled terms.
+ * @param terms  optional out: the unweighted value of each term, indexed by
+ *               dfsae_term; terms whose weight is 0 are reported as 0 and
+ *               cost nothing. Only the first min(n_terms, DFSAE_TERM_COUNT)
+ *               entries are written.
+ * Returns DFSAE_ERR_BATCH_TOO_SMALL if n < 2 and lambda_var or lambda_tc is
+ * non-zero.
+ */
+DFSAE_API int dfsae_model_loss(dfsae_model *model, const float *X, size_t n,
+                               double *total, double *terms, size_t n_terms);
+
+/**
+ * Evaluate the objective and its gradient with respect to the parameters
+ * (layout as in dfsae_model_get_params).
+ * @param grad  num_params floats to receive dL/dparams, or NULL to keep the
+ *              gradient in the model (see dfsae_optimizer_step). On error
+ *              the contents of `grad` are unspecified.
+ * Other arguments as in dfsae_model_loss.
+ */
+DFSAE_API int dfsae_model_grad(dfsae_model *model, const float *X, size_t n,
+                               float *grad, double *total, double *terms,
+                               size_t n_terms);
+
+/** The gradient kept by the last successful dfsae_model_grad(..., NULL,
+ *  ...) call (num_params floats), or NULL if there is none. */
+DFSAE_API const float *dfsae_model_grad_buffer(const dfsae_model *model);
+
+/* ---- Optimizers -------------------------------------------------------- */
+
+/** An optimizer's state (moments, step count) and hyper-parameters. */
+typedef struct dfsae_optimizer dfsae_optimizer;
+
+/** Optimizer kinds. Values are pinned; new kinds are appended. */
+typedef enum dfsae_optimizer_kind {
+    DFSAE_OPT_SGD = 0,  /**< SGD, optional momentum/Nesterov/weight decay */
+    DFSAE_OPT_ADAM = 1, /**< Adam, bias-corrected, L2 weight decay */
+    DFSAE_OPT_ADAMW = 2, /**< Adam with decoupled weight decay */
+    DFSAE_OPT_COUNT
+} dfsae_optimizer_kind;
+
+/** Static name of an optimizer kind ("sgd", "adam", "adamw"), or NULL. */
+DFSAE_API const char *dfsae_optimizer_kind_name(int kind);
+
+/** Optimizer hyper-parameters (PyTorch's names and defaults). A key that
+ *  does not apply to the optimizer's kind is DFSAE_ERR_UNKNOWN_PARAM. */
+typedef enum dfsae_opt_param {
+    DFSAE_OPT_LR = 0,           /**< all kinds; 1e-2 SGD, 1e-3 Adam(W) */
+    DFSAE_OPT_WEIGHT_DECAY = 1, /**< all; 0 (AdamW: 1e-2) */
+    DFSAE_OPT_MOMENTUM = 2,     /**< SGD; 0 */
+    DFSAE_OPT_DAMPENING = 3,    /**< SGD; 0 */
+    DFSAE_OPT_NESTEROV = 4,     /**< SGD; 0 or 1, default 0 */
+    DFSAE_OPT_BETA1 = 5,        /**< Adam(W); 0.9 */
+    DFSAE_OPT_BETA2 = 6,        /**< Adam(W); 0.999 */
+    DFSAE_OPT_EPS = 7,          /**< Adam(W); 1e-8 */
+    DFSAE_OPT_PARAM_COUNT
+} dfsae_opt_param;
+
+/**
+ * Create an optimizer of `kind` for `n_params` parameters (use
+ * dfsae_model_num_params) with default hyper-parameters.
+ * @return DFSAE_OK, DFSAE_ERR_NULL_ARG, DFSAE_ERR_INVALID_ARG (unknown kind
+ *         or n_params == 0), DFSAE_ERR_SIZE_OVERFLOW or DFSAE_ERR_NO_MEMORY.
+ */
+DFSAE_API int dfsae_optimizer_create(int kind, size_t n_params,
+                                     const dfsae_allocator *allocator,
+                                     dfsae_optimizer **out);
+/** Free an optimizer. NULL is a no-op. */
+DFSAE_API void dfsae_optimizer_free(dfsae_optimizer *opt);
+
+/** The optimizer's kind, or -1 if `opt` is NULL. */
+DFSAE_API int dfsae_optimizer_get_kind(const dfsae_optimizer *opt);
+/** Steps taken since creation or the last reset (0 if `opt` is NULL). */
+DFSAE_API uint64_t dfsae_optimizer_step_count(const dfsae_optimizer *opt);
+/** Detail message of the last failed call on `opt` (never NULL). */
+DFSAE_API const char *dfsae_optimizer_last_error(const dfsae_optimizer *opt);
+
+/** Set / get a hyper-parameter; bounds as dfsae_opt_param_bounds. */
+DFSAE_API int dfsae_optimizer_set_param(dfsae_optimizer *opt, int param,
+                                        double value);
+DFSAE_API int dfsae_optimizer_get_param(const dfsae_optimizer *opt,
+                                        int param, double *value);
+/** Valid range of hyper-parameter `param` for optimizer `kind`. */
+DFSAE_API int dfsae_opt_param_bounds(int kind, int param, double *lo,
+                                     double *hi);
+
+/** Zero the moments and the step count; hyper-parameters are kept. */
+DFSAE_API void dfsae_optimizer_reset(dfsae_optimizer *opt);
+
+/**
+ * Apply one update to `model`'s parameters with gradient `grad`
+ * (num_params floats), or with the model's own gradient if `grad` is NULL.
+ * A non-finite gradient is rejected (DFSAE_ERR_NON_FINITE_INPUT) and
+ * nothing changes; so is a size mismatch (DFSAE_ERR_SIZE_MISMATCH).
+ */
+DFSAE_API int dfsae_optimizer_step(dfsae_optimizer *opt, dfsae_model *model,
+                                   const float *grad);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DFSAE_H */

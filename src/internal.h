@@ -1,0 +1,39 @@
+/* Shared internal helpers: allocation, error messages, size arithmetic.
+ * Internal symbols use the dfsae__ prefix and hidden visibility. */
+#ifndef DFSAE_INTERNAL_H
+#define DFSAE_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dfsae.h"
+
+#define DFSAE_ERR_LEN 256
+
+#if defined(__GNUC__) || defined(__clang__)
+#define DFSAE_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define DFSAE_PRINTF(fmt, args)
+#endif
+
+/* Allocator with defaults filled in (never has NULL function pointers). */
+void dfsae__allocator_init(dfsae_allocator *dst, const dfsae_allocator *src);
+void *dfsae__alloc(const dfsae_allocator *a, size_t size);
+/* Allocates count * elem bytes, NULL on overflow or failure. */
+void *dfsae__alloc_array(const dfsae_allocator *a, size_t count, size_t elem);
+void dfsae__free(const dfsae_allocator *a, void *ptr);
+
+/* a * b into *out; returns 0 on overflow. */
+int dfsae__mul_size(size_t a, size_t b, size_t *out);
+
+/* Writes a formatted message into buf (DFSAE_ERR_LEN bytes), returns
+ * status so callers can `return dfsae__fail(...)`. */
+int dfsae__fail(char *buf, int status, const char *fmt, ...) DFSAE_PRINTF(3, 4);
+
+/* 1 if all n floats are finite. */
+int dfsae__all_finite(const float *x, size_t n);
+/* Index of the first non-finite float, or n if all are finite. */
+size_t dfsae__first_non_finite(const float *x, size_t n);
+
+#endif

@@ -1,0 +1,103 @@
+/* Activations: forward in place over Z + b, derivative through the output. */
+#include <math.h>
+
+#include "layers/layers.h"
+
+#define FOR_EACH_BIASED(body)                                                 \
+    for (size_t i = 0; i < n; ++i) {                                          \
+        float *row = za + i * k;                                              \
+        for (size_t j = 0; j < k; ++j) {                                      \
+            float z = row[j] + b[j];                                          \
+            body;                                                             \
+        }                                                                     \
+    }
+
+static void relu_apply(float *za, const float *b, size_t n, size_t k,
+                       double param)
+{
+    (void)param;
+    FOR_EACH_BIASED(row[j] = z > 0.0f ? z : 0.0f)
+}
+
+static void relu_backprop(const float *a, float *g, size_t len, double param)
+{
+    (void)param;
+    for (size_t i = 0; i < len; ++i)
+        g[i] = a[i] > 0.0f ? g[i] : 0.0f;
+}
+
+/* softplus(z) = max(z, 0) + log1p(exp(-|z|)), stable for any z. */
+static void softplus_apply(float *za, const float *b, size_t n, size_t k,
+                           double param)
+{
+    (void)param;
+    FOR_EACH_BIASED(row[j] = fmaxf(z, 0.0f) + log1pf(expf(-fabsf(z))))
+}
+
+/* sigmoid(z) = 1 - exp(-softplus(z)); expm1 keeps small a accurate. */
+static void softplus_backprop(const float *a, float *g, size_t len,
+                              double param)
+{
+    (void)param;
+    for (size_t i = 0; i < len; ++i)
+        g[i] *= -expm1f(-a[i]);
+}
+
+static void identity_apply(float *za, const float *b, size_t n, size_t k,
+                           double param)
+{
+    (void)param;
+    FOR_EACH_BIASED(row[j] = z)
+}
+
+static void identity_backprop(const float *a, float *g, size_t len,
+                              double param)
+{
+    (void)a;
+    (void)g;
+    (void)len;
+    (void)param;
+}
+
+static void leaky_apply(float *za, const float *b, size_t n, size_t k,
+                        double param)
+{
+    const float slope = (float)param;
+    FOR_EACH_BIASED(row[j] = z > 0.0f ? z : slope * z)
+}
+
+/* With slope >= 0 the sign of a is the sign of z. At z = 0 the derivative
+ * is taken as slope, like relu's 0 there. */
+static void leaky_backprop(const float *a, float *g, size_t len, double param)
+{
+    const float slope = (float)param;
+    for (size_t i = 0; i < len; ++i)
+        g[i] = a[i] > 0.0f ? g[i] : slope * g[i];
+}
+
+static void tanh_apply(float *za, const float *b, size_t n, size_t k,
+                       double param)
+{
+    (void)param;
+    FOR_EACH_BIASED(row[j] = tanhf(z))
+}
+
+static void tanh_backprop(const float *a, float *g, size_t len, double param)
+{
+    (void)param;
+    for (size_t i = 0; i < len; ++i)
+        g[i] *= 1.0f - a[i] * a[i];
+}
+
+static const dfsae_activation_ops relu = {"relu", relu_apply, relu_backprop};
+static const dfsae_activation_ops softplus = {"softplus", softplus_apply,
+                                              softplus_backprop};
+static const dfsae_activation_ops identity = {"identity", identity_apply,
+                                              identity_backprop};
+static const dfsae_activation_ops leaky = {"leaky_relu", leaky_apply,
+                                           leaky_backprop};
+static const dfsae_activation_ops tanh_ops = {"tanh", tanh_apply,
+                                              tanh_backprop};
+
+const dfsae_activation_ops *const dfsae__activations[] = {
+    &relu, &softplus, &identity, &leaky, &tanh_ops};

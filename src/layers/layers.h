@@ -1,0 +1,34 @@
+/* The encoder's layers: the linear map and the activations. */
+#ifndef DFSAE_LAYERS_H
+#define DFSAE_LAYERS_H
+
+#include <stddef.h>
+
+/* Z (n x k) = X (n x d) W^T, without the bias (added by the activation
+ * sweep so Z is written once). Dimensions fit in int. */
+void dfsae__linear_forward(const float *X, size_t n, size_t d, const float *W,
+                           size_t k, float *Z);
+
+/* dW (k x d) = dZ^T X and db (k) = column sums of dZ (overwritten). */
+void dfsae__linear_backward(const float *X, size_t n, size_t d,
+                            const float *dZ, size_t k, float *dW, float *db);
+
+/* An activation phi. Derivatives are expressed through the output a =
+ * phi(z), which every built-in activation allows, so a training step needs
+ * to keep only A. */
+typedef struct dfsae_activation_ops {
+    const char *name;
+    /* za[i*k + j] <- phi(za[i*k + j] + b[j]) in place, n rows of k. */
+    void (*apply)(float *za, const float *b, size_t n, size_t k,
+                  double param);
+    /* g[i] <- g[i] * phi'(z[i]) given a[i] = phi(z[i]), for len entries. */
+    void (*backprop)(const float *a, float *g, size_t len, double param);
+} dfsae_activation_ops;
+
+/* Indexed by dfsae_activation. */
+extern const dfsae_activation_ops *const dfsae__activations[];
+
+/* Adds the bias only (to expose Z in the forward pass). */
+void dfsae__add_bias(float *z, const float *b, size_t n, size_t k);
+
+#endif

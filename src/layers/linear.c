@@ -1,0 +1,31 @@
+/* The linear layer Z = X W^T + b and its backward pass. */
+#include "blas/dfsae_blas.h"
+#include "layers/layers.h"
+
+void dfsae__linear_forward(const float *X, size_t n, size_t d, const float *W,
+                           size_t k, float *Z)
+{
+    dfsae__sgemm(DFSAE_NO_TRANS, DFSAE_TRANS, (int)n, (int)k, (int)d, 1.0f, X,
+                 (int)d, W, (int)d, 0.0f, Z, (int)k);
+}
+
+void dfsae__linear_backward(const float *X, size_t n, size_t d,
+                            const float *dZ, size_t k, float *dW, float *db)
+{
+    dfsae__sgemm(DFSAE_TRANS, DFSAE_NO_TRANS, (int)k, (int)d, (int)n, 1.0f,
+                 dZ, (int)k, X, (int)d, 0.0f, dW, (int)d);
+    for (size_t j = 0; j < k; ++j)
+        db[j] = 0.0f;
+    for (size_t i = 0; i < n; ++i) {
+        const float *row = dZ + i * k;
+        for (size_t j = 0; j < k; ++j)
+            db[j] += row[j];
+    }
+}
+
+void dfsae__add_bias(float *z, const float *b, size_t n, size_t k)
+{
+    for (size_t i = 0; i < n; ++i)
+        for (size_t j = 0; j < k; ++j)
+            z[i * k + j] += b[j];
+}

@@ -1,0 +1,8 @@
+/* The table of loss terms, in dfsae_term order. */
+#include "loss/loss.h"
+
+extern const dfsae_loss_ops dfsae__loss_lse, dfsae__loss_var, dfsae__loss_tc,
+    dfsae__loss_wr;
+
+const dfsae_loss_ops *const dfsae__loss_terms[DFSAE_TERM_COUNT] = {
+    &dfsae__loss_lse, &dfsae__loss_var, &dfsae__loss_tc, &dfsae__loss_wr};

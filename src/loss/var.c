@@ -1,0 +1,31 @@
+/* L_var = -sum_j log(v_j + eps), v_j the unbiased column variance. */
+#include <math.h>
+
+#include "loss/loss.h"
+
+static double var_eval(const dfsae_loss_ctx *ctx, double weight, float *dA,
+                       float *dW)
+{
+    (void)dW;
+    const size_t n = ctx->n, k = ctx->k;
+    const double eps = ctx->opt->eps_var;
+    double value = 0.0;
+    for (size_t j = 0; j < k; ++j)
+        value -= log(ctx->stats.var[j] + eps);
+    if (dA == NULL)
+        return value;
+    /* dL/dA_ij = -2 (A_ij - mean_j) / ((n-1)(v_j + eps)); the centring
+     * makes the mean's own dependence vanish. */
+    double *coef = ctx->ws->col + 3 * k;
+    for (size_t j = 0; j < k; ++j)
+        coef[j] = -2.0 * weight / ((double)(n - 1) * (ctx->stats.var[j] + eps));
+    for (size_t i = 0; i < n; ++i) {
+        const float *a = ctx->A + i * k;
+        float *g = dA + i * k;
+        for (size_t j = 0; j < k; ++j)
+            g[j] += (float)(coef[j] * (a[j] - ctx->stats.mean[j]));
+    }
+    return value;
+}
+
+const dfsae_loss_ops dfsae__loss_var = {"var", 1, 0, var_eval};

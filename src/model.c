@@ -1,0 +1,251 @@
+/* The model's public entry points: they validate, then dispatch to the
+ * objective. A failing call changes neither parameters nor options. */
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+
+#include "loss/loss.h"
+#include "model.h"
+#include "rng.h"
+
+/* Every dimension handed to BLAS must fit in int. */
+static int fits_int(size_t v)
+{
+    return v <= (size_t)INT_MAX;
+}
+
+int dfsae_model_create(size_t d_in, size_t n_components, uint64_t seed,
+                       const dfsae_allocator *allocator, dfsae_model **out)
+{
+    if (out == NULL)
+        return DFSAE_ERR_NULL_ARG;
+    *out = NULL;
+    if (d_in == 0 || n_components == 0)
+        return DFSAE_ERR_INVALID_ARG;
+    size_t kd, n_params, bytes;
+    if (!fits_int(d_in) || !fits_int(n_components) ||
+        !dfsae__mul_size(d_in, n_components, &kd) || kd > SIZE_MAX - n_components ||
+        !dfsae__mul_size(n_params = kd + n_components, sizeof(float), &bytes))
+        return DFSAE_ERR_SIZE_OVERFLOW;
+
+    dfsae_allocator alloc;
+    dfsae__allocator_init(&alloc, allocator);
+    dfsae_model *m = dfsae__alloc(&alloc, sizeof *m);
+    if (m == NULL)
+        return DFSAE_ERR_NO_MEMORY;
+    memset(m, 0, sizeof *m);
+    m->alloc = alloc;
+    m->d = d_in;
+    m->k = n_components;
+    m->n_params = n_params;
+    m->params = dfsae__alloc(&alloc, bytes);
+    m->grad = dfsae__alloc(&alloc, bytes);
+    if (m->params == NULL || m->grad == NULL) {
+        dfsae_model_free(m);
+        return DFSAE_ERR_NO_MEMORY;
+    }
+    dfsae__options_default(&m->opt);
+
+    /* nn.Linear's default: uniform(-1/sqrt(D), 1/sqrt(D)) for W and b. */
+    dfsae_rng rng;
+    dfsae__rng_seed(&rng, seed);
+    const float bound = (float)(1.0 / sqrt((double)d_in));
+    for (size_t i = 0; i < n_params; ++i)
+        m->params[i] = (2.0f * dfsae__rng_uniform(&rng) - 1.0f) * bound;
+    *out = m;
+    return DFSAE_OK;
+}
+
+void dfsae_model_free(dfsae_model *model)
+{
+    if (model == NULL)
+        return;
+    dfsae_allocator a = model->alloc;
+    dfsae__ws_free(&model->ws, &a);
+    dfsae__free(&a, model->params);
+    dfsae__free(&a, model->grad);
+    dfsae__free(&a, model);
+}
+
+size_t dfsae_model_input_dim(const dfsae_model *model)
+{
+    return model != NULL ? model->d : 0;
+}
+
+size_t dfsae_model_num_components(const dfsae_model *model)
+{
+    return model != NULL ? model->k : 0;
+}
+
+size_t dfsae_model_num_params(const dfsae_model *model)
+{
+    return model != NULL ? model->n_params : 0;
+}
+
+const char *dfsae_model_last_error(const dfsae_model *model)
+{
+    return model != NULL ? model->err : "model is NULL";
+}
+
+static int check_count(dfsae_model *m, const char *fn, size_t n)
+{
+    if (n != m->n_params)
+        return dfsae__fail(m->err, DFSAE_ERR_SIZE_MISMATCH,
+                           "%s: buffer holds %zu floats, the model has %zu "
+                           "parameters",
+                           fn, n, m->n_params);
+    return DFSAE_OK;
+}
+
+int dfsae_model_get_params(const dfsae_model *model, float *params, size_t n)
+{
+    if (model == NULL || params == NULL)
+        return DFSAE_ERR_NULL_ARG;
+    if (n != model->n_params)
+        return DFSAE_ERR_SIZE_MISMATCH;
+    memcpy(params, model->params, n * sizeof *params);
+    return DFSAE_OK;
+}
+
+int dfsae_model_set_params(dfsae_model *model, const float *params, size_t n)
+{
+    if (model == NULL)
+        return DFSAE_ERR_NULL_ARG;
+    if (params == NULL)
+        return dfsae__fail(model->err, DFSAE_ERR_NULL_ARG,
+                           "set_params: params is NULL");
+    int st = check_count(model, "set_params", n);
+    if (st != DFSAE_OK)
+        return st;
+    size_t bad = dfsae__first_non_finite(params, n);
+    if (bad != n)
+        return dfsae__fail(model->err, DFSAE_ERR_NON_FINITE_INPUT,
+                           "set_params: parameter %zu is not finite", bad);
+    memcpy(model->params, params, n * sizeof *params);
+    model->has_grad = 0;
+    return DFSAE_OK;
+}
+
+/* Validates a batch of n rows: pointers, sizes, finiteness. */
+static int check_batch(dfsae_model *m, const char *fn, const float *X,
+                       size_t n)
+{
+    size_t nd, nk;
+    if (X == NULL)
+        return dfsae__fail(m->err, DFSAE_ERR_NULL_ARG, "%s: X is NULL", fn);
+    if (n == 0)
+        return dfsae__fail(m->err, DFSAE_ERR_INVALID_ARG,
+                           "%s: the batch is empty (n = 0)", fn);
+    if (!fits_int(n) || !dfsae__mul_size(n, m->d, &nd) ||
+        !dfsae__mul_size(nd, sizeof(float), &nd) ||
+        !dfsae__mul_size(n, m->k, &nk) ||
+        !dfsae__mul_size(nk, sizeof(float), &nk))
+        return dfsae__fail(m->err, DFSAE_ERR_SIZE_OVERFLOW,
+                           "%s: a batch of %zu rows overflows", fn, n);
+    size_t bad = dfsae__first_non_finite(X, n * m->d);
+    if (bad != n * m->d)
+        return dfsae__fail(m->err, DFSAE_ERR_NON_FINITE_INPUT,
+                           "%s: X[%zu][%zu] is not finite", fn, bad / m->d,
+                           bad % m->d);
+    return DFSAE_OK;
+}
+
+int dfsae_model_reserve(dfsae_model *model, size_t max_batch)
+{
+    if (model == NULL)
+        return DFSAE_ERR_NULL_ARG;
+    if (max_batch == 0)
+        return dfsae__fail(model->err, DFSAE_ERR_INVALID_ARG,
+                           "reserve: max_batch is 0");
+    if (!fits_int(max_batch))
+        return dfsae__fail(model->err, DFSAE_ERR_SIZE_OVERFLOW,
+                           "reserve: %zu rows overflow", max_batch);
+    /* With the automatic Gram side, the buffers sized for max_batch also
+     * hold every smaller batch's Gram. */
+    int st = dfsae__reserve(model, max_batch);
+    if (st != DFSAE_OK)
+        return dfsae__fail(model->err, st, "reserve: %s",
+                           dfsae_status_string(st));
+    return DFSAE_OK;
+}
+
+int dfsae_model_forward(dfsae_model *model, const float *X, size_t n,
+                        float *A, float *Z, float *R)
+{
+    if (model == NULL)
+        return DFSAE_ERR_NULL_ARG;
+    int st = check_batch(model, "forward", X, n);
+    if (st != DFSAE_OK)
+        return st;
+    if (A == NULL)
+        return dfsae__fail(model->err, DFSAE_ERR_NULL_ARG,
+                           "forward: A is NULL");
+    dfsae__encode(model, X, n, A, Z);
+    if (R != NULL)
+        dfsae__lse_rows(A, n, model->k, R, 1.0f, 0);
+    return DFSAE_OK;
+}
+
+/* Shared by loss and grad. */
+static int evaluate(dfsae_model *m, const char *fn, const float *X, size_t n,
+                    float *grad, double *total, double *terms,
+                    size_t n_terms)
+{
+    int st = check_batch(m, fn, X, n);
+    if (st != DFSAE_OK)
+        return st;
+    if (n < 2 && (m->opt.lambda[DFSAE_TERM_VAR] != 0.0 ||
+                  m->opt.lambda[DFSAE_TERM_TC] != 0.0))
+        return dfsae__fail(m->err, DFSAE_ERR_BATCH_TOO_SMALL,
+                           "%s: a batch of %zu row cannot have a variance; "
+                           "L_var and L_tc need at least 2 rows",
+                           fn, n);
+    double sum, values[DFSAE_TERM_COUNT];
+    st = dfsae__objective(m, X, n, grad, &sum, values);
+    if (st != DFSAE_OK)
+        return dfsae__fail(m->err, st, "%s: %s", fn, dfsae_status_string(st));
+    if (!isfinite(sum))
+        return dfsae__fail(m->err, DFSAE_ERR_NON_FINITE_RESULT,
+                           "%s: the loss is not finite", fn);
+    if (grad != NULL) {
+        size_t bad = dfsae__first_non_finite(grad, m->n_params);
+        if (bad != m->n_params)
+            return dfsae__fail(m->err, DFSAE_ERR_NON_FINITE_RESULT,
+                               "%s: gradient entry %zu is not finite", fn,
+                               bad);
+    }
+    if (total != NULL)
+        *total = sum;
+    if (terms != NULL)
+        for (size_t t = 0; t < n_terms && t < DFSAE_TERM_COUNT; ++t)
+            terms[t] = values[t];
+    return DFSAE_OK;
+}
+
+int dfsae_model_loss(dfsae_model *model, const float *X, size_t n,
+                     double *total, double *terms, size_t n_terms)
+{
+    if (model == NULL)
+        return DFSAE_ERR_NULL_ARG;
+    return evaluate(model, "loss", X, n, NULL, total, terms, n_terms);
+}
+
+int dfsae_model_grad(dfsae_model *model, const float *X, size_t n,
+                     float *grad, double *total, double *terms,
+                     size_t n_terms)
+{
+    if (model == NULL)
+        return DFSAE_ERR_NULL_ARG;
+    float *dst = grad != NULL ? grad : model->grad;
+    if (grad == NULL)
+        model->has_grad = 0;
+    int st = evaluate(model, "grad", X, n, dst, total, terms, n_terms);
+    if (st == DFSAE_OK && grad == NULL)
+        model->has_grad = 1;
+    return st;
+}
+
+const float *dfsae_model_grad_buffer(const dfsae_model *model)
+{
+    return model != NULL && model->has_grad ? model->grad : NULL;
+}

@@ -1,0 +1,39 @@
+/* The model handle: shapes, parameters, options, workspace. */
+#ifndef DFSAE_MODEL_H
+#define DFSAE_MODEL_H
+
+#include "internal.h"
+#include "workspace.h"
+
+typedef struct dfsae_options {
+    int activation;
+    double lambda[DFSAE_TERM_COUNT];
+    double eps_var;
+    int lse_reduction;
+    double leaky_slope;
+    int gram_side;
+} dfsae_options;
+
+struct dfsae_model {
+    dfsae_allocator alloc;
+    size_t d, k, n_params;
+    float *params; /* W (k x d) then b (k) */
+    float *grad;   /* the model's own gradient, same layout */
+    int has_grad;
+    dfsae_options opt;
+    dfsae_workspace ws;
+    char err[DFSAE_ERR_LEN];
+};
+
+void dfsae__options_default(dfsae_options *o);
+
+/* Forward pass and objective (objective.c). Arguments are validated. */
+int dfsae__encode(dfsae_model *m, const float *X, size_t n, float *A,
+                  float *Z);
+/* Sizes the workspace for batches of up to n rows under the current
+ * options, so later calls on such batches do not allocate. */
+int dfsae__reserve(dfsae_model *m, size_t n);
+int dfsae__objective(dfsae_model *m, const float *X, size_t n, float *grad,
+                     double *total, double terms[DFSAE_TERM_COUNT]);
+
+#endif

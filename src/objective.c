@@ -1,0 +1,94 @@
+/* The forward pass and the objective: linear layer, activation, the
+ * enabled loss terms, and the backward pass into a flat gradient. */
+#include <string.h>
+
+#include "layers/layers.h"
+#include "loss/loss.h"
+#include "model.h"
+
+int dfsae__encode(dfsae_model *m, const float *X, size_t n, float *A,
+                  float *Z)
+{
+    const float *W = m->params, *b = m->params + m->k * m->d;
+    dfsae__linear_forward(X, n, m->d, W, m->k, A);
+    if (Z != NULL) {
+        memcpy(Z, A, n * m->k * sizeof *Z);
+        dfsae__add_bias(Z, b, n, m->k);
+    }
+    dfsae__activations[m->opt.activation]->apply(A, b, n, m->k,
+                                                 m->opt.leaky_slope);
+    return DFSAE_OK;
+}
+
+int dfsae__reserve(dfsae_model *m, size_t n)
+{
+    const size_t k = m->k, d = m->d;
+    int tc_side = dfsae__resolve_gram_side(m->opt.gram_side, n, k);
+    int wr_side = dfsae__resolve_gram_side(m->opt.gram_side, d, k);
+    size_t gram = 0;
+    if (m->opt.lambda[DFSAE_TERM_TC] != 0.0) {
+        size_t side = tc_side == DFSAE_GRAM_SAMPLE ? n : k;
+        if (!dfsae__mul_size(side, side, &gram))
+            return DFSAE_ERR_SIZE_OVERFLOW;
+    }
+    int st = dfsae__ws_reserve_batch(&m->ws, &m->alloc, n, k, gram);
+    if (st != DFSAE_OK || m->opt.lambda[DFSAE_TERM_WR] == 0.0)
+        return st;
+    size_t side = wr_side == DFSAE_GRAM_SAMPLE ? d : k, gramw;
+    if (!dfsae__mul_size(side, side, &gramw))
+        return DFSAE_ERR_SIZE_OVERFLOW;
+    return dfsae__ws_reserve_wr(&m->ws, &m->alloc, k, d, gramw);
+}
+
+int dfsae__objective(dfsae_model *m, const float *X, size_t n, float *grad,
+                     double *total, double terms[DFSAE_TERM_COUNT])
+{
+    const dfsae_options *o = &m->opt;
+    const size_t k = m->k, d = m->d;
+    int tc_side = dfsae__resolve_gram_side(o->gram_side, n, k);
+    int wr_side = dfsae__resolve_gram_side(o->gram_side, d, k);
+    int st = dfsae__reserve(m, n);
+    if (st != DFSAE_OK)
+        return st;
+
+    dfsae_workspace *ws = &m->ws;
+    float *A = ws->A;
+    dfsae__encode(m, X, n, A, NULL);
+
+    int need_stats = 0;
+    for (int t = 0; t < DFSAE_TERM_COUNT; ++t)
+        need_stats |= o->lambda[t] != 0.0 && dfsae__loss_terms[t]->needs_stats;
+    if (need_stats)
+        dfsae__colstats(A, n, k, ws->col);
+
+    dfsae_loss_ctx ctx = {n, k, d, A, {ws->col, ws->col + k}, m->params, o,
+                          ws, tc_side};
+    float *dA = grad != NULL ? ws->dA : NULL;
+    if (dA != NULL)
+        memset(dA, 0, n * k * sizeof *dA);
+
+    /* Terms on A first: their gradient flows back through the layers, which
+     * overwrite grad; terms on W then add to it. */
+    double sum = 0.0;
+    for (int pass = 0; pass < 2; ++pass) {
+        if (pass == 1 && grad != NULL) {
+            dfsae__activations[o->activation]->backprop(A, dA, n * k,
+                                                        o->leaky_slope);
+            dfsae__linear_backward(X, n, d, dA, k, grad, grad + k * d);
+        }
+        for (int t = 0; t < DFSAE_TERM_COUNT; ++t) {
+            const dfsae_loss_ops *term = dfsae__loss_terms[t];
+            if (term->on_weights != pass)
+                continue;
+            double w = o->lambda[t];
+            ctx.gram_side = term->on_weights ? wr_side : tc_side;
+            double v = w == 0.0 ? 0.0
+                                : term->eval(&ctx, w, pass == 0 ? dA : NULL,
+                                             pass == 1 ? grad : NULL);
+            terms[t] = v;
+            sum += w * v;
+        }
+    }
+    *total = sum;
+    return DFSAE_OK;
+}

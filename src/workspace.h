@@ -1,0 +1,37 @@
+/* Scratch memory for a batch: grown to the largest batch seen, then reused
+ * so that a training step does not allocate. */
+#ifndef DFSAE_WORKSPACE_H
+#define DFSAE_WORKSPACE_H
+
+#include <stddef.h>
+
+#include "internal.h"
+
+typedef struct dfsae_workspace {
+    size_t rows;   /* batch capacity of the per-batch buffers */
+    float *A;      /* rows x K activations */
+    float *dA;     /* rows x K gradient w.r.t. A, then w.r.t. Z */
+    float *S;      /* rows x K standardised activations (L_tc) */
+    float *G;      /* rows x K gradient w.r.t. S (L_tc) */
+    float *gram;   /* L_tc Gram, min(rows, K)^2 (or K^2 when forced) */
+    size_t gram_cap;
+    double *col;   /* 5 x K: mean, variance, std, 2 scratch */
+    /* L_wr buffers depend only on the model's shape. */
+    float *Wn;     /* K x D normalised rows */
+    float *GWn;    /* K x D gradient w.r.t. Wn */
+    float *gramw;  /* min(K, D)^2 (or the forced side) */
+    size_t gramw_cap;
+    double *rown;  /* K row norms */
+} dfsae_workspace;
+
+/* Make room for `rows` rows of a model with k components and a Gram of
+ * `gram_elems` floats. Returns DFSAE_OK or DFSAE_ERR_NO_MEMORY, in which
+ * case the workspace is unchanged. */
+int dfsae__ws_reserve_batch(dfsae_workspace *ws, const dfsae_allocator *a,
+                            size_t rows, size_t k, size_t gram_elems);
+/* Make room for the L_wr buffers (K x D model, Gram of gram_elems). */
+int dfsae__ws_reserve_wr(dfsae_workspace *ws, const dfsae_allocator *a,
+                         size_t k, size_t d, size_t gram_elems);
+void dfsae__ws_free(dfsae_workspace *ws, const dfsae_allocator *a);
+
+#endif
