@@ -89,7 +89,8 @@ typedef enum dfsae_status {
     DFSAE_ERR_NON_FINITE_RESULT = -7, /**< the loss or gradient overflowed */
     DFSAE_ERR_UNKNOWN_PARAM = -8,    /**< no such parameter key */
     DFSAE_ERR_PARAM_OUT_OF_RANGE = -9, /**< value outside dfsae_*_bounds */
-    DFSAE_ERR_SIZE_MISMATCH = -10    /**< buffer or handle sizes disagree */
+    DFSAE_ERR_SIZE_MISMATCH = -10,   /**< buffer or handle sizes disagree */
+    DFSAE_ERR_CANCELLED = -21        /**< a progress callback cancelled */
 } dfsae_status;
 
 /** A static, human-readable name for a status code (never NULL). */
@@ -331,6 +332,177 @@ DFSAE_API void dfsae_optimizer_reset(dfsae_optimizer *opt);
  */
 DFSAE_API int dfsae_optimizer_step(dfsae_optimizer *opt, dfsae_model *model,
                                    const float *grad);
+
+/* ---- Training and evaluation ------------------------------------------ */
+
+/*
+ * A convenience layer over the four verbs (docs/training.md): epochs over an
+ * in-memory data set with shuffling, evaluation metrics over a whole data
+ * set and encoding of a data set, all in batches. Host code that wants its
+ * own loop uses dfsae_model_grad and dfsae_optimizer_step directly.
+ */
+
+/** Options of dfsae_model_train, dfsae_model_evaluate and
+ *  dfsae_model_encode (batch size, epochs, shuffling), set by key. */
+typedef struct dfsae_train_config dfsae_train_config;
+
+/** Keys of dfsae_train_config. All values travel as double and all are
+ *  integers. Keys are pinned; new keys are appended. */
+typedef enum dfsae_train_param {
+    DFSAE_TRAIN_EPOCHS = 0,      /**< epochs this call runs, >= 1; 1 */
+    DFSAE_TRAIN_BATCH_SIZE = 1,  /**< rows per batch, >= 1; 128 */
+    DFSAE_TRAIN_SHUFFLE = 2,     /**< 0 or 1: shuffle every epoch; 1 */
+    DFSAE_TRAIN_SEED = 3,        /**< shuffle seed, 0 .. 2^53; 0 */
+    DFSAE_TRAIN_FIRST_EPOCH = 4, /**< index of the first epoch; 0. Epoch e
+                                      is shuffled from (seed, e) alone, so
+                                      a resumed run can continue the same
+                                      sequence of orders. */
+    DFSAE_TRAIN_REPORT_EVERY = 5, /**< a STEP report every this many steps
+                                       (0: epoch reports only); 1 */
+    DFSAE_TRAIN_EVAL_REDUNDANCY = 6, /**< 0 or 1: dfsae_model_evaluate
+                                          computes the redundancy (and
+                                          allocates its K x K accumulator);
+                                          when 0 it is reported as NaN; 1 */
+    DFSAE_TRAIN_PARAM_COUNT
+} dfsae_train_param;
+
+/** Create a config with default values; `allocator` may be NULL. */
+DFSAE_API int dfsae_train_config_create(const dfsae_allocator *allocator,
+                                        dfsae_train_config **out);
+/** Free a config. NULL is a no-op. */
+DFSAE_API void dfsae_train_config_free(dfsae_train_config *config);
+/** Set / get a key. @return DFSAE_OK, DFSAE_ERR_NULL_ARG,
+ *  DFSAE_ERR_UNKNOWN_PARAM or DFSAE_ERR_PARAM_OUT_OF_RANGE (the value is
+ *  outside dfsae_train_param_bounds or not an integer; nothing changes). */
+DFSAE_API int dfsae_train_config_set(dfsae_train_config *config, int param,
+                                     double value);
+DFSAE_API int dfsae_train_config_get(const dfsae_train_config *config,
+                                     int param, double *value);
+/** Valid range [*lo, *hi] of key `param` (either pointer may be NULL). */
+DFSAE_API int dfsae_train_param_bounds(int param, double *lo, double *hi);
+
+/** A progress report, valid only during the callback it is passed to. */
+typedef struct dfsae_progress dfsae_progress;
+
+/** What a progress report is about. Values are pinned. */
+typedef enum dfsae_progress_event {
+    DFSAE_EVENT_STEP = 0, /**< one optimizer step was taken */
+    DFSAE_EVENT_EPOCH = 1 /**< an epoch was completed */
+} dfsae_progress_event;
+
+/**
+ * Progress callback. Called after a step (every DFSAE_TRAIN_REPORT_EVERY
+ * steps) and after every epoch. Returning non-zero cancels: training stops
+ * there and dfsae_model_train returns DFSAE_ERR_CANCELLED with the model
+ * holding the parameters after the last completed step. The callback may
+ * read the model (get_params, forward, loss) but must not change its
+ * parameters or options, step the optimizer, or free either.
+ */
+typedef int (*dfsae_progress_fn)(const dfsae_progress *report, void *user);
+
+/** DFSAE_EVENT_STEP or DFSAE_EVENT_EPOCH (-1 if `report` is NULL). */
+DFSAE_API int dfsae_progress_event_kind(const dfsae_progress *report);
+/** Index of the current epoch (counting from DFSAE_TRAIN_FIRST_EPOCH). */
+DFSAE_API uint64_t dfsae_progress_epoch(const dfsae_progress *report);
+/** 0-based index of the step within its epoch (EPOCH: the epoch's step
+ *  count). */
+DFSAE_API uint64_t dfsae_progress_step(const dfsae_progress *report);
+/** Steps in one epoch (depends on n, the batch size and the batch-of-1
+ *  rule, see dfsae_model_train). */
+DFSAE_API uint64_t dfsae_progress_steps_per_epoch(const dfsae_progress *report);
+/** Steps completed in this call so far, and the total this call takes if
+ *  it is not cancelled (for an ETA). */
+DFSAE_API uint64_t dfsae_progress_steps_done(const dfsae_progress *report);
+DFSAE_API uint64_t dfsae_progress_steps_total(const dfsae_progress *report);
+/** STEP: the loss of the batch at the parameters before the step (as
+ *  dfsae_model_loss would report it). EPOCH: the mean of the epoch's step
+ *  losses. */
+DFSAE_API double dfsae_progress_loss(const dfsae_progress *report);
+/** The unweighted value of loss term `term` (dfsae_term), same conventions
+ *  as dfsae_progress_loss; NaN for an unknown term. */
+DFSAE_API double dfsae_progress_term(const dfsae_progress *report, int term);
+/** STEP: rows in the batch. EPOCH: rows seen in the epoch. */
+DFSAE_API size_t dfsae_progress_batch_rows(const dfsae_progress *report);
+/** STEP: the batch's row indices into X (batch_rows of them, in the order
+ *  they were used); NULL for EPOCH reports. */
+DFSAE_API const size_t *dfsae_progress_batch_indices(
+    const dfsae_progress *report);
+/** Rows processed per second of wall time since the epoch started. */
+DFSAE_API double dfsae_progress_samples_per_sec(const dfsae_progress *report);
+/** Wall-clock seconds since the call started. */
+DFSAE_API double dfsae_progress_elapsed(const dfsae_progress *report);
+
+/**
+ * Train `model` with `opt` on the n x D row-major data X (caller-owned,
+ * read only, D = dfsae_model_input_dim) for DFSAE_TRAIN_EPOCHS epochs of
+ * batches of DFSAE_TRAIN_BATCH_SIZE rows, shuffled each epoch when
+ * DFSAE_TRAIN_SHUFFLE is on (Fisher-Yates driven by dfsae's own generator:
+ * same seed, same build and same threads give bit-identical parameters).
+ * The last partial batch is kept. Batch-of-1 rule: when L_var or L_tc is
+ * enabled and an epoch would end with a batch of 1 row, that row is merged
+ * into the previous batch (which then has batch_size + 1 rows), so every
+ * row is used in every epoch.
+ * `config` may be NULL (defaults); `progress` may be NULL.
+ * Memory: the index array and a batch buffer are allocated once per call
+ * and the model's workspace is reserved before the first step; no step
+ * allocates.
+ * @return DFSAE_OK; DFSAE_ERR_NULL_ARG; DFSAE_ERR_INVALID_ARG (n == 0);
+ *         DFSAE_ERR_SIZE_MISMATCH (the optimizer is for another parameter
+ *         count); DFSAE_ERR_NON_FINITE_INPUT (NaN/Inf in X);
+ *         DFSAE_ERR_BATCH_TOO_SMALL (a variance term is on and n < 2 or
+ *         batch_size < 2) -- these leave model and optimizer untouched;
+ *         DFSAE_ERR_CANCELLED, or a status of a failed step (e.g.
+ *         DFSAE_ERR_NON_FINITE_RESULT), with the model and optimizer as
+ *         after the last completed step. Details: dfsae_model_last_error.
+ */
+DFSAE_API int dfsae_model_train(dfsae_model *model, dfsae_optimizer *opt,
+                                const float *X, size_t n,
+                                const dfsae_train_config *config,
+                                dfsae_progress_fn progress, void *user);
+
+/** Metrics of dfsae_model_evaluate (SPEC.md "Metrics"), in the order it
+ *  reports them. Values are pinned; new metrics are appended. */
+typedef enum dfsae_metric {
+    DFSAE_METRIC_DEAD_UNITS = 0,  /**< columns with unbiased variance < 0.01 */
+    DFSAE_METRIC_L0 = 1,          /**< mean count per row of |A_ij| > 0.01 */
+    DFSAE_METRIC_REDUNDANCY = 2,  /**< L_tc over the whole set */
+    DFSAE_METRIC_RESP_ENTROPY = 3, /**< mean -sum_j R_ij log(R_ij + 1e-8) */
+    DFSAE_METRIC_WEIGHT_REDUNDANCY = 4, /**< L_wr of the current W */
+    DFSAE_METRIC_MAX_RESP = 5,    /**< mean over rows of max_j R_ij */
+    DFSAE_METRIC_MEAN_ACTIVATION = 6, /**< mean of all A_ij */
+    DFSAE_METRIC_COUNT
+} dfsae_metric;
+
+/** Static name of a metric ("dead_units", "l0", ...), or NULL. */
+DFSAE_API const char *dfsae_metric_name(int metric);
+
+/**
+ * Evaluate the metrics over the n x D data set X in batches of
+ * DFSAE_TRAIN_BATCH_SIZE rows (`config` may be
+ * NULL; DFSAE_TRAIN_EVAL_REDUNDANCY is read too, other keys are ignored).
+ * Memory is bounded by the batch and K, not n; but the redundancy
+ * accumulates column sums and the K x K cross-product matrix in double, so
+ * it needs about 12 K^2 bytes (K = 4096: 192 MiB) unless switched off.
+ * @param metrics  out: indexed by dfsae_metric; only the first
+ *                 min(n_metrics, DFSAE_METRIC_COUNT) entries are written.
+ *                 The dead-unit count is reported as a double.
+ * The model's parameters and options are not changed.
+ * @return DFSAE_OK, DFSAE_ERR_NULL_ARG, DFSAE_ERR_INVALID_ARG (n == 0 or
+ *         n_metrics == 0), DFSAE_ERR_BATCH_TOO_SMALL (n < 2: a variance
+ *         needs two rows), DFSAE_ERR_NON_FINITE_INPUT, DFSAE_ERR_NO_MEMORY.
+ */
+DFSAE_API int dfsae_model_evaluate(dfsae_model *model, const float *X,
+                                   size_t n, const dfsae_train_config *config,
+                                   double *metrics, size_t n_metrics);
+
+/**
+ * Encode the n x D data set X into the caller's n x K buffer A
+ * (A = phi(X W^T + b), as dfsae_model_forward) in batches of
+ * DFSAE_TRAIN_BATCH_SIZE rows (`config` may be NULL). X is checked for
+ * NaN/Inf before anything is written to A.
+ */
+DFSAE_API int dfsae_model_encode(dfsae_model *model, const float *X, size_t n,
+                                 const dfsae_train_config *config, float *A);
 
 #ifdef __cplusplus
 }

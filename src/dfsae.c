@@ -27,6 +27,7 @@ const char *dfsae_status_string(int status)
     case DFSAE_ERR_UNKNOWN_PARAM: return "unknown parameter";
     case DFSAE_ERR_PARAM_OUT_OF_RANGE: return "parameter value out of range";
     case DFSAE_ERR_SIZE_MISMATCH: return "size mismatch";
+    case DFSAE_ERR_CANCELLED: return "cancelled by the progress callback";
     default: return "unknown status";
     }
 }
