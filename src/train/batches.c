@@ -1,0 +1,67 @@
+/* Cutting an epoch into batches, and the order of its rows. */
+#include "rng.h"
+#include "train/train.h"
+
+void dfsae__batch_plan(dfsae_batch_plan *p, size_t n, size_t batch,
+                       int merge_single)
+{
+    p->n = n;
+    p->batch = batch;
+    p->steps = n / batch + (n % batch != 0);
+    /* A lone last row cannot have a variance: it joins the batch before. */
+    p->merged = merge_single && n % batch == 1 && p->steps >= 2;
+    if (p->merged)
+        p->steps -= 1;
+}
+
+size_t dfsae__batch_plan_max_rows(const dfsae_batch_plan *p)
+{
+    if (p->merged)
+        return p->batch + 1;
+    return p->n < p->batch ? p->n : p->batch;
+}
+
+void dfsae__batch_plan_step(const dfsae_batch_plan *p, uint64_t s,
+                            size_t *first, size_t *rows)
+{
+    size_t start = (size_t)s * p->batch;
+    size_t left = p->n - start;
+    *first = start;
+    if (s + 1 == p->steps && p->merged)
+        *rows = left; /* batch + 1 */
+    else
+        *rows = left < p->batch ? left : p->batch;
+}
+
+/* Uniform integer in [0, bound) without modulo bias (rejection). */
+static uint64_t below(dfsae_rng *r, uint64_t bound)
+{
+    uint64_t rem = (UINT64_MAX % bound + 1) % bound; /* 2^64 mod bound */
+    uint64_t x;
+    do
+        x = dfsae__rng_next(r);
+    while (x > UINT64_MAX - rem);
+    return x % bound;
+}
+
+void dfsae__epoch_order(size_t *idx, size_t n, int shuffle, uint64_t seed,
+                        uint64_t epoch)
+{
+    for (size_t i = 0; i < n; ++i)
+        idx[i] = i;
+    if (!shuffle || n < 2)
+        return;
+    /* Hash seed and epoch separately and combine: nearby (seed, epoch)
+     * pairs then start far apart in the generator's cycle, rather than on
+     * shifted copies of one stream. */
+    dfsae_rng a, b, r;
+    dfsae__rng_seed(&a, seed);
+    dfsae__rng_seed(&b, epoch ^ 0x5DEECE66Dull);
+    dfsae__rng_seed(&r, dfsae__rng_next(&a) ^ dfsae__rng_next(&b));
+    for (size_t i = n - 1; i > 0; --i) {
+        size_t j = (size_t)below(&r, (uint64_t)i + 1);
+        size_t t = idx[i];
+        idx[i] = idx[j];
+        idx[j] = t;
+    }
+}

@@ -1,0 +1,106 @@
+/* The training config: defaults, bounds and access by key. */
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+
+#include "train/train.h"
+
+/* Integers up to 2^53 travel exactly in a double. */
+#define MAX_EXACT 9007199254740992.0
+
+typedef struct key_spec {
+    double lo, hi, def;
+} key_spec;
+
+static const key_spec specs[DFSAE_TRAIN_PARAM_COUNT] = {
+    [DFSAE_TRAIN_EPOCHS] = {1, MAX_EXACT, 1},
+    [DFSAE_TRAIN_BATCH_SIZE] = {1, INT_MAX, 128},
+    [DFSAE_TRAIN_SHUFFLE] = {0, 1, 1},
+    [DFSAE_TRAIN_SEED] = {0, MAX_EXACT, 0},
+    [DFSAE_TRAIN_FIRST_EPOCH] = {0, MAX_EXACT, 0},
+    [DFSAE_TRAIN_REPORT_EVERY] = {0, MAX_EXACT, 1},
+    [DFSAE_TRAIN_EVAL_REDUNDANCY] = {0, 1, 1},
+};
+
+static int known(int param)
+{
+    return param >= 0 && param < DFSAE_TRAIN_PARAM_COUNT;
+}
+
+void dfsae__train_config_default(struct dfsae_train_config *c)
+{
+    for (int p = 0; p < DFSAE_TRAIN_PARAM_COUNT; ++p)
+        c->value[p] = specs[p].def;
+}
+
+uint64_t dfsae__train_u64(const dfsae_train_config *c, int param)
+{
+    return (uint64_t)(c != NULL ? c->value[param] : specs[param].def);
+}
+
+size_t dfsae__train_batch_size(const dfsae_train_config *c)
+{
+    return (size_t)dfsae__train_u64(c, DFSAE_TRAIN_BATCH_SIZE);
+}
+
+int dfsae_train_config_create(const dfsae_allocator *allocator,
+                              dfsae_train_config **out)
+{
+    if (out == NULL)
+        return DFSAE_ERR_NULL_ARG;
+    dfsae_allocator a;
+    dfsae__allocator_init(&a, allocator);
+    dfsae_train_config *c = dfsae__alloc(&a, sizeof *c);
+    *out = c;
+    if (c == NULL)
+        return DFSAE_ERR_NO_MEMORY;
+    memset(c, 0, sizeof *c);
+    c->alloc = a;
+    dfsae__train_config_default(c);
+    return DFSAE_OK;
+}
+
+void dfsae_train_config_free(dfsae_train_config *config)
+{
+    if (config == NULL)
+        return;
+    dfsae_allocator a = config->alloc;
+    dfsae__free(&a, config);
+}
+
+int dfsae_train_param_bounds(int param, double *lo, double *hi)
+{
+    if (!known(param))
+        return DFSAE_ERR_UNKNOWN_PARAM;
+    if (lo != NULL)
+        *lo = specs[param].lo;
+    if (hi != NULL)
+        *hi = specs[param].hi;
+    return DFSAE_OK;
+}
+
+int dfsae_train_config_set(dfsae_train_config *config, int param,
+                           double value)
+{
+    if (config == NULL)
+        return DFSAE_ERR_NULL_ARG;
+    if (!known(param))
+        return DFSAE_ERR_UNKNOWN_PARAM;
+    /* The negated test also rejects NaN. */
+    if (!(value >= specs[param].lo && value <= specs[param].hi) ||
+        value != floor(value))
+        return DFSAE_ERR_PARAM_OUT_OF_RANGE;
+    config->value[param] = value;
+    return DFSAE_OK;
+}
+
+int dfsae_train_config_get(const dfsae_train_config *config, int param,
+                           double *value)
+{
+    if (config == NULL || value == NULL)
+        return DFSAE_ERR_NULL_ARG;
+    if (!known(param))
+        return DFSAE_ERR_UNKNOWN_PARAM;
+    *value = config->value[param];
+    return DFSAE_OK;
+}

@@ -1,0 +1,211 @@
+/* dfsae_model_train: epochs of shuffled batches over the public verbs
+ * dfsae_model_grad and dfsae_optimizer_step. */
+#include <limits.h>
+#include <string.h>
+
+#include "model.h"
+#include "optim/optim.h"
+#include "train/train.h"
+
+/* Everything a run needs, allocated once per call. */
+typedef struct run {
+    dfsae_model *m;
+    dfsae_optimizer *opt;
+    const float *X;
+    dfsae_batch_plan plan;
+    size_t *idx;    /* the epoch's order of rows */
+    float *batch;   /* gathered rows, max_rows x D */
+    int shuffle;
+    uint64_t seed, first_epoch, epochs, every;
+    dfsae_progress_fn cb;
+    void *user;
+} run;
+
+/* Validates everything before the model or optimizer is touched. */
+static int check(dfsae_model *m, dfsae_optimizer *opt, const float *X,
+                 size_t n, const dfsae_train_config *cfg, run *r)
+{
+    if (opt == NULL)
+        return dfsae__fail(m->err, DFSAE_ERR_NULL_ARG, "train: opt is NULL");
+    if (X == NULL)
+        return dfsae__fail(m->err, DFSAE_ERR_NULL_ARG, "train: X is NULL");
+    if (n == 0)
+        return dfsae__fail(m->err, DFSAE_ERR_INVALID_ARG,
+                           "train: the data set is empty (n = 0)");
+    if (opt->n != m->n_params)
+        return dfsae__fail(m->err, DFSAE_ERR_SIZE_MISMATCH,
+                           "train: the optimizer is for %zu parameters, the "
+                           "model has %zu",
+                           opt->n, m->n_params);
+    size_t nd;
+    if (!dfsae__mul_size(n, m->d, &nd) ||
+        !dfsae__mul_size(nd, sizeof(float), &nd))
+        return dfsae__fail(m->err, DFSAE_ERR_SIZE_OVERFLOW,
+                           "train: %zu rows overflow", n);
+    int variance = m->opt.lambda[DFSAE_TERM_VAR] != 0.0 ||
+                   m->opt.lambda[DFSAE_TERM_TC] != 0.0;
+    size_t batch = dfsae__train_batch_size(cfg);
+    if (variance && (n < 2 || batch < 2))
+        return dfsae__fail(m->err, DFSAE_ERR_BATCH_TOO_SMALL,
+                           "train: L_var and L_tc need batches of at least 2 "
+                           "rows (n = %zu, batch size = %zu)",
+                           n, batch);
+    dfsae__batch_plan(&r->plan, n, batch, variance);
+    if (dfsae__batch_plan_max_rows(&r->plan) > (size_t)INT_MAX)
+        return dfsae__fail(m->err, DFSAE_ERR_SIZE_OVERFLOW,
+                           "train: a batch of %zu rows overflows",
+                           dfsae__batch_plan_max_rows(&r->plan));
+    r->epochs = dfsae__train_u64(cfg, DFSAE_TRAIN_EPOCHS);
+    if (r->epochs > UINT64_MAX / r->plan.steps)
+        return dfsae__fail(m->err, DFSAE_ERR_SIZE_OVERFLOW,
+                           "train: the step count overflows");
+    size_t bad = dfsae__first_non_finite(X, n * m->d);
+    if (bad != n * m->d)
+        return dfsae__fail(m->err, DFSAE_ERR_NON_FINITE_INPUT,
+                           "train: X[%zu][%zu] is not finite", bad / m->d,
+                           bad % m->d);
+    r->m = m;
+    r->opt = opt;
+    r->X = X;
+    r->shuffle = dfsae__train_u64(cfg, DFSAE_TRAIN_SHUFFLE) != 0;
+    r->seed = dfsae__train_u64(cfg, DFSAE_TRAIN_SEED);
+    r->first_epoch = dfsae__train_u64(cfg, DFSAE_TRAIN_FIRST_EPOCH);
+    r->every = dfsae__train_u64(cfg, DFSAE_TRAIN_REPORT_EVERY);
+    return DFSAE_OK;
+}
+
+static int setup(run *r)
+{
+    dfsae_model *m = r->m;
+    size_t rows = dfsae__batch_plan_max_rows(&r->plan);
+    r->idx = dfsae__alloc_array(&m->alloc, r->plan.n, sizeof *r->idx);
+    /* Without shuffling a batch is a contiguous slice of X: no copy. */
+    size_t floats;
+    if (r->shuffle && dfsae__mul_size(rows, m->d, &floats))
+        r->batch = dfsae__alloc_array(&m->alloc, floats, sizeof(float));
+    if (r->idx == NULL || (r->shuffle && r->batch == NULL))
+        return dfsae__fail(m->err, DFSAE_ERR_NO_MEMORY,
+                           "train: cannot allocate the batch buffers");
+    /* Sized for the largest batch now, so that no step allocates. */
+    int st = dfsae_model_reserve(m, rows);
+    return st;
+}
+
+/* The rows of step s, gathered when shuffled. */
+static const float *gather(const run *r, size_t first, size_t rows)
+{
+    const size_t d = r->m->d;
+    if (!r->shuffle)
+        return r->X + first * d;
+    for (size_t i = 0; i < rows; ++i)
+        memcpy(r->batch + i * d, r->X + r->idx[first + i] * d,
+               d * sizeof(float));
+    return r->batch;
+}
+
+/* Prefixes the detail message of a failed step with where it happened. */
+static int step_failed(dfsae_model *m, int st, const char *detail,
+                       uint64_t epoch, uint64_t step)
+{
+    char copy[DFSAE_ERR_LEN];
+    memcpy(copy, detail, sizeof copy);
+    copy[sizeof copy - 1] = '\0';
+    return dfsae__fail(m->err, st, "train: epoch %llu, step %llu: %s",
+                       (unsigned long long)epoch, (unsigned long long)step,
+                       copy);
+}
+
+static int epochs(run *r)
+{
+    dfsae_model *m = r->m;
+    dfsae_progress p;
+    memset(&p, 0, sizeof p);
+    p.steps_per_epoch = r->plan.steps;
+    p.steps_total = r->plan.steps * r->epochs;
+    const double t0 = dfsae__now();
+    for (uint64_t e = 0; e < r->epochs; ++e) {
+        const uint64_t epoch = r->first_epoch + e;
+        const double te = dfsae__now();
+        double sum = 0.0, sum_terms[DFSAE_TERM_COUNT] = {0};
+        size_t seen = 0;
+        dfsae__epoch_order(r->idx, r->plan.n, r->shuffle, r->seed, epoch);
+        for (uint64_t s = 0; s < r->plan.steps; ++s) {
+            size_t first, rows;
+            dfsae__batch_plan_step(&r->plan, s, &first, &rows);
+            const float *Xb = gather(r, first, rows);
+            double loss, terms[DFSAE_TERM_COUNT];
+            int st = dfsae_model_grad(m, Xb, rows, NULL, &loss, terms,
+                                      DFSAE_TERM_COUNT);
+            if (st != DFSAE_OK)
+                return step_failed(m, st, m->err, epoch, s);
+            st = dfsae_optimizer_step(r->opt, m, NULL);
+            if (st != DFSAE_OK)
+                return step_failed(m, st, dfsae_optimizer_last_error(r->opt),
+                                   epoch, s);
+            seen += rows;
+            sum += loss;
+            for (int t = 0; t < DFSAE_TERM_COUNT; ++t)
+                sum_terms[t] += terms[t];
+            p.steps_done++;
+            if (r->cb == NULL || r->every == 0 || p.steps_done % r->every)
+                continue;
+            double now = dfsae__now();
+            p.event = DFSAE_EVENT_STEP;
+            p.epoch = epoch;
+            p.step = s;
+            p.loss = loss;
+            memcpy(p.terms, terms, sizeof terms);
+            p.rows = rows;
+            p.indices = r->idx + first;
+            p.samples_per_sec = now > te ? (double)seen / (now - te) : 0.0;
+            p.elapsed = now - t0;
+            if (r->cb(&p, r->user) != 0)
+                return dfsae__fail(m->err, DFSAE_ERR_CANCELLED,
+                                   "train: cancelled after epoch %llu, step "
+                                   "%llu",
+                                   (unsigned long long)epoch,
+                                   (unsigned long long)s);
+        }
+        if (r->cb == NULL)
+            continue;
+        double now = dfsae__now();
+        const double steps = (double)r->plan.steps;
+        p.event = DFSAE_EVENT_EPOCH;
+        p.epoch = epoch;
+        p.step = r->plan.steps;
+        p.loss = sum / steps;
+        for (int t = 0; t < DFSAE_TERM_COUNT; ++t)
+            p.terms[t] = sum_terms[t] / steps;
+        p.rows = seen;
+        p.indices = NULL;
+        p.samples_per_sec = now > te ? (double)seen / (now - te) : 0.0;
+        p.elapsed = now - t0;
+        if (r->cb(&p, r->user) != 0)
+            return dfsae__fail(m->err, DFSAE_ERR_CANCELLED,
+                               "train: cancelled after epoch %llu",
+                               (unsigned long long)epoch);
+    }
+    return DFSAE_OK;
+}
+
+int dfsae_model_train(dfsae_model *model, dfsae_optimizer *opt,
+                      const float *X, size_t n,
+                      const dfsae_train_config *config,
+                      dfsae_progress_fn progress, void *user)
+{
+    if (model == NULL)
+        return DFSAE_ERR_NULL_ARG;
+    run r;
+    memset(&r, 0, sizeof r);
+    int st = check(model, opt, X, n, config, &r);
+    if (st != DFSAE_OK)
+        return st;
+    r.cb = progress;
+    r.user = user;
+    st = setup(&r);
+    if (st == DFSAE_OK)
+        st = epochs(&r);
+    dfsae__free(&model->alloc, r.idx);
+    dfsae__free(&model->alloc, r.batch);
+    return st;
+}

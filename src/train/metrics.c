@@ -1,0 +1,251 @@
+/* dfsae_model_evaluate: SPEC.md's metrics over a whole data set, in
+ * batches. Row metrics are summed per row; column statistics and the
+ * cross-product matrix are accumulated in double across batches around a
+ * per-column shift (the first batch's means), which keeps the variance of
+ * large activations accurate and makes a constant column exactly 0. */
+#include <math.h>
+#include <string.h>
+
+#include "blas/dfsae_blas.h"
+#include "loss/loss.h"
+#include "train/train.h"
+
+#define ACTIVE 0.01    /* |A_ij| above this counts towards L0 */
+#define DEAD_VAR 0.01  /* a column with variance below this is dead */
+#define ENT_EPS 1e-8   /* inside the entropy's log */
+#define STD_EPS 1e-8   /* added to the std, as in L_tc */
+
+static const char *const names[DFSAE_METRIC_COUNT] = {
+    "dead_units", "l0", "redundancy", "resp_entropy",
+    "weight_redundancy", "max_resp", "mean_activation"};
+
+const char *dfsae_metric_name(int metric)
+{
+    if (metric < 0 || metric >= DFSAE_METRIC_COUNT)
+        return NULL;
+    return names[metric];
+}
+
+typedef struct acc {
+    size_t k;
+    int redundancy;
+    float *A;       /* batch x K activations, then shifted in place */
+    float *gram;    /* K x K per-batch cross-products (redundancy) */
+    double *shift;  /* K: the first batch's column means */
+    double *sum;    /* K: sums of shifted values */
+    double *sq;     /* K: sums of squared shifted values */
+    double *cross;  /* K x K upper triangle, sums of shifted products */
+    size_t rows;    /* rows seen */
+    double active, entropy, max_resp, act_sum;
+} acc;
+
+static void release(const dfsae_allocator *a, acc *s)
+{
+    void *bufs[] = {s->A, s->gram, s->shift, s->sum, s->sq, s->cross};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; ++i)
+        dfsae__free(a, bufs[i]);
+}
+
+static int acquire(const dfsae_allocator *a, acc *s, size_t batch, size_t k)
+{
+    size_t bk;
+    if (!dfsae__mul_size(batch, k, &bk))
+        return 0;
+    s->A = dfsae__alloc_array(a, bk, sizeof(float));
+    s->shift = dfsae__alloc_array(a, k, sizeof(double));
+    s->sum = dfsae__alloc_array(a, k, sizeof(double));
+    s->sq = dfsae__alloc_array(a, k, sizeof(double));
+    if (s->A == NULL || s->shift == NULL || s->sum == NULL || s->sq == NULL)
+        return 0;
+    memset(s->sum, 0, k * sizeof(double));
+    memset(s->sq, 0, k * sizeof(double));
+    if (!s->redundancy)
+        return 1;
+    size_t kk;
+    if (!dfsae__mul_size(k, k, &kk))
+        return 0;
+    s->gram = dfsae__alloc_array(a, kk, sizeof(float));
+    s->cross = dfsae__alloc_array(a, kk, sizeof(double));
+    if (s->gram == NULL || s->cross == NULL)
+        return 0;
+    memset(s->cross, 0, kk * sizeof(double));
+    return 1;
+}
+
+/* L0, responsibilities and the activation sum of one row (double). */
+static void row_metrics(acc *s, const float *a)
+{
+    const size_t k = s->k;
+    float amin = a[0];
+    for (size_t j = 0; j < k; ++j) {
+        s->active += fabsf(a[j]) > ACTIVE;
+        s->act_sum += a[j];
+        amin = a[j] < amin ? a[j] : amin;
+    }
+    double z = 0.0;
+    for (size_t j = 0; j < k; ++j)
+        z += exp(-((double)a[j] - amin));
+    double h = 0.0;
+    for (size_t j = 0; j < k; ++j) {
+        double r = exp(-((double)a[j] - amin)) / z;
+        h -= r * log(r + ENT_EPS);
+    }
+    s->entropy += h;
+    s->max_resp += 1.0 / z; /* the largest R_ij is at the row minimum */
+}
+
+static void add_batch(acc *s, size_t rows)
+{
+    const size_t k = s->k;
+    float *A = s->A;
+    for (size_t i = 0; i < rows; ++i)
+        row_metrics(s, A + i * k);
+    if (s->rows == 0) {
+        for (size_t j = 0; j < k; ++j)
+            s->shift[j] = 0.0;
+        for (size_t i = 0; i < rows; ++i)
+            for (size_t j = 0; j < k; ++j)
+                s->shift[j] += A[i * k + j];
+        for (size_t j = 0; j < k; ++j)
+            s->shift[j] /= (double)rows;
+    }
+    for (size_t i = 0; i < rows; ++i)
+        for (size_t j = 0; j < k; ++j) {
+            double c = A[i * k + j] - s->shift[j];
+            s->sum[j] += c;
+            s->sq[j] += c * c;
+            A[i * k + j] = (float)c;
+        }
+    s->rows += rows;
+    if (!s->redundancy)
+        return;
+    dfsae__ssyrk(DFSAE_TRANS, (int)k, (int)rows, 1.0f, A, (int)k, 0.0f,
+                 s->gram, (int)k);
+    for (size_t r = 0; r < k; ++r)
+        for (size_t c = r; c < k; ++c)
+            s->cross[r * k + c] += s->gram[r * k + c];
+}
+
+/* Unbiased variance of column j from the shifted sums. */
+static double col_var(const acc *s, size_t j)
+{
+    const double n = (double)s->rows;
+    double v = (s->sq[j] - s->sum[j] * s->sum[j] / n) / (n - 1.0);
+    return v > 0.0 ? v : 0.0;
+}
+
+/* sum_{j != k} Corr_jk^2 from the accumulated sums (SPEC.md L_tc). */
+static double redundancy(const acc *s)
+{
+    const size_t k = s->k;
+    const double n = (double)s->rows;
+    double *std = s->shift; /* the shift is no longer needed */
+    for (size_t j = 0; j < k; ++j)
+        std[j] = sqrt(col_var(s, j)) + STD_EPS;
+    double off = 0.0;
+    for (size_t r = 0; r < k; ++r)
+        for (size_t c = r + 1; c < k; ++c) {
+            double cov = (s->cross[r * k + c] - s->sum[r] * s->sum[c] / n) /
+                         (n - 1.0);
+            double corr = cov / (std[r] * std[c]);
+            off += corr * corr;
+        }
+    return 2.0 * off;
+}
+
+/* L_wr of the current W through the model's own term. */
+static int weight_redundancy(dfsae_model *m, double *out)
+{
+    int side = dfsae__resolve_gram_side(m->opt.gram_side, m->d, m->k);
+    size_t dim = side == DFSAE_GRAM_SAMPLE ? m->d : m->k, gram;
+    if (!dfsae__mul_size(dim, dim, &gram))
+        return DFSAE_ERR_SIZE_OVERFLOW;
+    int st = dfsae__ws_reserve_wr(&m->ws, &m->alloc, m->k, m->d, gram);
+    if (st != DFSAE_OK)
+        return st;
+    dfsae_loss_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.k = m->k;
+    ctx.d = m->d;
+    ctx.W = m->params;
+    ctx.opt = &m->opt;
+    ctx.ws = &m->ws;
+    ctx.gram_side = side;
+    *out = dfsae__loss_terms[DFSAE_TERM_WR]->eval(&ctx, 1.0, NULL, NULL);
+    return DFSAE_OK;
+}
+
+static int check(dfsae_model *m, const float *X, size_t n, double *metrics,
+                 size_t n_metrics)
+{
+    if (X == NULL || metrics == NULL)
+        return dfsae__fail(m->err, DFSAE_ERR_NULL_ARG, "evaluate: %s is NULL",
+                           X == NULL ? "X" : "metrics");
+    if (n == 0 || n_metrics == 0)
+        return dfsae__fail(m->err, DFSAE_ERR_INVALID_ARG,
+                           "evaluate: %s is 0", n == 0 ? "n" : "n_metrics");
+    if (n < 2)
+        return dfsae__fail(m->err, DFSAE_ERR_BATCH_TOO_SMALL,
+                           "evaluate: a variance needs at least 2 rows");
+    size_t nd;
+    if (!dfsae__mul_size(n, m->d, &nd) ||
+        !dfsae__mul_size(nd, sizeof(float), &nd))
+        return dfsae__fail(m->err, DFSAE_ERR_SIZE_OVERFLOW,
+                           "evaluate: %zu rows overflow", n);
+    size_t bad = dfsae__first_non_finite(X, n * m->d);
+    if (bad != n * m->d)
+        return dfsae__fail(m->err, DFSAE_ERR_NON_FINITE_INPUT,
+                           "evaluate: X[%zu][%zu] is not finite", bad / m->d,
+                           bad % m->d);
+    return DFSAE_OK;
+}
+
+int dfsae_model_evaluate(dfsae_model *model, const float *X, size_t n,
+                         const dfsae_train_config *config, double *metrics,
+                         size_t n_metrics)
+{
+    if (model == NULL)
+        return DFSAE_ERR_NULL_ARG;
+    int st = check(model, X, n, metrics, n_metrics);
+    if (st != DFSAE_OK)
+        return st;
+    const size_t k = model->k, d = model->d;
+    size_t batch = dfsae__train_batch_size(config);
+    batch = batch < n ? batch : n;
+    acc s;
+    memset(&s, 0, sizeof s);
+    s.k = k;
+    s.redundancy = n_metrics > DFSAE_METRIC_REDUNDANCY &&
+                   dfsae__train_u64(config, DFSAE_TRAIN_EVAL_REDUNDANCY);
+    double wr = 0.0;
+    if (n_metrics > DFSAE_METRIC_WEIGHT_REDUNDANCY)
+        st = weight_redundancy(model, &wr);
+    if (st == DFSAE_OK && !acquire(&model->alloc, &s, batch, k))
+        st = DFSAE_ERR_NO_MEMORY;
+    if (st != DFSAE_OK) {
+        release(&model->alloc, &s);
+        return dfsae__fail(model->err, st, "evaluate: %s",
+                           dfsae_status_string(st));
+    }
+    for (size_t first = 0; first < n; first += batch) {
+        size_t rows = n - first < batch ? n - first : batch;
+        dfsae__encode(model, X + first * d, rows, s.A, NULL);
+        add_batch(&s, rows);
+    }
+    double dead = 0.0;
+    for (size_t j = 0; j < k; ++j)
+        dead += col_var(&s, j) < DEAD_VAR;
+    const double rows = (double)n;
+    double v[DFSAE_METRIC_COUNT];
+    v[DFSAE_METRIC_DEAD_UNITS] = dead;
+    v[DFSAE_METRIC_L0] = s.active / rows;
+    v[DFSAE_METRIC_REDUNDANCY] = s.redundancy ? redundancy(&s) : NAN;
+    v[DFSAE_METRIC_RESP_ENTROPY] = s.entropy / rows;
+    v[DFSAE_METRIC_WEIGHT_REDUNDANCY] = wr;
+    v[DFSAE_METRIC_MAX_RESP] = s.max_resp / rows;
+    v[DFSAE_METRIC_MEAN_ACTIVATION] = s.act_sum / (rows * (double)k);
+    for (size_t i = 0; i < n_metrics && i < DFSAE_METRIC_COUNT; ++i)
+        metrics[i] = v[i];
+    release(&model->alloc, &s);
+    return DFSAE_OK;
+}

@@ -1,0 +1,57 @@
+/* Internals of the training layer: the config handle, the progress report,
+ * the epoch's batch plan and shuffle, and a monotonic clock. */
+#ifndef DFSAE_TRAIN_H
+#define DFSAE_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal.h"
+
+struct dfsae_train_config {
+    dfsae_allocator alloc;
+    double value[DFSAE_TRAIN_PARAM_COUNT];
+};
+
+/* Default values; used when a call is given a NULL config. */
+void dfsae__train_config_default(struct dfsae_train_config *c);
+/* The batch size of a config (or of the defaults when c is NULL). */
+size_t dfsae__train_batch_size(const dfsae_train_config *c);
+/* Integer value of key `param` (validated when it was set). */
+uint64_t dfsae__train_u64(const dfsae_train_config *c, int param);
+
+struct dfsae_progress {
+    int event;
+    uint64_t epoch, step, steps_per_epoch, steps_done, steps_total;
+    double loss, terms[DFSAE_TERM_COUNT];
+    size_t rows;
+    const size_t *indices;
+    double samples_per_sec, elapsed;
+};
+
+/* How an epoch of n rows is cut into batches of `batch` rows. With
+ * `merge_single`, a final batch of 1 row joins the previous batch. */
+typedef struct dfsae_batch_plan {
+    size_t n, batch;
+    uint64_t steps;
+    int merged; /* the last step has batch + 1 rows */
+} dfsae_batch_plan;
+
+void dfsae__batch_plan(dfsae_batch_plan *p, size_t n, size_t batch,
+                       int merge_single);
+/* Largest batch of the plan, in rows. */
+size_t dfsae__batch_plan_max_rows(const dfsae_batch_plan *p);
+/* First row (offset into the epoch's order) and row count of step s. */
+void dfsae__batch_plan_step(const dfsae_batch_plan *p, uint64_t s,
+                            size_t *first, size_t *rows);
+
+/* Writes the order of epoch `epoch` into idx (n entries): the identity, or
+ * a Fisher-Yates permutation driven by a generator derived from (seed,
+ * epoch) alone, so an epoch's order does not depend on earlier epochs. */
+void dfsae__epoch_order(size_t *idx, size_t n, int shuffle, uint64_t seed,
+                        uint64_t epoch);
+
+/* Seconds from an arbitrary fixed point, monotonic where available. */
+double dfsae__now(void);
+
+#endif
