@@ -27,6 +27,17 @@ const char *dfsae_status_string(int status)
     case DFSAE_ERR_UNKNOWN_PARAM: return "unknown parameter";
     case DFSAE_ERR_PARAM_OUT_OF_RANGE: return "parameter value out of range";
     case DFSAE_ERR_SIZE_MISMATCH: return "size mismatch";
+    case DFSAE_ERR_IO: return "input/output error";
+    case DFSAE_ERR_TRUNCATED: return "the file is truncated";
+    case DFSAE_ERR_HEADER_TOO_LARGE: return "the file header is too large";
+    case DFSAE_ERR_BAD_HEADER: return "the file header is malformed";
+    case DFSAE_ERR_DUPLICATE_KEY: return "duplicate key in the file header";
+    case DFSAE_ERR_BAD_OFFSETS: return "bad tensor data offsets";
+    case DFSAE_ERR_BAD_DTYPE: return "unsupported tensor dtype";
+    case DFSAE_ERR_BAD_SHAPE: return "bad tensor shape";
+    case DFSAE_ERR_BAD_METADATA: return "bad dfsae metadata";
+    case DFSAE_ERR_UNSUPPORTED_VERSION:
+        return "file format version not supported";
     case DFSAE_ERR_CANCELLED: return "cancelled by the progress callback";
     default: return "unknown status";
     }

@@ -182,7 +182,7 @@ int dfsae_model_forward(dfsae_model *model, const float *X, size_t n,
                            "forward: A is NULL");
     dfsae__encode(model, X, n, A, Z);
     if (R != NULL)
-        dfsae__lse_rows(A, n, model->k, R, 1.0f, 0);
+        dfsae__lse_rows(A, n, model->k, R, 1.0f, 0, NULL);
     return DFSAE_OK;
 }
 

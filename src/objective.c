@@ -72,9 +72,11 @@ int dfsae__objective(dfsae_model *m, const float *X, size_t n, float *grad,
     double sum = 0.0;
     for (int pass = 0; pass < 2; ++pass) {
         if (pass == 1 && grad != NULL) {
-            dfsae__activations[o->activation]->backprop(A, dA, n * k,
-                                                        o->leaky_slope);
-            dfsae__linear_backward(X, n, d, dA, k, grad, grad + k * d);
+            dfsae__activation_backward(dfsae__activations[o->activation], A,
+                                       dA, n, k, o->leaky_slope,
+                                       grad + k * d,
+                                       ws->col + (DFSAE_WS_COLS - 1) * k);
+            dfsae__linear_backward(X, n, d, dA, k, grad);
         }
         for (int t = 0; t < DFSAE_TERM_COUNT; ++t) {
             const dfsae_loss_ops *term = dfsae__loss_terms[t];

@@ -1,6 +1,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "fastmath.h"
 
 #include "internal.h"
 
@@ -65,19 +68,22 @@ int dfsae__fail(char *buf, int status, const char *fmt, ...)
 
 size_t dfsae__first_non_finite(const float *x, size_t n)
 {
-    /* Branch-free block test keeps the common all-finite case fast. */
-    size_t i = 0;
-    const size_t block = 256;
-    for (; i + block <= n; i += block) {
-        float acc = 0.0f;
-        for (size_t j = 0; j < block; ++j)
-            acc += x[i + j] * 0.0f; /* NaN or Inf make acc NaN */
-        if (acc != acc)
-            break;
+    /* Test blocks with an integer OR-reduction, which vectorises, and look
+     * for the exact index only in a block that has a bad value. */
+    const size_t block = 1024;
+    for (size_t start = 0; start < n; start += block) {
+        size_t len = n - start < block ? n - start : block;
+        uint32_t bad = 0;
+        for (size_t j = 0; j < len; ++j) {
+            uint32_t u;
+            memcpy(&u, &x[start + j], sizeof u);
+            bad |= (uint32_t)dfsae__is_nonfinite_bits(u);
+        }
+        if (bad)
+            for (size_t j = 0; j < len; ++j)
+                if (!isfinite(x[start + j]))
+                    return start + j;
     }
-    for (; i < n; ++i)
-        if (!isfinite(x[i]))
-            return i;
     return n;
 }
 

@@ -7,6 +7,8 @@
 
 #include "internal.h"
 
+#define DFSAE_WS_COLS 8
+
 typedef struct dfsae_workspace {
     size_t rows;   /* batch capacity of the per-batch buffers */
     float *A;      /* rows x K activations */
@@ -15,7 +17,8 @@ typedef struct dfsae_workspace {
     float *G;      /* rows x K gradient w.r.t. S (L_tc) */
     float *gram;   /* L_tc Gram, min(rows, K)^2 (or K^2 when forced) */
     size_t gram_cap;
-    double *col;   /* 5 x K: mean, variance, std, 2 scratch */
+    double *col;   /* DFSAE_WS_COLS x K doubles: mean, variance, scratch */
+    float *row;    /* 4 x K floats of scratch (a row, column factors) */
     /* L_wr buffers depend only on the model's shape. */
     float *Wn;     /* K x D normalised rows */
     float *GWn;    /* K x D gradient w.r.t. Wn */

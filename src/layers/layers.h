@@ -9,9 +9,10 @@
 void dfsae__linear_forward(const float *X, size_t n, size_t d, const float *W,
                            size_t k, float *Z);
 
-/* dW (k x d) = dZ^T X and db (k) = column sums of dZ (overwritten). */
+/* dW (k x d) = dZ^T X (overwritten). The bias gradient, the column sums
+ * of dZ, is fused into dfsae__activation_backward's sweep. */
 void dfsae__linear_backward(const float *X, size_t n, size_t d,
-                            const float *dZ, size_t k, float *dW, float *db);
+                            const float *dZ, size_t k, float *dW);
 
 /* An activation phi. Derivatives are expressed through the output a =
  * phi(z), which every built-in activation allows, so a training step needs
@@ -27,6 +28,13 @@ typedef struct dfsae_activation_ops {
 
 /* Indexed by dfsae_activation. */
 extern const dfsae_activation_ops *const dfsae__activations[];
+
+/* One sweep over n x k: dA <- dA * phi'(Z) (given A = phi(Z)), and db (k)
+ * <- the column sums of the result, accumulated in acc (k doubles). */
+void dfsae__activation_backward(const dfsae_activation_ops *act,
+                                const float *A, float *dA, size_t n,
+                                size_t k, double param, float *db,
+                                double *acc);
 
 /* Adds the bias only (to expose Z in the forward pass). */
 void dfsae__add_bias(float *z, const float *b, size_t n, size_t k);

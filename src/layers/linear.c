@@ -10,17 +10,28 @@ void dfsae__linear_forward(const float *X, size_t n, size_t d, const float *W,
 }
 
 void dfsae__linear_backward(const float *X, size_t n, size_t d,
-                            const float *dZ, size_t k, float *dW, float *db)
+                            const float *dZ, size_t k, float *dW)
 {
     dfsae__sgemm(DFSAE_TRANS, DFSAE_NO_TRANS, (int)k, (int)d, (int)n, 1.0f,
                  dZ, (int)k, X, (int)d, 0.0f, dW, (int)d);
+}
+
+void dfsae__activation_backward(const dfsae_activation_ops *act,
+                                const float *A, float *dA, size_t n,
+                                size_t k, double param, float *db,
+                                double *acc)
+{
     for (size_t j = 0; j < k; ++j)
-        db[j] = 0.0f;
+        acc[j] = 0.0;
     for (size_t i = 0; i < n; ++i) {
-        const float *row = dZ + i * k;
+        float *g = dA + i * k;
+        act->backprop(A + i * k, g, k, param); /* the row stays in cache */
+#pragma omp simd
         for (size_t j = 0; j < k; ++j)
-            db[j] += row[j];
+            acc[j] += (double)g[j];
     }
+    for (size_t j = 0; j < k; ++j)
+        db[j] = (float)acc[j];
 }
 
 void dfsae__add_bias(float *z, const float *b, size_t n, size_t k)

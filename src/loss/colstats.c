@@ -1,35 +1,33 @@
-/* Column means and unbiased variances, two-pass in double so activations
- * in the thousands keep their small variances accurate. */
+/* Column means and unbiased variances in one sweep, in double. Each column
+ * is shifted by its first row: sums of (a - a_0) keep the variance of
+ * activations in the thousands accurate, and a constant column (a dead
+ * unit) gives exactly zero sums, hence variance exactly 0. */
 #include "loss/loss.h"
 
 void dfsae__colstats(const float *A, size_t n, size_t k, double *col)
 {
     double *mean = col, *var = col + k;
+    const float *first = A;
     for (size_t j = 0; j < k; ++j)
         mean[j] = var[j] = 0.0;
-    for (size_t i = 0; i < n; ++i)
-        for (size_t j = 0; j < k; ++j)
-            mean[j] += A[i * k + j];
-    for (size_t j = 0; j < k; ++j)
-        mean[j] /= (double)n;
-    for (size_t i = 0; i < n; ++i)
+    for (size_t i = 1; i < n; ++i) {
+        const float *a = A + i * k;
         for (size_t j = 0; j < k; ++j) {
-            double c = A[i * k + j] - mean[j];
+            double c = (double)a[j] - (double)first[j];
+            mean[j] += c;
             var[j] += c * c;
         }
+    }
+    const double inv_n = 1.0 / (double)n;
     for (size_t j = 0; j < k; ++j) {
-        /* A constant column has variance exactly 0 (a dead unit); the
-         * rounding of its mean must not make it look alive. */
-        float first = A[j];
-        int constant = 1;
-        for (size_t i = 1; i < n && constant; ++i)
-            constant = A[i * k + j] == first;
-        if (constant) {
-            mean[j] = first;
-            var[j] = 0.0;
-        } else {
-            var[j] /= (double)(n - 1);
+        if (var[j] == 0.0) { /* every row equals the first: constant */
+            mean[j] = first[j];
+            continue;
         }
+        double shift_mean = mean[j] * inv_n;
+        double ss = var[j] - mean[j] * shift_mean;
+        mean[j] = (double)first[j] + shift_mean;
+        var[j] = ss > 0.0 ? ss / (double)(n - 1) : 0.0;
     }
 }
 

@@ -42,9 +42,10 @@ void dfsae__colstats(const float *A, size_t n, size_t k, double *col);
 
 /* Row-wise log-sum-exp of -A: returns sum_i log sum_j exp(-A_ij); if R is
  * non-NULL writes scale * softmax(-A) row-wise into it (added if
- * accumulate). */
+ * accumulate). `scratch` holds k floats; it may be NULL when R is non-NULL
+ * and accumulate is 0. */
 double dfsae__lse_rows(const float *A, size_t n, size_t k, float *R,
-                       float scale, int accumulate);
+                       float scale, int accumulate, float *scratch);
 
 /* Cheaper Gram side for an n x k matrix when side is AUTO. */
 int dfsae__resolve_gram_side(int side, size_t n, size_t k);

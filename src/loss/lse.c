@@ -1,29 +1,67 @@
 /* L_lse = -sum_i log sum_j exp(-A_ij); dL/dA = softmax(-A) row-wise. */
 #include <math.h>
 
+#include "fastmath.h"
 #include "loss/loss.h"
 
+/* Minimum of a[0..k): eight independent lanes, so it vectorises without
+ * relying on a min-reduction the compiler may refuse. */
+static float row_min(const float *a, size_t k)
+{
+    enum { LANES = 8 };
+    float m[LANES];
+    for (size_t l = 0; l < LANES; ++l)
+        m[l] = a[0];
+    size_t j = 0;
+    for (; j + LANES <= k; j += LANES)
+        for (size_t l = 0; l < LANES; ++l)
+            m[l] = a[j + l] < m[l] ? a[j + l] : m[l];
+    float amin = m[0];
+    for (size_t l = 1; l < LANES; ++l)
+        amin = m[l] < amin ? m[l] : amin;
+    for (; j < k; ++j)
+        amin = a[j] < amin ? a[j] : amin;
+    return amin;
+}
+
+/* One row: writes e_j = exp(amin - a_j) into e (computed once, reused for
+ * the responsibilities), returns sum_j e_j and the row minimum. Shifting by
+ * the minimum keeps every exponent <= 0 and the sum in [1, k], so nothing
+ * overflows however large the activations grow. */
+static double exp_row(const float *a, size_t k, float *e, float *amin_out)
+{
+    float amin = row_min(a, k);
+    double s = 0.0;
+#pragma omp simd reduction(+ : s)
+    for (size_t j = 0; j < k; ++j) {
+        e[j] = dfsae__exp_nonpos(amin - a[j]);
+        s += (double)e[j];
+    }
+    *amin_out = amin;
+    return s;
+}
+
 double dfsae__lse_rows(const float *A, size_t n, size_t k, float *R,
-                       float scale, int accumulate)
+                       float scale, int accumulate, float *scratch)
 {
     double total = 0.0;
     for (size_t i = 0; i < n; ++i) {
-        const float *a = A + i * k;
-        float amin = a[0];
-        for (size_t j = 1; j < k; ++j)
-            amin = a[j] < amin ? a[j] : amin;
-        /* Shifting by the row minimum keeps every exponent <= 0. */
-        double s = 0.0;
-        for (size_t j = 0; j < k; ++j)
-            s += exp(-(double)(a[j] - amin));
+        float *r = R != NULL ? R + i * k : NULL;
+        float *e = r != NULL && !accumulate ? r : scratch;
+        float amin;
+        double s = exp_row(A + i * k, k, e, &amin);
         total += log(s) - (double)amin;
-        if (R != NULL) {
-            float *r = R + i * k;
-            double inv = (double)scale / s;
-            for (size_t j = 0; j < k; ++j) {
-                float v = (float)(exp(-(double)(a[j] - amin)) * inv);
-                r[j] = accumulate ? r[j] + v : v;
-            }
+        if (r == NULL)
+            continue;
+        const float f = (float)((double)scale / s);
+        if (accumulate) {
+#pragma omp simd
+            for (size_t j = 0; j < k; ++j)
+                r[j] += f * e[j];
+        } else {
+#pragma omp simd
+            for (size_t j = 0; j < k; ++j)
+                r[j] = f * e[j];
         }
     }
     return total;
@@ -37,7 +75,7 @@ static double lse_eval(const dfsae_loss_ctx *ctx, double weight, float *dA,
                        ? 1.0 / (double)ctx->n
                        : 1.0;
     double lse = dfsae__lse_rows(ctx->A, ctx->n, ctx->k, dA,
-                                 (float)(weight * scale), 1);
+                                 (float)(weight * scale), 1, ctx->ws->row);
     return -lse * scale;
 }
 

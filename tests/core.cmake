@@ -1,0 +1,2 @@
+# White-box tests of the lead's core kernels.
+dfsae_add_test(test_fastexp SOURCES test_fastexp.c INTERNAL)
