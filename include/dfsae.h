@@ -90,6 +90,17 @@ typedef enum dfsae_status {
     DFSAE_ERR_UNKNOWN_PARAM = -8,    /**< no such parameter key */
     DFSAE_ERR_PARAM_OUT_OF_RANGE = -9, /**< value outside dfsae_*_bounds */
     DFSAE_ERR_SIZE_MISMATCH = -10,   /**< buffer or handle sizes disagree */
+    /* Model files (docs/format.md): -11 to -20. */
+    DFSAE_ERR_IO = -11,              /**< open/read/write/fsync/rename failed */
+    DFSAE_ERR_TRUNCATED = -12,       /**< the file ends before its data */
+    DFSAE_ERR_HEADER_TOO_LARGE = -13, /**< header above the documented caps */
+    DFSAE_ERR_BAD_HEADER = -14,      /**< not UTF-8 JSON, or not safetensors */
+    DFSAE_ERR_DUPLICATE_KEY = -15,   /**< a JSON object repeats a key */
+    DFSAE_ERR_BAD_OFFSETS = -16,     /**< offsets out of range/overlap/gap */
+    DFSAE_ERR_BAD_DTYPE = -17,       /**< unknown dtype, or not F32 */
+    DFSAE_ERR_BAD_SHAPE = -18,       /**< wrong rank or inconsistent shapes */
+    DFSAE_ERR_BAD_METADATA = -19,    /**< a dfsae metadata value is invalid */
+    DFSAE_ERR_UNSUPPORTED_VERSION = -20, /**< format newer than this library */
     DFSAE_ERR_CANCELLED = -21        /**< a progress callback cancelled */
 } dfsae_status;
 
@@ -503,6 +514,131 @@ DFSAE_API int dfsae_model_evaluate(dfsae_model *model, const float *X,
  */
 DFSAE_API int dfsae_model_encode(dfsae_model *model, const float *X, size_t n,
                                  const dfsae_train_config *config, float *A);
+
+/* ---- Model files --------------------------------------------------------
+ * A model (and optionally its optimizer's state, for resuming training) is
+ * saved in the safetensors format: an 8-byte little-endian header length,
+ * a JSON header, then raw little-endian float32 data. The tensors are named
+ * as PyTorch's nn.Linear state dict ("weight" K x D, "bias" K); the options
+ * travel as strings in "__metadata__". docs/format.md has the layout, the
+ * metadata keys and the versioning rules.
+ *
+ * Saving to a path is atomic: the data goes to a temporary file in the
+ * target's directory, which is flushed, fsync'ed and renamed over the
+ * target, and the directory is fsync'ed. A save that fails leaves an
+ * existing target byte-identical and removes its temporary file.
+ *
+ * Loading validates the whole file (layout, dtypes, shapes, offsets,
+ * metadata, NaN/Inf in the data) before anything is changed: a load that
+ * fails leaves the handles it was given bit-identical. The header's JSON is
+ * parsed with cJSON, whose allocations do not go through `allocator`.
+ * Loads into a handle put the detail message in the handle's last error;
+ * loads that create handles write it to `errbuf` (`errbuf_size` bytes,
+ * always NUL-terminated; "" on success; errbuf may be NULL).
+ */
+
+/** The format version this library writes ("dfsae.format_version"). It
+ *  reads files of this version and older; newer ones are refused with
+ *  DFSAE_ERR_UNSUPPORTED_VERSION. */
+#define DFSAE_FORMAT_VERSION 1
+/** A size for `errbuf` that holds every detail message whole. */
+#define DFSAE_ERROR_MESSAGE_SIZE 256
+/** The largest JSON header a loader accepts, in bytes. */
+#define DFSAE_MAX_HEADER_BYTES 100000000u
+
+/** Save the model (W, b and the options) to `path`, atomically.
+ *  @return DFSAE_OK, DFSAE_ERR_NULL_ARG, DFSAE_ERR_INVALID_ARG (an empty
+ *          path or one that ends in '/'), DFSAE_ERR_IO, DFSAE_ERR_NO_MEMORY
+ *          or DFSAE_ERR_SIZE_OVERFLOW. */
+DFSAE_API int dfsae_model_save(dfsae_model *model, const char *path);
+
+/** Serialise the model into `buf` (`cap` bytes): the same bytes as
+ *  dfsae_model_save writes. *written receives the file's size; with
+ *  buf == NULL only the size is computed. A `cap` below the size returns
+ *  DFSAE_ERR_SIZE_MISMATCH and writes nothing to `buf`. */
+DFSAE_API int dfsae_model_save_buffer(dfsae_model *model, void *buf,
+                                      size_t cap, size_t *written);
+
+/** Create a model from the file at `path` (shape from the tensors, options
+ *  from the metadata, or their defaults for a file without dfsae metadata).
+ *  Optimizer state in the file is validated and ignored. On failure *out is
+ *  NULL and errbuf says why.
+ *  @return DFSAE_OK, DFSAE_ERR_NULL_ARG, DFSAE_ERR_IO,
+ *          DFSAE_ERR_NO_MEMORY, DFSAE_ERR_SIZE_OVERFLOW,
+ *          DFSAE_ERR_NON_FINITE_INPUT (NaN/Inf in a tensor) or one of the
+ *          file statuses DFSAE_ERR_TRUNCATED ... DFSAE_ERR_UNSUPPORTED_VERSION.
+ */
+DFSAE_API int dfsae_model_load(const char *path,
+                               const dfsae_allocator *allocator,
+                               dfsae_model **out, char *errbuf,
+                               size_t errbuf_size);
+
+/** As dfsae_model_load, from the `size` bytes at `data` (not kept). */
+DFSAE_API int dfsae_model_load_buffer(const void *data, size_t size,
+                                      const dfsae_allocator *allocator,
+                                      dfsae_model **out, char *errbuf,
+                                      size_t errbuf_size);
+
+/** Load the file at `path` into an existing model: its parameters and every
+ *  option are replaced by the file's (options missing from the file take
+ *  their defaults). The file's D and K must equal the model's
+ *  (DFSAE_ERR_SIZE_MISMATCH otherwise). The model is unchanged unless the
+ *  whole file is valid. Statuses as dfsae_model_load. */
+DFSAE_API int dfsae_model_load_into(dfsae_model *model, const char *path);
+
+/** As dfsae_model_load_into, from the `size` bytes at `data`. */
+DFSAE_API int dfsae_model_load_buffer_into(dfsae_model *model,
+                                           const void *data, size_t size);
+
+/** Save a training checkpoint: the model as dfsae_model_save, plus the
+ *  optimizer's kind, hyper-parameters, step count and moment vectors, in
+ *  one file (one atomic rename keeps model and optimizer consistent). The
+ *  optimizer must be for the model's parameter count
+ *  (DFSAE_ERR_SIZE_MISMATCH). `opt` may be NULL: then this is
+ *  dfsae_model_save. Errors are reported on `model`. */
+DFSAE_API int dfsae_checkpoint_save(dfsae_model *model,
+                                    const dfsae_optimizer *opt,
+                                    const char *path);
+
+/** As dfsae_checkpoint_save, into a buffer (as dfsae_model_save_buffer). */
+DFSAE_API int dfsae_checkpoint_save_buffer(dfsae_model *model,
+                                           const dfsae_optimizer *opt,
+                                           void *buf, size_t cap,
+                                           size_t *written);
+
+/** Create a model and its optimizer from a checkpoint. `opt_out` may be
+ *  NULL (the optimizer state is then validated and dropped); otherwise a
+ *  file without optimizer state is DFSAE_ERR_BAD_HEADER. On failure both
+ *  outputs are NULL. Statuses as dfsae_model_load. Training resumed from
+ *  the result is bit-identical to uninterrupted training (same build, same
+ *  thread count). */
+DFSAE_API int dfsae_checkpoint_load(const char *path,
+                                    const dfsae_allocator *allocator,
+                                    dfsae_model **model_out,
+                                    dfsae_optimizer **opt_out, char *errbuf,
+                                    size_t errbuf_size);
+
+/** As dfsae_checkpoint_load, from the `size` bytes at `data`. */
+DFSAE_API int dfsae_checkpoint_load_buffer(const void *data, size_t size,
+                                           const dfsae_allocator *allocator,
+                                           dfsae_model **model_out,
+                                           dfsae_optimizer **opt_out,
+                                           char *errbuf, size_t errbuf_size);
+
+/** Load a checkpoint into an existing model and optimizer, all or nothing:
+ *  the optimizer's kind must be the file's (DFSAE_ERR_INVALID_ARG) and its
+ *  parameter count the model's (DFSAE_ERR_SIZE_MISMATCH). `opt` may be NULL
+ *  (as dfsae_model_load_into). The detail message goes to the model (and
+ *  to the optimizer too). */
+DFSAE_API int dfsae_checkpoint_load_into(dfsae_model *model,
+                                         dfsae_optimizer *opt,
+                                         const char *path);
+
+/** As dfsae_checkpoint_load_into, from the `size` bytes at `data`. */
+DFSAE_API int dfsae_checkpoint_load_buffer_into(dfsae_model *model,
+                                                dfsae_optimizer *opt,
+                                                const void *data,
+                                                size_t size);
 
 #ifdef __cplusplus
 }
