@@ -1,0 +1,29 @@
+/* Test allocators for the API tests: every block goes through cmocka's
+ * test_malloc/test_free (per-test leak and overrun checks), with counters
+ * and fault injection on top. */
+#ifndef API_ALLOC_H
+#define API_ALLOC_H
+
+#include <stddef.h>
+
+#include "dfsae.h"
+
+typedef struct api_alloc_ctl {
+    size_t allocs;     /* requests that returned memory */
+    size_t frees;      /* blocks given back */
+    size_t refused;    /* requests answered with NULL */
+    size_t fail_after; /* successful allocations allowed; SIZE_MAX = all */
+    size_t max_bytes;  /* larger requests are refused (keeps absurd sizes
+                          away from test_malloc, which fails on NULL) */
+} api_alloc_ctl;
+
+/* Counters at zero, no failure injected, requests above 1 GiB refused. */
+void api_alloc_ctl_init(api_alloc_ctl *ctl);
+
+/* An allocator reporting to `ctl` (which must outlive every handle). */
+dfsae_allocator api_allocator(api_alloc_ctl *ctl);
+
+/* Allocations and frees so far, for "nothing happened since" checks. */
+size_t api_alloc_events(const api_alloc_ctl *ctl);
+
+#endif

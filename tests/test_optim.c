@@ -1,0 +1,720 @@
+/* Optimizers against their formulas (PyTorch's SGD, Adam, AdamW), computed
+ * here in double from the update rules, independently of src/. The library
+ * steps float parameters, so results are compared with a tight relative
+ * tolerance. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "api_alloc.h"
+#include "api_state.h"
+#include "dfsae.h"
+
+#define D 4
+#define K 3
+#define NP (K * D + K)
+#define STEPS 6
+/* Float against double: a few float ulps of each parameter and of the
+ * distance it travelled (errors of each step's size accumulate). */
+#define RTOL 1e-6
+#define ATOL 1e-6
+
+/* Hyper-parameters and state of the reference optimizer. */
+typedef struct ref_opt {
+    int kind;
+    double lr, wd, momentum, dampening, beta1, beta2, eps;
+    int nesterov;
+    double p[NP], buf[NP], m[NP], v[NP];
+    double path[NP]; /* sum of |step| per coordinate */
+    int t;
+} ref_opt;
+
+static void ref_init(ref_opt *r, int kind, const float *p0)
+{
+    memset(r, 0, sizeof *r);
+    r->kind = kind;
+    /* PyTorch's defaults. */
+    r->lr = kind == DFSAE_OPT_SGD ? 1e-2 : 1e-3;
+    r->wd = kind == DFSAE_OPT_ADAMW ? 1e-2 : 0.0;
+    r->beta1 = 0.9;
+    r->beta2 = 0.999;
+    r->eps = 1e-8;
+    for (int i = 0; i < NP; ++i)
+        r->p[i] = p0[i];
+}
+
+/* torch.optim.SGD.step, Adam.step, AdamW.step for one tensor. */
+static void ref_step(ref_opt *r, const float *gf)
+{
+    r->t += 1;
+    for (int i = 0; i < NP; ++i) {
+        double g = gf[i], before = r->p[i];
+        if (r->kind == DFSAE_OPT_SGD) {
+            g += r->wd * r->p[i];
+            if (r->momentum != 0.0) {
+                r->buf[i] = r->t == 1 ? g
+                                      : r->momentum * r->buf[i] +
+                                            (1.0 - r->dampening) * g;
+                g = r->nesterov ? g + r->momentum * r->buf[i] : r->buf[i];
+            }
+            r->p[i] -= r->lr * g;
+            r->path[i] += fabs(r->p[i] - before);
+            continue;
+        }
+        if (r->kind == DFSAE_OPT_ADAMW)
+            r->p[i] *= 1.0 - r->lr * r->wd;
+        else
+            g += r->wd * r->p[i];
+        r->m[i] = r->beta1 * r->m[i] + (1.0 - r->beta1) * g;
+        r->v[i] = r->beta2 * r->v[i] + (1.0 - r->beta2) * g * g;
+        double bc1 = 1.0 - pow(r->beta1, r->t);
+        double bc2 = 1.0 - pow(r->beta2, r->t);
+        double mhat = r->m[i] / bc1, vhat = r->v[i] / bc2;
+        r->p[i] -= r->lr * mhat / (sqrt(vhat) + r->eps);
+        r->path[i] += fabs(r->p[i] - before);
+    }
+}
+
+/* Starting parameters with mixed signs and magnitudes, one exact zero. */
+static void initial_params(float *p)
+{
+    for (int i = 0; i < NP; ++i)
+        p[i] = (float)(0.75 * sin(0.9 * i + 0.3) + 0.1 * (i % 3));
+    p[5] = 0.0f;
+}
+
+/* A gradient that changes sign and size between steps; coordinate 2 is 0
+ * at every step (Adam must then leave it alone), coordinate 7 is tiny. */
+static void gradient_at(int t, float *g)
+{
+    for (int i = 0; i < NP; ++i)
+        g[i] = (float)((1.0 + 0.4 * i) * sin(1.3 * i + 0.7 * t + 0.2));
+    g[2] = 0.0f;
+    g[7] = (float)(1e-3 * cos(0.5 * t));
+}
+
+typedef struct fixture {
+    api_alloc_ctl ctl;
+    dfsae_allocator alloc;
+    dfsae_model *model;
+    dfsae_optimizer *opt;
+} fixture;
+
+/* Opened inside each test: cmocka checks leaks of setup, test and
+ * teardown separately, so handles made with its allocator must be created
+ * and freed within the test itself. */
+static void open_fixture(fixture *f)
+{
+    api_alloc_ctl_init(&f->ctl);
+    f->alloc = api_allocator(&f->ctl);
+    f->opt = NULL;
+    assert_int_equal(dfsae_model_create(D, K, 1, &f->alloc, &f->model),
+                     DFSAE_OK);
+}
+
+static void close_fixture(fixture *f)
+{
+    dfsae_optimizer_free(f->opt);
+    dfsae_model_free(f->model);
+    assert_int_equal(f->ctl.allocs, f->ctl.frees);
+}
+
+/* A test body taking an open fixture. */
+#define FIXTURE_TEST(name)                                                    \
+    static void name##_body(fixture *f);                                      \
+    static void name(void **state)                                            \
+    {                                                                         \
+        (void)state;                                                          \
+        fixture f;                                                            \
+        open_fixture(&f);                                                     \
+        name##_body(&f);                                                      \
+        close_fixture(&f);                                                    \
+    }                                                                         \
+    static void name##_body(fixture *f)
+
+/* Applies the same hyper-parameters to the library and the reference. */
+static void configure(fixture *f, ref_opt *r, int key, double value)
+{
+    assert_int_equal(dfsae_optimizer_set_param(f->opt, key, value), DFSAE_OK);
+    switch (key) {
+    case DFSAE_OPT_LR: r->lr = value; break;
+    case DFSAE_OPT_WEIGHT_DECAY: r->wd = value; break;
+    case DFSAE_OPT_MOMENTUM: r->momentum = value; break;
+    case DFSAE_OPT_DAMPENING: r->dampening = value; break;
+    case DFSAE_OPT_NESTEROV: r->nesterov = value != 0.0; break;
+    case DFSAE_OPT_BETA1: r->beta1 = value; break;
+    case DFSAE_OPT_BETA2: r->beta2 = value; break;
+    case DFSAE_OPT_EPS: r->eps = value; break;
+    default: fail_msg("unknown key %d", key);
+    }
+}
+
+/* Creates the optimizer, places the initial parameters; returns the
+ * reference in the same state. */
+static void start(fixture *f, ref_opt *r, int kind)
+{
+    float p0[NP];
+    initial_params(p0);
+    assert_int_equal(dfsae_model_num_params(f->model), NP);
+    assert_int_equal(dfsae_model_set_params(f->model, p0, NP), DFSAE_OK);
+    assert_int_equal(dfsae_optimizer_create(kind, NP, &f->alloc, &f->opt),
+                     DFSAE_OK);
+    ref_init(r, kind, p0);
+}
+
+/* Steps both STEPS times, comparing after every step. */
+static void run_and_compare(fixture *f, ref_opt *r)
+{
+    float g[NP], p[NP];
+    for (int t = 1; t <= STEPS; ++t) {
+        gradient_at(t, g);
+        assert_int_equal(dfsae_optimizer_step(f->opt, f->model, g), DFSAE_OK);
+        ref_step(r, g);
+        assert_true(dfsae_optimizer_step_count(f->opt) == (uint64_t)t);
+        assert_int_equal(dfsae_model_get_params(f->model, p, NP), DFSAE_OK);
+        for (int i = 0; i < NP; ++i) {
+            double err = fabs((double)p[i] - r->p[i]);
+            double tol = RTOL * (fabs(r->p[i]) + r->path[i]) + 1e-9;
+            if (!(err <= tol))
+                fail_msg("step %d: p[%d] = %.9g, want %.12g (error %.3g, "
+                         "allowed %.3g)",
+                         t, i, (double)p[i], r->p[i], err, tol);
+        }
+    }
+}
+
+FIXTURE_TEST(test_sgd_plain)
+{
+    ref_opt r;
+    start(f, &r, DFSAE_OPT_SGD);
+    configure(f, &r, DFSAE_OPT_LR, 0.1);
+    run_and_compare(f, &r);
+}
+
+/* The defaults alone (lr 1e-2) must already match. */
+FIXTURE_TEST(test_sgd_defaults)
+{
+    ref_opt r;
+    start(f, &r, DFSAE_OPT_SGD);
+    run_and_compare(f, &r);
+}
+
+FIXTURE_TEST(test_sgd_momentum)
+{
+    ref_opt r;
+    start(f, &r, DFSAE_OPT_SGD);
+    configure(f, &r, DFSAE_OPT_LR, 0.1);
+    configure(f, &r, DFSAE_OPT_MOMENTUM, 0.9);
+    /* First step: the buffer is the gradient itself, p1 = p0 - lr g1. */
+    float p0[NP], g[NP];
+    double want[NP];
+    initial_params(p0);
+    gradient_at(1, g);
+    for (int i = 0; i < NP; ++i)
+        want[i] = (double)p0[i] - 0.1 * g[i];
+    run_and_compare(f, &r);
+    /* And the reference agrees with the hand formula for step 1. */
+    ref_opt r1;
+    ref_init(&r1, DFSAE_OPT_SGD, p0);
+    r1.lr = 0.1;
+    r1.momentum = 0.9;
+    ref_step(&r1, g);
+    for (int i = 0; i < NP; ++i)
+        assert_true(fabs(r1.p[i] - want[i]) <= 1e-12);
+}
+
+FIXTURE_TEST(test_sgd_dampening)
+{
+    ref_opt r;
+    start(f, &r, DFSAE_OPT_SGD);
+    configure(f, &r, DFSAE_OPT_LR, 0.1);
+    configure(f, &r, DFSAE_OPT_MOMENTUM, 0.8);
+    configure(f, &r, DFSAE_OPT_DAMPENING, 0.3);
+    run_and_compare(f, &r);
+}
+
+FIXTURE_TEST(test_sgd_nesterov)
+{
+    ref_opt r;
+    start(f, &r, DFSAE_OPT_SGD);
+    configure(f, &r, DFSAE_OPT_LR, 0.05);
+    configure(f, &r, DFSAE_OPT_MOMENTUM, 0.9);
+    configure(f, &r, DFSAE_OPT_NESTEROV, 1.0);
+    run_and_compare(f, &r);
+}
+
+FIXTURE_TEST(test_sgd_weight_decay)
+{
+    ref_opt r;
+    start(f, &r, DFSAE_OPT_SGD);
+    configure(f, &r, DFSAE_OPT_LR, 0.1);
+    configure(f, &r, DFSAE_OPT_WEIGHT_DECAY, 0.5);
+    run_and_compare(f, &r);
+}
+
+FIXTURE_TEST(test_sgd_weight_decay_momentum)
+{
+    ref_opt r;
+    start(f, &r, DFSAE_OPT_SGD);
+    configure(f, &r, DFSAE_OPT_LR, 0.1);
+    configure(f, &r, DFSAE_OPT_WEIGHT_DECAY, 0.2);
+    configure(f, &r, DFSAE_OPT_MOMENTUM, 0.7);
+    configure(f, &r, DFSAE_OPT_DAMPENING, 0.1);
+    configure(f, &r, DFSAE_OPT_NESTEROV, 1.0);
+    run_and_compare(f, &r);
+}
+
+/* PyTorch creates the momentum buffer from the first gradient it sees with
+ * momentum on, also when momentum is switched on after some plain steps. */
+FIXTURE_TEST(test_sgd_momentum_enabled_later)
+{
+    ref_opt r;
+    start(f, &r, DFSAE_OPT_SGD);
+    configure(f, &r, DFSAE_OPT_LR, 0.1);
+    float g[NP], p[NP];
+    for (int t = 1; t <= 2; ++t) {
+        gradient_at(t, g);
+        assert_int_equal(dfsae_optimizer_step(f->opt, f->model, g), DFSAE_OK);
+        ref_step(&r, g);
+    }
+    configure(f, &r, DFSAE_OPT_MOMENTUM, 0.9);
+    configure(f, &r, DFSAE_OPT_DAMPENING, 0.5);
+    /* The reference's buffer starts now: restart its count for momentum. */
+    gradient_at(3, g);
+    assert_int_equal(dfsae_optimizer_step(f->opt, f->model, g), DFSAE_OK);
+    double want[NP];
+    for (int i = 0; i < NP; ++i)
+        want[i] = r.p[i] - 0.1 * g[i]; /* buffer = g, undampened */
+    assert_int_equal(dfsae_model_get_params(f->model, p, NP), DFSAE_OK);
+    api_assert_close(p, want, NP, RTOL, ATOL, "first momentum step");
+}
+
+FIXTURE_TEST(test_adam)
+{
+    ref_opt r;
+    start(f, &r, DFSAE_OPT_ADAM);
+    configure(f, &r, DFSAE_OPT_LR, 0.1);
+    run_and_compare(f, &r);
+}
+
+/* Bias correction makes the first step lr * g / (|g| + eps): about
+ * lr * sign(g) for every coordinate whatever its gradient's size, and 0
+ * where the gradient is 0. */
+FIXTURE_TEST(test_adam_first_step_is_lr_sign)
+{
+    ref_opt r;
+    start(f, &r, DFSAE_OPT_ADAM);
+    const double lr = 0.01;
+    configure(f, &r, DFSAE_OPT_LR, lr);
+    float p0[NP], p1[NP], g[NP];
+    initial_params(p0);
+    gradient_at(1, g);
+    assert_int_equal(dfsae_optimizer_step(f->opt, f->model, g), DFSAE_OK);
+    assert_int_equal(dfsae_model_get_params(f->model, p1, NP), DFSAE_OK);
+    for (int i = 0; i < NP; ++i) {
+        double moved = (double)p1[i] - p0[i];
+        double want = g[i] > 0 ? -lr : g[i] < 0 ? lr : 0.0;
+        /* float rounding of p (|p| < 1) is the only slack. */
+        if (fabs(moved - want) > 2e-7 + 1e-5 * lr)
+            fail_msg("coordinate %d (g = %g) moved %.9g, want %.9g", i,
+                     (double)g[i], moved, want);
+    }
+}
+
+FIXTURE_TEST(test_adam_weight_decay)
+{
+    ref_opt r;
+    start(f, &r, DFSAE_OPT_ADAM);
+    configure(f, &r, DFSAE_OPT_LR, 0.1);
+    configure(f, &r, DFSAE_OPT_WEIGHT_DECAY, 0.3);
+    run_and_compare(f, &r);
+}
+
+/* Betas far from the defaults and a large eps make every factor visible. */
+FIXTURE_TEST(test_adam_custom_betas_eps)
+{
+    ref_opt r;
+    start(f, &r, DFSAE_OPT_ADAM);
+    configure(f, &r, DFSAE_OPT_LR, 0.2);
+    configure(f, &r, DFSAE_OPT_BETA1, 0.5);
+    configure(f, &r, DFSAE_OPT_BETA2, 0.75);
+    configure(f, &r, DFSAE_OPT_EPS, 0.05);
+    run_and_compare(f, &r);
+}
+
+FIXTURE_TEST(test_adamw)
+{
+    ref_opt r;
+    start(f, &r, DFSAE_OPT_ADAMW); /* default weight decay 1e-2 */
+    configure(f, &r, DFSAE_OPT_LR, 0.1);
+    run_and_compare(f, &r);
+}
+
+FIXTURE_TEST(test_adamw_strong_decay)
+{
+    ref_opt r;
+    start(f, &r, DFSAE_OPT_ADAMW);
+    configure(f, &r, DFSAE_OPT_LR, 0.1);
+    configure(f, &r, DFSAE_OPT_WEIGHT_DECAY, 0.8);
+    configure(f, &r, DFSAE_OPT_BETA1, 0.6);
+    run_and_compare(f, &r);
+}
+
+/* Decoupled decay differs from L2 decay: same settings, other result. */
+FIXTURE_TEST(test_adamw_differs_from_adam)
+{
+    float p0[NP], g[NP], pa[NP], pw[NP];
+    initial_params(p0);
+    dfsae_optimizer *adam = NULL;
+    for (int kind = DFSAE_OPT_ADAM; kind <= DFSAE_OPT_ADAMW; ++kind) {
+        dfsae_optimizer *o;
+        assert_int_equal(dfsae_optimizer_create(kind, NP, &f->alloc, &o),
+                         DFSAE_OK);
+        assert_int_equal(dfsae_optimizer_set_param(o, DFSAE_OPT_LR, 0.1),
+                         DFSAE_OK);
+        assert_int_equal(
+            dfsae_optimizer_set_param(o, DFSAE_OPT_WEIGHT_DECAY, 0.5),
+            DFSAE_OK);
+        assert_int_equal(dfsae_model_set_params(f->model, p0, NP), DFSAE_OK);
+        for (int t = 1; t <= 3; ++t) {
+            gradient_at(t, g);
+            assert_int_equal(dfsae_optimizer_step(o, f->model, g), DFSAE_OK);
+        }
+        assert_int_equal(
+            dfsae_model_get_params(f->model, kind == DFSAE_OPT_ADAM ? pa : pw,
+                                   NP),
+            DFSAE_OK);
+        if (kind == DFSAE_OPT_ADAM)
+            adam = o;
+        else
+            dfsae_optimizer_free(o);
+    }
+    dfsae_optimizer_free(adam);
+    double diff = 0.0;
+    for (int i = 0; i < NP; ++i)
+        diff = fmax(diff, fabs((double)pa[i] - pw[i]));
+    assert_true(diff > 1e-3);
+}
+
+/* After reset, stepping equals stepping a fresh optimizer (with the same
+ * hyper-parameters), bit for bit; hyper-parameters survive the reset. */
+static void check_reset(fixture *f, int kind)
+{
+    float p0[NP], g[NP], pa[NP], pb[NP];
+    initial_params(p0);
+    dfsae_optimizer *used, *fresh;
+    dfsae_model *other;
+    assert_int_equal(dfsae_optimizer_create(kind, NP, &f->alloc, &used),
+                     DFSAE_OK);
+    assert_int_equal(dfsae_optimizer_create(kind, NP, &f->alloc, &fresh),
+                     DFSAE_OK);
+    assert_int_equal(dfsae_model_create(D, K, 1, &f->alloc, &other),
+                     DFSAE_OK);
+    dfsae_optimizer *both[2] = {used, fresh};
+    for (int i = 0; i < 2; ++i) {
+        assert_int_equal(dfsae_optimizer_set_param(both[i], DFSAE_OPT_LR, 0.05),
+                         DFSAE_OK);
+        if (kind == DFSAE_OPT_SGD) {
+            assert_int_equal(
+                dfsae_optimizer_set_param(both[i], DFSAE_OPT_MOMENTUM, 0.9),
+                DFSAE_OK);
+            assert_int_equal(
+                dfsae_optimizer_set_param(both[i], DFSAE_OPT_DAMPENING, 0.25),
+                DFSAE_OK);
+        }
+    }
+    /* Build up state in `used`, on a throwaway parameter vector. */
+    assert_int_equal(dfsae_model_set_params(f->model, p0, NP), DFSAE_OK);
+    for (int t = 1; t <= 4; ++t) {
+        gradient_at(t + 10, g);
+        assert_int_equal(dfsae_optimizer_step(used, f->model, g), DFSAE_OK);
+    }
+    assert_true(dfsae_optimizer_step_count(used) == 4);
+    dfsae_optimizer_reset(used);
+    assert_true(dfsae_optimizer_step_count(used) == 0);
+    double lr;
+    assert_int_equal(dfsae_optimizer_get_param(used, DFSAE_OPT_LR, &lr),
+                     DFSAE_OK);
+    assert_true(lr == 0.05);
+
+    assert_int_equal(dfsae_model_set_params(f->model, p0, NP), DFSAE_OK);
+    assert_int_equal(dfsae_model_set_params(other, p0, NP), DFSAE_OK);
+    for (int t = 1; t <= 4; ++t) {
+        gradient_at(t, g);
+        assert_int_equal(dfsae_optimizer_step(used, f->model, g), DFSAE_OK);
+        assert_int_equal(dfsae_optimizer_step(fresh, other, g), DFSAE_OK);
+        assert_int_equal(dfsae_model_get_params(f->model, pa, NP), DFSAE_OK);
+        assert_int_equal(dfsae_model_get_params(other, pb, NP), DFSAE_OK);
+        assert_memory_equal(pa, pb, sizeof pa);
+        assert_true(dfsae_optimizer_step_count(used) ==
+                    dfsae_optimizer_step_count(fresh));
+    }
+    dfsae_model_free(other);
+    dfsae_optimizer_free(used);
+    dfsae_optimizer_free(fresh);
+}
+
+FIXTURE_TEST(test_reset_sgd)
+{
+    check_reset(f, DFSAE_OPT_SGD);
+}
+
+FIXTURE_TEST(test_reset_adam)
+{
+    check_reset(f, DFSAE_OPT_ADAM);
+}
+
+FIXTURE_TEST(test_reset_adamw)
+{
+    check_reset(f, DFSAE_OPT_ADAMW);
+}
+
+/* The step count counts successful steps only; the kind getter reports
+ * the kind it was made with. */
+FIXTURE_TEST(test_step_count)
+{
+    float g[NP];
+    for (int kind = 0; kind < DFSAE_OPT_COUNT; ++kind) {
+        dfsae_optimizer *o;
+        assert_int_equal(dfsae_optimizer_create(kind, NP, &f->alloc, &o),
+                         DFSAE_OK);
+        assert_int_equal(dfsae_optimizer_get_kind(o), kind);
+        assert_true(dfsae_optimizer_step_count(o) == 0);
+        for (uint64_t t = 1; t <= 5; ++t) {
+            gradient_at((int)t, g);
+            assert_int_equal(dfsae_optimizer_step(o, f->model, g), DFSAE_OK);
+            assert_true(dfsae_optimizer_step_count(o) == t);
+        }
+        g[0] = NAN;
+        assert_int_equal(dfsae_optimizer_step(o, f->model, g),
+                         DFSAE_ERR_NON_FINITE_INPUT);
+        assert_true(dfsae_optimizer_step_count(o) == 5);
+        dfsae_optimizer_free(o);
+    }
+}
+
+/* Stepping with the model's kept gradient (grad = NULL) equals stepping
+ * with a copy of it. */
+FIXTURE_TEST(test_step_with_model_gradient)
+{
+    float X[8 * D], g[NP], pa[NP], pb[NP], p0[NP];
+    for (int i = 0; i < 8 * D; ++i)
+        X[i] = (float)sin(0.37 * i) + 0.5f;
+    dfsae_optimizer *a, *b;
+    assert_int_equal(dfsae_optimizer_create(DFSAE_OPT_ADAM, NP, &f->alloc, &a),
+                     DFSAE_OK);
+    assert_int_equal(dfsae_optimizer_create(DFSAE_OPT_ADAM, NP, &f->alloc, &b),
+                     DFSAE_OK);
+    assert_null(dfsae_model_grad_buffer(f->model));
+    assert_int_equal(dfsae_model_get_params(f->model, p0, NP), DFSAE_OK);
+    assert_int_equal(dfsae_model_grad(f->model, X, 8, NULL, NULL, NULL, 0),
+                     DFSAE_OK);
+    const float *kept = dfsae_model_grad_buffer(f->model);
+    assert_non_null(kept);
+    memcpy(g, kept, sizeof g);
+    assert_int_equal(dfsae_optimizer_step(a, f->model, NULL), DFSAE_OK);
+    assert_int_equal(dfsae_model_get_params(f->model, pa, NP), DFSAE_OK);
+    assert_int_equal(dfsae_model_set_params(f->model, p0, NP), DFSAE_OK);
+    assert_int_equal(dfsae_optimizer_step(b, f->model, g), DFSAE_OK);
+    assert_int_equal(dfsae_model_get_params(f->model, pb, NP), DFSAE_OK);
+    assert_memory_equal(pa, pb, sizeof pa);
+    assert_memory_not_equal(pa, p0, sizeof pa);
+    dfsae_optimizer_free(a);
+    dfsae_optimizer_free(b);
+}
+
+/* PyTorch's defaults, per kind; keys of other kinds are unknown. */
+static void test_hyper_parameter_defaults(void **state)
+{
+    (void)state;
+    static const struct {
+        int kind, key;
+        double value;
+    } defaults[] = {
+        {DFSAE_OPT_SGD, DFSAE_OPT_LR, 1e-2},
+        {DFSAE_OPT_SGD, DFSAE_OPT_WEIGHT_DECAY, 0.0},
+        {DFSAE_OPT_SGD, DFSAE_OPT_MOMENTUM, 0.0},
+        {DFSAE_OPT_SGD, DFSAE_OPT_DAMPENING, 0.0},
+        {DFSAE_OPT_SGD, DFSAE_OPT_NESTEROV, 0.0},
+        {DFSAE_OPT_ADAM, DFSAE_OPT_LR, 1e-3},
+        {DFSAE_OPT_ADAM, DFSAE_OPT_WEIGHT_DECAY, 0.0},
+        {DFSAE_OPT_ADAM, DFSAE_OPT_BETA1, 0.9},
+        {DFSAE_OPT_ADAM, DFSAE_OPT_BETA2, 0.999},
+        {DFSAE_OPT_ADAM, DFSAE_OPT_EPS, 1e-8},
+        {DFSAE_OPT_ADAMW, DFSAE_OPT_LR, 1e-3},
+        {DFSAE_OPT_ADAMW, DFSAE_OPT_WEIGHT_DECAY, 1e-2},
+        {DFSAE_OPT_ADAMW, DFSAE_OPT_BETA1, 0.9},
+        {DFSAE_OPT_ADAMW, DFSAE_OPT_BETA2, 0.999},
+        {DFSAE_OPT_ADAMW, DFSAE_OPT_EPS, 1e-8},
+    };
+    int applicable[DFSAE_OPT_COUNT] = {0};
+    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; ++i) {
+        dfsae_optimizer *o;
+        assert_int_equal(dfsae_optimizer_create(defaults[i].kind, 4, NULL, &o),
+                         DFSAE_OK);
+        double v = -1.0;
+        assert_int_equal(dfsae_optimizer_get_param(o, defaults[i].key, &v),
+                         DFSAE_OK);
+        if (v != defaults[i].value)
+            fail_msg("kind %d key %d: default %.17g, want %.17g",
+                     defaults[i].kind, defaults[i].key, v, defaults[i].value);
+        applicable[defaults[i].kind]++;
+        dfsae_optimizer_free(o);
+    }
+    /* Exactly the listed keys apply. */
+    for (int kind = 0; kind < DFSAE_OPT_COUNT; ++kind) {
+        int n = 0;
+        for (int key = -2; key < DFSAE_OPT_PARAM_COUNT + 2; ++key)
+            n += dfsae_opt_param_bounds(kind, key, NULL, NULL) == DFSAE_OK;
+        assert_int_equal(n, applicable[kind]);
+    }
+}
+
+/* Bounds are inclusive and set_param agrees with them; values outside,
+ * NaN, and keys of another kind are refused and the old value stays. */
+static void test_hyper_parameter_bounds(void **state)
+{
+    (void)state;
+    for (int kind = 0; kind < DFSAE_OPT_COUNT; ++kind) {
+        dfsae_optimizer *o;
+        assert_int_equal(dfsae_optimizer_create(kind, 4, NULL, &o), DFSAE_OK);
+        for (int key = 0; key < DFSAE_OPT_PARAM_COUNT; ++key) {
+            double lo, hi, before, after;
+            int st = dfsae_opt_param_bounds(kind, key, &lo, &hi);
+            if (st != DFSAE_OK) {
+                assert_int_equal(st, DFSAE_ERR_UNKNOWN_PARAM);
+                assert_int_equal(dfsae_optimizer_set_param(o, key, 0.5),
+                                 DFSAE_ERR_UNKNOWN_PARAM);
+                assert_true(dfsae_optimizer_last_error(o)[0] != '\0');
+                assert_int_equal(dfsae_optimizer_get_param(o, key, &after),
+                                 DFSAE_ERR_UNKNOWN_PARAM);
+                continue;
+            }
+            assert_true(lo <= hi);
+            assert_int_equal(dfsae_optimizer_get_param(o, key, &before),
+                             DFSAE_OK);
+            assert_true(before >= lo && before <= hi);
+            assert_int_equal(dfsae_optimizer_set_param(o, key, lo), DFSAE_OK);
+            assert_int_equal(dfsae_optimizer_get_param(o, key, &after),
+                             DFSAE_OK);
+            assert_true(after == lo);
+            assert_int_equal(dfsae_optimizer_set_param(o, key, hi), DFSAE_OK);
+            assert_int_equal(dfsae_optimizer_get_param(o, key, &after),
+                             DFSAE_OK);
+            assert_true(after == hi);
+            assert_int_equal(dfsae_optimizer_set_param(o, key, before),
+                             DFSAE_OK);
+            const double bad[] = {nextafter(lo, -INFINITY),
+                                  nextafter(hi, INFINITY), NAN, -INFINITY,
+                                  INFINITY};
+            for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
+                if (bad[i] >= lo && bad[i] <= hi)
+                    continue; /* an infinite bound has no outside */
+                assert_int_equal(dfsae_optimizer_set_param(o, key, bad[i]),
+                                 DFSAE_ERR_PARAM_OUT_OF_RANGE);
+                assert_int_equal(dfsae_optimizer_get_param(o, key, &after),
+                                 DFSAE_OK);
+                assert_memory_equal(&after, &before, sizeof after);
+            }
+        }
+        dfsae_optimizer_free(o);
+    }
+}
+
+/* The specific ranges PyTorch's semantics need. */
+static void test_hyper_parameter_ranges(void **state)
+{
+    (void)state;
+    dfsae_optimizer *sgd, *adam;
+    assert_int_equal(dfsae_optimizer_create(DFSAE_OPT_SGD, 4, NULL, &sgd),
+                     DFSAE_OK);
+    assert_int_equal(dfsae_optimizer_create(DFSAE_OPT_ADAM, 4, NULL, &adam),
+                     DFSAE_OK);
+    const struct {
+        dfsae_optimizer *o;
+        int key;
+        double value;
+        int status;
+    } cases[] = {
+        {sgd, DFSAE_OPT_LR, -1e-3, DFSAE_ERR_PARAM_OUT_OF_RANGE},
+        {sgd, DFSAE_OPT_LR, 0.5, DFSAE_OK},
+        {sgd, DFSAE_OPT_WEIGHT_DECAY, -0.1, DFSAE_ERR_PARAM_OUT_OF_RANGE},
+        {sgd, DFSAE_OPT_MOMENTUM, 1.0, DFSAE_ERR_PARAM_OUT_OF_RANGE},
+        {sgd, DFSAE_OPT_MOMENTUM, -0.5, DFSAE_ERR_PARAM_OUT_OF_RANGE},
+        {sgd, DFSAE_OPT_MOMENTUM, 0.99, DFSAE_OK},
+        {sgd, DFSAE_OPT_DAMPENING, 1.5, DFSAE_ERR_PARAM_OUT_OF_RANGE},
+        {sgd, DFSAE_OPT_NESTEROV, 0.5, DFSAE_ERR_PARAM_OUT_OF_RANGE},
+        {sgd, DFSAE_OPT_NESTEROV, 2.0, DFSAE_ERR_PARAM_OUT_OF_RANGE},
+        {sgd, DFSAE_OPT_NESTEROV, 1.0, DFSAE_OK},
+        {sgd, DFSAE_OPT_BETA1, 0.5, DFSAE_ERR_UNKNOWN_PARAM},
+        {sgd, DFSAE_OPT_EPS, 1e-6, DFSAE_ERR_UNKNOWN_PARAM},
+        {sgd, DFSAE_OPT_PARAM_COUNT, 0.5, DFSAE_ERR_UNKNOWN_PARAM},
+        {sgd, -1, 0.5, DFSAE_ERR_UNKNOWN_PARAM},
+        {adam, DFSAE_OPT_BETA1, 1.0, DFSAE_ERR_PARAM_OUT_OF_RANGE},
+        {adam, DFSAE_OPT_BETA2, 1.0, DFSAE_ERR_PARAM_OUT_OF_RANGE},
+        {adam, DFSAE_OPT_BETA2, -0.1, DFSAE_ERR_PARAM_OUT_OF_RANGE},
+        {adam, DFSAE_OPT_BETA1, 0.0, DFSAE_OK},
+        {adam, DFSAE_OPT_EPS, 0.0, DFSAE_ERR_PARAM_OUT_OF_RANGE},
+        {adam, DFSAE_OPT_EPS, -1e-8, DFSAE_ERR_PARAM_OUT_OF_RANGE},
+        {adam, DFSAE_OPT_MOMENTUM, 0.5, DFSAE_ERR_UNKNOWN_PARAM},
+        {adam, DFSAE_OPT_NESTEROV, 1.0, DFSAE_ERR_UNKNOWN_PARAM},
+        {adam, DFSAE_OPT_DAMPENING, 0.0, DFSAE_ERR_UNKNOWN_PARAM},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+        double before = NAN, after = NAN;
+        int known = dfsae_optimizer_get_param(cases[i].o, cases[i].key,
+                                              &before) == DFSAE_OK;
+        int st = dfsae_optimizer_set_param(cases[i].o, cases[i].key,
+                                           cases[i].value);
+        if (st != cases[i].status)
+            fail_msg("case %zu (key %d = %g): status %d, want %d", i,
+                     cases[i].key, cases[i].value, st, cases[i].status);
+        if (!known)
+            continue;
+        assert_int_equal(
+            dfsae_optimizer_get_param(cases[i].o, cases[i].key, &after),
+            DFSAE_OK);
+        assert_true(st == DFSAE_OK ? after == cases[i].value
+                                   : after == before);
+        if (st != DFSAE_OK)
+            assert_true(dfsae_optimizer_last_error(cases[i].o)[0] != '\0');
+    }
+    dfsae_optimizer_free(sgd);
+    dfsae_optimizer_free(adam);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sgd_plain),
+        cmocka_unit_test(test_sgd_defaults),
+        cmocka_unit_test(test_sgd_momentum),
+        cmocka_unit_test(test_sgd_dampening),
+        cmocka_unit_test(test_sgd_nesterov),
+        cmocka_unit_test(test_sgd_weight_decay),
+        cmocka_unit_test(test_sgd_weight_decay_momentum),
+        cmocka_unit_test(test_sgd_momentum_enabled_later),
+        cmocka_unit_test(test_adam),
+        cmocka_unit_test(test_adam_first_step_is_lr_sign),
+        cmocka_unit_test(test_adam_weight_decay),
+        cmocka_unit_test(test_adam_custom_betas_eps),
+        cmocka_unit_test(test_adamw),
+        cmocka_unit_test(test_adamw_strong_decay),
+        cmocka_unit_test(test_adamw_differs_from_adam),
+        cmocka_unit_test(test_reset_sgd),
+        cmocka_unit_test(test_reset_adam),
+        cmocka_unit_test(test_reset_adamw),
+        cmocka_unit_test(test_step_count),
+        cmocka_unit_test(test_step_with_model_gradient),
+        cmocka_unit_test(test_hyper_parameter_defaults),
+        cmocka_unit_test(test_hyper_parameter_bounds),
+        cmocka_unit_test(test_hyper_parameter_ranges),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
