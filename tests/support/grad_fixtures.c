@@ -1,0 +1,148 @@
+/* Seeded data and models for the gradient tests. */
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "grad_fixtures.h"
+
+void grad_rng_seed(grad_rng *r, uint64_t seed)
+{
+    r->state = seed;
+}
+
+uint64_t grad_rng_next(grad_rng *r)
+{
+    uint64_t z = (r->state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+double grad_rng_uniform(grad_rng *r)
+{
+    return (double)(grad_rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+double grad_rng_normal(grad_rng *r)
+{
+    /* 1 - u keeps the logarithm's argument in (0, 1]. */
+    double u = 1.0 - grad_rng_uniform(r), v = grad_rng_uniform(r);
+    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+}
+
+size_t grad_rng_below(grad_rng *r, size_t n)
+{
+    return (size_t)(grad_rng_uniform(r) * (double)n) % n;
+}
+
+void grad_fill_normal(grad_rng *r, float *x, size_t n, double scale)
+{
+    for (size_t i = 0; i < n; ++i)
+        x[i] = (float)(scale * grad_rng_normal(r));
+}
+
+void grad_set(dfsae_model *m, int param, double value)
+{
+    int st = dfsae_model_set_param(m, param, value);
+    if (st != DFSAE_OK)
+        fail_msg("set_param(%d, %g): %s", param, value,
+                 dfsae_model_last_error(m));
+}
+
+dfsae_model *grad_model_new(size_t d, size_t k, uint64_t seed, int activation,
+                            grad_lambdas l)
+{
+    dfsae_model *m = NULL;
+    int st = dfsae_model_create(d, k, seed, NULL, &m);
+    if (st != DFSAE_OK || m == NULL)
+        fail_msg("model_create(%zu, %zu): %s", d, k, dfsae_status_string(st));
+    grad_set(m, DFSAE_PARAM_ACTIVATION, activation);
+    grad_set(m, DFSAE_PARAM_LAMBDA_LSE, l.lse);
+    grad_set(m, DFSAE_PARAM_LAMBDA_VAR, l.var);
+    grad_set(m, DFSAE_PARAM_LAMBDA_TC, l.tc);
+    grad_set(m, DFSAE_PARAM_LAMBDA_WR, l.wr);
+    return m;
+}
+
+int grad_activation_has_kink(int activation)
+{
+    return activation == DFSAE_ACT_RELU || activation == DFSAE_ACT_LEAKY_RELU;
+}
+
+/* Pre-activations of one row, from the public forward pass. */
+static double row_min_abs_z(dfsae_model *m, const float *x, float *a,
+                            float *z)
+{
+    size_t k = dfsae_model_num_components(m);
+    if (dfsae_model_forward(m, x, 1, a, z, NULL) != DFSAE_OK)
+        fail_msg("forward: %s", dfsae_model_last_error(m));
+    double lo = INFINITY;
+    for (size_t j = 0; j < k; ++j)
+        lo = fmin(lo, fabs((double)z[j]));
+    return lo;
+}
+
+float *grad_inputs_new(dfsae_model *m, size_t n, uint64_t seed, double margin)
+{
+    size_t d = dfsae_model_input_dim(m), k = dfsae_model_num_components(m);
+    float *X = malloc(n * d * sizeof *X);
+    float *a = malloc(k * sizeof *a), *z = malloc(k * sizeof *z);
+    assert_non_null(X);
+    assert_non_null(a);
+    assert_non_null(z);
+    grad_rng r;
+    grad_rng_seed(&r, seed);
+    grad_fill_normal(&r, X, n * d, 1.0);
+    double act;
+    assert_int_equal(dfsae_model_get_param(m, DFSAE_PARAM_ACTIVATION, &act),
+                     DFSAE_OK);
+    if (margin > 0.0 && grad_activation_has_kink((int)act)) {
+        for (size_t i = 0; i < n; ++i)
+            for (int tries = 0; tries < 200; ++tries) {
+                if (row_min_abs_z(m, X + i * d, a, z) > margin)
+                    break;
+                grad_fill_normal(&r, X + i * d, d, 1.0);
+            }
+    }
+    free(a);
+    free(z);
+    return X;
+}
+
+int grad_check_case(const grad_case *c, const gradcheck_opts *o,
+                    gradcheck_result *res)
+{
+    char label[160];
+    snprintf(label, sizeof label, "%s %s D=%zu K=%zu B=%zu side=%d", c->what,
+             dfsae_activation_name(c->activation), c->d, c->k, c->n,
+             c->gram_side);
+    dfsae_model *m =
+        grad_model_new(c->d, c->k, c->seed, c->activation, c->lambdas);
+    grad_set(m, DFSAE_PARAM_GRAM_SIDE, c->gram_side);
+    float *X = grad_inputs_new(m, c->n, c->seed + 1, GRAD_KINK_MARGIN);
+    int ok = gradcheck_run(m, X, c->n, NULL, o, label, res);
+    if (getenv("DFSAE_GRADCHECK_VERBOSE") != NULL)
+        gradcheck_print(label, res);
+    free(X);
+    dfsae_model_free(m);
+    return ok;
+}
+
+void grad_check_all_activations(grad_case c, const gradcheck_opts *o)
+{
+    int failed = 0;
+    gradcheck_result res;
+    for (int act = 0; act < DFSAE_ACT_COUNT; ++act) {
+        c.activation = act;
+        failed += !grad_check_case(&c, o, &res);
+    }
+    if (failed)
+        fail_msg("%s: %d of %d activations failed the gradient check "
+                 "(details above)",
+                 c.what, failed, (int)DFSAE_ACT_COUNT);
+}

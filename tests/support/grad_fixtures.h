@@ -1,0 +1,81 @@
+/* Seeded data and models for the gradient tests (area "grad"). */
+#ifndef GRAD_FIXTURES_H
+#define GRAD_FIXTURES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dfsae.h"
+#include "gradcheck.h"
+
+/* SplitMix64: our own stream, identical on every platform. */
+typedef struct grad_rng {
+    uint64_t state;
+} grad_rng;
+
+void grad_rng_seed(grad_rng *r, uint64_t seed);
+uint64_t grad_rng_next(grad_rng *r);
+/* Uniform in [0, 1) with 53 random bits. */
+double grad_rng_uniform(grad_rng *r);
+/* Standard normal (Box-Muller). */
+double grad_rng_normal(grad_rng *r);
+/* Uniform integer in [0, n), n > 0. */
+size_t grad_rng_below(grad_rng *r, size_t n);
+
+/* Fills x[0..n) with standard normal values times `scale`. */
+void grad_fill_normal(grad_rng *r, float *x, size_t n, double scale);
+
+/* The four loss weights, in dfsae_term order. */
+typedef struct grad_lambdas {
+    double lse, var, tc, wr;
+} grad_lambdas;
+
+/* A model with the given shape, activation and weights; asserts success
+ * (cmocka). Gram side and other options keep their defaults. */
+dfsae_model *grad_model_new(size_t d, size_t k, uint64_t seed, int activation,
+                            grad_lambdas lambdas);
+/* Sets option `param` and asserts success. */
+void grad_set(dfsae_model *m, int param, double value);
+
+/* n x D inputs, standard normal, in a buffer the caller frees. When the
+ * model's activation has a kink at 0 (relu, leaky_relu), rows whose
+ * pre-activations come within `margin` of 0 are redrawn (up to a bounded
+ * number of tries) so that finite differences see a smooth function; rows
+ * that still fail stay, and the checker skips their coordinates. */
+float *grad_inputs_new(dfsae_model *m, size_t n, uint64_t seed,
+                       double margin);
+
+/* 1 if the activation has a kink at 0 (relu, leaky_relu). */
+int grad_activation_has_kink(int activation);
+
+/* Margin used to keep fixture rows away from kinks: larger than the
+ * checker's skip threshold at its default step (2 * 2h * |x|). */
+#define GRAD_KINK_MARGIN 0.15
+
+/* One gradient-check problem. */
+typedef struct grad_case {
+    const char *what;  /* label prefix, e.g. the term */
+    size_t d, k, n;    /* input dim, components, batch rows */
+    int activation;
+    grad_lambdas lambdas;
+    int gram_side;     /* dfsae_gram_side */
+    uint64_t seed;
+} grad_case;
+
+/* The shapes every term is checked on: B < K and B > K (and D on both
+ * sides of K, for L_wr's two Gram sides). */
+#define GRAD_SHAPE_WIDE 5, 10, 6  /* D, K, B with B < K */
+#define GRAD_SHAPE_TALL 7, 6, 24  /* D, K, B with B > K */
+
+/* Builds the case's model and inputs and runs the gradient checker; the
+ * label is "<what> <activation> D=.. K=.. B=.. side=..". Returns 1 if it
+ * passed; failures are printed, not asserted, so that a loop over cases
+ * reports every failing case. */
+int grad_check_case(const grad_case *c, const gradcheck_opts *o,
+                    gradcheck_result *res);
+
+/* Runs grad_check_case for the case under every activation; fails the
+ * test at the end if any did not pass. */
+void grad_check_all_activations(grad_case c, const gradcheck_opts *o);
+
+#endif

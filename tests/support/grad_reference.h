@@ -1,0 +1,39 @@
+/* A double-precision reference of the model and objective, written from
+ * shared/SPEC.md alone (not from src/), to check the library's values
+ * (area "grad"). Naive and O(n K^2 + K^2 D): for small problems only. */
+#ifndef GRAD_REFERENCE_H
+#define GRAD_REFERENCE_H
+
+#include <stddef.h>
+
+#include "dfsae.h"
+
+typedef struct grad_ref_opts {
+    int activation;     /* dfsae_activation */
+    double leaky_slope;
+    double eps_var;
+    int reduction;      /* dfsae_reduction for L_lse */
+} grad_ref_opts;
+
+/* The defaults of SPEC.md: relu, slope 0.01, eps 1e-6, sum. */
+grad_ref_opts grad_ref_defaults(void);
+
+/* phi(z) in double. */
+double grad_ref_phi(const grad_ref_opts *o, double z);
+
+/* Z = X W^T + b and A = phi(Z), n x K in double; params is W (K x D) then
+ * b (K) as in dfsae_model_get_params. Z may be NULL. */
+void grad_ref_forward(const grad_ref_opts *o, const float *X, size_t n,
+                      size_t d, const float *params, size_t k, double *Z,
+                      double *A);
+
+/* The four unweighted terms (dfsae_term order) for activations A (n x K)
+ * and weights W (K x D). L_var and L_tc need n >= 2. */
+void grad_ref_terms(const grad_ref_opts *o, const double *A, size_t n,
+                    size_t k, const float *W, size_t d,
+                    double terms[DFSAE_TERM_COUNT]);
+
+/* Row-wise softmax(-A) in double (n x K). */
+void grad_ref_softmax_neg(const double *A, size_t n, size_t k, double *R);
+
+#endif
