@@ -31,12 +31,11 @@ static float row_min(const float *a, size_t k)
 static double exp_row(const float *a, size_t k, float *e, float *amin_out)
 {
     float amin = row_min(a, k);
-    double s = 0.0;
-#pragma omp simd reduction(+ : s)
-    for (size_t j = 0; j < k; ++j) {
+    for (size_t j = 0; j < k; ++j)
         e[j] = dfsae__exp_nonpos(amin - a[j]);
-        s += (double)e[j];
-    }
+    /* Summed in a second pass over the row, still in L1: fused into the
+     * exp loop the double reduction stops gcc from vectorising it. */
+    double s = dfsae__sum_f64(e, k);
     *amin_out = amin;
     return s;
 }

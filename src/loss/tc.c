@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "blas/dfsae_blas.h"
+#include "fastmath.h"
 #include "loss/loss.h"
 
 #define STD_EPS 1e-8
@@ -59,12 +60,7 @@ static double sym_sumsq(const float *M, size_t m, int with_diag)
     double off = 0.0, diag = 0.0;
     for (size_t r = 0; r < m; ++r) {
         diag += (double)M[r * m + r] * M[r * m + r];
-        const float *row = M + r * m;
-        double acc = 0.0;
-#pragma omp simd reduction(+ : acc)
-        for (size_t c = r + 1; c < m; ++c)
-            acc += (double)row[c] * row[c];
-        off += acc;
+        off += dfsae__sumsq_f64(M + r * m + r + 1, m - r - 1);
     }
     return 2.0 * off + (with_diag ? diag : 0.0);
 }
