@@ -1,0 +1,74 @@
+# Packaging tests: the ABI of the shared library, and the installed package
+# used by outside projects (CMake, pkg-config, static, C++, the examples,
+# the README's example). Labelled "package"; the scripts are in package/.
+set(_pkg_dir "${CMAKE_CURRENT_SOURCE_DIR}/package")
+set(_pkg_work "${CMAKE_CURRENT_BINARY_DIR}/package-test")
+set(_pkg_prefix "${_pkg_work}/prefix")
+if(PROJECT_VERSION_MAJOR EQUAL 0)
+  set(_pkg_soname "libdfsae.so.${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR}")
+else()
+  set(_pkg_soname "libdfsae.so.${PROJECT_VERSION_MAJOR}")
+endif()
+
+# Programs built by the tests get the flags the library was built with, so a
+# sanitizer build links its runtime into them too.
+set(_pkg_flags "")
+if(DFSAE_SANITIZE)
+  set(_pkg_flags "-fsanitize=address,undefined -fno-omit-frame-pointer")
+endif()
+find_program(DFSAE_PKG_CONFIG NAMES pkg-config pkgconf)
+# The C++ compiler of the C compiler's family (sanitizer runtimes must match).
+if(CMAKE_C_COMPILER_ID STREQUAL "Clang")
+  find_program(DFSAE_TEST_CXX NAMES clang++-${CMAKE_C_COMPILER_VERSION_MAJOR} clang++)
+else()
+  find_program(DFSAE_TEST_CXX NAMES g++ c++)
+endif()
+if(NOT DFSAE_TEST_CXX)
+  set(DFSAE_TEST_CXX "")
+endif()
+
+if(TARGET dfsae_shared)
+  add_test(NAME test_abi_symbols COMMAND ${CMAKE_COMMAND}
+    -DLIB=$<TARGET_FILE:dfsae_shared> -DHEADER=${PROJECT_SOURCE_DIR}/include/dfsae.h
+    -DNM=${CMAKE_NM} -DOBJDUMP=${CMAKE_OBJDUMP} -DSONAME=${_pkg_soname}
+    -P ${_pkg_dir}/check_abi.cmake)
+
+  # The checker must catch each kind of fault in a library built to have them.
+  add_library(dfsae_abi_fixture SHARED package/abi_fixture.c)
+  set_target_properties(dfsae_abi_fixture PROPERTIES C_VISIBILITY_PRESET hidden)
+  dfsae_set_warnings(dfsae_abi_fixture)
+  add_test(NAME test_abi_symbols_selftest COMMAND ${CMAKE_COMMAND}
+    -DLIB=$<TARGET_FILE:dfsae_abi_fixture> -DHEADER=${_pkg_dir}/abi_fixture.h
+    -DNM=${CMAKE_NM} -DOBJDUMP=${CMAKE_OBJDUMP}
+    -P ${_pkg_dir}/check_abi_selftest.cmake)
+  set_tests_properties(test_abi_symbols test_abi_symbols_selftest PROPERTIES LABELS package)
+endif()
+
+# Install into a prefix under the build tree (fixture), then use it.
+add_test(NAME test_package_install COMMAND ${CMAKE_COMMAND}
+  -DBUILD_DIR=${PROJECT_BINARY_DIR} -DPREFIX=${_pkg_prefix}
+  -DLIBDIR=${CMAKE_INSTALL_LIBDIR} -DINCLUDEDIR=${CMAKE_INSTALL_INCLUDEDIR}
+  -DSHARED=${DFSAE_BUILD_SHARED} -DSTATIC=${DFSAE_BUILD_STATIC}
+  -DSONAME=${_pkg_soname} -DVERSION=${PROJECT_VERSION}
+  -P ${_pkg_dir}/install_tree.cmake)
+set_tests_properties(test_package_install PROPERTIES
+  FIXTURES_SETUP dfsae_installed LABELS package)
+
+if(DFSAE_BUILD_SHARED)
+  set(_pkg_common -DPREFIX=${_pkg_prefix} -DLIBDIR=${CMAKE_INSTALL_LIBDIR}
+    -DCC=${CMAKE_C_COMPILER} -DFLAGS=${_pkg_flags} -DPKG_CONFIG=${DFSAE_PKG_CONFIG}
+    -DOBJDUMP=${CMAKE_OBJDUMP})
+  add_test(NAME test_install_consumer COMMAND ${CMAKE_COMMAND} ${_pkg_common}
+    -DWORK=${_pkg_work}/consumer -DSOURCE=${_pkg_dir}/consumer
+    -DCXX=${DFSAE_TEST_CXX} -DVERSION=${PROJECT_VERSION} -DSONAME=${_pkg_soname}
+    -DSTATIC=${DFSAE_BUILD_STATIC}
+    -P ${_pkg_dir}/run_consumer.cmake)
+  add_test(NAME test_examples_installed COMMAND ${CMAKE_COMMAND} ${_pkg_common}
+    -DWORK=${_pkg_work}/examples -DSOURCE=${PROJECT_SOURCE_DIR}/examples
+    -P ${_pkg_dir}/run_examples.cmake)
+  add_test(NAME test_readme_example COMMAND ${CMAKE_COMMAND} ${_pkg_common}
+    -DWORK=${_pkg_work}/readme -DREADME=${PROJECT_SOURCE_DIR}/README.md
+    -P ${_pkg_dir}/run_readme.cmake)
+  set_tests_properties(test_install_consumer test_examples_installed test_readme_example
+    PROPERTIES FIXTURES_REQUIRED dfsae_installed LABELS package)
+endif()
