@@ -1,0 +1,392 @@
+/* dfsae_model_evaluate and dfsae_model_encode against a direct
+ * double-precision computation of SPEC.md's definitions. */
+#include <float.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dfsae.h"
+#include "train_data.h"
+
+#define D 6
+#define K 5
+#define N 37
+
+/* ---- the reference ----------------------------------------------------- */
+
+/* The metrics of an n x k matrix A (double), straight from SPEC.md. */
+static void reference(const double *A, size_t n, size_t k, double *out)
+{
+    double mean[16], var[16], std[16];
+    assert_true(k <= 16);
+    double l0 = 0.0, ent = 0.0, maxr = 0.0, act = 0.0;
+    for (size_t j = 0; j < k; ++j) {
+        mean[j] = 0.0;
+        for (size_t i = 0; i < n; ++i)
+            mean[j] += A[i * k + j];
+        mean[j] /= (double)n;
+        var[j] = 0.0;
+        for (size_t i = 0; i < n; ++i)
+            var[j] += (A[i * k + j] - mean[j]) * (A[i * k + j] - mean[j]);
+        var[j] /= (double)(n - 1);
+        std[j] = sqrt(var[j]) + 1e-8;
+    }
+    double dead = 0.0, tc = 0.0;
+    for (size_t j = 0; j < k; ++j) {
+        dead += var[j] < 0.01;
+        for (size_t c = 0; c < k; ++c) {
+            if (c == j)
+                continue;
+            double cov = 0.0;
+            for (size_t i = 0; i < n; ++i)
+                cov += (A[i * k + j] - mean[j]) * (A[i * k + c] - mean[c]);
+            cov /= (double)(n - 1);
+            double corr = cov / (std[j] * std[c]);
+            tc += corr * corr;
+        }
+    }
+    for (size_t i = 0; i < n; ++i) {
+        /* softmax(-A) is unchanged by a shift; the row minimum keeps
+         * exp(-A) from underflowing to 0/0 at large activations. */
+        double z = 0.0, h = 0.0, mx = 0.0, lo = A[i * k];
+        for (size_t j = 0; j < k; ++j)
+            lo = A[i * k + j] < lo ? A[i * k + j] : lo;
+        for (size_t j = 0; j < k; ++j) {
+            z += exp(lo - A[i * k + j]);
+            l0 += fabs(A[i * k + j]) > 0.01;
+            act += A[i * k + j];
+        }
+        for (size_t j = 0; j < k; ++j) {
+            double r = exp(lo - A[i * k + j]) / z;
+            h -= r * log(r + 1e-8);
+            mx = r > mx ? r : mx;
+        }
+        ent += h;
+        maxr += mx;
+    }
+    out[DFSAE_METRIC_DEAD_UNITS] = dead;
+    out[DFSAE_METRIC_L0] = l0 / (double)n;
+    out[DFSAE_METRIC_REDUNDANCY] = tc;
+    out[DFSAE_METRIC_RESP_ENTROPY] = ent / (double)n;
+    out[DFSAE_METRIC_MAX_RESP] = maxr / (double)n;
+    out[DFSAE_METRIC_MEAN_ACTIVATION] = act / (double)(n * k);
+}
+
+/* ||Wn Wn^T - I||_F^2 with rows over (||w|| + 1e-8). */
+static double reference_wr(const float *W, size_t k, size_t d)
+{
+    double Wn[16 * 16];
+    assert_true(k * d <= 16 * 16);
+    for (size_t r = 0; r < k; ++r) {
+        double ss = 0.0;
+        for (size_t c = 0; c < d; ++c)
+            ss += (double)W[r * d + c] * W[r * d + c];
+        for (size_t c = 0; c < d; ++c)
+            Wn[r * d + c] = W[r * d + c] / (sqrt(ss) + 1e-8);
+    }
+    double v = 0.0;
+    for (size_t a = 0; a < k; ++a)
+        for (size_t b = 0; b < k; ++b) {
+            double g = 0.0;
+            for (size_t c = 0; c < d; ++c)
+                g += Wn[a * d + c] * Wn[b * d + c];
+            g -= a == b;
+            v += g * g;
+        }
+    return v;
+}
+
+static void close_to(double got, double want, double rel)
+{
+    double tol = rel * fmax(1.0, fabs(want));
+    if (!(fabs(got - want) <= tol))
+        fail_msg("got %.12g, want %.12g (tolerance %.3g)", got, want, tol);
+}
+
+/* A relu model on uniform data with unit K-1 dead (bias -50). */
+typedef struct fixture {
+    dfsae_model *m;
+    float X[N * D];
+    float params[K * D + K];
+    double A[N * K]; /* the reference activations, in double */
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = test_malloc(sizeof *f);
+    train_fill(f->X, N * D, 21, -1.0, 1.0);
+    train_fill(f->params, K * D, 22, -1.0, 1.0);
+    train_fill(f->params + K * D, K, 23, -0.3, 0.3);
+    f->params[K * D + K - 1] = -50.0f;
+    if (dfsae_model_create(D, K, 1, NULL, &f->m) != DFSAE_OK ||
+        dfsae_model_set_params(f->m, f->params, K * D + K) != DFSAE_OK)
+        return -1;
+    for (size_t i = 0; i < N; ++i)
+        for (size_t j = 0; j < K; ++j) {
+            double z = f->params[K * D + j];
+            for (size_t c = 0; c < D; ++c)
+                z += (double)f->X[i * D + c] * f->params[j * D + c];
+            f->A[i * K + j] = z > 0.0 ? z : 0.0;
+        }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    dfsae_model_free(f->m);
+    test_free(f);
+    return 0;
+}
+
+static dfsae_train_config *batch_config(double batch)
+{
+    dfsae_train_config *c = NULL;
+    assert_int_equal(dfsae_train_config_create(NULL, &c), DFSAE_OK);
+    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_BATCH_SIZE, batch),
+                     DFSAE_OK);
+    return c;
+}
+
+/* ---- tests ------------------------------------------------------------- */
+
+static void test_metric_names(void **state)
+{
+    (void)state;
+    const char *want[DFSAE_METRIC_COUNT] = {
+        "dead_units", "l0", "redundancy", "resp_entropy",
+        "weight_redundancy", "max_resp", "mean_activation"};
+    for (int i = 0; i < DFSAE_METRIC_COUNT; ++i)
+        assert_string_equal(dfsae_metric_name(i), want[i]);
+    assert_null(dfsae_metric_name(DFSAE_METRIC_COUNT));
+    assert_null(dfsae_metric_name(-1));
+}
+
+/* Every metric matches the reference, with batch sizes that do and do not
+ * divide n (37 = 3 x 10 + 7, 1-row batches, one batch, a batch > n). */
+static void test_metrics_match_reference(void **state)
+{
+    fixture *f = *state;
+    double want[DFSAE_METRIC_COUNT];
+    reference(f->A, N, K, want);
+    want[DFSAE_METRIC_WEIGHT_REDUNDANCY] = reference_wr(f->params, K, D);
+    /* The fixture is not degenerate: one dead unit, some sparsity. */
+    assert_true(want[DFSAE_METRIC_DEAD_UNITS] == 1.0);
+    assert_true(want[DFSAE_METRIC_L0] > 1.0 && want[DFSAE_METRIC_L0] < 4.0);
+    assert_true(want[DFSAE_METRIC_REDUNDANCY] > 0.01);
+    const double batches[] = {10, 1, 2, 36, 37, 1000};
+    for (size_t b = 0; b < sizeof batches / sizeof batches[0]; ++b) {
+        dfsae_train_config *c = batch_config(batches[b]);
+        double got[DFSAE_METRIC_COUNT];
+        assert_int_equal(dfsae_model_evaluate(f->m, f->X, N, c, got,
+                                              DFSAE_METRIC_COUNT),
+                         DFSAE_OK);
+        assert_true(got[DFSAE_METRIC_DEAD_UNITS] ==
+                    want[DFSAE_METRIC_DEAD_UNITS]);
+        assert_true(got[DFSAE_METRIC_L0] == want[DFSAE_METRIC_L0]);
+        for (int i = 0; i < DFSAE_METRIC_COUNT; ++i)
+            close_to(got[i], want[i], 1e-5);
+        dfsae_train_config_free(c);
+    }
+}
+
+/* Redundancy over the set is the model's own L_tc on one batch holding
+ * the whole set; weight redundancy is the model's L_wr. */
+static void test_matches_model_terms(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(dfsae_model_set_param(f->m, DFSAE_PARAM_LAMBDA_WR, 1),
+                     DFSAE_OK);
+    double terms[DFSAE_TERM_COUNT];
+    assert_int_equal(dfsae_model_loss(f->m, f->X, N, NULL, terms,
+                                      DFSAE_TERM_COUNT),
+                     DFSAE_OK);
+    dfsae_train_config *c = batch_config(8);
+    double got[DFSAE_METRIC_COUNT];
+    assert_int_equal(dfsae_model_evaluate(f->m, f->X, N, c, got,
+                                          DFSAE_METRIC_COUNT),
+                     DFSAE_OK);
+    close_to(got[DFSAE_METRIC_REDUNDANCY], terms[DFSAE_TERM_TC], 1e-5);
+    close_to(got[DFSAE_METRIC_WEIGHT_REDUNDANCY], terms[DFSAE_TERM_WR],
+             1e-12);
+    dfsae_train_config_free(c);
+}
+
+/* Activations in the thousands: a constant unit is exactly dead, a unit
+ * with variance ~0.003 is dead and one with ~0.08 alive; the sums around
+ * the first batch's means keep the statistics exact enough to tell. The
+ * reference here is the two-pass computation on the model's own A. */
+static void test_large_activations(void **state)
+{
+    (void)state;
+    enum { n = 203, d = 1, k = 3 };
+    float X[n], A[n * k];
+    double Ad[n * k];
+    train_fill(X, n, 31, 0.0, 1.0);
+    const float params[d * k + k] = {0.0f, 0.2f, 1.0f, 1000.0f, 2000.0f,
+                                     3000.0f};
+    dfsae_model *m;
+    assert_int_equal(dfsae_model_create(d, k, 1, NULL, &m), DFSAE_OK);
+    assert_int_equal(dfsae_model_set_params(m, params, d * k + k), DFSAE_OK);
+    assert_int_equal(dfsae_model_forward(m, X, n, A, NULL, NULL), DFSAE_OK);
+    for (size_t i = 0; i < n * k; ++i)
+        Ad[i] = A[i];
+    double want[DFSAE_METRIC_COUNT], got[DFSAE_METRIC_COUNT];
+    reference(Ad, n, k, want);
+    assert_true(want[DFSAE_METRIC_DEAD_UNITS] == 2.0);
+    dfsae_train_config *c = batch_config(16);
+    assert_int_equal(dfsae_model_evaluate(m, X, n, c, got, DFSAE_METRIC_COUNT),
+                     DFSAE_OK);
+    assert_true(got[DFSAE_METRIC_DEAD_UNITS] == 2.0);
+    close_to(got[DFSAE_METRIC_MEAN_ACTIVATION],
+             want[DFSAE_METRIC_MEAN_ACTIVATION], 1e-12);
+    /* Units 1 and 2 are both linear in x: correlation ~1 each way. */
+    close_to(got[DFSAE_METRIC_REDUNDANCY], want[DFSAE_METRIC_REDUNDANCY],
+             1e-5);
+    assert_true(want[DFSAE_METRIC_REDUNDANCY] > 1.99);
+    /* R is one-hot: the max is 1 and the entropy -log(1 + 1e-8). */
+    close_to(got[DFSAE_METRIC_MAX_RESP], 1.0, 1e-12);
+    close_to(got[DFSAE_METRIC_RESP_ENTROPY], want[DFSAE_METRIC_RESP_ENTROPY],
+             1e-15);
+    close_to(got[DFSAE_METRIC_RESP_ENTROPY], -1e-8, 1e-15);
+    dfsae_train_config_free(c);
+    dfsae_model_free(m);
+}
+
+/* Only the first n_metrics entries are written; with the redundancy
+ * switched off it reads NaN and the rest is unchanged. */
+static void test_partial_and_no_redundancy(void **state)
+{
+    fixture *f = *state;
+    double all[DFSAE_METRIC_COUNT], part[DFSAE_METRIC_COUNT];
+    assert_int_equal(dfsae_model_evaluate(f->m, f->X, N, NULL, all,
+                                          DFSAE_METRIC_COUNT),
+                     DFSAE_OK);
+    for (int i = 0; i < DFSAE_METRIC_COUNT; ++i)
+        part[i] = -123.0;
+    assert_int_equal(dfsae_model_evaluate(f->m, f->X, N, NULL, part, 2),
+                     DFSAE_OK);
+    assert_true(part[0] == all[0] && part[1] == all[1]);
+    for (int i = 2; i < DFSAE_METRIC_COUNT; ++i)
+        assert_true(part[i] == -123.0);
+    /* More slots than metrics: the extra ones are left alone. */
+    double more[DFSAE_METRIC_COUNT + 2];
+    more[DFSAE_METRIC_COUNT] = more[DFSAE_METRIC_COUNT + 1] = 7.0;
+    assert_int_equal(dfsae_model_evaluate(f->m, f->X, N, NULL, more,
+                                          DFSAE_METRIC_COUNT + 2),
+                     DFSAE_OK);
+    assert_true(more[DFSAE_METRIC_COUNT] == 7.0);
+    dfsae_train_config *c = batch_config(128);
+    assert_int_equal(
+        dfsae_train_config_set(c, DFSAE_TRAIN_EVAL_REDUNDANCY, 0), DFSAE_OK);
+    double off[DFSAE_METRIC_COUNT];
+    assert_int_equal(dfsae_model_evaluate(f->m, f->X, N, c, off,
+                                          DFSAE_METRIC_COUNT),
+                     DFSAE_OK);
+    for (int i = 0; i < DFSAE_METRIC_COUNT; ++i)
+        if (i == DFSAE_METRIC_REDUNDANCY)
+            assert_true(isnan(off[i]));
+        else
+            assert_true(off[i] == all[i]);
+    dfsae_train_config_free(c);
+}
+
+static void test_evaluate_bad_input(void **state)
+{
+    fixture *f = *state;
+    double metrics[DFSAE_METRIC_COUNT];
+    for (int i = 0; i < DFSAE_METRIC_COUNT; ++i)
+        metrics[i] = -1.0;
+    assert_int_equal(dfsae_model_evaluate(NULL, f->X, N, NULL, metrics,
+                                          DFSAE_METRIC_COUNT),
+                     DFSAE_ERR_NULL_ARG);
+    assert_int_equal(dfsae_model_evaluate(f->m, NULL, N, NULL, metrics,
+                                          DFSAE_METRIC_COUNT),
+                     DFSAE_ERR_NULL_ARG);
+    assert_int_equal(dfsae_model_evaluate(f->m, f->X, N, NULL, NULL,
+                                          DFSAE_METRIC_COUNT),
+                     DFSAE_ERR_NULL_ARG);
+    assert_int_equal(dfsae_model_evaluate(f->m, f->X, 0, NULL, metrics,
+                                          DFSAE_METRIC_COUNT),
+                     DFSAE_ERR_INVALID_ARG);
+    assert_int_equal(dfsae_model_evaluate(f->m, f->X, N, NULL, metrics, 0),
+                     DFSAE_ERR_INVALID_ARG);
+    assert_int_equal(dfsae_model_evaluate(f->m, f->X, 1, NULL, metrics,
+                                          DFSAE_METRIC_COUNT),
+                     DFSAE_ERR_BATCH_TOO_SMALL);
+    f->X[N * D - 1] = NAN;
+    assert_int_equal(dfsae_model_evaluate(f->m, f->X, N, NULL, metrics,
+                                          DFSAE_METRIC_COUNT),
+                     DFSAE_ERR_NON_FINITE_INPUT);
+    assert_non_null(strstr(dfsae_model_last_error(f->m), "X[36][5]"));
+    for (int i = 0; i < DFSAE_METRIC_COUNT; ++i)
+        assert_true(metrics[i] == -1.0);
+    float now[K * D + K];
+    assert_int_equal(dfsae_model_get_params(f->m, now, K * D + K), DFSAE_OK);
+    assert_memory_equal(now, f->params, sizeof now);
+}
+
+/* Encoding in batches gives forward's activations; a bad row leaves the
+ * output untouched. */
+static void test_encode(void **state)
+{
+    fixture *f = *state;
+    float whole[N * K], got[N * K];
+    assert_int_equal(dfsae_model_forward(f->m, f->X, N, whole, NULL, NULL),
+                     DFSAE_OK);
+    const double batches[] = {10, 1, 37, 128};
+    for (size_t b = 0; b < sizeof batches / sizeof batches[0]; ++b) {
+        dfsae_train_config *c = batch_config(batches[b]);
+        memset(got, 0xff, sizeof got);
+        assert_int_equal(dfsae_model_encode(f->m, f->X, N, c, got), DFSAE_OK);
+        for (size_t i = 0; i < N * K; ++i) {
+            close_to(got[i], whole[i], 1e-6);
+            close_to(got[i], f->A[i], 1e-5);
+        }
+        if (batches[b] >= N)
+            assert_memory_equal(got, whole, sizeof got);
+        dfsae_train_config_free(c);
+    }
+    assert_int_equal(dfsae_model_encode(f->m, f->X, N, NULL, got), DFSAE_OK);
+    assert_memory_equal(got, whole, sizeof got);
+
+    assert_int_equal(dfsae_model_encode(NULL, f->X, N, NULL, got),
+                     DFSAE_ERR_NULL_ARG);
+    assert_int_equal(dfsae_model_encode(f->m, NULL, N, NULL, got),
+                     DFSAE_ERR_NULL_ARG);
+    assert_int_equal(dfsae_model_encode(f->m, f->X, N, NULL, NULL),
+                     DFSAE_ERR_NULL_ARG);
+    assert_int_equal(dfsae_model_encode(f->m, f->X, 0, NULL, got),
+                     DFSAE_ERR_INVALID_ARG);
+    f->X[N * D - 1] = INFINITY;
+    memset(got, 0x5a, sizeof got);
+    float copy[N * K];
+    memcpy(copy, got, sizeof got);
+    assert_int_equal(dfsae_model_encode(f->m, f->X, N, NULL, got),
+                     DFSAE_ERR_NON_FINITE_INPUT);
+    assert_memory_equal(got, copy, sizeof got);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_metric_names),
+        cmocka_unit_test_setup_teardown(test_metrics_match_reference, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_matches_model_terms, setup,
+                                        teardown),
+        cmocka_unit_test(test_large_activations),
+        cmocka_unit_test_setup_teardown(test_partial_and_no_redundancy, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_evaluate_bad_input, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_encode, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,653 @@
+/* dfsae_model_train: config, batching and the batch-of-1 rule, shuffling
+ * determinism, the progress report, cancellation, bad input, and no
+ * allocation per step. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dfsae.h"
+#include "train_data.h"
+
+#define D 6
+#define K 5
+
+static dfsae_train_config *config(double epochs, double batch, double shuffle,
+                                  double seed)
+{
+    dfsae_train_config *c = NULL;
+    assert_int_equal(dfsae_train_config_create(NULL, &c), DFSAE_OK);
+    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_EPOCHS, epochs),
+                     DFSAE_OK);
+    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_BATCH_SIZE, batch),
+                     DFSAE_OK);
+    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_SHUFFLE, shuffle),
+                     DFSAE_OK);
+    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_SEED, seed),
+                     DFSAE_OK);
+    return c;
+}
+
+static float *data(size_t n, uint64_t seed)
+{
+    float *X = test_malloc(n * D * sizeof *X);
+    train_fill(X, n * D, seed, -1.0, 1.0);
+    return X;
+}
+
+/* ---- what the callback saw ------------------------------------------- */
+
+#define MAX_STEPS 64
+#define MAX_ROWS 64
+
+typedef struct seen {
+    size_t steps, epochs;
+    uint64_t epoch[MAX_STEPS], step[MAX_STEPS], done[MAX_STEPS];
+    uint64_t per_epoch, total;
+    size_t rows[MAX_STEPS];
+    size_t idx[MAX_STEPS][MAX_ROWS];
+    double loss[MAX_STEPS], terms[MAX_STEPS][DFSAE_TERM_COUNT];
+    double epoch_loss[MAX_STEPS], epoch_terms[MAX_STEPS][DFSAE_TERM_COUNT];
+    size_t epoch_rows[MAX_STEPS];
+    uint64_t epoch_step[MAX_STEPS];
+    double last_elapsed;
+    size_t cancel_at_step;  /* cancel when steps_done reaches this; 0 no */
+    size_t cancel_at_epoch; /* cancel at the epoch report number; 0 no */
+} seen;
+
+static int record(const dfsae_progress *p, void *user)
+{
+    seen *s = user;
+    double el = dfsae_progress_elapsed(p);
+    assert_true(el >= s->last_elapsed);
+    s->last_elapsed = el;
+    assert_true(dfsae_progress_samples_per_sec(p) >= 0.0);
+    s->per_epoch = dfsae_progress_steps_per_epoch(p);
+    s->total = dfsae_progress_steps_total(p);
+    assert_true(isnan(dfsae_progress_term(p, DFSAE_TERM_COUNT)));
+    assert_true(isnan(dfsae_progress_term(p, -1)));
+    if (dfsae_progress_event_kind(p) == DFSAE_EVENT_EPOCH) {
+        size_t e = s->epochs++;
+        assert_true(e < MAX_STEPS);
+        assert_null(dfsae_progress_batch_indices(p));
+        s->epoch_loss[e] = dfsae_progress_loss(p);
+        for (int t = 0; t < DFSAE_TERM_COUNT; ++t)
+            s->epoch_terms[e][t] = dfsae_progress_term(p, t);
+        s->epoch_rows[e] = dfsae_progress_batch_rows(p);
+        s->epoch_step[e] = dfsae_progress_step(p);
+        return s->cancel_at_epoch != 0 && s->epochs == s->cancel_at_epoch;
+    }
+    assert_int_equal(dfsae_progress_event_kind(p), DFSAE_EVENT_STEP);
+    size_t i = s->steps++;
+    assert_true(i < MAX_STEPS);
+    s->epoch[i] = dfsae_progress_epoch(p);
+    s->step[i] = dfsae_progress_step(p);
+    s->done[i] = dfsae_progress_steps_done(p);
+    s->rows[i] = dfsae_progress_batch_rows(p);
+    const size_t *idx = dfsae_progress_batch_indices(p);
+    assert_non_null(idx);
+    if (s->rows[i] <= MAX_ROWS)
+        memcpy(s->idx[i], idx, s->rows[i] * sizeof *idx);
+    s->loss[i] = dfsae_progress_loss(p);
+    for (int t = 0; t < DFSAE_TERM_COUNT; ++t)
+        s->terms[i][t] = dfsae_progress_term(p, t);
+    return s->cancel_at_step != 0 && s->done[i] == s->cancel_at_step;
+}
+
+/* ---- config ------------------------------------------------------------ */
+
+static void test_config(void **state)
+{
+    (void)state;
+    dfsae_train_config *c = NULL;
+    double v, lo, hi;
+    assert_int_equal(dfsae_train_config_create(NULL, NULL), DFSAE_ERR_NULL_ARG);
+    assert_int_equal(dfsae_train_config_create(NULL, &c), DFSAE_OK);
+    const double defaults[DFSAE_TRAIN_PARAM_COUNT] = {1, 128, 1, 0, 0, 1, 1};
+    for (int p = 0; p < DFSAE_TRAIN_PARAM_COUNT; ++p) {
+        assert_int_equal(dfsae_train_config_get(c, p, &v), DFSAE_OK);
+        assert_true(v == defaults[p]);
+        assert_int_equal(dfsae_train_param_bounds(p, &lo, &hi), DFSAE_OK);
+        assert_true(lo <= v && v <= hi);
+        /* Outside the bounds, NaN and fractions are refused unchanged. */
+        assert_int_equal(dfsae_train_config_set(c, p, 2.0 * hi + 1.0),
+                         DFSAE_ERR_PARAM_OUT_OF_RANGE);
+        assert_int_equal(dfsae_train_config_set(c, p, lo - 1.0),
+                         DFSAE_ERR_PARAM_OUT_OF_RANGE);
+        assert_int_equal(dfsae_train_config_set(c, p, NAN),
+                         DFSAE_ERR_PARAM_OUT_OF_RANGE);
+        assert_int_equal(dfsae_train_config_set(c, p, lo + 0.5),
+                         DFSAE_ERR_PARAM_OUT_OF_RANGE);
+        assert_int_equal(dfsae_train_config_get(c, p, &v), DFSAE_OK);
+        assert_true(v == defaults[p]);
+        assert_int_equal(dfsae_train_config_set(c, p, hi), DFSAE_OK);
+        assert_int_equal(dfsae_train_config_get(c, p, &v), DFSAE_OK);
+        assert_true(v == hi);
+    }
+    assert_int_equal(dfsae_train_param_bounds(DFSAE_TRAIN_BATCH_SIZE, &lo,
+                                              NULL),
+                     DFSAE_OK);
+    assert_true(lo == 1.0);
+    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_PARAM_COUNT, 1),
+                     DFSAE_ERR_UNKNOWN_PARAM);
+    assert_int_equal(dfsae_train_config_get(c, -1, &v),
+                     DFSAE_ERR_UNKNOWN_PARAM);
+    assert_int_equal(dfsae_train_param_bounds(DFSAE_TRAIN_PARAM_COUNT, &lo,
+                                              &hi),
+                     DFSAE_ERR_UNKNOWN_PARAM);
+    assert_int_equal(dfsae_train_config_set(NULL, 0, 1), DFSAE_ERR_NULL_ARG);
+    assert_int_equal(dfsae_train_config_get(c, 0, NULL), DFSAE_ERR_NULL_ARG);
+    dfsae_train_config_free(c);
+    dfsae_train_config_free(NULL);
+    assert_string_equal(dfsae_status_string(DFSAE_ERR_CANCELLED),
+                        "cancelled by the progress callback");
+}
+
+/* ---- the loop is the verbs -------------------------------------------- */
+
+/* The manual loop a host would write: contiguous batches, in order. */
+static void manual(dfsae_model *m, dfsae_optimizer *o, const float *X,
+                   size_t first, size_t rows)
+{
+    assert_int_equal(dfsae_model_grad(m, X + first * D, rows, NULL, NULL,
+                                      NULL, 0),
+                     DFSAE_OK);
+    assert_int_equal(dfsae_optimizer_step(o, m, NULL), DFSAE_OK);
+}
+
+/* Without shuffling, training is the manual loop, bit for bit, and the
+ * last partial batch (n = 11, batch 4: 4, 4, 3) is kept. */
+static void test_unshuffled_equals_manual_loop(void **state)
+{
+    (void)state;
+    const size_t n = 11;
+    float *X = data(n, 1);
+    dfsae_model *m[2];
+    dfsae_optimizer *o[2];
+    train_make(D, K, 7, &m[0], &o[0]);
+    train_make(D, K, 7, &m[1], &o[1]);
+    dfsae_train_config *c = config(2, 4, 0, 0);
+    seen s = {0};
+    assert_int_equal(dfsae_model_train(m[0], o[0], X, n, c, record, &s),
+                     DFSAE_OK);
+    for (int e = 0; e < 2; ++e) {
+        manual(m[1], o[1], X, 0, 4);
+        manual(m[1], o[1], X, 4, 4);
+        manual(m[1], o[1], X, 8, 3);
+    }
+    float *p0 = train_params(m[0]), *p1 = train_params(m[1]);
+    assert_memory_equal(p0, p1, dfsae_model_num_params(m[0]) * sizeof *p0);
+    assert_int_equal(dfsae_optimizer_step_count(o[0]), 6);
+    assert_int_equal(s.steps, 6);
+    assert_int_equal(s.epochs, 2);
+    assert_int_equal(s.per_epoch, 3);
+    assert_int_equal(s.total, 6);
+    const size_t rows[3] = {4, 4, 3};
+    for (size_t i = 0; i < 6; ++i) {
+        assert_int_equal(s.epoch[i], i / 3);
+        assert_int_equal(s.step[i], i % 3);
+        assert_int_equal(s.done[i], i + 1);
+        assert_int_equal(s.rows[i], rows[i % 3]);
+        for (size_t r = 0; r < s.rows[i]; ++r)
+            assert_int_equal(s.idx[i][r], 4 * (i % 3) + r);
+    }
+    for (size_t e = 0; e < 2; ++e) {
+        assert_int_equal(s.epoch_rows[e], n);
+        assert_int_equal(s.epoch_step[e], 3);
+        double mean = (s.loss[3 * e] + s.loss[3 * e + 1] + s.loss[3 * e + 2]) /
+                      3.0;
+        assert_true(fabs(s.epoch_loss[e] - mean) <= 1e-12 * fabs(mean));
+        double tc = (s.terms[3 * e][DFSAE_TERM_TC] +
+                     s.terms[3 * e + 1][DFSAE_TERM_TC] +
+                     s.terms[3 * e + 2][DFSAE_TERM_TC]) / 3.0;
+        assert_true(fabs(s.epoch_terms[e][DFSAE_TERM_TC] - tc) <=
+                    1e-12 * fabs(tc));
+    }
+    test_free(p0);
+    test_free(p1);
+    dfsae_train_config_free(c);
+    for (int i = 0; i < 2; ++i) {
+        dfsae_model_free(m[i]);
+        dfsae_optimizer_free(o[i]);
+    }
+    test_free(X);
+}
+
+/* Shuffled: each epoch is a permutation of the rows; replaying the
+ * reported batches by hand gives the same parameters bit for bit, and
+ * before each step dfsae_model_loss on that batch equals the reported
+ * loss and terms. */
+static void test_shuffled_replay_and_reported_loss(void **state)
+{
+    (void)state;
+    const size_t n = 13, B = 4, epochs = 3;
+    float *X = data(n, 2);
+    dfsae_model *m[2];
+    dfsae_optimizer *o[2];
+    train_make(D, K, 9, &m[0], &o[0]);
+    train_make(D, K, 9, &m[1], &o[1]);
+    assert_int_equal(dfsae_model_set_param(m[0], DFSAE_PARAM_LAMBDA_WR, 0.5),
+                     DFSAE_OK);
+    assert_int_equal(dfsae_model_set_param(m[1], DFSAE_PARAM_LAMBDA_WR, 0.5),
+                     DFSAE_OK);
+    dfsae_train_config *c = config((double)epochs, (double)B, 1, 42);
+    seen s = {0};
+    assert_int_equal(dfsae_model_train(m[0], o[0], X, n, c, record, &s),
+                     DFSAE_OK);
+    assert_int_equal(s.per_epoch, 3); /* 4, 4, 4, 1: the 1 merged: 4, 4, 5 */
+    assert_int_equal(s.steps, 3 * epochs);
+    float batch[MAX_ROWS * D];
+    int differs = 0;
+    for (size_t e = 0; e < epochs; ++e) {
+        int hit[13] = {0};
+        for (size_t st = 0; st < 3; ++st) {
+            size_t i = e * 3 + st;
+            assert_int_equal(s.rows[i], st == 2 ? 5 : 4);
+            for (size_t r = 0; r < s.rows[i]; ++r) {
+                size_t row = s.idx[i][r];
+                assert_true(row < n);
+                hit[row]++;
+                memcpy(batch + r * D, X + row * D, D * sizeof *X);
+                differs |= row != st * B + r;
+            }
+            double loss, terms[DFSAE_TERM_COUNT];
+            assert_int_equal(dfsae_model_loss(m[1], batch, s.rows[i], &loss,
+                                              terms, DFSAE_TERM_COUNT),
+                             DFSAE_OK);
+            assert_true(loss == s.loss[i]);
+            for (int t = 0; t < DFSAE_TERM_COUNT; ++t)
+                assert_true(terms[t] == s.terms[i][t]);
+            assert_true(terms[DFSAE_TERM_WR] > 0.0);
+            assert_int_equal(dfsae_model_grad(m[1], batch, s.rows[i], NULL,
+                                              NULL, NULL, 0),
+                             DFSAE_OK);
+            assert_int_equal(dfsae_optimizer_step(o[1], m[1], NULL),
+                             DFSAE_OK);
+        }
+        for (size_t r = 0; r < n; ++r)
+            assert_int_equal(hit[r], 1);
+    }
+    assert_true(differs); /* the order really was shuffled */
+    /* Epochs get different orders. */
+    assert_true(memcmp(s.idx[0], s.idx[3], 4 * sizeof(size_t)) != 0 ||
+                memcmp(s.idx[1], s.idx[4], 4 * sizeof(size_t)) != 0);
+    float *p0 = train_params(m[0]), *p1 = train_params(m[1]);
+    assert_memory_equal(p0, p1, dfsae_model_num_params(m[0]) * sizeof *p0);
+    test_free(p0);
+    test_free(p1);
+    dfsae_train_config_free(c);
+    for (int i = 0; i < 2; ++i) {
+        dfsae_model_free(m[i]);
+        dfsae_optimizer_free(o[i]);
+    }
+    test_free(X);
+}
+
+/* Trains a fresh model (init seed 3) and returns its parameters. */
+static float *trained(const float *X, size_t n, double seed, double epochs,
+                      double first_epoch, dfsae_model **keep,
+                      dfsae_optimizer **keep_opt)
+{
+    dfsae_model *m;
+    dfsae_optimizer *o;
+    if (keep != NULL && *keep != NULL) {
+        m = *keep;
+        o = *keep_opt;
+    } else {
+        train_make(D, K, 3, &m, &o);
+    }
+    dfsae_train_config *c = config(epochs, 8, 1, seed);
+    assert_int_equal(
+        dfsae_train_config_set(c, DFSAE_TRAIN_FIRST_EPOCH, first_epoch),
+        DFSAE_OK);
+    assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL), DFSAE_OK);
+    dfsae_train_config_free(c);
+    float *p = train_params(m);
+    if (keep != NULL) {
+        *keep = m;
+        *keep_opt = o;
+    } else {
+        dfsae_model_free(m);
+        dfsae_optimizer_free(o);
+    }
+    return p;
+}
+
+/* Same seed: bit-identical; another seed: different; and training epochs
+ * 0-1 then (FIRST_EPOCH = 2) epoch 2 equals epochs 0-2 in one call. */
+static void test_seed_determinism_and_resume(void **state)
+{
+    (void)state;
+    const size_t n = 50;
+    float *X = data(n, 3);
+    const size_t np = (size_t)(K * D + K);
+    float *a = trained(X, n, 11, 3, 0, NULL, NULL);
+    float *b = trained(X, n, 11, 3, 0, NULL, NULL);
+    float *c = trained(X, n, 12, 3, 0, NULL, NULL);
+    assert_memory_equal(a, b, np * sizeof *a);
+    assert_memory_not_equal(a, c, np * sizeof *a);
+    dfsae_model *m = NULL;
+    dfsae_optimizer *o = NULL;
+    float *part = trained(X, n, 11, 2, 0, &m, &o);
+    assert_memory_not_equal(a, part, np * sizeof *a);
+    float *resumed = trained(X, n, 11, 1, 2, &m, &o);
+    assert_memory_equal(a, resumed, np * sizeof *a);
+    dfsae_model_free(m);
+    dfsae_optimizer_free(o);
+    test_free(a);
+    test_free(b);
+    test_free(c);
+    test_free(part);
+    test_free(resumed);
+    test_free(X);
+}
+
+/* ---- the batch-of-1 rule ---------------------------------------------- */
+
+/* Rows per step of one epoch of n rows in batches of B. */
+static size_t plan(size_t n, size_t B, int variance, size_t *rows)
+{
+    float *X = data(n, 4);
+    dfsae_model *m;
+    dfsae_optimizer *o;
+    train_make(D, K, 5, &m, &o);
+    if (!variance) {
+        assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_VAR, 0),
+                         DFSAE_OK);
+        assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_TC, 0),
+                         DFSAE_OK);
+    }
+    dfsae_train_config *c = config(1, (double)B, 1, 1);
+    seen s = {0};
+    assert_int_equal(dfsae_model_train(m, o, X, n, c, record, &s), DFSAE_OK);
+    size_t total = 0;
+    for (size_t i = 0; i < s.steps; ++i) {
+        rows[i] = s.rows[i];
+        total += s.rows[i];
+    }
+    assert_int_equal(total, n); /* every row is used */
+    assert_int_equal(s.per_epoch, s.steps);
+    assert_int_equal(dfsae_optimizer_step_count(o), s.steps);
+    dfsae_train_config_free(c);
+    dfsae_model_free(m);
+    dfsae_optimizer_free(o);
+    test_free(X);
+    return s.steps;
+}
+
+static void test_batch_of_one_rule(void **state)
+{
+    (void)state;
+    size_t rows[MAX_STEPS];
+    /* Variance terms on: a lone last row joins the previous batch. */
+    assert_int_equal(plan(9, 4, 1, rows), 2);
+    assert_int_equal(rows[0], 4);
+    assert_int_equal(rows[1], 5);
+    assert_int_equal(plan(5, 4, 1, rows), 1);
+    assert_int_equal(rows[0], 5);
+    assert_int_equal(plan(3, 2, 1, rows), 1);
+    assert_int_equal(rows[0], 3);
+    /* Other partial batches are kept as they are. */
+    assert_int_equal(plan(10, 4, 1, rows), 3);
+    assert_int_equal(rows[2], 2);
+    assert_int_equal(plan(3, 8, 1, rows), 1);
+    assert_int_equal(rows[0], 3);
+    /* Without variance terms a batch of 1 is fine and is kept. */
+    assert_int_equal(plan(9, 4, 0, rows), 3);
+    assert_int_equal(rows[2], 1);
+    assert_int_equal(plan(3, 1, 0, rows), 3);
+    assert_int_equal(rows[0], 1);
+}
+
+/* ---- cancellation ------------------------------------------------------ */
+
+/* Cancelling at step 3 (of 2 epochs x 3 steps) returns CANCELLED and keeps
+ * the parameters after exactly three steps; cancelling at the first epoch
+ * report keeps one epoch. */
+static void test_cancel(void **state)
+{
+    (void)state;
+    const size_t n = 12;
+    float *X = data(n, 5);
+    dfsae_model *m[2];
+    dfsae_optimizer *o[2];
+    train_make(D, K, 8, &m[0], &o[0]);
+    train_make(D, K, 8, &m[1], &o[1]);
+    dfsae_train_config *c = config(2, 4, 0, 0);
+    seen s = {0};
+    s.cancel_at_step = 3;
+    assert_int_equal(dfsae_model_train(m[0], o[0], X, n, c, record, &s),
+                     DFSAE_ERR_CANCELLED);
+    assert_int_equal(s.steps, 3);
+    assert_int_equal(s.epochs, 0);
+    assert_int_equal(dfsae_optimizer_step_count(o[0]), 3);
+    assert_true(strlen(dfsae_model_last_error(m[0])) > 0);
+    manual(m[1], o[1], X, 0, 4);
+    manual(m[1], o[1], X, 4, 4);
+    manual(m[1], o[1], X, 8, 4);
+    float *p0 = train_params(m[0]), *p1 = train_params(m[1]);
+    assert_memory_equal(p0, p1, dfsae_model_num_params(m[0]) * sizeof *p0);
+    test_free(p0);
+
+    /* Cancel at the epoch report: one epoch on a fresh start. */
+    dfsae_model *m2;
+    dfsae_optimizer *o2;
+    train_make(D, K, 8, &m2, &o2);
+    seen s2 = {0};
+    s2.cancel_at_epoch = 1;
+    assert_int_equal(dfsae_model_train(m2, o2, X, n, c, record, &s2),
+                     DFSAE_ERR_CANCELLED);
+    assert_int_equal(s2.steps, 3);
+    assert_int_equal(s2.epochs, 1);
+    p0 = train_params(m2);
+    assert_memory_equal(p0, p1, dfsae_model_num_params(m2) * sizeof *p0);
+    test_free(p0);
+    test_free(p1);
+    dfsae_model_free(m2);
+    dfsae_optimizer_free(o2);
+    dfsae_train_config_free(c);
+    for (int i = 0; i < 2; ++i) {
+        dfsae_model_free(m[i]);
+        dfsae_optimizer_free(o[i]);
+    }
+    test_free(X);
+}
+
+/* REPORT_EVERY = 2 gives every second step; 0 gives epoch reports only. */
+static void test_report_every(void **state)
+{
+    (void)state;
+    const size_t n = 20;
+    float *X = data(n, 6);
+    dfsae_model *m;
+    dfsae_optimizer *o;
+    train_make(D, K, 8, &m, &o);
+    dfsae_train_config *c = config(2, 4, 1, 0); /* 5 steps an epoch */
+    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_REPORT_EVERY, 2),
+                     DFSAE_OK);
+    seen s = {0};
+    assert_int_equal(dfsae_model_train(m, o, X, n, c, record, &s), DFSAE_OK);
+    assert_int_equal(s.steps, 5);
+    for (size_t i = 0; i < s.steps; ++i)
+        assert_int_equal(s.done[i], 2 * (i + 1));
+    assert_int_equal(s.epochs, 2);
+    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_REPORT_EVERY, 0),
+                     DFSAE_OK);
+    seen s0 = {0};
+    assert_int_equal(dfsae_model_train(m, o, X, n, c, record, &s0), DFSAE_OK);
+    assert_int_equal(s0.steps, 0);
+    assert_int_equal(s0.epochs, 2);
+    assert_int_equal(dfsae_optimizer_step_count(o), 20);
+    dfsae_train_config_free(c);
+    dfsae_model_free(m);
+    dfsae_optimizer_free(o);
+    test_free(X);
+}
+
+/* ---- bad input --------------------------------------------------------- */
+
+static void expect_untouched(dfsae_model *m, dfsae_optimizer *o,
+                             const float *before)
+{
+    float *now = train_params(m);
+    assert_memory_equal(now, before, dfsae_model_num_params(m) * sizeof *now);
+    assert_int_equal(dfsae_optimizer_step_count(o), 0);
+    assert_true(strlen(dfsae_model_last_error(m)) > 0);
+    test_free(now);
+}
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    const size_t n = 10;
+    float *X = data(n, 7);
+    dfsae_model *m;
+    dfsae_optimizer *o, *wrong;
+    train_make(D, K, 8, &m, &o);
+    assert_int_equal(dfsae_optimizer_create(DFSAE_OPT_SGD, 3, NULL, &wrong),
+                     DFSAE_OK);
+    float *before = train_params(m);
+    dfsae_train_config *c = config(1, 4, 1, 0);
+
+    assert_int_equal(dfsae_model_train(NULL, o, X, n, c, NULL, NULL),
+                     DFSAE_ERR_NULL_ARG);
+    assert_int_equal(dfsae_model_train(m, NULL, X, n, c, NULL, NULL),
+                     DFSAE_ERR_NULL_ARG);
+    expect_untouched(m, o, before);
+    assert_int_equal(dfsae_model_train(m, o, NULL, n, c, NULL, NULL),
+                     DFSAE_ERR_NULL_ARG);
+    expect_untouched(m, o, before);
+    assert_int_equal(dfsae_model_train(m, o, X, 0, c, NULL, NULL),
+                     DFSAE_ERR_INVALID_ARG);
+    expect_untouched(m, o, before);
+    assert_int_equal(dfsae_model_train(m, wrong, X, n, c, NULL, NULL),
+                     DFSAE_ERR_SIZE_MISMATCH);
+    expect_untouched(m, o, before);
+    assert_int_equal(dfsae_optimizer_step_count(wrong), 0);
+
+    /* NaN or Inf anywhere, even in the last row of the last batch. */
+    X[n * D - 1] = NAN;
+    assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL),
+                     DFSAE_ERR_NON_FINITE_INPUT);
+    expect_untouched(m, o, before);
+    X[n * D - 1] = 0.5f;
+    X[3] = -INFINITY;
+    assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL),
+                     DFSAE_ERR_NON_FINITE_INPUT);
+    expect_untouched(m, o, before);
+    X[3] = 0.5f;
+
+    /* Variance terms on: batch size 1, or a single row, cannot work. */
+    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_BATCH_SIZE, 1),
+                     DFSAE_OK);
+    assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL),
+                     DFSAE_ERR_BATCH_TOO_SMALL);
+    expect_untouched(m, o, before);
+    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_BATCH_SIZE, 4),
+                     DFSAE_OK);
+    assert_int_equal(dfsae_model_train(m, o, X, 1, c, NULL, NULL),
+                     DFSAE_ERR_BATCH_TOO_SMALL);
+    expect_untouched(m, o, before);
+    /* With only the variance term on (no L_tc) the rule still applies. */
+    assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_TC, 0),
+                     DFSAE_OK);
+    assert_int_equal(dfsae_model_train(m, o, X, 1, c, NULL, NULL),
+                     DFSAE_ERR_BATCH_TOO_SMALL);
+    expect_untouched(m, o, before);
+    /* ... and with neither, one row trains. */
+    assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_VAR, 0),
+                     DFSAE_OK);
+    assert_int_equal(dfsae_model_train(m, o, X, 1, c, NULL, NULL), DFSAE_OK);
+    assert_int_equal(dfsae_optimizer_step_count(o), 1);
+
+    dfsae_train_config_free(c);
+    test_free(before);
+    dfsae_model_free(m);
+    dfsae_optimizer_free(o);
+    dfsae_optimizer_free(wrong);
+    test_free(X);
+}
+
+/* A NULL config means the defaults: one epoch, batch 128, shuffled. */
+static void test_null_config(void **state)
+{
+    (void)state;
+    const size_t n = 300;
+    float *X = data(n, 8);
+    dfsae_model *m;
+    dfsae_optimizer *o;
+    train_make(D, K, 8, &m, &o);
+    seen s = {0};
+    assert_int_equal(dfsae_model_train(m, o, X, n, NULL, record, &s),
+                     DFSAE_OK);
+    assert_int_equal(s.per_epoch, 3);
+    assert_int_equal(s.epochs, 1);
+    assert_int_equal(dfsae_optimizer_step_count(o), 3);
+    dfsae_model_free(m);
+    dfsae_optimizer_free(o);
+    test_free(X);
+}
+
+/* ---- memory ------------------------------------------------------------ */
+
+/* Once the model's workspace is warm, a call allocates its index array and
+ * batch buffer and nothing else, however many steps it takes. */
+static void test_no_allocation_per_step(void **state)
+{
+    (void)state;
+    const size_t n = 37;
+    float *X = data(n, 9);
+    train_counter cnt = {0, 0};
+    dfsae_allocator a = train_counting_allocator(&cnt);
+    dfsae_model *m;
+    dfsae_optimizer *o;
+    assert_int_equal(dfsae_model_create(D, K, 1, &a, &m), DFSAE_OK);
+    assert_int_equal(dfsae_optimizer_create(DFSAE_OPT_ADAM,
+                                            dfsae_model_num_params(m), &a, &o),
+                     DFSAE_OK);
+    assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_WR, 1),
+                     DFSAE_OK);
+    dfsae_train_config *c = config(1, 8, 1, 0);
+    assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL), DFSAE_OK);
+    size_t base = cnt.allocs;
+    assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL), DFSAE_OK);
+    size_t one_epoch = cnt.allocs - base;
+    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_EPOCHS, 6),
+                     DFSAE_OK);
+    base = cnt.allocs;
+    assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL), DFSAE_OK);
+    assert_int_equal(cnt.allocs - base, one_epoch);
+    assert_int_equal(one_epoch, 2); /* the index array and the batch */
+    /* Unshuffled batches are slices of X: only the index array. */
+    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_SHUFFLE, 0),
+                     DFSAE_OK);
+    base = cnt.allocs;
+    assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL), DFSAE_OK);
+    assert_int_equal(cnt.allocs - base, 1);
+    dfsae_train_config_free(c);
+    dfsae_model_free(m);
+    dfsae_optimizer_free(o);
+    assert_int_equal(cnt.allocs, cnt.frees);
+    test_free(X);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_config),
+        cmocka_unit_test(test_unshuffled_equals_manual_loop),
+        cmocka_unit_test(test_shuffled_replay_and_reported_loss),
+        cmocka_unit_test(test_seed_determinism_and_resume),
+        cmocka_unit_test(test_batch_of_one_rule),
+        cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_report_every),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_null_config),
+        cmocka_unit_test(test_no_allocation_per_step),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
