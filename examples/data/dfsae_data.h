@@ -1,0 +1,143 @@
+/*
+ * dfsae_data - data-set readers for the dfsae tool and examples.
+ *
+ * Not part of libdfsae or its ABI: a small static library that turns the
+ * files users already have into the float32 `rows x cols` matrices the
+ * library trains on. Formats: IDX (MNIST's format, plain or gzip), NumPy
+ * .npy (float32, float64, uint8; C order; header versions 1, 2 and 3) and
+ * CSV of numbers. Any of them may be gzip-compressed.
+ *
+ * Every reader validates the whole input before it returns data and
+ * reports a problem as one line "<file>: <what is wrong>" in a
+ * dfsae_data_error. Functions return 0 on success and -1 on error.
+ */
+#ifndef DFSAE_DATA_H
+#define DFSAE_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** File formats. AUTO looks at the magic bytes, then the file name. */
+typedef enum dfsae_data_format {
+    DFSAE_DATA_AUTO = 0,
+    DFSAE_DATA_IDX = 1,
+    DFSAE_DATA_NPY = 2,
+    DFSAE_DATA_CSV = 3
+} dfsae_data_format;
+
+/** Element type stored in the file (informational). */
+typedef enum dfsae_data_dtype {
+    DFSAE_DTYPE_U8 = 0,
+    DFSAE_DTYPE_I8,
+    DFSAE_DTYPE_I16,
+    DFSAE_DTYPE_I32,
+    DFSAE_DTYPE_F32,
+    DFSAE_DTYPE_F64,
+    DFSAE_DTYPE_TEXT /**< CSV */
+} dfsae_data_dtype;
+
+/** A loaded data set: `rows` samples of `cols` float32 values, row-major.
+ *  `image_h x image_w` is the per-sample image shape when the file says
+ *  so (a 3-D array n x h x w), else both are 0. */
+typedef struct dfsae_data {
+    float *values;
+    size_t rows, cols;
+    size_t image_h, image_w;
+    int dtype; /**< dfsae_data_dtype of the file's elements */
+} dfsae_data;
+
+#define DFSAE_DATA_ERR_LEN 512
+
+typedef struct dfsae_data_error {
+    char msg[DFSAE_DATA_ERR_LEN];
+} dfsae_data_error;
+
+/** How values are scaled after reading. */
+#define DFSAE_DATA_SCALE_AUTO 0.0 /**< uint8 / 255 into [0, 1], others kept */
+
+typedef struct dfsae_data_options {
+    int format;    /**< dfsae_data_format */
+    double divide; /**< values are divided by this; DFSAE_DATA_SCALE_AUTO
+                        (0) means 255 for uint8 files and 1 otherwise */
+    int csv_header; /**< -1 auto (skip a first line that is not numeric),
+                         0 no header, 1 the first line is a header */
+    size_t max_bytes; /**< cap on the (decompressed) file size; 0 = 16 GiB */
+} dfsae_data_options;
+
+/** Fills the defaults: AUTO format, AUTO scaling, auto CSV header. */
+void dfsae_data_options_init(dfsae_data_options *opt);
+
+/** Read `path` into *out (zeroed on failure). `opt` may be NULL. */
+int dfsae_data_load(const char *path, const dfsae_data_options *opt,
+                    dfsae_data *out, dfsae_data_error *err);
+
+/** Parse a file's bytes already in memory. `name` is used in messages.
+ *  Gzip input is decompressed first (bounded by opt->max_bytes). */
+int dfsae_data_parse(const void *bytes, size_t len, const char *name,
+                     const dfsae_data_options *opt, dfsae_data *out,
+                     dfsae_data_error *err);
+
+/* The per-format parsers behind dfsae_data_parse (no gzip handling). */
+int dfsae_data_parse_idx(const uint8_t *p, size_t len, const char *name,
+                         const dfsae_data_options *opt, dfsae_data *out,
+                         dfsae_data_error *err);
+int dfsae_data_parse_npy(const uint8_t *p, size_t len, const char *name,
+                         const dfsae_data_options *opt, dfsae_data *out,
+                         dfsae_data_error *err);
+int dfsae_data_parse_csv(const uint8_t *p, size_t len, const char *name,
+                         const dfsae_data_options *opt, dfsae_data *out,
+                         dfsae_data_error *err);
+
+/** Decompress a gzip stream (several members allowed) into a malloc'ed
+ *  buffer of at most `max_bytes`. */
+int dfsae_data_gunzip(const uint8_t *p, size_t len, const char *name,
+                      size_t max_bytes, uint8_t **out, size_t *out_len,
+                      dfsae_data_error *err);
+
+/** 1 if the bytes start with the gzip magic. */
+int dfsae_data_is_gzip(const uint8_t *p, size_t len);
+
+/** Free the values; *d is zeroed. NULL is a no-op. */
+void dfsae_data_free(dfsae_data *d);
+
+/** Keep only the first `rows` rows (no-op if rows >= d->rows). */
+void dfsae_data_truncate(dfsae_data *d, size_t rows);
+
+/** Write a float32 `rows x cols` matrix as a version-1 .npy file (via a
+ *  temporary file renamed over `path`). */
+int dfsae_data_write_npy(const char *path, const float *values, size_t rows,
+                         size_t cols, dfsae_data_error *err);
+
+/** Read the whole file into a malloc'ed buffer (at most max_bytes). */
+int dfsae_data_read_file(const char *path, size_t max_bytes, uint8_t **out,
+                         size_t *out_len, dfsae_data_error *err);
+
+/* ---- Prototype pictures ------------------------------------------------ */
+
+/**
+ * Render the rows of W (`k x d`) as a grid of `tile_h x tile_w` tiles
+ * (tile_h * tile_w == d), each tile scaled by its own max |w| with a
+ * diverging colour map: negative red, zero white, positive blue. Tiles
+ * are separated by a `gap`-pixel grey border and enlarged `zoom` times.
+ * `cols` tiles per row (0 = about square). Writes an 8-bit RGB PNG.
+ * If out_w/out_h are non-NULL they receive the image size.
+ */
+int dfsae_data_write_tiles_png(const char *path, const float *W, size_t k,
+                               size_t d, size_t tile_h, size_t tile_w,
+                               size_t cols, size_t zoom, size_t gap,
+                               size_t *out_w, size_t *out_h,
+                               dfsae_data_error *err);
+
+/** The image shape for `d` inputs: (28, 28) for 784, a square if `d` is
+ *  one, else (1, d). */
+void dfsae_data_guess_image_shape(size_t d, size_t *h, size_t *w);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DFSAE_DATA_H */
