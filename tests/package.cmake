@@ -72,3 +72,23 @@ if(DFSAE_BUILD_SHARED)
   set_tests_properties(test_install_consumer test_examples_installed test_readme_example
     PROPERTIES FIXTURES_REQUIRED dfsae_installed LABELS package)
 endif()
+
+# CI reports: with DFSAE_TEST_REPORT_DIR set (or the environment variable of
+# that name at configure time), every test in this directory writes its
+# CMocka XML report to <dir>/<test>.xml. A deferred call, so that tests
+# registered after this fragment are covered too; one file per test, since
+# CMocka's %g (the group name) collides across executables.
+set(DFSAE_TEST_REPORT_DIR "$ENV{DFSAE_TEST_REPORT_DIR}" CACHE PATH
+  "Folder for per-test CMocka XML reports (empty: none)")
+function(dfsae_set_test_reports)
+  if(NOT DFSAE_TEST_REPORT_DIR)
+    return()
+  endif()
+  file(MAKE_DIRECTORY "${DFSAE_TEST_REPORT_DIR}")
+  get_property(_tests DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}" PROPERTY TESTS)
+  foreach(_t ${_tests})
+    set_property(TEST ${_t} APPEND PROPERTY ENVIRONMENT
+      "CMOCKA_MESSAGE_OUTPUT=xml" "CMOCKA_XML_FILE=${DFSAE_TEST_REPORT_DIR}/${_t}.xml")
+  endforeach()
+endfunction()
+cmake_language(DEFER CALL dfsae_set_test_reports)
