@@ -1,0 +1,178 @@
+/* L_var = -sum_j log(v_j + eps): finite differences for every activation
+ * and both shapes, a dead unit, the eps option, large activations. */
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "grad_fixtures.h"
+#include "grad_reference.h"
+#include "gradcheck.h"
+
+static const grad_lambdas VAR = {0.0, 1.0, 0.0, 0.0};
+
+static void fd_var_wide(void **state)
+{
+    (void)state;
+    gradcheck_opts o;
+    gradcheck_default_opts(&o);
+    grad_check_all_activations(
+        (grad_case){"var", GRAD_SHAPE_WIDE, 0, VAR, DFSAE_GRAM_AUTO, 201}, &o);
+}
+
+static void fd_var_tall(void **state)
+{
+    (void)state;
+    gradcheck_opts o;
+    gradcheck_default_opts(&o);
+    grad_check_all_activations(
+        (grad_case){"var", GRAD_SHAPE_TALL, 0, VAR, DFSAE_GRAM_AUTO, 202}, &o);
+}
+
+/* B = 2, the smallest batch with a variance. */
+static void fd_var_two_rows(void **state)
+{
+    (void)state;
+    gradcheck_opts o;
+    gradcheck_default_opts(&o);
+    grad_check_all_activations(
+        (grad_case){"var B=2", 4, 3, 2, 0, VAR, DFSAE_GRAM_AUTO, 203}, &o);
+}
+
+/* Value against the SPEC reference, computed from the library's own A. */
+static void expect_terms(dfsae_model *m, const float *X, size_t n,
+                         const grad_ref_opts *ro, double rtol)
+{
+    size_t k = dfsae_model_num_components(m), d = dfsae_model_input_dim(m);
+    size_t np = dfsae_model_num_params(m);
+    float *A = malloc(n * k * sizeof *A), *p = malloc(np * sizeof *p);
+    double *Ad = malloc(n * k * sizeof *Ad), got[DFSAE_TERM_COUNT],
+           want[DFSAE_TERM_COUNT];
+    assert_non_null(A);
+    assert_non_null(p);
+    assert_non_null(Ad);
+    assert_int_equal(dfsae_model_forward(m, X, n, A, NULL, NULL), DFSAE_OK);
+    assert_int_equal(dfsae_model_get_params(m, p, np), DFSAE_OK);
+    for (size_t i = 0; i < n * k; ++i)
+        Ad[i] = A[i];
+    grad_ref_terms(ro, Ad, n, k, p, d, want);
+    assert_int_equal(dfsae_model_loss(m, X, n, NULL, got, 4), DFSAE_OK);
+    if (!(fabs(got[DFSAE_TERM_VAR] - want[DFSAE_TERM_VAR]) <=
+          rtol * fabs(want[DFSAE_TERM_VAR])))
+        fail_msg("L_var %.12g, reference %.12g", got[DFSAE_TERM_VAR],
+                 want[DFSAE_TERM_VAR]);
+    free(A);
+    free(p);
+    free(Ad);
+}
+
+/* A dead relu unit (large negative bias: its column is all zero) has
+ * v = 0: its term is -log(eps), finite, and its gradient is exactly 0. */
+static void dead_unit_is_finite_with_zero_gradient(void **state)
+{
+    (void)state;
+    const size_t d = 5, k = 4, n = 8, dead = 2;
+    for (int with_tc = 0; with_tc <= 1; ++with_tc) {
+        grad_lambdas l = {0.0, 1.0, with_tc ? 1.0 : 0.0, 0.0};
+        dfsae_model *m = grad_model_new(d, k, 204, DFSAE_ACT_RELU, l);
+        float *X = grad_inputs_new(m, n, 205, 0.0);
+        size_t np = dfsae_model_num_params(m);
+        float *p = malloc(np * sizeof *p), *g = malloc(np * sizeof *g);
+        assert_non_null(p);
+        assert_non_null(g);
+        assert_int_equal(dfsae_model_get_params(m, p, np), DFSAE_OK);
+        p[k * d + dead] = -100.0f;
+        assert_int_equal(dfsae_model_set_params(m, p, np), DFSAE_OK);
+        double t[DFSAE_TERM_COUNT];
+        int st = dfsae_model_grad(m, X, n, g, NULL, t, 4);
+        if (st != DFSAE_OK)
+            fail_msg("grad with a dead unit: %s", dfsae_model_last_error(m));
+        assert_true(isfinite(t[DFSAE_TERM_VAR]) && isfinite(t[DFSAE_TERM_TC]));
+        for (size_t c = 0; c < d; ++c)
+            if (g[dead * d + c] != 0.0f)
+                fail_msg("dL/dW[%zu][%zu] = %.9g for a dead unit", dead, c,
+                         (double)g[dead * d + c]);
+        assert_true(g[k * d + dead] == 0.0f);
+        for (size_t i = 0; i < np; ++i)
+            assert_true(isfinite(g[i]));
+        grad_ref_opts ro = grad_ref_defaults();
+        expect_terms(m, X, n, &ro, 1e-9);
+        free(p);
+        free(g);
+        free(X);
+        dfsae_model_free(m);
+    }
+}
+
+/* eps is the option's value (1e-6 by default, here 1e-2 and 1e-9). */
+static void eps_option_is_used(void **state)
+{
+    (void)state;
+    const double eps[] = {1e-6, 1e-2, 1e-9};
+    for (size_t e = 0; e < 3; ++e) {
+        dfsae_model *m = grad_model_new(5, 6, 206, DFSAE_ACT_RELU, VAR);
+        float *X = grad_inputs_new(m, 9, 207, 0.0);
+        size_t np = dfsae_model_num_params(m);
+        float *p = malloc(np * sizeof *p);
+        assert_non_null(p);
+        assert_int_equal(dfsae_model_get_params(m, p, np), DFSAE_OK);
+        p[np - 1] = -50.0f; /* one dead unit, where eps dominates */
+        assert_int_equal(dfsae_model_set_params(m, p, np), DFSAE_OK);
+        grad_set(m, DFSAE_PARAM_EPS_VAR, eps[e]);
+        grad_ref_opts ro = grad_ref_defaults();
+        ro.eps_var = eps[e];
+        expect_terms(m, X, 9, &ro, 1e-9);
+        free(p);
+        free(X);
+        dfsae_model_free(m);
+    }
+}
+
+/* Activations near 2800 with a spread of ~1: the variance must come out
+ * of a two-pass (or equivalent) sum, not E[a^2] - E[a]^2 in float. */
+static void accurate_at_large_activations(void **state)
+{
+    (void)state;
+    dfsae_model *m = grad_model_new(6, 5, 208, DFSAE_ACT_RELU, VAR);
+    float *X = grad_inputs_new(m, 32, 209, 0.0);
+    size_t np = dfsae_model_num_params(m);
+    float *p = malloc(np * sizeof *p), *g = malloc(np * sizeof *g);
+    assert_non_null(p);
+    assert_non_null(g);
+    assert_int_equal(dfsae_model_get_params(m, p, np), DFSAE_OK);
+    for (size_t j = 0; j < 5; ++j)
+        p[np - 5 + j] = 2800.0f + 100.0f * (float)j;
+    assert_int_equal(dfsae_model_set_params(m, p, np), DFSAE_OK);
+    grad_ref_opts ro = grad_ref_defaults();
+    expect_terms(m, X, 32, &ro, 1e-9);
+    assert_int_equal(dfsae_model_grad(m, X, 32, g, NULL, NULL, 0), DFSAE_OK);
+    for (size_t i = 0; i < np; ++i)
+        assert_true(isfinite(g[i]));
+    gradcheck_opts o;
+    gradcheck_default_opts(&o);
+    /* A ~ 3000 has an ulp of 2.4e-4: the float forward's noise grows by
+     * that factor against A ~ 1, so the floor grows with it. */
+    o.h = 0x1p-4;
+    o.floor_frac = 0.5;
+    gradcheck_assert(m, X, 32, &o, "var at A ~ 3000", NULL);
+    free(p);
+    free(g);
+    free(X);
+    dfsae_model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(fd_var_wide),
+        cmocka_unit_test(fd_var_tall),
+        cmocka_unit_test(fd_var_two_rows),
+        cmocka_unit_test(dead_unit_is_finite_with_zero_gradient),
+        cmocka_unit_test(eps_option_is_used),
+        cmocka_unit_test(accurate_at_large_activations),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
