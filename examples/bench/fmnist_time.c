@@ -5,8 +5,9 @@
  *   dfsae_bench_fmnist [--epochs N] [--batch N] [--components K]
  *                      [--threads N] [--limit N] [--data DIR] [--seed N]
  *
- * A plain loop over the verbs (grad, step), as host code would write it.
- * Only the training loop is timed, not reading the files. */
+ * By default through dfsae_model_train (its shuffle and batch-of-1 rule);
+ * --loop 1 uses a plain loop over the verbs (grad, step) instead, as host
+ * code with its own loop would. Only training is timed, not reading. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,7 @@
 #include "idx_gz.h"
 
 typedef struct options {
-    int epochs, batch, components, threads, limit;
+    int epochs, batch, components, threads, limit, loop;
     unsigned long long seed;
     const char *data_dir;
 } options;
@@ -29,6 +30,7 @@ static int parse_args(int argc, char **argv, options *o)
     o->components = 64;
     o->threads = 0;
     o->limit = 0;
+    o->loop = 0;
     o->seed = 1;
     o->data_dir = "/usr/share/datasets/fashion-mnist";
     for (int i = 1; i < argc; ++i) {
@@ -36,7 +38,7 @@ static int parse_args(int argc, char **argv, options *o)
         if (strcmp(a, "--help") == 0) {
             printf("usage: dfsae_bench_fmnist [--epochs N] [--batch N] "
                    "[--components K] [--threads N] [--limit N] [--data DIR] "
-                   "[--seed N]\n");
+                   "[--seed N] [--loop 0|1]\n");
             exit(0);
         }
         if (i + 1 >= argc) {
@@ -60,6 +62,8 @@ static int parse_args(int argc, char **argv, options *o)
             o->threads = (int)n;
         else if (num_ok && strcmp(a, "--limit") == 0)
             o->limit = (int)n;
+        else if (num_ok && n <= 1 && strcmp(a, "--loop") == 0)
+            o->loop = (int)n;
         else if (num_ok && strcmp(a, "--seed") == 0)
             o->seed = (unsigned long long)n;
         else {
@@ -100,6 +104,89 @@ static float *load_images(const options *o, size_t *n, size_t *d)
     return X;
 }
 
+static int report_every_10(const dfsae_progress *r, void *user)
+{
+    (void)user;
+    uint64_t e = dfsae_progress_epoch(r) + 1;
+    if (dfsae_progress_event_kind(r) == DFSAE_EVENT_EPOCH &&
+        (e == 1 || e % 10 == 0))
+        printf("epoch %3llu  mean loss %12.4f  lse %10.3f var %9.3f tc %8.3f"
+               "  elapsed %.2f s\n",
+               (unsigned long long)e, dfsae_progress_loss(r),
+               dfsae_progress_term(r, DFSAE_TERM_LSE),
+               dfsae_progress_term(r, DFSAE_TERM_VAR),
+               dfsae_progress_term(r, DFSAE_TERM_TC),
+               dfsae_progress_elapsed(r));
+    return 0;
+}
+
+static int train_library(const options *o, dfsae_model *m,
+                         dfsae_optimizer *opt, const float *X, size_t n,
+                         size_t *steps)
+{
+    dfsae_train_config *cfg = NULL;
+    int st = dfsae_train_config_create(NULL, &cfg);
+    if (st == DFSAE_OK)
+        st = dfsae_train_config_set(cfg, DFSAE_TRAIN_EPOCHS, o->epochs);
+    if (st == DFSAE_OK)
+        st = dfsae_train_config_set(cfg, DFSAE_TRAIN_BATCH_SIZE, o->batch);
+    if (st == DFSAE_OK)
+        st = dfsae_train_config_set(cfg, DFSAE_TRAIN_SEED, (double)o->seed);
+    if (st == DFSAE_OK)
+        st = dfsae_model_train(m, opt, X, n, cfg, report_every_10, NULL);
+    dfsae_train_config_free(cfg);
+    *steps = (size_t)dfsae_optimizer_step_count(opt);
+    return st;
+}
+
+static int train_loop(const options *o, dfsae_model *m, dfsae_optimizer *opt,
+                      const float *X, size_t n, float *batch, size_t *order,
+                      size_t *steps_out)
+{
+    const size_t b = (size_t)o->batch, d = dfsae_model_input_dim(m);
+    double terms[DFSAE_TERM_COUNT] = {0}, t_start = bench_now();
+    size_t steps = 0;
+    int st = DFSAE_OK;
+    bench_rng rng;
+    bench_rng_seed(&rng, o->seed);
+    for (size_t i = 0; i < n; ++i)
+        order[i] = i;
+    for (int epoch = 0; epoch < o->epochs; ++epoch) {
+        for (size_t i = n - 1; i > 0; --i) { /* Fisher-Yates */
+            size_t j = bench_rng_below(&rng, i + 1), t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        double epoch_loss = 0.0;
+        size_t epoch_steps = 0;
+        /* The last partial batch is kept unless it has one row (the
+         * variance terms need two). */
+        for (size_t start = 0; start + 2 <= n; start += b) {
+            size_t rows = n - start < b ? n - start : b;
+            for (size_t r = 0; r < rows; ++r)
+                memcpy(batch + r * d, X + order[start + r] * d,
+                       d * sizeof *batch);
+            double total;
+            st = dfsae_model_grad(m, batch, rows, NULL, &total, terms,
+                                  DFSAE_TERM_COUNT);
+            if (st == DFSAE_OK)
+                st = dfsae_optimizer_step(opt, m, NULL);
+            if (st != DFSAE_OK)
+                return st;
+            epoch_loss += total;
+            ++epoch_steps;
+            ++steps;
+        }
+        if ((epoch + 1) % 10 == 0 || epoch == 0)
+            printf("epoch %3d  mean loss %12.4f  last batch: lse %10.3f var "
+                   "%9.3f tc %8.3f  elapsed %.2f s\n",
+                   epoch + 1, epoch_loss / (double)epoch_steps, terms[0],
+                   terms[1], terms[2], bench_now() - t_start);
+    }
+    *steps_out = steps;
+    return st;
+}
+
 int main(int argc, char **argv)
 {
     options o;
@@ -131,57 +218,26 @@ int main(int argc, char **argv)
                 dfsae_status_string(st));
         return 1;
     }
-    for (size_t i = 0; i < n; ++i)
-        order[i] = i;
-    bench_rng rng;
-    bench_rng_seed(&rng, o.seed);
 
     char blas[256];
     const char *tsrc;
     bench_blas_name(blas, sizeof blas);
     int threads = bench_blas_threads(&tsrc);
     printf("Fashion-MNIST %zu images, %zu -> %zu, batch %zu, Adam 1e-3, "
-           "lambdas 1/1/1/0, %d epochs; BLAS %s, %d thread(s) (%s)\n",
-           n, d, k, b, o.epochs, blas, threads, tsrc);
+           "lambdas 1/1/1/0, %d epochs, %s; BLAS %s, %d thread(s) (%s)\n",
+           n, d, k, b, o.epochs,
+           o.loop ? "plain loop over the verbs" : "dfsae_model_train", blas,
+           threads, tsrc);
     fflush(stdout);
 
-    double t_start = bench_now(), terms[DFSAE_TERM_COUNT] = {0};
+    double t_start = bench_now();
     size_t steps = 0;
-    for (int epoch = 0; epoch < o.epochs; ++epoch) {
-        for (size_t i = n - 1; i > 0; --i) { /* Fisher-Yates */
-            size_t j = bench_rng_below(&rng, i + 1), t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-        double epoch_loss = 0.0;
-        size_t epoch_rows = 0;
-        /* The last partial batch is kept unless it has one row (the
-         * variance terms need two). */
-        for (size_t start = 0; start + 2 <= n; start += b) {
-            size_t rows = n - start < b ? n - start : b;
-            for (size_t r = 0; r < rows; ++r)
-                memcpy(batch + r * d, X + order[start + r] * d,
-                       d * sizeof *batch);
-            double total;
-            st = dfsae_model_grad(m, batch, rows, NULL, &total, terms,
-                                  DFSAE_TERM_COUNT);
-            if (st == DFSAE_OK)
-                st = dfsae_optimizer_step(opt, m, NULL);
-            if (st != DFSAE_OK) {
-                fprintf(stderr, "dfsae_bench_fmnist: step %zu: %s: %s\n",
-                        steps, dfsae_status_string(st),
-                        dfsae_model_last_error(m));
-                return 1;
-            }
-            epoch_loss += total;
-            epoch_rows += rows;
-            ++steps;
-        }
-        if ((epoch + 1) % 10 == 0 || epoch + 1 == o.epochs || epoch == 0)
-            printf("epoch %3d  loss/row %10.4f  last batch: lse %.3f var %.3f "
-                   "tc %.3f  elapsed %.2f s\n",
-                   epoch + 1, epoch_loss / (double)epoch_rows, terms[0],
-                   terms[1], terms[2], bench_now() - t_start);
+    st = o.loop ? train_loop(&o, m, opt, X, n, batch, order, &steps)
+                : train_library(&o, m, opt, X, n, &steps);
+    if (st != DFSAE_OK) {
+        fprintf(stderr, "dfsae_bench_fmnist: training failed: %s: %s\n",
+                dfsae_status_string(st), dfsae_model_last_error(m));
+        return 1;
     }
     double elapsed = bench_now() - t_start;
     printf("trained %d epochs (%zu steps) in %.2f s: %.3f s/epoch, %.1f "

@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Run dfsae_bench and torch_step.py at each thread setting, shape by shape,
+and print every setting and the dfsae/PyTorch ratio of the fastest of each.
+
+    run_bench.py --bench BUILD/examples/bench/dfsae_bench [--shape I]...
+                 [--budget S] [--reps N] [--warmup N] [--no-torch]
+                 [--torch-python PATH] [--out FILE.json]
+
+For each shape the settings run back to back, each in its own process
+(thread pools and GLIBC_TUNABLES are fixed at process start), so that the
+ratios compare runs minutes apart at most. dfsae runs at 1 and 2 BLAS
+threads (OPENBLAS_NUM_THREADS); PyTorch at 1 thread, at 2 threads with
+OMP_WAIT_POLICY=passive, and at both with GLIBC_TUNABLES=
+glibc.malloc.hugetlb=1 at the shapes above the published one.
+OPENBLAS_CORETYPE is left as the environment has it.
+Only the Python standard library is needed here; PyTorch is optional.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SHAPES = ["128x784x64", "1024x784x1024", "1024x768x4096", "4096x768x4096"]
+HUGETLB = "glibc.malloc.hugetlb=1"
+
+
+def dfsae_settings():
+    return [{"name": f"{n} thread{'s' if n > 1 else ''}",
+             "env": {"OPENBLAS_NUM_THREADS": str(n), "OMP_NUM_THREADS": str(n)},
+             "threads": n} for n in (1, 2)]
+
+
+def torch_settings(shape_index):
+    out = [
+        {"name": "1 thread", "threads": 1,
+         "env": {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}},
+        {"name": "2 threads, OMP_WAIT_POLICY=passive", "threads": 2,
+         "env": {"OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2",
+                 "OMP_WAIT_POLICY": "passive"}},
+    ]
+    if shape_index > 0:  # the large shapes: K x K temporaries fault pages in
+        for base in list(out):
+            s = {"name": base["name"] + ", hugetlb", "threads": base["threads"],
+                 "env": dict(base["env"], GLIBC_TUNABLES=HUGETLB)}
+            out.append(s)
+    return out
+
+
+def run_json(cmd, env_extra):
+    env = dict(os.environ)
+    for key in ("OMP_WAIT_POLICY", "GLIBC_TUNABLES"):
+        env.pop(key, None)
+    env.update(env_extra)
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(f"run_bench: {' '.join(cmd)} failed:\n{proc.stderr}")
+        return None
+    rows = [json.loads(line) for line in proc.stdout.splitlines()
+            if line.startswith("{")]
+    return rows[0] if rows else None
+
+
+def find_torch_python(explicit):
+    candidates = [explicit] if explicit else [
+        os.environ.get("DFSAE_TORCH_PYTHON"), "/usr/bin/python3", sys.executable]
+    for py in candidates:
+        if not py:
+            continue
+        try:
+            if subprocess.run([py, "-c", "import torch, numpy"],
+                              stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL).returncode == 0:
+                return py
+        except OSError:
+            pass
+    return None
+
+
+def fmt(v, spec):
+    return format(v, spec) if v is not None else "-"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--bench", required=True, help="path to dfsae_bench")
+    ap.add_argument("--shape", action="append", type=int,
+                    help="shape index 0-3 (repeatable; default all)")
+    ap.add_argument("--budget", type=float, default=10.0)
+    ap.add_argument("--reps", type=int, default=0)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--torch-python")
+    ap.add_argument("--out", help="write all results as JSON here")
+    args = ap.parse_args()
+
+    timing = ["--budget", str(args.budget), "--warmup", str(args.warmup)]
+    if args.reps:
+        timing += ["--reps", str(args.reps)]
+    py = None if args.no_torch else find_torch_python(args.torch_python)
+    started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    print(f"run_bench {started}; dfsae: {args.bench}; PyTorch: "
+          f"{py or 'not available (apt-get install python3-torch)'}; "
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}",
+          flush=True)
+
+    results = []
+    for i in args.shape if args.shape is not None else range(len(SHAPES)):
+        shape = SHAPES[i]
+        entry = {"shape": shape, "dfsae": [], "torch": []}
+        for s in dfsae_settings():
+            r = run_json([args.bench, "--shape", shape, "--json"] + timing,
+                         s["env"])
+            if r:
+                entry["dfsae"].append(dict(r, setting=s["name"]))
+        if py:
+            for s in torch_settings(i):
+                r = run_json([py, os.path.join(HERE, "torch_step.py"),
+                              "--shape", shape, "--threads", str(s["threads"]),
+                              "--json"] + timing, s["env"])
+                if r:
+                    entry["torch"].append(dict(r, setting=s["name"]))
+        results.append(entry)
+        report_shape(entry)
+
+    print("\nsummary (each side at its fastest setting; speedup = PyTorch "
+          "step / dfsae step)")
+    print(f"{'B x D x K':<15} {'dfsae ms':>9} {'setting':<10} {'ratio/bound':>11}"
+          f" {'torch ms':>9} {'setting':<40} {'speedup':>7} {'wr speedup':>10}")
+    for e in results:
+        d = min(e["dfsae"], key=lambda r: r["step_ms"], default=None)
+        t = min(e["torch"], key=lambda r: r["step_ms"], default=None)
+        dw = min(e["dfsae"], key=lambda r: r["step_wr_ms"], default=None)
+        tw = min(e["torch"], key=lambda r: r["step_wr_ms"], default=None)
+        print(f"{e['shape']:<15} {fmt(d and d['step_ms'], '9.3f')} "
+              f"{(d or {}).get('setting', '-'):<10} "
+              f"{fmt(d and d['step_ms'] / d['bound_ms'], '11.2f')} "
+              f"{fmt(t and t['step_ms'], '9.3f')} {(t or {}).get('setting', '-'):<40} "
+              f"{fmt(t and d and t['step_ms'] / d['step_ms'], '7.2f')} "
+              f"{fmt(tw and dw and tw['step_wr_ms'] / dw['step_wr_ms'], '10.2f')}")
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump({"started": started, "results": results}, f, indent=1)
+    return 0
+
+
+def report_shape(e):
+    print(f"\n{e['shape']}")
+    for r in e["dfsae"]:
+        print(f"  dfsae {r['setting']:<44} step {r['step_ms']:9.3f} ms "
+              f"(bound {r['bound_ms']:8.3f}, ratio {r['step_ms'] / r['bound_ms']:.2f})"
+              f"  +wr {r['step_wr_ms']:9.3f} ms (ratio "
+              f"{r['step_wr_ms'] / r['bound_wr_ms']:.2f})  encode "
+              f"{r['B'] / r['encode_ms'] * 1e3:9.0f}/s ({r['encode_bound_ms'] / r['encode_ms']:.2f}"
+              f" of bound)  GEMM {r['bound_gflops']:.0f} GFLOP/s  RSS "
+              f"{r['rss_mib']:.0f} MiB  reps {r['reps']}", flush=True)
+    for r in e["torch"]:
+        print(f"  torch {r['setting']:<44} step {r['step_ms']:9.3f} ms"
+              f"                           +wr {r['step_wr_ms']:9.3f} ms"
+              f"               encode {r['B'] / r['encode_ms'] * 1e3:9.0f}/s"
+              f"                  RSS {r['rss_mib']:.0f} MiB  reps {r['reps']}",
+              flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
