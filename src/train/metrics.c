@@ -35,13 +35,14 @@ typedef struct acc {
     double *sum;    /* K: sums of shifted values */
     double *sq;     /* K: sums of squared shifted values */
     double *cross;  /* K x K upper triangle, sums of shifted products */
+    double *e;      /* K: exp(-A_ij) of one row, shifted by its minimum */
     size_t rows;    /* rows seen */
     double active, entropy, max_resp, act_sum;
 } acc;
 
 static void release(const dfsae_allocator *a, acc *s)
 {
-    void *bufs[] = {s->A, s->gram, s->shift, s->sum, s->sq, s->cross};
+    void *bufs[] = {s->A, s->gram, s->shift, s->sum, s->sq, s->cross, s->e};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; ++i)
         dfsae__free(a, bufs[i]);
 }
@@ -55,7 +56,9 @@ static int acquire(const dfsae_allocator *a, acc *s, size_t batch, size_t k)
     s->shift = dfsae__alloc_array(a, k, sizeof(double));
     s->sum = dfsae__alloc_array(a, k, sizeof(double));
     s->sq = dfsae__alloc_array(a, k, sizeof(double));
-    if (s->A == NULL || s->shift == NULL || s->sum == NULL || s->sq == NULL)
+    s->e = dfsae__alloc_array(a, k, sizeof(double));
+    if (s->A == NULL || s->shift == NULL || s->sum == NULL || s->sq == NULL ||
+        s->e == NULL)
         return 0;
     memset(s->sum, 0, k * sizeof(double));
     memset(s->sq, 0, k * sizeof(double));
@@ -84,10 +87,10 @@ static void row_metrics(acc *s, const float *a)
     }
     double z = 0.0;
     for (size_t j = 0; j < k; ++j)
-        z += exp(-((double)a[j] - amin));
+        z += s->e[j] = exp(-((double)a[j] - amin));
     double h = 0.0;
     for (size_t j = 0; j < k; ++j) {
-        double r = exp(-((double)a[j] - amin)) / z;
+        double r = s->e[j] / z;
         h -= r * log(r + ENT_EPS);
     }
     s->entropy += h;
