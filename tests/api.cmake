@@ -1,3 +1,5 @@
 # Public-API tests (optimizers, bad input, allocation, training, params).
 dfsae_add_test(test_optim SOURCES test_optim.c)
 dfsae_add_test(test_api_errors SOURCES test_api_errors.c)
+dfsae_add_test(test_params SOURCES test_params.c)
+dfsae_add_test(test_no_alloc SOURCES test_no_alloc.c)

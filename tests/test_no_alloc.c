@@ -1,0 +1,287 @@
+/* The allocator hook: every block the library takes goes through it (and
+ * back, checked by cmocka per test); allocation failures at any point are
+ * reported cleanly; and a training step allocates nothing once warm. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "api_alloc.h"
+#include "api_data.h"
+#include "dfsae.h"
+
+#define D 12
+#define MAX_B 64
+
+/* A model and an Adam optimizer on one counting allocator. */
+typedef struct rig {
+    api_alloc_ctl ctl;
+    dfsae_allocator alloc;
+    dfsae_model *m;
+    dfsae_optimizer *o;
+    size_t k, np;
+    float X[MAX_B * D];
+} rig;
+
+static void rig_open(rig *r, size_t k, int gram_side, double lambda_wr)
+{
+    api_alloc_ctl_init(&r->ctl);
+    r->alloc = api_allocator(&r->ctl);
+    r->k = k;
+    assert_int_equal(dfsae_model_create(D, k, 5, &r->alloc, &r->m), DFSAE_OK);
+    r->np = dfsae_model_num_params(r->m);
+    assert_int_equal(
+        dfsae_optimizer_create(DFSAE_OPT_ADAM, r->np, &r->alloc, &r->o),
+        DFSAE_OK);
+    assert_int_equal(
+        dfsae_model_set_param(r->m, DFSAE_PARAM_GRAM_SIDE, gram_side),
+        DFSAE_OK);
+    assert_int_equal(
+        dfsae_model_set_param(r->m, DFSAE_PARAM_LAMBDA_WR, lambda_wr),
+        DFSAE_OK);
+    api_rng g;
+    api_rng_seed(&g, 11);
+    api_make_clusters(&g, r->X, MAX_B, D, 4, 1.0, 0.3);
+}
+
+static void rig_close(rig *r)
+{
+    dfsae_optimizer_free(r->o);
+    dfsae_model_free(r->m);
+    assert_int_equal(r->ctl.allocs, r->ctl.frees);
+    assert_int_equal(r->ctl.refused, 0);
+}
+
+/* One training step: gradient into the model, then Adam. */
+static void train_step(rig *r, size_t n)
+{
+    double total;
+    assert_int_equal(dfsae_model_grad(r->m, r->X, n, NULL, &total, NULL, 0),
+                     DFSAE_OK);
+    assert_true(isfinite(total));
+    assert_int_equal(dfsae_optimizer_step(r->o, r->m, NULL), DFSAE_OK);
+}
+
+/* Batch sizes after warm-up: the full one, then smaller ones (odd, and
+ * below and above K so the automatic Gram side switches). */
+static const size_t later_batches[] = {MAX_B, 2, 17, 63, 5, MAX_B, 40, 3};
+
+/* Steps, forwards and losses on batches up to MAX_B after `warm` must not
+ * touch the allocator. */
+static void expect_no_allocation(rig *r)
+{
+    const size_t before = api_alloc_events(&r->ctl);
+    float A[MAX_B * 96], R[MAX_B * 96];
+    double total, terms[DFSAE_TERM_COUNT];
+    assert_true(r->k <= 96);
+    for (size_t i = 0; i < sizeof later_batches / sizeof later_batches[0];
+         ++i) {
+        const size_t n = later_batches[i];
+        train_step(r, n);
+        float *g = test_malloc(r->np * sizeof *g); /* not the library's */
+        assert_int_equal(dfsae_model_grad(r->m, r->X, n, g, &total, terms,
+                                          DFSAE_TERM_COUNT),
+                         DFSAE_OK);
+        assert_int_equal(dfsae_optimizer_step(r->o, r->m, g), DFSAE_OK);
+        test_free(g);
+        assert_int_equal(dfsae_model_loss(r->m, r->X, n, &total, terms,
+                                          DFSAE_TERM_COUNT),
+                         DFSAE_OK);
+        assert_int_equal(dfsae_model_forward(r->m, r->X, n, A, A, R),
+                         DFSAE_OK);
+        if (api_alloc_events(&r->ctl) != before)
+            fail_msg("batch %zu (K = %zu): %zu allocator calls after "
+                     "warm-up",
+                     n, r->k, api_alloc_events(&r->ctl) - before);
+    }
+}
+
+/* Configurations: K below and above the batch, each Gram side forced and
+ * automatic, with and without L_wr (whose Gram is K x K or D x D). */
+typedef struct config {
+    size_t k;
+    int side;
+    double wr;
+} config;
+
+static const config configs[] = {
+    {8, DFSAE_GRAM_AUTO, 0.0},     {8, DFSAE_GRAM_AUTO, 1.0},
+    {96, DFSAE_GRAM_AUTO, 0.0},    {96, DFSAE_GRAM_AUTO, 1.0},
+    {8, DFSAE_GRAM_FEATURE, 0.0},  {8, DFSAE_GRAM_FEATURE, 1.0},
+    {8, DFSAE_GRAM_SAMPLE, 0.0},   {8, DFSAE_GRAM_SAMPLE, 1.0},
+    {96, DFSAE_GRAM_FEATURE, 1.0}, {96, DFSAE_GRAM_SAMPLE, 1.0},
+};
+
+static void test_no_allocation_after_first_step(void **state)
+{
+    (void)state;
+    for (size_t c = 0; c < sizeof configs / sizeof configs[0]; ++c) {
+        rig r;
+        rig_open(&r, configs[c].k, configs[c].side, configs[c].wr);
+        const size_t at_create = r.ctl.allocs;
+        train_step(&r, MAX_B); /* the first step sizes the workspace */
+        assert_true(r.ctl.allocs > at_create);
+        expect_no_allocation(&r);
+        rig_close(&r);
+    }
+}
+
+static void test_no_allocation_after_reserve(void **state)
+{
+    (void)state;
+    for (size_t c = 0; c < sizeof configs / sizeof configs[0]; ++c) {
+        rig r;
+        rig_open(&r, configs[c].k, configs[c].side, configs[c].wr);
+        assert_int_equal(dfsae_model_reserve(r.m, MAX_B), DFSAE_OK);
+        expect_no_allocation(&r);
+        rig_close(&r);
+    }
+}
+
+/* The default options on a model built with a NULL allocator still work;
+ * only the hooked one is counted, so this is a smoke test of the default
+ * path next to the counted one. */
+static void test_default_allocator(void **state)
+{
+    (void)state;
+    dfsae_model *m;
+    dfsae_optimizer *o;
+    float X[8 * 4];
+    for (int i = 0; i < 32; ++i)
+        X[i] = (float)sin(i);
+    assert_int_equal(dfsae_model_create(4, 3, 1, NULL, &m), DFSAE_OK);
+    assert_int_equal(dfsae_optimizer_create(DFSAE_OPT_SGD, 15, NULL, &o),
+                     DFSAE_OK);
+    for (int s = 0; s < 3; ++s) {
+        assert_int_equal(dfsae_model_grad(m, X, 8, NULL, NULL, NULL, 0),
+                         DFSAE_OK);
+        assert_int_equal(dfsae_optimizer_step(o, m, NULL), DFSAE_OK);
+    }
+    dfsae_optimizer_free(o);
+    dfsae_model_free(m);
+}
+
+/* An allocator missing a function is not half-used: creation either
+ * refuses it or falls back to malloc/free for both (then works). */
+static void test_incomplete_allocator(void **state)
+{
+    (void)state;
+    api_alloc_ctl ctl;
+    api_alloc_ctl_init(&ctl);
+    dfsae_allocator a = api_allocator(&ctl);
+    a.free = NULL;
+    dfsae_model *m = NULL;
+    int st = dfsae_model_create(4, 3, 1, &a, &m);
+    if (st == DFSAE_OK) {
+        assert_int_equal(ctl.allocs, 0); /* fell back to malloc entirely */
+        dfsae_model_free(m);
+    } else {
+        assert_int_equal(st, DFSAE_ERR_INVALID_ARG);
+        assert_null(m);
+    }
+}
+
+/* Fail the i-th allocation for every i until creation succeeds: each
+ * failure is DFSAE_ERR_NO_MEMORY with *out NULL and nothing leaked. */
+static void test_create_fails_cleanly_at_every_allocation(void **state)
+{
+    (void)state;
+    for (int kind = -1; kind < DFSAE_OPT_COUNT; ++kind) {
+        size_t i = 0;
+        for (;; ++i) {
+            api_alloc_ctl ctl;
+            api_alloc_ctl_init(&ctl);
+            ctl.fail_after = i;
+            dfsae_allocator a = api_allocator(&ctl);
+            int st;
+            void *h = &ctl;
+            if (kind < 0) {
+                dfsae_model *m = (dfsae_model *)h;
+                st = dfsae_model_create(6, 4, 1, &a, &m);
+                h = m;
+                if (st == DFSAE_OK)
+                    dfsae_model_free(m);
+            } else {
+                dfsae_optimizer *o = (dfsae_optimizer *)h;
+                st = dfsae_optimizer_create(kind, 28, &a, &o);
+                h = o;
+                if (st == DFSAE_OK)
+                    dfsae_optimizer_free(o);
+            }
+            assert_int_equal(ctl.allocs, ctl.frees);
+            if (st == DFSAE_OK)
+                break;
+            assert_int_equal(st, DFSAE_ERR_NO_MEMORY);
+            assert_null(h);
+            assert_true(ctl.refused >= 1);
+        }
+        assert_true(i >= 1);
+    }
+}
+
+/* The same for the first gradient, which grows the workspace: each failure
+ * is NO_MEMORY, the parameters are untouched, and once memory is back the
+ * result equals that of a model that never failed. */
+static void test_grad_fails_cleanly_at_every_allocation(void **state)
+{
+    (void)state;
+    for (int wr = 0; wr <= 1; ++wr) {
+        rig ref, r;
+        rig_open(&ref, 8, DFSAE_GRAM_AUTO, wr);
+        float *g_ref = test_malloc(ref.np * sizeof *g_ref);
+        float *g = test_malloc(ref.np * sizeof *g);
+        float *p0 = test_malloc(ref.np * sizeof *p0);
+        float *p1 = test_malloc(ref.np * sizeof *p1);
+        double total_ref, total;
+        assert_int_equal(dfsae_model_grad(ref.m, ref.X, MAX_B, g_ref,
+                                          &total_ref, NULL, 0),
+                         DFSAE_OK);
+        for (size_t i = 0;; ++i) {
+            rig_open(&r, 8, DFSAE_GRAM_AUTO, wr);
+            assert_int_equal(dfsae_model_get_params(r.m, p0, r.np), DFSAE_OK);
+            r.ctl.fail_after = r.ctl.allocs + i;
+            int st = dfsae_model_grad(r.m, r.X, MAX_B, g, &total, NULL, 0);
+            assert_int_equal(dfsae_model_get_params(r.m, p1, r.np), DFSAE_OK);
+            assert_memory_equal(p0, p1, r.np * sizeof *p0);
+            r.ctl.fail_after = SIZE_MAX;
+            if (st != DFSAE_OK) {
+                assert_int_equal(st, DFSAE_ERR_NO_MEMORY);
+                assert_true(dfsae_model_last_error(r.m)[0] != '\0');
+                st = dfsae_model_grad(r.m, r.X, MAX_B, g, &total, NULL, 0);
+                assert_int_equal(st, DFSAE_OK);
+                assert_memory_equal(g, g_ref, r.np * sizeof *g);
+                assert_memory_equal(&total, &total_ref, sizeof total);
+                r.ctl.refused = 0;
+                rig_close(&r);
+                continue;
+            }
+            assert_memory_equal(g, g_ref, r.np * sizeof *g);
+            rig_close(&r);
+            assert_true(i >= 1);
+            break;
+        }
+        test_free(g_ref);
+        test_free(g);
+        test_free(p0);
+        test_free(p1);
+        rig_close(&ref);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_no_allocation_after_first_step),
+        cmocka_unit_test(test_no_allocation_after_reserve),
+        cmocka_unit_test(test_default_allocator),
+        cmocka_unit_test(test_incomplete_allocator),
+        cmocka_unit_test(test_create_fails_cleanly_at_every_allocation),
+        cmocka_unit_test(test_grad_fails_cleanly_at_every_allocation),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
