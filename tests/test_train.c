@@ -572,6 +572,44 @@ static void test_bad_input(void **state)
     test_free(X);
 }
 
+/* A step that fails after others succeeded: its status comes back, the
+ * model and optimizer stay as after the last completed step, and the
+ * message says where. Rows 4..7 overflow float in X W^T. */
+static void test_failure_mid_training(void **state)
+{
+    (void)state;
+    const size_t n = 12;
+    float *X = data(n, 10);
+    for (size_t i = 4 * D; i < 8 * D; ++i)
+        X[i] = 3e38f;
+    dfsae_model *m[2];
+    dfsae_optimizer *o[2];
+    train_make(D, K, 8, &m[0], &o[0]);
+    train_make(D, K, 8, &m[1], &o[1]);
+    /* Positive weights so the overflow cannot cancel. */
+    float w[K * D + K];
+    for (size_t i = 0; i < K * D + K; ++i)
+        w[i] = 0.5f;
+    for (int i = 0; i < 2; ++i)
+        assert_int_equal(dfsae_model_set_params(m[i], w, K * D + K), DFSAE_OK);
+    dfsae_train_config *c = config(1, 4, 0, 0);
+    assert_int_equal(dfsae_model_train(m[0], o[0], X, n, c, NULL, NULL),
+                     DFSAE_ERR_NON_FINITE_RESULT);
+    assert_int_equal(dfsae_optimizer_step_count(o[0]), 1);
+    assert_non_null(strstr(dfsae_model_last_error(m[0]), "epoch 0, step 1"));
+    manual(m[1], o[1], X, 0, 4);
+    float *p0 = train_params(m[0]), *p1 = train_params(m[1]);
+    assert_memory_equal(p0, p1, dfsae_model_num_params(m[0]) * sizeof *p0);
+    test_free(p0);
+    test_free(p1);
+    dfsae_train_config_free(c);
+    for (int i = 0; i < 2; ++i) {
+        dfsae_model_free(m[i]);
+        dfsae_optimizer_free(o[i]);
+    }
+    test_free(X);
+}
+
 /* A NULL config means the defaults: one epoch, batch 128, shuffled. */
 static void test_null_config(void **state)
 {
@@ -646,6 +684,7 @@ int main(void)
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_report_every),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_failure_mid_training),
         cmocka_unit_test(test_null_config),
         cmocka_unit_test(test_no_allocation_per_step),
     };
