@@ -113,15 +113,22 @@ void grad_ref_terms(const grad_ref_opts *o, const double *A, size_t n,
     terms[DFSAE_TERM_VAR] = var;
     terms[DFSAE_TERM_TC] = tc;
 
-    /* 4. L_wr = ||Wn Wn^T - I||_F^2, rows of W over (||w_k|| + 1e-8). */
+    terms[DFSAE_TERM_WR] = W != NULL ? grad_ref_wr(W, k, d) : 0.0;
+}
+
+/* 4. L_wr = ||Wn Wn^T - I||_F^2, rows of W over (||w_k|| + 1e-8). */
+double grad_ref_wr(const float *W, size_t k, size_t d)
+{
     double *norm = malloc(k * sizeof *norm), wr = 0.0;
-    for (size_t j = 0; norm != NULL && j < k; ++j) {
+    if (norm == NULL)
+        return NAN;
+    for (size_t j = 0; j < k; ++j) {
         double ss = 0.0;
         for (size_t c = 0; c < d; ++c)
             ss += (double)W[j * d + c] * W[j * d + c];
         norm[j] = sqrt(ss) + 1e-8;
     }
-    for (size_t j = 0; norm != NULL && j < k; ++j)
+    for (size_t j = 0; j < k; ++j)
         for (size_t l = 0; l < k; ++l) {
             double g = 0.0;
             for (size_t c = 0; c < d; ++c)
@@ -130,6 +137,6 @@ void grad_ref_terms(const grad_ref_opts *o, const double *A, size_t n,
             g -= j == l ? 1.0 : 0.0;
             wr += g * g;
         }
-    terms[DFSAE_TERM_WR] = norm != NULL ? wr : NAN;
     free(norm);
+    return wr;
 }

@@ -33,6 +33,9 @@ void grad_ref_terms(const grad_ref_opts *o, const double *A, size_t n,
                     size_t k, const float *W, size_t d,
                     double terms[DFSAE_TERM_COUNT]);
 
+/* L_wr alone for weights W (K x D). */
+double grad_ref_wr(const float *W, size_t k, size_t d);
+
 /* Row-wise softmax(-A) in double (n x K). */
 void grad_ref_softmax_neg(const double *A, size_t n, size_t k, double *R);
 
