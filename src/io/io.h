@@ -1,0 +1,186 @@
+/* Model files: safetensors reading and writing, shared by the io/ sources.
+ * docs/format.md describes the format these functions implement. */
+#ifndef DFSAE_IO_H
+#define DFSAE_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal.h"
+#include "model.h"
+#include "optim/optim.h"
+
+/* ---- Limits ------------------------------------------------------------ */
+
+/* Values, commas and colons outside strings in a header: bounds the cJSON
+ * tree (about 64 bytes a node) however the 100 MB header is spent. */
+#define DFSAE__MAX_JSON_TOKENS ((size_t)1 << 20)
+/* Offsets and dimensions must be exact in a JSON double. */
+#define DFSAE__MAX_JSON_INT 9007199254740992.0 /* 2^53 */
+/* Longest formatted number (%.17g of a double, or a uint64). */
+#define DFSAE__NUM_LEN 40
+
+/* ---- Little-endian float32 (endian.c) ---------------------------------- */
+
+void dfsae__f32_from_le(float *dst, const unsigned char *src, size_t n);
+void dfsae__f32_to_le(unsigned char *dst, const float *src, size_t n);
+uint64_t dfsae__u64_from_le(const unsigned char src[8]);
+void dfsae__u64_to_le(unsigned char dst[8], uint64_t v);
+
+/* ---- Locale-independent numbers (numtext.c) ---------------------------- */
+
+/* "%.17g" with '.' as the decimal point whatever the C locale says. */
+void dfsae__format_double(char out[DFSAE__NUM_LEN], double v);
+/* Parses a whole string of the form -?digits(.digits)?([eE][+-]?digits)?
+ * into a finite double; returns 0 if the string is anything else. */
+int dfsae__parse_double(const char *s, double *out);
+/* Parses a whole string of decimal digits without overflow. */
+int dfsae__parse_u64(const char *s, uint64_t *out);
+
+/* ---- Header scan (json_scan.c) ----------------------------------------- */
+
+/* Checks what cJSON does not: valid UTF-8, no control bytes other than
+ * JSON whitespace, no "\u0000" escape (it would cut a key short), and at
+ * most DFSAE__MAX_JSON_TOKENS structural tokens. */
+int dfsae__json_prescan(const char *s, size_t n, char *err);
+
+/* ---- Safetensors layout (st_parse.c) ----------------------------------- */
+
+typedef struct dfsae__tensor {
+    const char *name;  /* points into the cJSON tree */
+    const char *dtype; /* ditto */
+    size_t elem_size;  /* bytes per element */
+    size_t rank;
+    uint64_t dims[2];  /* the first two dimensions (enough for dfsae) */
+    uint64_t count;    /* product of all dimensions */
+    uint64_t begin, end; /* data_offsets, relative to the data section */
+} dfsae__tensor;
+
+typedef struct dfsae__st_header {
+    void *json;             /* the cJSON tree (cJSON *) */
+    const void *metadata;   /* "__metadata__" object or NULL */
+    dfsae__tensor *tensors; /* sorted by begin */
+    size_t n_tensors;
+    uint64_t data_len;      /* end of the last tensor */
+} dfsae__st_header;
+
+/* Parses and validates a header of n bytes (not NUL-terminated) whose data
+ * section holds `data_avail` bytes. On success *h owns memory that
+ * dfsae__st_header_free releases. */
+int dfsae__st_parse(const char *text, size_t n, uint64_t data_avail,
+                    const dfsae_allocator *a, dfsae__st_header *h,
+                    char *err);
+void dfsae__st_header_free(dfsae__st_header *h, const dfsae_allocator *a);
+const dfsae__tensor *dfsae__st_find(const dfsae__st_header *h,
+                                    const char *name);
+/* Value of a metadata key, or NULL. */
+const char *dfsae__st_meta(const dfsae__st_header *h, const char *key);
+
+/* ---- What a file says (meta.c) ----------------------------------------- */
+
+#define DFSAE__MAX_STATE 2
+
+/* A validated reading of a header: everything a load needs to commit. */
+typedef struct dfsae__ckpt {
+    size_t d, k, n_params;
+    const dfsae__tensor *weight, *bias;
+    double options[DFSAE_PARAM_COUNT];
+    int has_optimizer;
+    int opt_kind;
+    uint64_t opt_step;
+    double hp[DFSAE_OPT_PARAM_COUNT];
+    size_t n_state;
+    const dfsae__tensor *state[DFSAE__MAX_STATE];
+} dfsae__ckpt;
+
+/* Names of the optimizer's state tensors ("optimizer.exp_avg", ...). */
+const char *dfsae__state_name(int kind, size_t index);
+/* Number of state vectors of an optimizer kind. */
+size_t dfsae__state_count(int kind);
+
+/* Interprets a parsed header: tensor names and shapes, metadata. */
+int dfsae__ckpt_read(const dfsae__st_header *h, dfsae__ckpt *c, char *err);
+
+/* One metadata entry to write. */
+typedef struct dfsae__meta_entry {
+    const char *key;
+    char value[DFSAE__NUM_LEN];
+} dfsae__meta_entry;
+
+#define DFSAE__MAX_META 32
+
+/* Collects the metadata describing model (and opt if not NULL), sorted by
+ * key. Returns the number of entries. */
+size_t dfsae__meta_collect(const dfsae_model *m, const dfsae_optimizer *opt,
+                           dfsae__meta_entry out[DFSAE__MAX_META]);
+
+/* ---- Writing (st_write.c) ---------------------------------------------- */
+
+typedef struct dfsae__sink {
+    /* Writes n bytes; returns DFSAE_OK or a status with err filled in. */
+    int (*write)(void *ctx, const void *p, size_t n, char *err);
+    void *ctx;
+} dfsae__sink;
+
+/* A serialised file, ready to stream: the header is built up front. */
+typedef struct dfsae__writer {
+    const dfsae_model *model;
+    const dfsae_optimizer *opt;
+    char *header;     /* 8-byte length + JSON + padding */
+    size_t header_len;
+    uint64_t total;   /* whole file size */
+} dfsae__writer;
+
+int dfsae__writer_init(dfsae__writer *w, const dfsae_model *m,
+                       const dfsae_optimizer *opt, char *err);
+int dfsae__writer_emit(const dfsae__writer *w, const dfsae__sink *sink,
+                       char *err);
+void dfsae__writer_free(dfsae__writer *w);
+
+/* ---- Atomic files (atomic_file.c) -------------------------------------- */
+
+/* The system calls a save uses; tests substitute failing ones. */
+typedef struct dfsae__file_ops {
+    long (*write)(int fd, const void *p, size_t n); /* as write(2) */
+    int (*fsync)(int fd);
+    int (*rename)(const char *from, const char *to);
+} dfsae__file_ops;
+
+extern const dfsae__file_ops dfsae__posix_file_ops;
+
+/* Streams `w` into a temporary file next to `path` and renames it over
+ * `path`. On failure the target is untouched and the temporary removed. */
+int dfsae__atomic_save(const char *path, const dfsae__writer *w,
+                       const dfsae__file_ops *ops, const dfsae_allocator *a,
+                       char *err);
+
+/* Saves model (and opt) with the given system calls: the public save
+ * functions pass dfsae__posix_file_ops. */
+int dfsae__checkpoint_save_with(dfsae_model *model,
+                                const dfsae_optimizer *opt, const char *path,
+                                const dfsae__file_ops *ops);
+
+/* ---- Reading (source.c) ------------------------------------------------ */
+
+typedef struct dfsae__source {
+    /* Reads n bytes at offset off into dst; DFSAE_OK or a status. */
+    int (*read)(void *ctx, uint64_t off, void *dst, size_t n, char *err);
+    void *ctx;
+    uint64_t size;
+} dfsae__source;
+
+typedef struct dfsae__mem_source {
+    const unsigned char *data;
+} dfsae__mem_source;
+
+typedef struct dfsae__file_source {
+    int fd;
+} dfsae__file_source;
+
+void dfsae__source_mem(dfsae__source *s, dfsae__mem_source *ctx,
+                       const void *data, size_t size);
+int dfsae__source_open(dfsae__source *s, dfsae__file_source *ctx,
+                       const char *path, char *err);
+void dfsae__source_close(dfsae__file_source *ctx);
+
+#endif

@@ -1,0 +1,371 @@
+/* The public load functions. One path for all of them: read and validate
+ * the whole file into staging memory, and only then create or change the
+ * handles, so a failed load leaves them bit-identical. */
+#include <string.h>
+
+#include "io/io.h"
+
+typedef struct target {
+    /* load_into: the handles to change (opt may be NULL) */
+    dfsae_model *model;
+    dfsae_optimizer *opt;
+    /* load: the handles to create (opt_out may be NULL) */
+    dfsae_model **model_out;
+    dfsae_optimizer **opt_out;
+    const dfsae_allocator *alloc;
+} target;
+
+static int check_handles(const target *t, const dfsae__ckpt *c, char *err)
+{
+    if (t->model == NULL)
+        return DFSAE_OK;
+    if (t->model->d != c->d || t->model->k != c->k)
+        return dfsae__fail(err, DFSAE_ERR_SIZE_MISMATCH,
+                           "the file holds a model with D = %zu, K = %zu; "
+                           "this model has D = %zu, K = %zu",
+                           c->d, c->k, t->model->d, t->model->k);
+    if (t->opt == NULL)
+        return DFSAE_OK;
+    if (t->opt->kind != c->opt_kind)
+        return dfsae__fail(err, DFSAE_ERR_INVALID_ARG,
+                           "the file holds %s state, the optimizer is %s",
+                           dfsae_optimizer_kind_name(c->opt_kind),
+                           t->opt->ops->name);
+    if (t->opt->n != c->n_params)
+        return dfsae__fail(err, DFSAE_ERR_SIZE_MISMATCH,
+                           "the optimizer is for %zu parameters, the file "
+                           "has %zu",
+                           t->opt->n, c->n_params);
+    return DFSAE_OK;
+}
+
+/* Reads tensor `t` (n floats) from the data section at `base` into dst
+ * and checks that every value is finite. */
+static int stage(const dfsae__source *src, uint64_t base,
+                 const dfsae__tensor *t, float *dst, size_t n, char *err)
+{
+    int st = src->read(src->ctx, base + t->begin, dst, n * sizeof *dst, err);
+    if (st != DFSAE_OK)
+        return st;
+    dfsae__f32_from_le(dst, (const unsigned char *)dst, n);
+    size_t bad = dfsae__first_non_finite(dst, n);
+    if (bad != n)
+        return dfsae__fail(err, DFSAE_ERR_NON_FINITE_INPUT,
+                           "tensor \"%.64s\": element %zu is NaN or Inf",
+                           t->name, bad);
+    return DFSAE_OK;
+}
+
+static int apply_model(dfsae_model *m, const dfsae__ckpt *c,
+                       const float *params)
+{
+    dfsae_options saved = m->opt;
+    int st = DFSAE_OK;
+    for (int p = 0; p < DFSAE_PARAM_COUNT && st == DFSAE_OK; ++p)
+        st = dfsae_model_set_param(m, p, c->options[p]);
+    if (st == DFSAE_OK)
+        st = dfsae_model_set_params(m, params, c->n_params);
+    if (st != DFSAE_OK)
+        m->opt = saved; /* unreachable: every value was validated */
+    return st;
+}
+
+static void apply_opt(dfsae_optimizer *o, const dfsae__ckpt *c,
+                      const float *state)
+{
+    for (int p = 0; p < DFSAE_OPT_PARAM_COUNT; ++p)
+        if (o->ops->applies[p])
+            o->hp[p] = c->hp[p];
+    memcpy(o->state, state, c->n_state * c->n_params * sizeof *state);
+    o->t = c->opt_step;
+}
+
+/* Creates the handles a create-style load returns. */
+static int create_handles(target *t, const dfsae__ckpt *c, char *err)
+{
+    int st = dfsae_model_create(c->d, c->k, 0, t->alloc, &t->model);
+    if (st != DFSAE_OK)
+        return dfsae__fail(err, st, "cannot create a model with D = %zu, "
+                                    "K = %zu: %s",
+                           c->d, c->k, dfsae_status_string(st));
+    if (t->opt_out == NULL)
+        return DFSAE_OK;
+    st = dfsae_optimizer_create(c->opt_kind, c->n_params, t->alloc, &t->opt);
+    if (st != DFSAE_OK) {
+        dfsae_model_free(t->model);
+        t->model = NULL;
+        return dfsae__fail(err, st, "cannot create the optimizer: %s",
+                           dfsae_status_string(st));
+    }
+    return DFSAE_OK;
+}
+
+static int load_parsed(const dfsae__source *src, uint64_t base,
+                       const dfsae__st_header *h, target *t,
+                       const dfsae_allocator *a, char *err)
+{
+    dfsae__ckpt c;
+    int st = dfsae__ckpt_read(h, &c, err);
+    if (st != DFSAE_OK)
+        return st;
+    int want_opt = t->opt != NULL || t->opt_out != NULL;
+    if (want_opt && !c.has_optimizer)
+        return dfsae__fail(err, DFSAE_ERR_BAD_HEADER,
+                           "the file holds no optimizer state (was it "
+                           "saved with dfsae_model_save?)");
+    st = check_handles(t, &c, err);
+    if (st != DFSAE_OK)
+        return st;
+
+    size_t vectors = 1 + (want_opt ? c.n_state : 0), floats;
+    if (!dfsae__mul_size(vectors, c.n_params, &floats))
+        return dfsae__fail(err, DFSAE_ERR_SIZE_OVERFLOW,
+                           "the tensors do not fit in memory");
+    float *buf = dfsae__alloc_array(a, floats, sizeof *buf);
+    if (buf == NULL)
+        return dfsae__fail(err, DFSAE_ERR_NO_MEMORY,
+                           "out of memory for %zu floats", floats);
+    size_t kd = c.n_params - c.k;
+    st = stage(src, base, c.weight, buf, kd, err);
+    if (st == DFSAE_OK)
+        st = stage(src, base, c.bias, buf + kd, c.k, err);
+    for (size_t i = 0; want_opt && st == DFSAE_OK && i < c.n_state; ++i)
+        st = stage(src, base, c.state[i], buf + (i + 1) * c.n_params,
+                   c.n_params, err);
+
+    int created = t->model == NULL;
+    if (st == DFSAE_OK && created)
+        st = create_handles(t, &c, err);
+    if (st == DFSAE_OK) {
+        st = apply_model(t->model, &c, buf);
+        if (st != DFSAE_OK && err != t->model->err)
+            dfsae__fail(err, st, "%s", t->model->err);
+    }
+    if (st == DFSAE_OK && want_opt)
+        apply_opt(t->opt, &c, buf + c.n_params);
+    if (st != DFSAE_OK && created) {
+        dfsae_model_free(t->model);
+        dfsae_optimizer_free(t->opt);
+        t->model = NULL;
+        t->opt = NULL;
+    }
+    dfsae__free(a, buf);
+    return st;
+}
+
+/* Reads the length prefix and the header, then hands over. */
+static int load(const dfsae__source *src, target *t,
+                const dfsae_allocator *a, char *err)
+{
+    unsigned char prefix[8];
+    if (src->size < 8)
+        return dfsae__fail(err, DFSAE_ERR_TRUNCATED,
+                           "the file has %llu bytes; a safetensors file "
+                           "starts with an 8-byte header length",
+                           (unsigned long long)src->size);
+    int st = src->read(src->ctx, 0, prefix, 8, err);
+    if (st != DFSAE_OK)
+        return st;
+    uint64_t n = dfsae__u64_from_le(prefix);
+    if (n > DFSAE_MAX_HEADER_BYTES)
+        return dfsae__fail(err, DFSAE_ERR_HEADER_TOO_LARGE,
+                           "the header length %llu is above the limit of "
+                           "%u bytes",
+                           (unsigned long long)n, DFSAE_MAX_HEADER_BYTES);
+    if (n > src->size - 8)
+        return dfsae__fail(err, DFSAE_ERR_TRUNCATED,
+                           "the header length is %llu bytes, the file has "
+                           "only %llu after it",
+                           (unsigned long long)n,
+                           (unsigned long long)(src->size - 8));
+    char *text = dfsae__alloc(a, (size_t)n);
+    if (text == NULL)
+        return dfsae__fail(err, DFSAE_ERR_NO_MEMORY,
+                           "out of memory for a %llu-byte header",
+                           (unsigned long long)n);
+    st = src->read(src->ctx, 8, text, (size_t)n, err);
+    dfsae__st_header h;
+    if (st == DFSAE_OK)
+        st = dfsae__st_parse(text, (size_t)n, src->size - 8 - n, a, &h, err);
+    dfsae__free(a, text);
+    if (st != DFSAE_OK)
+        return st;
+    st = load_parsed(src, 8 + n, &h, t, a, err);
+    dfsae__st_header_free(&h, a);
+    return st;
+}
+
+static void copy_message(char *errbuf, size_t size, const char *msg)
+{
+    if (errbuf == NULL || size == 0)
+        return;
+    size_t n = strlen(msg);
+    if (n >= size)
+        n = size - 1;
+    memcpy(errbuf, msg, n);
+    errbuf[n] = '\0';
+}
+
+/* Create-style loads from a file (path) or a buffer (data). */
+static int load_new(const char *path, const void *data, size_t size,
+                    const dfsae_allocator *allocator,
+                    dfsae_model **model_out, dfsae_optimizer **opt_out,
+                    char *errbuf, size_t errbuf_size)
+{
+    char err[DFSAE_ERR_LEN] = "";
+    if (model_out != NULL)
+        *model_out = NULL;
+    if (opt_out != NULL)
+        *opt_out = NULL;
+    int st;
+    if (model_out == NULL || (path == NULL && data == NULL)) {
+        st = dfsae__fail(err, DFSAE_ERR_NULL_ARG,
+                         "load: %s is NULL",
+                         model_out == NULL ? "the model output"
+                                           : "the path or data");
+        copy_message(errbuf, errbuf_size, err);
+        return st;
+    }
+    dfsae_allocator a;
+    dfsae__allocator_init(&a, allocator);
+    target t = {NULL, NULL, model_out, opt_out, allocator};
+    dfsae__source src;
+    if (path != NULL) {
+        dfsae__file_source fs;
+        st = dfsae__source_open(&src, &fs, path, err);
+        if (st == DFSAE_OK) {
+            st = load(&src, &t, &a, err);
+            dfsae__source_close(&fs);
+        }
+    } else {
+        dfsae__mem_source ms;
+        dfsae__source_mem(&src, &ms, data, size);
+        st = load(&src, &t, &a, err);
+    }
+    if (st == DFSAE_OK) {
+        *model_out = t.model;
+        if (opt_out != NULL)
+            *opt_out = t.opt;
+        err[0] = '\0';
+    }
+    copy_message(errbuf, errbuf_size, err);
+    return st;
+}
+
+/* Loads into existing handles; the message goes to both. */
+static int load_into(dfsae_model *model, dfsae_optimizer *opt,
+                     const char *path, const void *data, size_t size)
+{
+    if (model == NULL)
+        return DFSAE_ERR_NULL_ARG;
+    char *err = model->err;
+    int st;
+    if (path == NULL && data == NULL) {
+        st = dfsae__fail(err, DFSAE_ERR_NULL_ARG,
+                         "load_into: the path or data is NULL");
+    } else {
+        target t = {model, opt, NULL, NULL, NULL};
+        dfsae__source src;
+        if (path != NULL) {
+            dfsae__file_source fs;
+            st = dfsae__source_open(&src, &fs, path, err);
+            if (st == DFSAE_OK) {
+                st = load(&src, &t, &model->alloc, err);
+                dfsae__source_close(&fs);
+            }
+        } else {
+            dfsae__mem_source ms;
+            dfsae__source_mem(&src, &ms, data, size);
+            st = load(&src, &t, &model->alloc, err);
+        }
+    }
+    if (st != DFSAE_OK && opt != NULL)
+        memcpy(opt->err, model->err, DFSAE_ERR_LEN);
+    return st;
+}
+
+int dfsae_model_load(const char *path, const dfsae_allocator *allocator,
+                     dfsae_model **out, char *errbuf, size_t errbuf_size)
+{
+    if (path == NULL) {
+        copy_message(errbuf, errbuf_size, "load: path is NULL");
+        if (out != NULL)
+            *out = NULL;
+        return DFSAE_ERR_NULL_ARG;
+    }
+    return load_new(path, NULL, 0, allocator, out, NULL, errbuf,
+                    errbuf_size);
+}
+
+int dfsae_model_load_buffer(const void *data, size_t size,
+                            const dfsae_allocator *allocator,
+                            dfsae_model **out, char *errbuf,
+                            size_t errbuf_size)
+{
+    if (data == NULL) {
+        copy_message(errbuf, errbuf_size, "load_buffer: data is NULL");
+        if (out != NULL)
+            *out = NULL;
+        return DFSAE_ERR_NULL_ARG;
+    }
+    return load_new(NULL, data, size, allocator, out, NULL, errbuf,
+                    errbuf_size);
+}
+
+int dfsae_checkpoint_load(const char *path, const dfsae_allocator *allocator,
+                          dfsae_model **model_out, dfsae_optimizer **opt_out,
+                          char *errbuf, size_t errbuf_size)
+{
+    if (path == NULL) {
+        copy_message(errbuf, errbuf_size, "load: path is NULL");
+        if (model_out != NULL)
+            *model_out = NULL;
+        if (opt_out != NULL)
+            *opt_out = NULL;
+        return DFSAE_ERR_NULL_ARG;
+    }
+    return load_new(path, NULL, 0, allocator, model_out, opt_out, errbuf,
+                    errbuf_size);
+}
+
+int dfsae_checkpoint_load_buffer(const void *data, size_t size,
+                                 const dfsae_allocator *allocator,
+                                 dfsae_model **model_out,
+                                 dfsae_optimizer **opt_out, char *errbuf,
+                                 size_t errbuf_size)
+{
+    if (data == NULL) {
+        copy_message(errbuf, errbuf_size, "load_buffer: data is NULL");
+        if (model_out != NULL)
+            *model_out = NULL;
+        if (opt_out != NULL)
+            *opt_out = NULL;
+        return DFSAE_ERR_NULL_ARG;
+    }
+    return load_new(NULL, data, size, allocator, model_out, opt_out, errbuf,
+                    errbuf_size);
+}
+
+int dfsae_model_load_into(dfsae_model *model, const char *path)
+{
+    return load_into(model, NULL, path, NULL, 0);
+}
+
+int dfsae_model_load_buffer_into(dfsae_model *model, const void *data,
+                                 size_t size)
+{
+    return load_into(model, NULL, NULL, data, size);
+}
+
+int dfsae_checkpoint_load_into(dfsae_model *model, dfsae_optimizer *opt,
+                               const char *path)
+{
+    return load_into(model, opt, path, NULL, 0);
+}
+
+int dfsae_checkpoint_load_buffer_into(dfsae_model *model,
+                                      dfsae_optimizer *opt, const void *data,
+                                      size_t size)
+{
+    return load_into(model, opt, NULL, data, size);
+}

@@ -1,0 +1,326 @@
+/* What a file means for dfsae: which tensors are W and b, the options and
+ * optimizer state in "__metadata__", and the reverse mapping for saving.
+ * Every key is documented in docs/format.md. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/io.h"
+
+/* Model options as metadata keys. Enumerated options travel as names. */
+static const char *const option_keys[DFSAE_PARAM_COUNT] = {
+    [DFSAE_PARAM_ACTIVATION] = "dfsae.activation",
+    [DFSAE_PARAM_LAMBDA_LSE] = "dfsae.lambda_lse",
+    [DFSAE_PARAM_LAMBDA_VAR] = "dfsae.lambda_var",
+    [DFSAE_PARAM_LAMBDA_TC] = "dfsae.lambda_tc",
+    [DFSAE_PARAM_LAMBDA_WR] = "dfsae.lambda_wr",
+    [DFSAE_PARAM_EPS_VAR] = "dfsae.eps_var",
+    [DFSAE_PARAM_LSE_REDUCTION] = "dfsae.lse_reduction",
+    [DFSAE_PARAM_LEAKY_SLOPE] = "dfsae.leaky_slope",
+    [DFSAE_PARAM_GRAM_SIDE] = "dfsae.gram_side",
+};
+
+static const char *const reduction_names[] = {"sum", "mean", NULL};
+static const char *const gram_names[] = {"auto", "feature", "sample", NULL};
+
+static const char *const hp_keys[DFSAE_OPT_PARAM_COUNT] = {
+    [DFSAE_OPT_LR] = "dfsae.optimizer.lr",
+    [DFSAE_OPT_WEIGHT_DECAY] = "dfsae.optimizer.weight_decay",
+    [DFSAE_OPT_MOMENTUM] = "dfsae.optimizer.momentum",
+    [DFSAE_OPT_DAMPENING] = "dfsae.optimizer.dampening",
+    [DFSAE_OPT_NESTEROV] = "dfsae.optimizer.nesterov",
+    [DFSAE_OPT_BETA1] = "dfsae.optimizer.beta1",
+    [DFSAE_OPT_BETA2] = "dfsae.optimizer.beta2",
+    [DFSAE_OPT_EPS] = "dfsae.optimizer.eps",
+};
+
+#define KEY_VERSION "dfsae.format_version"
+#define KEY_LIBRARY "dfsae.library_version"
+#define KEY_OPTIMIZER "dfsae.optimizer"
+#define KEY_STEP "dfsae.optimizer.step"
+
+const char *dfsae__state_name(int kind, size_t index)
+{
+    static const char *const sgd[] = {"optimizer.momentum_buffer"};
+    static const char *const adam[] = {"optimizer.exp_avg",
+                                       "optimizer.exp_avg_sq"};
+    if (kind == DFSAE_OPT_SGD)
+        return index < 1 ? sgd[index] : NULL;
+    if (kind == DFSAE_OPT_ADAM || kind == DFSAE_OPT_ADAMW)
+        return index < 2 ? adam[index] : NULL;
+    return NULL;
+}
+
+size_t dfsae__state_count(int kind)
+{
+    size_t n = 0;
+    while (dfsae__state_name(kind, n) != NULL)
+        ++n;
+    return n;
+}
+
+/* The names of enumerated option `param`, or NULL for a numeric one. */
+static const char *const *enum_names(int param)
+{
+    switch (param) {
+    case DFSAE_PARAM_LSE_REDUCTION: return reduction_names;
+    case DFSAE_PARAM_GRAM_SIDE: return gram_names;
+    default: return NULL;
+    }
+}
+
+static int name_index(const char *const *names, const char *s)
+{
+    for (int i = 0; names[i] != NULL; ++i)
+        if (strcmp(names[i], s) == 0)
+            return i;
+    return -1;
+}
+
+/* Reads option `p` from its metadata string into *v. */
+static int read_option(int p, const char *s, double *v, char *err)
+{
+    const char *key = option_keys[p];
+    if (p == DFSAE_PARAM_ACTIVATION) {
+        for (int a = 0; a < DFSAE_ACT_COUNT; ++a)
+            if (strcmp(dfsae_activation_name(a), s) == 0) {
+                *v = a;
+                return DFSAE_OK;
+            }
+        return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
+                           "%s: unknown activation \"%.32s\"", key, s);
+    }
+    const char *const *names = enum_names(p);
+    if (names != NULL) {
+        int i = name_index(names, s);
+        if (i < 0)
+            return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
+                               "%s: unknown value \"%.32s\"", key, s);
+        *v = i;
+        return DFSAE_OK;
+    }
+    double lo, hi;
+    dfsae_param_bounds(p, &lo, &hi);
+    if (!dfsae__parse_double(s, v))
+        return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
+                           "%s: \"%.32s\" is not a finite decimal number",
+                           key, s);
+    if (!(*v >= lo && *v <= hi))
+        return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
+                           "%s: %g is outside [%g, %g]", key, *v, lo, hi);
+    return DFSAE_OK;
+}
+
+static int read_version(const dfsae__st_header *h, char *err)
+{
+    const char *s = dfsae__st_meta(h, KEY_VERSION);
+    uint64_t v;
+    if (!dfsae__parse_u64(s, &v) || v == 0)
+        return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
+                           KEY_VERSION " \"%.32s\" is not a positive "
+                                       "integer",
+                           s);
+    if (v > DFSAE_FORMAT_VERSION)
+        return dfsae__fail(err, DFSAE_ERR_UNSUPPORTED_VERSION,
+                           "the file has format version %llu; this "
+                           "library (%s) reads versions up to %d",
+                           (unsigned long long)v, DFSAE_VERSION_STRING,
+                           DFSAE_FORMAT_VERSION);
+    return DFSAE_OK;
+}
+
+/* Checks that tensor t is F32 with the given rank and dimensions. */
+static int check_f32(const dfsae__tensor *t, size_t rank, uint64_t d0,
+                     uint64_t d1, char *err)
+{
+    if (strcmp(t->dtype, "F32") != 0)
+        return dfsae__fail(err, DFSAE_ERR_BAD_DTYPE,
+                           "tensor \"%.64s\" has dtype %.16s; dfsae reads "
+                           "F32 only",
+                           t->name, t->dtype);
+    if (t->rank != rank)
+        return dfsae__fail(err, DFSAE_ERR_BAD_SHAPE,
+                           "tensor \"%.64s\" has rank %zu, expected %zu",
+                           t->name, t->rank, rank);
+    if (t->dims[0] != d0 || (rank == 2 && t->dims[1] != d1))
+        return dfsae__fail(err, DFSAE_ERR_BAD_SHAPE,
+                           "tensor \"%.64s\" has the wrong shape (expected "
+                           "%llu%s%.0llu)",
+                           t->name, (unsigned long long)d0,
+                           rank == 2 ? " x " : "",
+                           (unsigned long long)(rank == 2 ? d1 : 0));
+    return DFSAE_OK;
+}
+
+/* W and b under nn.Linear's names or an Encoder's "linear." names; mixing
+ * the two or carrying both would be ambiguous. */
+static int find_params(const dfsae__st_header *h, dfsae__ckpt *c, char *err)
+{
+    const dfsae__tensor *w = dfsae__st_find(h, "weight");
+    const dfsae__tensor *b = dfsae__st_find(h, "bias");
+    const dfsae__tensor *lw = dfsae__st_find(h, "linear.weight");
+    const dfsae__tensor *lb = dfsae__st_find(h, "linear.bias");
+    if ((w != NULL || b != NULL) && (lw != NULL || lb != NULL))
+        return dfsae__fail(err, DFSAE_ERR_BAD_HEADER,
+                           "the file has both \"weight\"/\"bias\" and "
+                           "\"linear.weight\"/\"linear.bias\"");
+    if (w == NULL && b == NULL) {
+        w = lw;
+        b = lb;
+    }
+    if (w == NULL || b == NULL)
+        return dfsae__fail(err, DFSAE_ERR_BAD_HEADER,
+                           "the file has no %s tensor (\"weight\" and "
+                           "\"bias\", or \"linear.weight\" and "
+                           "\"linear.bias\")",
+                           w == NULL ? "weight" : "bias");
+    if (strcmp(w->dtype, "F32") != 0 || w->rank != 2)
+        return check_f32(w, 2, w->dims[0], w->dims[1], err);
+    if (w->dims[0] == 0 || w->dims[1] == 0)
+        return dfsae__fail(err, DFSAE_ERR_BAD_SHAPE,
+                           "tensor \"%.64s\" is empty (%llu x %llu)",
+                           w->name, (unsigned long long)w->dims[0],
+                           (unsigned long long)w->dims[1]);
+    int st = check_f32(b, 1, w->dims[0], 0, err);
+    if (st != DFSAE_OK)
+        return st;
+    /* The data section bounds the counts, and the whole section fit in
+     * memory or a file; still, K and D must pass dfsae_model_create. */
+    if (w->dims[0] > SIZE_MAX || w->dims[1] > SIZE_MAX)
+        return dfsae__fail(err, DFSAE_ERR_SIZE_OVERFLOW,
+                           "the model's shape overflows size_t");
+    c->k = (size_t)w->dims[0];
+    c->d = (size_t)w->dims[1];
+    c->n_params = (size_t)(w->count + b->count);
+    c->weight = w;
+    c->bias = b;
+    return DFSAE_OK;
+}
+
+static int read_optimizer(const dfsae__st_header *h, dfsae__ckpt *c,
+                          char *err)
+{
+    const char *kind = dfsae__st_meta(h, KEY_OPTIMIZER);
+    c->opt_kind = -1;
+    for (int k = 0; k < DFSAE_OPT_COUNT; ++k)
+        if (strcmp(dfsae_optimizer_kind_name(k), kind) == 0)
+            c->opt_kind = k;
+    if (c->opt_kind < 0)
+        return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
+                           KEY_OPTIMIZER ": unknown optimizer \"%.32s\"",
+                           kind);
+    const char *step = dfsae__st_meta(h, KEY_STEP);
+    if (step == NULL || !dfsae__parse_u64(step, &c->opt_step))
+        return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
+                           KEY_STEP " is missing or not a whole number");
+    for (int p = 0; p < DFSAE_OPT_PARAM_COUNT; ++p) {
+        double lo, hi;
+        c->hp[p] = 0.0;
+        if (dfsae_opt_param_bounds(c->opt_kind, p, &lo, &hi) != DFSAE_OK)
+            continue;
+        const char *s = dfsae__st_meta(h, hp_keys[p]);
+        if (s == NULL)
+            return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
+                               "%s is missing", hp_keys[p]);
+        if (!dfsae__parse_double(s, &c->hp[p]) ||
+            !(c->hp[p] >= lo && c->hp[p] <= hi) ||
+            (p == DFSAE_OPT_NESTEROV && c->hp[p] != 0.0 && c->hp[p] != 1.0))
+            return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
+                               "%s: \"%.32s\" is not a number in [%g, %g]",
+                               hp_keys[p], s, lo, hi);
+    }
+    c->n_state = dfsae__state_count(c->opt_kind);
+    for (size_t i = 0; i < c->n_state; ++i) {
+        const char *name = dfsae__state_name(c->opt_kind, i);
+        const dfsae__tensor *t = dfsae__st_find(h, name);
+        if (t == NULL)
+            return dfsae__fail(err, DFSAE_ERR_BAD_HEADER,
+                               "the %s optimizer state has no \"%s\" "
+                               "tensor",
+                               kind, name);
+        int st = check_f32(t, 1, c->n_params, 0, err);
+        if (st != DFSAE_OK)
+            return st;
+        c->state[i] = t;
+    }
+    c->has_optimizer = 1;
+    return DFSAE_OK;
+}
+
+int dfsae__ckpt_read(const dfsae__st_header *h, dfsae__ckpt *c, char *err)
+{
+    memset(c, 0, sizeof *c);
+    int st = find_params(h, c, err);
+    if (st != DFSAE_OK)
+        return st;
+    /* Defaults read by key from a model holding the default options, so
+     * a new option needs no change here. */
+    dfsae_model fresh;
+    memset(&fresh, 0, sizeof fresh);
+    dfsae__options_default(&fresh.opt);
+    for (int p = 0; p < DFSAE_PARAM_COUNT; ++p)
+        dfsae_model_get_param(&fresh, p, &c->options[p]);
+    /* A file without dfsae's version key is a foreign tensor file (plain
+     * PyTorch, or a tool's own metadata): W and b with default options. */
+    if (dfsae__st_meta(h, KEY_VERSION) == NULL)
+        return DFSAE_OK;
+    st = read_version(h, err);
+    if (st != DFSAE_OK)
+        return st;
+    for (int p = 0; p < DFSAE_PARAM_COUNT; ++p) {
+        const char *s = dfsae__st_meta(h, option_keys[p]);
+        if (s == NULL)
+            continue;
+        st = read_option(p, s, &c->options[p], err);
+        if (st != DFSAE_OK)
+            return st;
+    }
+    if (dfsae__st_meta(h, KEY_OPTIMIZER) != NULL)
+        return read_optimizer(h, c, err);
+    return DFSAE_OK;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    return strcmp(((const dfsae__meta_entry *)a)->key,
+                  ((const dfsae__meta_entry *)b)->key);
+}
+
+size_t dfsae__meta_collect(const dfsae_model *m, const dfsae_optimizer *opt,
+                           dfsae__meta_entry out[DFSAE__MAX_META])
+{
+    size_t n = 0;
+    out[n].key = KEY_VERSION;
+    snprintf(out[n++].value, DFSAE__NUM_LEN, "%d", DFSAE_FORMAT_VERSION);
+    out[n].key = KEY_LIBRARY;
+    snprintf(out[n++].value, DFSAE__NUM_LEN, "%s", DFSAE_VERSION_STRING);
+    for (int p = 0; p < DFSAE_PARAM_COUNT; ++p) {
+        double v = 0.0;
+        dfsae_model_get_param(m, p, &v);
+        out[n].key = option_keys[p];
+        const char *const *names = enum_names(p);
+        if (p == DFSAE_PARAM_ACTIVATION)
+            snprintf(out[n].value, DFSAE__NUM_LEN, "%s",
+                     dfsae_activation_name((int)v));
+        else if (names != NULL)
+            snprintf(out[n].value, DFSAE__NUM_LEN, "%s", names[(int)v]);
+        else
+            dfsae__format_double(out[n].value, v);
+        ++n;
+    }
+    if (opt != NULL) {
+        out[n].key = KEY_OPTIMIZER;
+        snprintf(out[n++].value, DFSAE__NUM_LEN, "%s", opt->ops->name);
+        out[n].key = KEY_STEP;
+        snprintf(out[n++].value, DFSAE__NUM_LEN, "%llu",
+                 (unsigned long long)opt->t);
+        for (int p = 0; p < DFSAE_OPT_PARAM_COUNT; ++p) {
+            if (!opt->ops->applies[p])
+                continue;
+            out[n].key = hp_keys[p];
+            dfsae__format_double(out[n++].value, opt->hp[p]);
+        }
+    }
+    qsort(out, n, sizeof *out, cmp_entry);
+    return n;
+}

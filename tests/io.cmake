@@ -1,0 +1,3 @@
+# Model files (issue 3): round trips, hostile input, atomic saves, resume in
+# a fresh process, Python interop, and the libFuzzer target.
+dfsae_add_test(test_io_roundtrip SOURCES test_io_roundtrip.c)

@@ -1,0 +1,161 @@
+#define _POSIX_C_SOURCE 200809L
+
+#include "io_util.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+unsigned char *io_build_file(const char *json, const void *data,
+                             size_t data_len, size_t *out_len)
+{
+    size_t n = strlen(json);
+    unsigned char *f = malloc(8 + n + data_len + 1);
+    if (f == NULL)
+        return NULL;
+    for (int b = 0; b < 8; ++b)
+        f[b] = (unsigned char)((uint64_t)n >> (8 * b));
+    memcpy(f + 8, json, n);
+    if (data_len > 0)
+        memcpy(f + 8 + n, data, data_len);
+    *out_len = 8 + n + data_len;
+    return f;
+}
+
+void io_snapshot_take(const dfsae_model *m, io_snapshot *s)
+{
+    s->n = dfsae_model_num_params(m);
+    s->params = malloc(s->n * sizeof *s->params);
+    dfsae_model_get_params(m, s->params, s->n);
+    for (int p = 0; p < DFSAE_PARAM_COUNT; ++p)
+        dfsae_model_get_param(m, p, &s->options[p]);
+}
+
+int io_snapshot_same(const dfsae_model *m, const io_snapshot *s)
+{
+    io_snapshot now;
+    if (dfsae_model_num_params(m) != s->n)
+        return 0;
+    io_snapshot_take(m, &now);
+    int same = memcmp(now.params, s->params, s->n * sizeof(float)) == 0 &&
+               memcmp(now.options, s->options, sizeof s->options) == 0;
+    io_snapshot_free(&now);
+    return same;
+}
+
+void io_snapshot_free(io_snapshot *s)
+{
+    free(s->params);
+    s->params = NULL;
+}
+
+int io_models_identical(const dfsae_model *a, const dfsae_model *b)
+{
+    if (dfsae_model_input_dim(a) != dfsae_model_input_dim(b) ||
+        dfsae_model_num_components(a) != dfsae_model_num_components(b))
+        return 0;
+    io_snapshot s;
+    io_snapshot_take(a, &s);
+    int same = io_snapshot_same(b, &s);
+    io_snapshot_free(&s);
+    return same;
+}
+
+char *io_tempdir(void)
+{
+    const char *base = getenv("TMPDIR");
+    if (base == NULL || *base == '\0')
+        base = "/tmp";
+    char *dir = malloc(strlen(base) + 32);
+    if (dir == NULL)
+        return NULL;
+    sprintf(dir, "%s/dfsae-io-XXXXXX", base);
+    if (mkdtemp(dir) == NULL) {
+        free(dir);
+        return NULL;
+    }
+    return dir;
+}
+
+void io_rmdir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char *p = io_join(dir, e->d_name);
+        if (remove(p) != 0)
+            io_rmdir(p); /* a directory made by a test */
+        free(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+int io_count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            ++n;
+    closedir(d);
+    return n;
+}
+
+unsigned char *io_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    unsigned char *buf = malloc(cap);
+    size_t got;
+    while (buf != NULL && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            unsigned char *bigger = realloc(buf, cap * 2);
+            if (bigger == NULL) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+int io_write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (f == NULL)
+        return -1;
+    size_t put = fwrite(data, 1, len, f);
+    return fclose(f) == 0 && put == len ? 0 : -1;
+}
+
+char *io_join(const char *dir, const char *name)
+{
+    char *p = malloc(strlen(dir) + strlen(name) + 2);
+    if (p != NULL)
+        sprintf(p, "%s/%s", dir, name);
+    return p;
+}
+
+float io_uniform(uint64_t *state)
+{
+    *state = *state * 6364136223846793005ull + 1442695040888963407ull;
+    return (float)((*state >> 40) & 0xffffff) / 16777216.0f;
+}
