@@ -1,0 +1,268 @@
+/* The whole objective: per-term values against the SPEC reference, the
+ * weighted total, linearity of the gradient in the weights, capped
+ * gradient checks on larger models, the model's own gradient buffer. */
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "grad_fixtures.h"
+#include "grad_reference.h"
+#include "gradcheck.h"
+
+static const grad_lambdas ALL = {1.0, 1.0, 1.0, 1.0};
+
+static int verbose(void)
+{
+    return getenv("DFSAE_GRADCHECK_VERBOSE") != NULL;
+}
+
+/* The library's four terms against the reference evaluated on the
+ * library's own A (so the comparison isolates the reductions from the
+ * float forward pass, which test_activation covers). Returns the largest
+ * relative error. */
+static double compare_terms(dfsae_model *m, const float *X, size_t n,
+                            int act, double rtol, const char *what)
+{
+    size_t k = dfsae_model_num_components(m), d = dfsae_model_input_dim(m);
+    size_t np = dfsae_model_num_params(m);
+    float *A = malloc(n * k * sizeof *A), *p = malloc(np * sizeof *p);
+    double *Ad = malloc(n * k * sizeof *Ad);
+    double got[DFSAE_TERM_COUNT], want[DFSAE_TERM_COUNT], total;
+    assert_non_null(A);
+    assert_non_null(p);
+    assert_non_null(Ad);
+    assert_int_equal(dfsae_model_forward(m, X, n, A, NULL, NULL), DFSAE_OK);
+    assert_int_equal(dfsae_model_get_params(m, p, np), DFSAE_OK);
+    for (size_t i = 0; i < n * k; ++i)
+        Ad[i] = A[i];
+    grad_ref_opts ro = grad_ref_defaults();
+    ro.activation = act;
+    grad_ref_terms(&ro, Ad, n, k, p, d, want);
+    int st = dfsae_model_loss(m, X, n, &total, got, DFSAE_TERM_COUNT);
+    if (st != DFSAE_OK)
+        fail_msg("%s: %s", what, dfsae_model_last_error(m));
+    double worst = 0.0;
+    for (int t = 0; t < DFSAE_TERM_COUNT; ++t) {
+        double rel = fabs(got[t] - want[t]) / fabs(want[t]);
+        worst = fmax(worst, rel);
+        if (!(rel <= rtol))
+            fail_msg("%s: L_%s %.12g, reference %.12g (rel %.3g)", what,
+                     dfsae_term_name(t), got[t], want[t], rel);
+    }
+    free(A);
+    free(p);
+    free(Ad);
+    return worst;
+}
+
+/* A few random problems per activation, both Gram sides, B < K and B > K,
+ * and one at the activation scale SPEC reports (means in the thousands).
+ * Tolerance 1e-5 relative per term. */
+static void values_match_reference(void **state)
+{
+    (void)state;
+    const size_t shapes[][3] = {{5, 10, 6}, {7, 6, 24}, {12, 20, 33}};
+    const int sides[] = {DFSAE_GRAM_FEATURE, DFSAE_GRAM_SAMPLE};
+    double worst = 0.0;
+    for (size_t s = 0; s < 3; ++s)
+        for (int act = 0; act < DFSAE_ACT_COUNT; ++act)
+            for (int side = 0; side < 2; ++side) {
+                size_t d = shapes[s][0], k = shapes[s][1], n = shapes[s][2];
+                dfsae_model *m = grad_model_new(d, k, 601 + s, act, ALL);
+                grad_set(m, DFSAE_PARAM_GRAM_SIDE, sides[side]);
+                float *X = grad_inputs_new(m, n, 602 + s, 0.0);
+                char what[64];
+                snprintf(what, sizeof what, "%s D=%zu K=%zu B=%zu side %d",
+                         dfsae_activation_name(act), d, k, n, sides[side]);
+                worst = fmax(worst, compare_terms(m, X, n, act, 1e-5, what));
+                free(X);
+                dfsae_model_free(m);
+            }
+    if (verbose())
+        print_message("terms vs reference: max rel %.2e\n", worst);
+}
+
+static void values_match_reference_at_large_scale(void **state)
+{
+    (void)state;
+    const size_t d = 10, k = 12, n = 40;
+    for (int side = 1; side <= 2; ++side) {
+        dfsae_model *m = grad_model_new(d, k, 610, DFSAE_ACT_RELU, ALL);
+        grad_set(m, DFSAE_PARAM_GRAM_SIDE, side);
+        float *X = grad_inputs_new(m, n, 611, 0.0);
+        size_t np = dfsae_model_num_params(m);
+        float *p = malloc(np * sizeof *p);
+        assert_non_null(p);
+        assert_int_equal(dfsae_model_get_params(m, p, np), DFSAE_OK);
+        /* Means 46..2800 with spreads of a few units, as in the study's
+         * long runs. */
+        for (size_t j = 0; j < k; ++j)
+            p[k * d + j] = (float)(46.0 + 250.0 * (double)j);
+        for (size_t i = 0; i < k * d; ++i)
+            p[i] *= 5.0f;
+        assert_int_equal(dfsae_model_set_params(m, p, np), DFSAE_OK);
+        char what[32];
+        snprintf(what, sizeof what, "large scale side %d", side);
+        double w = compare_terms(m, X, n, DFSAE_ACT_RELU, 1e-5, what);
+        if (verbose())
+            print_message("%s: max rel %.2e\n", what, w);
+        free(p);
+        free(X);
+        dfsae_model_free(m);
+    }
+}
+
+/* total = sum_t lambda_t * term_t, and a term with weight 0 reads 0. */
+static void total_is_the_weighted_sum(void **state)
+{
+    (void)state;
+    const grad_lambdas l = {0.5, 2.0, 3.0, 0.25};
+    dfsae_model *m = grad_model_new(6, 8, 620, DFSAE_ACT_SOFTPLUS, l);
+    float *X = grad_inputs_new(m, 10, 621, 0.0);
+    double t[4], total;
+    assert_int_equal(dfsae_model_loss(m, X, 10, &total, t, 4), DFSAE_OK);
+    double want = 0.5 * t[0] + 2.0 * t[1] + 3.0 * t[2] + 0.25 * t[3];
+    if (!(fabs(total - want) <= 1e-12 * fabs(want)))
+        fail_msg("total %.17g, weighted sum %.17g", total, want);
+    grad_set(m, DFSAE_PARAM_LAMBDA_TC, 0.0);
+    assert_int_equal(dfsae_model_loss(m, X, 10, &total, t, 4), DFSAE_OK);
+    assert_true(t[2] == 0.0);
+    free(X);
+    dfsae_model_free(m);
+}
+
+/* The gradient is linear in the weights: grad(lambda) equals sum_t
+ * lambda_t grad_t with each term alone (to float rounding of the sums:
+ * 1e-5 of the largest entry). */
+static void gradient_is_linear_in_the_weights(void **state)
+{
+    (void)state;
+    const double lam[4] = {0.5, 2.0, 3.0, 0.25};
+    for (int act = 0; act < DFSAE_ACT_COUNT; ++act) {
+        grad_lambdas l = {lam[0], lam[1], lam[2], lam[3]};
+        dfsae_model *m = grad_model_new(5, 7, 630, act, l);
+        float *X = grad_inputs_new(m, 9, 631, 0.0);
+        size_t np = dfsae_model_num_params(m);
+        float *g = malloc(np * sizeof *g), *gt = malloc(np * sizeof *gt);
+        double *sum = calloc(np, sizeof *sum);
+        assert_non_null(g);
+        assert_non_null(gt);
+        assert_non_null(sum);
+        assert_int_equal(dfsae_model_grad(m, X, 9, g, NULL, NULL, 0),
+                         DFSAE_OK);
+        for (int t = 0; t < 4; ++t) {
+            for (int u = 0; u < 4; ++u)
+                grad_set(m, DFSAE_PARAM_LAMBDA_LSE + u, u == t ? lam[t] : 0);
+            assert_int_equal(dfsae_model_grad(m, X, 9, gt, NULL, NULL, 0),
+                             DFSAE_OK);
+            for (size_t i = 0; i < np; ++i)
+                sum[i] += gt[i];
+        }
+        double gmax = 0.0;
+        for (size_t i = 0; i < np; ++i)
+            gmax = fmax(gmax, fabs(sum[i]));
+        for (size_t i = 0; i < np; ++i)
+            if (!(fabs(g[i] - sum[i]) <= 1e-5 * gmax))
+                fail_msg("%s: grad[%zu] %.9g, sum of the terms' %.9g",
+                         dfsae_activation_name(act), i, (double)g[i], sum[i]);
+        free(g);
+        free(gt);
+        free(sum);
+        free(X);
+        dfsae_model_free(m);
+    }
+}
+
+/* Larger models: a capped random subset of coordinates (400, every bias
+ * among them) plus 4 random directions, all four terms, both shapes.
+ * With K = 64 no input row keeps all 64 pre-activations away from the
+ * relu kink, so for relu the weights are scaled up (|z| ~ 2.5): that
+ * leaves most coordinates checkable (the checker asserts at least half).
+ * The larger activations raise the float noise of the loss, so the step
+ * is doubled to 2^-6. Measured max relative error for that case against
+ * h: 2^-5 3.9e-4 (75 of 400 skipped), 2^-6 7.9e-4 (4 skipped), 2^-7
+ * 2.3e-3, 2^-8 5.2e-3, 2^-9 1.1e-2: the 1/h growth of noise, not a
+ * wrong gradient. */
+static void fd_capped_larger_models(void **state)
+{
+    (void)state;
+    const size_t shapes[][3] = {{33, 64, 40}, {20, 16, 96}};
+    const int acts[] = {DFSAE_ACT_RELU, DFSAE_ACT_SOFTPLUS, DFSAE_ACT_TANH};
+    int failed = 0;
+    for (size_t s = 0; s < 2; ++s)
+        for (size_t a = 0; a < 3; ++a) {
+            size_t d = shapes[s][0], k = shapes[s][1], n = shapes[s][2];
+            dfsae_model *m = grad_model_new(d, k, 640 + s, acts[a], ALL);
+            gradcheck_opts o;
+            gradcheck_default_opts(&o);
+            if (acts[a] == DFSAE_ACT_RELU) {
+                size_t np = dfsae_model_num_params(m);
+                float *p = malloc(np * sizeof *p);
+                assert_non_null(p);
+                assert_int_equal(dfsae_model_get_params(m, p, np), DFSAE_OK);
+                for (size_t i = 0; i < np; ++i)
+                    p[i] *= 4.0f;
+                assert_int_equal(dfsae_model_set_params(m, p, np), DFSAE_OK);
+                free(p);
+                o.h = 0x1p-6;
+            }
+            float *X = grad_inputs_new(m, n, 650 + s, GRAD_KINK_MARGIN);
+            char label[64];
+            snprintf(label, sizeof label, "all terms %s D=%zu K=%zu B=%zu",
+                     dfsae_activation_name(acts[a]), d, k, n);
+            gradcheck_result r;
+            failed += !gradcheck_run(m, X, n, NULL, &o, label, &r);
+            if (verbose())
+                gradcheck_print(label, &r);
+            assert_true(r.n_selected == o.max_coords ||
+                        r.n_selected == r.n_params);
+            free(X);
+            dfsae_model_free(m);
+        }
+    if (failed)
+        fail_msg("%d larger models failed the gradient check", failed);
+}
+
+/* grad(NULL) keeps the gradient in the model: same values as a caller
+ * buffer, and the same loss as dfsae_model_loss. */
+static void model_buffer_matches_caller_buffer(void **state)
+{
+    (void)state;
+    dfsae_model *m = grad_model_new(6, 9, 650, DFSAE_ACT_RELU, ALL);
+    float *X = grad_inputs_new(m, 12, 651, 0.0);
+    size_t np = dfsae_model_num_params(m);
+    float *g = malloc(np * sizeof *g);
+    assert_non_null(g);
+    double l1, l2, l3;
+    assert_null(dfsae_model_grad_buffer(m));
+    assert_int_equal(dfsae_model_grad(m, X, 12, g, &l1, NULL, 0), DFSAE_OK);
+    assert_int_equal(dfsae_model_grad(m, X, 12, NULL, &l2, NULL, 0),
+                     DFSAE_OK);
+    assert_int_equal(dfsae_model_loss(m, X, 12, &l3, NULL, 0), DFSAE_OK);
+    const float *own = dfsae_model_grad_buffer(m);
+    assert_non_null(own);
+    assert_memory_equal(own, g, np * sizeof *g);
+    assert_true(l1 == l2 && l2 == l3);
+    free(g);
+    free(X);
+    dfsae_model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(values_match_reference),
+        cmocka_unit_test(values_match_reference_at_large_scale),
+        cmocka_unit_test(total_is_the_weighted_sum),
+        cmocka_unit_test(gradient_is_linear_in_the_weights),
+        cmocka_unit_test(fd_capped_larger_models),
+        cmocka_unit_test(model_buffer_matches_caller_buffer),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
