@@ -1,3 +1,4 @@
 # Model files (issue 3): round trips, hostile input, atomic saves, resume in
 # a fresh process, Python interop, and the libFuzzer target.
 dfsae_add_test(test_io_roundtrip SOURCES test_io_roundtrip.c)
+dfsae_add_test(test_io_hostile SOURCES test_io_hostile.c)

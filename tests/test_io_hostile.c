@@ -1,0 +1,454 @@
+/* Hostile files: each malformed input returns its specific status with a
+ * detail message, never crashes, and leaves the handle it was loaded into
+ * bit-identical (parameters and options). Create-style loads return the
+ * same status and no model. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dfsae.h"
+#include "io_util.h"
+
+/* D = 2, K = 2: weight 16 bytes at [0,16], bias 8 bytes at [16,24]. */
+#define W "\"weight\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]}"
+#define B "\"bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[16,24]}"
+#define META(x) "\"__metadata__\":{\"dfsae.format_version\":\"1\"" x "}"
+
+enum { GOOD, NAN_W, INF_B };
+
+typedef struct hostile {
+    const char *what;
+    const char *json;
+    size_t data_len;
+    int data;
+    int status;
+    const char *msg; /* expected in the detail message */
+} hostile;
+
+static const hostile cases[] = {
+    {"unterminated JSON", "{" W, 24, GOOD, DFSAE_ERR_BAD_HEADER, "JSON"},
+    {"array header", "[1,2]", 24, GOOD, DFSAE_ERR_BAD_HEADER, "'{'"},
+    {"leading space", " {" W "," B "}", 24, GOOD, DFSAE_ERR_BAD_HEADER, "'{'"},
+    {"trailing data", "{" W "," B "}x", 24, GOOD, DFSAE_ERR_BAD_HEADER, "after"},
+    {"invalid UTF-8", "{\"w\xff\":1," W "," B "}", 24, GOOD,
+     DFSAE_ERR_BAD_HEADER, "UTF-8"},
+    {"overlong UTF-8", "{\"\xc0\xaf\":1," W "," B "}", 24, GOOD,
+     DFSAE_ERR_BAD_HEADER, "UTF-8"},
+    {"UTF-8 surrogate", "{\"\xed\xa0\x80\":1," W "," B "}", 24, GOOD,
+     DFSAE_ERR_BAD_HEADER, "UTF-8"},
+    {"UTF-8 above U+10FFFF", "{\"\xf4\x90\x80\x80\":1," W "," B "}", 24,
+     GOOD, DFSAE_ERR_BAD_HEADER, "UTF-8"},
+    {"cut UTF-8 sequence", "{" W "," B ",\"\xe2\x82\"", 24, GOOD,
+     DFSAE_ERR_BAD_HEADER, "UTF-8"},
+    {"control byte", "{\"a\x01\":1," W "," B "}", 24, GOOD,
+     DFSAE_ERR_BAD_HEADER, "control"},
+    {"NUL escape", "{\"weight\\u0000x\":{\"dtype\":\"F32\",\"shape\":[2,2],"
+     "\"data_offsets\":[0,16]}," B "}", 24, GOOD, DFSAE_ERR_BAD_HEADER,
+     "u0000"},
+    {"duplicate tensor", "{" W "," B "," W "}", 24, GOOD,
+     DFSAE_ERR_DUPLICATE_KEY, "\"weight\" appears twice"},
+    {"escaped duplicate", "{" W "," B ",\"w\\u0065ight\":1}", 24, GOOD,
+     DFSAE_ERR_DUPLICATE_KEY, "weight"},
+    {"duplicate metadata", "{\"__metadata__\":{\"a\":\"1\",\"a\":\"2\"}," W
+     "," B "}", 24, GOOD, DFSAE_ERR_DUPLICATE_KEY, "__metadata__"},
+    {"duplicate field", "{\"weight\":{\"dtype\":\"F32\",\"dtype\":\"F16\","
+     "\"shape\":[2,2],\"data_offsets\":[0,16]}," B "}", 24, GOOD,
+     DFSAE_ERR_DUPLICATE_KEY, "dtype"},
+    {"data past the end", "{" W ",\"bias\":{\"dtype\":\"F32\",\"shape\":[4],"
+     "\"data_offsets\":[16,32]}}", 24, GOOD, DFSAE_ERR_TRUNCATED, "need 32"},
+    {"span differs from shape", "{" W ",\"bias\":{\"dtype\":\"F32\","
+     "\"shape\":[2],\"data_offsets\":[16,28]}}", 28, GOOD,
+     DFSAE_ERR_BAD_OFFSETS, "need 8"},
+    {"overlap", "{" W ",\"bias\":{\"dtype\":\"F32\",\"shape\":[2],"
+     "\"data_offsets\":[8,16]}}", 16, GOOD, DFSAE_ERR_BAD_OFFSETS, "overlap"},
+    {"gap", "{" W ",\"bias\":{\"dtype\":\"F32\",\"shape\":[2],"
+     "\"data_offsets\":[20,28]}}", 28, GOOD, DFSAE_ERR_BAD_OFFSETS, "gap"},
+    {"uncovered tail", "{" W "," B "}", 28, GOOD, DFSAE_ERR_BAD_OFFSETS,
+     "no tensor"},
+    {"end before begin", "{" W ",\"bias\":{\"dtype\":\"F32\",\"shape\":[0],"
+     "\"data_offsets\":[24,16]}}", 24, GOOD, DFSAE_ERR_BAD_OFFSETS, "end"},
+    {"negative offset", "{\"weight\":{\"dtype\":\"F32\",\"shape\":[2,2],"
+     "\"data_offsets\":[-8,8]}," B "}", 24, GOOD, DFSAE_ERR_BAD_OFFSETS,
+     "whole numbers"},
+    {"one offset", "{\"weight\":{\"dtype\":\"F32\",\"shape\":[2,2],"
+     "\"data_offsets\":[0]}," B "}", 24, GOOD, DFSAE_ERR_BAD_OFFSETS, "two"},
+    {"huge offset", "{\"weight\":{\"dtype\":\"F32\",\"shape\":[2,2],"
+     "\"data_offsets\":[1e300,1e300]}," B "}", 24, GOOD,
+     DFSAE_ERR_BAD_OFFSETS, "2^53"},
+    {"F16 weight", "{\"weight\":{\"dtype\":\"F16\",\"shape\":[2,2],"
+     "\"data_offsets\":[0,8]},\"bias\":{\"dtype\":\"F32\",\"shape\":[2],"
+     "\"data_offsets\":[8,16]}}", 16, GOOD, DFSAE_ERR_BAD_DTYPE, "F32 only"},
+    {"unknown dtype", "{\"weight\":{\"dtype\":\"F33\",\"shape\":[2,2],"
+     "\"data_offsets\":[0,16]}," B "}", 24, GOOD, DFSAE_ERR_BAD_DTYPE,
+     "unknown dtype"},
+    {"dtype not a string", "{\"weight\":{\"dtype\":4,\"shape\":[2,2],"
+     "\"data_offsets\":[0,16]}," B "}", 24, GOOD, DFSAE_ERR_BAD_HEADER,
+     "dtype"},
+    {"rank 1 weight", "{\"weight\":{\"dtype\":\"F32\",\"shape\":[4],"
+     "\"data_offsets\":[0,16]}," B "}", 24, GOOD, DFSAE_ERR_BAD_SHAPE, "rank"},
+    {"rank 3 weight", "{\"weight\":{\"dtype\":\"F32\",\"shape\":[2,2,1],"
+     "\"data_offsets\":[0,16]}," B "}", 24, GOOD, DFSAE_ERR_BAD_SHAPE, "rank"},
+    {"bias of other K", "{" W ",\"bias\":{\"dtype\":\"F32\",\"shape\":[3],"
+     "\"data_offsets\":[16,28]}}", 28, GOOD, DFSAE_ERR_BAD_SHAPE, "shape"},
+    {"empty weight", "{\"weight\":{\"dtype\":\"F32\",\"shape\":[2,0],"
+     "\"data_offsets\":[0,0]},\"bias\":{\"dtype\":\"F32\",\"shape\":[2],"
+     "\"data_offsets\":[0,8]}}", 8, GOOD, DFSAE_ERR_BAD_SHAPE, "empty"},
+    {"negative dimension", "{\"weight\":{\"dtype\":\"F32\",\"shape\":[-2,-2],"
+     "\"data_offsets\":[0,16]}," B "}", 24, GOOD, DFSAE_ERR_BAD_SHAPE,
+     "dimension 0"},
+    {"fractional dimension", "{\"weight\":{\"dtype\":\"F32\","
+     "\"shape\":[2,1.5],\"data_offsets\":[0,16]}," B "}", 24, GOOD,
+     DFSAE_ERR_BAD_SHAPE, "dimension 1"},
+    {"element count overflow", "{" W "," B ",\"x\":{\"dtype\":\"U8\","
+     "\"shape\":[4294967296,4294967296,4294967296],\"data_offsets\":[24,24]}}",
+     24, GOOD, DFSAE_ERR_SIZE_OVERFLOW, "overflows"},
+    {"byte size overflow", "{" W "," B ",\"x\":{\"dtype\":\"F64\","
+     "\"shape\":[4294967296,4294967296],\"data_offsets\":[24,24]}}", 24, GOOD,
+     DFSAE_ERR_SIZE_OVERFLOW, "overflows"},
+    {"no bias", "{" W "}", 16, GOOD, DFSAE_ERR_BAD_HEADER, "bias"},
+    {"no tensors", "{}", 0, GOOD, DFSAE_ERR_BAD_HEADER, "weight"},
+    {"tensor not an object", "{\"weight\":[1]," B "}", 24, GOOD,
+     DFSAE_ERR_BAD_HEADER, "object"},
+    {"both naming schemes", "{" W "," B ",\"linear.bias\":{\"dtype\":\"F32\","
+     "\"shape\":[0],\"data_offsets\":[24,24]}}", 24, GOOD,
+     DFSAE_ERR_BAD_HEADER, "linear"},
+    {"metadata not an object", "{\"__metadata__\":[]," W "," B "}", 24, GOOD,
+     DFSAE_ERR_BAD_METADATA, "object"},
+    {"metadata not a string", "{\"__metadata__\":{\"a\":1}," W "," B "}", 24,
+     GOOD, DFSAE_ERR_BAD_METADATA, "string"},
+    {"newer format", "{\"__metadata__\":{\"dfsae.format_version\":\"2\"},"
+     W "," B "}", 24, GOOD, DFSAE_ERR_UNSUPPORTED_VERSION, "version 2"},
+    {"bad version", "{\"__metadata__\":{\"dfsae.format_version\":\"1.0\"},"
+     W "," B "}", 24, GOOD, DFSAE_ERR_BAD_METADATA, "format_version"},
+    {"unknown activation", "{" META(",\"dfsae.activation\":\"gelu\"") ","
+     W "," B "}", 24, GOOD, DFSAE_ERR_BAD_METADATA, "gelu"},
+    {"negative lambda", "{" META(",\"dfsae.lambda_var\":\"-1\"") "," W "," B
+     "}", 24, GOOD, DFSAE_ERR_BAD_METADATA, "lambda_var"},
+    {"lambda inf", "{" META(",\"dfsae.lambda_tc\":\"inf\"") "," W "," B "}",
+     24, GOOD, DFSAE_ERR_BAD_METADATA, "lambda_tc"},
+    {"lambda overflow", "{" META(",\"dfsae.lambda_tc\":\"1e999\"") "," W ","
+     B "}", 24, GOOD, DFSAE_ERR_BAD_METADATA, "lambda_tc"},
+    {"decimal comma", "{" META(",\"dfsae.eps_var\":\"1,5\"") "," W "," B "}",
+     24, GOOD, DFSAE_ERR_BAD_METADATA, "eps_var"},
+    {"unknown reduction", "{" META(",\"dfsae.lse_reduction\":\"max\"") ","
+     W "," B "}", 24, GOOD, DFSAE_ERR_BAD_METADATA, "max"},
+    {"unknown optimizer", "{" META(",\"dfsae.optimizer\":\"rmsprop\"") ","
+     W "," B "}", 24, GOOD, DFSAE_ERR_BAD_METADATA, "rmsprop"},
+    {"optimizer without step", "{" META(",\"dfsae.optimizer\":\"sgd\"") ","
+     W "," B "}", 24, GOOD, DFSAE_ERR_BAD_METADATA, "step"},
+    {"optimizer without state",
+     "{" META(",\"dfsae.optimizer\":\"sgd\",\"dfsae.optimizer.step\":\"1\","
+              "\"dfsae.optimizer.lr\":\"0.1\",\"dfsae.optimizer.momentum\":\"0\","
+              "\"dfsae.optimizer.dampening\":\"0\",\"dfsae.optimizer.nesterov\":\"0\","
+              "\"dfsae.optimizer.weight_decay\":\"0\"") "," W "," B "}",
+     24, GOOD, DFSAE_ERR_BAD_HEADER, "momentum_buffer"},
+    {"NaN weight", "{" W "," B "}", 24, NAN_W, DFSAE_ERR_NON_FINITE_INPUT,
+     "\"weight\": element 1"},
+    {"Inf bias", "{" W "," B "}", 24, INF_B, DFSAE_ERR_NON_FINITE_INPUT,
+     "\"bias\": element 1"},
+};
+
+static void fill(unsigned char *data, int kind)
+{
+    float f[6] = {0.5f, -0.25f, 1.0f, 2.0f, 0.125f, -1.5f};
+    float inf = 1e30f * 1e30f;
+    if (kind == NAN_W)
+        f[1] = inf - inf;
+    if (kind == INF_B)
+        f[5] = -inf;
+    memcpy(data, f, sizeof f); /* little-endian host assumed for tests */
+}
+
+/* Loads `file` every way and checks the status and that nothing moved. */
+static void expect_failure(const char *what, const unsigned char *file,
+                           size_t len, int status, const char *msg)
+{
+    dfsae_model *m = NULL;
+    assert_int_equal(dfsae_model_create(2, 2, 42, NULL, &m), DFSAE_OK);
+    dfsae_model_set_param(m, DFSAE_PARAM_ACTIVATION, DFSAE_ACT_TANH);
+    io_snapshot before;
+    io_snapshot_take(m, &before);
+    int st = dfsae_model_load_buffer_into(m, file, len);
+    if (st != status)
+        fail_msg("%s: status %d (%s), expected %d; message: %s", what, st,
+                 dfsae_status_string(st), status, dfsae_model_last_error(m));
+    if (msg != NULL && strstr(dfsae_model_last_error(m), msg) == NULL)
+        fail_msg("%s: message \"%s\" lacks \"%s\"", what,
+                 dfsae_model_last_error(m), msg);
+    assert_true(io_snapshot_same(m, &before));
+
+    dfsae_optimizer *o = NULL;
+    dfsae_optimizer_create(DFSAE_OPT_ADAM, 6, NULL, &o);
+    st = dfsae_checkpoint_load_buffer_into(m, o, file, len);
+    assert_int_not_equal(st, DFSAE_OK);
+    assert_int_equal(dfsae_optimizer_step_count(o), 0);
+    assert_true(io_snapshot_same(m, &before));
+    dfsae_optimizer_free(o);
+
+    char err[DFSAE_ERROR_MESSAGE_SIZE] = "";
+    dfsae_model *out = m;
+    st = dfsae_model_load_buffer(file, len, NULL, &out, err, sizeof err);
+    if (status != DFSAE_ERR_SIZE_MISMATCH) {
+        assert_int_equal(st, status);
+        assert_null(out);
+        assert_true(strlen(err) > 0);
+    } else {
+        dfsae_model_free(out);
+    }
+    io_snapshot_free(&before);
+    dfsae_model_free(m);
+}
+
+static void test_hostile_headers(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+        unsigned char data[32] = {0};
+        fill(data, cases[i].data);
+        size_t len;
+        unsigned char *file =
+            io_build_file(cases[i].json, data, cases[i].data_len, &len);
+        expect_failure(cases[i].what, file, len, cases[i].status,
+                       cases[i].msg);
+        free(file);
+    }
+}
+
+static void test_good_control(void **state)
+{
+    /* The same builder with a correct header loads: the failures above
+     * come from what each case changed. */
+    (void)state;
+    unsigned char data[32];
+    fill(data, GOOD);
+    size_t len;
+    unsigned char *file = io_build_file("{" META("") "," W "," B "}", data,
+                                        24, &len);
+    dfsae_model *m = NULL;
+    char err[DFSAE_ERROR_MESSAGE_SIZE];
+    assert_int_equal(dfsae_model_load_buffer(file, len, NULL, &m, err,
+                                             sizeof err),
+                     DFSAE_OK);
+    float p[6];
+    dfsae_model_get_params(m, p, 6);
+    assert_true(p[0] == 0.5f && p[5] == -1.5f);
+    dfsae_model_free(m);
+    free(file);
+}
+
+static void set_length(unsigned char *file, uint64_t n)
+{
+    for (int b = 0; b < 8; ++b)
+        file[b] = (unsigned char)(n >> (8 * b));
+}
+
+static void test_header_length(void **state)
+{
+    (void)state;
+    unsigned char data[32];
+    fill(data, GOOD);
+    size_t len;
+    unsigned char *file = io_build_file("{" W "," B "}", data, 24, &len);
+    expect_failure("empty file", file, 0, DFSAE_ERR_TRUNCATED, "8-byte");
+    expect_failure("7 bytes", file, 7, DFSAE_ERR_TRUNCATED, "8-byte");
+    set_length(file, len - 7);
+    expect_failure("length past the end", file, len, DFSAE_ERR_TRUNCATED,
+                   "header length");
+    set_length(file, (uint64_t)1 << 63);
+    expect_failure("length 2^63", file, len, DFSAE_ERR_HEADER_TOO_LARGE,
+                   "limit");
+    set_length(file, UINT64_MAX);
+    expect_failure("length 2^64-1", file, len, DFSAE_ERR_HEADER_TOO_LARGE,
+                   "limit");
+    set_length(file, (uint64_t)DFSAE_MAX_HEADER_BYTES + 1);
+    expect_failure("length cap + 1", file, len, DFSAE_ERR_HEADER_TOO_LARGE,
+                   "limit");
+    set_length(file, 0);
+    expect_failure("length 0", file, len, DFSAE_ERR_BAD_HEADER, "'{'");
+    free(file);
+}
+
+/* A header of a million tiny values would become a cJSON tree of ~64 MB;
+ * the token cap refuses it before parsing. */
+static void test_token_bomb(void **state)
+{
+    (void)state;
+    size_t n = (1u << 20) + 10;
+    char *json = malloc(2 * n + 16);
+    strcpy(json, "{\"a\":[");
+    char *p = json + strlen(json);
+    for (size_t i = 0; i < n; ++i) {
+        *p++ = '0';
+        *p++ = ',';
+    }
+    strcpy(p - 1, "]}");
+    size_t len;
+    unsigned char *file = io_build_file(json, NULL, 0, &len);
+    expect_failure("token bomb", file, len, DFSAE_ERR_HEADER_TOO_LARGE,
+                   "JSON values");
+    free(file);
+    free(json);
+}
+
+/* cJSON recurses per nesting level; its limit (1000) must stop a deep
+ * header before the stack does. */
+static void test_deep_nesting(void **state)
+{
+    (void)state;
+    size_t depth = 100000;
+    char *json = malloc(2 * depth + 16);
+    strcpy(json, "{\"x\":");
+    size_t at = strlen(json);
+    memset(json + at, '[', depth);
+    memset(json + at + depth, ']', depth);
+    strcpy(json + at + 2 * depth, "}");
+    size_t len;
+    unsigned char *file = io_build_file(json, NULL, 0, &len);
+    expect_failure("deep nesting", file, len, DFSAE_ERR_BAD_HEADER, "JSON");
+    free(file);
+    free(json);
+}
+
+/* A real checkpoint cut at every length is always "truncated". */
+static void test_every_truncation(void **state)
+{
+    (void)state;
+    dfsae_model *m = NULL;
+    dfsae_optimizer *o = NULL;
+    dfsae_model_create(3, 2, 1, NULL, &m);
+    dfsae_optimizer_create(DFSAE_OPT_ADAM, dfsae_model_num_params(m), NULL,
+                           &o);
+    size_t size;
+    dfsae_checkpoint_save_buffer(m, o, NULL, 0, &size);
+    unsigned char *buf = malloc(size);
+    assert_int_equal(dfsae_checkpoint_save_buffer(m, o, buf, size, &size),
+                     DFSAE_OK);
+    dfsae_model *target = NULL;
+    dfsae_model_create(3, 2, 77, NULL, &target);
+    io_snapshot before;
+    io_snapshot_take(target, &before);
+    for (size_t cut = 0; cut < size; ++cut) {
+        unsigned char *copy = malloc(cut + 1); /* exact size for ASan */
+        memcpy(copy, buf, cut);
+        int st = dfsae_checkpoint_load_buffer_into(target, o, copy, cut);
+        if (st != DFSAE_ERR_TRUNCATED)
+            fail_msg("cut at %zu: status %d: %s", cut, st,
+                     dfsae_model_last_error(target));
+        free(copy);
+    }
+    assert_true(io_snapshot_same(target, &before));
+    io_snapshot_free(&before);
+    dfsae_model_free(target);
+    free(buf);
+    dfsae_optimizer_free(o);
+    dfsae_model_free(m);
+}
+
+/* Every byte of a real header replaced by a few values: no crash, and a
+ * failed load leaves the model alone (ASan and UBSan watch in CI). */
+static void test_byte_mutations(void **state)
+{
+    (void)state;
+    dfsae_model *m = NULL;
+    dfsae_optimizer *o = NULL;
+    dfsae_model_create(2, 2, 1, NULL, &m);
+    dfsae_optimizer_create(DFSAE_OPT_SGD, 6, NULL, &o);
+    size_t size;
+    dfsae_checkpoint_save_buffer(m, o, NULL, 0, &size);
+    unsigned char *buf = malloc(size);
+    dfsae_checkpoint_save_buffer(m, o, buf, size, &size);
+    static const unsigned char values[] = {0x00, '"', '9', '{', ',', 0xff};
+    dfsae_model *target = NULL;
+    dfsae_model_create(2, 2, 5, NULL, &target);
+    io_snapshot before;
+    io_snapshot_take(target, &before);
+    size_t failures = 0;
+    for (size_t i = 0; i < size; ++i) {
+        for (size_t v = 0; v < sizeof values; ++v) {
+            unsigned char keep = buf[i];
+            if (keep == values[v])
+                continue;
+            buf[i] = values[v];
+            int st = dfsae_checkpoint_load_buffer_into(target, o, buf, size);
+            if (st != DFSAE_OK) {
+                ++failures;
+                assert_true(io_snapshot_same(target, &before));
+                assert_true(strlen(dfsae_model_last_error(target)) > 0);
+            } else {
+                /* a mutation in the data; put the model back */
+                dfsae_model_set_params(target, before.params, before.n);
+                for (int p = 0; p < DFSAE_PARAM_COUNT; ++p)
+                    dfsae_model_set_param(target, p, before.options[p]);
+            }
+            buf[i] = keep;
+        }
+    }
+    assert_true(failures > size); /* most header mutations must fail */
+    io_snapshot_free(&before);
+    dfsae_model_free(target);
+    free(buf);
+    dfsae_optimizer_free(o);
+    dfsae_model_free(m);
+}
+
+static void test_shape_mismatch(void **state)
+{
+    (void)state;
+    dfsae_model *src = NULL;
+    dfsae_model_create(3, 2, 1, NULL, &src);
+    size_t size;
+    dfsae_model_save_buffer(src, NULL, 0, &size);
+    unsigned char *buf = malloc(size);
+    dfsae_model_save_buffer(src, buf, size, &size);
+    expect_failure("D mismatch", buf, size, DFSAE_ERR_SIZE_MISMATCH,
+                   "D = 3, K = 2");
+    dfsae_model_free(src);
+    free(buf);
+
+    dfsae_model_create(2, 3, 1, NULL, &src);
+    dfsae_optimizer *o = NULL;
+    dfsae_optimizer_create(DFSAE_OPT_SGD, 9, NULL, &o);
+    dfsae_checkpoint_save_buffer(src, o, NULL, 0, &size);
+    buf = malloc(size);
+    dfsae_checkpoint_save_buffer(src, o, buf, size, &size);
+    expect_failure("K mismatch", buf, size, DFSAE_ERR_SIZE_MISMATCH,
+                   "K = 3");
+    /* Right shape, wrong optimizer kind. */
+    dfsae_model *same = NULL;
+    dfsae_model_create(2, 3, 8, NULL, &same);
+    dfsae_optimizer *adam = NULL;
+    dfsae_optimizer_create(DFSAE_OPT_ADAM, 9, NULL, &adam);
+    io_snapshot before;
+    io_snapshot_take(same, &before);
+    assert_int_equal(dfsae_checkpoint_load_buffer_into(same, adam, buf, size),
+                     DFSAE_ERR_INVALID_ARG);
+    assert_non_null(strstr(dfsae_optimizer_last_error(adam), "sgd"));
+    assert_true(io_snapshot_same(same, &before));
+    io_snapshot_free(&before);
+    dfsae_optimizer_free(adam);
+    dfsae_model_free(same);
+    dfsae_optimizer_free(o);
+    dfsae_model_free(src);
+    free(buf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hostile_headers),
+        cmocka_unit_test(test_good_control),
+        cmocka_unit_test(test_header_length),
+        cmocka_unit_test(test_token_bomb),
+        cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_every_truncation),
+        cmocka_unit_test(test_byte_mutations),
+        cmocka_unit_test(test_shape_mismatch),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
