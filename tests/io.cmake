@@ -2,3 +2,4 @@
 # a fresh process, Python interop, and the libFuzzer target.
 dfsae_add_test(test_io_roundtrip SOURCES test_io_roundtrip.c)
 dfsae_add_test(test_io_hostile SOURCES test_io_hostile.c)
+dfsae_add_test(test_io_atomic SOURCES test_io_atomic.c INTERNAL LIBS cjson)
