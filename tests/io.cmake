@@ -3,3 +3,4 @@
 dfsae_add_test(test_io_roundtrip SOURCES test_io_roundtrip.c)
 dfsae_add_test(test_io_hostile SOURCES test_io_hostile.c)
 dfsae_add_test(test_io_atomic SOURCES test_io_atomic.c INTERNAL LIBS cjson)
+dfsae_add_test(test_io_resume SOURCES test_io_resume.c)
