@@ -14,7 +14,10 @@
 static inline float dfsae__exp_nonpos(float x)
 {
     const float shifter = 12582912.0f; /* 1.5 * 2^23: rounds to integer */
-    float xc = x < -87.0f ? -87.0f : x;
+    /* NaN (from Inf - Inf upstream) must not reach the float-to-int
+     * conversion below, which is undefined for it: clamp it too, and pass
+     * it through at the end. */
+    float xc = x >= -87.0f ? x : -87.0f;
     float t = xc * 1.44269504088896341f + shifter;
     float n = t - shifter;
     float r = xc - n * 0.693145751953125f; /* ln2 split for exactness */
@@ -32,7 +35,7 @@ static inline float dfsae__exp_nonpos(float x)
         int32_t i;
         float f;
     } scale = {.i = ((int32_t)n + 127) * (1 << 23)};
-    return x < -87.0f ? 0.0f : p * scale.f;
+    return x >= -87.0f ? p * scale.f : (x < -87.0f ? 0.0f : x);
 }
 
 /* Sums in double of x[0..k) and of its squares, in four independent lanes
