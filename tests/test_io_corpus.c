@@ -1,0 +1,87 @@
+/* Replays the fuzzer's committed inputs through every load entry point:
+ * tests/io/corpus (seeds, which must load) and tests/io/regress (inputs
+ * that once crashed or misbehaved, each with the status it must give,
+ * encoded in its name as "<status>-<what>", e.g. "m14-bad-json"). */
+#define _POSIX_C_SOURCE 200809L
+
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dfsae.h"
+#include "io_util.h"
+
+/* Returns the model load's status; the checkpoint load must agree unless
+ * the only problem is a missing optimizer state. */
+static int load_all_ways(const unsigned char *data, size_t len)
+{
+    char err[DFSAE_ERROR_MESSAGE_SIZE];
+    dfsae_model *m = NULL;
+    dfsae_optimizer *o = NULL;
+    int st = dfsae_model_load_buffer(data, len, NULL, &m, err, sizeof err);
+    dfsae_model_free(m);
+    int st2 = dfsae_checkpoint_load_buffer(data, len, NULL, &m, &o, err,
+                                           sizeof err);
+    if (st2 != st)
+        assert_true(st == DFSAE_OK && st2 == DFSAE_ERR_BAD_HEADER &&
+                    strstr(err, "no optimizer state") != NULL);
+    dfsae_optimizer_free(o);
+    dfsae_model_free(m);
+    return st;
+}
+
+static void replay(const char *dir, int seeds)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        assert_false(seeds); /* the seed directory must exist */
+        return;
+    }
+    struct dirent *e;
+    int count = 0;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || strstr(e->d_name, ".md") != NULL)
+            continue;
+        char *path = io_join(dir, e->d_name);
+        size_t len = 0;
+        unsigned char *data = io_read_file(path, &len);
+        assert_non_null(data);
+        int st = load_all_ways(data, len);
+        if (seeds && st != DFSAE_OK)
+            fail_msg("seed %s does not load: %d", e->d_name, st);
+        if (!seeds && e->d_name[0] == 'm') {
+            int want = -atoi(e->d_name + 1);
+            if (st != want)
+                fail_msg("%s: status %d, expected %d", e->d_name, st, want);
+        }
+        free(data);
+        free(path);
+        ++count;
+    }
+    closedir(d);
+    if (seeds)
+        assert_true(count >= 4);
+}
+
+static void test_corpus(void **state)
+{
+    (void)state;
+    char dirs[] = IO_CORPUS_DIRS;
+    char *sep = strchr(dirs, ':');
+    *sep = '\0';
+    replay(dirs, 1);
+    replay(sep + 1, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_corpus)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
