@@ -110,8 +110,10 @@ DFSAE_API const char *dfsae_status_string(int status);
 /* ---- Allocation -------------------------------------------------------- */
 
 /** Optional allocator hook. `alloc` must return memory aligned for any
- *  object type, like malloc. Passing NULL where an allocator is accepted
- *  means malloc/free. The struct is copied; `opaque` is passed back. */
+ *  object type, like malloc. Passing NULL where an allocator is accepted,
+ *  or a struct with both functions NULL, means malloc/free; one function
+ *  without the other is DFSAE_ERR_INVALID_ARG. The struct is copied;
+ *  `opaque` is passed back. */
 typedef struct dfsae_allocator {
     void *(*alloc)(void *opaque, size_t size);
     void (*free)(void *opaque, void *ptr);
@@ -227,8 +229,10 @@ DFSAE_API int dfsae_model_set_params(dfsae_model *model, const float *params,
                                      size_t n);
 
 /**
- * Size the workspace for batches of up to `max_batch` rows now, so that no
- * later forward, loss or gradient call on such batches allocates. Optional:
+ * Size the workspace for batches of up to `max_batch` rows under the
+ * current options, so that no later forward, loss or gradient call on such
+ * batches allocates. Enabling L_tc or L_wr, or forcing a Gram side, later
+ * may need more memory: call it again after changing options. Optional:
  * the workspace otherwise grows on first use.
  */
 DFSAE_API int dfsae_model_reserve(dfsae_model *model, size_t max_batch);
@@ -270,8 +274,10 @@ DFSAE_API int dfsae_model_grad(dfsae_model *model, const float *X, size_t n,
                                float *grad, double *total, double *terms,
                                size_t n_terms);
 
-/** The gradient kept by the last successful dfsae_model_grad(..., NULL,
- *  ...) call (num_params floats), or NULL if there is none. */
+/** The gradient kept by dfsae_model_grad(..., NULL, ...) (num_params
+ *  floats), or NULL if there is none: a failed grad(NULL) call and
+ *  dfsae_model_set_params discard it; an optimizer step does not (the
+ *  gradient then belongs to the previous parameters). */
 DFSAE_API const float *dfsae_model_grad_buffer(const dfsae_model *model);
 
 /* ---- Optimizers -------------------------------------------------------- */
@@ -338,8 +344,10 @@ DFSAE_API void dfsae_optimizer_reset(dfsae_optimizer *opt);
 /**
  * Apply one update to `model`'s parameters with gradient `grad`
  * (num_params floats), or with the model's own gradient if `grad` is NULL.
- * A non-finite gradient is rejected (DFSAE_ERR_NON_FINITE_INPUT) and
- * nothing changes; so is a size mismatch (DFSAE_ERR_SIZE_MISMATCH).
+ * Nothing changes when the call fails: a non-finite gradient
+ * (DFSAE_ERR_NON_FINITE_INPUT), a size mismatch (DFSAE_ERR_SIZE_MISMATCH),
+ * Nesterov without momentum or with dampening (DFSAE_ERR_INVALID_ARG), an
+ * update that would overflow float (DFSAE_ERR_NON_FINITE_RESULT).
  */
 DFSAE_API int dfsae_optimizer_step(dfsae_optimizer *opt, dfsae_model *model,
                                    const float *grad);

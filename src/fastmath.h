@@ -73,4 +73,15 @@ static inline int dfsae__is_nonfinite_bits(uint32_t u)
     return (u & 0x7f800000u) == 0x7f800000u;
 }
 
+/* The same test on a float; an integer result so that OR-reductions over
+ * it vectorise. */
+static inline uint32_t dfsae__nonfinite(float x)
+{
+    union {
+        float f;
+        uint32_t u;
+    } b = {x};
+    return (uint32_t)dfsae__is_nonfinite_bits(b.u);
+}
+
 #endif

@@ -17,8 +17,10 @@
 #define DFSAE_PRINTF(fmt, args)
 #endif
 
-/* Allocator with defaults filled in (never has NULL function pointers). */
-void dfsae__allocator_init(dfsae_allocator *dst, const dfsae_allocator *src);
+/* Allocator with defaults filled in (never has NULL function pointers):
+ * src NULL means malloc/free. Returns DFSAE_ERR_INVALID_ARG, leaving dst
+ * unset, for a src with only one of its two functions. */
+int dfsae__allocator_init(dfsae_allocator *dst, const dfsae_allocator *src);
 void *dfsae__alloc(const dfsae_allocator *a, size_t size);
 /* Allocates count * elem bytes, NULL on overflow or failure. */
 void *dfsae__alloc_array(const dfsae_allocator *a, size_t count, size_t elem);

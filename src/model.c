@@ -29,7 +29,8 @@ int dfsae_model_create(size_t d_in, size_t n_components, uint64_t seed,
         return DFSAE_ERR_SIZE_OVERFLOW;
 
     dfsae_allocator alloc;
-    dfsae__allocator_init(&alloc, allocator);
+    if (dfsae__allocator_init(&alloc, allocator) != DFSAE_OK)
+        return DFSAE_ERR_INVALID_ARG;
     dfsae_model *m = dfsae__alloc(&alloc, sizeof *m);
     if (m == NULL)
         return DFSAE_ERR_NO_MEMORY;

@@ -19,15 +19,18 @@ static void default_free(void *opaque, void *ptr)
     free(ptr);
 }
 
-void dfsae__allocator_init(dfsae_allocator *dst, const dfsae_allocator *src)
+int dfsae__allocator_init(dfsae_allocator *dst, const dfsae_allocator *src)
 {
-    if (src != NULL && src->alloc != NULL && src->free != NULL) {
+    if (src != NULL && (src->alloc == NULL) != (src->free == NULL))
+        return DFSAE_ERR_INVALID_ARG;
+    if (src != NULL && src->alloc != NULL) {
         *dst = *src;
     } else {
         dst->alloc = default_alloc;
         dst->free = default_free;
         dst->opaque = NULL;
     }
+    return DFSAE_OK;
 }
 
 void *dfsae__alloc(const dfsae_allocator *a, size_t size)

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -656,6 +657,32 @@ FIXTURE_TEST(test_option_values_rejected, DFSAE_OPT_ADAM)
 }
 
 /* Every documented failure of a call with a handle leaves a message. */
+static void *half_alloc(void *opaque, size_t size)
+{
+    (void)opaque;
+    return malloc(size);
+}
+
+/* An allocator with only one of its two functions is refused, not
+ * silently replaced by malloc/free. */
+static void test_half_allocator_rejected(void **state)
+{
+    (void)state;
+    const dfsae_allocator half = {half_alloc, NULL, NULL};
+    dfsae_model *m = (dfsae_model *)&half; /* must be reset to NULL */
+    assert_int_equal(dfsae_model_create(4, 3, 1, &half, &m),
+                     DFSAE_ERR_INVALID_ARG);
+    assert_null(m);
+    dfsae_optimizer *o = (dfsae_optimizer *)&half;
+    assert_int_equal(dfsae_optimizer_create(DFSAE_OPT_ADAM, 10, &half, &o),
+                     DFSAE_ERR_INVALID_ARG);
+    assert_null(o);
+    dfsae_train_config *c = (dfsae_train_config *)&half;
+    assert_int_equal(dfsae_train_config_create(&half, &c),
+                     DFSAE_ERR_INVALID_ARG);
+    assert_null(c);
+}
+
 static void test_last_error_fresh_is_empty(void **state)
 {
     (void)state;
@@ -722,6 +749,7 @@ int main(void)
         cmocka_unit_test(test_unknown_option_keys),
         cmocka_unit_test(test_option_values_rejected),
         cmocka_unit_test(test_last_error_fresh_is_empty),
+        cmocka_unit_test(test_half_allocator_rejected),
         cmocka_unit_test(test_terms_count_respected),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -265,9 +265,87 @@ FIXTURE_TEST(test_sgd_weight_decay_momentum)
     configure(f, &r, DFSAE_OPT_LR, 0.1);
     configure(f, &r, DFSAE_OPT_WEIGHT_DECAY, 0.2);
     configure(f, &r, DFSAE_OPT_MOMENTUM, 0.7);
-    configure(f, &r, DFSAE_OPT_DAMPENING, 0.1);
     configure(f, &r, DFSAE_OPT_NESTEROV, 1.0);
     run_and_compare(f, &r);
+}
+
+/* An update that would overflow float is refused before anything changes:
+ * parameters, moments and the step count. */
+FIXTURE_TEST(test_overflowing_update_changes_nothing)
+{
+    const int kinds[] = {DFSAE_OPT_SGD, DFSAE_OPT_ADAM};
+    for (size_t k = 0; k < 2; ++k) {
+        ref_opt r;
+        start(f, &r, kinds[k]);
+        float g[NP], before[NP], after[NP];
+        gradient_at(1, g);
+        assert_int_equal(dfsae_optimizer_step(f->opt, f->model, g), DFSAE_OK);
+        assert_int_equal(dfsae_model_get_params(f->model, before, NP),
+                         DFSAE_OK);
+        /* SGD: lr * g overflows; Adam: g^2 overflows the second moment. */
+        for (size_t i = 0; i < NP; ++i)
+            g[i] = kinds[k] == DFSAE_OPT_SGD ? 1e30f : 3e37f;
+        if (kinds[k] == DFSAE_OPT_SGD)
+            assert_int_equal(
+                dfsae_optimizer_set_param(f->opt, DFSAE_OPT_LR, 1e30),
+                DFSAE_OK);
+        assert_int_equal(dfsae_optimizer_step(f->opt, f->model, g),
+                         DFSAE_ERR_NON_FINITE_RESULT);
+        assert_true(dfsae_optimizer_step_count(f->opt) == 1);
+        assert_int_equal(dfsae_model_get_params(f->model, after, NP),
+                         DFSAE_OK);
+        assert_memory_equal(before, after, sizeof before);
+        /* The state is intact: a sane step still succeeds. */
+        if (kinds[k] == DFSAE_OPT_SGD)
+            assert_int_equal(
+                dfsae_optimizer_set_param(f->opt, DFSAE_OPT_LR, 1e-2),
+                DFSAE_OK);
+        gradient_at(2, g);
+        assert_int_equal(dfsae_optimizer_step(f->opt, f->model, g), DFSAE_OK);
+        dfsae_optimizer_free(f->opt);
+        f->opt = NULL;
+    }
+}
+
+/* Hyper-parameters are bounded to what the float update can use. */
+static void test_bounds_in_float_range(void **state)
+{
+    (void)state;
+    double lo, hi;
+    assert_int_equal(
+        dfsae_opt_param_bounds(DFSAE_OPT_ADAM, DFSAE_OPT_EPS, &lo, NULL),
+        DFSAE_OK);
+    assert_true((float)lo > 0.0f);
+    assert_int_equal(
+        dfsae_opt_param_bounds(DFSAE_OPT_ADAM, DFSAE_OPT_BETA2, NULL, &hi),
+        DFSAE_OK);
+    assert_true((float)hi < 1.0f);
+    assert_int_equal(
+        dfsae_opt_param_bounds(DFSAE_OPT_SGD, DFSAE_OPT_LR, NULL, &hi),
+        DFSAE_OK);
+    assert_true(isfinite((float)hi));
+}
+
+/* PyTorch refuses Nesterov without momentum or with dampening; so does the
+ * step, changing nothing. */
+FIXTURE_TEST(test_sgd_nesterov_needs_momentum_without_dampening)
+{
+    ref_opt r;
+    start(f, &r, DFSAE_OPT_SGD);
+    float g[NP], before[NP], after[NP];
+    gradient_at(1, g);
+    assert_int_equal(dfsae_model_get_params(f->model, before, NP), DFSAE_OK);
+    configure(f, &r, DFSAE_OPT_NESTEROV, 1.0);
+    assert_int_equal(dfsae_optimizer_step(f->opt, f->model, g),
+                     DFSAE_ERR_INVALID_ARG);
+    configure(f, &r, DFSAE_OPT_MOMENTUM, 0.7);
+    configure(f, &r, DFSAE_OPT_DAMPENING, 0.1);
+    assert_int_equal(dfsae_optimizer_step(f->opt, f->model, g),
+                     DFSAE_ERR_INVALID_ARG);
+    assert_non_null(strstr(dfsae_optimizer_last_error(f->opt), "Nesterov"));
+    assert_true(dfsae_optimizer_step_count(f->opt) == 0);
+    assert_int_equal(dfsae_model_get_params(f->model, after, NP), DFSAE_OK);
+    assert_memory_equal(before, after, sizeof before);
 }
 
 /* PyTorch creates the momentum buffer from the first gradient it sees with
@@ -699,6 +777,9 @@ int main(void)
         cmocka_unit_test(test_sgd_nesterov),
         cmocka_unit_test(test_sgd_weight_decay),
         cmocka_unit_test(test_sgd_weight_decay_momentum),
+        cmocka_unit_test(test_sgd_nesterov_needs_momentum_without_dampening),
+        cmocka_unit_test(test_overflowing_update_changes_nothing),
+        cmocka_unit_test(test_bounds_in_float_range),
         cmocka_unit_test(test_sgd_momentum_enabled_later),
         cmocka_unit_test(test_adam),
         cmocka_unit_test(test_adam_first_step_is_lr_sign),

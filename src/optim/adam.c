@@ -4,38 +4,54 @@
  * Adam adds wd * p to g; AdamW multiplies p by 1 - lr * wd first. */
 #include <math.h>
 
+#include "fastmath.h"
 #include "optim/optim.h"
 
-static void adam_update(const double *hp, float *state, uint64_t t, float *p,
-                        const float *grad, size_t n, int decoupled)
+static int adam_update(dfsae_optimizer *o, float *p, const float *grad,
+                       int commit, int decoupled)
 {
+    const double *hp = o->hp;
+    const double t = (double)(o->t + 1);
     const double lr = hp[DFSAE_OPT_LR], wd = hp[DFSAE_OPT_WEIGHT_DECAY];
     const double b1 = hp[DFSAE_OPT_BETA1], b2 = hp[DFSAE_OPT_BETA2];
-    const float step = (float)(lr / (1.0 - pow(b1, (double)t)));
-    const float inv_bc2 = (float)(1.0 / sqrt(1.0 - pow(b2, (double)t)));
+    const float step = (float)(lr / (1.0 - pow(b1, t)));
+    const float inv_bc2 = (float)(1.0 / sqrt(1.0 - pow(b2, t)));
     const float eps = (float)hp[DFSAE_OPT_EPS];
+    /* 1 - beta in double, as PyTorch does: from a float-rounded beta2 it
+     * would be 1.3e-5 off relative. */
     const float fb1 = (float)b1, fb2 = (float)b2;
+    const float cb1 = (float)(1.0 - b1), cb2 = (float)(1.0 - b2);
     const float l2 = decoupled ? 0.0f : (float)wd;
     const float shrink = decoupled ? (float)(1.0 - lr * wd) : 1.0f;
-    float *m = state, *v = state + n;
+    const size_t n = o->n;
+    float *m = o->state, *v = o->state + n;
+    uint32_t bad = 0;
     for (size_t i = 0; i < n; ++i) {
         float g = grad[i] + l2 * p[i];
-        m[i] = fb1 * m[i] + (1.0f - fb1) * g;
-        v[i] = fb2 * v[i] + (1.0f - fb2) * g * g;
-        p[i] = p[i] * shrink - step * m[i] / (sqrtf(v[i]) * inv_bc2 + eps);
+        float nm = fb1 * m[i] + cb1 * g;
+        float nv = fb2 * v[i] + cb2 * g * g;
+        float np = p[i] * shrink - step * nm / (sqrtf(nv) * inv_bc2 + eps);
+        if (commit) {
+            m[i] = nm;
+            v[i] = nv;
+            p[i] = np;
+        } else {
+            bad |= dfsae__nonfinite(np) | dfsae__nonfinite(nv);
+        }
     }
+    return bad == 0;
 }
 
-static void adam_step(const double *hp, float *state, uint64_t t, float *p,
-                      const float *grad, size_t n)
+static int adam_l2(dfsae_optimizer *o, float *p, const float *grad,
+                   int commit)
 {
-    adam_update(hp, state, t, p, grad, n, 0);
+    return adam_update(o, p, grad, commit, 0);
 }
 
-static void adamw_step(const double *hp, float *state, uint64_t t, float *p,
-                       const float *grad, size_t n)
+static int adamw(dfsae_optimizer *o, float *p, const float *grad,
+                 int commit)
 {
-    adam_update(hp, state, t, p, grad, n, 1);
+    return adam_update(o, p, grad, commit, 1);
 }
 
 #define ADAM_APPLIES                                                          \
@@ -48,7 +64,7 @@ const dfsae_optim_ops dfsae__optim_adam = {
     {[DFSAE_OPT_LR] = 1e-3, [DFSAE_OPT_BETA1] = 0.9,
      [DFSAE_OPT_BETA2] = 0.999, [DFSAE_OPT_EPS] = 1e-8},
     ADAM_APPLIES,
-    adam_step,
+    adam_l2,
 };
 
 const dfsae_optim_ops dfsae__optim_adamw = {
@@ -58,5 +74,5 @@ const dfsae_optim_ops dfsae__optim_adamw = {
      [DFSAE_OPT_BETA1] = 0.9, [DFSAE_OPT_BETA2] = 0.999,
      [DFSAE_OPT_EPS] = 1e-8},
     ADAM_APPLIES,
-    adamw_step,
+    adamw,
 };

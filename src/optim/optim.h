@@ -5,14 +5,20 @@
 
 #include "internal.h"
 
+typedef struct dfsae_optimizer dfsae_optimizer;
+
 typedef struct dfsae_optim_ops {
     const char *name;
     size_t n_state;                       /* state vectors of n floats */
     double defaults[DFSAE_OPT_PARAM_COUNT];
     unsigned char applies[DFSAE_OPT_PARAM_COUNT];
-    /* One update; t is the 1-based index of this step. */
-    void (*step)(const double *hp, float *state, uint64_t t, float *params,
-                 const float *grad, size_t n);
+    /* One update of n parameters. With commit = 0 it only computes the new
+     * parameters and state and returns 1 if all of them are finite; with
+     * commit = 1 it writes them (the return value is then unused). The
+     * caller runs the first before the second, so a step that would
+     * overflow changes nothing. */
+    int (*update)(dfsae_optimizer *o, float *params, const float *grad,
+                  int commit);
 } dfsae_optim_ops;
 
 struct dfsae_optimizer {
@@ -22,6 +28,8 @@ struct dfsae_optimizer {
     size_t n;
     float *state; /* ops->n_state vectors of n floats */
     uint64_t t;   /* steps taken */
+    int started;  /* SGD: the momentum buffer holds a gradient (PyTorch
+                   * starts it at the first step that uses momentum) */
     double hp[DFSAE_OPT_PARAM_COUNT];
     char err[DFSAE_ERR_LEN];
 };

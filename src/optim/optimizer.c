@@ -27,17 +27,18 @@ int dfsae_opt_param_bounds(int kind, int param, double *lo, double *hi)
         return DFSAE_ERR_INVALID_ARG;
     if (param < 0 || param >= DFSAE_OPT_PARAM_COUNT || !ops->applies[param])
         return DFSAE_ERR_UNKNOWN_PARAM;
-    /* Inclusive bounds; betas and momentum stay below 1 so the moments
-     * forget, eps stays positive so the Adam denominator does. */
-    static const double below_one = 1.0 - DBL_EPSILON;
-    double l = 0.0, h = DBL_MAX;
+    /* Inclusive bounds, in float's range since the update runs in float:
+     * betas and momentum stay below 1 so the moments forget, eps stays a
+     * positive float so the Adam denominator does. */
+    static const double below_one = 1.0 - 0x1p-24;
+    double l = 0.0, h = FLT_MAX;
     switch (param) {
     case DFSAE_OPT_MOMENTUM:
     case DFSAE_OPT_BETA1:
     case DFSAE_OPT_BETA2: h = below_one; break;
     case DFSAE_OPT_DAMPENING:
     case DFSAE_OPT_NESTEROV: h = 1.0; break;
-    case DFSAE_OPT_EPS: l = DBL_MIN; break;
+    case DFSAE_OPT_EPS: l = FLT_MIN; break;
     default: break;
     }
     if (lo != NULL)
@@ -62,7 +63,8 @@ int dfsae_optimizer_create(int kind, size_t n_params,
         !dfsae__mul_size(count, sizeof(float), &count))
         return DFSAE_ERR_SIZE_OVERFLOW;
     dfsae_allocator alloc;
-    dfsae__allocator_init(&alloc, allocator);
+    if (dfsae__allocator_init(&alloc, allocator) != DFSAE_OK)
+        return DFSAE_ERR_INVALID_ARG;
     dfsae_optimizer *o = dfsae__alloc(&alloc, sizeof *o);
     if (o == NULL)
         return DFSAE_ERR_NO_MEMORY;
@@ -144,6 +146,7 @@ void dfsae_optimizer_reset(dfsae_optimizer *opt)
         return;
     memset(opt->state, 0, opt->n * opt->ops->n_state * sizeof(float));
     opt->t = 0;
+    opt->started = 0;
 }
 
 int dfsae_optimizer_step(dfsae_optimizer *opt, dfsae_model *model,
@@ -167,8 +170,18 @@ int dfsae_optimizer_step(dfsae_optimizer *opt, dfsae_model *model,
     if (bad != opt->n)
         return dfsae__fail(opt->err, DFSAE_ERR_NON_FINITE_INPUT,
                            "step: gradient entry %zu is not finite", bad);
-    opt->ops->step(opt->hp, opt->state, opt->t + 1, model->params, grad,
-                   opt->n);
+    if (opt->hp[DFSAE_OPT_NESTEROV] != 0.0 &&
+        (opt->hp[DFSAE_OPT_MOMENTUM] == 0.0 ||
+         opt->hp[DFSAE_OPT_DAMPENING] != 0.0))
+        return dfsae__fail(opt->err, DFSAE_ERR_INVALID_ARG,
+                           "step: Nesterov momentum needs a non-zero "
+                           "momentum and zero dampening");
+    /* A dry run first: an update that would overflow changes nothing. */
+    if (!opt->ops->update(opt, model->params, grad, 0))
+        return dfsae__fail(opt->err, DFSAE_ERR_NON_FINITE_RESULT,
+                           "step: the update overflows float (learning rate "
+                           "or gradient too large); nothing was changed");
+    opt->ops->update(opt, model->params, grad, 1);
     opt->t += 1;
     return DFSAE_OK;
 }

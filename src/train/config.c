@@ -48,8 +48,10 @@ int dfsae_train_config_create(const dfsae_allocator *allocator,
 {
     if (out == NULL)
         return DFSAE_ERR_NULL_ARG;
+    *out = NULL;
     dfsae_allocator a;
-    dfsae__allocator_init(&a, allocator);
+    if (dfsae__allocator_init(&a, allocator) != DFSAE_OK)
+        return DFSAE_ERR_INVALID_ARG;
     dfsae_train_config *c = dfsae__alloc(&a, sizeof *c);
     *out = c;
     if (c == NULL)
