@@ -88,6 +88,7 @@ typedef struct dfsae__ckpt {
     int has_optimizer;
     int opt_kind;
     uint64_t opt_step;
+    int opt_started; /* SGD: the momentum buffer holds a gradient */
     double hp[DFSAE_OPT_PARAM_COUNT];
     size_t n_state;
     const dfsae__tensor *state[DFSAE__MAX_STATE];

@@ -78,6 +78,7 @@ static void apply_opt(dfsae_optimizer *o, const dfsae__ckpt *c,
             o->hp[p] = c->hp[p];
     memcpy(o->state, state, c->n_state * c->n_params * sizeof *state);
     o->t = c->opt_step;
+    o->started = c->opt_started;
 }
 
 /* Creates the handles a create-style load returns. */
@@ -227,7 +228,12 @@ static int load_new(const char *path, const void *data, size_t size,
         return st;
     }
     dfsae_allocator a;
-    dfsae__allocator_init(&a, allocator);
+    if (dfsae__allocator_init(&a, allocator) != DFSAE_OK) {
+        st = dfsae__fail(err, DFSAE_ERR_INVALID_ARG,
+                         "load: the allocator sets only one of alloc/free");
+        copy_message(errbuf, errbuf_size, err);
+        return st;
+    }
     target t = {NULL, NULL, model_out, opt_out, allocator};
     dfsae__source src;
     if (path != NULL) {

@@ -38,6 +38,7 @@ static const char *const hp_keys[DFSAE_OPT_PARAM_COUNT] = {
 #define KEY_LIBRARY "dfsae.library_version"
 #define KEY_OPTIMIZER "dfsae.optimizer"
 #define KEY_STEP "dfsae.optimizer.step"
+#define KEY_STARTED "dfsae.optimizer.momentum_started"
 
 const char *dfsae__state_name(int kind, size_t index)
 {
@@ -229,6 +230,18 @@ static int read_optimizer(const dfsae__st_header *h, dfsae__ckpt *c,
                                "%s: \"%.32s\" is not a number in [%g, %g]",
                                hp_keys[p], s, lo, hi);
     }
+    /* SGD starts its momentum buffer at the first step that uses
+     * momentum; without the key, that is any step taken with momentum. */
+    c->opt_started = c->opt_kind == DFSAE_OPT_SGD && c->opt_step > 0 &&
+                     c->hp[DFSAE_OPT_MOMENTUM] != 0.0;
+    const char *started = dfsae__st_meta(h, KEY_STARTED);
+    if (c->opt_kind == DFSAE_OPT_SGD && started != NULL) {
+        if (strcmp(started, "0") != 0 && strcmp(started, "1") != 0)
+            return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
+                               KEY_STARTED " \"%.32s\" is not 0 or 1",
+                               started);
+        c->opt_started = started[0] == '1';
+    }
     c->n_state = dfsae__state_count(c->opt_kind);
     for (size_t i = 0; i < c->n_state; ++i) {
         const char *name = dfsae__state_name(c->opt_kind, i);
@@ -314,6 +327,10 @@ size_t dfsae__meta_collect(const dfsae_model *m, const dfsae_optimizer *opt,
         out[n].key = KEY_STEP;
         snprintf(out[n++].value, DFSAE__NUM_LEN, "%llu",
                  (unsigned long long)opt->t);
+        if (opt->kind == DFSAE_OPT_SGD) {
+            out[n].key = KEY_STARTED;
+            snprintf(out[n++].value, DFSAE__NUM_LEN, "%d", opt->started != 0);
+        }
         for (int p = 0; p < DFSAE_OPT_PARAM_COUNT; ++p) {
             if (!opt->ops->applies[p])
                 continue;
