@@ -19,7 +19,8 @@ endif()
 find_program(DFSAE_PKG_CONFIG NAMES pkg-config pkgconf)
 # The C++ compiler of the C compiler's family (sanitizer runtimes must match).
 if(CMAKE_C_COMPILER_ID STREQUAL "Clang")
-  find_program(DFSAE_TEST_CXX NAMES clang++-${CMAKE_C_COMPILER_VERSION_MAJOR} clang++)
+  string(REGEX MATCH "^[0-9]+" _pkg_clang_major "${CMAKE_C_COMPILER_VERSION}")
+  find_program(DFSAE_TEST_CXX NAMES clang++-${_pkg_clang_major} clang++)
 else()
   find_program(DFSAE_TEST_CXX NAMES g++ c++)
 endif()
@@ -61,7 +62,7 @@ if(DFSAE_BUILD_SHARED)
   add_test(NAME test_install_consumer COMMAND ${CMAKE_COMMAND} ${_pkg_common}
     -DWORK=${_pkg_work}/consumer -DSOURCE=${_pkg_dir}/consumer
     -DCXX=${DFSAE_TEST_CXX} -DVERSION=${PROJECT_VERSION} -DSONAME=${_pkg_soname}
-    -DSTATIC=${DFSAE_BUILD_STATIC}
+    -DSTATIC=${DFSAE_BUILD_STATIC} -DBUILD_DIR=${PROJECT_BINARY_DIR}
     -P ${_pkg_dir}/run_consumer.cmake)
   add_test(NAME test_examples_installed COMMAND ${CMAKE_COMMAND} ${_pkg_common}
     -DWORK=${_pkg_work}/examples -DSOURCE=${PROJECT_SOURCE_DIR}/examples

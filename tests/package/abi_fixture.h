@@ -2,3 +2,4 @@
 #define DFSAE_API
 DFSAE_API int dfsae_fixture_present(void);
 DFSAE_API int dfsae_fixture_absent(void);
+int dfsae_fixture_noapi(void);

@@ -11,6 +11,8 @@ endif()
 foreach(_expect
     "leaked symbol leaky_helper"
     "missing symbol dfsae_fixture_absent"
+    "declared without DFSAE_API dfsae_fixture_noapi"
+    "missing symbol dfsae_fixture_noapi"
     "undeclared symbol dfsae_fixture_undeclared"
     "SONAME is libdfsae_abi_fixture.so, expected libdfsae_abi_fixture.so.9")
   string(FIND "${_all}" "${_expect}" _at)

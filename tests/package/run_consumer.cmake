@@ -1,9 +1,9 @@
-# Build and run the consumer project against an installed dfsae, three
-# ways: CMake's find_package (shared, static, C++), and pkg-config (shared
-# and static) with the compiler called directly.
+# Build and run the consumer project against an installed dfsae: CMake's
+# find_package (shared, static, C++), pkg-config (shared and static) with
+# the compiler called directly, and find_package on the build tree's export.
 #   cmake -DPREFIX=... -DWORK=... -DSOURCE=.../consumer -DCC=... -DCXX=...
 #         -DFLAGS="..." -DLIBDIR=lib -DVERSION=0.1.0 -DSONAME=...
-#         -DPKG_CONFIG=... -DSTATIC=ON -P run_consumer.cmake
+#         -DPKG_CONFIG=... -DSTATIC=ON -DBUILD_DIR=... -P run_consumer.cmake
 cmake_minimum_required(VERSION 3.25)
 include("${CMAKE_CURRENT_LIST_DIR}/run_helpers.cmake")
 file(REMOVE_RECURSE "${WORK}")
@@ -43,3 +43,9 @@ if(STATIC)
   dfsae_run("${WORK}/pc_static")
   dfsae_expect_needed("${WORK}/pc_static" "${SONAME}" FALSE)
 endif()
+
+# 3. The build tree's own export (dfsae_DIR pointing at the build tree).
+dfsae_run(${CMAKE_COMMAND} -S "${SOURCE}" -B "${WORK}/buildtree" -Ddfsae_DIR=${BUILD_DIR}
+  -DCMAKE_C_COMPILER=${CC} "-DCMAKE_C_FLAGS=${FLAGS}" "-DCMAKE_CXX_FLAGS=${FLAGS}")
+dfsae_run(${CMAKE_COMMAND} --build "${WORK}/buildtree" --target consumer_shared)
+dfsae_run("${WORK}/buildtree/consumer_shared")
