@@ -51,7 +51,7 @@ install(FILES
 # install with `cmake --install --prefix P` or DESTDIR stays usable.
 function(dfsae_pc_libs out)
   set(_flags)
-  foreach(_lib ${BLAS_LIBRARIES} m)
+  foreach(_lib ${BLAS_LIBRARIES} cjson m) # cjson: model files (src/io)
     if(_lib MATCHES "^-")
       list(APPEND _flags "${_lib}")
     elseif(IS_ABSOLUTE "${_lib}")
