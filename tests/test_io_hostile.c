@@ -148,6 +148,13 @@ static const hostile cases[] = {
               "\"dfsae.optimizer.dampening\":\"0\",\"dfsae.optimizer.nesterov\":\"0\","
               "\"dfsae.optimizer.weight_decay\":\"0\"") "," W "," B "}",
      24, GOOD, DFSAE_ERR_BAD_HEADER, "momentum_buffer"},
+    {"bad momentum_started",
+     "{" META(",\"dfsae.optimizer\":\"sgd\",\"dfsae.optimizer.step\":\"1\","
+              "\"dfsae.optimizer.lr\":\"0.1\",\"dfsae.optimizer.momentum\":\"0.9\","
+              "\"dfsae.optimizer.dampening\":\"0\",\"dfsae.optimizer.nesterov\":\"0\","
+              "\"dfsae.optimizer.weight_decay\":\"0\","
+              "\"dfsae.optimizer.momentum_started\":\"2\"") "," W "," B "}",
+     24, GOOD, DFSAE_ERR_BAD_METADATA, "momentum_started"},
     {"NaN weight", "{" W "," B "}", 24, NAN_W, DFSAE_ERR_NON_FINITE_INPUT,
      "\"weight\": element 1"},
     {"Inf bias", "{" W "," B "}", 24, INF_B, DFSAE_ERR_NON_FINITE_INPUT,
