@@ -1,0 +1,141 @@
+/* The `dfsae` command-line tool: shared declarations. */
+#ifndef DFSAE_CLI_H
+#define DFSAE_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dfsae.h"
+#include "dfsae_data.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define CLI_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define CLI_PRINTF(fmt, args)
+#endif
+
+/* Exit codes: 0 success, 1 runtime failure (bad file, library error),
+ * 2 usage error (bad flag), 130 interrupted by Ctrl-C (model written). */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_INTERRUPTED = 130 };
+
+/* ---- Flags (args.c) ---------------------------------------------------- */
+
+typedef enum cli_type {
+    CLI_STR,    /* const char * */
+    CLI_SIZE,   /* size_t, a positive integer */
+    CLI_COUNT,  /* size_t, a non-negative integer */
+    CLI_U64,    /* uint64_t */
+    CLI_DOUBLE, /* double, finite */
+    CLI_FLAG    /* int, set to 1, takes no value */
+} cli_type;
+
+typedef struct cli_opt {
+    const char *name; /* without the leading "--" */
+    cli_type type;
+    void *dst;
+    const char *arg;  /* value placeholder in the help, e.g. "N" */
+    const char *help;
+    int seen;
+} cli_opt;
+
+typedef struct cli_cmd {
+    const char *name;    /* "train" */
+    const char *usage;   /* "DATA --out MODEL [options]" */
+    const char *summary; /* one line */
+    const char *details; /* paragraph after the options, or NULL */
+    cli_opt *opts;
+    size_t n_opts;
+    size_t min_pos, max_pos; /* positional arguments */
+} cli_cmd;
+
+/* Parses argv (after the subcommand name). Returns 0 to run, 1 when
+ * --help was printed (exit 0), -1 after printing one error line. */
+int cli_parse(const cli_cmd *cmd, int argc, char **argv, const char **pos,
+              size_t *n_pos);
+void cli_print_help(const cli_cmd *cmd);
+/* The flag by name (for `seen`), or NULL. */
+cli_opt *cli_find(const cli_cmd *cmd, const char *name);
+
+/* One line "dfsae <cmd>: <message>" on stderr. Returns `code`. */
+int cli_error(const char *cmd, int code, const char *fmt, ...)
+    CLI_PRINTF(3, 4);
+
+/* ---- Data and models (common.c) --------------------------------------- */
+
+/* Data-set flags shared by train, encode and eval. */
+typedef struct cli_data_flags {
+    const char *format; /* auto, idx, npy, csv */
+    const char *scale;  /* auto, none, or a divisor */
+    size_t limit;       /* keep the first N rows; 0 = all */
+} cli_data_flags;
+
+#define CLI_DATA_OPTS(f)                                                     \
+    {"format", CLI_STR, &(f).format, "FMT",                                 \
+     "input format: auto (default), idx, npy or csv", 0},                   \
+        {"scale", CLI_STR, &(f).scale, "S",                                 \
+         "auto (uint8 / 255, others as stored; default), none, or a "       \
+         "number to divide by",                                             \
+         0},                                                                \
+        {"limit", CLI_COUNT, &(f).limit, "N",                               \
+         "use only the first N rows (0: all)", 0}
+
+int cli_load_data(const char *cmd, const char *path,
+                  const cli_data_flags *flags, dfsae_data *out);
+
+/* Names of enumerations <-> values; -1 if unknown. */
+int cli_activation_from_name(const char *s);
+int cli_optimizer_from_name(const char *s);
+
+/* A library status as text, with the handle's detail message. */
+int cli_lib_error(const char *cmd, int status, const char *detail,
+                  const char *what);
+
+/* ---- Model files (modelfile.c) ---------------------------------------- */
+
+/* Extra state the tool keeps with a model for --resume. */
+typedef struct cli_run_state {
+    uint64_t next_epoch; /* index of the next epoch (an interrupted one
+                            counts as started) */
+    uint64_t seed;        /* shuffle seed */
+    size_t image_h, image_w; /* input image shape, 0 if unknown */
+} cli_run_state;
+
+/* Save a model, its optimizer (may be NULL) and the run state. */
+int cli_model_save(const char *cmd, const char *path, const dfsae_model *m,
+                   const dfsae_optimizer *opt, const cli_run_state *rs);
+/* Load a model; if `opt` is non-NULL also the optimizer state (NULL in
+ * *opt if the file has none); `rs` may be NULL. */
+int cli_model_load(const char *cmd, const char *path, dfsae_model **m,
+                   dfsae_optimizer **opt, cli_run_state *rs);
+
+/* ---- Progress (progress.c) --------------------------------------------- */
+
+typedef struct cli_progress {
+    int tty;            /* draw a bar (stderr is a terminal) */
+    int quiet;
+    uint64_t epochs;    /* epochs of this run (for "epoch e/N") */
+    uint64_t first_epoch;
+    double last_draw;   /* wall time of the last bar redraw */
+    /* where training stands, for the message after an interrupt */
+    int last_event;
+    uint64_t last_epoch, last_step;
+    int interrupted;
+} cli_progress;
+
+/* A dfsae_progress_fn: draws the bar / logs epochs; cancels on Ctrl-C. */
+int cli_progress_cb(const dfsae_progress *p, void *user);
+/* Installs the Ctrl-C handler (first Ctrl-C: stop after the current step;
+ * a second one kills the process as usual). */
+void cli_install_sigint(void);
+int cli_sigint_seen(void);
+double cli_now(void);
+
+/* ---- Subcommands ------------------------------------------------------- */
+
+int cli_train(int argc, char **argv);
+int cli_encode(int argc, char **argv);
+int cli_eval(int argc, char **argv);
+int cli_info(int argc, char **argv);
+int cli_show(int argc, char **argv);
+
+#endif

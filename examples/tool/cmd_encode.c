@@ -1,0 +1,79 @@
+/* dfsae encode MODEL DATA --out FEATURES.npy */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_encode(int argc, char **argv)
+{
+    const char *out = NULL, *pos[2];
+    size_t batch = 1024, n_pos, k, count;
+    cli_data_flags df = {0};
+    dfsae_model *m = NULL;
+    dfsae_train_config *cfg = NULL;
+    dfsae_data data = {0};
+    dfsae_data_error derr;
+    float *A = NULL;
+    int rc, st;
+    cli_opt opts[] = {
+        {"out", CLI_STR, &out, "FEATURES.npy",
+         "where to write the n x K float32 features (required)", 0},
+        {"batch", CLI_SIZE, &batch, "B", "rows per batch (default 1024)", 0},
+        CLI_DATA_OPTS(df),
+    };
+    cli_cmd c = {"encode", "MODEL DATA --out FEATURES.npy [options]",
+                 "Encode DATA with MODEL: A = phi(X W^T + b), written as a "
+                 "NumPy .npy file.",
+                 NULL, opts, sizeof opts / sizeof opts[0], 2, 2};
+    rc = cli_parse(&c, argc, argv, pos, &n_pos);
+    if (rc != 0)
+        return rc > 0 ? CLI_OK : CLI_USAGE;
+    if (out == NULL)
+        return cli_error("encode", CLI_USAGE,
+                         "--out FEATURES.npy is required");
+    rc = cli_model_load("encode", pos[0], &m, NULL, NULL);
+    if (rc != CLI_OK)
+        return rc;
+    rc = cli_load_data("encode", pos[1], &df, &data);
+    if (rc != CLI_OK)
+        goto done;
+    if (data.cols != dfsae_model_input_dim(m)) {
+        rc = cli_error("encode", CLI_FAIL,
+                       "%s has %zu columns but the model takes %zu inputs",
+                       pos[1], data.cols, dfsae_model_input_dim(m));
+        goto done;
+    }
+    k = dfsae_model_num_components(m);
+    if (data.rows > SIZE_MAX / sizeof(float) / k ||
+        (A = malloc((count = data.rows * k) * sizeof *A)) == NULL) {
+        rc = cli_error("encode", CLI_FAIL, "out of memory for %zu x %zu "
+                       "features", data.rows, k);
+        goto done;
+    }
+    if (dfsae_train_config_create(NULL, &cfg) != DFSAE_OK ||
+        dfsae_train_config_set(cfg, DFSAE_TRAIN_BATCH_SIZE, (double)batch) !=
+            DFSAE_OK) {
+        rc = cli_error("encode", CLI_USAGE, "--batch %zu is out of range",
+                       batch);
+        goto done;
+    }
+    st = dfsae_model_encode(m, data.values, data.rows, cfg, A);
+    if (st != DFSAE_OK) {
+        rc = cli_lib_error("encode", st, dfsae_model_last_error(m), pos[1]);
+        goto done;
+    }
+    (void)count;
+    if (dfsae_data_write_npy(out, A, data.rows, k, &derr) != 0) {
+        rc = cli_error("encode", CLI_FAIL, "%s", derr.msg);
+        goto done;
+    }
+    printf("wrote %s: %zu x %zu float32\n", out, data.rows, k);
+    rc = CLI_OK;
+done:
+    free(A);
+    dfsae_train_config_free(cfg);
+    dfsae_data_free(&data);
+    dfsae_model_free(m);
+    return rc;
+}

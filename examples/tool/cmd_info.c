@@ -1,0 +1,96 @@
+/* dfsae info MODEL: shapes, options, parameter statistics, optimizer. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+
+static void print_options(const dfsae_model *m)
+{
+    static const struct {
+        int key;
+        const char *name;
+    } keys[] = {
+        {DFSAE_PARAM_LAMBDA_LSE, "lambda_lse"},
+        {DFSAE_PARAM_LAMBDA_VAR, "lambda_var"},
+        {DFSAE_PARAM_LAMBDA_TC, "lambda_tc"},
+        {DFSAE_PARAM_LAMBDA_WR, "lambda_wr"},
+        {DFSAE_PARAM_EPS_VAR, "eps_var"},
+        {DFSAE_PARAM_LEAKY_SLOPE, "leaky_slope"},
+    };
+    double v = 0;
+    dfsae_model_get_param(m, DFSAE_PARAM_ACTIVATION, &v);
+    printf("activation: %s\n", dfsae_activation_name((int)v));
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        dfsae_model_get_param(m, keys[i].key, &v);
+        printf("%s: %g\n", keys[i].name, v);
+    }
+    dfsae_model_get_param(m, DFSAE_PARAM_LSE_REDUCTION, &v);
+    printf("lse_reduction: %s\n", v == DFSAE_REDUCE_MEAN ? "mean" : "sum");
+}
+
+static void print_params(const float *p, size_t k, size_t d)
+{
+    double nmin = INFINITY, nmax = 0, nsum = 0, bmin = INFINITY,
+           bmax = -INFINITY;
+    for (size_t r = 0; r < k; r++) {
+        double s = 0;
+        for (size_t i = 0; i < d; i++)
+            s += (double)p[r * d + i] * p[r * d + i];
+        s = sqrt(s);
+        nmin = fmin(nmin, s);
+        nmax = fmax(nmax, s);
+        nsum += s;
+        bmin = fmin(bmin, p[k * d + r]);
+        bmax = fmax(bmax, p[k * d + r]);
+    }
+    printf("weight_row_norm: min %.4g mean %.4g max %.4g\n", nmin,
+           nsum / (double)k, nmax);
+    printf("bias: min %.4g max %.4g\n", bmin, bmax);
+}
+
+int cli_info(int argc, char **argv)
+{
+    const char *pos[1];
+    size_t n_pos, k, d;
+    dfsae_model *m = NULL;
+    dfsae_optimizer *o = NULL;
+    cli_run_state rs;
+    float *p;
+    int rc;
+    cli_cmd c = {"info", "MODEL",
+                 "Describe a model file: shapes, options, parameter "
+                 "statistics, optimizer state.",
+                 NULL, NULL, 0, 1, 1};
+    rc = cli_parse(&c, argc, argv, pos, &n_pos);
+    if (rc != 0)
+        return rc > 0 ? CLI_OK : CLI_USAGE;
+    rc = cli_model_load("info", pos[0], &m, &o, &rs);
+    if (rc != CLI_OK)
+        return rc;
+    d = dfsae_model_input_dim(m);
+    k = dfsae_model_num_components(m);
+    printf("file: %s\ninputs: %zu\ncomponents: %zu\nparameters: %zu\n",
+           pos[0], d, k, dfsae_model_num_params(m));
+    print_options(m);
+    p = malloc(dfsae_model_num_params(m) * sizeof *p);
+    if (p != NULL &&
+        dfsae_model_get_params(m, p, dfsae_model_num_params(m)) == DFSAE_OK)
+        print_params(p, k, d);
+    free(p);
+    if (o != NULL) {
+        double lr = 0;
+        dfsae_optimizer_get_param(o, DFSAE_OPT_LR, &lr);
+        printf("optimizer: %s, lr %g, %llu steps\n",
+               dfsae_optimizer_kind_name(dfsae_optimizer_get_kind(o)), lr,
+               (unsigned long long)dfsae_optimizer_step_count(o));
+    } else {
+        printf("optimizer: none (not resumable with its state)\n");
+    }
+    printf("next_epoch: %llu\n", (unsigned long long)rs.next_epoch);
+    if (rs.image_h != 0)
+        printf("image_shape: %zux%zu\n", rs.image_h, rs.image_w);
+    dfsae_optimizer_free(o);
+    dfsae_model_free(m);
+    return CLI_OK;
+}

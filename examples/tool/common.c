@@ -1,0 +1,79 @@
+/* Helpers shared by the subcommands: data loading, names, errors. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_load_data(const char *cmd, const char *path,
+                  const cli_data_flags *flags, dfsae_data *out)
+{
+    dfsae_data_options opt;
+    dfsae_data_error err;
+    dfsae_data_options_init(&opt);
+    if (flags->format != NULL && strcmp(flags->format, "auto") != 0) {
+        if (strcmp(flags->format, "idx") == 0)
+            opt.format = DFSAE_DATA_IDX;
+        else if (strcmp(flags->format, "npy") == 0)
+            opt.format = DFSAE_DATA_NPY;
+        else if (strcmp(flags->format, "csv") == 0)
+            opt.format = DFSAE_DATA_CSV;
+        else
+            return cli_error(cmd, CLI_USAGE,
+                             "--format: '%s' is not one of auto, idx, npy, "
+                             "csv",
+                             flags->format);
+    }
+    if (flags->scale != NULL && strcmp(flags->scale, "auto") != 0) {
+        if (strcmp(flags->scale, "none") == 0) {
+            opt.divide = 1.0;
+        } else {
+            char *end;
+            double d = strtod(flags->scale, &end);
+            if (*flags->scale == '\0' || *end != '\0' || !isfinite(d) ||
+                d <= 0)
+                return cli_error(cmd, CLI_USAGE,
+                                 "--scale: '%s' is not auto, none or a "
+                                 "positive number",
+                                 flags->scale);
+            opt.divide = d;
+        }
+    }
+    if (dfsae_data_load(path, &opt, out, &err) != 0)
+        return cli_error(cmd, CLI_FAIL, "%s", err.msg);
+    if (flags->limit != 0)
+        dfsae_data_truncate(out, flags->limit);
+    return CLI_OK;
+}
+
+int cli_activation_from_name(const char *s)
+{
+    for (int a = 0; a < DFSAE_ACT_COUNT; a++) {
+        const char *n = dfsae_activation_name(a);
+        if (n != NULL && strcmp(n, s) == 0)
+            return a;
+    }
+    return -1;
+}
+
+int cli_optimizer_from_name(const char *s)
+{
+    for (int k = 0; k < DFSAE_OPT_COUNT; k++) {
+        const char *n = dfsae_optimizer_kind_name(k);
+        if (n != NULL && strcmp(n, s) == 0)
+            return k;
+    }
+    return -1;
+}
+
+int cli_lib_error(const char *cmd, int status, const char *detail,
+                  const char *what)
+{
+    if (detail != NULL && detail[0] != '\0')
+        return cli_error(cmd, CLI_FAIL, "%s: %s (%s)", what, detail,
+                         dfsae_status_string(status));
+    return cli_error(cmd, CLI_FAIL, "%s: %s", what,
+                     dfsae_status_string(status));
+}

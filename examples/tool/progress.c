@@ -1,0 +1,129 @@
+/* Training progress: a bar redrawn in place on a terminal, one plain line
+ * per epoch otherwise; Ctrl-C asks training to stop after this step. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+static volatile sig_atomic_t sigint_seen;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    sigint_seen = 1;
+}
+
+void cli_install_sigint(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    /* A second Ctrl-C gets the default action: the user insists. */
+    sa.sa_flags = (int)SA_RESETHAND;
+    sigaction(SIGINT, &sa, NULL);
+}
+
+int cli_sigint_seen(void)
+{
+    return sigint_seen != 0;
+}
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void fmt_time(double s, char *buf, size_t cap)
+{
+    unsigned long t = s > 0 && s < 1e9 ? (unsigned long)(s + 0.5) : 0;
+    if (t >= 3600)
+        snprintf(buf, cap, "%lu:%02lu:%02lu", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, cap, "%lu:%02lu", t / 60, t % 60);
+}
+
+/* "lse 1.23e+03 var -45.6 tc 0.12" for the enabled terms. */
+static void fmt_terms(const dfsae_progress *p, char *buf, size_t cap)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int t = 0; t < DFSAE_TERM_COUNT && used < cap; t++) {
+        double v = dfsae_progress_term(p, t);
+        int n;
+        if (v == 0.0)
+            continue;
+        n = snprintf(buf + used, cap - used, "%s%s %.4g", used ? " " : "",
+                     dfsae_term_name(t), v);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+static void draw_bar(cli_progress *pr, const dfsae_progress *p)
+{
+    uint64_t spe = dfsae_progress_steps_per_epoch(p);
+    uint64_t step = dfsae_progress_step(p) + 1;
+    uint64_t done = dfsae_progress_steps_done(p);
+    uint64_t total = dfsae_progress_steps_total(p);
+    double el = dfsae_progress_elapsed(p);
+    double eta = done > 0 ? el * (double)(total - done) / (double)done : 0;
+    char bar[21], terms[96], eta_s[32];
+    size_t fill = spe ? (size_t)(20 * step / spe) : 0;
+    for (size_t i = 0; i < 20; i++)
+        bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
+    bar[20] = '\0';
+    fmt_terms(p, terms, sizeof terms);
+    fmt_time(eta, eta_s, sizeof eta_s);
+    fprintf(stderr,
+            "\r\033[Kepoch %llu/%llu [%s] %llu/%llu loss %.5g (%s) "
+            "%.0f samples/s ETA %s",
+            (unsigned long long)(dfsae_progress_epoch(p) - pr->first_epoch +
+                                 1),
+            (unsigned long long)pr->epochs, bar, (unsigned long long)step,
+            (unsigned long long)spe, dfsae_progress_loss(p), terms,
+            dfsae_progress_samples_per_sec(p), eta_s);
+    fflush(stderr);
+}
+
+int cli_progress_cb(const dfsae_progress *p, void *user)
+{
+    cli_progress *pr = user;
+    int ev = dfsae_progress_event_kind(p);
+    pr->last_event = ev;
+    pr->last_epoch = dfsae_progress_epoch(p);
+    pr->last_step = dfsae_progress_step(p);
+    if (ev == DFSAE_EVENT_STEP) {
+        double now = cli_now();
+        /* Redraw at most ten times a second: drawing is not free. */
+        if (pr->tty && !pr->quiet && now - pr->last_draw >= 0.1) {
+            pr->last_draw = now;
+            draw_bar(pr, p);
+        }
+    } else if (!pr->quiet) {
+        char terms[96], el[32];
+        fmt_terms(p, terms, sizeof terms);
+        fmt_time(dfsae_progress_elapsed(p), el, sizeof el);
+        fprintf(stderr,
+                "%sepoch %llu/%llu loss %.6g (%s) %.0f samples/s "
+                "elapsed %s\n",
+                pr->tty ? "\r\033[K" : "",
+                (unsigned long long)(dfsae_progress_epoch(p) -
+                                     pr->first_epoch + 1),
+                (unsigned long long)pr->epochs, dfsae_progress_loss(p), terms,
+                dfsae_progress_samples_per_sec(p), el);
+        fflush(stderr);
+    }
+    if (sigint_seen) {
+        pr->interrupted = 1;
+        return 1;
+    }
+    return 0;
+}
