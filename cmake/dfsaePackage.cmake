@@ -35,8 +35,9 @@ write_basic_package_version_file(
   VERSION ${PROJECT_VERSION}
   COMPATIBILITY ${_dfsae_compat})
 
-# The config re-finds BLAS only when the static library is in the package:
-# its consumers link BLAS themselves; the shared library carries it.
+# The config re-finds BLAS and cJSON only when the static library is in the
+# package: its consumers link them themselves; the shared library carries
+# them.
 set(DFSAE_CONFIG_NEEDS_BLAS ${DFSAE_BUILD_STATIC})
 configure_package_config_file(
   "${PROJECT_SOURCE_DIR}/cmake/dfsaeConfig.cmake.in"
