@@ -1,8 +1,59 @@
 # The data readers, the `dfsae` tool and the Fashion-MNIST example
-# (examples/data, examples/tool, examples/fashion_mnist): they are built
-# with the examples, so their tests need DFSAE_BUILD_EXAMPLES.
+# (examples/data, examples/tool, examples/fashion_mnist).
+
+# libFuzzer targets, one per reader (cmake -DCMAKE_C_COMPILER=clang
+# -DDFSAE_FUZZ=ON; the option is shared with tests/io.cmake). The reader
+# sources are compiled into each target with coverage instrumentation, so
+# they do not need the examples to be built. Run by
+# .ci/steps/40-readers-fuzz.sh.
+option(DFSAE_FUZZ "Build the libFuzzer targets (clang)" OFF)
+if(DFSAE_FUZZ)
+  find_package(ZLIB REQUIRED)
+  set(_rd ${PROJECT_SOURCE_DIR}/examples/data)
+  foreach(_fmt idx npy csv)
+    add_executable(dfsae_fuzz_reader_${_fmt} fuzz/fuzz_reader_${_fmt}.c
+      ${_rd}/common.c ${_rd}/gzip.c ${_rd}/idx.c ${_rd}/npy.c ${_rd}/csv.c)
+    target_include_directories(dfsae_fuzz_reader_${_fmt} PRIVATE ${_rd})
+    target_compile_options(dfsae_fuzz_reader_${_fmt} PRIVATE
+      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+      -fno-omit-frame-pointer -g -O1)
+    target_link_options(dfsae_fuzz_reader_${_fmt} PRIVATE
+      -fsanitize=fuzzer,address,undefined)
+    target_link_libraries(dfsae_fuzz_reader_${_fmt} PRIVATE ZLIB::ZLIB m)
+    dfsae_set_warnings(dfsae_fuzz_reader_${_fmt})
+  endforeach()
+endif()
+
+# Everything below is built with the examples.
 if(NOT DFSAE_BUILD_EXAMPLES)
   return()
 endif()
 
 dfsae_add_test(test_readers SOURCES test_readers.c LIBS dfsae_data)
+
+# The fuzz seed corpus parses cleanly in every build (and under the
+# sanitizer configuration): a regression input added there stays tested.
+dfsae_add_test(test_readers_corpus SOURCES test_readers_corpus.c LIBS dfsae_data)
+target_compile_definitions(test_readers_corpus PRIVATE
+  READERS_CORPUS_DIR="${CMAKE_CURRENT_SOURCE_DIR}/cli/corpus")
+
+# The tool end to end on small fixtures: train (and Ctrl-C), resume,
+# encode, eval, info, show, --help and the error paths.
+add_executable(dfsae_png_check cli/png_check.c)
+target_link_libraries(dfsae_png_check PRIVATE dfsae_data)
+dfsae_set_warnings(dfsae_png_check)
+add_test(NAME test_cli_tool
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/tool_test.sh
+          $<TARGET_FILE:dfsae_tool> ${CMAKE_CURRENT_SOURCE_DIR}/cli/fixtures
+          $<TARGET_FILE:dfsae_png_check>)
+
+# The README's main job, shortened: 2 epochs on 10000 images. Needs the
+# Debian package dataset-fashion-mnist; without it the test reports
+# "skipped" (exit 77), never "passed". CI installs it (41-fashion-smoke).
+if(TARGET fashion_mnist)
+  add_test(NAME test_fashion_smoke
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/fashion_smoke.sh
+            $<TARGET_FILE:fashion_mnist> $<TARGET_FILE:dfsae_png_check>)
+  set_tests_properties(test_fashion_smoke PROPERTIES SKIP_RETURN_CODE 77
+    LABELS example TIMEOUT 900)
+endif()

@@ -1,5 +1,5 @@
 /* CSV of numbers: one sample per line, fields separated by ',' (or ';',
- * tab, or runs of spaces when the first data line has no comma), an
+ * or runs of spaces and tabs when the first line has neither), an
  * optional header line, '#' comment lines and blank lines ignored. */
 #include <errno.h>
 #include <math.h>
@@ -155,8 +155,6 @@ static char pick_delim(const uint8_t *s, size_t n)
         return ',';
     if (memchr(s, ';', n) != NULL)
         return ';';
-    if (memchr(s, '\t', n) != NULL)
-        return '\t';
     return 0;
 }
 

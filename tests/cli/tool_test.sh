@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# End-to-end test of the `dfsae` tool on small fixtures:
+#   tool_test.sh DFSAE_TOOL FIXTURES_DIR PNG_CHECK
+# Every check prints "ok"/"FAIL"; the script exits non-zero on any FAIL.
+set -uo pipefail
+tool=$1
+fx=$2
+png_check=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+failed=0
+pass=0
+
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL $1"; }
+check() { # check NAME COMMAND... : the command must succeed
+  local name=$1; shift
+  if "$@"; then ok "$name"; else bad "$name"; fi
+}
+# expect_error NAME EXIT_CODE NEEDLE -- ARGS...: exit code, one stderr line
+# containing NEEDLE, nothing on stdout.
+expect_error() {
+  local name=$1 code=$2 needle=$3; shift 4
+  local rc=0
+  "$tool" "$@" >out.txt 2>err.txt || rc=$?
+  if [ "$rc" -ne "$code" ]; then
+    bad "$name: exit $rc, expected $code ($(head -c 200 err.txt))"
+  elif [ "$(wc -l <err.txt)" -ne 1 ]; then
+    bad "$name: $(wc -l <err.txt) lines on stderr, expected 1"
+  elif ! grep -qF -- "$needle" err.txt; then
+    bad "$name: stderr '$(cat err.txt)' lacks '$needle'"
+  elif [ -s out.txt ]; then
+    bad "$name: unexpected stdout"
+  else
+    ok "$name"
+  fi
+}
+
+# --help everywhere
+check "dfsae --help" bash -c "'$tool' --help | grep -q 'usage: dfsae COMMAND'"
+for c in train encode eval info show; do
+  check "$c --help" bash -c "'$tool' $c --help | grep -q 'usage: dfsae $c'"
+done
+
+# train: plain per-epoch logs when stderr is not a terminal
+"$tool" train "$fx/small.csv" --components 8 --epochs 3 --batch 16 \
+  --out m.st --seed 3 2>train.log
+check "train exits 0" test $? -eq 0
+check "train writes the model" test -s m.st
+check "train writes the run state" grep -q '^next_epoch 3$' m.st.run
+check "one log line per epoch" \
+  test "$(grep -c '^epoch [123]/3 loss' train.log)" -eq 3
+check "no progress-bar escapes off a terminal" \
+  bash -c "! grep -q \$'\\r' train.log"
+
+"$tool" info m.st >info.txt
+check "info: inputs" grep -q '^inputs: 16$' info.txt
+check "info: components" grep -q '^components: 8$' info.txt
+check "info: optimizer state (3 epochs x 6 steps)" \
+  grep -q '^optimizer: adam, lr 0.001, 18 steps$' info.txt
+
+"$tool" eval m.st "$fx/small.csv" >eval.txt
+check "eval exits 0" test $? -eq 0
+check "eval: every metric printed" \
+  test "$(grep -cE '^(dead_units|l0|redundancy|resp_entropy|weight_redundancy|max_resp|mean_activation): ' eval.txt)" -eq 7
+check "eval: finite metrics" bash -c "! grep -qiE 'nan|inf' eval.txt"
+
+"$tool" encode m.st "$fx/small.csv" --out f.npy >/dev/null
+check "encode writes .npy magic" \
+  bash -c "head -c 6 f.npy | od -An -c | grep -q 'N   U   M   P   Y'"
+# 96 x 8 float32 after a 128-byte header
+check "encode: size 128 + 96*8*4" test "$(wc -c <f.npy)" -eq 3200
+check "encode: shape in header" grep -qa "'shape': (96, 8)" f.npy
+
+"$tool" show m.st --out p.png --shape 4x4 --zoom 3 >/dev/null
+# 8 tiles: 3 per row (square grid), 3 rows of 12 px + 4 gaps of 2
+check "show writes a valid PNG of the right size" \
+  "$png_check" p.png 44 44
+
+# resume continues the epoch count and the optimizer's steps
+"$tool" train "$fx/small.csv" --resume m.st --epochs 2 --batch 16 2>/dev/null
+check "resume exits 0" test $? -eq 0
+check "resume: next epoch 5" grep -q '^next_epoch 5$' m.st.run
+check "resume: 30 optimizer steps" \
+  bash -c "'$tool' info m.st | grep -q ', 30 steps$'"
+
+# Ctrl-C: stops after the current step, writes the model, exits 130
+"$tool" train "$fx/small.csv" --components 4 --epochs 100000000 --batch 8 \
+  --out c.st --quiet 2>int.log &
+pid=$!
+sleep 1.5
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+check "Ctrl-C exits 130" test "$rc" -eq 130
+check "Ctrl-C says where it stopped" grep -q 'interrupted in epoch' int.log
+check "Ctrl-C still writes a loadable model" \
+  bash -c "'$tool' info c.st | grep -q '^components: 4$'"
+
+# errors: one line, non-zero exit
+expect_error "unknown command" 2 "unknown command 'frobnicate'" -- frobnicate
+expect_error "unknown flag" 2 "unknown option '--bogus'" -- \
+  train "$fx/small.csv" --out x.st --bogus 1
+expect_error "bad integer" 2 "--epochs: 'two' is not a positive integer" -- \
+  train "$fx/small.csv" --out x.st --epochs two
+expect_error "zero epochs" 2 "--epochs: must be at least 1" -- \
+  train "$fx/small.csv" --out x.st --epochs 0
+expect_error "missing value" 2 "--lr needs a value" -- \
+  train "$fx/small.csv" --out x.st --lr
+expect_error "missing --out" 2 "--out MODEL is required" -- \
+  train "$fx/small.csv"
+expect_error "bad activation" 2 "--activation: 'sigmoid'" -- \
+  train "$fx/small.csv" --out x.st --activation sigmoid
+expect_error "bad optimizer" 2 "--optimizer: 'rmsprop'" -- \
+  train "$fx/small.csv" --out x.st --optimizer rmsprop
+expect_error "missing data file" 1 "nope.csv: cannot open" -- \
+  train nope.csv --out x.st
+expect_error "truncated .npy" 1 "truncated.npy: truncated" -- \
+  train "$fx/truncated.npy" --out x.st
+expect_error "ragged CSV" 1 "ragged.csv: line 3 has 2 fields, expected 3" -- \
+  train "$fx/ragged.csv" --out x.st
+expect_error "model file that is not one" 1 "small.csv" -- \
+  info "$fx/small.csv"
+expect_error "width mismatch" 1 "has 17 columns but the model takes 16" -- \
+  eval m.st "$fx/wide.csv"
+expect_error "show: bad shape" 2 "--shape 3x3 does not cover" -- \
+  show m.st --out q.png --shape 3x3
+expect_error "unwritable output" 1 "/nonexistent/dir/m.st" -- \
+  train "$fx/small.csv" --out /nonexistent/dir/m.st --epochs 1 --quiet
+check "no model left behind by failed runs" test ! -e x.st
+
+echo "tool_test: $pass passed, $failed failed"
+[ "$failed" -eq 0 ]

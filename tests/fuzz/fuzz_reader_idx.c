@@ -1,0 +1,35 @@
+/* libFuzzer target: the IDX reader via dfsae_data_parse with the format
+ * forced, so gzip input is decompressed first (bounded) and every byte
+ * string reaches the IDX parser. Any crash, leak, sanitizer report or
+ * error without a message is a finding. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "dfsae_data.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    dfsae_data d;
+    dfsae_data_error err;
+    dfsae_data_options opt;
+    dfsae_data_options_init(&opt);
+    opt.format = DFSAE_DATA_IDX;
+    opt.max_bytes = (size_t)1 << 22; /* keep decompression bombs cheap */
+    err.msg[0] = '\0';
+    if (dfsae_data_parse(data, size, "fuzz.idx", &opt, &d, &err) == 0) {
+        /* Touch every value: the reader promised rows x cols floats. */
+        volatile float sum = 0;
+        for (size_t i = 0; i < d.rows * d.cols; i++)
+            sum += d.values[i];
+        (void)sum;
+        if (d.rows == 0 || d.cols == 0)
+            abort();
+        dfsae_data_free(&d);
+    } else if (err.msg[0] == '\0' || d.values != NULL) {
+        abort(); /* an error must say why and leave nothing allocated */
+    }
+    return 0;
+}
