@@ -93,9 +93,12 @@ int probe_accuracy(const probe_data *trn, const probe_data *tst, double C,
     prob.x = xtr;
     prob.bias = 1.0;
     memset(&param, 0, sizeof param);
-    param.solver_type = getenv("PROBE_SOLVER") ? atoi(getenv("PROBE_SOLVER")) : L2R_LR;
+    /* liblinear's primal trust-region Newton solver for L2-regularised
+     * logistic regression, one-vs-rest over the 10 classes, with its
+     * default stopping tolerance. */
+    param.solver_type = L2R_LR;
     param.C = C;
-    param.eps = getenv("PROBE_EPS") ? atof(getenv("PROBE_EPS")) : 0.01;
+    param.eps = 0.01;
     bad = check_parameter(&prob, &param);
     if (bad != NULL) {
         snprintf(msg, msg_size, "liblinear: %s", bad);
