@@ -42,8 +42,28 @@ typedef struct options {
 /* What is timed at each shape: three library calls, then the products. */
 enum { M_STEP, M_STEP_WR, M_ENCODE, M_PRODUCT0, M_COUNT = M_PRODUCT0 + BP_COUNT };
 
+/* Counts the library's allocations through its allocator hook, to show
+ * that a step after warm-up allocates nothing. */
+typedef struct alloc_counter {
+    unsigned long long allocs;
+} alloc_counter;
+
+static void *counting_alloc(void *opaque, size_t size)
+{
+    ((alloc_counter *)opaque)->allocs++;
+    return malloc(size);
+}
+
+static void counting_free(void *opaque, void *ptr)
+{
+    (void)opaque;
+    free(ptr);
+}
+
 typedef struct bench_ctx {
     size_t b;
+    alloc_counter counter;
+    dfsae_allocator alloc;
     const float *X;
     float *A;
     dfsae_model *model, *model_wr;
@@ -92,10 +112,11 @@ static void run_item(bench_ctx *c, int item)
     }
 }
 
-static void make_model(const shape *s, double lambda_wr, dfsae_model **m,
+static void make_model(const shape *s, double lambda_wr,
+                       const dfsae_allocator *alloc, dfsae_model **m,
                        dfsae_optimizer **opt)
 {
-    int st = dfsae_model_create(s->d, s->k, 1, NULL, m);
+    int st = dfsae_model_create(s->d, s->k, 1, alloc, m);
     if (st != DFSAE_OK)
         die("dfsae_model_create", st, NULL);
     st = dfsae_model_set_param(*m, DFSAE_PARAM_LAMBDA_WR, lambda_wr);
@@ -104,7 +125,7 @@ static void make_model(const shape *s, double lambda_wr, dfsae_model **m,
     if (st != DFSAE_OK)
         die("model setup", st, dfsae_model_last_error(*m));
     st = dfsae_optimizer_create(DFSAE_OPT_ADAM, dfsae_model_num_params(*m),
-                                NULL, opt);
+                                alloc, opt);
     if (st != DFSAE_OK)
         die("dfsae_optimizer_create", st, NULL);
 }
@@ -114,6 +135,7 @@ typedef struct result {
     int reps;
     double med[M_COUNT]; /* seconds */
     double rss_mib;
+    unsigned long long allocs; /* library allocations in the timed rounds */
 } result;
 
 static double sum_products(const result *r, int with_wr)
@@ -140,8 +162,11 @@ static void measure(const options *o, const shape *s, result *r)
     bench_rng_seed(&rng, o->seed);
     bench_fill_normal(&rng, X, s->b * s->d);
     c.X = X;
-    make_model(s, 0.0, &c.model, &c.opt);
-    make_model(s, 1.0, &c.model_wr, &c.opt_wr);
+    c.alloc.alloc = counting_alloc;
+    c.alloc.free = counting_free;
+    c.alloc.opaque = &c.counter;
+    make_model(s, 0.0, &c.alloc, &c.model, &c.opt);
+    make_model(s, 1.0, &c.alloc, &c.model_wr, &c.opt_wr);
     if (bench_bound_init(&c.bound, X, s->b, s->d, s->k, o->seed + 1) != 0) {
         fprintf(stderr, "dfsae_bench: out of memory\n");
         exit(1);
@@ -166,12 +191,14 @@ static void measure(const options *o, const shape *s, result *r)
         fprintf(stderr, "dfsae_bench: out of memory\n");
         exit(1);
     }
+    unsigned long long allocs_before = c.counter.allocs;
     for (int rep = 0; rep < reps; ++rep)
         for (int item = 0; item < M_COUNT; ++item) {
             double t0 = bench_now();
             run_item(&c, item);
             times[(size_t)item * (size_t)reps + (size_t)rep] = bench_now() - t0;
         }
+    r->allocs = c.counter.allocs - allocs_before;
     r->s = *s;
     r->reps = reps;
     for (int item = 0; item < M_COUNT; ++item)
@@ -216,11 +243,13 @@ static void print_header(const char *blas, int threads, const char *tsrc)
     printf("dfsae %s benchmark; BLAS: %s; BLAS threads: %d (%s)\n",
            dfsae_version_string(), blas, threads, tsrc);
     printf("times are medians; bound = bare CBLAS products of the cheapest "
-           "algorithm; ratio = dfsae / bound\n\n");
-    printf("%-16s %-4s %9s %9s %6s %11s %9s %6s %11s %11s %6s %8s %8s %5s\n",
+           "algorithm; ratio = dfsae / bound;\nallocs = allocations through "
+           "dfsae's allocator hook during the timed rounds (all items)\n\n");
+    printf("%-16s %-4s %9s %9s %6s %11s %9s %6s %11s %11s %6s %8s %8s %5s "
+           "%6s\n",
            "B x D x K", "gram", "step ms", "bound ms", "ratio", "step+wr ms",
            "bound ms", "ratio", "encode/s", "bound/s", "ratio", "GFLOP/s",
-           "RSS MiB", "reps");
+           "RSS MiB", "reps", "allocs");
 }
 
 static void print_row(const result *r)
@@ -232,12 +261,13 @@ static void print_row(const result *r)
     char name[32];
     snprintf(name, sizeof name, "%zux%zux%zu", r->s.b, r->s.d, r->s.k);
     printf("%-16s %-4s %9.3f %9.3f %6.2f %11.3f %9.3f %6.2f %11.0f %11.0f "
-           "%6.2f %8.1f %8.0f %5d\n",
+           "%6.2f %8.1f %8.0f %5d %6llu\n",
            name, bb.tc_sample_side ? "BxB" : "KxK", 1e3 * m[M_STEP],
            1e3 * bound, m[M_STEP] / bound, 1e3 * m[M_STEP_WR], 1e3 * bound_wr,
            m[M_STEP_WR] / bound_wr, (double)r->s.b / m[M_ENCODE],
            (double)r->s.b / enc_bound, enc_bound / m[M_ENCODE],
-           1e-9 * bound_flops(&bb, 0) / bound, r->rss_mib, r->reps);
+           1e-9 * bound_flops(&bb, 0) / bound, r->rss_mib, r->reps,
+           r->allocs);
 }
 
 static void print_breakdown(const result *r, size_t n)
@@ -267,14 +297,15 @@ static void print_json(const result *r, const char *blas, int threads)
            "\"step_ms\": %.6f, \"bound_ms\": %.6f, \"step_wr_ms\": %.6f, "
            "\"bound_wr_ms\": %.6f, \"encode_ms\": %.6f, "
            "\"encode_bound_ms\": %.6f, \"bound_gflops\": %.3f, "
-           "\"rss_mib\": %.1f, \"reps\": %d, \"threads\": %d, "
+           "\"rss_mib\": %.1f, \"reps\": %d, \"allocs\": %llu, "
+           "\"threads\": %d, "
            "\"blas\": \"%s\", \"products_ms\": [",
            r->s.b, r->s.d, r->s.k, bb.tc_sample_side ? "BxB" : "KxK",
            1e3 * m[M_STEP], 1e3 * sum_products(r, 0), 1e3 * m[M_STEP_WR],
            1e3 * sum_products(r, 1), 1e3 * m[M_ENCODE],
            1e3 * m[M_PRODUCT0 + BP_FORWARD],
            1e-9 * bound_flops(&bb, 0) / sum_products(r, 0), r->rss_mib,
-           r->reps, threads, blas);
+           r->reps, r->allocs, threads, blas);
     for (int p = 0; p < BP_COUNT; ++p)
         printf("%s%.6f", p ? ", " : "", 1e3 * m[M_PRODUCT0 + p]);
     printf("]}\n");

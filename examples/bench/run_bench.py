@@ -8,7 +8,10 @@ and print every setting and the dfsae/PyTorch ratio of the fastest of each.
 
 For each shape the settings run back to back, each in its own process
 (thread pools and GLIBC_TUNABLES are fixed at process start), so that the
-ratios compare runs minutes apart at most. dfsae runs at 1 and 2 BLAS
+ratios compare runs minutes apart at most; with --rounds R the settings
+cycle R times and each keeps its fastest run (load from other processes
+only ever slows a run down, so the minimum over rounds is the estimate
+least disturbed by it). dfsae runs at 1 and 2 BLAS
 threads (OPENBLAS_NUM_THREADS); PyTorch at 1 thread, at 2 threads with
 OMP_WAIT_POLICY=passive, and at both with GLIBC_TUNABLES=
 glibc.malloc.hugetlb=1 at the shapes above the published one.
@@ -41,6 +44,9 @@ def torch_settings(shape_index):
          "env": {"OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2",
                  "OMP_WAIT_POLICY": "passive"}},
     ]
+    if shape_index == 0:  # for the record: what a default 2-thread run costs
+        out.append({"name": "2 threads, default OMP wait policy", "threads": 2,
+                    "env": {"OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2"}})
     if shape_index > 0:  # the large shapes: K x K temporaries fault pages in
         for base in list(out):
             s = {"name": base["name"] + ", hugetlb", "threads": base["threads"],
@@ -92,6 +98,8 @@ def main():
     ap.add_argument("--budget", type=float, default=10.0)
     ap.add_argument("--reps", type=int, default=0)
     ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=2,
+                    help="cycles through the settings per shape (default 2)")
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--torch-python")
     ap.add_argument("--out", help="write all results as JSON here")
@@ -110,41 +118,56 @@ def main():
     results = []
     for i in args.shape if args.shape is not None else range(len(SHAPES)):
         shape = SHAPES[i]
-        entry = {"shape": shape, "dfsae": [], "torch": []}
-        for s in dfsae_settings():
-            r = run_json([args.bench, "--shape", shape, "--json"] + timing,
-                         s["env"])
-            if r:
-                entry["dfsae"].append(dict(r, setting=s["name"]))
-        if py:
-            for s in torch_settings(i):
+        runs = {"dfsae": {}, "torch": {}}
+        for _ in range(max(args.rounds, 1)):
+            for s in dfsae_settings():
+                r = run_json([args.bench, "--shape", shape, "--json"] + timing,
+                             s["env"])
+                if r:
+                    runs["dfsae"].setdefault(s["name"], []).append(r)
+            for s in torch_settings(i) if py else []:
                 r = run_json([py, os.path.join(HERE, "torch_step.py"),
                               "--shape", shape, "--threads", str(s["threads"]),
                               "--json"] + timing, s["env"])
                 if r:
-                    entry["torch"].append(dict(r, setting=s["name"]))
+                    runs["torch"].setdefault(s["name"], []).append(r)
+        entry = {"shape": shape, "rounds": runs}
+        for side in ("dfsae", "torch"):
+            entry[side] = [dict(min(v, key=lambda r: r["step_ms"]), setting=k,
+                                step_ms_all=[r["step_ms"] for r in v],
+                                step_wr_best=min(r["step_wr_ms"] for r in v))
+                           for k, v in runs[side].items()]
         results.append(entry)
         report_shape(entry)
 
-    print("\nsummary (each side at its fastest setting; speedup = PyTorch "
-          "step / dfsae step)")
-    print(f"{'B x D x K':<15} {'dfsae ms':>9} {'setting':<10} {'ratio/bound':>11}"
-          f" {'torch ms':>9} {'setting':<40} {'speedup':>7} {'wr speedup':>10}")
+    print("\nsummary (each side at its fastest setting, fastest round; "
+          "speedup = PyTorch step / dfsae step)")
+    print("  bound: the GEMM bound at the dfsae setting's threads; best bound: "
+          "the fastest bound of all settings")
+    print(f"{'B x D x K':<15} {'dfsae ms':>9} {'setting':<10} {'/bound':>6} "
+          f"{'/best bound':>11} {'torch ms':>9} {'setting':<40} {'speedup':>7} "
+          f"{'wr speedup':>10}")
     for e in results:
         d = min(e["dfsae"], key=lambda r: r["step_ms"], default=None)
         t = min(e["torch"], key=lambda r: r["step_ms"], default=None)
-        dw = min(e["dfsae"], key=lambda r: r["step_wr_ms"], default=None)
-        tw = min(e["torch"], key=lambda r: r["step_wr_ms"], default=None)
+        dw = min(e["dfsae"], key=lambda r: r["step_wr_best"], default=None)
+        tw = min(e["torch"], key=lambda r: r["step_wr_best"], default=None)
+        bb = min((r["bound_ms"] for r in e["dfsae"]), default=None)
         print(f"{e['shape']:<15} {fmt(d and d['step_ms'], '9.3f')} "
               f"{(d or {}).get('setting', '-'):<10} "
-              f"{fmt(d and d['step_ms'] / d['bound_ms'], '11.2f')} "
+              f"{fmt(d and d['step_ms'] / d['bound_ms'], '6.2f')} "
+              f"{fmt(d and d['step_ms'] / bb, '11.2f')} "
               f"{fmt(t and t['step_ms'], '9.3f')} {(t or {}).get('setting', '-'):<40} "
               f"{fmt(t and d and t['step_ms'] / d['step_ms'], '7.2f')} "
-              f"{fmt(tw and dw and tw['step_wr_ms'] / dw['step_wr_ms'], '10.2f')}")
+              f"{fmt(tw and dw and tw['step_wr_best'] / dw['step_wr_best'], '10.2f')}")
     if args.out:
         with open(args.out, "w") as f:
             json.dump({"started": started, "results": results}, f, indent=1)
     return 0
+
+
+def spread(r):
+    return " ".join(f"{v:.3f}" for v in r["step_ms_all"])
 
 
 def report_shape(e):
@@ -156,13 +179,14 @@ def report_shape(e):
               f"{r['step_wr_ms'] / r['bound_wr_ms']:.2f})  encode "
               f"{r['B'] / r['encode_ms'] * 1e3:9.0f}/s ({r['encode_bound_ms'] / r['encode_ms']:.2f}"
               f" of bound)  GEMM {r['bound_gflops']:.0f} GFLOP/s  RSS "
-              f"{r['rss_mib']:.0f} MiB  reps {r['reps']}", flush=True)
+              f"{r['rss_mib']:.0f} MiB  reps {r['reps']}  allocs {r.get('allocs', '?')}"
+              f"  [step per round: {spread(r)}]", flush=True)
     for r in e["torch"]:
         print(f"  torch {r['setting']:<44} step {r['step_ms']:9.3f} ms"
               f"                           +wr {r['step_wr_ms']:9.3f} ms"
               f"               encode {r['B'] / r['encode_ms'] * 1e3:9.0f}/s"
-              f"                  RSS {r['rss_mib']:.0f} MiB  reps {r['reps']}",
-              flush=True)
+              f"                  RSS {r['rss_mib']:.0f} MiB  reps {r['reps']}"
+              f"  [step per round: {spread(r)}]", flush=True)
 
 
 if __name__ == "__main__":
