@@ -28,6 +28,7 @@ typedef struct flags {
     uint64_t seed;
     double probe_c;
     int ablation, raw_probe, quiet;
+    int softmax; /* the probe: 1 softmax/L-BFGS, 0 liblinear one-vs-rest */
 } flags;
 
 typedef struct split {
@@ -66,6 +67,10 @@ static void usage(FILE *f)
             "(default 0)\n"
             "  --probe-c C         the probe's inverse regularisation "
             "(default 1)\n"
+            "  --probe KIND        softmax (default: multinomial logistic "
+            "regression, L-BFGS)\n"
+            "                      or liblinear (one-vs-rest, liblinear's "
+            "Newton solver; slow on pixels)\n"
             "  --quiet             no per-epoch progress\n");
 }
 
@@ -98,6 +103,7 @@ static int parse_flags(int argc, char **argv, flags *f)
     f->batch = 128;
     f->probe_c = 1.0;
     f->raw_probe = 1;
+    f->softmax = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         size_t s;
@@ -114,6 +120,18 @@ static int parse_flags(int argc, char **argv, flags *f)
             f->dir = argv[++i];
         } else if (strcmp(a, "--out") == 0 && v != NULL) {
             f->out = argv[++i];
+        } else if (strcmp(a, "--probe") == 0 && v != NULL) {
+            i++;
+            if (strcmp(v, "softmax") == 0) {
+                f->softmax = 1;
+            } else if (strcmp(v, "liblinear") == 0) {
+                f->softmax = 0;
+            } else {
+                fprintf(stderr, "fashion_mnist: --probe: '%s' is not "
+                                "softmax or liblinear\n",
+                        v);
+                return -1;
+            }
         } else if (strcmp(a, "--probe-c") == 0 && v != NULL) {
             char *end;
             f->probe_c = strtod(argv[++i], &end);
@@ -325,16 +343,26 @@ static float *encode(dfsae_model *m, const split *s)
     return A;
 }
 
-static int probe(const float *Atr, const split *tr, const float *Ate,
-                 const split *te, size_t d, double C, double *acc)
+static int probe(const flags *f, const float *Atr, const split *tr,
+                 const float *Ate, const split *te, size_t d, double *acc)
 {
     probe_data ptr = {Atr, tr->y, tr->X.rows, d};
     probe_data pte = {Ate, te->y, te->X.rows, d};
     char msg[256];
-    if (probe_accuracy(&ptr, &pte, C, acc, msg, sizeof msg) != 0) {
+    int iters = 0, rc;
+    if (f->softmax)
+        rc = probe_softmax_accuracy(&ptr, &pte, f->probe_c, acc, &iters, msg,
+                                    sizeof msg);
+    else
+        rc = probe_accuracy(&ptr, &pte, f->probe_c, acc, msg, sizeof msg);
+    if (rc != 0) {
         fprintf(stderr, "fashion_mnist: probe: %s\n", msg);
         return -1;
     }
+    if (f->softmax)
+        printf("probe_lbfgs_iterations: %d%s\n", iters,
+               iters >= PROBE_MAX_ITER ? " (the cap: not fully converged)"
+                                       : "");
     return 0;
 }
 
@@ -396,14 +424,19 @@ static int main_job(const flags *f, const split *tr, const split *te)
     if (Atr == NULL || Ate == NULL)
         goto done;
     t0 = now();
-    if (probe(Atr, tr, Ate, te, k, f->probe_c, &acc) != 0)
+    printf("probe: %s, C = %g, standardised features, %zu train / %zu "
+           "test images\n",
+           f->softmax ? "multinomial logistic regression (L-BFGS)"
+                      : "one-vs-rest logistic regression (liblinear)",
+           f->probe_c, tr->X.rows, te->X.rows);
+    if (probe(f, Atr, tr, Ate, te, k, &acc) != 0)
         goto done;
     printf("probe_accuracy_dfsae: %.4f\nprobe_time_dfsae_s: %.1f\n", acc,
            now() - t0);
     fflush(stdout);
     if (f->raw_probe) {
         t0 = now();
-        if (probe(tr->X.values, tr, te->X.values, te, tr->X.cols, f->probe_c,
+        if (probe(f, tr->X.values, tr, te->X.values, te, tr->X.cols,
                   &acc_raw) != 0)
             goto done;
         printf("probe_accuracy_raw_pixels: %.4f\nprobe_time_raw_s: %.1f\n",

@@ -17,4 +17,18 @@ typedef struct probe_data {
 int probe_accuracy(const probe_data *trn, const probe_data *tst, double C,
                    double *acc, char *msg, size_t msg_size);
 
+/* The L-BFGS iteration cap (pixels, nearly separable, reach it). */
+#define PROBE_MAX_ITER 500
+
+/* Multinomial logistic regression (softmax, L2 on the weights with
+ * inverse strength C, intercept unpenalised) fitted by L-BFGS on
+ * standardised features; *iters receives the iterations taken. */
+int probe_softmax_accuracy(const probe_data *trn, const probe_data *tst,
+                           double C, double *acc, int *iters, char *msg,
+                           size_t msg_size);
+
+/* The training set's per-feature mean and 1/std (0 for a constant
+ * feature), in double. */
+void probe_standardise(const probe_data *trn, double *mean, double *inv_std);
+
 #endif
