@@ -103,6 +103,7 @@ def main():
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--torch-python")
     ap.add_argument("--out", help="write all results as JSON here")
+    ap.add_argument("--markdown", help="write the tables as Markdown here")
     args = ap.parse_args()
 
     timing = ["--budget", str(args.budget), "--warmup", str(args.warmup)]
@@ -163,7 +164,63 @@ def main():
     if args.out:
         with open(args.out, "w") as f:
             json.dump({"started": started, "results": results}, f, indent=1)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(markdown(results, started, sys.argv))
     return 0
+
+
+def best(rows, key):
+    return min(rows, key=lambda r: r[key], default=None)
+
+
+def markdown(results, started, argv):
+    out = [f"Run {started}: `{' '.join(os.path.basename(a) if i < 2 else a for i, a in enumerate(argv))}`.", ""]
+    out += ["dfsae (ratio = dfsae / GEMM bound at the same threads; encode in "
+            "samples/s; allocs = library allocations in all timed rounds):", "",
+            "| B x D x K | BLAS threads | step ms | bound ms | ratio | step+wr ms "
+            "| bound ms | ratio | encode/s | bound/s | ratio | GEMM GFLOP/s "
+            "| peak RSS MiB | reps | allocs |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+            "| ---: | ---: | ---: | ---: | ---: |"]
+    for e in results:
+        for r in e["dfsae"]:
+            out.append(
+                f"| {e['shape']} | {r['threads']} | {r['step_ms']:.3f} | "
+                f"{r['bound_ms']:.3f} | {r['step_ms'] / r['bound_ms']:.2f} | "
+                f"{r['step_wr_ms']:.3f} | {r['bound_wr_ms']:.3f} | "
+                f"{r['step_wr_ms'] / r['bound_wr_ms']:.2f} | "
+                f"{r['B'] / r['encode_ms'] * 1e3:.0f} | "
+                f"{r['B'] / r['encode_bound_ms'] * 1e3:.0f} | "
+                f"{r['encode_bound_ms'] / r['encode_ms']:.2f} | "
+                f"{r['bound_gflops']:.0f} | {r['rss_mib']:.0f} | {r['reps']} | "
+                f"{r.get('allocs', '?')} |")
+    if any(e["torch"] for e in results):
+        out += ["", "PyTorch, every setting (step ms per round in brackets):", "",
+                "| B x D x K | setting | step ms | step+wr ms | encode/s | "
+                "peak RSS MiB | reps |", "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+        for e in results:
+            for r in e["torch"]:
+                out.append(
+                    f"| {e['shape']} | {r['setting']} | {r['step_ms']:.3f} "
+                    f"[{spread(r)}] | {r['step_wr_ms']:.3f} | "
+                    f"{r['B'] / r['encode_ms'] * 1e3:.0f} | {r['rss_mib']:.0f} | "
+                    f"{r['reps']} |")
+        out += ["", "Each side at its fastest setting (speedup = PyTorch step / "
+                "dfsae step):", "",
+                "| B x D x K | dfsae step ms | threads | PyTorch step ms | setting "
+                "| speedup | speedup with L_wr |",
+                "| --- | ---: | --- | ---: | --- | ---: | ---: |"]
+        for e in results:
+            d, t = best(e["dfsae"], "step_ms"), best(e["torch"], "step_ms")
+            dw, tw = best(e["dfsae"], "step_wr_best"), best(e["torch"], "step_wr_best")
+            if not (d and t):
+                continue
+            out.append(f"| {e['shape']} | {d['step_ms']:.3f} | {d['threads']} | "
+                       f"{t['step_ms']:.3f} | {t['setting']} | "
+                       f"{t['step_ms'] / d['step_ms']:.2f} | "
+                       f"{tw['step_wr_best'] / dw['step_wr_best']:.2f} |")
+    return "\n".join(out) + "\n"
 
 
 def spread(r):
