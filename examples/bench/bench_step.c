@@ -40,7 +40,14 @@ typedef struct options {
 } options;
 
 /* What is timed at each shape: three library calls, then the products. */
-enum { M_STEP, M_STEP_WR, M_ENCODE, M_PRODUCT0, M_COUNT = M_PRODUCT0 + BP_COUNT };
+enum {
+    M_STEP,
+    M_STEP_WR,
+    M_ENCODE,
+    M_ADAM, /* not run on its own: the optimizer's share of M_STEP */
+    M_PRODUCT0,
+    M_COUNT = M_PRODUCT0 + BP_COUNT
+};
 
 /* Counts the library's allocations through its allocator hook, to show
  * that a step after warm-up allocates nothing. */
@@ -69,6 +76,7 @@ typedef struct bench_ctx {
     dfsae_model *model, *model_wr;
     dfsae_optimizer *opt, *opt_wr;
     bench_bound bound;
+    double last_opt_time; /* seconds in dfsae_optimizer_step, last step */
 } bench_ctx;
 
 static void die(const char *what, int status, const char *detail)
@@ -79,26 +87,30 @@ static void die(const char *what, int status, const char *detail)
     exit(1);
 }
 
-static void step(dfsae_model *m, dfsae_optimizer *opt, const float *X,
-                 size_t b)
+static double step(dfsae_model *m, dfsae_optimizer *opt, const float *X,
+                   size_t b)
 {
     double total;
     int st = dfsae_model_grad(m, X, b, NULL, &total, NULL, 0);
     if (st != DFSAE_OK)
         die("dfsae_model_grad", st, dfsae_model_last_error(m));
+    double t0 = bench_now();
     st = dfsae_optimizer_step(opt, m, NULL);
     if (st != DFSAE_OK)
         die("dfsae_optimizer_step", st, dfsae_optimizer_last_error(opt));
+    return bench_now() - t0;
 }
 
 static void run_item(bench_ctx *c, int item)
 {
     switch (item) {
     case M_STEP:
-        step(c->model, c->opt, c->X, c->b);
+        c->last_opt_time = step(c->model, c->opt, c->X, c->b);
         break;
     case M_STEP_WR:
-        step(c->model_wr, c->opt_wr, c->X, c->b);
+        (void)step(c->model_wr, c->opt_wr, c->X, c->b);
+        break;
+    case M_ADAM:
         break;
     case M_ENCODE: {
         int st = dfsae_model_forward(c->model, c->X, c->b, c->A, NULL, NULL);
@@ -196,7 +208,8 @@ static void measure(const options *o, const shape *s, result *r)
         for (int item = 0; item < M_COUNT; ++item) {
             double t0 = bench_now();
             run_item(&c, item);
-            times[(size_t)item * (size_t)reps + (size_t)rep] = bench_now() - t0;
+            double t = item == M_ADAM ? c.last_opt_time : bench_now() - t0;
+            times[(size_t)item * (size_t)reps + (size_t)rep] = t;
         }
     r->allocs = c.counter.allocs - allocs_before;
     r->s = *s;
@@ -276,9 +289,10 @@ static void print_breakdown(const result *r, size_t n)
     for (size_t i = 0; i < n; ++i) {
         bench_bound bb = shape_only(&r[i].s);
         printf("  %zux%zux%zu (the step runs at %.1f GFLOP/s of the bound's "
-               "flops)\n",
+               "flops; its optimizer step takes %.3f ms)\n",
                r[i].s.b, r[i].s.d, r[i].s.k,
-               1e-9 * bound_flops(&bb, 0) / r[i].med[M_STEP]);
+               1e-9 * bound_flops(&bb, 0) / r[i].med[M_STEP],
+               1e3 * r[i].med[M_ADAM]);
         for (int p = 0; p < BP_COUNT; ++p) {
             char what[96];
             bench_bound_describe(&bb, (bench_product)p, what, sizeof what);
@@ -296,14 +310,15 @@ static void print_json(const result *r, const char *blas, int threads)
     printf("{\"B\": %zu, \"D\": %zu, \"K\": %zu, \"tc_side\": \"%s\", "
            "\"step_ms\": %.6f, \"bound_ms\": %.6f, \"step_wr_ms\": %.6f, "
            "\"bound_wr_ms\": %.6f, \"encode_ms\": %.6f, "
-           "\"encode_bound_ms\": %.6f, \"bound_gflops\": %.3f, "
+           "\"encode_bound_ms\": %.6f, \"adam_ms\": %.6f, "
+           "\"bound_gflops\": %.3f, "
            "\"rss_mib\": %.1f, \"reps\": %d, \"allocs\": %llu, "
            "\"threads\": %d, "
            "\"blas\": \"%s\", \"products_ms\": [",
            r->s.b, r->s.d, r->s.k, bb.tc_sample_side ? "BxB" : "KxK",
            1e3 * m[M_STEP], 1e3 * sum_products(r, 0), 1e3 * m[M_STEP_WR],
            1e3 * sum_products(r, 1), 1e3 * m[M_ENCODE],
-           1e3 * m[M_PRODUCT0 + BP_FORWARD],
+           1e3 * m[M_PRODUCT0 + BP_FORWARD], 1e3 * m[M_ADAM],
            1e-9 * bound_flops(&bb, 0) / sum_products(r, 0), r->rss_mib,
            r->reps, r->allocs, threads, blas);
     for (int p = 0; p < BP_COUNT; ++p)

@@ -117,6 +117,7 @@ static int report_every_10(const dfsae_progress *r, void *user)
                dfsae_progress_term(r, DFSAE_TERM_VAR),
                dfsae_progress_term(r, DFSAE_TERM_TC),
                dfsae_progress_elapsed(r));
+    fflush(stdout);
     return 0;
 }
 
@@ -182,6 +183,7 @@ static int train_loop(const options *o, dfsae_model *m, dfsae_optimizer *opt,
                    "%9.3f tc %8.3f  elapsed %.2f s\n",
                    epoch + 1, epoch_loss / (double)epoch_steps, terms[0],
                    terms[1], terms[2], bench_now() - t_start);
+        fflush(stdout);
     }
     *steps_out = steps;
     return st;

@@ -178,15 +178,16 @@ def markdown(results, started, argv):
     out = [f"Run {started}: `{' '.join(os.path.basename(a) if i < 2 else a for i, a in enumerate(argv))}`.", ""]
     out += ["dfsae (ratio = dfsae / GEMM bound at the same threads; encode in "
             "samples/s; allocs = library allocations in all timed rounds):", "",
-            "| B x D x K | BLAS threads | step ms | bound ms | ratio | step+wr ms "
-            "| bound ms | ratio | encode/s | bound/s | ratio | GEMM GFLOP/s "
-            "| peak RSS MiB | reps | allocs |",
+            "| B x D x K | BLAS threads | step ms | of which Adam | bound ms "
+            "| ratio | step+wr ms | bound ms | ratio | encode/s | bound/s | ratio "
+            "| GEMM GFLOP/s | peak RSS MiB | reps | allocs |",
             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-            "| ---: | ---: | ---: | ---: | ---: |"]
+            "| ---: | ---: | ---: | ---: | ---: | ---: |"]
     for e in results:
         for r in e["dfsae"]:
             out.append(
                 f"| {e['shape']} | {r['threads']} | {r['step_ms']:.3f} | "
+                f"{fmt(r.get('adam_ms'), '.3f')} | "
                 f"{r['bound_ms']:.3f} | {r['step_ms'] / r['bound_ms']:.2f} | "
                 f"{r['step_wr_ms']:.3f} | {r['bound_wr_ms']:.3f} | "
                 f"{r['step_wr_ms'] / r['bound_wr_ms']:.2f} | "
@@ -231,6 +232,7 @@ def report_shape(e):
     print(f"\n{e['shape']}")
     for r in e["dfsae"]:
         print(f"  dfsae {r['setting']:<44} step {r['step_ms']:9.3f} ms "
+              f"(Adam {fmt(r.get('adam_ms'), '.3f')}) "
               f"(bound {r['bound_ms']:8.3f}, ratio {r['step_ms'] / r['bound_ms']:.2f})"
               f"  +wr {r['step_wr_ms']:9.3f} ms (ratio "
               f"{r['step_wr_ms'] / r['bound_wr_ms']:.2f})  encode "
