@@ -104,7 +104,8 @@ static size_t make_npy(uint8_t *buf, int version, const char *dict,
     }
     memcpy(buf + o, dict, dl);
     o += dl;
-    memcpy(buf + o, data, n);
+    if (n > 0) /* data may be NULL for an empty payload */
+        memcpy(buf + o, data, n);
     return o + n;
 }
 

@@ -6,7 +6,8 @@
 # (.ci/packages.txt): a missing data set fails this step, it is not skipped.
 set -euo pipefail
 
-build=build-fashion-smoke
+# Absolute: the tool test runs its commands from a scratch directory.
+build=$PWD/build-fashion-smoke
 test -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 cmake -S . -B "$build" -DDFSAE_WERROR=ON >/dev/null
 cmake --build "$build" -j2 --target fashion_mnist dfsae_tool dfsae_png_check

@@ -3,9 +3,10 @@
 #   tool_test.sh DFSAE_TOOL FIXTURES_DIR PNG_CHECK
 # Every check prints "ok"/"FAIL"; the script exits non-zero on any FAIL.
 set -uo pipefail
-tool=$1
-fx=$2
-png_check=$3
+# Absolute paths: the checks run from a scratch directory.
+tool=$(realpath "$1")
+fx=$(realpath "$2")
+png_check=$(realpath "$3")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
