@@ -509,6 +509,34 @@ FIXTURE_TEST(test_non_finite_result, DFSAE_OPT_ADAM)
     (void)o;
 }
 
+/* One unit's activations overflow to Inf while the rest stay finite: the
+ * NaN variance (and the NaN L_tc) must reach the status, not be rounded
+ * to a dead unit or clamped to 0 (seen with lambda_tc = 0, and with L_tc
+ * alone on the sample side). */
+static void test_overflowing_unit_is_not_finite(void **state)
+{
+    (void)state;
+    const float params[] = {1e30f, 1.0f, 0.0f, 0.0f}; /* W (2 x 1), b */
+    const float X[] = {1e10f, 2e10f, 3e10f};
+    const double weights[2][4] = {{1, 1, 0, 0}, {0, 0, 1, 0}};
+    for (int c = 0; c < 2; ++c) {
+        dfsae_model *m = NULL;
+        assert_int_equal(dfsae_model_create(1, 2, 1, NULL, &m), DFSAE_OK);
+        assert_int_equal(dfsae_model_set_params(m, params, 4), DFSAE_OK);
+        for (int t = 0; t < 4; ++t)
+            assert_int_equal(dfsae_model_set_param(
+                                 m, DFSAE_PARAM_LAMBDA_LSE + t, weights[c][t]),
+                             DFSAE_OK);
+        assert_int_equal(
+            dfsae_model_set_param(m, DFSAE_PARAM_GRAM_SIDE, DFSAE_GRAM_SAMPLE),
+            DFSAE_OK);
+        double total = 0.0;
+        assert_int_equal(dfsae_model_loss(m, X, 3, &total, NULL, 0),
+                         DFSAE_ERR_NON_FINITE_RESULT);
+        dfsae_model_free(m);
+    }
+}
+
 FIXTURE_TEST(test_non_finite_params, DFSAE_OPT_ADAM)
 {
     const float bad[] = {NAN, INFINITY, -INFINITY};
@@ -744,6 +772,7 @@ int main(void)
         cmocka_unit_test(test_failed_grad_is_not_stepped),
         cmocka_unit_test(test_non_finite_result),
         cmocka_unit_test(test_non_finite_params),
+        cmocka_unit_test(test_overflowing_unit_is_not_finite),
         cmocka_unit_test(test_non_finite_gradient_to_step),
         cmocka_unit_test(test_optimizer_model_mismatch),
         cmocka_unit_test(test_unknown_option_keys),

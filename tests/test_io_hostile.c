@@ -20,7 +20,7 @@
 #define B "\"bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[16,24]}"
 #define META(x) "\"__metadata__\":{\"dfsae.format_version\":\"1\"" x "}"
 
-enum { GOOD, NAN_W, INF_B };
+enum { GOOD, NAN_W, INF_B, NAN_STATE };
 
 typedef struct hostile {
     const char *what;
@@ -159,16 +159,29 @@ static const hostile cases[] = {
      "\"weight\": element 1"},
     {"Inf bias", "{" W "," B "}", 24, INF_B, DFSAE_ERR_NON_FINITE_INPUT,
      "\"bias\": element 1"},
+    /* Optimizer state is validated even by loads that drop it. */
+    {"NaN momentum buffer",
+     "{" META(",\"dfsae.optimizer\":\"sgd\",\"dfsae.optimizer.step\":\"1\","
+              "\"dfsae.optimizer.lr\":\"0.1\",\"dfsae.optimizer.momentum\":\"0.9\","
+              "\"dfsae.optimizer.dampening\":\"0\",\"dfsae.optimizer.nesterov\":\"0\","
+              "\"dfsae.optimizer.weight_decay\":\"0\","
+              "\"dfsae.optimizer.momentum_started\":\"1\"") "," W "," B
+     ",\"optimizer.momentum_buffer\":{\"dtype\":\"F32\",\"shape\":[6],"
+     "\"data_offsets\":[24,48]}}",
+     48, NAN_STATE, DFSAE_ERR_NON_FINITE_INPUT, "momentum_buffer"},
 };
 
 static void fill(unsigned char *data, int kind)
 {
-    float f[6] = {0.5f, -0.25f, 1.0f, 2.0f, 0.125f, -1.5f};
+    float f[12] = {0.5f, -0.25f, 1.0f, 2.0f, 0.125f, -1.5f,
+                   0.1f, 0.2f,  0.3f, 0.4f, 0.5f,   0.6f};
     float inf = 1e30f * 1e30f;
     if (kind == NAN_W)
         f[1] = inf - inf;
     if (kind == INF_B)
         f[5] = -inf;
+    if (kind == NAN_STATE)
+        f[7] = inf - inf;
     memcpy(data, f, sizeof f); /* little-endian host assumed for tests */
 }
 
@@ -216,7 +229,7 @@ static void test_hostile_headers(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
-        unsigned char data[32] = {0};
+        unsigned char data[48] = {0};
         fill(data, cases[i].data);
         size_t len;
         unsigned char *file =
@@ -232,7 +245,7 @@ static void test_good_control(void **state)
     /* The same builder with a correct header loads: the failures above
      * come from what each case changed. */
     (void)state;
-    unsigned char data[32];
+    unsigned char data[48];
     fill(data, GOOD);
     size_t len;
     unsigned char *file = io_build_file("{" META("") "," W "," B "}", data,
@@ -258,7 +271,7 @@ static void set_length(unsigned char *file, uint64_t n)
 static void test_header_length(void **state)
 {
     (void)state;
-    unsigned char data[32];
+    unsigned char data[48];
     fill(data, GOOD);
     size_t len;
     unsigned char *file = io_build_file("{" W "," B "}", data, 24, &len);

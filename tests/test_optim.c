@@ -307,6 +307,38 @@ FIXTURE_TEST(test_overflowing_update_changes_nothing)
     }
 }
 
+/* A step with momentum 0 leaves the momentum buffer alone, as PyTorch does:
+ * lr 1, gradient 1, momentum 0.5, 0, 0.5 gives -1, -2, then a buffer of
+ * 0.5 * 1 + 1 = 1.5, so -3.5. */
+static void test_sgd_momentum_paused_keeps_buffer(void **state)
+{
+    (void)state;
+    dfsae_model *m = NULL;
+    dfsae_optimizer *o = NULL;
+    assert_int_equal(dfsae_model_create(1, 1, 1, NULL, &m), DFSAE_OK);
+    assert_int_equal(dfsae_optimizer_create(DFSAE_OPT_SGD, 2, NULL, &o),
+                     DFSAE_OK);
+    const float zero[2] = {0.0f, 0.0f}, g[2] = {1.0f, 1.0f};
+    assert_int_equal(dfsae_model_set_params(m, zero, 2), DFSAE_OK);
+    assert_int_equal(dfsae_optimizer_set_param(o, DFSAE_OPT_LR, 1.0),
+                     DFSAE_OK);
+    const double momentum[3] = {0.5, 0.0, 0.5};
+    const float want[3] = {-1.0f, -2.0f, -3.5f};
+    for (int t = 0; t < 3; ++t) {
+        assert_int_equal(
+            dfsae_optimizer_set_param(o, DFSAE_OPT_MOMENTUM, momentum[t]),
+            DFSAE_OK);
+        assert_int_equal(dfsae_optimizer_step(o, m, g), DFSAE_OK);
+        float p[2];
+        assert_int_equal(dfsae_model_get_params(m, p, 2), DFSAE_OK);
+        if (p[0] != want[t] || p[1] != want[t])
+            fail_msg("step %d: p = (%g, %g), want %g", t + 1, (double)p[0],
+                     (double)p[1], (double)want[t]);
+    }
+    dfsae_optimizer_free(o);
+    dfsae_model_free(m);
+}
+
 /* Hyper-parameters are bounded to what the float update can use. */
 static void test_bounds_in_float_range(void **state)
 {
@@ -780,6 +812,7 @@ int main(void)
         cmocka_unit_test(test_sgd_nesterov_needs_momentum_without_dampening),
         cmocka_unit_test(test_overflowing_update_changes_nothing),
         cmocka_unit_test(test_bounds_in_float_range),
+        cmocka_unit_test(test_sgd_momentum_paused_keeps_buffer),
         cmocka_unit_test(test_sgd_momentum_enabled_later),
         cmocka_unit_test(test_adam),
         cmocka_unit_test(test_adam_first_step_is_lr_sign),

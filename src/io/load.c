@@ -118,7 +118,9 @@ static int load_parsed(const dfsae__source *src, uint64_t base,
     if (st != DFSAE_OK)
         return st;
 
-    size_t vectors = 1 + (want_opt ? c.n_state : 0), floats;
+    /* Optimizer state is read and checked even when the caller drops it:
+     * a file with a corrupt checkpoint is not a valid model file. */
+    size_t vectors = 1 + (c.has_optimizer ? c.n_state : 0), floats;
     if (!dfsae__mul_size(vectors, c.n_params, &floats))
         return dfsae__fail(err, DFSAE_ERR_SIZE_OVERFLOW,
                            "the tensors do not fit in memory");
@@ -130,7 +132,8 @@ static int load_parsed(const dfsae__source *src, uint64_t base,
     st = stage(src, base, c.weight, buf, kd, err);
     if (st == DFSAE_OK)
         st = stage(src, base, c.bias, buf + kd, c.k, err);
-    for (size_t i = 0; want_opt && st == DFSAE_OK && i < c.n_state; ++i)
+    for (size_t i = 0; c.has_optimizer && st == DFSAE_OK && i < c.n_state;
+         ++i)
         st = stage(src, base, c.state[i], buf + (i + 1) * c.n_params,
                    c.n_params, err);
 

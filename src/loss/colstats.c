@@ -27,7 +27,9 @@ void dfsae__colstats(const float *A, size_t n, size_t k, double *col)
         double shift_mean = mean[j] * inv_n;
         double ss = var[j] - mean[j] * shift_mean;
         mean[j] = (double)first[j] + shift_mean;
-        var[j] = ss > 0.0 ? ss / (double)(n - 1) : 0.0;
+        /* Clamp rounding below 0, but let a NaN (an overflowed unit)
+         * through to the finiteness check. */
+        var[j] = ss < 0.0 ? 0.0 : ss / (double)(n - 1);
     }
 }
 

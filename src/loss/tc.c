@@ -98,7 +98,7 @@ static double sample_side(const dfsae_loss_ctx *ctx, const tc_cols *c,
     /* A difference of two O(K) sums: rounding can take it a few K ulp
      * below zero for decorrelated codes, where the true value is >= 0. */
     double value = sym_sumsq(H, n, 1) / (N * N) - diag_sq;
-    value = value > 0.0 ? value : 0.0;
+    value = value < 0.0 ? 0.0 : value; /* a NaN stays NaN */
     if (G != NULL) {
         dfsae__ssymm(DFSAE_LEFT, (int)n, (int)k, (float)(4.0 / (N * N)), H,
                      (int)n, S, (int)k, 0.0f, G, (int)k);

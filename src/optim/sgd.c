@@ -29,7 +29,8 @@ static int sgd_update(dfsae_optimizer *o, float *p, const float *grad,
         float np = p[i] - lr * g;
         if (commit) {
             p[i] = np;
-            buf[i] = b;
+            if (mom != 0.0f) /* PyTorch leaves a paused buffer alone */
+                buf[i] = b;
         } else {
             bad |= dfsae__nonfinite(np) | dfsae__nonfinite(b);
         }

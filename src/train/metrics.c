@@ -134,7 +134,7 @@ static double col_var(const acc *s, size_t j)
 {
     const double n = (double)s->rows;
     double v = (s->sq[j] - s->sum[j] * s->sum[j] / n) / (n - 1.0);
-    return v > 0.0 ? v : 0.0;
+    return v < 0.0 ? 0.0 : v; /* a NaN stays NaN */
 }
 
 /* sum_{j != k} Corr_jk^2 from the accumulated sums (SPEC.md L_tc). */
