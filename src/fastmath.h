@@ -4,6 +4,19 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* The elementwise sweeps and the optimizer get AVX-512 and AVX2 clones
+ * picked at load time (GNU ifunc); the default build targets baseline
+ * x86-64. -ffp-contract=off keeps every clone's rounding the same. Only
+ * on static functions, and only with gcc: clang 14 exports the resolvers
+ * of static clones (test_abi_symbols caught it). */
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) &&      \
+    !defined(__clang__) && __GNUC__ >= 8 && !defined(DFSAE_NO_MULTIVERSION)
+#define DFSAE_MULTIVERSION                                                    \
+    __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define DFSAE_MULTIVERSION
+#endif
 #include <string.h>
 
 /* exp(x) for x <= 0 in float, branch-free so loops over it vectorise

@@ -69,7 +69,8 @@ int dfsae__fail(char *buf, int status, const char *fmt, ...)
     return status;
 }
 
-size_t dfsae__first_non_finite(const float *x, size_t n)
+DFSAE_MULTIVERSION
+static size_t first_non_finite(const float *x, size_t n)
 {
     /* Test blocks with an integer OR-reduction, which vectorises, and look
      * for the exact index only in a block that has a bad value. */
@@ -88,6 +89,12 @@ size_t dfsae__first_non_finite(const float *x, size_t n)
                     return start + j;
     }
     return n;
+}
+
+/* The kernel is static so its clones stay local (DFSAE_MULTIVERSION). */
+size_t dfsae__first_non_finite(const float *x, size_t n)
+{
+    return first_non_finite(x, n);
 }
 
 int dfsae__all_finite(const float *x, size_t n)

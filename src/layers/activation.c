@@ -1,6 +1,7 @@
 /* Activations: forward in place over Z + b, derivative through the output. */
 #include <math.h>
 
+#include "fastmath.h"
 #include "layers/layers.h"
 
 #define FOR_EACH_BIASED(body)                                                 \
@@ -12,6 +13,7 @@
         }                                                                     \
     }
 
+DFSAE_MULTIVERSION
 static void relu_apply(float *za, const float *b, size_t n, size_t k,
                        double param)
 {
@@ -19,6 +21,7 @@ static void relu_apply(float *za, const float *b, size_t n, size_t k,
     FOR_EACH_BIASED(row[j] = z > 0.0f ? z : 0.0f)
 }
 
+DFSAE_MULTIVERSION
 static void relu_backprop(const float *a, float *g, size_t len, double param)
 {
     (void)param;
@@ -43,6 +46,7 @@ static void softplus_backprop(const float *a, float *g, size_t len,
         g[i] *= -expm1f(-a[i]);
 }
 
+DFSAE_MULTIVERSION
 static void identity_apply(float *za, const float *b, size_t n, size_t k,
                            double param)
 {
@@ -59,6 +63,7 @@ static void identity_backprop(const float *a, float *g, size_t len,
     (void)param;
 }
 
+DFSAE_MULTIVERSION
 static void leaky_apply(float *za, const float *b, size_t n, size_t k,
                         double param)
 {
@@ -68,6 +73,7 @@ static void leaky_apply(float *za, const float *b, size_t n, size_t k,
 
 /* With slope >= 0 the sign of a is the sign of z. At z = 0 the derivative
  * is taken as slope, like relu's 0 there. */
+DFSAE_MULTIVERSION
 static void leaky_backprop(const float *a, float *g, size_t len, double param)
 {
     const float slope = (float)param;

@@ -1,4 +1,5 @@
 /* The linear layer Z = X W^T + b and its backward pass. */
+#include "fastmath.h"
 #include "blas/dfsae_blas.h"
 #include "layers/layers.h"
 
@@ -34,9 +35,16 @@ void dfsae__activation_backward(const dfsae_activation_ops *act,
         db[j] = (float)acc[j];
 }
 
-void dfsae__add_bias(float *z, const float *b, size_t n, size_t k)
+DFSAE_MULTIVERSION
+static void add_bias(float *z, const float *b, size_t n, size_t k)
 {
     for (size_t i = 0; i < n; ++i)
         for (size_t j = 0; j < k; ++j)
             z[i * k + j] += b[j];
+}
+
+/* The kernel is static so its clones stay local (DFSAE_MULTIVERSION). */
+void dfsae__add_bias(float *z, const float *b, size_t n, size_t k)
+{
+    add_bias(z, b, n, k);
 }

@@ -2,9 +2,11 @@
  * is shifted by its first row: sums of (a - a_0) keep the variance of
  * activations in the thousands accurate, and a constant column (a dead
  * unit) gives exactly zero sums, hence variance exactly 0. */
+#include "fastmath.h"
 #include "loss/loss.h"
 
-void dfsae__colstats(const float *A, size_t n, size_t k, double *col)
+DFSAE_MULTIVERSION
+static void colstats(const float *A, size_t n, size_t k, double *col)
 {
     double *mean = col, *var = col + k;
     const float *first = A;
@@ -31,6 +33,12 @@ void dfsae__colstats(const float *A, size_t n, size_t k, double *col)
          * through to the finiteness check. */
         var[j] = ss < 0.0 ? 0.0 : ss / (double)(n - 1);
     }
+}
+
+/* The kernel is static so its clones stay local (DFSAE_MULTIVERSION). */
+void dfsae__colstats(const float *A, size_t n, size_t k, double *col)
+{
+    colstats(A, n, k, col);
 }
 
 int dfsae__resolve_gram_side(int side, size_t n, size_t k)

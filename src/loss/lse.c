@@ -28,6 +28,7 @@ static float row_min(const float *a, size_t k)
  * the responsibilities), returns sum_j e_j and the row minimum. Shifting by
  * the minimum keeps every exponent <= 0 and the sum in [1, k], so nothing
  * overflows however large the activations grow. */
+DFSAE_MULTIVERSION
 static double exp_row(const float *a, size_t k, float *e, float *amin_out)
 {
     float amin = row_min(a, k);

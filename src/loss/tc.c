@@ -32,6 +32,7 @@ static tc_cols cols_of(const dfsae_loss_ctx *ctx)
 /* S_ij = (A_ij - mean_j) / s_j in one sweep, with S's column sums and sums
  * of squares. The centring is done in double: activations reach the
  * thousands while their spread may be small. */
+DFSAE_MULTIVERSION
 static void standardise(const dfsae_loss_ctx *ctx, const tc_cols *c, float *S)
 {
     const size_t n = ctx->n, k = ctx->k;
@@ -55,6 +56,7 @@ static void standardise(const dfsae_loss_ctx *ctx, const tc_cols *c, float *S)
 
 /* Sum of squares of a symmetric matrix from its upper triangle, optionally
  * without the diagonal. */
+DFSAE_MULTIVERSION
 static double sym_sumsq(const float *M, size_t m, int with_diag)
 {
     double off = 0.0, diag = 0.0;
@@ -120,6 +122,7 @@ static double sample_side(const dfsae_loss_ctx *ctx, const tc_cols *c,
  *   t_ij = G_ij / s_j - S_ij sum_i(G_ij S_ij) / (N sqrt(v_j)),
  *   dA_ij += weight (t_ij - mean_i t_ij).
  * A constant column has S = 0 and its 0/0 is taken as 0. */
+DFSAE_MULTIVERSION
 static void backprop_standardise(const dfsae_loss_ctx *ctx, const tc_cols *c,
                                  const float *S, const float *G,
                                  double weight, float *dA)

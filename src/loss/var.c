@@ -1,8 +1,10 @@
 /* L_var = -sum_j log(v_j + eps), v_j the unbiased column variance. */
 #include <math.h>
 
+#include "fastmath.h"
 #include "loss/loss.h"
 
+DFSAE_MULTIVERSION
 static double var_eval(const dfsae_loss_ctx *ctx, double weight, float *dA,
                        float *dW)
 {

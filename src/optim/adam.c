@@ -2,35 +2,71 @@
  *   m = b1 m + (1 - b1) g,  v = b2 v + (1 - b2) g^2
  *   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
  * Adam adds wd * p to g; AdamW multiplies p by 1 - lr * wd first. */
+#include <float.h>
 #include <math.h>
 
 #include "fastmath.h"
 #include "optim/optim.h"
 
-static int adam_update(dfsae_optimizer *o, float *p, const float *grad,
-                       int commit, int decoupled)
+/* The scalars of one step, rounded to float once. */
+typedef struct adam_coef {
+    float step, inv_bc2, eps, b1, b2, cb1, cb2, l2, shrink;
+} adam_coef;
+
+static adam_coef coefficients(const dfsae_optimizer *o, int decoupled)
 {
     const double *hp = o->hp;
     const double t = (double)(o->t + 1);
     const double lr = hp[DFSAE_OPT_LR], wd = hp[DFSAE_OPT_WEIGHT_DECAY];
     const double b1 = hp[DFSAE_OPT_BETA1], b2 = hp[DFSAE_OPT_BETA2];
-    const float step = (float)(lr / (1.0 - pow(b1, t)));
-    const float inv_bc2 = (float)(1.0 / sqrt(1.0 - pow(b2, t)));
-    const float eps = (float)hp[DFSAE_OPT_EPS];
+    adam_coef c;
+    c.step = (float)(lr / (1.0 - pow(b1, t)));
+    c.inv_bc2 = (float)(1.0 / sqrt(1.0 - pow(b2, t)));
+    c.eps = (float)hp[DFSAE_OPT_EPS];
+    c.b1 = (float)b1;
+    c.b2 = (float)b2;
     /* 1 - beta in double, as PyTorch does: from a float-rounded beta2 it
      * would be 1.3e-5 off relative. */
-    const float fb1 = (float)b1, fb2 = (float)b2;
-    const float cb1 = (float)(1.0 - b1), cb2 = (float)(1.0 - b2);
-    const float l2 = decoupled ? 0.0f : (float)wd;
-    const float shrink = decoupled ? (float)(1.0 - lr * wd) : 1.0f;
-    const size_t n = o->n;
-    float *m = o->state, *v = o->state + n;
+    c.cb1 = (float)(1.0 - b1);
+    c.cb2 = (float)(1.0 - b2);
+    c.l2 = decoupled ? 0.0f : (float)wd;
+    c.shrink = decoupled ? (float)(1.0 - lr * wd) : 1.0f;
+    return c;
+}
+
+/* Cheap proof that the update stays finite, without the sqrt and divide:
+ * the denominator is at least eps, so |p_new| <= |p shrink| + step |m| /
+ * eps. Returns 0 when it cannot prove it (then the exact check decides). */
+DFSAE_MULTIVERSION
+static int bounded(const adam_coef *c, const float *p, const float *grad,
+                   const float *m, const float *v, size_t n)
+{
+    const float ratio = c->step / c->eps, limit = 0.25f * FLT_MAX;
     uint32_t bad = 0;
     for (size_t i = 0; i < n; ++i) {
-        float g = grad[i] + l2 * p[i];
-        float nm = fb1 * m[i] + cb1 * g;
-        float nv = fb2 * v[i] + cb2 * g * g;
-        float np = p[i] * shrink - step * nm / (sqrtf(nv) * inv_bc2 + eps);
+        float g = grad[i] + c->l2 * p[i];
+        float nm = c->b1 * m[i] + c->cb1 * g;
+        float nv = c->b2 * v[i] + c->cb2 * g * g;
+        float reach = fabsf(p[i] * c->shrink) + fabsf(nm) * ratio;
+        /* `!(x <= limit)` also catches a NaN (0 * Inf). */
+        bad |= dfsae__nonfinite(nv) | (uint32_t)!(reach <= limit);
+    }
+    return bad == 0;
+}
+
+/* The update itself; with commit = 0 it only reports whether every new
+ * parameter and second moment is finite. */
+DFSAE_MULTIVERSION
+static int update(const adam_coef *c, float *p, const float *grad, float *m,
+                  float *v, size_t n, int commit)
+{
+    uint32_t bad = 0;
+    for (size_t i = 0; i < n; ++i) {
+        float g = grad[i] + c->l2 * p[i];
+        float nm = c->b1 * m[i] + c->cb1 * g;
+        float nv = c->b2 * v[i] + c->cb2 * g * g;
+        float np =
+            p[i] * c->shrink - c->step * nm / (sqrtf(nv) * c->inv_bc2 + c->eps);
         if (commit) {
             m[i] = nm;
             v[i] = nv;
@@ -42,14 +78,23 @@ static int adam_update(dfsae_optimizer *o, float *p, const float *grad,
     return bad == 0;
 }
 
+static int adam_update(dfsae_optimizer *o, float *p, const float *grad,
+                       int commit, int decoupled)
+{
+    const adam_coef c = coefficients(o, decoupled);
+    float *m = o->state, *v = o->state + o->n;
+    if (!commit && bounded(&c, p, grad, m, v, o->n))
+        return 1;
+    return update(&c, p, grad, m, v, o->n, commit);
+}
+
 static int adam_l2(dfsae_optimizer *o, float *p, const float *grad,
                    int commit)
 {
     return adam_update(o, p, grad, commit, 0);
 }
 
-static int adamw(dfsae_optimizer *o, float *p, const float *grad,
-                 int commit)
+static int adamw(dfsae_optimizer *o, float *p, const float *grad, int commit)
 {
     return adam_update(o, p, grad, commit, 1);
 }

@@ -16,7 +16,8 @@ typedef struct dfsae_optim_ops {
      * parameters and state and returns 1 if all of them are finite; with
      * commit = 1 it writes them (the return value is then unused). The
      * caller runs the first before the second, so a step that would
-     * overflow changes nothing. */
+     * overflow changes nothing. A non-finite gradient entry must make the
+     * dry run fail (the caller relies on it instead of a separate scan). */
     int (*update)(dfsae_optimizer *o, float *params, const float *grad,
                   int commit);
 } dfsae_optim_ops;

@@ -166,21 +166,24 @@ int dfsae_optimizer_step(dfsae_optimizer *opt, dfsae_model *model,
                                "gradient from dfsae_model_grad");
         grad = model->grad;
     }
-    size_t bad = dfsae__first_non_finite(grad, opt->n);
-    if (bad != opt->n)
-        return dfsae__fail(opt->err, DFSAE_ERR_NON_FINITE_INPUT,
-                           "step: gradient entry %zu is not finite", bad);
     if (opt->hp[DFSAE_OPT_NESTEROV] != 0.0 &&
         (opt->hp[DFSAE_OPT_MOMENTUM] == 0.0 ||
          opt->hp[DFSAE_OPT_DAMPENING] != 0.0))
         return dfsae__fail(opt->err, DFSAE_ERR_INVALID_ARG,
                            "step: Nesterov momentum needs a non-zero "
                            "momentum and zero dampening");
-    /* A dry run first: an update that would overflow changes nothing. */
-    if (!opt->ops->update(opt, model->params, grad, 0))
+    /* A dry run first: an update that would overflow changes nothing. A
+     * non-finite gradient always fails it too, so the gradient is scanned
+     * only to say which of the two went wrong. */
+    if (!opt->ops->update(opt, model->params, grad, 0)) {
+        size_t bad = dfsae__first_non_finite(grad, opt->n);
+        if (bad != opt->n)
+            return dfsae__fail(opt->err, DFSAE_ERR_NON_FINITE_INPUT,
+                               "step: gradient entry %zu is not finite", bad);
         return dfsae__fail(opt->err, DFSAE_ERR_NON_FINITE_RESULT,
                            "step: the update overflows float (learning rate "
                            "or gradient too large); nothing was changed");
+    }
     opt->ops->update(opt, model->params, grad, 1);
     opt->t += 1;
     return DFSAE_OK;

@@ -6,6 +6,7 @@
 #include "fastmath.h"
 #include "optim/optim.h"
 
+DFSAE_MULTIVERSION
 static int sgd_update(dfsae_optimizer *o, float *p, const float *grad,
                       int commit)
 {
