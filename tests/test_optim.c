@@ -447,6 +447,22 @@ FIXTURE_TEST(test_adam_weight_decay)
 }
 
 /* Betas far from the defaults and a large eps make every factor visible. */
+/* eps at its lower bound with lr 1: the cheap finiteness bound
+ * (|p| + step |m| / eps) cannot prove the update finite, so the exact dry
+ * run decides; the update must still match the reference. */
+FIXTURE_TEST(test_adam_tiny_eps_takes_the_exact_check)
+{
+    ref_opt r;
+    start(f, &r, DFSAE_OPT_ADAM);
+    double lo;
+    assert_int_equal(
+        dfsae_opt_param_bounds(DFSAE_OPT_ADAM, DFSAE_OPT_EPS, &lo, NULL),
+        DFSAE_OK);
+    configure(f, &r, DFSAE_OPT_LR, 1.0);
+    configure(f, &r, DFSAE_OPT_EPS, lo);
+    run_and_compare(f, &r);
+}
+
 FIXTURE_TEST(test_adam_custom_betas_eps)
 {
     ref_opt r;
@@ -818,6 +834,7 @@ int main(void)
         cmocka_unit_test(test_adam_first_step_is_lr_sign),
         cmocka_unit_test(test_adam_weight_decay),
         cmocka_unit_test(test_adam_custom_betas_eps),
+        cmocka_unit_test(test_adam_tiny_eps_takes_the_exact_check),
         cmocka_unit_test(test_adamw),
         cmocka_unit_test(test_adamw_strong_decay),
         cmocka_unit_test(test_adamw_differs_from_adam),
