@@ -33,6 +33,10 @@ int dfsae__mul_size(size_t a, size_t b, size_t *out);
  * status so callers can `return dfsae__fail(...)`. */
 int dfsae__fail(char *buf, int status, const char *fmt, ...) DFSAE_PRINTF(3, 4);
 
+/* The largest |x_i| of n floats (0 for n = 0), or +Inf/NaN if any is not
+ * finite: one vectorised pass over the bit patterns. */
+float dfsae__max_abs(const float *x, size_t n);
+
 /* 1 if all n floats are finite. */
 int dfsae__all_finite(const float *x, size_t n);
 /* Index of the first non-finite float, or n if all are finite. */

@@ -209,11 +209,13 @@ static int evaluate(dfsae_model *m, const char *fn, const float *X, size_t n,
         return dfsae__fail(m->err, DFSAE_ERR_NON_FINITE_RESULT,
                            "%s: the loss is not finite", fn);
     if (grad != NULL) {
-        size_t bad = dfsae__first_non_finite(grad, m->n_params);
-        if (bad != m->n_params)
+        float gmax = dfsae__max_abs(grad, m->n_params);
+        if (!isfinite(gmax))
             return dfsae__fail(m->err, DFSAE_ERR_NON_FINITE_RESULT,
                                "%s: gradient entry %zu is not finite", fn,
-                               bad);
+                               dfsae__first_non_finite(grad, m->n_params));
+        if (grad == m->grad)
+            m->grad_max = gmax;
     }
     if (total != NULL)
         *total = sum;

@@ -20,6 +20,7 @@ struct dfsae_model {
     float *params; /* W (k x d) then b (k) */
     float *grad;   /* the model's own gradient, same layout */
     int has_grad;
+    float grad_max; /* max |grad| when has_grad (lets a step skip a scan) */
     dfsae_options opt;
     dfsae_workspace ws;
     char err[DFSAE_ERR_LEN];

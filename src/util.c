@@ -97,6 +97,30 @@ size_t dfsae__first_non_finite(const float *x, size_t n)
     return first_non_finite(x, n);
 }
 
+/* Non-negative floats order like their bit patterns, so an integer max
+ * over |x| bits vectorises; NaN and Inf patterns are the largest. */
+DFSAE_MULTIVERSION
+static uint32_t max_abs_bits(const float *x, size_t n)
+{
+    uint32_t m = 0;
+    for (size_t i = 0; i < n; ++i) {
+        uint32_t u;
+        memcpy(&u, &x[i], sizeof u);
+        u &= 0x7fffffffu;
+        m = u > m ? u : m;
+    }
+    return m;
+}
+
+float dfsae__max_abs(const float *x, size_t n)
+{
+    union {
+        uint32_t u;
+        float f;
+    } b = {max_abs_bits(x, n)};
+    return b.f;
+}
+
 int dfsae__all_finite(const float *x, size_t n)
 {
     return dfsae__first_non_finite(x, n) == n;

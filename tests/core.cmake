@@ -1,2 +1,3 @@
 # White-box tests of the lead's core kernels.
 dfsae_add_test(test_fastexp SOURCES test_fastexp.c INTERNAL)
+dfsae_add_test(test_step_bounds SOURCES test_step_bounds.c INTERNAL)

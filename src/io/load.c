@@ -79,6 +79,7 @@ static void apply_opt(dfsae_optimizer *o, const dfsae__ckpt *c,
     memcpy(o->state, state, c->n_state * c->n_params * sizeof *state);
     o->t = c->opt_step;
     o->started = c->opt_started;
+    o->maxima_valid = 0; /* the next step rescans the loaded state */
 }
 
 /* Creates the handles a create-style load returns. */

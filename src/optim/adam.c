@@ -34,9 +34,25 @@ static adam_coef coefficients(const dfsae_optimizer *o, int decoupled)
     return c;
 }
 
-/* Cheap proof that the update stays finite, without the sqrt and divide:
- * the denominator is at least eps, so |p_new| <= |p shrink| + step |m| /
- * eps. Returns 0 when it cannot prove it (then the exact check decides). */
+/* 1 if the update provably stays finite, from maxima alone: with G =
+ * max|g + l2 p|, |m'| <= b1 max|m| + (1 - b1) G, v' <= b2 max v +
+ * (1 - b2) G^2, and since the denominator is at least eps, |p'| <= max|p
+ * shrink| + step |m'| / eps. In double, with a factor 4 to spare for the
+ * float rounding of the real update. */
+static int proven_by_maxima(const dfsae_optimizer *o, const adam_coef *c,
+                            float pmax)
+{
+    const double limit = 0.25 * FLT_MAX;
+    double g = (double)o->grad_max + fabs((double)c->l2) * pmax;
+    double m = (double)c->b1 * o->state_max[0] + (double)c->cb1 * g;
+    double v = (double)c->b2 * o->state_max[1] + (double)c->cb2 * g * g;
+    double reach = (double)pmax * fabs((double)c->shrink) +
+                   m * (double)c->step / (double)c->eps;
+    return v < limit && reach < limit;
+}
+
+/* The same proof element by element, still without the sqrt and divide:
+ * taken when the maxima are too loose. */
 DFSAE_MULTIVERSION
 static int bounded(const adam_coef *c, const float *p, const float *grad,
                    const float *m, const float *v, size_t n)
@@ -54,11 +70,11 @@ static int bounded(const adam_coef *c, const float *p, const float *grad,
     return bad == 0;
 }
 
-/* The update itself; with commit = 0 it only reports whether every new
- * parameter and second moment is finite. */
+/* The exact dry run: 1 if every new parameter and second moment is
+ * finite. */
 DFSAE_MULTIVERSION
-static int update(const adam_coef *c, float *p, const float *grad, float *m,
-                  float *v, size_t n, int commit)
+static int exact_check(const adam_coef *c, const float *p, const float *grad,
+                       const float *m, const float *v, size_t n)
 {
     uint32_t bad = 0;
     for (size_t i = 0; i < n; ++i) {
@@ -67,25 +83,60 @@ static int update(const adam_coef *c, float *p, const float *grad, float *m,
         float nv = c->b2 * v[i] + c->cb2 * g * g;
         float np =
             p[i] * c->shrink - c->step * nm / (sqrtf(nv) * c->inv_bc2 + c->eps);
-        if (commit) {
-            m[i] = nm;
-            v[i] = nv;
-            p[i] = np;
-        } else {
-            bad |= dfsae__nonfinite(np) | dfsae__nonfinite(nv);
-        }
+        bad |= dfsae__nonfinite(np) | dfsae__nonfinite(nv);
     }
     return bad == 0;
 }
 
+/* The update; returns the new maxima of |m| and v as bit patterns (floats
+ * >= 0 order like their bits), for the next step's proof. */
+DFSAE_MULTIVERSION
+static void apply_update(const adam_coef *c, float *p, const float *grad,
+                         float *m, float *v, size_t n, uint32_t *m_bits,
+                         uint32_t *v_bits)
+{
+    uint32_t mb = 0, vb = 0;
+    for (size_t i = 0; i < n; ++i) {
+        float g = grad[i] + c->l2 * p[i];
+        float nm = c->b1 * m[i] + c->cb1 * g;
+        float nv = c->b2 * v[i] + c->cb2 * g * g;
+        p[i] = p[i] * c->shrink -
+               c->step * nm / (sqrtf(nv) * c->inv_bc2 + c->eps);
+        m[i] = nm;
+        v[i] = nv;
+        union {
+            float f;
+            uint32_t u;
+        } am = {fabsf(nm)}, av = {nv};
+        mb = am.u > mb ? am.u : mb;
+        vb = av.u > vb ? av.u : vb;
+    }
+    *m_bits = mb;
+    *v_bits = vb;
+}
+
 static int adam_update(dfsae_optimizer *o, float *p, const float *grad,
-                       int commit, int decoupled)
+                       int do_commit, int decoupled)
 {
     const adam_coef c = coefficients(o, decoupled);
     float *m = o->state, *v = o->state + o->n;
-    if (!commit && bounded(&c, p, grad, m, v, o->n))
+    const size_t n = o->n;
+    if (do_commit) {
+        union {
+            uint32_t u;
+            float f;
+        } mb, vb;
+        apply_update(&c, p, grad, m, v, n, &mb.u, &vb.u);
+        o->state_max[0] = mb.f;
+        o->state_max[1] = vb.f;
+        o->maxima_valid = 1;
         return 1;
-    return update(&c, p, grad, m, v, o->n, commit);
+    }
+    if (o->maxima_valid && proven_by_maxima(o, &c, dfsae__max_abs(p, n)))
+        return 1;
+    if (bounded(&c, p, grad, m, v, n))
+        return 1;
+    return exact_check(&c, p, grad, m, v, n);
 }
 
 static int adam_l2(dfsae_optimizer *o, float *p, const float *grad,

@@ -16,8 +16,8 @@ typedef struct dfsae_optim_ops {
      * parameters and state and returns 1 if all of them are finite; with
      * commit = 1 it writes them (the return value is then unused). The
      * caller runs the first before the second, so a step that would
-     * overflow changes nothing. A non-finite gradient entry must make the
-     * dry run fail (the caller relies on it instead of a separate scan). */
+     * overflow changes nothing. The caller has checked the gradient is
+     * finite and put its largest magnitude in o->grad_max. */
     int (*update)(dfsae_optimizer *o, float *params, const float *grad,
                   int commit);
 } dfsae_optim_ops;
@@ -29,6 +29,11 @@ struct dfsae_optimizer {
     size_t n;
     float *state; /* ops->n_state vectors of n floats */
     uint64_t t;   /* steps taken */
+    /* Bounds on the state and this step's gradient, so a dry run can often
+     * prove the update finite in O(1) (adam.c); maxima_valid is cleared
+     * when the state is replaced wholesale (reset keeps it: all zeros). */
+    float grad_max, state_max[2];
+    int maxima_valid;
     int started;  /* SGD: the momentum buffer holds a gradient (PyTorch
                    * starts it at the first step that uses momentum) */
     double hp[DFSAE_OPT_PARAM_COUNT];

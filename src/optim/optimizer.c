@@ -147,6 +147,8 @@ void dfsae_optimizer_reset(dfsae_optimizer *opt)
     memset(opt->state, 0, opt->n * opt->ops->n_state * sizeof(float));
     opt->t = 0;
     opt->started = 0;
+    opt->state_max[0] = opt->state_max[1] = 0.0f;
+    opt->maxima_valid = 1;
 }
 
 int dfsae_optimizer_step(dfsae_optimizer *opt, dfsae_model *model,
@@ -172,18 +174,20 @@ int dfsae_optimizer_step(dfsae_optimizer *opt, dfsae_model *model,
         return dfsae__fail(opt->err, DFSAE_ERR_INVALID_ARG,
                            "step: Nesterov momentum needs a non-zero "
                            "momentum and zero dampening");
-    /* A dry run first: an update that would overflow changes nothing. A
-     * non-finite gradient always fails it too, so the gradient is scanned
-     * only to say which of the two went wrong. */
-    if (!opt->ops->update(opt, model->params, grad, 0)) {
-        size_t bad = dfsae__first_non_finite(grad, opt->n);
-        if (bad != opt->n)
-            return dfsae__fail(opt->err, DFSAE_ERR_NON_FINITE_INPUT,
-                               "step: gradient entry %zu is not finite", bad);
+    /* The model's own gradient was checked (and its maximum kept) by
+     * dfsae_model_grad; a caller's is scanned once here. */
+    float gmax = model->has_grad && grad == model->grad ? model->grad_max
+                                     : dfsae__max_abs(grad, opt->n);
+    if (!isfinite(gmax))
+        return dfsae__fail(opt->err, DFSAE_ERR_NON_FINITE_INPUT,
+                           "step: gradient entry %zu is not finite",
+                           dfsae__first_non_finite(grad, opt->n));
+    opt->grad_max = gmax;
+    /* A dry run first: an update that would overflow changes nothing. */
+    if (!opt->ops->update(opt, model->params, grad, 0))
         return dfsae__fail(opt->err, DFSAE_ERR_NON_FINITE_RESULT,
                            "step: the update overflows float (learning rate "
                            "or gradient too large); nothing was changed");
-    }
     opt->ops->update(opt, model->params, grad, 1);
     opt->t += 1;
     return DFSAE_OK;
