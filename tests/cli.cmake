@@ -11,8 +11,11 @@ if(DFSAE_FUZZ)
   find_package(ZLIB REQUIRED)
   set(_rd ${PROJECT_SOURCE_DIR}/examples/data)
   foreach(_fmt idx npy csv)
-    add_executable(dfsae_fuzz_reader_${_fmt} fuzz/fuzz_reader_${_fmt}.c
+    add_executable(dfsae_fuzz_reader_${_fmt} fuzz/fuzz_reader.c
       ${_rd}/common.c ${_rd}/gzip.c ${_rd}/idx.c ${_rd}/npy.c ${_rd}/csv.c)
+    string(TOUPPER ${_fmt} _FMT)
+    target_compile_definitions(dfsae_fuzz_reader_${_fmt} PRIVATE
+      FUZZ_FORMAT=DFSAE_DATA_${_FMT} FUZZ_NAME="fuzz.${_fmt}")
     target_include_directories(dfsae_fuzz_reader_${_fmt} PRIVATE ${_rd})
     target_compile_options(dfsae_fuzz_reader_${_fmt} PRIVATE
       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all

@@ -1,7 +1,9 @@
-/* libFuzzer target: the NPY reader via dfsae_data_parse with the format
- * forced, so gzip input is decompressed first (bounded) and every byte
- * string reaches the NPY parser. Any crash, leak, sanitizer report or
- * error without a message is a finding. */
+/* libFuzzer target for one data reader, chosen at build time
+ * (FUZZ_FORMAT = DFSAE_DATA_IDX / _NPY / _CSV, FUZZ_NAME its file name;
+ * tests/cli.cmake builds one target per reader). The reader is called via
+ * dfsae_data_parse with the format forced, so gzip input is decompressed
+ * first (bounded) and every byte string reaches the parser. Any crash,
+ * leak, sanitizer report or error without a message is a finding. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,10 +18,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dfsae_data_error err;
     dfsae_data_options opt;
     dfsae_data_options_init(&opt);
-    opt.format = DFSAE_DATA_NPY;
+    opt.format = FUZZ_FORMAT;
     opt.max_bytes = (size_t)1 << 22; /* keep decompression bombs cheap */
     err.msg[0] = '\0';
-    if (dfsae_data_parse(data, size, "fuzz.npy", &opt, &d, &err) == 0) {
+    if (dfsae_data_parse(data, size, FUZZ_NAME, &opt, &d, &err) == 0) {
         /* Touch every value: the reader promised rows x cols floats. */
         volatile float sum = 0;
         for (size_t i = 0; i < d.rows * d.cols; i++)
