@@ -100,6 +100,24 @@ static int record(const dfsae_progress *p, void *user)
 
 /* ---- config ------------------------------------------------------------ */
 
+/* Frees a pair of models and their optimizers. */
+static void free_pairs(dfsae_model *m[2], dfsae_optimizer *o[2])
+{
+    for (int i = 0; i < 2; ++i) {
+        dfsae_model_free(m[i]);
+        dfsae_optimizer_free(o[i]);
+    }
+}
+
+/* The two models hold bit-identical parameters. */
+static void assert_same_params(dfsae_model *a, dfsae_model *b)
+{
+    float *pa = train_params(a), *pb = train_params(b);
+    assert_memory_equal(pa, pb, dfsae_model_num_params(a) * sizeof *pa);
+    test_free(pa);
+    test_free(pb);
+}
+
 static void test_config(void **state)
 {
     (void)state;
@@ -210,10 +228,7 @@ static void test_unshuffled_equals_manual_loop(void **state)
     test_free(p0);
     test_free(p1);
     dfsae_train_config_free(c);
-    for (int i = 0; i < 2; ++i) {
-        dfsae_model_free(m[i]);
-        dfsae_optimizer_free(o[i]);
-    }
+    free_pairs(m, o);
     test_free(X);
 }
 
@@ -275,15 +290,9 @@ static void test_shuffled_replay_and_reported_loss(void **state)
     /* Epochs get different orders. */
     assert_true(memcmp(s.idx[0], s.idx[3], 4 * sizeof(size_t)) != 0 ||
                 memcmp(s.idx[1], s.idx[4], 4 * sizeof(size_t)) != 0);
-    float *p0 = train_params(m[0]), *p1 = train_params(m[1]);
-    assert_memory_equal(p0, p1, dfsae_model_num_params(m[0]) * sizeof *p0);
-    test_free(p0);
-    test_free(p1);
+    assert_same_params(m[0], m[1]);
     dfsae_train_config_free(c);
-    for (int i = 0; i < 2; ++i) {
-        dfsae_model_free(m[i]);
-        dfsae_optimizer_free(o[i]);
-    }
+    free_pairs(m, o);
     test_free(X);
 }
 
@@ -450,10 +459,7 @@ static void test_cancel(void **state)
     dfsae_model_free(m2);
     dfsae_optimizer_free(o2);
     dfsae_train_config_free(c);
-    for (int i = 0; i < 2; ++i) {
-        dfsae_model_free(m[i]);
-        dfsae_optimizer_free(o[i]);
-    }
+    free_pairs(m, o);
     test_free(X);
 }
 
@@ -598,15 +604,9 @@ static void test_failure_mid_training(void **state)
     assert_int_equal(dfsae_optimizer_step_count(o[0]), 1);
     assert_non_null(strstr(dfsae_model_last_error(m[0]), "epoch 0, step 1"));
     manual(m[1], o[1], X, 0, 4);
-    float *p0 = train_params(m[0]), *p1 = train_params(m[1]);
-    assert_memory_equal(p0, p1, dfsae_model_num_params(m[0]) * sizeof *p0);
-    test_free(p0);
-    test_free(p1);
+    assert_same_params(m[0], m[1]);
     dfsae_train_config_free(c);
-    for (int i = 0; i < 2; ++i) {
-        dfsae_model_free(m[i]);
-        dfsae_optimizer_free(o[i]);
-    }
+    free_pairs(m, o);
     test_free(X);
 }
 
