@@ -183,7 +183,7 @@ int dfsae_model_forward(dfsae_model *model, const float *X, size_t n,
                            "forward: A is NULL");
     dfsae__encode(model, X, n, A, Z);
     if (R != NULL)
-        dfsae__lse_rows(A, n, model->k, R, 1.0f, 0, NULL);
+        dfsae__responsibilities(A, n, model->k, R);
     return DFSAE_OK;
 }
 

@@ -40,6 +40,41 @@ int dfsae__reserve(dfsae_model *m, size_t n)
     return dfsae__ws_reserve_wr(&m->ws, &m->alloc, k, d, gramw);
 }
 
+/* The front sweep over the rows of Z = X W^T (in A), a block at a time so
+ * each block is still in cache for the next kernel: bias and activation in
+ * place, L_lse's row statistics, the column sums for the statistics. */
+static void front_sweep(dfsae_model *m, size_t n, int lse, int stats,
+                        dfsae_loss_ctx *ctx)
+{
+    const size_t k = m->k, block = dfsae__block_rows(k);
+    const dfsae_activation_ops *act = dfsae__activations[m->opt.activation];
+    const float *b = m->params + m->k * m->d;
+    dfsae_workspace *ws = &m->ws;
+    float *A = ws->A;
+    double lse_total = 0.0;
+    if (stats)
+        dfsae__colstats_begin(k, ws->col);
+    for (size_t i0 = 0; i0 < n; i0 += block) {
+        size_t rows = i0 + block < n ? block : n - i0;
+        float *blk = A + i0 * k;
+        act->apply(blk, b, rows, k, m->opt.leaky_slope);
+        if (lse)
+            lse_total += dfsae__lse_row_stats(
+                blk, rows, k, ws->rmin + i0, ws->rsum + i0,
+                ws->row + DFSAE_ROW_SCRATCH * k);
+        if (stats)
+            dfsae__colstats_add(blk, rows, k, A, ws->col);
+    }
+    if (stats) {
+        dfsae__colstats_finish(A, n, k, ws->col);
+        ctx->stats.mean = ws->col + DFSAE_COL_MEAN * k;
+        ctx->stats.var = ws->col + DFSAE_COL_VAR * k;
+    }
+    ctx->lse.min = ws->rmin;
+    ctx->lse.sum = ws->rsum;
+    ctx->lse.total = lse_total;
+}
+
 int dfsae__objective(dfsae_model *m, const float *X, size_t n, float *grad,
                      double *total, double terms[DFSAE_TERM_COUNT])
 {
@@ -52,31 +87,31 @@ int dfsae__objective(dfsae_model *m, const float *X, size_t n, float *grad,
         return st;
 
     dfsae_workspace *ws = &m->ws;
-    float *A = ws->A;
-    dfsae__encode(m, X, n, A, NULL);
-
     int need_stats = 0;
     for (int t = 0; t < DFSAE_TERM_COUNT; ++t)
         need_stats |= o->lambda[t] != 0.0 && dfsae__loss_terms[t]->needs_stats;
-    if (need_stats)
-        dfsae__colstats(A, n, k, ws->col);
+    dfsae_loss_ctx ctx = {n, k, d, ws->A, {NULL, NULL}, {NULL, NULL, 0.0},
+                          m->params, o, ws, tc_side};
+    dfsae__linear_forward(X, n, d, m->params, k, ws->A);
+    front_sweep(m, n, o->lambda[DFSAE_TERM_LSE] != 0.0, need_stats, &ctx);
 
-    dfsae_loss_ctx ctx = {n, k, d, A, {ws->col, ws->col + k}, m->params, o,
-                          ws, tc_side};
-    float *dA = grad != NULL ? ws->dA : NULL;
-    if (dA != NULL)
-        memset(dA, 0, n * k * sizeof *dA);
+    dfsae_dA_parts parts = {0.0, NULL, ws->row + DFSAE_ROW_P_SCALE * k,
+                            ws->col + DFSAE_COL_CENTRED * k,
+                            ws->col + DFSAE_COL_CONSTANT * k};
+    for (size_t j = 0; j < k; ++j)
+        parts.centred[j] = parts.constant[j] = 0.0;
+    dfsae_dA_parts *dA = grad != NULL ? &parts : NULL;
 
     /* Terms on A first: their gradient flows back through the layers, which
      * overwrite grad; terms on W then add to it. */
     double sum = 0.0;
     for (int pass = 0; pass < 2; ++pass) {
         if (pass == 1 && grad != NULL) {
-            dfsae__activation_backward(dfsae__activations[o->activation], A,
-                                       dA, n, k, o->leaky_slope,
-                                       grad + k * d,
-                                       ws->col + (DFSAE_WS_COLS - 1) * k);
-            dfsae__linear_backward(X, n, d, dA, k, grad);
+            dfsae__backward_sweep(&ctx, &parts,
+                                  dfsae__activations[o->activation],
+                                  o->leaky_slope, ws->dA, grad + k * d,
+                                  ws->col + DFSAE_COL_BIAS * k);
+            dfsae__linear_backward(X, n, d, ws->dA, k, grad);
         }
         for (int t = 0; t < DFSAE_TERM_COUNT; ++t) {
             const dfsae_loss_ops *term = dfsae__loss_terms[t];

@@ -20,18 +20,25 @@ int dfsae__ws_reserve_batch(dfsae_workspace *ws, const dfsae_allocator *a,
         size_t bk;
         if (!dfsae__mul_size(rows, k, &bk))
             return DFSAE_ERR_SIZE_OVERFLOW;
-        /* Allocate all four first so a failure leaves the old set intact. */
-        float *fresh[4] = {NULL, NULL, NULL, NULL};
-        for (int i = 0; i < 4; ++i) {
-            fresh[i] = dfsae__alloc_array(a, bk, sizeof(float));
+        /* Allocate the whole set first so a failure leaves the old one
+         * intact. */
+        enum { N = 6 };
+        const size_t count[N] = {bk, bk, bk, bk, rows, rows};
+        const size_t elem[N] = {sizeof(float), sizeof(float), sizeof(float),
+                                sizeof(float), sizeof(float), sizeof(double)};
+        void *fresh[N] = {NULL};
+        for (int i = 0; i < N; ++i) {
+            fresh[i] = dfsae__alloc_array(a, count[i], elem[i]);
             if (fresh[i] == NULL) {
                 for (int j = 0; j < i; ++j)
                     dfsae__free(a, fresh[j]);
                 return DFSAE_ERR_NO_MEMORY;
             }
         }
-        float **slots[4] = {&ws->A, &ws->dA, &ws->S, &ws->G};
-        for (int i = 0; i < 4; ++i) {
+        void **slots[N] = {(void **)&ws->A,    (void **)&ws->dA,
+                           (void **)&ws->S,    (void **)&ws->G,
+                           (void **)&ws->rmin, (void **)&ws->rsum};
+        for (int i = 0; i < N; ++i) {
             dfsae__free(a, *slots[i]);
             *slots[i] = fresh[i];
         }
@@ -39,7 +46,7 @@ int dfsae__ws_reserve_batch(dfsae_workspace *ws, const dfsae_allocator *a,
     }
     if (ws->col == NULL && !grow(a, (void **)&ws->col, DFSAE_WS_COLS * k, sizeof(double)))
         return DFSAE_ERR_NO_MEMORY;
-    if (ws->row == NULL && !grow(a, (void **)&ws->row, 4 * k, sizeof(float)))
+    if (ws->row == NULL && !grow(a, (void **)&ws->row, DFSAE_WS_ROWS * k, sizeof(float)))
         return DFSAE_ERR_NO_MEMORY;
     if (gram_elems > ws->gram_cap) {
         if (!grow(a, (void **)&ws->gram, gram_elems, sizeof(float)))
@@ -69,8 +76,9 @@ int dfsae__ws_reserve_wr(dfsae_workspace *ws, const dfsae_allocator *a,
 
 void dfsae__ws_free(dfsae_workspace *ws, const dfsae_allocator *a)
 {
-    void *bufs[] = {ws->A,   ws->dA,  ws->S,     ws->G,   ws->gram,
-                    ws->col, ws->row, ws->Wn,  ws->GWn,   ws->gramw, ws->rown};
+    void *bufs[] = {ws->A,    ws->dA,  ws->S,   ws->G,  ws->rmin,
+                    ws->rsum, ws->gram, ws->col, ws->row, ws->Wn,
+                    ws->GWn,  ws->gramw, ws->rown};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; ++i)
         dfsae__free(a, bufs[i]);
     memset(ws, 0, sizeof *ws);

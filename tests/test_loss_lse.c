@@ -101,9 +101,10 @@ static void mean_reduction_is_sum_over_batch(void **state)
     dfsae_model_free(m);
 }
 
-/* The lse term's context for a given A: A, n, k, the options and the
- * workspace's per-row and per-column scratch (sized as the workspace
- * sizes them). */
+/* The lse term run as the objective runs it, for a given A: the row
+ * statistics of the front sweep, the term's parts, and the backward sweep
+ * through the identity, so the sweep's output is dL/dA itself. Scratch is
+ * laid out as the workspace lays it out. */
 typedef struct lse_env {
     dfsae_options opt;
     dfsae_workspace ws;
@@ -111,14 +112,17 @@ typedef struct lse_env {
 } lse_env;
 
 #define MAX_K 64
+#define MAX_N 16
 
-static float row_scratch[4 * MAX_K];
+static float row_scratch[DFSAE_WS_ROWS * MAX_K];
 static double col_scratch[DFSAE_WS_COLS * MAX_K];
+static float row_min[MAX_N];
+static double row_sum[MAX_N];
 
 static void lse_env_init(lse_env *e, const float *A, size_t n, size_t k,
                          int reduction)
 {
-    assert_true(k <= MAX_K);
+    assert_true(k <= MAX_K && n <= MAX_N);
     memset(e, 0, sizeof *e);
     dfsae__options_default(&e->opt);
     e->opt.lse_reduction = reduction;
@@ -131,9 +135,28 @@ static void lse_env_init(lse_env *e, const float *A, size_t n, size_t k,
     e->ctx.ws = &e->ws;
 }
 
+/* The term's value; with dA non-NULL also writes dL/dA there. */
 static double lse_eval(lse_env *e, float *dA)
 {
-    return dfsae__loss_terms[DFSAE_TERM_LSE]->eval(&e->ctx, 1.0, dA, NULL);
+    const size_t n = e->ctx.n, k = e->ctx.k;
+    e->ctx.lse.total = dfsae__lse_row_stats(e->ctx.A, n, k, row_min, row_sum,
+                                            row_scratch);
+    e->ctx.lse.min = row_min;
+    e->ctx.lse.sum = row_sum;
+    dfsae_dA_parts parts = {0.0, NULL, row_scratch + DFSAE_ROW_P_SCALE * k,
+                            col_scratch + DFSAE_COL_CENTRED * k,
+                            col_scratch + DFSAE_COL_CONSTANT * k};
+    for (size_t j = 0; j < k; ++j)
+        parts.centred[j] = parts.constant[j] = 0.0;
+    double value = dfsae__loss_terms[DFSAE_TERM_LSE]->eval(
+        &e->ctx, 1.0, dA != NULL ? &parts : NULL, NULL);
+    if (dA != NULL) {
+        float db[MAX_K];
+        dfsae__backward_sweep(&e->ctx, &parts,
+                              dfsae__activations[DFSAE_ACT_IDENTITY], 0.0, dA,
+                              db, col_scratch + DFSAE_COL_BIAS * k);
+    }
+    return value;
 }
 
 /* dL_lse/dA_ij = R_ij: the responsibilities that dfsae_model_forward

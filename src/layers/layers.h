@@ -10,7 +10,7 @@ void dfsae__linear_forward(const float *X, size_t n, size_t d, const float *W,
                            size_t k, float *Z);
 
 /* dW (k x d) = dZ^T X (overwritten). The bias gradient, the column sums
- * of dZ, is fused into dfsae__activation_backward's sweep. */
+ * of dZ, is fused into the backward sweep (loss/backward.c). */
 void dfsae__linear_backward(const float *X, size_t n, size_t d,
                             const float *dZ, size_t k, float *dW);
 
@@ -28,13 +28,6 @@ typedef struct dfsae_activation_ops {
 
 /* Indexed by dfsae_activation. */
 extern const dfsae_activation_ops *const dfsae__activations[];
-
-/* One sweep over n x k: dA <- dA * phi'(Z) (given A = phi(Z)), and db (k)
- * <- the column sums of the result, accumulated in acc (k doubles). */
-void dfsae__activation_backward(const dfsae_activation_ops *act,
-                                const float *A, float *dA, size_t n,
-                                size_t k, double param, float *db,
-                                double *acc);
 
 /* Adds the bias only (to expose Z in the forward pass). */
 void dfsae__add_bias(float *z, const float *b, size_t n, size_t k);

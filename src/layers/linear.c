@@ -17,24 +17,6 @@ void dfsae__linear_backward(const float *X, size_t n, size_t d,
                  dZ, (int)k, X, (int)d, 0.0f, dW, (int)d);
 }
 
-void dfsae__activation_backward(const dfsae_activation_ops *act,
-                                const float *A, float *dA, size_t n,
-                                size_t k, double param, float *db,
-                                double *acc)
-{
-    for (size_t j = 0; j < k; ++j)
-        acc[j] = 0.0;
-    for (size_t i = 0; i < n; ++i) {
-        float *g = dA + i * k;
-        act->backprop(A + i * k, g, k, param); /* the row stays in cache */
-#pragma omp simd
-        for (size_t j = 0; j < k; ++j)
-            acc[j] += (double)g[j];
-    }
-    for (size_t j = 0; j < k; ++j)
-        db[j] = (float)acc[j];
-}
-
 DFSAE_MULTIVERSION
 static void add_bias(float *z, const float *b, size_t n, size_t k)
 {

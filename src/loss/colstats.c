@@ -1,25 +1,44 @@
-/* Column means and unbiased variances in one sweep, in double. Each column
- * is shifted by its first row: sums of (a - a_0) keep the variance of
- * activations in the thousands accurate, and a constant column (a dead
- * unit) gives exactly zero sums, hence variance exactly 0. */
+/* Column means and unbiased variances, accumulated in double a block of
+ * rows at a time. Each column is shifted by the batch's first row: sums of
+ * (a - a_0) keep the variance of activations in the thousands accurate,
+ * and a constant column (a dead unit) gives exactly zero sums, hence
+ * variance exactly 0. */
 #include "fastmath.h"
 #include "loss/loss.h"
 
-DFSAE_MULTIVERSION
-static void colstats(const float *A, size_t n, size_t k, double *col)
+void dfsae__colstats_begin(size_t k, double *col)
 {
-    double *mean = col, *var = col + k;
-    const float *first = A;
+    double *sum = col + DFSAE_COL_MEAN * k, *sq = col + DFSAE_COL_VAR * k;
     for (size_t j = 0; j < k; ++j)
-        mean[j] = var[j] = 0.0;
-    for (size_t i = 1; i < n; ++i) {
-        const float *a = A + i * k;
+        sum[j] = sq[j] = 0.0;
+}
+
+DFSAE_MULTIVERSION
+static void add_rows(const float *rows, size_t count, size_t k,
+                     const float *first, double *sum, double *sq)
+{
+    for (size_t i = 0; i < count; ++i) {
+        const float *a = rows + i * k;
         for (size_t j = 0; j < k; ++j) {
             double c = (double)a[j] - (double)first[j];
-            mean[j] += c;
-            var[j] += c * c;
+            sum[j] += c;
+            sq[j] += c * c;
         }
     }
+}
+
+/* The kernel is static so its clones stay local (DFSAE_MULTIVERSION). */
+void dfsae__colstats_add(const float *rows, size_t count, size_t k,
+                         const float *first, double *col)
+{
+    add_rows(rows, count, k, first, col + DFSAE_COL_MEAN * k,
+             col + DFSAE_COL_VAR * k);
+}
+
+void dfsae__colstats_finish(const float *first, size_t n, size_t k,
+                            double *col)
+{
+    double *mean = col + DFSAE_COL_MEAN * k, *var = col + DFSAE_COL_VAR * k;
     const double inv_n = 1.0 / (double)n;
     for (size_t j = 0; j < k; ++j) {
         if (var[j] == 0.0) { /* every row equals the first: constant */
@@ -33,12 +52,6 @@ static void colstats(const float *A, size_t n, size_t k, double *col)
          * through to the finiteness check. */
         var[j] = ss < 0.0 ? 0.0 : ss / (double)(n - 1);
     }
-}
-
-/* The kernel is static so its clones stay local (DFSAE_MULTIVERSION). */
-void dfsae__colstats(const float *A, size_t n, size_t k, double *col)
-{
-    colstats(A, n, k, col);
 }
 
 int dfsae__resolve_gram_side(int side, size_t n, size_t k)

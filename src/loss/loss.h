@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "layers/layers.h"
 #include "model.h"
 
 /* Column statistics over a batch, in double (col block of the workspace). */
@@ -13,39 +14,85 @@ typedef struct dfsae_colstats {
     const double *var;  /* K unbiased variances, exactly 0 for constant */
 } dfsae_colstats;
 
+/* The front sweep's row statistics for L_lse (valid when it is on):
+ * R_ij = exp(min_i - A_ij) / sum_i rebuilds softmax(-A) row by row. */
+typedef struct dfsae_lse_rows {
+    const float *min;  /* n row minima */
+    const double *sum; /* n sums of exp(min_i - A_ij) */
+    double total;      /* sum_i log sum_j exp(-A_ij) */
+} dfsae_lse_rows;
+
 typedef struct dfsae_loss_ctx {
     size_t n, k, d;
     const float *A;          /* n x K activations */
     dfsae_colstats stats;    /* valid when the term needs_stats */
+    dfsae_lse_rows lse;
     const float *W;          /* K x D weights */
     const dfsae_options *opt;
     dfsae_workspace *ws;
     int gram_side;           /* resolved: FEATURE or SAMPLE */
 } dfsae_loss_ctx;
 
+/* dL/dA as the terms on A describe it, so that it is assembled in the one
+ * backward sweep that also takes it through the activation
+ * (dfsae__backward_sweep) instead of each term sweeping n x K itself:
+ *   dL/dA_ij = r_scale R_ij + p_scale_j P_ij + centred_j (A_ij - mean_j)
+ *              + constant_j
+ * with R = softmax(-A) row-wise and P an n x K product a term leaves in
+ * the workspace. Terms add their weighted parts. */
+typedef struct dfsae_dA_parts {
+    double r_scale;
+    const float *P;   /* NULL while no term has left a product */
+    float *p_scale;   /* k */
+    double *centred;  /* k, starts at 0 */
+    double *constant; /* k, starts at 0 */
+} dfsae_dA_parts;
+
 typedef struct dfsae_loss_ops {
     const char *name;
     int needs_stats; /* uses column variances, so needs n >= 2 */
     int on_weights;  /* depends on W directly rather than on A */
-    /* Returns the term's unweighted value. When dA is non-NULL, adds
-     * weight * dL/dA (n x K); when dW is non-NULL, adds weight * dL/dW
+    /* Returns the term's unweighted value. When dA is non-NULL, adds the
+     * parts of weight * dL/dA; when dW is non-NULL, adds weight * dL/dW
      * (K x D). A term touches only the one that depends on it. */
-    double (*eval)(const dfsae_loss_ctx *ctx, double weight, float *dA,
-                   float *dW);
+    double (*eval)(const dfsae_loss_ctx *ctx, double weight,
+                   dfsae_dA_parts *dA, float *dW);
 } dfsae_loss_ops;
 
 /* Indexed by dfsae_term. */
 extern const dfsae_loss_ops *const dfsae__loss_terms[DFSAE_TERM_COUNT];
 
-/* Fills mean and var (col[0..K) and col[K..2K)) for the n x K matrix A. */
-void dfsae__colstats(const float *A, size_t n, size_t k, double *col);
+/* Column means and variances of an n x K matrix A, a block of rows at a
+ * time: zero col's mean and var slots, add every row in order (each
+ * column shifted by A's first row), then finish. */
+void dfsae__colstats_begin(size_t k, double *col);
+void dfsae__colstats_add(const float *rows, size_t count, size_t k,
+                         const float *first, double *col);
+void dfsae__colstats_finish(const float *first, size_t n, size_t k,
+                            double *col);
 
-/* Row-wise log-sum-exp of -A: returns sum_i log sum_j exp(-A_ij); if R is
- * non-NULL writes scale * softmax(-A) row-wise into it (added if
- * accumulate). `scratch` holds k floats; it may be NULL when R is non-NULL
- * and accumulate is 0. */
-double dfsae__lse_rows(const float *A, size_t n, size_t k, float *R,
-                       float scale, int accumulate, float *scratch);
+/* The row statistics of L_lse for `count` rows (dfsae_lse_rows); returns
+ * their sum of log sum_j exp(-A_ij). scratch holds k floats. */
+double dfsae__lse_row_stats(const float *rows, size_t count, size_t k,
+                            float *min, double *sum, float *scratch);
+
+/* R = softmax(-A) row-wise (n x K). */
+void dfsae__responsibilities(const float *A, size_t n, size_t k, float *R);
+
+/* One sweep over the rows: dZ = phi'(Z) * dL/dA assembled from parts
+ * (which must hold every enabled term's), and db = the column sums of dZ,
+ * accumulated in acc (k doubles). */
+void dfsae__backward_sweep(const dfsae_loss_ctx *ctx,
+                           const dfsae_dA_parts *parts,
+                           const dfsae_activation_ops *act,
+                           double param, float *dZ, float *db, double *acc);
+
+/* Rows per block of the front and backward sweeps: about 16 KiB of each
+ * n x K array, so a block stays in L1 from one kernel to the next. */
+static inline size_t dfsae__block_rows(size_t k)
+{
+    return k < 4096 ? 4096 / k : 1;
+}
 
 /* Cheaper Gram side for an n x k matrix when side is AUTO. */
 int dfsae__resolve_gram_side(int side, size_t n, size_t k);

@@ -41,42 +41,40 @@ static double exp_row(const float *a, size_t k, float *e, float *amin_out)
     return s;
 }
 
-double dfsae__lse_rows(const float *A, size_t n, size_t k, float *R,
-                       float scale, int accumulate, float *scratch)
+double dfsae__lse_row_stats(const float *rows, size_t count, size_t k,
+                            float *min, double *sum, float *scratch)
 {
     double total = 0.0;
-    for (size_t i = 0; i < n; ++i) {
-        float *r = R != NULL ? R + i * k : NULL;
-        float *e = r != NULL && !accumulate ? r : scratch;
-        float amin;
-        double s = exp_row(A + i * k, k, e, &amin);
-        total += log(s) - (double)amin;
-        if (r == NULL)
-            continue;
-        const float f = (float)((double)scale / s);
-        if (accumulate) {
-#pragma omp simd
-            for (size_t j = 0; j < k; ++j)
-                r[j] += f * e[j];
-        } else {
-#pragma omp simd
-            for (size_t j = 0; j < k; ++j)
-                r[j] = f * e[j];
-        }
+    for (size_t i = 0; i < count; ++i) {
+        sum[i] = exp_row(rows + i * k, k, scratch, &min[i]);
+        total += log(sum[i]) - (double)min[i];
     }
     return total;
 }
 
-static double lse_eval(const dfsae_loss_ctx *ctx, double weight, float *dA,
-                       float *dW)
+void dfsae__responsibilities(const float *A, size_t n, size_t k, float *R)
+{
+    for (size_t i = 0; i < n; ++i) {
+        float *r = R + i * k, amin;
+        const float f = (float)(1.0 / exp_row(A + i * k, k, r, &amin));
+#pragma omp simd
+        for (size_t j = 0; j < k; ++j)
+            r[j] *= f;
+    }
+}
+
+/* The front sweep computed the rows' statistics (dfsae_lse_rows); the
+ * gradient, R scaled, is rebuilt from them in the backward sweep. */
+static double lse_eval(const dfsae_loss_ctx *ctx, double weight,
+                       dfsae_dA_parts *dA, float *dW)
 {
     (void)dW;
     double scale = ctx->opt->lse_reduction == DFSAE_REDUCE_MEAN
                        ? 1.0 / (double)ctx->n
                        : 1.0;
-    double lse = dfsae__lse_rows(ctx->A, ctx->n, ctx->k, dA,
-                                 (float)(weight * scale), 1, ctx->ws->row);
-    return -lse * scale;
+    if (dA != NULL)
+        dA->r_scale += weight * scale;
+    return -ctx->lse.total * scale;
 }
 
 const dfsae_loss_ops dfsae__loss_lse = {"lse", 0, 0, lse_eval};

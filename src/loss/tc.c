@@ -3,7 +3,9 @@
  * With S = Ac diag(1/s) the standardised batch (N = n - 1):
  *   feature side: C = S^T S / N (K x K), dL/dS = (4/N) S offdiag(C)
  *   sample side:  H = S S^T (n x n),     dL/dS = (4/N^2) H S - (4/N) S diag(C)
- * then through s_j = sqrt(v_j) + 1e-8 and the centring (docs/math.md). */
+ * then through s_j = sqrt(v_j) + 1e-8 and the centring (docs/math.md).
+ * The product P (the first part of dL/dS) is left in the workspace for the
+ * backward sweep; the rest is a per-column affine function of A. */
 #include <math.h>
 
 #include "blas/dfsae_blas.h"
@@ -17,15 +19,17 @@ typedef struct tc_cols {
     double *inv_std; /* 1 / s_j */
     double *ssum;    /* sum_i S_ij (0 up to rounding) */
     double *ssq;     /* sum_i S_ij^2 = N diag(C)_j */
-    double *gs;      /* sum_i G_ij S_ij */
-    double *gsum;    /* sum_i G_ij */
+    double *gs;      /* sum_i (dL/dS)_ij S_ij */
+    double *gsum;    /* sum_i (dL/dS)_ij */
+    double *d4;      /* sample side: (4/N) diag(C)_j */
 } tc_cols;
 
 static tc_cols cols_of(const dfsae_loss_ctx *ctx)
 {
-    double *base = ctx->ws->col + 2 * ctx->k; /* after mean and var */
-    tc_cols c = {base, base + ctx->k, base + 2 * ctx->k, base + 3 * ctx->k,
-                 base + 4 * ctx->k};
+    double *base = ctx->ws->col + DFSAE_COL_TC * ctx->k;
+    const size_t k = ctx->k;
+    tc_cols c = {base, base + k, base + 2 * k, base + 3 * k, base + 4 * k,
+                 base + 5 * k};
     return c;
 }
 
@@ -67,8 +71,52 @@ static double sym_sumsq(const float *M, size_t m, int with_diag)
     return 2.0 * off + (with_diag ? diag : 0.0);
 }
 
-static double feature_side(const dfsae_loss_ctx *ctx, const float *S,
-                           float *G)
+/* With P = (4/N) S C' (C' = C without its diagonal), the column sums the
+ * chain rule needs follow from C alone, with no pass over n x K:
+ *   sum_i P_ij S_ij = 4 sum_l C'_lj C_lj,  sum_i P_ij = (4/N) sum_l ssum_l C'_lj.
+ * One pass over the upper triangle; zeroes the diagonal on the way. */
+DFSAE_MULTIVERSION
+static void feature_sums(float *C, size_t k, double N, const tc_cols *c)
+{
+    double *gs = c->gs, *gsum = c->gsum;
+    const double *ssum = c->ssum;
+    for (size_t j = 0; j < k; ++j)
+        gs[j] = gsum[j] = 0.0;
+    for (size_t r = 0; r < k; ++r) {
+        float *row = C + r * k;
+        row[r] = 0.0f;
+        /* Row r's upper part counts for columns q > r... */
+        const double sr = ssum[r];
+        double dot[4] = {0.0, 0.0, 0.0, 0.0};
+        size_t q = r + 1;
+        for (; q + 4 <= k; q += 4)
+            for (size_t l = 0; l < 4; ++l) {
+                double v = (double)row[q + l];
+                gs[q + l] += v * v;
+                gsum[q + l] += v * sr;
+                dot[l] += v * ssum[q + l];
+            }
+        double rest = 0.0;
+        for (; q < k; ++q) {
+            double v = (double)row[q];
+            gs[q] += v * v;
+            gsum[q] += v * sr;
+            rest += v * ssum[q];
+        }
+        /* ...and, by symmetry, for column r itself. */
+        gs[r] += dfsae__sumsq_f64(row + r + 1, k - r - 1);
+        gsum[r] += (dot[0] + dot[1]) + (dot[2] + dot[3]) + rest;
+    }
+    for (size_t j = 0; j < k; ++j) {
+        gs[j] *= 4.0;
+        gsum[j] *= 4.0 / N;
+    }
+}
+
+/* Returns the value; with P non-NULL also writes P = (4/N) S C' and the
+ * column sums. */
+static double feature_side(const dfsae_loss_ctx *ctx, const tc_cols *c,
+                           const float *S, float *P)
 {
     const size_t n = ctx->n, k = ctx->k;
     const double N = (double)(n - 1);
@@ -76,17 +124,35 @@ static double feature_side(const dfsae_loss_ctx *ctx, const float *S,
     dfsae__ssyrk(DFSAE_TRANS, (int)k, (int)n, (float)(1.0 / N), S, (int)k,
                  0.0f, C, (int)k);
     double value = sym_sumsq(C, k, 0);
-    if (G != NULL) {
-        for (size_t j = 0; j < k; ++j)
-            C[j * k + j] = 0.0f;
+    if (P != NULL) {
+        feature_sums(C, k, N, c);
         dfsae__ssymm(DFSAE_RIGHT, (int)n, (int)k, (float)(4.0 / N), C, (int)k,
-                     S, (int)k, 0.0f, G, (int)k);
+                     S, (int)k, 0.0f, P, (int)k);
     }
     return value;
 }
 
+/* sum_i P_ij S_ij and sum_i P_ij in one sweep. */
+DFSAE_MULTIVERSION
+static void product_sums(const float *P, const float *S, size_t n, size_t k,
+                         double *ps, double *psum)
+{
+    for (size_t j = 0; j < k; ++j)
+        ps[j] = psum[j] = 0.0;
+    for (size_t i = 0; i < n; ++i) {
+        const float *p = P + i * k, *s = S + i * k;
+#pragma omp simd
+        for (size_t j = 0; j < k; ++j) {
+            ps[j] += (double)p[j] * s[j];
+            psum[j] += (double)p[j];
+        }
+    }
+}
+
+/* Returns the value; with P non-NULL also writes P = (4/N^2) H S, d4
+ * (dL/dS = P - S diag(d4)), and the column sums of dL/dS. */
 static double sample_side(const dfsae_loss_ctx *ctx, const tc_cols *c,
-                          const float *S, float *G)
+                          const float *S, float *P)
 {
     const size_t n = ctx->n, k = ctx->k;
     const double N = (double)(n - 1);
@@ -101,77 +167,56 @@ static double sample_side(const dfsae_loss_ctx *ctx, const tc_cols *c,
      * below zero for decorrelated codes, where the true value is >= 0. */
     double value = sym_sumsq(H, n, 1) / (N * N) - diag_sq;
     value = value < 0.0 ? 0.0 : value; /* a NaN stays NaN */
-    if (G != NULL) {
+    if (P != NULL) {
         dfsae__ssymm(DFSAE_LEFT, (int)n, (int)k, (float)(4.0 / (N * N)), H,
-                     (int)n, S, (int)k, 0.0f, G, (int)k);
-        float *d4 = ctx->ws->row;
-        for (size_t j = 0; j < k; ++j)
-            d4[j] = (float)(4.0 / N * c->ssq[j] / N);
-        for (size_t i = 0; i < n; ++i) {
-            float *g = G + i * k;
-            const float *s = S + i * k;
-#pragma omp simd
-            for (size_t j = 0; j < k; ++j)
-                g[j] -= d4[j] * s[j];
+                     (int)n, S, (int)k, 0.0f, P, (int)k);
+        product_sums(P, S, n, k, c->gs, c->gsum);
+        for (size_t j = 0; j < k; ++j) {
+            c->d4[j] = 4.0 / N * c->ssq[j] / N;
+            c->gs[j] -= c->d4[j] * c->ssq[j];
+            c->gsum[j] -= c->d4[j] * c->ssum[j];
         }
     }
     return value;
 }
 
-/* dL/dA from dL/dS = G, through s_j and then the centring:
- *   t_ij = G_ij / s_j - S_ij sum_i(G_ij S_ij) / (N sqrt(v_j)),
- *   dA_ij += weight (t_ij - mean_i t_ij).
- * A constant column has S = 0 and its 0/0 is taken as 0. */
-DFSAE_MULTIVERSION
-static void backprop_standardise(const dfsae_loss_ctx *ctx, const tc_cols *c,
-                                 const float *S, const float *G,
-                                 double weight, float *dA)
+/* The parts of weight * dL/dA, from dL/dS = P - S diag(d4) through s_j
+ * and then the centring:
+ *   t_ij = (dL/dS)_ij / s_j - S_ij sum_i((dL/dS)_ij S_ij) / (N sqrt(v_j)),
+ *   dL/dA_ij = t_ij - mean_i t_ij,
+ * with S_ij = (A_ij - mean_j) / s_j. A constant column has S = 0 and its
+ * 0/0 is taken as 0. */
+static void add_parts(const dfsae_loss_ctx *ctx, const tc_cols *c,
+                      int sample, double weight, const float *P,
+                      dfsae_dA_parts *dA)
 {
     const size_t n = ctx->n, k = ctx->k;
     const double N = (double)(n - 1);
-    for (size_t j = 0; j < k; ++j)
-        c->gs[j] = c->gsum[j] = 0.0;
-    for (size_t i = 0; i < n; ++i) {
-        const float *g = G + i * k, *s = S + i * k;
-#pragma omp simd
-        for (size_t j = 0; j < k; ++j) {
-            c->gs[j] += (double)g[j] * s[j];
-            c->gsum[j] += (double)g[j];
-        }
-    }
-    /* Column factors in float for the final sweep, weight folded in. */
-    float *fg = ctx->ws->row, *fs = fg + k, *fc = fg + 2 * k;
     for (size_t j = 0; j < k; ++j) {
-        double v = ctx->stats.var[j];
+        double v = ctx->stats.var[j], inv_std = c->inv_std[j];
         double coef = v > 0.0 ? c->gs[j] / (N * sqrt(v)) : 0.0;
-        double tmean =
-            (c->gsum[j] * c->inv_std[j] - coef * c->ssum[j]) / (double)n;
-        fg[j] = (float)(weight * c->inv_std[j]);
-        fs[j] = (float)(weight * coef);
-        fc[j] = (float)(weight * tmean);
+        double tmean = (c->gsum[j] * inv_std - coef * c->ssum[j]) / (double)n;
+        double on_s = sample ? inv_std * c->d4[j] + coef : coef;
+        dA->p_scale[j] = (float)(weight * inv_std);
+        dA->centred[j] -= weight * on_s * inv_std;
+        dA->constant[j] -= weight * tmean;
     }
-    for (size_t i = 0; i < n; ++i) {
-        const float *g = G + i * k, *s = S + i * k;
-        float *d = dA + i * k;
-#pragma omp simd
-        for (size_t j = 0; j < k; ++j)
-            d[j] += fg[j] * g[j] - fs[j] * s[j] - fc[j];
-    }
+    dA->P = P;
 }
 
-static double tc_eval(const dfsae_loss_ctx *ctx, double weight, float *dA,
-                      float *dW)
+static double tc_eval(const dfsae_loss_ctx *ctx, double weight,
+                      dfsae_dA_parts *dA, float *dW)
 {
     (void)dW;
     dfsae_workspace *ws = ctx->ws;
     tc_cols c = cols_of(ctx);
-    float *G = dA != NULL ? ws->G : NULL;
+    float *P = dA != NULL ? ws->G : NULL;
     standardise(ctx, &c, ws->S);
-    double value = ctx->gram_side == DFSAE_GRAM_SAMPLE
-                       ? sample_side(ctx, &c, ws->S, G)
-                       : feature_side(ctx, ws->S, G);
+    int sample = ctx->gram_side == DFSAE_GRAM_SAMPLE;
+    double value = sample ? sample_side(ctx, &c, ws->S, P)
+                          : feature_side(ctx, &c, ws->S, P);
     if (dA != NULL)
-        backprop_standardise(ctx, &c, ws->S, G, weight, dA);
+        add_parts(ctx, &c, sample, weight, P, dA);
     return value;
 }
 

@@ -68,8 +68,8 @@ static double sample_side(const dfsae_loss_ctx *ctx, float *GWn)
     return msq - 2.0 * trace + (double)k;
 }
 
-static double wr_eval(const dfsae_loss_ctx *ctx, double weight, float *dA,
-                      float *dW)
+static double wr_eval(const dfsae_loss_ctx *ctx, double weight,
+                      dfsae_dA_parts *dA, float *dW)
 {
     (void)dA;
     const size_t k = ctx->k, d = ctx->d;
