@@ -19,7 +19,9 @@
  * exits; the handle's last error message says what went wrong.
  *
  * Threading: a handle may be used by one thread at a time. Distinct handles
- * are independent. All functions that take no handle are thread-safe.
+ * are independent. All functions that take no handle are thread-safe. A
+ * model may run its elementwise work on worker threads of its own
+ * (dfsae_model_set_threads); matrix products use the BLAS's threads.
  */
 #ifndef DFSAE_H
 #define DFSAE_H
@@ -101,7 +103,8 @@ typedef enum dfsae_status {
     DFSAE_ERR_BAD_SHAPE = -18,       /**< wrong rank or inconsistent shapes */
     DFSAE_ERR_BAD_METADATA = -19,    /**< a dfsae metadata value is invalid */
     DFSAE_ERR_UNSUPPORTED_VERSION = -20, /**< format newer than this library */
-    DFSAE_ERR_CANCELLED = -21        /**< a progress callback cancelled */
+    DFSAE_ERR_CANCELLED = -21,       /**< a progress callback cancelled */
+    DFSAE_ERR_THREAD = -22           /**< a worker thread could not start */
 } dfsae_status;
 
 /** A static, human-readable name for a status code (never NULL). */
@@ -227,6 +230,28 @@ DFSAE_API int dfsae_model_get_params(const dfsae_model *model, float *params,
  *  changing the model. */
 DFSAE_API int dfsae_model_set_params(dfsae_model *model, const float *params,
                                      size_t n);
+
+/**
+ * Run the model's elementwise work (the sweeps over a batch in forward,
+ * loss and gradient, and an optimizer step on this model) on `n_threads`
+ * threads: the caller and n_threads - 1 workers the model starts here and
+ * joins in dfsae_model_free. 1, the default, starts none. Matrix products
+ * run on the BLAS's own threads (OpenBLAS: OPENBLAS_NUM_THREADS or
+ * openblas_set_num_threads). Workers sleep while idle, so they leave the
+ * cores to the BLAS during the products, but a BLAS whose idle threads
+ * spin takes the cores from them (OpenBLAS: set OPENBLAS_THREAD_TIMEOUT=4;
+ * docs/api.md, section 8). Work too small to gain (under 64k items, e.g.
+ * 128 x 64 activations) stays on the caller. Results are bit-identical for
+ * every n_threads. Models loaded from files start with 1. A model with
+ * workers must not be used in the child of a fork().
+ * @return DFSAE_OK, DFSAE_ERR_NULL_ARG, DFSAE_ERR_PARAM_OUT_OF_RANGE
+ *         (n_threads outside [1, 64]), DFSAE_ERR_NO_MEMORY or
+ *         DFSAE_ERR_THREAD (the model keeps its previous threads).
+ */
+DFSAE_API int dfsae_model_set_threads(dfsae_model *model, int n_threads);
+/** The model's thread count (dfsae_model_set_threads); 0 if `model` is
+ *  NULL. */
+DFSAE_API int dfsae_model_threads(const dfsae_model *model);
 
 /**
  * Size the workspace for batches of up to `max_batch` rows under the
@@ -456,7 +481,8 @@ DFSAE_API double dfsae_progress_elapsed(const dfsae_progress *report);
  * read only, D = dfsae_model_input_dim) for DFSAE_TRAIN_EPOCHS epochs of
  * batches of DFSAE_TRAIN_BATCH_SIZE rows, shuffled each epoch when
  * DFSAE_TRAIN_SHUFFLE is on (Fisher-Yates driven by dfsae's own generator:
- * same seed, same build and same threads give bit-identical parameters).
+ * same seed, same build and same BLAS threads give bit-identical
+ * parameters, whatever dfsae_model_set_threads).
  * The last partial batch is kept. Batch-of-1 rule: when L_var or L_tc is
  * enabled and an epoch would end with a batch of 1 row, that row is merged
  * into the previous batch (which then has batch_size + 1 rows), so every
@@ -619,7 +645,7 @@ DFSAE_API int dfsae_checkpoint_save_buffer(dfsae_model *model,
  *  file without optimizer state is DFSAE_ERR_BAD_HEADER. On failure both
  *  outputs are NULL. Statuses as dfsae_model_load. Training resumed from
  *  the result is bit-identical to uninterrupted training (same build, same
- *  thread count). */
+ *  BLAS thread count). */
 DFSAE_API int dfsae_checkpoint_load(const char *path,
                                     const dfsae_allocator *allocator,
                                     dfsae_model **model_out,

@@ -39,6 +39,7 @@ const char *dfsae_status_string(int status)
     case DFSAE_ERR_UNSUPPORTED_VERSION:
         return "file format version not supported";
     case DFSAE_ERR_CANCELLED: return "cancelled by the progress callback";
+    case DFSAE_ERR_THREAD: return "a worker thread could not be started";
     default: return "unknown status";
     }
 }

@@ -62,10 +62,41 @@ void dfsae_model_free(dfsae_model *model)
     if (model == NULL)
         return;
     dfsae_allocator a = model->alloc;
+    dfsae__pool_stop(model->pool, &a);
     dfsae__ws_free(&model->ws, &a);
     dfsae__free(&a, model->params);
     dfsae__free(&a, model->grad);
     dfsae__free(&a, model);
+}
+
+int dfsae_model_set_threads(dfsae_model *model, int n_threads)
+{
+    if (model == NULL)
+        return DFSAE_ERR_NULL_ARG;
+    if (n_threads < 1 || n_threads > DFSAE_MAX_THREADS)
+        return dfsae__fail(model->err, DFSAE_ERR_PARAM_OUT_OF_RANGE,
+                           "set_threads: %d is outside [1, %d]", n_threads,
+                           DFSAE_MAX_THREADS);
+    if (n_threads == dfsae__pool_threads(model->pool))
+        return DFSAE_OK;
+    /* Start the new workers before stopping the old ones, so a failure
+     * leaves the model as it was. */
+    dfsae_pool *fresh = NULL;
+    if (n_threads > 1) {
+        int st = dfsae__pool_start(&fresh, n_threads, &model->alloc);
+        if (st != DFSAE_OK)
+            return dfsae__fail(model->err, st,
+                               "set_threads: starting %d workers: %s",
+                               n_threads - 1, dfsae_status_string(st));
+    }
+    dfsae__pool_stop(model->pool, &model->alloc);
+    model->pool = fresh;
+    return DFSAE_OK;
+}
+
+int dfsae_model_threads(const dfsae_model *model)
+{
+    return model != NULL ? dfsae__pool_threads(model->pool) : 0;
 }
 
 size_t dfsae_model_input_dim(const dfsae_model *model)
@@ -209,7 +240,8 @@ static int evaluate(dfsae_model *m, const char *fn, const float *X, size_t n,
         return dfsae__fail(m->err, DFSAE_ERR_NON_FINITE_RESULT,
                            "%s: the loss is not finite", fn);
     if (grad != NULL) {
-        float gmax = dfsae__max_abs(grad, m->n_params);
+        float gmax = dfsae__max_abs_par(
+            dfsae__pool_for(m->pool, m->n_params), grad, m->n_params);
         if (!isfinite(gmax))
             return dfsae__fail(m->err, DFSAE_ERR_NON_FINITE_RESULT,
                                "%s: gradient entry %zu is not finite", fn,

@@ -3,6 +3,7 @@
 #define DFSAE_MODEL_H
 
 #include "internal.h"
+#include "parallel/pool.h"
 #include "workspace.h"
 
 typedef struct dfsae_options {
@@ -23,6 +24,7 @@ struct dfsae_model {
     float grad_max; /* max |grad| when has_grad (lets a step skip a scan) */
     dfsae_options opt;
     dfsae_workspace ws;
+    dfsae_pool *pool; /* NULL: everything on the caller */
     char err[DFSAE_ERR_LEN];
 };
 

@@ -40,39 +40,67 @@ int dfsae__reserve(dfsae_model *m, size_t n)
     return dfsae__ws_reserve_wr(&m->ws, &m->alloc, k, d, gramw);
 }
 
-/* The front sweep over the rows of Z = X W^T (in A), a block at a time so
- * each block is still in cache for the next kernel: bias and activation in
- * place, L_lse's row statistics, the column sums for the statistics. */
-static void front_sweep(dfsae_model *m, size_t n, int lse, int stats,
-                        dfsae_loss_ctx *ctx)
+/* The front sweep over Z = X W^T (in A): bias and activation in place,
+ * L_lse's row statistics, and the column sums for the statistics. */
+typedef struct front_job {
+    dfsae_model *m;
+    size_t n;
+    int lse;
+    int stats_here; /* column sums fused into the row pass (one part) */
+} front_job;
+
+/* Rows [lo, hi), a block at a time so each block is still in cache for
+ * the next kernel. */
+static void front_rows(void *arg, int part, size_t lo, size_t hi)
 {
+    (void)part;
+    const front_job *f = arg;
+    dfsae_model *m = f->m;
     const size_t k = m->k, block = dfsae__block_rows(k);
     const dfsae_activation_ops *act = dfsae__activations[m->opt.activation];
     const float *b = m->params + m->k * m->d;
     dfsae_workspace *ws = &m->ws;
-    float *A = ws->A;
-    double lse_total = 0.0;
+    for (size_t i0 = lo; i0 < hi; i0 += block) {
+        size_t rows = i0 + block < hi ? block : hi - i0;
+        float *blk = ws->A + i0 * k;
+        act->apply(blk, b, rows, k, m->opt.leaky_slope);
+        if (f->lse)
+            dfsae__lse_row_stats(blk, rows, k, ws->rmin + i0, ws->rsum + i0);
+        if (f->stats_here)
+            dfsae__colstats_add(blk, rows, k, 0, k, ws->A, ws->col);
+    }
+}
+
+/* Columns [lo, hi) of the column sums, over all rows: the same sums in the
+ * same order as the fused pass, whatever the split. */
+static void front_cols(void *arg, int part, size_t lo, size_t hi)
+{
+    (void)part;
+    const front_job *f = arg;
+    dfsae_workspace *ws = &f->m->ws;
+    dfsae__colstats_add(ws->A, f->n, f->m->k, lo, hi, ws->A, ws->col);
+}
+
+static void front_sweep(dfsae_model *m, size_t n, int lse, int stats,
+                        dfsae_loss_ctx *ctx)
+{
+    const size_t k = m->k;
+    dfsae_workspace *ws = &m->ws;
+    dfsae_pool *pool = ctx->pool;
+    front_job job = {m, n, lse, stats && dfsae__pool_threads(pool) == 1};
     if (stats)
         dfsae__colstats_begin(k, ws->col);
-    for (size_t i0 = 0; i0 < n; i0 += block) {
-        size_t rows = i0 + block < n ? block : n - i0;
-        float *blk = A + i0 * k;
-        act->apply(blk, b, rows, k, m->opt.leaky_slope);
-        if (lse)
-            lse_total += dfsae__lse_row_stats(
-                blk, rows, k, ws->rmin + i0, ws->rsum + i0,
-                ws->row + DFSAE_ROW_SCRATCH * k);
-        if (stats)
-            dfsae__colstats_add(blk, rows, k, A, ws->col);
-    }
+    dfsae__parallel_for(pool, n, 1, front_rows, &job);
+    if (stats && !job.stats_here)
+        dfsae__parallel_for(pool, k, 16, front_cols, &job);
     if (stats) {
-        dfsae__colstats_finish(A, n, k, ws->col);
+        dfsae__colstats_finish(ws->A, n, k, ws->col);
         ctx->stats.mean = ws->col + DFSAE_COL_MEAN * k;
         ctx->stats.var = ws->col + DFSAE_COL_VAR * k;
     }
     ctx->lse.min = ws->rmin;
     ctx->lse.sum = ws->rsum;
-    ctx->lse.total = lse_total;
+    ctx->lse.total = lse ? dfsae__lse_total(ws->rmin, ws->rsum, n) : 0.0;
 }
 
 int dfsae__objective(dfsae_model *m, const float *X, size_t n, float *grad,
@@ -90,8 +118,9 @@ int dfsae__objective(dfsae_model *m, const float *X, size_t n, float *grad,
     int need_stats = 0;
     for (int t = 0; t < DFSAE_TERM_COUNT; ++t)
         need_stats |= o->lambda[t] != 0.0 && dfsae__loss_terms[t]->needs_stats;
-    dfsae_loss_ctx ctx = {n, k, d, ws->A, {NULL, NULL}, {NULL, NULL, 0.0},
-                          m->params, o, ws, tc_side};
+    dfsae_loss_ctx ctx = {n,  k,       d,   ws->A, {NULL, NULL},
+                          {NULL, NULL, 0.0}, m->params, o, ws, tc_side,
+                          dfsae__pool_for(m->pool, n * k)};
     dfsae__linear_forward(X, n, d, m->params, k, ws->A);
     front_sweep(m, n, o->lambda[DFSAE_TERM_LSE] != 0.0, need_stats, &ctx);
 

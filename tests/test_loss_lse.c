@@ -139,8 +139,8 @@ static void lse_env_init(lse_env *e, const float *A, size_t n, size_t k,
 static double lse_eval(lse_env *e, float *dA)
 {
     const size_t n = e->ctx.n, k = e->ctx.k;
-    e->ctx.lse.total = dfsae__lse_row_stats(e->ctx.A, n, k, row_min, row_sum,
-                                            row_scratch);
+    dfsae__lse_row_stats(e->ctx.A, n, k, row_min, row_sum);
+    e->ctx.lse.total = dfsae__lse_total(row_min, row_sum, n);
     e->ctx.lse.min = row_min;
     e->ctx.lse.sum = row_sum;
     dfsae_dA_parts parts = {0.0, NULL, row_scratch + DFSAE_ROW_P_SCALE * k,

@@ -34,6 +34,7 @@ typedef struct options {
     int warmup;
     double budget; /* seconds of timed rounds per shape when reps == 0 */
     int threads;   /* 0: leave the BLAS as the environment set it */
+    int model_threads; /* dfsae_model_set_threads; 0: as many as the BLAS */
     unsigned long long seed;
     int json;
     const char *check_dir;
@@ -124,14 +125,16 @@ static void run_item(bench_ctx *c, int item)
     }
 }
 
-static void make_model(const shape *s, double lambda_wr,
+static void make_model(const shape *s, double lambda_wr, int threads,
                        const dfsae_allocator *alloc, dfsae_model **m,
                        dfsae_optimizer **opt)
 {
     int st = dfsae_model_create(s->d, s->k, 1, alloc, m);
     if (st != DFSAE_OK)
         die("dfsae_model_create", st, NULL);
-    st = dfsae_model_set_param(*m, DFSAE_PARAM_LAMBDA_WR, lambda_wr);
+    st = dfsae_model_set_threads(*m, threads);
+    if (st == DFSAE_OK)
+        st = dfsae_model_set_param(*m, DFSAE_PARAM_LAMBDA_WR, lambda_wr);
     if (st == DFSAE_OK)
         st = dfsae_model_reserve(*m, s->b);
     if (st != DFSAE_OK)
@@ -177,8 +180,8 @@ static void measure(const options *o, const shape *s, result *r)
     c.alloc.alloc = counting_alloc;
     c.alloc.free = counting_free;
     c.alloc.opaque = &c.counter;
-    make_model(s, 0.0, &c.alloc, &c.model, &c.opt);
-    make_model(s, 1.0, &c.alloc, &c.model_wr, &c.opt_wr);
+    make_model(s, 0.0, o->model_threads, &c.alloc, &c.model, &c.opt);
+    make_model(s, 1.0, o->model_threads, &c.alloc, &c.model_wr, &c.opt_wr);
     if (bench_bound_init(&c.bound, X, s->b, s->d, s->k, o->seed + 1) != 0) {
         fprintf(stderr, "dfsae_bench: out of memory\n");
         exit(1);
@@ -251,10 +254,12 @@ static bench_bound shape_only(const shape *s)
     return bb;
 }
 
-static void print_header(const char *blas, int threads, const char *tsrc)
+static void print_header(const char *blas, int threads, const char *tsrc,
+                         int model_threads)
 {
-    printf("dfsae %s benchmark; BLAS: %s; BLAS threads: %d (%s)\n",
-           dfsae_version_string(), blas, threads, tsrc);
+    printf("dfsae %s benchmark; BLAS: %s; BLAS threads: %d (%s); "
+           "dfsae threads: %d\n",
+           dfsae_version_string(), blas, threads, tsrc, model_threads);
     printf("times are medians; bound = bare CBLAS products of the cheapest "
            "algorithm; ratio = dfsae / bound;\nallocs = allocations through "
            "dfsae's allocator hook during the timed rounds (all items)\n\n");
@@ -303,7 +308,8 @@ static void print_breakdown(const result *r, size_t n)
     }
 }
 
-static void print_json(const result *r, const char *blas, int threads)
+static void print_json(const result *r, const char *blas, int threads,
+                       int model_threads)
 {
     const double *m = r->med;
     bench_bound bb = shape_only(&r->s);
@@ -313,14 +319,14 @@ static void print_json(const result *r, const char *blas, int threads)
            "\"encode_bound_ms\": %.6f, \"adam_ms\": %.6f, "
            "\"bound_gflops\": %.3f, "
            "\"rss_mib\": %.1f, \"reps\": %d, \"allocs\": %llu, "
-           "\"threads\": %d, "
+           "\"threads\": %d, \"dfsae_threads\": %d, "
            "\"blas\": \"%s\", \"products_ms\": [",
            r->s.b, r->s.d, r->s.k, bb.tc_sample_side ? "BxB" : "KxK",
            1e3 * m[M_STEP], 1e3 * sum_products(r, 0), 1e3 * m[M_STEP_WR],
            1e3 * sum_products(r, 1), 1e3 * m[M_ENCODE],
            1e3 * m[M_PRODUCT0 + BP_FORWARD], 1e3 * m[M_ADAM],
            1e-9 * bound_flops(&bb, 0) / sum_products(r, 0), r->rss_mib,
-           r->reps, r->allocs, threads, blas);
+           r->reps, r->allocs, threads, model_threads, blas);
     for (int p = 0; p < BP_COUNT; ++p)
         printf("%s%.6f", p ? ", " : "", 1e3 * m[M_PRODUCT0 + p]);
     printf("]}\n");
@@ -361,6 +367,9 @@ static void usage(FILE *f)
             "  --budget S       seconds of timed rounds per shape (default 10)\n"
             "  --threads N      BLAS threads (OpenBLAS's "
             "openblas_set_num_threads)\n"
+            "  --dfsae-threads N  the models' own threads "
+            "(dfsae_model_set_threads;\n"
+            "                   default: the BLAS's thread count)\n"
             "  --seed N         data seed (default 42)\n"
             "  --json           one JSON object per shape instead of the table\n"
             "  --check DIR      write a small problem and dfsae's results "
@@ -405,6 +414,8 @@ static int parse_args(int argc, char **argv, options *o)
             bad = parse_int(v, 0, &o->warmup) != 0;
         } else if (strcmp(a, "--threads") == 0) {
             bad = parse_int(v, 1, &o->threads) != 0;
+        } else if (strcmp(a, "--dfsae-threads") == 0) {
+            bad = parse_int(v, 1, &o->model_threads) != 0;
         } else if (strcmp(a, "--budget") == 0) {
             char *end;
             o->budget = strtod(v, &end);
@@ -451,15 +462,17 @@ int main(int argc, char **argv)
     const char *tsrc;
     bench_blas_name(blas, sizeof blas);
     int threads = bench_blas_threads(&tsrc);
+    if (o.model_threads == 0)
+        o.model_threads = threads > 0 ? threads : 1;
     if (!o.json) {
-        print_header(blas, threads, tsrc);
+        print_header(blas, threads, tsrc, o.model_threads);
         fflush(stdout);
     }
     result res[MAX_SHAPES];
     for (size_t i = 0; i < o.n_shapes; ++i) {
         measure(&o, &o.shapes[i], &res[i]);
         if (o.json)
-            print_json(&res[i], blas, threads);
+            print_json(&res[i], blas, threads, o.model_threads);
         else
             print_row(&res[i]);
         fflush(stdout);

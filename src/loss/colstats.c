@@ -14,12 +14,12 @@ void dfsae__colstats_begin(size_t k, double *col)
 }
 
 DFSAE_MULTIVERSION
-static void add_rows(const float *rows, size_t count, size_t k,
-                     const float *first, double *sum, double *sq)
+static void add_rows(const float *rows, size_t count, size_t k, size_t j0,
+                     size_t j1, const float *first, double *sum, double *sq)
 {
     for (size_t i = 0; i < count; ++i) {
         const float *a = rows + i * k;
-        for (size_t j = 0; j < k; ++j) {
+        for (size_t j = j0; j < j1; ++j) {
             double c = (double)a[j] - (double)first[j];
             sum[j] += c;
             sq[j] += c * c;
@@ -29,9 +29,10 @@ static void add_rows(const float *rows, size_t count, size_t k,
 
 /* The kernel is static so its clones stay local (DFSAE_MULTIVERSION). */
 void dfsae__colstats_add(const float *rows, size_t count, size_t k,
-                         const float *first, double *col)
+                         size_t j0, size_t j1, const float *first,
+                         double *col)
 {
-    add_rows(rows, count, k, first, col + DFSAE_COL_MEAN * k,
+    add_rows(rows, count, k, j0, j1, first, col + DFSAE_COL_MEAN * k,
              col + DFSAE_COL_VAR * k);
 }
 

@@ -31,6 +31,7 @@ typedef struct dfsae_loss_ctx {
     const dfsae_options *opt;
     dfsae_workspace *ws;
     int gram_side;           /* resolved: FEATURE or SAMPLE */
+    dfsae_pool *pool;        /* for sweeps over n x K (NULL: the caller) */
 } dfsae_loss_ctx;
 
 /* dL/dA as the terms on A describe it, so that it is assembled in the one
@@ -62,19 +63,23 @@ typedef struct dfsae_loss_ops {
 /* Indexed by dfsae_term. */
 extern const dfsae_loss_ops *const dfsae__loss_terms[DFSAE_TERM_COUNT];
 
-/* Column means and variances of an n x K matrix A, a block of rows at a
- * time: zero col's mean and var slots, add every row in order (each
- * column shifted by A's first row), then finish. */
+/* Column means and variances of an n x K matrix A: zero col's mean and var
+ * slots, add every row in order (each column shifted by A's first row;
+ * columns [j0, j1) of `count` rows per call: row blocks, or column ranges
+ * over all rows), then finish. */
 void dfsae__colstats_begin(size_t k, double *col);
 void dfsae__colstats_add(const float *rows, size_t count, size_t k,
-                         const float *first, double *col);
+                         size_t j0, size_t j1, const float *first,
+                         double *col);
 void dfsae__colstats_finish(const float *first, size_t n, size_t k,
                             double *col);
 
-/* The row statistics of L_lse for `count` rows (dfsae_lse_rows); returns
- * their sum of log sum_j exp(-A_ij). scratch holds k floats. */
-double dfsae__lse_row_stats(const float *rows, size_t count, size_t k,
-                            float *min, double *sum, float *scratch);
+/* The row statistics of L_lse for `count` rows (dfsae_lse_rows), and
+ * their total sum_i log sum_j exp(-A_ij) over n rows (summed in row order,
+ * once all rows are in). */
+void dfsae__lse_row_stats(const float *rows, size_t count, size_t k,
+                          float *min, double *sum);
+double dfsae__lse_total(const float *min, const double *sum, size_t n);
 
 /* R = softmax(-A) row-wise (n x K). */
 void dfsae__responsibilities(const float *A, size_t n, size_t k, float *R);

@@ -41,14 +41,39 @@ static double exp_row(const float *a, size_t k, float *e, float *amin_out)
     return s;
 }
 
-double dfsae__lse_row_stats(const float *rows, size_t count, size_t k,
-                            float *min, double *sum, float *scratch)
+/* sum_j exp(amin - a_j) without keeping the exponentials: a chunk at a
+ * time on the stack, each chunk summed in a second pass while still in L1
+ * (fused into the exp loop the double reduction stops gcc vectorising). */
+DFSAE_MULTIVERSION
+static double sum_exp_row(const float *a, size_t k, float amin)
+{
+    enum { CHUNK = 256 };
+    float e[CHUNK];
+    double s = 0.0;
+    for (size_t j0 = 0; j0 < k; j0 += CHUNK) {
+        size_t len = k - j0 < CHUNK ? k - j0 : CHUNK;
+        for (size_t j = 0; j < len; ++j)
+            e[j] = dfsae__exp_nonpos(amin - a[j0 + j]);
+        s += dfsae__sum_f64(e, len);
+    }
+    return s;
+}
+
+void dfsae__lse_row_stats(const float *rows, size_t count, size_t k,
+                          float *min, double *sum)
+{
+    for (size_t i = 0; i < count; ++i) {
+        const float *a = rows + i * k;
+        min[i] = row_min(a, k);
+        sum[i] = sum_exp_row(a, k, min[i]);
+    }
+}
+
+double dfsae__lse_total(const float *min, const double *sum, size_t n)
 {
     double total = 0.0;
-    for (size_t i = 0; i < count; ++i) {
-        sum[i] = exp_row(rows + i * k, k, scratch, &min[i]);
+    for (size_t i = 0; i < n; ++i)
         total += log(sum[i]) - (double)min[i];
-    }
     return total;
 }
 

@@ -33,15 +33,16 @@ static tc_cols cols_of(const dfsae_loss_ctx *ctx)
     return c;
 }
 
-/* S_ij = (A_ij - mean_j) / s_j in one sweep, with S's column sums and sums
- * of squares. The centring is done in double: activations reach the
- * thousands while their spread may be small. */
+/* S_ij = (A_ij - mean_j) / s_j for columns [j0, j1), with S's column sums
+ * and sums of squares. The centring is done in double: activations reach
+ * the thousands while their spread may be small. */
 DFSAE_MULTIVERSION
-static void standardise(const dfsae_loss_ctx *ctx, const tc_cols *c, float *S)
+static void standardise(const dfsae_loss_ctx *ctx, const tc_cols *c, float *S,
+                        size_t j0, size_t j1)
 {
     const size_t n = ctx->n, k = ctx->k;
     const double *mean = ctx->stats.mean;
-    for (size_t j = 0; j < k; ++j) {
+    for (size_t j = j0; j < j1; ++j) {
         c->inv_std[j] = 1.0 / (sqrt(ctx->stats.var[j]) + STD_EPS);
         c->ssum[j] = c->ssq[j] = 0.0;
     }
@@ -49,13 +50,28 @@ static void standardise(const dfsae_loss_ctx *ctx, const tc_cols *c, float *S)
         const float *a = ctx->A + i * k;
         float *s = S + i * k;
 #pragma omp simd
-        for (size_t j = 0; j < k; ++j) {
+        for (size_t j = j0; j < j1; ++j) {
             float v = (float)(((double)a[j] - mean[j]) * c->inv_std[j]);
             s[j] = v;
             c->ssum[j] += (double)v;
             c->ssq[j] += (double)v * (double)v;
         }
     }
+}
+
+/* The column-parallel sweeps' shared arguments. */
+typedef struct tc_job {
+    const dfsae_loss_ctx *ctx;
+    const tc_cols *c;
+    float *S;
+    const float *P;
+} tc_job;
+
+static void standardise_cols(void *arg, int part, size_t lo, size_t hi)
+{
+    (void)part;
+    const tc_job *t = arg;
+    standardise(t->ctx, t->c, t->S, lo, hi);
 }
 
 /* Sum of squares of a symmetric matrix from its upper triangle, optionally
@@ -132,21 +148,29 @@ static double feature_side(const dfsae_loss_ctx *ctx, const tc_cols *c,
     return value;
 }
 
-/* sum_i P_ij S_ij and sum_i P_ij in one sweep. */
+/* sum_i P_ij S_ij and sum_i P_ij for columns [j0, j1) in one sweep. */
 DFSAE_MULTIVERSION
 static void product_sums(const float *P, const float *S, size_t n, size_t k,
-                         double *ps, double *psum)
+                         size_t j0, size_t j1, double *ps, double *psum)
 {
-    for (size_t j = 0; j < k; ++j)
+    for (size_t j = j0; j < j1; ++j)
         ps[j] = psum[j] = 0.0;
     for (size_t i = 0; i < n; ++i) {
         const float *p = P + i * k, *s = S + i * k;
 #pragma omp simd
-        for (size_t j = 0; j < k; ++j) {
+        for (size_t j = j0; j < j1; ++j) {
             ps[j] += (double)p[j] * s[j];
             psum[j] += (double)p[j];
         }
     }
+}
+
+static void product_sums_cols(void *arg, int part, size_t lo, size_t hi)
+{
+    (void)part;
+    const tc_job *t = arg;
+    product_sums(t->P, t->S, t->ctx->n, t->ctx->k, lo, hi, t->c->gs,
+                 t->c->gsum);
 }
 
 /* Returns the value; with P non-NULL also writes P = (4/N^2) H S, d4
@@ -170,7 +194,8 @@ static double sample_side(const dfsae_loss_ctx *ctx, const tc_cols *c,
     if (P != NULL) {
         dfsae__ssymm(DFSAE_LEFT, (int)n, (int)k, (float)(4.0 / (N * N)), H,
                      (int)n, S, (int)k, 0.0f, P, (int)k);
-        product_sums(P, S, n, k, c->gs, c->gsum);
+        tc_job job = {ctx, c, ctx->ws->S, P}; /* S is that same buffer */
+        dfsae__parallel_for(ctx->pool, k, 16, product_sums_cols, &job);
         for (size_t j = 0; j < k; ++j) {
             c->d4[j] = 4.0 / N * c->ssq[j] / N;
             c->gs[j] -= c->d4[j] * c->ssq[j];
@@ -211,7 +236,8 @@ static double tc_eval(const dfsae_loss_ctx *ctx, double weight,
     dfsae_workspace *ws = ctx->ws;
     tc_cols c = cols_of(ctx);
     float *P = dA != NULL ? ws->G : NULL;
-    standardise(ctx, &c, ws->S);
+    tc_job job = {ctx, &c, ws->S, NULL};
+    dfsae__parallel_for(ctx->pool, ctx->k, 16, standardise_cols, &job);
     int sample = ctx->gram_side == DFSAE_GRAM_SAMPLE;
     double value = sample ? sample_side(ctx, &c, ws->S, P)
                           : feature_side(ctx, &c, ws->S, P);

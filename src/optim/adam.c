@@ -115,28 +115,83 @@ static void apply_update(const adam_coef *c, float *p, const float *grad,
     *v_bits = vb;
 }
 
+/* The update's passes split over the pool; per-part results combine by
+ * max and by and, which do not depend on the split. */
+enum adam_pass { ADAM_APPLY, ADAM_BOUNDED, ADAM_EXACT };
+
+typedef struct adam_job {
+    const adam_coef *c;
+    float *p, *m, *v;
+    const float *grad;
+    enum adam_pass pass;
+    uint32_t out[DFSAE_MAX_THREADS][2];
+} adam_job;
+
+static void adam_part(void *arg, int part, size_t lo, size_t hi)
+{
+    adam_job *j = arg;
+    const size_t len = hi - lo;
+    uint32_t *out = j->out[part];
+    switch (j->pass) {
+    case ADAM_APPLY:
+        apply_update(j->c, j->p + lo, j->grad + lo, j->m + lo, j->v + lo, len,
+                     &out[0], &out[1]);
+        break;
+    case ADAM_BOUNDED:
+        out[0] = (uint32_t)bounded(j->c, j->p + lo, j->grad + lo, j->m + lo,
+                                   j->v + lo, len);
+        break;
+    case ADAM_EXACT:
+        out[0] = (uint32_t)exact_check(j->c, j->p + lo, j->grad + lo,
+                                       j->m + lo, j->v + lo, len);
+        break;
+    }
+}
+
+/* Runs a pass; returns the and of the parts' flags (checks), or leaves the
+ * maxima of |m| and v in maxima (apply). */
+static int adam_run(dfsae_optimizer *o, adam_job *job, enum adam_pass pass,
+                    uint32_t maxima[2])
+{
+    job->pass = pass;
+    int parts = dfsae__parallel_for(o->pool, o->n, 16, adam_part, job);
+    uint32_t all = 1, mb = 0, vb = 0;
+    for (int i = 0; i < parts; ++i) {
+        all &= job->out[i][0] != 0;
+        mb = job->out[i][0] > mb ? job->out[i][0] : mb;
+        vb = job->out[i][1] > vb ? job->out[i][1] : vb;
+    }
+    if (maxima != NULL) {
+        maxima[0] = mb;
+        maxima[1] = vb;
+    }
+    return (int)all;
+}
+
 static int adam_update(dfsae_optimizer *o, float *p, const float *grad,
                        int do_commit, int decoupled)
 {
     const adam_coef c = coefficients(o, decoupled);
-    float *m = o->state, *v = o->state + o->n;
-    const size_t n = o->n;
+    adam_job job = {&c, p, o->state, o->state + o->n, grad, ADAM_APPLY,
+                    {{0}}};
     if (do_commit) {
+        uint32_t bits[2];
+        adam_run(o, &job, ADAM_APPLY, bits);
         union {
             uint32_t u;
             float f;
-        } mb, vb;
-        apply_update(&c, p, grad, m, v, n, &mb.u, &vb.u);
+        } mb = {bits[0]}, vb = {bits[1]};
         o->state_max[0] = mb.f;
         o->state_max[1] = vb.f;
         o->maxima_valid = 1;
         return 1;
     }
-    if (o->maxima_valid && proven_by_maxima(o, &c, dfsae__max_abs(p, n)))
+    if (o->maxima_valid &&
+        proven_by_maxima(o, &c, dfsae__max_abs_par(o->pool, p, o->n)))
         return 1;
-    if (bounded(&c, p, grad, m, v, n))
+    if (adam_run(o, &job, ADAM_BOUNDED, NULL))
         return 1;
-    return exact_check(&c, p, grad, m, v, n);
+    return adam_run(o, &job, ADAM_EXACT, NULL);
 }
 
 static int adam_l2(dfsae_optimizer *o, float *p, const float *grad,

@@ -4,6 +4,7 @@
 #define DFSAE_OPTIM_H
 
 #include "internal.h"
+#include "parallel/pool.h"
 
 typedef struct dfsae_optimizer dfsae_optimizer;
 
@@ -37,6 +38,7 @@ struct dfsae_optimizer {
     int started;  /* SGD: the momentum buffer holds a gradient (PyTorch
                    * starts it at the first step that uses momentum) */
     double hp[DFSAE_OPT_PARAM_COUNT];
+    dfsae_pool *pool; /* the stepped model's, for the update's sweeps */
     char err[DFSAE_ERR_LEN];
 };
 

@@ -176,19 +176,25 @@ int dfsae_optimizer_step(dfsae_optimizer *opt, dfsae_model *model,
                            "momentum and zero dampening");
     /* The model's own gradient was checked (and its maximum kept) by
      * dfsae_model_grad; a caller's is scanned once here. */
-    float gmax = model->has_grad && grad == model->grad ? model->grad_max
-                                     : dfsae__max_abs(grad, opt->n);
+    float gmax = model->has_grad && grad == model->grad
+                     ? model->grad_max
+                     : dfsae__max_abs_par(dfsae__pool_for(model->pool, opt->n),
+                                          grad, opt->n);
     if (!isfinite(gmax))
         return dfsae__fail(opt->err, DFSAE_ERR_NON_FINITE_INPUT,
                            "step: gradient entry %zu is not finite",
                            dfsae__first_non_finite(grad, opt->n));
     opt->grad_max = gmax;
+    opt->pool = dfsae__pool_for(model->pool, opt->n);
     /* A dry run first: an update that would overflow changes nothing. */
-    if (!opt->ops->update(opt, model->params, grad, 0))
+    if (!opt->ops->update(opt, model->params, grad, 0)) {
+        opt->pool = NULL;
         return dfsae__fail(opt->err, DFSAE_ERR_NON_FINITE_RESULT,
                            "step: the update overflows float (learning rate "
                            "or gradient too large); nothing was changed");
+    }
     opt->ops->update(opt, model->params, grad, 1);
+    opt->pool = NULL;
     opt->t += 1;
     return DFSAE_OK;
 }

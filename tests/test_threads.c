@@ -1,0 +1,211 @@
+/* A model's own threads (dfsae_model_set_threads): argument checks, a
+ * failed start that leaves the model as it was, and results bit-identical
+ * for every thread count on batches large enough to be split, with no
+ * allocation per step. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "api_alloc.h"
+#include "api_data.h"
+#include "dfsae.h"
+
+static void test_set_threads_arguments(void **state)
+{
+    (void)state;
+    dfsae_model *m;
+    assert_int_equal(dfsae_model_create(5, 4, 1, NULL, &m), DFSAE_OK);
+    assert_int_equal(dfsae_model_threads(m), 1);
+    assert_int_equal(dfsae_model_threads(NULL), 0);
+    assert_int_equal(dfsae_model_set_threads(NULL, 2), DFSAE_ERR_NULL_ARG);
+    const int bad[] = {0, -1, 65, INT32_MIN, INT32_MAX};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
+        assert_int_equal(dfsae_model_set_threads(m, bad[i]),
+                         DFSAE_ERR_PARAM_OUT_OF_RANGE);
+        assert_int_equal(dfsae_model_threads(m), 1);
+        assert_non_null(strstr(dfsae_model_last_error(m), "set_threads"));
+    }
+    assert_int_equal(dfsae_model_set_threads(m, 3), DFSAE_OK);
+    assert_int_equal(dfsae_model_threads(m), 3);
+    assert_int_equal(dfsae_model_set_threads(m, 3), DFSAE_OK);
+    assert_int_equal(dfsae_model_set_threads(m, 64), DFSAE_OK);
+    assert_int_equal(dfsae_model_threads(m), 64);
+    assert_int_equal(dfsae_model_set_threads(m, 2), DFSAE_OK);
+    assert_int_equal(dfsae_model_threads(m), 2);
+    assert_int_equal(dfsae_model_set_threads(m, 1), DFSAE_OK);
+    assert_int_equal(dfsae_model_threads(m), 1);
+    assert_string_equal(dfsae_status_string(DFSAE_ERR_THREAD),
+                        "a worker thread could not be started");
+    dfsae_model_free(m);
+}
+
+/* Starting workers takes memory from the model's allocator: refused, the
+ * call fails with NO_MEMORY and the model keeps its previous threads. */
+static void test_set_threads_out_of_memory(void **state)
+{
+    (void)state;
+    api_alloc_ctl ctl;
+    api_alloc_ctl_init(&ctl);
+    dfsae_allocator a = api_allocator(&ctl);
+    dfsae_model *m;
+    assert_int_equal(dfsae_model_create(5, 4, 1, &a, &m), DFSAE_OK);
+    ctl.fail_after = ctl.allocs;
+    assert_int_equal(dfsae_model_set_threads(m, 2), DFSAE_ERR_NO_MEMORY);
+    assert_int_equal(dfsae_model_threads(m), 1);
+    ctl.fail_after = SIZE_MAX;
+    assert_int_equal(dfsae_model_set_threads(m, 2), DFSAE_OK);
+    ctl.fail_after = ctl.allocs;
+    assert_int_equal(dfsae_model_set_threads(m, 3), DFSAE_ERR_NO_MEMORY);
+    assert_int_equal(dfsae_model_threads(m), 2);
+    ctl.fail_after = SIZE_MAX;
+    dfsae_model_free(m);
+    assert_int_equal(ctl.allocs, ctl.frees);
+}
+
+/* Shapes with n x K and K x D above the library's threshold for splitting
+ * (64k items), K not a multiple of 16 in one so the ranges are uneven; the
+ * Gram side follows n against K. */
+typedef struct shape {
+    size_t n, d, k;
+    int activation;
+    double wr;
+} shape;
+
+static const shape shapes[] = {
+    {300, 260, 256, DFSAE_ACT_RELU, 0.0},      /* K x K side */
+    {260, 230, 300, DFSAE_ACT_RELU, 1.0},      /* n x n side, L_wr */
+    {300, 270, 250, DFSAE_ACT_SOFTPLUS, 0.0},  /* uneven ranges */
+    {280, 240, 272, DFSAE_ACT_TANH, 1.0},
+    {300, 230, 290, DFSAE_ACT_LEAKY_RELU, 0.0},
+    {290, 230, 280, DFSAE_ACT_IDENTITY, 0.0},
+};
+
+typedef struct outputs {
+    float *A, *Z, *R, *grad, *params;
+    double total, terms[DFSAE_TERM_COUNT];
+} outputs;
+
+static void outputs_alloc(outputs *o, const shape *s, size_t np)
+{
+    o->A = test_malloc(s->n * s->k * sizeof(float));
+    o->Z = test_malloc(s->n * s->k * sizeof(float));
+    o->R = test_malloc(s->n * s->k * sizeof(float));
+    o->grad = test_malloc(np * sizeof(float));
+    o->params = test_malloc(np * sizeof(float));
+}
+
+static void outputs_free(outputs *o)
+{
+    test_free(o->A);
+    test_free(o->Z);
+    test_free(o->R);
+    test_free(o->grad);
+    test_free(o->params);
+}
+
+/* Forward, loss terms, gradient, then three optimizer steps of `kind`;
+ * with a counting allocator, the steps after the first allocate nothing. */
+static void run(const shape *s, int threads, int kind, const float *X,
+                outputs *o)
+{
+    api_alloc_ctl ctl;
+    api_alloc_ctl_init(&ctl);
+    dfsae_allocator a = api_allocator(&ctl);
+    dfsae_model *m;
+    dfsae_optimizer *opt;
+    assert_int_equal(dfsae_model_create(s->d, s->k, 17, &a, &m), DFSAE_OK);
+    size_t np = dfsae_model_num_params(m);
+    assert_int_equal(dfsae_model_set_threads(m, threads), DFSAE_OK);
+    assert_int_equal(
+        dfsae_model_set_param(m, DFSAE_PARAM_ACTIVATION, s->activation),
+        DFSAE_OK);
+    assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_WR, s->wr),
+                     DFSAE_OK);
+    assert_int_equal(dfsae_optimizer_create(kind, np, &a, &opt), DFSAE_OK);
+    if (kind == DFSAE_OPT_SGD)
+        assert_int_equal(
+            dfsae_optimizer_set_param(opt, DFSAE_OPT_MOMENTUM, 0.9),
+            DFSAE_OK);
+    assert_int_equal(dfsae_model_forward(m, X, s->n, o->A, o->Z, o->R),
+                     DFSAE_OK);
+    assert_int_equal(dfsae_model_grad(m, X, s->n, o->grad, &o->total,
+                                      o->terms, DFSAE_TERM_COUNT),
+                     DFSAE_OK);
+    size_t events = 0;
+    for (int step = 0; step < 3; ++step) {
+        if (step == 1)
+            events = api_alloc_events(&ctl);
+        assert_int_equal(dfsae_model_grad(m, X, s->n, NULL, NULL, NULL, 0),
+                         DFSAE_OK);
+        assert_int_equal(dfsae_optimizer_step(opt, m, NULL), DFSAE_OK);
+    }
+    assert_int_equal(api_alloc_events(&ctl), events);
+    assert_int_equal(dfsae_model_get_params(m, o->params, np), DFSAE_OK);
+    dfsae_optimizer_free(opt);
+    dfsae_model_free(m);
+    assert_int_equal(ctl.allocs, ctl.frees);
+}
+
+static void expect_same_bits(const void *want, const void *got, size_t bytes,
+                             const char *what, const shape *s, int threads)
+{
+    if (memcmp(want, got, bytes) != 0)
+        fail_msg("%s differs with %d threads (n %zu, D %zu, K %zu)", what,
+                 threads, s->n, s->d, s->k);
+}
+
+static void test_bit_identical_for_every_thread_count(void **state)
+{
+    (void)state;
+    const int kinds[] = {DFSAE_OPT_ADAM, DFSAE_OPT_ADAMW, DFSAE_OPT_SGD};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; ++i) {
+        const shape *s = &shapes[i];
+        const int kind = kinds[i % 3];
+        const size_t nk = s->n * s->k, np = s->k * s->d + s->k;
+        float *X = test_malloc(s->n * s->d * sizeof *X);
+        api_rng g;
+        api_rng_seed(&g, 40 + i);
+        api_make_clusters(&g, X, s->n, s->d, 5, 1.0, 0.4);
+        outputs one, many;
+        outputs_alloc(&one, s, np);
+        outputs_alloc(&many, s, np);
+        run(s, 1, kind, X, &one);
+        assert_true(isfinite(one.total));
+        for (int threads = 2; threads <= 3; ++threads) {
+            run(s, threads, kind, X, &many);
+            expect_same_bits(one.A, many.A, nk * sizeof(float), "A", s,
+                             threads);
+            expect_same_bits(one.Z, many.Z, nk * sizeof(float), "Z", s,
+                             threads);
+            expect_same_bits(one.R, many.R, nk * sizeof(float), "R", s,
+                             threads);
+            expect_same_bits(&one.total, &many.total, sizeof one.total,
+                             "the loss", s, threads);
+            expect_same_bits(one.terms, many.terms, sizeof one.terms,
+                             "the loss terms", s, threads);
+            expect_same_bits(one.grad, many.grad, np * sizeof(float),
+                             "the gradient", s, threads);
+            expect_same_bits(one.params, many.params, np * sizeof(float),
+                             "the parameters after three steps", s,
+                             threads);
+        }
+        outputs_free(&one);
+        outputs_free(&many);
+        test_free(X);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_set_threads_arguments),
+        cmocka_unit_test(test_set_threads_out_of_memory),
+        cmocka_unit_test(test_bit_identical_for_every_thread_count),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
