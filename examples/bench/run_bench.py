@@ -11,8 +11,9 @@ For each shape the settings run back to back, each in its own process
 ratios compare runs minutes apart at most; with --rounds R the settings
 cycle R times and each keeps its fastest run (load from other processes
 only ever slows a run down, so the minimum over rounds is the estimate
-least disturbed by it). dfsae runs at 1 and 2 BLAS
-threads (OPENBLAS_NUM_THREADS); PyTorch at 1 thread, at 2 threads with
+least disturbed by it). dfsae runs at 1 thread, at 2 BLAS threads
+(OPENBLAS_NUM_THREADS) with 1 and 2 threads of its own (--dfsae-threads),
+and at 2 and 2 with OPENBLAS_THREAD_TIMEOUT=4; PyTorch at 1 thread, at 2 threads with
 OMP_WAIT_POLICY=passive, and at both with GLIBC_TUNABLES=
 glibc.malloc.hugetlb=1 at the shapes above the published one.
 OPENBLAS_CORETYPE is left as the environment has it.
@@ -31,9 +32,19 @@ HUGETLB = "glibc.malloc.hugetlb=1"
 
 
 def dfsae_settings():
-    return [{"name": f"{n} thread{'s' if n > 1 else ''}",
-             "env": {"OPENBLAS_NUM_THREADS": str(n), "OMP_NUM_THREADS": str(n)},
-             "threads": n} for n in (1, 2)]
+    """BLAS threads and the models' own threads (--dfsae-threads). At 2
+    threads OpenBLAS's idle workers spin after each product and hold the
+    core dfsae's worker needs; OPENBLAS_THREAD_TIMEOUT=4 makes them sleep."""
+    def setting(name, blas, own, **extra):
+        env = {"OPENBLAS_NUM_THREADS": str(blas), "OMP_NUM_THREADS": str(blas)}
+        env.update(extra)
+        return {"name": name, "env": env, "threads": blas,
+                "args": ["--dfsae-threads", str(own)]}
+    return [setting("1 thread", 1, 1),
+            setting("2 BLAS threads, 1 dfsae thread", 2, 1),
+            setting("2 threads", 2, 2),
+            setting("2 threads, OPENBLAS_THREAD_TIMEOUT=4", 2, 2,
+                    OPENBLAS_THREAD_TIMEOUT="4")]
 
 
 def torch_settings(shape_index):
@@ -57,7 +68,7 @@ def torch_settings(shape_index):
 
 def run_json(cmd, env_extra):
     env = dict(os.environ)
-    for key in ("OMP_WAIT_POLICY", "GLIBC_TUNABLES"):
+    for key in ("OMP_WAIT_POLICY", "GLIBC_TUNABLES", "OPENBLAS_THREAD_TIMEOUT"):
         env.pop(key, None)
     env.update(env_extra)
     proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE,
@@ -122,8 +133,8 @@ def main():
         runs = {"dfsae": {}, "torch": {}}
         for _ in range(max(args.rounds, 1)):
             for s in dfsae_settings():
-                r = run_json([args.bench, "--shape", shape, "--json"] + timing,
-                             s["env"])
+                r = run_json([args.bench, "--shape", shape, "--json"] +
+                             s["args"] + timing, s["env"])
                 if r:
                     runs["dfsae"].setdefault(s["name"], []).append(r)
             for s in torch_settings(i) if py else []:
@@ -145,7 +156,7 @@ def main():
           "speedup = PyTorch step / dfsae step)")
     print("  bound: the GEMM bound at the dfsae setting's threads; best bound: "
           "the fastest bound of all settings")
-    print(f"{'B x D x K':<15} {'dfsae ms':>9} {'setting':<10} {'/bound':>6} "
+    print(f"{'B x D x K':<15} {'dfsae ms':>9} {'setting':<38} {'/bound':>6} "
           f"{'/best bound':>11} {'torch ms':>9} {'setting':<40} {'speedup':>7} "
           f"{'wr speedup':>10}")
     for e in results:
@@ -155,7 +166,7 @@ def main():
         tw = min(e["torch"], key=lambda r: r["step_wr_best"], default=None)
         bb = min((r["bound_ms"] for r in e["dfsae"]), default=None)
         print(f"{e['shape']:<15} {fmt(d and d['step_ms'], '9.3f')} "
-              f"{(d or {}).get('setting', '-'):<10} "
+              f"{(d or {}).get('setting', '-'):<38} "
               f"{fmt(d and d['step_ms'] / d['bound_ms'], '6.2f')} "
               f"{fmt(d and d['step_ms'] / bb, '11.2f')} "
               f"{fmt(t and t['step_ms'], '9.3f')} {(t or {}).get('setting', '-'):<40} "
@@ -178,7 +189,7 @@ def markdown(results, started, argv):
     out = [f"Run {started}: `{' '.join(os.path.basename(a) if i < 2 else a for i, a in enumerate(argv))}`.", ""]
     out += ["dfsae (ratio = dfsae / GEMM bound at the same threads; encode in "
             "samples/s; allocs = library allocations in all timed rounds):", "",
-            "| B x D x K | BLAS threads | step ms | of which Adam | bound ms "
+            "| B x D x K | setting | step ms | of which Adam | bound ms "
             "| ratio | step+wr ms | bound ms | ratio | encode/s | bound/s | ratio "
             "| GEMM GFLOP/s | peak RSS MiB | reps | allocs |",
             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
@@ -186,7 +197,7 @@ def markdown(results, started, argv):
     for e in results:
         for r in e["dfsae"]:
             out.append(
-                f"| {e['shape']} | {r['threads']} | {r['step_ms']:.3f} | "
+                f"| {e['shape']} | {r['setting']} | {r['step_ms']:.3f} | "
                 f"{fmt(r.get('adam_ms'), '.3f')} | "
                 f"{r['bound_ms']:.3f} | {r['step_ms'] / r['bound_ms']:.2f} | "
                 f"{r['step_wr_ms']:.3f} | {r['bound_wr_ms']:.3f} | "
@@ -209,7 +220,7 @@ def markdown(results, started, argv):
                     f"{r['reps']} |")
         out += ["", "Each side at its fastest setting (speedup = PyTorch step / "
                 "dfsae step):", "",
-                "| B x D x K | dfsae step ms | threads | PyTorch step ms | setting "
+                "| B x D x K | dfsae step ms | setting | PyTorch step ms | setting "
                 "| speedup | speedup with L_wr |",
                 "| --- | ---: | --- | ---: | --- | ---: | ---: |"]
         for e in results:
@@ -217,7 +228,7 @@ def markdown(results, started, argv):
             dw, tw = best(e["dfsae"], "step_wr_best"), best(e["torch"], "step_wr_best")
             if not (d and t):
                 continue
-            out.append(f"| {e['shape']} | {d['step_ms']:.3f} | {d['threads']} | "
+            out.append(f"| {e['shape']} | {d['step_ms']:.3f} | {d['setting']} | "
                        f"{t['step_ms']:.3f} | {t['setting']} | "
                        f"{t['step_ms'] / d['step_ms']:.2f} | "
                        f"{tw['step_wr_best'] / dw['step_wr_best']:.2f} |")
