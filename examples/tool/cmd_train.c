@@ -9,7 +9,7 @@
 #include "cli.h"
 
 typedef struct train_flags {
-    size_t components, epochs, batch;
+    size_t components, epochs, batch, threads;
     const char *optimizer, *activation, *out, *resume;
     double lr, momentum, weight_decay;
     double lambda[DFSAE_TERM_COUNT];
@@ -158,6 +158,15 @@ static int run(const char *cmd, train_flags *f, const cli_cmd *c,
     rc = set_model_options(cmd, m, f, c);
     if (rc != CLI_OK)
         goto done;
+    st = dfsae_model_set_threads(m, f->threads > 64 ? 0 : (int)f->threads);
+    if (st != DFSAE_OK) {
+        rc = st == DFSAE_ERR_PARAM_OUT_OF_RANGE
+                 ? cli_error(cmd, CLI_USAGE, "--threads %zu is out of range "
+                             "(1 to 64)", f->threads)
+                 : cli_lib_error(cmd, st, dfsae_model_last_error(m),
+                                 "cannot start the threads");
+        goto done;
+    }
     if (o != NULL && cli_find(c, "optimizer")->seen &&
         cli_optimizer_from_name(f->optimizer) != dfsae_optimizer_get_kind(o)) {
         rc = cli_error(cmd, CLI_USAGE,
@@ -276,6 +285,7 @@ int cli_train(int argc, char **argv)
     f.components = 64;
     f.epochs = 10;
     f.batch = 128;
+    f.threads = 1;
     f.optimizer = "adam";
     cli_opt opts[] = {
         {"out", CLI_STR, &f.out, "MODEL",
@@ -309,6 +319,9 @@ int cli_train(int argc, char **argv)
          "keep the data's order in every epoch", 0},
         {"resume", CLI_STR, &f.resume, "MODEL",
          "continue training the model (and optimizer) in MODEL", 0},
+        {"threads", CLI_SIZE, &f.threads, "N",
+         "threads for the elementwise work (default 1; the matrix products "
+         "use the BLAS's, OPENBLAS_NUM_THREADS)", 0},
         {"quiet", CLI_FLAG, &f.quiet, "", "print nothing but errors", 0},
         CLI_DATA_OPTS(f.data),
     };

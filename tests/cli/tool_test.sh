@@ -48,6 +48,9 @@ done
 "$tool" train "$fx/small.csv" --components 8 --epochs 3 --batch 16 \
   --out m.st --seed 3 2>train.log
 check "train exits 0" test $? -eq 0
+"$tool" train "$fx/small.csv" --components 8 --epochs 3 --batch 16 \
+  --out m2.st --seed 3 --threads 2 2>/dev/null
+check "train --threads 2 writes the same model" cmp m.st m2.st
 check "train writes the model" test -s m.st
 check "train writes the run state" grep -q '^next_epoch 3$' m.st.run
 check "one log line per epoch" \
@@ -107,6 +110,8 @@ expect_error "bad integer" 2 "--epochs: 'two' is not a positive integer" -- \
   train "$fx/small.csv" --out x.st --epochs two
 expect_error "zero epochs" 2 "--epochs: must be at least 1" -- \
   train "$fx/small.csv" --out x.st --epochs 0
+expect_error "threads out of range" 2 "--threads 65 is out of range" -- \
+  train "$fx/small.csv" --out never.st --threads 65
 expect_error "missing value" 2 "--lr needs a value" -- \
   train "$fx/small.csv" --out x.st --lr
 expect_error "missing --out" 2 "--out MODEL is required" -- \
