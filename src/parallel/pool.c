@@ -20,6 +20,7 @@ struct dfsae_pool {
     int pending; /* workers still running the current job */
     int quit;
     int threads;
+    size_t min_items; /* dfsae__pool_for */
     pool_job job;
     pthread_t workers[DFSAE_MAX_THREADS - 1];
     struct worker_seat {
@@ -84,6 +85,7 @@ int dfsae__pool_start(dfsae_pool **out, int threads, const dfsae_allocator *a)
     pool->pending = 0;
     pool->quit = 0;
     pool->threads = threads;
+    pool->min_items = DFSAE_PARALLEL_MIN;
     if (pthread_mutex_init(&pool->lock, NULL) != 0) {
         dfsae__free(a, pool);
         return DFSAE_ERR_THREAD;
@@ -124,6 +126,16 @@ void dfsae__pool_stop(dfsae_pool *pool, const dfsae_allocator *a)
     pthread_cond_destroy(&pool->wake);
     pthread_mutex_destroy(&pool->lock);
     dfsae__free(a, pool);
+}
+
+dfsae_pool *dfsae__pool_for(dfsae_pool *pool, size_t items)
+{
+    return pool != NULL && items >= pool->min_items ? pool : NULL;
+}
+
+void dfsae__pool_set_min_items(dfsae_pool *pool, size_t min_items)
+{
+    pool->min_items = min_items;
 }
 
 int dfsae__pool_threads(const dfsae_pool *pool)

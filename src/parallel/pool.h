@@ -33,11 +33,10 @@ int dfsae__pool_threads(const dfsae_pool *pool);
 #define DFSAE_PARALLEL_MIN ((size_t)1 << 16)
 
 /* The pool to use for `items` items of elementwise work: NULL when too
- * few to gain. */
-static inline dfsae_pool *dfsae__pool_for(dfsae_pool *pool, size_t items)
-{
-    return items >= DFSAE_PARALLEL_MIN ? pool : NULL;
-}
+ * few to gain (fewer than the pool's minimum, DFSAE_PARALLEL_MIN unless a
+ * white-box test lowered it) or when pool is NULL. */
+dfsae_pool *dfsae__pool_for(dfsae_pool *pool, size_t items);
+void dfsae__pool_set_min_items(dfsae_pool *pool, size_t min_items);
 
 /* body(arg, part, lo, hi) for every part in [0, parts), the ranges [lo,
  * hi) cutting [0, count) in order, each a multiple of `align` items but the
