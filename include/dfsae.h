@@ -232,12 +232,13 @@ DFSAE_API int dfsae_model_set_params(dfsae_model *model, const float *params,
                                      size_t n);
 
 /**
- * Run the model's elementwise work (the sweeps over a batch in forward,
- * loss and gradient, and an optimizer step on this model) on `n_threads`
- * threads: the caller and n_threads - 1 workers the model starts here and
- * joins in dfsae_model_free. 1, the default, starts none. Matrix products
- * run on the BLAS's own threads (OpenBLAS: OPENBLAS_NUM_THREADS or
- * openblas_set_num_threads). Workers sleep while idle, so they leave the
+ * Run the model's elementwise work (the sweeps over a batch in loss,
+ * gradient and training, and an optimizer step on this model) on
+ * `n_threads` threads: the caller and n_threads - 1 workers the model
+ * starts here and joins in dfsae_model_free. 1, the default, starts
+ * none. Matrix products run on the BLAS's own threads (OpenBLAS:
+ * OPENBLAS_NUM_THREADS or openblas_set_num_threads). Forward, encode and
+ * evaluate run on the caller. Workers sleep while idle, so they leave the
  * cores to the BLAS during the products, but a BLAS whose idle threads
  * spin takes the cores from them (OpenBLAS: set OPENBLAS_THREAD_TIMEOUT=4;
  * docs/api.md, section 8). Work too small to gain (under 64k items, e.g.
