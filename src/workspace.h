@@ -19,7 +19,7 @@ enum {
 };
 
 /* Slots of the row block, k floats each. */
-enum { DFSAE_ROW_SCRATCH, DFSAE_ROW_P_SCALE, DFSAE_ROW_TC, DFSAE_WS_ROWS };
+enum { DFSAE_ROW_P_SCALE, DFSAE_WS_ROWS };
 
 typedef struct dfsae_workspace {
     size_t rows;   /* batch capacity of the per-batch buffers */
