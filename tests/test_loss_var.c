@@ -46,27 +46,12 @@ static void fd_var_two_rows(void **state)
 static void expect_terms(dfsae_model *m, const float *X, size_t n,
                          const grad_ref_opts *ro, double rtol)
 {
-    size_t k = dfsae_model_num_components(m), d = dfsae_model_input_dim(m);
-    size_t np = dfsae_model_num_params(m);
-    float *A = malloc(n * k * sizeof *A), *p = malloc(np * sizeof *p);
-    double *Ad = malloc(n * k * sizeof *Ad), got[DFSAE_TERM_COUNT],
-           want[DFSAE_TERM_COUNT];
-    assert_non_null(A);
-    assert_non_null(p);
-    assert_non_null(Ad);
-    assert_int_equal(dfsae_model_forward(m, X, n, A, NULL, NULL), DFSAE_OK);
-    assert_int_equal(dfsae_model_get_params(m, p, np), DFSAE_OK);
-    for (size_t i = 0; i < n * k; ++i)
-        Ad[i] = A[i];
-    grad_ref_terms(ro, Ad, n, k, p, d, want);
-    assert_int_equal(dfsae_model_loss(m, X, n, NULL, got, 4), DFSAE_OK);
+    double got[DFSAE_TERM_COUNT], want[DFSAE_TERM_COUNT];
+    grad_terms_vs_reference(m, X, n, ro, got, want);
     if (!(fabs(got[DFSAE_TERM_VAR] - want[DFSAE_TERM_VAR]) <=
           rtol * fabs(want[DFSAE_TERM_VAR])))
         fail_msg("L_var %.12g, reference %.12g", got[DFSAE_TERM_VAR],
                  want[DFSAE_TERM_VAR]);
-    free(A);
-    free(p);
-    free(Ad);
 }
 
 /* A dead relu unit (large negative bias: its column is all zero) has

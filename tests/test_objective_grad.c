@@ -29,24 +29,10 @@ static int verbose(void)
 static double compare_terms(dfsae_model *m, const float *X, size_t n,
                             int act, double rtol, const char *what)
 {
-    size_t k = dfsae_model_num_components(m), d = dfsae_model_input_dim(m);
-    size_t np = dfsae_model_num_params(m);
-    float *A = malloc(n * k * sizeof *A), *p = malloc(np * sizeof *p);
-    double *Ad = malloc(n * k * sizeof *Ad);
-    double got[DFSAE_TERM_COUNT], want[DFSAE_TERM_COUNT], total;
-    assert_non_null(A);
-    assert_non_null(p);
-    assert_non_null(Ad);
-    assert_int_equal(dfsae_model_forward(m, X, n, A, NULL, NULL), DFSAE_OK);
-    assert_int_equal(dfsae_model_get_params(m, p, np), DFSAE_OK);
-    for (size_t i = 0; i < n * k; ++i)
-        Ad[i] = A[i];
+    double got[DFSAE_TERM_COUNT], want[DFSAE_TERM_COUNT];
     grad_ref_opts ro = grad_ref_defaults();
     ro.activation = act;
-    grad_ref_terms(&ro, Ad, n, k, p, d, want);
-    int st = dfsae_model_loss(m, X, n, &total, got, DFSAE_TERM_COUNT);
-    if (st != DFSAE_OK)
-        fail_msg("%s: %s", what, dfsae_model_last_error(m));
+    grad_terms_vs_reference(m, X, n, &ro, got, want);
     double worst = 0.0;
     for (int t = 0; t < DFSAE_TERM_COUNT; ++t) {
         double rel = fabs(got[t] - want[t]) / fabs(want[t]);
@@ -55,9 +41,6 @@ static double compare_terms(dfsae_model *m, const float *X, size_t n,
             fail_msg("%s: L_%s %.12g, reference %.12g (rel %.3g)", what,
                      dfsae_term_name(t), got[t], want[t], rel);
     }
-    free(A);
-    free(p);
-    free(Ad);
     return worst;
 }
 

@@ -146,3 +146,28 @@ void grad_check_all_activations(grad_case c, const gradcheck_opts *o)
                  "(details above)",
                  c.what, failed, (int)DFSAE_ACT_COUNT);
 }
+
+void grad_terms_vs_reference(dfsae_model *m, const float *X, size_t n,
+                             const grad_ref_opts *ro,
+                             double got[DFSAE_TERM_COUNT],
+                             double want[DFSAE_TERM_COUNT])
+{
+    size_t k = dfsae_model_num_components(m), d = dfsae_model_input_dim(m);
+    size_t np = dfsae_model_num_params(m);
+    float *A = malloc(n * k * sizeof *A), *p = malloc(np * sizeof *p);
+    double *Ad = malloc(n * k * sizeof *Ad);
+    assert_non_null(A);
+    assert_non_null(p);
+    assert_non_null(Ad);
+    assert_int_equal(dfsae_model_forward(m, X, n, A, NULL, NULL), DFSAE_OK);
+    assert_int_equal(dfsae_model_get_params(m, p, np), DFSAE_OK);
+    for (size_t i = 0; i < n * k; ++i)
+        Ad[i] = A[i];
+    grad_ref_terms(ro, Ad, n, k, p, d, want);
+    int st = dfsae_model_loss(m, X, n, NULL, got, DFSAE_TERM_COUNT);
+    if (st != DFSAE_OK)
+        fail_msg("dfsae_model_loss: %s", dfsae_model_last_error(m));
+    free(A);
+    free(p);
+    free(Ad);
+}

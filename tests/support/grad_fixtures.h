@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "dfsae.h"
+#include "grad_reference.h"
 #include "gradcheck.h"
 
 /* SplitMix64: our own stream, identical on every platform. */
@@ -73,6 +74,15 @@ typedef struct grad_case {
  * reports every failing case. */
 int grad_check_case(const grad_case *c, const gradcheck_opts *o,
                     gradcheck_result *res);
+
+/* The library's loss terms on X (dfsae_model_loss, asserted to succeed)
+ * into got, and the reference's (options ro) evaluated on the library's
+ * own activations and parameters into want, so that a comparison isolates
+ * the reductions from the float forward pass. */
+void grad_terms_vs_reference(dfsae_model *m, const float *X, size_t n,
+                             const grad_ref_opts *ro,
+                             double got[DFSAE_TERM_COUNT],
+                             double want[DFSAE_TERM_COUNT]);
 
 /* Runs grad_check_case for the case under every activation; fails the
  * test at the end if any did not pass. */
