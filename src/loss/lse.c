@@ -24,26 +24,12 @@ static float row_min(const float *a, size_t k)
     return amin;
 }
 
-/* One row: writes e_j = exp(amin - a_j) into e (computed once, reused for
- * the responsibilities), returns sum_j e_j and the row minimum. Shifting by
- * the minimum keeps every exponent <= 0 and the sum in [1, k], so nothing
- * overflows however large the activations grow. */
-DFSAE_MULTIVERSION
-static double exp_row(const float *a, size_t k, float *e, float *amin_out)
-{
-    float amin = row_min(a, k);
-    for (size_t j = 0; j < k; ++j)
-        e[j] = dfsae__exp_nonpos(amin - a[j]);
-    /* Summed in a second pass over the row, still in L1: fused into the
-     * exp loop the double reduction stops gcc from vectorising it. */
-    double s = dfsae__sum_f64(e, k);
-    *amin_out = amin;
-    return s;
-}
-
-/* sum_j exp(amin - a_j) without keeping the exponentials: a chunk at a
- * time on the stack, each chunk summed in a second pass while still in L1
- * (fused into the exp loop the double reduction stops gcc vectorising). */
+/* sum_j exp(amin - a_j), amin the row minimum: every exponent is <= 0 and
+ * the sum lies in [1, k], so nothing overflows however large the
+ * activations grow. The exponentials are not kept (the backward sweep
+ * recomputes them): a chunk at a time on the stack, each chunk summed in a
+ * second pass while still in L1 (fused into the exp loop the double
+ * reduction stops gcc vectorising). */
 DFSAE_MULTIVERSION
 static double sum_exp_row(const float *a, size_t k, float amin)
 {
@@ -77,15 +63,21 @@ double dfsae__lse_total(const float *min, const double *sum, size_t n)
     return total;
 }
 
+/* From the same row statistics and the same exp as the gradient's R in
+ * the backward sweep, so the two agree to the bit. */
+DFSAE_MULTIVERSION
+static void responsibility_row(const float *a, size_t k, float *r)
+{
+    const float amin = row_min(a, k);
+    const float f = (float)(1.0 / sum_exp_row(a, k, amin));
+    for (size_t j = 0; j < k; ++j)
+        r[j] = f * dfsae__exp_nonpos(amin - a[j]);
+}
+
 void dfsae__responsibilities(const float *A, size_t n, size_t k, float *R)
 {
-    for (size_t i = 0; i < n; ++i) {
-        float *r = R + i * k, amin;
-        const float f = (float)(1.0 / exp_row(A + i * k, k, r, &amin));
-#pragma omp simd
-        for (size_t j = 0; j < k; ++j)
-            r[j] *= f;
-    }
+    for (size_t i = 0; i < n; ++i)
+        responsibility_row(A + i * k, k, R + i * k);
 }
 
 /* The front sweep computed the rows' statistics (dfsae_lse_rows); the
