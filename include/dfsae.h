@@ -66,8 +66,8 @@ extern "C" {
 #define DFSAE_VERSION_MAJOR 0
 #define DFSAE_VERSION_MINOR 1
 #define DFSAE_VERSION_PATCH 0
-#define DFSAE_VERSION_NUMBER                                                  \
-    (DFSAE_VERSION_MAJOR * 10000 + DFSAE_VERSION_MINOR * 100 +               \
+#define DFSAE_VERSION_NUMBER                                                   \
+    (DFSAE_VERSION_MAJOR * 10000 + DFSAE_VERSION_MINOR * 100 +                 \
      DFSAE_VERSION_PATCH)
 #define DFSAE_VERSION_STRING "0.1.0"
 
@@ -82,29 +82,29 @@ DFSAE_API const char *dfsae_version_string(void);
 /** Status codes. Values are pinned; new codes are only appended. */
 typedef enum dfsae_status {
     DFSAE_OK = 0,
-    DFSAE_ERR_NULL_ARG = -1,         /**< a required pointer was NULL */
-    DFSAE_ERR_INVALID_ARG = -2,      /**< an argument has an invalid value */
-    DFSAE_ERR_SIZE_OVERFLOW = -3,    /**< sizes overflow size_t or BLAS int */
-    DFSAE_ERR_NO_MEMORY = -4,        /**< the allocator returned NULL */
-    DFSAE_ERR_BATCH_TOO_SMALL = -5,  /**< B = 1 with a variance-based term */
-    DFSAE_ERR_NON_FINITE_INPUT = -6, /**< NaN or Inf in an input buffer */
-    DFSAE_ERR_NON_FINITE_RESULT = -7, /**< the loss or gradient overflowed */
-    DFSAE_ERR_UNKNOWN_PARAM = -8,    /**< no such parameter key */
+    DFSAE_ERR_NULL_ARG = -1,           /**< a required pointer was NULL */
+    DFSAE_ERR_INVALID_ARG = -2,        /**< an argument has an invalid value */
+    DFSAE_ERR_SIZE_OVERFLOW = -3,      /**< sizes overflow size_t or BLAS int */
+    DFSAE_ERR_NO_MEMORY = -4,          /**< the allocator returned NULL */
+    DFSAE_ERR_BATCH_TOO_SMALL = -5,    /**< B = 1 with a variance-based term */
+    DFSAE_ERR_NON_FINITE_INPUT = -6,   /**< NaN or Inf in an input buffer */
+    DFSAE_ERR_NON_FINITE_RESULT = -7,  /**< the loss or gradient overflowed */
+    DFSAE_ERR_UNKNOWN_PARAM = -8,      /**< no such parameter key */
     DFSAE_ERR_PARAM_OUT_OF_RANGE = -9, /**< value outside dfsae_*_bounds */
-    DFSAE_ERR_SIZE_MISMATCH = -10,   /**< buffer or handle sizes disagree */
+    DFSAE_ERR_SIZE_MISMATCH = -10,     /**< buffer or handle sizes disagree */
     /* Model files (docs/format.md): -11 to -20. */
-    DFSAE_ERR_IO = -11,              /**< open/read/write/fsync/rename failed */
-    DFSAE_ERR_TRUNCATED = -12,       /**< the file ends before its data */
+    DFSAE_ERR_IO = -11,        /**< open/read/write/fsync/rename failed */
+    DFSAE_ERR_TRUNCATED = -12, /**< the file ends before its data */
     DFSAE_ERR_HEADER_TOO_LARGE = -13, /**< header above the documented caps */
-    DFSAE_ERR_BAD_HEADER = -14,      /**< not UTF-8 JSON, or not safetensors */
-    DFSAE_ERR_DUPLICATE_KEY = -15,   /**< a JSON object repeats a key */
-    DFSAE_ERR_BAD_OFFSETS = -16,     /**< offsets out of range/overlap/gap */
-    DFSAE_ERR_BAD_DTYPE = -17,       /**< unknown dtype, or not F32 */
-    DFSAE_ERR_BAD_SHAPE = -18,       /**< wrong rank or inconsistent shapes */
-    DFSAE_ERR_BAD_METADATA = -19,    /**< a dfsae metadata value is invalid */
+    DFSAE_ERR_BAD_HEADER = -14,       /**< not UTF-8 JSON, or not safetensors */
+    DFSAE_ERR_DUPLICATE_KEY = -15,    /**< a JSON object repeats a key */
+    DFSAE_ERR_BAD_OFFSETS = -16,      /**< offsets out of range/overlap/gap */
+    DFSAE_ERR_BAD_DTYPE = -17,        /**< unknown dtype, or not F32 */
+    DFSAE_ERR_BAD_SHAPE = -18,        /**< wrong rank or inconsistent shapes */
+    DFSAE_ERR_BAD_METADATA = -19,     /**< a dfsae metadata value is invalid */
     DFSAE_ERR_UNSUPPORTED_VERSION = -20, /**< format newer than this library */
-    DFSAE_ERR_CANCELLED = -21,       /**< a progress callback cancelled */
-    DFSAE_ERR_THREAD = -22           /**< a worker thread could not start */
+    DFSAE_ERR_CANCELLED = -21,           /**< a progress callback cancelled */
+    DFSAE_ERR_THREAD = -22               /**< a worker thread could not start */
 } dfsae_status;
 
 /** A static, human-readable name for a status code (never NULL). */
@@ -272,8 +272,8 @@ DFSAE_API int dfsae_model_reserve(dfsae_model *model, size_t max_batch);
  *           or NULL.
  * Any n >= 1 is valid. X must be finite (DFSAE_ERR_NON_FINITE_INPUT).
  */
-DFSAE_API int dfsae_model_forward(dfsae_model *model, const float *X,
-                                  size_t n, float *A, float *Z, float *R);
+DFSAE_API int dfsae_model_forward(dfsae_model *model, const float *X, size_t n,
+                                  float *A, float *Z, float *R);
 
 /**
  * Evaluate the objective on a batch of n rows.
@@ -313,8 +313,8 @@ typedef struct dfsae_optimizer dfsae_optimizer;
 
 /** Optimizer kinds. Values are pinned; new kinds are appended. */
 typedef enum dfsae_optimizer_kind {
-    DFSAE_OPT_SGD = 0,  /**< SGD, optional momentum/Nesterov/weight decay */
-    DFSAE_OPT_ADAM = 1, /**< Adam, bias-corrected, L2 weight decay */
+    DFSAE_OPT_SGD = 0,   /**< SGD, optional momentum/Nesterov/weight decay */
+    DFSAE_OPT_ADAM = 1,  /**< Adam, bias-corrected, L2 weight decay */
     DFSAE_OPT_ADAMW = 2, /**< Adam with decoupled weight decay */
     DFSAE_OPT_COUNT
 } dfsae_optimizer_kind;
@@ -358,8 +358,8 @@ DFSAE_API const char *dfsae_optimizer_last_error(const dfsae_optimizer *opt);
 /** Set / get a hyper-parameter; bounds as dfsae_opt_param_bounds. */
 DFSAE_API int dfsae_optimizer_set_param(dfsae_optimizer *opt, int param,
                                         double value);
-DFSAE_API int dfsae_optimizer_get_param(const dfsae_optimizer *opt,
-                                        int param, double *value);
+DFSAE_API int dfsae_optimizer_get_param(const dfsae_optimizer *opt, int param,
+                                        double *value);
 /** Valid range of hyper-parameter `param` for optimizer `kind`. */
 DFSAE_API int dfsae_opt_param_bounds(int kind, int param, double *lo,
                                      double *hi);
@@ -394,16 +394,16 @@ typedef struct dfsae_train_config dfsae_train_config;
 /** Keys of dfsae_train_config. All values travel as double and all are
  *  integers. Keys are pinned; new keys are appended. */
 typedef enum dfsae_train_param {
-    DFSAE_TRAIN_EPOCHS = 0,      /**< epochs this call runs, >= 1; 1 */
-    DFSAE_TRAIN_BATCH_SIZE = 1,  /**< rows per batch, >= 1; 128 */
-    DFSAE_TRAIN_SHUFFLE = 2,     /**< 0 or 1: shuffle every epoch; 1 */
-    DFSAE_TRAIN_SEED = 3,        /**< shuffle seed, 0 .. 2^53; 0 */
-    DFSAE_TRAIN_FIRST_EPOCH = 4, /**< index of the first epoch; 0. Epoch e
-                                      is shuffled from (seed, e) alone, so
-                                      a resumed run can continue the same
-                                      sequence of orders. */
-    DFSAE_TRAIN_REPORT_EVERY = 5, /**< a STEP report every this many steps
-                                       (0: epoch reports only); 1 */
+    DFSAE_TRAIN_EPOCHS = 0,          /**< epochs this call runs, >= 1; 1 */
+    DFSAE_TRAIN_BATCH_SIZE = 1,      /**< rows per batch, >= 1; 128 */
+    DFSAE_TRAIN_SHUFFLE = 2,         /**< 0 or 1: shuffle every epoch; 1 */
+    DFSAE_TRAIN_SEED = 3,            /**< shuffle seed, 0 .. 2^53; 0 */
+    DFSAE_TRAIN_FIRST_EPOCH = 4,     /**< index of the first epoch; 0. Epoch e
+                                          is shuffled from (seed, e) alone, so
+                                          a resumed run can continue the same
+                                          sequence of orders. */
+    DFSAE_TRAIN_REPORT_EVERY = 5,    /**< a STEP report every this many steps
+                                          (0: epoch reports only); 1 */
     DFSAE_TRAIN_EVAL_REDUNDANCY = 6, /**< 0 or 1: dfsae_model_evaluate
                                           computes the redundancy (and
                                           allocates its K x K accumulator);
@@ -470,8 +470,8 @@ DFSAE_API double dfsae_progress_term(const dfsae_progress *report, int term);
 DFSAE_API size_t dfsae_progress_batch_rows(const dfsae_progress *report);
 /** STEP: the batch's row indices into X (batch_rows of them, in the order
  *  they were used); NULL for EPOCH reports. */
-DFSAE_API const size_t *dfsae_progress_batch_indices(
-    const dfsae_progress *report);
+DFSAE_API const size_t *
+dfsae_progress_batch_indices(const dfsae_progress *report);
 /** Rows processed per second of wall time since the epoch started. */
 DFSAE_API double dfsae_progress_samples_per_sec(const dfsae_progress *report);
 /** Wall-clock seconds since the call started. */
@@ -509,13 +509,13 @@ DFSAE_API int dfsae_model_train(dfsae_model *model, dfsae_optimizer *opt,
 /** Metrics of dfsae_model_evaluate (SPEC.md "Metrics"), in the order it
  *  reports them. Values are pinned; new metrics are appended. */
 typedef enum dfsae_metric {
-    DFSAE_METRIC_DEAD_UNITS = 0,  /**< columns with unbiased variance < 0.01 */
-    DFSAE_METRIC_L0 = 1,          /**< mean count per row of |A_ij| > 0.01 */
-    DFSAE_METRIC_REDUNDANCY = 2,  /**< L_tc over the whole set */
+    DFSAE_METRIC_DEAD_UNITS = 0,   /**< columns with unbiased variance < 0.01 */
+    DFSAE_METRIC_L0 = 1,           /**< mean count per row of |A_ij| > 0.01 */
+    DFSAE_METRIC_REDUNDANCY = 2,   /**< L_tc over the whole set */
     DFSAE_METRIC_RESP_ENTROPY = 3, /**< mean -sum_j R_ij log(R_ij + 1e-8) */
     DFSAE_METRIC_WEIGHT_REDUNDANCY = 4, /**< L_wr of the current W */
-    DFSAE_METRIC_MAX_RESP = 5,    /**< mean over rows of max_j R_ij */
-    DFSAE_METRIC_MEAN_ACTIVATION = 6, /**< mean of all A_ij */
+    DFSAE_METRIC_MAX_RESP = 5,          /**< mean over rows of max_j R_ij */
+    DFSAE_METRIC_MEAN_ACTIVATION = 6,   /**< mean of all A_ij */
     DFSAE_METRIC_COUNT
 } dfsae_metric;
 
@@ -537,8 +537,8 @@ DFSAE_API const char *dfsae_metric_name(int metric);
  *         n_metrics == 0), DFSAE_ERR_BATCH_TOO_SMALL (n < 2: a variance
  *         needs two rows), DFSAE_ERR_NON_FINITE_INPUT, DFSAE_ERR_NO_MEMORY.
  */
-DFSAE_API int dfsae_model_evaluate(dfsae_model *model, const float *X,
-                                   size_t n, const dfsae_train_config *config,
+DFSAE_API int dfsae_model_evaluate(dfsae_model *model, const float *X, size_t n,
+                                   const dfsae_train_config *config,
                                    double *metrics, size_t n_metrics);
 
 /**
@@ -591,8 +591,8 @@ DFSAE_API int dfsae_model_save(dfsae_model *model, const char *path);
  *  dfsae_model_save writes. *written receives the file's size; with
  *  buf == NULL only the size is computed. A `cap` below the size returns
  *  DFSAE_ERR_SIZE_MISMATCH and writes nothing to `buf`. */
-DFSAE_API int dfsae_model_save_buffer(dfsae_model *model, void *buf,
-                                      size_t cap, size_t *written);
+DFSAE_API int dfsae_model_save_buffer(dfsae_model *model, void *buf, size_t cap,
+                                      size_t *written);
 
 /** Create a model from the file at `path` (shape from the tensors, options
  *  from the metadata, or their defaults for a file without dfsae metadata).
@@ -622,8 +622,8 @@ DFSAE_API int dfsae_model_load_buffer(const void *data, size_t size,
 DFSAE_API int dfsae_model_load_into(dfsae_model *model, const char *path);
 
 /** As dfsae_model_load_into, from the `size` bytes at `data`. */
-DFSAE_API int dfsae_model_load_buffer_into(dfsae_model *model,
-                                           const void *data, size_t size);
+DFSAE_API int dfsae_model_load_buffer_into(dfsae_model *model, const void *data,
+                                           size_t size);
 
 /** Save a training checkpoint: the model as dfsae_model_save, plus the
  *  optimizer's kind, hyper-parameters, step count and moment vectors, in
@@ -672,8 +672,7 @@ DFSAE_API int dfsae_checkpoint_load_into(dfsae_model *model,
 /** As dfsae_checkpoint_load_into, from the `size` bytes at `data`. */
 DFSAE_API int dfsae_checkpoint_load_buffer_into(dfsae_model *model,
                                                 dfsae_optimizer *opt,
-                                                const void *data,
-                                                size_t size);
+                                                const void *data, size_t size);
 
 #ifdef __cplusplus
 }

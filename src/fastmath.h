@@ -10,9 +10,9 @@
  * x86-64. -ffp-contract=off keeps every clone's rounding the same. Only
  * on static functions, and only with gcc: clang 14 exports the resolvers
  * of static clones (test_abi_symbols caught it). */
-#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) &&      \
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) &&          \
     !defined(__clang__) && __GNUC__ >= 8 && !defined(DFSAE_NO_MULTIVERSION)
-#define DFSAE_MULTIVERSION                                                    \
+#define DFSAE_MULTIVERSION                                                     \
     __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define DFSAE_MULTIVERSION

@@ -24,7 +24,8 @@ int dfsae_model_create(size_t d_in, size_t n_components, uint64_t seed,
         return DFSAE_ERR_INVALID_ARG;
     size_t kd, n_params, bytes;
     if (!fits_int(d_in) || !fits_int(n_components) ||
-        !dfsae__mul_size(d_in, n_components, &kd) || kd > SIZE_MAX - n_components ||
+        !dfsae__mul_size(d_in, n_components, &kd) ||
+        kd > SIZE_MAX - n_components ||
         !dfsae__mul_size(n_params = kd + n_components, sizeof(float), &bytes))
         return DFSAE_ERR_SIZE_OVERFLOW;
 
@@ -159,8 +160,7 @@ int dfsae_model_set_params(dfsae_model *model, const float *params, size_t n)
 }
 
 /* Validates a batch of n rows: pointers, sizes, finiteness. */
-static int check_batch(dfsae_model *m, const char *fn, const float *X,
-                       size_t n)
+static int check_batch(dfsae_model *m, const char *fn, const float *X, size_t n)
 {
     size_t nd, nk;
     if (X == NULL)
@@ -201,8 +201,8 @@ int dfsae_model_reserve(dfsae_model *model, size_t max_batch)
     return DFSAE_OK;
 }
 
-int dfsae_model_forward(dfsae_model *model, const float *X, size_t n,
-                        float *A, float *Z, float *R)
+int dfsae_model_forward(dfsae_model *model, const float *X, size_t n, float *A,
+                        float *Z, float *R)
 {
     if (model == NULL)
         return DFSAE_ERR_NULL_ARG;
@@ -220,8 +220,7 @@ int dfsae_model_forward(dfsae_model *model, const float *X, size_t n,
 
 /* Shared by loss and grad. */
 static int evaluate(dfsae_model *m, const char *fn, const float *X, size_t n,
-                    float *grad, double *total, double *terms,
-                    size_t n_terms)
+                    float *grad, double *total, double *terms, size_t n_terms)
 {
     int st = check_batch(m, fn, X, n);
     if (st != DFSAE_OK)
@@ -240,8 +239,8 @@ static int evaluate(dfsae_model *m, const char *fn, const float *X, size_t n,
         return dfsae__fail(m->err, DFSAE_ERR_NON_FINITE_RESULT,
                            "%s: the loss is not finite", fn);
     if (grad != NULL) {
-        float gmax = dfsae__max_abs_par(
-            dfsae__pool_for(m->pool, m->n_params), grad, m->n_params);
+        float gmax = dfsae__max_abs_par(dfsae__pool_for(m->pool, m->n_params),
+                                        grad, m->n_params);
         if (!isfinite(gmax))
             return dfsae__fail(m->err, DFSAE_ERR_NON_FINITE_RESULT,
                                "%s: gradient entry %zu is not finite", fn,
@@ -265,9 +264,8 @@ int dfsae_model_loss(dfsae_model *model, const float *X, size_t n,
     return evaluate(model, "loss", X, n, NULL, total, terms, n_terms);
 }
 
-int dfsae_model_grad(dfsae_model *model, const float *X, size_t n,
-                     float *grad, double *total, double *terms,
-                     size_t n_terms)
+int dfsae_model_grad(dfsae_model *model, const float *X, size_t n, float *grad,
+                     double *total, double *terms, size_t n_terms)
 {
     if (model == NULL)
         return DFSAE_ERR_NULL_ARG;

@@ -31,8 +31,7 @@ struct dfsae_model {
 void dfsae__options_default(dfsae_options *o);
 
 /* Forward pass and objective (objective.c). Arguments are validated. */
-int dfsae__encode(dfsae_model *m, const float *X, size_t n, float *A,
-                  float *Z);
+int dfsae__encode(dfsae_model *m, const float *X, size_t n, float *A, float *Z);
 /* Sizes the workspace for batches of up to n rows under the current
  * options, so later calls on such batches do not allocate. */
 int dfsae__reserve(dfsae_model *m, size_t n);

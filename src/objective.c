@@ -6,8 +6,7 @@
 #include "loss/loss.h"
 #include "model.h"
 
-int dfsae__encode(dfsae_model *m, const float *X, size_t n, float *A,
-                  float *Z)
+int dfsae__encode(dfsae_model *m, const float *X, size_t n, float *A, float *Z)
 {
     const float *W = m->params, *b = m->params + m->k * m->d;
     dfsae__linear_forward(X, n, m->d, W, m->k, A);
@@ -118,8 +117,16 @@ int dfsae__objective(dfsae_model *m, const float *X, size_t n, float *grad,
     int need_stats = 0;
     for (int t = 0; t < DFSAE_TERM_COUNT; ++t)
         need_stats |= o->lambda[t] != 0.0 && dfsae__loss_terms[t]->needs_stats;
-    dfsae_loss_ctx ctx = {n,  k,       d,   ws->A, {NULL, NULL},
-                          {NULL, NULL, 0.0}, m->params, o, ws, tc_side,
+    dfsae_loss_ctx ctx = {n,
+                          k,
+                          d,
+                          ws->A,
+                          {NULL, NULL},
+                          {NULL, NULL, 0.0},
+                          m->params,
+                          o,
+                          ws,
+                          tc_side,
                           dfsae__pool_for(m->pool, n * k)};
     dfsae__linear_forward(X, n, d, m->params, k, ws->A);
     front_sweep(m, n, o->lambda[DFSAE_TERM_LSE] != 0.0, need_stats, &ctx);
@@ -136,10 +143,9 @@ int dfsae__objective(dfsae_model *m, const float *X, size_t n, float *grad,
     double sum = 0.0;
     for (int pass = 0; pass < 2; ++pass) {
         if (pass == 1 && grad != NULL) {
-            dfsae__backward_sweep(&ctx, &parts,
-                                  dfsae__activations[o->activation],
-                                  o->leaky_slope, ws->dA, grad + k * d,
-                                  ws->col + DFSAE_COL_BIAS * k);
+            dfsae__backward_sweep(
+                &ctx, &parts, dfsae__activations[o->activation], o->leaky_slope,
+                ws->dA, grad + k * d, ws->col + DFSAE_COL_BIAS * k);
             dfsae__linear_backward(X, n, d, ws->dA, k, grad);
         }
         for (int t = 0; t < DFSAE_TERM_COUNT; ++t) {

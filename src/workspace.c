@@ -44,9 +44,11 @@ int dfsae__ws_reserve_batch(dfsae_workspace *ws, const dfsae_allocator *a,
         }
         ws->rows = rows;
     }
-    if (ws->col == NULL && !grow(a, (void **)&ws->col, DFSAE_WS_COLS * k, sizeof(double)))
+    if (ws->col == NULL &&
+        !grow(a, (void **)&ws->col, DFSAE_WS_COLS * k, sizeof(double)))
         return DFSAE_ERR_NO_MEMORY;
-    if (ws->row == NULL && !grow(a, (void **)&ws->row, DFSAE_WS_ROWS * k, sizeof(float)))
+    if (ws->row == NULL &&
+        !grow(a, (void **)&ws->row, DFSAE_WS_ROWS * k, sizeof(float)))
         return DFSAE_ERR_NO_MEMORY;
     if (gram_elems > ws->gram_cap) {
         if (!grow(a, (void **)&ws->gram, gram_elems, sizeof(float)))
@@ -76,8 +78,8 @@ int dfsae__ws_reserve_wr(dfsae_workspace *ws, const dfsae_allocator *a,
 
 void dfsae__ws_free(dfsae_workspace *ws, const dfsae_allocator *a)
 {
-    void *bufs[] = {ws->A,    ws->dA,  ws->S,   ws->G,  ws->rmin,
-                    ws->rsum, ws->gram, ws->col, ws->row, ws->Wn,
+    void *bufs[] = {ws->A,    ws->dA,    ws->S,   ws->G,   ws->rmin,
+                    ws->rsum, ws->gram,  ws->col, ws->row, ws->Wn,
                     ws->GWn,  ws->gramw, ws->rown};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; ++i)
         dfsae__free(a, bufs[i]);

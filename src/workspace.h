@@ -11,10 +11,10 @@
 enum {
     DFSAE_COL_MEAN,
     DFSAE_COL_VAR,
-    DFSAE_COL_TC,             /* L_tc's six per-column vectors (tc.c) */
+    DFSAE_COL_TC, /* L_tc's six per-column vectors (tc.c) */
     DFSAE_COL_CENTRED = DFSAE_COL_TC + 6, /* the dL/dA parts (loss.h) */
     DFSAE_COL_CONSTANT,
-    DFSAE_COL_BIAS,           /* the bias gradient's sums */
+    DFSAE_COL_BIAS, /* the bias gradient's sums */
     DFSAE_WS_COLS
 };
 
@@ -22,23 +22,23 @@ enum {
 enum { DFSAE_ROW_P_SCALE, DFSAE_WS_ROWS };
 
 typedef struct dfsae_workspace {
-    size_t rows;   /* batch capacity of the per-batch buffers */
-    float *A;      /* rows x K activations */
-    float *dA;     /* rows x K gradient w.r.t. A, then w.r.t. Z */
-    float *S;      /* rows x K standardised activations (L_tc) */
-    float *G;      /* rows x K product of L_tc's gradient */
-    float *rmin;   /* rows: each row's minimum activation (L_lse) */
-    double *rsum;  /* rows: each row's sum of exp(rmin - A_ij) (L_lse) */
-    float *gram;   /* L_tc Gram, min(rows, K)^2 (or K^2 when forced) */
+    size_t rows;  /* batch capacity of the per-batch buffers */
+    float *A;     /* rows x K activations */
+    float *dA;    /* rows x K gradient w.r.t. A, then w.r.t. Z */
+    float *S;     /* rows x K standardised activations (L_tc) */
+    float *G;     /* rows x K product of L_tc's gradient */
+    float *rmin;  /* rows: each row's minimum activation (L_lse) */
+    double *rsum; /* rows: each row's sum of exp(rmin - A_ij) (L_lse) */
+    float *gram;  /* L_tc Gram, min(rows, K)^2 (or K^2 when forced) */
     size_t gram_cap;
-    double *col;   /* DFSAE_WS_COLS x K doubles, slots above */
-    float *row;    /* DFSAE_WS_ROWS x K floats, slots above */
+    double *col; /* DFSAE_WS_COLS x K doubles, slots above */
+    float *row;  /* DFSAE_WS_ROWS x K floats, slots above */
     /* L_wr buffers depend only on the model's shape. */
-    float *Wn;     /* K x D normalised rows */
-    float *GWn;    /* K x D gradient w.r.t. Wn */
-    float *gramw;  /* min(K, D)^2 (or the forced side) */
+    float *Wn;    /* K x D normalised rows */
+    float *GWn;   /* K x D gradient w.r.t. Wn */
+    float *gramw; /* min(K, D)^2 (or the forced side) */
     size_t gramw_cap;
-    double *rown;  /* K row norms */
+    double *rown; /* K row norms */
 } dfsae_workspace;
 
 /* Make room for `rows` rows of a model with k components and a Gram of

@@ -53,8 +53,8 @@ static void forward_matches_reference(void **state)
                  * relative to sum |x w| + |b|, and phi' <= 1 carries it. */
                 double mag = fabs((double)p[np - k + i % k]);
                 for (size_t c = 0; c < d; ++c)
-                    mag += fabs((double)X[(i / k) * d + c] *
-                                p[(i % k) * d + c]);
+                    mag +=
+                        fabs((double)X[(i / k) * d + c] * p[(i % k) * d + c]);
                 double tol = 1e-6 * mag + 1e-6 * fabs(Ar[i]);
                 if (!(fabs(Z[i] - Zr[i]) <= tol && fabs(A[i] - Ar[i]) <= tol))
                     fail_msg("%s slope %g, entry %zu: z %.9g (ref %.9g), a "

@@ -48,25 +48,25 @@ static void close_fixture(fixture *f)
     assert_int_equal(f->ctl.allocs, f->ctl.frees);
 }
 
-#define FIXTURE_TEST(name, kind)                                              \
-    static void name##_body(fixture *f, dfsae_model *m, dfsae_optimizer *o);  \
-    static void name(void **state)                                            \
-    {                                                                         \
-        (void)state;                                                          \
-        fixture f;                                                            \
-        open_fixture(&f, kind);                                               \
-        name##_body(&f, f.t.m[0], f.t.o[0]);                                  \
-        close_fixture(&f);                                                    \
-    }                                                                         \
+#define FIXTURE_TEST(name, kind)                                               \
+    static void name##_body(fixture *f, dfsae_model *m, dfsae_optimizer *o);   \
+    static void name(void **state)                                             \
+    {                                                                          \
+        (void)state;                                                           \
+        fixture f;                                                             \
+        open_fixture(&f, kind);                                                \
+        name##_body(&f, f.t.m[0], f.t.o[0]);                                   \
+        close_fixture(&f);                                                     \
+    }                                                                          \
     static void name##_body(fixture *f, dfsae_model *m, dfsae_optimizer *o)
 
 /* The model's last error after a call that must fail with `want`. */
-#define EXPECT_FAIL(call, want)                                               \
-    do {                                                                      \
-        int st_ = (call);                                                     \
-        if (st_ != (want))                                                    \
-            fail_msg("%s returned %d (%s), want %d", #call, st_,             \
-                     dfsae_status_string(st_), (int)(want));                 \
+#define EXPECT_FAIL(call, want)                                                \
+    do {                                                                       \
+        int st_ = (call);                                                      \
+        if (st_ != (want))                                                     \
+            fail_msg("%s returned %d (%s), want %d", #call, st_,               \
+                     dfsae_status_string(st_), (int)(want));                   \
     } while (0)
 
 static void expect_model_error(dfsae_model *m, const char *needle)
@@ -249,8 +249,7 @@ static void test_create_too_large_for_memory(void **state)
     const size_t side = (size_t)1 << 20; /* 2^40 parameters, 4 TiB */
     int st = dfsae_model_create(side, side, 1, &a, &m);
     if (st != DFSAE_ERR_NO_MEMORY && st != DFSAE_ERR_SIZE_OVERFLOW)
-        fail_msg("create(2^20, 2^20): %d, want NO_MEMORY or SIZE_OVERFLOW",
-                 st);
+        fail_msg("create(2^20, 2^20): %d, want NO_MEMORY or SIZE_OVERFLOW", st);
     assert_null(m);
     assert_int_equal(ctl.allocs, ctl.frees);
     dfsae_optimizer *o = NULL;
@@ -424,9 +423,9 @@ static void test_batch_of_one_without_variance_terms(void **state)
         assert_true(isfinite(terms[DFSAE_TERM_WR]));
         assert_true(wr ? terms[DFSAE_TERM_WR] > 0.0
                        : terms[DFSAE_TERM_WR] == 0.0);
-        assert_true(fabs(total - (terms[DFSAE_TERM_LSE] +
-                                  wr * terms[DFSAE_TERM_WR])) <=
-                    1e-9 * (fabs(total) + 1.0));
+        assert_true(
+            fabs(total - (terms[DFSAE_TERM_LSE] + wr * terms[DFSAE_TERM_WR])) <=
+            1e-9 * (fabs(total) + 1.0));
         assert_int_equal(dfsae_model_grad(m, x, 1, g, &total, NULL, 0),
                          DFSAE_OK);
         for (size_t i = 0; i < K * D + K; ++i)
@@ -452,9 +451,8 @@ FIXTURE_TEST(test_non_finite_X, DFSAE_OPT_ADAM)
             EXPECT_FAIL(dfsae_model_forward(m, X, N, f->buf, f->buf, NULL),
                         DFSAE_ERR_NON_FINITE_INPUT);
             expect_model_error(m, "finite");
-            EXPECT_FAIL(
-                dfsae_model_loss(m, X, N, &v, terms, DFSAE_TERM_COUNT),
-                DFSAE_ERR_NON_FINITE_INPUT);
+            EXPECT_FAIL(dfsae_model_loss(m, X, N, &v, terms, DFSAE_TERM_COUNT),
+                        DFSAE_ERR_NON_FINITE_INPUT);
             expect_model_error(m, "finite");
             EXPECT_FAIL(dfsae_model_grad(m, X, N, f->p, &v, NULL, 0),
                         DFSAE_ERR_NON_FINITE_INPUT);
@@ -586,13 +584,11 @@ FIXTURE_TEST(test_optimizer_model_mismatch, DFSAE_OPT_ADAM)
     /* Optimizers one parameter short and one too many, on model 0. */
     for (int delta = -1; delta <= 1; delta += 2) {
         dfsae_optimizer *other;
-        assert_int_equal(
-            dfsae_optimizer_create(DFSAE_OPT_SGD,
-                                   (size_t)((long)f->t.np + delta), &f->alloc,
-                                   &other),
-            DFSAE_OK);
-        EXPECT_FAIL(dfsae_optimizer_step(other, m, g),
-                    DFSAE_ERR_SIZE_MISMATCH);
+        assert_int_equal(dfsae_optimizer_create(DFSAE_OPT_SGD,
+                                                (size_t)((long)f->t.np + delta),
+                                                &f->alloc, &other),
+                         DFSAE_OK);
+        EXPECT_FAIL(dfsae_optimizer_step(other, m, g), DFSAE_ERR_SIZE_MISMATCH);
         expect_opt_error(other, NULL);
         assert_true(dfsae_optimizer_step_count(other) == 0);
         dfsae_optimizer_free(other);

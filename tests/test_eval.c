@@ -160,7 +160,7 @@ static void test_metric_names(void **state)
 {
     (void)state;
     const char *want[DFSAE_METRIC_COUNT] = {
-        "dead_units", "l0", "redundancy", "resp_entropy",
+        "dead_units",        "l0",       "redundancy",     "resp_entropy",
         "weight_redundancy", "max_resp", "mean_activation"};
     for (int i = 0; i < DFSAE_METRIC_COUNT; ++i)
         assert_string_equal(dfsae_metric_name(i), want[i]);
@@ -184,9 +184,9 @@ static void test_metrics_match_reference(void **state)
     for (size_t b = 0; b < sizeof batches / sizeof batches[0]; ++b) {
         dfsae_train_config *c = batch_config(batches[b]);
         double got[DFSAE_METRIC_COUNT];
-        assert_int_equal(dfsae_model_evaluate(f->m, f->X, N, c, got,
-                                              DFSAE_METRIC_COUNT),
-                         DFSAE_OK);
+        assert_int_equal(
+            dfsae_model_evaluate(f->m, f->X, N, c, got, DFSAE_METRIC_COUNT),
+            DFSAE_OK);
         assert_true(got[DFSAE_METRIC_DEAD_UNITS] ==
                     want[DFSAE_METRIC_DEAD_UNITS]);
         assert_true(got[DFSAE_METRIC_L0] == want[DFSAE_METRIC_L0]);
@@ -204,17 +204,16 @@ static void test_matches_model_terms(void **state)
     assert_int_equal(dfsae_model_set_param(f->m, DFSAE_PARAM_LAMBDA_WR, 1),
                      DFSAE_OK);
     double terms[DFSAE_TERM_COUNT];
-    assert_int_equal(dfsae_model_loss(f->m, f->X, N, NULL, terms,
-                                      DFSAE_TERM_COUNT),
-                     DFSAE_OK);
+    assert_int_equal(
+        dfsae_model_loss(f->m, f->X, N, NULL, terms, DFSAE_TERM_COUNT),
+        DFSAE_OK);
     dfsae_train_config *c = batch_config(8);
     double got[DFSAE_METRIC_COUNT];
-    assert_int_equal(dfsae_model_evaluate(f->m, f->X, N, c, got,
-                                          DFSAE_METRIC_COUNT),
-                     DFSAE_OK);
+    assert_int_equal(
+        dfsae_model_evaluate(f->m, f->X, N, c, got, DFSAE_METRIC_COUNT),
+        DFSAE_OK);
     close_to(got[DFSAE_METRIC_REDUNDANCY], terms[DFSAE_TERM_TC], 1e-5);
-    close_to(got[DFSAE_METRIC_WEIGHT_REDUNDANCY], terms[DFSAE_TERM_WR],
-             1e-12);
+    close_to(got[DFSAE_METRIC_WEIGHT_REDUNDANCY], terms[DFSAE_TERM_WR], 1e-12);
     dfsae_train_config_free(c);
 }
 
@@ -229,8 +228,8 @@ static void test_large_activations(void **state)
     float X[n], A[n * k];
     double Ad[n * k];
     train_fill(X, n, 31, 0.0, 1.0);
-    const float params[d * k + k] = {0.0f, 0.2f, 1.0f, 1000.0f, 2000.0f,
-                                     3000.0f};
+    const float params[d * k + k] = {0.0f,    0.2f,    1.0f,
+                                     1000.0f, 2000.0f, 3000.0f};
     dfsae_model *m;
     assert_int_equal(dfsae_model_create(d, k, 1, NULL, &m), DFSAE_OK);
     assert_int_equal(dfsae_model_set_params(m, params, d * k + k), DFSAE_OK);
@@ -247,8 +246,7 @@ static void test_large_activations(void **state)
     close_to(got[DFSAE_METRIC_MEAN_ACTIVATION],
              want[DFSAE_METRIC_MEAN_ACTIVATION], 1e-12);
     /* Units 1 and 2 are both linear in x: correlation ~1 each way. */
-    close_to(got[DFSAE_METRIC_REDUNDANCY], want[DFSAE_METRIC_REDUNDANCY],
-             1e-5);
+    close_to(got[DFSAE_METRIC_REDUNDANCY], want[DFSAE_METRIC_REDUNDANCY], 1e-5);
     assert_true(want[DFSAE_METRIC_REDUNDANCY] > 1.99);
     /* R is one-hot: the max is 1 and the entropy -log(1 + 1e-8). */
     close_to(got[DFSAE_METRIC_MAX_RESP], 1.0, 1e-12);
@@ -265,9 +263,9 @@ static void test_partial_and_no_redundancy(void **state)
 {
     fixture *f = *state;
     double all[DFSAE_METRIC_COUNT], part[DFSAE_METRIC_COUNT];
-    assert_int_equal(dfsae_model_evaluate(f->m, f->X, N, NULL, all,
-                                          DFSAE_METRIC_COUNT),
-                     DFSAE_OK);
+    assert_int_equal(
+        dfsae_model_evaluate(f->m, f->X, N, NULL, all, DFSAE_METRIC_COUNT),
+        DFSAE_OK);
     for (int i = 0; i < DFSAE_METRIC_COUNT; ++i)
         part[i] = -123.0;
     assert_int_equal(dfsae_model_evaluate(f->m, f->X, N, NULL, part, 2),
@@ -278,17 +276,17 @@ static void test_partial_and_no_redundancy(void **state)
     /* More slots than metrics: the extra ones are left alone. */
     double more[DFSAE_METRIC_COUNT + 2];
     more[DFSAE_METRIC_COUNT] = more[DFSAE_METRIC_COUNT + 1] = 7.0;
-    assert_int_equal(dfsae_model_evaluate(f->m, f->X, N, NULL, more,
-                                          DFSAE_METRIC_COUNT + 2),
-                     DFSAE_OK);
+    assert_int_equal(
+        dfsae_model_evaluate(f->m, f->X, N, NULL, more, DFSAE_METRIC_COUNT + 2),
+        DFSAE_OK);
     assert_true(more[DFSAE_METRIC_COUNT] == 7.0);
     dfsae_train_config *c = batch_config(128);
-    assert_int_equal(
-        dfsae_train_config_set(c, DFSAE_TRAIN_EVAL_REDUNDANCY, 0), DFSAE_OK);
-    double off[DFSAE_METRIC_COUNT];
-    assert_int_equal(dfsae_model_evaluate(f->m, f->X, N, c, off,
-                                          DFSAE_METRIC_COUNT),
+    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_EVAL_REDUNDANCY, 0),
                      DFSAE_OK);
+    double off[DFSAE_METRIC_COUNT];
+    assert_int_equal(
+        dfsae_model_evaluate(f->m, f->X, N, c, off, DFSAE_METRIC_COUNT),
+        DFSAE_OK);
     for (int i = 0; i < DFSAE_METRIC_COUNT; ++i)
         if (i == DFSAE_METRIC_REDUNDANCY)
             assert_true(isnan(off[i]));
@@ -303,27 +301,27 @@ static void test_evaluate_bad_input(void **state)
     double metrics[DFSAE_METRIC_COUNT];
     for (int i = 0; i < DFSAE_METRIC_COUNT; ++i)
         metrics[i] = -1.0;
-    assert_int_equal(dfsae_model_evaluate(NULL, f->X, N, NULL, metrics,
-                                          DFSAE_METRIC_COUNT),
-                     DFSAE_ERR_NULL_ARG);
-    assert_int_equal(dfsae_model_evaluate(f->m, NULL, N, NULL, metrics,
-                                          DFSAE_METRIC_COUNT),
-                     DFSAE_ERR_NULL_ARG);
-    assert_int_equal(dfsae_model_evaluate(f->m, f->X, N, NULL, NULL,
-                                          DFSAE_METRIC_COUNT),
-                     DFSAE_ERR_NULL_ARG);
-    assert_int_equal(dfsae_model_evaluate(f->m, f->X, 0, NULL, metrics,
-                                          DFSAE_METRIC_COUNT),
-                     DFSAE_ERR_INVALID_ARG);
+    assert_int_equal(
+        dfsae_model_evaluate(NULL, f->X, N, NULL, metrics, DFSAE_METRIC_COUNT),
+        DFSAE_ERR_NULL_ARG);
+    assert_int_equal(
+        dfsae_model_evaluate(f->m, NULL, N, NULL, metrics, DFSAE_METRIC_COUNT),
+        DFSAE_ERR_NULL_ARG);
+    assert_int_equal(
+        dfsae_model_evaluate(f->m, f->X, N, NULL, NULL, DFSAE_METRIC_COUNT),
+        DFSAE_ERR_NULL_ARG);
+    assert_int_equal(
+        dfsae_model_evaluate(f->m, f->X, 0, NULL, metrics, DFSAE_METRIC_COUNT),
+        DFSAE_ERR_INVALID_ARG);
     assert_int_equal(dfsae_model_evaluate(f->m, f->X, N, NULL, metrics, 0),
                      DFSAE_ERR_INVALID_ARG);
-    assert_int_equal(dfsae_model_evaluate(f->m, f->X, 1, NULL, metrics,
-                                          DFSAE_METRIC_COUNT),
-                     DFSAE_ERR_BATCH_TOO_SMALL);
+    assert_int_equal(
+        dfsae_model_evaluate(f->m, f->X, 1, NULL, metrics, DFSAE_METRIC_COUNT),
+        DFSAE_ERR_BATCH_TOO_SMALL);
     f->X[N * D - 1] = NAN;
-    assert_int_equal(dfsae_model_evaluate(f->m, f->X, N, NULL, metrics,
-                                          DFSAE_METRIC_COUNT),
-                     DFSAE_ERR_NON_FINITE_INPUT);
+    assert_int_equal(
+        dfsae_model_evaluate(f->m, f->X, N, NULL, metrics, DFSAE_METRIC_COUNT),
+        DFSAE_ERR_NON_FINITE_INPUT);
     assert_non_null(strstr(dfsae_model_last_error(f->m), "X[36][5]"));
     for (int i = 0; i < DFSAE_METRIC_COUNT; ++i)
         assert_true(metrics[i] == -1.0);

@@ -52,8 +52,8 @@ static void exact_at_zero_and_flushes_below_range(void **state)
 static void nonfinite_bit_test(void **state)
 {
     (void)state;
-    const float values[] = {0.0f, -1.0f, 3.4e38f, 1e-45f, INFINITY, -INFINITY,
-                            NAN};
+    const float values[] = {0.0f,     -1.0f,     3.4e38f, 1e-45f,
+                            INFINITY, -INFINITY, NAN};
     const int expect[] = {0, 0, 0, 0, 1, 1, 1};
     for (size_t i = 0; i < sizeof values / sizeof values[0]; ++i) {
         uint32_t u;

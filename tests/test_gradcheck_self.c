@@ -45,8 +45,8 @@ static void default_step_is_in_the_flat_part(void **state)
                 print_message("sweep %-10s h=2^-%-2d max_rel %.2e dir_rel "
                               "%.2e |a-n|/max|a| %.2e checked %zu/%zu\n",
                               dfsae_activation_name(acts[a]), e, r.max_rel,
-                              r.dir_max_rel, r.max_abs / r.gmax,
-                              r.n_checked, r.n_params);
+                              r.dir_max_rel, r.max_abs / r.gmax, r.n_checked,
+                              r.n_params);
             if (r.n_checked == r.n_params)
                 best = fmin(best, r.max_rel);
             if (o.h == def.h) {
@@ -127,8 +127,7 @@ static void passes_on_the_library_gradient(void **state)
 
 /* Runs the checker on g with entry i replaced by `value`; it must fail,
  * and the worst coordinate it names must be i. */
-static void expect_flagged(problem *p, size_t i, float value,
-                           const char *what)
+static void expect_flagged(problem *p, size_t i, float value, const char *what)
 {
     gradcheck_opts o;
     gradcheck_default_opts(&o);

@@ -163,8 +163,7 @@ static void test_short_writes(void **state)
                      DFSAE_OK);
     dfsae_model *back = NULL;
     dfsae_optimizer *ob = NULL;
-    assert_int_equal(dfsae_checkpoint_load(f->path, NULL, &back, &ob, NULL,
-                                           0),
+    assert_int_equal(dfsae_checkpoint_load(f->path, NULL, &back, &ob, NULL, 0),
                      DFSAE_OK);
     assert_true(io_models_identical(f->m, back));
     dfsae_model_free(back);
@@ -202,8 +201,7 @@ static void test_keeps_mode(void **state)
     assert_int_equal(stat(f->path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0640);
     dfsae_model *back = NULL;
-    assert_int_equal(dfsae_model_load(f->path, NULL, &back, NULL, 0),
-                     DFSAE_OK);
+    assert_int_equal(dfsae_model_load(f->path, NULL, &back, NULL, 0), DFSAE_OK);
     assert_true(io_models_identical(f->m, back));
     dfsae_model_free(back);
 }
@@ -211,9 +209,16 @@ static void test_keeps_mode(void **state)
 static void test_number_text(void **state)
 {
     (void)state;
-    const double values[] = {0.0,     1.0,        0.1,    1.0 / 3.0, 1e-6,
-                             2.5e-300, 1.7976931348623157e308, 0.01,
-                             4.9406564584124654e-324, 123456789.125};
+    const double values[] = {0.0,
+                             1.0,
+                             0.1,
+                             1.0 / 3.0,
+                             1e-6,
+                             2.5e-300,
+                             1.7976931348623157e308,
+                             0.01,
+                             4.9406564584124654e-324,
+                             123456789.125};
     for (size_t i = 0; i < sizeof values / sizeof values[0]; ++i) {
         char text[DFSAE__NUM_LEN];
         dfsae__format_double(text, values[i]);
@@ -221,9 +226,9 @@ static void test_number_text(void **state)
         assert_true(dfsae__parse_double(text, &back));
         assert_memory_equal(&back, &values[i], sizeof back);
     }
-    static const char *const bad[] = {"", "inf", "nan", "1,5", " 1", "1 ",
-                                      "0x10", "1e999", "+1", ".5", "1.",
-                                      "1e", "--1", "1e+"};
+    static const char *const bad[] = {"",   "inf",  "nan",   "1,5", " 1",
+                                      "1 ", "0x10", "1e999", "+1",  ".5",
+                                      "1.", "1e",   "--1",   "1e+"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
         double v;
         if (dfsae__parse_double(bad[i], &v))
@@ -247,9 +252,9 @@ static void test_prescan(void **state)
     for (size_t i = 0; i < 3; ++i)
         assert_int_equal(dfsae__json_prescan(good[i], strlen(good[i]), err),
                          DFSAE_OK);
-    static const char *const bad[] = {"{\"\xc3\"}", "{\"\xe0\x80\x80\"}",
-                                      "{\"\xf5\x80\x80\x80\"}", "{\"\x80\"}",
-                                      "{\"a\\u0000\"}", "{\t\x7f\x01}"};
+    static const char *const bad[] = {
+        "{\"\xc3\"}", "{\"\xe0\x80\x80\"}", "{\"\xf5\x80\x80\x80\"}",
+        "{\"\x80\"}", "{\"a\\u0000\"}",     "{\t\x7f\x01}"};
     for (size_t i = 0; i < 6; ++i)
         assert_int_equal(dfsae__json_prescan(bad[i], strlen(bad[i]), err),
                          DFSAE_ERR_BAD_HEADER);
@@ -258,8 +263,8 @@ static void test_prescan(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_write_error_at_every_point,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_error_at_every_point, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_fsync_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rename_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_writes, setup, teardown),

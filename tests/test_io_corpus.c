@@ -27,8 +27,8 @@ static int load_all_ways(const unsigned char *data, size_t len)
     dfsae_optimizer *o = NULL;
     int st = dfsae_model_load_buffer(data, len, NULL, &m, err, sizeof err);
     dfsae_model_free(m);
-    int st2 = dfsae_checkpoint_load_buffer(data, len, NULL, &m, &o, err,
-                                           sizeof err);
+    int st2 =
+        dfsae_checkpoint_load_buffer(data, len, NULL, &m, &o, err, sizeof err);
     if (st2 != st)
         assert_true(st == DFSAE_OK && st2 == DFSAE_ERR_BAD_HEADER &&
                     strstr(err, "no optimizer state") != NULL);

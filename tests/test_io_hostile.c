@@ -16,8 +16,9 @@
 #include "io_util.h"
 
 /* D = 2, K = 2: weight 16 bytes at [0,16], bias 8 bytes at [16,24]. */
-#define W "\"weight\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]}"
-#define B "\"bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[16,24]}"
+#define W                                                                      \
+    "\"weight\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]}"
+#define B       "\"bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[16,24]}"
 #define META(x) "\"__metadata__\":{\"dfsae.format_version\":\"1\"" x "}"
 
 enum { GOOD, NAN_W, INF_B, NAN_STATE };
@@ -35,125 +36,171 @@ static const hostile cases[] = {
     {"unterminated JSON", "{" W, 24, GOOD, DFSAE_ERR_BAD_HEADER, "JSON"},
     {"array header", "[1,2]", 24, GOOD, DFSAE_ERR_BAD_HEADER, "'{'"},
     {"leading space", " {" W "," B "}", 24, GOOD, DFSAE_ERR_BAD_HEADER, "'{'"},
-    {"trailing data", "{" W "," B "}x", 24, GOOD, DFSAE_ERR_BAD_HEADER, "after"},
+    {"trailing data", "{" W "," B "}x", 24, GOOD, DFSAE_ERR_BAD_HEADER,
+     "after"},
     {"invalid UTF-8", "{\"w\xff\":1," W "," B "}", 24, GOOD,
      DFSAE_ERR_BAD_HEADER, "UTF-8"},
     {"overlong UTF-8", "{\"\xc0\xaf\":1," W "," B "}", 24, GOOD,
      DFSAE_ERR_BAD_HEADER, "UTF-8"},
     {"UTF-8 surrogate", "{\"\xed\xa0\x80\":1," W "," B "}", 24, GOOD,
      DFSAE_ERR_BAD_HEADER, "UTF-8"},
-    {"UTF-8 above U+10FFFF", "{\"\xf4\x90\x80\x80\":1," W "," B "}", 24,
-     GOOD, DFSAE_ERR_BAD_HEADER, "UTF-8"},
+    {"UTF-8 above U+10FFFF", "{\"\xf4\x90\x80\x80\":1," W "," B "}", 24, GOOD,
+     DFSAE_ERR_BAD_HEADER, "UTF-8"},
     {"cut UTF-8 sequence", "{" W "," B ",\"\xe2\x82\"", 24, GOOD,
      DFSAE_ERR_BAD_HEADER, "UTF-8"},
     {"control byte", "{\"a\x01\":1," W "," B "}", 24, GOOD,
      DFSAE_ERR_BAD_HEADER, "control"},
-    {"NUL escape", "{\"weight\\u0000x\":{\"dtype\":\"F32\",\"shape\":[2,2],"
-     "\"data_offsets\":[0,16]}," B "}", 24, GOOD, DFSAE_ERR_BAD_HEADER,
-     "u0000"},
+    {"NUL escape",
+     "{\"weight\\u0000x\":{\"dtype\":\"F32\",\"shape\":[2,2],"
+     "\"data_offsets\":[0,16]}," B "}",
+     24, GOOD, DFSAE_ERR_BAD_HEADER, "u0000"},
     {"duplicate tensor", "{" W "," B "," W "}", 24, GOOD,
      DFSAE_ERR_DUPLICATE_KEY, "\"weight\" appears twice"},
     {"escaped duplicate", "{" W "," B ",\"w\\u0065ight\":1}", 24, GOOD,
      DFSAE_ERR_DUPLICATE_KEY, "weight"},
-    {"duplicate metadata", "{\"__metadata__\":{\"a\":\"1\",\"a\":\"2\"}," W
-     "," B "}", 24, GOOD, DFSAE_ERR_DUPLICATE_KEY, "__metadata__"},
-    {"duplicate field", "{\"weight\":{\"dtype\":\"F32\",\"dtype\":\"F16\","
-     "\"shape\":[2,2],\"data_offsets\":[0,16]}," B "}", 24, GOOD,
-     DFSAE_ERR_DUPLICATE_KEY, "dtype"},
-    {"data past the end", "{" W ",\"bias\":{\"dtype\":\"F32\",\"shape\":[4],"
-     "\"data_offsets\":[16,32]}}", 24, GOOD, DFSAE_ERR_TRUNCATED, "need 32"},
-    {"span differs from shape", "{" W ",\"bias\":{\"dtype\":\"F32\","
-     "\"shape\":[2],\"data_offsets\":[16,28]}}", 28, GOOD,
-     DFSAE_ERR_BAD_OFFSETS, "need 8"},
-    {"overlap", "{" W ",\"bias\":{\"dtype\":\"F32\",\"shape\":[2],"
-     "\"data_offsets\":[8,16]}}", 16, GOOD, DFSAE_ERR_BAD_OFFSETS, "overlap"},
-    {"gap", "{" W ",\"bias\":{\"dtype\":\"F32\",\"shape\":[2],"
-     "\"data_offsets\":[20,28]}}", 28, GOOD, DFSAE_ERR_BAD_OFFSETS, "gap"},
+    {"duplicate metadata",
+     "{\"__metadata__\":{\"a\":\"1\",\"a\":\"2\"}," W "," B "}", 24, GOOD,
+     DFSAE_ERR_DUPLICATE_KEY, "__metadata__"},
+    {"duplicate field",
+     "{\"weight\":{\"dtype\":\"F32\",\"dtype\":\"F16\","
+     "\"shape\":[2,2],\"data_offsets\":[0,16]}," B "}",
+     24, GOOD, DFSAE_ERR_DUPLICATE_KEY, "dtype"},
+    {"data past the end",
+     "{" W ",\"bias\":{\"dtype\":\"F32\",\"shape\":[4],"
+     "\"data_offsets\":[16,32]}}",
+     24, GOOD, DFSAE_ERR_TRUNCATED, "need 32"},
+    {"span differs from shape",
+     "{" W ",\"bias\":{\"dtype\":\"F32\","
+     "\"shape\":[2],\"data_offsets\":[16,28]}}",
+     28, GOOD, DFSAE_ERR_BAD_OFFSETS, "need 8"},
+    {"overlap",
+     "{" W ",\"bias\":{\"dtype\":\"F32\",\"shape\":[2],"
+     "\"data_offsets\":[8,16]}}",
+     16, GOOD, DFSAE_ERR_BAD_OFFSETS, "overlap"},
+    {"gap",
+     "{" W ",\"bias\":{\"dtype\":\"F32\",\"shape\":[2],"
+     "\"data_offsets\":[20,28]}}",
+     28, GOOD, DFSAE_ERR_BAD_OFFSETS, "gap"},
     {"uncovered tail", "{" W "," B "}", 28, GOOD, DFSAE_ERR_BAD_OFFSETS,
      "no tensor"},
-    {"end before begin", "{" W ",\"bias\":{\"dtype\":\"F32\",\"shape\":[0],"
-     "\"data_offsets\":[24,16]}}", 24, GOOD, DFSAE_ERR_BAD_OFFSETS, "end"},
-    {"negative offset", "{\"weight\":{\"dtype\":\"F32\",\"shape\":[2,2],"
-     "\"data_offsets\":[-8,8]}," B "}", 24, GOOD, DFSAE_ERR_BAD_OFFSETS,
-     "whole numbers"},
-    {"one offset", "{\"weight\":{\"dtype\":\"F32\",\"shape\":[2,2],"
-     "\"data_offsets\":[0]}," B "}", 24, GOOD, DFSAE_ERR_BAD_OFFSETS, "two"},
-    {"huge offset", "{\"weight\":{\"dtype\":\"F32\",\"shape\":[2,2],"
-     "\"data_offsets\":[1e300,1e300]}," B "}", 24, GOOD,
-     DFSAE_ERR_BAD_OFFSETS, "2^53"},
-    {"F16 weight", "{\"weight\":{\"dtype\":\"F16\",\"shape\":[2,2],"
+    {"end before begin",
+     "{" W ",\"bias\":{\"dtype\":\"F32\",\"shape\":[0],"
+     "\"data_offsets\":[24,16]}}",
+     24, GOOD, DFSAE_ERR_BAD_OFFSETS, "end"},
+    {"negative offset",
+     "{\"weight\":{\"dtype\":\"F32\",\"shape\":[2,2],"
+     "\"data_offsets\":[-8,8]}," B "}",
+     24, GOOD, DFSAE_ERR_BAD_OFFSETS, "whole numbers"},
+    {"one offset",
+     "{\"weight\":{\"dtype\":\"F32\",\"shape\":[2,2],"
+     "\"data_offsets\":[0]}," B "}",
+     24, GOOD, DFSAE_ERR_BAD_OFFSETS, "two"},
+    {"huge offset",
+     "{\"weight\":{\"dtype\":\"F32\",\"shape\":[2,2],"
+     "\"data_offsets\":[1e300,1e300]}," B "}",
+     24, GOOD, DFSAE_ERR_BAD_OFFSETS, "2^53"},
+    {"F16 weight",
+     "{\"weight\":{\"dtype\":\"F16\",\"shape\":[2,2],"
      "\"data_offsets\":[0,8]},\"bias\":{\"dtype\":\"F32\",\"shape\":[2],"
-     "\"data_offsets\":[8,16]}}", 16, GOOD, DFSAE_ERR_BAD_DTYPE, "F32 only"},
-    {"unknown dtype", "{\"weight\":{\"dtype\":\"F33\",\"shape\":[2,2],"
-     "\"data_offsets\":[0,16]}," B "}", 24, GOOD, DFSAE_ERR_BAD_DTYPE,
-     "unknown dtype"},
-    {"dtype not a string", "{\"weight\":{\"dtype\":4,\"shape\":[2,2],"
-     "\"data_offsets\":[0,16]}," B "}", 24, GOOD, DFSAE_ERR_BAD_HEADER,
-     "dtype"},
-    {"rank 1 weight", "{\"weight\":{\"dtype\":\"F32\",\"shape\":[4],"
-     "\"data_offsets\":[0,16]}," B "}", 24, GOOD, DFSAE_ERR_BAD_SHAPE, "rank"},
-    {"rank 3 weight", "{\"weight\":{\"dtype\":\"F32\",\"shape\":[2,2,1],"
-     "\"data_offsets\":[0,16]}," B "}", 24, GOOD, DFSAE_ERR_BAD_SHAPE, "rank"},
-    {"bias of other K", "{" W ",\"bias\":{\"dtype\":\"F32\",\"shape\":[3],"
-     "\"data_offsets\":[16,28]}}", 28, GOOD, DFSAE_ERR_BAD_SHAPE, "shape"},
-    {"empty weight", "{\"weight\":{\"dtype\":\"F32\",\"shape\":[2,0],"
+     "\"data_offsets\":[8,16]}}",
+     16, GOOD, DFSAE_ERR_BAD_DTYPE, "F32 only"},
+    {"unknown dtype",
+     "{\"weight\":{\"dtype\":\"F33\",\"shape\":[2,2],"
+     "\"data_offsets\":[0,16]}," B "}",
+     24, GOOD, DFSAE_ERR_BAD_DTYPE, "unknown dtype"},
+    {"dtype not a string",
+     "{\"weight\":{\"dtype\":4,\"shape\":[2,2],"
+     "\"data_offsets\":[0,16]}," B "}",
+     24, GOOD, DFSAE_ERR_BAD_HEADER, "dtype"},
+    {"rank 1 weight",
+     "{\"weight\":{\"dtype\":\"F32\",\"shape\":[4],"
+     "\"data_offsets\":[0,16]}," B "}",
+     24, GOOD, DFSAE_ERR_BAD_SHAPE, "rank"},
+    {"rank 3 weight",
+     "{\"weight\":{\"dtype\":\"F32\",\"shape\":[2,2,1],"
+     "\"data_offsets\":[0,16]}," B "}",
+     24, GOOD, DFSAE_ERR_BAD_SHAPE, "rank"},
+    {"bias of other K",
+     "{" W ",\"bias\":{\"dtype\":\"F32\",\"shape\":[3],"
+     "\"data_offsets\":[16,28]}}",
+     28, GOOD, DFSAE_ERR_BAD_SHAPE, "shape"},
+    {"empty weight",
+     "{\"weight\":{\"dtype\":\"F32\",\"shape\":[2,0],"
      "\"data_offsets\":[0,0]},\"bias\":{\"dtype\":\"F32\",\"shape\":[2],"
-     "\"data_offsets\":[0,8]}}", 8, GOOD, DFSAE_ERR_BAD_SHAPE, "empty"},
-    {"negative dimension", "{\"weight\":{\"dtype\":\"F32\",\"shape\":[-2,-2],"
-     "\"data_offsets\":[0,16]}," B "}", 24, GOOD, DFSAE_ERR_BAD_SHAPE,
-     "dimension 0"},
-    {"fractional dimension", "{\"weight\":{\"dtype\":\"F32\","
-     "\"shape\":[2,1.5],\"data_offsets\":[0,16]}," B "}", 24, GOOD,
-     DFSAE_ERR_BAD_SHAPE, "dimension 1"},
-    {"element count overflow", "{" W "," B ",\"x\":{\"dtype\":\"U8\","
+     "\"data_offsets\":[0,8]}}",
+     8, GOOD, DFSAE_ERR_BAD_SHAPE, "empty"},
+    {"negative dimension",
+     "{\"weight\":{\"dtype\":\"F32\",\"shape\":[-2,-2],"
+     "\"data_offsets\":[0,16]}," B "}",
+     24, GOOD, DFSAE_ERR_BAD_SHAPE, "dimension 0"},
+    {"fractional dimension",
+     "{\"weight\":{\"dtype\":\"F32\","
+     "\"shape\":[2,1.5],\"data_offsets\":[0,16]}," B "}",
+     24, GOOD, DFSAE_ERR_BAD_SHAPE, "dimension 1"},
+    {"element count overflow",
+     "{" W "," B ",\"x\":{\"dtype\":\"U8\","
      "\"shape\":[4294967296,4294967296,4294967296],\"data_offsets\":[24,24]}}",
      24, GOOD, DFSAE_ERR_SIZE_OVERFLOW, "overflows"},
-    {"byte size overflow", "{" W "," B ",\"x\":{\"dtype\":\"F64\","
-     "\"shape\":[4294967296,4294967296],\"data_offsets\":[24,24]}}", 24, GOOD,
-     DFSAE_ERR_SIZE_OVERFLOW, "overflows"},
+    {"byte size overflow",
+     "{" W "," B ",\"x\":{\"dtype\":\"F64\","
+     "\"shape\":[4294967296,4294967296],\"data_offsets\":[24,24]}}",
+     24, GOOD, DFSAE_ERR_SIZE_OVERFLOW, "overflows"},
     {"no bias", "{" W "}", 16, GOOD, DFSAE_ERR_BAD_HEADER, "bias"},
     {"no tensors", "{}", 0, GOOD, DFSAE_ERR_BAD_HEADER, "weight"},
     {"tensor not an object", "{\"weight\":[1]," B "}", 24, GOOD,
      DFSAE_ERR_BAD_HEADER, "object"},
-    {"both naming schemes", "{" W "," B ",\"linear.bias\":{\"dtype\":\"F32\","
-     "\"shape\":[0],\"data_offsets\":[24,24]}}", 24, GOOD,
-     DFSAE_ERR_BAD_HEADER, "linear"},
+    {"both naming schemes",
+     "{" W "," B ",\"linear.bias\":{\"dtype\":\"F32\","
+     "\"shape\":[0],\"data_offsets\":[24,24]}}",
+     24, GOOD, DFSAE_ERR_BAD_HEADER, "linear"},
     {"metadata not an object", "{\"__metadata__\":[]," W "," B "}", 24, GOOD,
      DFSAE_ERR_BAD_METADATA, "object"},
     {"metadata not a string", "{\"__metadata__\":{\"a\":1}," W "," B "}", 24,
      GOOD, DFSAE_ERR_BAD_METADATA, "string"},
-    {"newer format", "{\"__metadata__\":{\"dfsae.format_version\":\"2\"},"
-     W "," B "}", 24, GOOD, DFSAE_ERR_UNSUPPORTED_VERSION, "version 2"},
-    {"bad version", "{\"__metadata__\":{\"dfsae.format_version\":\"1.0\"},"
-     W "," B "}", 24, GOOD, DFSAE_ERR_BAD_METADATA, "format_version"},
-    {"unknown activation", "{" META(",\"dfsae.activation\":\"gelu\"") ","
-     W "," B "}", 24, GOOD, DFSAE_ERR_BAD_METADATA, "gelu"},
-    {"negative lambda", "{" META(",\"dfsae.lambda_var\":\"-1\"") "," W "," B
-     "}", 24, GOOD, DFSAE_ERR_BAD_METADATA, "lambda_var"},
-    {"lambda inf", "{" META(",\"dfsae.lambda_tc\":\"inf\"") "," W "," B "}",
-     24, GOOD, DFSAE_ERR_BAD_METADATA, "lambda_tc"},
-    {"lambda overflow", "{" META(",\"dfsae.lambda_tc\":\"1e999\"") "," W ","
-     B "}", 24, GOOD, DFSAE_ERR_BAD_METADATA, "lambda_tc"},
+    {"newer format",
+     "{\"__metadata__\":{\"dfsae.format_version\":\"2\"}," W "," B "}", 24,
+     GOOD, DFSAE_ERR_UNSUPPORTED_VERSION, "version 2"},
+    {"bad version",
+     "{\"__metadata__\":{\"dfsae.format_version\":\"1.0\"}," W "," B "}", 24,
+     GOOD, DFSAE_ERR_BAD_METADATA, "format_version"},
+    {"unknown activation",
+     "{" META(",\"dfsae.activation\":\"gelu\"") "," W "," B "}", 24, GOOD,
+     DFSAE_ERR_BAD_METADATA, "gelu"},
+    {"negative lambda",
+     "{" META(",\"dfsae.lambda_var\":\"-1\"") "," W "," B "}", 24, GOOD,
+     DFSAE_ERR_BAD_METADATA, "lambda_var"},
+    {"lambda inf", "{" META(",\"dfsae.lambda_tc\":\"inf\"") "," W "," B "}", 24,
+     GOOD, DFSAE_ERR_BAD_METADATA, "lambda_tc"},
+    {"lambda overflow",
+     "{" META(",\"dfsae.lambda_tc\":\"1e999\"") "," W "," B "}", 24, GOOD,
+     DFSAE_ERR_BAD_METADATA, "lambda_tc"},
     {"decimal comma", "{" META(",\"dfsae.eps_var\":\"1,5\"") "," W "," B "}",
      24, GOOD, DFSAE_ERR_BAD_METADATA, "eps_var"},
-    {"unknown reduction", "{" META(",\"dfsae.lse_reduction\":\"max\"") ","
-     W "," B "}", 24, GOOD, DFSAE_ERR_BAD_METADATA, "max"},
-    {"unknown optimizer", "{" META(",\"dfsae.optimizer\":\"rmsprop\"") ","
-     W "," B "}", 24, GOOD, DFSAE_ERR_BAD_METADATA, "rmsprop"},
-    {"optimizer without step", "{" META(",\"dfsae.optimizer\":\"sgd\"") ","
-     W "," B "}", 24, GOOD, DFSAE_ERR_BAD_METADATA, "step"},
+    {"unknown reduction",
+     "{" META(",\"dfsae.lse_reduction\":\"max\"") "," W "," B "}", 24, GOOD,
+     DFSAE_ERR_BAD_METADATA, "max"},
+    {"unknown optimizer",
+     "{" META(",\"dfsae.optimizer\":\"rmsprop\"") "," W "," B "}", 24, GOOD,
+     DFSAE_ERR_BAD_METADATA, "rmsprop"},
+    {"optimizer without step",
+     "{" META(",\"dfsae.optimizer\":\"sgd\"") "," W "," B "}", 24, GOOD,
+     DFSAE_ERR_BAD_METADATA, "step"},
     {"optimizer without state",
-     "{" META(",\"dfsae.optimizer\":\"sgd\",\"dfsae.optimizer.step\":\"1\","
-              "\"dfsae.optimizer.lr\":\"0.1\",\"dfsae.optimizer.momentum\":\"0\","
-              "\"dfsae.optimizer.dampening\":\"0\",\"dfsae.optimizer.nesterov\":\"0\","
-              "\"dfsae.optimizer.weight_decay\":\"0\"") "," W "," B "}",
+     "{" META(
+         ",\"dfsae.optimizer\":\"sgd\",\"dfsae.optimizer.step\":\"1\","
+         "\"dfsae.optimizer.lr\":\"0.1\",\"dfsae.optimizer.momentum\":\"0\","
+         "\"dfsae.optimizer.dampening\":\"0\",\"dfsae.optimizer.nesterov\":"
+         "\"0\","
+         "\"dfsae.optimizer.weight_decay\":\"0\"") "," W "," B "}",
      24, GOOD, DFSAE_ERR_BAD_HEADER, "momentum_buffer"},
     {"bad momentum_started",
-     "{" META(",\"dfsae.optimizer\":\"sgd\",\"dfsae.optimizer.step\":\"1\","
-              "\"dfsae.optimizer.lr\":\"0.1\",\"dfsae.optimizer.momentum\":\"0.9\","
-              "\"dfsae.optimizer.dampening\":\"0\",\"dfsae.optimizer.nesterov\":\"0\","
-              "\"dfsae.optimizer.weight_decay\":\"0\","
-              "\"dfsae.optimizer.momentum_started\":\"2\"") "," W "," B "}",
+     "{" META(
+         ",\"dfsae.optimizer\":\"sgd\",\"dfsae.optimizer.step\":\"1\","
+         "\"dfsae.optimizer.lr\":\"0.1\",\"dfsae.optimizer.momentum\":\"0.9\","
+         "\"dfsae.optimizer.dampening\":\"0\",\"dfsae.optimizer.nesterov\":"
+         "\"0\","
+         "\"dfsae.optimizer.weight_decay\":\"0\","
+         "\"dfsae.optimizer.momentum_started\":\"2\"") "," W "," B "}",
      24, GOOD, DFSAE_ERR_BAD_METADATA, "momentum_started"},
     {"NaN weight", "{" W "," B "}", 24, NAN_W, DFSAE_ERR_NON_FINITE_INPUT,
      "\"weight\": element 1"},
@@ -161,20 +208,25 @@ static const hostile cases[] = {
      "\"bias\": element 1"},
     /* Optimizer state is validated even by loads that drop it. */
     {"NaN momentum buffer",
-     "{" META(",\"dfsae.optimizer\":\"sgd\",\"dfsae.optimizer.step\":\"1\","
-              "\"dfsae.optimizer.lr\":\"0.1\",\"dfsae.optimizer.momentum\":\"0.9\","
-              "\"dfsae.optimizer.dampening\":\"0\",\"dfsae.optimizer.nesterov\":\"0\","
-              "\"dfsae.optimizer.weight_decay\":\"0\","
-              "\"dfsae.optimizer.momentum_started\":\"1\"") "," W "," B
-     ",\"optimizer.momentum_buffer\":{\"dtype\":\"F32\",\"shape\":[6],"
-     "\"data_offsets\":[24,48]}}",
+     "{" META(
+         ",\"dfsae.optimizer\":\"sgd\",\"dfsae.optimizer.step\":\"1\","
+         "\"dfsae.optimizer.lr\":\"0.1\",\"dfsae.optimizer.momentum\":\"0.9\","
+         "\"dfsae.optimizer.dampening\":\"0\",\"dfsae.optimizer.nesterov\":"
+         "\"0\","
+         "\"dfsae.optimizer.weight_decay\":\"0\","
+         "\"dfsae.optimizer.momentum_started\":\"1\"") "," W "," B
+                                                       ",\"optimizer.momentum_"
+                                                       "buffer\":{\"dtype\":"
+                                                       "\"F32\",\"shape\":[6],"
+                                                       "\"data_offsets\":[24,"
+                                                       "48]}}",
      48, NAN_STATE, DFSAE_ERR_NON_FINITE_INPUT, "momentum_buffer"},
 };
 
 static void fill(unsigned char *data, int kind)
 {
     float f[12] = {0.5f, -0.25f, 1.0f, 2.0f, 0.125f, -1.5f,
-                   0.1f, 0.2f,  0.3f, 0.4f, 0.5f,   0.6f};
+                   0.1f, 0.2f,   0.3f, 0.4f, 0.5f,   0.6f};
     float inf = 1e30f * 1e30f;
     if (kind == NAN_W)
         f[1] = inf - inf;
@@ -234,8 +286,7 @@ static void test_hostile_headers(void **state)
         size_t len;
         unsigned char *file =
             io_build_file(cases[i].json, data, cases[i].data_len, &len);
-        expect_failure(cases[i].what, file, len, cases[i].status,
-                       cases[i].msg);
+        expect_failure(cases[i].what, file, len, cases[i].status, cases[i].msg);
         free(file);
     }
 }
@@ -248,13 +299,13 @@ static void test_good_control(void **state)
     unsigned char data[48];
     fill(data, GOOD);
     size_t len;
-    unsigned char *file = io_build_file("{" META("") "," W "," B "}", data,
-                                        24, &len);
+    unsigned char *file =
+        io_build_file("{" META("") "," W "," B "}", data, 24, &len);
     dfsae_model *m = NULL;
     char err[DFSAE_ERROR_MESSAGE_SIZE];
-    assert_int_equal(dfsae_model_load_buffer(file, len, NULL, &m, err,
-                                             sizeof err),
-                     DFSAE_OK);
+    assert_int_equal(
+        dfsae_model_load_buffer(file, len, NULL, &m, err, sizeof err),
+        DFSAE_OK);
     float p[6];
     dfsae_model_get_params(m, p, 6);
     assert_true(p[0] == 0.5f && p[5] == -1.5f);
@@ -342,8 +393,7 @@ static void test_every_truncation(void **state)
     dfsae_model *m = NULL;
     dfsae_optimizer *o = NULL;
     dfsae_model_create(3, 2, 1, NULL, &m);
-    dfsae_optimizer_create(DFSAE_OPT_ADAM, dfsae_model_num_params(m), NULL,
-                           &o);
+    dfsae_optimizer_create(DFSAE_OPT_ADAM, dfsae_model_num_params(m), NULL, &o);
     size_t size;
     dfsae_checkpoint_save_buffer(m, o, NULL, 0, &size);
     unsigned char *buf = malloc(size);
@@ -437,8 +487,7 @@ static void test_shape_mismatch(void **state)
     dfsae_checkpoint_save_buffer(src, o, NULL, 0, &size);
     buf = malloc(size);
     dfsae_checkpoint_save_buffer(src, o, buf, size, &size);
-    expect_failure("K mismatch", buf, size, DFSAE_ERR_SIZE_MISMATCH,
-                   "K = 3");
+    expect_failure("K mismatch", buf, size, DFSAE_ERR_SIZE_MISMATCH, "K = 3");
     /* Right shape, wrong optimizer kind. */
     dfsae_model *same = NULL;
     dfsae_model_create(2, 3, 8, NULL, &same);

@@ -20,10 +20,10 @@
 #include "dfsae.h"
 #include "io_util.h"
 
-#define D 6
-#define K 4
-#define ROWS 64
-#define BATCH 16
+#define D       6
+#define K       4
+#define ROWS    64
+#define BATCH   16
 #define N_STEPS 7
 #define M_STEPS 9
 
@@ -38,8 +38,8 @@ static void make_data(float *X)
 
 /* Steps [from, to) on batches picked by step index, so the data each step
  * sees does not depend on where training was interrupted. */
-static int train(dfsae_model *m, dfsae_optimizer *o, const float *X,
-                 int from, int to)
+static int train(dfsae_model *m, dfsae_optimizer *o, const float *X, int from,
+                 int to)
 {
     for (int t = from; t < to; ++t) {
         const float *batch = X + (size_t)((t * BATCH) % ROWS) * D;
@@ -78,8 +78,7 @@ static int run_child(const char *ckpt, const char *out)
 {
     pid_t pid = fork();
     if (pid == 0) {
-        execl(self_path, self_path, "--resume-child", ckpt, out,
-              (char *)NULL);
+        execl(self_path, self_path, "--resume-child", ckpt, out, (char *)NULL);
         _exit(127);
     }
     int status = 0;
@@ -101,9 +100,9 @@ static void resume_kind(int kind)
     assert_int_equal(dfsae_model_create(D, K, 2024, NULL, &m), DFSAE_OK);
     dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_WR, 0.5);
     dfsae_model_set_param(m, DFSAE_PARAM_ACTIVATION, DFSAE_ACT_SOFTPLUS);
-    assert_int_equal(dfsae_optimizer_create(kind, dfsae_model_num_params(m),
-                                            NULL, &o),
-                     DFSAE_OK);
+    assert_int_equal(
+        dfsae_optimizer_create(kind, dfsae_model_num_params(m), NULL, &o),
+        DFSAE_OK);
     dfsae_optimizer_set_param(o, DFSAE_OPT_LR, 0.01);
     if (kind == DFSAE_OPT_SGD) {
         dfsae_optimizer_set_param(o, DFSAE_OPT_MOMENTUM, 0.9);
@@ -179,8 +178,7 @@ static void test_resume_into(void **state)
     dfsae_optimizer *o = NULL, *o2 = NULL;
     dfsae_model_create(D, K, 7, NULL, &m);
     dfsae_model_create(D, K, 8, NULL, &m2);
-    dfsae_optimizer_create(DFSAE_OPT_ADAM, dfsae_model_num_params(m), NULL,
-                           &o);
+    dfsae_optimizer_create(DFSAE_OPT_ADAM, dfsae_model_num_params(m), NULL, &o);
     dfsae_optimizer_create(DFSAE_OPT_ADAM, dfsae_model_num_params(m), NULL,
                            &o2);
     train(m, o, X, 0, N_STEPS);

@@ -14,8 +14,8 @@
 #include "dfsae.h"
 #include "io_util.h"
 
-#define D 5
-#define K 3
+#define D  5
+#define K  3
 #define NP (K * D + K)
 
 static dfsae_model *make_model(uint64_t seed)
@@ -29,27 +29,27 @@ static dfsae_model *make_model(uint64_t seed)
  * not (0.1) so the text form must round-trip doubles exactly. */
 static void set_unusual_options(dfsae_model *m)
 {
-    assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_ACTIVATION,
-                                           DFSAE_ACT_LEAKY_RELU),
-                     DFSAE_OK);
+    assert_int_equal(
+        dfsae_model_set_param(m, DFSAE_PARAM_ACTIVATION, DFSAE_ACT_LEAKY_RELU),
+        DFSAE_OK);
     assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_LSE, 0.1),
                      DFSAE_OK);
     assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_VAR, 2.5),
                      DFSAE_OK);
-    assert_int_equal(
-        dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_TC, 1.0 / 3.0), DFSAE_OK);
+    assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_TC, 1.0 / 3.0),
+                     DFSAE_OK);
     assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_WR, 1e-7),
                      DFSAE_OK);
     assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_EPS_VAR, 3e-5),
                      DFSAE_OK);
-    assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LSE_REDUCTION,
-                                           DFSAE_REDUCE_MEAN),
-                     DFSAE_OK);
+    assert_int_equal(
+        dfsae_model_set_param(m, DFSAE_PARAM_LSE_REDUCTION, DFSAE_REDUCE_MEAN),
+        DFSAE_OK);
     assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LEAKY_SLOPE, 0.2),
                      DFSAE_OK);
-    assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_GRAM_SIDE,
-                                           DFSAE_GRAM_SAMPLE),
-                     DFSAE_OK);
+    assert_int_equal(
+        dfsae_model_set_param(m, DFSAE_PARAM_GRAM_SIDE, DFSAE_GRAM_SAMPLE),
+        DFSAE_OK);
 }
 
 static void test_buffer_round_trip(void **state)
@@ -62,8 +62,7 @@ static void test_buffer_round_trip(void **state)
     assert_true(size > 8 + 4 * NP);
     unsigned char *buf = malloc(size);
     size_t written = 0;
-    assert_int_equal(dfsae_model_save_buffer(m, buf, size, &written),
-                     DFSAE_OK);
+    assert_int_equal(dfsae_model_save_buffer(m, buf, size, &written), DFSAE_OK);
     assert_int_equal(written, size);
 
     dfsae_model *back = NULL;
@@ -85,8 +84,7 @@ static void test_buffer_round_trip(void **state)
     for (int i = 0; i < 2 * D; ++i)
         X[i] = io_uniform(&s) * 2.0f - 1.0f;
     assert_int_equal(dfsae_model_forward(m, X, 2, A1, NULL, NULL), DFSAE_OK);
-    assert_int_equal(dfsae_model_forward(back, X, 2, A2, NULL, NULL),
-                     DFSAE_OK);
+    assert_int_equal(dfsae_model_forward(back, X, 2, A2, NULL, NULL), DFSAE_OK);
     assert_memory_equal(A1, A2, sizeof A1);
     dfsae_model_free(back);
     free(buf);
@@ -133,12 +131,17 @@ static void test_layout(void **state)
     char *json = calloc(1, n + 1);
     memcpy(json, buf + 8, n);
     assert_non_null(strstr(json, "\"dfsae.format_version\":\"1\""));
-    assert_non_null(strstr(json, "\"dfsae.library_version\":\"" DFSAE_VERSION_STRING "\""));
+    assert_non_null(
+        strstr(json, "\"dfsae.library_version\":\"" DFSAE_VERSION_STRING "\""));
     assert_non_null(strstr(json, "\"dfsae.activation\":\"relu\""));
     assert_non_null(strstr(json, "\"dfsae.lse_reduction\":\"sum\""));
-    assert_non_null(strstr(json, "\"dfsae.eps_var\":\"9.9999999999999995e-07\""));
-    assert_non_null(strstr(json, "\"weight\":{\"dtype\":\"F32\",\"shape\":[3,5],\"data_offsets\":[0,60]}"));
-    assert_non_null(strstr(json, "\"bias\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[60,72]}"));
+    assert_non_null(
+        strstr(json, "\"dfsae.eps_var\":\"9.9999999999999995e-07\""));
+    assert_non_null(strstr(json, "\"weight\":{\"dtype\":\"F32\",\"shape\":[3,5]"
+                                 ",\"data_offsets\":[0,60]}"));
+    assert_non_null(strstr(
+        json,
+        "\"bias\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[60,72]}"));
     free(json);
     float params[NP];
     dfsae_model_get_params(m, params, NP);
@@ -208,8 +211,7 @@ static void test_checkpoint_round_trip(void **state)
     for (int kind = 0; kind < DFSAE_OPT_COUNT; ++kind) {
         dfsae_model *m = make_model(21);
         dfsae_optimizer *o = NULL;
-        assert_int_equal(dfsae_optimizer_create(kind, NP, NULL, &o),
-                         DFSAE_OK);
+        assert_int_equal(dfsae_optimizer_create(kind, NP, NULL, &o), DFSAE_OK);
         if (kind == DFSAE_OPT_SGD) {
             dfsae_optimizer_set_param(o, DFSAE_OPT_MOMENTUM, 0.9);
             dfsae_optimizer_set_param(o, DFSAE_OPT_NESTEROV, 1);
@@ -234,8 +236,8 @@ static void test_checkpoint_round_trip(void **state)
         dfsae_model *m2 = NULL;
         dfsae_optimizer *o2 = NULL;
         char err[DFSAE_ERROR_MESSAGE_SIZE];
-        assert_int_equal(dfsae_checkpoint_load_buffer(buf, size, NULL, &m2,
-                                                      &o2, err, sizeof err),
+        assert_int_equal(dfsae_checkpoint_load_buffer(buf, size, NULL, &m2, &o2,
+                                                      err, sizeof err),
                          DFSAE_OK);
         assert_true(io_models_identical(m, m2));
         assert_int_equal(dfsae_optimizer_get_kind(o2), kind);
@@ -249,8 +251,8 @@ static void test_checkpoint_round_trip(void **state)
         }
         /* A model-only load of a checkpoint ignores the optimizer. */
         dfsae_model *m3 = NULL;
-        assert_int_equal(
-            dfsae_model_load_buffer(buf, size, NULL, &m3, NULL, 0), DFSAE_OK);
+        assert_int_equal(dfsae_model_load_buffer(buf, size, NULL, &m3, NULL, 0),
+                         DFSAE_OK);
         assert_true(io_models_identical(m, m3));
 
         /* One more step from each gives the same parameters. */
@@ -312,14 +314,18 @@ static void test_foreign_files(void **state)
     for (int i = 0; i < NP; ++i)
         data[i] = (float)i * 0.25f - 1.0f;
     static const char *const headers[] = {
-        "{\"weight\":{\"dtype\":\"F32\",\"shape\":[3,5],\"data_offsets\":[0,60]},"
+        "{\"weight\":{\"dtype\":\"F32\",\"shape\":[3,5],\"data_offsets\":[0,60]"
+        "},"
         "\"bias\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[60,72]}}",
         /* torch's save_file adds {"format":"pt"}; tensors in any order */
         "{\"__metadata__\":{\"format\":\"pt\"},"
-        "\"linear.bias\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[60,72]},"
-        "\"linear.weight\":{\"dtype\":\"F32\",\"shape\":[3,5],\"data_offsets\":[0,60]}}  ",
+        "\"linear.bias\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[60,"
+        "72]},"
+        "\"linear.weight\":{\"dtype\":\"F32\",\"shape\":[3,5],\"data_offsets\":"
+        "[0,60]}}  ",
         /* extra tensors of other dtypes are validated and ignored */
-        "{\"weight\":{\"dtype\":\"F32\",\"shape\":[3,5],\"data_offsets\":[0,60]},"
+        "{\"weight\":{\"dtype\":\"F32\",\"shape\":[3,5],\"data_offsets\":[0,60]"
+        "},"
         "\"bias\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[60,72]},"
         "\"step\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[72,80]}}",
     };
@@ -328,9 +334,8 @@ static void test_foreign_files(void **state)
         memcpy(extra, data, sizeof data);
         memset(extra + sizeof data, 0, 8);
         size_t len = 0;
-        unsigned char *file = io_build_file(headers[h], extra,
-                                            sizeof data + (h == 2 ? 8 : 0),
-                                            &len);
+        unsigned char *file = io_build_file(
+            headers[h], extra, sizeof data + (h == 2 ? 8 : 0), &len);
         dfsae_model *m = NULL;
         char err[DFSAE_ERROR_MESSAGE_SIZE];
         int st = dfsae_model_load_buffer(file, len, NULL, &m, err, sizeof err);

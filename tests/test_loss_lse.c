@@ -45,8 +45,8 @@ static void fd_lse_mean_reduction(void **state)
     gradcheck_default_opts(&o);
     int failed = 0;
     for (int act = 0; act < DFSAE_ACT_COUNT; ++act) {
-        grad_case c = {"lse mean", GRAD_SHAPE_TALL, act, LSE,
-                       DFSAE_GRAM_AUTO, 103};
+        grad_case c = {"lse mean", GRAD_SHAPE_TALL, act,
+                       LSE,        DFSAE_GRAM_AUTO, 103};
         dfsae_model *m = grad_model_new(c.d, c.k, c.seed, act, LSE);
         grad_set(m, DFSAE_PARAM_LSE_REDUCTION, DFSAE_REDUCE_MEAN);
         float *X = grad_inputs_new(m, c.n, c.seed + 1, GRAD_KINK_MARGIN);
@@ -296,8 +296,8 @@ static void lse_shift_invariance_public(void **state)
     double ulp = ldexp(1.0, ilogb(c + amax) - 23);
     double bound = (double)n * 1.5 * ulp + 1e-12 * fabs(L1);
     if (!(fabs((L1 - L0) - (double)n * c) <= bound))
-        fail_msg("L moved by %.12g, expected B c = %.12g (bound %.3g)",
-                 L1 - L0, (double)n * c, bound);
+        fail_msg("L moved by %.12g, expected B c = %.12g (bound %.3g)", L1 - L0,
+                 (double)n * c, bound);
     free(p);
     free(A);
     free(X);

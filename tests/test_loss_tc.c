@@ -56,8 +56,8 @@ static void eval_side(dfsae_model *m, const float *X, size_t n, int side,
 static void sides_agree(void **state)
 {
     (void)state;
-    const size_t shapes[][3] = {{5, 10, 6}, {7, 6, 24}, {9, 48, 12},
-                                {9, 12, 48}, {16, 64, 64}};
+    const size_t shapes[][3] = {
+        {5, 10, 6}, {7, 6, 24}, {9, 48, 12}, {9, 12, 48}, {16, 64, 64}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)
         for (int act = 0; act < DFSAE_ACT_COUNT; ++act) {
             size_t d = shapes[s][0], k = shapes[s][1], n = shapes[s][2];
@@ -86,8 +86,8 @@ static void sides_agree(void **state)
             if (!(vrel <= 1e-6 && gdiff <= 1e-5 * gmax))
                 fail_msg("%s D=%zu K=%zu B=%zu: L_tc %.12g vs %.12g, "
                          "gradient differs by %.3g (max %.3g)",
-                         dfsae_activation_name(act), d, k, n,
-                         tf[DFSAE_TERM_TC], ts[DFSAE_TERM_TC], gdiff, gmax);
+                         dfsae_activation_name(act), d, k, n, tf[DFSAE_TERM_TC],
+                         ts[DFSAE_TERM_TC], gdiff, gmax);
             free(gf);
             free(gs);
             free(X);
@@ -116,8 +116,7 @@ static void value_matches_reference(void **state)
                 Ad[i] = A[i];
             grad_ref_opts ro = grad_ref_defaults();
             grad_ref_terms(&ro, Ad, n, k, NULL, 0, want);
-            assert_int_equal(dfsae_model_loss(m, X, n, NULL, got, 4),
-                             DFSAE_OK);
+            assert_int_equal(dfsae_model_loss(m, X, n, NULL, got, 4), DFSAE_OK);
             if (!(fabs(got[2] - want[2]) <= 1e-5 * fabs(want[2])))
                 fail_msg("side %d D=%zu K=%zu B=%zu: L_tc %.12g, reference "
                          "%.12g",
@@ -151,7 +150,7 @@ static void zero_for_decorrelated_codes(void **state)
         grad_set(m, DFSAE_PARAM_GRAM_SIDE, SIDES[side]);
         float p[4 * 4 + 4] = {0};
         for (size_t j = 0; j < k; ++j) {
-            p[j * k + j] = 0.5f + (float)j;   /* scales */
+            p[j * k + j] = 0.5f + (float)j;        /* scales */
             p[k * k + j] = 3.0f - 2.0f * (float)j; /* shifts */
         }
         assert_int_equal(dfsae_model_set_params(m, p, 20), DFSAE_OK);
@@ -202,8 +201,7 @@ static void duplicated_unit(void **state)
         assert_int_equal(dfsae_model_set_params(m, p, 24), DFSAE_OK);
         float A[10 * 4];
         double Ad[10 * 4], t[4], want[4];
-        assert_int_equal(dfsae_model_forward(m, X, n, A, NULL, NULL),
-                         DFSAE_OK);
+        assert_int_equal(dfsae_model_forward(m, X, n, A, NULL, NULL), DFSAE_OK);
         for (size_t i = 0; i < n * k; ++i)
             Ad[i] = A[i];
         grad_ref_opts ro = grad_ref_defaults();

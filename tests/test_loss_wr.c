@@ -132,7 +132,8 @@ static void zero_for_orthogonal_rows(void **state)
         float *X = grad_inputs_new(m, n, 414, 0.0);
         float p[7 * 5 + 5] = {0}, g[7 * 5 + 5];
         for (size_t j = 0; j < k; ++j)
-            p[j * d + (j * 3) % d] = (j % 2 ? -1.0f : 1.0f) * (0.25f + (float)j);
+            p[j * d + (j * 3) % d] =
+                (j % 2 ? -1.0f : 1.0f) * (0.25f + (float)j);
         assert_int_equal(dfsae_model_set_params(m, p, 40), DFSAE_OK);
         double t[4];
         eval_wr(m, X, n, SIDES[side], g, t);
@@ -167,8 +168,8 @@ static void zero_row_is_finite(void **state)
         eval_wr(m, X, n, SIDES[side], g, t);
         want[3] = grad_ref_wr(p, k, d);
         if (!(fabs(t[3] - want[3]) <= 1e-5 * want[3]))
-            fail_msg("side %d: L_wr %.12g, reference %.12g", SIDES[side],
-                     t[3], want[3]);
+            fail_msg("side %d: L_wr %.12g, reference %.12g", SIDES[side], t[3],
+                     want[3]);
         for (size_t i = 0; i < 28; ++i)
             assert_true(isfinite(g[i]));
         for (size_t c = 0; c < d; ++c)

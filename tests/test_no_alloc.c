@@ -15,7 +15,7 @@
 #include "api_data.h"
 #include "dfsae.h"
 
-#define D 12
+#define D     12
 #define MAX_B 64
 
 /* A model and an Adam optimizer on one counting allocator. */
@@ -84,16 +84,15 @@ static void expect_no_allocation(rig *r)
         const size_t n = later_batches[i];
         train_step(r, n);
         float *g = test_malloc(r->np * sizeof *g); /* not the library's */
-        assert_int_equal(dfsae_model_grad(r->m, r->X, n, g, &total, terms,
-                                          DFSAE_TERM_COUNT),
-                         DFSAE_OK);
+        assert_int_equal(
+            dfsae_model_grad(r->m, r->X, n, g, &total, terms, DFSAE_TERM_COUNT),
+            DFSAE_OK);
         assert_int_equal(dfsae_optimizer_step(r->o, r->m, g), DFSAE_OK);
         test_free(g);
-        assert_int_equal(dfsae_model_loss(r->m, r->X, n, &total, terms,
-                                          DFSAE_TERM_COUNT),
-                         DFSAE_OK);
-        assert_int_equal(dfsae_model_forward(r->m, r->X, n, A, A, R),
-                         DFSAE_OK);
+        assert_int_equal(
+            dfsae_model_loss(r->m, r->X, n, &total, terms, DFSAE_TERM_COUNT),
+            DFSAE_OK);
+        assert_int_equal(dfsae_model_forward(r->m, r->X, n, A, A, R), DFSAE_OK);
         if (api_alloc_events(&r->ctl) != before)
             fail_msg("batch %zu (K = %zu): %zu allocator calls after "
                      "warm-up",
@@ -238,9 +237,9 @@ static void test_grad_fails_cleanly_at_every_allocation(void **state)
         float *p0 = test_malloc(ref.np * sizeof *p0);
         float *p1 = test_malloc(ref.np * sizeof *p1);
         double total_ref, total;
-        assert_int_equal(dfsae_model_grad(ref.m, ref.X, MAX_B, g_ref,
-                                          &total_ref, NULL, 0),
-                         DFSAE_OK);
+        assert_int_equal(
+            dfsae_model_grad(ref.m, ref.X, MAX_B, g_ref, &total_ref, NULL, 0),
+            DFSAE_OK);
         for (size_t i = 0;; ++i) {
             rig_open(&r, 8, DFSAE_GRAM_AUTO, wr);
             assert_int_equal(dfsae_model_get_params(r.m, p0, r.np), DFSAE_OK);

@@ -26,8 +26,8 @@ static int verbose(void)
  * library's own A (so the comparison isolates the reductions from the
  * float forward pass, which test_activation covers). Returns the largest
  * relative error. */
-static double compare_terms(dfsae_model *m, const float *X, size_t n,
-                            int act, double rtol, const char *what)
+static double compare_terms(dfsae_model *m, const float *X, size_t n, int act,
+                            double rtol, const char *what)
 {
     double got[DFSAE_TERM_COUNT], want[DFSAE_TERM_COUNT];
     grad_ref_opts ro = grad_ref_defaults();
@@ -137,8 +137,7 @@ static void gradient_is_linear_in_the_weights(void **state)
         assert_non_null(g);
         assert_non_null(gt);
         assert_non_null(sum);
-        assert_int_equal(dfsae_model_grad(m, X, 9, g, NULL, NULL, 0),
-                         DFSAE_OK);
+        assert_int_equal(dfsae_model_grad(m, X, 9, g, NULL, NULL, 0), DFSAE_OK);
         for (int t = 0; t < 4; ++t) {
             for (int u = 0; u < 4; ++u)
                 grad_set(m, DFSAE_PARAM_LAMBDA_LSE + u, u == t ? lam[t] : 0);
@@ -225,8 +224,7 @@ static void model_buffer_matches_caller_buffer(void **state)
     double l1, l2, l3;
     assert_null(dfsae_model_grad_buffer(m));
     assert_int_equal(dfsae_model_grad(m, X, 12, g, &l1, NULL, 0), DFSAE_OK);
-    assert_int_equal(dfsae_model_grad(m, X, 12, NULL, &l2, NULL, 0),
-                     DFSAE_OK);
+    assert_int_equal(dfsae_model_grad(m, X, 12, NULL, &l2, NULL, 0), DFSAE_OK);
     assert_int_equal(dfsae_model_loss(m, X, 12, &l3, NULL, 0), DFSAE_OK);
     const float *own = dfsae_model_grad_buffer(m);
     assert_non_null(own);

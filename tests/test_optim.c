@@ -16,9 +16,9 @@
 #include "api_state.h"
 #include "dfsae.h"
 
-#define D 4
-#define K 3
-#define NP (K * D + K)
+#define D     4
+#define K     3
+#define NP    (K * D + K)
 #define STEPS 6
 /* Float against double: a few float ulps of each parameter and of the
  * distance it travelled (errors of each step's size accumulate). */
@@ -126,16 +126,16 @@ static void close_fixture(fixture *f)
 }
 
 /* A test body taking an open fixture. */
-#define FIXTURE_TEST(name)                                                    \
-    static void name##_body(fixture *f);                                      \
-    static void name(void **state)                                            \
-    {                                                                         \
-        (void)state;                                                          \
-        fixture f;                                                            \
-        open_fixture(&f);                                                     \
-        name##_body(&f);                                                      \
-        close_fixture(&f);                                                    \
-    }                                                                         \
+#define FIXTURE_TEST(name)                                                     \
+    static void name##_body(fixture *f);                                       \
+    static void name(void **state)                                             \
+    {                                                                          \
+        (void)state;                                                           \
+        fixture f;                                                             \
+        open_fixture(&f);                                                      \
+        name##_body(&f);                                                       \
+        close_fixture(&f);                                                     \
+    }                                                                          \
     static void name##_body(fixture *f)
 
 /* Applies the same hyper-parameters to the library and the reference. */
@@ -292,8 +292,7 @@ FIXTURE_TEST(test_overflowing_update_changes_nothing)
         assert_int_equal(dfsae_optimizer_step(f->opt, f->model, g),
                          DFSAE_ERR_NON_FINITE_RESULT);
         assert_true(dfsae_optimizer_step_count(f->opt) == 1);
-        assert_int_equal(dfsae_model_get_params(f->model, after, NP),
-                         DFSAE_OK);
+        assert_int_equal(dfsae_model_get_params(f->model, after, NP), DFSAE_OK);
         assert_memory_equal(before, after, sizeof before);
         /* The state is intact: a sane step still succeeds. */
         if (kinds[k] == DFSAE_OPT_SGD)
@@ -320,8 +319,7 @@ static void test_sgd_momentum_paused_keeps_buffer(void **state)
                      DFSAE_OK);
     const float zero[2] = {0.0f, 0.0f}, g[2] = {1.0f, 1.0f};
     assert_int_equal(dfsae_model_set_params(m, zero, 2), DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_set_param(o, DFSAE_OPT_LR, 1.0),
-                     DFSAE_OK);
+    assert_int_equal(dfsae_optimizer_set_param(o, DFSAE_OPT_LR, 1.0), DFSAE_OK);
     const double momentum[3] = {0.5, 0.0, 0.5};
     const float want[3] = {-1.0f, -2.0f, -3.5f};
     for (int t = 0; t < 3; ++t) {
@@ -512,10 +510,9 @@ FIXTURE_TEST(test_adamw_differs_from_adam)
             gradient_at(t, g);
             assert_int_equal(dfsae_optimizer_step(o, f->model, g), DFSAE_OK);
         }
-        assert_int_equal(
-            dfsae_model_get_params(f->model, kind == DFSAE_OPT_ADAM ? pa : pw,
-                                   NP),
-            DFSAE_OK);
+        assert_int_equal(dfsae_model_get_params(
+                             f->model, kind == DFSAE_OPT_ADAM ? pa : pw, NP),
+                         DFSAE_OK);
         if (kind == DFSAE_OPT_ADAM)
             adam = o;
         else
@@ -540,8 +537,7 @@ static void check_reset(fixture *f, int kind)
                      DFSAE_OK);
     assert_int_equal(dfsae_optimizer_create(kind, NP, &f->alloc, &fresh),
                      DFSAE_OK);
-    assert_int_equal(dfsae_model_create(D, K, 1, &f->alloc, &other),
-                     DFSAE_OK);
+    assert_int_equal(dfsae_model_create(D, K, 1, &f->alloc, &other), DFSAE_OK);
     dfsae_optimizer *both[2] = {used, fresh};
     for (int i = 0; i < 2; ++i) {
         assert_int_equal(dfsae_optimizer_set_param(both[i], DFSAE_OPT_LR, 0.05),
@@ -796,8 +792,8 @@ static void test_hyper_parameter_ranges(void **state)
         double before = NAN, after = NAN;
         int known = dfsae_optimizer_get_param(cases[i].o, cases[i].key,
                                               &before) == DFSAE_OK;
-        int st = dfsae_optimizer_set_param(cases[i].o, cases[i].key,
-                                           cases[i].value);
+        int st =
+            dfsae_optimizer_set_param(cases[i].o, cases[i].key, cases[i].value);
         if (st != cases[i].status)
             fail_msg("case %zu (key %d = %g): status %d, want %d", i,
                      cases[i].key, cases[i].value, st, cases[i].status);
@@ -806,8 +802,7 @@ static void test_hyper_parameter_ranges(void **state)
         assert_int_equal(
             dfsae_optimizer_get_param(cases[i].o, cases[i].key, &after),
             DFSAE_OK);
-        assert_true(st == DFSAE_OK ? after == cases[i].value
-                                   : after == before);
+        assert_true(st == DFSAE_OK ? after == cases[i].value : after == before);
         if (st != DFSAE_OK)
             assert_true(dfsae_optimizer_last_error(cases[i].o)[0] != '\0');
     }

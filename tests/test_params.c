@@ -108,8 +108,8 @@ static void check_uniform(const float *x, size_t n, double bound,
     const double expect = (double)n / BINS, slack = 5.0 * sqrt(expect);
     for (int b = 0; b < BINS; ++b)
         if (fabs((double)bins[b] - expect) > slack)
-            fail_msg("%s: bin %d holds %zu values, expected %.0f +- %.0f",
-                     what, b, bins[b], expect, slack);
+            fail_msg("%s: bin %d holds %zu values, expected %.0f +- %.0f", what,
+                     b, bins[b], expect, slack);
     assert_true(maxabs > 0.99 * bound);
     /* mean of U(-b, b) has sd b / sqrt(3 n) */
     assert_true(fabs(sum / (double)n) < 5.0 * bound / sqrt(3.0 * (double)n));
@@ -214,8 +214,9 @@ static void test_option_bounds(void **state)
             assert_int_equal(dfsae_model_get_param(m, key, &v), DFSAE_OK);
             assert_true(v == ends[e]);
         }
-        assert_int_equal(dfsae_model_set_param(m, key, nextafter(lo, -INFINITY)),
-                         DFSAE_ERR_PARAM_OUT_OF_RANGE);
+        assert_int_equal(
+            dfsae_model_set_param(m, key, nextafter(lo, -INFINITY)),
+            DFSAE_ERR_PARAM_OUT_OF_RANGE);
         if (isfinite(nextafter(hi, INFINITY)))
             assert_int_equal(
                 dfsae_model_set_param(m, key, nextafter(hi, INFINITY)),
@@ -276,8 +277,7 @@ static void test_activation_option_takes_effect(void **state)
 static void test_names(void **state)
 {
     (void)state;
-    const char *acts[] = {"relu", "softplus", "identity", "leaky_relu",
-                          "tanh"};
+    const char *acts[] = {"relu", "softplus", "identity", "leaky_relu", "tanh"};
     assert_int_equal(DFSAE_ACT_COUNT, 5);
     for (int i = 0; i < DFSAE_ACT_COUNT; ++i)
         assert_string_equal(dfsae_activation_name(i), acts[i]);
@@ -304,9 +304,9 @@ static void test_version(void **state)
 {
     (void)state;
     assert_int_equal(dfsae_version_number(), DFSAE_VERSION_NUMBER);
-    assert_int_equal(DFSAE_VERSION_NUMBER,
-                     DFSAE_VERSION_MAJOR * 10000 + DFSAE_VERSION_MINOR * 100 +
-                         DFSAE_VERSION_PATCH);
+    assert_int_equal(DFSAE_VERSION_NUMBER, DFSAE_VERSION_MAJOR * 10000 +
+                                               DFSAE_VERSION_MINOR * 100 +
+                                               DFSAE_VERSION_PATCH);
     assert_string_equal(dfsae_version_string(), DFSAE_VERSION_STRING);
     char s[64];
     snprintf(s, sizeof s, "%d.%d.%d", DFSAE_VERSION_MAJOR, DFSAE_VERSION_MINOR,

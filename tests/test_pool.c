@@ -43,15 +43,14 @@ static void test_ranges_cover_once_in_order(void **state)
     const size_t aligns[] = {1, 16};
     for (int threads = 2; threads <= 5; ++threads) {
         dfsae_pool *pool;
-        assert_int_equal(dfsae__pool_start(&pool, threads, &alloc),
-                         DFSAE_OK);
+        assert_int_equal(dfsae__pool_start(&pool, threads, &alloc), DFSAE_OK);
         assert_int_equal(dfsae__pool_threads(pool), threads);
         for (size_t c = 0; c < sizeof counts / sizeof counts[0]; ++c)
             for (size_t al = 0; al < 2; ++al) {
                 static record r;
                 memset(&r, 0, sizeof r);
-                int parts = dfsae__parallel_for(pool, counts[c], aligns[al],
-                                                note, &r);
+                int parts =
+                    dfsae__parallel_for(pool, counts[c], aligns[al], note, &r);
                 assert_int_equal(parts, threads);
                 size_t next = 0;
                 for (int p = 0; p < parts; ++p) {

@@ -33,7 +33,8 @@ static void expect_error(const void *p, size_t n, const char *name,
     memset(&e, 0, sizeof e);
     if (dfsae_data_parse(p, n, name, opt, &d, &e) == 0)
         fail_msg("parsed, expected an error containing '%s'", needle);
-    if (strncmp(e.msg, name, strlen(name)) != 0 || strstr(e.msg, needle) == NULL)
+    if (strncmp(e.msg, name, strlen(name)) != 0 ||
+        strstr(e.msg, needle) == NULL)
         fail_msg("message '%s' lacks '%s' or the name '%s'", e.msg, needle,
                  name);
     assert_null(d.values);
@@ -71,9 +72,8 @@ static size_t gzip_bytes(const uint8_t *in, size_t n, uint8_t *out, size_t cap)
 {
     z_stream zs;
     memset(&zs, 0, sizeof zs);
-    assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8,
-                                  Z_DEFAULT_STRATEGY),
-                     Z_OK);
+    assert_int_equal(
+        deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
     zs.next_in = (Bytef *)(uintptr_t)in;
     zs.avail_in = (uInt)n;
     zs.next_out = out;
@@ -352,12 +352,12 @@ static void npy_malformed(void **state)
     n = make_npy(big, 4, "{}", NULL, 0);
     expect_error(big, n, "a.npy", NULL, "unsupported .npy version 4");
     n = make_npy(big, 1,
-                 "{'descr': '<i8', 'fortran_order': False, 'shape': (1,)}",
-                 f, 8);
+                 "{'descr': '<i8', 'fortran_order': False, 'shape': (1,)}", f,
+                 8);
     expect_error(big, n, "a.npy", NULL, "unsupported dtype '<i8'");
     n = make_npy(big, 1,
-                 "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2)}",
-                 f, sizeof f);
+                 "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2)}", f,
+                 sizeof f);
     expect_error(big, n, "a.npy", NULL, "Fortran-order");
     n = make_npy(big, 1, "{'descr': '<f4', 'shape': (2, 2)}", f, sizeof f);
     expect_error(big, n, "a.npy", NULL, "missing");
@@ -367,15 +367,14 @@ static void npy_malformed(void **state)
                  f, sizeof f);
     expect_error(big, n, "a.npy", NULL, "duplicate key 'descr'");
     n = make_npy(big, 1,
-                 "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2)}",
-                 f, sizeof f);
+                 "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2)}", f,
+                 sizeof f);
     expect_error(big, n - 1, "a.npy", NULL, "promises 16 bytes");
     big[n] = 0;
     expect_error(big, n + 1, "a.npy", NULL, "1 unexpected bytes");
     expect_error(big, 40, "a.npy", NULL, "truncated .npy header");
     n = make_npy(big, 1,
-                 "{'descr': '<f4', 'fortran_order': False, 'shape': ()}", f,
-                 4);
+                 "{'descr': '<f4', 'fortran_order': False, 'shape': ()}", f, 4);
     expect_error(big, n, "a.npy", NULL, "0-d array");
     n = make_npy(big, 1,
                  "{'descr': '<f4', 'fortran_order': False, 'shape': "
@@ -435,9 +434,8 @@ static void csv_scaling_and_forced_header(void **state)
     dfsae_data_options_init(&o);
     o.divide = 255;
     o.csv_header = 1;
-    assert_int_equal(dfsae_data_parse("9,9\n0,255\n51,102\n", 17, "s.csv", &o,
-                                      &d, &e),
-                     0);
+    assert_int_equal(
+        dfsae_data_parse("9,9\n0,255\n51,102\n", 17, "s.csv", &o, &d, &e), 0);
     assert_int_equal(d.rows, 2);
     assert_true(d.values[1] == 1.0f && d.values[2] == 0.2f);
     dfsae_data_free(&d);
@@ -507,9 +505,8 @@ static void npy_writer_round_trip(void **state)
     assert_int_equal(size, 128 + 60); /* 10 + 60-char dict, padded */
     remove(path);
     (void)fd;
-    assert_int_equal(dfsae_data_write_npy("/nonexistent/dir/f.npy", v, 5, 3,
-                                          &e),
-                     -1);
+    assert_int_equal(
+        dfsae_data_write_npy("/nonexistent/dir/f.npy", v, 5, 3, &e), -1);
     assert_non_null(strstr(e.msg, "/nonexistent/dir/f.npy: "));
 }
 
@@ -526,9 +523,9 @@ static void png_tiles_size_and_colours(void **state)
     int fd = mkstemp(path);
     (void)state;
     assert_true(fd >= 0);
-    assert_int_equal(dfsae_data_write_tiles_png(path, W, 2, 6, 2, 3, 2, 2, 1,
-                                                &w, &h, &e),
-                     0);
+    assert_int_equal(
+        dfsae_data_write_tiles_png(path, W, 2, 6, 2, 3, 2, 2, 1, &w, &h, &e),
+        0);
     /* 2 tiles of 3*2 px + 3 gaps wide; 1 tile of 2*2 px + 2 gaps high. */
     assert_int_equal(w, 2 * 6 + 3);
     assert_int_equal(h, 4 + 2);
@@ -541,7 +538,7 @@ static void png_tiles_size_and_colours(void **state)
     px = malloc(PNG_IMAGE_SIZE(img));
     assert_non_null(px);
     assert_true(png_image_finish_read(&img, NULL, px, 0, NULL));
-#define PX(x, y) (px + 3 * ((size_t)(y) * w + (size_t)(x)))
+#define PX(x, y) (px + 3 * ((size_t)(y)*w + (size_t)(x)))
     assert_memory_equal(PX(0, 0), "\x80\x80\x80", 3); /* border */
     assert_memory_equal(PX(1, 1), "\xff\x00\x00", 3); /* -1: red */
     assert_memory_equal(PX(2, 2), "\xff\x00\x00", 3); /* zoomed */

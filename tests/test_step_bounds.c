@@ -31,14 +31,12 @@ static void own_gradient_maximum_survives_caller_buffers(void **state)
                      DFSAE_OK);
     assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_TC, 0.0),
                      DFSAE_OK);
-    assert_int_equal(dfsae_model_grad(m, X, 2, NULL, NULL, NULL, 0),
-                     DFSAE_OK);
+    assert_int_equal(dfsae_model_grad(m, X, 2, NULL, NULL, NULL, 0), DFSAE_OK);
     /* Stand in for a huge gradient of the model's own (no data set makes
      * one this large cheaply): entries and their recorded maximum. */
     m->grad[0] = m->grad[1] = 3e37f;
     m->grad_max = 3e37f;
-    assert_int_equal(dfsae_model_grad(m, X, 2, small, NULL, NULL, 0),
-                     DFSAE_OK);
+    assert_int_equal(dfsae_model_grad(m, X, 2, small, NULL, NULL, 0), DFSAE_OK);
     float before[2];
     assert_int_equal(dfsae_model_get_params(m, before, 2), DFSAE_OK);
     assert_int_equal(dfsae_optimizer_step(o, m, NULL),

@@ -82,8 +82,8 @@ typedef struct shape {
 } shape;
 
 static const shape shapes[] = {
-    {40, 9, 37, DFSAE_ACT_RELU, 0.0, DFSAE_OPT_ADAM, 1},       /* K x K */
-    {30, 9, 45, DFSAE_ACT_RELU, 1.0, DFSAE_OPT_ADAMW, 1},      /* n x n, wr */
+    {40, 9, 37, DFSAE_ACT_RELU, 0.0, DFSAE_OPT_ADAM, 1},  /* K x K */
+    {30, 9, 45, DFSAE_ACT_RELU, 1.0, DFSAE_OPT_ADAMW, 1}, /* n x n, wr */
     {50, 11, 33, DFSAE_ACT_SOFTPLUS, 0.0, DFSAE_OPT_SGD, 1},
     {44, 7, 36, DFSAE_ACT_TANH, 1.0, DFSAE_OPT_ADAM, 1},
     {36, 10, 48, DFSAE_ACT_LEAKY_RELU, 0.0, DFSAE_OPT_ADAMW, 1},
@@ -137,12 +137,11 @@ static void run(const shape *s, int threads, int kind, const float *X,
     assert_int_equal(dfsae_optimizer_create(kind, np, &a, &opt), DFSAE_OK);
     if (kind == DFSAE_OPT_SGD)
         assert_int_equal(
-            dfsae_optimizer_set_param(opt, DFSAE_OPT_MOMENTUM, 0.9),
-            DFSAE_OK);
+            dfsae_optimizer_set_param(opt, DFSAE_OPT_MOMENTUM, 0.9), DFSAE_OK);
     assert_int_equal(dfsae_model_forward(m, X, s->n, o->A, o->Z, o->R),
                      DFSAE_OK);
-    assert_int_equal(dfsae_model_grad(m, X, s->n, o->grad, &o->total,
-                                      o->terms, DFSAE_TERM_COUNT),
+    assert_int_equal(dfsae_model_grad(m, X, s->n, o->grad, &o->total, o->terms,
+                                      DFSAE_TERM_COUNT),
                      DFSAE_OK);
     size_t events = 0;
     for (int step = 0; step < 3; ++step) {
@@ -201,8 +200,7 @@ static void test_bit_identical_for_every_thread_count(void **state)
             expect_same_bits(one.grad, many.grad, np * sizeof(float),
                              "the gradient", s, threads);
             expect_same_bits(one.params, many.params, np * sizeof(float),
-                             "the parameters after three steps", s,
-                             threads);
+                             "the parameters after three steps", s, threads);
         }
         outputs_free(&one);
         outputs_free(&many);

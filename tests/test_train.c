@@ -42,7 +42,7 @@ static float *data(size_t n, uint64_t seed)
 /* ---- what the callback saw ------------------------------------------- */
 
 #define MAX_STEPS 64
-#define MAX_ROWS 64
+#define MAX_ROWS  64
 
 typedef struct seen {
     size_t steps, epochs;
@@ -146,17 +146,16 @@ static void test_config(void **state)
         assert_int_equal(dfsae_train_config_get(c, p, &v), DFSAE_OK);
         assert_true(v == hi);
     }
-    assert_int_equal(dfsae_train_param_bounds(DFSAE_TRAIN_BATCH_SIZE, &lo,
-                                              NULL),
-                     DFSAE_OK);
+    assert_int_equal(
+        dfsae_train_param_bounds(DFSAE_TRAIN_BATCH_SIZE, &lo, NULL), DFSAE_OK);
     assert_true(lo == 1.0);
     assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_PARAM_COUNT, 1),
                      DFSAE_ERR_UNKNOWN_PARAM);
     assert_int_equal(dfsae_train_config_get(c, -1, &v),
                      DFSAE_ERR_UNKNOWN_PARAM);
-    assert_int_equal(dfsae_train_param_bounds(DFSAE_TRAIN_PARAM_COUNT, &lo,
-                                              &hi),
-                     DFSAE_ERR_UNKNOWN_PARAM);
+    assert_int_equal(
+        dfsae_train_param_bounds(DFSAE_TRAIN_PARAM_COUNT, &lo, &hi),
+        DFSAE_ERR_UNKNOWN_PARAM);
     assert_int_equal(dfsae_train_config_set(NULL, 0, 1), DFSAE_ERR_NULL_ARG);
     assert_int_equal(dfsae_train_config_get(c, 0, NULL), DFSAE_ERR_NULL_ARG);
     dfsae_train_config_free(c);
@@ -171,9 +170,9 @@ static void test_config(void **state)
 static void manual(dfsae_model *m, dfsae_optimizer *o, const float *X,
                    size_t first, size_t rows)
 {
-    assert_int_equal(dfsae_model_grad(m, X + first * D, rows, NULL, NULL,
-                                      NULL, 0),
-                     DFSAE_OK);
+    assert_int_equal(
+        dfsae_model_grad(m, X + first * D, rows, NULL, NULL, NULL, 0),
+        DFSAE_OK);
     assert_int_equal(dfsae_optimizer_step(o, m, NULL), DFSAE_OK);
 }
 
@@ -216,12 +215,13 @@ static void test_unshuffled_equals_manual_loop(void **state)
     for (size_t e = 0; e < 2; ++e) {
         assert_int_equal(s.epoch_rows[e], n);
         assert_int_equal(s.epoch_step[e], 3);
-        double mean = (s.loss[3 * e] + s.loss[3 * e + 1] + s.loss[3 * e + 2]) /
-                      3.0;
+        double mean =
+            (s.loss[3 * e] + s.loss[3 * e + 1] + s.loss[3 * e + 2]) / 3.0;
         assert_true(fabs(s.epoch_loss[e] - mean) <= 1e-12 * fabs(mean));
-        double tc = (s.terms[3 * e][DFSAE_TERM_TC] +
-                     s.terms[3 * e + 1][DFSAE_TERM_TC] +
-                     s.terms[3 * e + 2][DFSAE_TERM_TC]) / 3.0;
+        double tc =
+            (s.terms[3 * e][DFSAE_TERM_TC] + s.terms[3 * e + 1][DFSAE_TERM_TC] +
+             s.terms[3 * e + 2][DFSAE_TERM_TC]) /
+            3.0;
         assert_true(fabs(s.epoch_terms[e][DFSAE_TERM_TC] - tc) <=
                     1e-12 * fabs(tc));
     }
@@ -277,11 +277,10 @@ static void test_shuffled_replay_and_reported_loss(void **state)
             for (int t = 0; t < DFSAE_TERM_COUNT; ++t)
                 assert_true(terms[t] == s.terms[i][t]);
             assert_true(terms[DFSAE_TERM_WR] > 0.0);
-            assert_int_equal(dfsae_model_grad(m[1], batch, s.rows[i], NULL,
-                                              NULL, NULL, 0),
-                             DFSAE_OK);
-            assert_int_equal(dfsae_optimizer_step(o[1], m[1], NULL),
-                             DFSAE_OK);
+            assert_int_equal(
+                dfsae_model_grad(m[1], batch, s.rows[i], NULL, NULL, NULL, 0),
+                DFSAE_OK);
+            assert_int_equal(dfsae_optimizer_step(o[1], m[1], NULL), DFSAE_OK);
         }
         for (size_t r = 0; r < n; ++r)
             assert_int_equal(hit[r], 1);
@@ -620,8 +619,7 @@ static void test_null_config(void **state)
     dfsae_optimizer *o;
     train_make(D, K, 8, &m, &o);
     seen s = {0};
-    assert_int_equal(dfsae_model_train(m, o, X, n, NULL, record, &s),
-                     DFSAE_OK);
+    assert_int_equal(dfsae_model_train(m, o, X, n, NULL, record, &s), DFSAE_OK);
     assert_int_equal(s.per_epoch, 3);
     assert_int_equal(s.epochs, 1);
     assert_int_equal(dfsae_optimizer_step_count(o), 3);

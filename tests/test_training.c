@@ -16,13 +16,13 @@
 #include "api_data.h"
 #include "dfsae.h"
 
-#define N 512      /* rows of the data set */
-#define D 24
-#define K 12
+#define N        512 /* rows of the data set */
+#define D        24
+#define K        12
 #define CLUSTERS 16
-#define BATCH 64
-#define STEPS 300
-#define LR 1e-2
+#define BATCH    64
+#define STEPS    300
+#define LR       1e-2
 #define DEAD_VAR 0.01 /* SPEC.md: dead if unbiased variance < 0.01 */
 
 /* Redundancy must fall by at least this factor with decorrelation on. With
@@ -62,7 +62,8 @@ static void measure(const float *A, size_t n, outcome *out)
     for (size_t i = 0; i < n; ++i)
         for (size_t j = 0; j < K; ++j)
             for (size_t k = 0; k < K; ++k)
-                cov[j][k] += (A[i * K + j] - mean[j]) * (A[i * K + k] - mean[k]);
+                cov[j][k] +=
+                    (A[i * K + j] - mean[j]) * (A[i * K + k] - mean[k]);
     double s[K];
     out->dead = 0;
     out->min_var = INFINITY;
@@ -90,15 +91,12 @@ static void train(double lambda_var, double lambda_tc, outcome *out)
     dfsae_model *m;
     dfsae_optimizer *o;
     assert_int_equal(dfsae_model_create(D, K, 7, NULL, &m), DFSAE_OK);
-    assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_VAR,
-                                           lambda_var),
+    assert_int_equal(
+        dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_VAR, lambda_var), DFSAE_OK);
+    assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_TC, lambda_tc),
                      DFSAE_OK);
-    assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_TC,
-                                           lambda_tc),
-                     DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_OPT_ADAM,
-                                            dfsae_model_num_params(m), NULL,
-                                            &o),
+    assert_int_equal(dfsae_optimizer_create(
+                         DFSAE_OPT_ADAM, dfsae_model_num_params(m), NULL, &o),
                      DFSAE_OK);
     assert_int_equal(dfsae_optimizer_set_param(o, DFSAE_OPT_LR, LR), DFSAE_OK);
 
@@ -123,9 +121,8 @@ static void train(double lambda_var, double lambda_tc, outcome *out)
             memcpy(batch + b * D, data + order[next++] * D, D * sizeof *batch);
         }
         double total;
-        assert_int_equal(dfsae_model_grad(m, batch, BATCH, NULL, &total, NULL,
-                                          0),
-                         DFSAE_OK);
+        assert_int_equal(
+            dfsae_model_grad(m, batch, BATCH, NULL, &total, NULL, 0), DFSAE_OK);
         assert_true(isfinite(total));
         assert_int_equal(dfsae_optimizer_step(o, m, NULL), DFSAE_OK);
     }
@@ -141,9 +138,8 @@ static void train(double lambda_var, double lambda_tc, outcome *out)
     double terms[DFSAE_TERM_COUNT];
     assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_TC, 1.0),
                      DFSAE_OK);
-    assert_int_equal(dfsae_model_loss(m, data, N, NULL, terms,
-                                      DFSAE_TERM_COUNT),
-                     DFSAE_OK);
+    assert_int_equal(
+        dfsae_model_loss(m, data, N, NULL, terms, DFSAE_TERM_COUNT), DFSAE_OK);
     if (!(fabs(terms[DFSAE_TERM_TC] - out->redundancy) <=
           1e-3 * out->redundancy + 1e-4))
         fail_msg("library L_tc %.9g, test's %.9g", terms[DFSAE_TERM_TC],

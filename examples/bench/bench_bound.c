@@ -108,30 +108,25 @@ void bench_bound_run(const bench_bound *bb, bench_product p)
             cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, k, d, 1.0f,
                         bb->gramw, k, bb->W, d, 0.0f, bb->GWn, d);
         break;
-    case BP_COUNT:
-        break;
+    case BP_COUNT: break;
     }
 }
 
 double bench_bound_flops(const bench_bound *bb, bench_product p)
 {
     const double b = (double)bb->b, d = (double)bb->d, k = (double)bb->k;
-    const double ts = bb->tc_sample_side ? b : k, tl = bb->tc_sample_side ? k : b;
-    const double ws = bb->wr_sample_side ? d : k, wl = bb->wr_sample_side ? k : d;
+    const double ts = bb->tc_sample_side ? b : k,
+                 tl = bb->tc_sample_side ? k : b;
+    const double ws = bb->wr_sample_side ? d : k,
+                 wl = bb->wr_sample_side ? k : d;
     switch (p) {
     case BP_FORWARD:
-    case BP_WGRAD:
-        return 2.0 * b * d * k;
-    case BP_TC_GRAM:
-        return ts * (ts + 1.0) * tl;
-    case BP_TC_GRAD:
-        return 2.0 * ts * ts * tl;
-    case BP_WR_GRAM:
-        return ws * (ws + 1.0) * wl;
-    case BP_WR_GRAD:
-        return 2.0 * ws * ws * wl;
-    case BP_COUNT:
-        break;
+    case BP_WGRAD: return 2.0 * b * d * k;
+    case BP_TC_GRAM: return ts * (ts + 1.0) * tl;
+    case BP_TC_GRAD: return 2.0 * ts * ts * tl;
+    case BP_WR_GRAM: return ws * (ws + 1.0) * wl;
+    case BP_WR_GRAD: return 2.0 * ws * ws * wl;
+    case BP_COUNT: break;
     }
     return 0.0;
 }
@@ -149,30 +144,36 @@ void bench_bound_describe(const bench_bound *bb, bench_product p, char *buf,
         break;
     case BP_TC_GRAM:
         if (bb->tc_sample_side)
-            snprintf(buf, cap, "tc Gram  S S^T      syrk %zux%zu, k=%zu", b, b, k);
+            snprintf(buf, cap, "tc Gram  S S^T      syrk %zux%zu, k=%zu", b, b,
+                     k);
         else
-            snprintf(buf, cap, "tc Gram  S^T S      syrk %zux%zu, k=%zu", k, k, b);
+            snprintf(buf, cap, "tc Gram  S^T S      syrk %zux%zu, k=%zu", k, k,
+                     b);
         break;
     case BP_TC_GRAD:
         if (bb->tc_sample_side)
-            snprintf(buf, cap, "tc grad  H S        symm %zux%zu by %zux%zu", b, b, b, k);
+            snprintf(buf, cap, "tc grad  H S        symm %zux%zu by %zux%zu", b,
+                     b, b, k);
         else
-            snprintf(buf, cap, "tc grad  S C        symm %zux%zu by %zux%zu", b, k, k, k);
+            snprintf(buf, cap, "tc grad  S C        symm %zux%zu by %zux%zu", b,
+                     k, k, k);
         break;
     case BP_WR_GRAM:
         if (bb->wr_sample_side)
-            snprintf(buf, cap, "wr Gram  Wn^T Wn    syrk %zux%zu, k=%zu", d, d, k);
+            snprintf(buf, cap, "wr Gram  Wn^T Wn    syrk %zux%zu, k=%zu", d, d,
+                     k);
         else
-            snprintf(buf, cap, "wr Gram  Wn Wn^T    syrk %zux%zu, k=%zu", k, k, d);
+            snprintf(buf, cap, "wr Gram  Wn Wn^T    syrk %zux%zu, k=%zu", k, k,
+                     d);
         break;
     case BP_WR_GRAD:
         if (bb->wr_sample_side)
-            snprintf(buf, cap, "wr grad  Wn M       symm %zux%zu by %zux%zu", k, d, d, d);
+            snprintf(buf, cap, "wr grad  Wn M       symm %zux%zu by %zux%zu", k,
+                     d, d, d);
         else
-            snprintf(buf, cap, "wr grad  G Wn       symm %zux%zu by %zux%zu", k, k, k, d);
+            snprintf(buf, cap, "wr grad  G Wn       symm %zux%zu by %zux%zu", k,
+                     k, k, d);
         break;
-    case BP_COUNT:
-        buf[0] = '\0';
-        break;
+    case BP_COUNT: buf[0] = '\0'; break;
     }
 }

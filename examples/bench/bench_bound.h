@@ -7,12 +7,12 @@
 
 /* The products, each timed on its own; the bounds are sums of them. */
 typedef enum bench_product {
-    BP_FORWARD,   /* Z = X W^T: gemm B x K x D */
-    BP_WGRAD,     /* dW = dZ^T X: gemm K x D x B */
-    BP_TC_GRAM,   /* syrk on the cheaper side: S^T S (K x K) or S S^T (B x B) */
-    BP_TC_GRAD,   /* symm: S C (B x K by K x K) or H S (B x B by B x K) */
-    BP_WR_GRAM,   /* syrk: Wn Wn^T (K x K) or Wn^T Wn (D x D) */
-    BP_WR_GRAD,   /* symm with that Gram and Wn */
+    BP_FORWARD, /* Z = X W^T: gemm B x K x D */
+    BP_WGRAD,   /* dW = dZ^T X: gemm K x D x B */
+    BP_TC_GRAM, /* syrk on the cheaper side: S^T S (K x K) or S S^T (B x B) */
+    BP_TC_GRAD, /* symm: S C (B x K by K x K) or H S (B x B by B x K) */
+    BP_WR_GRAM, /* syrk: Wn Wn^T (K x K) or Wn^T Wn (D x D) */
+    BP_WR_GRAD, /* symm with that Gram and Wn */
     BP_COUNT
 } bench_product;
 

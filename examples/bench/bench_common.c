@@ -79,12 +79,12 @@ double bench_peak_rss_mib(void)
 
 /* dlsym's object pointer to a function pointer without the cast that ISO C
  * leaves undefined (POSIX guarantees the representation). */
-#define BENCH_LOOKUP(fp, name)                                                \
-    do {                                                                      \
-        void *sym_ = dlsym(RTLD_DEFAULT, name);                               \
-        fp = NULL;                                                            \
-        if (sym_ != NULL)                                                     \
-            memcpy(&fp, &sym_, sizeof fp);                                    \
+#define BENCH_LOOKUP(fp, name)                                                 \
+    do {                                                                       \
+        void *sym_ = dlsym(RTLD_DEFAULT, name);                                \
+        fp = NULL;                                                             \
+        if (sym_ != NULL)                                                      \
+            memcpy(&fp, &sym_, sizeof fp);                                     \
     } while (0)
 
 void bench_blas_name(char *buf, size_t cap)
@@ -143,15 +143,14 @@ int bench_write_npy(const char *path, const float *data, size_t rows,
                     size_t cols, int rank)
 {
     char header[128];
-    int len = rank == 1
-                  ? snprintf(header, sizeof header,
-                             "{'descr': '<f4', 'fortran_order': False, "
-                             "'shape': (%zu,), }",
-                             rows * cols)
-                  : snprintf(header, sizeof header,
-                             "{'descr': '<f4', 'fortran_order': False, "
-                             "'shape': (%zu, %zu), }",
-                             rows, cols);
+    int len = rank == 1 ? snprintf(header, sizeof header,
+                                   "{'descr': '<f4', 'fortran_order': False, "
+                                   "'shape': (%zu,), }",
+                                   rows * cols)
+                        : snprintf(header, sizeof header,
+                                   "{'descr': '<f4', 'fortran_order': False, "
+                                   "'shape': (%zu, %zu), }",
+                                   rows, cols);
     /* Version 1.0: 10-byte preamble, header padded with spaces and ended by
      * a newline so the data starts on a 64-byte boundary. */
     size_t total = 10 + (size_t)len + 1;
@@ -160,7 +159,14 @@ int bench_write_npy(const char *path, const float *data, size_t rows,
     FILE *f = fopen(path, "wb");
     if (f == NULL)
         return -1;
-    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+    unsigned char pre[10] = {0x93,
+                             'N',
+                             'U',
+                             'M',
+                             'P',
+                             'Y',
+                             1,
+                             0,
                              (unsigned char)(hlen & 0xff),
                              (unsigned char)(hlen >> 8)};
     int ok = fwrite(pre, 1, sizeof pre, f) == sizeof pre &&

@@ -25,15 +25,15 @@ typedef struct shape {
 static const shape k_default_shapes[] = {
     {128, 784, 64}, {1024, 784, 1024}, {1024, 768, 4096}, {4096, 768, 4096}};
 #define N_DEFAULT_SHAPES (sizeof k_default_shapes / sizeof *k_default_shapes)
-#define MAX_SHAPES 16
+#define MAX_SHAPES       16
 
 typedef struct options {
     shape shapes[MAX_SHAPES];
     size_t n_shapes;
-    int reps;      /* 0: chosen from the time budget */
+    int reps; /* 0: chosen from the time budget */
     int warmup;
-    double budget; /* seconds of timed rounds per shape when reps == 0 */
-    int threads;   /* 0: leave the BLAS as the environment set it */
+    double budget;     /* seconds of timed rounds per shape when reps == 0 */
+    int threads;       /* 0: leave the BLAS as the environment set it */
     int model_threads; /* dfsae_model_set_threads; 0: as many as the BLAS */
     unsigned long long seed;
     int json;
@@ -105,14 +105,9 @@ static double step(dfsae_model *m, dfsae_optimizer *opt, const float *X,
 static void run_item(bench_ctx *c, int item)
 {
     switch (item) {
-    case M_STEP:
-        c->last_opt_time = step(c->model, c->opt, c->X, c->b);
-        break;
-    case M_STEP_WR:
-        (void)step(c->model_wr, c->opt_wr, c->X, c->b);
-        break;
-    case M_ADAM:
-        break;
+    case M_STEP: c->last_opt_time = step(c->model, c->opt, c->X, c->b); break;
+    case M_STEP_WR: (void)step(c->model_wr, c->opt_wr, c->X, c->b); break;
+    case M_ADAM: break;
     case M_ENCODE: {
         int st = dfsae_model_forward(c->model, c->X, c->b, c->A, NULL, NULL);
         if (st != DFSAE_OK)
@@ -156,7 +151,8 @@ typedef struct result {
 static double sum_products(const result *r, int with_wr)
 {
     double t = r->med[M_PRODUCT0 + BP_FORWARD] + r->med[M_PRODUCT0 + BP_WGRAD] +
-               r->med[M_PRODUCT0 + BP_TC_GRAM] + r->med[M_PRODUCT0 + BP_TC_GRAD];
+               r->med[M_PRODUCT0 + BP_TC_GRAM] +
+               r->med[M_PRODUCT0 + BP_TC_GRAD];
     if (with_wr)
         t += r->med[M_PRODUCT0 + BP_WR_GRAM] + r->med[M_PRODUCT0 + BP_WR_GRAD];
     return t;
@@ -218,8 +214,8 @@ static void measure(const options *o, const shape *s, result *r)
     r->s = *s;
     r->reps = reps;
     for (int item = 0; item < M_COUNT; ++item)
-        r->med[item] = bench_median(times + (size_t)item * (size_t)reps,
-                                    (size_t)reps);
+        r->med[item] =
+            bench_median(times + (size_t)item * (size_t)reps, (size_t)reps);
     r->rss_mib = bench_peak_rss_mib();
 
     free(times);
@@ -234,10 +230,12 @@ static void measure(const options *o, const shape *s, result *r)
 
 static double bound_flops(const bench_bound *bb, int with_wr)
 {
-    double f = bench_bound_flops(bb, BP_FORWARD) + bench_bound_flops(bb, BP_WGRAD) +
-               bench_bound_flops(bb, BP_TC_GRAM) + bench_bound_flops(bb, BP_TC_GRAD);
+    double f =
+        bench_bound_flops(bb, BP_FORWARD) + bench_bound_flops(bb, BP_WGRAD) +
+        bench_bound_flops(bb, BP_TC_GRAM) + bench_bound_flops(bb, BP_TC_GRAD);
     if (with_wr)
-        f += bench_bound_flops(bb, BP_WR_GRAM) + bench_bound_flops(bb, BP_WR_GRAD);
+        f += bench_bound_flops(bb, BP_WR_GRAM) +
+             bench_bound_flops(bb, BP_WR_GRAD);
     return f;
 }
 
@@ -284,8 +282,7 @@ static void print_row(const result *r)
            1e3 * bound, m[M_STEP] / bound, 1e3 * m[M_STEP_WR], 1e3 * bound_wr,
            m[M_STEP_WR] / bound_wr, (double)r->s.b / m[M_ENCODE],
            (double)r->s.b / enc_bound, enc_bound / m[M_ENCODE],
-           1e-9 * bound_flops(&bb, 0) / bound, r->rss_mib, r->reps,
-           r->allocs);
+           1e-9 * bound_flops(&bb, 0) / bound, r->rss_mib, r->reps, r->allocs);
 }
 
 static void print_breakdown(const result *r, size_t n)
@@ -325,8 +322,8 @@ static void print_json(const result *r, const char *blas, int threads,
            1e3 * m[M_STEP], 1e3 * sum_products(r, 0), 1e3 * m[M_STEP_WR],
            1e3 * sum_products(r, 1), 1e3 * m[M_ENCODE],
            1e3 * m[M_PRODUCT0 + BP_FORWARD], 1e3 * m[M_ADAM],
-           1e-9 * bound_flops(&bb, 0) / sum_products(r, 0), r->rss_mib,
-           r->reps, r->allocs, threads, model_threads, blas);
+           1e-9 * bound_flops(&bb, 0) / sum_products(r, 0), r->rss_mib, r->reps,
+           r->allocs, threads, model_threads, blas);
     for (int p = 0; p < BP_COUNT; ++p)
         printf("%s%.6f", p ? ", " : "", 1e3 * m[M_PRODUCT0 + p]);
     printf("]}\n");
@@ -356,24 +353,24 @@ static int parse_shape(const char *arg, shape *s)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: dfsae_bench [options]\n"
-            "  --shape I|BxDxK  a shape: index I into the default list, or "
-            "explicit (repeatable)\n"
-            "                   default: all of 128x784x64 1024x784x1024 "
-            "1024x768x4096 4096x768x4096\n"
-            "  --reps N         timed repetitions (default: fill --budget)\n"
-            "  --warmup N       untimed rounds first (default 2)\n"
-            "  --budget S       seconds of timed rounds per shape (default 10)\n"
-            "  --threads N      BLAS threads (OpenBLAS's "
-            "openblas_set_num_threads)\n"
-            "  --dfsae-threads N  the models' own threads "
-            "(dfsae_model_set_threads;\n"
-            "                   default: the BLAS's thread count)\n"
-            "  --seed N         data seed (default 42)\n"
-            "  --json           one JSON object per shape instead of the table\n"
-            "  --check DIR      write a small problem and dfsae's results "
-            "there for torch_step.py --check\n");
+    fprintf(
+        f, "usage: dfsae_bench [options]\n"
+           "  --shape I|BxDxK  a shape: index I into the default list, or "
+           "explicit (repeatable)\n"
+           "                   default: all of 128x784x64 1024x784x1024 "
+           "1024x768x4096 4096x768x4096\n"
+           "  --reps N         timed repetitions (default: fill --budget)\n"
+           "  --warmup N       untimed rounds first (default 2)\n"
+           "  --budget S       seconds of timed rounds per shape (default 10)\n"
+           "  --threads N      BLAS threads (OpenBLAS's "
+           "openblas_set_num_threads)\n"
+           "  --dfsae-threads N  the models' own threads "
+           "(dfsae_model_set_threads;\n"
+           "                   default: the BLAS's thread count)\n"
+           "  --seed N         data seed (default 42)\n"
+           "  --json           one JSON object per shape instead of the table\n"
+           "  --check DIR      write a small problem and dfsae's results "
+           "there for torch_step.py --check\n");
 }
 
 static int parse_int(const char *s, int lo, int *out)

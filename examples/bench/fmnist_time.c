@@ -82,8 +82,10 @@ static float *load_images(const options *o, size_t *n, size_t *d)
     size_t dims[4];
     int ndim;
     if (idx_read_u8(path, &raw, dims, &ndim, err, sizeof err) != 0) {
-        fprintf(stderr, "dfsae_bench_fmnist: %s (Debian: apt-get install "
-                        "dataset-fashion-mnist)\n", err);
+        fprintf(stderr,
+                "dfsae_bench_fmnist: %s (Debian: apt-get install "
+                "dataset-fashion-mnist)\n",
+                err);
         return NULL;
     }
     if (ndim != 3) {
@@ -121,9 +123,8 @@ static int report_every_10(const dfsae_progress *r, void *user)
     return 0;
 }
 
-static int train_library(const options *o, dfsae_model *m,
-                         dfsae_optimizer *opt, const float *X, size_t n,
-                         size_t *steps)
+static int train_library(const options *o, dfsae_model *m, dfsae_optimizer *opt,
+                         const float *X, size_t n, size_t *steps)
 {
     dfsae_train_config *cfg = NULL;
     int st = dfsae_train_config_create(NULL, &cfg);
@@ -195,8 +196,9 @@ int main(int argc, char **argv)
     if (parse_args(argc, argv, &o) != 0)
         return 2;
     if (o.threads > 0 && !bench_blas_set_threads(o.threads))
-        fprintf(stderr, "dfsae_bench_fmnist: --threads ignored (no "
-                        "openblas_set_num_threads; use OPENBLAS_NUM_THREADS)\n");
+        fprintf(stderr,
+                "dfsae_bench_fmnist: --threads ignored (no "
+                "openblas_set_num_threads; use OPENBLAS_NUM_THREADS)\n");
     size_t n, d, b = (size_t)o.batch, k = (size_t)o.components;
     float *X = load_images(&o, &n, &d);
     if (X == NULL)
@@ -213,8 +215,8 @@ int main(int argc, char **argv)
     if (st == DFSAE_OK)
         st = dfsae_model_reserve(m, b);
     if (st == DFSAE_OK)
-        st = dfsae_optimizer_create(DFSAE_OPT_ADAM,
-                                    dfsae_model_num_params(m), NULL, &opt);
+        st = dfsae_optimizer_create(DFSAE_OPT_ADAM, dfsae_model_num_params(m),
+                                    NULL, &opt);
     if (st != DFSAE_OK || batch == NULL || order == NULL) {
         fprintf(stderr, "dfsae_bench_fmnist: setup failed: %s\n",
                 dfsae_status_string(st));

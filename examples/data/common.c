@@ -21,8 +21,8 @@ int dfsae_data__fail(dfsae_data_error *err, const char *name, const char *fmt,
 {
     if (err != NULL) {
         va_list ap;
-        int n = snprintf(err->msg, sizeof err->msg, "%s: ",
-                         name != NULL ? name : "<input>");
+        int n = snprintf(err->msg, sizeof err->msg,
+                         "%s: ", name != NULL ? name : "<input>");
         size_t used = n < 0 ? 0 : (size_t)n;
         if (used >= sizeof err->msg)
             used = sizeof err->msg - 1;
@@ -85,9 +85,8 @@ int dfsae_data__alloc(dfsae_data *out, size_t rows, size_t cols,
                                 rows, cols);
     out->values = malloc(bytes == 0 ? 1 : bytes);
     if (out->values == NULL)
-        return dfsae_data__fail(err, name,
-                                "out of memory for %zu x %zu values", rows,
-                                cols);
+        return dfsae_data__fail(err, name, "out of memory for %zu x %zu values",
+                                rows, cols);
     out->rows = rows;
     out->cols = cols;
     return 0;
@@ -215,8 +214,8 @@ int dfsae_data_read_file(const char *path, size_t max_bytes, uint8_t **out,
     fclose(f);
     if (len > max_bytes) {
         free(buf);
-        return dfsae_data__fail(err, path, "file larger than the %zu-byte limit",
-                                max_bytes);
+        return dfsae_data__fail(
+            err, path, "file larger than the %zu-byte limit", max_bytes);
     }
     *out = buf;
     *out_len = len;
@@ -296,9 +295,7 @@ int dfsae_data_parse(const void *bytes, size_t len, const char *name,
     case DFSAE_DATA_CSV:
         rc = dfsae_data_parse_csv(p, len, name, opt, out, err);
         break;
-    default:
-        rc = dfsae_data__fail(err, name, "unknown format %d", fmt);
-        break;
+    default: rc = dfsae_data__fail(err, name, "unknown format %d", fmt); break;
     }
     free(unz);
     if (rc != 0)
@@ -316,8 +313,8 @@ int dfsae_data_load(const char *path, const dfsae_data_options *opt,
         memset(out, 0, sizeof *out);
     if (path == NULL)
         return dfsae_data__fail(err, "<null>", "no file name");
-    if (dfsae_data_read_file(path, opt != NULL ? opt->max_bytes : 0, &buf,
-                             &len, err) != 0)
+    if (dfsae_data_read_file(path, opt != NULL ? opt->max_bytes : 0, &buf, &len,
+                             err) != 0)
         return -1;
     rc = dfsae_data_parse(buf, len, path, opt, out, err);
     free(buf);

@@ -127,11 +127,10 @@ static int store(csv_state *st, size_t line, size_t col, const uint8_t *f,
     v /= st->divide;
     if (!isfinite(v) || fabs(v) > 3.4028234663852886e38) {
         show(f, fn, txt, sizeof txt);
-        return dfsae_data__fail(st->err, st->name,
-                                "line %zu, column %zu: '%s' is %s", line,
-                                col + 1, txt,
-                                isfinite(v) ? "beyond float32's range"
-                                            : "not finite");
+        return dfsae_data__fail(
+            st->err, st->name, "line %zu, column %zu: '%s' is %s", line,
+            col + 1, txt,
+            isfinite(v) ? "beyond float32's range" : "not finite");
     }
     if (st->n == st->cap) {
         size_t ncap = st->cap == 0 ? 1024 : st->cap * 2;
@@ -179,9 +178,8 @@ int dfsae_data_parse_csv(const uint8_t *p, size_t len, const char *name,
         size_t zl = 1;
         for (const uint8_t *q = p; q < z; q++)
             zl += *q == '\n';
-        return dfsae_data__fail(err, name,
-                                "NUL byte on line %zu: not a text (CSV) file",
-                                zl);
+        return dfsae_data__fail(
+            err, name, "NUL byte on line %zu: not a text (CSV) file", zl);
     }
     while (pos < len) {
         const uint8_t *s = p + pos;

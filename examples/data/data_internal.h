@@ -17,8 +17,8 @@
 #define DFSAE_DATA_DEFAULT_MAX ((size_t)16 << 30)
 
 /* Writes "<name>: <message>" into err (if non-NULL); returns -1. */
-int dfsae_data__fail(dfsae_data_error *err, const char *name,
-                     const char *fmt, ...) DFSAE_DATA_PRINTF(3, 4);
+int dfsae_data__fail(dfsae_data_error *err, const char *name, const char *fmt,
+                     ...) DFSAE_DATA_PRINTF(3, 4);
 
 /* a * b into *out; 0 on overflow. */
 int dfsae_data__mul(size_t a, size_t b, size_t *out);

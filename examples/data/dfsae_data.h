@@ -60,11 +60,11 @@ typedef struct dfsae_data_error {
 #define DFSAE_DATA_SCALE_AUTO 0.0 /**< uint8 / 255 into [0, 1], others kept */
 
 typedef struct dfsae_data_options {
-    int format;    /**< dfsae_data_format */
-    double divide; /**< values are divided by this; DFSAE_DATA_SCALE_AUTO
-                        (0) means 255 for uint8 files and 1 otherwise */
-    int csv_header; /**< -1 auto (skip a first line that is not numeric),
-                         0 no header, 1 the first line is a header */
+    int format;       /**< dfsae_data_format */
+    double divide;    /**< values are divided by this; DFSAE_DATA_SCALE_AUTO
+                           (0) means 255 for uint8 files and 1 otherwise */
+    int csv_header;   /**< -1 auto (skip a first line that is not numeric),
+                           0 no header, 1 the first line is a header */
     size_t max_bytes; /**< cap on the (decompressed) file size; 0 = 16 GiB */
 } dfsae_data_options;
 

@@ -94,7 +94,7 @@ int dfsae_data_gunzip(const uint8_t *p, size_t len, const char *name,
             goto done;
         } else if (zr != Z_OK) {
             dfsae_data__fail(err, name, "corrupt gzip data: %s",
-                             zs.msg != NULL ? zs.msg
+                             zs.msg != NULL      ? zs.msg
                              : zr == Z_MEM_ERROR ? "out of memory"
                                                  : "invalid stream");
             goto done;

@@ -52,8 +52,7 @@ int dfsae_data_parse_idx(const uint8_t *p, size_t len, const char *name,
         dims[i] = ((size_t)q[0] << 24) | ((size_t)q[1] << 16) |
                   ((size_t)q[2] << 8) | (size_t)q[3];
         if (dims[i] == 0)
-            return dfsae_data__fail(err, name, "IDX dimension %zu is 0",
-                                    i + 1);
+            return dfsae_data__fail(err, name, "IDX dimension %zu is 0", i + 1);
         if (i > 0 && !dfsae_data__mul(cols, dims[i], &cols))
             return dfsae_data__fail(err, name, "IDX dimensions overflow");
     }

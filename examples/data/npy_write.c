@@ -46,8 +46,10 @@ int dfsae_data_write_npy(const char *path, const float *values, size_t rows,
     if (fd < 0) {
         int e = errno;
         free(tmp);
-        return dfsae_data__fail(err, path, "cannot create a file beside it: "
-                                "%s", strerror(e));
+        return dfsae_data__fail(err, path,
+                                "cannot create a file beside it: "
+                                "%s",
+                                strerror(e));
     }
     f = fdopen(fd, "wb");
     if (f == NULL) {

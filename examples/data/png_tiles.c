@@ -90,10 +90,9 @@ static int emit(png_job *j, const layout *L)
     if (setjmp(png_jmpbuf(j->png)))
         return -1;
     png_init_io(j->png, j->f);
-    png_set_IHDR(j->png, j->info, (png_uint_32)L->width,
-                 (png_uint_32)L->height, 8, PNG_COLOR_TYPE_RGB,
-                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-                 PNG_FILTER_TYPE_DEFAULT);
+    png_set_IHDR(j->png, j->info, (png_uint_32)L->width, (png_uint_32)L->height,
+                 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(j->png, j->info);
     for (size_t y = 0; y < L->height; y++) {
         render_row(j->row, L, y);

@@ -85,8 +85,7 @@ static int parse_size(const char *flag, const char *v, size_t *out)
     }
     u = strtoull(v, &end, 10);
     if (*end != '\0' || u > SIZE_MAX) {
-        fprintf(stderr, "fashion_mnist: %s: '%s' is not an integer\n", flag,
-                v);
+        fprintf(stderr, "fashion_mnist: %s: '%s' is not an integer\n", flag, v);
         return -1;
     }
     *out = (size_t)u;
@@ -127,8 +126,9 @@ static int parse_flags(int argc, char **argv, flags *f)
             } else if (strcmp(v, "liblinear") == 0) {
                 f->softmax = 0;
             } else {
-                fprintf(stderr, "fashion_mnist: --probe: '%s' is not "
-                                "softmax or liblinear\n",
+                fprintf(stderr,
+                        "fashion_mnist: --probe: '%s' is not "
+                        "softmax or liblinear\n",
                         v);
                 return -1;
             }
@@ -136,8 +136,9 @@ static int parse_flags(int argc, char **argv, flags *f)
             char *end;
             f->probe_c = strtod(argv[++i], &end);
             if (*end != '\0' || !(f->probe_c > 0) || !isfinite(f->probe_c)) {
-                fprintf(stderr, "fashion_mnist: --probe-c: '%s' is not a "
-                                "positive number\n",
+                fprintf(stderr,
+                        "fashion_mnist: --probe-c: '%s' is not a "
+                        "positive number\n",
                         v);
                 return -1;
             }
@@ -203,8 +204,8 @@ static int load_split(const char *dir, const char *prefix, size_t limit,
         return -1;
     }
     if (labels.rows != s->X.rows || labels.cols != 1) {
-        fprintf(stderr, "fashion_mnist: %s: %zu labels for %zu images\n",
-                path, labels.rows, s->X.rows);
+        fprintf(stderr, "fashion_mnist: %s: %zu labels for %zu images\n", path,
+                labels.rows, s->X.rows);
         dfsae_data_free(&labels);
         dfsae_data_free(&s->X);
         return -1;
@@ -244,9 +245,8 @@ static int on_progress(const dfsae_progress *p, void *user)
     fprintf(stderr,
             "%sepoch %2llu/%zu  loss %11.5g  lse %10.5g  var %9.5g  tc %8.4g"
             "  %6.0f samples/s\n",
-            c->tag, (unsigned long long)dfsae_progress_epoch(p) + 1,
-            c->epochs, dfsae_progress_loss(p),
-            dfsae_progress_term(p, DFSAE_TERM_LSE),
+            c->tag, (unsigned long long)dfsae_progress_epoch(p) + 1, c->epochs,
+            dfsae_progress_loss(p), dfsae_progress_term(p, DFSAE_TERM_LSE),
             dfsae_progress_term(p, DFSAE_TERM_VAR),
             dfsae_progress_term(p, DFSAE_TERM_TC),
             dfsae_progress_samples_per_sec(p));
@@ -267,9 +267,8 @@ static int check(int st, const dfsae_model *m, const char *what)
 static int train_model(const flags *f, const split *tr, const double lam[4],
                        const char *tag, dfsae_model **out, double *seconds)
 {
-    static const int keys[4] = {DFSAE_PARAM_LAMBDA_LSE,
-                                DFSAE_PARAM_LAMBDA_VAR, DFSAE_PARAM_LAMBDA_TC,
-                                DFSAE_PARAM_LAMBDA_WR};
+    static const int keys[4] = {DFSAE_PARAM_LAMBDA_LSE, DFSAE_PARAM_LAMBDA_VAR,
+                                DFSAE_PARAM_LAMBDA_TC, DFSAE_PARAM_LAMBDA_WR};
     dfsae_model *m = NULL;
     dfsae_optimizer *o = NULL;
     dfsae_train_config *cfg = NULL;
@@ -290,8 +289,7 @@ static int train_model(const flags *f, const split *tr, const double lam[4],
     if (st == DFSAE_OK)
         st = dfsae_train_config_create(NULL, &cfg);
     if (st == DFSAE_OK)
-        st = dfsae_train_config_set(cfg, DFSAE_TRAIN_EPOCHS,
-                                    (double)f->epochs);
+        st = dfsae_train_config_set(cfg, DFSAE_TRAIN_EPOCHS, (double)f->epochs);
     if (st == DFSAE_OK)
         st = dfsae_train_config_set(cfg, DFSAE_TRAIN_BATCH_SIZE,
                                     (double)f->batch);
@@ -322,8 +320,8 @@ fail:
 
 static int evaluate(dfsae_model *m, const split *s, double *metrics)
 {
-    return check(dfsae_model_evaluate(m, s->X.values, s->X.rows, NULL,
-                                      metrics, DFSAE_METRIC_COUNT),
+    return check(dfsae_model_evaluate(m, s->X.values, s->X.rows, NULL, metrics,
+                                      DFSAE_METRIC_COUNT),
                  m, "evaluate");
 }
 
@@ -366,8 +364,7 @@ static int probe(const flags *f, const float *Atr, const split *tr,
     return 0;
 }
 
-static int write_picture(dfsae_model *m, const char *path, size_t th,
-                         size_t tw)
+static int write_picture(dfsae_model *m, const char *path, size_t th, size_t tw)
 {
     size_t n = dfsae_model_num_params(m), w, h;
     float *p = malloc(n * sizeof *p);
@@ -492,8 +489,8 @@ static int ablation(const flags *f, const split *tr, const split *te)
     for (int c = 0; c < 4; c++)
         printf("%-12s %10.0f %12.4g %14.4f %14.4f %8.2f\n", cfgs[c].name,
                res[c][DFSAE_METRIC_DEAD_UNITS], res[c][DFSAE_METRIC_REDUNDANCY],
-               res[c][DFSAE_METRIC_RESP_ENTROPY],
-               res[c][DFSAE_METRIC_MAX_RESP], res[c][DFSAE_METRIC_L0]);
+               res[c][DFSAE_METRIC_RESP_ENTROPY], res[c][DFSAE_METRIC_MAX_RESP],
+               res[c][DFSAE_METRIC_L0]);
     return 0;
 }
 
@@ -510,8 +507,8 @@ int main(int argc, char **argv)
         free_split(&tr);
         return 1;
     }
-    printf("data: %zu train, %zu test images of %zux%zu from %s\n",
-           tr.X.rows, te.X.rows, tr.X.image_h, tr.X.image_w, f.dir);
+    printf("data: %zu train, %zu test images of %zux%zu from %s\n", tr.X.rows,
+           te.X.rows, tr.X.image_h, tr.X.image_w, f.dir);
     rc = f.ablation ? ablation(&f, &tr, &te) : main_job(&f, &tr, &te);
     free_split(&tr);
     free_split(&te);

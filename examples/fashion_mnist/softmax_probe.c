@@ -12,9 +12,9 @@
 
 #include "probe.h"
 
-#define HIST 10       /* L-BFGS memory */
+#define HIST     10 /* L-BFGS memory */
 #define MAX_ITER PROBE_MAX_ITER
-#define GTOL 1e-5     /* stop when max |gradient| of the mean loss is below */
+#define GTOL     1e-5 /* stop when max |gradient| of the mean loss is below */
 
 typedef struct prob {
     const float *Z; /* n x d standardised features */
@@ -209,8 +209,8 @@ int probe_softmax_accuracy(const probe_data *trn, const probe_data *tst,
     probe_standardise(trn, mean, inv);
     for (size_t i = 0; i < trn->n; i++)
         for (size_t j = 0; j < d; j++)
-            Z[i * d + j] = (float)(((double)trn->X[i * d + j] - mean[j]) *
-                                   inv[j]);
+            Z[i * d + j] =
+                (float)(((double)trn->X[i * d + j] - mean[j]) * inv[j]);
     p.Z = Z;
     p.y = trn->y;
     p.n = trn->n;

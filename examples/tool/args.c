@@ -51,9 +51,7 @@ static int set_value(const cli_cmd *cmd, cli_opt *o, const char *v)
 {
     char *end;
     switch (o->type) {
-    case CLI_STR:
-        *(const char **)o->dst = v;
-        return 0;
+    case CLI_STR: *(const char **)o->dst = v; return 0;
     case CLI_SIZE:
     case CLI_COUNT:
     case CLI_U64: {
@@ -90,9 +88,7 @@ static int set_value(const cli_cmd *cmd, cli_opt *o, const char *v)
         *(double *)o->dst = d;
         return 0;
     }
-    case CLI_FLAG:
-        *(int *)o->dst = 1;
-        return 0;
+    case CLI_FLAG: *(int *)o->dst = 1; return 0;
     }
     return -1;
 }
@@ -155,8 +151,8 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, const char **pos,
         }
         if (*n_pos >= cmd->max_pos)
             return cli_error(cmd->name, -1,
-                             "unexpected argument '%s' (usage: dfsae %s %s)",
-                             a, cmd->name, cmd->usage);
+                             "unexpected argument '%s' (usage: dfsae %s %s)", a,
+                             cmd->name, cmd->usage);
         pos[(*n_pos)++] = a;
     }
     if (*n_pos < cmd->min_pos)

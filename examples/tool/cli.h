@@ -33,7 +33,7 @@ typedef struct cli_opt {
     const char *name; /* without the leading "--" */
     cli_type type;
     void *dst;
-    const char *arg;  /* value placeholder in the help, e.g. "N" */
+    const char *arg; /* value placeholder in the help, e.g. "N" */
     const char *help;
     int seen;
 } cli_opt;
@@ -57,8 +57,7 @@ void cli_print_help(const cli_cmd *cmd);
 cli_opt *cli_find(const cli_cmd *cmd, const char *name);
 
 /* One line "dfsae <cmd>: <message>" on stderr. Returns `code`. */
-int cli_error(const char *cmd, int code, const char *fmt, ...)
-    CLI_PRINTF(3, 4);
+int cli_error(const char *cmd, int code, const char *fmt, ...) CLI_PRINTF(3, 4);
 
 /* ---- Data and models (common.c) --------------------------------------- */
 
@@ -69,15 +68,24 @@ typedef struct cli_data_flags {
     size_t limit;       /* keep the first N rows; 0 = all */
 } cli_data_flags;
 
-#define CLI_DATA_OPTS(f)                                                     \
-    {"format", CLI_STR, &(f).format, "FMT",                                 \
-     "input format: auto (default), idx, npy or csv", 0},                   \
-        {"scale", CLI_STR, &(f).scale, "S",                                 \
-         "auto (uint8 / 255, others as stored; default), none, or a "       \
-         "number to divide by",                                             \
-         0},                                                                \
-        {"limit", CLI_COUNT, &(f).limit, "N",                               \
-         "use only the first N rows (0: all)", 0}
+#define CLI_DATA_OPTS(f)                                                       \
+    {"format",                                                                 \
+     CLI_STR,                                                                  \
+     &(f).format,                                                              \
+     "FMT",                                                                    \
+     "input format: auto (default), idx, npy or csv",                          \
+     0},                                                                       \
+        {"scale",                                                              \
+         CLI_STR,                                                              \
+         &(f).scale,                                                           \
+         "S",                                                                  \
+         "auto (uint8 / 255, others as stored; default), none, or a "          \
+         "number to divide by",                                                \
+         0},                                                                   \
+    {                                                                          \
+        "limit", CLI_COUNT, &(f).limit, "N",                                   \
+            "use only the first N rows (0: all)", 0                            \
+    }
 
 int cli_load_data(const char *cmd, const char *path,
                   const cli_data_flags *flags, dfsae_data *out);
@@ -94,9 +102,9 @@ int cli_lib_error(const char *cmd, int status, const char *detail,
 
 /* Extra state the tool keeps with a model for --resume. */
 typedef struct cli_run_state {
-    uint64_t next_epoch; /* index of the next epoch (an interrupted one
-                            counts as started) */
-    uint64_t seed;        /* shuffle seed */
+    uint64_t next_epoch;     /* index of the next epoch (an interrupted one
+                                counts as started) */
+    uint64_t seed;           /* shuffle seed */
     size_t image_h, image_w; /* input image shape, 0 if unknown */
 } cli_run_state;
 
@@ -111,11 +119,11 @@ int cli_model_load(const char *cmd, const char *path, dfsae_model **m,
 /* ---- Progress (progress.c) --------------------------------------------- */
 
 typedef struct cli_progress {
-    int tty;            /* draw a bar (stderr is a terminal) */
+    int tty; /* draw a bar (stderr is a terminal) */
     int quiet;
-    uint64_t epochs;    /* epochs of this run (for "epoch e/N") */
+    uint64_t epochs; /* epochs of this run (for "epoch e/N") */
     uint64_t first_epoch;
-    double last_draw;   /* wall time of the last bar redraw */
+    double last_draw; /* wall time of the last bar redraw */
     /* where training stands, for the message after an interrupt */
     int last_event;
     uint64_t last_epoch, last_step;

@@ -22,16 +22,20 @@ int cli_encode(int argc, char **argv)
         {"batch", CLI_SIZE, &batch, "B", "rows per batch (default 1024)", 0},
         CLI_DATA_OPTS(df),
     };
-    cli_cmd c = {"encode", "MODEL DATA --out FEATURES.npy [options]",
+    cli_cmd c = {"encode",
+                 "MODEL DATA --out FEATURES.npy [options]",
                  "Encode DATA with MODEL: A = phi(X W^T + b), written as a "
                  "NumPy .npy file.",
-                 NULL, opts, sizeof opts / sizeof opts[0], 2, 2};
+                 NULL,
+                 opts,
+                 sizeof opts / sizeof opts[0],
+                 2,
+                 2};
     rc = cli_parse(&c, argc, argv, pos, &n_pos);
     if (rc != 0)
         return rc > 0 ? CLI_OK : CLI_USAGE;
     if (out == NULL)
-        return cli_error("encode", CLI_USAGE,
-                         "--out FEATURES.npy is required");
+        return cli_error("encode", CLI_USAGE, "--out FEATURES.npy is required");
     rc = cli_model_load("encode", pos[0], &m, NULL, NULL);
     if (rc != CLI_OK)
         return rc;
@@ -47,8 +51,10 @@ int cli_encode(int argc, char **argv)
     k = dfsae_model_num_components(m);
     if (data.rows > SIZE_MAX / sizeof(float) / k ||
         (A = malloc((count = data.rows * k) * sizeof *A)) == NULL) {
-        rc = cli_error("encode", CLI_FAIL, "out of memory for %zu x %zu "
-                       "features", data.rows, k);
+        rc = cli_error("encode", CLI_FAIL,
+                       "out of memory for %zu x %zu "
+                       "features",
+                       data.rows, k);
         goto done;
     }
     if (dfsae_train_config_create(NULL, &cfg) != DFSAE_OK ||

@@ -19,7 +19,8 @@ int cli_eval(int argc, char **argv)
         {"batch", CLI_SIZE, &batch, "B", "rows per batch (default 1024)", 0},
         CLI_DATA_OPTS(df),
     };
-    cli_cmd c = {"eval", "MODEL DATA [options]",
+    cli_cmd c = {"eval",
+                 "MODEL DATA [options]",
                  "Evaluate MODEL on DATA: dead units, L0, redundancy, "
                  "responsibility entropy, weight redundancy, ...",
                  "Definitions (SPEC.md): dead units have unbiased variance "
@@ -27,7 +28,10 @@ int cli_eval(int argc, char **argv)
                  "|A_ij| > 0.01; redundancy is L_tc over the set;\n"
                  "responsibility entropy is the mean of -sum_j R_ij log(R_ij "
                  "+ 1e-8), R = softmax(-A);\nweight redundancy is L_wr.",
-                 opts, sizeof opts / sizeof opts[0], 2, 2};
+                 opts,
+                 sizeof opts / sizeof opts[0],
+                 2,
+                 2};
     rc = cli_parse(&c, argc, argv, pos, &n_pos);
     if (rc != 0)
         return rc > 0 ? CLI_OK : CLI_USAGE;
@@ -46,8 +50,7 @@ int cli_eval(int argc, char **argv)
     if (dfsae_train_config_create(NULL, &cfg) != DFSAE_OK ||
         dfsae_train_config_set(cfg, DFSAE_TRAIN_BATCH_SIZE, (double)batch) !=
             DFSAE_OK) {
-        rc = cli_error("eval", CLI_USAGE, "--batch %zu is out of range",
-                       batch);
+        rc = cli_error("eval", CLI_USAGE, "--batch %zu is out of range", batch);
         goto done;
     }
     st = dfsae_model_evaluate(m, data.values, data.rows, cfg, metrics,

@@ -58,10 +58,15 @@ int cli_info(int argc, char **argv)
     cli_run_state rs;
     float *p;
     int rc;
-    cli_cmd c = {"info", "MODEL",
+    cli_cmd c = {"info",
+                 "MODEL",
                  "Describe a model file: shapes, options, parameter "
                  "statistics, optimizer state.",
-                 NULL, NULL, 0, 1, 1};
+                 NULL,
+                 NULL,
+                 0,
+                 1,
+                 1};
     rc = cli_parse(&c, argc, argv, pos, &n_pos);
     if (rc != 0)
         return rc > 0 ? CLI_OK : CLI_USAGE;
@@ -70,8 +75,8 @@ int cli_info(int argc, char **argv)
         return rc;
     d = dfsae_model_input_dim(m);
     k = dfsae_model_num_components(m);
-    printf("file: %s\ninputs: %zu\ncomponents: %zu\nparameters: %zu\n",
-           pos[0], d, k, dfsae_model_num_params(m));
+    printf("file: %s\ninputs: %zu\ncomponents: %zu\nparameters: %zu\n", pos[0],
+           d, k, dfsae_model_num_params(m));
     print_options(m);
     p = malloc(dfsae_model_num_params(m) * sizeof *p);
     if (p != NULL &&

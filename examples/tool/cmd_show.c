@@ -41,16 +41,19 @@ int cli_show(int argc, char **argv)
          "tile shape (default: the training data's image shape, else a "
          "square, else one row)",
          0},
-        {"cols", CLI_COUNT, &cols, "N", "tiles per row (default: square)",
-         0},
+        {"cols", CLI_COUNT, &cols, "N", "tiles per row (default: square)", 0},
         {"zoom", CLI_SIZE, &zoom, "Z", "pixels per weight (default 2)", 0},
         {"gap", CLI_COUNT, &gap, "G", "border between tiles (default 2)", 0},
     };
-    cli_cmd c = {"show", "MODEL --out protos.png [options]",
+    cli_cmd c = {"show",
+                 "MODEL --out protos.png [options]",
                  "Render every row of W (a prototype) as a tile: negative "
                  "red, zero white, positive blue.",
-                 "Each tile is scaled by its own largest |w|.", opts,
-                 sizeof opts / sizeof opts[0], 1, 1};
+                 "Each tile is scaled by its own largest |w|.",
+                 opts,
+                 sizeof opts / sizeof opts[0],
+                 1,
+                 1};
     rc = cli_parse(&c, argc, argv, pos, &n_pos);
     if (rc != 0)
         return rc > 0 ? CLI_OK : CLI_USAGE;
@@ -90,8 +93,8 @@ int cli_show(int argc, char **argv)
         rc = cli_error("show", CLI_FAIL, "%s", derr.msg);
         goto done;
     }
-    printf("wrote %s: %zu x %zu pixels, %zu tiles of %zux%zu\n", out, pw, ph,
-           k, h, w);
+    printf("wrote %s: %zu x %zu pixels, %zu tiles of %zux%zu\n", out, pw, ph, k,
+           h, w);
     rc = CLI_OK;
 done:
     free(p);

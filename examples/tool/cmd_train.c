@@ -86,11 +86,10 @@ static int set_optimizer_options(const char *cmd, dfsae_optimizer *o,
         memcpy(&v, (const char *)f + map[i].off, sizeof v);
         st = dfsae_optimizer_set_param(o, map[i].key, v);
         if (st == DFSAE_ERR_UNKNOWN_PARAM)
-            return cli_error(cmd, CLI_USAGE,
-                             "--%s does not apply to the %s optimizer",
-                             map[i].flag,
-                             dfsae_optimizer_kind_name(
-                                 dfsae_optimizer_get_kind(o)));
+            return cli_error(
+                cmd, CLI_USAGE, "--%s does not apply to the %s optimizer",
+                map[i].flag,
+                dfsae_optimizer_kind_name(dfsae_optimizer_get_kind(o)));
         if (st != DFSAE_OK)
             return cli_error(cmd, CLI_USAGE, "--%s: %g is out of range",
                              map[i].flag, v);
@@ -124,10 +123,9 @@ static int run(const char *cmd, train_flags *f, const cli_cmd *c,
             goto done;
         if (cli_find(c, "components")->seen &&
             f->components != dfsae_model_num_components(m)) {
-            rc = cli_error(cmd, CLI_USAGE,
-                           "--components %zu, but %s has %zu components",
-                           f->components, f->resume,
-                           dfsae_model_num_components(m));
+            rc = cli_error(
+                cmd, CLI_USAGE, "--components %zu, but %s has %zu components",
+                f->components, f->resume, dfsae_model_num_components(m));
             goto done;
         }
         if (cli_find(c, "seed")->seen)
@@ -161,16 +159,17 @@ static int run(const char *cmd, train_flags *f, const cli_cmd *c,
     st = dfsae_model_set_threads(m, f->threads > 64 ? 0 : (int)f->threads);
     if (st != DFSAE_OK) {
         rc = st == DFSAE_ERR_PARAM_OUT_OF_RANGE
-                 ? cli_error(cmd, CLI_USAGE, "--threads %zu is out of range "
-                             "(1 to 64)", f->threads)
+                 ? cli_error(cmd, CLI_USAGE,
+                             "--threads %zu is out of range "
+                             "(1 to 64)",
+                             f->threads)
                  : cli_lib_error(cmd, st, dfsae_model_last_error(m),
                                  "cannot start the threads");
         goto done;
     }
     if (o != NULL && cli_find(c, "optimizer")->seen &&
         cli_optimizer_from_name(f->optimizer) != dfsae_optimizer_get_kind(o)) {
-        rc = cli_error(cmd, CLI_USAGE,
-                       "--optimizer %s, but %s holds %s state",
+        rc = cli_error(cmd, CLI_USAGE, "--optimizer %s, but %s holds %s state",
                        f->optimizer, f->resume,
                        dfsae_optimizer_kind_name(dfsae_optimizer_get_kind(o)));
         goto done;
@@ -198,8 +197,7 @@ static int run(const char *cmd, train_flags *f, const cli_cmd *c,
         goto done;
     }
     if (dfsae_train_config_set(cfg, DFSAE_TRAIN_EPOCHS, (double)f->epochs) ||
-        dfsae_train_config_set(cfg, DFSAE_TRAIN_BATCH_SIZE,
-                               (double)f->batch) ||
+        dfsae_train_config_set(cfg, DFSAE_TRAIN_BATCH_SIZE, (double)f->batch) ||
         dfsae_train_config_set(cfg, DFSAE_TRAIN_SHUFFLE,
                                f->no_shuffle ? 0.0 : 1.0) ||
         dfsae_train_config_set(cfg, DFSAE_TRAIN_SEED,
@@ -292,8 +290,7 @@ int cli_train(int argc, char **argv)
          "where to write the model (default with --resume: that file)", 0},
         {"components", CLI_SIZE, &f.components, "K",
          "number of components (default 64)", 0},
-        {"epochs", CLI_SIZE, &f.epochs, "N", "epochs to train (default 10)",
-         0},
+        {"epochs", CLI_SIZE, &f.epochs, "N", "epochs to train (default 10)", 0},
         {"batch", CLI_SIZE, &f.batch, "B", "batch size (default 128)", 0},
         {"optimizer", CLI_STR, &f.optimizer, "NAME",
          "adam (default), sgd or adamw", 0},
@@ -321,7 +318,8 @@ int cli_train(int argc, char **argv)
          "continue training the model (and optimizer) in MODEL", 0},
         {"threads", CLI_SIZE, &f.threads, "N",
          "threads for the elementwise work (default 1; the matrix products "
-         "use the BLAS's, OPENBLAS_NUM_THREADS)", 0},
+         "use the BLAS's, OPENBLAS_NUM_THREADS)",
+         0},
         {"quiet", CLI_FLAG, &f.quiet, "", "print nothing but errors", 0},
         CLI_DATA_OPTS(f.data),
     };

@@ -32,8 +32,7 @@ int cli_load_data(const char *cmd, const char *path,
         } else {
             char *end;
             double d = strtod(flags->scale, &end);
-            if (*flags->scale == '\0' || *end != '\0' || !isfinite(d) ||
-                d <= 0)
+            if (*flags->scale == '\0' || *end != '\0' || !isfinite(d) || d <= 0)
                 return cli_error(cmd, CLI_USAGE,
                                  "--scale: '%s' is not auto, none or a "
                                  "positive number",

@@ -34,8 +34,7 @@ static int write_run_state(const char *cmd, const char *path,
     sprintf(tmp, "%s.tmp", comp);
     f = fopen(tmp, "w");
     if (f != NULL) {
-        fprintf(f,
-                "dfsae-run 1\nnext_epoch %llu\nseed %llu\nimage %zu %zu\n",
+        fprintf(f, "dfsae-run 1\nnext_epoch %llu\nseed %llu\nimage %zu %zu\n",
                 (unsigned long long)rs->next_epoch,
                 (unsigned long long)rs->seed, rs->image_h, rs->image_w);
         ok = fflush(f) == 0 && !ferror(f);
@@ -53,8 +52,7 @@ static int write_run_state(const char *cmd, const char *path,
 }
 
 /* Reads the companion if there is one; a malformed one is an error. */
-static int read_run_state(const char *cmd, const char *path,
-                          cli_run_state *rs)
+static int read_run_state(const char *cmd, const char *path, cli_run_state *rs)
 {
     char *comp = companion(path);
     unsigned long long e, s;
@@ -69,8 +67,8 @@ static int read_run_state(const char *cmd, const char *path,
         free(comp);
         return CLI_OK;
     }
-    n = fscanf(f, "dfsae-run 1 next_epoch %llu seed %llu image %zu %zu", &e,
-               &s, &h, &w);
+    n = fscanf(f, "dfsae-run 1 next_epoch %llu seed %llu image %zu %zu", &e, &s,
+               &h, &w);
     fclose(f);
     if (n != 4 || h > 1u << 20 || w > 1u << 20) {
         cli_error(cmd, CLI_FAIL,

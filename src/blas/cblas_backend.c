@@ -9,8 +9,8 @@ static enum CBLAS_TRANSPOSE to_cblas(dfsae_trans t)
 }
 
 void dfsae__sgemm(dfsae_trans ta, dfsae_trans tb, int m, int n, int k,
-                  float alpha, const float *A, int lda, const float *B,
-                  int ldb, float beta, float *C, int ldc)
+                  float alpha, const float *A, int lda, const float *B, int ldb,
+                  float beta, float *C, int ldc)
 {
     cblas_sgemm(CblasRowMajor, to_cblas(ta), to_cblas(tb), m, n, k, alpha, A,
                 lda, B, ldb, beta, C, ldc);

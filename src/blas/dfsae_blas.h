@@ -11,8 +11,8 @@ typedef enum { DFSAE_LEFT = 0, DFSAE_RIGHT = 1 } dfsae_side;
 
 /* C (m x n) = alpha * op(A) op(B) + beta * C, op(A) m x k. */
 void dfsae__sgemm(dfsae_trans ta, dfsae_trans tb, int m, int n, int k,
-                  float alpha, const float *A, int lda, const float *B,
-                  int ldb, float beta, float *C, int ldc);
+                  float alpha, const float *A, int lda, const float *B, int ldb,
+                  float beta, float *C, int ldc);
 
 /* Upper triangle of C (n x n) = alpha * op(A) op(A)^T + beta * C, where
  * op(A) is n x k (A itself for NO_TRANS, A^T for TRANS). */

@@ -32,8 +32,8 @@ static int io_fail(char *err, const char *what, const char *path)
 {
     char why[128];
     describe(errno, why, sizeof why);
-    return dfsae__fail(err, DFSAE_ERR_IO, "save: %s \"%.128s\": %s", what,
-                       path, why);
+    return dfsae__fail(err, DFSAE_ERR_IO, "save: %s \"%.128s\": %s", what, path,
+                       why);
 }
 
 typedef struct fd_sink {

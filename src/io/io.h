@@ -51,8 +51,8 @@ typedef struct dfsae__tensor {
     const char *dtype; /* ditto */
     size_t elem_size;  /* bytes per element */
     size_t rank;
-    uint64_t dims[2];  /* the first two dimensions (enough for dfsae) */
-    uint64_t count;    /* product of all dimensions */
+    uint64_t dims[2];    /* the first two dimensions (enough for dfsae) */
+    uint64_t count;      /* product of all dimensions */
     uint64_t begin, end; /* data_offsets, relative to the data section */
 } dfsae__tensor;
 
@@ -61,15 +61,14 @@ typedef struct dfsae__st_header {
     const void *metadata;   /* "__metadata__" object or NULL */
     dfsae__tensor *tensors; /* sorted by begin */
     size_t n_tensors;
-    uint64_t data_len;      /* end of the last tensor */
+    uint64_t data_len; /* end of the last tensor */
 } dfsae__st_header;
 
 /* Parses and validates a header of n bytes (not NUL-terminated) whose data
  * section holds `data_avail` bytes. On success *h owns memory that
  * dfsae__st_header_free releases. */
 int dfsae__st_parse(const char *text, size_t n, uint64_t data_avail,
-                    const dfsae_allocator *a, dfsae__st_header *h,
-                    char *err);
+                    const dfsae_allocator *a, dfsae__st_header *h, char *err);
 void dfsae__st_header_free(dfsae__st_header *h, const dfsae_allocator *a);
 const dfsae__tensor *dfsae__st_find(const dfsae__st_header *h,
                                     const char *name);
@@ -127,9 +126,9 @@ typedef struct dfsae__sink {
 typedef struct dfsae__writer {
     const dfsae_model *model;
     const dfsae_optimizer *opt;
-    char *header;     /* 8-byte length + JSON + padding */
+    char *header; /* 8-byte length + JSON + padding */
     size_t header_len;
-    uint64_t total;   /* whole file size */
+    uint64_t total; /* whole file size */
 } dfsae__writer;
 
 int dfsae__writer_init(dfsae__writer *w, const dfsae_model *m,
@@ -157,9 +156,8 @@ int dfsae__atomic_save(const char *path, const dfsae__writer *w,
 
 /* Saves model (and opt) with the given system calls: the public save
  * functions pass dfsae__posix_file_ops. */
-int dfsae__checkpoint_save_with(dfsae_model *model,
-                                const dfsae_optimizer *opt, const char *path,
-                                const dfsae__file_ops *ops);
+int dfsae__checkpoint_save_with(dfsae_model *model, const dfsae_optimizer *opt,
+                                const char *path, const dfsae__file_ops *ops);
 
 /* ---- Reading (source.c) ------------------------------------------------ */
 

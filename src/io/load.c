@@ -87,8 +87,9 @@ static int create_handles(target *t, const dfsae__ckpt *c, char *err)
 {
     int st = dfsae_model_create(c->d, c->k, 0, t->alloc, &t->model);
     if (st != DFSAE_OK)
-        return dfsae__fail(err, st, "cannot create a model with D = %zu, "
-                                    "K = %zu: %s",
+        return dfsae__fail(err, st,
+                           "cannot create a model with D = %zu, "
+                           "K = %zu: %s",
                            c->d, c->k, dfsae_status_string(st));
     if (t->opt_out == NULL)
         return DFSAE_OK;
@@ -133,8 +134,7 @@ static int load_parsed(const dfsae__source *src, uint64_t base,
     st = stage(src, base, c.weight, buf, kd, err);
     if (st == DFSAE_OK)
         st = stage(src, base, c.bias, buf + kd, c.k, err);
-    for (size_t i = 0; c.has_optimizer && st == DFSAE_OK && i < c.n_state;
-         ++i)
+    for (size_t i = 0; c.has_optimizer && st == DFSAE_OK && i < c.n_state; ++i)
         st = stage(src, base, c.state[i], buf + (i + 1) * c.n_params,
                    c.n_params, err);
 
@@ -159,8 +159,8 @@ static int load_parsed(const dfsae__source *src, uint64_t base,
 }
 
 /* Reads the length prefix and the header, then hands over. */
-static int load(const dfsae__source *src, target *t,
-                const dfsae_allocator *a, char *err)
+static int load(const dfsae__source *src, target *t, const dfsae_allocator *a,
+                char *err)
 {
     unsigned char prefix[8];
     if (src->size < 8)
@@ -213,9 +213,8 @@ static void copy_message(char *errbuf, size_t size, const char *msg)
 
 /* Create-style loads from a file (path) or a buffer (data). */
 static int load_new(const char *path, const void *data, size_t size,
-                    const dfsae_allocator *allocator,
-                    dfsae_model **model_out, dfsae_optimizer **opt_out,
-                    char *errbuf, size_t errbuf_size)
+                    const dfsae_allocator *allocator, dfsae_model **model_out,
+                    dfsae_optimizer **opt_out, char *errbuf, size_t errbuf_size)
 {
     char err[DFSAE_ERR_LEN] = "";
     if (model_out != NULL)
@@ -224,8 +223,7 @@ static int load_new(const char *path, const void *data, size_t size,
         *opt_out = NULL;
     int st;
     if (model_out == NULL || (path == NULL && data == NULL)) {
-        st = dfsae__fail(err, DFSAE_ERR_NULL_ARG,
-                         "load: %s is NULL",
+        st = dfsae__fail(err, DFSAE_ERR_NULL_ARG, "load: %s is NULL",
                          model_out == NULL ? "the model output"
                                            : "the path or data");
         copy_message(errbuf, errbuf_size, err);
@@ -263,8 +261,8 @@ static int load_new(const char *path, const void *data, size_t size,
 }
 
 /* Loads into existing handles; the message goes to both. */
-static int load_into(dfsae_model *model, dfsae_optimizer *opt,
-                     const char *path, const void *data, size_t size)
+static int load_into(dfsae_model *model, dfsae_optimizer *opt, const char *path,
+                     const void *data, size_t size)
 {
     if (model == NULL)
         return DFSAE_ERR_NULL_ARG;
@@ -303,14 +301,12 @@ int dfsae_model_load(const char *path, const dfsae_allocator *allocator,
             *out = NULL;
         return DFSAE_ERR_NULL_ARG;
     }
-    return load_new(path, NULL, 0, allocator, out, NULL, errbuf,
-                    errbuf_size);
+    return load_new(path, NULL, 0, allocator, out, NULL, errbuf, errbuf_size);
 }
 
 int dfsae_model_load_buffer(const void *data, size_t size,
-                            const dfsae_allocator *allocator,
-                            dfsae_model **out, char *errbuf,
-                            size_t errbuf_size)
+                            const dfsae_allocator *allocator, dfsae_model **out,
+                            char *errbuf, size_t errbuf_size)
 {
     if (data == NULL) {
         copy_message(errbuf, errbuf_size, "load_buffer: data is NULL");
@@ -373,9 +369,8 @@ int dfsae_checkpoint_load_into(dfsae_model *model, dfsae_optimizer *opt,
     return load_into(model, opt, path, NULL, 0);
 }
 
-int dfsae_checkpoint_load_buffer_into(dfsae_model *model,
-                                      dfsae_optimizer *opt, const void *data,
-                                      size_t size)
+int dfsae_checkpoint_load_buffer_into(dfsae_model *model, dfsae_optimizer *opt,
+                                      const void *data, size_t size)
 {
     return load_into(model, opt, NULL, data, size);
 }

@@ -34,11 +34,11 @@ static const char *const hp_keys[DFSAE_OPT_PARAM_COUNT] = {
     [DFSAE_OPT_EPS] = "dfsae.optimizer.eps",
 };
 
-#define KEY_VERSION "dfsae.format_version"
-#define KEY_LIBRARY "dfsae.library_version"
+#define KEY_VERSION   "dfsae.format_version"
+#define KEY_LIBRARY   "dfsae.library_version"
 #define KEY_OPTIMIZER "dfsae.optimizer"
-#define KEY_STEP "dfsae.optimizer.step"
-#define KEY_STARTED "dfsae.optimizer.momentum_started"
+#define KEY_STEP      "dfsae.optimizer.step"
+#define KEY_STARTED   "dfsae.optimizer.momentum_started"
 
 const char *dfsae__state_name(int kind, size_t index)
 {
@@ -104,8 +104,8 @@ static int read_option(int p, const char *s, double *v, char *err)
     dfsae_param_bounds(p, &lo, &hi);
     if (!dfsae__parse_double(s, v))
         return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
-                           "%s: \"%.32s\" is not a finite decimal number",
-                           key, s);
+                           "%s: \"%.32s\" is not a finite decimal number", key,
+                           s);
     if (!(*v >= lo && *v <= hi))
         return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
                            "%s: %g is outside [%g, %g]", key, *v, lo, hi);
@@ -179,8 +179,8 @@ static int find_params(const dfsae__st_header *h, dfsae__ckpt *c, char *err)
         return check_f32(w, 2, w->dims[0], w->dims[1], err);
     if (w->dims[0] == 0 || w->dims[1] == 0)
         return dfsae__fail(err, DFSAE_ERR_BAD_SHAPE,
-                           "tensor \"%.64s\" is empty (%llu x %llu)",
-                           w->name, (unsigned long long)w->dims[0],
+                           "tensor \"%.64s\" is empty (%llu x %llu)", w->name,
+                           (unsigned long long)w->dims[0],
                            (unsigned long long)w->dims[1]);
     int st = check_f32(b, 1, w->dims[0], 0, err);
     if (st != DFSAE_OK)
@@ -198,8 +198,7 @@ static int find_params(const dfsae__st_header *h, dfsae__ckpt *c, char *err)
     return DFSAE_OK;
 }
 
-static int read_optimizer(const dfsae__st_header *h, dfsae__ckpt *c,
-                          char *err)
+static int read_optimizer(const dfsae__st_header *h, dfsae__ckpt *c, char *err)
 {
     const char *kind = dfsae__st_meta(h, KEY_OPTIMIZER);
     c->opt_kind = -1;
@@ -208,8 +207,7 @@ static int read_optimizer(const dfsae__st_header *h, dfsae__ckpt *c,
             c->opt_kind = k;
     if (c->opt_kind < 0)
         return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
-                           KEY_OPTIMIZER ": unknown optimizer \"%.32s\"",
-                           kind);
+                           KEY_OPTIMIZER ": unknown optimizer \"%.32s\"", kind);
     const char *step = dfsae__st_meta(h, KEY_STEP);
     if (step == NULL || !dfsae__parse_u64(step, &c->opt_step))
         return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
@@ -221,8 +219,8 @@ static int read_optimizer(const dfsae__st_header *h, dfsae__ckpt *c,
             continue;
         const char *s = dfsae__st_meta(h, hp_keys[p]);
         if (s == NULL)
-            return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
-                               "%s is missing", hp_keys[p]);
+            return dfsae__fail(err, DFSAE_ERR_BAD_METADATA, "%s is missing",
+                               hp_keys[p]);
         if (!dfsae__parse_double(s, &c->hp[p]) ||
             !(c->hp[p] >= lo && c->hp[p] <= hi) ||
             (p == DFSAE_OPT_NESTEROV && c->hp[p] != 0.0 && c->hp[p] != 1.0))
@@ -238,8 +236,7 @@ static int read_optimizer(const dfsae__st_header *h, dfsae__ckpt *c,
     if (c->opt_kind == DFSAE_OPT_SGD && started != NULL) {
         if (strcmp(started, "0") != 0 && strcmp(started, "1") != 0)
             return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
-                               KEY_STARTED " \"%.32s\" is not 0 or 1",
-                               started);
+                               KEY_STARTED " \"%.32s\" is not 0 or 1", started);
         c->opt_started = started[0] == '1';
     }
     c->n_state = dfsae__state_count(c->opt_kind);

@@ -14,9 +14,8 @@ static int check_args(dfsae_model *m, const dfsae_optimizer *opt,
     return DFSAE_OK;
 }
 
-int dfsae__checkpoint_save_with(dfsae_model *model,
-                                const dfsae_optimizer *opt, const char *path,
-                                const dfsae__file_ops *ops)
+int dfsae__checkpoint_save_with(dfsae_model *model, const dfsae_optimizer *opt,
+                                const char *path, const dfsae__file_ops *ops)
 {
     if (model == NULL)
         return DFSAE_ERR_NULL_ARG;
@@ -60,9 +59,8 @@ static int mem_write(void *ctx, const void *p, size_t n, char *err)
     return DFSAE_OK;
 }
 
-int dfsae_checkpoint_save_buffer(dfsae_model *model,
-                                 const dfsae_optimizer *opt, void *buf,
-                                 size_t cap, size_t *written)
+int dfsae_checkpoint_save_buffer(dfsae_model *model, const dfsae_optimizer *opt,
+                                 void *buf, size_t cap, size_t *written)
 {
     if (model == NULL)
         return DFSAE_ERR_NULL_ARG;

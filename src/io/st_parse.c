@@ -57,8 +57,8 @@ static int check_duplicates(const cJSON *obj, const char *where,
     for (i = 1; i < n; ++i) {
         if (strcmp(keys[i - 1], keys[i]) == 0) {
             st = dfsae__fail(err, DFSAE_ERR_DUPLICATE_KEY,
-                             "the key \"%.64s\" appears twice in %s",
-                             keys[i], where);
+                             "the key \"%.64s\" appears twice in %s", keys[i],
+                             where);
             break;
         }
     }
@@ -90,10 +90,8 @@ static int read_tensor(const cJSON *entry, dfsae__tensor *t,
         return st;
     const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(entry, "dtype");
     const cJSON *shape = cJSON_GetObjectItemCaseSensitive(entry, "shape");
-    const cJSON *offs =
-        cJSON_GetObjectItemCaseSensitive(entry, "data_offsets");
-    if (!cJSON_IsString(dtype) || !cJSON_IsArray(shape) ||
-        !cJSON_IsArray(offs))
+    const cJSON *offs = cJSON_GetObjectItemCaseSensitive(entry, "data_offsets");
+    if (!cJSON_IsString(dtype) || !cJSON_IsArray(shape) || !cJSON_IsArray(offs))
         return dfsae__fail(err, DFSAE_ERR_BAD_HEADER,
                            "tensor \"%.64s\" needs a string \"dtype\" and "
                            "arrays \"shape\" and \"data_offsets\"",
@@ -183,8 +181,8 @@ static int check_tiling(dfsae__st_header *h, uint64_t data_avail, char *err)
                 err, DFSAE_ERR_BAD_OFFSETS,
                 "tensor \"%.64s\" starts at byte %llu of the data, the "
                 "previous tensor ends at %llu (%s)",
-                t->name, (unsigned long long)t->begin,
-                (unsigned long long)at, t->begin < at ? "overlap" : "gap");
+                t->name, (unsigned long long)t->begin, (unsigned long long)at,
+                t->begin < at ? "overlap" : "gap");
         at = t->end;
     }
     h->data_len = at;
@@ -214,8 +212,7 @@ static int check_metadata(const cJSON *meta, const dfsae_allocator *a,
     for (const cJSON *c = meta->child; c != NULL; c = c->next)
         if (!cJSON_IsString(c))
             return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
-                               "metadata \"%.64s\" is not a string",
-                               c->string);
+                               "metadata \"%.64s\" is not a string", c->string);
     return DFSAE_OK;
 }
 
@@ -225,8 +222,7 @@ static int is_json_space(char c)
 }
 
 int dfsae__st_parse(const char *text, size_t n, uint64_t data_avail,
-                    const dfsae_allocator *a, dfsae__st_header *h,
-                    char *err)
+                    const dfsae_allocator *a, dfsae__st_header *h, char *err)
 {
     memset(h, 0, sizeof *h);
     if (n == 0 || text[0] != '{')
@@ -240,8 +236,7 @@ int dfsae__st_parse(const char *text, size_t n, uint64_t data_avail,
     if (root == NULL) {
         size_t at = end != NULL && end >= text ? (size_t)(end - text) : 0;
         return dfsae__fail(err, DFSAE_ERR_BAD_HEADER,
-                           "the header is not valid JSON (near byte %zu)",
-                           at);
+                           "the header is not valid JSON (near byte %zu)", at);
     }
     h->json = root;
     for (size_t i = (size_t)(end - text); i < n; ++i)
@@ -302,8 +297,7 @@ void dfsae__st_header_free(dfsae__st_header *h, const dfsae_allocator *a)
     memset(h, 0, sizeof *h);
 }
 
-const dfsae__tensor *dfsae__st_find(const dfsae__st_header *h,
-                                    const char *name)
+const dfsae__tensor *dfsae__st_find(const dfsae__st_header *h, const char *name)
 {
     for (size_t i = 0; i < h->n_tensors; ++i)
         if (strcmp(h->tensors[i].name, name) == 0)

@@ -9,9 +9,9 @@
 #include "io/io.h"
 
 typedef struct text {
-    char *p;      /* NULL while measuring */
-    size_t cap;   /* bytes available at p */
-    size_t len;   /* bytes needed so far */
+    char *p;    /* NULL while measuring */
+    size_t cap; /* bytes available at p */
+    size_t len; /* bytes needed so far */
 } text;
 
 static void put(text *t, const char *fmt, ...) DFSAE_PRINTF(2, 3);
@@ -60,8 +60,8 @@ static void build_json(text *t, const dfsae_model *m,
     put_tensor(t, "bias", 1, m->k, 0, &at);
     if (opt != NULL)
         for (size_t i = 0; i < opt->ops->n_state; ++i)
-            put_tensor(t, dfsae__state_name(opt->kind, i), 1, m->n_params,
-                       0, &at);
+            put_tensor(t, dfsae__state_name(opt->kind, i), 1, m->n_params, 0,
+                       &at);
     put(t, "}");
 }
 
@@ -129,8 +129,8 @@ int dfsae__writer_emit(const dfsae__writer *w, const dfsae__sink *sink,
         st = emit_floats(sink, m->params, m->n_params, err);
     if (w->opt != NULL)
         for (size_t i = 0; st == DFSAE_OK && i < w->opt->ops->n_state; ++i)
-            st = emit_floats(sink, w->opt->state + i * w->opt->n,
-                             w->opt->n, err);
+            st = emit_floats(sink, w->opt->state + i * w->opt->n, w->opt->n,
+                             err);
     return st;
 }
 

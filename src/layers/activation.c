@@ -4,13 +4,13 @@
 #include "fastmath.h"
 #include "layers/layers.h"
 
-#define FOR_EACH_BIASED(body)                                                 \
-    for (size_t i = 0; i < n; ++i) {                                          \
-        float *row = za + i * k;                                              \
-        for (size_t j = 0; j < k; ++j) {                                      \
-            float z = row[j] + b[j];                                          \
-            body;                                                             \
-        }                                                                     \
+#define FOR_EACH_BIASED(body)                                                  \
+    for (size_t i = 0; i < n; ++i) {                                           \
+        float *row = za + i * k;                                               \
+        for (size_t j = 0; j < k; ++j) {                                       \
+            float z = row[j] + b[j];                                           \
+            body;                                                              \
+        }                                                                      \
     }
 
 DFSAE_MULTIVERSION

@@ -11,8 +11,8 @@ void dfsae__linear_forward(const float *X, size_t n, size_t d, const float *W,
 
 /* dW (k x d) = dZ^T X (overwritten). The bias gradient, the column sums
  * of dZ, is fused into the backward sweep (loss/backward.c). */
-void dfsae__linear_backward(const float *X, size_t n, size_t d,
-                            const float *dZ, size_t k, float *dW);
+void dfsae__linear_backward(const float *X, size_t n, size_t d, const float *dZ,
+                            size_t k, float *dW);
 
 /* An activation phi. Derivatives are expressed through the output a =
  * phi(z), which every built-in activation allows, so a training step needs
@@ -20,8 +20,7 @@ void dfsae__linear_backward(const float *X, size_t n, size_t d,
 typedef struct dfsae_activation_ops {
     const char *name;
     /* za[i*k + j] <- phi(za[i*k + j] + b[j]) in place, n rows of k. */
-    void (*apply)(float *za, const float *b, size_t n, size_t k,
-                  double param);
+    void (*apply)(float *za, const float *b, size_t n, size_t k, double param);
     /* g[i] <- g[i] * phi'(z[i]) given a[i] = phi(z[i]), for len entries. */
     void (*backprop)(const float *a, float *g, size_t len, double param);
 } dfsae_activation_ops;

@@ -10,11 +10,11 @@ void dfsae__linear_forward(const float *X, size_t n, size_t d, const float *W,
                  (int)d, W, (int)d, 0.0f, Z, (int)k);
 }
 
-void dfsae__linear_backward(const float *X, size_t n, size_t d,
-                            const float *dZ, size_t k, float *dW)
+void dfsae__linear_backward(const float *X, size_t n, size_t d, const float *dZ,
+                            size_t k, float *dW)
 {
-    dfsae__sgemm(DFSAE_TRANS, DFSAE_NO_TRANS, (int)k, (int)d, (int)n, 1.0f,
-                 dZ, (int)k, X, (int)d, 0.0f, dW, (int)d);
+    dfsae__sgemm(DFSAE_TRANS, DFSAE_NO_TRANS, (int)k, (int)d, (int)n, 1.0f, dZ,
+                 (int)k, X, (int)d, 0.0f, dW, (int)d);
 }
 
 DFSAE_MULTIVERSION

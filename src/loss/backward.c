@@ -7,9 +7,8 @@
 
 /* dL/dA for row i, columns [j0, j1), into t. */
 DFSAE_MULTIVERSION
-static void assemble_row(const dfsae_loss_ctx *ctx,
-                         const dfsae_dA_parts *parts, size_t i, size_t j0,
-                         size_t j1, float *t)
+static void assemble_row(const dfsae_loss_ctx *ctx, const dfsae_dA_parts *parts,
+                         size_t i, size_t j0, size_t j1, float *t)
 {
     const size_t k = ctx->k, len = j1 - j0;
     const float *a = ctx->A + i * k + j0;
@@ -20,8 +19,7 @@ static void assemble_row(const dfsae_loss_ctx *ctx,
         const double *centred = parts->centred + j0;
         const double *constant = parts->constant + j0;
         for (size_t j = 0; j < len; ++j)
-            t[j] = (float)(centred[j] * ((double)a[j] - mean[j]) +
-                           constant[j]);
+            t[j] = (float)(centred[j] * ((double)a[j] - mean[j]) + constant[j]);
     } else {
         for (size_t j = 0; j < len; ++j)
             t[j] = 0.0f;

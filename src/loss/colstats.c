@@ -28,16 +28,14 @@ static void add_rows(const float *rows, size_t count, size_t k, size_t j0,
 }
 
 /* The kernel is static so its clones stay local (DFSAE_MULTIVERSION). */
-void dfsae__colstats_add(const float *rows, size_t count, size_t k,
-                         size_t j0, size_t j1, const float *first,
-                         double *col)
+void dfsae__colstats_add(const float *rows, size_t count, size_t k, size_t j0,
+                         size_t j1, const float *first, double *col)
 {
     add_rows(rows, count, k, j0, j1, first, col + DFSAE_COL_MEAN * k,
              col + DFSAE_COL_VAR * k);
 }
 
-void dfsae__colstats_finish(const float *first, size_t n, size_t k,
-                            double *col)
+void dfsae__colstats_finish(const float *first, size_t n, size_t k, double *col)
 {
     double *mean = col + DFSAE_COL_MEAN * k, *var = col + DFSAE_COL_VAR * k;
     const double inv_n = 1.0 / (double)n;

@@ -24,14 +24,14 @@ typedef struct dfsae_lse_rows {
 
 typedef struct dfsae_loss_ctx {
     size_t n, k, d;
-    const float *A;          /* n x K activations */
-    dfsae_colstats stats;    /* valid when the term needs_stats */
+    const float *A;       /* n x K activations */
+    dfsae_colstats stats; /* valid when the term needs_stats */
     dfsae_lse_rows lse;
-    const float *W;          /* K x D weights */
+    const float *W; /* K x D weights */
     const dfsae_options *opt;
     dfsae_workspace *ws;
-    int gram_side;           /* resolved: FEATURE or SAMPLE */
-    dfsae_pool *pool;        /* for sweeps over n x K (NULL: the caller) */
+    int gram_side;    /* resolved: FEATURE or SAMPLE */
+    dfsae_pool *pool; /* for sweeps over n x K (NULL: the caller) */
 } dfsae_loss_ctx;
 
 /* dL/dA as the terms on A describe it, so that it is assembled in the one
@@ -56,8 +56,8 @@ typedef struct dfsae_loss_ops {
     /* Returns the term's unweighted value. When dA is non-NULL, adds the
      * parts of weight * dL/dA; when dW is non-NULL, adds weight * dL/dW
      * (K x D). A term touches only the one that depends on it. */
-    double (*eval)(const dfsae_loss_ctx *ctx, double weight,
-                   dfsae_dA_parts *dA, float *dW);
+    double (*eval)(const dfsae_loss_ctx *ctx, double weight, dfsae_dA_parts *dA,
+                   float *dW);
 } dfsae_loss_ops;
 
 /* Indexed by dfsae_term. */
@@ -68,17 +68,16 @@ extern const dfsae_loss_ops *const dfsae__loss_terms[DFSAE_TERM_COUNT];
  * columns [j0, j1) of `count` rows per call: row blocks, or column ranges
  * over all rows), then finish. */
 void dfsae__colstats_begin(size_t k, double *col);
-void dfsae__colstats_add(const float *rows, size_t count, size_t k,
-                         size_t j0, size_t j1, const float *first,
-                         double *col);
+void dfsae__colstats_add(const float *rows, size_t count, size_t k, size_t j0,
+                         size_t j1, const float *first, double *col);
 void dfsae__colstats_finish(const float *first, size_t n, size_t k,
                             double *col);
 
 /* The row statistics of L_lse for `count` rows (dfsae_lse_rows), and
  * their total sum_i log sum_j exp(-A_ij) over n rows (summed in row order,
  * once all rows are in). */
-void dfsae__lse_row_stats(const float *rows, size_t count, size_t k,
-                          float *min, double *sum);
+void dfsae__lse_row_stats(const float *rows, size_t count, size_t k, float *min,
+                          double *sum);
 double dfsae__lse_total(const float *min, const double *sum, size_t n);
 
 /* R = softmax(-A) row-wise (n x K). */
@@ -89,8 +88,8 @@ void dfsae__responsibilities(const float *A, size_t n, size_t k, float *R);
  * accumulated in acc (k doubles). */
 void dfsae__backward_sweep(const dfsae_loss_ctx *ctx,
                            const dfsae_dA_parts *parts,
-                           const dfsae_activation_ops *act,
-                           double param, float *dZ, float *db, double *acc);
+                           const dfsae_activation_ops *act, double param,
+                           float *dZ, float *db, double *acc);
 
 /* Rows per block of the front and backward sweeps: about 16 KiB of each
  * n x K array, so a block stays in L1 from one kernel to the next. */

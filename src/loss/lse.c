@@ -45,8 +45,8 @@ static double sum_exp_row(const float *a, size_t k, float amin)
     return s;
 }
 
-void dfsae__lse_row_stats(const float *rows, size_t count, size_t k,
-                          float *min, double *sum)
+void dfsae__lse_row_stats(const float *rows, size_t count, size_t k, float *min,
+                          double *sum)
 {
     for (size_t i = 0; i < count; ++i) {
         const float *a = rows + i * k;

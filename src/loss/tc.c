@@ -28,8 +28,8 @@ static tc_cols cols_of(const dfsae_loss_ctx *ctx)
 {
     double *base = ctx->ws->col + DFSAE_COL_TC * ctx->k;
     const size_t k = ctx->k;
-    tc_cols c = {base, base + k, base + 2 * k, base + 3 * k, base + 4 * k,
-                 base + 5 * k};
+    tc_cols c = {base,         base + k,     base + 2 * k,
+                 base + 3 * k, base + 4 * k, base + 5 * k};
     return c;
 }
 
@@ -89,8 +89,8 @@ static double sym_sumsq(const float *M, size_t m, int with_diag)
 
 /* With P = (4/N) S C' (C' = C without its diagonal), the column sums the
  * chain rule needs follow from C alone, with no pass over n x K:
- *   sum_i P_ij S_ij = 4 sum_l C'_lj C_lj,  sum_i P_ij = (4/N) sum_l ssum_l C'_lj.
- * One pass over the upper triangle; zeroes the diagonal on the way. */
+ *   sum_i P_ij S_ij = 4 sum_l C'_lj C_lj,  sum_i P_ij = (4/N) sum_l ssum_l
+ * C'_lj. One pass over the upper triangle; zeroes the diagonal on the way. */
 DFSAE_MULTIVERSION
 static void feature_sums(float *C, size_t k, double N, const tc_cols *c)
 {
@@ -137,8 +137,8 @@ static double feature_side(const dfsae_loss_ctx *ctx, const tc_cols *c,
     const size_t n = ctx->n, k = ctx->k;
     const double N = (double)(n - 1);
     float *C = ctx->ws->gram;
-    dfsae__ssyrk(DFSAE_TRANS, (int)k, (int)n, (float)(1.0 / N), S, (int)k,
-                 0.0f, C, (int)k);
+    dfsae__ssyrk(DFSAE_TRANS, (int)k, (int)n, (float)(1.0 / N), S, (int)k, 0.0f,
+                 C, (int)k);
     double value = sym_sumsq(C, k, 0);
     if (P != NULL) {
         feature_sums(C, k, N, c);
@@ -211,9 +211,8 @@ static double sample_side(const dfsae_loss_ctx *ctx, const tc_cols *c,
  *   dL/dA_ij = t_ij - mean_i t_ij,
  * with S_ij = (A_ij - mean_j) / s_j. A constant column has S = 0 and its
  * 0/0 is taken as 0. */
-static void add_parts(const dfsae_loss_ctx *ctx, const tc_cols *c,
-                      int sample, double weight, const float *P,
-                      dfsae_dA_parts *dA)
+static void add_parts(const dfsae_loss_ctx *ctx, const tc_cols *c, int sample,
+                      double weight, const float *P, dfsae_dA_parts *dA)
 {
     const size_t n = ctx->n, k = ctx->k;
     const double N = (double)(n - 1);

@@ -76,9 +76,8 @@ static double wr_eval(const dfsae_loss_ctx *ctx, double weight,
     dfsae_workspace *ws = ctx->ws;
     normalise_rows(ctx->W, k, d, ws->rown, ws->Wn);
     float *GWn = dW != NULL ? ws->GWn : NULL;
-    double value = ctx->gram_side == DFSAE_GRAM_SAMPLE
-                       ? sample_side(ctx, GWn)
-                       : feature_side(ctx, GWn);
+    double value = ctx->gram_side == DFSAE_GRAM_SAMPLE ? sample_side(ctx, GWn)
+                                                       : feature_side(ctx, GWn);
     if (dW == NULL)
         return value;
     /* dL/dw = G/(|w| + eps) - (G . wn) wn / |w|; a zero row has G = 0. */

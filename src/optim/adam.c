@@ -65,7 +65,7 @@ static int bounded(const adam_coef *c, const float *p, const float *grad,
         float nv = c->b2 * v[i] + c->cb2 * g * g;
         float reach = fabsf(p[i] * c->shrink) + fabsf(nm) * ratio;
         /* `!(x <= limit)` also catches a NaN (0 * Inf). */
-        bad |= dfsae__nonfinite(nv) | (uint32_t)!(reach <= limit);
+        bad |= dfsae__nonfinite(nv) | (uint32_t) !(reach <= limit);
     }
     return bad == 0;
 }
@@ -100,8 +100,8 @@ static void apply_update(const adam_coef *c, float *p, const float *grad,
         float g = grad[i] + c->l2 * p[i];
         float nm = c->b1 * m[i] + c->cb1 * g;
         float nv = c->b2 * v[i] + c->cb2 * g * g;
-        p[i] = p[i] * c->shrink -
-               c->step * nm / (sqrtf(nv) * c->inv_bc2 + c->eps);
+        p[i] =
+            p[i] * c->shrink - c->step * nm / (sqrtf(nv) * c->inv_bc2 + c->eps);
         m[i] = nm;
         v[i] = nv;
         union {
@@ -142,8 +142,8 @@ static void adam_part(void *arg, int part, size_t lo, size_t hi)
                                    j->v + lo, len);
         break;
     case ADAM_EXACT:
-        out[0] = (uint32_t)exact_check(j->c, j->p + lo, j->grad + lo,
-                                       j->m + lo, j->v + lo, len);
+        out[0] = (uint32_t)exact_check(j->c, j->p + lo, j->grad + lo, j->m + lo,
+                                       j->v + lo, len);
         break;
     }
 }
@@ -172,8 +172,7 @@ static int adam_update(dfsae_optimizer *o, float *p, const float *grad,
                        int do_commit, int decoupled)
 {
     const adam_coef c = coefficients(o, decoupled);
-    adam_job job = {&c, p, o->state, o->state + o->n, grad, ADAM_APPLY,
-                    {{0}}};
+    adam_job job = {&c, p, o->state, o->state + o->n, grad, ADAM_APPLY, {{0}}};
     if (do_commit) {
         uint32_t bits[2];
         adam_run(o, &job, ADAM_APPLY, bits);
@@ -194,8 +193,7 @@ static int adam_update(dfsae_optimizer *o, float *p, const float *grad,
     return adam_run(o, &job, ADAM_EXACT, NULL);
 }
 
-static int adam_l2(dfsae_optimizer *o, float *p, const float *grad,
-                   int commit)
+static int adam_l2(dfsae_optimizer *o, float *p, const float *grad, int commit)
 {
     return adam_update(o, p, grad, commit, 0);
 }
@@ -205,15 +203,19 @@ static int adamw(dfsae_optimizer *o, float *p, const float *grad, int commit)
     return adam_update(o, p, grad, commit, 1);
 }
 
-#define ADAM_APPLIES                                                          \
-    {[DFSAE_OPT_LR] = 1, [DFSAE_OPT_WEIGHT_DECAY] = 1, [DFSAE_OPT_BETA1] = 1, \
-     [DFSAE_OPT_BETA2] = 1, [DFSAE_OPT_EPS] = 1}
+#define ADAM_APPLIES                                                           \
+    {                                                                          \
+        [DFSAE_OPT_LR] = 1, [DFSAE_OPT_WEIGHT_DECAY] = 1,                      \
+        [DFSAE_OPT_BETA1] = 1, [DFSAE_OPT_BETA2] = 1, [DFSAE_OPT_EPS] = 1      \
+    }
 
 const dfsae_optim_ops dfsae__optim_adam = {
     "adam",
     2,
-    {[DFSAE_OPT_LR] = 1e-3, [DFSAE_OPT_BETA1] = 0.9,
-     [DFSAE_OPT_BETA2] = 0.999, [DFSAE_OPT_EPS] = 1e-8},
+    {[DFSAE_OPT_LR] = 1e-3,
+     [DFSAE_OPT_BETA1] = 0.9,
+     [DFSAE_OPT_BETA2] = 0.999,
+     [DFSAE_OPT_EPS] = 1e-8},
     ADAM_APPLIES,
     adam_l2,
 };
@@ -221,8 +223,10 @@ const dfsae_optim_ops dfsae__optim_adam = {
 const dfsae_optim_ops dfsae__optim_adamw = {
     "adamw",
     2,
-    {[DFSAE_OPT_LR] = 1e-3, [DFSAE_OPT_WEIGHT_DECAY] = 1e-2,
-     [DFSAE_OPT_BETA1] = 0.9, [DFSAE_OPT_BETA2] = 0.999,
+    {[DFSAE_OPT_LR] = 1e-3,
+     [DFSAE_OPT_WEIGHT_DECAY] = 1e-2,
+     [DFSAE_OPT_BETA1] = 0.9,
+     [DFSAE_OPT_BETA2] = 0.999,
      [DFSAE_OPT_EPS] = 1e-8},
     ADAM_APPLIES,
     adamw,

@@ -10,7 +10,7 @@ typedef struct dfsae_optimizer dfsae_optimizer;
 
 typedef struct dfsae_optim_ops {
     const char *name;
-    size_t n_state;                       /* state vectors of n floats */
+    size_t n_state; /* state vectors of n floats */
     double defaults[DFSAE_OPT_PARAM_COUNT];
     unsigned char applies[DFSAE_OPT_PARAM_COUNT];
     /* One update of n parameters. With commit = 0 it only computes the new
@@ -35,8 +35,8 @@ struct dfsae_optimizer {
      * when the state is replaced wholesale (reset keeps it: all zeros). */
     float grad_max, state_max[2];
     int maxima_valid;
-    int started;  /* SGD: the momentum buffer holds a gradient (PyTorch
-                   * starts it at the first step that uses momentum) */
+    int started; /* SGD: the momentum buffer holds a gradient (PyTorch
+                  * starts it at the first step that uses momentum) */
     double hp[DFSAE_OPT_PARAM_COUNT];
     dfsae_pool *pool; /* the stepped model's, for the update's sweeps */
     char err[DFSAE_ERR_LEN];

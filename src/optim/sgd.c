@@ -45,8 +45,10 @@ const dfsae_optim_ops dfsae__optim_sgd = {
     "sgd",
     1,
     {[DFSAE_OPT_LR] = 1e-2},
-    {[DFSAE_OPT_LR] = 1, [DFSAE_OPT_WEIGHT_DECAY] = 1,
-     [DFSAE_OPT_MOMENTUM] = 1, [DFSAE_OPT_DAMPENING] = 1,
+    {[DFSAE_OPT_LR] = 1,
+     [DFSAE_OPT_WEIGHT_DECAY] = 1,
+     [DFSAE_OPT_MOMENTUM] = 1,
+     [DFSAE_OPT_DAMPENING] = 1,
      [DFSAE_OPT_NESTEROV] = 1},
     sgd_update,
 };

@@ -21,8 +21,7 @@ typedef struct dfsae_pool dfsae_pool;
 /* Starts threads - 1 workers (threads in [2, DFSAE_MAX_THREADS]). Returns
  * DFSAE_OK, DFSAE_ERR_NO_MEMORY or DFSAE_ERR_THREAD (nothing is left
  * running). */
-int dfsae__pool_start(dfsae_pool **out, int threads,
-                      const dfsae_allocator *a);
+int dfsae__pool_start(dfsae_pool **out, int threads, const dfsae_allocator *a);
 /* Stops and joins the workers; NULL is a no-op. */
 void dfsae__pool_stop(dfsae_pool *pool, const dfsae_allocator *a);
 /* Threads taking part (the caller included); 1 for NULL. */

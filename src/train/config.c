@@ -81,8 +81,7 @@ int dfsae_train_param_bounds(int param, double *lo, double *hi)
     return DFSAE_OK;
 }
 
-int dfsae_train_config_set(dfsae_train_config *config, int param,
-                           double value)
+int dfsae_train_config_set(dfsae_train_config *config, int param, double value)
 {
     if (config == NULL)
         return DFSAE_ERR_NULL_ARG;

@@ -8,8 +8,8 @@ int dfsae_model_encode(dfsae_model *model, const float *X, size_t n,
     if (model == NULL)
         return DFSAE_ERR_NULL_ARG;
     if (X == NULL || A == NULL)
-        return dfsae__fail(model->err, DFSAE_ERR_NULL_ARG,
-                           "encode: %s is NULL", X == NULL ? "X" : "A");
+        return dfsae__fail(model->err, DFSAE_ERR_NULL_ARG, "encode: %s is NULL",
+                           X == NULL ? "X" : "A");
     if (n == 0)
         return dfsae__fail(model->err, DFSAE_ERR_INVALID_ARG,
                            "encode: the data set is empty (n = 0)");
@@ -17,8 +17,7 @@ int dfsae_model_encode(dfsae_model *model, const float *X, size_t n,
     size_t nd, nk;
     if (!dfsae__mul_size(n, d, &nd) ||
         !dfsae__mul_size(nd, sizeof(float), &nd) ||
-        !dfsae__mul_size(n, k, &nk) ||
-        !dfsae__mul_size(nk, sizeof(float), &nk))
+        !dfsae__mul_size(n, k, &nk) || !dfsae__mul_size(nk, sizeof(float), &nk))
         return dfsae__fail(model->err, DFSAE_ERR_SIZE_OVERFLOW,
                            "encode: %zu rows overflow", n);
     /* Checked up front so that a bad row leaves A untouched. */

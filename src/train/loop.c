@@ -13,8 +13,8 @@ typedef struct run {
     dfsae_optimizer *opt;
     const float *X;
     dfsae_batch_plan plan;
-    size_t *idx;    /* the epoch's order of rows */
-    float *batch;   /* gathered rows, max_rows x D */
+    size_t *idx;  /* the epoch's order of rows */
+    float *batch; /* gathered rows, max_rows x D */
     int shuffle;
     uint64_t seed, first_epoch, epochs, every;
     dfsae_progress_fn cb;
@@ -22,8 +22,8 @@ typedef struct run {
 } run;
 
 /* Validates everything before the model or optimizer is touched. */
-static int check(dfsae_model *m, dfsae_optimizer *opt, const float *X,
-                 size_t n, const dfsae_train_config *cfg, run *r)
+static int check(dfsae_model *m, dfsae_optimizer *opt, const float *X, size_t n,
+                 const dfsae_train_config *cfg, run *r)
 {
     if (opt == NULL)
         return dfsae__fail(m->err, DFSAE_ERR_NULL_ARG, "train: opt is NULL");
@@ -188,9 +188,8 @@ static int epochs(run *r)
     return DFSAE_OK;
 }
 
-int dfsae_model_train(dfsae_model *model, dfsae_optimizer *opt,
-                      const float *X, size_t n,
-                      const dfsae_train_config *config,
+int dfsae_model_train(dfsae_model *model, dfsae_optimizer *opt, const float *X,
+                      size_t n, const dfsae_train_config *config,
                       dfsae_progress_fn progress, void *user)
 {
     if (model == NULL)

@@ -10,13 +10,13 @@
 #include "loss/loss.h"
 #include "train/train.h"
 
-#define ACTIVE 0.01    /* |A_ij| above this counts towards L0 */
-#define DEAD_VAR 0.01  /* a column with variance below this is dead */
-#define ENT_EPS 1e-8   /* inside the entropy's log */
-#define STD_EPS 1e-8   /* added to the std, as in L_tc */
+#define ACTIVE   0.01 /* |A_ij| above this counts towards L0 */
+#define DEAD_VAR 0.01 /* a column with variance below this is dead */
+#define ENT_EPS  1e-8 /* inside the entropy's log */
+#define STD_EPS  1e-8 /* added to the std, as in L_tc */
 
 static const char *const names[DFSAE_METRIC_COUNT] = {
-    "dead_units", "l0", "redundancy", "resp_entropy",
+    "dead_units",        "l0",       "redundancy",     "resp_entropy",
     "weight_redundancy", "max_resp", "mean_activation"};
 
 const char *dfsae_metric_name(int metric)
@@ -29,14 +29,14 @@ const char *dfsae_metric_name(int metric)
 typedef struct acc {
     size_t k;
     int redundancy;
-    float *A;       /* batch x K activations, then shifted in place */
-    float *gram;    /* K x K per-batch cross-products (redundancy) */
-    double *shift;  /* K: the first batch's column means */
-    double *sum;    /* K: sums of shifted values */
-    double *sq;     /* K: sums of squared shifted values */
-    double *cross;  /* K x K upper triangle, sums of shifted products */
-    double *e;      /* K: exp(-A_ij) of one row, shifted by its minimum */
-    size_t rows;    /* rows seen */
+    float *A;      /* batch x K activations, then shifted in place */
+    float *gram;   /* K x K per-batch cross-products (redundancy) */
+    double *shift; /* K: the first batch's column means */
+    double *sum;   /* K: sums of shifted values */
+    double *sq;    /* K: sums of squared shifted values */
+    double *cross; /* K x K upper triangle, sums of shifted products */
+    double *e;     /* K: exp(-A_ij) of one row, shifted by its minimum */
+    size_t rows;   /* rows seen */
     double active, entropy, max_resp, act_sum;
 } acc;
 
@@ -122,8 +122,8 @@ static void add_batch(acc *s, size_t rows)
     s->rows += rows;
     if (!s->redundancy)
         return;
-    dfsae__ssyrk(DFSAE_TRANS, (int)k, (int)rows, 1.0f, A, (int)k, 0.0f,
-                 s->gram, (int)k);
+    dfsae__ssyrk(DFSAE_TRANS, (int)k, (int)rows, 1.0f, A, (int)k, 0.0f, s->gram,
+                 (int)k);
     for (size_t r = 0; r < k; ++r)
         for (size_t c = r; c < k; ++c)
             s->cross[r * k + c] += s->gram[r * k + c];
@@ -148,8 +148,8 @@ static double redundancy(const acc *s)
     double off = 0.0;
     for (size_t r = 0; r < k; ++r)
         for (size_t c = r + 1; c < k; ++c) {
-            double cov = (s->cross[r * k + c] - s->sum[r] * s->sum[c] / n) /
-                         (n - 1.0);
+            double cov =
+                (s->cross[r * k + c] - s->sum[r] * s->sum[c] / n) / (n - 1.0);
             double corr = cov / (std[r] * std[c]);
             off += corr * corr;
         }
@@ -185,8 +185,8 @@ static int check(dfsae_model *m, const float *X, size_t n, double *metrics,
         return dfsae__fail(m->err, DFSAE_ERR_NULL_ARG, "evaluate: %s is NULL",
                            X == NULL ? "X" : "metrics");
     if (n == 0 || n_metrics == 0)
-        return dfsae__fail(m->err, DFSAE_ERR_INVALID_ARG,
-                           "evaluate: %s is 0", n == 0 ? "n" : "n_metrics");
+        return dfsae__fail(m->err, DFSAE_ERR_INVALID_ARG, "evaluate: %s is 0",
+                           n == 0 ? "n" : "n_metrics");
     if (n < 2)
         return dfsae__fail(m->err, DFSAE_ERR_BATCH_TOO_SMALL,
                            "evaluate: a variance needs at least 2 rows");

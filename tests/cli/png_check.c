@@ -34,7 +34,6 @@ int main(int argc, char **argv)
                 img.width, img.height, w, h);
         return 1;
     }
-    printf("png_check: %s: valid %ux%u PNG\n", argv[1], img.width,
-           img.height);
+    printf("png_check: %s: valid %ux%u PNG\n", argv[1], img.width, img.height);
     return 0;
 }

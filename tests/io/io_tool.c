@@ -16,8 +16,7 @@
 
 #define N_ROWS 11
 
-static int write_bin(const char *dir, const char *name, const void *p,
-                     size_t n)
+static int write_bin(const char *dir, const char *name, const void *p, size_t n)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -95,8 +94,8 @@ static int check_model(const char *file, const char *xbin, const char *abin,
             double worst = 0.0;
             for (size_t i = 0; i < na; ++i)
                 worst = fmax(worst, fabs((double)mine[i] - (double)A[i]));
-            printf("check: %s: D=%zu K=%zu n=%zu max |diff| = %.3g\n", file,
-                   d, k, n, worst);
+            printf("check: %s: D=%zu K=%zu n=%zu max |diff| = %.3g\n", file, d,
+                   k, n, worst);
             rc = worst <= 1e-5 ? 0 : 1;
         }
         free(mine);

@@ -48,7 +48,8 @@ void api_make_clusters(api_rng *r, float *X, size_t n, size_t d,
     for (size_t i = 0; i < n; ++i) {
         size_t c = (size_t)(api_rng_uniform(r) * (double)clusters);
         for (size_t j = 0; j < d; ++j)
-            X[i * d + j] = (float)(centre[c * d + j] + noise * api_rng_normal(r));
+            X[i * d + j] =
+                (float)(centre[c * d + j] + noise * api_rng_normal(r));
     }
     free(centre);
 }

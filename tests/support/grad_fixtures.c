@@ -75,8 +75,7 @@ int grad_activation_has_kink(int activation)
 }
 
 /* Pre-activations of one row, from the public forward pass. */
-static double row_min_abs_z(dfsae_model *m, const float *x, float *a,
-                            float *z)
+static double row_min_abs_z(dfsae_model *m, const float *x, float *a, float *z)
 {
     size_t k = dfsae_model_num_components(m);
     if (dfsae_model_forward(m, x, 1, a, z, NULL) != DFSAE_OK)

@@ -43,8 +43,7 @@ void grad_set(dfsae_model *m, int param, double value);
  * pre-activations come within `margin` of 0 are redrawn (up to a bounded
  * number of tries) so that finite differences see a smooth function; rows
  * that still fail stay, and the checker skips their coordinates. */
-float *grad_inputs_new(dfsae_model *m, size_t n, uint64_t seed,
-                       double margin);
+float *grad_inputs_new(dfsae_model *m, size_t n, uint64_t seed, double margin);
 
 /* 1 if the activation has a kink at 0 (relu, leaky_relu). */
 int grad_activation_has_kink(int activation);
@@ -55,18 +54,18 @@ int grad_activation_has_kink(int activation);
 
 /* One gradient-check problem. */
 typedef struct grad_case {
-    const char *what;  /* label prefix, e.g. the term */
-    size_t d, k, n;    /* input dim, components, batch rows */
+    const char *what; /* label prefix, e.g. the term */
+    size_t d, k, n;   /* input dim, components, batch rows */
     int activation;
     grad_lambdas lambdas;
-    int gram_side;     /* dfsae_gram_side */
+    int gram_side; /* dfsae_gram_side */
     uint64_t seed;
 } grad_case;
 
 /* The shapes every term is checked on: B < K and B > K (and D on both
  * sides of K, for L_wr's two Gram sides). */
-#define GRAD_SHAPE_WIDE 5, 10, 6  /* D, K, B with B < K */
-#define GRAD_SHAPE_TALL 7, 6, 24  /* D, K, B with B > K */
+#define GRAD_SHAPE_WIDE 5, 10, 6 /* D, K, B with B < K */
+#define GRAD_SHAPE_TALL 7, 6, 24 /* D, K, B with B > K */
 
 /* Builds the case's model and inputs and runs the gradient checker; the
  * label is "<what> <activation> D=.. K=.. B=.. side=..". Returns 1 if it

@@ -15,7 +15,8 @@ double grad_ref_phi(const grad_ref_opts *o, double z)
 {
     switch (o->activation) {
     case DFSAE_ACT_RELU: return z > 0.0 ? z : 0.0;
-    case DFSAE_ACT_SOFTPLUS: return z > 0.0 ? z + log1p(exp(-z)) : log1p(exp(z));
+    case DFSAE_ACT_SOFTPLUS:
+        return z > 0.0 ? z + log1p(exp(-z)) : log1p(exp(z));
     case DFSAE_ACT_IDENTITY: return z;
     case DFSAE_ACT_LEAKY_RELU: return z > 0.0 ? z : o->leaky_slope * z;
     case DFSAE_ACT_TANH: return tanh(z);
@@ -74,8 +75,7 @@ static double col_mean(const double *A, size_t n, size_t k, size_t j)
 }
 
 /* Unbiased covariance of columns j and l (two-pass). */
-static double col_cov(const double *A, size_t n, size_t k, size_t j,
-                      size_t l)
+static double col_cov(const double *A, size_t n, size_t k, size_t j, size_t l)
 {
     double mj = col_mean(A, n, k, j), ml = col_mean(A, n, k, l), s = 0.0;
     for (size_t i = 0; i < n; ++i)
@@ -83,9 +83,8 @@ static double col_cov(const double *A, size_t n, size_t k, size_t j,
     return s / (double)(n - 1);
 }
 
-void grad_ref_terms(const grad_ref_opts *o, const double *A, size_t n,
-                    size_t k, const float *W, size_t d,
-                    double terms[DFSAE_TERM_COUNT])
+void grad_ref_terms(const grad_ref_opts *o, const double *A, size_t n, size_t k,
+                    const float *W, size_t d, double terms[DFSAE_TERM_COUNT])
 {
     /* 1. L_lse = -sum_i log sum_j exp(-A_ij), or its mean over rows. */
     double lse = 0.0;

@@ -9,10 +9,10 @@
 #include "dfsae.h"
 
 typedef struct grad_ref_opts {
-    int activation;     /* dfsae_activation */
+    int activation; /* dfsae_activation */
     double leaky_slope;
     double eps_var;
-    int reduction;      /* dfsae_reduction for L_lse */
+    int reduction; /* dfsae_reduction for L_lse */
 } grad_ref_opts;
 
 /* The defaults of SPEC.md: relu, slope 0.01, eps 1e-6, sum. */
@@ -29,9 +29,8 @@ void grad_ref_forward(const grad_ref_opts *o, const float *X, size_t n,
 
 /* The four unweighted terms (dfsae_term order) for activations A (n x K)
  * and weights W (K x D). L_var and L_tc need n >= 2. */
-void grad_ref_terms(const grad_ref_opts *o, const double *A, size_t n,
-                    size_t k, const float *W, size_t d,
-                    double terms[DFSAE_TERM_COUNT]);
+void grad_ref_terms(const grad_ref_opts *o, const double *A, size_t n, size_t k,
+                    const float *W, size_t d, double terms[DFSAE_TERM_COUNT]);
 
 /* L_wr alone for weights W (K x D). */
 double grad_ref_wr(const float *W, size_t k, size_t d);

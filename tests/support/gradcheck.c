@@ -43,9 +43,9 @@ typedef struct checker {
     dfsae_model *m;
     const float *X;
     size_t n, d, k, np;
-    float *p0, *p;  /* base and scratch parameters */
-    float *Z;       /* n x K pre-activations at p0, NULL without kinks */
-    double zslack;  /* rounding allowance on Z */
+    float *p0, *p; /* base and scratch parameters */
+    float *Z;      /* n x K pre-activations at p0, NULL without kinks */
+    double zslack; /* rounding allowance on Z */
     int status;
 } checker;
 
@@ -119,8 +119,8 @@ static size_t restrict_dir(const checker *c, double *v, double smax,
             double dz = v[c->k * c->d + kk];
             for (size_t j = 0; j < c->d; ++j)
                 dz += v[kk * c->d + j] * c->X[r * c->d + j];
-            bad = fabs(c->Z[r * c->k + kk]) <= margin * smax * fabs(dz) +
-                                                   c->zslack;
+            bad = fabs(c->Z[r * c->k + kk]) <=
+                  margin * smax * fabs(dz) + c->zslack;
         }
         for (size_t j = 0; j < c->d; ++j) {
             if (bad)
@@ -177,8 +177,7 @@ static double rel_err(double a, double num, double floor)
     return scale > 0.0 ? err / scale : err;
 }
 
-static int passes(const gradcheck_opts *o, double a, double num,
-                  double floor)
+static int passes(const gradcheck_opts *o, double a, double num, double floor)
 {
     double scale = fmax(fabs(a), fabs(num)) + floor;
     return fabs(a - num) <= o->rtol * scale + o->atol;
@@ -208,8 +207,7 @@ static void describe(const checker *c, size_t i, char *buf, size_t cap)
         snprintf(buf, cap, "%zu (b[%zu])", i, i - c->k * c->d);
 }
 
-static int setup_checker(checker *c, dfsae_model *m, const float *X,
-                         size_t n)
+static int setup_checker(checker *c, dfsae_model *m, const float *X, size_t n)
 {
     memset(c, 0, sizeof *c);
     c->m = m;
@@ -351,8 +349,7 @@ int gradcheck_run(dfsae_model *m, const float *X, size_t n,
             res->n_dirs_failed++;
             print_error("gradcheck %s: direction %zu analytic %.9g numeric "
                         "%.9g rel.err %.3g > rtol %.3g\n",
-                        label, t, ana, num, rel_err(ana, num, floor),
-                        o->rtol);
+                        label, t, ana, num, rel_err(ana, num, floor), o->rtol);
         }
     }
 
@@ -365,8 +362,8 @@ int gradcheck_run(dfsae_model *m, const float *X, size_t n,
     free(idx);
     free(v);
 
-    int enough = (double)res->n_checked >=
-                 o->min_checked_frac * (double)res->n_selected;
+    int enough =
+        (double)res->n_checked >= o->min_checked_frac * (double)res->n_selected;
     if (!enough)
         print_error("gradcheck %s: only %zu of %zu coordinates checked "
                     "(%zu near a kink)\n",

@@ -16,30 +16,30 @@
 #include "dfsae.h"
 
 typedef struct gradcheck_opts {
-    double h;          /* step in parameter units */
-    int stencil;       /* 2 (central) or 4 (central + Richardson) points */
-    double rtol;       /* relative part of the tolerance */
-    double atol;       /* absolute slack (for all-zero gradients) */
-    double floor_frac; /* floor of the relative error, times max|a| */
-    size_t max_coords; /* check every coordinate up to this many params */
-    size_t n_dirs;     /* random-direction checks */
+    double h;           /* step in parameter units */
+    int stencil;        /* 2 (central) or 4 (central + Richardson) points */
+    double rtol;        /* relative part of the tolerance */
+    double atol;        /* absolute slack (for all-zero gradients) */
+    double floor_frac;  /* floor of the relative error, times max|a| */
+    size_t max_coords;  /* check every coordinate up to this many params */
+    size_t n_dirs;      /* random-direction checks */
     double kink_margin; /* skip if |z| <= kink_margin * step * |dz/dstep| */
     double min_checked_frac; /* assert: at least this fraction checked */
-    uint64_t seed;     /* coordinate subset and directions */
+    uint64_t seed;           /* coordinate subset and directions */
 } gradcheck_opts;
 
 typedef struct gradcheck_result {
     size_t n_params;
-    size_t n_selected;  /* coordinates chosen (all, or the capped subset) */
-    size_t n_checked;   /* selected and not skipped */
-    size_t n_skipped;   /* too close to an activation kink */
+    size_t n_selected; /* coordinates chosen (all, or the capped subset) */
+    size_t n_checked;  /* selected and not skipped */
+    size_t n_skipped;  /* too close to an activation kink */
     size_t n_failed;
     size_t n_dirs_checked, n_dirs_failed;
-    int status;         /* first failing dfsae status, DFSAE_OK if none */
-    double max_rel;     /* max |a-n| / (max(|a|,|n|) + floor): the
-                         * measured relative error, passes below rtol */
-    double max_ratio;   /* max |a-n| / tolerance: pass iff <= 1 */
-    size_t worst;       /* index of the coordinate with max_ratio */
+    int status;       /* first failing dfsae status, DFSAE_OK if none */
+    double max_rel;   /* max |a-n| / (max(|a|,|n|) + floor): the
+                       * measured relative error, passes below rtol */
+    double max_ratio; /* max |a-n| / tolerance: pass iff <= 1 */
+    size_t worst;     /* index of the coordinate with max_ratio */
     double worst_analytic, worst_numeric;
     double dir_max_rel; /* same as max_rel, for the direction checks */
     double gmax;        /* max |analytic| */
