@@ -93,9 +93,13 @@ static void front_sweep(dfsae_model *m, size_t n, int lse, int stats,
     if (stats && !job.stats_here)
         dfsae__parallel_for(pool, k, 16, front_cols, &job);
     if (stats) {
-        dfsae__colstats_finish(ws->A, n, k, ws->col);
+        float *hi = ws->row + DFSAE_ROW_MEAN_HI * k;
+        float *lo = ws->row + DFSAE_ROW_MEAN_LO * k;
+        dfsae__colstats_finish(ws->A, n, k, ws->col, hi, lo);
         ctx->stats.mean = ws->col + DFSAE_COL_MEAN * k;
         ctx->stats.var = ws->col + DFSAE_COL_VAR * k;
+        ctx->stats.mean_hi = hi;
+        ctx->stats.mean_lo = lo;
     }
     ctx->lse.min = ws->rmin;
     ctx->lse.sum = ws->rsum;
@@ -117,17 +121,15 @@ int dfsae__objective(dfsae_model *m, const float *X, size_t n, float *grad,
     int need_stats = 0;
     for (int t = 0; t < DFSAE_TERM_COUNT; ++t)
         need_stats |= o->lambda[t] != 0.0 && dfsae__loss_terms[t]->needs_stats;
-    dfsae_loss_ctx ctx = {n,
-                          k,
-                          d,
-                          ws->A,
-                          {NULL, NULL},
-                          {NULL, NULL, 0.0},
-                          m->params,
-                          o,
-                          ws,
-                          tc_side,
-                          dfsae__pool_for(m->pool, n * k)};
+    dfsae_loss_ctx ctx = {.n = n,
+                          .k = k,
+                          .d = d,
+                          .A = ws->A,
+                          .W = m->params,
+                          .opt = o,
+                          .ws = ws,
+                          .gram_side = tc_side,
+                          .pool = dfsae__pool_for(m->pool, n * k)};
     dfsae__linear_forward(X, n, d, m->params, k, ws->A);
     front_sweep(m, n, o->lambda[DFSAE_TERM_LSE] != 0.0, need_stats, &ctx);
 

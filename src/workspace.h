@@ -19,7 +19,15 @@ enum {
 };
 
 /* Slots of the row block, k floats each. */
-enum { DFSAE_ROW_P_SCALE, DFSAE_WS_ROWS };
+enum {
+    DFSAE_ROW_MEAN_HI, /* the column means as float pairs (loss.h) */
+    DFSAE_ROW_MEAN_LO,
+    DFSAE_ROW_INV_STD, /* L_tc's 1 / s_j */
+    DFSAE_ROW_P_SCALE, /* the dL/dA parts, in float for the sweep */
+    DFSAE_ROW_CENTRED,
+    DFSAE_ROW_CONSTANT,
+    DFSAE_WS_ROWS
+};
 
 typedef struct dfsae_workspace {
     size_t rows;  /* batch capacity of the per-batch buffers */

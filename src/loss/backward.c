@@ -5,35 +5,58 @@
 #include "fastmath.h"
 #include "loss/loss.h"
 
-/* dL/dA for row i, columns [j0, j1), into t. */
-DFSAE_MULTIVERSION
-static void assemble_row(const dfsae_loss_ctx *ctx, const dfsae_dA_parts *parts,
-                         size_t i, size_t j0, size_t j1, float *t)
+/* The parts (loss.h) as the sweep reads them: per-column vectors in float
+ * (NULL when absent) and L_lse's row statistics. The centring goes through
+ * the split mean, as accurate as the double it replaces. */
+typedef struct row_parts {
+    const float *mean_hi, *mean_lo, *centred, *constant; /* k each */
+    const float *P, *p_scale;
+    double r_scale;
+    const float *rmin;
+    const double *rsum;
+} row_parts;
+
+/* dL/dA for row i, columns [j0, j1), into the same columns of dA_row, in
+ * one loop: the flags are constants where this is inlined, so each
+ * combination of parts gets its own loop with nothing to skip. */
+static inline void assemble(const row_parts *rp, const float *A, size_t k,
+                            size_t i, size_t j0, size_t j1, float *dA_row,
+                            int with_stats, int with_p, int with_r)
 {
-    const size_t k = ctx->k, len = j1 - j0;
-    const float *a = ctx->A + i * k + j0;
-    if (ctx->stats.mean != NULL) {
-        /* In double: activations reach the thousands while their spread
-         * may be small. */
-        const double *mean = ctx->stats.mean + j0;
-        const double *centred = parts->centred + j0;
-        const double *constant = parts->constant + j0;
-        for (size_t j = 0; j < len; ++j)
-            t[j] = (float)(centred[j] * ((double)a[j] - mean[j]) + constant[j]);
-    } else {
-        for (size_t j = 0; j < len; ++j)
-            t[j] = 0.0f;
+    const float *a = A + i * k;
+    const float *hi = rp->mean_hi, *lo = rp->mean_lo;
+    const float *centred = rp->centred, *constant = rp->constant;
+    const float *p = with_p ? rp->P + i * k : NULL, *scale = rp->p_scale;
+    const float amin = with_r ? rp->rmin[i] : 0.0f;
+    const float f = with_r ? (float)(rp->r_scale / rp->rsum[i]) : 0.0f;
+#pragma omp simd
+    for (size_t j = j0; j < j1; ++j) {
+        float v = 0.0f;
+        if (with_stats)
+            v = centred[j] * ((a[j] - hi[j]) - lo[j]) + constant[j];
+        if (with_p)
+            v += scale[j] * p[j];
+        if (with_r)
+            v += f * dfsae__exp_nonpos(amin - a[j]);
+        dA_row[j] = v;
     }
-    if (parts->P != NULL) {
-        const float *p = parts->P + i * k + j0, *scale = parts->p_scale + j0;
-        for (size_t j = 0; j < len; ++j)
-            t[j] += scale[j] * p[j];
-    }
-    if (parts->r_scale != 0.0) {
-        const float amin = ctx->lse.min[i];
-        const float f = (float)(parts->r_scale / ctx->lse.sum[i]);
-        for (size_t j = 0; j < len; ++j)
-            t[j] += f * dfsae__exp_nonpos(amin - a[j]);
+}
+
+DFSAE_MULTIVERSION
+static void assemble_row(const row_parts *rp, const float *A, size_t k,
+                         size_t i, size_t j0, size_t j1, float *dA_row)
+{
+    const int s = rp->centred != NULL, p = rp->P != NULL;
+    const int r = rp->r_scale != 0.0;
+    switch (s * 4 + p * 2 + r) {
+    case 7: assemble(rp, A, k, i, j0, j1, dA_row, 1, 1, 1); break;
+    case 6: assemble(rp, A, k, i, j0, j1, dA_row, 1, 1, 0); break;
+    case 5: assemble(rp, A, k, i, j0, j1, dA_row, 1, 0, 1); break;
+    case 4: assemble(rp, A, k, i, j0, j1, dA_row, 1, 0, 0); break;
+    case 3: assemble(rp, A, k, i, j0, j1, dA_row, 0, 1, 1); break;
+    case 2: assemble(rp, A, k, i, j0, j1, dA_row, 0, 1, 0); break;
+    case 1: assemble(rp, A, k, i, j0, j1, dA_row, 0, 0, 1); break;
+    default: assemble(rp, A, k, i, j0, j1, dA_row, 0, 0, 0); break;
     }
 }
 
@@ -46,7 +69,7 @@ static void add_to_sums(const float *g, size_t k, double *acc)
 
 typedef struct backward_job {
     const dfsae_loss_ctx *ctx;
-    const dfsae_dA_parts *parts;
+    row_parts rp;
     const dfsae_activation_ops *act;
     double param;
     float *dZ;
@@ -64,7 +87,7 @@ static void backward_cols(void *arg, int part, size_t lo, size_t hi)
         return;
     for (size_t i = 0; i < n; ++i) {
         float *t = b->dZ + i * k + lo;
-        assemble_row(b->ctx, b->parts, i, lo, hi, t);
+        assemble_row(&b->rp, b->ctx->A, k, i, lo, hi, b->dZ + i * k);
         /* the row segment is still in L1 */
         b->act->backprop(b->ctx->A + i * k + lo, t, hi - lo, b->param);
         add_to_sums(t, hi - lo, b->acc + lo);
@@ -76,8 +99,25 @@ void dfsae__backward_sweep(const dfsae_loss_ctx *ctx,
                            const dfsae_activation_ops *act, double param,
                            float *dZ, float *db, double *acc)
 {
-    backward_job job = {ctx, parts, act, param, dZ, acc};
+    const size_t k = ctx->k;
+    float *row = ctx->ws->row;
+    row_parts rp = {NULL,           NULL,         NULL,
+                    NULL,           parts->P,     parts->p_scale,
+                    parts->r_scale, ctx->lse.min, ctx->lse.sum};
+    if (ctx->stats.mean != NULL) {
+        float *centred = row + DFSAE_ROW_CENTRED * k;
+        float *constant = row + DFSAE_ROW_CONSTANT * k;
+        for (size_t j = 0; j < k; ++j) {
+            centred[j] = (float)parts->centred[j];
+            constant[j] = (float)parts->constant[j];
+        }
+        rp.mean_hi = ctx->stats.mean_hi;
+        rp.mean_lo = ctx->stats.mean_lo;
+        rp.centred = centred;
+        rp.constant = constant;
+    }
+    backward_job job = {ctx, rp, act, param, dZ, acc};
     dfsae__parallel_for(ctx->pool, ctx->k, 16, backward_cols, &job);
-    for (size_t j = 0; j < ctx->k; ++j)
+    for (size_t j = 0; j < k; ++j)
         db[j] = (float)acc[j];
 }

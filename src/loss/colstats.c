@@ -35,7 +35,8 @@ void dfsae__colstats_add(const float *rows, size_t count, size_t k, size_t j0,
              col + DFSAE_COL_VAR * k);
 }
 
-void dfsae__colstats_finish(const float *first, size_t n, size_t k, double *col)
+void dfsae__colstats_finish(const float *first, size_t n, size_t k, double *col,
+                            float *mean_hi, float *mean_lo)
 {
     double *mean = col + DFSAE_COL_MEAN * k, *var = col + DFSAE_COL_VAR * k;
     const double inv_n = 1.0 / (double)n;
@@ -50,6 +51,10 @@ void dfsae__colstats_finish(const float *first, size_t n, size_t k, double *col)
         /* Clamp rounding below 0, but let a NaN (an overflowed unit)
          * through to the finiteness check. */
         var[j] = ss < 0.0 ? 0.0 : ss / (double)(n - 1);
+    }
+    for (size_t j = 0; j < k; ++j) {
+        mean_hi[j] = (float)mean[j];
+        mean_lo[j] = (float)(mean[j] - (double)mean_hi[j]);
     }
 }
 

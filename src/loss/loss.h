@@ -12,6 +12,10 @@
 typedef struct dfsae_colstats {
     const double *mean; /* K column means */
     const double *var;  /* K unbiased variances, exactly 0 for constant */
+    /* The means as float pairs, mean_hi + mean_lo = mean to ~2^-48:
+     * (a - mean_hi) - mean_lo in float is within about an ulp of
+     * a - mean, so float sweeps centre as accurately as double ones. */
+    const float *mean_hi, *mean_lo;
 } dfsae_colstats;
 
 /* The front sweep's row statistics for L_lse (valid when it is on):
@@ -70,8 +74,8 @@ extern const dfsae_loss_ops *const dfsae__loss_terms[DFSAE_TERM_COUNT];
 void dfsae__colstats_begin(size_t k, double *col);
 void dfsae__colstats_add(const float *rows, size_t count, size_t k, size_t j0,
                          size_t j1, const float *first, double *col);
-void dfsae__colstats_finish(const float *first, size_t n, size_t k,
-                            double *col);
+void dfsae__colstats_finish(const float *first, size_t n, size_t k, double *col,
+                            float *mean_hi, float *mean_lo);
 
 /* The row statistics of L_lse for `count` rows (dfsae_lse_rows), and
  * their total sum_i log sum_j exp(-A_ij) over n rows (summed in row order,

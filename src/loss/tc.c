@@ -17,8 +17,8 @@
 /* Per-column quantities, each k doubles in the workspace's col block. */
 typedef struct tc_cols {
     double *inv_std; /* 1 / s_j */
-    double *ssum;    /* sum_i S_ij (0 up to rounding) */
-    double *ssq;     /* sum_i S_ij^2 = N diag(C)_j */
+    double *ssum;    /* sum_i S_ij: sample side only (standardise) */
+    double *ssq;     /* sum_i S_ij^2 = N diag(C)_j: sample side only */
     double *gs;      /* sum_i (dL/dS)_ij S_ij */
     double *gsum;    /* sum_i (dL/dS)_ij */
     double *d4;      /* sample side: (4/N) diag(C)_j */
@@ -33,28 +33,34 @@ static tc_cols cols_of(const dfsae_loss_ctx *ctx)
     return c;
 }
 
-/* S_ij = (A_ij - mean_j) / s_j for columns [j0, j1), with S's column sums
- * and sums of squares. The centring is done in double: activations reach
- * the thousands while their spread may be small. */
+/* S_ij = (A_ij - mean_j) / s_j for columns [j0, j1), centred in float
+ * through the split mean (loss.h). With `sums`, also S's column sums and
+ * sums of squares, which the sample side needs; the feature side takes
+ * sum_i S_ij as exact arithmetic has it, 0 (the rounded S's own sums are
+ * ~sqrt(n) ulp, and would move the gradient by ~1e-9 relative). */
 DFSAE_MULTIVERSION
 static void standardise(const dfsae_loss_ctx *ctx, const tc_cols *c, float *S,
-                        size_t j0, size_t j1)
+                        size_t j0, size_t j1, int sums)
 {
     const size_t n = ctx->n, k = ctx->k;
-    const double *mean = ctx->stats.mean;
+    const float *hi = ctx->stats.mean_hi, *lo = ctx->stats.mean_lo;
+    float *inv = ctx->ws->row + DFSAE_ROW_INV_STD * k;
     for (size_t j = j0; j < j1; ++j) {
         c->inv_std[j] = 1.0 / (sqrt(ctx->stats.var[j]) + STD_EPS);
+        inv[j] = (float)c->inv_std[j];
         c->ssum[j] = c->ssq[j] = 0.0;
     }
     for (size_t i = 0; i < n; ++i) {
         const float *a = ctx->A + i * k;
         float *s = S + i * k;
+        for (size_t j = j0; j < j1; ++j)
+            s[j] = ((a[j] - hi[j]) - lo[j]) * inv[j];
+        if (!sums)
+            continue;
 #pragma omp simd
         for (size_t j = j0; j < j1; ++j) {
-            float v = (float)(((double)a[j] - mean[j]) * c->inv_std[j]);
-            s[j] = v;
-            c->ssum[j] += (double)v;
-            c->ssq[j] += (double)v * (double)v;
+            c->ssum[j] += (double)s[j];
+            c->ssq[j] += (double)s[j] * (double)s[j];
         }
     }
 }
@@ -65,13 +71,14 @@ typedef struct tc_job {
     const tc_cols *c;
     float *S;
     const float *P;
+    int sums;
 } tc_job;
 
 static void standardise_cols(void *arg, int part, size_t lo, size_t hi)
 {
     (void)part;
     const tc_job *t = arg;
-    standardise(t->ctx, t->c, t->S, lo, hi);
+    standardise(t->ctx, t->c, t->S, lo, hi, t->sums);
 }
 
 /* Sum of squares of a symmetric matrix from its upper triangle, optionally
@@ -89,44 +96,26 @@ static double sym_sumsq(const float *M, size_t m, int with_diag)
 
 /* With P = (4/N) S C' (C' = C without its diagonal), the column sums the
  * chain rule needs follow from C alone, with no pass over n x K:
- *   sum_i P_ij S_ij = 4 sum_l C'_lj C_lj,  sum_i P_ij = (4/N) sum_l ssum_l
- * C'_lj. One pass over the upper triangle; zeroes the diagonal on the way. */
+ *   sum_i P_ij S_ij = 4 sum_l C'_lj C_lj,
+ *   sum_i P_ij = (4/N) sum_l (sum_i S_il) C'_lj = 0 (standardise).
+ * One pass over the upper triangle; zeroes the diagonal on the way. */
 DFSAE_MULTIVERSION
-static void feature_sums(float *C, size_t k, double N, const tc_cols *c)
+static void feature_sums(float *C, size_t k, const tc_cols *c)
 {
-    double *gs = c->gs, *gsum = c->gsum;
-    const double *ssum = c->ssum;
+    double *gs = c->gs;
     for (size_t j = 0; j < k; ++j)
-        gs[j] = gsum[j] = 0.0;
+        gs[j] = c->gsum[j] = 0.0;
     for (size_t r = 0; r < k; ++r) {
         float *row = C + r * k;
         row[r] = 0.0f;
-        /* Row r's upper part counts for columns q > r... */
-        const double sr = ssum[r];
-        double dot[4] = {0.0, 0.0, 0.0, 0.0};
-        size_t q = r + 1;
-        for (; q + 4 <= k; q += 4)
-            for (size_t l = 0; l < 4; ++l) {
-                double v = (double)row[q + l];
-                gs[q + l] += v * v;
-                gsum[q + l] += v * sr;
-                dot[l] += v * ssum[q + l];
-            }
-        double rest = 0.0;
-        for (; q < k; ++q) {
-            double v = (double)row[q];
-            gs[q] += v * v;
-            gsum[q] += v * sr;
-            rest += v * ssum[q];
-        }
-        /* ...and, by symmetry, for column r itself. */
+        /* Row r's upper part counts for columns q > r and, by symmetry,
+         * for column r itself. */
+        for (size_t q = r + 1; q < k; ++q)
+            gs[q] += (double)row[q] * (double)row[q];
         gs[r] += dfsae__sumsq_f64(row + r + 1, k - r - 1);
-        gsum[r] += (dot[0] + dot[1]) + (dot[2] + dot[3]) + rest;
     }
-    for (size_t j = 0; j < k; ++j) {
+    for (size_t j = 0; j < k; ++j)
         gs[j] *= 4.0;
-        gsum[j] *= 4.0 / N;
-    }
 }
 
 /* Returns the value; with P non-NULL also writes P = (4/N) S C' and the
@@ -141,7 +130,7 @@ static double feature_side(const dfsae_loss_ctx *ctx, const tc_cols *c,
                  C, (int)k);
     double value = sym_sumsq(C, k, 0);
     if (P != NULL) {
-        feature_sums(C, k, N, c);
+        feature_sums(C, k, c);
         dfsae__ssymm(DFSAE_RIGHT, (int)n, (int)k, (float)(4.0 / N), C, (int)k,
                      S, (int)k, 0.0f, P, (int)k);
     }
@@ -194,7 +183,7 @@ static double sample_side(const dfsae_loss_ctx *ctx, const tc_cols *c,
     if (P != NULL) {
         dfsae__ssymm(DFSAE_LEFT, (int)n, (int)k, (float)(4.0 / (N * N)), H,
                      (int)n, S, (int)k, 0.0f, P, (int)k);
-        tc_job job = {ctx, c, ctx->ws->S, P}; /* S is that same buffer */
+        tc_job job = {ctx, c, ctx->ws->S, P, 0}; /* S is that same buffer */
         dfsae__parallel_for(ctx->pool, k, 16, product_sums_cols, &job);
         for (size_t j = 0; j < k; ++j) {
             c->d4[j] = 4.0 / N * c->ssq[j] / N;
@@ -235,9 +224,9 @@ static double tc_eval(const dfsae_loss_ctx *ctx, double weight,
     dfsae_workspace *ws = ctx->ws;
     tc_cols c = cols_of(ctx);
     float *P = dA != NULL ? ws->G : NULL;
-    tc_job job = {ctx, &c, ws->S, NULL};
-    dfsae__parallel_for(ctx->pool, ctx->k, 16, standardise_cols, &job);
     int sample = ctx->gram_side == DFSAE_GRAM_SAMPLE;
+    tc_job job = {ctx, &c, ws->S, NULL, sample};
+    dfsae__parallel_for(ctx->pool, ctx->k, 16, standardise_cols, &job);
     double value = sample ? sample_side(ctx, &c, ws->S, P)
                           : feature_side(ctx, &c, ws->S, P);
     if (dA != NULL)
