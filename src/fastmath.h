@@ -80,6 +80,24 @@ static inline double dfsae__sumsq_f64(const float *x, size_t k)
     return s;
 }
 
+/* A double m as two floats, hi + lo = m to about 2^-48 relative, so that
+ * float sweeps can centre on it (dfsae__centre). */
+static inline void dfsae__split_double(double m, float *hi, float *lo)
+{
+    *hi = (float)m;
+    *lo = (float)(m - (double)*hi);
+}
+
+/* a - m in float for m split by dfsae__split_double: the first difference
+ * is exact when a and hi are within a factor 2 (Sterbenz), else rounded
+ * once relative to a result comparable to a; lo is below half an ulp of
+ * hi. Within about an ulp of the exact a - m (tests/test_fastexp.c), with
+ * 16 lanes to a vector where the double subtraction has 8. */
+static inline float dfsae__centre(float a, float hi, float lo)
+{
+    return (a - hi) - lo;
+}
+
 /* 1 if the IEEE-754 single has an all-ones exponent (NaN or Inf). */
 static inline int dfsae__is_nonfinite_bits(uint32_t u)
 {

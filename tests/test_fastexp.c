@@ -1,5 +1,6 @@
 /* The vectorisable exp used by the log-sum-exp: accuracy over its whole
- * domain and its edge behaviour. */
+ * domain and its edge behaviour; and the float centring on a split
+ * double mean that the sweeps use. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -62,12 +63,53 @@ static void nonfinite_bit_test(void **state)
     }
 }
 
+/* Next float up from |x|'s magnitude: the spacing at x. */
+static double ulp_at(double x)
+{
+    float f = (float)fabs(x);
+    return (double)nextafterf(f, INFINITY) - (double)f;
+}
+
+/* dfsae__centre(a, split m) against the exact a - m (double, where a - m
+ * of a float and a double of similar size is exact up to m's own last
+ * bits): means from 1e-3 to 1e6, activations from m - 1e4 spreads to
+ * m + 1e4 spreads with spreads from 1e-6 m to 1e2 m, and a = 0 (relu). The
+ * bound is 1 ulp of the result, plus 2^-46 of m for lo's own rounding. */
+static void centring_on_a_split_mean_is_within_an_ulp(void **state)
+{
+    (void)state;
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    double worst = 0.0;
+    for (int i = 0; i < 2000000; ++i) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double u1 = (double)(x >> 11) * 0x1p-53;
+        double u2 = (double)((x >> 3) & 0xffff) / 65536.0;
+        double m = pow(10.0, -3.0 + 9.0 * u1);
+        double spread = m * pow(10.0, -6.0 + 8.0 * u2);
+        float a = i % 16 == 0 ? 0.0f
+                              : (float)(m + spread * (2.0 * u2 - 1.0) *
+                                                pow(10.0, (double)(i % 5)));
+        float hi, lo;
+        dfsae__split_double(m, &hi, &lo);
+        double exact = (double)a - m, got = dfsae__centre(a, hi, lo);
+        double err = fabs(got - exact) / (ulp_at(exact) + m * 0x1p-46);
+        worst = fmax(worst, err);
+        if (!(err <= 1.0))
+            fail_msg("a %.9g, m %.17g: centred %.9g, exact %.17g (%.3g ulp)",
+                     (double)a, m, got, exact, err);
+    }
+    print_message("centring: worst %.3f ulp\n", worst);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(relative_error_is_a_few_ulp),
         cmocka_unit_test(exact_at_zero_and_flushes_below_range),
         cmocka_unit_test(nonfinite_bit_test),
+        cmocka_unit_test(centring_on_a_split_mean_is_within_an_ulp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,7 +33,7 @@ static inline void assemble(const row_parts *rp, const float *A, size_t k,
     for (size_t j = j0; j < j1; ++j) {
         float v = 0.0f;
         if (with_stats)
-            v = centred[j] * ((a[j] - hi[j]) - lo[j]) + constant[j];
+            v = centred[j] * dfsae__centre(a[j], hi[j], lo[j]) + constant[j];
         if (with_p)
             v += scale[j] * p[j];
         if (with_r)

@@ -52,10 +52,8 @@ void dfsae__colstats_finish(const float *first, size_t n, size_t k, double *col,
          * through to the finiteness check. */
         var[j] = ss < 0.0 ? 0.0 : ss / (double)(n - 1);
     }
-    for (size_t j = 0; j < k; ++j) {
-        mean_hi[j] = (float)mean[j];
-        mean_lo[j] = (float)(mean[j] - (double)mean_hi[j]);
-    }
+    for (size_t j = 0; j < k; ++j)
+        dfsae__split_double(mean[j], &mean_hi[j], &mean_lo[j]);
 }
 
 int dfsae__resolve_gram_side(int side, size_t n, size_t k)

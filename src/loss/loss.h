@@ -12,9 +12,8 @@
 typedef struct dfsae_colstats {
     const double *mean; /* K column means */
     const double *var;  /* K unbiased variances, exactly 0 for constant */
-    /* The means as float pairs, mean_hi + mean_lo = mean to ~2^-48:
-     * (a - mean_hi) - mean_lo in float is within about an ulp of
-     * a - mean, so float sweeps centre as accurately as double ones. */
+    /* The means split into float pairs (dfsae__split_double), for float
+     * sweeps to centre through dfsae__centre. */
     const float *mean_hi, *mean_lo;
 } dfsae_colstats;
 

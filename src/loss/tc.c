@@ -54,7 +54,7 @@ static void standardise(const dfsae_loss_ctx *ctx, const tc_cols *c, float *S,
         const float *a = ctx->A + i * k;
         float *s = S + i * k;
         for (size_t j = j0; j < j1; ++j)
-            s[j] = ((a[j] - hi[j]) - lo[j]) * inv[j];
+            s[j] = dfsae__centre(a[j], hi[j], lo[j]) * inv[j];
         if (!sums)
             continue;
 #pragma omp simd
