@@ -145,10 +145,10 @@ int dfsae__objective(dfsae_model *m, const float *X, size_t n, float *grad,
     double sum = 0.0;
     for (int pass = 0; pass < 2; ++pass) {
         if (pass == 1 && grad != NULL) {
-            dfsae__backward_sweep(
+            float *dZ = dfsae__backward_sweep(
                 &ctx, &parts, dfsae__activations[o->activation], o->leaky_slope,
                 ws->dA, grad + k * d, ws->col + DFSAE_COL_BIAS * k);
-            dfsae__linear_backward(X, n, d, ws->dA, k, grad);
+            dfsae__linear_backward(X, n, d, dZ, k, grad);
         }
         for (int t = 0; t < DFSAE_TERM_COUNT; ++t) {
             const dfsae_loss_ops *term = dfsae__loss_terms[t];

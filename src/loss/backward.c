@@ -10,7 +10,8 @@
  * the split mean, as accurate as the double it replaces. */
 typedef struct row_parts {
     const float *mean_hi, *mean_lo, *centred, *constant; /* k each */
-    const float *P, *p_scale;
+    const float *p_scale;
+    int with_p; /* P is present, in the output rows (in place) */
     double r_scale;
     const float *rmin;
     const double *rsum;
@@ -26,7 +27,7 @@ static inline void assemble(const row_parts *rp, const float *A, size_t k,
     const float *a = A + i * k;
     const float *hi = rp->mean_hi, *lo = rp->mean_lo;
     const float *centred = rp->centred, *constant = rp->constant;
-    const float *p = with_p ? rp->P + i * k : NULL, *scale = rp->p_scale;
+    const float *scale = rp->p_scale;
     const float amin = with_r ? rp->rmin[i] : 0.0f;
     const float f = with_r ? (float)(rp->r_scale / rp->rsum[i]) : 0.0f;
 #pragma omp simd
@@ -34,8 +35,8 @@ static inline void assemble(const row_parts *rp, const float *A, size_t k,
         float v = 0.0f;
         if (with_stats)
             v = centred[j] * dfsae__centre(a[j], hi[j], lo[j]) + constant[j];
-        if (with_p)
-            v += scale[j] * p[j];
+        if (with_p) /* P_ij, about to be overwritten */
+            v += scale[j] * dA_row[j];
         if (with_r)
             v += f * dfsae__exp_nonpos(amin - a[j]);
         dA_row[j] = v;
@@ -46,7 +47,7 @@ DFSAE_MULTIVERSION
 static void assemble_row(const row_parts *rp, const float *A, size_t k,
                          size_t i, size_t j0, size_t j1, float *dA_row)
 {
-    const int s = rp->centred != NULL, p = rp->P != NULL;
+    const int s = rp->centred != NULL, p = rp->with_p;
     const int r = rp->r_scale != 0.0;
     switch (s * 4 + p * 2 + r) {
     case 7: assemble(rp, A, k, i, j0, j1, dA_row, 1, 1, 1); break;
@@ -94,16 +95,16 @@ static void backward_cols(void *arg, int part, size_t lo, size_t hi)
     }
 }
 
-void dfsae__backward_sweep(const dfsae_loss_ctx *ctx,
-                           const dfsae_dA_parts *parts,
-                           const dfsae_activation_ops *act, double param,
-                           float *dZ, float *db, double *acc)
+float *dfsae__backward_sweep(const dfsae_loss_ctx *ctx,
+                             const dfsae_dA_parts *parts,
+                             const dfsae_activation_ops *act, double param,
+                             float *spare, float *db, double *acc)
 {
     const size_t k = ctx->k;
     float *row = ctx->ws->row;
-    row_parts rp = {NULL,           NULL,         NULL,
-                    NULL,           parts->P,     parts->p_scale,
-                    parts->r_scale, ctx->lse.min, ctx->lse.sum};
+    row_parts rp = {NULL,           NULL,           NULL,
+                    NULL,           parts->p_scale, parts->P != NULL,
+                    parts->r_scale, ctx->lse.min,   ctx->lse.sum};
     if (ctx->stats.mean != NULL) {
         float *centred = row + DFSAE_ROW_CENTRED * k;
         float *constant = row + DFSAE_ROW_CONSTANT * k;
@@ -116,8 +117,10 @@ void dfsae__backward_sweep(const dfsae_loss_ctx *ctx,
         rp.centred = centred;
         rp.constant = constant;
     }
+    float *dZ = parts->P != NULL ? parts->P : spare;
     backward_job job = {ctx, rp, act, param, dZ, acc};
     dfsae__parallel_for(ctx->pool, ctx->k, 16, backward_cols, &job);
     for (size_t j = 0; j < k; ++j)
         db[j] = (float)acc[j];
+    return dZ;
 }

@@ -43,10 +43,11 @@ typedef struct dfsae_loss_ctx {
  *   dL/dA_ij = r_scale R_ij + p_scale_j P_ij + centred_j (A_ij - mean_j)
  *              + constant_j
  * with R = softmax(-A) row-wise and P an n x K product a term leaves in
- * the workspace. Terms add their weighted parts. */
+ * the workspace (the backward sweep overwrites it with dZ). Terms add
+ * their weighted parts. */
 typedef struct dfsae_dA_parts {
     double r_scale;
-    const float *P;   /* NULL while no term has left a product */
+    float *P;         /* NULL while no term has left a product */
     float *p_scale;   /* k */
     double *centred;  /* k, starts at 0 */
     double *constant; /* k, starts at 0 */
@@ -88,11 +89,13 @@ void dfsae__responsibilities(const float *A, size_t n, size_t k, float *R);
 
 /* One sweep over the rows: dZ = phi'(Z) * dL/dA assembled from parts
  * (which must hold every enabled term's), and db = the column sums of dZ,
- * accumulated in acc (k doubles). */
-void dfsae__backward_sweep(const dfsae_loss_ctx *ctx,
-                           const dfsae_dA_parts *parts,
-                           const dfsae_activation_ops *act, double param,
-                           float *dZ, float *db, double *acc);
+ * accumulated in acc (k doubles). dZ overwrites P when a term left one
+ * (in place, which spares the write-allocate traffic of a fresh n x K
+ * buffer), else goes to `spare`; returns where it is. */
+float *dfsae__backward_sweep(const dfsae_loss_ctx *ctx,
+                             const dfsae_dA_parts *parts,
+                             const dfsae_activation_ops *act, double param,
+                             float *spare, float *db, double *acc);
 
 /* Rows per block of the front and backward sweeps: about 16 KiB of each
  * n x K array, so a block stays in L1 from one kernel to the next. */

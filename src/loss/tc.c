@@ -201,7 +201,7 @@ static double sample_side(const dfsae_loss_ctx *ctx, const tc_cols *c,
  * with S_ij = (A_ij - mean_j) / s_j. A constant column has S = 0 and its
  * 0/0 is taken as 0. */
 static void add_parts(const dfsae_loss_ctx *ctx, const tc_cols *c, int sample,
-                      double weight, const float *P, dfsae_dA_parts *dA)
+                      double weight, float *P, dfsae_dA_parts *dA)
 {
     const size_t n = ctx->n, k = ctx->k;
     const double N = (double)(n - 1);
