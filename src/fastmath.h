@@ -51,17 +51,28 @@ static inline float dfsae__exp_nonpos(float x)
     return x >= -87.0f ? p * scale.f : (x < -87.0f ? 0.0f : x);
 }
 
-/* Sums in double of x[0..k) and of its squares, in four independent lanes
- * so they vectorise (gcc 12 does not vectorise a float-to-double `omp simd`
- * reduction). */
+/* Sums in double of x[0..k) and of its squares, in sixteen independent
+ * lanes: they vectorise (gcc 12 does not vectorise a float-to-double `omp
+ * simd` reduction), and each vector of lanes is its own chain of adds, so
+ * the adds' latency is hidden. */
+#define DFSAE_SUM_LANES 16
+
+static inline double dfsae__lanes_total(const double *lane)
+{
+    double s = 0.0;
+    for (size_t l = 0; l < DFSAE_SUM_LANES; ++l)
+        s += lane[l];
+    return s;
+}
+
 static inline double dfsae__sum_f64(const float *x, size_t k)
 {
-    double lane[4] = {0.0, 0.0, 0.0, 0.0};
+    double lane[DFSAE_SUM_LANES] = {0.0};
     size_t j = 0;
-    for (; j + 4 <= k; j += 4)
-        for (size_t l = 0; l < 4; ++l)
+    for (; j + DFSAE_SUM_LANES <= k; j += DFSAE_SUM_LANES)
+        for (size_t l = 0; l < DFSAE_SUM_LANES; ++l)
             lane[l] += (double)x[j + l];
-    double s = (lane[0] + lane[1]) + (lane[2] + lane[3]);
+    double s = dfsae__lanes_total(lane);
     for (; j < k; ++j)
         s += (double)x[j];
     return s;
@@ -69,12 +80,12 @@ static inline double dfsae__sum_f64(const float *x, size_t k)
 
 static inline double dfsae__sumsq_f64(const float *x, size_t k)
 {
-    double lane[4] = {0.0, 0.0, 0.0, 0.0};
+    double lane[DFSAE_SUM_LANES] = {0.0};
     size_t j = 0;
-    for (; j + 4 <= k; j += 4)
-        for (size_t l = 0; l < 4; ++l)
+    for (; j + DFSAE_SUM_LANES <= k; j += DFSAE_SUM_LANES)
+        for (size_t l = 0; l < DFSAE_SUM_LANES; ++l)
             lane[l] += (double)x[j + l] * (double)x[j + l];
-    double s = (lane[0] + lane[1]) + (lane[2] + lane[3]);
+    double s = dfsae__lanes_total(lane);
     for (; j < k; ++j)
         s += (double)x[j] * (double)x[j];
     return s;

@@ -4,11 +4,13 @@
 #include "fastmath.h"
 #include "loss/loss.h"
 
-/* Minimum of a[0..k): eight independent lanes, so it vectorises without
- * relying on a min-reduction the compiler may refuse. */
+/* Minimum of a[0..k): 32 independent lanes, so it vectorises without
+ * relying on a min-reduction the compiler may refuse, with two or more
+ * vectors of lanes to hide the min's latency. */
+DFSAE_MULTIVERSION
 static float row_min(const float *a, size_t k)
 {
-    enum { LANES = 8 };
+    enum { LANES = 32 };
     float m[LANES];
     for (size_t l = 0; l < LANES; ++l)
         m[l] = a[0];
