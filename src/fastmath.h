@@ -57,12 +57,14 @@ static inline float dfsae__exp_nonpos(float x)
  * the adds' latency is hidden. */
 #define DFSAE_SUM_LANES 16
 
-static inline double dfsae__lanes_total(const double *lane)
+/* The lanes' total as a tree (halves added pairwise): four vector adds
+ * deep rather than fifteen scalar ones, which matters for short rows. */
+static inline double dfsae__lanes_total(double *lane)
 {
-    double s = 0.0;
-    for (size_t l = 0; l < DFSAE_SUM_LANES; ++l)
-        s += lane[l];
-    return s;
+    for (size_t w = DFSAE_SUM_LANES / 2; w > 0; w /= 2)
+        for (size_t l = 0; l < w; ++l)
+            lane[l] += lane[l + w];
+    return lane[0];
 }
 
 static inline double dfsae__sum_f64(const float *x, size_t k)

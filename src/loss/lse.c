@@ -18,9 +18,10 @@ static float row_min(const float *a, size_t k)
     for (; j + LANES <= k; j += LANES)
         for (size_t l = 0; l < LANES; ++l)
             m[l] = a[j + l] < m[l] ? a[j + l] : m[l];
+    for (size_t w = LANES / 2; w > 0; w /= 2) /* a tree, as for sums */
+        for (size_t l = 0; l < w; ++l)
+            m[l] = m[l + w] < m[l] ? m[l + w] : m[l];
     float amin = m[0];
-    for (size_t l = 1; l < LANES; ++l)
-        amin = m[l] < amin ? m[l] : amin;
     for (; j < k; ++j)
         amin = a[j] < amin ? a[j] : amin;
     return amin;
