@@ -70,33 +70,39 @@ static double ulp_at(double x)
     return (double)nextafterf(f, INFINITY) - (double)f;
 }
 
+/* xorshift64: the centring test's own stream. */
+static double next_uniform(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return (double)(*x >> 11) * 0x1p-53;
+}
+
 /* dfsae__centre(a, split m) against the exact a - m (double, where a - m
  * of a float and a double of similar size is exact up to m's own last
- * bits): means from 1e-3 to 1e6, activations from m - 1e4 spreads to
- * m + 1e4 spreads with spreads from 1e-6 m to 1e2 m, and a = 0 (relu). The
- * bound is 1 ulp of the result, plus 2^-46 of m for lo's own rounding. */
+ * bits): means from 1e-3 to 1e6, spreads from 1e-6 m to 1e2 m, activations
+ * up to 1e4 spreads either side of the mean, and a = 0 (relu). Two
+ * roundings of half an ulp each, the first possibly in the binade above
+ * the result: the bound is 1.5 ulp of the result, plus 2^-46 of m for
+ * lo's own rounding (measured worst: just under 1 ulp). */
 static void centring_on_a_split_mean_is_within_an_ulp(void **state)
 {
     (void)state;
     uint64_t x = 0x9e3779b97f4a7c15u;
     double worst = 0.0;
-    for (int i = 0; i < 2000000; ++i) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        double u1 = (double)(x >> 11) * 0x1p-53;
-        double u2 = (double)((x >> 3) & 0xffff) / 65536.0;
-        double m = pow(10.0, -3.0 + 9.0 * u1);
-        double spread = m * pow(10.0, -6.0 + 8.0 * u2);
-        float a = i % 16 == 0 ? 0.0f
-                              : (float)(m + spread * (2.0 * u2 - 1.0) *
-                                                pow(10.0, (double)(i % 5)));
+    for (int i = 0; i < 500000; ++i) {
+        double m = pow(10.0, -3.0 + 9.0 * next_uniform(&x));
+        double spread = m * pow(10.0, -6.0 + 8.0 * next_uniform(&x));
+        double offset =
+            (2.0 * next_uniform(&x) - 1.0) * pow(10.0, 4.0 * next_uniform(&x));
+        float a = i % 16 == 0 ? 0.0f : (float)(m + spread * offset);
         float hi, lo;
         dfsae__split_double(m, &hi, &lo);
         double exact = (double)a - m, got = dfsae__centre(a, hi, lo);
         double err = fabs(got - exact) / (ulp_at(exact) + m * 0x1p-46);
         worst = fmax(worst, err);
-        if (!(err <= 1.0))
+        if (!(err <= 1.5))
             fail_msg("a %.9g, m %.17g: centred %.9g, exact %.17g (%.3g ulp)",
                      (double)a, m, got, exact, err);
     }
