@@ -96,7 +96,6 @@ static void front_sweep(dfsae_model *m, size_t n, int lse, int stats,
         float *hi = ws->row + DFSAE_ROW_MEAN_HI * k;
         float *lo = ws->row + DFSAE_ROW_MEAN_LO * k;
         dfsae__colstats_finish(ws->A, n, k, ws->col, hi, lo);
-        ctx->stats.mean = ws->col + DFSAE_COL_MEAN * k;
         ctx->stats.var = ws->col + DFSAE_COL_VAR * k;
         ctx->stats.mean_hi = hi;
         ctx->stats.mean_lo = lo;

@@ -105,7 +105,7 @@ float *dfsae__backward_sweep(const dfsae_loss_ctx *ctx,
     row_parts rp = {NULL,           NULL,           NULL,
                     NULL,           parts->p_scale, parts->P != NULL,
                     parts->r_scale, ctx->lse.min,   ctx->lse.sum};
-    if (ctx->stats.mean != NULL) {
+    if (ctx->stats.mean_hi != NULL) {
         float *centred = row + DFSAE_ROW_CENTRED * k;
         float *constant = row + DFSAE_ROW_CONSTANT * k;
         for (size_t j = 0; j < k; ++j) {

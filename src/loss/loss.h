@@ -10,10 +10,9 @@
 
 /* Column statistics over a batch, in double (col block of the workspace). */
 typedef struct dfsae_colstats {
-    const double *mean; /* K column means */
-    const double *var;  /* K unbiased variances, exactly 0 for constant */
-    /* The means split into float pairs (dfsae__split_double), for float
-     * sweeps to centre through dfsae__centre. */
+    const double *var; /* K unbiased variances, exactly 0 for constant */
+    /* The K column means split into float pairs (dfsae__split_double), for
+     * float sweeps to centre through dfsae__centre. */
     const float *mean_hi, *mean_lo;
 } dfsae_colstats;
 
