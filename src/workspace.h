@@ -32,9 +32,9 @@ enum {
 typedef struct dfsae_workspace {
     size_t rows;  /* batch capacity of the per-batch buffers */
     float *A;     /* rows x K activations */
-    float *dA;    /* rows x K gradient w.r.t. A, then w.r.t. Z */
+    float *dA;    /* rows x K gradient w.r.t. Z, when G holds no product */
     float *S;     /* rows x K standardised activations (L_tc) */
-    float *G;     /* rows x K product of L_tc's gradient */
+    float *G;     /* rows x K product of L_tc's gradient, then dZ over it */
     float *rmin;  /* rows: each row's minimum activation (L_lse) */
     double *rsum; /* rows: each row's sum of exp(rmin - A_ij) (L_lse) */
     float *gram;  /* L_tc Gram, min(rows, K)^2 (or K^2 when forced) */
