@@ -113,9 +113,9 @@ int main(int argc, char **argv)
         fail = check(dfsae_model_create(DIM, COMPONENTS, 1, NULL, &m), "create",
                      NULL) ||
                check(dfsae_optimizer_create(
-                         DFSAE_OPT_ADAM, dfsae_model_num_params(m), NULL, &opt),
+                         DFSAE_ADAM, dfsae_model_num_params(m), NULL, &opt),
                      "optimizer", NULL) ||
-               check(dfsae_optimizer_set_param(opt, DFSAE_OPT_LR, 5e-3), "lr",
+               check(dfsae_optimizer_set_option(opt, DFSAE_OPT_LR, 5e-3), "lr",
                      NULL) ||
                report_code(m, X, A, "before");
     }

@@ -133,7 +133,7 @@ typedef enum dfsae_activation {
     DFSAE_ACT_RELU = 0,
     DFSAE_ACT_SOFTPLUS = 1,
     DFSAE_ACT_IDENTITY = 2,
-    DFSAE_ACT_LEAKY_RELU = 3, /**< slope DFSAE_PARAM_LEAKY_SLOPE for z < 0 */
+    DFSAE_ACT_LEAKY_RELU = 3, /**< slope DFSAE_MODEL_LEAKY_SLOPE for z < 0 */
     DFSAE_ACT_TANH = 4,
     DFSAE_ACT_COUNT
 } dfsae_activation;
@@ -156,18 +156,18 @@ typedef enum dfsae_gram_side {
 
 /** Model options, set one at a time by key. All values travel as double;
  *  enumerated options take the enum value. Keys are pinned. */
-typedef enum dfsae_param {
-    DFSAE_PARAM_ACTIVATION = 0,    /**< dfsae_activation, default relu */
-    DFSAE_PARAM_LAMBDA_LSE = 1,    /**< weight of L_lse, default 1 */
-    DFSAE_PARAM_LAMBDA_VAR = 2,    /**< weight of L_var, default 1 */
-    DFSAE_PARAM_LAMBDA_TC = 3,     /**< weight of L_tc, default 1 */
-    DFSAE_PARAM_LAMBDA_WR = 4,     /**< weight of L_wr, default 0 */
-    DFSAE_PARAM_EPS_VAR = 5,       /**< eps inside log(v + eps), 1e-6 */
-    DFSAE_PARAM_LSE_REDUCTION = 6, /**< dfsae_reduction, default sum */
-    DFSAE_PARAM_LEAKY_SLOPE = 7,   /**< leaky_relu slope, default 0.01 */
-    DFSAE_PARAM_GRAM_SIDE = 8,     /**< dfsae_gram_side, default auto */
-    DFSAE_PARAM_COUNT
-} dfsae_param;
+typedef enum dfsae_model_option {
+    DFSAE_MODEL_ACTIVATION = 0,    /**< dfsae_activation, default relu */
+    DFSAE_MODEL_LAMBDA_LSE = 1,    /**< weight of L_lse, default 1 */
+    DFSAE_MODEL_LAMBDA_VAR = 2,    /**< weight of L_var, default 1 */
+    DFSAE_MODEL_LAMBDA_TC = 3,     /**< weight of L_tc, default 1 */
+    DFSAE_MODEL_LAMBDA_WR = 4,     /**< weight of L_wr, default 0 */
+    DFSAE_MODEL_EPS_VAR = 5,       /**< eps inside log(v + eps), 1e-6 */
+    DFSAE_MODEL_LSE_REDUCTION = 6, /**< dfsae_reduction, default sum */
+    DFSAE_MODEL_LEAKY_SLOPE = 7,   /**< leaky_relu slope, default 0.01 */
+    DFSAE_MODEL_GRAM_SIDE = 8,     /**< dfsae_gram_side, default auto */
+    DFSAE_MODEL_OPTION_COUNT
+} dfsae_model_option;
 
 /** The loss terms, in the order dfsae_model_loss reports them. */
 typedef enum dfsae_term {
@@ -213,13 +213,13 @@ DFSAE_API const char *dfsae_model_last_error(const dfsae_model *model);
 /** Set option `param` to `value`. Enumerated options must hold an exact
  *  integer. @return DFSAE_OK, DFSAE_ERR_NULL_ARG, DFSAE_ERR_UNKNOWN_PARAM
  *  or DFSAE_ERR_PARAM_OUT_OF_RANGE (the option keeps its value). */
-DFSAE_API int dfsae_model_set_param(dfsae_model *model, int param,
+DFSAE_API int dfsae_model_set_option(dfsae_model *model, int param,
                                     double value);
 /** Read option `param` into *value. */
-DFSAE_API int dfsae_model_get_param(const dfsae_model *model, int param,
+DFSAE_API int dfsae_model_get_option(const dfsae_model *model, int param,
                                     double *value);
 /** Valid range [*lo, *hi] of option `param` (either pointer may be NULL). */
-DFSAE_API int dfsae_param_bounds(int param, double *lo, double *hi);
+DFSAE_API int dfsae_model_option_bounds(int param, double *lo, double *hi);
 
 /** Copy the parameters, W (K x D row-major) then b (K), into `params`,
  *  which holds `n` floats; `n` must equal dfsae_model_num_params. */
@@ -313,10 +313,10 @@ typedef struct dfsae_optimizer dfsae_optimizer;
 
 /** Optimizer kinds. Values are pinned; new kinds are appended. */
 typedef enum dfsae_optimizer_kind {
-    DFSAE_OPT_SGD = 0,   /**< SGD, optional momentum/Nesterov/weight decay */
-    DFSAE_OPT_ADAM = 1,  /**< Adam, bias-corrected, L2 weight decay */
-    DFSAE_OPT_ADAMW = 2, /**< Adam with decoupled weight decay */
-    DFSAE_OPT_COUNT
+    DFSAE_SGD = 0,   /**< SGD, optional momentum/Nesterov/weight decay */
+    DFSAE_ADAM = 1,  /**< Adam, bias-corrected, L2 weight decay */
+    DFSAE_ADAMW = 2, /**< Adam with decoupled weight decay */
+    DFSAE_OPTIMIZER_KIND_COUNT
 } dfsae_optimizer_kind;
 
 /** Static name of an optimizer kind ("sgd", "adam", "adamw"), or NULL. */
@@ -324,7 +324,7 @@ DFSAE_API const char *dfsae_optimizer_kind_name(int kind);
 
 /** Optimizer hyper-parameters (PyTorch's names and defaults). A key that
  *  does not apply to the optimizer's kind is DFSAE_ERR_UNKNOWN_PARAM. */
-typedef enum dfsae_opt_param {
+typedef enum dfsae_optimizer_option {
     DFSAE_OPT_LR = 0,           /**< all kinds; 1e-2 SGD, 1e-3 Adam(W) */
     DFSAE_OPT_WEIGHT_DECAY = 1, /**< all; 0 (AdamW: 1e-2) */
     DFSAE_OPT_MOMENTUM = 2,     /**< SGD; 0 */
@@ -333,8 +333,8 @@ typedef enum dfsae_opt_param {
     DFSAE_OPT_BETA1 = 5,        /**< Adam(W); 0.9 */
     DFSAE_OPT_BETA2 = 6,        /**< Adam(W); 0.999 */
     DFSAE_OPT_EPS = 7,          /**< Adam(W); 1e-8 */
-    DFSAE_OPT_PARAM_COUNT
-} dfsae_opt_param;
+    DFSAE_OPT_COUNT
+} dfsae_optimizer_option;
 
 /**
  * Create an optimizer of `kind` for `n_params` parameters (use
@@ -355,13 +355,13 @@ DFSAE_API uint64_t dfsae_optimizer_step_count(const dfsae_optimizer *opt);
 /** Detail message of the last failed call on `opt` (never NULL). */
 DFSAE_API const char *dfsae_optimizer_last_error(const dfsae_optimizer *opt);
 
-/** Set / get a hyper-parameter; bounds as dfsae_opt_param_bounds. */
-DFSAE_API int dfsae_optimizer_set_param(dfsae_optimizer *opt, int param,
+/** Set / get a hyper-parameter; bounds as dfsae_optimizer_option_bounds. */
+DFSAE_API int dfsae_optimizer_set_option(dfsae_optimizer *opt, int param,
                                         double value);
-DFSAE_API int dfsae_optimizer_get_param(const dfsae_optimizer *opt, int param,
+DFSAE_API int dfsae_optimizer_get_option(const dfsae_optimizer *opt, int param,
                                         double *value);
 /** Valid range of hyper-parameter `param` for optimizer `kind`. */
-DFSAE_API int dfsae_opt_param_bounds(int kind, int param, double *lo,
+DFSAE_API int dfsae_optimizer_option_bounds(int kind, int param, double *lo,
                                      double *hi);
 
 /** Zero the moments and the step count; hyper-parameters are kept. */
@@ -393,7 +393,7 @@ typedef struct dfsae_train_config dfsae_train_config;
 
 /** Keys of dfsae_train_config. All values travel as double and all are
  *  integers. Keys are pinned; new keys are appended. */
-typedef enum dfsae_train_param {
+typedef enum dfsae_train_option {
     DFSAE_TRAIN_EPOCHS = 0,          /**< epochs this call runs, >= 1; 1 */
     DFSAE_TRAIN_BATCH_SIZE = 1,      /**< rows per batch, >= 1; 128 */
     DFSAE_TRAIN_SHUFFLE = 2,         /**< 0 or 1: shuffle every epoch; 1 */
@@ -408,8 +408,8 @@ typedef enum dfsae_train_param {
                                           computes the redundancy (and
                                           allocates its K x K accumulator);
                                           when 0 it is reported as NaN; 1 */
-    DFSAE_TRAIN_PARAM_COUNT
-} dfsae_train_param;
+    DFSAE_TRAIN_OPTION_COUNT
+} dfsae_train_option;
 
 /** Create a config with default values; `allocator` may be NULL. */
 DFSAE_API int dfsae_train_config_create(const dfsae_allocator *allocator,
@@ -418,13 +418,13 @@ DFSAE_API int dfsae_train_config_create(const dfsae_allocator *allocator,
 DFSAE_API void dfsae_train_config_free(dfsae_train_config *config);
 /** Set / get a key. @return DFSAE_OK, DFSAE_ERR_NULL_ARG,
  *  DFSAE_ERR_UNKNOWN_PARAM or DFSAE_ERR_PARAM_OUT_OF_RANGE (the value is
- *  outside dfsae_train_param_bounds or not an integer; nothing changes). */
+ *  outside dfsae_train_option_bounds or not an integer; nothing changes). */
 DFSAE_API int dfsae_train_config_set(dfsae_train_config *config, int param,
                                      double value);
 DFSAE_API int dfsae_train_config_get(const dfsae_train_config *config,
                                      int param, double *value);
 /** Valid range [*lo, *hi] of key `param` (either pointer may be NULL). */
-DFSAE_API int dfsae_train_param_bounds(int param, double *lo, double *hi);
+DFSAE_API int dfsae_train_option_bounds(int param, double *lo, double *hi);
 
 /** A progress report, valid only during the callback it is passed to. */
 typedef struct dfsae_progress dfsae_progress;

@@ -9,24 +9,24 @@ typedef struct option_spec {
     int integral; /* an enumerated option: the value must be an integer */
 } option_spec;
 
-static const option_spec specs[DFSAE_PARAM_COUNT] = {
-    [DFSAE_PARAM_ACTIVATION] = {0, DFSAE_ACT_COUNT - 1, DFSAE_ACT_RELU, 1},
-    [DFSAE_PARAM_LAMBDA_LSE] = {0, DBL_MAX, 1.0, 0},
-    [DFSAE_PARAM_LAMBDA_VAR] = {0, DBL_MAX, 1.0, 0},
-    [DFSAE_PARAM_LAMBDA_TC] = {0, DBL_MAX, 1.0, 0},
-    [DFSAE_PARAM_LAMBDA_WR] = {0, DBL_MAX, 0.0, 0},
-    [DFSAE_PARAM_EPS_VAR] = {DBL_MIN, 1.0, 1e-6, 0},
-    [DFSAE_PARAM_LSE_REDUCTION] = {0, 1, DFSAE_REDUCE_SUM, 1},
-    [DFSAE_PARAM_LEAKY_SLOPE] = {0, 1, 0.01, 0},
-    [DFSAE_PARAM_GRAM_SIDE] = {0, 2, DFSAE_GRAM_AUTO, 1},
+static const option_spec specs[DFSAE_MODEL_OPTION_COUNT] = {
+    [DFSAE_MODEL_ACTIVATION] = {0, DFSAE_ACT_COUNT - 1, DFSAE_ACT_RELU, 1},
+    [DFSAE_MODEL_LAMBDA_LSE] = {0, DBL_MAX, 1.0, 0},
+    [DFSAE_MODEL_LAMBDA_VAR] = {0, DBL_MAX, 1.0, 0},
+    [DFSAE_MODEL_LAMBDA_TC] = {0, DBL_MAX, 1.0, 0},
+    [DFSAE_MODEL_LAMBDA_WR] = {0, DBL_MAX, 0.0, 0},
+    [DFSAE_MODEL_EPS_VAR] = {DBL_MIN, 1.0, 1e-6, 0},
+    [DFSAE_MODEL_LSE_REDUCTION] = {0, 1, DFSAE_REDUCE_SUM, 1},
+    [DFSAE_MODEL_LEAKY_SLOPE] = {0, 1, 0.01, 0},
+    [DFSAE_MODEL_GRAM_SIDE] = {0, 2, DFSAE_GRAM_AUTO, 1},
 };
 
 static int known(int param)
 {
-    return param >= 0 && param < DFSAE_PARAM_COUNT;
+    return param >= 0 && param < DFSAE_MODEL_OPTION_COUNT;
 }
 
-int dfsae_param_bounds(int param, double *lo, double *hi)
+int dfsae_model_option_bounds(int param, double *lo, double *hi)
 {
     if (!known(param))
         return DFSAE_ERR_UNKNOWN_PARAM;
@@ -41,34 +41,34 @@ int dfsae_param_bounds(int param, double *lo, double *hi)
 static void store(dfsae_options *o, int param, double value)
 {
     switch (param) {
-    case DFSAE_PARAM_ACTIVATION: o->activation = (int)value; break;
-    case DFSAE_PARAM_EPS_VAR: o->eps_var = value; break;
-    case DFSAE_PARAM_LSE_REDUCTION: o->lse_reduction = (int)value; break;
-    case DFSAE_PARAM_LEAKY_SLOPE: o->leaky_slope = value; break;
-    case DFSAE_PARAM_GRAM_SIDE: o->gram_side = (int)value; break;
-    default: o->lambda[param - DFSAE_PARAM_LAMBDA_LSE] = value; break;
+    case DFSAE_MODEL_ACTIVATION: o->activation = (int)value; break;
+    case DFSAE_MODEL_EPS_VAR: o->eps_var = value; break;
+    case DFSAE_MODEL_LSE_REDUCTION: o->lse_reduction = (int)value; break;
+    case DFSAE_MODEL_LEAKY_SLOPE: o->leaky_slope = value; break;
+    case DFSAE_MODEL_GRAM_SIDE: o->gram_side = (int)value; break;
+    default: o->lambda[param - DFSAE_MODEL_LAMBDA_LSE] = value; break;
     }
 }
 
 static double load(const dfsae_options *o, int param)
 {
     switch (param) {
-    case DFSAE_PARAM_ACTIVATION: return o->activation;
-    case DFSAE_PARAM_EPS_VAR: return o->eps_var;
-    case DFSAE_PARAM_LSE_REDUCTION: return o->lse_reduction;
-    case DFSAE_PARAM_LEAKY_SLOPE: return o->leaky_slope;
-    case DFSAE_PARAM_GRAM_SIDE: return o->gram_side;
-    default: return o->lambda[param - DFSAE_PARAM_LAMBDA_LSE];
+    case DFSAE_MODEL_ACTIVATION: return o->activation;
+    case DFSAE_MODEL_EPS_VAR: return o->eps_var;
+    case DFSAE_MODEL_LSE_REDUCTION: return o->lse_reduction;
+    case DFSAE_MODEL_LEAKY_SLOPE: return o->leaky_slope;
+    case DFSAE_MODEL_GRAM_SIDE: return o->gram_side;
+    default: return o->lambda[param - DFSAE_MODEL_LAMBDA_LSE];
     }
 }
 
 void dfsae__options_default(dfsae_options *o)
 {
-    for (int p = 0; p < DFSAE_PARAM_COUNT; ++p)
+    for (int p = 0; p < DFSAE_MODEL_OPTION_COUNT; ++p)
         store(o, p, specs[p].def);
 }
 
-int dfsae_model_set_param(dfsae_model *model, int param, double value)
+int dfsae_model_set_option(dfsae_model *model, int param, double value)
 {
     if (model == NULL)
         return DFSAE_ERR_NULL_ARG;
@@ -87,7 +87,7 @@ int dfsae_model_set_param(dfsae_model *model, int param, double value)
     return DFSAE_OK;
 }
 
-int dfsae_model_get_param(const dfsae_model *model, int param, double *value)
+int dfsae_model_get_option(const dfsae_model *model, int param, double *value)
 {
     if (model == NULL || value == NULL)
         return DFSAE_ERR_NULL_ARG;

@@ -27,7 +27,7 @@ static void forward_matches_reference(void **state)
     for (int act = 0; act < DFSAE_ACT_COUNT; ++act)
         for (int s = 0; s < 2; ++s) {
             dfsae_model *m = grad_model_new(d, k, 501, act, DEFAULTS);
-            grad_set(m, DFSAE_PARAM_LEAKY_SLOPE, slopes[s]);
+            grad_set(m, DFSAE_MODEL_LEAKY_SLOPE, slopes[s]);
             float *X = grad_inputs_new(m, n, 502, 0.0);
             for (size_t i = 0; i < n * d; ++i)
                 X[i] *= 10.0f;
@@ -121,7 +121,7 @@ static void fd_leaky_slope(void **state)
     for (size_t s = 0; s < 3; ++s) {
         dfsae_model *m =
             grad_model_new(7, 6, 507, DFSAE_ACT_LEAKY_RELU, WITH_WR);
-        grad_set(m, DFSAE_PARAM_LEAKY_SLOPE, slopes[s]);
+        grad_set(m, DFSAE_MODEL_LEAKY_SLOPE, slopes[s]);
         float *X = grad_inputs_new(m, 24, 508, GRAD_KINK_MARGIN);
         gradcheck_opts o;
         gradcheck_default_opts(&o);

@@ -91,7 +91,7 @@ static void expect_opt_error(dfsae_optimizer *o, const char *needle)
 static void both_set(fixture *f, int key, double value)
 {
     for (int i = 0; i < 2; ++i)
-        assert_int_equal(dfsae_model_set_param(f->t.m[i], key, value),
+        assert_int_equal(dfsae_model_set_option(f->t.m[i], key, value),
                          DFSAE_OK);
 }
 
@@ -103,9 +103,9 @@ static void test_null_handles(void **state)
     float x[4] = {0}, g[4] = {0};
     double v = 0.0, terms[DFSAE_TERM_COUNT];
     EXPECT_FAIL(dfsae_model_create(4, 2, 1, NULL, NULL), DFSAE_ERR_NULL_ARG);
-    EXPECT_FAIL(dfsae_model_set_param(NULL, DFSAE_PARAM_LAMBDA_VAR, 1.0),
+    EXPECT_FAIL(dfsae_model_set_option(NULL, DFSAE_MODEL_LAMBDA_VAR, 1.0),
                 DFSAE_ERR_NULL_ARG);
-    EXPECT_FAIL(dfsae_model_get_param(NULL, DFSAE_PARAM_LAMBDA_VAR, &v),
+    EXPECT_FAIL(dfsae_model_get_option(NULL, DFSAE_MODEL_LAMBDA_VAR, &v),
                 DFSAE_ERR_NULL_ARG);
     EXPECT_FAIL(dfsae_model_get_params(NULL, x, 4), DFSAE_ERR_NULL_ARG);
     EXPECT_FAIL(dfsae_model_set_params(NULL, x, 4), DFSAE_ERR_NULL_ARG);
@@ -116,11 +116,11 @@ static void test_null_handles(void **state)
                 DFSAE_ERR_NULL_ARG);
     EXPECT_FAIL(dfsae_model_grad(NULL, x, 2, g, &v, NULL, 0),
                 DFSAE_ERR_NULL_ARG);
-    EXPECT_FAIL(dfsae_optimizer_create(DFSAE_OPT_ADAM, 4, NULL, NULL),
+    EXPECT_FAIL(dfsae_optimizer_create(DFSAE_ADAM, 4, NULL, NULL),
                 DFSAE_ERR_NULL_ARG);
-    EXPECT_FAIL(dfsae_optimizer_set_param(NULL, DFSAE_OPT_LR, 0.1),
+    EXPECT_FAIL(dfsae_optimizer_set_option(NULL, DFSAE_OPT_LR, 0.1),
                 DFSAE_ERR_NULL_ARG);
-    EXPECT_FAIL(dfsae_optimizer_get_param(NULL, DFSAE_OPT_LR, &v),
+    EXPECT_FAIL(dfsae_optimizer_get_option(NULL, DFSAE_OPT_LR, &v),
                 DFSAE_ERR_NULL_ARG);
     /* Getters on NULL return their documented neutral values. */
     assert_int_equal(dfsae_model_input_dim(NULL), 0);
@@ -138,7 +138,7 @@ static void test_null_handles(void **state)
 }
 
 /* A step with a NULL model or optimizer touches neither the other handle. */
-FIXTURE_TEST(test_step_null_handles, DFSAE_OPT_ADAM)
+FIXTURE_TEST(test_step_null_handles, DFSAE_ADAM)
 {
     float g[K * D + K];
     memset(g, 0, sizeof g);
@@ -148,7 +148,7 @@ FIXTURE_TEST(test_step_null_handles, DFSAE_OPT_ADAM)
     (void)f;
 }
 
-FIXTURE_TEST(test_null_buffers, DFSAE_OPT_ADAM)
+FIXTURE_TEST(test_null_buffers, DFSAE_ADAM)
 {
     double v = 0.0;
     const size_t np = f->t.np;
@@ -169,9 +169,9 @@ FIXTURE_TEST(test_null_buffers, DFSAE_OPT_ADAM)
     EXPECT_FAIL(dfsae_model_grad(m, NULL, N, f->p, &v, NULL, 0),
                 DFSAE_ERR_NULL_ARG);
     expect_model_error(m, "NULL");
-    EXPECT_FAIL(dfsae_model_get_param(m, DFSAE_PARAM_LAMBDA_TC, NULL),
+    EXPECT_FAIL(dfsae_model_get_option(m, DFSAE_MODEL_LAMBDA_TC, NULL),
                 DFSAE_ERR_NULL_ARG);
-    EXPECT_FAIL(dfsae_optimizer_get_param(o, DFSAE_OPT_LR, NULL),
+    EXPECT_FAIL(dfsae_optimizer_get_option(o, DFSAE_OPT_LR, NULL),
                 DFSAE_ERR_NULL_ARG);
 }
 
@@ -186,7 +186,7 @@ static void test_step_without_model_gradient(void **state)
     dfsae_optimizer *o;
     float before[K * D + K], after[K * D + K];
     assert_int_equal(dfsae_model_create(D, K, 3, &a, &m), DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_OPT_SGD,
+    assert_int_equal(dfsae_optimizer_create(DFSAE_SGD,
                                             dfsae_model_num_params(m), &a, &o),
                      DFSAE_OK);
     assert_null(dfsae_model_grad_buffer(m));
@@ -253,7 +253,7 @@ static void test_create_too_large_for_memory(void **state)
     assert_null(m);
     assert_int_equal(ctl.allocs, ctl.frees);
     dfsae_optimizer *o = NULL;
-    EXPECT_FAIL(dfsae_optimizer_create(DFSAE_OPT_ADAM, (size_t)1 << 40, &a, &o),
+    EXPECT_FAIL(dfsae_optimizer_create(DFSAE_ADAM, (size_t)1 << 40, &a, &o),
                 DFSAE_ERR_NO_MEMORY);
     assert_null(o);
     assert_int_equal(ctl.allocs, ctl.frees);
@@ -267,14 +267,14 @@ static void test_optimizer_create_bad(void **state)
         size_t n;
         int status;
     } cases[] = {
-        {DFSAE_OPT_SGD, 0, DFSAE_ERR_INVALID_ARG},
-        {DFSAE_OPT_ADAM, 0, DFSAE_ERR_INVALID_ARG},
+        {DFSAE_SGD, 0, DFSAE_ERR_INVALID_ARG},
+        {DFSAE_ADAM, 0, DFSAE_ERR_INVALID_ARG},
         {-1, 10, DFSAE_ERR_INVALID_ARG},
-        {DFSAE_OPT_COUNT, 10, DFSAE_ERR_INVALID_ARG},
-        {DFSAE_OPT_SGD, SIZE_MAX / 2, DFSAE_ERR_SIZE_OVERFLOW},
-        {DFSAE_OPT_ADAM, SIZE_MAX / 2, DFSAE_ERR_SIZE_OVERFLOW},
-        {DFSAE_OPT_ADAMW, SIZE_MAX / 4 + 1, DFSAE_ERR_SIZE_OVERFLOW},
-        {DFSAE_OPT_SGD, SIZE_MAX, DFSAE_ERR_SIZE_OVERFLOW},
+        {DFSAE_OPTIMIZER_KIND_COUNT, 10, DFSAE_ERR_INVALID_ARG},
+        {DFSAE_SGD, SIZE_MAX / 2, DFSAE_ERR_SIZE_OVERFLOW},
+        {DFSAE_ADAM, SIZE_MAX / 2, DFSAE_ERR_SIZE_OVERFLOW},
+        {DFSAE_ADAMW, SIZE_MAX / 4 + 1, DFSAE_ERR_SIZE_OVERFLOW},
+        {DFSAE_SGD, SIZE_MAX, DFSAE_ERR_SIZE_OVERFLOW},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
         dfsae_optimizer *o = (dfsae_optimizer *)&cases[i];
@@ -286,7 +286,7 @@ static void test_optimizer_create_bad(void **state)
     }
 }
 
-FIXTURE_TEST(test_zero_sizes, DFSAE_OPT_ADAM)
+FIXTURE_TEST(test_zero_sizes, DFSAE_ADAM)
 {
     double v;
     EXPECT_FAIL(dfsae_model_forward(m, f->X, 0, f->buf, NULL, NULL),
@@ -304,7 +304,7 @@ FIXTURE_TEST(test_zero_sizes, DFSAE_OPT_ADAM)
     (void)o;
 }
 
-FIXTURE_TEST(test_overflowing_sizes, DFSAE_OPT_ADAM)
+FIXTURE_TEST(test_overflowing_sizes, DFSAE_ADAM)
 {
     double v;
     const size_t huge[] = {SIZE_MAX / 2, SIZE_MAX, SIZE_MAX / D + 1,
@@ -339,7 +339,7 @@ FIXTURE_TEST(test_overflowing_sizes, DFSAE_OPT_ADAM)
 
 /* A workspace the allocator cannot provide: reserve fails, and so does a
  * later call needing it, without changing anything. */
-FIXTURE_TEST(test_reserve_out_of_memory, DFSAE_OPT_ADAM)
+FIXTURE_TEST(test_reserve_out_of_memory, DFSAE_ADAM)
 {
     f->ctl.fail_after = f->ctl.allocs; /* no more memory from now on */
     EXPECT_FAIL(dfsae_model_reserve(m, 1000), DFSAE_ERR_NO_MEMORY);
@@ -356,16 +356,16 @@ FIXTURE_TEST(test_reserve_out_of_memory, DFSAE_OPT_ADAM)
 
 /* ---- Batches of one row ------------------------------------------------ */
 
-FIXTURE_TEST(test_batch_of_one_with_variance_terms, DFSAE_OPT_ADAM)
+FIXTURE_TEST(test_batch_of_one_with_variance_terms, DFSAE_ADAM)
 {
     double v, terms[DFSAE_TERM_COUNT];
     /* Defaults (var and tc on), then each of them alone. */
     for (int variant = 0; variant < 3; ++variant) {
         if (variant == 1) {
-            both_set(f, DFSAE_PARAM_LAMBDA_TC, 0.0);
+            both_set(f, DFSAE_MODEL_LAMBDA_TC, 0.0);
         } else if (variant == 2) {
-            both_set(f, DFSAE_PARAM_LAMBDA_VAR, 0.0);
-            both_set(f, DFSAE_PARAM_LAMBDA_TC, 0.5);
+            both_set(f, DFSAE_MODEL_LAMBDA_VAR, 0.0);
+            both_set(f, DFSAE_MODEL_LAMBDA_TC, 0.5);
         }
         EXPECT_FAIL(dfsae_model_loss(m, f->X, 1, &v, terms, DFSAE_TERM_COUNT),
                     DFSAE_ERR_BATCH_TOO_SMALL);
@@ -381,8 +381,8 @@ FIXTURE_TEST(test_batch_of_one_with_variance_terms, DFSAE_OPT_ADAM)
         assert_int_equal(dfsae_model_loss(m, f->X, 2, &v, NULL, 0), DFSAE_OK);
         assert_true(isfinite(v));
     }
-    both_set(f, DFSAE_PARAM_LAMBDA_VAR, 1.0);
-    both_set(f, DFSAE_PARAM_LAMBDA_TC, 1.0);
+    both_set(f, DFSAE_MODEL_LAMBDA_VAR, 1.0);
+    both_set(f, DFSAE_MODEL_LAMBDA_TC, 1.0);
     (void)o;
 }
 
@@ -396,9 +396,9 @@ static void test_batch_of_one_without_variance_terms(void **state)
     dfsae_allocator a = api_allocator(&ctl);
     dfsae_model *m;
     assert_int_equal(dfsae_model_create(D, K, 9, &a, &m), DFSAE_OK);
-    assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_VAR, 0.0),
+    assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_VAR, 0.0),
                      DFSAE_OK);
-    assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_TC, 0.0),
+    assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_TC, 0.0),
                      DFSAE_OK);
     float x[D], A[K], g[K * D + K];
     for (int j = 0; j < D; ++j)
@@ -410,7 +410,7 @@ static void test_batch_of_one_without_variance_terms(void **state)
     want = -log(want);
     for (int wr = 0; wr <= 1; ++wr) {
         assert_int_equal(
-            dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_WR, (double)wr),
+            dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_WR, (double)wr),
             DFSAE_OK);
         double total = NAN, terms[DFSAE_TERM_COUNT];
         assert_int_equal(
@@ -438,7 +438,7 @@ static void test_batch_of_one_without_variance_terms(void **state)
 
 /* NaN, +Inf and -Inf at the first, an inner, and the last position of X
  * are refused by forward, loss and grad (both gradient destinations). */
-FIXTURE_TEST(test_non_finite_X, DFSAE_OPT_ADAM)
+FIXTURE_TEST(test_non_finite_X, DFSAE_ADAM)
 {
     const float bad[] = {NAN, INFINITY, -INFINITY};
     const size_t where[] = {0, 3, 255, 256, 300, N * D - 1};
@@ -470,7 +470,7 @@ FIXTURE_TEST(test_non_finite_X, DFSAE_OPT_ADAM)
 
 /* A failed gradient call must not leave a stale gradient for
  * step(grad = NULL) to apply. */
-FIXTURE_TEST(test_failed_grad_is_not_stepped, DFSAE_OPT_ADAM)
+FIXTURE_TEST(test_failed_grad_is_not_stepped, DFSAE_ADAM)
 {
     float X[N * D];
     double v;
@@ -485,7 +485,7 @@ FIXTURE_TEST(test_failed_grad_is_not_stepped, DFSAE_OPT_ADAM)
 
 /* Finite input whose pre-activations overflow float: the loss is refused
  * as non-finite and nothing changes. */
-FIXTURE_TEST(test_non_finite_result, DFSAE_OPT_ADAM)
+FIXTURE_TEST(test_non_finite_result, DFSAE_ADAM)
 {
     float X[N * D];
     double v = 0.0;
@@ -522,11 +522,11 @@ static void test_overflowing_unit_is_not_finite(void **state)
         assert_int_equal(dfsae_model_create(1, 2, 1, NULL, &m), DFSAE_OK);
         assert_int_equal(dfsae_model_set_params(m, params, 4), DFSAE_OK);
         for (int t = 0; t < 4; ++t)
-            assert_int_equal(dfsae_model_set_param(
-                                 m, DFSAE_PARAM_LAMBDA_LSE + t, weights[c][t]),
+            assert_int_equal(dfsae_model_set_option(
+                                 m, DFSAE_MODEL_LAMBDA_LSE + t, weights[c][t]),
                              DFSAE_OK);
         assert_int_equal(
-            dfsae_model_set_param(m, DFSAE_PARAM_GRAM_SIDE, DFSAE_GRAM_SAMPLE),
+            dfsae_model_set_option(m, DFSAE_MODEL_GRAM_SIDE, DFSAE_GRAM_SAMPLE),
             DFSAE_OK);
         double total = 0.0;
         assert_int_equal(dfsae_model_loss(m, X, 3, &total, NULL, 0),
@@ -535,7 +535,7 @@ static void test_overflowing_unit_is_not_finite(void **state)
     }
 }
 
-FIXTURE_TEST(test_non_finite_params, DFSAE_OPT_ADAM)
+FIXTURE_TEST(test_non_finite_params, DFSAE_ADAM)
 {
     const float bad[] = {NAN, INFINITY, -INFINITY};
     const size_t np = f->t.np;
@@ -555,7 +555,7 @@ FIXTURE_TEST(test_non_finite_params, DFSAE_OPT_ADAM)
     (void)o;
 }
 
-FIXTURE_TEST(test_non_finite_gradient_to_step, DFSAE_OPT_ADAM)
+FIXTURE_TEST(test_non_finite_gradient_to_step, DFSAE_ADAM)
 {
     const float bad[] = {NAN, INFINITY, -INFINITY};
     const size_t np = f->t.np;
@@ -576,7 +576,7 @@ FIXTURE_TEST(test_non_finite_gradient_to_step, DFSAE_OPT_ADAM)
 
 /* ---- Size mismatch between optimizer and model ------------------------ */
 
-FIXTURE_TEST(test_optimizer_model_mismatch, DFSAE_OPT_ADAM)
+FIXTURE_TEST(test_optimizer_model_mismatch, DFSAE_ADAM)
 {
     float g[K * D + K + 1];
     for (size_t i = 0; i < sizeof g / sizeof g[0]; ++i)
@@ -584,7 +584,7 @@ FIXTURE_TEST(test_optimizer_model_mismatch, DFSAE_OPT_ADAM)
     /* Optimizers one parameter short and one too many, on model 0. */
     for (int delta = -1; delta <= 1; delta += 2) {
         dfsae_optimizer *other;
-        assert_int_equal(dfsae_optimizer_create(DFSAE_OPT_SGD,
+        assert_int_equal(dfsae_optimizer_create(DFSAE_SGD,
                                                 (size_t)((long)f->t.np + delta),
                                                 &f->alloc, &other),
                          DFSAE_OK);
@@ -604,76 +604,76 @@ FIXTURE_TEST(test_optimizer_model_mismatch, DFSAE_OPT_ADAM)
 
 /* ---- Options ----------------------------------------------------------- */
 
-FIXTURE_TEST(test_unknown_option_keys, DFSAE_OPT_ADAM)
+FIXTURE_TEST(test_unknown_option_keys, DFSAE_ADAM)
 {
-    const int keys[] = {-1, DFSAE_PARAM_COUNT, 1000, INT_MIN, INT_MAX};
+    const int keys[] = {-1, DFSAE_MODEL_OPTION_COUNT, 1000, INT_MIN, INT_MAX};
     double v = 12345.0, lo, hi;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; ++i) {
-        EXPECT_FAIL(dfsae_model_set_param(m, keys[i], 0.0),
+        EXPECT_FAIL(dfsae_model_set_option(m, keys[i], 0.0),
                     DFSAE_ERR_UNKNOWN_PARAM);
         char key[32];
         snprintf(key, sizeof key, "%d", keys[i]);
         expect_model_error(m, key);
-        EXPECT_FAIL(dfsae_model_get_param(m, keys[i], &v),
+        EXPECT_FAIL(dfsae_model_get_option(m, keys[i], &v),
                     DFSAE_ERR_UNKNOWN_PARAM);
-        EXPECT_FAIL(dfsae_param_bounds(keys[i], &lo, &hi),
+        EXPECT_FAIL(dfsae_model_option_bounds(keys[i], &lo, &hi),
                     DFSAE_ERR_UNKNOWN_PARAM);
-        EXPECT_FAIL(dfsae_optimizer_set_param(o, keys[i], 0.0),
+        EXPECT_FAIL(dfsae_optimizer_set_option(o, keys[i], 0.0),
                     DFSAE_ERR_UNKNOWN_PARAM);
         expect_opt_error(o, NULL);
-        EXPECT_FAIL(dfsae_optimizer_get_param(o, keys[i], &v),
+        EXPECT_FAIL(dfsae_optimizer_get_option(o, keys[i], &v),
                     DFSAE_ERR_UNKNOWN_PARAM);
     }
     assert_true(v == 12345.0);
     (void)f;
 }
 
-FIXTURE_TEST(test_option_values_rejected, DFSAE_OPT_ADAM)
+FIXTURE_TEST(test_option_values_rejected, DFSAE_ADAM)
 {
     const struct {
         int key;
         double value;
     } cases[] = {
-        {DFSAE_PARAM_LAMBDA_LSE, -1.0},
-        {DFSAE_PARAM_LAMBDA_VAR, -1e-300},
-        {DFSAE_PARAM_LAMBDA_TC, NAN},
-        {DFSAE_PARAM_LAMBDA_WR, INFINITY},
-        {DFSAE_PARAM_LAMBDA_VAR, -INFINITY},
-        {DFSAE_PARAM_EPS_VAR, 0.0},
-        {DFSAE_PARAM_EPS_VAR, -1e-6},
-        {DFSAE_PARAM_EPS_VAR, NAN},
-        {DFSAE_PARAM_LEAKY_SLOPE, -0.01},
-        {DFSAE_PARAM_LEAKY_SLOPE, NAN},
-        {DFSAE_PARAM_ACTIVATION, -1.0},
-        {DFSAE_PARAM_ACTIVATION, (double)DFSAE_ACT_COUNT},
-        {DFSAE_PARAM_ACTIVATION, NAN},
-        {DFSAE_PARAM_LSE_REDUCTION, 2.0},
-        {DFSAE_PARAM_LSE_REDUCTION, -1.0},
-        {DFSAE_PARAM_GRAM_SIDE, 3.0},
-        {DFSAE_PARAM_GRAM_SIDE, -1.0},
+        {DFSAE_MODEL_LAMBDA_LSE, -1.0},
+        {DFSAE_MODEL_LAMBDA_VAR, -1e-300},
+        {DFSAE_MODEL_LAMBDA_TC, NAN},
+        {DFSAE_MODEL_LAMBDA_WR, INFINITY},
+        {DFSAE_MODEL_LAMBDA_VAR, -INFINITY},
+        {DFSAE_MODEL_EPS_VAR, 0.0},
+        {DFSAE_MODEL_EPS_VAR, -1e-6},
+        {DFSAE_MODEL_EPS_VAR, NAN},
+        {DFSAE_MODEL_LEAKY_SLOPE, -0.01},
+        {DFSAE_MODEL_LEAKY_SLOPE, NAN},
+        {DFSAE_MODEL_ACTIVATION, -1.0},
+        {DFSAE_MODEL_ACTIVATION, (double)DFSAE_ACT_COUNT},
+        {DFSAE_MODEL_ACTIVATION, NAN},
+        {DFSAE_MODEL_LSE_REDUCTION, 2.0},
+        {DFSAE_MODEL_LSE_REDUCTION, -1.0},
+        {DFSAE_MODEL_GRAM_SIDE, 3.0},
+        {DFSAE_MODEL_GRAM_SIDE, -1.0},
         /* Enumerated options take exact integers only. */
-        {DFSAE_PARAM_ACTIVATION, 1.5},
-        {DFSAE_PARAM_ACTIVATION, 0.9999999},
-        {DFSAE_PARAM_ACTIVATION, 1e-300},
-        {DFSAE_PARAM_LSE_REDUCTION, 0.5},
-        {DFSAE_PARAM_GRAM_SIDE, 1.0000001},
-        {DFSAE_PARAM_GRAM_SIDE, 2.5},
+        {DFSAE_MODEL_ACTIVATION, 1.5},
+        {DFSAE_MODEL_ACTIVATION, 0.9999999},
+        {DFSAE_MODEL_ACTIVATION, 1e-300},
+        {DFSAE_MODEL_LSE_REDUCTION, 0.5},
+        {DFSAE_MODEL_GRAM_SIDE, 1.0000001},
+        {DFSAE_MODEL_GRAM_SIDE, 2.5},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
         double before, after;
-        assert_int_equal(dfsae_model_get_param(m, cases[i].key, &before),
+        assert_int_equal(dfsae_model_get_option(m, cases[i].key, &before),
                          DFSAE_OK);
-        int st = dfsae_model_set_param(m, cases[i].key, cases[i].value);
+        int st = dfsae_model_set_option(m, cases[i].key, cases[i].value);
         if (st != DFSAE_ERR_PARAM_OUT_OF_RANGE)
             fail_msg("set_param(%d, %.17g): %d, want PARAM_OUT_OF_RANGE",
                      cases[i].key, cases[i].value, st);
         expect_model_error(m, NULL);
-        assert_int_equal(dfsae_model_get_param(m, cases[i].key, &after),
+        assert_int_equal(dfsae_model_get_option(m, cases[i].key, &after),
                          DFSAE_OK);
         assert_memory_equal(&before, &after, sizeof before);
     }
     /* The message names the offending value. */
-    EXPECT_FAIL(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_VAR, -7.0),
+    EXPECT_FAIL(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_VAR, -7.0),
                 DFSAE_ERR_PARAM_OUT_OF_RANGE);
     expect_model_error(m, "-7");
     (void)f;
@@ -698,7 +698,7 @@ static void test_half_allocator_rejected(void **state)
                      DFSAE_ERR_INVALID_ARG);
     assert_null(m);
     dfsae_optimizer *o = (dfsae_optimizer *)&half;
-    assert_int_equal(dfsae_optimizer_create(DFSAE_OPT_ADAM, 10, &half, &o),
+    assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM, 10, &half, &o),
                      DFSAE_ERR_INVALID_ARG);
     assert_null(o);
     dfsae_train_config *c = (dfsae_train_config *)&half;
@@ -713,7 +713,7 @@ static void test_last_error_fresh_is_empty(void **state)
     dfsae_model *m;
     dfsae_optimizer *o;
     assert_int_equal(dfsae_model_create(3, 2, 1, NULL, &m), DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_OPT_SGD, 8, NULL, &o),
+    assert_int_equal(dfsae_optimizer_create(DFSAE_SGD, 8, NULL, &o),
                      DFSAE_OK);
     assert_string_equal(dfsae_model_last_error(m), "");
     assert_string_equal(dfsae_optimizer_last_error(o), "");
@@ -729,7 +729,7 @@ static void test_last_error_fresh_is_empty(void **state)
 }
 
 /* Only the first n_terms entries are written. */
-FIXTURE_TEST(test_terms_count_respected, DFSAE_OPT_ADAM)
+FIXTURE_TEST(test_terms_count_respected, DFSAE_ADAM)
 {
     double terms[DFSAE_TERM_COUNT + 2], all[DFSAE_TERM_COUNT], total;
     assert_int_equal(

@@ -201,7 +201,7 @@ static void test_metrics_match_reference(void **state)
 static void test_matches_model_terms(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(dfsae_model_set_param(f->m, DFSAE_PARAM_LAMBDA_WR, 1),
+    assert_int_equal(dfsae_model_set_option(f->m, DFSAE_MODEL_LAMBDA_WR, 1),
                      DFSAE_OK);
     double terms[DFSAE_TERM_COUNT];
     assert_int_equal(

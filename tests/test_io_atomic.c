@@ -76,7 +76,7 @@ static int setup(void **state)
     dfsae_model_free(old);
     f->original = io_read_file(f->path, &f->original_len);
     dfsae_model_create(4, 3, 2, NULL, &f->m);
-    dfsae_optimizer_create(DFSAE_OPT_ADAM, 15, NULL, &f->o);
+    dfsae_optimizer_create(DFSAE_ADAM, 15, NULL, &f->o);
     *state = f;
     return 0;
 }

@@ -243,7 +243,7 @@ static void expect_failure(const char *what, const unsigned char *file,
 {
     dfsae_model *m = NULL;
     assert_int_equal(dfsae_model_create(2, 2, 42, NULL, &m), DFSAE_OK);
-    dfsae_model_set_param(m, DFSAE_PARAM_ACTIVATION, DFSAE_ACT_TANH);
+    dfsae_model_set_option(m, DFSAE_MODEL_ACTIVATION, DFSAE_ACT_TANH);
     io_snapshot before;
     io_snapshot_take(m, &before);
     int st = dfsae_model_load_buffer_into(m, file, len);
@@ -256,7 +256,7 @@ static void expect_failure(const char *what, const unsigned char *file,
     assert_true(io_snapshot_same(m, &before));
 
     dfsae_optimizer *o = NULL;
-    dfsae_optimizer_create(DFSAE_OPT_ADAM, 6, NULL, &o);
+    dfsae_optimizer_create(DFSAE_ADAM, 6, NULL, &o);
     st = dfsae_checkpoint_load_buffer_into(m, o, file, len);
     assert_int_not_equal(st, DFSAE_OK);
     assert_int_equal(dfsae_optimizer_step_count(o), 0);
@@ -393,7 +393,7 @@ static void test_every_truncation(void **state)
     dfsae_model *m = NULL;
     dfsae_optimizer *o = NULL;
     dfsae_model_create(3, 2, 1, NULL, &m);
-    dfsae_optimizer_create(DFSAE_OPT_ADAM, dfsae_model_num_params(m), NULL, &o);
+    dfsae_optimizer_create(DFSAE_ADAM, dfsae_model_num_params(m), NULL, &o);
     size_t size;
     dfsae_checkpoint_save_buffer(m, o, NULL, 0, &size);
     unsigned char *buf = malloc(size);
@@ -428,7 +428,7 @@ static void test_byte_mutations(void **state)
     dfsae_model *m = NULL;
     dfsae_optimizer *o = NULL;
     dfsae_model_create(2, 2, 1, NULL, &m);
-    dfsae_optimizer_create(DFSAE_OPT_SGD, 6, NULL, &o);
+    dfsae_optimizer_create(DFSAE_SGD, 6, NULL, &o);
     size_t size;
     dfsae_checkpoint_save_buffer(m, o, NULL, 0, &size);
     unsigned char *buf = malloc(size);
@@ -453,8 +453,8 @@ static void test_byte_mutations(void **state)
             } else {
                 /* a mutation in the data; put the model back */
                 dfsae_model_set_params(target, before.params, before.n);
-                for (int p = 0; p < DFSAE_PARAM_COUNT; ++p)
-                    dfsae_model_set_param(target, p, before.options[p]);
+                for (int p = 0; p < DFSAE_MODEL_OPTION_COUNT; ++p)
+                    dfsae_model_set_option(target, p, before.options[p]);
             }
             buf[i] = keep;
         }
@@ -483,7 +483,7 @@ static void test_shape_mismatch(void **state)
 
     dfsae_model_create(2, 3, 1, NULL, &src);
     dfsae_optimizer *o = NULL;
-    dfsae_optimizer_create(DFSAE_OPT_SGD, 9, NULL, &o);
+    dfsae_optimizer_create(DFSAE_SGD, 9, NULL, &o);
     dfsae_checkpoint_save_buffer(src, o, NULL, 0, &size);
     buf = malloc(size);
     dfsae_checkpoint_save_buffer(src, o, buf, size, &size);
@@ -492,7 +492,7 @@ static void test_shape_mismatch(void **state)
     dfsae_model *same = NULL;
     dfsae_model_create(2, 3, 8, NULL, &same);
     dfsae_optimizer *adam = NULL;
-    dfsae_optimizer_create(DFSAE_OPT_ADAM, 9, NULL, &adam);
+    dfsae_optimizer_create(DFSAE_ADAM, 9, NULL, &adam);
     io_snapshot before;
     io_snapshot_take(same, &before);
     assert_int_equal(dfsae_checkpoint_load_buffer_into(same, adam, buf, size),

@@ -98,16 +98,16 @@ static void resume_kind(int kind)
     dfsae_model *m = NULL;
     dfsae_optimizer *o = NULL;
     assert_int_equal(dfsae_model_create(D, K, 2024, NULL, &m), DFSAE_OK);
-    dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_WR, 0.5);
-    dfsae_model_set_param(m, DFSAE_PARAM_ACTIVATION, DFSAE_ACT_SOFTPLUS);
+    dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_WR, 0.5);
+    dfsae_model_set_option(m, DFSAE_MODEL_ACTIVATION, DFSAE_ACT_SOFTPLUS);
     assert_int_equal(
         dfsae_optimizer_create(kind, dfsae_model_num_params(m), NULL, &o),
         DFSAE_OK);
-    dfsae_optimizer_set_param(o, DFSAE_OPT_LR, 0.01);
-    if (kind == DFSAE_OPT_SGD) {
-        dfsae_optimizer_set_param(o, DFSAE_OPT_MOMENTUM, 0.9);
-        dfsae_optimizer_set_param(o, DFSAE_OPT_DAMPENING, 0.1);
-        dfsae_optimizer_set_param(o, DFSAE_OPT_WEIGHT_DECAY, 1e-3);
+    dfsae_optimizer_set_option(o, DFSAE_OPT_LR, 0.01);
+    if (kind == DFSAE_SGD) {
+        dfsae_optimizer_set_option(o, DFSAE_OPT_MOMENTUM, 0.9);
+        dfsae_optimizer_set_option(o, DFSAE_OPT_DAMPENING, 0.1);
+        dfsae_optimizer_set_option(o, DFSAE_OPT_WEIGHT_DECAY, 1e-3);
     }
     assert_int_equal(train(m, o, X, 0, N_STEPS), DFSAE_OK);
     assert_int_equal(dfsae_checkpoint_save(m, o, ckpt), DFSAE_OK);
@@ -153,19 +153,19 @@ static void resume_kind(int kind)
 static void test_resume_adam(void **state)
 {
     (void)state;
-    resume_kind(DFSAE_OPT_ADAM);
+    resume_kind(DFSAE_ADAM);
 }
 
 static void test_resume_sgd_momentum(void **state)
 {
     (void)state;
-    resume_kind(DFSAE_OPT_SGD);
+    resume_kind(DFSAE_SGD);
 }
 
 static void test_resume_adamw(void **state)
 {
     (void)state;
-    resume_kind(DFSAE_OPT_ADAMW);
+    resume_kind(DFSAE_ADAMW);
 }
 
 /* In one process, load_into existing handles resumes the same way. */
@@ -178,8 +178,8 @@ static void test_resume_into(void **state)
     dfsae_optimizer *o = NULL, *o2 = NULL;
     dfsae_model_create(D, K, 7, NULL, &m);
     dfsae_model_create(D, K, 8, NULL, &m2);
-    dfsae_optimizer_create(DFSAE_OPT_ADAM, dfsae_model_num_params(m), NULL, &o);
-    dfsae_optimizer_create(DFSAE_OPT_ADAM, dfsae_model_num_params(m), NULL,
+    dfsae_optimizer_create(DFSAE_ADAM, dfsae_model_num_params(m), NULL, &o);
+    dfsae_optimizer_create(DFSAE_ADAM, dfsae_model_num_params(m), NULL,
                            &o2);
     train(m, o, X, 0, N_STEPS);
     size_t len;

@@ -30,25 +30,25 @@ static dfsae_model *make_model(uint64_t seed)
 static void set_unusual_options(dfsae_model *m)
 {
     assert_int_equal(
-        dfsae_model_set_param(m, DFSAE_PARAM_ACTIVATION, DFSAE_ACT_LEAKY_RELU),
+        dfsae_model_set_option(m, DFSAE_MODEL_ACTIVATION, DFSAE_ACT_LEAKY_RELU),
         DFSAE_OK);
-    assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_LSE, 0.1),
+    assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_LSE, 0.1),
                      DFSAE_OK);
-    assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_VAR, 2.5),
+    assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_VAR, 2.5),
                      DFSAE_OK);
-    assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_TC, 1.0 / 3.0),
+    assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_TC, 1.0 / 3.0),
                      DFSAE_OK);
-    assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_WR, 1e-7),
+    assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_WR, 1e-7),
                      DFSAE_OK);
-    assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_EPS_VAR, 3e-5),
+    assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_EPS_VAR, 3e-5),
                      DFSAE_OK);
     assert_int_equal(
-        dfsae_model_set_param(m, DFSAE_PARAM_LSE_REDUCTION, DFSAE_REDUCE_MEAN),
+        dfsae_model_set_option(m, DFSAE_MODEL_LSE_REDUCTION, DFSAE_REDUCE_MEAN),
         DFSAE_OK);
-    assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LEAKY_SLOPE, 0.2),
+    assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LEAKY_SLOPE, 0.2),
                      DFSAE_OK);
     assert_int_equal(
-        dfsae_model_set_param(m, DFSAE_PARAM_GRAM_SIDE, DFSAE_GRAM_SAMPLE),
+        dfsae_model_set_option(m, DFSAE_MODEL_GRAM_SIDE, DFSAE_GRAM_SAMPLE),
         DFSAE_OK);
 }
 
@@ -73,9 +73,9 @@ static void test_buffer_round_trip(void **state)
     assert_string_equal(err, "");
     assert_true(io_models_identical(m, back));
     double v;
-    dfsae_model_get_param(back, DFSAE_PARAM_LAMBDA_LSE, &v);
+    dfsae_model_get_option(back, DFSAE_MODEL_LAMBDA_LSE, &v);
     assert_true(v == 0.1);
-    dfsae_model_get_param(back, DFSAE_PARAM_LAMBDA_TC, &v);
+    dfsae_model_get_option(back, DFSAE_MODEL_LAMBDA_TC, &v);
     assert_true(v == 1.0 / 3.0);
 
     /* Same forward pass. */
@@ -208,15 +208,15 @@ static void test_path_round_trip(void **state)
 static void test_checkpoint_round_trip(void **state)
 {
     (void)state;
-    for (int kind = 0; kind < DFSAE_OPT_COUNT; ++kind) {
+    for (int kind = 0; kind < DFSAE_OPTIMIZER_KIND_COUNT; ++kind) {
         dfsae_model *m = make_model(21);
         dfsae_optimizer *o = NULL;
         assert_int_equal(dfsae_optimizer_create(kind, NP, NULL, &o), DFSAE_OK);
-        if (kind == DFSAE_OPT_SGD) {
-            dfsae_optimizer_set_param(o, DFSAE_OPT_MOMENTUM, 0.9);
-            dfsae_optimizer_set_param(o, DFSAE_OPT_NESTEROV, 1);
+        if (kind == DFSAE_SGD) {
+            dfsae_optimizer_set_option(o, DFSAE_OPT_MOMENTUM, 0.9);
+            dfsae_optimizer_set_option(o, DFSAE_OPT_NESTEROV, 1);
         }
-        dfsae_optimizer_set_param(o, DFSAE_OPT_LR, 0.003);
+        dfsae_optimizer_set_option(o, DFSAE_OPT_LR, 0.003);
         float X[8 * D];
         uint64_t s = 9;
         for (int i = 0; i < 8 * D; ++i)
@@ -242,10 +242,10 @@ static void test_checkpoint_round_trip(void **state)
         assert_true(io_models_identical(m, m2));
         assert_int_equal(dfsae_optimizer_get_kind(o2), kind);
         assert_int_equal(dfsae_optimizer_step_count(o2), 3);
-        for (int p = 0; p < DFSAE_OPT_PARAM_COUNT; ++p) {
+        for (int p = 0; p < DFSAE_OPT_COUNT; ++p) {
             double a, b;
-            int st = dfsae_optimizer_get_param(o, p, &a);
-            assert_int_equal(dfsae_optimizer_get_param(o2, p, &b), st);
+            int st = dfsae_optimizer_get_option(o, p, &a);
+            assert_int_equal(dfsae_optimizer_get_option(o2, p, &b), st);
             if (st == DFSAE_OK)
                 assert_true(a == b);
         }
@@ -290,14 +290,14 @@ static void test_checkpoint_needs_optimizer(void **state)
     assert_non_null(strstr(err, "optimizer"));
 
     dfsae_optimizer *o = NULL;
-    dfsae_optimizer_create(DFSAE_OPT_ADAM, NP, NULL, &o);
+    dfsae_optimizer_create(DFSAE_ADAM, NP, NULL, &o);
     assert_int_equal(dfsae_checkpoint_load_buffer_into(m, o, buf, size),
                      DFSAE_ERR_BAD_HEADER);
     assert_non_null(strstr(dfsae_optimizer_last_error(o), "optimizer"));
     dfsae_optimizer_free(o);
 
     /* The optimizer's size must match the model's. */
-    assert_int_equal(dfsae_optimizer_create(DFSAE_OPT_ADAM, NP + 1, NULL, &o),
+    assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM, NP + 1, NULL, &o),
                      DFSAE_OK);
     assert_int_equal(dfsae_checkpoint_save_buffer(m, o, NULL, 0, &size),
                      DFSAE_ERR_SIZE_MISMATCH);
@@ -347,10 +347,10 @@ static void test_foreign_files(void **state)
         dfsae_model_get_params(m, got, NP);
         assert_memory_equal(got, data, sizeof data);
         dfsae_model *fresh = make_model(0);
-        for (int p = 0; p < DFSAE_PARAM_COUNT; ++p) {
+        for (int p = 0; p < DFSAE_MODEL_OPTION_COUNT; ++p) {
             double a, b;
-            dfsae_model_get_param(m, p, &a);
-            dfsae_model_get_param(fresh, p, &b);
+            dfsae_model_get_option(m, p, &a);
+            dfsae_model_get_option(fresh, p, &b);
             assert_true(a == b);
         }
         dfsae_model_free(fresh);

@@ -48,7 +48,7 @@ static void fd_lse_mean_reduction(void **state)
         grad_case c = {"lse mean", GRAD_SHAPE_TALL, act,
                        LSE,        DFSAE_GRAM_AUTO, 103};
         dfsae_model *m = grad_model_new(c.d, c.k, c.seed, act, LSE);
-        grad_set(m, DFSAE_PARAM_LSE_REDUCTION, DFSAE_REDUCE_MEAN);
+        grad_set(m, DFSAE_MODEL_LSE_REDUCTION, DFSAE_REDUCE_MEAN);
         float *X = grad_inputs_new(m, c.n, c.seed + 1, GRAD_KINK_MARGIN);
         gradcheck_result r;
         char label[64];
@@ -78,7 +78,7 @@ static void mean_reduction_is_sum_over_batch(void **state)
     assert_non_null(gm);
     double ts[DFSAE_TERM_COUNT], tm[DFSAE_TERM_COUNT], tot;
     assert_int_equal(dfsae_model_grad(m, X, n, gs, &tot, ts, 4), DFSAE_OK);
-    grad_set(m, DFSAE_PARAM_LSE_REDUCTION, DFSAE_REDUCE_MEAN);
+    grad_set(m, DFSAE_MODEL_LSE_REDUCTION, DFSAE_REDUCE_MEAN);
     assert_int_equal(dfsae_model_grad(m, X, n, gm, &tot, tm, 4), DFSAE_OK);
     if (!(fabs(tm[0] * (double)n - ts[0]) <= 1e-14 * fabs(ts[0])))
         fail_msg("mean %.17g * %zu != sum %.17g", tm[0], n, ts[0]);

@@ -43,7 +43,7 @@ static void fd_tc_tall(void **state)
 static void eval_side(dfsae_model *m, const float *X, size_t n, int side,
                       float *g, double *terms)
 {
-    grad_set(m, DFSAE_PARAM_GRAM_SIDE, side);
+    grad_set(m, DFSAE_MODEL_GRAM_SIDE, side);
     int st = dfsae_model_grad(m, X, n, g, NULL, terms, DFSAE_TERM_COUNT);
     if (st != DFSAE_OK)
         fail_msg("grad (side %d): %s", side, dfsae_model_last_error(m));
@@ -104,7 +104,7 @@ static void value_matches_reference(void **state)
         for (int side = 0; side < 2; ++side) {
             size_t d = shapes[s][0], k = shapes[s][1], n = shapes[s][2];
             dfsae_model *m = grad_model_new(d, k, 310 + s, DFSAE_ACT_RELU, TC);
-            grad_set(m, DFSAE_PARAM_GRAM_SIDE, SIDES[side]);
+            grad_set(m, DFSAE_MODEL_GRAM_SIDE, SIDES[side]);
             float *X = grad_inputs_new(m, n, 311 + s, 0.0);
             float *A = malloc(n * k * sizeof *A);
             double *Ad = malloc(n * k * sizeof *Ad), got[4], want[4];
@@ -147,7 +147,7 @@ static void zero_for_decorrelated_codes(void **state)
         }
     for (int side = 0; side < 2; ++side) {
         dfsae_model *m = grad_model_new(k, k, 320, DFSAE_ACT_IDENTITY, TC);
-        grad_set(m, DFSAE_PARAM_GRAM_SIDE, SIDES[side]);
+        grad_set(m, DFSAE_MODEL_GRAM_SIDE, SIDES[side]);
         float p[4 * 4 + 4] = {0};
         for (size_t j = 0; j < k; ++j) {
             p[j * k + j] = 0.5f + (float)j;        /* scales */
@@ -192,7 +192,7 @@ static void duplicated_unit(void **state)
     const size_t d = 5, k = 4, n = 10;
     for (int side = 0; side < 2; ++side) {
         dfsae_model *m = grad_model_new(d, k, 321, DFSAE_ACT_TANH, TC);
-        grad_set(m, DFSAE_PARAM_GRAM_SIDE, SIDES[side]);
+        grad_set(m, DFSAE_MODEL_GRAM_SIDE, SIDES[side]);
         float *X = grad_inputs_new(m, n, 322, 0.0);
         float p[5 * 4 + 4];
         assert_int_equal(dfsae_model_get_params(m, p, 24), DFSAE_OK);
@@ -226,7 +226,7 @@ static void dead_unit_is_finite_with_zero_gradient(void **state)
     const size_t d = 5, k = 6, n = 9, dead = 4;
     for (int side = 0; side < 2; ++side) {
         dfsae_model *m = grad_model_new(d, k, 323, DFSAE_ACT_RELU, TC);
-        grad_set(m, DFSAE_PARAM_GRAM_SIDE, SIDES[side]);
+        grad_set(m, DFSAE_MODEL_GRAM_SIDE, SIDES[side]);
         float *X = grad_inputs_new(m, n, 324, GRAD_KINK_MARGIN);
         float p[5 * 6 + 6], g[5 * 6 + 6];
         assert_int_equal(dfsae_model_get_params(m, p, 36), DFSAE_OK);

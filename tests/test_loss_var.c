@@ -106,7 +106,7 @@ static void eps_option_is_used(void **state)
         assert_int_equal(dfsae_model_get_params(m, p, np), DFSAE_OK);
         p[np - 1] = -50.0f; /* one dead unit, where eps dominates */
         assert_int_equal(dfsae_model_set_params(m, p, np), DFSAE_OK);
-        grad_set(m, DFSAE_PARAM_EPS_VAR, eps[e]);
+        grad_set(m, DFSAE_MODEL_EPS_VAR, eps[e]);
         grad_ref_opts ro = grad_ref_defaults();
         ro.eps_var = eps[e];
         expect_terms(m, X, 9, &ro, 1e-9);

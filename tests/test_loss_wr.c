@@ -44,7 +44,7 @@ static void fd_wr_fewer_components_than_inputs(void **state)
 static void eval_wr(dfsae_model *m, const float *X, size_t n, int side,
                     float *g, double *t)
 {
-    grad_set(m, DFSAE_PARAM_GRAM_SIDE, side);
+    grad_set(m, DFSAE_MODEL_GRAM_SIDE, side);
     int st = dfsae_model_grad(m, X, n, g, NULL, t, DFSAE_TERM_COUNT);
     if (st != DFSAE_OK)
         fail_msg("grad (side %d): %s", side, dfsae_model_last_error(m));
@@ -112,7 +112,7 @@ static void independent_of_batch_and_activation(void **state)
     double t1[4], t2[4];
     assert_int_equal(dfsae_model_loss(m, X1, 4, NULL, t1, 4), DFSAE_OK);
     for (int act = 0; act < DFSAE_ACT_COUNT; ++act) {
-        grad_set(m, DFSAE_PARAM_ACTIVATION, act);
+        grad_set(m, DFSAE_MODEL_ACTIVATION, act);
         assert_int_equal(dfsae_model_loss(m, X2, 7, NULL, t2, 4), DFSAE_OK);
         assert_true(t1[3] == t2[3]);
     }

@@ -36,13 +36,13 @@ static void rig_open(rig *r, size_t k, int gram_side, double lambda_wr)
     assert_int_equal(dfsae_model_create(D, k, 5, &r->alloc, &r->m), DFSAE_OK);
     r->np = dfsae_model_num_params(r->m);
     assert_int_equal(
-        dfsae_optimizer_create(DFSAE_OPT_ADAM, r->np, &r->alloc, &r->o),
+        dfsae_optimizer_create(DFSAE_ADAM, r->np, &r->alloc, &r->o),
         DFSAE_OK);
     assert_int_equal(
-        dfsae_model_set_param(r->m, DFSAE_PARAM_GRAM_SIDE, gram_side),
+        dfsae_model_set_option(r->m, DFSAE_MODEL_GRAM_SIDE, gram_side),
         DFSAE_OK);
     assert_int_equal(
-        dfsae_model_set_param(r->m, DFSAE_PARAM_LAMBDA_WR, lambda_wr),
+        dfsae_model_set_option(r->m, DFSAE_MODEL_LAMBDA_WR, lambda_wr),
         DFSAE_OK);
     api_rng g;
     api_rng_seed(&g, 11);
@@ -154,7 +154,7 @@ static void test_default_allocator(void **state)
     for (int i = 0; i < 32; ++i)
         X[i] = (float)sin(i);
     assert_int_equal(dfsae_model_create(4, 3, 1, NULL, &m), DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_OPT_SGD, 15, NULL, &o),
+    assert_int_equal(dfsae_optimizer_create(DFSAE_SGD, 15, NULL, &o),
                      DFSAE_OK);
     for (int s = 0; s < 3; ++s) {
         assert_int_equal(dfsae_model_grad(m, X, 8, NULL, NULL, NULL, 0),
@@ -190,7 +190,7 @@ static void test_incomplete_allocator(void **state)
 static void test_create_fails_cleanly_at_every_allocation(void **state)
 {
     (void)state;
-    for (int kind = -1; kind < DFSAE_OPT_COUNT; ++kind) {
+    for (int kind = -1; kind < DFSAE_OPTIMIZER_KIND_COUNT; ++kind) {
         size_t i = 0;
         for (;; ++i) {
             api_alloc_ctl ctl;

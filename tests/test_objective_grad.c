@@ -58,7 +58,7 @@ static void values_match_reference(void **state)
             for (int side = 0; side < 2; ++side) {
                 size_t d = shapes[s][0], k = shapes[s][1], n = shapes[s][2];
                 dfsae_model *m = grad_model_new(d, k, 601 + s, act, ALL);
-                grad_set(m, DFSAE_PARAM_GRAM_SIDE, sides[side]);
+                grad_set(m, DFSAE_MODEL_GRAM_SIDE, sides[side]);
                 float *X = grad_inputs_new(m, n, 602 + s, 0.0);
                 char what[64];
                 snprintf(what, sizeof what, "%s D=%zu K=%zu B=%zu side %d",
@@ -77,7 +77,7 @@ static void values_match_reference_at_large_scale(void **state)
     const size_t d = 10, k = 12, n = 40;
     for (int side = 1; side <= 2; ++side) {
         dfsae_model *m = grad_model_new(d, k, 610, DFSAE_ACT_RELU, ALL);
-        grad_set(m, DFSAE_PARAM_GRAM_SIDE, side);
+        grad_set(m, DFSAE_MODEL_GRAM_SIDE, side);
         float *X = grad_inputs_new(m, n, 611, 0.0);
         size_t np = dfsae_model_num_params(m);
         float *p = malloc(np * sizeof *p);
@@ -113,7 +113,7 @@ static void total_is_the_weighted_sum(void **state)
     double want = 0.5 * t[0] + 2.0 * t[1] + 3.0 * t[2] + 0.25 * t[3];
     if (!(fabs(total - want) <= 1e-12 * fabs(want)))
         fail_msg("total %.17g, weighted sum %.17g", total, want);
-    grad_set(m, DFSAE_PARAM_LAMBDA_TC, 0.0);
+    grad_set(m, DFSAE_MODEL_LAMBDA_TC, 0.0);
     assert_int_equal(dfsae_model_loss(m, X, 10, &total, t, 4), DFSAE_OK);
     assert_true(t[2] == 0.0);
     free(X);
@@ -140,7 +140,7 @@ static void gradient_is_linear_in_the_weights(void **state)
         assert_int_equal(dfsae_model_grad(m, X, 9, g, NULL, NULL, 0), DFSAE_OK);
         for (int t = 0; t < 4; ++t) {
             for (int u = 0; u < 4; ++u)
-                grad_set(m, DFSAE_PARAM_LAMBDA_LSE + u, u == t ? lam[t] : 0);
+                grad_set(m, DFSAE_MODEL_LAMBDA_LSE + u, u == t ? lam[t] : 0);
             assert_int_equal(dfsae_model_grad(m, X, 9, gt, NULL, NULL, 0),
                              DFSAE_OK);
             for (size_t i = 0; i < np; ++i)

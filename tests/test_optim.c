@@ -40,8 +40,8 @@ static void ref_init(ref_opt *r, int kind, const float *p0)
     memset(r, 0, sizeof *r);
     r->kind = kind;
     /* PyTorch's defaults. */
-    r->lr = kind == DFSAE_OPT_SGD ? 1e-2 : 1e-3;
-    r->wd = kind == DFSAE_OPT_ADAMW ? 1e-2 : 0.0;
+    r->lr = kind == DFSAE_SGD ? 1e-2 : 1e-3;
+    r->wd = kind == DFSAE_ADAMW ? 1e-2 : 0.0;
     r->beta1 = 0.9;
     r->beta2 = 0.999;
     r->eps = 1e-8;
@@ -55,7 +55,7 @@ static void ref_step(ref_opt *r, const float *gf)
     r->t += 1;
     for (int i = 0; i < NP; ++i) {
         double g = gf[i], before = r->p[i];
-        if (r->kind == DFSAE_OPT_SGD) {
+        if (r->kind == DFSAE_SGD) {
             g += r->wd * r->p[i];
             if (r->momentum != 0.0) {
                 r->buf[i] = r->t == 1 ? g
@@ -67,7 +67,7 @@ static void ref_step(ref_opt *r, const float *gf)
             r->path[i] += fabs(r->p[i] - before);
             continue;
         }
-        if (r->kind == DFSAE_OPT_ADAMW)
+        if (r->kind == DFSAE_ADAMW)
             r->p[i] *= 1.0 - r->lr * r->wd;
         else
             g += r->wd * r->p[i];
@@ -141,7 +141,7 @@ static void close_fixture(fixture *f)
 /* Applies the same hyper-parameters to the library and the reference. */
 static void configure(fixture *f, ref_opt *r, int key, double value)
 {
-    assert_int_equal(dfsae_optimizer_set_param(f->opt, key, value), DFSAE_OK);
+    assert_int_equal(dfsae_optimizer_set_option(f->opt, key, value), DFSAE_OK);
     switch (key) {
     case DFSAE_OPT_LR: r->lr = value; break;
     case DFSAE_OPT_WEIGHT_DECAY: r->wd = value; break;
@@ -192,7 +192,7 @@ static void run_and_compare(fixture *f, ref_opt *r)
 FIXTURE_TEST(test_sgd_plain)
 {
     ref_opt r;
-    start(f, &r, DFSAE_OPT_SGD);
+    start(f, &r, DFSAE_SGD);
     configure(f, &r, DFSAE_OPT_LR, 0.1);
     run_and_compare(f, &r);
 }
@@ -201,14 +201,14 @@ FIXTURE_TEST(test_sgd_plain)
 FIXTURE_TEST(test_sgd_defaults)
 {
     ref_opt r;
-    start(f, &r, DFSAE_OPT_SGD);
+    start(f, &r, DFSAE_SGD);
     run_and_compare(f, &r);
 }
 
 FIXTURE_TEST(test_sgd_momentum)
 {
     ref_opt r;
-    start(f, &r, DFSAE_OPT_SGD);
+    start(f, &r, DFSAE_SGD);
     configure(f, &r, DFSAE_OPT_LR, 0.1);
     configure(f, &r, DFSAE_OPT_MOMENTUM, 0.9);
     /* First step: the buffer is the gradient itself, p1 = p0 - lr g1. */
@@ -221,7 +221,7 @@ FIXTURE_TEST(test_sgd_momentum)
     run_and_compare(f, &r);
     /* And the reference agrees with the hand formula for step 1. */
     ref_opt r1;
-    ref_init(&r1, DFSAE_OPT_SGD, p0);
+    ref_init(&r1, DFSAE_SGD, p0);
     r1.lr = 0.1;
     r1.momentum = 0.9;
     ref_step(&r1, g);
@@ -232,7 +232,7 @@ FIXTURE_TEST(test_sgd_momentum)
 FIXTURE_TEST(test_sgd_dampening)
 {
     ref_opt r;
-    start(f, &r, DFSAE_OPT_SGD);
+    start(f, &r, DFSAE_SGD);
     configure(f, &r, DFSAE_OPT_LR, 0.1);
     configure(f, &r, DFSAE_OPT_MOMENTUM, 0.8);
     configure(f, &r, DFSAE_OPT_DAMPENING, 0.3);
@@ -242,7 +242,7 @@ FIXTURE_TEST(test_sgd_dampening)
 FIXTURE_TEST(test_sgd_nesterov)
 {
     ref_opt r;
-    start(f, &r, DFSAE_OPT_SGD);
+    start(f, &r, DFSAE_SGD);
     configure(f, &r, DFSAE_OPT_LR, 0.05);
     configure(f, &r, DFSAE_OPT_MOMENTUM, 0.9);
     configure(f, &r, DFSAE_OPT_NESTEROV, 1.0);
@@ -252,7 +252,7 @@ FIXTURE_TEST(test_sgd_nesterov)
 FIXTURE_TEST(test_sgd_weight_decay)
 {
     ref_opt r;
-    start(f, &r, DFSAE_OPT_SGD);
+    start(f, &r, DFSAE_SGD);
     configure(f, &r, DFSAE_OPT_LR, 0.1);
     configure(f, &r, DFSAE_OPT_WEIGHT_DECAY, 0.5);
     run_and_compare(f, &r);
@@ -261,7 +261,7 @@ FIXTURE_TEST(test_sgd_weight_decay)
 FIXTURE_TEST(test_sgd_weight_decay_momentum)
 {
     ref_opt r;
-    start(f, &r, DFSAE_OPT_SGD);
+    start(f, &r, DFSAE_SGD);
     configure(f, &r, DFSAE_OPT_LR, 0.1);
     configure(f, &r, DFSAE_OPT_WEIGHT_DECAY, 0.2);
     configure(f, &r, DFSAE_OPT_MOMENTUM, 0.7);
@@ -273,7 +273,7 @@ FIXTURE_TEST(test_sgd_weight_decay_momentum)
  * parameters, moments and the step count. */
 FIXTURE_TEST(test_overflowing_update_changes_nothing)
 {
-    const int kinds[] = {DFSAE_OPT_SGD, DFSAE_OPT_ADAM};
+    const int kinds[] = {DFSAE_SGD, DFSAE_ADAM};
     for (size_t k = 0; k < 2; ++k) {
         ref_opt r;
         start(f, &r, kinds[k]);
@@ -284,10 +284,10 @@ FIXTURE_TEST(test_overflowing_update_changes_nothing)
                          DFSAE_OK);
         /* SGD: lr * g overflows; Adam: g^2 overflows the second moment. */
         for (size_t i = 0; i < NP; ++i)
-            g[i] = kinds[k] == DFSAE_OPT_SGD ? 1e30f : 3e37f;
-        if (kinds[k] == DFSAE_OPT_SGD)
+            g[i] = kinds[k] == DFSAE_SGD ? 1e30f : 3e37f;
+        if (kinds[k] == DFSAE_SGD)
             assert_int_equal(
-                dfsae_optimizer_set_param(f->opt, DFSAE_OPT_LR, 1e30),
+                dfsae_optimizer_set_option(f->opt, DFSAE_OPT_LR, 1e30),
                 DFSAE_OK);
         assert_int_equal(dfsae_optimizer_step(f->opt, f->model, g),
                          DFSAE_ERR_NON_FINITE_RESULT);
@@ -295,9 +295,9 @@ FIXTURE_TEST(test_overflowing_update_changes_nothing)
         assert_int_equal(dfsae_model_get_params(f->model, after, NP), DFSAE_OK);
         assert_memory_equal(before, after, sizeof before);
         /* The state is intact: a sane step still succeeds. */
-        if (kinds[k] == DFSAE_OPT_SGD)
+        if (kinds[k] == DFSAE_SGD)
             assert_int_equal(
-                dfsae_optimizer_set_param(f->opt, DFSAE_OPT_LR, 1e-2),
+                dfsae_optimizer_set_option(f->opt, DFSAE_OPT_LR, 1e-2),
                 DFSAE_OK);
         gradient_at(2, g);
         assert_int_equal(dfsae_optimizer_step(f->opt, f->model, g), DFSAE_OK);
@@ -315,16 +315,16 @@ static void test_sgd_momentum_paused_keeps_buffer(void **state)
     dfsae_model *m = NULL;
     dfsae_optimizer *o = NULL;
     assert_int_equal(dfsae_model_create(1, 1, 1, NULL, &m), DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_OPT_SGD, 2, NULL, &o),
+    assert_int_equal(dfsae_optimizer_create(DFSAE_SGD, 2, NULL, &o),
                      DFSAE_OK);
     const float zero[2] = {0.0f, 0.0f}, g[2] = {1.0f, 1.0f};
     assert_int_equal(dfsae_model_set_params(m, zero, 2), DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_set_param(o, DFSAE_OPT_LR, 1.0), DFSAE_OK);
+    assert_int_equal(dfsae_optimizer_set_option(o, DFSAE_OPT_LR, 1.0), DFSAE_OK);
     const double momentum[3] = {0.5, 0.0, 0.5};
     const float want[3] = {-1.0f, -2.0f, -3.5f};
     for (int t = 0; t < 3; ++t) {
         assert_int_equal(
-            dfsae_optimizer_set_param(o, DFSAE_OPT_MOMENTUM, momentum[t]),
+            dfsae_optimizer_set_option(o, DFSAE_OPT_MOMENTUM, momentum[t]),
             DFSAE_OK);
         assert_int_equal(dfsae_optimizer_step(o, m, g), DFSAE_OK);
         float p[2];
@@ -343,15 +343,15 @@ static void test_bounds_in_float_range(void **state)
     (void)state;
     double lo, hi;
     assert_int_equal(
-        dfsae_opt_param_bounds(DFSAE_OPT_ADAM, DFSAE_OPT_EPS, &lo, NULL),
+        dfsae_optimizer_option_bounds(DFSAE_ADAM, DFSAE_OPT_EPS, &lo, NULL),
         DFSAE_OK);
     assert_true((float)lo > 0.0f);
     assert_int_equal(
-        dfsae_opt_param_bounds(DFSAE_OPT_ADAM, DFSAE_OPT_BETA2, NULL, &hi),
+        dfsae_optimizer_option_bounds(DFSAE_ADAM, DFSAE_OPT_BETA2, NULL, &hi),
         DFSAE_OK);
     assert_true((float)hi < 1.0f);
     assert_int_equal(
-        dfsae_opt_param_bounds(DFSAE_OPT_SGD, DFSAE_OPT_LR, NULL, &hi),
+        dfsae_optimizer_option_bounds(DFSAE_SGD, DFSAE_OPT_LR, NULL, &hi),
         DFSAE_OK);
     assert_true(isfinite((float)hi));
 }
@@ -361,7 +361,7 @@ static void test_bounds_in_float_range(void **state)
 FIXTURE_TEST(test_sgd_nesterov_needs_momentum_without_dampening)
 {
     ref_opt r;
-    start(f, &r, DFSAE_OPT_SGD);
+    start(f, &r, DFSAE_SGD);
     float g[NP], before[NP], after[NP];
     gradient_at(1, g);
     assert_int_equal(dfsae_model_get_params(f->model, before, NP), DFSAE_OK);
@@ -383,7 +383,7 @@ FIXTURE_TEST(test_sgd_nesterov_needs_momentum_without_dampening)
 FIXTURE_TEST(test_sgd_momentum_enabled_later)
 {
     ref_opt r;
-    start(f, &r, DFSAE_OPT_SGD);
+    start(f, &r, DFSAE_SGD);
     configure(f, &r, DFSAE_OPT_LR, 0.1);
     float g[NP], p[NP];
     for (int t = 1; t <= 2; ++t) {
@@ -406,7 +406,7 @@ FIXTURE_TEST(test_sgd_momentum_enabled_later)
 FIXTURE_TEST(test_adam)
 {
     ref_opt r;
-    start(f, &r, DFSAE_OPT_ADAM);
+    start(f, &r, DFSAE_ADAM);
     configure(f, &r, DFSAE_OPT_LR, 0.1);
     run_and_compare(f, &r);
 }
@@ -417,7 +417,7 @@ FIXTURE_TEST(test_adam)
 FIXTURE_TEST(test_adam_first_step_is_lr_sign)
 {
     ref_opt r;
-    start(f, &r, DFSAE_OPT_ADAM);
+    start(f, &r, DFSAE_ADAM);
     const double lr = 0.01;
     configure(f, &r, DFSAE_OPT_LR, lr);
     float p0[NP], p1[NP], g[NP];
@@ -438,7 +438,7 @@ FIXTURE_TEST(test_adam_first_step_is_lr_sign)
 FIXTURE_TEST(test_adam_weight_decay)
 {
     ref_opt r;
-    start(f, &r, DFSAE_OPT_ADAM);
+    start(f, &r, DFSAE_ADAM);
     configure(f, &r, DFSAE_OPT_LR, 0.1);
     configure(f, &r, DFSAE_OPT_WEIGHT_DECAY, 0.3);
     run_and_compare(f, &r);
@@ -451,10 +451,10 @@ FIXTURE_TEST(test_adam_weight_decay)
 FIXTURE_TEST(test_adam_tiny_eps_takes_the_exact_check)
 {
     ref_opt r;
-    start(f, &r, DFSAE_OPT_ADAM);
+    start(f, &r, DFSAE_ADAM);
     double lo;
     assert_int_equal(
-        dfsae_opt_param_bounds(DFSAE_OPT_ADAM, DFSAE_OPT_EPS, &lo, NULL),
+        dfsae_optimizer_option_bounds(DFSAE_ADAM, DFSAE_OPT_EPS, &lo, NULL),
         DFSAE_OK);
     configure(f, &r, DFSAE_OPT_LR, 1.0);
     configure(f, &r, DFSAE_OPT_EPS, lo);
@@ -464,7 +464,7 @@ FIXTURE_TEST(test_adam_tiny_eps_takes_the_exact_check)
 FIXTURE_TEST(test_adam_custom_betas_eps)
 {
     ref_opt r;
-    start(f, &r, DFSAE_OPT_ADAM);
+    start(f, &r, DFSAE_ADAM);
     configure(f, &r, DFSAE_OPT_LR, 0.2);
     configure(f, &r, DFSAE_OPT_BETA1, 0.5);
     configure(f, &r, DFSAE_OPT_BETA2, 0.75);
@@ -475,7 +475,7 @@ FIXTURE_TEST(test_adam_custom_betas_eps)
 FIXTURE_TEST(test_adamw)
 {
     ref_opt r;
-    start(f, &r, DFSAE_OPT_ADAMW); /* default weight decay 1e-2 */
+    start(f, &r, DFSAE_ADAMW); /* default weight decay 1e-2 */
     configure(f, &r, DFSAE_OPT_LR, 0.1);
     run_and_compare(f, &r);
 }
@@ -483,7 +483,7 @@ FIXTURE_TEST(test_adamw)
 FIXTURE_TEST(test_adamw_strong_decay)
 {
     ref_opt r;
-    start(f, &r, DFSAE_OPT_ADAMW);
+    start(f, &r, DFSAE_ADAMW);
     configure(f, &r, DFSAE_OPT_LR, 0.1);
     configure(f, &r, DFSAE_OPT_WEIGHT_DECAY, 0.8);
     configure(f, &r, DFSAE_OPT_BETA1, 0.6);
@@ -496,14 +496,14 @@ FIXTURE_TEST(test_adamw_differs_from_adam)
     float p0[NP], g[NP], pa[NP], pw[NP];
     initial_params(p0);
     dfsae_optimizer *adam = NULL;
-    for (int kind = DFSAE_OPT_ADAM; kind <= DFSAE_OPT_ADAMW; ++kind) {
+    for (int kind = DFSAE_ADAM; kind <= DFSAE_ADAMW; ++kind) {
         dfsae_optimizer *o;
         assert_int_equal(dfsae_optimizer_create(kind, NP, &f->alloc, &o),
                          DFSAE_OK);
-        assert_int_equal(dfsae_optimizer_set_param(o, DFSAE_OPT_LR, 0.1),
+        assert_int_equal(dfsae_optimizer_set_option(o, DFSAE_OPT_LR, 0.1),
                          DFSAE_OK);
         assert_int_equal(
-            dfsae_optimizer_set_param(o, DFSAE_OPT_WEIGHT_DECAY, 0.5),
+            dfsae_optimizer_set_option(o, DFSAE_OPT_WEIGHT_DECAY, 0.5),
             DFSAE_OK);
         assert_int_equal(dfsae_model_set_params(f->model, p0, NP), DFSAE_OK);
         for (int t = 1; t <= 3; ++t) {
@@ -511,9 +511,9 @@ FIXTURE_TEST(test_adamw_differs_from_adam)
             assert_int_equal(dfsae_optimizer_step(o, f->model, g), DFSAE_OK);
         }
         assert_int_equal(dfsae_model_get_params(
-                             f->model, kind == DFSAE_OPT_ADAM ? pa : pw, NP),
+                             f->model, kind == DFSAE_ADAM ? pa : pw, NP),
                          DFSAE_OK);
-        if (kind == DFSAE_OPT_ADAM)
+        if (kind == DFSAE_ADAM)
             adam = o;
         else
             dfsae_optimizer_free(o);
@@ -540,14 +540,14 @@ static void check_reset(fixture *f, int kind)
     assert_int_equal(dfsae_model_create(D, K, 1, &f->alloc, &other), DFSAE_OK);
     dfsae_optimizer *both[2] = {used, fresh};
     for (int i = 0; i < 2; ++i) {
-        assert_int_equal(dfsae_optimizer_set_param(both[i], DFSAE_OPT_LR, 0.05),
+        assert_int_equal(dfsae_optimizer_set_option(both[i], DFSAE_OPT_LR, 0.05),
                          DFSAE_OK);
-        if (kind == DFSAE_OPT_SGD) {
+        if (kind == DFSAE_SGD) {
             assert_int_equal(
-                dfsae_optimizer_set_param(both[i], DFSAE_OPT_MOMENTUM, 0.9),
+                dfsae_optimizer_set_option(both[i], DFSAE_OPT_MOMENTUM, 0.9),
                 DFSAE_OK);
             assert_int_equal(
-                dfsae_optimizer_set_param(both[i], DFSAE_OPT_DAMPENING, 0.25),
+                dfsae_optimizer_set_option(both[i], DFSAE_OPT_DAMPENING, 0.25),
                 DFSAE_OK);
         }
     }
@@ -561,7 +561,7 @@ static void check_reset(fixture *f, int kind)
     dfsae_optimizer_reset(used);
     assert_true(dfsae_optimizer_step_count(used) == 0);
     double lr;
-    assert_int_equal(dfsae_optimizer_get_param(used, DFSAE_OPT_LR, &lr),
+    assert_int_equal(dfsae_optimizer_get_option(used, DFSAE_OPT_LR, &lr),
                      DFSAE_OK);
     assert_true(lr == 0.05);
 
@@ -584,17 +584,17 @@ static void check_reset(fixture *f, int kind)
 
 FIXTURE_TEST(test_reset_sgd)
 {
-    check_reset(f, DFSAE_OPT_SGD);
+    check_reset(f, DFSAE_SGD);
 }
 
 FIXTURE_TEST(test_reset_adam)
 {
-    check_reset(f, DFSAE_OPT_ADAM);
+    check_reset(f, DFSAE_ADAM);
 }
 
 FIXTURE_TEST(test_reset_adamw)
 {
-    check_reset(f, DFSAE_OPT_ADAMW);
+    check_reset(f, DFSAE_ADAMW);
 }
 
 /* The step count counts successful steps only; the kind getter reports
@@ -602,7 +602,7 @@ FIXTURE_TEST(test_reset_adamw)
 FIXTURE_TEST(test_step_count)
 {
     float g[NP];
-    for (int kind = 0; kind < DFSAE_OPT_COUNT; ++kind) {
+    for (int kind = 0; kind < DFSAE_OPTIMIZER_KIND_COUNT; ++kind) {
         dfsae_optimizer *o;
         assert_int_equal(dfsae_optimizer_create(kind, NP, &f->alloc, &o),
                          DFSAE_OK);
@@ -629,9 +629,9 @@ FIXTURE_TEST(test_step_with_model_gradient)
     for (int i = 0; i < 8 * D; ++i)
         X[i] = (float)sin(0.37 * i) + 0.5f;
     dfsae_optimizer *a, *b;
-    assert_int_equal(dfsae_optimizer_create(DFSAE_OPT_ADAM, NP, &f->alloc, &a),
+    assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM, NP, &f->alloc, &a),
                      DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_OPT_ADAM, NP, &f->alloc, &b),
+    assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM, NP, &f->alloc, &b),
                      DFSAE_OK);
     assert_null(dfsae_model_grad_buffer(f->model));
     assert_int_equal(dfsae_model_get_params(f->model, p0, NP), DFSAE_OK);
@@ -659,29 +659,29 @@ static void test_hyper_parameter_defaults(void **state)
         int kind, key;
         double value;
     } defaults[] = {
-        {DFSAE_OPT_SGD, DFSAE_OPT_LR, 1e-2},
-        {DFSAE_OPT_SGD, DFSAE_OPT_WEIGHT_DECAY, 0.0},
-        {DFSAE_OPT_SGD, DFSAE_OPT_MOMENTUM, 0.0},
-        {DFSAE_OPT_SGD, DFSAE_OPT_DAMPENING, 0.0},
-        {DFSAE_OPT_SGD, DFSAE_OPT_NESTEROV, 0.0},
-        {DFSAE_OPT_ADAM, DFSAE_OPT_LR, 1e-3},
-        {DFSAE_OPT_ADAM, DFSAE_OPT_WEIGHT_DECAY, 0.0},
-        {DFSAE_OPT_ADAM, DFSAE_OPT_BETA1, 0.9},
-        {DFSAE_OPT_ADAM, DFSAE_OPT_BETA2, 0.999},
-        {DFSAE_OPT_ADAM, DFSAE_OPT_EPS, 1e-8},
-        {DFSAE_OPT_ADAMW, DFSAE_OPT_LR, 1e-3},
-        {DFSAE_OPT_ADAMW, DFSAE_OPT_WEIGHT_DECAY, 1e-2},
-        {DFSAE_OPT_ADAMW, DFSAE_OPT_BETA1, 0.9},
-        {DFSAE_OPT_ADAMW, DFSAE_OPT_BETA2, 0.999},
-        {DFSAE_OPT_ADAMW, DFSAE_OPT_EPS, 1e-8},
+        {DFSAE_SGD, DFSAE_OPT_LR, 1e-2},
+        {DFSAE_SGD, DFSAE_OPT_WEIGHT_DECAY, 0.0},
+        {DFSAE_SGD, DFSAE_OPT_MOMENTUM, 0.0},
+        {DFSAE_SGD, DFSAE_OPT_DAMPENING, 0.0},
+        {DFSAE_SGD, DFSAE_OPT_NESTEROV, 0.0},
+        {DFSAE_ADAM, DFSAE_OPT_LR, 1e-3},
+        {DFSAE_ADAM, DFSAE_OPT_WEIGHT_DECAY, 0.0},
+        {DFSAE_ADAM, DFSAE_OPT_BETA1, 0.9},
+        {DFSAE_ADAM, DFSAE_OPT_BETA2, 0.999},
+        {DFSAE_ADAM, DFSAE_OPT_EPS, 1e-8},
+        {DFSAE_ADAMW, DFSAE_OPT_LR, 1e-3},
+        {DFSAE_ADAMW, DFSAE_OPT_WEIGHT_DECAY, 1e-2},
+        {DFSAE_ADAMW, DFSAE_OPT_BETA1, 0.9},
+        {DFSAE_ADAMW, DFSAE_OPT_BETA2, 0.999},
+        {DFSAE_ADAMW, DFSAE_OPT_EPS, 1e-8},
     };
-    int applicable[DFSAE_OPT_COUNT] = {0};
+    int applicable[DFSAE_OPTIMIZER_KIND_COUNT] = {0};
     for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; ++i) {
         dfsae_optimizer *o;
         assert_int_equal(dfsae_optimizer_create(defaults[i].kind, 4, NULL, &o),
                          DFSAE_OK);
         double v = -1.0;
-        assert_int_equal(dfsae_optimizer_get_param(o, defaults[i].key, &v),
+        assert_int_equal(dfsae_optimizer_get_option(o, defaults[i].key, &v),
                          DFSAE_OK);
         if (v != defaults[i].value)
             fail_msg("kind %d key %d: default %.17g, want %.17g",
@@ -690,10 +690,10 @@ static void test_hyper_parameter_defaults(void **state)
         dfsae_optimizer_free(o);
     }
     /* Exactly the listed keys apply. */
-    for (int kind = 0; kind < DFSAE_OPT_COUNT; ++kind) {
+    for (int kind = 0; kind < DFSAE_OPTIMIZER_KIND_COUNT; ++kind) {
         int n = 0;
-        for (int key = -2; key < DFSAE_OPT_PARAM_COUNT + 2; ++key)
-            n += dfsae_opt_param_bounds(kind, key, NULL, NULL) == DFSAE_OK;
+        for (int key = -2; key < DFSAE_OPT_COUNT + 2; ++key)
+            n += dfsae_optimizer_option_bounds(kind, key, NULL, NULL) == DFSAE_OK;
         assert_int_equal(n, applicable[kind]);
     }
 }
@@ -703,34 +703,34 @@ static void test_hyper_parameter_defaults(void **state)
 static void test_hyper_parameter_bounds(void **state)
 {
     (void)state;
-    for (int kind = 0; kind < DFSAE_OPT_COUNT; ++kind) {
+    for (int kind = 0; kind < DFSAE_OPTIMIZER_KIND_COUNT; ++kind) {
         dfsae_optimizer *o;
         assert_int_equal(dfsae_optimizer_create(kind, 4, NULL, &o), DFSAE_OK);
-        for (int key = 0; key < DFSAE_OPT_PARAM_COUNT; ++key) {
+        for (int key = 0; key < DFSAE_OPT_COUNT; ++key) {
             double lo, hi, before, after;
-            int st = dfsae_opt_param_bounds(kind, key, &lo, &hi);
+            int st = dfsae_optimizer_option_bounds(kind, key, &lo, &hi);
             if (st != DFSAE_OK) {
                 assert_int_equal(st, DFSAE_ERR_UNKNOWN_PARAM);
-                assert_int_equal(dfsae_optimizer_set_param(o, key, 0.5),
+                assert_int_equal(dfsae_optimizer_set_option(o, key, 0.5),
                                  DFSAE_ERR_UNKNOWN_PARAM);
                 assert_true(dfsae_optimizer_last_error(o)[0] != '\0');
-                assert_int_equal(dfsae_optimizer_get_param(o, key, &after),
+                assert_int_equal(dfsae_optimizer_get_option(o, key, &after),
                                  DFSAE_ERR_UNKNOWN_PARAM);
                 continue;
             }
             assert_true(lo <= hi);
-            assert_int_equal(dfsae_optimizer_get_param(o, key, &before),
+            assert_int_equal(dfsae_optimizer_get_option(o, key, &before),
                              DFSAE_OK);
             assert_true(before >= lo && before <= hi);
-            assert_int_equal(dfsae_optimizer_set_param(o, key, lo), DFSAE_OK);
-            assert_int_equal(dfsae_optimizer_get_param(o, key, &after),
+            assert_int_equal(dfsae_optimizer_set_option(o, key, lo), DFSAE_OK);
+            assert_int_equal(dfsae_optimizer_get_option(o, key, &after),
                              DFSAE_OK);
             assert_true(after == lo);
-            assert_int_equal(dfsae_optimizer_set_param(o, key, hi), DFSAE_OK);
-            assert_int_equal(dfsae_optimizer_get_param(o, key, &after),
+            assert_int_equal(dfsae_optimizer_set_option(o, key, hi), DFSAE_OK);
+            assert_int_equal(dfsae_optimizer_get_option(o, key, &after),
                              DFSAE_OK);
             assert_true(after == hi);
-            assert_int_equal(dfsae_optimizer_set_param(o, key, before),
+            assert_int_equal(dfsae_optimizer_set_option(o, key, before),
                              DFSAE_OK);
             const double bad[] = {nextafter(lo, -INFINITY),
                                   nextafter(hi, INFINITY), NAN, -INFINITY,
@@ -738,9 +738,9 @@ static void test_hyper_parameter_bounds(void **state)
             for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
                 if (bad[i] >= lo && bad[i] <= hi)
                     continue; /* an infinite bound has no outside */
-                assert_int_equal(dfsae_optimizer_set_param(o, key, bad[i]),
+                assert_int_equal(dfsae_optimizer_set_option(o, key, bad[i]),
                                  DFSAE_ERR_PARAM_OUT_OF_RANGE);
-                assert_int_equal(dfsae_optimizer_get_param(o, key, &after),
+                assert_int_equal(dfsae_optimizer_get_option(o, key, &after),
                                  DFSAE_OK);
                 assert_memory_equal(&after, &before, sizeof after);
             }
@@ -754,9 +754,9 @@ static void test_hyper_parameter_ranges(void **state)
 {
     (void)state;
     dfsae_optimizer *sgd, *adam;
-    assert_int_equal(dfsae_optimizer_create(DFSAE_OPT_SGD, 4, NULL, &sgd),
+    assert_int_equal(dfsae_optimizer_create(DFSAE_SGD, 4, NULL, &sgd),
                      DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_OPT_ADAM, 4, NULL, &adam),
+    assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM, 4, NULL, &adam),
                      DFSAE_OK);
     const struct {
         dfsae_optimizer *o;
@@ -776,7 +776,7 @@ static void test_hyper_parameter_ranges(void **state)
         {sgd, DFSAE_OPT_NESTEROV, 1.0, DFSAE_OK},
         {sgd, DFSAE_OPT_BETA1, 0.5, DFSAE_ERR_UNKNOWN_PARAM},
         {sgd, DFSAE_OPT_EPS, 1e-6, DFSAE_ERR_UNKNOWN_PARAM},
-        {sgd, DFSAE_OPT_PARAM_COUNT, 0.5, DFSAE_ERR_UNKNOWN_PARAM},
+        {sgd, DFSAE_OPT_COUNT, 0.5, DFSAE_ERR_UNKNOWN_PARAM},
         {sgd, -1, 0.5, DFSAE_ERR_UNKNOWN_PARAM},
         {adam, DFSAE_OPT_BETA1, 1.0, DFSAE_ERR_PARAM_OUT_OF_RANGE},
         {adam, DFSAE_OPT_BETA2, 1.0, DFSAE_ERR_PARAM_OUT_OF_RANGE},
@@ -790,17 +790,17 @@ static void test_hyper_parameter_ranges(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
         double before = NAN, after = NAN;
-        int known = dfsae_optimizer_get_param(cases[i].o, cases[i].key,
+        int known = dfsae_optimizer_get_option(cases[i].o, cases[i].key,
                                               &before) == DFSAE_OK;
         int st =
-            dfsae_optimizer_set_param(cases[i].o, cases[i].key, cases[i].value);
+            dfsae_optimizer_set_option(cases[i].o, cases[i].key, cases[i].value);
         if (st != cases[i].status)
             fail_msg("case %zu (key %d = %g): status %d, want %d", i,
                      cases[i].key, cases[i].value, st, cases[i].status);
         if (!known)
             continue;
         assert_int_equal(
-            dfsae_optimizer_get_param(cases[i].o, cases[i].key, &after),
+            dfsae_optimizer_get_option(cases[i].o, cases[i].key, &after),
             DFSAE_OK);
         assert_true(st == DFSAE_OK ? after == cases[i].value : after == before);
         if (st != DFSAE_OK)

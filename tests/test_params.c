@@ -171,22 +171,22 @@ static void test_params_round_trip(void **state)
 static void test_option_defaults(void **state)
 {
     (void)state;
-    const double want[DFSAE_PARAM_COUNT] = {
-        [DFSAE_PARAM_ACTIVATION] = DFSAE_ACT_RELU,
-        [DFSAE_PARAM_LAMBDA_LSE] = 1.0,
-        [DFSAE_PARAM_LAMBDA_VAR] = 1.0,
-        [DFSAE_PARAM_LAMBDA_TC] = 1.0,
-        [DFSAE_PARAM_LAMBDA_WR] = 0.0,
-        [DFSAE_PARAM_EPS_VAR] = 1e-6,
-        [DFSAE_PARAM_LSE_REDUCTION] = DFSAE_REDUCE_SUM,
-        [DFSAE_PARAM_LEAKY_SLOPE] = 0.01,
-        [DFSAE_PARAM_GRAM_SIDE] = DFSAE_GRAM_AUTO,
+    const double want[DFSAE_MODEL_OPTION_COUNT] = {
+        [DFSAE_MODEL_ACTIVATION] = DFSAE_ACT_RELU,
+        [DFSAE_MODEL_LAMBDA_LSE] = 1.0,
+        [DFSAE_MODEL_LAMBDA_VAR] = 1.0,
+        [DFSAE_MODEL_LAMBDA_TC] = 1.0,
+        [DFSAE_MODEL_LAMBDA_WR] = 0.0,
+        [DFSAE_MODEL_EPS_VAR] = 1e-6,
+        [DFSAE_MODEL_LSE_REDUCTION] = DFSAE_REDUCE_SUM,
+        [DFSAE_MODEL_LEAKY_SLOPE] = 0.01,
+        [DFSAE_MODEL_GRAM_SIDE] = DFSAE_GRAM_AUTO,
     };
     dfsae_model *m;
     assert_int_equal(dfsae_model_create(4, 2, 1, NULL, &m), DFSAE_OK);
-    for (int key = 0; key < DFSAE_PARAM_COUNT; ++key) {
+    for (int key = 0; key < DFSAE_MODEL_OPTION_COUNT; ++key) {
         double v = -1.0;
-        assert_int_equal(dfsae_model_get_param(m, key, &v), DFSAE_OK);
+        assert_int_equal(dfsae_model_get_option(m, key, &v), DFSAE_OK);
         if (v != want[key])
             fail_msg("option %d defaults to %.17g, want %.17g", key, v,
                      want[key]);
@@ -201,44 +201,44 @@ static void test_option_bounds(void **state)
     (void)state;
     dfsae_model *m;
     assert_int_equal(dfsae_model_create(4, 2, 1, NULL, &m), DFSAE_OK);
-    for (int key = 0; key < DFSAE_PARAM_COUNT; ++key) {
+    for (int key = 0; key < DFSAE_MODEL_OPTION_COUNT; ++key) {
         double lo = NAN, hi = NAN, v, def;
-        assert_int_equal(dfsae_param_bounds(key, &lo, &hi), DFSAE_OK);
-        assert_int_equal(dfsae_param_bounds(key, NULL, NULL), DFSAE_OK);
+        assert_int_equal(dfsae_model_option_bounds(key, &lo, &hi), DFSAE_OK);
+        assert_int_equal(dfsae_model_option_bounds(key, NULL, NULL), DFSAE_OK);
         assert_true(lo <= hi);
-        assert_int_equal(dfsae_model_get_param(m, key, &def), DFSAE_OK);
+        assert_int_equal(dfsae_model_get_option(m, key, &def), DFSAE_OK);
         assert_true(def >= lo && def <= hi);
         const double ends[2] = {lo, hi};
         for (int e = 0; e < 2; ++e) {
-            assert_int_equal(dfsae_model_set_param(m, key, ends[e]), DFSAE_OK);
-            assert_int_equal(dfsae_model_get_param(m, key, &v), DFSAE_OK);
+            assert_int_equal(dfsae_model_set_option(m, key, ends[e]), DFSAE_OK);
+            assert_int_equal(dfsae_model_get_option(m, key, &v), DFSAE_OK);
             assert_true(v == ends[e]);
         }
         assert_int_equal(
-            dfsae_model_set_param(m, key, nextafter(lo, -INFINITY)),
+            dfsae_model_set_option(m, key, nextafter(lo, -INFINITY)),
             DFSAE_ERR_PARAM_OUT_OF_RANGE);
         if (isfinite(nextafter(hi, INFINITY)))
             assert_int_equal(
-                dfsae_model_set_param(m, key, nextafter(hi, INFINITY)),
+                dfsae_model_set_option(m, key, nextafter(hi, INFINITY)),
                 DFSAE_ERR_PARAM_OUT_OF_RANGE);
-        assert_int_equal(dfsae_model_get_param(m, key, &v), DFSAE_OK);
+        assert_int_equal(dfsae_model_get_option(m, key, &v), DFSAE_OK);
         assert_true(v == hi);
-        assert_int_equal(dfsae_model_set_param(m, key, def), DFSAE_OK);
+        assert_int_equal(dfsae_model_set_option(m, key, def), DFSAE_OK);
     }
     /* Specific ranges the objective needs. */
     double lo, hi;
-    assert_int_equal(dfsae_param_bounds(DFSAE_PARAM_EPS_VAR, &lo, NULL),
+    assert_int_equal(dfsae_model_option_bounds(DFSAE_MODEL_EPS_VAR, &lo, NULL),
                      DFSAE_OK);
     assert_true(lo > 0.0);
-    assert_int_equal(dfsae_param_bounds(DFSAE_PARAM_ACTIVATION, &lo, &hi),
+    assert_int_equal(dfsae_model_option_bounds(DFSAE_MODEL_ACTIVATION, &lo, &hi),
                      DFSAE_OK);
     assert_true(lo == 0.0 && hi == DFSAE_ACT_COUNT - 1);
-    assert_int_equal(dfsae_param_bounds(DFSAE_PARAM_GRAM_SIDE, &lo, &hi),
+    assert_int_equal(dfsae_model_option_bounds(DFSAE_MODEL_GRAM_SIDE, &lo, &hi),
                      DFSAE_OK);
     assert_true(lo == DFSAE_GRAM_AUTO && hi == DFSAE_GRAM_SAMPLE);
-    for (int key = DFSAE_PARAM_LAMBDA_LSE; key <= DFSAE_PARAM_LAMBDA_WR;
+    for (int key = DFSAE_MODEL_LAMBDA_LSE; key <= DFSAE_MODEL_LAMBDA_WR;
          ++key) {
-        assert_int_equal(dfsae_param_bounds(key, &lo, NULL), DFSAE_OK);
+        assert_int_equal(dfsae_model_option_bounds(key, &lo, NULL), DFSAE_OK);
         assert_true(lo == 0.0);
     }
     dfsae_model_free(m);
@@ -261,7 +261,7 @@ static void test_activation_option_takes_effect(void **state)
         [DFSAE_ACT_TANH] = -0.9640275800758169,
     };
     for (int a = 0; a < DFSAE_ACT_COUNT; ++a) {
-        assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_ACTIVATION, a),
+        assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_ACTIVATION, a),
                          DFSAE_OK);
         assert_int_equal(dfsae_model_forward(m, x, 1, &A, &Z, NULL), DFSAE_OK);
         assert_true(Z == -2.0f);
@@ -293,11 +293,11 @@ static void test_names(void **state)
     assert_null(dfsae_term_name(DFSAE_TERM_COUNT));
 
     const char *kinds[] = {"sgd", "adam", "adamw"};
-    assert_int_equal(DFSAE_OPT_COUNT, 3);
-    for (int i = 0; i < DFSAE_OPT_COUNT; ++i)
+    assert_int_equal(DFSAE_OPTIMIZER_KIND_COUNT, 3);
+    for (int i = 0; i < DFSAE_OPTIMIZER_KIND_COUNT; ++i)
         assert_string_equal(dfsae_optimizer_kind_name(i), kinds[i]);
     assert_null(dfsae_optimizer_kind_name(-1));
-    assert_null(dfsae_optimizer_kind_name(DFSAE_OPT_COUNT));
+    assert_null(dfsae_optimizer_kind_name(DFSAE_OPTIMIZER_KIND_COUNT));
 }
 
 static void test_version(void **state)

@@ -82,13 +82,13 @@ typedef struct shape {
 } shape;
 
 static const shape shapes[] = {
-    {40, 9, 37, DFSAE_ACT_RELU, 0.0, DFSAE_OPT_ADAM, 1},  /* K x K */
-    {30, 9, 45, DFSAE_ACT_RELU, 1.0, DFSAE_OPT_ADAMW, 1}, /* n x n, wr */
-    {50, 11, 33, DFSAE_ACT_SOFTPLUS, 0.0, DFSAE_OPT_SGD, 1},
-    {44, 7, 36, DFSAE_ACT_TANH, 1.0, DFSAE_OPT_ADAM, 1},
-    {36, 10, 48, DFSAE_ACT_LEAKY_RELU, 0.0, DFSAE_OPT_ADAMW, 1},
-    {45, 12, 39, DFSAE_ACT_IDENTITY, 0.0, DFSAE_OPT_ADAM, 1},
-    {260, 256, 256, DFSAE_ACT_RELU, 0.0, DFSAE_OPT_ADAM, 0},
+    {40, 9, 37, DFSAE_ACT_RELU, 0.0, DFSAE_ADAM, 1},  /* K x K */
+    {30, 9, 45, DFSAE_ACT_RELU, 1.0, DFSAE_ADAMW, 1}, /* n x n, wr */
+    {50, 11, 33, DFSAE_ACT_SOFTPLUS, 0.0, DFSAE_SGD, 1},
+    {44, 7, 36, DFSAE_ACT_TANH, 1.0, DFSAE_ADAM, 1},
+    {36, 10, 48, DFSAE_ACT_LEAKY_RELU, 0.0, DFSAE_ADAMW, 1},
+    {45, 12, 39, DFSAE_ACT_IDENTITY, 0.0, DFSAE_ADAM, 1},
+    {260, 256, 256, DFSAE_ACT_RELU, 0.0, DFSAE_ADAM, 0},
 };
 
 typedef struct outputs {
@@ -130,14 +130,14 @@ static void run(const shape *s, int threads, int kind, const float *X,
     if (m->pool != NULL && s->min_items != 0)
         dfsae__pool_set_min_items(m->pool, s->min_items);
     assert_int_equal(
-        dfsae_model_set_param(m, DFSAE_PARAM_ACTIVATION, s->activation),
+        dfsae_model_set_option(m, DFSAE_MODEL_ACTIVATION, s->activation),
         DFSAE_OK);
-    assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_WR, s->wr),
+    assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_WR, s->wr),
                      DFSAE_OK);
     assert_int_equal(dfsae_optimizer_create(kind, np, &a, &opt), DFSAE_OK);
-    if (kind == DFSAE_OPT_SGD)
+    if (kind == DFSAE_SGD)
         assert_int_equal(
-            dfsae_optimizer_set_param(opt, DFSAE_OPT_MOMENTUM, 0.9), DFSAE_OK);
+            dfsae_optimizer_set_option(opt, DFSAE_OPT_MOMENTUM, 0.9), DFSAE_OK);
     assert_int_equal(dfsae_model_forward(m, X, s->n, o->A, o->Z, o->R),
                      DFSAE_OK);
     assert_int_equal(dfsae_model_grad(m, X, s->n, o->grad, &o->total, o->terms,

@@ -125,11 +125,11 @@ static void test_config(void **state)
     double v, lo, hi;
     assert_int_equal(dfsae_train_config_create(NULL, NULL), DFSAE_ERR_NULL_ARG);
     assert_int_equal(dfsae_train_config_create(NULL, &c), DFSAE_OK);
-    const double defaults[DFSAE_TRAIN_PARAM_COUNT] = {1, 128, 1, 0, 0, 1, 1};
-    for (int p = 0; p < DFSAE_TRAIN_PARAM_COUNT; ++p) {
+    const double defaults[DFSAE_TRAIN_OPTION_COUNT] = {1, 128, 1, 0, 0, 1, 1};
+    for (int p = 0; p < DFSAE_TRAIN_OPTION_COUNT; ++p) {
         assert_int_equal(dfsae_train_config_get(c, p, &v), DFSAE_OK);
         assert_true(v == defaults[p]);
-        assert_int_equal(dfsae_train_param_bounds(p, &lo, &hi), DFSAE_OK);
+        assert_int_equal(dfsae_train_option_bounds(p, &lo, &hi), DFSAE_OK);
         assert_true(lo <= v && v <= hi);
         /* Outside the bounds, NaN and fractions are refused unchanged. */
         assert_int_equal(dfsae_train_config_set(c, p, 2.0 * hi + 1.0),
@@ -147,14 +147,14 @@ static void test_config(void **state)
         assert_true(v == hi);
     }
     assert_int_equal(
-        dfsae_train_param_bounds(DFSAE_TRAIN_BATCH_SIZE, &lo, NULL), DFSAE_OK);
+        dfsae_train_option_bounds(DFSAE_TRAIN_BATCH_SIZE, &lo, NULL), DFSAE_OK);
     assert_true(lo == 1.0);
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_PARAM_COUNT, 1),
+    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_OPTION_COUNT, 1),
                      DFSAE_ERR_UNKNOWN_PARAM);
     assert_int_equal(dfsae_train_config_get(c, -1, &v),
                      DFSAE_ERR_UNKNOWN_PARAM);
     assert_int_equal(
-        dfsae_train_param_bounds(DFSAE_TRAIN_PARAM_COUNT, &lo, &hi),
+        dfsae_train_option_bounds(DFSAE_TRAIN_OPTION_COUNT, &lo, &hi),
         DFSAE_ERR_UNKNOWN_PARAM);
     assert_int_equal(dfsae_train_config_set(NULL, 0, 1), DFSAE_ERR_NULL_ARG);
     assert_int_equal(dfsae_train_config_get(c, 0, NULL), DFSAE_ERR_NULL_ARG);
@@ -245,9 +245,9 @@ static void test_shuffled_replay_and_reported_loss(void **state)
     dfsae_optimizer *o[2];
     train_make(D, K, 9, &m[0], &o[0]);
     train_make(D, K, 9, &m[1], &o[1]);
-    assert_int_equal(dfsae_model_set_param(m[0], DFSAE_PARAM_LAMBDA_WR, 0.5),
+    assert_int_equal(dfsae_model_set_option(m[0], DFSAE_MODEL_LAMBDA_WR, 0.5),
                      DFSAE_OK);
-    assert_int_equal(dfsae_model_set_param(m[1], DFSAE_PARAM_LAMBDA_WR, 0.5),
+    assert_int_equal(dfsae_model_set_option(m[1], DFSAE_MODEL_LAMBDA_WR, 0.5),
                      DFSAE_OK);
     dfsae_train_config *c = config((double)epochs, (double)B, 1, 42);
     seen s = {0};
@@ -364,9 +364,9 @@ static size_t plan(size_t n, size_t B, int variance, size_t *rows)
     dfsae_optimizer *o;
     train_make(D, K, 5, &m, &o);
     if (!variance) {
-        assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_VAR, 0),
+        assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_VAR, 0),
                          DFSAE_OK);
-        assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_TC, 0),
+        assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_TC, 0),
                          DFSAE_OK);
     }
     dfsae_train_config *c = config(1, (double)B, 1, 1);
@@ -513,7 +513,7 @@ static void test_bad_input(void **state)
     dfsae_model *m;
     dfsae_optimizer *o, *wrong;
     train_make(D, K, 8, &m, &o);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_OPT_SGD, 3, NULL, &wrong),
+    assert_int_equal(dfsae_optimizer_create(DFSAE_SGD, 3, NULL, &wrong),
                      DFSAE_OK);
     float *before = train_params(m);
     dfsae_train_config *c = config(1, 4, 1, 0);
@@ -558,13 +558,13 @@ static void test_bad_input(void **state)
                      DFSAE_ERR_BATCH_TOO_SMALL);
     expect_untouched(m, o, before);
     /* With only the variance term on (no L_tc) the rule still applies. */
-    assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_TC, 0),
+    assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_TC, 0),
                      DFSAE_OK);
     assert_int_equal(dfsae_model_train(m, o, X, 1, c, NULL, NULL),
                      DFSAE_ERR_BATCH_TOO_SMALL);
     expect_untouched(m, o, before);
     /* ... and with neither, one row trains. */
-    assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_VAR, 0),
+    assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_VAR, 0),
                      DFSAE_OK);
     assert_int_equal(dfsae_model_train(m, o, X, 1, c, NULL, NULL), DFSAE_OK);
     assert_int_equal(dfsae_optimizer_step_count(o), 1);
@@ -642,10 +642,10 @@ static void test_no_allocation_per_step(void **state)
     dfsae_model *m;
     dfsae_optimizer *o;
     assert_int_equal(dfsae_model_create(D, K, 1, &a, &m), DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_OPT_ADAM,
+    assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM,
                                             dfsae_model_num_params(m), &a, &o),
                      DFSAE_OK);
-    assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_WR, 1),
+    assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_WR, 1),
                      DFSAE_OK);
     dfsae_train_config *c = config(1, 8, 1, 0);
     assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL), DFSAE_OK);

@@ -92,13 +92,13 @@ static void train(double lambda_var, double lambda_tc, outcome *out)
     dfsae_optimizer *o;
     assert_int_equal(dfsae_model_create(D, K, 7, NULL, &m), DFSAE_OK);
     assert_int_equal(
-        dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_VAR, lambda_var), DFSAE_OK);
-    assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_TC, lambda_tc),
+        dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_VAR, lambda_var), DFSAE_OK);
+    assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_TC, lambda_tc),
                      DFSAE_OK);
     assert_int_equal(dfsae_optimizer_create(
-                         DFSAE_OPT_ADAM, dfsae_model_num_params(m), NULL, &o),
+                         DFSAE_ADAM, dfsae_model_num_params(m), NULL, &o),
                      DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_set_param(o, DFSAE_OPT_LR, LR), DFSAE_OK);
+    assert_int_equal(dfsae_optimizer_set_option(o, DFSAE_OPT_LR, LR), DFSAE_OK);
 
     static float batch[BATCH * D];
     size_t order[N];
@@ -136,7 +136,7 @@ static void train(double lambda_var, double lambda_tc, outcome *out)
 
     /* The library's own L_tc over the whole set agrees with ours. */
     double terms[DFSAE_TERM_COUNT];
-    assert_int_equal(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_TC, 1.0),
+    assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_TC, 1.0),
                      DFSAE_OK);
     assert_int_equal(
         dfsae_model_loss(m, data, N, NULL, terms, DFSAE_TERM_COUNT), DFSAE_OK);

@@ -64,7 +64,7 @@ static int run_problem(const char *dir, const problem *p,
         save(dir, p->name, "W", params, p->k, p->d, 2) ||
         save(dir, p->name, "b", params + p->k * p->d, 1, p->k, 1))
         goto out;
-    if ((st = dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_WR, 1.0)) ||
+    if ((st = dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_WR, 1.0)) ||
         (st = dfsae_model_grad(m, X, p->b, g, &total_wr, terms,
                                DFSAE_TERM_COUNT))) {
         rc = fail("grad with lambda_wr = 1", st, m);
@@ -72,14 +72,14 @@ static int run_problem(const char *dir, const problem *p,
     }
     if (save(dir, p->name, "grad_wr", g, 1, np, 1))
         goto out;
-    if ((st = dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_WR, 0.0)) ||
+    if ((st = dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_WR, 0.0)) ||
         (st = dfsae_model_grad(m, X, p->b, g, &total, NULL, 0))) {
         rc = fail("grad", st, m);
         goto out;
     }
     if (save(dir, p->name, "grad", g, 1, np, 1))
         goto out;
-    if ((st = dfsae_optimizer_create(DFSAE_OPT_ADAM, np, NULL, &opt)) ||
+    if ((st = dfsae_optimizer_create(DFSAE_ADAM, np, NULL, &opt)) ||
         (st = dfsae_optimizer_step(opt, m, g)) ||
         (st = dfsae_model_get_params(m, params, np))) {
         rc = fail("Adam step", st, m);

@@ -129,12 +129,12 @@ static void make_model(const shape *s, double lambda_wr, int threads,
         die("dfsae_model_create", st, NULL);
     st = dfsae_model_set_threads(*m, threads);
     if (st == DFSAE_OK)
-        st = dfsae_model_set_param(*m, DFSAE_PARAM_LAMBDA_WR, lambda_wr);
+        st = dfsae_model_set_option(*m, DFSAE_MODEL_LAMBDA_WR, lambda_wr);
     if (st == DFSAE_OK)
         st = dfsae_model_reserve(*m, s->b);
     if (st != DFSAE_OK)
         die("model setup", st, dfsae_model_last_error(*m));
-    st = dfsae_optimizer_create(DFSAE_OPT_ADAM, dfsae_model_num_params(*m),
+    st = dfsae_optimizer_create(DFSAE_ADAM, dfsae_model_num_params(*m),
                                 alloc, opt);
     if (st != DFSAE_OK)
         die("dfsae_optimizer_create", st, NULL);

@@ -267,8 +267,8 @@ static int check(int st, const dfsae_model *m, const char *what)
 static int train_model(const flags *f, const split *tr, const double lam[4],
                        const char *tag, dfsae_model **out, double *seconds)
 {
-    static const int keys[4] = {DFSAE_PARAM_LAMBDA_LSE, DFSAE_PARAM_LAMBDA_VAR,
-                                DFSAE_PARAM_LAMBDA_TC, DFSAE_PARAM_LAMBDA_WR};
+    static const int keys[4] = {DFSAE_MODEL_LAMBDA_LSE, DFSAE_MODEL_LAMBDA_VAR,
+                                DFSAE_MODEL_LAMBDA_TC, DFSAE_MODEL_LAMBDA_WR};
     dfsae_model *m = NULL;
     dfsae_optimizer *o = NULL;
     dfsae_train_config *cfg = NULL;
@@ -280,12 +280,12 @@ static int train_model(const flags *f, const split *tr, const double lam[4],
     if (check(st, NULL, "create the model") != 0)
         return -1;
     for (int t = 0; t < 4 && st == DFSAE_OK; t++)
-        st = dfsae_model_set_param(m, keys[t], lam[t]);
+        st = dfsae_model_set_option(m, keys[t], lam[t]);
     if (st == DFSAE_OK)
-        st = dfsae_optimizer_create(DFSAE_OPT_ADAM, dfsae_model_num_params(m),
+        st = dfsae_optimizer_create(DFSAE_ADAM, dfsae_model_num_params(m),
                                     NULL, &o);
     if (st == DFSAE_OK)
-        st = dfsae_optimizer_set_param(o, DFSAE_OPT_LR, 1e-3);
+        st = dfsae_optimizer_set_option(o, DFSAE_OPT_LR, 1e-3);
     if (st == DFSAE_OK)
         st = dfsae_train_config_create(NULL, &cfg);
     if (st == DFSAE_OK)

@@ -11,21 +11,21 @@ static void print_options(const dfsae_model *m)
         int key;
         const char *name;
     } keys[] = {
-        {DFSAE_PARAM_LAMBDA_LSE, "lambda_lse"},
-        {DFSAE_PARAM_LAMBDA_VAR, "lambda_var"},
-        {DFSAE_PARAM_LAMBDA_TC, "lambda_tc"},
-        {DFSAE_PARAM_LAMBDA_WR, "lambda_wr"},
-        {DFSAE_PARAM_EPS_VAR, "eps_var"},
-        {DFSAE_PARAM_LEAKY_SLOPE, "leaky_slope"},
+        {DFSAE_MODEL_LAMBDA_LSE, "lambda_lse"},
+        {DFSAE_MODEL_LAMBDA_VAR, "lambda_var"},
+        {DFSAE_MODEL_LAMBDA_TC, "lambda_tc"},
+        {DFSAE_MODEL_LAMBDA_WR, "lambda_wr"},
+        {DFSAE_MODEL_EPS_VAR, "eps_var"},
+        {DFSAE_MODEL_LEAKY_SLOPE, "leaky_slope"},
     };
     double v = 0;
-    dfsae_model_get_param(m, DFSAE_PARAM_ACTIVATION, &v);
+    dfsae_model_get_option(m, DFSAE_MODEL_ACTIVATION, &v);
     printf("activation: %s\n", dfsae_activation_name((int)v));
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        dfsae_model_get_param(m, keys[i].key, &v);
+        dfsae_model_get_option(m, keys[i].key, &v);
         printf("%s: %g\n", keys[i].name, v);
     }
-    dfsae_model_get_param(m, DFSAE_PARAM_LSE_REDUCTION, &v);
+    dfsae_model_get_option(m, DFSAE_MODEL_LSE_REDUCTION, &v);
     printf("lse_reduction: %s\n", v == DFSAE_REDUCE_MEAN ? "mean" : "sum");
 }
 
@@ -85,7 +85,7 @@ int cli_info(int argc, char **argv)
     free(p);
     if (o != NULL) {
         double lr = 0;
-        dfsae_optimizer_get_param(o, DFSAE_OPT_LR, &lr);
+        dfsae_optimizer_get_option(o, DFSAE_OPT_LR, &lr);
         printf("optimizer: %s, lr %g, %llu steps\n",
                dfsae_optimizer_kind_name(dfsae_optimizer_get_kind(o)), lr,
                (unsigned long long)dfsae_optimizer_step_count(o));

@@ -32,7 +32,7 @@ static const char details[] =
 static const char *activation_of(const dfsae_model *m)
 {
     double a = 0;
-    dfsae_model_get_param(m, DFSAE_PARAM_ACTIVATION, &a);
+    dfsae_model_get_option(m, DFSAE_MODEL_ACTIVATION, &a);
     return dfsae_activation_name((int)a);
 }
 
@@ -42,13 +42,13 @@ static int set_model_options(const char *cmd, dfsae_model *m,
     static const char *const names[DFSAE_TERM_COUNT] = {
         "lambda-lse", "lambda-var", "lambda-tc", "lambda-wr"};
     static const int keys[DFSAE_TERM_COUNT] = {
-        DFSAE_PARAM_LAMBDA_LSE, DFSAE_PARAM_LAMBDA_VAR, DFSAE_PARAM_LAMBDA_TC,
-        DFSAE_PARAM_LAMBDA_WR};
+        DFSAE_MODEL_LAMBDA_LSE, DFSAE_MODEL_LAMBDA_VAR, DFSAE_MODEL_LAMBDA_TC,
+        DFSAE_MODEL_LAMBDA_WR};
     for (int t = 0; t < DFSAE_TERM_COUNT; t++) {
         int st;
         if (!cli_find(c, names[t])->seen)
             continue;
-        st = dfsae_model_set_param(m, keys[t], f->lambda[t]);
+        st = dfsae_model_set_option(m, keys[t], f->lambda[t]);
         if (st != DFSAE_OK)
             return cli_error(cmd, CLI_USAGE, "--%s: %g is out of range",
                              names[t], f->lambda[t]);
@@ -60,7 +60,7 @@ static int set_model_options(const char *cmd, dfsae_model *m,
                              "--activation: '%s' is not one of relu, "
                              "softplus, identity, leaky_relu, tanh",
                              f->activation);
-        dfsae_model_set_param(m, DFSAE_PARAM_ACTIVATION, (double)a);
+        dfsae_model_set_option(m, DFSAE_MODEL_ACTIVATION, (double)a);
     }
     return CLI_OK;
 }
@@ -84,7 +84,7 @@ static int set_optimizer_options(const char *cmd, dfsae_optimizer *o,
         if (!cli_find(c, map[i].flag)->seen)
             continue;
         memcpy(&v, (const char *)f + map[i].off, sizeof v);
-        st = dfsae_optimizer_set_param(o, map[i].key, v);
+        st = dfsae_optimizer_set_option(o, map[i].key, v);
         if (st == DFSAE_ERR_UNKNOWN_PARAM)
             return cli_error(
                 cmd, CLI_USAGE, "--%s does not apply to the %s optimizer",

@@ -59,7 +59,7 @@ int cli_activation_from_name(const char *s)
 
 int cli_optimizer_from_name(const char *s)
 {
-    for (int k = 0; k < DFSAE_OPT_COUNT; k++) {
+    for (int k = 0; k < DFSAE_OPTIMIZER_KIND_COUNT; k++) {
         const char *n = dfsae_optimizer_kind_name(k);
         if (n != NULL && strcmp(n, s) == 0)
             return k;

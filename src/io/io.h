@@ -83,12 +83,12 @@ const char *dfsae__st_meta(const dfsae__st_header *h, const char *key);
 typedef struct dfsae__ckpt {
     size_t d, k, n_params;
     const dfsae__tensor *weight, *bias;
-    double options[DFSAE_PARAM_COUNT];
+    double options[DFSAE_MODEL_OPTION_COUNT];
     int has_optimizer;
     int opt_kind;
     uint64_t opt_step;
     int opt_started; /* SGD: the momentum buffer holds a gradient */
-    double hp[DFSAE_OPT_PARAM_COUNT];
+    double hp[DFSAE_OPT_COUNT];
     size_t n_state;
     const dfsae__tensor *state[DFSAE__MAX_STATE];
 } dfsae__ckpt;

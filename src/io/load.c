@@ -61,8 +61,8 @@ static int apply_model(dfsae_model *m, const dfsae__ckpt *c,
 {
     dfsae_options saved = m->opt;
     int st = DFSAE_OK;
-    for (int p = 0; p < DFSAE_PARAM_COUNT && st == DFSAE_OK; ++p)
-        st = dfsae_model_set_param(m, p, c->options[p]);
+    for (int p = 0; p < DFSAE_MODEL_OPTION_COUNT && st == DFSAE_OK; ++p)
+        st = dfsae_model_set_option(m, p, c->options[p]);
     if (st == DFSAE_OK)
         st = dfsae_model_set_params(m, params, c->n_params);
     if (st != DFSAE_OK)
@@ -73,7 +73,7 @@ static int apply_model(dfsae_model *m, const dfsae__ckpt *c,
 static void apply_opt(dfsae_optimizer *o, const dfsae__ckpt *c,
                       const float *state)
 {
-    for (int p = 0; p < DFSAE_OPT_PARAM_COUNT; ++p)
+    for (int p = 0; p < DFSAE_OPT_COUNT; ++p)
         if (o->ops->applies[p])
             o->hp[p] = c->hp[p];
     memcpy(o->state, state, c->n_state * c->n_params * sizeof *state);

@@ -8,22 +8,22 @@
 #include "io/io.h"
 
 /* Model options as metadata keys. Enumerated options travel as names. */
-static const char *const option_keys[DFSAE_PARAM_COUNT] = {
-    [DFSAE_PARAM_ACTIVATION] = "dfsae.activation",
-    [DFSAE_PARAM_LAMBDA_LSE] = "dfsae.lambda_lse",
-    [DFSAE_PARAM_LAMBDA_VAR] = "dfsae.lambda_var",
-    [DFSAE_PARAM_LAMBDA_TC] = "dfsae.lambda_tc",
-    [DFSAE_PARAM_LAMBDA_WR] = "dfsae.lambda_wr",
-    [DFSAE_PARAM_EPS_VAR] = "dfsae.eps_var",
-    [DFSAE_PARAM_LSE_REDUCTION] = "dfsae.lse_reduction",
-    [DFSAE_PARAM_LEAKY_SLOPE] = "dfsae.leaky_slope",
-    [DFSAE_PARAM_GRAM_SIDE] = "dfsae.gram_side",
+static const char *const option_keys[DFSAE_MODEL_OPTION_COUNT] = {
+    [DFSAE_MODEL_ACTIVATION] = "dfsae.activation",
+    [DFSAE_MODEL_LAMBDA_LSE] = "dfsae.lambda_lse",
+    [DFSAE_MODEL_LAMBDA_VAR] = "dfsae.lambda_var",
+    [DFSAE_MODEL_LAMBDA_TC] = "dfsae.lambda_tc",
+    [DFSAE_MODEL_LAMBDA_WR] = "dfsae.lambda_wr",
+    [DFSAE_MODEL_EPS_VAR] = "dfsae.eps_var",
+    [DFSAE_MODEL_LSE_REDUCTION] = "dfsae.lse_reduction",
+    [DFSAE_MODEL_LEAKY_SLOPE] = "dfsae.leaky_slope",
+    [DFSAE_MODEL_GRAM_SIDE] = "dfsae.gram_side",
 };
 
 static const char *const reduction_names[] = {"sum", "mean", NULL};
 static const char *const gram_names[] = {"auto", "feature", "sample", NULL};
 
-static const char *const hp_keys[DFSAE_OPT_PARAM_COUNT] = {
+static const char *const hp_keys[DFSAE_OPT_COUNT] = {
     [DFSAE_OPT_LR] = "dfsae.optimizer.lr",
     [DFSAE_OPT_WEIGHT_DECAY] = "dfsae.optimizer.weight_decay",
     [DFSAE_OPT_MOMENTUM] = "dfsae.optimizer.momentum",
@@ -45,9 +45,9 @@ const char *dfsae__state_name(int kind, size_t index)
     static const char *const sgd[] = {"optimizer.momentum_buffer"};
     static const char *const adam[] = {"optimizer.exp_avg",
                                        "optimizer.exp_avg_sq"};
-    if (kind == DFSAE_OPT_SGD)
+    if (kind == DFSAE_SGD)
         return index < 1 ? sgd[index] : NULL;
-    if (kind == DFSAE_OPT_ADAM || kind == DFSAE_OPT_ADAMW)
+    if (kind == DFSAE_ADAM || kind == DFSAE_ADAMW)
         return index < 2 ? adam[index] : NULL;
     return NULL;
 }
@@ -64,8 +64,8 @@ size_t dfsae__state_count(int kind)
 static const char *const *enum_names(int param)
 {
     switch (param) {
-    case DFSAE_PARAM_LSE_REDUCTION: return reduction_names;
-    case DFSAE_PARAM_GRAM_SIDE: return gram_names;
+    case DFSAE_MODEL_LSE_REDUCTION: return reduction_names;
+    case DFSAE_MODEL_GRAM_SIDE: return gram_names;
     default: return NULL;
     }
 }
@@ -82,7 +82,7 @@ static int name_index(const char *const *names, const char *s)
 static int read_option(int p, const char *s, double *v, char *err)
 {
     const char *key = option_keys[p];
-    if (p == DFSAE_PARAM_ACTIVATION) {
+    if (p == DFSAE_MODEL_ACTIVATION) {
         for (int a = 0; a < DFSAE_ACT_COUNT; ++a)
             if (strcmp(dfsae_activation_name(a), s) == 0) {
                 *v = a;
@@ -101,7 +101,7 @@ static int read_option(int p, const char *s, double *v, char *err)
         return DFSAE_OK;
     }
     double lo, hi;
-    dfsae_param_bounds(p, &lo, &hi);
+    dfsae_model_option_bounds(p, &lo, &hi);
     if (!dfsae__parse_double(s, v))
         return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
                            "%s: \"%.32s\" is not a finite decimal number", key,
@@ -202,7 +202,7 @@ static int read_optimizer(const dfsae__st_header *h, dfsae__ckpt *c, char *err)
 {
     const char *kind = dfsae__st_meta(h, KEY_OPTIMIZER);
     c->opt_kind = -1;
-    for (int k = 0; k < DFSAE_OPT_COUNT; ++k)
+    for (int k = 0; k < DFSAE_OPTIMIZER_KIND_COUNT; ++k)
         if (strcmp(dfsae_optimizer_kind_name(k), kind) == 0)
             c->opt_kind = k;
     if (c->opt_kind < 0)
@@ -212,10 +212,10 @@ static int read_optimizer(const dfsae__st_header *h, dfsae__ckpt *c, char *err)
     if (step == NULL || !dfsae__parse_u64(step, &c->opt_step))
         return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
                            KEY_STEP " is missing or not a whole number");
-    for (int p = 0; p < DFSAE_OPT_PARAM_COUNT; ++p) {
+    for (int p = 0; p < DFSAE_OPT_COUNT; ++p) {
         double lo, hi;
         c->hp[p] = 0.0;
-        if (dfsae_opt_param_bounds(c->opt_kind, p, &lo, &hi) != DFSAE_OK)
+        if (dfsae_optimizer_option_bounds(c->opt_kind, p, &lo, &hi) != DFSAE_OK)
             continue;
         const char *s = dfsae__st_meta(h, hp_keys[p]);
         if (s == NULL)
@@ -230,10 +230,10 @@ static int read_optimizer(const dfsae__st_header *h, dfsae__ckpt *c, char *err)
     }
     /* SGD starts its momentum buffer at the first step that uses
      * momentum; without the key, that is any step taken with momentum. */
-    c->opt_started = c->opt_kind == DFSAE_OPT_SGD && c->opt_step > 0 &&
+    c->opt_started = c->opt_kind == DFSAE_SGD && c->opt_step > 0 &&
                      c->hp[DFSAE_OPT_MOMENTUM] != 0.0;
     const char *started = dfsae__st_meta(h, KEY_STARTED);
-    if (c->opt_kind == DFSAE_OPT_SGD && started != NULL) {
+    if (c->opt_kind == DFSAE_SGD && started != NULL) {
         if (strcmp(started, "0") != 0 && strcmp(started, "1") != 0)
             return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
                                KEY_STARTED " \"%.32s\" is not 0 or 1", started);
@@ -268,8 +268,8 @@ int dfsae__ckpt_read(const dfsae__st_header *h, dfsae__ckpt *c, char *err)
     dfsae_model fresh;
     memset(&fresh, 0, sizeof fresh);
     dfsae__options_default(&fresh.opt);
-    for (int p = 0; p < DFSAE_PARAM_COUNT; ++p)
-        dfsae_model_get_param(&fresh, p, &c->options[p]);
+    for (int p = 0; p < DFSAE_MODEL_OPTION_COUNT; ++p)
+        dfsae_model_get_option(&fresh, p, &c->options[p]);
     /* A file without dfsae's version key is a foreign tensor file (plain
      * PyTorch, or a tool's own metadata): W and b with default options. */
     if (dfsae__st_meta(h, KEY_VERSION) == NULL)
@@ -277,7 +277,7 @@ int dfsae__ckpt_read(const dfsae__st_header *h, dfsae__ckpt *c, char *err)
     st = read_version(h, err);
     if (st != DFSAE_OK)
         return st;
-    for (int p = 0; p < DFSAE_PARAM_COUNT; ++p) {
+    for (int p = 0; p < DFSAE_MODEL_OPTION_COUNT; ++p) {
         const char *s = dfsae__st_meta(h, option_keys[p]);
         if (s == NULL)
             continue;
@@ -304,12 +304,12 @@ size_t dfsae__meta_collect(const dfsae_model *m, const dfsae_optimizer *opt,
     snprintf(out[n++].value, DFSAE__NUM_LEN, "%d", DFSAE_FORMAT_VERSION);
     out[n].key = KEY_LIBRARY;
     snprintf(out[n++].value, DFSAE__NUM_LEN, "%s", DFSAE_VERSION_STRING);
-    for (int p = 0; p < DFSAE_PARAM_COUNT; ++p) {
+    for (int p = 0; p < DFSAE_MODEL_OPTION_COUNT; ++p) {
         double v = 0.0;
-        dfsae_model_get_param(m, p, &v);
+        dfsae_model_get_option(m, p, &v);
         out[n].key = option_keys[p];
         const char *const *names = enum_names(p);
-        if (p == DFSAE_PARAM_ACTIVATION)
+        if (p == DFSAE_MODEL_ACTIVATION)
             snprintf(out[n].value, DFSAE__NUM_LEN, "%s",
                      dfsae_activation_name((int)v));
         else if (names != NULL)
@@ -324,11 +324,11 @@ size_t dfsae__meta_collect(const dfsae_model *m, const dfsae_optimizer *opt,
         out[n].key = KEY_STEP;
         snprintf(out[n++].value, DFSAE__NUM_LEN, "%llu",
                  (unsigned long long)opt->t);
-        if (opt->kind == DFSAE_OPT_SGD) {
+        if (opt->kind == DFSAE_SGD) {
             out[n].key = KEY_STARTED;
             snprintf(out[n++].value, DFSAE__NUM_LEN, "%d", opt->started != 0);
         }
-        for (int p = 0; p < DFSAE_OPT_PARAM_COUNT; ++p) {
+        for (int p = 0; p < DFSAE_OPT_COUNT; ++p) {
             if (!opt->ops->applies[p])
                 continue;
             out[n].key = hp_keys[p];

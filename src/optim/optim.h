@@ -11,8 +11,8 @@ typedef struct dfsae_optimizer dfsae_optimizer;
 typedef struct dfsae_optim_ops {
     const char *name;
     size_t n_state; /* state vectors of n floats */
-    double defaults[DFSAE_OPT_PARAM_COUNT];
-    unsigned char applies[DFSAE_OPT_PARAM_COUNT];
+    double defaults[DFSAE_OPT_COUNT];
+    unsigned char applies[DFSAE_OPT_COUNT];
     /* One update of n parameters. With commit = 0 it only computes the new
      * parameters and state and returns 1 if all of them are finite; with
      * commit = 1 it writes them (the return value is then unused). The
@@ -37,7 +37,7 @@ struct dfsae_optimizer {
     int maxima_valid;
     int started; /* SGD: the momentum buffer holds a gradient (PyTorch
                   * starts it at the first step that uses momentum) */
-    double hp[DFSAE_OPT_PARAM_COUNT];
+    double hp[DFSAE_OPT_COUNT];
     dfsae_pool *pool; /* the stepped model's, for the update's sweeps */
     char err[DFSAE_ERR_LEN];
 };

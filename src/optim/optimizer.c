@@ -6,12 +6,12 @@
 #include "model.h"
 #include "optim/optim.h"
 
-static const dfsae_optim_ops *const kinds[DFSAE_OPT_COUNT] = {
+static const dfsae_optim_ops *const kinds[DFSAE_OPTIMIZER_KIND_COUNT] = {
     &dfsae__optim_sgd, &dfsae__optim_adam, &dfsae__optim_adamw};
 
 static const dfsae_optim_ops *ops_of(int kind)
 {
-    return kind >= 0 && kind < DFSAE_OPT_COUNT ? kinds[kind] : NULL;
+    return kind >= 0 && kind < DFSAE_OPTIMIZER_KIND_COUNT ? kinds[kind] : NULL;
 }
 
 const char *dfsae_optimizer_kind_name(int kind)
@@ -20,12 +20,12 @@ const char *dfsae_optimizer_kind_name(int kind)
     return ops != NULL ? ops->name : NULL;
 }
 
-int dfsae_opt_param_bounds(int kind, int param, double *lo, double *hi)
+int dfsae_optimizer_option_bounds(int kind, int param, double *lo, double *hi)
 {
     const dfsae_optim_ops *ops = ops_of(kind);
     if (ops == NULL)
         return DFSAE_ERR_INVALID_ARG;
-    if (param < 0 || param >= DFSAE_OPT_PARAM_COUNT || !ops->applies[param])
+    if (param < 0 || param >= DFSAE_OPT_COUNT || !ops->applies[param])
         return DFSAE_ERR_UNKNOWN_PARAM;
     /* Inclusive bounds, in float's range since the update runs in float:
      * betas and momentum stay below 1 so the moments forget, eps stays a
@@ -108,12 +108,12 @@ const char *dfsae_optimizer_last_error(const dfsae_optimizer *opt)
     return opt != NULL ? opt->err : "optimizer is NULL";
 }
 
-int dfsae_optimizer_set_param(dfsae_optimizer *opt, int param, double value)
+int dfsae_optimizer_set_option(dfsae_optimizer *opt, int param, double value)
 {
     if (opt == NULL)
         return DFSAE_ERR_NULL_ARG;
     double lo, hi;
-    int st = dfsae_opt_param_bounds(opt->kind, param, &lo, &hi);
+    int st = dfsae_optimizer_option_bounds(opt->kind, param, &lo, &hi);
     if (st != DFSAE_OK)
         return dfsae__fail(opt->err, st,
                            "set_param: key %d does not apply to %s", param,
@@ -128,12 +128,12 @@ int dfsae_optimizer_set_param(dfsae_optimizer *opt, int param, double value)
     return DFSAE_OK;
 }
 
-int dfsae_optimizer_get_param(const dfsae_optimizer *opt, int param,
+int dfsae_optimizer_get_option(const dfsae_optimizer *opt, int param,
                               double *value)
 {
     if (opt == NULL || value == NULL)
         return DFSAE_ERR_NULL_ARG;
-    int st = dfsae_opt_param_bounds(opt->kind, param, NULL, NULL);
+    int st = dfsae_optimizer_option_bounds(opt->kind, param, NULL, NULL);
     if (st != DFSAE_OK)
         return st;
     *value = opt->hp[param];

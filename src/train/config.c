@@ -12,7 +12,7 @@ typedef struct key_spec {
     double lo, hi, def;
 } key_spec;
 
-static const key_spec specs[DFSAE_TRAIN_PARAM_COUNT] = {
+static const key_spec specs[DFSAE_TRAIN_OPTION_COUNT] = {
     [DFSAE_TRAIN_EPOCHS] = {1, MAX_EXACT, 1},
     [DFSAE_TRAIN_BATCH_SIZE] = {1, INT_MAX, 128},
     [DFSAE_TRAIN_SHUFFLE] = {0, 1, 1},
@@ -24,12 +24,12 @@ static const key_spec specs[DFSAE_TRAIN_PARAM_COUNT] = {
 
 static int known(int param)
 {
-    return param >= 0 && param < DFSAE_TRAIN_PARAM_COUNT;
+    return param >= 0 && param < DFSAE_TRAIN_OPTION_COUNT;
 }
 
 void dfsae__train_config_default(struct dfsae_train_config *c)
 {
-    for (int p = 0; p < DFSAE_TRAIN_PARAM_COUNT; ++p)
+    for (int p = 0; p < DFSAE_TRAIN_OPTION_COUNT; ++p)
         c->value[p] = specs[p].def;
 }
 
@@ -70,7 +70,7 @@ void dfsae_train_config_free(dfsae_train_config *config)
     dfsae__free(&a, config);
 }
 
-int dfsae_train_param_bounds(int param, double *lo, double *hi)
+int dfsae_train_option_bounds(int param, double *lo, double *hi)
 {
     if (!known(param))
         return DFSAE_ERR_UNKNOWN_PARAM;

@@ -10,7 +10,7 @@
 
 struct dfsae_train_config {
     dfsae_allocator alloc;
-    double value[DFSAE_TRAIN_PARAM_COUNT];
+    double value[DFSAE_TRAIN_OPTION_COUNT];
 };
 
 /* Default values; used when a call is given a NULL config. */

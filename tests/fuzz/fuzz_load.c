@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         dfsae_model_free(m);
     /* Into existing handles of the seed corpus's shape (D = 3, K = 2). */
     if (dfsae_model_create(3, 2, 1, NULL, &m) == DFSAE_OK) {
-        if (dfsae_optimizer_create(DFSAE_OPT_ADAM, 8, NULL, &o) == DFSAE_OK) {
+        if (dfsae_optimizer_create(DFSAE_ADAM, 8, NULL, &o) == DFSAE_OK) {
             (void)dfsae_checkpoint_load_buffer_into(m, o, data, size);
             dfsae_optimizer_free(o);
         }

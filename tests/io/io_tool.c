@@ -76,7 +76,7 @@ static int check_model(const char *file, const char *xbin, const char *abin,
         return 1;
     }
     double a;
-    dfsae_model_get_param(m, DFSAE_PARAM_ACTIVATION, &a);
+    dfsae_model_get_option(m, DFSAE_MODEL_ACTIVATION, &a);
     if (strcmp(dfsae_activation_name((int)a), act) != 0) {
         fprintf(stderr, "check: activation %s, expected %s\n",
                 dfsae_activation_name((int)a), act);
@@ -113,14 +113,14 @@ static int check_model(const char *file, const char *xbin, const char *abin,
 static int seeds(const char *dir)
 {
     int rc = 0;
-    for (int kind = -1; kind < DFSAE_OPT_COUNT; ++kind) {
+    for (int kind = -1; kind < DFSAE_OPTIMIZER_KIND_COUNT; ++kind) {
         dfsae_model *m = NULL;
         dfsae_optimizer *o = NULL;
         dfsae_model_create(3, 2, 5, NULL, &m);
         if (kind >= 0) {
             dfsae_optimizer_create(kind, 8, NULL, &o);
-            dfsae_model_set_param(m, DFSAE_PARAM_ACTIVATION, kind + 1);
-            dfsae_model_set_param(m, DFSAE_PARAM_LSE_REDUCTION, kind % 2);
+            dfsae_model_set_option(m, DFSAE_MODEL_ACTIVATION, kind + 1);
+            dfsae_model_set_option(m, DFSAE_MODEL_LSE_REDUCTION, kind % 2);
         }
         char path[4096];
         snprintf(path, sizeof path, "%s/%s.safetensors", dir,

@@ -60,10 +60,10 @@ void api_twin_check(api_twin *t)
     }
     assert_same_floats(p[0], p[1], np, "parameters");
 
-    for (int key = 0; key < DFSAE_PARAM_COUNT; ++key) {
+    for (int key = 0; key < DFSAE_MODEL_OPTION_COUNT; ++key) {
         double v[2];
         for (int i = 0; i < 2; ++i)
-            assert_int_equal(dfsae_model_get_param(t->m[i], key, &v[i]),
+            assert_int_equal(dfsae_model_get_option(t->m[i], key, &v[i]),
                              DFSAE_OK);
         if (memcmp(&v[0], &v[1], sizeof v[0]) != 0)
             fail_msg("model option %d differs: %.17g vs %.17g", key, v[0],
@@ -72,12 +72,12 @@ void api_twin_check(api_twin *t)
     assert_int_equal(dfsae_optimizer_get_kind(t->o[0]),
                      dfsae_optimizer_get_kind(t->o[1]));
     int kind = dfsae_optimizer_get_kind(t->o[0]);
-    for (int key = 0; key < DFSAE_OPT_PARAM_COUNT; ++key) {
-        if (dfsae_opt_param_bounds(kind, key, NULL, NULL) != DFSAE_OK)
+    for (int key = 0; key < DFSAE_OPT_COUNT; ++key) {
+        if (dfsae_optimizer_option_bounds(kind, key, NULL, NULL) != DFSAE_OK)
             continue; /* not applicable to this kind */
         double v[2];
         for (int i = 0; i < 2; ++i)
-            assert_int_equal(dfsae_optimizer_get_param(t->o[i], key, &v[i]),
+            assert_int_equal(dfsae_optimizer_get_option(t->o[i], key, &v[i]),
                              DFSAE_OK);
         if (memcmp(&v[0], &v[1], sizeof v[0]) != 0)
             fail_msg("optimizer hyper-parameter %d differs: %.17g vs %.17g",

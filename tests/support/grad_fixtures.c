@@ -48,7 +48,7 @@ void grad_fill_normal(grad_rng *r, float *x, size_t n, double scale)
 
 void grad_set(dfsae_model *m, int param, double value)
 {
-    int st = dfsae_model_set_param(m, param, value);
+    int st = dfsae_model_set_option(m, param, value);
     if (st != DFSAE_OK)
         fail_msg("set_param(%d, %g): %s", param, value,
                  dfsae_model_last_error(m));
@@ -61,11 +61,11 @@ dfsae_model *grad_model_new(size_t d, size_t k, uint64_t seed, int activation,
     int st = dfsae_model_create(d, k, seed, NULL, &m);
     if (st != DFSAE_OK || m == NULL)
         fail_msg("model_create(%zu, %zu): %s", d, k, dfsae_status_string(st));
-    grad_set(m, DFSAE_PARAM_ACTIVATION, activation);
-    grad_set(m, DFSAE_PARAM_LAMBDA_LSE, l.lse);
-    grad_set(m, DFSAE_PARAM_LAMBDA_VAR, l.var);
-    grad_set(m, DFSAE_PARAM_LAMBDA_TC, l.tc);
-    grad_set(m, DFSAE_PARAM_LAMBDA_WR, l.wr);
+    grad_set(m, DFSAE_MODEL_ACTIVATION, activation);
+    grad_set(m, DFSAE_MODEL_LAMBDA_LSE, l.lse);
+    grad_set(m, DFSAE_MODEL_LAMBDA_VAR, l.var);
+    grad_set(m, DFSAE_MODEL_LAMBDA_TC, l.tc);
+    grad_set(m, DFSAE_MODEL_LAMBDA_WR, l.wr);
     return m;
 }
 
@@ -98,7 +98,7 @@ float *grad_inputs_new(dfsae_model *m, size_t n, uint64_t seed, double margin)
     grad_rng_seed(&r, seed);
     grad_fill_normal(&r, X, n * d, 1.0);
     double act;
-    assert_int_equal(dfsae_model_get_param(m, DFSAE_PARAM_ACTIVATION, &act),
+    assert_int_equal(dfsae_model_get_option(m, DFSAE_MODEL_ACTIVATION, &act),
                      DFSAE_OK);
     if (margin > 0.0 && grad_activation_has_kink((int)act)) {
         for (size_t i = 0; i < n; ++i)
@@ -122,7 +122,7 @@ int grad_check_case(const grad_case *c, const gradcheck_opts *o,
              c->gram_side);
     dfsae_model *m =
         grad_model_new(c->d, c->k, c->seed, c->activation, c->lambdas);
-    grad_set(m, DFSAE_PARAM_GRAM_SIDE, c->gram_side);
+    grad_set(m, DFSAE_MODEL_GRAM_SIDE, c->gram_side);
     float *X = grad_inputs_new(m, c->n, c->seed + 1, GRAD_KINK_MARGIN);
     int ok = gradcheck_run(m, X, c->n, NULL, o, label, res);
     if (getenv("DFSAE_GRADCHECK_VERBOSE") != NULL)

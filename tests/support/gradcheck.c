@@ -224,11 +224,11 @@ static int setup_checker(checker *c, dfsae_model *m, const float *X, size_t n)
 
     /* Kinks matter only if a term on the activations is enabled. */
     double act, lam[3];
-    assert_int_equal(dfsae_model_get_param(m, DFSAE_PARAM_ACTIVATION, &act),
+    assert_int_equal(dfsae_model_get_option(m, DFSAE_MODEL_ACTIVATION, &act),
                      DFSAE_OK);
     for (int t = 0; t < 3; ++t)
         assert_int_equal(
-            dfsae_model_get_param(m, DFSAE_PARAM_LAMBDA_LSE + t, &lam[t]),
+            dfsae_model_get_option(m, DFSAE_MODEL_LAMBDA_LSE + t, &lam[t]),
             DFSAE_OK);
     if (grad_activation_has_kink((int)act) &&
         (lam[0] != 0.0 || lam[1] != 0.0 || lam[2] != 0.0)) {

@@ -29,8 +29,8 @@ void io_snapshot_take(const dfsae_model *m, io_snapshot *s)
     s->n = dfsae_model_num_params(m);
     s->params = malloc(s->n * sizeof *s->params);
     dfsae_model_get_params(m, s->params, s->n);
-    for (int p = 0; p < DFSAE_PARAM_COUNT; ++p)
-        dfsae_model_get_param(m, p, &s->options[p]);
+    for (int p = 0; p < DFSAE_MODEL_OPTION_COUNT; ++p)
+        dfsae_model_get_option(m, p, &s->options[p]);
 }
 
 int io_snapshot_same(const dfsae_model *m, const io_snapshot *s)

@@ -16,7 +16,7 @@ unsigned char *io_build_file(const char *json, const void *data,
 typedef struct io_snapshot {
     size_t n;
     float *params;
-    double options[DFSAE_PARAM_COUNT];
+    double options[DFSAE_MODEL_OPTION_COUNT];
 } io_snapshot;
 
 void io_snapshot_take(const dfsae_model *m, io_snapshot *s);

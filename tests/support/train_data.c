@@ -25,7 +25,7 @@ void train_make(size_t d, size_t k, uint64_t seed, dfsae_model **m,
 {
     assert_int_equal(dfsae_model_create(d, k, seed, NULL, m), DFSAE_OK);
     if (o != NULL)
-        assert_int_equal(dfsae_optimizer_create(DFSAE_OPT_ADAM,
+        assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM,
                                                 dfsae_model_num_params(*m),
                                                 NULL, o),
                          DFSAE_OK);

@@ -51,8 +51,8 @@ int main(void)
     }
     expect(dfsae_model_num_params(m) == 8, "num_params is K*D + K");
     expect(dfsae_model_set_params(m, params, 8) == DFSAE_OK, "set_params");
-    expect(dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_VAR, 0.0) == DFSAE_OK &&
-               dfsae_model_set_param(m, DFSAE_PARAM_LAMBDA_TC, 0.0) == DFSAE_OK,
+    expect(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_VAR, 0.0) == DFSAE_OK &&
+               dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_TC, 0.0) == DFSAE_OK,
            "switch off the variance and decorrelation terms");
 
     /* By hand: Z = X W^T + b, A = relu(Z), L_lse = -sum_i log sum_j
@@ -83,7 +83,7 @@ int main(void)
 
     /* One Adam step moves every parameter with a non-zero gradient by
      * about lr, against the gradient's sign. */
-    expect(dfsae_optimizer_create(DFSAE_OPT_ADAM, 8, NULL, &opt) == DFSAE_OK,
+    expect(dfsae_optimizer_create(DFSAE_ADAM, 8, NULL, &opt) == DFSAE_OK,
            "optimizer_create");
     expect(dfsae_model_grad(m, X, 2, grad, &total, NULL, 0) == DFSAE_OK,
            "grad");
