@@ -214,10 +214,10 @@ DFSAE_API const char *dfsae_model_last_error(const dfsae_model *model);
  *  integer. @return DFSAE_OK, DFSAE_ERR_NULL_ARG, DFSAE_ERR_UNKNOWN_PARAM
  *  or DFSAE_ERR_PARAM_OUT_OF_RANGE (the option keeps its value). */
 DFSAE_API int dfsae_model_set_option(dfsae_model *model, int param,
-                                    double value);
+                                     double value);
 /** Read option `param` into *value. */
 DFSAE_API int dfsae_model_get_option(const dfsae_model *model, int param,
-                                    double *value);
+                                     double *value);
 /** Valid range [*lo, *hi] of option `param` (either pointer may be NULL). */
 DFSAE_API int dfsae_model_option_bounds(int param, double *lo, double *hi);
 
@@ -357,12 +357,12 @@ DFSAE_API const char *dfsae_optimizer_last_error(const dfsae_optimizer *opt);
 
 /** Set / get a hyper-parameter; bounds as dfsae_optimizer_option_bounds. */
 DFSAE_API int dfsae_optimizer_set_option(dfsae_optimizer *opt, int param,
-                                        double value);
+                                         double value);
 DFSAE_API int dfsae_optimizer_get_option(const dfsae_optimizer *opt, int param,
-                                        double *value);
+                                         double *value);
 /** Valid range of hyper-parameter `param` for optimizer `kind`. */
 DFSAE_API int dfsae_optimizer_option_bounds(int kind, int param, double *lo,
-                                     double *hi);
+                                            double *hi);
 
 /** Zero the moments and the step count; hyper-parameters are kept. */
 DFSAE_API void dfsae_optimizer_reset(dfsae_optimizer *opt);

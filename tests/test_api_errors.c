@@ -186,9 +186,9 @@ static void test_step_without_model_gradient(void **state)
     dfsae_optimizer *o;
     float before[K * D + K], after[K * D + K];
     assert_int_equal(dfsae_model_create(D, K, 3, &a, &m), DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_SGD,
-                                            dfsae_model_num_params(m), &a, &o),
-                     DFSAE_OK);
+    assert_int_equal(
+        dfsae_optimizer_create(DFSAE_SGD, dfsae_model_num_params(m), &a, &o),
+        DFSAE_OK);
     assert_null(dfsae_model_grad_buffer(m));
     assert_int_equal(dfsae_model_get_params(m, before, K * D + K), DFSAE_OK);
     EXPECT_FAIL(dfsae_optimizer_step(o, m, NULL), DFSAE_ERR_INVALID_ARG);
@@ -713,8 +713,7 @@ static void test_last_error_fresh_is_empty(void **state)
     dfsae_model *m;
     dfsae_optimizer *o;
     assert_int_equal(dfsae_model_create(3, 2, 1, NULL, &m), DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_SGD, 8, NULL, &o),
-                     DFSAE_OK);
+    assert_int_equal(dfsae_optimizer_create(DFSAE_SGD, 8, NULL, &o), DFSAE_OK);
     assert_string_equal(dfsae_model_last_error(m), "");
     assert_string_equal(dfsae_optimizer_last_error(o), "");
     /* Successful calls do not invent an error. */

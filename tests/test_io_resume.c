@@ -179,8 +179,7 @@ static void test_resume_into(void **state)
     dfsae_model_create(D, K, 7, NULL, &m);
     dfsae_model_create(D, K, 8, NULL, &m2);
     dfsae_optimizer_create(DFSAE_ADAM, dfsae_model_num_params(m), NULL, &o);
-    dfsae_optimizer_create(DFSAE_ADAM, dfsae_model_num_params(m), NULL,
-                           &o2);
+    dfsae_optimizer_create(DFSAE_ADAM, dfsae_model_num_params(m), NULL, &o2);
     train(m, o, X, 0, N_STEPS);
     size_t len;
     dfsae_checkpoint_save_buffer(m, o, NULL, 0, &len);

@@ -36,8 +36,8 @@ static void set_unusual_options(dfsae_model *m)
                      DFSAE_OK);
     assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_VAR, 2.5),
                      DFSAE_OK);
-    assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_TC, 1.0 / 3.0),
-                     DFSAE_OK);
+    assert_int_equal(
+        dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_TC, 1.0 / 3.0), DFSAE_OK);
     assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_WR, 1e-7),
                      DFSAE_OK);
     assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_EPS_VAR, 3e-5),

@@ -36,8 +36,7 @@ static void rig_open(rig *r, size_t k, int gram_side, double lambda_wr)
     assert_int_equal(dfsae_model_create(D, k, 5, &r->alloc, &r->m), DFSAE_OK);
     r->np = dfsae_model_num_params(r->m);
     assert_int_equal(
-        dfsae_optimizer_create(DFSAE_ADAM, r->np, &r->alloc, &r->o),
-        DFSAE_OK);
+        dfsae_optimizer_create(DFSAE_ADAM, r->np, &r->alloc, &r->o), DFSAE_OK);
     assert_int_equal(
         dfsae_model_set_option(r->m, DFSAE_MODEL_GRAM_SIDE, gram_side),
         DFSAE_OK);
@@ -154,8 +153,7 @@ static void test_default_allocator(void **state)
     for (int i = 0; i < 32; ++i)
         X[i] = (float)sin(i);
     assert_int_equal(dfsae_model_create(4, 3, 1, NULL, &m), DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_SGD, 15, NULL, &o),
-                     DFSAE_OK);
+    assert_int_equal(dfsae_optimizer_create(DFSAE_SGD, 15, NULL, &o), DFSAE_OK);
     for (int s = 0; s < 3; ++s) {
         assert_int_equal(dfsae_model_grad(m, X, 8, NULL, NULL, NULL, 0),
                          DFSAE_OK);

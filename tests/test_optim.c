@@ -315,11 +315,11 @@ static void test_sgd_momentum_paused_keeps_buffer(void **state)
     dfsae_model *m = NULL;
     dfsae_optimizer *o = NULL;
     assert_int_equal(dfsae_model_create(1, 1, 1, NULL, &m), DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_SGD, 2, NULL, &o),
-                     DFSAE_OK);
+    assert_int_equal(dfsae_optimizer_create(DFSAE_SGD, 2, NULL, &o), DFSAE_OK);
     const float zero[2] = {0.0f, 0.0f}, g[2] = {1.0f, 1.0f};
     assert_int_equal(dfsae_model_set_params(m, zero, 2), DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_set_option(o, DFSAE_OPT_LR, 1.0), DFSAE_OK);
+    assert_int_equal(dfsae_optimizer_set_option(o, DFSAE_OPT_LR, 1.0),
+                     DFSAE_OK);
     const double momentum[3] = {0.5, 0.0, 0.5};
     const float want[3] = {-1.0f, -2.0f, -3.5f};
     for (int t = 0; t < 3; ++t) {
@@ -510,9 +510,9 @@ FIXTURE_TEST(test_adamw_differs_from_adam)
             gradient_at(t, g);
             assert_int_equal(dfsae_optimizer_step(o, f->model, g), DFSAE_OK);
         }
-        assert_int_equal(dfsae_model_get_params(
-                             f->model, kind == DFSAE_ADAM ? pa : pw, NP),
-                         DFSAE_OK);
+        assert_int_equal(
+            dfsae_model_get_params(f->model, kind == DFSAE_ADAM ? pa : pw, NP),
+            DFSAE_OK);
         if (kind == DFSAE_ADAM)
             adam = o;
         else
@@ -540,8 +540,8 @@ static void check_reset(fixture *f, int kind)
     assert_int_equal(dfsae_model_create(D, K, 1, &f->alloc, &other), DFSAE_OK);
     dfsae_optimizer *both[2] = {used, fresh};
     for (int i = 0; i < 2; ++i) {
-        assert_int_equal(dfsae_optimizer_set_option(both[i], DFSAE_OPT_LR, 0.05),
-                         DFSAE_OK);
+        assert_int_equal(
+            dfsae_optimizer_set_option(both[i], DFSAE_OPT_LR, 0.05), DFSAE_OK);
         if (kind == DFSAE_SGD) {
             assert_int_equal(
                 dfsae_optimizer_set_option(both[i], DFSAE_OPT_MOMENTUM, 0.9),
@@ -693,7 +693,8 @@ static void test_hyper_parameter_defaults(void **state)
     for (int kind = 0; kind < DFSAE_OPTIMIZER_KIND_COUNT; ++kind) {
         int n = 0;
         for (int key = -2; key < DFSAE_OPT_COUNT + 2; ++key)
-            n += dfsae_optimizer_option_bounds(kind, key, NULL, NULL) == DFSAE_OK;
+            n += dfsae_optimizer_option_bounds(kind, key, NULL, NULL) ==
+                 DFSAE_OK;
         assert_int_equal(n, applicable[kind]);
     }
 }
@@ -791,9 +792,9 @@ static void test_hyper_parameter_ranges(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
         double before = NAN, after = NAN;
         int known = dfsae_optimizer_get_option(cases[i].o, cases[i].key,
-                                              &before) == DFSAE_OK;
-        int st =
-            dfsae_optimizer_set_option(cases[i].o, cases[i].key, cases[i].value);
+                                               &before) == DFSAE_OK;
+        int st = dfsae_optimizer_set_option(cases[i].o, cases[i].key,
+                                            cases[i].value);
         if (st != cases[i].status)
             fail_msg("case %zu (key %d = %g): status %d, want %d", i,
                      cases[i].key, cases[i].value, st, cases[i].status);

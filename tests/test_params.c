@@ -230,8 +230,8 @@ static void test_option_bounds(void **state)
     assert_int_equal(dfsae_model_option_bounds(DFSAE_MODEL_EPS_VAR, &lo, NULL),
                      DFSAE_OK);
     assert_true(lo > 0.0);
-    assert_int_equal(dfsae_model_option_bounds(DFSAE_MODEL_ACTIVATION, &lo, &hi),
-                     DFSAE_OK);
+    assert_int_equal(
+        dfsae_model_option_bounds(DFSAE_MODEL_ACTIVATION, &lo, &hi), DFSAE_OK);
     assert_true(lo == 0.0 && hi == DFSAE_ACT_COUNT - 1);
     assert_int_equal(dfsae_model_option_bounds(DFSAE_MODEL_GRAM_SIDE, &lo, &hi),
                      DFSAE_OK);

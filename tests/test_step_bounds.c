@@ -23,8 +23,7 @@ static void own_gradient_maximum_survives_caller_buffers(void **state)
     dfsae_model *m = NULL;
     dfsae_optimizer *o = NULL;
     assert_int_equal(dfsae_model_create(1, 1, 1, NULL, &m), DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM, 2, NULL, &o),
-                     DFSAE_OK);
+    assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM, 2, NULL, &o), DFSAE_OK);
     const float X[2] = {0.5f, 1.0f};
     float small[2];
     assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_VAR, 0.0),
@@ -57,8 +56,7 @@ static void state_maxima_follow_the_state(void **state)
     dfsae_model *m = NULL;
     dfsae_optimizer *o = NULL;
     assert_int_equal(dfsae_model_create(3, 2, 1, NULL, &m), DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM, 8, NULL, &o),
-                     DFSAE_OK);
+    assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM, 8, NULL, &o), DFSAE_OK);
     const float g[8] = {0.5f, -2.0f, 0.25f, 1.0f, -0.125f, 3.0f, 0.0f, -1.5f};
     for (int t = 0; t < 3; ++t)
         assert_int_equal(dfsae_optimizer_step(o, m, g), DFSAE_OK);

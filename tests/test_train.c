@@ -642,9 +642,9 @@ static void test_no_allocation_per_step(void **state)
     dfsae_model *m;
     dfsae_optimizer *o;
     assert_int_equal(dfsae_model_create(D, K, 1, &a, &m), DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM,
-                                            dfsae_model_num_params(m), &a, &o),
-                     DFSAE_OK);
+    assert_int_equal(
+        dfsae_optimizer_create(DFSAE_ADAM, dfsae_model_num_params(m), &a, &o),
+        DFSAE_OK);
     assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_WR, 1),
                      DFSAE_OK);
     dfsae_train_config *c = config(1, 8, 1, 0);

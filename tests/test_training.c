@@ -92,12 +92,13 @@ static void train(double lambda_var, double lambda_tc, outcome *out)
     dfsae_optimizer *o;
     assert_int_equal(dfsae_model_create(D, K, 7, NULL, &m), DFSAE_OK);
     assert_int_equal(
-        dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_VAR, lambda_var), DFSAE_OK);
-    assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_TC, lambda_tc),
-                     DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(
-                         DFSAE_ADAM, dfsae_model_num_params(m), NULL, &o),
-                     DFSAE_OK);
+        dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_VAR, lambda_var),
+        DFSAE_OK);
+    assert_int_equal(
+        dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_TC, lambda_tc), DFSAE_OK);
+    assert_int_equal(
+        dfsae_optimizer_create(DFSAE_ADAM, dfsae_model_num_params(m), NULL, &o),
+        DFSAE_OK);
     assert_int_equal(dfsae_optimizer_set_option(o, DFSAE_OPT_LR, LR), DFSAE_OK);
 
     static float batch[BATCH * D];

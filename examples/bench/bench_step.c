@@ -134,8 +134,8 @@ static void make_model(const shape *s, double lambda_wr, int threads,
         st = dfsae_model_reserve(*m, s->b);
     if (st != DFSAE_OK)
         die("model setup", st, dfsae_model_last_error(*m));
-    st = dfsae_optimizer_create(DFSAE_ADAM, dfsae_model_num_params(*m),
-                                alloc, opt);
+    st = dfsae_optimizer_create(DFSAE_ADAM, dfsae_model_num_params(*m), alloc,
+                                opt);
     if (st != DFSAE_OK)
         die("dfsae_optimizer_create", st, NULL);
 }

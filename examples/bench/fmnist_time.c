@@ -215,8 +215,8 @@ int main(int argc, char **argv)
     if (st == DFSAE_OK)
         st = dfsae_model_reserve(m, b);
     if (st == DFSAE_OK)
-        st = dfsae_optimizer_create(DFSAE_ADAM, dfsae_model_num_params(m),
-                                    NULL, &opt);
+        st = dfsae_optimizer_create(DFSAE_ADAM, dfsae_model_num_params(m), NULL,
+                                    &opt);
     if (st != DFSAE_OK || batch == NULL || order == NULL) {
         fprintf(stderr, "dfsae_bench_fmnist: setup failed: %s\n",
                 dfsae_status_string(st));

@@ -282,8 +282,8 @@ static int train_model(const flags *f, const split *tr, const double lam[4],
     for (int t = 0; t < 4 && st == DFSAE_OK; t++)
         st = dfsae_model_set_option(m, keys[t], lam[t]);
     if (st == DFSAE_OK)
-        st = dfsae_optimizer_create(DFSAE_ADAM, dfsae_model_num_params(m),
-                                    NULL, &o);
+        st = dfsae_optimizer_create(DFSAE_ADAM, dfsae_model_num_params(m), NULL,
+                                    &o);
     if (st == DFSAE_OK)
         st = dfsae_optimizer_set_option(o, DFSAE_OPT_LR, 1e-3);
     if (st == DFSAE_OK)

@@ -129,7 +129,7 @@ int dfsae_optimizer_set_option(dfsae_optimizer *opt, int param, double value)
 }
 
 int dfsae_optimizer_get_option(const dfsae_optimizer *opt, int param,
-                              double *value)
+                               double *value)
 {
     if (opt == NULL || value == NULL)
         return DFSAE_ERR_NULL_ARG;

@@ -25,9 +25,8 @@ void train_make(size_t d, size_t k, uint64_t seed, dfsae_model **m,
 {
     assert_int_equal(dfsae_model_create(d, k, seed, NULL, m), DFSAE_OK);
     if (o != NULL)
-        assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM,
-                                                dfsae_model_num_params(*m),
-                                                NULL, o),
+        assert_int_equal(dfsae_optimizer_create(
+                             DFSAE_ADAM, dfsae_model_num_params(*m), NULL, o),
                          DFSAE_OK);
 }
 

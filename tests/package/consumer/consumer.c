@@ -52,7 +52,8 @@ int main(void)
     expect(dfsae_model_num_params(m) == 8, "num_params is K*D + K");
     expect(dfsae_model_set_params(m, params, 8) == DFSAE_OK, "set_params");
     expect(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_VAR, 0.0) == DFSAE_OK &&
-               dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_TC, 0.0) == DFSAE_OK,
+               dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_TC, 0.0) ==
+                   DFSAE_OK,
            "switch off the variance and decorrelation terms");
 
     /* By hand: Z = X W^T + b, A = relu(Z), L_lse = -sum_i log sum_j
