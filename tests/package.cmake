@@ -45,6 +45,39 @@ if(TARGET dfsae_shared)
   set_tests_properties(test_abi_symbols test_abi_symbols_selftest PROPERTIES LABELS package)
 endif()
 
+# The ABI against the committed baseline (abi/libdfsae.abi; the policy
+# starts at 1.0: a release of the same major only adds). Needs abidw and
+# abidiff (Debian's abigail-tools). Rewrite the baseline, when the major
+# changes or an addition is released, with the target dfsae_abi_baseline.
+if(TARGET dfsae_shared AND DFSAE_ABIDW AND DFSAE_ABIDIFF)
+  set(_abi_common -DHEADER=${PROJECT_SOURCE_DIR}/include/dfsae.h
+    -DABIDW=${DFSAE_ABIDW} -DABIDIFF=${DFSAE_ABIDIFF} -DWORK=${_pkg_work}/abi
+    -DLIB=$<TARGET_FILE:dfsae_shared> -DBASELINE=${PROJECT_SOURCE_DIR}/abi/libdfsae.abi)
+  if(PROJECT_VERSION_MAJOR GREATER_EQUAL 1)
+    add_test(NAME test_abi_baseline COMMAND ${CMAKE_COMMAND} ${_abi_common}
+      -P ${_pkg_dir}/check_abi_baseline.cmake)
+    set_tests_properties(test_abi_baseline PROPERTIES LABELS package)
+  endif()
+  add_custom_target(dfsae_abi_baseline COMMAND ${CMAKE_COMMAND} ${_abi_common}
+    -DMODE=update -P ${_pkg_dir}/check_abi_baseline.cmake VERBATIM)
+
+  set(_evo_libs)
+  foreach(_v 1 2 3 4)
+    add_library(dfsae_abi_evolve${_v} SHARED package/abi_evolve.c)
+    target_compile_definitions(dfsae_abi_evolve${_v} PRIVATE EVO_VARIANT=${_v})
+    target_compile_options(dfsae_abi_evolve${_v} PRIVATE -g)
+    # One SONAME for all variants, as for releases of one library.
+    set_target_properties(dfsae_abi_evolve${_v} PROPERTIES C_VISIBILITY_PRESET hidden
+      OUTPUT_NAME dfsae_abi_evolve
+      LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/abi_evolve${_v})
+    list(APPEND _evo_libs -DLIB${_v}=$<TARGET_FILE:dfsae_abi_evolve${_v}>)
+  endforeach()
+  add_test(NAME test_abi_baseline_selftest COMMAND ${CMAKE_COMMAND} ${_evo_libs}
+    -DHEADER=${_pkg_dir}/abi_evolve.h -DABIDW=${DFSAE_ABIDW} -DABIDIFF=${DFSAE_ABIDIFF}
+    -DWORK=${_pkg_work}/abi-selftest -P ${_pkg_dir}/check_abi_baseline_selftest.cmake)
+  set_tests_properties(test_abi_baseline_selftest PROPERTIES LABELS package)
+endif()
+
 # Install into a prefix under the build tree (fixture), then use it.
 add_test(NAME test_package_install COMMAND ${CMAKE_COMMAND}
   -DBUILD_DIR=${PROJECT_BINARY_DIR} -DPREFIX=${_pkg_prefix}
