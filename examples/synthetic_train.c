@@ -59,7 +59,8 @@ static int check(int status, const char *what, const dfsae_model *m)
     return status != DFSAE_OK;
 }
 
-/* Dead units, L0 and redundancy (SPEC.md's metrics) over the whole set. */
+/* Dead units, L0 and redundancy (the metrics of docs/training.md) over the
+ * whole set. */
 static int report_code(dfsae_model *m, const float *X, float *A,
                        const char *when)
 {

@@ -506,8 +506,8 @@ DFSAE_API int dfsae_model_train(dfsae_model *model, dfsae_optimizer *opt,
                                 const dfsae_train_config *config,
                                 dfsae_progress_fn progress, void *user);
 
-/** Metrics of dfsae_model_evaluate (SPEC.md "Metrics"), in the order it
- *  reports them. Values are pinned; new metrics are appended. */
+/** Metrics of dfsae_model_evaluate (defined in docs/training.md), in the order
+ * it reports them. Values are pinned; new metrics are appended. */
 typedef enum dfsae_metric {
     DFSAE_METRIC_DEAD_UNITS = 0,   /**< columns with unbiased variance < 0.01 */
     DFSAE_METRIC_L0 = 1,           /**< mean count per row of |A_ij| > 0.01 */

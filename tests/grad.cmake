@@ -1,5 +1,5 @@
 # Area "grad": finite-difference gradient checks and loss-value tests.
-# The checker and the SPEC reference live in tests/support/grad*.c.
+# The checker and the double-precision reference live in tests/support/grad*.c.
 dfsae_add_test(test_gradcheck_self SOURCES test_gradcheck_self.c)
 # INTERNAL: the identity dL/dA = softmax(-A) calls the term's eval.
 dfsae_add_test(test_loss_lse SOURCES test_loss_lse.c INTERNAL)

@@ -1,5 +1,6 @@
 /* dfsae_model_evaluate and dfsae_model_encode against a direct
- * double-precision computation of SPEC.md's definitions. */
+ * double-precision computation of the definitions of docs/math.md and
+ * docs/training.md. */
 #include <float.h>
 #include <math.h>
 #include <setjmp.h>
@@ -19,7 +20,7 @@
 
 /* ---- the reference ----------------------------------------------------- */
 
-/* The metrics of an n x k matrix A (double), straight from SPEC.md. */
+/* The metrics of an n x k matrix A (double), straight from docs/math.md. */
 static void reference(const double *A, size_t n, size_t k, double *out)
 {
     double mean[16], var[16], std[16];

@@ -304,7 +304,7 @@ static void lse_shift_invariance_public(void **state)
     dfsae_model_free(m);
 }
 
-/* Activations in [2800, 1e4] (SPEC: maxima near 2800 in real training):
+/* Activations in [2800, 1e4] (maxima near 2800 in real training):
  * exp(-A) underflows to 0 in double, so only a stable log-sum-exp is
  * finite. Term level against the double reference, and the public
  * gradient stays finite. */

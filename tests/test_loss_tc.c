@@ -95,7 +95,8 @@ static void sides_agree(void **state)
         }
 }
 
-/* L_tc against the SPEC reference from the library's A, both sides. */
+/* L_tc against the double-precision reference from the library's A, both sides.
+ */
 static void value_matches_reference(void **state)
 {
     (void)state;

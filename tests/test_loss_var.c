@@ -42,7 +42,8 @@ static void fd_var_two_rows(void **state)
         (grad_case){"var B=2", 4, 3, 2, 0, VAR, DFSAE_GRAM_AUTO, 203}, &o);
 }
 
-/* Value against the SPEC reference, computed from the library's own A. */
+/* Value against the double-precision reference, computed from the library's own
+ * A. */
 static void expect_terms(dfsae_model *m, const float *X, size_t n,
                          const grad_ref_opts *ro, double rtol)
 {

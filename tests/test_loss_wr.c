@@ -51,7 +51,8 @@ static void eval_wr(dfsae_model *m, const float *X, size_t n, int side,
 }
 
 /* Both sides agree (value 1e-6 relative, gradient 1e-5 of its largest
- * entry), match the SPEC reference (1e-5), and give b a zero gradient. */
+ * entry), match the double-precision reference (1e-5), and give b a zero
+ * gradient. */
 static void sides_agree_and_match_reference(void **state)
 {
     (void)state;

@@ -1,6 +1,6 @@
-/* The whole objective: per-term values against the SPEC reference, the
- * weighted total, linearity of the gradient in the weights, capped
- * gradient checks on larger models, the model's own gradient buffer. */
+/* The whole objective: per-term values against the double-precision reference,
+ * the weighted total, linearity of the gradient in the weights, capped gradient
+ * checks on larger models, the model's own gradient buffer. */
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -45,8 +45,8 @@ static double compare_terms(dfsae_model *m, const float *X, size_t n, int act,
 }
 
 /* A few random problems per activation, both Gram sides, B < K and B > K,
- * and one at the activation scale SPEC reports (means in the thousands).
- * Tolerance 1e-5 relative per term. */
+ * and one at the activation scale docs/math.md reports (means in the
+ * thousands). Tolerance 1e-5 relative per term. */
 static void values_match_reference(void **state)
 {
     (void)state;

@@ -1,5 +1,5 @@
 /* A short training run on synthetic data that shows the method's
- * documented behaviour (SPEC.md): with ReLU, L_lse alone kills every unit;
+ * documented behaviour (docs/math.md): with ReLU, L_lse alone kills every unit;
  * adding the variance term leaves no dead unit; adding decorrelation cuts
  * the redundancy (L_tc over the whole set) by a large factor. Also: the
  * same seed gives bit-identical parameters. */
@@ -23,7 +23,7 @@
 #define BATCH    64
 #define STEPS    300
 #define LR       1e-2
-#define DEAD_VAR 0.01 /* SPEC.md: dead if unbiased variance < 0.01 */
+#define DEAD_VAR 0.01 /* docs/training.md: dead if unbiased variance < 0.01 */
 
 /* Redundancy must fall by at least this factor with decorrelation on. With
  * these seeds it falls 13.3 -> 0.99 (13.5x); over five other data/model
@@ -32,7 +32,7 @@
 
 typedef struct outcome {
     int dead;          /* units with variance < DEAD_VAR over the set */
-    double redundancy; /* L_tc over the whole set, from SPEC.md */
+    double redundancy; /* L_tc over the whole set, from docs/math.md */
     double min_var, max_var;
     float params[K * D + K];
 } outcome;
@@ -48,7 +48,7 @@ static int make_data(void **state)
     return 0;
 }
 
-/* L_tc = sum_{j != k} Corr_jk^2 over n rows of A, in double, as SPEC.md
+/* L_tc = sum_{j != k} Corr_jk^2 over n rows of A, in double, as docs/math.md
  * defines it: unbiased covariances, s_j = sqrt(v_j) + 1e-8. Also counts
  * dead units. */
 static void measure(const float *A, size_t n, outcome *out)

@@ -1,5 +1,5 @@
 /* Bare CBLAS calls for the products of a training step (bench_bound.h).
- * The side of each Gram matrix is the cheaper one (SPEC.md): K x K costs
+ * The side of each Gram matrix is the cheaper one (docs/math.md): K x K costs
  * B K^2 for L_tc, B x B costs B^2 K; for L_wr, K^2 D against D^2 K. */
 #include "bench_bound.h"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The dfsae model and training step written in PyTorch, for comparison.
 
-Written from SPEC.md (not from dfsae's sources), the way a PyTorch user
+Written from docs/math.md (not from dfsae's sources), the way a PyTorch user
 would write it: A = relu(X W^T + b); L_lse summed over rows; L_var with the
 unbiased variance; L_tc through the K x K correlation matrix with
 s = sqrt(v) + 1e-8; L_wr only when its weight is non-zero; loss.backward();

@@ -2,7 +2,7 @@
  * Fashion-MNIST with dfsae: the published configuration (784 -> 64, relu,
  * batch 128, Adam 1e-3, lambdas lse 1 / var 1 / tc 1 / wr 0), a linear
  * probe on the learned features against one on raw pixels, the metrics of
- * SPEC.md, and a picture of the 64 prototypes (rows of W).
+ * docs/training.md, and a picture of the 64 prototypes (rows of W).
  *
  *   fashion_mnist [--epochs N] [--out protos.png]     the main job
  *   fashion_mnist --ablation [--epochs N]             the four objectives

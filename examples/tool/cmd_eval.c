@@ -1,4 +1,4 @@
-/* dfsae eval MODEL DATA: the metrics of SPEC.md over a whole data set. */
+/* dfsae eval MODEL DATA: the metrics of docs/training.md over a data set. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,7 +23,7 @@ int cli_eval(int argc, char **argv)
                  "MODEL DATA [options]",
                  "Evaluate MODEL on DATA: dead units, L0, redundancy, "
                  "responsibility entropy, weight redundancy, ...",
-                 "Definitions (SPEC.md): dead units have unbiased variance "
+                 "Definitions: dead units have unbiased variance "
                  "< 0.01 over the set;\nL0 is the mean count per row of "
                  "|A_ij| > 0.01; redundancy is L_tc over the set;\n"
                  "responsibility entropy is the mean of -sum_j R_ij log(R_ij "

@@ -1,5 +1,5 @@
-/* dfsae_model_evaluate: SPEC.md's metrics over a whole data set, in
- * batches. Row metrics are summed per row; column statistics and the
+/* dfsae_model_evaluate: the metrics of docs/training.md over a whole data set,
+ * in batches. Row metrics are summed per row; column statistics and the
  * cross-product matrix are accumulated in double across batches around a
  * per-column shift (the first batch's means), which keeps the variance of
  * large activations accurate and makes a constant column exactly 0. */
@@ -137,7 +137,8 @@ static double col_var(const acc *s, size_t j)
     return v < 0.0 ? 0.0 : v; /* a NaN stays NaN */
 }
 
-/* sum_{j != k} Corr_jk^2 from the accumulated sums (SPEC.md L_tc). */
+/* sum_{j != k} Corr_jk^2 from the accumulated sums (L_tc, docs/math.md section
+ * 7). */
 static double redundancy(const acc *s)
 {
     const size_t k = s->k;

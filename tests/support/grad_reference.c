@@ -1,4 +1,4 @@
-/* The objective of SPEC.md in double, one formula per term, no shortcuts
+/* The objective of docs/math.md in double, one formula per term, no shortcuts
  * (no Gram side tricks, no fused passes): an independent reference. */
 #include <math.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* A double-precision reference of the model and objective, written from
- * shared/SPEC.md alone (not from src/), to check the library's values
- * (area "grad"). Naive and O(n K^2 + K^2 D): for small problems only. */
+ * the definitions in docs/math.md alone (not from src/), to check the library's
+ * values (area "grad"). Naive and O(n K^2 + K^2 D): for small problems only. */
 #ifndef GRAD_REFERENCE_H
 #define GRAD_REFERENCE_H
 
@@ -15,7 +15,7 @@ typedef struct grad_ref_opts {
     int reduction; /* dfsae_reduction for L_lse */
 } grad_ref_opts;
 
-/* The defaults of SPEC.md: relu, slope 0.01, eps 1e-6, sum. */
+/* The documented defaults: relu, slope 0.01, eps 1e-6, sum. */
 grad_ref_opts grad_ref_defaults(void);
 
 /* phi(z) in double. */
