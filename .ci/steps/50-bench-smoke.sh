@@ -27,7 +27,7 @@ else
 fi
 if command -v python3 >/dev/null; then
   python3 examples/bench/run_bench.py --bench "$bench/dfsae_bench" --shape 0 \
-    --reps 3 --warmup 1 --rounds 1 "${torch_flag[@]}"
+    --reps 3 --warmup 1 --rounds 1 --results-dir "${TMPDIR:-/tmp}/dfsae-bench-smoke" "${torch_flag[@]}"
 fi
 
 # The Fashion-MNIST timing, one epoch on a subset, when zlib and the data

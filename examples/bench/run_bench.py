@@ -115,6 +115,11 @@ def main():
     ap.add_argument("--torch-python")
     ap.add_argument("--out", help="write all results as JSON here")
     ap.add_argument("--markdown", help="write the tables as Markdown here")
+    ap.add_argument("--results-dir", default=os.path.join(HERE, "..", "..", "bench", "results"),
+                    help="write the run's record to DIR/DATE-COMMIT.md "
+                         "(default: the repository's bench/results)")
+    ap.add_argument("--no-results", action="store_true",
+                    help="do not write a results file")
     args = ap.parse_args()
 
     timing = ["--budget", str(args.budget), "--warmup", str(args.warmup)]
@@ -178,7 +183,48 @@ def main():
     if args.markdown:
         with open(args.markdown, "w") as f:
             f.write(markdown(results, started, sys.argv))
+    if not args.no_results:
+        path = write_record(args.results_dir, results, started, sys.argv)
+        print(f"results: {path}")
     return 0
+
+
+def git_commit():
+    try:
+        out = subprocess.run(["git", "-C", HERE, "describe", "--always", "--dirty"],
+                             capture_output=True, text=True, check=True)
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def machine():
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} x {model}"
+
+
+def write_record(folder, results, started, argv):
+    """The run's record: one file per run, named by its date and commit, so
+    that dated figures live here and not in the docs."""
+    os.makedirs(folder, exist_ok=True)
+    commit = git_commit()
+    day = time.strftime("%Y-%m-%d")
+    path = os.path.join(folder, f"{day}-{commit}.md")
+    with open(path, "w") as f:
+        f.write(f"# Benchmark results: {day}, library at {commit}\n\n"
+                f"Machine: {machine()}; "
+                f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}. "
+                "Written by examples/bench/run_bench.py.\n\n")
+        f.write(markdown(results, started, argv))
+    return os.path.abspath(path)
 
 
 def best(rows, key):
