@@ -581,98 +581,74 @@ DFSAE_API int dfsae_model_encode(dfsae_model *model, const float *X, size_t n,
 /** The largest JSON header a loader accepts, in bytes. */
 #define DFSAE_MAX_HEADER_BYTES 100000000u
 
-/** Save the model (W, b and the options) to `path`, atomically.
- *  @return DFSAE_OK, DFSAE_ERR_NULL_ARG, DFSAE_ERR_INVALID_ARG (an empty
- *          path or one that ends in '/'), DFSAE_ERR_IO, DFSAE_ERR_NO_MEMORY
- *          or DFSAE_ERR_SIZE_OVERFLOW. */
-DFSAE_API int dfsae_model_save(dfsae_model *model, const char *path);
+/**
+ * Save the model (W, b, the options) and, if `opt` is not NULL, the
+ * optimizer's kind, hyper-parameters, step count and moments to `path`,
+ * atomically: model and optimizer stay consistent under one rename. `opt`
+ * must be for the model's parameter count (DFSAE_ERR_SIZE_MISMATCH).
+ * Errors are reported on `model`.
+ * @return DFSAE_OK, DFSAE_ERR_NULL_ARG, DFSAE_ERR_INVALID_ARG (an empty
+ *         path or one that ends in '/'), DFSAE_ERR_SIZE_MISMATCH,
+ *         DFSAE_ERR_IO, DFSAE_ERR_NO_MEMORY or DFSAE_ERR_SIZE_OVERFLOW.
+ */
+DFSAE_API int dfsae_model_save(dfsae_model *model, const dfsae_optimizer *opt,
+                               const char *path);
 
-/** Serialise the model into `buf` (`cap` bytes): the same bytes as
- *  dfsae_model_save writes. *written receives the file's size; with
- *  buf == NULL only the size is computed. A `cap` below the size returns
- *  DFSAE_ERR_SIZE_MISMATCH and writes nothing to `buf`. */
-DFSAE_API int dfsae_model_save_buffer(dfsae_model *model, void *buf, size_t cap,
-                                      size_t *written);
+/** As dfsae_model_save, into `buf` (`cap` bytes): the same bytes.
+ *  *written receives the file's size; with buf == NULL only the size is
+ *  computed. A `cap` below the size returns DFSAE_ERR_SIZE_MISMATCH and
+ *  writes nothing to `buf`. */
+DFSAE_API int dfsae_model_save_buffer(dfsae_model *model,
+                                      const dfsae_optimizer *opt, void *buf,
+                                      size_t cap, size_t *written);
 
-/** Create a model from the file at `path` (shape from the tensors, options
- *  from the metadata, or their defaults for a file without dfsae metadata).
- *  Optimizer state in the file is validated and ignored. On failure *out is
- *  NULL and errbuf says why.
- *  @return DFSAE_OK, DFSAE_ERR_NULL_ARG, DFSAE_ERR_IO,
- *          DFSAE_ERR_NO_MEMORY, DFSAE_ERR_SIZE_OVERFLOW,
- *          DFSAE_ERR_NON_FINITE_INPUT (NaN/Inf in a tensor) or one of the
- *          file statuses DFSAE_ERR_TRUNCATED ... DFSAE_ERR_UNSUPPORTED_VERSION.
+/**
+ * Create a model from the file at `path` (shape from the tensors, options
+ * from the metadata, or their defaults for a file without dfsae metadata)
+ * and, if `opt_out` is not NULL, an optimizer from the file's optimizer
+ * state: *opt_out is NULL if the file holds none. Optimizer state is
+ * validated even when `opt_out` is NULL. On failure *model_out (and
+ * *opt_out) are NULL and errbuf says why. Training resumed from the result
+ * is bit-identical to uninterrupted training (same build, same BLAS
+ * thread count).
+ * @return DFSAE_OK, DFSAE_ERR_NULL_ARG, DFSAE_ERR_INVALID_ARG (an allocator
+ *         with one function), DFSAE_ERR_IO, DFSAE_ERR_NO_MEMORY,
+ *         DFSAE_ERR_SIZE_OVERFLOW, DFSAE_ERR_NON_FINITE_INPUT (NaN/Inf in
+ *         a tensor) or one of the file statuses DFSAE_ERR_TRUNCATED ...
+ *         DFSAE_ERR_UNSUPPORTED_VERSION.
  */
 DFSAE_API int dfsae_model_load(const char *path,
                                const dfsae_allocator *allocator,
-                               dfsae_model **out, char *errbuf,
+                               dfsae_model **model_out,
+                               dfsae_optimizer **opt_out, char *errbuf,
                                size_t errbuf_size);
 
 /** As dfsae_model_load, from the `size` bytes at `data` (not kept). */
 DFSAE_API int dfsae_model_load_buffer(const void *data, size_t size,
                                       const dfsae_allocator *allocator,
-                                      dfsae_model **out, char *errbuf,
+                                      dfsae_model **model_out,
+                                      dfsae_optimizer **opt_out, char *errbuf,
                                       size_t errbuf_size);
 
-/** Load the file at `path` into an existing model: its parameters and every
- *  option are replaced by the file's (options missing from the file take
- *  their defaults). The file's D and K must equal the model's
- *  (DFSAE_ERR_SIZE_MISMATCH otherwise). The model is unchanged unless the
- *  whole file is valid. Statuses as dfsae_model_load. */
-DFSAE_API int dfsae_model_load_into(dfsae_model *model, const char *path);
-
-/** As dfsae_model_load_into, from the `size` bytes at `data`. */
-DFSAE_API int dfsae_model_load_buffer_into(dfsae_model *model, const void *data,
-                                           size_t size);
-
-/** Save a training checkpoint: the model as dfsae_model_save, plus the
- *  optimizer's kind, hyper-parameters, step count and moment vectors, in
- *  one file (one atomic rename keeps model and optimizer consistent). The
- *  optimizer must be for the model's parameter count
- *  (DFSAE_ERR_SIZE_MISMATCH). `opt` may be NULL: then this is
- *  dfsae_model_save. Errors are reported on `model`. */
-DFSAE_API int dfsae_checkpoint_save(dfsae_model *model,
-                                    const dfsae_optimizer *opt,
+/**
+ * Load the file at `path` into an existing model, and into `opt` unless it
+ * is NULL, all or nothing: the model's parameters and every option are
+ * replaced by the file's (options missing from the file take their
+ * defaults), and the optimizer's hyper-parameters, step count and moments
+ * by the file's. The file's D and K must equal the model's and the
+ * optimizer's parameter count the model's (DFSAE_ERR_SIZE_MISMATCH); the
+ * optimizer's kind must be the file's (DFSAE_ERR_INVALID_ARG); with `opt`,
+ * a file without optimizer state is DFSAE_ERR_BAD_HEADER. Nothing changes
+ * unless the whole file is valid. The detail message goes to the model
+ * (and to the optimizer). Statuses as dfsae_model_load.
+ */
+DFSAE_API int dfsae_model_load_into(dfsae_model *model, dfsae_optimizer *opt,
                                     const char *path);
 
-/** As dfsae_checkpoint_save, into a buffer (as dfsae_model_save_buffer). */
-DFSAE_API int dfsae_checkpoint_save_buffer(dfsae_model *model,
-                                           const dfsae_optimizer *opt,
-                                           void *buf, size_t cap,
-                                           size_t *written);
-
-/** Create a model and its optimizer from a checkpoint. `opt_out` may be
- *  NULL (the optimizer state is then validated and dropped); otherwise a
- *  file without optimizer state is DFSAE_ERR_BAD_HEADER. On failure both
- *  outputs are NULL. Statuses as dfsae_model_load. Training resumed from
- *  the result is bit-identical to uninterrupted training (same build, same
- *  BLAS thread count). */
-DFSAE_API int dfsae_checkpoint_load(const char *path,
-                                    const dfsae_allocator *allocator,
-                                    dfsae_model **model_out,
-                                    dfsae_optimizer **opt_out, char *errbuf,
-                                    size_t errbuf_size);
-
-/** As dfsae_checkpoint_load, from the `size` bytes at `data`. */
-DFSAE_API int dfsae_checkpoint_load_buffer(const void *data, size_t size,
-                                           const dfsae_allocator *allocator,
-                                           dfsae_model **model_out,
-                                           dfsae_optimizer **opt_out,
-                                           char *errbuf, size_t errbuf_size);
-
-/** Load a checkpoint into an existing model and optimizer, all or nothing:
- *  the optimizer's kind must be the file's (DFSAE_ERR_INVALID_ARG) and its
- *  parameter count the model's (DFSAE_ERR_SIZE_MISMATCH). `opt` may be NULL
- *  (as dfsae_model_load_into). The detail message goes to the model (and
- *  to the optimizer too). */
-DFSAE_API int dfsae_checkpoint_load_into(dfsae_model *model,
-                                         dfsae_optimizer *opt,
-                                         const char *path);
-
-/** As dfsae_checkpoint_load_into, from the `size` bytes at `data`. */
-DFSAE_API int dfsae_checkpoint_load_buffer_into(dfsae_model *model,
-                                                dfsae_optimizer *opt,
-                                                const void *data, size_t size);
+/** As dfsae_model_load_into, from the `size` bytes at `data`. */
+DFSAE_API int dfsae_model_load_buffer_into(dfsae_model *model,
+                                           dfsae_optimizer *opt,
+                                           const void *data, size_t size);
 
 #ifdef __cplusplus
 }

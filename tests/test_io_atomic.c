@@ -71,7 +71,7 @@ static int setup(void **state)
     f->path = io_join(f->dir, "model.safetensors");
     dfsae_model *old = NULL;
     dfsae_model_create(4, 3, 1, NULL, &old);
-    if (dfsae_model_save(old, f->path) != DFSAE_OK)
+    if (dfsae_model_save(old, NULL, f->path) != DFSAE_OK)
         return -1;
     dfsae_model_free(old);
     f->original = io_read_file(f->path, &f->original_len);
@@ -109,14 +109,14 @@ static void test_write_error_at_every_point(void **state)
 {
     fixture *f = *state;
     size_t total = 0;
-    dfsae_checkpoint_save_buffer(f->m, f->o, NULL, 0, &total);
+    dfsae_model_save_buffer(f->m, f->o, NULL, 0, &total);
     const dfsae__file_ops ops = {limited_write, fsync, rename};
     /* Fail the header write, and writes inside each tensor. */
     size_t limits[] = {0, 7, 100, total - 4 * 45, total - 1};
     for (size_t i = 0; i < sizeof limits / sizeof limits[0]; ++i) {
         written_so_far = 0;
         write_limit = limits[i];
-        int st = dfsae__checkpoint_save_with(f->m, f->o, f->path, &ops);
+        int st = dfsae__save_with(f->m, f->o, f->path, &ops);
         assert_int_equal(st, DFSAE_ERR_IO);
         assert_non_null(strstr(dfsae_model_last_error(f->m), "write"));
         assert_non_null(strstr(dfsae_model_last_error(f->m), "No space"));
@@ -125,8 +125,7 @@ static void test_write_error_at_every_point(void **state)
     /* The control: the same seam with room for everything succeeds. */
     written_so_far = 0;
     write_limit = total;
-    assert_int_equal(dfsae__checkpoint_save_with(f->m, f->o, f->path, &ops),
-                     DFSAE_OK);
+    assert_int_equal(dfsae__save_with(f->m, f->o, f->path, &ops), DFSAE_OK);
     size_t len;
     unsigned char *now = io_read_file(f->path, &len);
     assert_int_equal(len, total);
@@ -138,8 +137,7 @@ static void test_fsync_error(void **state)
     fixture *f = *state;
     const dfsae__file_ops ops = {dfsae__posix_file_ops.write, failing_fsync,
                                  rename};
-    assert_int_equal(dfsae__checkpoint_save_with(f->m, NULL, f->path, &ops),
-                     DFSAE_ERR_IO);
+    assert_int_equal(dfsae__save_with(f->m, NULL, f->path, &ops), DFSAE_ERR_IO);
     assert_non_null(strstr(dfsae_model_last_error(f->m), "fsync"));
     expect_untouched(f);
 }
@@ -149,8 +147,7 @@ static void test_rename_error(void **state)
     fixture *f = *state;
     const dfsae__file_ops ops = {dfsae__posix_file_ops.write, fsync,
                                  failing_rename};
-    assert_int_equal(dfsae__checkpoint_save_with(f->m, f->o, f->path, &ops),
-                     DFSAE_ERR_IO);
+    assert_int_equal(dfsae__save_with(f->m, f->o, f->path, &ops), DFSAE_ERR_IO);
     assert_non_null(strstr(dfsae_model_last_error(f->m), "rename"));
     expect_untouched(f);
 }
@@ -159,11 +156,10 @@ static void test_short_writes(void **state)
 {
     fixture *f = *state;
     const dfsae__file_ops ops = {short_write, fsync, rename};
-    assert_int_equal(dfsae__checkpoint_save_with(f->m, f->o, f->path, &ops),
-                     DFSAE_OK);
+    assert_int_equal(dfsae__save_with(f->m, f->o, f->path, &ops), DFSAE_OK);
     dfsae_model *back = NULL;
     dfsae_optimizer *ob = NULL;
-    assert_int_equal(dfsae_checkpoint_load(f->path, NULL, &back, &ob, NULL, 0),
+    assert_int_equal(dfsae_model_load(f->path, NULL, &back, &ob, NULL, 0),
                      DFSAE_OK);
     assert_true(io_models_identical(f->m, back));
     dfsae_model_free(back);
@@ -175,7 +171,7 @@ static void test_real_failures(void **state)
 {
     fixture *f = *state;
     char *missing = io_join(f->dir, "no/such/dir/m.safetensors");
-    assert_int_equal(dfsae_model_save(f->m, missing), DFSAE_ERR_IO);
+    assert_int_equal(dfsae_model_save(f->m, NULL, missing), DFSAE_ERR_IO);
     assert_non_null(strstr(dfsae_model_last_error(f->m), "temporary"));
     free(missing);
     expect_untouched(f);
@@ -184,7 +180,7 @@ static void test_real_failures(void **state)
     assert_int_equal(mkdir(sub, 0700), 0);
     char *marker = io_join(sub, "keep");
     assert_int_equal(io_write_file(marker, "x", 1), 0);
-    assert_int_equal(dfsae_model_save(f->m, sub), DFSAE_ERR_IO);
+    assert_int_equal(dfsae_model_save(f->m, NULL, sub), DFSAE_ERR_IO);
     assert_int_equal(io_count_entries(sub), 1);
     assert_int_equal(io_count_entries(f->dir), 2); /* file and sub */
     free(marker);
@@ -196,12 +192,13 @@ static void test_keeps_mode(void **state)
 {
     fixture *f = *state;
     assert_int_equal(chmod(f->path, 0640), 0);
-    assert_int_equal(dfsae_model_save(f->m, f->path), DFSAE_OK);
+    assert_int_equal(dfsae_model_save(f->m, NULL, f->path), DFSAE_OK);
     struct stat st;
     assert_int_equal(stat(f->path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0640);
     dfsae_model *back = NULL;
-    assert_int_equal(dfsae_model_load(f->path, NULL, &back, NULL, 0), DFSAE_OK);
+    assert_int_equal(dfsae_model_load(f->path, NULL, &back, NULL, NULL, 0),
+                     DFSAE_OK);
     assert_true(io_models_identical(f->m, back));
     dfsae_model_free(back);
 }

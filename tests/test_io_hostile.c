@@ -246,7 +246,7 @@ static void expect_failure(const char *what, const unsigned char *file,
     dfsae_model_set_option(m, DFSAE_MODEL_ACTIVATION, DFSAE_ACT_TANH);
     io_snapshot before;
     io_snapshot_take(m, &before);
-    int st = dfsae_model_load_buffer_into(m, file, len);
+    int st = dfsae_model_load_buffer_into(m, NULL, file, len);
     if (st != status)
         fail_msg("%s: status %d (%s), expected %d; message: %s", what, st,
                  dfsae_status_string(st), status, dfsae_model_last_error(m));
@@ -257,7 +257,7 @@ static void expect_failure(const char *what, const unsigned char *file,
 
     dfsae_optimizer *o = NULL;
     dfsae_optimizer_create(DFSAE_ADAM, 6, NULL, &o);
-    st = dfsae_checkpoint_load_buffer_into(m, o, file, len);
+    st = dfsae_model_load_buffer_into(m, o, file, len);
     assert_int_not_equal(st, DFSAE_OK);
     assert_int_equal(dfsae_optimizer_step_count(o), 0);
     assert_true(io_snapshot_same(m, &before));
@@ -265,7 +265,7 @@ static void expect_failure(const char *what, const unsigned char *file,
 
     char err[DFSAE_ERROR_MESSAGE_SIZE] = "";
     dfsae_model *out = m;
-    st = dfsae_model_load_buffer(file, len, NULL, &out, err, sizeof err);
+    st = dfsae_model_load_buffer(file, len, NULL, &out, NULL, err, sizeof err);
     if (status != DFSAE_ERR_SIZE_MISMATCH) {
         assert_int_equal(st, status);
         assert_null(out);
@@ -304,7 +304,7 @@ static void test_good_control(void **state)
     dfsae_model *m = NULL;
     char err[DFSAE_ERROR_MESSAGE_SIZE];
     assert_int_equal(
-        dfsae_model_load_buffer(file, len, NULL, &m, err, sizeof err),
+        dfsae_model_load_buffer(file, len, NULL, &m, NULL, err, sizeof err),
         DFSAE_OK);
     float p[6];
     dfsae_model_get_params(m, p, 6);
@@ -395,10 +395,9 @@ static void test_every_truncation(void **state)
     dfsae_model_create(3, 2, 1, NULL, &m);
     dfsae_optimizer_create(DFSAE_ADAM, dfsae_model_num_params(m), NULL, &o);
     size_t size;
-    dfsae_checkpoint_save_buffer(m, o, NULL, 0, &size);
+    dfsae_model_save_buffer(m, o, NULL, 0, &size);
     unsigned char *buf = malloc(size);
-    assert_int_equal(dfsae_checkpoint_save_buffer(m, o, buf, size, &size),
-                     DFSAE_OK);
+    assert_int_equal(dfsae_model_save_buffer(m, o, buf, size, &size), DFSAE_OK);
     dfsae_model *target = NULL;
     dfsae_model_create(3, 2, 77, NULL, &target);
     io_snapshot before;
@@ -406,7 +405,7 @@ static void test_every_truncation(void **state)
     for (size_t cut = 0; cut < size; ++cut) {
         unsigned char *copy = malloc(cut + 1); /* exact size for ASan */
         memcpy(copy, buf, cut);
-        int st = dfsae_checkpoint_load_buffer_into(target, o, copy, cut);
+        int st = dfsae_model_load_buffer_into(target, o, copy, cut);
         if (st != DFSAE_ERR_TRUNCATED)
             fail_msg("cut at %zu: status %d: %s", cut, st,
                      dfsae_model_last_error(target));
@@ -430,9 +429,9 @@ static void test_byte_mutations(void **state)
     dfsae_model_create(2, 2, 1, NULL, &m);
     dfsae_optimizer_create(DFSAE_SGD, 6, NULL, &o);
     size_t size;
-    dfsae_checkpoint_save_buffer(m, o, NULL, 0, &size);
+    dfsae_model_save_buffer(m, o, NULL, 0, &size);
     unsigned char *buf = malloc(size);
-    dfsae_checkpoint_save_buffer(m, o, buf, size, &size);
+    dfsae_model_save_buffer(m, o, buf, size, &size);
     static const unsigned char values[] = {0x00, '"', '9', '{', ',', 0xff};
     dfsae_model *target = NULL;
     dfsae_model_create(2, 2, 5, NULL, &target);
@@ -445,7 +444,7 @@ static void test_byte_mutations(void **state)
             if (keep == values[v])
                 continue;
             buf[i] = values[v];
-            int st = dfsae_checkpoint_load_buffer_into(target, o, buf, size);
+            int st = dfsae_model_load_buffer_into(target, o, buf, size);
             if (st != DFSAE_OK) {
                 ++failures;
                 assert_true(io_snapshot_same(target, &before));
@@ -473,9 +472,9 @@ static void test_shape_mismatch(void **state)
     dfsae_model *src = NULL;
     dfsae_model_create(3, 2, 1, NULL, &src);
     size_t size;
-    dfsae_model_save_buffer(src, NULL, 0, &size);
+    dfsae_model_save_buffer(src, NULL, NULL, 0, &size);
     unsigned char *buf = malloc(size);
-    dfsae_model_save_buffer(src, buf, size, &size);
+    dfsae_model_save_buffer(src, NULL, buf, size, &size);
     expect_failure("D mismatch", buf, size, DFSAE_ERR_SIZE_MISMATCH,
                    "D = 3, K = 2");
     dfsae_model_free(src);
@@ -484,9 +483,9 @@ static void test_shape_mismatch(void **state)
     dfsae_model_create(2, 3, 1, NULL, &src);
     dfsae_optimizer *o = NULL;
     dfsae_optimizer_create(DFSAE_SGD, 9, NULL, &o);
-    dfsae_checkpoint_save_buffer(src, o, NULL, 0, &size);
+    dfsae_model_save_buffer(src, o, NULL, 0, &size);
     buf = malloc(size);
-    dfsae_checkpoint_save_buffer(src, o, buf, size, &size);
+    dfsae_model_save_buffer(src, o, buf, size, &size);
     expect_failure("K mismatch", buf, size, DFSAE_ERR_SIZE_MISMATCH, "K = 3");
     /* Right shape, wrong optimizer kind. */
     dfsae_model *same = NULL;
@@ -495,7 +494,7 @@ static void test_shape_mismatch(void **state)
     dfsae_optimizer_create(DFSAE_ADAM, 9, NULL, &adam);
     io_snapshot before;
     io_snapshot_take(same, &before);
-    assert_int_equal(dfsae_checkpoint_load_buffer_into(same, adam, buf, size),
+    assert_int_equal(dfsae_model_load_buffer_into(same, adam, buf, size),
                      DFSAE_ERR_INVALID_ARG);
     assert_non_null(strstr(dfsae_optimizer_last_error(adam), "sgd"));
     assert_true(io_snapshot_same(same, &before));

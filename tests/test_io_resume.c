@@ -58,8 +58,7 @@ static int child(const char *ckpt, const char *out)
     dfsae_model *m = NULL;
     dfsae_optimizer *o = NULL;
     char err[DFSAE_ERROR_MESSAGE_SIZE];
-    if (dfsae_checkpoint_load(ckpt, NULL, &m, &o, err, sizeof err) !=
-        DFSAE_OK) {
+    if (dfsae_model_load(ckpt, NULL, &m, &o, err, sizeof err) != DFSAE_OK) {
         fprintf(stderr, "child: %s\n", err);
         return 2;
     }
@@ -68,7 +67,7 @@ static int child(const char *ckpt, const char *out)
     int start = (int)dfsae_optimizer_step_count(o);
     int st = train(m, o, X, start, start + M_STEPS);
     if (st == DFSAE_OK)
-        st = dfsae_checkpoint_save(m, o, out);
+        st = dfsae_model_save(m, o, out);
     dfsae_optimizer_free(o);
     dfsae_model_free(m);
     return st == DFSAE_OK ? 0 : 3;
@@ -110,23 +109,22 @@ static void resume_kind(int kind)
         dfsae_optimizer_set_option(o, DFSAE_OPT_WEIGHT_DECAY, 1e-3);
     }
     assert_int_equal(train(m, o, X, 0, N_STEPS), DFSAE_OK);
-    assert_int_equal(dfsae_checkpoint_save(m, o, ckpt), DFSAE_OK);
+    assert_int_equal(dfsae_model_save(m, o, ckpt), DFSAE_OK);
     assert_int_equal(train(m, o, X, N_STEPS, N_STEPS + M_STEPS), DFSAE_OK);
 
     assert_int_equal(run_child(ckpt, out), 0);
     dfsae_model *r = NULL;
     dfsae_optimizer *ro = NULL;
-    assert_int_equal(dfsae_checkpoint_load(out, NULL, &r, &ro, NULL, 0),
-                     DFSAE_OK);
+    assert_int_equal(dfsae_model_load(out, NULL, &r, &ro, NULL, 0), DFSAE_OK);
     assert_true(io_models_identical(m, r));
     assert_int_equal(dfsae_optimizer_step_count(ro), N_STEPS + M_STEPS);
 
     /* The saved resumed state equals this process's state byte for byte,
      * moments included. */
     size_t a_len, b_len;
-    dfsae_checkpoint_save_buffer(m, o, NULL, 0, &a_len);
+    dfsae_model_save_buffer(m, o, NULL, 0, &a_len);
     unsigned char *a = malloc(a_len);
-    dfsae_checkpoint_save_buffer(m, o, a, a_len, &a_len);
+    dfsae_model_save_buffer(m, o, a, a_len, &a_len);
     unsigned char *b = io_read_file(out, &b_len);
     assert_int_equal(a_len, b_len);
     assert_memory_equal(a, b, a_len);
@@ -134,7 +132,7 @@ static void resume_kind(int kind)
     /* The control: training moves the parameters, so equality is not
      * vacuous. */
     dfsae_model *start = NULL;
-    dfsae_model_load(ckpt, NULL, &start, NULL, 0);
+    dfsae_model_load(ckpt, NULL, &start, NULL, NULL, 0);
     assert_false(io_models_identical(start, m));
 
     dfsae_model_free(start);
@@ -182,11 +180,10 @@ static void test_resume_into(void **state)
     dfsae_optimizer_create(DFSAE_ADAM, dfsae_model_num_params(m), NULL, &o2);
     train(m, o, X, 0, N_STEPS);
     size_t len;
-    dfsae_checkpoint_save_buffer(m, o, NULL, 0, &len);
+    dfsae_model_save_buffer(m, o, NULL, 0, &len);
     unsigned char *buf = malloc(len);
-    dfsae_checkpoint_save_buffer(m, o, buf, len, &len);
-    assert_int_equal(dfsae_checkpoint_load_buffer_into(m2, o2, buf, len),
-                     DFSAE_OK);
+    dfsae_model_save_buffer(m, o, buf, len, &len);
+    assert_int_equal(dfsae_model_load_buffer_into(m2, o2, buf, len), DFSAE_OK);
     train(m, o, X, N_STEPS, N_STEPS + M_STEPS);
     train(m2, o2, X, N_STEPS, N_STEPS + M_STEPS);
     assert_true(io_models_identical(m, m2));

@@ -58,17 +58,19 @@ static void test_buffer_round_trip(void **state)
     dfsae_model *m = make_model(7);
     set_unusual_options(m);
     size_t size = 0;
-    assert_int_equal(dfsae_model_save_buffer(m, NULL, 0, &size), DFSAE_OK);
+    assert_int_equal(dfsae_model_save_buffer(m, NULL, NULL, 0, &size),
+                     DFSAE_OK);
     assert_true(size > 8 + 4 * NP);
     unsigned char *buf = malloc(size);
     size_t written = 0;
-    assert_int_equal(dfsae_model_save_buffer(m, buf, size, &written), DFSAE_OK);
+    assert_int_equal(dfsae_model_save_buffer(m, NULL, buf, size, &written),
+                     DFSAE_OK);
     assert_int_equal(written, size);
 
     dfsae_model *back = NULL;
     char err[DFSAE_ERROR_MESSAGE_SIZE] = "x";
     assert_int_equal(
-        dfsae_model_load_buffer(buf, size, NULL, &back, err, sizeof err),
+        dfsae_model_load_buffer(buf, size, NULL, &back, NULL, err, sizeof err),
         DFSAE_OK);
     assert_string_equal(err, "");
     assert_true(io_models_identical(m, back));
@@ -96,17 +98,18 @@ static void test_small_buffer(void **state)
     (void)state;
     dfsae_model *m = make_model(1);
     size_t size = 0;
-    assert_int_equal(dfsae_model_save_buffer(m, NULL, 0, &size), DFSAE_OK);
+    assert_int_equal(dfsae_model_save_buffer(m, NULL, NULL, 0, &size),
+                     DFSAE_OK);
     unsigned char *buf = malloc(size);
     memset(buf, 0xAB, size);
     size_t written = 0;
-    assert_int_equal(dfsae_model_save_buffer(m, buf, size - 1, &written),
+    assert_int_equal(dfsae_model_save_buffer(m, NULL, buf, size - 1, &written),
                      DFSAE_ERR_SIZE_MISMATCH);
     assert_int_equal(written, size);
     for (size_t i = 0; i < size; ++i)
         assert_int_equal(buf[i], 0xAB);
     assert_non_null(strstr(dfsae_model_last_error(m), "buffer"));
-    assert_int_equal(dfsae_model_save_buffer(m, buf, size, NULL),
+    assert_int_equal(dfsae_model_save_buffer(m, NULL, buf, size, NULL),
                      DFSAE_ERR_NULL_ARG);
     free(buf);
     dfsae_model_free(m);
@@ -119,9 +122,10 @@ static void test_layout(void **state)
     (void)state;
     dfsae_model *m = make_model(11);
     size_t size = 0;
-    dfsae_model_save_buffer(m, NULL, 0, &size);
+    dfsae_model_save_buffer(m, NULL, NULL, 0, &size);
     unsigned char *buf = malloc(size);
-    assert_int_equal(dfsae_model_save_buffer(m, buf, size, &size), DFSAE_OK);
+    assert_int_equal(dfsae_model_save_buffer(m, NULL, buf, size, &size),
+                     DFSAE_OK);
     uint64_t n = 0;
     for (int b = 7; b >= 0; --b)
         n = n << 8 | buf[b];
@@ -165,32 +169,33 @@ static void test_path_round_trip(void **state)
     char *path = io_join(dir, "model.safetensors");
     dfsae_model *m = make_model(5);
     set_unusual_options(m);
-    assert_int_equal(dfsae_model_save(m, path), DFSAE_OK);
+    assert_int_equal(dfsae_model_save(m, NULL, path), DFSAE_OK);
     assert_int_equal(io_count_entries(dir), 1); /* no temporary left */
 
     /* The file holds exactly the buffer form. */
     size_t flen = 0, blen = 0;
     unsigned char *file = io_read_file(path, &flen);
-    dfsae_model_save_buffer(m, NULL, 0, &blen);
+    dfsae_model_save_buffer(m, NULL, NULL, 0, &blen);
     unsigned char *buf = malloc(blen);
-    dfsae_model_save_buffer(m, buf, blen, &blen);
+    dfsae_model_save_buffer(m, NULL, buf, blen, &blen);
     assert_int_equal(flen, blen);
     assert_memory_equal(file, buf, blen);
 
     dfsae_model *back = NULL;
-    assert_int_equal(dfsae_model_load(path, NULL, &back, NULL, 0), DFSAE_OK);
+    assert_int_equal(dfsae_model_load(path, NULL, &back, NULL, NULL, 0),
+                     DFSAE_OK);
     assert_true(io_models_identical(m, back));
 
     /* load_into replaces parameters and options of another model. */
     dfsae_model *other = make_model(99);
     assert_false(io_models_identical(m, other));
-    assert_int_equal(dfsae_model_load_into(other, path), DFSAE_OK);
+    assert_int_equal(dfsae_model_load_into(other, NULL, path), DFSAE_OK);
     assert_true(io_models_identical(m, other));
 
     /* Saving over an existing file replaces it. */
     dfsae_model *third = make_model(123);
-    assert_int_equal(dfsae_model_save(third, path), DFSAE_OK);
-    assert_int_equal(dfsae_model_load_into(other, path), DFSAE_OK);
+    assert_int_equal(dfsae_model_save(third, NULL, path), DFSAE_OK);
+    assert_int_equal(dfsae_model_load_into(other, NULL, path), DFSAE_OK);
     assert_true(io_models_identical(third, other));
     assert_int_equal(io_count_entries(dir), 1);
 
@@ -227,18 +232,18 @@ static void test_checkpoint_round_trip(void **state)
             assert_int_equal(dfsae_optimizer_step(o, m, NULL), DFSAE_OK);
         }
         size_t size = 0;
-        assert_int_equal(dfsae_checkpoint_save_buffer(m, o, NULL, 0, &size),
+        assert_int_equal(dfsae_model_save_buffer(m, o, NULL, 0, &size),
                          DFSAE_OK);
         unsigned char *buf = malloc(size);
-        assert_int_equal(dfsae_checkpoint_save_buffer(m, o, buf, size, &size),
+        assert_int_equal(dfsae_model_save_buffer(m, o, buf, size, &size),
                          DFSAE_OK);
 
         dfsae_model *m2 = NULL;
         dfsae_optimizer *o2 = NULL;
         char err[DFSAE_ERROR_MESSAGE_SIZE];
-        assert_int_equal(dfsae_checkpoint_load_buffer(buf, size, NULL, &m2, &o2,
-                                                      err, sizeof err),
-                         DFSAE_OK);
+        assert_int_equal(
+            dfsae_model_load_buffer(buf, size, NULL, &m2, &o2, err, sizeof err),
+            DFSAE_OK);
         assert_true(io_models_identical(m, m2));
         assert_int_equal(dfsae_optimizer_get_kind(o2), kind);
         assert_int_equal(dfsae_optimizer_step_count(o2), 3);
@@ -251,8 +256,9 @@ static void test_checkpoint_round_trip(void **state)
         }
         /* A model-only load of a checkpoint ignores the optimizer. */
         dfsae_model *m3 = NULL;
-        assert_int_equal(dfsae_model_load_buffer(buf, size, NULL, &m3, NULL, 0),
-                         DFSAE_OK);
+        assert_int_equal(
+            dfsae_model_load_buffer(buf, size, NULL, &m3, NULL, NULL, 0),
+            DFSAE_OK);
         assert_true(io_models_identical(m, m3));
 
         /* One more step from each gives the same parameters. */
@@ -271,27 +277,38 @@ static void test_checkpoint_round_trip(void **state)
     }
 }
 
-static void test_checkpoint_needs_optimizer(void **state)
+/* A file saved without an optimizer: a create-style load returns no
+ * optimizer, a load into one refuses (there is no state to load). */
+static void test_model_only_file(void **state)
 {
     (void)state;
     dfsae_model *m = make_model(2);
     size_t size = 0;
-    dfsae_model_save_buffer(m, NULL, 0, &size);
+    dfsae_model_save_buffer(m, NULL, NULL, 0, &size);
     unsigned char *buf = malloc(size);
-    dfsae_model_save_buffer(m, buf, size, &size);
-    dfsae_model *m2 = (dfsae_model *)buf; /* must be reset to NULL */
-    dfsae_optimizer *o2 = (dfsae_optimizer *)buf;
-    char err[DFSAE_ERROR_MESSAGE_SIZE];
-    assert_int_equal(dfsae_checkpoint_load_buffer(buf, size, NULL, &m2, &o2,
-                                                  err, sizeof err),
-                     DFSAE_ERR_BAD_HEADER);
+    dfsae_model_save_buffer(m, NULL, buf, size, &size);
+    dfsae_model *m2 = NULL;
+    dfsae_optimizer *o2 = (dfsae_optimizer *)buf; /* must be set to NULL */
+    char err[DFSAE_ERROR_MESSAGE_SIZE] = "x";
+    assert_int_equal(
+        dfsae_model_load_buffer(buf, size, NULL, &m2, &o2, err, sizeof err),
+        DFSAE_OK);
+    assert_true(io_models_identical(m, m2));
+    assert_null(o2);
+    assert_string_equal(err, "");
+    dfsae_model_free(m2);
+    /* A failed load sets both outputs to NULL. */
+    m2 = (dfsae_model *)buf;
+    o2 = (dfsae_optimizer *)buf;
+    assert_int_equal(
+        dfsae_model_load_buffer(buf, size - 1, NULL, &m2, &o2, err, sizeof err),
+        DFSAE_ERR_TRUNCATED);
     assert_null(m2);
     assert_null(o2);
-    assert_non_null(strstr(err, "optimizer"));
 
     dfsae_optimizer *o = NULL;
     dfsae_optimizer_create(DFSAE_ADAM, NP, NULL, &o);
-    assert_int_equal(dfsae_checkpoint_load_buffer_into(m, o, buf, size),
+    assert_int_equal(dfsae_model_load_buffer_into(m, o, buf, size),
                      DFSAE_ERR_BAD_HEADER);
     assert_non_null(strstr(dfsae_optimizer_last_error(o), "optimizer"));
     dfsae_optimizer_free(o);
@@ -299,7 +316,7 @@ static void test_checkpoint_needs_optimizer(void **state)
     /* The optimizer's size must match the model's. */
     assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM, NP + 1, NULL, &o),
                      DFSAE_OK);
-    assert_int_equal(dfsae_checkpoint_save_buffer(m, o, NULL, 0, &size),
+    assert_int_equal(dfsae_model_save_buffer(m, o, NULL, 0, &size),
                      DFSAE_ERR_SIZE_MISMATCH);
     dfsae_optimizer_free(o);
     free(buf);
@@ -338,7 +355,8 @@ static void test_foreign_files(void **state)
             headers[h], extra, sizeof data + (h == 2 ? 8 : 0), &len);
         dfsae_model *m = NULL;
         char err[DFSAE_ERROR_MESSAGE_SIZE];
-        int st = dfsae_model_load_buffer(file, len, NULL, &m, err, sizeof err);
+        int st =
+            dfsae_model_load_buffer(file, len, NULL, &m, NULL, err, sizeof err);
         if (st != DFSAE_OK)
             fail_msg("header %zu: %s", h, err);
         assert_int_equal(dfsae_model_input_dim(m), D);
@@ -380,14 +398,14 @@ static void test_allocator_used(void **state)
     (void)state;
     dfsae_model *m = make_model(3);
     size_t size = 0;
-    dfsae_model_save_buffer(m, NULL, 0, &size);
+    dfsae_model_save_buffer(m, NULL, NULL, 0, &size);
     unsigned char *buf = malloc(size);
-    dfsae_model_save_buffer(m, buf, size, &size);
+    dfsae_model_save_buffer(m, NULL, buf, size, &size);
     counting c = {0, 0};
     dfsae_allocator a = {count_alloc, count_free, &c};
     dfsae_model *back = NULL;
-    assert_int_equal(dfsae_model_load_buffer(buf, size, &a, &back, NULL, 0),
-                     DFSAE_OK);
+    assert_int_equal(
+        dfsae_model_load_buffer(buf, size, &a, &back, NULL, NULL, 0), DFSAE_OK);
     assert_true(c.allocs > 0);
     dfsae_model_free(back);
     assert_int_equal(c.allocs, c.frees);
@@ -401,27 +419,29 @@ static void test_null_args(void **state)
     dfsae_model *m = make_model(3);
     char err[DFSAE_ERROR_MESSAGE_SIZE];
     dfsae_model *out = m;
-    assert_int_equal(dfsae_model_save(NULL, "x"), DFSAE_ERR_NULL_ARG);
-    assert_int_equal(dfsae_model_save(m, NULL), DFSAE_ERR_NULL_ARG);
-    assert_int_equal(dfsae_model_load(NULL, NULL, &out, err, sizeof err),
+    assert_int_equal(dfsae_model_save(NULL, NULL, "x"), DFSAE_ERR_NULL_ARG);
+    assert_int_equal(dfsae_model_save(m, NULL, NULL), DFSAE_ERR_NULL_ARG);
+    assert_int_equal(dfsae_model_load(NULL, NULL, &out, NULL, err, sizeof err),
                      DFSAE_ERR_NULL_ARG);
     assert_null(out);
     assert_true(strlen(err) > 0);
-    assert_int_equal(dfsae_model_load_buffer(NULL, 0, NULL, &out, err, 4),
+    assert_int_equal(dfsae_model_load_buffer(NULL, 0, NULL, &out, NULL, err, 4),
                      DFSAE_ERR_NULL_ARG);
     assert_true(strlen(err) == 3); /* truncated, NUL-terminated */
-    assert_int_equal(dfsae_model_load_into(NULL, "x"), DFSAE_ERR_NULL_ARG);
-    assert_int_equal(dfsae_model_load_into(m, NULL), DFSAE_ERR_NULL_ARG);
-    assert_int_equal(dfsae_model_load_buffer_into(m, NULL, 10),
+    assert_int_equal(dfsae_model_load_into(NULL, NULL, "x"),
                      DFSAE_ERR_NULL_ARG);
-    assert_int_equal(dfsae_model_save(m, ""), DFSAE_ERR_INVALID_ARG);
-    assert_int_equal(dfsae_model_save(m, "/tmp/"), DFSAE_ERR_INVALID_ARG);
+    assert_int_equal(dfsae_model_load_into(m, NULL, NULL), DFSAE_ERR_NULL_ARG);
+    assert_int_equal(dfsae_model_load_buffer_into(m, NULL, NULL, 10),
+                     DFSAE_ERR_NULL_ARG);
+    assert_int_equal(dfsae_model_save(m, NULL, ""), DFSAE_ERR_INVALID_ARG);
+    assert_int_equal(dfsae_model_save(m, NULL, "/tmp/"), DFSAE_ERR_INVALID_ARG);
     assert_int_equal(dfsae_model_load("/nonexistent/dir/m.safetensors", NULL,
-                                      &out, err, sizeof err),
+                                      &out, NULL, err, sizeof err),
                      DFSAE_ERR_IO);
     assert_non_null(strstr(err, "cannot open"));
-    assert_int_equal(dfsae_model_load("/tmp", NULL, &out, err, sizeof err),
-                     DFSAE_ERR_IO);
+    assert_int_equal(
+        dfsae_model_load("/tmp", NULL, &out, NULL, err, sizeof err),
+        DFSAE_ERR_IO);
     dfsae_model_free(m);
 }
 
@@ -433,7 +453,7 @@ int main(void)
         cmocka_unit_test(test_layout),
         cmocka_unit_test(test_path_round_trip),
         cmocka_unit_test(test_checkpoint_round_trip),
-        cmocka_unit_test(test_checkpoint_needs_optimizer),
+        cmocka_unit_test(test_model_only_file),
         cmocka_unit_test(test_foreign_files),
         cmocka_unit_test(test_allocator_used),
         cmocka_unit_test(test_null_args),

@@ -91,7 +91,7 @@ int cli_model_save(const char *cmd, const char *path, const dfsae_model *m,
 {
     /* The library's save takes a non-const handle (it records errors). */
     dfsae_model *mm = (dfsae_model *)(uintptr_t)m;
-    int st = dfsae_checkpoint_save(mm, opt, path);
+    int st = dfsae_model_save(mm, opt, path);
     if (st != DFSAE_OK)
         return cli_lib_error(cmd, st, dfsae_model_last_error(mm), path);
     return rs != NULL ? write_run_state(cmd, path, rs) : CLI_OK;
@@ -103,16 +103,9 @@ int cli_model_load(const char *cmd, const char *path, dfsae_model **m,
     char err[DFSAE_ERROR_MESSAGE_SIZE];
     int st;
     *m = NULL;
-    if (opt != NULL) {
-        *opt = NULL;
-        st = dfsae_checkpoint_load(path, NULL, m, opt, err, sizeof err);
-        /* A plain model file (no optimizer state) resumes with a fresh
-         * optimizer; the caller says so. */
-        if (st == DFSAE_ERR_BAD_HEADER)
-            st = dfsae_model_load(path, NULL, m, err, sizeof err);
-    } else {
-        st = dfsae_model_load(path, NULL, m, err, sizeof err);
-    }
+    /* A file without optimizer state gives *opt == NULL: the caller
+     * resumes with a fresh optimizer and says so. */
+    st = dfsae_model_load(path, NULL, m, opt, err, sizeof err);
     if (st != DFSAE_OK)
         return cli_error(cmd, CLI_FAIL, "%s: %s (%s)", path,
                          err[0] ? err : "cannot load the model",

@@ -156,8 +156,8 @@ int dfsae__atomic_save(const char *path, const dfsae__writer *w,
 
 /* Saves model (and opt) with the given system calls: the public save
  * functions pass dfsae__posix_file_ops. */
-int dfsae__checkpoint_save_with(dfsae_model *model, const dfsae_optimizer *opt,
-                                const char *path, const dfsae__file_ops *ops);
+int dfsae__save_with(dfsae_model *model, const dfsae_optimizer *opt,
+                     const char *path, const dfsae__file_ops *ops);
 
 /* ---- Reading (source.c) ------------------------------------------------ */
 

@@ -91,7 +91,7 @@ static int create_handles(target *t, const dfsae__ckpt *c, char *err)
                            "cannot create a model with D = %zu, "
                            "K = %zu: %s",
                            c->d, c->k, dfsae_status_string(st));
-    if (t->opt_out == NULL)
+    if (t->opt_out == NULL || !c->has_optimizer)
         return DFSAE_OK;
     st = dfsae_optimizer_create(c->opt_kind, c->n_params, t->alloc, &t->opt);
     if (st != DFSAE_OK) {
@@ -111,11 +111,13 @@ static int load_parsed(const dfsae__source *src, uint64_t base,
     int st = dfsae__ckpt_read(h, &c, err);
     if (st != DFSAE_OK)
         return st;
-    int want_opt = t->opt != NULL || t->opt_out != NULL;
-    if (want_opt && !c.has_optimizer)
+    /* A create-style load returns no optimizer for a file without one;
+     * loading into an optimizer needs the state to load. */
+    if (t->opt != NULL && !c.has_optimizer)
         return dfsae__fail(err, DFSAE_ERR_BAD_HEADER,
-                           "the file holds no optimizer state (was it "
-                           "saved with dfsae_model_save?)");
+                           "the file holds no optimizer state (it was "
+                           "saved without an optimizer)");
+    int want_opt = t->opt != NULL || (t->opt_out != NULL && c.has_optimizer);
     st = check_handles(t, &c, err);
     if (st != DFSAE_OK)
         return st;
@@ -293,34 +295,8 @@ static int load_into(dfsae_model *model, dfsae_optimizer *opt, const char *path,
 }
 
 int dfsae_model_load(const char *path, const dfsae_allocator *allocator,
-                     dfsae_model **out, char *errbuf, size_t errbuf_size)
-{
-    if (path == NULL) {
-        copy_message(errbuf, errbuf_size, "load: path is NULL");
-        if (out != NULL)
-            *out = NULL;
-        return DFSAE_ERR_NULL_ARG;
-    }
-    return load_new(path, NULL, 0, allocator, out, NULL, errbuf, errbuf_size);
-}
-
-int dfsae_model_load_buffer(const void *data, size_t size,
-                            const dfsae_allocator *allocator, dfsae_model **out,
-                            char *errbuf, size_t errbuf_size)
-{
-    if (data == NULL) {
-        copy_message(errbuf, errbuf_size, "load_buffer: data is NULL");
-        if (out != NULL)
-            *out = NULL;
-        return DFSAE_ERR_NULL_ARG;
-    }
-    return load_new(NULL, data, size, allocator, out, NULL, errbuf,
-                    errbuf_size);
-}
-
-int dfsae_checkpoint_load(const char *path, const dfsae_allocator *allocator,
-                          dfsae_model **model_out, dfsae_optimizer **opt_out,
-                          char *errbuf, size_t errbuf_size)
+                     dfsae_model **model_out, dfsae_optimizer **opt_out,
+                     char *errbuf, size_t errbuf_size)
 {
     if (path == NULL) {
         copy_message(errbuf, errbuf_size, "load: path is NULL");
@@ -334,11 +310,10 @@ int dfsae_checkpoint_load(const char *path, const dfsae_allocator *allocator,
                     errbuf_size);
 }
 
-int dfsae_checkpoint_load_buffer(const void *data, size_t size,
-                                 const dfsae_allocator *allocator,
-                                 dfsae_model **model_out,
-                                 dfsae_optimizer **opt_out, char *errbuf,
-                                 size_t errbuf_size)
+int dfsae_model_load_buffer(const void *data, size_t size,
+                            const dfsae_allocator *allocator,
+                            dfsae_model **model_out, dfsae_optimizer **opt_out,
+                            char *errbuf, size_t errbuf_size)
 {
     if (data == NULL) {
         copy_message(errbuf, errbuf_size, "load_buffer: data is NULL");
@@ -352,25 +327,14 @@ int dfsae_checkpoint_load_buffer(const void *data, size_t size,
                     errbuf_size);
 }
 
-int dfsae_model_load_into(dfsae_model *model, const char *path)
-{
-    return load_into(model, NULL, path, NULL, 0);
-}
-
-int dfsae_model_load_buffer_into(dfsae_model *model, const void *data,
-                                 size_t size)
-{
-    return load_into(model, NULL, NULL, data, size);
-}
-
-int dfsae_checkpoint_load_into(dfsae_model *model, dfsae_optimizer *opt,
-                               const char *path)
+int dfsae_model_load_into(dfsae_model *model, dfsae_optimizer *opt,
+                          const char *path)
 {
     return load_into(model, opt, path, NULL, 0);
 }
 
-int dfsae_checkpoint_load_buffer_into(dfsae_model *model, dfsae_optimizer *opt,
-                                      const void *data, size_t size)
+int dfsae_model_load_buffer_into(dfsae_model *model, dfsae_optimizer *opt,
+                                 const void *data, size_t size)
 {
     return load_into(model, opt, NULL, data, size);
 }

@@ -14,8 +14,8 @@ static int check_args(dfsae_model *m, const dfsae_optimizer *opt,
     return DFSAE_OK;
 }
 
-int dfsae__checkpoint_save_with(dfsae_model *model, const dfsae_optimizer *opt,
-                                const char *path, const dfsae__file_ops *ops)
+int dfsae__save_with(dfsae_model *model, const dfsae_optimizer *opt,
+                     const char *path, const dfsae__file_ops *ops)
 {
     if (model == NULL)
         return DFSAE_ERR_NULL_ARG;
@@ -33,16 +33,10 @@ int dfsae__checkpoint_save_with(dfsae_model *model, const dfsae_optimizer *opt,
     return st;
 }
 
-int dfsae_checkpoint_save(dfsae_model *model, const dfsae_optimizer *opt,
-                          const char *path)
+int dfsae_model_save(dfsae_model *model, const dfsae_optimizer *opt,
+                     const char *path)
 {
-    return dfsae__checkpoint_save_with(model, opt, path,
-                                       &dfsae__posix_file_ops);
-}
-
-int dfsae_model_save(dfsae_model *model, const char *path)
-{
-    return dfsae_checkpoint_save(model, NULL, path);
+    return dfsae__save_with(model, opt, path, &dfsae__posix_file_ops);
 }
 
 typedef struct mem_sink {
@@ -59,8 +53,8 @@ static int mem_write(void *ctx, const void *p, size_t n, char *err)
     return DFSAE_OK;
 }
 
-int dfsae_checkpoint_save_buffer(dfsae_model *model, const dfsae_optimizer *opt,
-                                 void *buf, size_t cap, size_t *written)
+int dfsae_model_save_buffer(dfsae_model *model, const dfsae_optimizer *opt,
+                            void *buf, size_t cap, size_t *written)
 {
     if (model == NULL)
         return DFSAE_ERR_NULL_ARG;
@@ -90,10 +84,4 @@ int dfsae_checkpoint_save_buffer(dfsae_model *model, const dfsae_optimizer *opt,
     }
     dfsae__writer_free(&w);
     return st;
-}
-
-int dfsae_model_save_buffer(dfsae_model *model, void *buf, size_t cap,
-                            size_t *written)
-{
-    return dfsae_checkpoint_save_buffer(model, NULL, buf, cap, written);
 }

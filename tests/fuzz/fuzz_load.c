@@ -15,21 +15,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dfsae_model *m = NULL;
     dfsae_optimizer *o = NULL;
     /* Create-style, with and without the optimizer. */
-    if (dfsae_checkpoint_load_buffer(data, size, NULL, &m, &o, err,
-                                     sizeof err) == DFSAE_OK) {
+    if (dfsae_model_load_buffer(data, size, NULL, &m, &o, err, sizeof err) ==
+        DFSAE_OK) {
         dfsae_optimizer_free(o);
         dfsae_model_free(m);
     }
-    if (dfsae_model_load_buffer(data, size, NULL, &m, err, sizeof err) ==
+    if (dfsae_model_load_buffer(data, size, NULL, &m, NULL, err, sizeof err) ==
         DFSAE_OK)
         dfsae_model_free(m);
     /* Into existing handles of the seed corpus's shape (D = 3, K = 2). */
     if (dfsae_model_create(3, 2, 1, NULL, &m) == DFSAE_OK) {
         if (dfsae_optimizer_create(DFSAE_ADAM, 8, NULL, &o) == DFSAE_OK) {
-            (void)dfsae_checkpoint_load_buffer_into(m, o, data, size);
+            (void)dfsae_model_load_buffer_into(m, o, data, size);
             dfsae_optimizer_free(o);
         }
-        (void)dfsae_model_load_buffer_into(m, data, size);
+        (void)dfsae_model_load_buffer_into(m, NULL, data, size);
         (void)strlen(dfsae_model_last_error(m));
         dfsae_model_free(m);
     }

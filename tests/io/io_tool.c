@@ -56,7 +56,7 @@ static int export_model(const char *dir)
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    int rc = dfsae_model_save(m, path) != DFSAE_OK ||
+    int rc = dfsae_model_save(m, NULL, path) != DFSAE_OK ||
              dfsae_model_forward(m, X, N_ROWS, A, NULL, NULL) != DFSAE_OK ||
              write_bin(dir, "X.bin", X, sizeof X) != 0 ||
              write_bin(dir, "A.bin", A, sizeof A) != 0;
@@ -71,7 +71,7 @@ static int check_model(const char *file, const char *xbin, const char *abin,
 {
     char err[DFSAE_ERROR_MESSAGE_SIZE];
     dfsae_model *m = NULL;
-    if (dfsae_model_load(file, NULL, &m, err, sizeof err) != DFSAE_OK) {
+    if (dfsae_model_load(file, NULL, &m, NULL, err, sizeof err) != DFSAE_OK) {
         fprintf(stderr, "check: %s: %s\n", file, err);
         return 1;
     }
@@ -125,7 +125,7 @@ static int seeds(const char *dir)
         char path[4096];
         snprintf(path, sizeof path, "%s/%s.safetensors", dir,
                  kind < 0 ? "model" : dfsae_optimizer_kind_name(kind));
-        rc |= dfsae_checkpoint_save(m, o, path) != DFSAE_OK;
+        rc |= dfsae_model_save(m, o, path) != DFSAE_OK;
         dfsae_optimizer_free(o);
         dfsae_model_free(m);
     }
