@@ -84,7 +84,7 @@ typedef enum dfsae_status {
     DFSAE_OK = 0,
     DFSAE_ERR_NULL_ARG = -1,           /**< a required pointer was NULL */
     DFSAE_ERR_INVALID_ARG = -2,        /**< an argument has an invalid value */
-    DFSAE_ERR_SIZE_OVERFLOW = -3,      /**< sizes overflow size_t or BLAS int */
+    DFSAE_ERR_SIZE_OVERFLOW = -3,      /**< a size or count overflows */
     DFSAE_ERR_NO_MEMORY = -4,          /**< the allocator returned NULL */
     DFSAE_ERR_BATCH_TOO_SMALL = -5,    /**< B = 1 with a variance-based term */
     DFSAE_ERR_NON_FINITE_INPUT = -6,   /**< NaN or Inf in an input buffer */
@@ -101,7 +101,7 @@ typedef enum dfsae_status {
     DFSAE_ERR_BAD_OFFSETS = -16,      /**< offsets out of range/overlap/gap */
     DFSAE_ERR_BAD_DTYPE = -17,        /**< unknown dtype, or not F32 */
     DFSAE_ERR_BAD_SHAPE = -18,        /**< wrong rank or inconsistent shapes */
-    DFSAE_ERR_BAD_METADATA = -19,     /**< a dfsae metadata value is invalid */
+    DFSAE_ERR_BAD_METADATA = -19,     /**< bad metadata or optimizer state */
     DFSAE_ERR_UNSUPPORTED_VERSION = -20, /**< format newer than this library */
     DFSAE_ERR_CANCELLED = -21,           /**< a progress callback cancelled */
     DFSAE_ERR_THREAD = -22               /**< a worker thread could not start */
@@ -372,6 +372,7 @@ DFSAE_API void dfsae_optimizer_reset(dfsae_optimizer *opt);
  * (num_params floats), or with the model's own gradient if `grad` is NULL.
  * Nothing changes when the call fails: a non-finite gradient
  * (DFSAE_ERR_NON_FINITE_INPUT), a size mismatch (DFSAE_ERR_SIZE_MISMATCH),
+ * a step count at its limit of 2^53 (DFSAE_ERR_SIZE_OVERFLOW; reset),
  * Nesterov without momentum or with dampening (DFSAE_ERR_INVALID_ARG), an
  * update that would overflow float (DFSAE_ERR_NON_FINITE_RESULT).
  */
@@ -561,10 +562,14 @@ DFSAE_API int dfsae_model_encode(dfsae_model *model, const float *X, size_t n,
  * Saving to a path is atomic: the data goes to a temporary file in the
  * target's directory, which is flushed, fsync'ed and renamed over the
  * target, and the directory is fsync'ed. A save that fails leaves an
- * existing target byte-identical and removes its temporary file.
+ * existing target byte-identical and removes its temporary file. A save
+ * never writes what a load refuses (NaN/Inf parameters:
+ * DFSAE_ERR_NON_FINITE_INPUT; an optimizer state no steps reach:
+ * DFSAE_ERR_INVALID_ARG).
  *
  * Loading validates the whole file (layout, dtypes, shapes, offsets,
- * metadata, NaN/Inf in the data) before anything is changed: a load that
+ * metadata, NaN/Inf in the data, an optimizer state no steps reach:
+ * DFSAE_ERR_BAD_METADATA) before anything is changed: a load that
  * fails leaves the handles it was given bit-identical. The header's JSON is
  * parsed with cJSON, whose allocations do not go through `allocator`.
  * Loads into a handle put the detail message in the handle's last error;

@@ -66,3 +66,7 @@ if(DFSAE_FUZZ)
   target_link_libraries(dfsae_fuzz_load PRIVATE dfsae_fuzz_objects)
   dfsae_set_warnings(dfsae_fuzz_load)
 endif()
+
+# Optimizer state in checkpoints: domain and consistency on load and save,
+# and the step's guarantee whatever state it holds (issue 14).
+dfsae_add_test(test_optim_state SOURCES test_optim_state.c INTERNAL)

@@ -139,6 +139,9 @@ static int load_parsed(const dfsae__source *src, uint64_t base,
     for (size_t i = 0; c.has_optimizer && st == DFSAE_OK && i < c.n_state; ++i)
         st = stage(src, base, c.state[i], buf + (i + 1) * c.n_params,
                    c.n_params, err);
+    if (st == DFSAE_OK && c.has_optimizer)
+        st = dfsae__optim_state_check(c.opt_kind, c.opt_step, c.opt_started,
+                                      buf + c.n_params, c.n_params, err);
 
     int created = t->model == NULL;
     if (st == DFSAE_OK && created)

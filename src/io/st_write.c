@@ -65,12 +65,36 @@ static void build_json(text *t, const dfsae_model *m,
     put(t, "}");
 }
 
+/* A save writes nothing a load would refuse: the parameters and the
+ * optimizer's state are checked as a loader checks them. */
+static int check_savable(const dfsae_model *m, const dfsae_optimizer *opt,
+                         char *err)
+{
+    size_t bad = dfsae__first_non_finite(m->params, m->n_params);
+    if (bad != m->n_params)
+        return dfsae__fail(err, DFSAE_ERR_NON_FINITE_INPUT,
+                           "save: parameter %zu is NaN or Inf; nothing was "
+                           "written",
+                           bad);
+    if (opt == NULL)
+        return DFSAE_OK;
+    char why[DFSAE_ERR_LEN];
+    if (dfsae__optim_state_check(opt->kind, opt->t, opt->started, opt->state,
+                                 opt->n, why) != DFSAE_OK)
+        return dfsae__fail(err, DFSAE_ERR_INVALID_ARG,
+                           "save: %.200s; nothing was written", why);
+    return DFSAE_OK;
+}
+
 int dfsae__writer_init(dfsae__writer *w, const dfsae_model *m,
                        const dfsae_optimizer *opt, char *err)
 {
     memset(w, 0, sizeof *w);
     w->model = m;
     w->opt = opt;
+    int st = check_savable(m, opt, err);
+    if (st != DFSAE_OK)
+        return st;
     /* Data: (1 + n_state) vectors of n_params floats. Creation checked
      * n_params * 4 fits size_t; the state vectors fit it too. */
     uint64_t vectors = 1 + (opt != NULL ? opt->ops->n_state : 0);

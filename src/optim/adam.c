@@ -64,8 +64,10 @@ static int bounded(const adam_coef *c, const float *p, const float *grad,
         float nm = c->b1 * m[i] + c->cb1 * g;
         float nv = c->b2 * v[i] + c->cb2 * g * g;
         float reach = fabsf(p[i] * c->shrink) + fabsf(nm) * ratio;
-        /* `!(x <= limit)` also catches a NaN (0 * Inf). */
-        bad |= dfsae__nonfinite(nv) | (uint32_t) !(reach <= limit);
+        /* `!(x <= limit)` also catches a NaN (0 * Inf); a negative v
+         * (never loaded, never produced) would make sqrt(v) NaN. */
+        bad |= dfsae__nonfinite(nv) | (uint32_t) !(reach <= limit) |
+               (uint32_t) !(nv >= 0.0f);
     }
     return bad == 0;
 }

@@ -42,6 +42,20 @@ struct dfsae_optimizer {
     char err[DFSAE_ERR_LEN];
 };
 
+/* The largest step count a handle holds or a checkpoint records: the bias
+ * correction computes in double from t + 1, exact up to 2^53, and a count
+ * that a step cannot wrap. */
+#define DFSAE__MAX_STEP_COUNT ((uint64_t)1 << 53)
+
+/* DFSAE_OK if the state (n parameters; one vector for SGD, m then v for
+ * Adam) after `step` steps, with SGD's buffer `started` or not, is one
+ * that steps from creation or reset reach: finite, v >= 0, zero at step 0
+ * and in a buffer that never started, step <= DFSAE__MAX_STEP_COUNT.
+ * Otherwise DFSAE_ERR_NON_FINITE_INPUT or DFSAE_ERR_BAD_METADATA with
+ * err filled in. */
+int dfsae__optim_state_check(int kind, uint64_t step, int started,
+                             const float *state, size_t n, char *err);
+
 extern const dfsae_optim_ops dfsae__optim_sgd, dfsae__optim_adam,
     dfsae__optim_adamw;
 

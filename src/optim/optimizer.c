@@ -161,6 +161,10 @@ int dfsae_optimizer_step(dfsae_optimizer *opt, dfsae_model *model,
                            "step: the optimizer was made for %zu parameters, "
                            "the model has %zu",
                            opt->n, model->n_params);
+    if (opt->t >= DFSAE__MAX_STEP_COUNT)
+        return dfsae__fail(opt->err, DFSAE_ERR_SIZE_OVERFLOW,
+                           "step: the step count has reached its limit of "
+                           "2^53; reset the optimizer to go on");
     if (grad == NULL) {
         if (!model->has_grad)
             return dfsae__fail(opt->err, DFSAE_ERR_INVALID_ARG,
