@@ -1,0 +1,25 @@
+/* Half-precision inputs (IEEE float16 and bfloat16, host byte order)
+ * widened to float32. Every half value is exactly a float32, so both
+ * conversions are exact, NaN payloads included (a signalling float16 NaN
+ * comes out quiet, as the F16C instruction makes it; bfloat16 NaNs keep
+ * their bits). */
+#ifndef DFSAE_DATA_HALF_H
+#define DFSAE_DATA_HALF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* n float16 values into float32: F16C when the CPU has it, else the
+ * portable loop; both give the same bits. */
+void dfsae__f16_to_f32(const uint16_t *src, float *dst, size_t n);
+/* The portable loop alone (for the tests that compare the two). */
+void dfsae__f16_to_f32_portable(const uint16_t *src, float *dst, size_t n);
+/* 1 if this build and CPU run the F16C path (then it is also reachable
+ * alone, for the tests). */
+int dfsae__f16c_available(void);
+void dfsae__f16_to_f32_f16c(const uint16_t *src, float *dst, size_t n);
+
+/* n bfloat16 values into float32 (the top half of a float32's bits). */
+void dfsae__bf16_to_f32(const uint16_t *src, float *dst, size_t n);
+
+#endif

@@ -1,0 +1,4 @@
+# Area "data": data sources for training, evaluation and encoding
+# (src/data): half-precision conversion, array and callback sources, the
+# epoch orders.
+dfsae_add_test(test_half SOURCES test_half.c INTERNAL)
