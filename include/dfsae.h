@@ -135,6 +135,9 @@ typedef enum dfsae_activation {
     DFSAE_ACT_IDENTITY = 2,
     DFSAE_ACT_LEAKY_RELU = 3, /**< slope DFSAE_MODEL_LEAKY_SLOPE for z < 0 */
     DFSAE_ACT_TANH = 4,
+    /** Row-wise: a_ij = exp(z_ij / T) / sum_l exp(z_il / T), T =
+     *  DFSAE_MODEL_SOFTMAX_TEMPERATURE; the units of a row compete. */
+    DFSAE_ACT_SOFTMAX = 5,
     DFSAE_ACT_COUNT
 } dfsae_activation;
 
@@ -157,15 +160,16 @@ typedef enum dfsae_gram_side {
 /** Model options, set one at a time by key. All values travel as double;
  *  enumerated options take the enum value. Keys are pinned. */
 typedef enum dfsae_model_option {
-    DFSAE_MODEL_ACTIVATION = 0,    /**< dfsae_activation, default relu */
-    DFSAE_MODEL_LAMBDA_LSE = 1,    /**< weight of L_lse, default 1 */
-    DFSAE_MODEL_LAMBDA_VAR = 2,    /**< weight of L_var, default 1 */
-    DFSAE_MODEL_LAMBDA_TC = 3,     /**< weight of L_tc, default 1 */
-    DFSAE_MODEL_LAMBDA_WR = 4,     /**< weight of L_wr, default 0 */
-    DFSAE_MODEL_EPS_VAR = 5,       /**< eps inside log(v + eps), 1e-6 */
-    DFSAE_MODEL_LSE_REDUCTION = 6, /**< dfsae_reduction, default sum */
-    DFSAE_MODEL_LEAKY_SLOPE = 7,   /**< leaky_relu slope, default 0.01 */
-    DFSAE_MODEL_GRAM_SIDE = 8,     /**< dfsae_gram_side, default auto */
+    DFSAE_MODEL_ACTIVATION = 0,          /**< dfsae_activation, default relu */
+    DFSAE_MODEL_LAMBDA_LSE = 1,          /**< weight of L_lse, default 1 */
+    DFSAE_MODEL_LAMBDA_VAR = 2,          /**< weight of L_var, default 1 */
+    DFSAE_MODEL_LAMBDA_TC = 3,           /**< weight of L_tc, default 1 */
+    DFSAE_MODEL_LAMBDA_WR = 4,           /**< weight of L_wr, default 0 */
+    DFSAE_MODEL_EPS_VAR = 5,             /**< eps inside log(v + eps), 1e-6 */
+    DFSAE_MODEL_LSE_REDUCTION = 6,       /**< dfsae_reduction, default sum */
+    DFSAE_MODEL_LEAKY_SLOPE = 7,         /**< leaky_relu slope, default 0.01 */
+    DFSAE_MODEL_GRAM_SIDE = 8,           /**< dfsae_gram_side, default auto */
+    DFSAE_MODEL_SOFTMAX_TEMPERATURE = 9, /**< softmax's T, [1e-3, 1e3]; 1 */
     DFSAE_MODEL_OPTION_COUNT
 } dfsae_model_option;
 

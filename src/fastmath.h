@@ -93,6 +93,19 @@ static inline double dfsae__sumsq_f64(const float *x, size_t k)
     return s;
 }
 
+static inline double dfsae__dot_f64(const float *x, const float *y, size_t k)
+{
+    double lane[DFSAE_SUM_LANES] = {0.0};
+    size_t j = 0;
+    for (; j + DFSAE_SUM_LANES <= k; j += DFSAE_SUM_LANES)
+        for (size_t l = 0; l < DFSAE_SUM_LANES; ++l)
+            lane[l] += (double)x[j + l] * (double)y[j + l];
+    double s = dfsae__lanes_total(lane);
+    for (; j < k; ++j)
+        s += (double)x[j] * (double)y[j];
+    return s;
+}
+
 /* A double m as two floats, hi + lo = m to about 2^-48 relative, so that
  * float sweeps can centre on it (dfsae__centre). */
 static inline void dfsae__split_double(double m, float *hi, float *lo)

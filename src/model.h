@@ -13,6 +13,7 @@ typedef struct dfsae_options {
     int lse_reduction;
     double leaky_slope;
     int gram_side;
+    double softmax_temperature;
 } dfsae_options;
 
 struct dfsae_model {
@@ -29,6 +30,8 @@ struct dfsae_model {
 };
 
 void dfsae__options_default(dfsae_options *o);
+/* The value of the option the activation's `param` is (layers.h), or 0. */
+double dfsae__activation_param(const dfsae_options *o);
 
 /* Forward pass and objective (objective.c). Arguments are validated. */
 int dfsae__encode(dfsae_model *m, const float *X, size_t n, float *A, float *Z);

@@ -14,8 +14,8 @@ int dfsae__encode(dfsae_model *m, const float *X, size_t n, float *A, float *Z)
         memcpy(Z, A, n * m->k * sizeof *Z);
         dfsae__add_bias(Z, b, n, m->k);
     }
-    dfsae__activations[m->opt.activation]->apply(A, b, n, m->k,
-                                                 m->opt.leaky_slope);
+    dfsae__activations[m->opt.activation]->apply(
+        A, b, n, m->k, dfsae__activation_param(&m->opt));
     return DFSAE_OK;
 }
 
@@ -62,7 +62,7 @@ static void front_rows(void *arg, int part, size_t lo, size_t hi)
     for (size_t i0 = lo; i0 < hi; i0 += block) {
         size_t rows = i0 + block < hi ? block : hi - i0;
         float *blk = ws->A + i0 * k;
-        act->apply(blk, b, rows, k, m->opt.leaky_slope);
+        act->apply(blk, b, rows, k, dfsae__activation_param(&m->opt));
         if (f->lse)
             dfsae__lse_row_stats(blk, rows, k, ws->rmin + i0, ws->rsum + i0);
         if (f->stats_here)
@@ -145,8 +145,9 @@ int dfsae__objective(dfsae_model *m, const float *X, size_t n, float *grad,
     for (int pass = 0; pass < 2; ++pass) {
         if (pass == 1 && grad != NULL) {
             float *dZ = dfsae__backward_sweep(
-                &ctx, &parts, dfsae__activations[o->activation], o->leaky_slope,
-                ws->dA, grad + k * d, ws->col + DFSAE_COL_BIAS * k);
+                &ctx, &parts, dfsae__activations[o->activation],
+                dfsae__activation_param(o), ws->dA, grad + k * d,
+                ws->col + DFSAE_COL_BIAS * k);
             dfsae__linear_backward(X, n, d, dZ, k, grad);
         }
         for (int t = 0; t < DFSAE_TERM_COUNT; ++t) {

@@ -2,6 +2,7 @@
 #include <float.h>
 #include <math.h>
 
+#include "layers/layers.h"
 #include "model.h"
 
 typedef struct option_spec {
@@ -19,6 +20,7 @@ static const option_spec specs[DFSAE_MODEL_OPTION_COUNT] = {
     [DFSAE_MODEL_LSE_REDUCTION] = {0, 1, DFSAE_REDUCE_SUM, 1},
     [DFSAE_MODEL_LEAKY_SLOPE] = {0, 1, 0.01, 0},
     [DFSAE_MODEL_GRAM_SIDE] = {0, 2, DFSAE_GRAM_AUTO, 1},
+    [DFSAE_MODEL_SOFTMAX_TEMPERATURE] = {1e-3, 1e3, 1.0, 0},
 };
 
 static int known(int param)
@@ -46,6 +48,7 @@ static void store(dfsae_options *o, int param, double value)
     case DFSAE_MODEL_LSE_REDUCTION: o->lse_reduction = (int)value; break;
     case DFSAE_MODEL_LEAKY_SLOPE: o->leaky_slope = value; break;
     case DFSAE_MODEL_GRAM_SIDE: o->gram_side = (int)value; break;
+    case DFSAE_MODEL_SOFTMAX_TEMPERATURE: o->softmax_temperature = value; break;
     default: o->lambda[param - DFSAE_MODEL_LAMBDA_LSE] = value; break;
     }
 }
@@ -58,8 +61,15 @@ static double load(const dfsae_options *o, int param)
     case DFSAE_MODEL_LSE_REDUCTION: return o->lse_reduction;
     case DFSAE_MODEL_LEAKY_SLOPE: return o->leaky_slope;
     case DFSAE_MODEL_GRAM_SIDE: return o->gram_side;
+    case DFSAE_MODEL_SOFTMAX_TEMPERATURE: return o->softmax_temperature;
     default: return o->lambda[param - DFSAE_MODEL_LAMBDA_LSE];
     }
+}
+
+double dfsae__activation_param(const dfsae_options *o)
+{
+    int key = dfsae__activations[o->activation]->param_key;
+    return key >= 0 ? load(o, key) : 0.0;
 }
 
 void dfsae__options_default(dfsae_options *o)

@@ -17,6 +17,16 @@
 static const grad_lambdas DEFAULTS = {1.0, 1.0, 1.0, 0.0};
 static const grad_lambdas WITH_WR = {1.0, 1.0, 1.0, 1.0};
 
+/* sum_c |x_c w_jc| + |b_j| for entry i (row i / k, unit i % k). */
+static double z_magnitude(const float *X, const float *p, size_t d, size_t k,
+                          size_t i)
+{
+    double mag = fabs((double)p[k * d + i % k]);
+    for (size_t c = 0; c < d; ++c)
+        mag += fabs((double)X[(i / k) * d + c] * p[(i % k) * d + c]);
+    return mag;
+}
+
 /* A = phi(X W^T + b) and Z against the reference in double, over a range
  * of z that reaches the saturated and linear parts (|z| up to ~40). */
 static void forward_matches_reference(void **state)
@@ -50,11 +60,13 @@ static void forward_matches_reference(void **state)
             grad_ref_forward(&ro, X, n, d, p, k, Zr, Ar);
             for (size_t i = 0; i < n * k; ++i) {
                 /* Z is a float dot product of length D: its error is
-                 * relative to sum |x w| + |b|, and phi' <= 1 carries it. */
-                double mag = fabs((double)p[np - k + i % k]);
-                for (size_t c = 0; c < d; ++c)
-                    mag +=
-                        fabs((double)X[(i / k) * d + c] * p[(i % k) * d + c]);
+                 * relative to sum |x w| + |b|, and phi' <= 1 carries it.
+                 * A softmax entry moves with every z of its row, by at
+                 * most twice the largest error there. */
+                double mag = z_magnitude(X, p, d, k, i);
+                if (act == DFSAE_ACT_SOFTMAX)
+                    for (size_t j = i - i % k; j < i - i % k + k; ++j)
+                        mag = fmax(mag, 2.0 * z_magnitude(X, p, d, k, j));
                 double tol = 1e-6 * mag + 1e-6 * fabs(Ar[i]);
                 if (!(fabs(Z[i] - Zr[i]) <= tol && fabs(A[i] - Ar[i]) <= tol))
                     fail_msg("%s slope %g, entry %zu: z %.9g (ref %.9g), a "

@@ -50,6 +50,9 @@ static void set_unusual_options(dfsae_model *m)
     assert_int_equal(
         dfsae_model_set_option(m, DFSAE_MODEL_GRAM_SIDE, DFSAE_GRAM_SAMPLE),
         DFSAE_OK);
+    assert_int_equal(
+        dfsae_model_set_option(m, DFSAE_MODEL_SOFTMAX_TEMPERATURE, 0.7),
+        DFSAE_OK);
 }
 
 static void test_buffer_round_trip(void **state)

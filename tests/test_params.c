@@ -181,6 +181,7 @@ static void test_option_defaults(void **state)
         [DFSAE_MODEL_LSE_REDUCTION] = DFSAE_REDUCE_SUM,
         [DFSAE_MODEL_LEAKY_SLOPE] = 0.01,
         [DFSAE_MODEL_GRAM_SIDE] = DFSAE_GRAM_AUTO,
+        [DFSAE_MODEL_SOFTMAX_TEMPERATURE] = 1.0,
     };
     dfsae_model *m;
     assert_int_equal(dfsae_model_create(4, 2, 1, NULL, &m), DFSAE_OK);
@@ -259,6 +260,7 @@ static void test_activation_option_takes_effect(void **state)
         [DFSAE_ACT_IDENTITY] = -2.0,
         [DFSAE_ACT_LEAKY_RELU] = -0.02,
         [DFSAE_ACT_TANH] = -0.9640275800758169,
+        [DFSAE_ACT_SOFTMAX] = 1.0, /* the only unit of its row */
     };
     for (int a = 0; a < DFSAE_ACT_COUNT; ++a) {
         assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_ACTIVATION, a),
@@ -277,8 +279,9 @@ static void test_activation_option_takes_effect(void **state)
 static void test_names(void **state)
 {
     (void)state;
-    const char *acts[] = {"relu", "softplus", "identity", "leaky_relu", "tanh"};
-    assert_int_equal(DFSAE_ACT_COUNT, 5);
+    const char *acts[] = {"relu",       "softplus", "identity",
+                          "leaky_relu", "tanh",     "softmax"};
+    assert_int_equal(DFSAE_ACT_COUNT, 6);
     for (int i = 0; i < DFSAE_ACT_COUNT; ++i)
         assert_string_equal(dfsae_activation_name(i), acts[i]);
     assert_null(dfsae_activation_name(-1));

@@ -88,6 +88,7 @@ static const shape shapes[] = {
     {44, 7, 36, DFSAE_ACT_TANH, 1.0, DFSAE_ADAM, 1},
     {36, 10, 48, DFSAE_ACT_LEAKY_RELU, 0.0, DFSAE_ADAMW, 1},
     {45, 12, 39, DFSAE_ACT_IDENTITY, 0.0, DFSAE_ADAM, 1},
+    {41, 10, 38, DFSAE_ACT_SOFTMAX, 1.0, DFSAE_ADAM, 1}, /* rows split */
     {260, 256, 256, DFSAE_ACT_RELU, 0.0, DFSAE_ADAM, 0},
 };
 

@@ -11,7 +11,7 @@
 typedef struct train_flags {
     size_t components, epochs, batch, threads;
     const char *optimizer, *activation, *out, *resume;
-    double lr, momentum, weight_decay;
+    double lr, momentum, weight_decay, temperature;
     double lambda[DFSAE_TERM_COUNT];
     uint64_t seed;
     int quiet, no_shuffle;
@@ -58,10 +58,16 @@ static int set_model_options(const char *cmd, dfsae_model *m,
         if (a < 0)
             return cli_error(cmd, CLI_USAGE,
                              "--activation: '%s' is not one of relu, "
-                             "softplus, identity, leaky_relu, tanh",
+                             "softplus, identity, leaky_relu, tanh, softmax",
                              f->activation);
         dfsae_model_set_option(m, DFSAE_MODEL_ACTIVATION, (double)a);
     }
+    if (cli_find(c, "temperature")->seen &&
+        dfsae_model_set_option(m, DFSAE_MODEL_SOFTMAX_TEMPERATURE,
+                               f->temperature) != DFSAE_OK)
+        return cli_error(cmd, CLI_USAGE,
+                         "--temperature: %g is outside [1e-3, 1e3]",
+                         f->temperature);
     return CLI_OK;
 }
 
@@ -309,7 +315,9 @@ int cli_train(int argc, char **argv)
         {"lambda-wr", CLI_DOUBLE, &f.lambda[DFSAE_TERM_WR], "X",
          "weight of L_wr (default 0)", 0},
         {"activation", CLI_STR, &f.activation, "NAME",
-         "relu (default), softplus, identity, leaky_relu or tanh", 0},
+         "relu (default), softplus, identity, leaky_relu, tanh or softmax", 0},
+        {"temperature", CLI_DOUBLE, &f.temperature, "T",
+         "softmax temperature, a = softmax(z / T) (default 1)", 0},
         {"seed", CLI_U64, &f.seed, "S",
          "seed of the initialisation and the shuffling (default 0)", 0},
         {"no-shuffle", CLI_FLAG, &f.no_shuffle, "",

@@ -18,6 +18,7 @@ static const char *const option_keys[DFSAE_MODEL_OPTION_COUNT] = {
     [DFSAE_MODEL_LSE_REDUCTION] = "dfsae.lse_reduction",
     [DFSAE_MODEL_LEAKY_SLOPE] = "dfsae.leaky_slope",
     [DFSAE_MODEL_GRAM_SIDE] = "dfsae.gram_side",
+    [DFSAE_MODEL_SOFTMAX_TEMPERATURE] = "dfsae.softmax_temperature",
 };
 
 static const char *const reduction_names[] = {"sum", "mean", NULL};

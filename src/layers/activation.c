@@ -1,6 +1,7 @@
 /* Activations: forward in place over Z + b, derivative through the output. */
 #include <math.h>
 
+#include "dfsae.h"
 #include "fastmath.h"
 #include "layers/layers.h"
 
@@ -95,15 +96,18 @@ static void tanh_backprop(const float *a, float *g, size_t len, double param)
         g[i] *= 1.0f - a[i] * a[i];
 }
 
-static const dfsae_activation_ops relu = {"relu", relu_apply, relu_backprop};
+static const dfsae_activation_ops relu = {"relu", relu_apply, relu_backprop,
+                                          NULL, -1};
 static const dfsae_activation_ops softplus = {"softplus", softplus_apply,
-                                              softplus_backprop};
+                                              softplus_backprop, NULL, -1};
 static const dfsae_activation_ops identity = {"identity", identity_apply,
-                                              identity_backprop};
-static const dfsae_activation_ops leaky = {"leaky_relu", leaky_apply,
-                                           leaky_backprop};
-static const dfsae_activation_ops tanh_ops = {"tanh", tanh_apply,
-                                              tanh_backprop};
+                                              identity_backprop, NULL, -1};
+static const dfsae_activation_ops leaky = {
+    "leaky_relu", leaky_apply, leaky_backprop, NULL, DFSAE_MODEL_LEAKY_SLOPE};
+static const dfsae_activation_ops tanh_ops = {"tanh", tanh_apply, tanh_backprop,
+                                              NULL, -1};
 
-const dfsae_activation_ops *const dfsae__activations[] = {
-    &relu, &softplus, &identity, &leaky, &tanh_ops};
+extern const dfsae_activation_ops dfsae__softmax;
+
+const dfsae_activation_ops *const dfsae__activations[DFSAE_ACT_COUNT] = {
+    &relu, &softplus, &identity, &leaky, &tanh_ops, &dfsae__softmax};

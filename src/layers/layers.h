@@ -16,13 +16,20 @@ void dfsae__linear_backward(const float *X, size_t n, size_t d, const float *dZ,
 
 /* An activation phi. Derivatives are expressed through the output a =
  * phi(z), which every built-in activation allows, so a training step needs
- * to keep only A. */
+ * to keep only A. `param` is the value of model option `param_key` (-1:
+ * none; dfsae__activation_param). */
 typedef struct dfsae_activation_ops {
     const char *name;
     /* za[i*k + j] <- phi(za[i*k + j] + b[j]) in place, n rows of k. */
     void (*apply)(float *za, const float *b, size_t n, size_t k, double param);
-    /* g[i] <- g[i] * phi'(z[i]) given a[i] = phi(z[i]), for len entries. */
+    /* Elementwise phi: g[i] <- g[i] * phi'(z[i]) given a[i] = phi(z[i]),
+     * for len entries. NULL for a row-wise phi. */
     void (*backprop)(const float *a, float *g, size_t len, double param);
+    /* Row-wise phi (each a_ij depends on the whole row z_i): g <- J^T g
+     * for one row of k, J the row's Jacobian, given a = phi(z). NULL for
+     * an elementwise phi. */
+    void (*backprop_row)(const float *a, float *g, size_t k, double param);
+    int param_key;
 } dfsae_activation_ops;
 
 /* Indexed by dfsae_activation. */

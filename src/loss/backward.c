@@ -88,10 +88,26 @@ static void backward_cols(void *arg, int part, size_t lo, size_t hi)
         return;
     for (size_t i = 0; i < n; ++i) {
         float *t = b->dZ + i * k + lo;
-        assemble_row(&b->rp, b->ctx->A, k, i, lo, hi, b->dZ + i * k);
-        /* the row segment is still in L1 */
-        b->act->backprop(b->ctx->A + i * k + lo, t, hi - lo, b->param);
+        if (b->act->backprop != NULL) { /* else backward_rows did it */
+            assemble_row(&b->rp, b->ctx->A, k, i, lo, hi, b->dZ + i * k);
+            /* the row segment is still in L1 */
+            b->act->backprop(b->ctx->A + i * k + lo, t, hi - lo, b->param);
+        }
         add_to_sums(t, hi - lo, b->acc + lo);
+    }
+}
+
+/* A row-wise activation needs whole rows of dL/dA: the rows are split
+ * between threads, then backward_cols takes the bias sums over all rows,
+ * in the same row order. */
+static void backward_rows(void *arg, int part, size_t lo, size_t hi)
+{
+    (void)part;
+    const backward_job *b = arg;
+    const size_t k = b->ctx->k;
+    for (size_t i = lo; i < hi; ++i) {
+        assemble_row(&b->rp, b->ctx->A, k, i, 0, k, b->dZ + i * k);
+        b->act->backprop_row(b->ctx->A + i * k, b->dZ + i * k, k, b->param);
     }
 }
 
@@ -119,7 +135,9 @@ float *dfsae__backward_sweep(const dfsae_loss_ctx *ctx,
     }
     float *dZ = parts->P != NULL ? parts->P : spare;
     backward_job job = {ctx, rp, act, param, dZ, acc};
-    dfsae__parallel_for(ctx->pool, ctx->k, 16, backward_cols, &job);
+    if (act->backprop_row != NULL)
+        dfsae__parallel_for(ctx->pool, ctx->n, 1, backward_rows, &job);
+    dfsae__parallel_for(ctx->pool, k, 16, backward_cols, &job);
     for (size_t j = 0; j < k; ++j)
         db[j] = (float)acc[j];
     return dZ;

@@ -7,7 +7,7 @@
 
 grad_ref_opts grad_ref_defaults(void)
 {
-    grad_ref_opts o = {DFSAE_ACT_RELU, 0.01, 1e-6, DFSAE_REDUCE_SUM};
+    grad_ref_opts o = {DFSAE_ACT_RELU, 0.01, 1e-6, DFSAE_REDUCE_SUM, 1.0};
     return o;
 }
 
@@ -36,8 +36,21 @@ void grad_ref_forward(const grad_ref_opts *o, const float *X, size_t n,
                 z += (double)X[i * d + c] * W[j * d + c];
             if (Z != NULL)
                 Z[i * k + j] = z;
-            A[i * k + j] = grad_ref_phi(o, z);
+            A[i * k + j] = o->activation == DFSAE_ACT_SOFTMAX
+                               ? z / o->temperature
+                               : grad_ref_phi(o, z);
         }
+    if (o->activation != DFSAE_ACT_SOFTMAX)
+        return;
+    for (size_t i = 0; i < n; ++i) {
+        double *a = A + i * k, amax = a[0], s = 0.0;
+        for (size_t j = 1; j < k; ++j)
+            amax = fmax(amax, a[j]);
+        for (size_t j = 0; j < k; ++j)
+            s += exp(a[j] - amax);
+        for (size_t j = 0; j < k; ++j)
+            a[j] = exp(a[j] - amax) / s;
+    }
 }
 
 /* -log sum_j exp(-a_j), shifted by the row minimum so it stays finite. */

@@ -12,17 +12,19 @@ typedef struct grad_ref_opts {
     int activation; /* dfsae_activation */
     double leaky_slope;
     double eps_var;
-    int reduction; /* dfsae_reduction for L_lse */
+    int reduction;      /* dfsae_reduction for L_lse */
+    double temperature; /* softmax's T */
 } grad_ref_opts;
 
-/* The documented defaults: relu, slope 0.01, eps 1e-6, sum. */
+/* The documented defaults: relu, slope 0.01, eps 1e-6, sum; T = 1. */
 grad_ref_opts grad_ref_defaults(void);
 
-/* phi(z) in double. */
+/* phi(z) in double for an elementwise phi (NaN for softmax). */
 double grad_ref_phi(const grad_ref_opts *o, double z);
 
 /* Z = X W^T + b and A = phi(Z), n x K in double; params is W (K x D) then
- * b (K) as in dfsae_model_get_params. Z may be NULL. */
+ * b (K) as in dfsae_model_get_params. Z may be NULL. Softmax is taken
+ * row by row: A_ij = exp(Z_ij / T) / sum_l exp(Z_il / T). */
 void grad_ref_forward(const grad_ref_opts *o, const float *X, size_t n,
                       size_t d, const float *params, size_t k, double *Z,
                       double *A);

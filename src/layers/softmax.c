@@ -1,0 +1,64 @@
+/* The row-wise softmax activation, a_ij = exp(z_ij / T) / sum_l
+ * exp(z_il / T): forward in place over Z + b, and the gradient through
+ * the row's Jacobian, J^T g = (a * (g - a . g)) / T (docs/math.md,
+ * section 9). */
+#include "dfsae.h"
+#include "fastmath.h"
+#include "layers/layers.h"
+
+/* Maximum of t[0..k): independent lanes so that it vectorises (as the
+ * row minimum of L_lse). */
+static inline float row_max(const float *t, size_t k)
+{
+    enum { LANES = 32 };
+    float m[LANES];
+    for (size_t l = 0; l < LANES; ++l)
+        m[l] = t[0];
+    size_t j = 0;
+    for (; j + LANES <= k; j += LANES)
+        for (size_t l = 0; l < LANES; ++l)
+            m[l] = t[j + l] > m[l] ? t[j + l] : m[l];
+    for (size_t w = LANES / 2; w > 0; w /= 2)
+        for (size_t l = 0; l < w; ++l)
+            m[l] = m[l + w] > m[l] ? m[l + w] : m[l];
+    float tmax = m[0];
+    for (; j < k; ++j)
+        tmax = t[j] > tmax ? t[j] : tmax;
+    return tmax;
+}
+
+/* Three passes over a row still in L1: scaled logits, their exponentials
+ * shifted by the row maximum (every exponent <= 0, so nothing overflows
+ * and the sum lies in [1, k]), and the division by the sum. */
+DFSAE_MULTIVERSION
+static void softmax_apply(float *za, const float *b, size_t n, size_t k,
+                          double param)
+{
+    const float inv_t = (float)(1.0 / param);
+    for (size_t i = 0; i < n; ++i) {
+        float *row = za + i * k;
+        for (size_t j = 0; j < k; ++j)
+            row[j] = (row[j] + b[j]) * inv_t;
+        const float tmax = row_max(row, k);
+        for (size_t j = 0; j < k; ++j)
+            row[j] = dfsae__exp_nonpos(row[j] - tmax);
+        const float f = (float)(1.0 / dfsae__sum_f64(row, k));
+        for (size_t j = 0; j < k; ++j)
+            row[j] *= f;
+    }
+}
+
+/* dz_j = a_j (g_j - sum_l a_l g_l) / T, the sum in double. */
+DFSAE_MULTIVERSION
+static void softmax_backprop_row(const float *a, float *g, size_t k,
+                                 double param)
+{
+    const float s = (float)dfsae__dot_f64(a, g, k);
+    const float inv_t = (float)(1.0 / param);
+    for (size_t j = 0; j < k; ++j)
+        g[j] = a[j] * (g[j] - s) * inv_t;
+}
+
+const dfsae_activation_ops dfsae__softmax = {"softmax", softmax_apply, NULL,
+                                             softmax_backprop_row,
+                                             DFSAE_MODEL_SOFTMAX_TEMPERATURE};
