@@ -49,6 +49,11 @@ add_test(NAME test_cli_tool
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/tool_test.sh
           $<TARGET_FILE:dfsae_tool> ${CMAKE_CURRENT_SOURCE_DIR}/cli/fixtures
           $<TARGET_FILE:dfsae_png_check>)
+# The tool's hostile-input checks, one script per fault (issue 14).
+add_test(NAME test_cli_show_size
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/show_size.sh
+          $<TARGET_FILE:dfsae_tool> ${CMAKE_CURRENT_SOURCE_DIR}/cli/fixtures
+          $<TARGET_FILE:dfsae_png_check>)
 
 # The README's main job, shortened: 2 epochs on 10000 images. Needs the
 # Debian package dataset-fashion-mnist; without it the test reports

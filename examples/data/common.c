@@ -33,7 +33,7 @@ int dfsae_data__fail(dfsae_data_error *err, const char *name, const char *fmt,
     return -1;
 }
 
-int dfsae_data__mul(size_t a, size_t b, size_t *out)
+int dfsae_data_size_mul(size_t a, size_t b, size_t *out)
 {
     if (a != 0 && b > SIZE_MAX / a)
         return 0;
@@ -79,8 +79,8 @@ int dfsae_data__alloc(dfsae_data *out, size_t rows, size_t cols,
                       const char *name, dfsae_data_error *err)
 {
     size_t count, bytes;
-    if (!dfsae_data__mul(rows, cols, &count) ||
-        !dfsae_data__mul(count, sizeof(float), &bytes))
+    if (!dfsae_data_size_mul(rows, cols, &count) ||
+        !dfsae_data_size_mul(count, sizeof(float), &bytes))
         return dfsae_data__fail(err, name, "%zu x %zu values overflow memory",
                                 rows, cols);
     out->values = malloc(bytes == 0 ? 1 : bytes);

@@ -20,9 +20,6 @@
 int dfsae_data__fail(dfsae_data_error *err, const char *name, const char *fmt,
                      ...) DFSAE_DATA_PRINTF(3, 4);
 
-/* a * b into *out; 0 on overflow. */
-int dfsae_data__mul(size_t a, size_t b, size_t *out);
-
 /* The divisor to apply for a file of element type `dtype`. */
 double dfsae_data__divisor(const dfsae_data_options *opt, int dtype);
 

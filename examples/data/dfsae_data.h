@@ -98,6 +98,9 @@ int dfsae_data_gunzip(const uint8_t *p, size_t len, const char *name,
                       size_t max_bytes, uint8_t **out, size_t *out_len,
                       dfsae_data_error *err);
 
+/** a * b into *out and 1, or 0 (and *out unchanged) if it overflows. */
+int dfsae_data_size_mul(size_t a, size_t b, size_t *out);
+
 /** 1 if the bytes start with the gzip magic. */
 int dfsae_data_is_gzip(const uint8_t *p, size_t len);
 

@@ -53,12 +53,12 @@ int dfsae_data_parse_idx(const uint8_t *p, size_t len, const char *name,
                   ((size_t)q[2] << 8) | (size_t)q[3];
         if (dims[i] == 0)
             return dfsae_data__fail(err, name, "IDX dimension %zu is 0", i + 1);
-        if (i > 0 && !dfsae_data__mul(cols, dims[i], &cols))
+        if (i > 0 && !dfsae_data_size_mul(cols, dims[i], &cols))
             return dfsae_data__fail(err, name, "IDX dimensions overflow");
     }
     rows = dims[0];
-    if (!dfsae_data__mul(rows, cols, &count) ||
-        !dfsae_data__mul(count, dfsae_data__dtype_size(dtype), &bytes))
+    if (!dfsae_data_size_mul(rows, cols, &count) ||
+        !dfsae_data_size_mul(count, dfsae_data__dtype_size(dtype), &bytes))
         return dfsae_data__fail(err, name, "IDX dimensions overflow");
     if (len - header < bytes)
         return dfsae_data__fail(err, name,

@@ -258,12 +258,12 @@ int dfsae_data_parse_npy(const uint8_t *p, size_t len, const char *name,
                                 "with np.ascontiguousarray");
     rows = h.dims[0];
     for (size_t i = 1; i < h.ndim; i++)
-        if (!dfsae_data__mul(cols, h.dims[i], &cols))
+        if (!dfsae_data_size_mul(cols, h.dims[i], &cols))
             return dfsae_data__fail(err, name, "shape overflows");
     if (rows == 0 || cols == 0)
         return dfsae_data__fail(err, name, "empty array (a dimension is 0)");
-    if (!dfsae_data__mul(rows, cols, &count) ||
-        !dfsae_data__mul(count, dfsae_data__dtype_size(h.dtype), &bytes))
+    if (!dfsae_data_size_mul(rows, cols, &count) ||
+        !dfsae_data_size_mul(count, dfsae_data__dtype_size(h.dtype), &bytes))
         return dfsae_data__fail(err, name, "shape overflows");
     start += hlen;
     if (len - start < bytes)

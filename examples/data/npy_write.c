@@ -19,7 +19,7 @@ int dfsae_data_write_npy(const char *path, const float *values, size_t rows,
     int n, fd;
     FILE *f;
 
-    if (!dfsae_data__mul(rows, cols, &count))
+    if (!dfsae_data_size_mul(rows, cols, &count))
         return dfsae_data__fail(err, path, "%zu x %zu values overflow", rows,
                                 cols);
     n = snprintf(header + 10, sizeof header - 10,

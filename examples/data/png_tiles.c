@@ -37,6 +37,38 @@ static void colour(float v, png_byte rgb[3])
     }
 }
 
+/* Larger pictures are refused (a side of 20000 pixels is plenty). */
+#define PICTURE_MAX 20000
+
+/* a * b and a + b, stuck at SIZE_MAX instead of wrapping around. */
+static size_t sat_mul(size_t a, size_t b)
+{
+    size_t p;
+    return dfsae_data_size_mul(a, b, &p) ? p : SIZE_MAX;
+}
+
+static size_t sat_add(size_t a, size_t b)
+{
+    return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+/* Pixels along one side: n tiles of `tile` weights, each enlarged `zoom`
+ * times, with a `gap`-pixel border around and between them; SIZE_MAX when
+ * that does not fit a size_t. */
+static size_t extent(size_t n, size_t tile, size_t zoom, size_t gap)
+{
+    return sat_add(sat_mul(n, sat_add(sat_mul(tile, zoom), gap)), gap);
+}
+
+static const char *size_text(size_t v, char *buf, size_t cap)
+{
+    if (v == SIZE_MAX)
+        snprintf(buf, cap, "more than %zu", SIZE_MAX - 1);
+    else
+        snprintf(buf, cap, "%zu", v);
+    return buf;
+}
+
 typedef struct png_job {
     FILE *f;
     png_structp png;
@@ -111,11 +143,11 @@ int dfsae_data_write_tiles_png(const char *path, const float *W, size_t k,
     png_job j;
     layout L;
     float *scale;
-    size_t rows, width, height;
+    size_t rows, width, height, cells;
 
     memset(&j, 0, sizeof j);
-    if (W == NULL || k == 0 || d == 0 || zoom == 0 || tile_h == 0 ||
-        tile_w == 0 || tile_h * tile_w != d)
+    if (W == NULL || k == 0 || d == 0 || zoom == 0 ||
+        !dfsae_data_size_mul(tile_h, tile_w, &cells) || cells != d)
         return dfsae_data__fail(err, path,
                                 "tile shape %zu x %zu does not match %zu "
                                 "inputs",
@@ -125,14 +157,19 @@ int dfsae_data_write_tiles_png(const char *path, const float *W, size_t k,
     if (cols > k)
         cols = k;
     rows = (k + cols - 1) / cols;
-    width = cols * (tile_w * zoom + gap) + gap;
-    height = rows * (tile_h * zoom + gap) + gap;
-    if (width > 20000 || height > 20000)
+    width = extent(cols, tile_w, zoom, gap);
+    height = extent(rows, tile_h, zoom, gap);
+    if (width > PICTURE_MAX || height > PICTURE_MAX) {
+        char w_s[32], h_s[32];
         return dfsae_data__fail(err, path,
-                                "picture would be %zu x %zu pixels; lower "
-                                "--zoom or choose --cols",
-                                width, height);
-    scale = malloc(k * sizeof *scale);
+                                "picture too large: %s x %s pixels (at most "
+                                "%d x %d); lower --zoom or --gap, or choose "
+                                "--cols",
+                                size_text(width, w_s, sizeof w_s),
+                                size_text(height, h_s, sizeof h_s), PICTURE_MAX,
+                                PICTURE_MAX);
+    }
+    scale = calloc(k, sizeof *scale);
     if (scale == NULL)
         return dfsae_data__fail(err, path, "out of memory");
     /* Each tile on its own scale: the shape matters, not the norm. */

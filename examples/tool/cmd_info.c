@@ -79,7 +79,7 @@ int cli_info(int argc, char **argv)
     printf("file: %s\ninputs: %zu\ncomponents: %zu\nparameters: %zu\n", pos[0],
            d, k, dfsae_model_num_params(m));
     print_options(m);
-    p = malloc(dfsae_model_num_params(m) * sizeof *p);
+    p = calloc(dfsae_model_num_params(m), sizeof *p);
     if (p != NULL &&
         dfsae_model_get_params(m, p, dfsae_model_num_params(m)) == DFSAE_OK)
         print_params(p, k, d);

@@ -28,7 +28,7 @@ static int parse_shape(const char *s, size_t *h, size_t *w)
 int cli_show(int argc, char **argv)
 {
     const char *out = NULL, *shape = NULL, *pos[1];
-    size_t n_pos, cols = 0, zoom = 2, gap = 2, k, d, h = 0, w = 0, pw, ph;
+    size_t n_pos, cols = 0, zoom = 2, gap = 2, k, d, h = 0, w = 0, pw, ph, hw;
     dfsae_model *m = NULL;
     cli_run_state rs;
     dfsae_data_error derr;
@@ -68,21 +68,22 @@ int cli_show(int argc, char **argv)
     d = dfsae_model_input_dim(m);
     k = dfsae_model_num_components(m);
     if (shape == NULL) {
-        if (rs.image_h != 0 && rs.image_h * rs.image_w == d) {
+        if (rs.image_h != 0 &&
+            dfsae_data_size_mul(rs.image_h, rs.image_w, &hw) && hw == d) {
             h = rs.image_h;
             w = rs.image_w;
         } else {
             dfsae_data_guess_image_shape(d, &h, &w);
         }
     }
-    if (h * w != d) {
+    if (!dfsae_data_size_mul(h, w, &hw) || hw != d) {
         rc = cli_error("show", CLI_USAGE,
                        "--shape %zux%zu does not cover the model's %zu "
                        "inputs",
                        h, w, d);
         goto done;
     }
-    p = malloc(dfsae_model_num_params(m) * sizeof *p);
+    p = calloc(dfsae_model_num_params(m), sizeof *p);
     if (p == NULL ||
         dfsae_model_get_params(m, p, dfsae_model_num_params(m)) != DFSAE_OK) {
         rc = cli_error("show", CLI_FAIL, "out of memory");

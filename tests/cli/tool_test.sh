@@ -7,36 +7,7 @@ set -uo pipefail
 tool=$(realpath "$1")
 fx=$(realpath "$2")
 png_check=$(realpath "$3")
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-failed=0
-pass=0
-
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
-check() { # check NAME COMMAND... : the command must succeed
-  local name=$1; shift
-  if "$@"; then ok "$name"; else bad "$name"; fi
-}
-# expect_error NAME EXIT_CODE NEEDLE -- ARGS...: exit code, one stderr line
-# containing NEEDLE, nothing on stdout.
-expect_error() {
-  local name=$1 code=$2 needle=$3; shift 4
-  local rc=0
-  "$tool" "$@" >out.txt 2>err.txt || rc=$?
-  if [ "$rc" -ne "$code" ]; then
-    bad "$name: exit $rc, expected $code ($(head -c 200 err.txt))"
-  elif [ "$(wc -l <err.txt)" -ne 1 ]; then
-    bad "$name: $(wc -l <err.txt) lines on stderr, expected 1"
-  elif ! grep -qF -- "$needle" err.txt; then
-    bad "$name: stderr '$(cat err.txt)' lacks '$needle'"
-  elif [ -s out.txt ]; then
-    bad "$name: unexpected stdout"
-  else
-    ok "$name"
-  fi
-}
+. "$(dirname "$(realpath "$0")")/lib.sh"
 
 # --help everywhere
 check "dfsae --help" bash -c "'$tool' --help | grep -q 'usage: dfsae COMMAND'"
@@ -136,5 +107,4 @@ expect_error "unwritable output" 1 "/nonexistent/dir/m.st" -- \
   train "$fx/small.csv" --out /nonexistent/dir/m.st --epochs 1 --quiet
 check "no model left behind by failed runs" test ! -e x.st
 
-echo "tool_test: $pass passed, $failed failed"
-[ "$failed" -eq 0 ]
+report tool_test
