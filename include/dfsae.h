@@ -18,10 +18,12 @@
  * optimizer's state bit-identical. The library never prints, aborts or
  * exits; the handle's last error message says what went wrong.
  *
- * Threading: a handle may be used by one thread at a time. Distinct handles
- * are independent. All functions that take no handle are thread-safe. A
- * model may run its elementwise work on worker threads of its own
- * (dfsae_model_set_threads); matrix products use the BLAS's threads.
+ * Threading: a handle may be used by one thread at a time, except that any
+ * number of threads may call dfsae_model_forward on one model at once
+ * while no other call changes it. Distinct handles are independent. All
+ * functions that take no handle are thread-safe. A model may run its
+ * elementwise work on worker threads of its own (dfsae_model_set_threads);
+ * matrix products use the BLAS's threads.
  */
 #ifndef DFSAE_H
 #define DFSAE_H
@@ -241,8 +243,8 @@ DFSAE_API int dfsae_model_set_params(dfsae_model *model, const float *params,
  * `n_threads` threads: the caller and n_threads - 1 workers the model
  * starts here and joins in dfsae_model_free. 1, the default, starts
  * none. Matrix products run on the BLAS's own threads (OpenBLAS:
- * OPENBLAS_NUM_THREADS or openblas_set_num_threads). Forward, encode and
- * evaluate run on the caller. Workers sleep while idle, so they leave the
+ * OPENBLAS_NUM_THREADS or openblas_set_num_threads). Forward and evaluate
+ * run on the caller. Workers sleep while idle, so they leave the
  * cores to the BLAS during the products, but a BLAS whose idle threads
  * spin takes the cores from them (OpenBLAS: set OPENBLAS_THREAD_TIMEOUT=4;
  * docs/api.md, section 8). Work too small to gain (under 64k items, e.g.
@@ -260,24 +262,30 @@ DFSAE_API int dfsae_model_threads(const dfsae_model *model);
 
 /**
  * Size the workspace for batches of up to `max_batch` rows under the
- * current options, so that no later forward, loss or gradient call on such
- * batches allocates. Enabling L_tc or L_wr, or forcing a Gram side, later
- * may need more memory: call it again after changing options. Optional:
- * the workspace otherwise grows on first use.
+ * current options, so that no later loss or gradient call on such
+ * batches allocates (forward never does). Enabling L_tc or L_wr, or forcing a
+ * Gram side, later may need more memory: call it again after changing options.
+ * Optional: the workspace otherwise grows on first use.
  */
 DFSAE_API int dfsae_model_reserve(dfsae_model *model, size_t max_batch);
 
 /**
- * Encode a batch: A = phi(X W^T + b).
- * @param X  n x D row-major inputs (caller-owned, read only).
+ * Encode n rows: A = phi(X W^T + b). Reads the model only and allocates
+ * nothing, so any number of threads may call it on one model at once
+ * while no other call changes that model. Runs on the calling thread (and
+ * the BLAS's); any n >= 1 is valid. Errors are reported by status alone;
+ * on error no output is written.
+ * @param X  n x D row-major inputs (caller-owned, read only, finite).
  * @param A  n x K output activations.
  * @param Z  optional n x K output pre-activations X W^T + b, or NULL.
  * @param R  optional n x K output responsibilities softmax(-A) row-wise,
  *           or NULL.
- * Any n >= 1 is valid. X must be finite (DFSAE_ERR_NON_FINITE_INPUT).
+ * @return DFSAE_OK, DFSAE_ERR_NULL_ARG, DFSAE_ERR_INVALID_ARG (n == 0, or
+ *         two outputs are the same buffer), DFSAE_ERR_SIZE_OVERFLOW or
+ *         DFSAE_ERR_NON_FINITE_INPUT.
  */
-DFSAE_API int dfsae_model_forward(dfsae_model *model, const float *X, size_t n,
-                                  float *A, float *Z, float *R);
+DFSAE_API int dfsae_model_forward(const dfsae_model *model, const float *X,
+                                  size_t n, float *A, float *Z, float *R);
 
 /**
  * Evaluate the objective on a batch of n rows.
@@ -388,12 +396,12 @@ DFSAE_API int dfsae_optimizer_step(dfsae_optimizer *opt, dfsae_model *model,
 /*
  * A convenience layer over the four verbs (docs/training.md): epochs over an
  * in-memory data set with shuffling, evaluation metrics over a whole data
- * set and encoding of a data set, all in batches. Host code that wants its
+ * set, in batches. Host code that wants its
  * own loop uses dfsae_model_grad and dfsae_optimizer_step directly.
  */
 
-/** Options of dfsae_model_train, dfsae_model_evaluate and
- *  dfsae_model_encode (batch size, epochs, shuffling), set by key. */
+/** Options of dfsae_model_train and dfsae_model_evaluate (batch size,
+ *  epochs, shuffling), set by key. */
 typedef struct dfsae_train_config dfsae_train_config;
 
 /** Keys of dfsae_train_config. All values travel as double and all are
@@ -545,15 +553,6 @@ DFSAE_API const char *dfsae_metric_name(int metric);
 DFSAE_API int dfsae_model_evaluate(dfsae_model *model, const float *X, size_t n,
                                    const dfsae_train_config *config,
                                    double *metrics, size_t n_metrics);
-
-/**
- * Encode the n x D data set X into the caller's n x K buffer A
- * (A = phi(X W^T + b), as dfsae_model_forward) in batches of
- * DFSAE_TRAIN_BATCH_SIZE rows (`config` may be NULL). X is checked for
- * NaN/Inf before anything is written to A.
- */
-DFSAE_API int dfsae_model_encode(dfsae_model *model, const float *X, size_t n,
-                                 const dfsae_train_config *config, float *A);
 
 /* ---- Model files --------------------------------------------------------
  * A model (and optionally its optimizer's state, for resuming training) is

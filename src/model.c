@@ -40,9 +40,10 @@ int dfsae_model_create(size_t d_in, size_t n_components, uint64_t seed,
     m->d = d_in;
     m->k = n_components;
     m->n_params = n_params;
+    /* The gradient and the workspace come on first use: a model that only
+     * encodes holds its parameters and nothing more. */
     m->params = dfsae__alloc(&alloc, bytes);
-    m->grad = dfsae__alloc(&alloc, bytes);
-    if (m->params == NULL || m->grad == NULL) {
+    if (m->params == NULL) {
         dfsae_model_free(m);
         return DFSAE_ERR_NO_MEMORY;
     }
@@ -195,26 +196,15 @@ int dfsae_model_reserve(dfsae_model *model, size_t max_batch)
     /* With the automatic Gram side, the buffers sized for max_batch also
      * hold every smaller batch's Gram. */
     int st = dfsae__reserve(model, max_batch);
+    if (st == DFSAE_OK && model->grad == NULL) {
+        model->grad =
+            dfsae__alloc_array(&model->alloc, model->n_params, sizeof(float));
+        if (model->grad == NULL)
+            st = DFSAE_ERR_NO_MEMORY;
+    }
     if (st != DFSAE_OK)
         return dfsae__fail(model->err, st, "reserve: %s",
                            dfsae_status_string(st));
-    return DFSAE_OK;
-}
-
-int dfsae_model_forward(dfsae_model *model, const float *X, size_t n, float *A,
-                        float *Z, float *R)
-{
-    if (model == NULL)
-        return DFSAE_ERR_NULL_ARG;
-    int st = check_batch(model, "forward", X, n);
-    if (st != DFSAE_OK)
-        return st;
-    if (A == NULL)
-        return dfsae__fail(model->err, DFSAE_ERR_NULL_ARG,
-                           "forward: A is NULL");
-    dfsae__encode(model, X, n, A, Z);
-    if (R != NULL)
-        dfsae__responsibilities(A, n, model->k, R);
     return DFSAE_OK;
 }
 
@@ -269,6 +259,13 @@ int dfsae_model_grad(dfsae_model *model, const float *X, size_t n, float *grad,
 {
     if (model == NULL)
         return DFSAE_ERR_NULL_ARG;
+    if (grad == NULL && model->grad == NULL) {
+        model->grad =
+            dfsae__alloc_array(&model->alloc, model->n_params, sizeof(float));
+        if (model->grad == NULL)
+            return dfsae__fail(model->err, DFSAE_ERR_NO_MEMORY,
+                               "grad: cannot allocate the gradient");
+    }
     float *dst = grad != NULL ? grad : model->grad;
     if (grad == NULL)
         model->has_grad = 0;

@@ -33,8 +33,11 @@ void dfsae__options_default(dfsae_options *o);
 /* The value of the option the activation's `param` is (layers.h), or 0. */
 double dfsae__activation_param(const dfsae_options *o);
 
-/* Forward pass and objective (objective.c). Arguments are validated. */
-int dfsae__encode(dfsae_model *m, const float *X, size_t n, float *A, float *Z);
+/* A = phi(X W^T + b) and optionally Z = X W^T + b for n validated rows
+ * (forward.c): reads the model only, allocates nothing. */
+void dfsae__forward(const dfsae_model *m, const float *X, size_t n, float *A,
+                    float *Z);
+/* The objective (objective.c). Arguments are validated. */
 /* Sizes the workspace for batches of up to n rows under the current
  * options, so later calls on such batches do not allocate. */
 int dfsae__reserve(dfsae_model *m, size_t n);

@@ -1,23 +1,9 @@
-/* The forward pass and the objective: linear layer, activation, the
- * enabled loss terms, and the backward pass into a flat gradient. */
-#include <string.h>
-
+/* The objective on a batch: linear layer and activation into the
+ * workspace, the enabled loss terms, and the backward pass into a flat
+ * gradient. */
 #include "layers/layers.h"
 #include "loss/loss.h"
 #include "model.h"
-
-int dfsae__encode(dfsae_model *m, const float *X, size_t n, float *A, float *Z)
-{
-    const float *W = m->params, *b = m->params + m->k * m->d;
-    dfsae__linear_forward(X, n, m->d, W, m->k, A);
-    if (Z != NULL) {
-        memcpy(Z, A, n * m->k * sizeof *Z);
-        dfsae__add_bias(Z, b, n, m->k);
-    }
-    dfsae__activations[m->opt.activation]->apply(
-        A, b, n, m->k, dfsae__activation_param(&m->opt));
-    return DFSAE_OK;
-}
 
 int dfsae__reserve(dfsae_model *m, size_t n)
 {

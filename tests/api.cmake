@@ -5,3 +5,6 @@ dfsae_add_test(test_params SOURCES test_params.c)
 dfsae_add_test(test_no_alloc SOURCES test_no_alloc.c)
 dfsae_add_test(test_training SOURCES test_training.c)
 dfsae_add_test(test_threads SOURCES test_threads.c INTERNAL)
+dfsae_add_test(test_forward SOURCES test_forward.c LIBS Threads::Threads)
+# The tests that run threads; CI's ThreadSanitizer build runs these.
+set_tests_properties(test_forward test_threads PROPERTIES LABELS threads)

@@ -1,4 +1,4 @@
-/* dfsae_model_evaluate and dfsae_model_encode against a direct
+/* dfsae_model_evaluate and dfsae_model_forward against a direct
  * double-precision computation of the definitions of docs/math.md and
  * docs/training.md. */
 #include <float.h>
@@ -331,43 +331,22 @@ static void test_evaluate_bad_input(void **state)
     assert_memory_equal(now, f->params, sizeof now);
 }
 
-/* Encoding in batches gives forward's activations; a bad row leaves the
- * output untouched. */
-static void test_encode(void **state)
+/* Forward over the whole set gives the reference activations; a bad row
+ * leaves the output untouched. */
+static void test_forward_whole_set(void **state)
 {
     fixture *f = *state;
-    float whole[N * K], got[N * K];
-    assert_int_equal(dfsae_model_forward(f->m, f->X, N, whole, NULL, NULL),
+    float got[N * K];
+    memset(got, 0xff, sizeof got);
+    assert_int_equal(dfsae_model_forward(f->m, f->X, N, got, NULL, NULL),
                      DFSAE_OK);
-    const double batches[] = {10, 1, 37, 128};
-    for (size_t b = 0; b < sizeof batches / sizeof batches[0]; ++b) {
-        dfsae_train_config *c = batch_config(batches[b]);
-        memset(got, 0xff, sizeof got);
-        assert_int_equal(dfsae_model_encode(f->m, f->X, N, c, got), DFSAE_OK);
-        for (size_t i = 0; i < N * K; ++i) {
-            close_to(got[i], whole[i], 1e-6);
-            close_to(got[i], f->A[i], 1e-5);
-        }
-        if (batches[b] >= N)
-            assert_memory_equal(got, whole, sizeof got);
-        dfsae_train_config_free(c);
-    }
-    assert_int_equal(dfsae_model_encode(f->m, f->X, N, NULL, got), DFSAE_OK);
-    assert_memory_equal(got, whole, sizeof got);
-
-    assert_int_equal(dfsae_model_encode(NULL, f->X, N, NULL, got),
-                     DFSAE_ERR_NULL_ARG);
-    assert_int_equal(dfsae_model_encode(f->m, NULL, N, NULL, got),
-                     DFSAE_ERR_NULL_ARG);
-    assert_int_equal(dfsae_model_encode(f->m, f->X, N, NULL, NULL),
-                     DFSAE_ERR_NULL_ARG);
-    assert_int_equal(dfsae_model_encode(f->m, f->X, 0, NULL, got),
-                     DFSAE_ERR_INVALID_ARG);
+    for (size_t i = 0; i < N * K; ++i)
+        close_to(got[i], f->A[i], 1e-5);
     f->X[N * D - 1] = INFINITY;
     memset(got, 0x5a, sizeof got);
     float copy[N * K];
     memcpy(copy, got, sizeof got);
-    assert_int_equal(dfsae_model_encode(f->m, f->X, N, NULL, got),
+    assert_int_equal(dfsae_model_forward(f->m, f->X, N, got, NULL, NULL),
                      DFSAE_ERR_NON_FINITE_INPUT);
     assert_memory_equal(got, copy, sizeof got);
 }
@@ -385,7 +364,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_evaluate_bad_input, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_encode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forward_whole_set, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

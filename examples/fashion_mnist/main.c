@@ -333,8 +333,10 @@ static float *encode(dfsae_model *m, const split *s)
         fprintf(stderr, "fashion_mnist: out of memory\n");
         return NULL;
     }
-    if (check(dfsae_model_encode(m, s->X.values, s->X.rows, NULL, A), m,
-              "encode") != 0) {
+    int st = dfsae_model_forward(m, s->X.values, s->X.rows, A, NULL, NULL);
+    if (st != DFSAE_OK) {
+        fprintf(stderr, "fashion_mnist: forward: %s\n",
+                dfsae_status_string(st));
         free(A);
         return NULL;
     }

@@ -8,10 +8,9 @@
 int cli_encode(int argc, char **argv)
 {
     const char *out = NULL, *pos[2];
-    size_t batch = 1024, n_pos, k, count;
+    size_t n_pos, k;
     cli_data_flags df = {0};
     dfsae_model *m = NULL;
-    dfsae_train_config *cfg = NULL;
     dfsae_data data = {0};
     dfsae_data_error derr;
     float *A = NULL;
@@ -19,7 +18,6 @@ int cli_encode(int argc, char **argv)
     cli_opt opts[] = {
         {"out", CLI_STR, &out, "FEATURES.npy",
          "where to write the n x K float32 features (required)", 0},
-        {"batch", CLI_SIZE, &batch, "B", "rows per batch (default 1024)", 0},
         CLI_DATA_OPTS(df),
     };
     cli_cmd c = {"encode",
@@ -50,26 +48,18 @@ int cli_encode(int argc, char **argv)
     }
     k = dfsae_model_num_components(m);
     if (data.rows > SIZE_MAX / sizeof(float) / k ||
-        (A = malloc((count = data.rows * k) * sizeof *A)) == NULL) {
+        (A = malloc(data.rows * k * sizeof *A)) == NULL) {
         rc = cli_error("encode", CLI_FAIL,
                        "out of memory for %zu x %zu "
                        "features",
                        data.rows, k);
         goto done;
     }
-    if (dfsae_train_config_create(NULL, &cfg) != DFSAE_OK ||
-        dfsae_train_config_set(cfg, DFSAE_TRAIN_BATCH_SIZE, (double)batch) !=
-            DFSAE_OK) {
-        rc = cli_error("encode", CLI_USAGE, "--batch %zu is out of range",
-                       batch);
-        goto done;
-    }
-    st = dfsae_model_encode(m, data.values, data.rows, cfg, A);
+    st = dfsae_model_forward(m, data.values, data.rows, A, NULL, NULL);
     if (st != DFSAE_OK) {
-        rc = cli_lib_error("encode", st, dfsae_model_last_error(m), pos[1]);
+        rc = cli_lib_error("encode", st, NULL, pos[1]);
         goto done;
     }
-    (void)count;
     if (dfsae_data_write_npy(out, A, data.rows, k, &derr) != 0) {
         rc = cli_error("encode", CLI_FAIL, "%s", derr.msg);
         goto done;
@@ -78,7 +68,6 @@ int cli_encode(int argc, char **argv)
     rc = CLI_OK;
 done:
     free(A);
-    dfsae_train_config_free(cfg);
     dfsae_data_free(&data);
     dfsae_model_free(m);
     return rc;

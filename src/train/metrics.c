@@ -233,7 +233,7 @@ int dfsae_model_evaluate(dfsae_model *model, const float *X, size_t n,
     }
     for (size_t first = 0; first < n; first += batch) {
         size_t rows = n - first < batch ? n - first : batch;
-        dfsae__encode(model, X + first * d, rows, s.A, NULL);
+        dfsae__forward(model, X + first * d, rows, s.A, NULL);
         add_batch(&s, rows);
     }
     double dead = 0.0;

@@ -7,6 +7,13 @@
 
 #include "api_alloc.h"
 
+/* Each block is preceded by its size, in a header that keeps the block
+ * aligned for any type. */
+typedef union block_header {
+    max_align_t align;
+    size_t size;
+} block_header;
+
 static void *ctl_alloc(void *opaque, size_t size)
 {
     api_alloc_ctl *ctl = opaque;
@@ -14,20 +21,28 @@ static void *ctl_alloc(void *opaque, size_t size)
         ctl->refused++;
         return NULL;
     }
+    block_header *h = test_malloc(sizeof *h + size);
     ctl->allocs++;
-    return test_malloc(size);
+    h->size = size;
+    ctl->live_bytes += size;
+    if (ctl->live_bytes > ctl->peak_bytes)
+        ctl->peak_bytes = ctl->live_bytes;
+    return h + 1;
 }
 
 static void ctl_free(void *opaque, void *ptr)
 {
     api_alloc_ctl *ctl = opaque;
+    block_header *h = (block_header *)ptr - 1;
     ctl->frees++;
-    test_free(ptr);
+    ctl->live_bytes -= h->size;
+    test_free(h);
 }
 
 void api_alloc_ctl_init(api_alloc_ctl *ctl)
 {
     ctl->allocs = ctl->frees = ctl->refused = 0;
+    ctl->live_bytes = ctl->peak_bytes = 0;
     ctl->fail_after = SIZE_MAX;
     ctl->max_bytes = (size_t)1 << 30;
 }

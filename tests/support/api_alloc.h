@@ -15,6 +15,8 @@ typedef struct api_alloc_ctl {
     size_t fail_after; /* successful allocations allowed; SIZE_MAX = all */
     size_t max_bytes;  /* larger requests are refused (keeps absurd sizes
                           away from test_malloc, which fails on NULL) */
+    size_t live_bytes; /* bytes handed out and not yet given back */
+    size_t peak_bytes; /* the most live_bytes has been */
 } api_alloc_ctl;
 
 /* Counters at zero, no failure injected, requests above 1 GiB refused. */
