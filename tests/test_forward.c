@@ -34,14 +34,17 @@ static dfsae_model *load_counted(size_t d, size_t k, api_alloc_ctl *ctl)
     dfsae_model *m;
     assert_int_equal(dfsae_model_create(d, k, 3, NULL, &m), DFSAE_OK);
     size_t size;
-    assert_int_equal(dfsae_model_save_buffer(m, NULL, 0, &size), DFSAE_OK);
+    assert_int_equal(dfsae_model_save_buffer(m, NULL, NULL, 0, &size),
+                     DFSAE_OK);
     void *file = test_malloc(size);
-    assert_int_equal(dfsae_model_save_buffer(m, file, size, &size), DFSAE_OK);
+    assert_int_equal(dfsae_model_save_buffer(m, NULL, file, size, &size),
+                     DFSAE_OK);
     dfsae_model_free(m);
     dfsae_allocator a = api_allocator(ctl);
     char err[DFSAE_ERROR_MESSAGE_SIZE];
     assert_int_equal(
-        dfsae_model_load_buffer(file, size, &a, &m, err, sizeof err), DFSAE_OK);
+        dfsae_model_load_buffer(file, size, &a, &m, NULL, err, sizeof err),
+        DFSAE_OK);
     test_free(file);
     return m;
 }
