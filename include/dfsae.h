@@ -159,6 +159,16 @@ typedef enum dfsae_gram_side {
     DFSAE_GRAM_SAMPLE = 2   /**< B x B for L_tc, D x D for L_wr */
 } dfsae_gram_side;
 
+/** The form of L_wr (DFSAE_MODEL_WR_FORM). */
+typedef enum dfsae_wr_form {
+    /** ||Wn Wn^T - I_K||_F^2, rows of W normalised (default, as the
+     *  method's authors implemented it) */
+    DFSAE_WR_NORMALISED = 0,
+    /** ||W^T W - I_D||_F^2 on W as it is (the derivation's form); its
+     *  minimum is D - K, not 0, when K < D */
+    DFSAE_WR_UNNORMALISED = 1
+} dfsae_wr_form;
+
 /** Model options, set one at a time by key. All values travel as double;
  *  enumerated options take the enum value. Keys are pinned. */
 typedef enum dfsae_model_option {
@@ -172,6 +182,7 @@ typedef enum dfsae_model_option {
     DFSAE_MODEL_LEAKY_SLOPE = 7,         /**< leaky_relu slope, default 0.01 */
     DFSAE_MODEL_GRAM_SIDE = 8,           /**< dfsae_gram_side, default auto */
     DFSAE_MODEL_SOFTMAX_TEMPERATURE = 9, /**< softmax's T, [1e-3, 1e3]; 1 */
+    DFSAE_MODEL_WR_FORM = 10, /**< dfsae_wr_form, default normalised */
     DFSAE_MODEL_OPTION_COUNT
 } dfsae_model_option;
 

@@ -14,6 +14,7 @@ typedef struct dfsae_options {
     double leaky_slope;
     int gram_side;
     double softmax_temperature;
+    int wr_form;
 } dfsae_options;
 
 struct dfsae_model {

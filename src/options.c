@@ -21,6 +21,7 @@ static const option_spec specs[DFSAE_MODEL_OPTION_COUNT] = {
     [DFSAE_MODEL_LEAKY_SLOPE] = {0, 1, 0.01, 0},
     [DFSAE_MODEL_GRAM_SIDE] = {0, 2, DFSAE_GRAM_AUTO, 1},
     [DFSAE_MODEL_SOFTMAX_TEMPERATURE] = {1e-3, 1e3, 1.0, 0},
+    [DFSAE_MODEL_WR_FORM] = {0, 1, DFSAE_WR_NORMALISED, 1},
 };
 
 static int known(int param)
@@ -49,6 +50,7 @@ static void store(dfsae_options *o, int param, double value)
     case DFSAE_MODEL_LEAKY_SLOPE: o->leaky_slope = value; break;
     case DFSAE_MODEL_GRAM_SIDE: o->gram_side = (int)value; break;
     case DFSAE_MODEL_SOFTMAX_TEMPERATURE: o->softmax_temperature = value; break;
+    case DFSAE_MODEL_WR_FORM: o->wr_form = (int)value; break;
     default: o->lambda[param - DFSAE_MODEL_LAMBDA_LSE] = value; break;
     }
 }
@@ -62,6 +64,7 @@ static double load(const dfsae_options *o, int param)
     case DFSAE_MODEL_LEAKY_SLOPE: return o->leaky_slope;
     case DFSAE_MODEL_GRAM_SIDE: return o->gram_side;
     case DFSAE_MODEL_SOFTMAX_TEMPERATURE: return o->softmax_temperature;
+    case DFSAE_MODEL_WR_FORM: return o->wr_form;
     default: return o->lambda[param - DFSAE_MODEL_LAMBDA_LSE];
     }
 }

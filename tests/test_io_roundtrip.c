@@ -53,6 +53,9 @@ static void set_unusual_options(dfsae_model *m)
     assert_int_equal(
         dfsae_model_set_option(m, DFSAE_MODEL_SOFTMAX_TEMPERATURE, 0.7),
         DFSAE_OK);
+    assert_int_equal(
+        dfsae_model_set_option(m, DFSAE_MODEL_WR_FORM, DFSAE_WR_UNNORMALISED),
+        DFSAE_OK);
 }
 
 static void test_buffer_round_trip(void **state)

@@ -182,6 +182,7 @@ static void test_option_defaults(void **state)
         [DFSAE_MODEL_LEAKY_SLOPE] = 0.01,
         [DFSAE_MODEL_GRAM_SIDE] = DFSAE_GRAM_AUTO,
         [DFSAE_MODEL_SOFTMAX_TEMPERATURE] = 1.0,
+        [DFSAE_MODEL_WR_FORM] = DFSAE_WR_NORMALISED,
     };
     dfsae_model *m;
     assert_int_equal(dfsae_model_create(4, 2, 1, NULL, &m), DFSAE_OK);

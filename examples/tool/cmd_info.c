@@ -28,6 +28,9 @@ static void print_options(const dfsae_model *m)
     }
     dfsae_model_get_option(m, DFSAE_MODEL_LSE_REDUCTION, &v);
     printf("lse_reduction: %s\n", v == DFSAE_REDUCE_MEAN ? "mean" : "sum");
+    dfsae_model_get_option(m, DFSAE_MODEL_WR_FORM, &v);
+    printf("wr_form: %s\n",
+           v == DFSAE_WR_UNNORMALISED ? "unnormalised" : "normalised");
 }
 
 static void print_params(const float *p, size_t k, size_t d)

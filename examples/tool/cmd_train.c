@@ -10,7 +10,7 @@
 
 typedef struct train_flags {
     size_t components, epochs, batch, threads;
-    const char *optimizer, *activation, *out, *resume;
+    const char *optimizer, *activation, *out, *resume, *wr_form;
     double lr, momentum, weight_decay, temperature;
     double lambda[DFSAE_TERM_COUNT];
     uint64_t seed;
@@ -61,6 +61,17 @@ static int set_model_options(const char *cmd, dfsae_model *m,
                              "softplus, identity, leaky_relu, tanh, softmax",
                              f->activation);
         dfsae_model_set_option(m, DFSAE_MODEL_ACTIVATION, (double)a);
+    }
+    if (f->wr_form != NULL) {
+        int form = strcmp(f->wr_form, "normalised") == 0     ? 0
+                   : strcmp(f->wr_form, "unnormalised") == 0 ? 1
+                                                             : -1;
+        if (form < 0)
+            return cli_error(cmd, CLI_USAGE,
+                             "--wr-form: '%s' is not normalised or "
+                             "unnormalised",
+                             f->wr_form);
+        dfsae_model_set_option(m, DFSAE_MODEL_WR_FORM, form);
     }
     if (cli_find(c, "temperature")->seen &&
         dfsae_model_set_option(m, DFSAE_MODEL_SOFTMAX_TEMPERATURE,
@@ -318,6 +329,10 @@ int cli_train(int argc, char **argv)
          "relu (default), softplus, identity, leaky_relu, tanh or softmax", 0},
         {"temperature", CLI_DOUBLE, &f.temperature, "T",
          "softmax temperature, a = softmax(z / T) (default 1)", 0},
+        {"wr-form", CLI_STR, &f.wr_form, "FORM",
+         "L_wr as normalised (default, ||Wn Wn^T - I||^2) or unnormalised "
+         "(||W^T W - I||^2)",
+         0},
         {"seed", CLI_U64, &f.seed, "S",
          "seed of the initialisation and the shuffling (default 0)", 0},
         {"no-shuffle", CLI_FLAG, &f.no_shuffle, "",

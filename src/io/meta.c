@@ -19,10 +19,12 @@ static const char *const option_keys[DFSAE_MODEL_OPTION_COUNT] = {
     [DFSAE_MODEL_LEAKY_SLOPE] = "dfsae.leaky_slope",
     [DFSAE_MODEL_GRAM_SIDE] = "dfsae.gram_side",
     [DFSAE_MODEL_SOFTMAX_TEMPERATURE] = "dfsae.softmax_temperature",
+    [DFSAE_MODEL_WR_FORM] = "dfsae.wr_form",
 };
 
 static const char *const reduction_names[] = {"sum", "mean", NULL};
 static const char *const gram_names[] = {"auto", "feature", "sample", NULL};
+static const char *const wr_form_names[] = {"normalised", "unnormalised", NULL};
 
 static const char *const hp_keys[DFSAE_OPT_COUNT] = {
     [DFSAE_OPT_LR] = "dfsae.optimizer.lr",
@@ -67,6 +69,7 @@ static const char *const *enum_names(int param)
     switch (param) {
     case DFSAE_MODEL_LSE_REDUCTION: return reduction_names;
     case DFSAE_MODEL_GRAM_SIDE: return gram_names;
+    case DFSAE_MODEL_WR_FORM: return wr_form_names;
     default: return NULL;
     }
 }

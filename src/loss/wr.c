@@ -1,6 +1,8 @@
 /* L_wr = || Wn Wn^T - I ||_F^2 with Wn the rows of W over (||w_k|| + 1e-8),
  * on the cheaper side: K x K Gram (K^2 D) or D x D Gram M = Wn^T Wn (D^2 K),
- * using ||Wn Wn^T||_F = ||Wn^T Wn||_F (docs/math.md). */
+ * using ||Wn Wn^T||_F = ||Wn^T Wn||_F (docs/math.md). The unnormalised
+ * form ||W^T W - I_D||_F^2 is the same computation on W itself, with the
+ * identity's size D in place of K. */
 #include <math.h>
 
 #include "blas/dfsae_blas.h"
@@ -24,11 +26,11 @@ static void normalise_rows(const float *W, size_t k, size_t d, double *norm,
 }
 
 /* K x K side: value ||Gn - I||^2, GWn = 4 (Gn - I) Wn. */
-static double feature_side(const dfsae_loss_ctx *ctx, float *GWn)
+static double feature_side(const dfsae_loss_ctx *ctx, const float *Wn,
+                           float *GWn)
 {
     const size_t k = ctx->k, d = ctx->d;
     float *Gn = ctx->ws->gramw;
-    const float *Wn = ctx->ws->Wn;
     dfsae__ssyrk(DFSAE_NO_TRANS, (int)k, (int)d, 1.0f, Wn, (int)d, 0.0f, Gn,
                  (int)k);
     double value = 0.0;
@@ -45,11 +47,11 @@ static double feature_side(const dfsae_loss_ctx *ctx, float *GWn)
 }
 
 /* D x D side: value ||M||^2 - 2 sum_k ||wn_k||^2 + K, GWn = 4 (Wn M - Wn). */
-static double sample_side(const dfsae_loss_ctx *ctx, float *GWn)
+static double sample_side(const dfsae_loss_ctx *ctx, const float *Wn,
+                          float *GWn)
 {
     const size_t k = ctx->k, d = ctx->d;
     float *M = ctx->ws->gramw;
-    const float *Wn = ctx->ws->Wn;
     dfsae__ssyrk(DFSAE_TRANS, (int)d, (int)k, 1.0f, Wn, (int)d, 0.0f, M,
                  (int)d);
     double msq = 0.0, trace = 0.0;
@@ -74,12 +76,28 @@ static double wr_eval(const dfsae_loss_ctx *ctx, double weight,
     (void)dA;
     const size_t k = ctx->k, d = ctx->d;
     dfsae_workspace *ws = ctx->ws;
-    normalise_rows(ctx->W, k, d, ws->rown, ws->Wn);
+    const int raw = ctx->opt->wr_form == DFSAE_WR_UNNORMALISED;
+    if (!raw)
+        normalise_rows(ctx->W, k, d, ws->rown, ws->Wn);
+    const float *V = raw ? ctx->W : ws->Wn;
     float *GWn = dW != NULL ? ws->GWn : NULL;
-    double value = ctx->gram_side == DFSAE_GRAM_SAMPLE ? sample_side(ctx, GWn)
-                                                       : feature_side(ctx, GWn);
+    double value = ctx->gram_side == DFSAE_GRAM_SAMPLE
+                       ? sample_side(ctx, V, GWn)
+                       : feature_side(ctx, V, GWn);
+    /* ||W^T W - I_D||^2 = ||W W^T - I_K||^2 + D - K (the traces agree).
+     * For K > D on the K x K side that subtracts K - D from a sum near it:
+     * rounding can take the result a few K ulp below 0, its true bound. */
+    if (raw) {
+        value += (double)d - (double)k;
+        value = value < 0.0 ? 0.0 : value; /* a NaN stays NaN */
+    }
     if (dW == NULL)
         return value;
+    if (raw) { /* dL/dW = 4 (W W^T - I) W, as GWn above */
+        for (size_t i = 0; i < k * d; ++i)
+            dW[i] += (float)(weight * GWn[i]);
+        return value;
+    }
     /* dL/dw = G/(|w| + eps) - (G . wn) wn / |w|; a zero row has G = 0. */
     for (size_t r = 0; r < k; ++r) {
         const float *g = GWn + r * d, *wn = ws->Wn + r * d;

@@ -152,3 +152,17 @@ double grad_ref_wr(const float *W, size_t k, size_t d)
     free(norm);
     return wr;
 }
+
+double grad_ref_wr_unnormalised(const float *W, size_t k, size_t d)
+{
+    double wr = 0.0;
+    for (size_t a = 0; a < d; ++a)
+        for (size_t c = 0; c < d; ++c) {
+            double g = 0.0;
+            for (size_t j = 0; j < k; ++j)
+                g += (double)W[j * d + a] * W[j * d + c];
+            g -= a == c ? 1.0 : 0.0;
+            wr += g * g;
+        }
+    return wr;
+}

@@ -36,6 +36,9 @@ void grad_ref_terms(const grad_ref_opts *o, const double *A, size_t n, size_t k,
 
 /* L_wr alone for weights W (K x D). */
 double grad_ref_wr(const float *W, size_t k, size_t d);
+/* The unnormalised form ||W^T W - I_D||_F^2 (DFSAE_WR_UNNORMALISED), from
+ * the D x D Gram. */
+double grad_ref_wr_unnormalised(const float *W, size_t k, size_t d);
 
 /* Row-wise softmax(-A) in double (n x K). */
 void grad_ref_softmax_neg(const double *A, size_t n, size_t k, double *R);
