@@ -90,7 +90,7 @@ typedef enum dfsae_status {
     DFSAE_ERR_NO_MEMORY = -4,          /**< the allocator returned NULL */
     DFSAE_ERR_BATCH_TOO_SMALL = -5,    /**< B = 1 with a variance-based term */
     DFSAE_ERR_NON_FINITE_INPUT = -6,   /**< NaN or Inf in an input buffer */
-    DFSAE_ERR_NON_FINITE_RESULT = -7,  /**< the loss or gradient overflowed */
+    DFSAE_ERR_NON_FINITE_RESULT = -7,  /**< a result overflowed float */
     DFSAE_ERR_UNKNOWN_PARAM = -8,      /**< no such parameter key */
     DFSAE_ERR_PARAM_OUT_OF_RANGE = -9, /**< value outside dfsae_*_bounds */
     DFSAE_ERR_SIZE_MISMATCH = -10,     /**< buffer or handle sizes disagree */
@@ -292,8 +292,10 @@ DFSAE_API int dfsae_model_reserve(dfsae_model *model, size_t max_batch);
  * @param R  optional n x K output responsibilities softmax(-A) row-wise,
  *           or NULL.
  * @return DFSAE_OK, DFSAE_ERR_NULL_ARG, DFSAE_ERR_INVALID_ARG (n == 0, or
- *         two outputs are the same buffer), DFSAE_ERR_SIZE_OVERFLOW or
- *         DFSAE_ERR_NON_FINITE_INPUT.
+ *         two outputs are the same buffer), DFSAE_ERR_SIZE_OVERFLOW,
+ *         DFSAE_ERR_NON_FINITE_INPUT or DFSAE_ERR_NON_FINITE_RESULT (the
+ *         product X W^T, a requested Z or A overflows float; the outputs
+ *         are then unspecified).
  */
 DFSAE_API int dfsae_model_forward(const dfsae_model *model, const float *X,
                                   size_t n, float *A, float *Z, float *R);
@@ -559,7 +561,10 @@ DFSAE_API const char *dfsae_metric_name(int metric);
  * The model's parameters and options are not changed.
  * @return DFSAE_OK, DFSAE_ERR_NULL_ARG, DFSAE_ERR_INVALID_ARG (n == 0 or
  *         n_metrics == 0), DFSAE_ERR_BATCH_TOO_SMALL (n < 2: a variance
- *         needs two rows), DFSAE_ERR_NON_FINITE_INPUT, DFSAE_ERR_NO_MEMORY.
+ *         needs two rows), DFSAE_ERR_NON_FINITE_INPUT, DFSAE_ERR_NO_MEMORY,
+ *         DFSAE_ERR_NON_FINITE_RESULT (activations overflow float, as in
+ *         dfsae_model_forward). Metrics of finite activations are finite
+ *         however large the activations are.
  */
 DFSAE_API int dfsae_model_evaluate(dfsae_model *model, const float *X, size_t n,
                                    const dfsae_train_config *config,

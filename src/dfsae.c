@@ -23,7 +23,7 @@ const char *dfsae_status_string(int status)
     case DFSAE_ERR_BATCH_TOO_SMALL:
         return "batch too small: variance terms need at least 2 rows";
     case DFSAE_ERR_NON_FINITE_INPUT: return "NaN or Inf in input";
-    case DFSAE_ERR_NON_FINITE_RESULT: return "loss or gradient is not finite";
+    case DFSAE_ERR_NON_FINITE_RESULT: return "a result is not finite";
     case DFSAE_ERR_UNKNOWN_PARAM: return "unknown parameter";
     case DFSAE_ERR_PARAM_OUT_OF_RANGE: return "parameter value out of range";
     case DFSAE_ERR_SIZE_MISMATCH: return "size mismatch";

@@ -35,9 +35,11 @@ void dfsae__options_default(dfsae_options *o);
 double dfsae__activation_param(const dfsae_options *o);
 
 /* A = phi(X W^T + b) and optionally Z = X W^T + b for n validated rows
- * (forward.c): reads the model only, allocates nothing. */
-void dfsae__forward(const dfsae_model *m, const float *X, size_t n, float *A,
-                    float *Z);
+ * (forward.c): reads the model only, allocates nothing. Returns
+ * DFSAE_ERR_NON_FINITE_RESULT if X W^T, Z or A holds a NaN or Inf (the
+ * outputs are then unspecified), else DFSAE_OK. */
+int dfsae__forward(const dfsae_model *m, const float *X, size_t n, float *A,
+                   float *Z);
 /* The objective (objective.c). Arguments are validated. */
 /* Sizes the workspace for batches of up to n rows under the current
  * options, so later calls on such batches do not allocate. */

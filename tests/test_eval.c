@@ -258,6 +258,96 @@ static void test_large_activations(void **state)
     dfsae_model_free(m);
 }
 
+/* Issue 14 item 2: activations around 1e19 and above used to overflow the
+ * float cross-products of the redundancy (inf or nan, with DFSAE_OK).
+ * Units at very different scales (1e30, 1e20 and 1): every metric is
+ * finite, matches the reference, and the redundancy stays in
+ * [0, K (K - 1)]. */
+static void test_huge_activations(void **state)
+{
+    (void)state;
+    enum { n = 203, d = 1, k = 3 };
+    float X[n], A[n * k];
+    double Ad[n * k];
+    train_fill(X, n, 32, 0.0, 1.0);
+    const float params[d * k + k] = {1e30f, -3e20f, 1.0f, 0.0f, 1e19f, 0.5f};
+    dfsae_model *m;
+    assert_int_equal(dfsae_model_create(d, k, 1, NULL, &m), DFSAE_OK);
+    assert_int_equal(
+        dfsae_model_set_option(m, DFSAE_MODEL_ACTIVATION, DFSAE_ACT_IDENTITY),
+        DFSAE_OK);
+    assert_int_equal(dfsae_model_set_params(m, params, d * k + k), DFSAE_OK);
+    assert_int_equal(dfsae_model_forward(m, X, n, A, NULL, NULL), DFSAE_OK);
+    for (size_t i = 0; i < n * k; ++i)
+        Ad[i] = A[i];
+    double want[DFSAE_METRIC_COUNT], got[DFSAE_METRIC_COUNT];
+    reference(Ad, n, k, want);
+    want[DFSAE_METRIC_WEIGHT_REDUNDANCY] = reference_wr(params, k, d);
+    /* All three are linear in x: every correlation is about +-1. */
+    assert_true(want[DFSAE_METRIC_REDUNDANCY] > 5.99);
+    const double batches[] = {16, 203};
+    for (size_t b = 0; b < 2; ++b) {
+        dfsae_train_config *c = batch_config(batches[b]);
+        assert_int_equal(
+            dfsae_model_evaluate(m, X, n, c, got, DFSAE_METRIC_COUNT),
+            DFSAE_OK);
+        for (int i = 0; i < DFSAE_METRIC_COUNT; ++i) {
+            if (!isfinite(got[i]))
+                fail_msg("batch %g: %s = %g", batches[b], dfsae_metric_name(i),
+                         got[i]);
+            close_to(got[i], want[i], 1e-5);
+        }
+        assert_true(got[DFSAE_METRIC_REDUNDANCY] >= 0.0 &&
+                    got[DFSAE_METRIC_REDUNDANCY] <= k * (k - 1));
+        dfsae_train_config_free(c);
+    }
+    dfsae_model_free(m);
+}
+
+/* What float cannot hold is an error, never DFSAE_OK with inf or nan in
+ * an output: X W^T overflowing (2 x 3e38), or inf - inf (a NaN that relu
+ * would have turned into 0). An overflow only in a pre-activation that
+ * relu maps to an exact 0 is an error only if Z is asked for. */
+static void test_non_finite_results(void **state)
+{
+    (void)state;
+    enum { n = 4, d = 2, k = 3 };
+    const float X[n * d] = {2, 2, 2, 2, 1, 1, 0.5f, 0.5f};
+    const float cases[3][d * k + k] = {
+        {3e38f, 3e38f, 0.1f, 0.2f, 0.3f, 0.4f, 0.0f, 0.0f, 0.0f},  /* inf */
+        {0.1f, 0.2f, 3e38f, -3e38f, 0.3f, 0.4f, 0.0f, 0.0f, 0.0f}, /* nan */
+        /* z = -3e38 - 3e38 = -inf in row 0, relu gives 0 */
+        {-1.5e38f, 0.0f, 0.1f, 0.2f, 0.3f, 0.4f, -3e38f, 0.0f, 0.0f},
+    };
+    float A[n * k], Z[n * k], R[n * k];
+    double metrics[DFSAE_METRIC_COUNT];
+    for (int c = 0; c < 3; ++c) {
+        dfsae_model *m;
+        assert_int_equal(dfsae_model_create(d, k, 1, NULL, &m), DFSAE_OK);
+        assert_int_equal(dfsae_model_set_params(m, cases[c], d * k + k),
+                         DFSAE_OK);
+        assert_int_equal(dfsae_model_forward(m, X, n, A, Z, R),
+                         DFSAE_ERR_NON_FINITE_RESULT);
+        if (c == 2) {
+            /* Without Z, every output is finite and exact. */
+            assert_int_equal(dfsae_model_forward(m, X, n, A, NULL, R),
+                             DFSAE_OK);
+            assert_true(A[0] == 0.0f);
+            assert_int_equal(dfsae_model_evaluate(m, X, n, NULL, metrics,
+                                                  DFSAE_METRIC_COUNT),
+                             DFSAE_OK);
+        } else {
+            assert_int_equal(dfsae_model_forward(m, X, n, A, NULL, NULL),
+                             DFSAE_ERR_NON_FINITE_RESULT);
+            assert_int_equal(dfsae_model_evaluate(m, X, n, NULL, metrics,
+                                                  DFSAE_METRIC_COUNT),
+                             DFSAE_ERR_NON_FINITE_RESULT);
+            assert_non_null(strstr(dfsae_model_last_error(m), "not finite"));
+        }
+        dfsae_model_free(m);
+    }
+}
+
 /* Only the first n_metrics entries are written; with the redundancy
  * switched off it reads NaN and the rest is unchanged. */
 static void test_partial_and_no_redundancy(void **state)
@@ -360,6 +450,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_matches_model_terms, setup,
                                         teardown),
         cmocka_unit_test(test_large_activations),
+        cmocka_unit_test(test_huge_activations),
+        cmocka_unit_test(test_non_finite_results),
         cmocka_unit_test_setup_teardown(test_partial_and_no_redundancy, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_evaluate_bad_input, setup,

@@ -2,7 +2,9 @@
  * in batches. Row metrics are summed per row; column statistics and the
  * cross-product matrix are accumulated in double across batches around a
  * per-column shift (the first batch's means), which keeps the variance of
- * large activations accurate and makes a constant column exactly 0. */
+ * large activations accurate and makes a constant column exactly 0. The
+ * float cross-products run on columns scaled by powers of two to at most
+ * 1, so activations of any finite size cannot overflow them. */
 #include <math.h>
 #include <string.h>
 
@@ -35,6 +37,7 @@ typedef struct acc {
     double *sum;   /* K: sums of shifted values */
     double *sq;    /* K: sums of squared shifted values */
     double *cross; /* K x K upper triangle, sums of shifted products */
+    double *scale; /* K: this batch's power-of-two column scales */
     double *e;     /* K: exp(-A_ij) of one row, shifted by its minimum */
     size_t rows;   /* rows seen */
     double active, entropy, max_resp, act_sum;
@@ -42,7 +45,8 @@ typedef struct acc {
 
 static void release(const dfsae_allocator *a, acc *s)
 {
-    void *bufs[] = {s->A, s->gram, s->shift, s->sum, s->sq, s->cross, s->e};
+    void *bufs[] = {s->A,  s->gram,  s->shift, s->sum,
+                    s->sq, s->cross, s->scale, s->e};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; ++i)
         dfsae__free(a, bufs[i]);
 }
@@ -69,7 +73,8 @@ static int acquire(const dfsae_allocator *a, acc *s, size_t batch, size_t k)
         return 0;
     s->gram = dfsae__alloc_array(a, kk, sizeof(float));
     s->cross = dfsae__alloc_array(a, kk, sizeof(double));
-    if (s->gram == NULL || s->cross == NULL)
+    s->scale = dfsae__alloc_array(a, k, sizeof(double));
+    if (s->gram == NULL || s->cross == NULL || s->scale == NULL)
         return 0;
     memset(s->cross, 0, kk * sizeof(double));
     return 1;
@@ -112,21 +117,37 @@ static void add_batch(acc *s, size_t rows)
         for (size_t j = 0; j < k; ++j)
             s->shift[j] /= (double)rows;
     }
+    double *big = s->scale; /* first the largest |shifted value| */
+    for (size_t j = 0; s->redundancy && j < k; ++j)
+        big[j] = 0.0;
     for (size_t i = 0; i < rows; ++i)
         for (size_t j = 0; j < k; ++j) {
             double c = A[i * k + j] - s->shift[j];
             s->sum[j] += c;
             s->sq[j] += c * c;
-            A[i * k + j] = (float)c;
+            if (s->redundancy)
+                big[j] = fabs(c) > big[j] ? fabs(c) : big[j];
         }
     s->rows += rows;
     if (!s->redundancy)
         return;
+    /* Scaling by 2^-e is exact: the products keep float's relative
+     * accuracy and sum to at most `rows`. */
+    for (size_t j = 0; j < k; ++j) {
+        int e = 0;
+        if (big[j] > 0.0)
+            frexp(big[j], &e);
+        s->scale[j] = ldexp(1.0, e);
+    }
+    for (size_t i = 0; i < rows; ++i)
+        for (size_t j = 0; j < k; ++j)
+            A[i * k + j] = (float)((A[i * k + j] - s->shift[j]) / s->scale[j]);
     dfsae__ssyrk(DFSAE_TRANS, (int)k, (int)rows, 1.0f, A, (int)k, 0.0f, s->gram,
                  (int)k);
     for (size_t r = 0; r < k; ++r)
         for (size_t c = r; c < k; ++c)
-            s->cross[r * k + c] += s->gram[r * k + c];
+            s->cross[r * k + c] +=
+                (double)s->gram[r * k + c] * s->scale[r] * s->scale[c];
 }
 
 /* Unbiased variance of column j from the shifted sums. */
@@ -152,7 +173,8 @@ static double redundancy(const acc *s)
             double cov =
                 (s->cross[r * k + c] - s->sum[r] * s->sum[c] / n) / (n - 1.0);
             double corr = cov / (std[r] * std[c]);
-            off += corr * corr;
+            /* |corr| <= 1 but for the rounding of the float products. */
+            off += corr * corr < 1.0 ? corr * corr : 1.0;
         }
     return 2.0 * off;
 }
@@ -233,7 +255,14 @@ int dfsae_model_evaluate(dfsae_model *model, const float *X, size_t n,
     }
     for (size_t first = 0; first < n; first += batch) {
         size_t rows = n - first < batch ? n - first : batch;
-        dfsae__forward(model, X + first * d, rows, s.A, NULL);
+        st = dfsae__forward(model, X + first * d, rows, s.A, NULL);
+        if (st != DFSAE_OK) {
+            release(&model->alloc, &s);
+            return dfsae__fail(model->err, st,
+                               "evaluate: the activations of rows %zu to %zu "
+                               "are not finite: X W^T + b overflows float",
+                               first, first + rows - 1);
+        }
         add_batch(&s, rows);
     }
     double dead = 0.0;

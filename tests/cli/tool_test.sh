@@ -107,4 +107,29 @@ expect_error "unwritable output" 1 "/nonexistent/dir/m.st" -- \
   train "$fx/small.csv" --out /nonexistent/dir/m.st --epochs 1 --quiet
 check "no model left behind by failed runs" test ! -e x.st
 
+# Results float cannot hold (issue 14 item 2). A hand-made 2-in, 2-out
+# model file (no dfsae metadata: default options, relu): W = [[1, 0],
+# [0.5, 0.5]], b = 0, or W = 3e38 everywhere.
+st_model() { # st_model OUT W00 W01 W10 W11: float32 bytes as printf escapes
+  local json='{"weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},"bias":{"dtype":"F32","shape":[2],"data_offsets":[16,24]}}'
+  { printf "\\x$(printf %02x ${#json})\\0\\0\\0\\0\\0\\0\\0%s" "$json"
+    printf "%b%b%b%b" "$2" "$3" "$4" "$5"
+    printf '\0\0\0\0\0\0\0\0'; } >"$1"
+}
+one='\x00\x00\x80\x3f' half='\x00\x00\x00\x3f' zero='\x00\x00\x00\x00'
+big='\xe6\xb1\x61\x7f'
+st_model unit.st "$one" "$zero" "$half" "$half"
+st_model huge.st "$big" "$big" "$big" "$big"
+printf 'a,b\n1e30,2e30\n3e30,1e30\n2e30,2e30\n4e30,5e29\n' >large.csv
+printf 'a,b\n2,2\n1,1\n' >over.csv
+"$tool" eval unit.st large.csv >eval_large.txt
+check "eval: activations of 1e30 exit 0" test $? -eq 0
+check "eval: activations of 1e30 give finite metrics" \
+  bash -c "grep -q '^redundancy: ' eval_large.txt && ! grep -qiE 'nan|inf' eval_large.txt"
+expect_error "eval: overflowing activations" 1 "not finite" -- \
+  eval huge.st over.csv
+expect_error "encode: overflowing activations" 1 "not finite" -- \
+  encode huge.st over.csv --out over.npy
+check "encode: no features left after an overflow" test ! -e over.npy
+
 report tool_test
