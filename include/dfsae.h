@@ -423,14 +423,9 @@ typedef enum dfsae_train_option {
     DFSAE_TRAIN_EPOCHS = 0,          /**< epochs this call runs, >= 1; 1 */
     DFSAE_TRAIN_BATCH_SIZE = 1,      /**< rows per batch, >= 1; 128 */
     DFSAE_TRAIN_SHUFFLE = 2,         /**< 0 or 1: shuffle every epoch; 1 */
-    DFSAE_TRAIN_SEED = 3,            /**< shuffle seed, 0 .. 2^53; 0 */
-    DFSAE_TRAIN_FIRST_EPOCH = 4,     /**< index of the first epoch; 0. Epoch e
-                                          is shuffled from (seed, e) alone, so
-                                          a resumed run can continue the same
-                                          sequence of orders. */
-    DFSAE_TRAIN_REPORT_EVERY = 5,    /**< a STEP report every this many steps
+    DFSAE_TRAIN_REPORT_EVERY = 3,    /**< a STEP report every this many steps
                                           (0: epoch reports only); 1 */
-    DFSAE_TRAIN_EVAL_REDUNDANCY = 6, /**< 0 or 1: dfsae_model_evaluate
+    DFSAE_TRAIN_EVAL_REDUNDANCY = 4, /**< 0 or 1: dfsae_model_evaluate
                                           computes the redundancy (and
                                           allocates its K x K accumulator);
                                           when 0 it is reported as NaN; 1 */
@@ -473,10 +468,11 @@ typedef int (*dfsae_progress_fn)(const dfsae_progress *report, void *user);
 
 /** DFSAE_EVENT_STEP or DFSAE_EVENT_EPOCH (-1 if `report` is NULL). */
 DFSAE_API int dfsae_progress_event_kind(const dfsae_progress *report);
-/** Index of the current epoch (counting from DFSAE_TRAIN_FIRST_EPOCH). */
+/** 0-based index of the current epoch in the model's whole training (the
+ *  run state's epoch count, see dfsae_model_get_run_state). */
 DFSAE_API uint64_t dfsae_progress_epoch(const dfsae_progress *report);
-/** 0-based index of the step within its epoch (EPOCH: the epoch's step
- *  count). */
+/** 0-based index of the step within its epoch, also in an epoch continued
+ *  from the run state (EPOCH: the epoch's step count). */
 DFSAE_API uint64_t dfsae_progress_step(const dfsae_progress *report);
 /** Steps in one epoch (depends on n, the batch size and the batch-of-1
  *  rule, see dfsae_model_train). */
@@ -503,13 +499,31 @@ DFSAE_API double dfsae_progress_samples_per_sec(const dfsae_progress *report);
 /** Wall-clock seconds since the call started. */
 DFSAE_API double dfsae_progress_elapsed(const dfsae_progress *report);
 
+/** The run state dfsae_model_train keeps in the model and model files
+ *  carry: `epochs` completed, `rows` of the next epoch already trained (0
+ *  unless training stopped mid-epoch), and the shuffle `seed`. A new model
+ *  starts at (0, 0, its creation seed); a file without run state loads as
+ *  (0, 0, 0). The step count is the optimizer's
+ *  (dfsae_optimizer_step_count). Any pointer may be NULL. */
+DFSAE_API int dfsae_model_get_run_state(const dfsae_model *model,
+                                        uint64_t *epochs, uint64_t *rows,
+                                        uint64_t *seed);
+/** Set the run state, e.g. (0, 0, seed) to train again from the first
+ *  epoch's order with another seed. */
+DFSAE_API int dfsae_model_set_run_state(dfsae_model *model, uint64_t epochs,
+                                        uint64_t rows, uint64_t seed);
+
 /**
  * Train `model` with `opt` on the n x D row-major data X (caller-owned,
- * read only, D = dfsae_model_input_dim) for DFSAE_TRAIN_EPOCHS epochs of
- * batches of DFSAE_TRAIN_BATCH_SIZE rows, shuffled each epoch when
- * DFSAE_TRAIN_SHUFFLE is on (Fisher-Yates driven by dfsae's own generator:
- * same seed, same build and same BLAS threads give bit-identical
- * parameters, whatever dfsae_model_set_threads).
+ * read only, D = dfsae_model_input_dim) for DFSAE_TRAIN_EPOCHS more epochs
+ * of batches of DFSAE_TRAIN_BATCH_SIZE rows, continuing from the model's
+ * run state: an epoch stopped mid-way continues at its next row (and
+ * counts as the first of the DFSAE_TRAIN_EPOCHS), and every completed step
+ * advances the run state. Epoch e is shuffled when DFSAE_TRAIN_SHUFFLE is
+ * on, by a Fisher-Yates permutation drawn from (run-state seed, e) alone:
+ * a run stopped anywhere and continued from a saved file gives
+ * bit-identical parameters to one uninterrupted run (same build, same BLAS
+ * threads, same batch size, whatever dfsae_model_set_threads).
  * The last partial batch is kept. Batch-of-1 rule: when L_var or L_tc is
  * enabled and an epoch would end with a batch of 1 row, that row is merged
  * into the previous batch (which then has batch_size + 1 rows), so every
@@ -518,11 +532,13 @@ DFSAE_API double dfsae_progress_elapsed(const dfsae_progress *report);
  * Memory: the index array and a batch buffer are allocated once per call
  * and the model's workspace is reserved before the first step; no step
  * allocates.
- * @return DFSAE_OK; DFSAE_ERR_NULL_ARG; DFSAE_ERR_INVALID_ARG (n == 0);
+ * @return DFSAE_OK; DFSAE_ERR_NULL_ARG; DFSAE_ERR_INVALID_ARG (n == 0,
+ *         or the run state's rows are not fewer than n);
  *         DFSAE_ERR_SIZE_MISMATCH (the optimizer is for another parameter
  *         count); DFSAE_ERR_NON_FINITE_INPUT (NaN/Inf in X);
- *         DFSAE_ERR_BATCH_TOO_SMALL (a variance term is on and n < 2 or
- *         batch_size < 2) -- these leave model and optimizer untouched;
+ *         DFSAE_ERR_BATCH_TOO_SMALL (a variance term is on and n < 2,
+ *         batch_size < 2 or one row of the run state's epoch is left) --
+ *         these leave model and optimizer untouched;
  *         DFSAE_ERR_CANCELLED, or a status of a failed step (e.g.
  *         DFSAE_ERR_NON_FINITE_RESULT), with the model and optimizer as
  *         after the last completed step. Details: dfsae_model_last_error.
@@ -599,7 +615,7 @@ DFSAE_API int dfsae_model_evaluate(dfsae_model *model, const float *X, size_t n,
 /** The format version this library writes ("dfsae.format_version"). It
  *  reads files of this version and older; newer ones are refused with
  *  DFSAE_ERR_UNSUPPORTED_VERSION. */
-#define DFSAE_FORMAT_VERSION 1
+#define DFSAE_FORMAT_VERSION 2
 /** A size for `errbuf` that holds every detail message whole. */
 #define DFSAE_ERROR_MESSAGE_SIZE 256
 /** The largest JSON header a loader accepts, in bytes. */
@@ -627,8 +643,9 @@ DFSAE_API int dfsae_model_save_buffer(dfsae_model *model,
                                       size_t cap, size_t *written);
 
 /**
- * Create a model from the file at `path` (shape from the tensors, options
- * from the metadata, or their defaults for a file without dfsae metadata)
+ * Create a model from the file at `path` (shape from the tensors; options,
+ * run state and user metadata from the metadata, or defaults for a file
+ * without dfsae metadata)
  * and, if `opt_out` is not NULL, an optimizer from the file's optimizer
  * state: *opt_out is NULL if the file holds none. Optimizer state is
  * validated even when `opt_out` is NULL. On failure *model_out (and
@@ -656,10 +673,10 @@ DFSAE_API int dfsae_model_load_buffer(const void *data, size_t size,
 
 /**
  * Load the file at `path` into an existing model, and into `opt` unless it
- * is NULL, all or nothing: the model's parameters and every option are
- * replaced by the file's (options missing from the file take their
- * defaults), and the optimizer's hyper-parameters, step count and moments
- * by the file's. The file's D and K must equal the model's and the
+ * is NULL, all or nothing: the model's parameters, every option, its run
+ * state and user metadata are replaced by the file's (what the file lacks
+ * takes its default), and the optimizer's hyper-parameters, step count and
+ * moments by the file's. The file's D and K must equal the model's and the
  * optimizer's parameter count the model's (DFSAE_ERR_SIZE_MISMATCH); the
  * optimizer's kind must be the file's (DFSAE_ERR_INVALID_ARG); with `opt`,
  * a file without optimizer state is DFSAE_ERR_BAD_HEADER. Nothing changes
@@ -673,6 +690,28 @@ DFSAE_API int dfsae_model_load_into(dfsae_model *model, dfsae_optimizer *opt,
 DFSAE_API int dfsae_model_load_buffer_into(dfsae_model *model,
                                            dfsae_optimizer *opt,
                                            const void *data, size_t size);
+
+/**
+ * User metadata: string pairs kept in the model, saved and loaded with it
+ * (as "user.KEY" in the file's metadata; loads replace the model's pairs
+ * with the file's). Set `key` to a copy of `value`, or delete it when
+ * `value` is NULL (deleting a missing key is DFSAE_OK). A key has 1 to 64
+ * printable ASCII characters; a value is UTF-8 of at most 16384 bytes; a
+ * model keeps at most 256 pairs.
+ * @return DFSAE_OK, DFSAE_ERR_NULL_ARG, DFSAE_ERR_INVALID_ARG (a key or
+ *         value outside these rules, or a 257th key) or
+ *         DFSAE_ERR_NO_MEMORY; on failure nothing changes.
+ */
+DFSAE_API int dfsae_model_set_meta(dfsae_model *model, const char *key,
+                                   const char *value);
+/** The value of `key`, or NULL if the model has none. Valid until the key
+ *  is set again or the model is loaded into or freed. */
+DFSAE_API const char *dfsae_model_get_meta(const dfsae_model *model,
+                                           const char *key);
+/** The `index`-th key in byte order (0-based), or NULL past the last one:
+ *  for (i = 0; (k = dfsae_model_meta_key(m, i)) != NULL; ++i) ... */
+DFSAE_API const char *dfsae_model_meta_key(const dfsae_model *model,
+                                           size_t index);
 
 #ifdef __cplusplus
 }

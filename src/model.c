@@ -48,6 +48,7 @@ int dfsae_model_create(size_t d_in, size_t n_components, uint64_t seed,
         return DFSAE_ERR_NO_MEMORY;
     }
     dfsae__options_default(&m->opt);
+    m->run.seed = seed;
 
     /* nn.Linear's default: uniform(-1/sqrt(D), 1/sqrt(D)) for W and b. */
     dfsae_rng rng;
@@ -66,6 +67,7 @@ void dfsae_model_free(dfsae_model *model)
     dfsae_allocator a = model->alloc;
     dfsae__pool_stop(model->pool, &a);
     dfsae__ws_free(&model->ws, &a);
+    dfsae__meta_free(&model->meta, &a);
     dfsae__free(&a, model->params);
     dfsae__free(&a, model->grad);
     dfsae__free(&a, model);

@@ -4,6 +4,7 @@
 
 #include "internal.h"
 #include "parallel/pool.h"
+#include "user_meta.h"
 #include "workspace.h"
 
 typedef struct dfsae_options {
@@ -17,6 +18,13 @@ typedef struct dfsae_options {
     int wr_form;
 } dfsae_options;
 
+/* Where dfsae_model_train stands (dfsae_model_get_run_state). */
+typedef struct dfsae__run_state {
+    uint64_t epochs; /* epochs completed */
+    uint64_t rows;   /* rows of the next epoch already trained */
+    uint64_t seed;   /* the shuffle seed */
+} dfsae__run_state;
+
 struct dfsae_model {
     dfsae_allocator alloc;
     size_t d, k, n_params;
@@ -27,6 +35,8 @@ struct dfsae_model {
     dfsae_options opt;
     dfsae_workspace ws;
     dfsae_pool *pool; /* NULL: everything on the caller */
+    dfsae__run_state run;
+    dfsae__user_meta meta;
     char err[DFSAE_ERR_LEN];
 };
 

@@ -158,11 +158,22 @@ static const hostile cases[] = {
     {"metadata not a string", "{\"__metadata__\":{\"a\":1}," W "," B "}", 24,
      GOOD, DFSAE_ERR_BAD_METADATA, "string"},
     {"newer format",
-     "{\"__metadata__\":{\"dfsae.format_version\":\"2\"}," W "," B "}", 24,
-     GOOD, DFSAE_ERR_UNSUPPORTED_VERSION, "version 2"},
+     "{\"__metadata__\":{\"dfsae.format_version\":\"3\"}," W "," B "}", 24,
+     GOOD, DFSAE_ERR_UNSUPPORTED_VERSION, "version 3"},
     {"bad version",
      "{\"__metadata__\":{\"dfsae.format_version\":\"1.0\"}," W "," B "}", 24,
      GOOD, DFSAE_ERR_BAD_METADATA, "format_version"},
+    {"run state not a number",
+     "{" META(",\"dfsae.run.epochs\":\"-1\"") "," W "," B "}", 24, GOOD,
+     DFSAE_ERR_BAD_METADATA, "dfsae.run.epochs"},
+    {"run seed above 64 bits",
+     "{" META(",\"dfsae.run.seed\":\"18446744073709551616\"") "," W "," B "}",
+     24, GOOD, DFSAE_ERR_BAD_METADATA, "dfsae.run.seed"},
+    {"empty user key", "{" META(",\"user.\":\"x\"") "," W "," B "}", 24, GOOD,
+     DFSAE_ERR_BAD_METADATA, "user."},
+    {"user key with a control byte",
+     "{" META(",\"user.a\\u0001\":\"x\"") "," W "," B "}", 24, GOOD,
+     DFSAE_ERR_BAD_METADATA, "printable"},
     {"unknown activation",
      "{" META(",\"dfsae.activation\":\"gelu\"") "," W "," B "}", 24, GOOD,
      DFSAE_ERR_BAD_METADATA, "gelu"},
@@ -244,6 +255,8 @@ static void expect_failure(const char *what, const unsigned char *file,
     dfsae_model *m = NULL;
     assert_int_equal(dfsae_model_create(2, 2, 42, NULL, &m), DFSAE_OK);
     dfsae_model_set_option(m, DFSAE_MODEL_ACTIVATION, DFSAE_ACT_TANH);
+    dfsae_model_set_run_state(m, 4, 1, 9);
+    dfsae_model_set_meta(m, "kept", "through failed loads");
     io_snapshot before;
     io_snapshot_take(m, &before);
     int st = dfsae_model_load_buffer_into(m, NULL, file, len);
@@ -454,6 +467,8 @@ static void test_byte_mutations(void **state)
                 dfsae_model_set_params(target, before.params, before.n);
                 for (int p = 0; p < DFSAE_MODEL_OPTION_COUNT; ++p)
                     dfsae_model_set_option(target, p, before.options[p]);
+                dfsae_model_set_run_state(target, before.run[0], before.run[1],
+                                          before.run[2]);
             }
             buf[i] = keep;
         }

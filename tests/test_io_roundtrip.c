@@ -1,6 +1,9 @@
 /* Model files through the public API: save and load round trips (buffer
- * and path, model and checkpoint), every option preserved, the byte
- * layout of the file, foreign PyTorch files, size queries, allocators. */
+ * and path, model and checkpoint), every option, the run state and the
+ * user metadata preserved, the byte layout of the file, foreign PyTorch
+ * files, a format-1 file, size queries, allocators. */
+#define _GNU_SOURCE /* memmem */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -140,7 +143,7 @@ static void test_layout(void **state)
     assert_int_equal(buf[8], '{');
     char *json = calloc(1, n + 1);
     memcpy(json, buf + 8, n);
-    assert_non_null(strstr(json, "\"dfsae.format_version\":\"1\""));
+    assert_non_null(strstr(json, "\"dfsae.format_version\":\"2\""));
     assert_non_null(
         strstr(json, "\"dfsae.library_version\":\"" DFSAE_VERSION_STRING "\""));
     assert_non_null(strstr(json, "\"dfsae.activation\":\"relu\""));
@@ -329,6 +332,244 @@ static void test_model_only_file(void **state)
     dfsae_model_free(m);
 }
 
+/* The run state and the user metadata travel with the model; text that
+ * JSON must escape (quotes, backslashes, control bytes) and non-ASCII
+ * UTF-8 come back byte for byte; a load replaces the pairs a model had. */
+static void test_run_state_and_meta_round_trip(void **state)
+{
+    (void)state;
+    static const char *const keys[] = {"a \"quoted\" \\ key", "empty",
+                                       "image_shape", "z"};
+    static const char *const values[] = {
+        "line\nbreak\ttab\x01\x1f \"q\" \\ caf\xc3\xa9 \xf0\x9d\x84\x9e", "",
+        "28x28", "last"};
+    dfsae_model *m = make_model(4);
+    assert_int_equal(dfsae_model_set_run_state(m, 3, 7, UINT64_MAX), DFSAE_OK);
+    for (int i = 3; i >= 0; --i) /* out of order: kept sorted */
+        assert_int_equal(dfsae_model_set_meta(m, keys[i], values[i]), DFSAE_OK);
+    for (size_t i = 0; i < 4; ++i)
+        assert_string_equal(dfsae_model_meta_key(m, i), keys[i]);
+    assert_null(dfsae_model_meta_key(m, 4));
+
+    size_t size = 0;
+    unsigned char *buf = io_save(m, NULL, &size);
+    assert_non_null(buf);
+    char *json = io_header_json(buf);
+    assert_non_null(strstr(json, "\"dfsae.run.epochs\":\"3\""));
+    assert_non_null(strstr(json, "\"dfsae.run.rows\":\"7\""));
+    assert_non_null(
+        strstr(json, "\"dfsae.run.seed\":\"18446744073709551615\""));
+    assert_non_null(strstr(json, "\"user.image_shape\":\"28x28\""));
+    assert_non_null(strstr(json, "\"user.a \\\"quoted\\\" \\\\ key\":"));
+    assert_non_null(strstr(json, "line\\nbreak\\ttab\\u0001\\u001f"));
+    free(json);
+
+    dfsae_model *other = make_model(5);
+    assert_int_equal(dfsae_model_set_meta(other, "only in other", "x"),
+                     DFSAE_OK);
+    assert_int_equal(dfsae_model_load_buffer_into(other, NULL, buf, size),
+                     DFSAE_OK);
+    assert_true(io_models_identical(m, other));
+    assert_null(dfsae_model_get_meta(other, "only in other"));
+    for (size_t i = 0; i < 4; ++i)
+        assert_string_equal(dfsae_model_get_meta(other, keys[i]), values[i]);
+    uint64_t e, r, sd;
+    dfsae_model_get_run_state(other, &e, &r, &sd);
+    assert_true(e == 3 && r == 7 && sd == UINT64_MAX);
+
+    /* The control: a changed pair makes the models differ. */
+    assert_int_equal(dfsae_model_set_meta(other, "z", "changed"), DFSAE_OK);
+    assert_false(io_models_identical(m, other));
+    assert_int_equal(dfsae_model_set_meta(other, "z", NULL), DFSAE_OK);
+    assert_null(dfsae_model_get_meta(other, "z"));
+    assert_int_equal(dfsae_model_set_meta(other, "z", NULL), DFSAE_OK);
+    dfsae_model_free(other);
+    free(buf);
+    dfsae_model_free(m);
+}
+
+/* Keys and values outside the documented rules are refused, and nothing
+ * changes. */
+static void test_meta_rules(void **state)
+{
+    (void)state;
+    dfsae_model *m = make_model(6);
+    assert_int_equal(dfsae_model_set_meta(m, "k", "v"), DFSAE_OK);
+    char key[66], *big = malloc(16386);
+    memset(key, 'k', sizeof key - 1);
+    key[65] = '\0';
+    memset(big, 'v', 16385);
+    big[16385] = '\0';
+    static const char *const bad_values[] = {
+        "\xc0\x80",         /* overlong NUL */
+        "\xed\xa0\x80",     /* a surrogate */
+        "\x80",             /* a lone continuation byte */
+        "\xf4\x90\x80\x80", /* above U+10FFFF */
+        "\xe2\x82",         /* cut short */
+    };
+    assert_int_equal(dfsae_model_set_meta(m, NULL, "v"), DFSAE_ERR_NULL_ARG);
+    assert_int_equal(dfsae_model_set_meta(NULL, "k", "v"), DFSAE_ERR_NULL_ARG);
+    assert_int_equal(dfsae_model_set_meta(m, "", "v"), DFSAE_ERR_INVALID_ARG);
+    assert_int_equal(dfsae_model_set_meta(m, key, "v"), DFSAE_ERR_INVALID_ARG);
+    key[64] = '\0'; /* 64 characters: the longest key */
+    assert_int_equal(dfsae_model_set_meta(m, key, "v"), DFSAE_OK);
+    assert_int_equal(dfsae_model_set_meta(m, key, NULL), DFSAE_OK);
+    assert_int_equal(dfsae_model_set_meta(m, "tab\tkey", "v"),
+                     DFSAE_ERR_INVALID_ARG);
+    assert_int_equal(dfsae_model_set_meta(m, "caf\xc3\xa9", "v"),
+                     DFSAE_ERR_INVALID_ARG);
+    for (size_t i = 0; i < sizeof bad_values / sizeof *bad_values; ++i) {
+        assert_int_equal(dfsae_model_set_meta(m, "k", bad_values[i]),
+                         DFSAE_ERR_INVALID_ARG);
+        assert_non_null(strstr(dfsae_model_last_error(m), "UTF-8"));
+    }
+    assert_int_equal(dfsae_model_set_meta(m, "k", big), DFSAE_ERR_INVALID_ARG);
+    assert_string_equal(dfsae_model_get_meta(m, "k"), "v");
+    big[16384] = '\0'; /* the longest value */
+    assert_int_equal(dfsae_model_set_meta(m, "k", big), DFSAE_OK);
+    assert_int_equal(strlen(dfsae_model_get_meta(m, "k")), 16384);
+    assert_null(dfsae_model_get_meta(m, "missing"));
+    assert_null(dfsae_model_get_meta(NULL, "k"));
+    assert_null(dfsae_model_meta_key(NULL, 0));
+
+    /* 256 pairs at most; replacing one of them is still fine. */
+    for (int i = 1; i < 256; ++i) {
+        char k[16];
+        snprintf(k, sizeof k, "key%03d", i);
+        assert_int_equal(dfsae_model_set_meta(m, k, "x"), DFSAE_OK);
+    }
+    assert_int_equal(dfsae_model_set_meta(m, "one too many", "x"),
+                     DFSAE_ERR_INVALID_ARG);
+    assert_null(dfsae_model_get_meta(m, "one too many"));
+    assert_int_equal(dfsae_model_set_meta(m, "key001", "y"), DFSAE_OK);
+
+    /* The largest model metadata there can be, every byte escaped six
+     * times over, still saves and loads. */
+    memset(big, 0x01, 16384);
+    for (size_t i = 0; (dfsae_model_meta_key(m, i)) != NULL; ++i)
+        assert_int_equal(
+            dfsae_model_set_meta(m, dfsae_model_meta_key(m, i), big), DFSAE_OK);
+    size_t size = 0;
+    unsigned char *buf = io_save(m, NULL, &size);
+    assert_non_null(buf);
+    assert_true(size > 256u * 16384u * 6u);
+    dfsae_model *back = NULL;
+    char err[DFSAE_ERROR_MESSAGE_SIZE];
+    int st =
+        dfsae_model_load_buffer(buf, size, NULL, &back, NULL, err, sizeof err);
+    if (st != DFSAE_OK)
+        fail_msg("%s", err);
+    assert_true(io_models_identical(m, back));
+    dfsae_model_free(back);
+    free(buf);
+    free(big);
+    dfsae_model_free(m);
+}
+
+typedef struct failing {
+    size_t left; /* allocations that succeed before one fails */
+} failing;
+
+static void *fail_alloc(void *opaque, size_t size)
+{
+    failing *f = opaque;
+    if (f->left == 0)
+        return NULL;
+    f->left--;
+    return malloc(size);
+}
+
+static void fail_free(void *opaque, void *p)
+{
+    (void)opaque;
+    free(p);
+}
+
+/* Out of memory in set_meta, for the pair or for a larger table, changes
+ * nothing. */
+static void test_meta_out_of_memory(void **state)
+{
+    (void)state;
+    failing f = {SIZE_MAX};
+    dfsae_allocator a = {fail_alloc, fail_free, &f};
+    dfsae_model *m = NULL;
+    assert_int_equal(dfsae_model_create(D, K, 1, &a, &m), DFSAE_OK);
+    for (int i = 0; i < 8; ++i) { /* fills the first table of 8 */
+        char k[8];
+        snprintf(k, sizeof k, "k%d", i);
+        assert_int_equal(dfsae_model_set_meta(m, k, "v"), DFSAE_OK);
+    }
+    io_snapshot before;
+    io_snapshot_take(m, &before);
+    for (size_t left = 0; left < 2; ++left) {
+        f.left = left; /* 0: the pair fails; 1: the larger table */
+        assert_int_equal(dfsae_model_set_meta(m, "new", "v"),
+                         DFSAE_ERR_NO_MEMORY);
+        assert_true(io_snapshot_same(m, &before));
+    }
+    f.left = 0;
+    assert_int_equal(dfsae_model_set_meta(m, "k3", "replaced"),
+                     DFSAE_ERR_NO_MEMORY);
+    assert_true(io_snapshot_same(m, &before));
+    f.left = SIZE_MAX;
+    assert_int_equal(dfsae_model_set_meta(m, "new", "v"), DFSAE_OK);
+    io_snapshot_free(&before);
+    dfsae_model_free(m);
+}
+
+/* A file written by dfsae 0.1 (format 1: no run state, no user pairs),
+ * kept as it was written: D = 3, K = 2, softplus, lambda_wr 0.5, the
+ * parameters -1 + i/4 after two Adam steps (lr 1/8) with the gradient
+ * (-1, 0, 1, -1, 0, 1, -1, 0), which move each by 0.25 against the
+ * gradient's sign. */
+static void test_format1_fixture(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    unsigned char *file =
+        io_read_file(IO_FIXTURES "/format1-adam.safetensors", &len);
+    assert_non_null(file);
+    assert_non_null(memmem(file, len, "\"dfsae.format_version\":\"1\"", 26));
+    dfsae_model *m = NULL;
+    dfsae_optimizer *o = NULL;
+    char err[DFSAE_ERROR_MESSAGE_SIZE];
+    int st = dfsae_model_load_buffer(file, len, NULL, &m, &o, err, sizeof err);
+    if (st != DFSAE_OK)
+        fail_msg("%s", err);
+    const float want[8] = {-0.75f, -0.75f, -0.75f, 0.0f,
+                           0.0f,   0.0f,   0.75f,  0.75f};
+    float got[8];
+    assert_int_equal(dfsae_model_get_params(m, got, 8), DFSAE_OK);
+    assert_memory_equal(got, want, sizeof got);
+    double v;
+    dfsae_model_get_option(m, DFSAE_MODEL_ACTIVATION, &v);
+    assert_true(v == DFSAE_ACT_SOFTPLUS);
+    dfsae_model_get_option(m, DFSAE_MODEL_LAMBDA_WR, &v);
+    assert_true(v == 0.5);
+    assert_int_equal(dfsae_optimizer_get_kind(o), DFSAE_ADAM);
+    assert_int_equal(dfsae_optimizer_step_count(o), 2);
+    dfsae_optimizer_get_option(o, DFSAE_OPT_LR, &v);
+    assert_true(v == 0.125);
+    uint64_t e = 1, r = 1, sd = 1;
+    dfsae_model_get_run_state(m, &e, &r, &sd);
+    assert_true(e == 0 && r == 0 && sd == 0);
+    assert_null(dfsae_model_meta_key(m, 0));
+    /* The moments were loaded: a third step with the same gradient moves
+     * by lr * m_hat / (sqrt(v_hat) + eps), almost exactly lr; zero moments
+     * at step 3 would move by about 0.08. */
+    const float g[8] = {-1, 0, 1, -1, 0, 1, -1, 0};
+    assert_int_equal(dfsae_optimizer_step(o, m, g), DFSAE_OK);
+    dfsae_model_get_params(m, got, 8);
+    for (int i = 0; i < 8; ++i) {
+        double moved = (double)got[i] - (double)want[i];
+        double expect = g[i] == 0 ? 0.0 : (g[i] > 0 ? -0.125 : 0.125);
+        assert_true(fabs(moved - expect) < 1e-6);
+    }
+    dfsae_optimizer_free(o);
+    dfsae_model_free(m);
+    free(file);
+}
+
 /* A plain PyTorch state dict: no dfsae metadata, so default options. */
 static void test_foreign_files(void **state)
 {
@@ -460,6 +701,10 @@ int main(void)
         cmocka_unit_test(test_path_round_trip),
         cmocka_unit_test(test_checkpoint_round_trip),
         cmocka_unit_test(test_model_only_file),
+        cmocka_unit_test(test_run_state_and_meta_round_trip),
+        cmocka_unit_test(test_meta_rules),
+        cmocka_unit_test(test_meta_out_of_memory),
+        cmocka_unit_test(test_format1_fixture),
         cmocka_unit_test(test_foreign_files),
         cmocka_unit_test(test_allocator_used),
         cmocka_unit_test(test_null_args),

@@ -1,6 +1,6 @@
 /* dfsae_model_train: config, batching and the batch-of-1 rule, shuffling
- * determinism, the progress report, cancellation, bad input, and no
- * allocation per step. */
+ * determinism, the run state (continuing after a stop, mid-epoch too), the
+ * progress report, cancellation, bad input, and no allocation per step. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,8 +16,7 @@
 #define D 6
 #define K 5
 
-static dfsae_train_config *config(double epochs, double batch, double shuffle,
-                                  double seed)
+static dfsae_train_config *config(double epochs, double batch, double shuffle)
 {
     dfsae_train_config *c = NULL;
     assert_int_equal(dfsae_train_config_create(NULL, &c), DFSAE_OK);
@@ -27,9 +26,13 @@ static dfsae_train_config *config(double epochs, double batch, double shuffle,
                      DFSAE_OK);
     assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_SHUFFLE, shuffle),
                      DFSAE_OK);
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_SEED, seed),
-                     DFSAE_OK);
     return c;
+}
+
+/* A model that starts training at epoch 0 with shuffle seed `seed`. */
+static void seed_run(dfsae_model *m, uint64_t seed)
+{
+    assert_int_equal(dfsae_model_set_run_state(m, 0, 0, seed), DFSAE_OK);
 }
 
 static float *data(size_t n, uint64_t seed)
@@ -125,7 +128,7 @@ static void test_config(void **state)
     double v, lo, hi;
     assert_int_equal(dfsae_train_config_create(NULL, NULL), DFSAE_ERR_NULL_ARG);
     assert_int_equal(dfsae_train_config_create(NULL, &c), DFSAE_OK);
-    const double defaults[DFSAE_TRAIN_OPTION_COUNT] = {1, 128, 1, 0, 0, 1, 1};
+    const double defaults[DFSAE_TRAIN_OPTION_COUNT] = {1, 128, 1, 1, 1};
     for (int p = 0; p < DFSAE_TRAIN_OPTION_COUNT; ++p) {
         assert_int_equal(dfsae_train_config_get(c, p, &v), DFSAE_OK);
         assert_true(v == defaults[p]);
@@ -187,7 +190,7 @@ static void test_unshuffled_equals_manual_loop(void **state)
     dfsae_optimizer *o[2];
     train_make(D, K, 7, &m[0], &o[0]);
     train_make(D, K, 7, &m[1], &o[1]);
-    dfsae_train_config *c = config(2, 4, 0, 0);
+    dfsae_train_config *c = config(2, 4, 0);
     seen s = {0};
     assert_int_equal(dfsae_model_train(m[0], o[0], X, n, c, record, &s),
                      DFSAE_OK);
@@ -249,7 +252,8 @@ static void test_shuffled_replay_and_reported_loss(void **state)
                      DFSAE_OK);
     assert_int_equal(dfsae_model_set_option(m[1], DFSAE_MODEL_LAMBDA_WR, 0.5),
                      DFSAE_OK);
-    dfsae_train_config *c = config((double)epochs, (double)B, 1, 42);
+    dfsae_train_config *c = config((double)epochs, (double)B, 1);
+    seed_run(m[0], 42);
     seen s = {0};
     assert_int_equal(dfsae_model_train(m[0], o[0], X, n, c, record, &s),
                      DFSAE_OK);
@@ -295,10 +299,10 @@ static void test_shuffled_replay_and_reported_loss(void **state)
     test_free(X);
 }
 
-/* Trains a fresh model (init seed 3) and returns its parameters. */
-static float *trained(const float *X, size_t n, double seed, double epochs,
-                      double first_epoch, dfsae_model **keep,
-                      dfsae_optimizer **keep_opt)
+/* Trains `epochs` epochs, on a fresh model (init seed 3, shuffle seed
+ * `seed`) unless *keep holds one, and returns its parameters. */
+static float *trained(const float *X, size_t n, uint64_t seed, double epochs,
+                      dfsae_model **keep, dfsae_optimizer **keep_opt)
 {
     dfsae_model *m;
     dfsae_optimizer *o;
@@ -307,11 +311,9 @@ static float *trained(const float *X, size_t n, double seed, double epochs,
         o = *keep_opt;
     } else {
         train_make(D, K, 3, &m, &o);
+        seed_run(m, seed);
     }
-    dfsae_train_config *c = config(epochs, 8, 1, seed);
-    assert_int_equal(
-        dfsae_train_config_set(c, DFSAE_TRAIN_FIRST_EPOCH, first_epoch),
-        DFSAE_OK);
+    dfsae_train_config *c = config(epochs, 8, 1);
     assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL), DFSAE_OK);
     dfsae_train_config_free(c);
     float *p = train_params(m);
@@ -325,25 +327,38 @@ static float *trained(const float *X, size_t n, double seed, double epochs,
     return p;
 }
 
+static void assert_run_state(const dfsae_model *m, uint64_t epochs,
+                             uint64_t rows, uint64_t seed)
+{
+    uint64_t e = 99, r = 99, s = 99;
+    assert_int_equal(dfsae_model_get_run_state(m, &e, &r, &s), DFSAE_OK);
+    assert_int_equal(e, epochs);
+    assert_int_equal(r, rows);
+    assert_int_equal(s, seed);
+}
+
 /* Same seed: bit-identical; another seed: different; and training epochs
- * 0-1 then (FIRST_EPOCH = 2) epoch 2 equals epochs 0-2 in one call. */
+ * 0-1, then one more epoch in a second call (the run state says where to
+ * go on), equals epochs 0-2 in one call. */
 static void test_seed_determinism_and_resume(void **state)
 {
     (void)state;
     const size_t n = 50;
     float *X = data(n, 3);
     const size_t np = (size_t)(K * D + K);
-    float *a = trained(X, n, 11, 3, 0, NULL, NULL);
-    float *b = trained(X, n, 11, 3, 0, NULL, NULL);
-    float *c = trained(X, n, 12, 3, 0, NULL, NULL);
+    float *a = trained(X, n, 11, 3, NULL, NULL);
+    float *b = trained(X, n, 11, 3, NULL, NULL);
+    float *c = trained(X, n, 12, 3, NULL, NULL);
     assert_memory_equal(a, b, np * sizeof *a);
     assert_memory_not_equal(a, c, np * sizeof *a);
     dfsae_model *m = NULL;
     dfsae_optimizer *o = NULL;
-    float *part = trained(X, n, 11, 2, 0, &m, &o);
+    float *part = trained(X, n, 11, 2, &m, &o);
     assert_memory_not_equal(a, part, np * sizeof *a);
-    float *resumed = trained(X, n, 11, 1, 2, &m, &o);
+    assert_run_state(m, 2, 0, 11);
+    float *resumed = trained(X, n, 11, 1, &m, &o);
     assert_memory_equal(a, resumed, np * sizeof *a);
+    assert_run_state(m, 3, 0, 11);
     dfsae_model_free(m);
     dfsae_optimizer_free(o);
     test_free(a);
@@ -351,6 +366,160 @@ static void test_seed_determinism_and_resume(void **state)
     test_free(c);
     test_free(part);
     test_free(resumed);
+    test_free(X);
+}
+
+/* A new model's run state is (0, 0, its creation seed); set/get round
+ * trip; NULL handles. */
+static void test_run_state_access(void **state)
+{
+    (void)state;
+    dfsae_model *m;
+    dfsae_optimizer *o;
+    train_make(D, K, 77, &m, &o);
+    assert_run_state(m, 0, 0, 77);
+    assert_int_equal(dfsae_model_set_run_state(m, 5, 3, UINT64_MAX), DFSAE_OK);
+    assert_run_state(m, 5, 3, UINT64_MAX);
+    assert_int_equal(dfsae_model_get_run_state(m, NULL, NULL, NULL), DFSAE_OK);
+    assert_int_equal(dfsae_model_get_run_state(NULL, NULL, NULL, NULL),
+                     DFSAE_ERR_NULL_ARG);
+    assert_int_equal(dfsae_model_set_run_state(NULL, 0, 0, 0),
+                     DFSAE_ERR_NULL_ARG);
+    dfsae_model_free(m);
+    dfsae_optimizer_free(o);
+}
+
+/* Cancelled in the middle of epoch 1 (after its second step), the model
+ * records (1, rows trained, seed); the next call finishes that epoch from
+ * its next row, reports the steps as the epoch counts them, and the result
+ * is bit-identical to uninterrupted training. n = 13, batch 4: steps of
+ * 4, 4, 5 rows (the lone row merged). */
+static void test_continue_mid_epoch(void **state)
+{
+    (void)state;
+    const size_t n = 13;
+    float *X = data(n, 11);
+    dfsae_model *m[2];
+    dfsae_optimizer *o[2];
+    train_make(D, K, 4, &m[0], &o[0]);
+    train_make(D, K, 4, &m[1], &o[1]);
+    seed_run(m[0], 5);
+    seed_run(m[1], 5);
+    dfsae_train_config *c = config(3, 4, 1);
+    assert_int_equal(dfsae_model_train(m[0], o[0], X, n, c, NULL, NULL),
+                     DFSAE_OK);
+    assert_run_state(m[0], 3, 0, 5);
+
+    seen s = {0};
+    s.cancel_at_step = 5; /* epoch 1, step 1 */
+    assert_int_equal(dfsae_model_train(m[1], o[1], X, n, c, record, &s),
+                     DFSAE_ERR_CANCELLED);
+    assert_run_state(m[1], 1, 8, 5);
+    assert_int_equal(dfsae_optimizer_step_count(o[1]), 5);
+
+    /* Two more epochs: the rest of epoch 1 (one step), then epoch 2. */
+    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_EPOCHS, 2),
+                     DFSAE_OK);
+    seen r = {0};
+    assert_int_equal(dfsae_model_train(m[1], o[1], X, n, c, record, &r),
+                     DFSAE_OK);
+    assert_run_state(m[1], 3, 0, 5);
+    assert_int_equal(r.steps, 4);
+    assert_int_equal(r.total, 4);
+    assert_int_equal(r.per_epoch, 3);
+    assert_int_equal(r.epoch[0], 1);
+    assert_int_equal(r.step[0], 2);
+    assert_int_equal(r.rows[0], 5);
+    assert_int_equal(r.epoch[1], 2);
+    assert_int_equal(r.step[1], 0);
+    assert_int_equal(r.epochs, 2);
+    assert_int_equal(r.epoch_rows[0], 5); /* this call's part of epoch 1 */
+    /* Epoch 1's rows, over both calls, are each used once. */
+    int hit[13] = {0};
+    for (size_t i = 3; i < 5; ++i)
+        for (size_t k = 0; k < s.rows[i]; ++k)
+            hit[s.idx[i][k]]++;
+    for (size_t k = 0; k < r.rows[0]; ++k)
+        hit[r.idx[0][k]]++;
+    for (size_t k = 0; k < n; ++k)
+        assert_int_equal(hit[k], 1);
+    assert_same_params(m[0], m[1]);
+    assert_int_equal(dfsae_optimizer_step_count(o[1]), 9);
+    dfsae_train_config_free(c);
+    free_pairs(m, o);
+    test_free(X);
+}
+
+/* Continuing with another batch size starts at the recorded row: epoch 0's
+ * rows are still each used once. */
+static void test_continue_with_other_batch(void **state)
+{
+    (void)state;
+    const size_t n = 12;
+    float *X = data(n, 12);
+    dfsae_model *m;
+    dfsae_optimizer *o;
+    train_make(D, K, 4, &m, &o);
+    dfsae_train_config *c = config(1, 4, 1);
+    seen s = {0};
+    s.cancel_at_step = 1;
+    assert_int_equal(dfsae_model_train(m, o, X, n, c, record, &s),
+                     DFSAE_ERR_CANCELLED);
+    assert_run_state(m, 0, 4, 4);
+    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_BATCH_SIZE, 3),
+                     DFSAE_OK);
+    seen r = {0};
+    assert_int_equal(dfsae_model_train(m, o, X, n, c, record, &r), DFSAE_OK);
+    assert_int_equal(r.steps, 3); /* 8 rows left in batches of 3: 3, 3, 2 */
+    assert_int_equal(r.rows[2], 2);
+    int hit[12] = {0};
+    for (size_t k = 0; k < s.rows[0]; ++k)
+        hit[s.idx[0][k]]++;
+    for (size_t i = 0; i < r.steps; ++i)
+        for (size_t k = 0; k < r.rows[i]; ++k)
+            hit[r.idx[i][k]]++;
+    for (size_t k = 0; k < n; ++k)
+        assert_int_equal(hit[k], 1);
+    assert_run_state(m, 1, 0, 4);
+    dfsae_train_config_free(c);
+    dfsae_model_free(m);
+    dfsae_optimizer_free(o);
+    test_free(X);
+}
+
+/* A run state that does not fit the data is refused before any step. */
+static void test_run_state_misfit(void **state)
+{
+    (void)state;
+    const size_t n = 10;
+    float *X = data(n, 13);
+    dfsae_model *m;
+    dfsae_optimizer *o;
+    train_make(D, K, 4, &m, &o);
+    float *before = train_params(m);
+    dfsae_train_config *c = config(1, 4, 1);
+    assert_int_equal(dfsae_model_set_run_state(m, 2, 10, 1), DFSAE_OK);
+    assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL),
+                     DFSAE_ERR_INVALID_ARG);
+    assert_non_null(strstr(dfsae_model_last_error(m), "10 rows into epoch 2"));
+    assert_run_state(m, 2, 10, 1);
+    /* One row left, and L_var needs two. */
+    assert_int_equal(dfsae_model_set_run_state(m, 2, 9, 1), DFSAE_OK);
+    assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL),
+                     DFSAE_ERR_BATCH_TOO_SMALL);
+    float *now = train_params(m);
+    assert_memory_equal(now, before, dfsae_model_num_params(m) * sizeof *now);
+    assert_int_equal(dfsae_optimizer_step_count(o), 0);
+    assert_run_state(m, 2, 9, 1);
+    /* Epoch counts at the top of the range overflow. */
+    assert_int_equal(dfsae_model_set_run_state(m, UINT64_MAX, 0, 1), DFSAE_OK);
+    assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL),
+                     DFSAE_ERR_SIZE_OVERFLOW);
+    test_free(now);
+    test_free(before);
+    dfsae_train_config_free(c);
+    dfsae_model_free(m);
+    dfsae_optimizer_free(o);
     test_free(X);
 }
 
@@ -369,7 +538,8 @@ static size_t plan(size_t n, size_t B, int variance, size_t *rows)
         assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_TC, 0),
                          DFSAE_OK);
     }
-    dfsae_train_config *c = config(1, (double)B, 1, 1);
+    dfsae_train_config *c = config(1, (double)B, 1);
+    seed_run(m, 1);
     seen s = {0};
     assert_int_equal(dfsae_model_train(m, o, X, n, c, record, &s), DFSAE_OK);
     size_t total = 0;
@@ -425,7 +595,7 @@ static void test_cancel(void **state)
     dfsae_optimizer *o[2];
     train_make(D, K, 8, &m[0], &o[0]);
     train_make(D, K, 8, &m[1], &o[1]);
-    dfsae_train_config *c = config(2, 4, 0, 0);
+    dfsae_train_config *c = config(2, 4, 0);
     seen s = {0};
     s.cancel_at_step = 3;
     assert_int_equal(dfsae_model_train(m[0], o[0], X, n, c, record, &s),
@@ -471,7 +641,8 @@ static void test_report_every(void **state)
     dfsae_model *m;
     dfsae_optimizer *o;
     train_make(D, K, 8, &m, &o);
-    dfsae_train_config *c = config(2, 4, 1, 0); /* 5 steps an epoch */
+    dfsae_train_config *c = config(2, 4, 1); /* 5 steps an epoch */
+    seed_run(m, 0);
     assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_REPORT_EVERY, 2),
                      DFSAE_OK);
     seen s = {0};
@@ -516,7 +687,7 @@ static void test_bad_input(void **state)
     assert_int_equal(dfsae_optimizer_create(DFSAE_SGD, 3, NULL, &wrong),
                      DFSAE_OK);
     float *before = train_params(m);
-    dfsae_train_config *c = config(1, 4, 1, 0);
+    dfsae_train_config *c = config(1, 4, 1);
 
     assert_int_equal(dfsae_model_train(NULL, o, X, n, c, NULL, NULL),
                      DFSAE_ERR_NULL_ARG);
@@ -597,7 +768,7 @@ static void test_failure_mid_training(void **state)
         w[i] = 0.5f;
     for (int i = 0; i < 2; ++i)
         assert_int_equal(dfsae_model_set_params(m[i], w, K * D + K), DFSAE_OK);
-    dfsae_train_config *c = config(1, 4, 0, 0);
+    dfsae_train_config *c = config(1, 4, 0);
     assert_int_equal(dfsae_model_train(m[0], o[0], X, n, c, NULL, NULL),
                      DFSAE_ERR_NON_FINITE_RESULT);
     assert_int_equal(dfsae_optimizer_step_count(o[0]), 1);
@@ -647,7 +818,8 @@ static void test_no_allocation_per_step(void **state)
         DFSAE_OK);
     assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_WR, 1),
                      DFSAE_OK);
-    dfsae_train_config *c = config(1, 8, 1, 0);
+    dfsae_train_config *c = config(1, 8, 1);
+    seed_run(m, 0);
     assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL), DFSAE_OK);
     size_t base = cnt.allocs;
     assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL), DFSAE_OK);
@@ -678,6 +850,10 @@ int main(void)
         cmocka_unit_test(test_unshuffled_equals_manual_loop),
         cmocka_unit_test(test_shuffled_replay_and_reported_loss),
         cmocka_unit_test(test_seed_determinism_and_resume),
+        cmocka_unit_test(test_run_state_access),
+        cmocka_unit_test(test_continue_mid_epoch),
+        cmocka_unit_test(test_continue_with_other_batch),
+        cmocka_unit_test(test_run_state_misfit),
         cmocka_unit_test(test_batch_of_one_rule),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_report_every),

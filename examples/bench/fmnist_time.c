@@ -133,8 +133,6 @@ static int train_library(const options *o, dfsae_model *m, dfsae_optimizer *opt,
     if (st == DFSAE_OK)
         st = dfsae_train_config_set(cfg, DFSAE_TRAIN_BATCH_SIZE, o->batch);
     if (st == DFSAE_OK)
-        st = dfsae_train_config_set(cfg, DFSAE_TRAIN_SEED, (double)o->seed);
-    if (st == DFSAE_OK)
         st = dfsae_model_train(m, opt, X, n, cfg, report_every_10, NULL);
     dfsae_train_config_free(cfg);
     *steps = (size_t)dfsae_optimizer_step_count(opt);

@@ -293,9 +293,6 @@ static int train_model(const flags *f, const split *tr, const double lam[4],
     if (st == DFSAE_OK)
         st = dfsae_train_config_set(cfg, DFSAE_TRAIN_BATCH_SIZE,
                                     (double)f->batch);
-    if (st == DFSAE_OK)
-        st = dfsae_train_config_set(cfg, DFSAE_TRAIN_SEED,
-                                    (double)(f->seed & ((1ull << 53) - 1)));
     /* Epoch reports only: a step report per batch costs time for nothing. */
     if (st == DFSAE_OK)
         st = dfsae_train_config_set(cfg, DFSAE_TRAIN_REPORT_EVERY, 0);

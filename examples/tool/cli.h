@@ -100,33 +100,29 @@ int cli_lib_error(const char *cmd, int status, const char *detail,
 
 /* ---- Model files (modelfile.c) ---------------------------------------- */
 
-/* Extra state the tool keeps with a model for --resume. */
-typedef struct cli_run_state {
-    uint64_t next_epoch;     /* index of the next epoch (an interrupted one
-                                counts as started) */
-    uint64_t seed;           /* shuffle seed */
-    size_t image_h, image_w; /* input image shape, 0 if unknown */
-} cli_run_state;
+/* The user metadata key of the training data's image shape, "HxW". */
+#define CLI_META_IMAGE_SHAPE "image_shape"
 
-/* Save a model, its optimizer (may be NULL) and the run state. */
-int cli_model_save(const char *cmd, const char *path, const dfsae_model *m,
-                   const dfsae_optimizer *opt, const cli_run_state *rs);
+/* Save a model with its optimizer (may be NULL) and run state. */
+int cli_model_save(const char *cmd, const char *path, dfsae_model *m,
+                   const dfsae_optimizer *opt);
 /* Load a model; if `opt` is non-NULL also the optimizer state (NULL in
- * *opt if the file has none); `rs` may be NULL. */
+ * *opt if the file has none). */
 int cli_model_load(const char *cmd, const char *path, dfsae_model **m,
-                   dfsae_optimizer **opt, cli_run_state *rs);
+                   dfsae_optimizer **opt);
+/* Records the image shape in the model's metadata (a library status). */
+int cli_set_image_shape(dfsae_model *m, size_t h, size_t w);
 
 /* ---- Progress (progress.c) --------------------------------------------- */
 
 typedef struct cli_progress {
     int tty; /* draw a bar (stderr is a terminal) */
     int quiet;
-    uint64_t epochs; /* epochs of this run (for "epoch e/N") */
-    uint64_t first_epoch;
+    uint64_t epochs;  /* the model's total epochs (for "epoch e/N") */
     double last_draw; /* wall time of the last bar redraw */
     /* where training stands, for the message after an interrupt */
     int last_event;
-    uint64_t last_epoch, last_step;
+    uint64_t last_epoch, last_step, steps_per_epoch;
     int interrupted;
 } cli_progress;
 

@@ -34,7 +34,7 @@ int cli_encode(int argc, char **argv)
         return rc > 0 ? CLI_OK : CLI_USAGE;
     if (out == NULL)
         return cli_error("encode", CLI_USAGE, "--out FEATURES.npy is required");
-    rc = cli_model_load("encode", pos[0], &m, NULL, NULL);
+    rc = cli_model_load("encode", pos[0], &m, NULL);
     if (rc != CLI_OK)
         return rc;
     rc = cli_load_data("encode", pos[1], &df, &data);

@@ -35,7 +35,7 @@ int cli_eval(int argc, char **argv)
     rc = cli_parse(&c, argc, argv, pos, &n_pos);
     if (rc != 0)
         return rc > 0 ? CLI_OK : CLI_USAGE;
-    rc = cli_model_load("eval", pos[0], &m, NULL, NULL);
+    rc = cli_model_load("eval", pos[0], &m, NULL);
     if (rc != CLI_OK)
         return rc;
     rc = cli_load_data("eval", pos[1], &df, &data);

@@ -59,13 +59,14 @@ int cli_info(int argc, char **argv)
     size_t n_pos, k, d;
     dfsae_model *m = NULL;
     dfsae_optimizer *o = NULL;
-    cli_run_state rs;
+    uint64_t epochs = 0, rows = 0, seed = 0;
+    const char *key;
     float *p;
     int rc;
     cli_cmd c = {"info",
                  "MODEL",
                  "Describe a model file: shapes, options, parameter "
-                 "statistics, optimizer state.",
+                 "statistics, optimizer and run state, metadata.",
                  NULL,
                  NULL,
                  0,
@@ -74,7 +75,7 @@ int cli_info(int argc, char **argv)
     rc = cli_parse(&c, argc, argv, pos, &n_pos);
     if (rc != 0)
         return rc > 0 ? CLI_OK : CLI_USAGE;
-    rc = cli_model_load("info", pos[0], &m, &o, &rs);
+    rc = cli_model_load("info", pos[0], &m, &o);
     if (rc != CLI_OK)
         return rc;
     d = dfsae_model_input_dim(m);
@@ -96,9 +97,12 @@ int cli_info(int argc, char **argv)
     } else {
         printf("optimizer: none (not resumable with its state)\n");
     }
-    printf("next_epoch: %llu\n", (unsigned long long)rs.next_epoch);
-    if (rs.image_h != 0)
-        printf("image_shape: %zux%zu\n", rs.image_h, rs.image_w);
+    dfsae_model_get_run_state(m, &epochs, &rows, &seed);
+    printf("epochs: %llu\nepoch_rows: %llu\nshuffle_seed: %llu\n",
+           (unsigned long long)epochs, (unsigned long long)rows,
+           (unsigned long long)seed);
+    for (size_t i = 0; (key = dfsae_model_meta_key(m, i)) != NULL; i++)
+        printf("meta.%s: %s\n", key, dfsae_model_get_meta(m, key));
     dfsae_optimizer_free(o);
     dfsae_model_free(m);
     return CLI_OK;

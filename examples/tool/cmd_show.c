@@ -30,7 +30,6 @@ int cli_show(int argc, char **argv)
     const char *out = NULL, *shape = NULL, *pos[1];
     size_t n_pos, cols = 0, zoom = 2, gap = 2, k, d, h = 0, w = 0, pw, ph, hw;
     dfsae_model *m = NULL;
-    cli_run_state rs;
     dfsae_data_error derr;
     float *p = NULL;
     int rc;
@@ -62,19 +61,17 @@ int cli_show(int argc, char **argv)
     if (shape != NULL && parse_shape(shape, &h, &w) != 0)
         return cli_error("show", CLI_USAGE,
                          "--shape: '%s' is not HxW (e.g. 28x28)", shape);
-    rc = cli_model_load("show", pos[0], &m, NULL, &rs);
+    rc = cli_model_load("show", pos[0], &m, NULL);
     if (rc != CLI_OK)
         return rc;
     d = dfsae_model_input_dim(m);
     k = dfsae_model_num_components(m);
     if (shape == NULL) {
-        if (rs.image_h != 0 &&
-            dfsae_data_size_mul(rs.image_h, rs.image_w, &hw) && hw == d) {
-            h = rs.image_h;
-            w = rs.image_w;
-        } else {
+        /* The training data's shape, as train recorded it. */
+        const char *seen = dfsae_model_get_meta(m, CLI_META_IMAGE_SHAPE);
+        if (seen == NULL || parse_shape(seen, &h, &w) != 0 ||
+            !dfsae_data_size_mul(h, w, &hw) || hw != d)
             dfsae_data_guess_image_shape(d, &h, &w);
-        }
     }
     if (!dfsae_data_size_mul(h, w, &hw) || hw != d) {
         rc = cli_error("show", CLI_USAGE,

@@ -2,7 +2,9 @@
  * Ctrl-C stops after the current step and still writes the model. */
 #define _POSIX_C_SOURCE 200809L
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,13 +23,17 @@ typedef struct train_flags {
 static const char details[] =
     "Trains A = phi(X W^T + b) with L = lse*L_lse + var*L_var + tc*L_tc +\n"
     "wr*L_wr (defaults 1/1/1/0). The model is a safetensors file (PyTorch\n"
-    "nn.Linear names); with an optimizer state in it, --resume continues\n"
-    "training where it stopped. MODEL.run records the next epoch index and\n"
-    "the seed so that a resumed run continues the same shuffling sequence\n"
-    "(an interrupted epoch is not repeated: the next one starts).\n"
-    "Progress: a bar on a terminal, one line per epoch otherwise (stderr).\n"
-    "Ctrl-C stops after the current step and writes the model (exit 130);\n"
-    "a second Ctrl-C kills the process.";
+    "nn.Linear names) that also holds the optimizer's state and the run\n"
+    "state: epochs completed, the step reached in an interrupted epoch and\n"
+    "the shuffle seed.\n"
+    "--epochs N is the model's total: a new model trains N epochs; --resume\n"
+    "trains the epochs MODEL lacks to reach N, continuing an interrupted\n"
+    "epoch at its next step with the same shuffling, as if never stopped\n"
+    "(nothing to do if MODEL has N), with MODEL's --batch and --no-shuffle\n"
+    "unless given. A file without run state resumes at epoch 1 (it says so).\n"
+    "Progress: a bar on a terminal, one line per epoch otherwise (stderr),\n"
+    "both counting epochs of N. Ctrl-C stops after the current step and\n"
+    "writes the model (exit 130); a second Ctrl-C kills the process.";
 
 static const char *activation_of(const dfsae_model *m)
 {
@@ -114,6 +120,163 @@ static int set_optimizer_options(const char *cmd, dfsae_optimizer *o,
     return CLI_OK;
 }
 
+/* The batch size and the shuffling of a run, kept in the model's user
+ * metadata so that --resume continues with them unless told otherwise. */
+#define META_BATCH   "batch_size"
+#define META_SHUFFLE "shuffle"
+
+static int recall_schedule(const char *cmd, train_flags *f, const cli_cmd *c,
+                           const dfsae_model *m)
+{
+    const char *b = dfsae_model_get_meta(m, META_BATCH);
+    const char *s = dfsae_model_get_meta(m, META_SHUFFLE);
+    if (b != NULL && !cli_find(c, "batch")->seen) {
+        char *end;
+        unsigned long long v = strtoull(b, &end, 10);
+        if (*b < '1' || *b > '9' || *end != '\0' || v > SIZE_MAX)
+            return cli_error(cmd, CLI_FAIL,
+                             "%s: metadata %s '%.32s' is not a batch size "
+                             "(give --batch)",
+                             f->resume, META_BATCH, b);
+        f->batch = (size_t)v;
+    }
+    if (s != NULL && !cli_find(c, "no-shuffle")->seen)
+        f->no_shuffle = strcmp(s, "0") == 0;
+    return CLI_OK;
+}
+
+static int record_schedule(dfsae_model *m, const train_flags *f)
+{
+    char b[32];
+    snprintf(b, sizeof b, "%zu", f->batch);
+    int st = dfsae_model_set_meta(m, META_BATCH, b);
+    if (st == DFSAE_OK)
+        st = dfsae_model_set_meta(m, META_SHUFFLE, f->no_shuffle ? "0" : "1");
+    return st;
+}
+
+/* Loads the model to resume (--resume) or creates one; says where a
+ * resumed run starts. */
+static int open_model(const char *cmd, train_flags *f, const cli_cmd *c,
+                      size_t cols, dfsae_model **m, dfsae_optimizer **o)
+{
+    uint64_t done, rows, seed;
+    int st;
+    if (f->resume == NULL) {
+        /* The creation seed is also the new model's shuffle seed. */
+        st = dfsae_model_create(cols, f->components, f->seed, NULL, m);
+        if (st != DFSAE_OK)
+            return cli_lib_error(cmd, st, NULL, "cannot create the model");
+        return CLI_OK;
+    }
+    int rc = cli_model_load(cmd, f->resume, m, o);
+    if (rc == CLI_OK)
+        rc = recall_schedule(cmd, f, c, *m);
+    if (rc != CLI_OK)
+        return rc;
+    if (cli_find(c, "components")->seen &&
+        f->components != dfsae_model_num_components(*m))
+        return cli_error(
+            cmd, CLI_USAGE, "--components %zu, but %s has %zu components",
+            f->components, f->resume, dfsae_model_num_components(*m));
+    dfsae_model_get_run_state(*m, &done, &rows, &seed);
+    if (cli_find(c, "seed")->seen) {
+        if (done != 0 || rows != 0)
+            return cli_error(cmd, CLI_USAGE,
+                             "--seed: %s continues its run with shuffle seed "
+                             "%llu",
+                             f->resume, (unsigned long long)seed);
+        seed = f->seed;
+        dfsae_model_set_run_state(*m, 0, 0, seed);
+    }
+    if (f->quiet)
+        return CLI_OK;
+    if (done == 0 && rows == 0)
+        fprintf(stderr,
+                "dfsae train: %s records no completed training (no run "
+                "state): starting at epoch 1/%zu, shuffle seed %llu\n",
+                f->resume, f->epochs, (unsigned long long)seed);
+    else if (rows == 0)
+        fprintf(stderr,
+                "dfsae train: %s has completed %llu epochs: resuming at "
+                "epoch %llu/%zu, shuffle seed %llu\n",
+                f->resume, (unsigned long long)done,
+                (unsigned long long)(done + 1), f->epochs,
+                (unsigned long long)seed);
+    else
+        fprintf(stderr,
+                "dfsae train: %s stopped in epoch %llu after %llu of its "
+                "rows: resuming there (epoch %llu/%zu), shuffle seed %llu\n",
+                f->resume, (unsigned long long)(done + 1),
+                (unsigned long long)rows, (unsigned long long)(done + 1),
+                f->epochs, (unsigned long long)seed);
+    if (*o == NULL)
+        fprintf(stderr,
+                "dfsae train: %s has no optimizer state; resuming with a "
+                "fresh %s optimizer\n",
+                f->resume, f->optimizer);
+    return CLI_OK;
+}
+
+/* The optimizer: the resumed one, or a new one of --optimizer. */
+static int open_optimizer(const char *cmd, const train_flags *f,
+                          const cli_cmd *c, const dfsae_model *m,
+                          dfsae_optimizer **o)
+{
+    int kind = cli_optimizer_from_name(f->optimizer);
+    if (*o != NULL && cli_find(c, "optimizer")->seen &&
+        kind != dfsae_optimizer_get_kind(*o))
+        return cli_error(
+            cmd, CLI_USAGE, "--optimizer %s, but %s holds %s state",
+            f->optimizer, f->resume,
+            dfsae_optimizer_kind_name(dfsae_optimizer_get_kind(*o)));
+    if (*o == NULL) {
+        int st;
+        if (kind < 0)
+            return cli_error(cmd, CLI_USAGE,
+                             "--optimizer: '%s' is not one of adam, sgd, "
+                             "adamw",
+                             f->optimizer);
+        st = dfsae_optimizer_create(kind, dfsae_model_num_params(m), NULL, o);
+        if (st != DFSAE_OK)
+            return cli_lib_error(cmd, st, NULL, "cannot create the optimizer");
+    }
+    return set_optimizer_options(cmd, *o, f, c);
+}
+
+/* The last line: where training stopped, as the bar and the file say. */
+static int report_end(const char *cmd, const train_flags *f,
+                      const dfsae_model *m, const cli_progress *pr, int st,
+                      uint64_t epochs_run, double seconds, const char *out)
+{
+    uint64_t done, rows;
+    dfsae_model_get_run_state(m, &done, &rows, NULL);
+    if (st == DFSAE_ERR_CANCELLED) {
+        if (rows != 0)
+            fprintf(stderr,
+                    "dfsae train: interrupted in epoch %llu/%zu after step "
+                    "%llu/%llu; model written to %s\n",
+                    (unsigned long long)(done + 1), f->epochs,
+                    (unsigned long long)(pr->last_step + 1),
+                    (unsigned long long)pr->steps_per_epoch, out);
+        else
+            fprintf(stderr,
+                    "dfsae train: interrupted after epoch %llu/%zu; model "
+                    "written to %s\n",
+                    (unsigned long long)done, f->epochs, out);
+        return CLI_INTERRUPTED;
+    }
+    if (st == DFSAE_OK && !f->quiet)
+        fprintf(stderr,
+                "dfsae train: %llu epochs in %.1f s (%.2f s/epoch), %llu/%zu "
+                "done; model written to %s\n",
+                (unsigned long long)epochs_run, seconds,
+                seconds / (double)epochs_run, (unsigned long long)done,
+                f->epochs, out);
+    (void)cmd;
+    return st == DFSAE_OK ? CLI_OK : CLI_FAIL;
+}
+
 static int run(const char *cmd, train_flags *f, const cli_cmd *c,
                const char *data_path)
 {
@@ -121,54 +284,33 @@ static int run(const char *cmd, train_flags *f, const cli_cmd *c,
     dfsae_model *m = NULL;
     dfsae_optimizer *o = NULL;
     dfsae_train_config *cfg = NULL;
-    cli_run_state rs;
     cli_progress pr;
     const char *out = f->out != NULL ? f->out : f->resume;
+    uint64_t done, todo;
     double t0;
     int rc, st;
 
-    memset(&rs, 0, sizeof rs);
     if (out == NULL)
         return cli_error(cmd, CLI_USAGE,
                          "--out MODEL is required (see dfsae train --help)");
     rc = cli_load_data(cmd, data_path, &f->data, &data);
     if (rc != CLI_OK)
         return rc;
-    if (f->resume != NULL) {
-        rc = cli_model_load(cmd, f->resume, &m, &o, &rs);
-        if (rc != CLI_OK)
-            goto done;
-        if (cli_find(c, "components")->seen &&
-            f->components != dfsae_model_num_components(m)) {
-            rc = cli_error(
-                cmd, CLI_USAGE, "--components %zu, but %s has %zu components",
-                f->components, f->resume, dfsae_model_num_components(m));
-            goto done;
-        }
-        if (cli_find(c, "seed")->seen)
-            rs.seed = f->seed;
-        if (o == NULL && !f->quiet)
-            fprintf(stderr,
-                    "dfsae train: %s has no optimizer state; resuming with a "
-                    "fresh %s optimizer\n",
-                    f->resume, f->optimizer);
-    } else {
-        st = dfsae_model_create(data.cols, f->components, f->seed, NULL, &m);
-        if (st != DFSAE_OK) {
-            rc = cli_lib_error(cmd, st, NULL, "cannot create the model");
-            goto done;
-        }
-        rs.seed = f->seed;
-    }
+    rc = open_model(cmd, f, c, data.cols, &m, &o);
+    if (rc != CLI_OK)
+        goto done;
     if (dfsae_model_input_dim(m) != data.cols) {
         rc = cli_error(cmd, CLI_FAIL,
                        "%s has %zu columns but the model takes %zu inputs",
                        data_path, data.cols, dfsae_model_input_dim(m));
         goto done;
     }
-    if (data.image_h != 0) {
-        rs.image_h = data.image_h;
-        rs.image_w = data.image_w;
+    st = record_schedule(m, f);
+    if (st == DFSAE_OK && data.image_h != 0)
+        st = cli_set_image_shape(m, data.image_h, data.image_w);
+    if (st != DFSAE_OK) {
+        rc = cli_lib_error(cmd, st, dfsae_model_last_error(m), "metadata");
+        goto done;
     }
     rc = set_model_options(cmd, m, f, c);
     if (rc != CLI_OK)
@@ -184,46 +326,32 @@ static int run(const char *cmd, train_flags *f, const cli_cmd *c,
                                  "cannot start the threads");
         goto done;
     }
-    if (o != NULL && cli_find(c, "optimizer")->seen &&
-        cli_optimizer_from_name(f->optimizer) != dfsae_optimizer_get_kind(o)) {
-        rc = cli_error(cmd, CLI_USAGE, "--optimizer %s, but %s holds %s state",
-                       f->optimizer, f->resume,
-                       dfsae_optimizer_kind_name(dfsae_optimizer_get_kind(o)));
-        goto done;
-    }
-    if (o == NULL) {
-        int kind = cli_optimizer_from_name(f->optimizer);
-        if (kind < 0) {
-            rc = cli_error(cmd, CLI_USAGE,
-                           "--optimizer: '%s' is not one of adam, sgd, adamw",
-                           f->optimizer);
-            goto done;
-        }
-        st = dfsae_optimizer_create(kind, dfsae_model_num_params(m), NULL, &o);
-        if (st != DFSAE_OK) {
-            rc = cli_lib_error(cmd, st, NULL, "cannot create the optimizer");
-            goto done;
-        }
-    }
-    rc = set_optimizer_options(cmd, o, f, c);
+    rc = open_optimizer(cmd, f, c, m, &o);
     if (rc != CLI_OK)
         goto done;
 
+    /* --epochs is the model's total; an interrupted epoch is one of those
+     * still to run. */
+    dfsae_model_get_run_state(m, &done, NULL, NULL);
+    if (done >= f->epochs) {
+        if (!f->quiet)
+            fprintf(stderr,
+                    "dfsae train: %s has completed %llu epochs, --epochs is "
+                    "%zu: nothing to do, nothing written\n",
+                    f->resume, (unsigned long long)done, f->epochs);
+        rc = CLI_OK;
+        goto done;
+    }
+    todo = f->epochs - done;
     if (dfsae_train_config_create(NULL, &cfg) != DFSAE_OK) {
         rc = cli_error(cmd, CLI_FAIL, "out of memory");
         goto done;
     }
-    if (dfsae_train_config_set(cfg, DFSAE_TRAIN_EPOCHS, (double)f->epochs) ||
+    if (dfsae_train_config_set(cfg, DFSAE_TRAIN_EPOCHS, (double)todo) ||
         dfsae_train_config_set(cfg, DFSAE_TRAIN_BATCH_SIZE, (double)f->batch) ||
         dfsae_train_config_set(cfg, DFSAE_TRAIN_SHUFFLE,
-                               f->no_shuffle ? 0.0 : 1.0) ||
-        dfsae_train_config_set(cfg, DFSAE_TRAIN_SEED,
-                               (double)(rs.seed & ((1ull << 53) - 1))) ||
-        dfsae_train_config_set(cfg, DFSAE_TRAIN_FIRST_EPOCH,
-                               (double)rs.next_epoch)) {
-        rc = cli_error(cmd, CLI_USAGE,
-                       "--epochs, --batch or the epoch count is out of "
-                       "range");
+                               f->no_shuffle ? 0.0 : 1.0)) {
+        rc = cli_error(cmd, CLI_USAGE, "--epochs or --batch is out of range");
         goto done;
     }
 
@@ -231,57 +359,28 @@ static int run(const char *cmd, train_flags *f, const cli_cmd *c,
     pr.tty = isatty(fileno(stderr));
     pr.quiet = f->quiet;
     pr.epochs = f->epochs;
-    pr.first_epoch = rs.next_epoch;
     pr.last_event = -1; /* no report yet */
     cli_install_sigint();
     if (!f->quiet)
         fprintf(stderr,
                 "dfsae train: %zu rows x %zu inputs -> %zu components, %s, "
-                "%s, batch %zu, %zu epochs\n",
+                "%s, batch %zu, epochs %llu-%zu\n",
                 data.rows, data.cols, dfsae_model_num_components(m),
                 activation_of(m),
                 dfsae_optimizer_kind_name(dfsae_optimizer_get_kind(o)),
-                f->batch, f->epochs);
+                f->batch, (unsigned long long)(done + 1), f->epochs);
     t0 = cli_now();
     st = dfsae_model_train(m, o, data.values, data.rows, cfg, cli_progress_cb,
                            &pr);
-    if (st != DFSAE_OK && st != DFSAE_ERR_CANCELLED) {
-        if (pr.tty)
-            fputc('\n', stderr);
-        rc = cli_lib_error(cmd, st, dfsae_model_last_error(m), "training");
-        /* Still keep what was learned up to the failing step. */
-    }
-    /* Completed epochs: an interrupt at an epoch report counts that epoch;
-     * mid-epoch, the next run starts with the next epoch. */
-    if (st == DFSAE_OK)
-        rs.next_epoch += f->epochs;
-    else if (pr.last_event >= 0)
-        rs.next_epoch = pr.last_epoch + 1;
-    if (pr.tty && st == DFSAE_ERR_CANCELLED)
+    if (pr.tty && !f->quiet && st != DFSAE_OK)
         fputc('\n', stderr);
-    {
-        int src = cli_model_save(cmd, out, m, o, &rs);
-        double el = cli_now() - t0;
-        if (src != CLI_OK) {
-            rc = src;
-            goto done;
-        }
-        if (st == DFSAE_ERR_CANCELLED) {
-            fprintf(stderr,
-                    "dfsae train: interrupted in epoch %llu (step %llu); "
-                    "model written to %s\n",
-                    (unsigned long long)(pr.last_epoch + 1),
-                    (unsigned long long)(pr.last_step + 1), out);
-            rc = CLI_INTERRUPTED;
-        } else if (st == DFSAE_OK) {
-            if (!f->quiet)
-                fprintf(stderr,
-                        "dfsae train: %zu epochs in %.1f s (%.2f s/epoch); "
-                        "model written to %s\n",
-                        f->epochs, el, el / (double)f->epochs, out);
-            rc = CLI_OK;
-        }
-    }
+    if (st != DFSAE_OK && st != DFSAE_ERR_CANCELLED)
+        cli_lib_error(cmd, st, dfsae_model_last_error(m), "training");
+    /* Even a failed run keeps what was learned up to the failing step:
+     * the run state says which. */
+    rc = cli_model_save(cmd, out, m, o);
+    if (rc == CLI_OK)
+        rc = report_end(cmd, f, m, &pr, st, todo, cli_now() - t0, out);
 done:
     dfsae_train_config_free(cfg);
     dfsae_optimizer_free(o);
@@ -307,8 +406,12 @@ int cli_train(int argc, char **argv)
          "where to write the model (default with --resume: that file)", 0},
         {"components", CLI_SIZE, &f.components, "K",
          "number of components (default 64)", 0},
-        {"epochs", CLI_SIZE, &f.epochs, "N", "epochs to train (default 10)", 0},
-        {"batch", CLI_SIZE, &f.batch, "B", "batch size (default 128)", 0},
+        {"epochs", CLI_SIZE, &f.epochs, "N",
+         "total epochs of the model (default 10): --resume runs only those "
+         "MODEL lacks",
+         0},
+        {"batch", CLI_SIZE, &f.batch, "B",
+         "batch size (default 128; with --resume: MODEL's)", 0},
         {"optimizer", CLI_STR, &f.optimizer, "NAME",
          "adam (default), sgd or adamw", 0},
         {"lr", CLI_DOUBLE, &f.lr, "X",
@@ -334,11 +437,15 @@ int cli_train(int argc, char **argv)
          "(||W^T W - I||^2)",
          0},
         {"seed", CLI_U64, &f.seed, "S",
-         "seed of the initialisation and the shuffling (default 0)", 0},
+         "seed of the initialisation and the shuffling (default 0; with "
+         "--resume only for a file without run state)",
+         0},
         {"no-shuffle", CLI_FLAG, &f.no_shuffle, "",
-         "keep the data's order in every epoch", 0},
+         "keep the data's order in every epoch (with --resume: as MODEL "
+         "did)",
+         0},
         {"resume", CLI_STR, &f.resume, "MODEL",
-         "continue training the model (and optimizer) in MODEL", 0},
+         "continue training the model, optimizer and run state in MODEL", 0},
         {"threads", CLI_SIZE, &f.threads, "N",
          "threads for the elementwise work (default 1; the matrix products "
          "use the BLAS's, OPENBLAS_NUM_THREADS)",

@@ -85,7 +85,7 @@ static void draw_bar(cli_progress *pr, const dfsae_progress *p)
     fprintf(stderr,
             "\r\033[Kepoch %llu/%llu [%s] %llu/%llu loss %.5g (%s) "
             "%.0f samples/s ETA %s",
-            (unsigned long long)(dfsae_progress_epoch(p) - pr->first_epoch + 1),
+            (unsigned long long)(dfsae_progress_epoch(p) + 1),
             (unsigned long long)pr->epochs, bar, (unsigned long long)step,
             (unsigned long long)spe, dfsae_progress_loss(p), terms,
             dfsae_progress_samples_per_sec(p), eta_s);
@@ -99,6 +99,7 @@ int cli_progress_cb(const dfsae_progress *p, void *user)
     pr->last_event = ev;
     pr->last_epoch = dfsae_progress_epoch(p);
     pr->last_step = dfsae_progress_step(p);
+    pr->steps_per_epoch = dfsae_progress_steps_per_epoch(p);
     if (ev == DFSAE_EVENT_STEP) {
         double now = cli_now();
         /* Redraw at most ten times a second: drawing is not free. */
@@ -110,14 +111,13 @@ int cli_progress_cb(const dfsae_progress *p, void *user)
         char terms[96], el[32];
         fmt_terms(p, terms, sizeof terms);
         fmt_time(dfsae_progress_elapsed(p), el, sizeof el);
-        fprintf(
-            stderr,
-            "%sepoch %llu/%llu loss %.6g (%s) %.0f samples/s "
-            "elapsed %s\n",
-            pr->tty ? "\r\033[K" : "",
-            (unsigned long long)(dfsae_progress_epoch(p) - pr->first_epoch + 1),
-            (unsigned long long)pr->epochs, dfsae_progress_loss(p), terms,
-            dfsae_progress_samples_per_sec(p), el);
+        fprintf(stderr,
+                "%sepoch %llu/%llu loss %.6g (%s) %.0f samples/s "
+                "elapsed %s\n",
+                pr->tty ? "\r\033[K" : "",
+                (unsigned long long)(dfsae_progress_epoch(p) + 1),
+                (unsigned long long)pr->epochs, dfsae_progress_loss(p), terms,
+                dfsae_progress_samples_per_sec(p), el);
         fflush(stderr);
     }
     if (sigint_seen) {

@@ -74,6 +74,12 @@ const dfsae__tensor *dfsae__st_find(const dfsae__st_header *h,
                                     const char *name);
 /* Value of a metadata key, or NULL. */
 const char *dfsae__st_meta(const dfsae__st_header *h, const char *key);
+/* Calls fn on every metadata pair in file order, up to the first status
+ * other than DFSAE_OK, which it returns. */
+int dfsae__st_meta_each(const dfsae__st_header *h,
+                        int (*fn)(void *ctx, const char *key,
+                                  const char *value),
+                        void *ctx);
 
 /* ---- What a file says (meta.c) ----------------------------------------- */
 
@@ -91,6 +97,7 @@ typedef struct dfsae__ckpt {
     double hp[DFSAE_OPT_COUNT];
     size_t n_state;
     const dfsae__tensor *state[DFSAE__MAX_STATE];
+    dfsae__run_state run; /* (0, 0, 0) when the file has none */
 } dfsae__ckpt;
 
 /* Names of the optimizer's state tensors ("optimizer.exp_avg", ...). */
@@ -100,6 +107,12 @@ size_t dfsae__state_count(int kind);
 
 /* Interprets a parsed header: tensor names and shapes, metadata. */
 int dfsae__ckpt_read(const dfsae__st_header *h, dfsae__ckpt *c, char *err);
+/* The file's "user." pairs as a new table in *out (empty on failure). */
+int dfsae__user_meta_read(const dfsae__st_header *h, const dfsae_allocator *a,
+                          dfsae__user_meta *out, char *err);
+
+/* The prefix of user metadata keys in a file. */
+#define DFSAE__USER_PREFIX "user."
 
 /* One metadata entry to write. */
 typedef struct dfsae__meta_entry {

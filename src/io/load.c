@@ -56,8 +56,10 @@ static int stage(const dfsae__source *src, uint64_t base,
     return DFSAE_OK;
 }
 
+/* Commits everything the file says about the model; `meta` is taken
+ * over (and left empty) on success. */
 static int apply_model(dfsae_model *m, const dfsae__ckpt *c,
-                       const float *params)
+                       const float *params, dfsae__user_meta *meta)
 {
     dfsae_options saved = m->opt;
     int st = DFSAE_OK;
@@ -65,9 +67,15 @@ static int apply_model(dfsae_model *m, const dfsae__ckpt *c,
         st = dfsae_model_set_option(m, p, c->options[p]);
     if (st == DFSAE_OK)
         st = dfsae_model_set_params(m, params, c->n_params);
-    if (st != DFSAE_OK)
+    if (st != DFSAE_OK) {
         m->opt = saved; /* unreachable: every value was validated */
-    return st;
+        return st;
+    }
+    m->run = c->run;
+    dfsae__meta_free(&m->meta, &m->alloc);
+    m->meta = *meta;
+    memset(meta, 0, sizeof *meta);
+    return DFSAE_OK;
 }
 
 static void apply_opt(dfsae_optimizer *o, const dfsae__ckpt *c,
@@ -143,11 +151,17 @@ static int load_parsed(const dfsae__source *src, uint64_t base,
         st = dfsae__optim_state_check(c.opt_kind, c.opt_step, c.opt_started,
                                       buf + c.n_params, c.n_params, err);
 
+    /* The pairs are staged with the allocator of the model that keeps
+     * them (a created model's is the load's). */
+    dfsae__user_meta meta = {NULL, 0, 0};
+    if (st == DFSAE_OK)
+        st = dfsae__user_meta_read(h, a, &meta, err);
+
     int created = t->model == NULL;
     if (st == DFSAE_OK && created)
         st = create_handles(t, &c, err);
     if (st == DFSAE_OK) {
-        st = apply_model(t->model, &c, buf);
+        st = apply_model(t->model, &c, buf, &meta);
         if (st != DFSAE_OK && err != t->model->err)
             dfsae__fail(err, st, "%s", t->model->err);
     }
@@ -159,6 +173,7 @@ static int load_parsed(const dfsae__source *src, uint64_t base,
         t->model = NULL;
         t->opt = NULL;
     }
+    dfsae__meta_free(&meta, a);
     dfsae__free(a, buf);
     return st;
 }

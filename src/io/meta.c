@@ -37,11 +37,14 @@ static const char *const hp_keys[DFSAE_OPT_COUNT] = {
     [DFSAE_OPT_EPS] = "dfsae.optimizer.eps",
 };
 
-#define KEY_VERSION   "dfsae.format_version"
-#define KEY_LIBRARY   "dfsae.library_version"
-#define KEY_OPTIMIZER "dfsae.optimizer"
-#define KEY_STEP      "dfsae.optimizer.step"
-#define KEY_STARTED   "dfsae.optimizer.momentum_started"
+#define KEY_VERSION    "dfsae.format_version"
+#define KEY_LIBRARY    "dfsae.library_version"
+#define KEY_OPTIMIZER  "dfsae.optimizer"
+#define KEY_STEP       "dfsae.optimizer.step"
+#define KEY_STARTED    "dfsae.optimizer.momentum_started"
+#define KEY_RUN_EPOCHS "dfsae.run.epochs"
+#define KEY_RUN_ROWS   "dfsae.run.rows"
+#define KEY_RUN_SEED   "dfsae.run.seed"
 
 const char *dfsae__state_name(int kind, size_t index)
 {
@@ -261,6 +264,61 @@ static int read_optimizer(const dfsae__st_header *h, dfsae__ckpt *c, char *err)
     return DFSAE_OK;
 }
 
+/* The run state; each missing key reads as 0 (format 1 has none). */
+static int read_run_state(const dfsae__st_header *h, dfsae__run_state *r,
+                          char *err)
+{
+    static const char *const keys[3] = {KEY_RUN_EPOCHS, KEY_RUN_ROWS,
+                                        KEY_RUN_SEED};
+    uint64_t *dst[3] = {&r->epochs, &r->rows, &r->seed};
+    for (int i = 0; i < 3; ++i) {
+        const char *s = dfsae__st_meta(h, keys[i]);
+        *dst[i] = 0;
+        if (s != NULL && !dfsae__parse_u64(s, dst[i]))
+            return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
+                               "%s: \"%.32s\" is not a whole number", keys[i],
+                               s);
+    }
+    return DFSAE_OK;
+}
+
+typedef struct user_reader {
+    dfsae__user_meta *out;
+    const dfsae_allocator *a;
+    char *err;
+} user_reader;
+
+static int read_user_pair(void *ctx, const char *key, const char *value)
+{
+    user_reader *r = ctx;
+    const size_t plen = sizeof DFSAE__USER_PREFIX - 1;
+    if (strncmp(key, DFSAE__USER_PREFIX, plen) != 0)
+        return DFSAE_OK;
+    /* What a model cannot hold is not loaded silently: the message names
+     * the file's key. */
+    char why[DFSAE_ERR_LEN];
+    int st = dfsae__meta_check(key + plen, value, why);
+    if (st == DFSAE_OK && dfsae__meta_find(r->out, key + plen) == NULL &&
+        r->out->n == DFSAE__META_ENTRIES)
+        st = dfsae__fail(why, DFSAE_ERR_INVALID_ARG, "more than %d pairs",
+                         DFSAE__META_ENTRIES);
+    if (st != DFSAE_OK)
+        return dfsae__fail(r->err, DFSAE_ERR_BAD_METADATA, "%.40s: %s", key,
+                           why);
+    return dfsae__meta_put(r->out, r->a, key + plen, value, r->err);
+}
+
+int dfsae__user_meta_read(const dfsae__st_header *h, const dfsae_allocator *a,
+                          dfsae__user_meta *out, char *err)
+{
+    memset(out, 0, sizeof *out);
+    user_reader r = {out, a, err};
+    int st = dfsae__st_meta_each(h, read_user_pair, &r);
+    if (st != DFSAE_OK)
+        dfsae__meta_free(out, a);
+    return st;
+}
+
 int dfsae__ckpt_read(const dfsae__st_header *h, dfsae__ckpt *c, char *err)
 {
     memset(c, 0, sizeof *c);
@@ -289,6 +347,9 @@ int dfsae__ckpt_read(const dfsae__st_header *h, dfsae__ckpt *c, char *err)
         if (st != DFSAE_OK)
             return st;
     }
+    st = read_run_state(h, &c->run, err);
+    if (st != DFSAE_OK)
+        return st;
     if (dfsae__st_meta(h, KEY_OPTIMIZER) != NULL)
         return read_optimizer(h, c, err);
     return DFSAE_OK;
@@ -321,6 +382,14 @@ size_t dfsae__meta_collect(const dfsae_model *m, const dfsae_optimizer *opt,
         else
             dfsae__format_double(out[n].value, v);
         ++n;
+    }
+    const uint64_t run[3] = {m->run.epochs, m->run.rows, m->run.seed};
+    static const char *const run_keys[3] = {KEY_RUN_EPOCHS, KEY_RUN_ROWS,
+                                            KEY_RUN_SEED};
+    for (int i = 0; i < 3; ++i) {
+        out[n].key = run_keys[i];
+        snprintf(out[n++].value, DFSAE__NUM_LEN, "%llu",
+                 (unsigned long long)run[i]);
     }
     if (opt != NULL) {
         out[n].key = KEY_OPTIMIZER;

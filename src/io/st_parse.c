@@ -312,3 +312,19 @@ const char *dfsae__st_meta(const dfsae__st_header *h, const char *key)
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(h->metadata, key);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
+
+int dfsae__st_meta_each(const dfsae__st_header *h,
+                        int (*fn)(void *ctx, const char *key,
+                                  const char *value),
+                        void *ctx)
+{
+    if (h->metadata == NULL)
+        return DFSAE_OK;
+    const cJSON *meta = h->metadata;
+    for (const cJSON *c = meta->child; c != NULL; c = c->next) {
+        int st = fn(ctx, c->string, c->valuestring);
+        if (st != DFSAE_OK)
+            return st;
+    }
+    return DFSAE_OK;
+}

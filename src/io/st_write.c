@@ -44,8 +44,47 @@ static void put_tensor(text *t, const char *name, size_t rank, size_t d0,
     *at += bytes;
 }
 
-/* Writes the JSON header (no length prefix, no padding) into t. Every
- * string is one of ours, plain ASCII that needs no escaping. */
+static void put_char(text *t, char c)
+{
+    if (t->p != NULL && t->len + 1 < t->cap)
+        t->p[t->len] = c;
+    t->len++;
+}
+
+/* A JSON string of `prefix` (plain ASCII) and user text (checked UTF-8):
+ * quotes, backslashes and control bytes escaped, everything else as is.
+ * Byte by byte without printf: the pairs may add up to megabytes. */
+static void put_string(text *t, const char *prefix, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    put(t, "\"%s", prefix);
+    for (const unsigned char *c = (const unsigned char *)s; *c; ++c) {
+        if (*c == '"' || *c == '\\') {
+            put_char(t, '\\');
+            put_char(t, (char)*c);
+        } else if (*c == '\n') {
+            put_char(t, '\\');
+            put_char(t, 'n');
+        } else if (*c == '\t') {
+            put_char(t, '\\');
+            put_char(t, 't');
+        } else if (*c < 0x20) {
+            put_char(t, '\\');
+            put_char(t, 'u');
+            put_char(t, '0');
+            put_char(t, '0');
+            put_char(t, hex[*c >> 4]);
+            put_char(t, hex[*c & 15]);
+        } else {
+            put_char(t, (char)*c);
+        }
+    }
+    put_char(t, '"');
+}
+
+/* Writes the JSON header (no length prefix, no padding) into t. dfsae's
+ * own strings are plain ASCII that needs no escaping; the user's pairs
+ * follow them ("user." sorts after "dfsae."), so keys stay sorted. */
 static void build_json(text *t, const dfsae_model *m,
                        const dfsae_optimizer *opt)
 {
@@ -54,6 +93,12 @@ static void build_json(text *t, const dfsae_model *m,
     put(t, "{\"__metadata__\":{");
     for (size_t i = 0; i < n; ++i)
         put(t, "%s\"%s\":\"%s\"", i ? "," : "", meta[i].key, meta[i].value);
+    for (size_t i = 0; i < m->meta.n; ++i) {
+        put_char(t, ',');
+        put_string(t, DFSAE__USER_PREFIX, m->meta.kv[i].key);
+        put_char(t, ':');
+        put_string(t, "", m->meta.kv[i].value);
+    }
     put(t, "}");
     uint64_t at = 0;
     put_tensor(t, "weight", 2, m->k, m->d, &at);

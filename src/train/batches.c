@@ -2,29 +2,32 @@
 #include "rng.h"
 #include "train/train.h"
 
-void dfsae__batch_plan(dfsae_batch_plan *p, size_t n, size_t batch,
-                       int merge_single)
+void dfsae__batch_plan(dfsae_batch_plan *p, size_t n, size_t start,
+                       size_t batch, int merge_single)
 {
+    const size_t left = n - start;
     p->n = n;
+    p->start = start;
     p->batch = batch;
-    p->steps = n / batch + (n % batch != 0);
+    p->steps = left / batch + (left % batch != 0);
     /* A lone last row cannot have a variance: it joins the batch before. */
-    p->merged = merge_single && n % batch == 1 && p->steps >= 2;
+    p->merged = merge_single && left % batch == 1 && p->steps >= 2;
     if (p->merged)
         p->steps -= 1;
 }
 
 size_t dfsae__batch_plan_max_rows(const dfsae_batch_plan *p)
 {
+    const size_t left = p->n - p->start;
     if (p->merged)
         return p->batch + 1;
-    return p->n < p->batch ? p->n : p->batch;
+    return left < p->batch ? left : p->batch;
 }
 
 void dfsae__batch_plan_step(const dfsae_batch_plan *p, uint64_t s,
                             size_t *first, size_t *rows)
 {
-    size_t start = (size_t)s * p->batch;
+    size_t start = p->start + (size_t)s * p->batch;
     size_t left = p->n - start;
     *first = start;
     if (s + 1 == p->steps && p->merged)

@@ -12,11 +12,13 @@ typedef struct run {
     dfsae_model *m;
     dfsae_optimizer *opt;
     const float *X;
-    dfsae_batch_plan plan;
-    size_t *idx;  /* the epoch's order of rows */
-    float *batch; /* gathered rows, max_rows x D */
+    dfsae_batch_plan plan;  /* a whole epoch */
+    dfsae_batch_plan first; /* the first epoch: from the run state's row */
+    size_t *idx;            /* the epoch's order of rows */
+    float *batch;           /* gathered rows, max_rows x D */
     int shuffle;
     uint64_t seed, first_epoch, epochs, every;
+    uint64_t steps_total;
     dfsae_progress_fn cb;
     void *user;
 } run;
@@ -50,15 +52,32 @@ static int check(dfsae_model *m, dfsae_optimizer *opt, const float *X, size_t n,
                            "train: L_var and L_tc need batches of at least 2 "
                            "rows (n = %zu, batch size = %zu)",
                            n, batch);
-    dfsae__batch_plan(&r->plan, n, batch, variance);
+    const dfsae__run_state *rs = &m->run;
+    if (rs->rows > 0 && rs->rows >= n)
+        return dfsae__fail(m->err, DFSAE_ERR_INVALID_ARG,
+                           "train: the model stopped %llu rows into epoch "
+                           "%llu, but the data set has %zu rows "
+                           "(dfsae_model_set_run_state starts the epoch "
+                           "over)",
+                           (unsigned long long)rs->rows,
+                           (unsigned long long)rs->epochs, n);
+    if (variance && rs->rows > 0 && n - rs->rows < 2)
+        return dfsae__fail(m->err, DFSAE_ERR_BATCH_TOO_SMALL,
+                           "train: the model stopped with 1 row of epoch "
+                           "%llu left; L_var and L_tc need 2",
+                           (unsigned long long)rs->epochs);
+    dfsae__batch_plan(&r->plan, n, 0, batch, variance);
+    dfsae__batch_plan(&r->first, n, (size_t)rs->rows, batch, variance);
     if (dfsae__batch_plan_max_rows(&r->plan) > (size_t)INT_MAX)
         return dfsae__fail(m->err, DFSAE_ERR_SIZE_OVERFLOW,
                            "train: a batch of %zu rows overflows",
                            dfsae__batch_plan_max_rows(&r->plan));
     r->epochs = dfsae__train_u64(cfg, DFSAE_TRAIN_EPOCHS);
-    if (r->epochs > UINT64_MAX / r->plan.steps)
+    if (r->epochs > UINT64_MAX - rs->epochs ||
+        r->epochs - 1 > (UINT64_MAX - r->first.steps) / r->plan.steps)
         return dfsae__fail(m->err, DFSAE_ERR_SIZE_OVERFLOW,
-                           "train: the step count overflows");
+                           "train: the epoch or step count overflows");
+    r->steps_total = r->first.steps + (r->epochs - 1) * r->plan.steps;
     size_t bad = dfsae__first_non_finite(X, n * m->d);
     if (bad != n * m->d)
         return dfsae__fail(m->err, DFSAE_ERR_NON_FINITE_INPUT,
@@ -68,8 +87,8 @@ static int check(dfsae_model *m, dfsae_optimizer *opt, const float *X, size_t n,
     r->opt = opt;
     r->X = X;
     r->shuffle = dfsae__train_u64(cfg, DFSAE_TRAIN_SHUFFLE) != 0;
-    r->seed = dfsae__train_u64(cfg, DFSAE_TRAIN_SEED);
-    r->first_epoch = dfsae__train_u64(cfg, DFSAE_TRAIN_FIRST_EPOCH);
+    r->seed = rs->seed;
+    r->first_epoch = rs->epochs;
     r->every = dfsae__train_u64(cfg, DFSAE_TRAIN_REPORT_EVERY);
     return DFSAE_OK;
 }
@@ -115,33 +134,49 @@ static int step_failed(dfsae_model *m, int st, const char *detail,
                        copy);
 }
 
+/* Records a completed step in the run state, so that whenever training
+ * stops the model says where. */
+static void advance(dfsae_model *m, size_t rows, int epoch_done)
+{
+    m->run.rows += rows;
+    if (epoch_done) {
+        m->run.epochs++;
+        m->run.rows = 0;
+    }
+}
+
 static int epochs(run *r)
 {
     dfsae_model *m = r->m;
     dfsae_progress p;
     memset(&p, 0, sizeof p);
     p.steps_per_epoch = r->plan.steps;
-    p.steps_total = r->plan.steps * r->epochs;
+    p.steps_total = r->steps_total;
     const double t0 = dfsae__now();
     for (uint64_t e = 0; e < r->epochs; ++e) {
         const uint64_t epoch = r->first_epoch + e;
+        const dfsae_batch_plan *plan = e == 0 ? &r->first : &r->plan;
+        /* A continued epoch reports its steps as the whole epoch counts
+         * them (exactly so when the batch size is unchanged). */
+        const uint64_t step0 = plan->start / plan->batch;
         const double te = dfsae__now();
         double sum = 0.0, sum_terms[DFSAE_TERM_COUNT] = {0};
         size_t seen = 0;
         dfsae__epoch_order(r->idx, r->plan.n, r->shuffle, r->seed, epoch);
-        for (uint64_t s = 0; s < r->plan.steps; ++s) {
+        for (uint64_t s = 0; s < plan->steps; ++s) {
             size_t first, rows;
-            dfsae__batch_plan_step(&r->plan, s, &first, &rows);
+            dfsae__batch_plan_step(plan, s, &first, &rows);
             const float *Xb = gather(r, first, rows);
             double loss, terms[DFSAE_TERM_COUNT];
             int st = dfsae_model_grad(m, Xb, rows, NULL, &loss, terms,
                                       DFSAE_TERM_COUNT);
             if (st != DFSAE_OK)
-                return step_failed(m, st, m->err, epoch, s);
+                return step_failed(m, st, m->err, epoch, step0 + s);
             st = dfsae_optimizer_step(r->opt, m, NULL);
             if (st != DFSAE_OK)
                 return step_failed(m, st, dfsae_optimizer_last_error(r->opt),
-                                   epoch, s);
+                                   epoch, step0 + s);
+            advance(m, rows, s + 1 == plan->steps);
             seen += rows;
             sum += loss;
             for (int t = 0; t < DFSAE_TERM_COUNT; ++t)
@@ -152,7 +187,7 @@ static int epochs(run *r)
             double now = dfsae__now();
             p.event = DFSAE_EVENT_STEP;
             p.epoch = epoch;
-            p.step = s;
+            p.step = step0 + s;
             p.loss = loss;
             memcpy(p.terms, terms, sizeof terms);
             p.rows = rows;
@@ -164,12 +199,12 @@ static int epochs(run *r)
                                    "train: cancelled after epoch %llu, step "
                                    "%llu",
                                    (unsigned long long)epoch,
-                                   (unsigned long long)s);
+                                   (unsigned long long)(step0 + s));
         }
         if (r->cb == NULL)
             continue;
         double now = dfsae__now();
-        const double steps = (double)r->plan.steps;
+        const double steps = (double)plan->steps;
         p.event = DFSAE_EVENT_EPOCH;
         p.epoch = epoch;
         p.step = r->plan.steps;

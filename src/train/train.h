@@ -29,19 +29,21 @@ struct dfsae_progress {
     double samples_per_sec, elapsed;
 };
 
-/* How an epoch of n rows is cut into batches of `batch` rows. With
+/* How rows [start, n) of an epoch's order are cut into batches of `batch`
+ * rows (start > 0 continues an epoch a previous run stopped in). With
  * `merge_single`, a final batch of 1 row joins the previous batch. */
 typedef struct dfsae_batch_plan {
-    size_t n, batch;
+    size_t n, start, batch;
     uint64_t steps;
     int merged; /* the last step has batch + 1 rows */
 } dfsae_batch_plan;
 
-void dfsae__batch_plan(dfsae_batch_plan *p, size_t n, size_t batch,
-                       int merge_single);
+void dfsae__batch_plan(dfsae_batch_plan *p, size_t n, size_t start,
+                       size_t batch, int merge_single);
 /* Largest batch of the plan, in rows. */
 size_t dfsae__batch_plan_max_rows(const dfsae_batch_plan *p);
-/* First row (offset into the epoch's order) and row count of step s. */
+/* First row (offset into the epoch's order) and row count of step s
+ * (counted from the plan's start). */
 void dfsae__batch_plan_step(const dfsae_batch_plan *p, uint64_t s,
                             size_t *first, size_t *rows);
 

@@ -64,8 +64,12 @@ def main():
     tensors, meta = read_safetensors(os.path.join(work, "model.safetensors"))
     W, b = tensors["weight"], tensors["bias"]
     assert W.shape == (5, 7) and b.shape == (5,), (W.shape, b.shape)
-    assert meta["dfsae.format_version"] == "1", meta
+    assert meta["dfsae.format_version"] == "2", meta
     assert meta["dfsae.activation"] == "relu", meta
+    # the run state of a model never trained: epoch 0, its creation seed
+    assert meta["dfsae.run.epochs"] == "0", meta
+    assert meta["dfsae.run.rows"] == "0", meta
+    assert meta["dfsae.run.seed"] == "31337", meta
     X = np.fromfile(os.path.join(work, "X.bin"), dtype="<f4").reshape(-1, 7)
     A = np.fromfile(os.path.join(work, "A.bin"), dtype="<f4").reshape(-1, 5)
     mine = np.maximum(X.astype(np.float64) @ W.T.astype(np.float64) + b, 0.0)
@@ -88,17 +92,25 @@ def main():
     subprocess.run([tool, "check", plain, os.path.join(work, "X2.bin"),
                     os.path.join(work, "A2_relu.bin"), "relu"], check=True)
 
-    # An Encoder checkpoint ("linear." names) with dfsae metadata.
+    # An Encoder checkpoint ("linear." names) with dfsae metadata, a user
+    # pair (json.dumps escapes the non-ASCII text and the newline) and a
+    # key of some other tool, which is not user metadata.
     enc = os.path.join(work, "encoder.safetensors")
     write_safetensors(enc, {"linear.weight": W2, "linear.bias": b2},
-                      {"dfsae.format_version": "1",
+                      {"dfsae.format_version": "2",
                        "dfsae.activation": "softplus",
-                       "dfsae.lambda_wr": "0.25"})
+                       "dfsae.lambda_wr": "0.25",
+                       "dfsae.run.epochs": "4",
+                       "user.note": "written by numpy \u2713",
+                       "other.tool": "ignored"})
     sp = softplus(X2.astype(np.float64) @ W2.T + b2)
     sp.astype("<f4").tofile(os.path.join(work, "A2_softplus.bin"))
-    subprocess.run([tool, "check", enc, os.path.join(work, "X2.bin"),
-                    os.path.join(work, "A2_softplus.bin"), "softplus"],
-                   check=True)
+    r = subprocess.run([tool, "check", enc, os.path.join(work, "X2.bin"),
+                        os.path.join(work, "A2_softplus.bin"), "softplus"],
+                       check=True, capture_output=True, encoding="utf-8")
+    print(r.stdout, end="")
+    metas = [l for l in r.stdout.splitlines() if l.startswith("meta ")]
+    assert metas == ["meta note=written by numpy \u2713"], metas
 
     # The control: a wrong expectation must make the check fail.
     bad = (relu + 1e-3).astype("<f4")

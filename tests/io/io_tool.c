@@ -4,7 +4,8 @@
  *   io_tool check FILE XBIN ABIN ACT
  *                        loads FILE (written by Python), checks its
  *                        activation name and that its forward of XBIN
- *                        matches ABIN to 1e-5
+ *                        matches ABIN to 1e-5; prints its user metadata
+ *                        as "meta KEY=VALUE" lines
  *   io_tool seeds DIR    writes the fuzzer's seed corpus
  * Exit status 0 on success. */
 #include <math.h>
@@ -96,6 +97,9 @@ static int check_model(const char *file, const char *xbin, const char *abin,
                 worst = fmax(worst, fabs((double)mine[i] - (double)A[i]));
             printf("check: %s: D=%zu K=%zu n=%zu max |diff| = %.3g\n", file, d,
                    k, n, worst);
+            const char *key;
+            for (size_t i = 0; (key = dfsae_model_meta_key(m, i)) != NULL; ++i)
+                printf("meta %s=%s\n", key, dfsae_model_get_meta(m, key));
             rc = worst <= 1e-5 ? 0 : 1;
         }
         free(mine);

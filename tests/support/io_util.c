@@ -24,6 +24,30 @@ unsigned char *io_build_file(const char *json, const void *data,
     return f;
 }
 
+unsigned char *io_save(dfsae_model *m, const dfsae_optimizer *opt, size_t *size)
+{
+    if (dfsae_model_save_buffer(m, opt, NULL, 0, size) != DFSAE_OK)
+        return NULL;
+    unsigned char *buf = malloc(*size);
+    if (buf != NULL &&
+        dfsae_model_save_buffer(m, opt, buf, *size, size) != DFSAE_OK) {
+        free(buf);
+        buf = NULL;
+    }
+    return buf;
+}
+
+char *io_header_json(const unsigned char *file)
+{
+    uint64_t n = 0;
+    for (int b = 7; b >= 0; --b)
+        n = n << 8 | file[b];
+    char *json = calloc(1, (size_t)n + 1);
+    if (json != NULL)
+        memcpy(json, file + 8, (size_t)n);
+    return json;
+}
+
 void io_snapshot_take(const dfsae_model *m, io_snapshot *s)
 {
     s->n = dfsae_model_num_params(m);
@@ -31,6 +55,20 @@ void io_snapshot_take(const dfsae_model *m, io_snapshot *s)
     dfsae_model_get_params(m, s->params, s->n);
     for (int p = 0; p < DFSAE_MODEL_OPTION_COUNT; ++p)
         dfsae_model_get_option(m, p, &s->options[p]);
+    dfsae_model_get_run_state(m, &s->run[0], &s->run[1], &s->run[2]);
+    s->meta_len = 0;
+    const char *k;
+    for (size_t i = 0; (k = dfsae_model_meta_key(m, i)) != NULL; ++i)
+        s->meta_len += strlen(k) + strlen(dfsae_model_get_meta(m, k)) + 2;
+    s->meta = malloc(s->meta_len + 1);
+    size_t at = 0;
+    for (size_t i = 0; (k = dfsae_model_meta_key(m, i)) != NULL; ++i) {
+        const char *v = dfsae_model_get_meta(m, k);
+        memcpy(s->meta + at, k, strlen(k) + 1);
+        at += strlen(k) + 1;
+        memcpy(s->meta + at, v, strlen(v) + 1);
+        at += strlen(v) + 1;
+    }
 }
 
 int io_snapshot_same(const dfsae_model *m, const io_snapshot *s)
@@ -40,7 +78,10 @@ int io_snapshot_same(const dfsae_model *m, const io_snapshot *s)
         return 0;
     io_snapshot_take(m, &now);
     int same = memcmp(now.params, s->params, s->n * sizeof(float)) == 0 &&
-               memcmp(now.options, s->options, sizeof s->options) == 0;
+               memcmp(now.options, s->options, sizeof s->options) == 0 &&
+               memcmp(now.run, s->run, sizeof s->run) == 0 &&
+               now.meta_len == s->meta_len &&
+               memcmp(now.meta, s->meta, s->meta_len) == 0;
     io_snapshot_free(&now);
     return same;
 }
@@ -48,7 +89,9 @@ int io_snapshot_same(const dfsae_model *m, const io_snapshot *s)
 void io_snapshot_free(io_snapshot *s)
 {
     free(s->params);
+    free(s->meta);
     s->params = NULL;
+    s->meta = NULL;
 }
 
 int io_models_identical(const dfsae_model *a, const dfsae_model *b)

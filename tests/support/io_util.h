@@ -8,6 +8,13 @@
 
 #include "dfsae.h"
 
+/* The model (and opt, may be NULL) saved to a malloc'ed buffer of *size
+ * bytes; NULL if a save fails. */
+unsigned char *io_save(dfsae_model *m, const dfsae_optimizer *opt,
+                       size_t *size);
+/* The JSON header of a saved file as a malloc'ed string. */
+char *io_header_json(const unsigned char *file);
+
 /* A safetensors file from a header text and data bytes (malloc'ed). */
 unsigned char *io_build_file(const char *json, const void *data,
                              size_t data_len, size_t *out_len);
@@ -17,6 +24,9 @@ typedef struct io_snapshot {
     size_t n;
     float *params;
     double options[DFSAE_MODEL_OPTION_COUNT];
+    uint64_t run[3]; /* epochs, rows, seed */
+    char *meta;      /* every user pair: key NUL value NUL ... */
+    size_t meta_len;
 } io_snapshot;
 
 void io_snapshot_take(const dfsae_model *m, io_snapshot *s);
@@ -24,7 +34,8 @@ void io_snapshot_take(const dfsae_model *m, io_snapshot *s);
 int io_snapshot_same(const dfsae_model *m, const io_snapshot *s);
 void io_snapshot_free(io_snapshot *s);
 
-/* 1 if both models have identical shapes, parameters and options. */
+/* 1 if both models have identical shapes, parameters, options, run state
+ * and user metadata. */
 int io_models_identical(const dfsae_model *a, const dfsae_model *b);
 
 /* A fresh directory under $TMPDIR or /tmp (malloc'ed path). */
