@@ -713,6 +713,56 @@ DFSAE_API const char *dfsae_model_get_meta(const dfsae_model *model,
 DFSAE_API const char *dfsae_model_meta_key(const dfsae_model *model,
                                            size_t index);
 
+/* ---- Distributed training (experimental) ------------------------------
+ * Exact training over several processes (docs/distributed.md): N ranks
+ * compute the loss and gradient of one global batch, equal to one process
+ * on that batch up to the rounding of the reductions. The library never
+ * talks to a network itself: the host passes a dfsae_comm whose callbacks
+ * do the collectives (libdfsae_mpi, dfsae_mpi.h, implements it over MPI).
+ * Every callback is collective: all ranks call it in the same order with
+ * the same count; it returns DFSAE_OK or an error status.
+ */
+
+/** Collectives over `size` ranks, this one being `rank`. */
+typedef struct dfsae_comm {
+    int rank, size;
+    void *user; /**< passed back to every callback */
+    /** In-place element-wise sum over the ranks of `count` values; every
+     *  rank must receive the same bits. */
+    int (*sum_f64)(void *user, double *buf, size_t count);
+    int (*sum_f32)(void *user, float *buf, size_t count);
+    /** In-place element-wise minimum over the ranks. */
+    int (*min_f32)(void *user, float *buf, size_t count);
+    /** The agreement: returns the smallest `status` of all ranks (DFSAE_OK
+     *  only if every rank passed DFSAE_OK). */
+    int (*agree)(void *user, int status);
+} dfsae_comm;
+
+/** How the ranks share the work. Values are pinned. */
+typedef enum dfsae_dist_mode {
+    DFSAE_DIST_NONE = 0,      /**< one process (detaches a comm) */
+    DFSAE_DIST_DATA = 1,      /**< rows of each batch split, replicas of W, b */
+    DFSAE_DIST_DICTIONARY = 2 /**< rows of W and b (components) split */
+} dfsae_dist_mode;
+
+/**
+ * Attach `comm` (copied) to `model` in `mode`; collective, every rank calls
+ * it. From then on loss, grad and train on this model are collectives:
+ * every rank calls them in the same order, DATA with its own rows of the
+ * global batch (any count, 0 included), DICTIONARY with the whole batch
+ * and its shard of the components (the model is the shard: K rows of W
+ * and b of its own, in rank order). Each reduction is preceded by an
+ * agreement on the status, so a call that fails on one rank (bad input,
+ * no memory) returns an error on every rank instead of hanging. Forward
+ * and encode stay local (DICTIONARY: R is the shard's own softmax).
+ * mode DFSAE_DIST_NONE or comm NULL detaches (local, not collective).
+ * @return DFSAE_OK, DFSAE_ERR_NULL_ARG, DFSAE_ERR_INVALID_ARG (a callback
+ *         missing, rank outside [0, size), unknown mode) or
+ *         DFSAE_ERR_NO_MEMORY; the agreed status of all ranks.
+ */
+DFSAE_API int dfsae_model_set_comm(dfsae_model *model, const dfsae_comm *comm,
+                                   int mode);
+
 #ifdef __cplusplus
 }
 #endif

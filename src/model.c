@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "dist/dist.h"
 #include "loss/loss.h"
 #include "model.h"
 #include "rng.h"
@@ -66,6 +67,7 @@ void dfsae_model_free(dfsae_model *model)
         return;
     dfsae_allocator a = model->alloc;
     dfsae__pool_stop(model->pool, &a);
+    dfsae__dist_free(model->dist, &a);
     dfsae__ws_free(&model->ws, &a);
     dfsae__meta_free(&model->meta, &a);
     dfsae__free(&a, model->params);
@@ -210,21 +212,23 @@ int dfsae_model_reserve(dfsae_model *model, size_t max_batch)
     return DFSAE_OK;
 }
 
-/* Shared by loss and grad. */
-static int evaluate(dfsae_model *m, const char *fn, const float *X, size_t n,
-                    float *grad, double *total, double *terms, size_t n_terms)
+/* The objective on a validated batch, and its checks. */
+static int evaluate_checked(dfsae_model *m, const char *fn, const float *X,
+                            size_t n, float *grad, double *total, double *terms,
+                            size_t n_terms)
 {
-    int st = check_batch(m, fn, X, n);
-    if (st != DFSAE_OK)
-        return st;
-    if (n < 2 && (m->opt.lambda[DFSAE_TERM_VAR] != 0.0 ||
-                  m->opt.lambda[DFSAE_TERM_TC] != 0.0))
+    size_t rows = m->dist != NULL ? m->dist->n_batch : n;
+    if (rows < 2 && (m->opt.lambda[DFSAE_TERM_VAR] != 0.0 ||
+                     m->opt.lambda[DFSAE_TERM_TC] != 0.0))
         return dfsae__fail(m->err, DFSAE_ERR_BATCH_TOO_SMALL,
                            "%s: a batch of %zu row cannot have a variance; "
                            "L_var and L_tc need at least 2 rows",
-                           fn, n);
+                           fn, rows);
+    if (rows == 0)
+        return dfsae__fail(m->err, DFSAE_ERR_INVALID_ARG,
+                           "%s: the batch is empty on every rank", fn);
     double sum, values[DFSAE_TERM_COUNT];
-    st = dfsae__objective(m, X, n, grad, &sum, values);
+    int st = dfsae__objective(m, X, n, grad, &sum, values);
     if (st != DFSAE_OK)
         return dfsae__fail(m->err, st, "%s: %s", fn, dfsae_status_string(st));
     if (!isfinite(sum))
@@ -248,12 +252,30 @@ static int evaluate(dfsae_model *m, const char *fn, const float *X, size_t n,
     return DFSAE_OK;
 }
 
+/* Shared by loss and grad; `st` is what the caller found so far. With a
+ * comm, every rank agrees on the status before the first reduction and
+ * after the last (dist/dist.h). */
+static int evaluate(dfsae_model *m, int st, const char *fn, const float *X,
+                    size_t n, float *grad, double *total, double *terms,
+                    size_t n_terms)
+{
+    /* A data-parallel rank may hold no rows of a batch. */
+    if (st == DFSAE_OK && !(n == 0 && dfsae__dist_is(m->dist, DFSAE_DIST_DATA)))
+        st = check_batch(m, fn, X, n);
+    if (st == DFSAE_OK && (st = dfsae__reserve(m, n)) != DFSAE_OK)
+        dfsae__fail(m->err, st, "%s: %s", fn, dfsae_status_string(st));
+    st = dfsae__dist_begin(m->dist, m->err, fn, st, n);
+    if (st == DFSAE_OK)
+        st = evaluate_checked(m, fn, X, n, grad, total, terms, n_terms);
+    return dfsae__dist_agree(m->dist, m->err, fn, st);
+}
+
 int dfsae_model_loss(dfsae_model *model, const float *X, size_t n,
                      double *total, double *terms, size_t n_terms)
 {
     if (model == NULL)
         return DFSAE_ERR_NULL_ARG;
-    return evaluate(model, "loss", X, n, NULL, total, terms, n_terms);
+    return evaluate(model, DFSAE_OK, "loss", X, n, NULL, total, terms, n_terms);
 }
 
 int dfsae_model_grad(dfsae_model *model, const float *X, size_t n, float *grad,
@@ -261,17 +283,18 @@ int dfsae_model_grad(dfsae_model *model, const float *X, size_t n, float *grad,
 {
     if (model == NULL)
         return DFSAE_ERR_NULL_ARG;
+    int st = DFSAE_OK;
     if (grad == NULL && model->grad == NULL) {
         model->grad =
             dfsae__alloc_array(&model->alloc, model->n_params, sizeof(float));
-        if (model->grad == NULL)
-            return dfsae__fail(model->err, DFSAE_ERR_NO_MEMORY,
-                               "grad: cannot allocate the gradient");
+        if (model->grad == NULL) /* still agreed on, with a comm */
+            st = dfsae__fail(model->err, DFSAE_ERR_NO_MEMORY,
+                             "grad: cannot allocate the gradient");
     }
     float *dst = grad != NULL ? grad : model->grad;
     if (grad == NULL)
         model->has_grad = 0;
-    int st = evaluate(model, "grad", X, n, dst, total, terms, n_terms);
+    st = evaluate(model, st, "grad", X, n, dst, total, terms, n_terms);
     if (st == DFSAE_OK && grad == NULL)
         model->has_grad = 1;
     return st;

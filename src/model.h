@@ -37,6 +37,7 @@ struct dfsae_model {
     dfsae_pool *pool; /* NULL: everything on the caller */
     dfsae__run_state run;
     dfsae__user_meta meta;
+    struct dfsae_dist *dist; /* NULL: one process (dist/dist.h) */
     char err[DFSAE_ERR_LEN];
 };
 

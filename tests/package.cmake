@@ -84,6 +84,7 @@ add_test(NAME test_package_install COMMAND ${CMAKE_COMMAND}
   -DLIBDIR=${CMAKE_INSTALL_LIBDIR} -DINCLUDEDIR=${CMAKE_INSTALL_INCLUDEDIR}
   -DSHARED=${DFSAE_BUILD_SHARED} -DSTATIC=${DFSAE_BUILD_STATIC}
   -DSONAME=${_pkg_soname} -DVERSION=${PROJECT_VERSION}
+  -DMPI=$<TARGET_EXISTS:dfsae_mpi>
   -P ${_pkg_dir}/install_tree.cmake)
 set_tests_properties(test_package_install PROPERTIES
   FIXTURES_SETUP dfsae_installed LABELS package)

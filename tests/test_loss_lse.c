@@ -128,7 +128,7 @@ static void lse_env_init(lse_env *e, const float *A, size_t n, size_t k,
     e->opt.lse_reduction = reduction;
     e->ws.row = row_scratch;
     e->ws.col = col_scratch;
-    e->ctx.n = n;
+    e->ctx.n = e->ctx.n_batch = n;
     e->ctx.k = k;
     e->ctx.A = A;
     e->ctx.opt = &e->opt;

@@ -26,8 +26,10 @@ typedef struct dfsae_lse_rows {
 
 typedef struct dfsae_loss_ctx {
     size_t n, k, d;
-    const float *A;       /* n x K activations */
-    dfsae_colstats stats; /* valid when the term needs_stats */
+    size_t n_batch; /* rows of the batch over all ranks (n on one process) */
+    struct dfsae_dist *dist; /* the reductions (dist/dist.h), or NULL */
+    const float *A;          /* n x K activations */
+    dfsae_colstats stats;    /* valid when the term needs_stats */
     dfsae_lse_rows lse;
     const float *W; /* K x D weights */
     const dfsae_options *opt;
@@ -81,6 +83,11 @@ void dfsae__colstats_finish(const float *first, size_t n, size_t k, double *col,
  * once all rows are in). */
 void dfsae__lse_row_stats(const float *rows, size_t count, size_t k, float *min,
                           double *sum);
+/* The same in two halves, for a minimum taken over several shards: the
+ * row minima, then the sums of exp(min_i - A_ij) from given minima. */
+void dfsae__lse_row_mins(const float *rows, size_t count, size_t k, float *min);
+void dfsae__lse_row_sums(const float *rows, size_t count, size_t k,
+                         const float *min, double *sum);
 double dfsae__lse_total(const float *min, const double *sum, size_t n);
 
 /* R = softmax(-A) row-wise (n x K). */

@@ -58,6 +58,19 @@ void dfsae__lse_row_stats(const float *rows, size_t count, size_t k, float *min,
     }
 }
 
+void dfsae__lse_row_mins(const float *rows, size_t count, size_t k, float *min)
+{
+    for (size_t i = 0; i < count; ++i)
+        min[i] = row_min(rows + i * k, k);
+}
+
+void dfsae__lse_row_sums(const float *rows, size_t count, size_t k,
+                         const float *min, double *sum)
+{
+    for (size_t i = 0; i < count; ++i)
+        sum[i] = sum_exp_row(rows + i * k, k, min[i]);
+}
+
 double dfsae__lse_total(const float *min, const double *sum, size_t n)
 {
     double total = 0.0;
@@ -90,7 +103,7 @@ static double lse_eval(const dfsae_loss_ctx *ctx, double weight,
 {
     (void)dW;
     double scale = ctx->opt->lse_reduction == DFSAE_REDUCE_MEAN
-                       ? 1.0 / (double)ctx->n
+                       ? 1.0 / (double)ctx->n_batch
                        : 1.0;
     if (dA != NULL)
         dA->r_scale += weight * scale;

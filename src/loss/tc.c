@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "blas/dfsae_blas.h"
+#include "dist/dist.h"
 #include "fastmath.h"
 #include "loss/loss.h"
 
@@ -124,15 +125,23 @@ static double feature_side(const dfsae_loss_ctx *ctx, const tc_cols *c,
                            const float *S, float *P)
 {
     const size_t n = ctx->n, k = ctx->k;
-    const double N = (double)(n - 1);
+    const double N = (double)(ctx->n_batch - 1);
     float *C = ctx->ws->gram;
-    dfsae__ssyrk(DFSAE_TRANS, (int)k, (int)n, (float)(1.0 / N), S, (int)k, 0.0f,
-                 C, (int)k);
+    if (n > 0)
+        dfsae__ssyrk(DFSAE_TRANS, (int)k, (int)n, (float)(1.0 / N), S, (int)k,
+                     0.0f, C, (int)k);
+    else /* a data-parallel rank without rows adds nothing */
+        for (size_t i = 0; i < k * k; ++i)
+            C[i] = 0.0f;
+    /* Data-parallel: C is a sum over the rows, so over the ranks' rows. */
+    if (dfsae__dist_is(ctx->dist, DFSAE_DIST_DATA))
+        dfsae__dist_sum_f32(ctx->dist, C, k * k);
     double value = sym_sumsq(C, k, 0);
     if (P != NULL) {
         feature_sums(C, k, c);
-        dfsae__ssymm(DFSAE_RIGHT, (int)n, (int)k, (float)(4.0 / N), C, (int)k,
-                     S, (int)k, 0.0f, P, (int)k);
+        if (n > 0)
+            dfsae__ssymm(DFSAE_RIGHT, (int)n, (int)k, (float)(4.0 / N), C,
+                         (int)k, S, (int)k, 0.0f, P, (int)k);
     }
     return value;
 }
@@ -168,7 +177,7 @@ static double sample_side(const dfsae_loss_ctx *ctx, const tc_cols *c,
                           const float *S, float *P)
 {
     const size_t n = ctx->n, k = ctx->k;
-    const double N = (double)(n - 1);
+    const double N = (double)(ctx->n_batch - 1);
     float *H = ctx->ws->gram;
     /* diag(C)_j = ssq_j / N, from the same S as H so the two agree. */
     double diag_sq = 0.0;
@@ -176,6 +185,12 @@ static double sample_side(const dfsae_loss_ctx *ctx, const tc_cols *c,
         diag_sq += (c->ssq[j] / N) * (c->ssq[j] / N);
     dfsae__ssyrk(DFSAE_NO_TRANS, (int)n, (int)k, 1.0f, S, (int)k, 0.0f, H,
                  (int)n);
+    /* Dictionary shards: H = sum over the shards of S_r S_r^T, and the
+     * diagonal's sum runs over all components (docs/math.md). */
+    if (dfsae__dist_is(ctx->dist, DFSAE_DIST_DICTIONARY)) {
+        dfsae__dist_sum_f32(ctx->dist, H, n * n);
+        dfsae__dist_sum_f64(ctx->dist, &diag_sq, 1);
+    }
     /* A difference of two O(K) sums: rounding can take it a few K ulp
      * below zero for decorrelated codes, where the true value is >= 0. */
     double value = sym_sumsq(H, n, 1) / (N * N) - diag_sq;
@@ -203,7 +218,7 @@ static double sample_side(const dfsae_loss_ctx *ctx, const tc_cols *c,
 static void add_parts(const dfsae_loss_ctx *ctx, const tc_cols *c, int sample,
                       double weight, float *P, dfsae_dA_parts *dA)
 {
-    const size_t n = ctx->n, k = ctx->k;
+    const size_t n = ctx->n_batch, k = ctx->k;
     const double N = (double)(n - 1);
     for (size_t j = 0; j < k; ++j) {
         double v = ctx->stats.var[j], inv_std = c->inv_std[j];

@@ -1,17 +1,20 @@
 /* L_var = -sum_j log(v_j + eps), v_j the unbiased column variance. */
 #include <math.h>
 
+#include "dist/dist.h"
 #include "loss/loss.h"
 
 static double var_eval(const dfsae_loss_ctx *ctx, double weight,
                        dfsae_dA_parts *dA, float *dW)
 {
     (void)dW;
-    const size_t n = ctx->n, k = ctx->k;
+    const size_t n = ctx->n_batch, k = ctx->k;
     const double eps = ctx->opt->eps_var;
     double value = 0.0;
     for (size_t j = 0; j < k; ++j)
         value -= log(ctx->stats.var[j] + eps);
+    /* A dictionary shard holds its own columns: the value is their sum. */
+    value = dfsae__dist_total(ctx->dist, DFSAE_DIST_DICTIONARY, value);
     if (dA == NULL)
         return value;
     /* dL/dA_ij = -2 (A_ij - mean_j) / ((n-1)(v_j + eps)); the centring

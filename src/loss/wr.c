@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "blas/dfsae_blas.h"
+#include "dist/dist.h"
 #include "loss/loss.h"
 
 #define NORM_EPS 1e-8
@@ -54,6 +55,12 @@ static double sample_side(const dfsae_loss_ctx *ctx, const float *Wn,
     float *M = ctx->ws->gramw;
     dfsae__ssyrk(DFSAE_TRANS, (int)d, (int)k, 1.0f, Wn, (int)d, 0.0f, M,
                  (int)d);
+    /* Dictionary shards: M sums over the rows of W, so over the shards. */
+    size_t k_all = k;
+    if (dfsae__dist_is(ctx->dist, DFSAE_DIST_DICTIONARY)) {
+        dfsae__dist_sum_f32(ctx->dist, M, d * d);
+        k_all = ctx->dist->k_global;
+    }
     double msq = 0.0, trace = 0.0;
     for (size_t r = 0; r < d; ++r) {
         msq += (double)M[r * d + r] * M[r * d + r];
@@ -67,7 +74,7 @@ static double sample_side(const dfsae_loss_ctx *ctx, const float *Wn,
         dfsae__ssymm(DFSAE_RIGHT, (int)k, (int)d, 4.0f, M, (int)d, Wn, (int)d,
                      -4.0f, GWn, (int)d);
     }
-    return msq - 2.0 * trace + (double)k;
+    return msq - 2.0 * trace + (double)k_all;
 }
 
 static double wr_eval(const dfsae_loss_ctx *ctx, double weight,

@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "dist/dist.h"
 #include "model.h"
 #include "optim/optim.h"
 #include "train/train.h"
@@ -12,6 +13,8 @@ typedef struct run {
     dfsae_model *m;
     dfsae_optimizer *opt;
     const float *X;
+    size_t n_local, row0;   /* this rank's rows of the data: [row0, +n_local) */
+    int split;              /* data-parallel: gather only this rank's rows */
     dfsae_batch_plan plan;  /* a whole epoch */
     dfsae_batch_plan first; /* the first epoch: from the run state's row */
     size_t *idx;            /* the epoch's order of rows */
@@ -23,15 +26,17 @@ typedef struct run {
     void *user;
 } run;
 
-/* Validates everything before the model or optimizer is touched. */
-static int check(dfsae_model *m, dfsae_optimizer *opt, const float *X, size_t n,
-                 const dfsae_train_config *cfg, run *r)
+/* Validates this rank's arguments before the model or optimizer is
+ * touched (with a comm, a data-parallel rank may hold no rows). */
+static int check_local(dfsae_model *m, dfsae_optimizer *opt, const float *X,
+                       size_t n)
 {
+    int split = dfsae__dist_is(m->dist, DFSAE_DIST_DATA);
     if (opt == NULL)
         return dfsae__fail(m->err, DFSAE_ERR_NULL_ARG, "train: opt is NULL");
-    if (X == NULL)
+    if (X == NULL && !(split && n == 0))
         return dfsae__fail(m->err, DFSAE_ERR_NULL_ARG, "train: X is NULL");
-    if (n == 0)
+    if (n == 0 && !split)
         return dfsae__fail(m->err, DFSAE_ERR_INVALID_ARG,
                            "train: the data set is empty (n = 0)");
     if (opt->n != m->n_params)
@@ -44,6 +49,22 @@ static int check(dfsae_model *m, dfsae_optimizer *opt, const float *X, size_t n,
         !dfsae__mul_size(nd, sizeof(float), &nd))
         return dfsae__fail(m->err, DFSAE_ERR_SIZE_OVERFLOW,
                            "train: %zu rows overflow", n);
+    size_t bad = dfsae__first_non_finite(X, n * m->d);
+    if (bad != n * m->d)
+        return dfsae__fail(m->err, DFSAE_ERR_NON_FINITE_INPUT,
+                           "train: X[%zu][%zu] is not finite", bad / m->d,
+                           bad % m->d);
+    return DFSAE_OK;
+}
+
+/* The plan over all n rows of the data set (every rank's, with a comm):
+ * the same on every rank, as their configs are. */
+static int check(dfsae_model *m, dfsae_optimizer *opt, const float *X, size_t n,
+                 const dfsae_train_config *cfg, run *r)
+{
+    if (n == 0)
+        return dfsae__fail(m->err, DFSAE_ERR_INVALID_ARG,
+                           "train: the data set is empty (n = 0)");
     int variance = m->opt.lambda[DFSAE_TERM_VAR] != 0.0 ||
                    m->opt.lambda[DFSAE_TERM_TC] != 0.0;
     size_t batch = dfsae__train_batch_size(cfg);
@@ -78,11 +99,6 @@ static int check(dfsae_model *m, dfsae_optimizer *opt, const float *X, size_t n,
         return dfsae__fail(m->err, DFSAE_ERR_SIZE_OVERFLOW,
                            "train: the epoch or step count overflows");
     r->steps_total = r->first.steps + (r->epochs - 1) * r->plan.steps;
-    size_t bad = dfsae__first_non_finite(X, n * m->d);
-    if (bad != n * m->d)
-        return dfsae__fail(m->err, DFSAE_ERR_NON_FINITE_INPUT,
-                           "train: X[%zu][%zu] is not finite", bad / m->d,
-                           bad % m->d);
     r->m = m;
     r->opt = opt;
     r->X = X;
@@ -99,10 +115,11 @@ static int setup(run *r)
     size_t rows = dfsae__batch_plan_max_rows(&r->plan);
     r->idx = dfsae__alloc_array(&m->alloc, r->plan.n, sizeof *r->idx);
     /* Without shuffling a batch is a contiguous slice of X: no copy. */
+    const int gathers = r->shuffle || r->split;
     size_t floats;
-    if (r->shuffle && dfsae__mul_size(rows, m->d, &floats))
+    if (gathers && dfsae__mul_size(rows, m->d, &floats))
         r->batch = dfsae__alloc_array(&m->alloc, floats, sizeof(float));
-    if (r->idx == NULL || (r->shuffle && r->batch == NULL))
+    if (r->idx == NULL || (gathers && r->batch == NULL))
         return dfsae__fail(m->err, DFSAE_ERR_NO_MEMORY,
                            "train: cannot allocate the batch buffers");
     /* Sized for the largest batch now, so that no step allocates. */
@@ -110,10 +127,24 @@ static int setup(run *r)
     return st;
 }
 
-/* The rows of step s, gathered when shuffled. */
-static const float *gather(const run *r, size_t first, size_t rows)
+/* The rows of step s, gathered when shuffled. Data-parallel: this rank's
+ * rows of the global batch, in the batch's order, into *local. */
+static const float *gather(const run *r, size_t first, size_t rows,
+                           size_t *local)
 {
     const size_t d = r->m->d;
+    *local = rows;
+    if (r->split) {
+        size_t count = 0;
+        for (size_t i = 0; i < rows; ++i) {
+            size_t g = r->idx[first + i];
+            if (g >= r->row0 && g - r->row0 < r->n_local)
+                memcpy(r->batch + count++ * d, r->X + (g - r->row0) * d,
+                       d * sizeof(float));
+        }
+        *local = count;
+        return r->batch;
+    }
     if (!r->shuffle)
         return r->X + first * d;
     for (size_t i = 0; i < rows; ++i)
@@ -145,8 +176,21 @@ static void advance(dfsae_model *m, size_t rows, int epoch_done)
     }
 }
 
+/* Calls the progress callback, if any: 1 to cancel. With a comm every rank
+ * comes here at the same points, callback or not (often only rank 0 has
+ * one), and they agree, so that a cancel on one stops all. */
+static int report(run *r, const dfsae_progress *p)
+{
+    int stop = r->cb != NULL && r->cb(p, r->user) != 0;
+    if (r->m->dist == NULL)
+        return stop;
+    return dfsae__dist_agree(r->m->dist, r->m->err, "train",
+                             stop ? DFSAE_ERR_CANCELLED : DFSAE_OK) != DFSAE_OK;
+}
+
 static int epochs(run *r)
 {
+    const int reports = r->cb != NULL || r->m->dist != NULL;
     dfsae_model *m = r->m;
     dfsae_progress p;
     memset(&p, 0, sizeof p);
@@ -166,13 +210,17 @@ static int epochs(run *r)
         for (uint64_t s = 0; s < plan->steps; ++s) {
             size_t first, rows;
             dfsae__batch_plan_step(plan, s, &first, &rows);
-            const float *Xb = gather(r, first, rows);
+            size_t local;
+            const float *Xb = gather(r, first, rows, &local);
             double loss, terms[DFSAE_TERM_COUNT];
-            int st = dfsae_model_grad(m, Xb, rows, NULL, &loss, terms,
+            int st = dfsae_model_grad(m, Xb, local, NULL, &loss, terms,
                                       DFSAE_TERM_COUNT);
             if (st != DFSAE_OK)
                 return step_failed(m, st, m->err, epoch, step0 + s);
             st = dfsae_optimizer_step(r->opt, m, NULL);
+            /* A shard's step may fail alone (docs/distributed.md). */
+            if (m->dist != NULL)
+                st = dfsae__dist_agree(m->dist, r->opt->err, "step", st);
             if (st != DFSAE_OK)
                 return step_failed(m, st, dfsae_optimizer_last_error(r->opt),
                                    epoch, step0 + s);
@@ -182,7 +230,7 @@ static int epochs(run *r)
             for (int t = 0; t < DFSAE_TERM_COUNT; ++t)
                 sum_terms[t] += terms[t];
             p.steps_done++;
-            if (r->cb == NULL || r->every == 0 || p.steps_done % r->every)
+            if (!reports || r->every == 0 || p.steps_done % r->every)
                 continue;
             double now = dfsae__now();
             p.event = DFSAE_EVENT_STEP;
@@ -194,14 +242,14 @@ static int epochs(run *r)
             p.indices = r->idx + first;
             p.samples_per_sec = now > te ? (double)seen / (now - te) : 0.0;
             p.elapsed = now - t0;
-            if (r->cb(&p, r->user) != 0)
+            if (report(r, &p))
                 return dfsae__fail(m->err, DFSAE_ERR_CANCELLED,
                                    "train: cancelled after epoch %llu, step "
                                    "%llu",
                                    (unsigned long long)epoch,
                                    (unsigned long long)(step0 + s));
         }
-        if (r->cb == NULL)
+        if (!reports)
             continue;
         double now = dfsae__now();
         const double steps = (double)plan->steps;
@@ -215,7 +263,7 @@ static int epochs(run *r)
         p.indices = NULL;
         p.samples_per_sec = now > te ? (double)seen / (now - te) : 0.0;
         p.elapsed = now - t0;
-        if (r->cb(&p, r->user) != 0)
+        if (report(r, &p))
             return dfsae__fail(m->err, DFSAE_ERR_CANCELLED,
                                "train: cancelled after epoch %llu",
                                (unsigned long long)epoch);
@@ -231,12 +279,26 @@ int dfsae_model_train(dfsae_model *model, dfsae_optimizer *opt, const float *X,
         return DFSAE_ERR_NULL_ARG;
     run r;
     memset(&r, 0, sizeof r);
-    int st = check(model, opt, X, n, config, &r);
+    dfsae_dist *dist = model->dist;
+    int st = check_local(model, opt, X, n);
+    /* With a comm: every rank's verdict, and the rows they hold. */
+    st = dfsae__dist_begin(dist, model->err, "train", st, n);
+    if (st != DFSAE_OK)
+        return st;
+    r.n_local = n;
+    r.split = dfsae__dist_is(dist, DFSAE_DIST_DATA);
+    if (r.split) {
+        for (int q = 0; q < dist->comm.rank; ++q)
+            r.row0 += (size_t)dist->counts[q];
+        n = dist->n_batch;
+    }
+    st = check(model, opt, X, n, config, &r);
     if (st != DFSAE_OK)
         return st;
     r.cb = progress;
     r.user = user;
     st = setup(&r);
+    st = dfsae__dist_agree(dist, model->err, "train", st);
     if (st == DFSAE_OK)
         st = epochs(&r);
     dfsae__free(&model->alloc, r.idx);

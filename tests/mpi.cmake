@@ -1,0 +1,36 @@
+# Area "mpi": distributed training over libdfsae_mpi (label mpi), run under
+# mpiexec with 1, 2 and 3 ranks; registered only when MPI was found.
+if(NOT TARGET dfsae_mpi)
+  return()
+endif()
+
+add_executable(test_mpi_exact mpi/test_mpi_exact.c mpi/mpi_fixture.c)
+target_link_libraries(test_mpi_exact PRIVATE dfsae::mpi ${DFSAE_CMOCKA} m)
+dfsae_set_warnings(test_mpi_exact)
+
+# Loopback only, whichever MPI: OpenMPI refuses root without its two
+# variables and more ranks than cores without oversubscription (MPICH
+# ignores them). Shared memory between the ranks, no network interface.
+set(DFSAE_MPI_TEST_ENV
+  OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl=self,vader
+  OMPI_MCA_btl_vader_single_copy_mechanism=none
+  HYDRA_IFACE=lo OPENBLAS_NUM_THREADS=1)
+
+# MPI's own allocations outlive MPI_Finalize: not ours to report as leaks.
+if(DFSAE_SANITIZE)
+  list(APPEND DFSAE_MPI_TEST_ENV "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1")
+endif()
+
+function(dfsae_add_mpi_test name exe)
+  foreach(_np 1 2 3)
+    add_test(NAME ${name}_np${_np}
+      COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${_np}
+              ${MPIEXEC_PREFLAGS} $<TARGET_FILE:${exe}> ${MPIEXEC_POSTFLAGS})
+    # A rank stuck in a collective must fail the test, not hang CI.
+    set_tests_properties(${name}_np${_np} PROPERTIES
+      LABELS mpi TIMEOUT 120 ENVIRONMENT "${DFSAE_MPI_TEST_ENV}")
+  endforeach()
+endfunction()
+
+dfsae_add_mpi_test(test_mpi_exact test_mpi_exact)
