@@ -249,6 +249,26 @@ DFSAE_API int dfsae_model_set_params(dfsae_model *model, const float *params,
                                      size_t n);
 
 /**
+ * Set the input transform that forward, loss, gradient and training apply
+ * to X before the linear layer: X' = (X - shift) * scale, per feature
+ * (n = D values in each array) or global (n = 1); NULL, NULL, 0 restores
+ * the identity, the default. Gradients are with respect to W and b, X'
+ * fixed. Forward then transforms blocks of rows on the caller's stack
+ * (32 KiB); loss and gradient into the workspace (B x D floats more).
+ * @return DFSAE_OK, DFSAE_ERR_NULL_ARG, DFSAE_ERR_SIZE_MISMATCH (n not 0,
+ *         1 or D), DFSAE_ERR_NON_FINITE_INPUT, DFSAE_ERR_INVALID_ARG (a
+ *         scale of 0, or arrays with n = 0) or DFSAE_ERR_NO_MEMORY; the
+ *         model keeps its transform on failure.
+ */
+DFSAE_API int dfsae_model_set_transform(dfsae_model *model, const float *shift,
+                                        const float *scale, size_t n);
+/** The input transform: *n receives its length (0: identity, 1 or D);
+ *  `shift` and `scale`, when not NULL, receive its values and must hold
+ *  `cap` >= *n floats (DFSAE_ERR_SIZE_MISMATCH, nothing copied). */
+DFSAE_API int dfsae_model_get_transform(const dfsae_model *model, float *shift,
+                                        float *scale, size_t cap, size_t *n);
+
+/**
  * Run the model's elementwise work (the sweeps over a batch in loss,
  * gradient and training, and an optimizer step on this model) on
  * `n_threads` threads: the caller and n_threads - 1 workers the model

@@ -11,18 +11,51 @@
 /* Rows per product: every BLAS dimension stays within int, whatever n. */
 #define FORWARD_ROWS ((size_t)1 << 16)
 
+/* A transformed X goes through 32 KiB of scratch on the caller's stack:
+ * blocks of rows, and for wide inputs blocks of MIN_ROWS rows by a slice
+ * of the columns, the slices' products accumulated. */
+#define SCRATCH_FLOATS ((size_t)8192)
+#define MIN_ROWS       ((size_t)8)
+
+/* Columns per block: all D, or a slice when fewer than MIN_ROWS rows of
+ * D would fit. */
+static size_t block_cols(size_t d)
+{
+    return d * MIN_ROWS <= SCRATCH_FLOATS ? d : SCRATCH_FLOATS / MIN_ROWS;
+}
+
+/* z (rows x k) = X' W^T for rows <= SCRATCH_FLOATS / block_cols(d). */
+static void transformed_product(const dfsae_model *m, const float *X,
+                                size_t rows, float *z)
+{
+    float scratch[SCRATCH_FLOATS];
+    const size_t d = m->d, cols = block_cols(d);
+    for (size_t c0 = 0; c0 < d; c0 += cols) {
+        const size_t w = d - c0 < cols ? d - c0 : cols;
+        dfsae__transform_block(&m->xf, X, rows, d, c0, w, scratch);
+        dfsae__linear_forward_cols(scratch, rows, w, m->params + c0, d, m->k,
+                                   c0 == 0 ? 0.0f : 1.0f, z);
+    }
+}
+
 int dfsae__forward(const dfsae_model *m, const float *X, size_t n, float *A,
                    float *Z)
 {
     const size_t d = m->d, k = m->k;
     const float *W = m->params, *b = m->params + k * d;
     const dfsae_activation_ops *act = dfsae__activations[m->opt.activation];
-    for (size_t first = 0; first < n; first += FORWARD_ROWS) {
-        const size_t rows = n - first < FORWARD_ROWS ? n - first : FORWARD_ROWS;
+    const int identity = m->xf.n == 0;
+    const size_t block =
+        identity ? FORWARD_ROWS : SCRATCH_FLOATS / block_cols(d);
+    for (size_t first = 0; first < n; first += block) {
+        const size_t rows = n - first < block ? n - first : block;
         const size_t len = rows * k;
         float *a = A + first * k;
         float *z = Z != NULL ? Z + first * k : a;
-        dfsae__linear_forward(X + first * d, rows, d, W, k, z);
+        if (identity)
+            dfsae__linear_forward(X + first * d, rows, d, W, k, z);
+        else
+            transformed_product(m, X + first * d, rows, z);
         /* Checked before the activation: relu would turn a NaN (Inf - Inf
          * in the product) into 0. A scan costs 1/D of the product. */
         if (!dfsae__all_finite(z, len))

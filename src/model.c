@@ -70,6 +70,7 @@ void dfsae_model_free(dfsae_model *model)
     dfsae__dist_free(model->dist, &a);
     dfsae__ws_free(&model->ws, &a);
     dfsae__meta_free(&model->meta, &a);
+    dfsae__transform_free(&a, &model->xf);
     dfsae__free(&a, model->params);
     dfsae__free(&a, model->grad);
     dfsae__free(&a, model);
@@ -161,6 +162,43 @@ int dfsae_model_set_params(dfsae_model *model, const float *params, size_t n)
                            "set_params: parameter %zu is not finite", bad);
     memcpy(model->params, params, n * sizeof *params);
     model->has_grad = 0;
+    return DFSAE_OK;
+}
+
+int dfsae_model_set_transform(dfsae_model *model, const float *shift,
+                              const float *scale, size_t n)
+{
+    if (model == NULL)
+        return DFSAE_ERR_NULL_ARG;
+    int st = dfsae__transform_check(shift, scale, n, model->d);
+    if (st != DFSAE_OK)
+        return dfsae__fail(model->err, st,
+                           "set_transform: %zu values for a model of %zu "
+                           "inputs: %s (n must be 0, 1 or D; shift and scale "
+                           "finite, no scale 0)",
+                           n, model->d, dfsae_status_string(st));
+    dfsae_transform fresh;
+    st = dfsae__transform_make(&model->alloc, shift, scale, n, &fresh);
+    if (st != DFSAE_OK)
+        return dfsae__fail(model->err, st, "set_transform: %s",
+                           dfsae_status_string(st));
+    dfsae__transform_install(&model->alloc, &model->xf, &fresh);
+    return DFSAE_OK;
+}
+
+int dfsae_model_get_transform(const dfsae_model *model, float *shift,
+                              float *scale, size_t cap, size_t *n)
+{
+    if (model == NULL || n == NULL)
+        return DFSAE_ERR_NULL_ARG;
+    const dfsae_transform *t = &model->xf;
+    *n = t->n;
+    if ((shift != NULL || scale != NULL) && cap < t->n)
+        return DFSAE_ERR_SIZE_MISMATCH;
+    if (shift != NULL && t->n != 0)
+        memcpy(shift, t->shift, t->n * sizeof *shift);
+    if (scale != NULL && t->n != 0)
+        memcpy(scale, t->scale, t->n * sizeof *scale);
     return DFSAE_OK;
 }
 

@@ -3,6 +3,7 @@
 #define DFSAE_MODEL_H
 
 #include "internal.h"
+#include "layers/transform.h"
 #include "parallel/pool.h"
 #include "user_meta.h"
 #include "workspace.h"
@@ -33,6 +34,7 @@ struct dfsae_model {
     int has_grad;
     float grad_max; /* max |grad| when has_grad (lets a step skip a scan) */
     dfsae_options opt;
+    dfsae_transform xf; /* applied to X before the linear layer */
     dfsae_workspace ws;
     dfsae_pool *pool; /* NULL: everything on the caller */
     dfsae__run_state run;

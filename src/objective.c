@@ -20,6 +20,8 @@ int dfsae__reserve(dfsae_model *m, size_t n)
             return DFSAE_ERR_SIZE_OVERFLOW;
     }
     int st = dfsae__ws_reserve_batch(&m->ws, &m->alloc, n, k, gram);
+    if (st == DFSAE_OK && m->xf.n != 0)
+        st = dfsae__ws_reserve_inputs(&m->ws, &m->alloc, n * d);
     if (st != DFSAE_OK || m->opt.lambda[DFSAE_TERM_WR] == 0.0)
         return st;
     size_t side = wr_side == DFSAE_GRAM_SAMPLE ? d : k, gramw;
@@ -117,6 +119,21 @@ static void front_sweep(dfsae_model *m, size_t n, int lse, int stats,
             dfsae__dist_total(dist, DFSAE_DIST_DATA, ctx->lse.total);
 }
 
+/* X' into the workspace, split by rows. */
+typedef struct inputs_job {
+    const dfsae_model *m;
+    const float *X;
+} inputs_job;
+
+static void transform_rows(void *arg, int part, size_t lo, size_t hi)
+{
+    (void)part;
+    const inputs_job *j = arg;
+    const size_t d = j->m->d;
+    dfsae__transform_block(&j->m->xf, j->X + lo * d, hi - lo, d, 0, d,
+                           j->m->ws.X + lo * d);
+}
+
 int dfsae__objective(dfsae_model *m, const float *X, size_t n, float *grad,
                      double *total, double terms[DFSAE_TERM_COUNT])
 {
@@ -145,6 +162,12 @@ int dfsae__objective(dfsae_model *m, const float *X, size_t n, float *grad,
                           .ws = ws,
                           .gram_side = tc_side,
                           .pool = dfsae__pool_for(m->pool, n * k)};
+    if (m->xf.n != 0) {
+        inputs_job job = {m, X};
+        dfsae__parallel_for(dfsae__pool_for(m->pool, n * d), n, 1,
+                            transform_rows, &job);
+        X = ws->X; /* the layer's input from here on */
+    }
     if (n > 0) /* a data-parallel rank may have no rows */
         dfsae__linear_forward(X, n, d, m->params, k, ws->A);
     front_sweep(m, n, o->lambda[DFSAE_TERM_LSE] != 0.0, need_stats, &ctx);

@@ -76,11 +76,22 @@ int dfsae__ws_reserve_wr(dfsae_workspace *ws, const dfsae_allocator *a,
     return DFSAE_OK;
 }
 
+int dfsae__ws_reserve_inputs(dfsae_workspace *ws, const dfsae_allocator *a,
+                             size_t floats)
+{
+    if (floats > ws->x_cap) {
+        if (!grow(a, (void **)&ws->X, floats, sizeof(float)))
+            return DFSAE_ERR_NO_MEMORY;
+        ws->x_cap = floats;
+    }
+    return DFSAE_OK;
+}
+
 void dfsae__ws_free(dfsae_workspace *ws, const dfsae_allocator *a)
 {
     void *bufs[] = {ws->A,    ws->dA,    ws->S,   ws->G,   ws->rmin,
                     ws->rsum, ws->gram,  ws->col, ws->row, ws->Wn,
-                    ws->GWn,  ws->gramw, ws->rown};
+                    ws->GWn,  ws->gramw, ws->rown, ws->X};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; ++i)
         dfsae__free(a, bufs[i]);
     memset(ws, 0, sizeof *ws);

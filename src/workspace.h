@@ -47,6 +47,9 @@ typedef struct dfsae_workspace {
     float *gramw; /* min(K, D)^2 (or the forced side) */
     size_t gramw_cap;
     double *rown; /* K row norms */
+    /* The transformed inputs X' of a model with an input transform. */
+    float *X;
+    size_t x_cap; /* floats */
 } dfsae_workspace;
 
 /* Make room for `rows` rows of a model with k components and a Gram of
@@ -57,6 +60,9 @@ int dfsae__ws_reserve_batch(dfsae_workspace *ws, const dfsae_allocator *a,
 /* Make room for the L_wr buffers (K x D model, Gram of gram_elems). */
 int dfsae__ws_reserve_wr(dfsae_workspace *ws, const dfsae_allocator *a,
                          size_t k, size_t d, size_t gram_elems);
+/* Make room for `floats` transformed inputs. */
+int dfsae__ws_reserve_inputs(dfsae_workspace *ws, const dfsae_allocator *a,
+                             size_t floats);
 void dfsae__ws_free(dfsae_workspace *ws, const dfsae_allocator *a);
 
 #endif

@@ -144,11 +144,11 @@ static void *encode_many(void *arg)
 }
 
 /* Eight threads encode with one model at once, which has trained (so it
- * has a workspace) and has workers of its own: every result is
+ * has a workspace), has workers of its own and, the second time, an input
+ * transform (so forward runs its stack scratch): every result is
  * bit-identical to one thread's. Run under ThreadSanitizer in CI. */
-static void test_threads_share_one_model(void **state)
+static void share_one_model(int with_transform)
 {
-    (void)state;
     const size_t n = 200, d = 48, k = 40;
     dfsae_model *m;
     dfsae_optimizer *o;
@@ -157,6 +157,14 @@ static void test_threads_share_one_model(void **state)
     assert_int_equal(
         dfsae_model_set_option(m, DFSAE_MODEL_ACTIVATION, DFSAE_ACT_SOFTPLUS),
         DFSAE_OK);
+    float shift[48], scale[48];
+    for (size_t j = 0; j < d; ++j) {
+        shift[j] = 0.2f * (float)j - 3.0f;
+        scale[j] = 0.5f + 0.02f * (float)j;
+    }
+    if (with_transform)
+        assert_int_equal(dfsae_model_set_transform(m, shift, scale, d),
+                         DFSAE_OK);
     float *X = random_rows(21, n, d);
     size_t np = dfsae_model_num_params(m);
     float *g = test_malloc(np * sizeof *g);
@@ -192,6 +200,13 @@ static void test_threads_share_one_model(void **state)
     test_free(X);
     dfsae_optimizer_free(o);
     dfsae_model_free(m);
+}
+
+static void test_threads_share_one_model(void **state)
+{
+    (void)state;
+    share_one_model(0);
+    share_one_model(1);
 }
 
 /* ---- statuses, aliasing, batches --------------------------------------- */

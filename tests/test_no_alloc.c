@@ -141,6 +141,27 @@ static void test_no_allocation_after_reserve(void **state)
     }
 }
 
+/* With an input transform (global and per feature), the transformed
+ * inputs' buffer is part of the reserve: nothing allocates after it. */
+static void test_no_allocation_with_transform(void **state)
+{
+    (void)state;
+    float shift[D], scale[D];
+    for (int j = 0; j < D; ++j) {
+        shift[j] = 0.1f * (float)j;
+        scale[j] = 1.0f + 0.05f * (float)j;
+    }
+    for (size_t n = 1; n <= D; n += D - 1) {
+        rig r;
+        rig_open(&r, 8, DFSAE_GRAM_AUTO, 1.0);
+        assert_int_equal(dfsae_model_set_transform(r.m, shift, scale, n),
+                         DFSAE_OK);
+        assert_int_equal(dfsae_model_reserve(r.m, MAX_B), DFSAE_OK);
+        expect_no_allocation(&r);
+        rig_close(&r);
+    }
+}
+
 /* The default options on a model built with a NULL allocator still work;
  * only the hooked one is counted, so this is a smoke test of the default
  * path next to the counted one. */
@@ -275,6 +296,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_no_allocation_after_first_step),
         cmocka_unit_test(test_no_allocation_after_reserve),
+        cmocka_unit_test(test_no_allocation_with_transform),
         cmocka_unit_test(test_default_allocator),
         cmocka_unit_test(test_incomplete_allocator),
         cmocka_unit_test(test_create_fails_cleanly_at_every_allocation),

@@ -9,6 +9,13 @@
 void dfsae__linear_forward(const float *X, size_t n, size_t d, const float *W,
                            size_t k, float *Z);
 
+/* Z (n x k) = X W^T + beta Z over `cols` columns: X is n x cols
+ * (contiguous), W holds rows of ldw floats of which the first cols are
+ * used (a column slice of the weights). */
+void dfsae__linear_forward_cols(const float *X, size_t n, size_t cols,
+                                const float *W, size_t ldw, size_t k,
+                                float beta, float *Z);
+
 /* dW (k x d) = dZ^T X (overwritten). The bias gradient, the column sums
  * of dZ, is fused into the backward sweep (loss/backward.c). */
 void dfsae__linear_backward(const float *X, size_t n, size_t d, const float *dZ,

@@ -45,6 +45,8 @@ typedef struct checker {
     size_t n, d, k, np;
     float *p0, *p; /* base and scratch parameters */
     float *Z;      /* n x K pre-activations at p0, NULL without kinks */
+    float *Xin;    /* the linear layer's input: X' = (X - shift) * scale
+                      under the model's input transform; NULL without kinks */
     double zslack; /* rounding allowance on Z */
     int status;
 } checker;
@@ -100,7 +102,8 @@ static int near_kink(const checker *c, size_t i, double smax, double margin)
         return 0;
     size_t kk = i < c->k * c->d ? i / c->d : i - c->k * c->d;
     for (size_t r = 0; r < c->n; ++r) {
-        double slope = i < c->k * c->d ? fabs(c->X[r * c->d + i % c->d]) : 1.0;
+        double slope =
+            i < c->k * c->d ? fabs(c->Xin[r * c->d + i % c->d]) : 1.0;
         if (fabs(c->Z[r * c->k + kk]) <= margin * smax * slope + c->zslack)
             return 1;
     }
@@ -118,7 +121,7 @@ static size_t restrict_dir(const checker *c, double *v, double smax,
         for (size_t r = 0; c->Z != NULL && r < c->n && !bad; ++r) {
             double dz = v[c->k * c->d + kk];
             for (size_t j = 0; j < c->d; ++j)
-                dz += v[kk * c->d + j] * c->X[r * c->d + j];
+                dz += v[kk * c->d + j] * c->Xin[r * c->d + j];
             bad = fabs(c->Z[r * c->k + kk]) <=
                   margin * smax * fabs(dz) + c->zslack;
         }
@@ -207,6 +210,28 @@ static void describe(const checker *c, size_t i, char *buf, size_t cap)
         snprintf(buf, cap, "%zu (b[%zu])", i, i - c->k * c->d);
 }
 
+/* dz/dW[k][j] is X'[r][j]: the inputs after the model's transform. */
+static void layer_input(checker *c)
+{
+    size_t nt;
+    assert_int_equal(dfsae_model_get_transform(c->m, NULL, NULL, 0, &nt),
+                     DFSAE_OK);
+    float *shift = malloc((nt + 1) * sizeof *shift);
+    float *scale = malloc((nt + 1) * sizeof *scale);
+    c->Xin = malloc(c->n * c->d * sizeof *c->Xin);
+    assert_non_null(shift);
+    assert_non_null(scale);
+    assert_non_null(c->Xin);
+    assert_int_equal(dfsae_model_get_transform(c->m, shift, scale, nt, &nt),
+                     DFSAE_OK);
+    for (size_t i = 0; i < c->n * c->d; ++i) {
+        size_t t = nt == 1 ? 0 : i % c->d;
+        c->Xin[i] = nt == 0 ? c->X[i] : (c->X[i] - shift[t]) * scale[t];
+    }
+    free(shift);
+    free(scale);
+}
+
 static int setup_checker(checker *c, dfsae_model *m, const float *X, size_t n)
 {
     memset(c, 0, sizeof *c);
@@ -245,6 +270,7 @@ static int setup_checker(checker *c, dfsae_model *m, const float *X, size_t n)
         for (size_t i = 0; i < n * c->k; ++i)
             zmax = fmax(zmax, fabs((double)c->Z[i]));
         c->zslack = 1e-6 * (1.0 + zmax) * (double)(c->d + 1);
+        layer_input(c);
     }
     return DFSAE_OK;
 }
@@ -254,6 +280,7 @@ static void free_checker(checker *c)
     free(c->p0);
     free(c->p);
     free(c->Z);
+    free(c->Xin);
 }
 
 int gradcheck_run(dfsae_model *m, const float *X, size_t n,
