@@ -89,8 +89,8 @@ int dfsae__ws_reserve_inputs(dfsae_workspace *ws, const dfsae_allocator *a,
 
 void dfsae__ws_free(dfsae_workspace *ws, const dfsae_allocator *a)
 {
-    void *bufs[] = {ws->A,    ws->dA,    ws->S,   ws->G,   ws->rmin,
-                    ws->rsum, ws->gram,  ws->col, ws->row, ws->Wn,
+    void *bufs[] = {ws->A,    ws->dA,    ws->S,    ws->G,   ws->rmin,
+                    ws->rsum, ws->gram,  ws->col,  ws->row, ws->Wn,
                     ws->GWn,  ws->gramw, ws->rown, ws->X};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; ++i)
         dfsae__free(a, bufs[i]);

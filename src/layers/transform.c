@@ -79,6 +79,5 @@ void dfsae__transform_block(const dfsae_transform *t, const float *X,
     if (t->n == 1)
         global(X + c0, rows, ldx, t->shift[0], t->scale[0], cols, dst);
     else
-        per_feature(X + c0, rows, ldx, t->shift + c0, t->scale + c0, cols,
-                    dst);
+        per_feature(X + c0, rows, ldx, t->shift + c0, t->scale + c0, cols, dst);
 }
