@@ -47,7 +47,8 @@ static float *transformed(const float *X, size_t n, size_t d,
     return Xt;
 }
 
-/* A twin of m with the same parameters and options and no transform. */
+/* A twin of m with the same parameters, options and run state and no
+ * transform. */
 static dfsae_model *identity_twin(dfsae_model *m)
 {
     size_t d = dfsae_model_input_dim(m), k = dfsae_model_num_components(m);
@@ -63,6 +64,11 @@ static dfsae_model *identity_twin(dfsae_model *m)
         assert_int_equal(dfsae_model_get_option(m, o, &v), DFSAE_OK);
         assert_int_equal(dfsae_model_set_option(t, o, v), DFSAE_OK);
     }
+    uint64_t epochs, rows, seed;
+    assert_int_equal(dfsae_model_get_run_state(m, &epochs, &rows, &seed),
+                     DFSAE_OK);
+    assert_int_equal(dfsae_model_set_run_state(t, epochs, rows, seed),
+                     DFSAE_OK);
     free(p);
     return t;
 }
