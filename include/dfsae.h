@@ -521,9 +521,9 @@ DFSAE_API double dfsae_progress_elapsed(const dfsae_progress *report);
 
 /** The run state dfsae_model_train keeps in the model and model files
  *  carry: `epochs` completed, `rows` of the next epoch already trained (0
- *  unless training stopped mid-epoch), and the shuffle `seed`. A new model
- *  starts at (0, 0, its creation seed); a file without run state loads as
- *  (0, 0, 0). The step count is the optimizer's
+ *  unless training stopped mid-epoch), and the shuffle `seed`. A new model,
+ *  and one loaded from a file without run state, starts at (0, 0, 0). The
+ *  step count is the optimizer's
  *  (dfsae_optimizer_step_count). Any pointer may be NULL. */
 DFSAE_API int dfsae_model_get_run_state(const dfsae_model *model,
                                         uint64_t *epochs, uint64_t *rows,

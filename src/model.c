@@ -49,7 +49,6 @@ int dfsae_model_create(size_t d_in, size_t n_components, uint64_t seed,
         return DFSAE_ERR_NO_MEMORY;
     }
     dfsae__options_default(&m->opt);
-    m->run.seed = seed;
 
     /* nn.Linear's default: uniform(-1/sqrt(D), 1/sqrt(D)) for W and b. */
     dfsae_rng rng;

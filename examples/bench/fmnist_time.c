@@ -129,6 +129,8 @@ static int train_library(const options *o, dfsae_model *m, dfsae_optimizer *opt,
     dfsae_train_config *cfg = NULL;
     int st = dfsae_train_config_create(NULL, &cfg);
     if (st == DFSAE_OK)
+        st = dfsae_model_set_run_state(m, 0, 0, o->seed);
+    if (st == DFSAE_OK)
         st = dfsae_train_config_set(cfg, DFSAE_TRAIN_EPOCHS, o->epochs);
     if (st == DFSAE_OK)
         st = dfsae_train_config_set(cfg, DFSAE_TRAIN_BATCH_SIZE, o->batch);

@@ -279,6 +279,8 @@ static int train_model(const flags *f, const split *tr, const double lam[4],
     st = dfsae_model_create(tr->X.cols, f->components, f->seed, NULL, &m);
     if (check(st, NULL, "create the model") != 0)
         return -1;
+    /* --seed seeds the shuffling too. */
+    st = dfsae_model_set_run_state(m, 0, 0, f->seed);
     for (int t = 0; t < 4 && st == DFSAE_OK; t++)
         st = dfsae_model_set_option(m, keys[t], lam[t]);
     if (st == DFSAE_OK)

@@ -163,8 +163,10 @@ static int open_model(const char *cmd, train_flags *f, const cli_cmd *c,
     uint64_t done, rows, seed;
     int st;
     if (f->resume == NULL) {
-        /* The creation seed is also the new model's shuffle seed. */
+        /* --seed seeds the initialisation and the shuffling. */
         st = dfsae_model_create(cols, f->components, f->seed, NULL, m);
+        if (st == DFSAE_OK)
+            st = dfsae_model_set_run_state(*m, 0, 0, f->seed);
         if (st != DFSAE_OK)
             return cli_lib_error(cmd, st, NULL, "cannot create the model");
         return CLI_OK;
