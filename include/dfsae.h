@@ -437,18 +437,26 @@ DFSAE_API int dfsae_optimizer_step(dfsae_optimizer *opt, dfsae_model *model,
  *  epochs, shuffling), set by key. */
 typedef struct dfsae_train_config dfsae_train_config;
 
-/** Keys of dfsae_train_config. All values travel as double and all are
- *  integers. Keys are pinned; new keys are appended. */
+/** Keys of dfsae_train_config. All values travel as double and all but
+ *  DFSAE_TRAIN_CONVERGE_TOLERANCE are integers. Keys are pinned; new keys
+ *  are appended. */
 typedef enum dfsae_train_option {
-    DFSAE_TRAIN_EPOCHS = 0,          /**< epochs this call runs, >= 1; 1 */
-    DFSAE_TRAIN_BATCH_SIZE = 1,      /**< rows per batch, >= 1; 128 */
-    DFSAE_TRAIN_SHUFFLE = 2,         /**< 0 or 1: shuffle every epoch; 1 */
-    DFSAE_TRAIN_REPORT_EVERY = 3,    /**< a STEP report every this many steps
-                                          (0: epoch reports only); 1 */
-    DFSAE_TRAIN_EVAL_REDUNDANCY = 4, /**< 0 or 1: dfsae_model_evaluate
-                                          computes the redundancy (and
-                                          allocates its K x K accumulator);
-                                          when 0 it is reported as NaN; 1 */
+    DFSAE_TRAIN_EPOCHS = 0,             /**< epochs this call runs, >= 1; 1 */
+    DFSAE_TRAIN_BATCH_SIZE = 1,         /**< rows per batch, >= 1; 128 */
+    DFSAE_TRAIN_SHUFFLE = 2,            /**< 0 or 1: shuffle every epoch; 1 */
+    DFSAE_TRAIN_REPORT_EVERY = 3,       /**< a STEP report every this many steps
+                                             (0: epoch reports only); 1 */
+    DFSAE_TRAIN_EVAL_REDUNDANCY = 4,    /**< 0 or 1: dfsae_model_evaluate
+                                             computes the redundancy (and
+                                             allocates its K x K accumulator);
+                                             when 0 it is reported as NaN; 1 */
+    DFSAE_TRAIN_CONVERGE_TOLERANCE = 5, /**< >= 0; 0 (default): off. Stop
+                                          after an epoch once the epoch's mean
+                                          loss has changed by less than this
+                                          from the epoch before for PATIENCE
+                                          epochs in a row (counted within the
+                                          call; dfsae_progress_converged) */
+    DFSAE_TRAIN_CONVERGE_PATIENCE = 6,  /**< epochs in a row, >= 1; 5 */
     DFSAE_TRAIN_OPTION_COUNT
 } dfsae_train_option;
 
@@ -518,6 +526,10 @@ dfsae_progress_batch_indices(const dfsae_progress *report);
 DFSAE_API double dfsae_progress_samples_per_sec(const dfsae_progress *report);
 /** Wall-clock seconds since the call started. */
 DFSAE_API double dfsae_progress_elapsed(const dfsae_progress *report);
+/** 1 on the EPOCH report of the epoch at which training converged
+ *  (DFSAE_TRAIN_CONVERGE_TOLERANCE): the call then returns DFSAE_OK
+ *  without running further epochs. 0 otherwise. */
+DFSAE_API int dfsae_progress_converged(const dfsae_progress *report);
 
 /** The run state dfsae_model_train keeps in the model and model files
  *  carry: `epochs` completed, `rows` of the next epoch already trained (0

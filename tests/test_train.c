@@ -128,7 +128,7 @@ static void test_config(void **state)
     double v, lo, hi;
     assert_int_equal(dfsae_train_config_create(NULL, NULL), DFSAE_ERR_NULL_ARG);
     assert_int_equal(dfsae_train_config_create(NULL, &c), DFSAE_OK);
-    const double defaults[DFSAE_TRAIN_OPTION_COUNT] = {1, 128, 1, 1, 1};
+    const double defaults[DFSAE_TRAIN_OPTION_COUNT] = {1, 128, 1, 1, 1, 0, 5};
     for (int p = 0; p < DFSAE_TRAIN_OPTION_COUNT; ++p) {
         assert_int_equal(dfsae_train_config_get(c, p, &v), DFSAE_OK);
         assert_true(v == defaults[p]);
@@ -141,8 +141,12 @@ static void test_config(void **state)
                          DFSAE_ERR_PARAM_OUT_OF_RANGE);
         assert_int_equal(dfsae_train_config_set(c, p, NAN),
                          DFSAE_ERR_PARAM_OUT_OF_RANGE);
+        /* The tolerance is the one real-valued key. */
         assert_int_equal(dfsae_train_config_set(c, p, lo + 0.5),
-                         DFSAE_ERR_PARAM_OUT_OF_RANGE);
+                         p == DFSAE_TRAIN_CONVERGE_TOLERANCE
+                             ? DFSAE_OK
+                             : DFSAE_ERR_PARAM_OUT_OF_RANGE);
+        assert_int_equal(dfsae_train_config_set(c, p, defaults[p]), DFSAE_OK);
         assert_int_equal(dfsae_train_config_get(c, p, &v), DFSAE_OK);
         assert_true(v == defaults[p]);
         assert_int_equal(dfsae_train_config_set(c, p, hi), DFSAE_OK);

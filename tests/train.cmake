@@ -2,3 +2,4 @@
 # (src/train), through the public API.
 dfsae_add_test(test_train SOURCES test_train.c)
 dfsae_add_test(test_eval SOURCES test_eval.c)
+dfsae_add_test(test_converge SOURCES test_converge.c)

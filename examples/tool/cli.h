@@ -124,6 +124,7 @@ typedef struct cli_progress {
     int last_event;
     uint64_t last_epoch, last_step, steps_per_epoch;
     int interrupted;
+    int converged; /* the run stopped at last_epoch: it converged */
 } cli_progress;
 
 /* A dfsae_progress_fn: draws the bar / logs epochs; cancels on Ctrl-C. */

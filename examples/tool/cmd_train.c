@@ -13,7 +13,8 @@
 typedef struct train_flags {
     size_t components, epochs, batch, threads;
     const char *optimizer, *activation, *out, *resume, *wr_form;
-    double lr, momentum, weight_decay, temperature;
+    double lr, momentum, weight_decay, temperature, tolerance;
+    size_t patience;
     double lambda[DFSAE_TERM_COUNT];
     uint64_t seed;
     int quiet, no_shuffle;
@@ -249,10 +250,11 @@ static int open_optimizer(const char *cmd, const train_flags *f,
 /* The last line: where training stopped, as the bar and the file say. */
 static int report_end(const char *cmd, const train_flags *f,
                       const dfsae_model *m, const cli_progress *pr, int st,
-                      uint64_t epochs_run, double seconds, const char *out)
+                      uint64_t done_before, double seconds, const char *out)
 {
     uint64_t done, rows;
     dfsae_model_get_run_state(m, &done, &rows, NULL);
+    const uint64_t epochs_run = done - done_before;
     if (st == DFSAE_ERR_CANCELLED) {
         if (rows != 0)
             fprintf(stderr,
@@ -268,6 +270,10 @@ static int report_end(const char *cmd, const train_flags *f,
                     (unsigned long long)done, f->epochs, out);
         return CLI_INTERRUPTED;
     }
+    /* Printed even with --quiet: it is the run's result. */
+    if (st == DFSAE_OK && pr->converged)
+        fprintf(stderr, "dfsae train: converged at epoch %llu\n",
+                (unsigned long long)done);
     if (st == DFSAE_OK && !f->quiet)
         fprintf(stderr,
                 "dfsae train: %llu epochs in %.1f s (%.2f s/epoch), %llu/%zu "
@@ -356,6 +362,14 @@ static int run(const char *cmd, train_flags *f, const cli_cmd *c,
         rc = cli_error(cmd, CLI_USAGE, "--epochs or --batch is out of range");
         goto done;
     }
+    if (dfsae_train_config_set(cfg, DFSAE_TRAIN_CONVERGE_TOLERANCE,
+                               f->tolerance) ||
+        dfsae_train_config_set(cfg, DFSAE_TRAIN_CONVERGE_PATIENCE,
+                               (double)f->patience)) {
+        rc = cli_error(cmd, CLI_USAGE,
+                       "--tolerance must be >= 0 and --patience >= 1");
+        goto done;
+    }
 
     memset(&pr, 0, sizeof pr);
     pr.tty = isatty(fileno(stderr));
@@ -382,7 +396,7 @@ static int run(const char *cmd, train_flags *f, const cli_cmd *c,
      * the run state says which. */
     rc = cli_model_save(cmd, out, m, o);
     if (rc == CLI_OK)
-        rc = report_end(cmd, f, m, &pr, st, todo, cli_now() - t0, out);
+        rc = report_end(cmd, f, m, &pr, st, done, cli_now() - t0, out);
 done:
     dfsae_train_config_free(cfg);
     dfsae_optimizer_free(o);
@@ -403,6 +417,7 @@ int cli_train(int argc, char **argv)
     f.batch = 128;
     f.threads = 1;
     f.optimizer = "adam";
+    f.patience = 5;
     cli_opt opts[] = {
         {"out", CLI_STR, &f.out, "MODEL",
          "where to write the model (default with --resume: that file)", 0},
@@ -438,6 +453,12 @@ int cli_train(int argc, char **argv)
          "L_wr as normalised (default, ||Wn Wn^T - I||^2) or unnormalised "
          "(||W^T W - I||^2)",
          0},
+        {"tolerance", CLI_DOUBLE, &f.tolerance, "X",
+         "stop once the epoch's mean loss changes by less than X for "
+         "--patience epochs in a row (default 0: off)",
+         0},
+        {"patience", CLI_SIZE, &f.patience, "N",
+         "epochs in a row for --tolerance (default 5)", 0},
         {"seed", CLI_U64, &f.seed, "S",
          "seed of the initialisation and the shuffling (default 0; with "
          "--resume only for a file without run state)",

@@ -100,6 +100,7 @@ int cli_progress_cb(const dfsae_progress *p, void *user)
     pr->last_epoch = dfsae_progress_epoch(p);
     pr->last_step = dfsae_progress_step(p);
     pr->steps_per_epoch = dfsae_progress_steps_per_epoch(p);
+    pr->converged = dfsae_progress_converged(p);
     if (ev == DFSAE_EVENT_STEP) {
         double now = cli_now();
         /* Redraw at most ten times a second: drawing is not free. */

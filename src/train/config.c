@@ -1,4 +1,5 @@
 /* The training config: defaults, bounds and access by key. */
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 typedef struct key_spec {
     double lo, hi, def;
+    int real; /* any value in [lo, hi], not only integers */
 } key_spec;
 
 static const key_spec specs[DFSAE_TRAIN_OPTION_COUNT] = {
@@ -18,6 +20,8 @@ static const key_spec specs[DFSAE_TRAIN_OPTION_COUNT] = {
     [DFSAE_TRAIN_SHUFFLE] = {0, 1, 1},
     [DFSAE_TRAIN_REPORT_EVERY] = {0, MAX_EXACT, 1},
     [DFSAE_TRAIN_EVAL_REDUNDANCY] = {0, 1, 1},
+    [DFSAE_TRAIN_CONVERGE_TOLERANCE] = {0, DBL_MAX, 0, 1},
+    [DFSAE_TRAIN_CONVERGE_PATIENCE] = {1, MAX_EXACT, 5},
 };
 
 static int known(int param)
@@ -31,9 +35,14 @@ void dfsae__train_config_default(struct dfsae_train_config *c)
         c->value[p] = specs[p].def;
 }
 
+double dfsae__train_value(const dfsae_train_config *c, int param)
+{
+    return c != NULL ? c->value[param] : specs[param].def;
+}
+
 uint64_t dfsae__train_u64(const dfsae_train_config *c, int param)
 {
-    return (uint64_t)(c != NULL ? c->value[param] : specs[param].def);
+    return (uint64_t)dfsae__train_value(c, param);
 }
 
 size_t dfsae__train_batch_size(const dfsae_train_config *c)
@@ -87,7 +96,7 @@ int dfsae_train_config_set(dfsae_train_config *config, int param, double value)
         return DFSAE_ERR_UNKNOWN_PARAM;
     /* The negated test also rejects NaN. */
     if (!(value >= specs[param].lo && value <= specs[param].hi) ||
-        value != floor(value))
+        (!specs[param].real && value != floor(value)))
         return DFSAE_ERR_PARAM_OUT_OF_RANGE;
     config->value[param] = value;
     return DFSAE_OK;

@@ -24,6 +24,7 @@ typedef struct run {
     uint64_t steps_total;
     dfsae_progress_fn cb;
     void *user;
+    dfsae_converge converge;
 } run;
 
 /* Validates this rank's arguments before the model or optimizer is
@@ -106,6 +107,7 @@ static int check(dfsae_model *m, dfsae_optimizer *opt, const float *X, size_t n,
     r->seed = rs->seed;
     r->first_epoch = rs->epochs;
     r->every = dfsae__train_u64(cfg, DFSAE_TRAIN_REPORT_EVERY);
+    dfsae__converge_init(&r->converge, cfg);
     return DFSAE_OK;
 }
 
@@ -249,10 +251,14 @@ static int epochs(run *r)
                                    (unsigned long long)epoch,
                                    (unsigned long long)(step0 + s));
         }
-        if (!reports)
-            continue;
-        double now = dfsae__now();
         const double steps = (double)plan->steps;
+        p.converged = dfsae__converge_update(&r->converge, sum / steps);
+        if (!reports) {
+            if (p.converged)
+                break;
+            continue;
+        }
+        double now = dfsae__now();
         p.event = DFSAE_EVENT_EPOCH;
         p.epoch = epoch;
         p.step = r->plan.steps;
@@ -267,6 +273,8 @@ static int epochs(run *r)
             return dfsae__fail(m->err, DFSAE_ERR_CANCELLED,
                                "train: cancelled after epoch %llu",
                                (unsigned long long)epoch);
+        if (p.converged)
+            break;
     }
     return DFSAE_OK;
 }

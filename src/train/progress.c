@@ -64,3 +64,8 @@ double dfsae_progress_elapsed(const dfsae_progress *report)
 {
     return report != NULL ? report->elapsed : 0.0;
 }
+
+int dfsae_progress_converged(const dfsae_progress *report)
+{
+    return report != NULL ? report->converged : 0;
+}

@@ -19,6 +19,8 @@ void dfsae__train_config_default(struct dfsae_train_config *c);
 size_t dfsae__train_batch_size(const dfsae_train_config *c);
 /* Integer value of key `param` (validated when it was set). */
 uint64_t dfsae__train_u64(const dfsae_train_config *c, int param);
+/* Value of key `param` (or its default when c is NULL). */
+double dfsae__train_value(const dfsae_train_config *c, int param);
 
 struct dfsae_progress {
     int event;
@@ -27,7 +29,19 @@ struct dfsae_progress {
     size_t rows;
     const size_t *indices;
     double samples_per_sec, elapsed;
+    int converged;
 };
+
+/* The state of the convergence rule (converge.c). */
+typedef struct dfsae_converge {
+    double tolerance, last;  /* tolerance 0: off */
+    uint64_t patience, calm; /* calm: small changes in a row so far */
+    int have_last;
+} dfsae_converge;
+
+void dfsae__converge_init(dfsae_converge *c, const dfsae_train_config *cfg);
+/* Feeds an epoch's mean loss; returns 1 once training has converged. */
+int dfsae__converge_update(dfsae_converge *c, double mean_loss);
 
 /* How rows [start, n) of an epoch's order are cut into batches of `batch`
  * rows (start > 0 continues an epoch a previous run stopped in). With

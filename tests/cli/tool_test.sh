@@ -141,6 +141,27 @@ check "resume logs only the epochs left" \
   bash -c "! grep -q '^epoch 1/3 ' resumed.log && grep -q '^epoch 3/3 ' resumed.log"
 check "interrupted + resumed = uninterrupted, byte for byte" cmp whole.st cut.st
 
+# convergence: a tolerance every change passes stops after patience + 1
+# epochs, says so (even with --quiet) and records the epochs it ran
+"$tool" train "$fx/small.csv" --components 4 --epochs 50 --batch 16 \
+  --out cv.st --tolerance 1e300 --patience 2 --quiet 2>cv.log
+check "converged run exits 0" test $? -eq 0
+check "converged at epoch 3" grep -qx 'dfsae train: converged at epoch 3' cv.log
+check "converged run: 3 epochs in the file" \
+  bash -c "'$tool' info cv.st | grep -qx 'epochs: 3'"
+expect_error "negative tolerance" 2 "--tolerance must be >= 0" -- \
+  train "$fx/small.csv" --out t.st --tolerance -1 --quiet
+
+# softmax and the unnormalised L_wr round-trip through the file
+"$tool" train "$fx/small.csv" --components 4 --epochs 1 --batch 16 \
+  --out sm.st --activation softmax --temperature 0.5 --lambda-wr 1 \
+  --wr-form unnormalised --quiet
+check "softmax model trains" test $? -eq 0
+"$tool" info sm.st >sm.txt
+check "info: softmax" grep -qx 'activation: softmax' sm.txt
+check "info: temperature" grep -qx 'softmax_temperature: 0.5' sm.txt
+check "info: wr form" grep -qx 'wr_form: unnormalised' sm.txt
+
 # Ctrl-C: stops after the current step, writes the model, exits 130
 "$tool" train "$fx/small.csv" --components 4 --epochs 100000000 --batch 8 \
   --out c.st --quiet 2>int.log &
