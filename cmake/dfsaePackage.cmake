@@ -35,7 +35,7 @@ write_basic_package_version_file(
   VERSION ${PROJECT_VERSION}
   COMPATIBILITY ${_dfsae_compat})
 
-# The config re-finds BLAS and cJSON only when the static library is in the
+# The config re-finds BLAS and the threads library only when the static library is in the
 # package: its consumers link them themselves; the shared library carries
 # them.
 set(DFSAE_CONFIG_NEEDS_BLAS ${DFSAE_BUILD_STATIC})
@@ -52,7 +52,7 @@ install(FILES
 # install with `cmake --install --prefix P` or DESTDIR stays usable.
 function(dfsae_pc_libs out)
   set(_flags)
-  foreach(_lib ${BLAS_LIBRARIES} cjson m) # cjson: model files (src/io)
+  foreach(_lib ${BLAS_LIBRARIES} m)
     if(_lib MATCHES "^-")
       list(APPEND _flags "${_lib}")
     elseif(IS_ABSOLUTE "${_lib}")

@@ -637,8 +637,8 @@ DFSAE_API int dfsae_model_evaluate(dfsae_model *model, const float *X, size_t n,
  * Loading validates the whole file (layout, dtypes, shapes, offsets,
  * metadata, NaN/Inf in the data, an optimizer state no steps reach:
  * DFSAE_ERR_BAD_METADATA) before anything is changed: a load that
- * fails leaves the handles it was given bit-identical. The header's JSON is
- * parsed with cJSON, whose allocations do not go through `allocator`.
+ * fails leaves the handles it was given bit-identical. Every allocation of
+ * a load, the JSON parser's included, goes through `allocator`.
  * Loads into a handle put the detail message in the handle's last error;
  * loads that create handles write it to `errbuf` (`errbuf_size` bytes,
  * always NUL-terminated; "" on success; errbuf may be NULL).

@@ -4,7 +4,7 @@ dfsae_add_test(test_io_roundtrip SOURCES test_io_roundtrip.c)
 target_compile_definitions(test_io_roundtrip PRIVATE
   IO_FIXTURES="${CMAKE_CURRENT_SOURCE_DIR}/io/fixtures")
 dfsae_add_test(test_io_hostile SOURCES test_io_hostile.c)
-dfsae_add_test(test_io_atomic SOURCES test_io_atomic.c INTERNAL LIBS cjson)
+dfsae_add_test(test_io_atomic SOURCES test_io_atomic.c INTERNAL)
 dfsae_add_test(test_io_resume SOURCES test_io_resume.c)
 
 # The interop helper (also writes the fuzz seed corpus: io_tool seeds DIR).
@@ -59,7 +59,7 @@ if(DFSAE_FUZZ)
   target_include_directories(dfsae_fuzz_objects PRIVATE
     ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/src)
   target_compile_options(dfsae_fuzz_objects PRIVATE ${_io_fuzz_flags})
-  target_link_libraries(dfsae_fuzz_objects PUBLIC dfsae_blas cjson)
+  target_link_libraries(dfsae_fuzz_objects PUBLIC dfsae_blas Threads::Threads)
   add_executable(dfsae_fuzz_load fuzz/fuzz_load.c)
   target_include_directories(dfsae_fuzz_load PRIVATE ${PROJECT_SOURCE_DIR}/include)
   target_compile_options(dfsae_fuzz_load PRIVATE
@@ -72,3 +72,8 @@ endif()
 # Optimizer state in checkpoints: domain and consistency on load and save,
 # and the step's guarantee whatever state it holds (issue 14).
 dfsae_add_test(test_optim_state SOURCES test_optim_state.c INTERNAL)
+
+# Loads under allocation failure (the JSON parser included), and the
+# strict JSON parser itself.
+dfsae_add_test(test_io_oom SOURCES test_io_oom.c)
+dfsae_add_test(test_io_json SOURCES test_io_json.c INTERNAL)

@@ -243,18 +243,21 @@ static void test_prescan(void **state)
 {
     (void)state;
     char err[DFSAE_ERR_LEN];
+    dfsae__json_size size;
     static const char *const good[] = {"{\"\xc3\xa9\":\"\xe2\x82\xac\"}",
                                        "{\"\xf0\x9f\x98\x80\":1}",
                                        "{\"a\\u0001\":\"\\\\u0000\"}"};
     for (size_t i = 0; i < 3; ++i)
-        assert_int_equal(dfsae__json_prescan(good[i], strlen(good[i]), err),
-                         DFSAE_OK);
+        assert_int_equal(
+            dfsae__json_prescan(good[i], strlen(good[i]), &size, err),
+            DFSAE_OK);
     static const char *const bad[] = {
         "{\"\xc3\"}", "{\"\xe0\x80\x80\"}", "{\"\xf5\x80\x80\x80\"}",
         "{\"\x80\"}", "{\"a\\u0000\"}",     "{\t\x7f\x01}"};
     for (size_t i = 0; i < 6; ++i)
-        assert_int_equal(dfsae__json_prescan(bad[i], strlen(bad[i]), err),
-                         DFSAE_ERR_BAD_HEADER);
+        assert_int_equal(
+            dfsae__json_prescan(bad[i], strlen(bad[i]), &size, err),
+            DFSAE_ERR_BAD_HEADER);
 }
 
 int main(void)

@@ -91,6 +91,18 @@ static const hostile cases[] = {
      "{\"weight\":{\"dtype\":\"F32\",\"shape\":[2,2],"
      "\"data_offsets\":[-8,8]}," B "}",
      24, GOOD, DFSAE_ERR_BAD_OFFSETS, "whole numbers"},
+    {"offset written as a float",
+     "{\"weight\":{\"dtype\":\"F32\",\"shape\":[2,2],"
+     "\"data_offsets\":[0,16.0]}," B "}",
+     24, GOOD, DFSAE_ERR_BAD_OFFSETS, "whole numbers"},
+    {"dimension written with an exponent",
+     "{\"weight\":{\"dtype\":\"F32\",\"shape\":[2,2e0],"
+     "\"data_offsets\":[0,16]}," B "}",
+     24, GOOD, DFSAE_ERR_BAD_SHAPE, "dimension 1"},
+    {"duplicate deep inside a tensor",
+     "{\"weight\":{\"dtype\":\"F32\",\"shape\":[2,2],"
+     "\"data_offsets\":[0,16],\"x\":{\"y\":1,\"y\":2}}," B "}",
+     24, GOOD, DFSAE_ERR_DUPLICATE_KEY, "\"y\" appears twice"},
     {"one offset",
      "{\"weight\":{\"dtype\":\"F32\",\"shape\":[2,2],"
      "\"data_offsets\":[0]}," B "}",
@@ -358,8 +370,8 @@ static void test_header_length(void **state)
     free(file);
 }
 
-/* A header of a million tiny values would become a cJSON tree of ~64 MB;
- * the token cap refuses it before parsing. */
+/* A header of a million tiny values would become a tree of ~32 MB; the
+ * token cap refuses it before parsing. */
 static void test_token_bomb(void **state)
 {
     (void)state;
@@ -380,7 +392,7 @@ static void test_token_bomb(void **state)
     free(json);
 }
 
-/* cJSON recurses per nesting level; its limit (1000) must stop a deep
+/* The parser recurses per nesting level; its limit (64) must stop a deep
  * header before the stack does. */
 static void test_deep_nesting(void **state)
 {

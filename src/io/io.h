@@ -12,11 +12,14 @@
 
 /* ---- Limits ------------------------------------------------------------ */
 
-/* Values, commas and colons outside strings in a header: bounds the cJSON
- * tree (about 64 bytes a node) however the 100 MB header is spent. */
+/* Values, commas and colons outside strings in a header: bounds the parsed
+ * tree (32 bytes a value) however the 100 MB header is spent. */
 #define DFSAE__MAX_JSON_TOKENS ((size_t)1 << 20)
-/* Offsets and dimensions must be exact in a JSON double. */
-#define DFSAE__MAX_JSON_INT 9007199254740992.0 /* 2^53 */
+/* Offsets and dimensions: integers up to 2^53 (exact in any JSON reader
+ * that uses doubles, such as Python's json for floats). */
+#define DFSAE__MAX_JSON_INT ((uint64_t)1 << 53)
+/* Objects and arrays inside one another; a safetensors header needs 3. */
+#define DFSAE__MAX_JSON_DEPTH 64
 /* Longest formatted number (%.17g of a double, or a uint64). */
 #define DFSAE__NUM_LEN 40
 
@@ -39,15 +42,65 @@ int dfsae__parse_u64(const char *s, uint64_t *out);
 
 /* ---- Header scan (json_scan.c) ----------------------------------------- */
 
-/* Checks what cJSON does not: valid UTF-8, no control bytes other than
- * JSON whitespace, no "\u0000" escape (it would cut a key short), and at
- * most DFSAE__MAX_JSON_TOKENS structural tokens. */
-int dfsae__json_prescan(const char *s, size_t n, char *err);
+/* What parsing a header will allocate. */
+typedef struct dfsae__json_size {
+    size_t values;       /* an upper bound on the JSON values */
+    size_t string_bytes; /* an upper bound on the decoded strings + NULs */
+} dfsae__json_size;
+
+/* Checks valid UTF-8, no control bytes other than JSON whitespace, no
+ * "\u0000" escape (it would cut a key short), and at most
+ * DFSAE__MAX_JSON_TOKENS structural tokens; measures *size. */
+int dfsae__json_prescan(const char *s, size_t n, dfsae__json_size *size,
+                        char *err);
+
+/* ---- Strict JSON (json.c) ---------------------------------------------- */
+
+enum {
+    DFSAE__JSON_NULL,
+    DFSAE__JSON_FALSE,
+    DFSAE__JSON_TRUE,
+    DFSAE__JSON_NUMBER,
+    DFSAE__JSON_STRING,
+    DFSAE__JSON_ARRAY,
+    DFSAE__JSON_OBJECT
+};
+
+/* One value. The nodes are in document order: an array's or object's
+ * first member is the node after it, the others follow `next`. */
+typedef struct dfsae__json {
+    const char *key; /* member name in an object, else NULL */
+    union {
+        const char *str; /* STRING: decoded UTF-8, NUL-terminated */
+        uint64_t index;  /* NUMBER with is_index */
+    } u;
+    const struct dfsae__json *next; /* next member of the parent, or NULL */
+    uint32_t count;                 /* ARRAY, OBJECT: number of members */
+    unsigned char type;
+    unsigned char is_index; /* NUMBER written as an integer in [0, 2^53] */
+} dfsae__json;
+
+typedef struct dfsae__json_doc {
+    dfsae__json *nodes; /* nodes[0] is the top-level value */
+    size_t n_nodes;
+    char *strings;
+} dfsae__json_doc;
+
+/* Parses n bytes (not NUL-terminated) as one JSON value with optional
+ * whitespace around it, and refuses any object with a repeated key. Every
+ * allocation goes through `a`; on success dfsae__json_free releases it. */
+int dfsae__json_parse(const char *text, size_t n, const dfsae_allocator *a,
+                      dfsae__json_doc *doc, char *err);
+void dfsae__json_free(dfsae__json_doc *doc, const dfsae_allocator *a);
+/* First member of an array or object, or NULL. */
+const dfsae__json *dfsae__json_first(const dfsae__json *v);
+/* Member `key` of an object, or NULL. */
+const dfsae__json *dfsae__json_get(const dfsae__json *obj, const char *key);
 
 /* ---- Safetensors layout (st_parse.c) ----------------------------------- */
 
 typedef struct dfsae__tensor {
-    const char *name;  /* points into the cJSON tree */
+    const char *name;  /* points into the parsed header */
     const char *dtype; /* ditto */
     size_t elem_size;  /* bytes per element */
     size_t rank;
@@ -57,8 +110,11 @@ typedef struct dfsae__tensor {
 } dfsae__tensor;
 
 typedef struct dfsae__st_header {
-    void *json;             /* the cJSON tree (cJSON *) */
-    const void *metadata;   /* "__metadata__" object or NULL */
+    dfsae__json_doc json;
+    /* "__metadata__": n_meta consecutive string values, each with its
+     * key (NULL, 0 when absent) */
+    const dfsae__json *meta;
+    size_t n_meta;
     dfsae__tensor *tensors; /* sorted by begin */
     size_t n_tensors;
     uint64_t data_len; /* end of the last tensor */

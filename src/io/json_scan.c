@@ -1,7 +1,7 @@
-/* A pass over the header before cJSON sees it, for what cJSON lets
- * through: invalid UTF-8, raw control bytes, "\u0000" escapes (cJSON would
- * decode them into a NUL that cuts a key short, so "weight\u0000x" would
- * read as "weight"), and a node count that could exhaust memory. */
+/* A pass over the header before the parser (json.c) sees it: invalid
+ * UTF-8, raw control bytes, "\u0000" escapes (a NUL would cut a key short,
+ * so "weight\u0000x" would read as "weight"), and a value count that could
+ * exhaust memory. It also measures what the parser will allocate. */
 #include "io/io.h"
 
 /* Length of the valid UTF-8 sequence at s (n bytes left), or 0. Rejects
@@ -44,11 +44,12 @@ static int hex_zero4(const unsigned char *s, size_t left)
            s[3] == '0';
 }
 
-int dfsae__json_prescan(const char *text, size_t n, char *err)
+int dfsae__json_prescan(const char *text, size_t n, dfsae__json_size *size,
+                        char *err)
 {
     const unsigned char *s = (const unsigned char *)text;
     int in_string = 0;
-    size_t tokens = 1;
+    size_t tokens = 1, string_bytes = 0;
     for (size_t i = 0; i < n;) {
         unsigned char c = s[i];
         if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
@@ -64,9 +65,11 @@ int dfsae__json_prescan(const char *text, size_t n, char *err)
                                    "UTF-8 sequence",
                                    i);
             i += len;
+            string_bytes += len;
             continue;
         }
         if (in_string) {
+            ++string_bytes;
             if (c == '\\') {
                 if (i + 1 < n && s[i + 1] == 'u' &&
                     hex_zero4(s + i + 2, n - (i + 2)))
@@ -74,13 +77,16 @@ int dfsae__json_prescan(const char *text, size_t n, char *err)
                                        "header byte %zu: the escape "
                                        "\\u0000 is not allowed",
                                        i);
-                i += 2; /* the escaped character is plain ASCII or 'u' */
+                /* the escaped character is plain ASCII or 'u' */
+                string_bytes += i + 1 < n ? 1 : 0;
+                i += 2;
                 continue;
             }
             if (c == '"')
                 in_string = 0;
         } else if (c == '"') {
             in_string = 1;
+            ++string_bytes; /* room for the decoded string's NUL */
         } else if (c == '{' || c == '[' || c == ',' || c == ':') {
             if (++tokens > DFSAE__MAX_JSON_TOKENS)
                 return dfsae__fail(err, DFSAE_ERR_HEADER_TOO_LARGE,
@@ -90,5 +96,9 @@ int dfsae__json_prescan(const char *text, size_t n, char *err)
         }
         ++i;
     }
+    /* Every value but the first follows a ':', '[' or ',': the tokens
+     * bound the values. */
+    size->values = tokens;
+    size->string_bytes = string_bytes;
     return DFSAE_OK;
 }

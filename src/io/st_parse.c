@@ -1,12 +1,9 @@
-/* The safetensors header: JSON parsed by cJSON, then every rule of the
+/* The safetensors header: strict JSON (json.c), then every rule of the
  * layout checked, so that later code can trust names, dtypes, shapes and
  * offsets. Tensors other than dfsae's are validated and kept too: their
  * offsets take part in the no-overlap, no-gap rule. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <cjson/cJSON.h>
 
 #include "io/io.h"
 
@@ -30,74 +27,37 @@ static size_t dtype_size(const char *name)
     return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* A JSON integer in [0, 2^53], written without fraction or exponent. */
+static int as_index(const dfsae__json *v, uint64_t *out)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* cJSON keeps every member of an object, duplicates included. Sorting the
- * keys finds them in n log n whatever the member count. */
-static int check_duplicates(const cJSON *obj, const char *where,
-                            const dfsae_allocator *a, char *err)
-{
-    size_t n = 0;
-    for (const cJSON *c = obj->child; c != NULL; c = c->next)
-        ++n;
-    if (n < 2)
-        return DFSAE_OK;
-    const char **keys = dfsae__alloc_array(a, n, sizeof *keys);
-    if (keys == NULL)
-        return dfsae__fail(err, DFSAE_ERR_NO_MEMORY,
-                           "out of memory checking %zu keys", n);
-    size_t i = 0;
-    for (const cJSON *c = obj->child; c != NULL; c = c->next)
-        keys[i++] = c->string;
-    qsort(keys, n, sizeof *keys, cmp_str);
-    int st = DFSAE_OK;
-    for (i = 1; i < n; ++i) {
-        if (strcmp(keys[i - 1], keys[i]) == 0) {
-            st = dfsae__fail(err, DFSAE_ERR_DUPLICATE_KEY,
-                             "the key \"%.64s\" appears twice in %s", keys[i],
-                             where);
-            break;
-        }
-    }
-    dfsae__free(a, keys);
-    return st;
-}
-
-/* A JSON number that is a whole value in [0, 2^53]. */
-static int as_index(const cJSON *v, uint64_t *out)
-{
-    if (!cJSON_IsNumber(v))
+    if (v == NULL || v->type != DFSAE__JSON_NUMBER || !v->is_index)
         return 0;
-    double d = v->valuedouble;
-    if (!(d >= 0.0 && d <= DFSAE__MAX_JSON_INT) || d != floor(d))
-        return 0;
-    *out = (uint64_t)d;
+    *out = v->u.index;
     return 1;
 }
 
-static int read_tensor(const cJSON *entry, dfsae__tensor *t,
-                       const dfsae_allocator *a, char *err)
+static int is_type(const dfsae__json *v, int type)
 {
-    const char *name = entry->string;
-    if (!cJSON_IsObject(entry))
+    return v != NULL && v->type == type;
+}
+
+static int read_tensor(const dfsae__json *entry, dfsae__tensor *t, char *err)
+{
+    const char *name = entry->key;
+    if (!is_type(entry, DFSAE__JSON_OBJECT))
         return dfsae__fail(err, DFSAE_ERR_BAD_HEADER,
                            "tensor \"%.64s\" is not a JSON object", name);
-    int st = check_duplicates(entry, name, a, err);
-    if (st != DFSAE_OK)
-        return st;
-    const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(entry, "dtype");
-    const cJSON *shape = cJSON_GetObjectItemCaseSensitive(entry, "shape");
-    const cJSON *offs = cJSON_GetObjectItemCaseSensitive(entry, "data_offsets");
-    if (!cJSON_IsString(dtype) || !cJSON_IsArray(shape) || !cJSON_IsArray(offs))
+    const dfsae__json *dtype = dfsae__json_get(entry, "dtype");
+    const dfsae__json *shape = dfsae__json_get(entry, "shape");
+    const dfsae__json *offs = dfsae__json_get(entry, "data_offsets");
+    if (!is_type(dtype, DFSAE__JSON_STRING) ||
+        !is_type(shape, DFSAE__JSON_ARRAY) || !is_type(offs, DFSAE__JSON_ARRAY))
         return dfsae__fail(err, DFSAE_ERR_BAD_HEADER,
                            "tensor \"%.64s\" needs a string \"dtype\" and "
                            "arrays \"shape\" and \"data_offsets\"",
                            name);
     t->name = name;
-    t->dtype = dtype->valuestring;
+    t->dtype = dtype->u.str;
     t->elem_size = dtype_size(t->dtype);
     if (t->elem_size == 0)
         return dfsae__fail(err, DFSAE_ERR_BAD_DTYPE,
@@ -109,7 +69,8 @@ static int read_tensor(const cJSON *entry, dfsae__tensor *t,
     t->count = 1;
     t->dims[0] = t->dims[1] = 0;
     int overflow = 0;
-    for (const cJSON *d = shape->child; d != NULL; d = d->next) {
+    for (const dfsae__json *d = dfsae__json_first(shape); d != NULL;
+         d = d->next) {
         uint64_t dim;
         if (!as_index(d, &dim))
             return dfsae__fail(err, DFSAE_ERR_BAD_SHAPE,
@@ -138,8 +99,8 @@ static int read_tensor(const cJSON *entry, dfsae__tensor *t,
                            name);
     bytes = t->count * t->elem_size;
 
-    if (cJSON_GetArraySize(offs) != 2 || !as_index(offs->child, &t->begin) ||
-        !as_index(offs->child->next, &t->end))
+    if (offs->count != 2 || !as_index(dfsae__json_first(offs), &t->begin) ||
+        !as_index(dfsae__json_first(offs)->next, &t->end))
         return dfsae__fail(err, DFSAE_ERR_BAD_OFFSETS,
                            "tensor \"%.64s\": data_offsets must be two "
                            "whole numbers in [0, 2^53]",
@@ -200,25 +161,16 @@ static int check_tiling(dfsae__st_header *h, uint64_t data_avail, char *err)
     return DFSAE_OK;
 }
 
-static int check_metadata(const cJSON *meta, const dfsae_allocator *a,
-                          char *err)
+static int check_metadata(const dfsae__json *meta, char *err)
 {
-    if (!cJSON_IsObject(meta))
+    if (!is_type(meta, DFSAE__JSON_OBJECT))
         return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
                            "\"__metadata__\" is not a JSON object");
-    int st = check_duplicates(meta, "__metadata__", a, err);
-    if (st != DFSAE_OK)
-        return st;
-    for (const cJSON *c = meta->child; c != NULL; c = c->next)
-        if (!cJSON_IsString(c))
+    for (const dfsae__json *c = dfsae__json_first(meta); c != NULL; c = c->next)
+        if (c->type != DFSAE__JSON_STRING)
             return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
-                               "metadata \"%.64s\" is not a string", c->string);
+                               "metadata \"%.64s\" is not a string", c->key);
     return DFSAE_OK;
-}
-
-static int is_json_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
 int dfsae__st_parse(const char *text, size_t n, uint64_t data_avail,
@@ -228,41 +180,20 @@ int dfsae__st_parse(const char *text, size_t n, uint64_t data_avail,
     if (n == 0 || text[0] != '{')
         return dfsae__fail(err, DFSAE_ERR_BAD_HEADER,
                            "the header does not start with '{'");
-    int st = dfsae__json_prescan(text, n, err);
+    int st = dfsae__json_parse(text, n, a, &h->json, err);
     if (st != DFSAE_OK)
         return st;
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, n, &end, 0);
-    if (root == NULL) {
-        size_t at = end != NULL && end >= text ? (size_t)(end - text) : 0;
-        return dfsae__fail(err, DFSAE_ERR_BAD_HEADER,
-                           "the header is not valid JSON (near byte %zu)", at);
-    }
-    h->json = root;
-    for (size_t i = (size_t)(end - text); i < n; ++i)
-        if (!is_json_space(text[i])) {
-            st = dfsae__fail(err, DFSAE_ERR_BAD_HEADER,
-                             "the header has data after its JSON object "
-                             "(byte %zu)",
-                             i);
-            goto fail;
-        }
-    if (!cJSON_IsObject(root)) {
-        st = dfsae__fail(err, DFSAE_ERR_BAD_HEADER,
-                         "the header is not a JSON object");
-        goto fail;
-    }
-    st = check_duplicates(root, "the header", a, err);
-    if (st != DFSAE_OK)
-        goto fail;
-
+    const dfsae__json *root = &h->json.nodes[0];
     size_t count = 0;
-    for (const cJSON *c = root->child; c != NULL; c = c->next) {
-        if (strcmp(c->string, "__metadata__") == 0) {
-            st = check_metadata(c, a, err);
+    for (const dfsae__json *c = dfsae__json_first(root); c != NULL;
+         c = c->next) {
+        if (strcmp(c->key, "__metadata__") == 0) {
+            st = check_metadata(c, err);
             if (st != DFSAE_OK)
                 goto fail;
-            h->metadata = c;
+            /* strings only: the members are the nodes after it */
+            h->meta = c->count > 0 ? c + 1 : NULL;
+            h->n_meta = c->count;
         } else {
             ++count;
         }
@@ -273,10 +204,11 @@ int dfsae__st_parse(const char *text, size_t n, uint64_t data_avail,
                          "out of memory for %zu tensor entries", count);
         goto fail;
     }
-    for (const cJSON *c = root->child; c != NULL; c = c->next) {
-        if (c == h->metadata)
+    for (const dfsae__json *c = dfsae__json_first(root); c != NULL;
+         c = c->next) {
+        if (strcmp(c->key, "__metadata__") == 0)
             continue;
-        st = read_tensor(c, &h->tensors[h->n_tensors], a, err);
+        st = read_tensor(c, &h->tensors[h->n_tensors], err);
         if (st != DFSAE_OK)
             goto fail;
         ++h->n_tensors;
@@ -292,7 +224,7 @@ fail:
 
 void dfsae__st_header_free(dfsae__st_header *h, const dfsae_allocator *a)
 {
-    cJSON_Delete(h->json);
+    dfsae__json_free(&h->json, a);
     dfsae__free(a, h->tensors);
     memset(h, 0, sizeof *h);
 }
@@ -307,10 +239,10 @@ const dfsae__tensor *dfsae__st_find(const dfsae__st_header *h, const char *name)
 
 const char *dfsae__st_meta(const dfsae__st_header *h, const char *key)
 {
-    if (h->metadata == NULL)
-        return NULL;
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(h->metadata, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
+    for (size_t i = 0; i < h->n_meta; ++i)
+        if (strcmp(h->meta[i].key, key) == 0)
+            return h->meta[i].u.str;
+    return NULL;
 }
 
 int dfsae__st_meta_each(const dfsae__st_header *h,
@@ -318,11 +250,8 @@ int dfsae__st_meta_each(const dfsae__st_header *h,
                                   const char *value),
                         void *ctx)
 {
-    if (h->metadata == NULL)
-        return DFSAE_OK;
-    const cJSON *meta = h->metadata;
-    for (const cJSON *c = meta->child; c != NULL; c = c->next) {
-        int st = fn(ctx, c->string, c->valuestring);
+    for (size_t i = 0; i < h->n_meta; ++i) {
+        int st = fn(ctx, h->meta[i].key, h->meta[i].u.str);
         if (st != DFSAE_OK)
             return st;
     }
