@@ -370,6 +370,27 @@ static void test_header_length(void **state)
     free(file);
 }
 
+/* Files of other formats (a gzip, a zip such as a .pt, text) are named
+ * for what they are, not for an absurd header length. */
+static void test_not_a_model_file(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *what;
+        unsigned char bytes[24];
+    } others[] = {
+        {"gzip",
+         {0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x4b,
+          0x4c, 0x4a, 0x06, 0x00, 0xc2, 0x41, 0x24, 0x35}},
+        {"zip", {'P', 'K', 3, 4, 20, 0, 0, 0, 8, 0, 0, 0, 33, 0}},
+        {"text", "hello, this is text\n"},
+        {"npy", {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, 'v', 0, '{', '\''}},
+    };
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; ++i)
+        expect_failure(others[i].what, others[i].bytes, sizeof others[i].bytes,
+                       DFSAE_ERR_BAD_HEADER, "not a safetensors model file");
+}
+
 /* A header of a million tiny values would become a tree of ~32 MB; the
  * token cap refuses it before parsing. */
 static void test_token_bomb(void **state)
@@ -539,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_hostile_headers),
         cmocka_unit_test(test_good_control),
         cmocka_unit_test(test_header_length),
+        cmocka_unit_test(test_not_a_model_file),
         cmocka_unit_test(test_token_bomb),
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_every_truncation),

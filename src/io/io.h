@@ -99,6 +99,8 @@ const dfsae__json *dfsae__json_get(const dfsae__json *obj, const char *key);
 
 /* ---- Safetensors layout (st_parse.c) ----------------------------------- */
 
+typedef struct dfsae__source dfsae__source; /* source.c, below */
+
 typedef struct dfsae__tensor {
     const char *name;  /* points into the parsed header */
     const char *dtype; /* ditto */
@@ -120,6 +122,9 @@ typedef struct dfsae__st_header {
     uint64_t data_len; /* end of the last tensor */
 } dfsae__st_header;
 
+/* Reads the 8-byte header length of src into *n and checks that the
+ * header fits the file and the limit; names files of other formats. */
+int dfsae__st_header_length(const dfsae__source *src, uint64_t *n, char *err);
 /* Parses and validates a header of n bytes (not NUL-terminated) whose data
  * section holds `data_avail` bytes. On success *h owns memory that
  * dfsae__st_header_free releases. */
@@ -230,12 +235,12 @@ int dfsae__save_with(dfsae_model *model, const dfsae_optimizer *opt,
 
 /* ---- Reading (source.c) ------------------------------------------------ */
 
-typedef struct dfsae__source {
+struct dfsae__source {
     /* Reads n bytes at offset off into dst; DFSAE_OK or a status. */
     int (*read)(void *ctx, uint64_t off, void *dst, size_t n, char *err);
     void *ctx;
     uint64_t size;
-} dfsae__source;
+};
 
 typedef struct dfsae__mem_source {
     const unsigned char *data;

@@ -182,27 +182,10 @@ static int load_parsed(const dfsae__source *src, uint64_t base,
 static int load(const dfsae__source *src, target *t, const dfsae_allocator *a,
                 char *err)
 {
-    unsigned char prefix[8];
-    if (src->size < 8)
-        return dfsae__fail(err, DFSAE_ERR_TRUNCATED,
-                           "the file has %llu bytes; a safetensors file "
-                           "starts with an 8-byte header length",
-                           (unsigned long long)src->size);
-    int st = src->read(src->ctx, 0, prefix, 8, err);
+    uint64_t n;
+    int st = dfsae__st_header_length(src, &n, err);
     if (st != DFSAE_OK)
         return st;
-    uint64_t n = dfsae__u64_from_le(prefix);
-    if (n > DFSAE_MAX_HEADER_BYTES)
-        return dfsae__fail(err, DFSAE_ERR_HEADER_TOO_LARGE,
-                           "the header length %llu is above the limit of "
-                           "%u bytes",
-                           (unsigned long long)n, DFSAE_MAX_HEADER_BYTES);
-    if (n > src->size - 8)
-        return dfsae__fail(err, DFSAE_ERR_TRUNCATED,
-                           "the header length is %llu bytes, the file has "
-                           "only %llu after it",
-                           (unsigned long long)n,
-                           (unsigned long long)(src->size - 8));
     char *text = dfsae__alloc(a, (size_t)n);
     if (text == NULL)
         return dfsae__fail(err, DFSAE_ERR_NO_MEMORY,

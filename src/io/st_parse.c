@@ -173,6 +173,41 @@ static int check_metadata(const dfsae__json *meta, char *err)
     return DFSAE_OK;
 }
 
+int dfsae__st_header_length(const dfsae__source *src, uint64_t *n, char *err)
+{
+    unsigned char prefix[9];
+    if (src->size < 8)
+        return dfsae__fail(err, DFSAE_ERR_TRUNCATED,
+                           "the file has %llu bytes; a safetensors file "
+                           "starts with an 8-byte header length",
+                           (unsigned long long)src->size);
+    size_t have = src->size > 8 ? 9 : 8;
+    int st = src->read(src->ctx, 0, prefix, have, err);
+    if (st != DFSAE_OK)
+        return st;
+    *n = dfsae__u64_from_le(prefix);
+    int fits = *n <= DFSAE_MAX_HEADER_BYTES && *n <= src->size - 8;
+    /* A length that cannot be right and no '{' where the header would
+     * start: some other format (gzip, zip, text), not a damaged model. */
+    if (!fits && have == 9 && prefix[8] != '{')
+        return dfsae__fail(err, DFSAE_ERR_BAD_HEADER,
+                           "not a safetensors model file (the first 8 "
+                           "bytes are not a plausible header length and "
+                           "no JSON header follows them)");
+    if (*n > DFSAE_MAX_HEADER_BYTES)
+        return dfsae__fail(err, DFSAE_ERR_HEADER_TOO_LARGE,
+                           "the header length %llu is above the limit of "
+                           "%u bytes",
+                           (unsigned long long)*n, DFSAE_MAX_HEADER_BYTES);
+    if (*n > src->size - 8)
+        return dfsae__fail(err, DFSAE_ERR_TRUNCATED,
+                           "the header length is %llu bytes, the file has "
+                           "only %llu after it",
+                           (unsigned long long)*n,
+                           (unsigned long long)(src->size - 8));
+    return DFSAE_OK;
+}
+
 int dfsae__st_parse(const char *text, size_t n, uint64_t data_avail,
                     const dfsae_allocator *a, dfsae__st_header *h, char *err)
 {
