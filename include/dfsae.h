@@ -632,7 +632,8 @@ DFSAE_API int dfsae_model_evaluate(dfsae_model *model, const float *X, size_t n,
  * existing target byte-identical and removes its temporary file. A save
  * never writes what a load refuses (NaN/Inf parameters:
  * DFSAE_ERR_NON_FINITE_INPUT; an optimizer state no steps reach:
- * DFSAE_ERR_INVALID_ARG).
+ * DFSAE_ERR_INVALID_ARG). Only a regular file or a symbolic link (replaced,
+ * not followed) is replaced; a directory, FIFO or device is DFSAE_ERR_IO.
  *
  * Loading validates the whole file (layout, dtypes, shapes, offsets,
  * metadata, NaN/Inf in the data, an optimizer state no steps reach:

@@ -73,7 +73,9 @@ endif()
 # and the step's guarantee whatever state it holds (issue 14).
 dfsae_add_test(test_optim_state SOURCES test_optim_state.c INTERNAL)
 
-# Loads under allocation failure (the JSON parser included), and the
-# strict JSON parser itself.
+# Loads under allocation failure (the JSON parser included), the strict
+# JSON parser itself, and what a save or load meets on the file system
+# (FIFOs, crashes, limits, names).
 dfsae_add_test(test_io_oom SOURCES test_io_oom.c)
 dfsae_add_test(test_io_json SOURCES test_io_json.c INTERNAL)
+dfsae_add_test(test_io_files SOURCES test_io_files.c INTERNAL)

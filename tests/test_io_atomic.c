@@ -48,8 +48,9 @@ static int failing_fsync(int fd)
     return -1;
 }
 
-static int failing_rename(const char *a, const char *b)
+static int failing_rename(int dirfd, const char *a, const char *b)
 {
+    (void)dirfd;
     (void)a;
     (void)b;
     errno = EXDEV;
@@ -110,7 +111,8 @@ static void test_write_error_at_every_point(void **state)
     fixture *f = *state;
     size_t total = 0;
     dfsae_model_save_buffer(f->m, f->o, NULL, 0, &total);
-    const dfsae__file_ops ops = {limited_write, fsync, rename};
+    const dfsae__file_ops ops = {limited_write, fsync,
+                                 dfsae__posix_file_ops.rename};
     /* Fail the header write, and writes inside each tensor. */
     size_t limits[] = {0, 7, 100, total - 4 * 45, total - 1};
     for (size_t i = 0; i < sizeof limits / sizeof limits[0]; ++i) {
@@ -136,7 +138,7 @@ static void test_fsync_error(void **state)
 {
     fixture *f = *state;
     const dfsae__file_ops ops = {dfsae__posix_file_ops.write, failing_fsync,
-                                 rename};
+                                 dfsae__posix_file_ops.rename};
     assert_int_equal(dfsae__save_with(f->m, NULL, f->path, &ops), DFSAE_ERR_IO);
     assert_non_null(strstr(dfsae_model_last_error(f->m), "fsync"));
     expect_untouched(f);
@@ -155,7 +157,8 @@ static void test_rename_error(void **state)
 static void test_short_writes(void **state)
 {
     fixture *f = *state;
-    const dfsae__file_ops ops = {short_write, fsync, rename};
+    const dfsae__file_ops ops = {short_write, fsync,
+                                 dfsae__posix_file_ops.rename};
     assert_int_equal(dfsae__save_with(f->m, f->o, f->path, &ops), DFSAE_OK);
     dfsae_model *back = NULL;
     dfsae_optimizer *ob = NULL;

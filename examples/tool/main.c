@@ -1,5 +1,6 @@
 /* dfsae: train, encode, evaluate, describe and draw decoder-free sparse
  * autoencoders from the command line. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,6 +31,9 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    /* Past `ulimit -f` a write then fails with EFBIG, which is reported,
+     * instead of killing the tool. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return CLI_USAGE;

@@ -217,13 +217,16 @@ void dfsae__writer_free(dfsae__writer *w);
 typedef struct dfsae__file_ops {
     long (*write)(int fd, const void *p, size_t n); /* as write(2) */
     int (*fsync)(int fd);
-    int (*rename)(const char *from, const char *to);
+    /* renameat(2) of two names in one directory */
+    int (*rename)(int dirfd, const char *from, const char *to);
 } dfsae__file_ops;
 
 extern const dfsae__file_ops dfsae__posix_file_ops;
 
 /* Streams `w` into a temporary file next to `path` and renames it over
- * `path`. On failure the target is untouched and the temporary removed. */
+ * `path`, which must be a regular file, a symbolic link (replaced, not
+ * followed) or absent. On failure the target is untouched and the
+ * temporary removed; temporaries of dead writers are removed too. */
 int dfsae__atomic_save(const char *path, const dfsae__writer *w,
                        const dfsae__file_ops *ops, const dfsae_allocator *a,
                        char *err);
@@ -255,5 +258,7 @@ void dfsae__source_mem(dfsae__source *s, dfsae__mem_source *ctx,
 int dfsae__source_open(dfsae__source *s, dfsae__file_source *ctx,
                        const char *path, char *err);
 void dfsae__source_close(dfsae__file_source *ctx);
+/* What a file of this st_mode is ("a FIFO", ...), for messages. */
+const char *dfsae__file_kind(unsigned mode);
 
 #endif

@@ -60,13 +60,30 @@ static int file_read(void *ctx, uint64_t off, void *dst, size_t n, char *err)
     return DFSAE_OK;
 }
 
+const char *dfsae__file_kind(unsigned mode)
+{
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "not a regular file";
+}
+
 int dfsae__source_open(dfsae__source *s, dfsae__file_source *ctx,
                        const char *path, char *err)
 {
     ctx->fd = -1;
+    /* O_NONBLOCK: opening a FIFO without a writer would wait forever
+     * before the type check below could refuse it. */
     int fd;
     do
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     while (fd < 0 && errno == EINTR);
     char why[128];
     if (fd < 0) {
@@ -84,7 +101,15 @@ int dfsae__source_open(dfsae__source *s, dfsae__file_source *ctx,
     if (!S_ISREG(st.st_mode)) {
         close(fd);
         return dfsae__fail(err, DFSAE_ERR_IO,
-                           "\"%.128s\" is not a regular file", path);
+                           "\"%.128s\" is not a regular file (%s)", path,
+                           dfsae__file_kind(st.st_mode));
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+        describe(errno, why, sizeof why);
+        close(fd);
+        return dfsae__fail(err, DFSAE_ERR_IO, "cannot read \"%.128s\": %s",
+                           path, why);
     }
     ctx->fd = fd;
     s->read = file_read;

@@ -234,4 +234,26 @@ expect_error "encode: overflowing activations" 1 "not finite" -- \
   encode huge.st over.csv --out over.npy
 check "encode: no features left after an overflow" test ! -e over.npy
 
+# Under a file size limit (ulimit -f, KiB) outputs that do not fit are an
+# error with a reason, not death by SIGXFSZ (exit 153): the library
+# refuses a model above the limit, the tool ignores the signal so other
+# writes fail with EFBIG.
+fsize_check() { # fsize_check NAME NEEDLE ARGS...
+  local name=$1 needle=$2 rc=0; shift 2
+  (ulimit -f 2 && exec "$tool" "$@") >/dev/null 2>fsize.txt || rc=$?
+  if [ "$rc" -eq 0 ] || [ "$rc" -ge 128 ]; then
+    bad "$name: exit $rc under ulimit -f 2"
+  elif ! grep -qF -- "$needle" fsize.txt; then
+    bad "$name: stderr '$(cat fsize.txt)' lacks '$needle'"
+  else
+    ok "$name"
+  fi
+}
+fsize_check "train under ulimit -f" "RLIMIT_FSIZE" \
+  train "$fx/small.csv" --components 64 --epochs 1 --quiet --out limited.st
+fsize_check "encode under ulimit -f" "File too large" \
+  encode m.st "$fx/small.csv" --out limited.npy
+check "nothing left by the limited runs" \
+  bash -c "! ls | grep -q '^limited\.'"
+
 report tool_test
