@@ -12,7 +12,8 @@ if(DFSAE_FUZZ)
   set(_rd ${PROJECT_SOURCE_DIR}/examples/data)
   foreach(_fmt idx npy csv)
     add_executable(dfsae_fuzz_reader_${_fmt} fuzz/fuzz_reader.c
-      ${_rd}/common.c ${_rd}/gzip.c ${_rd}/idx.c ${_rd}/npy.c ${_rd}/csv.c)
+      ${_rd}/common.c ${_rd}/limits.c ${_rd}/read_file.c ${_rd}/gzip.c
+      ${_rd}/idx.c ${_rd}/npy.c ${_rd}/csv.c)
     string(TOUPPER ${_fmt} _FMT)
     target_compile_definitions(dfsae_fuzz_reader_${_fmt} PRIVATE
       FUZZ_FORMAT=DFSAE_DATA_${_FMT} FUZZ_NAME="fuzz.${_fmt}")
@@ -33,6 +34,7 @@ if(NOT DFSAE_BUILD_EXAMPLES)
 endif()
 
 dfsae_add_test(test_readers SOURCES test_readers.c LIBS dfsae_data)
+dfsae_add_test(test_readers_limits SOURCES test_readers_limits.c LIBS dfsae_data)
 
 # The fuzz seed corpus parses cleanly in every build (and under the
 # sanitizer configuration): a regression input added there stays tested.
@@ -54,6 +56,9 @@ add_test(NAME test_cli_show_size
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/show_size.sh
           $<TARGET_FILE:dfsae_tool> ${CMAKE_CURRENT_SOURCE_DIR}/cli/fixtures
           $<TARGET_FILE:dfsae_png_check>)
+add_test(NAME test_cli_memory_limit
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/memory_limit.sh
+          $<TARGET_FILE:dfsae_tool> ${CMAKE_CURRENT_SOURCE_DIR}/cli/fixtures)
 
 # The README's main job, shortened: 2 epochs on 10000 images. Needs the
 # Debian package dataset-fashion-mnist; without it the test reports

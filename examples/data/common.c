@@ -13,7 +13,7 @@ void dfsae_data_options_init(dfsae_data_options *opt)
     opt->format = DFSAE_DATA_AUTO;
     opt->divide = DFSAE_DATA_SCALE_AUTO;
     opt->csv_header = -1;
-    opt->max_bytes = 0;
+    opt->max_memory = 0;
 }
 
 int dfsae_data__fail(dfsae_data_error *err, const char *name, const char *fmt,
@@ -29,6 +29,7 @@ int dfsae_data__fail(dfsae_data_error *err, const char *name, const char *fmt,
         va_start(ap, fmt);
         vsnprintf(err->msg + used, sizeof err->msg - used, fmt, ap);
         va_end(ap);
+        err->kind = DFSAE_DATA_ERR_INPUT;
     }
     return -1;
 }
@@ -90,6 +91,67 @@ int dfsae_data__alloc(dfsae_data *out, size_t rows, size_t cols,
     out->rows = rows;
     out->cols = cols;
     return 0;
+}
+
+/* The header of an IDX or .npy file (fmt), as the format's reader says. */
+static int read_shape(int fmt, const uint8_t *p, size_t len, const char *name,
+                      dfsae_data__shape *s, int *short_input,
+                      dfsae_data_error *err)
+{
+    if (fmt == DFSAE_DATA_IDX)
+        return dfsae_data__idx_shape(p, len, name, s, short_input, err);
+    return dfsae_data__npy_shape(p, len, name, s, short_input, err);
+}
+
+static const char *format_word(int fmt)
+{
+    return fmt == DFSAE_DATA_IDX ? "IDX" : "array";
+}
+
+/* The rest of a binary read once its header is known: the file's length
+ * must match, then the values are converted into out. */
+static int read_elements(const uint8_t *p, size_t len, const char *name,
+                         const dfsae_data_options *opt,
+                         const dfsae_data__shape *s, const char *what,
+                         dfsae_data *out, dfsae_data_error *err)
+{
+    size_t data = len - s->header;
+    if (data < s->bytes)
+        return dfsae_data__fail(err, name,
+                                "truncated: the header promises %zu bytes of "
+                                "%s data, the file has %zu",
+                                s->bytes, dfsae_data__dtype_name(s->dtype),
+                                data);
+    if (data > s->bytes)
+        return dfsae_data__fail(err, name,
+                                "%zu unexpected bytes after the %s data",
+                                data - s->bytes, what);
+    if (dfsae_data__check_announced(s, len, 0, dfsae_data__limit(opt), what,
+                                    name, err) != 0 ||
+        dfsae_data__alloc(out, s->rows, s->cols, name, err) != 0)
+        return -1;
+    if (dfsae_data__convert(
+            p + s->header, s->dtype, s->big_endian, s->rows * s->cols, s->cols,
+            dfsae_data__divisor(opt, s->dtype), out->values, name, err) != 0) {
+        dfsae_data_free(out);
+        return -1;
+    }
+    out->dtype = s->dtype;
+    out->image_h = s->image_h;
+    out->image_w = s->image_w;
+    return 0;
+}
+
+int dfsae_data__parse_binary(int fmt, const uint8_t *p, size_t len,
+                             const char *name, const dfsae_data_options *opt,
+                             dfsae_data *out, dfsae_data_error *err)
+{
+    dfsae_data__shape s;
+    int short_input;
+    memset(out, 0, sizeof *out);
+    if (read_shape(fmt, p, len, name, &s, &short_input, err) != 0)
+        return -1;
+    return read_elements(p, len, name, opt, &s, format_word(fmt), out, err);
 }
 
 static uint64_t load_uint(const uint8_t *p, size_t size, int big_endian)
@@ -160,68 +222,6 @@ void dfsae_data_truncate(dfsae_data *d, size_t rows)
         d->rows = rows;
 }
 
-int dfsae_data_read_file(const char *path, size_t max_bytes, uint8_t **out,
-                         size_t *out_len, dfsae_data_error *err)
-{
-    FILE *f;
-    uint8_t *buf = NULL;
-    size_t len = 0, cap = 0;
-
-    *out = NULL;
-    *out_len = 0;
-    if (max_bytes == 0)
-        max_bytes = DFSAE_DATA_DEFAULT_MAX;
-    f = fopen(path, "rb");
-    if (f == NULL)
-        return dfsae_data__fail(err, path, "cannot open: %s", strerror(errno));
-    /* Read in growing chunks: works for pipes and files alike. */
-    for (;;) {
-        size_t got;
-        if (len == cap) {
-            size_t ncap = cap == 0 ? ((size_t)1 << 16) : cap * 2;
-            uint8_t *nb;
-            /* One byte past the limit tells "too large" from "exactly". */
-            size_t limit = max_bytes < SIZE_MAX ? max_bytes + 1 : SIZE_MAX;
-            if (ncap > limit)
-                ncap = limit;
-            if (ncap <= cap) {
-                free(buf);
-                fclose(f);
-                return dfsae_data__fail(err, path,
-                                        "file larger than the %zu-byte limit",
-                                        max_bytes);
-            }
-            nb = realloc(buf, ncap);
-            if (nb == NULL) {
-                free(buf);
-                fclose(f);
-                return dfsae_data__fail(err, path, "out of memory reading it");
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        int e = errno;
-        free(buf);
-        fclose(f);
-        return dfsae_data__fail(err, path, "read error: %s", strerror(e));
-    }
-    fclose(f);
-    if (len > max_bytes) {
-        free(buf);
-        return dfsae_data__fail(
-            err, path, "file larger than the %zu-byte limit", max_bytes);
-    }
-    *out = buf;
-    *out_len = len;
-    return 0;
-}
-
 static int ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
@@ -253,11 +253,39 @@ static int detect_format(const uint8_t *p, size_t len, const char *name)
     return DFSAE_DATA_CSV;
 }
 
+/* While a gzip stream inflates: refuse it as soon as the header of the
+ * file inside announces more than the limit allows. */
+typedef struct announce_ctx {
+    const dfsae_data_options *opt;
+    const char *name;
+    size_t held, limit; /* the compressed bytes; the limit */
+} announce_ctx;
+
+static int check_announced(const uint8_t *p, size_t len, void *vctx,
+                           dfsae_data_error *err)
+{
+    const announce_ctx *c = vctx;
+    dfsae_data__shape s;
+    dfsae_data_error ignored;
+    int fmt = c->opt->format != DFSAE_DATA_AUTO
+                  ? c->opt->format
+                  : detect_format(p, len, c->name);
+    int short_input = 0;
+    if (fmt != DFSAE_DATA_IDX && fmt != DFSAE_DATA_NPY)
+        return 1; /* CSV announces nothing */
+    if (read_shape(fmt, p, len, c->name, &s, &short_input, &ignored) != 0)
+        return short_input ? 0 : 1; /* malformed: the parser will say so */
+    if (dfsae_data__check_announced(&s, s.header + s.bytes, c->held, c->limit,
+                                    format_word(fmt), c->name, err) != 0)
+        return -1;
+    return 1;
+}
+
 int dfsae_data_parse(const void *bytes, size_t len, const char *name,
                      const dfsae_data_options *opt, dfsae_data *out,
                      dfsae_data_error *err)
 {
-    dfsae_data_options def;
+    dfsae_data_options def, sub;
     const uint8_t *p = bytes;
     uint8_t *unz = NULL;
     int fmt, rc;
@@ -276,10 +304,21 @@ int dfsae_data_parse(const void *bytes, size_t len, const char *name,
         return dfsae_data__fail(err, name, "scale divisor %g is not positive",
                                 opt->divide);
     if (dfsae_data_is_gzip(p, len)) {
-        size_t ulen;
-        size_t cap = opt->max_bytes ? opt->max_bytes : DFSAE_DATA_DEFAULT_MAX;
-        if (dfsae_data_gunzip(p, len, name, cap, &unz, &ulen, err) != 0)
+        size_t limit = dfsae_data__limit(opt), ulen;
+        announce_ctx ctx = {opt, name, len, limit};
+        if (len > limit) {
+            char limit_s[32];
+            return dfsae_data__over_limit(
+                err, name, "%zu bytes, above the memory limit of %s", len,
+                dfsae_data_size_text(limit, limit_s, sizeof limit_s));
+        }
+        if (dfsae_data__gunzip(p, len, name, limit, len, check_announced, &ctx,
+                               &unz, &ulen, err) != 0)
             return -1;
+        /* The compressed bytes stay in memory while the values are read. */
+        sub = *opt;
+        sub.max_memory = limit - len;
+        opt = &sub;
         p = unz;
         len = ulen;
     }
@@ -313,8 +352,8 @@ int dfsae_data_load(const char *path, const dfsae_data_options *opt,
         memset(out, 0, sizeof *out);
     if (path == NULL)
         return dfsae_data__fail(err, "<null>", "no file name");
-    if (dfsae_data_read_file(path, opt != NULL ? opt->max_bytes : 0, &buf, &len,
-                             err) != 0)
+    if (dfsae_data_read_file(path, dfsae_data__limit(opt), &buf, &len, err) !=
+        0)
         return -1;
     rc = dfsae_data_parse(buf, len, path, opt, out, err);
     free(buf);

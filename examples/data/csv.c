@@ -15,6 +15,7 @@ typedef struct csv_state {
     dfsae_data_error *err;
     float *vals;
     size_t n, cap, cols, rows;
+    size_t room, limit; /* values the memory limit leaves room for; it */
     double divide;
     char delim; /* 0 = whitespace */
 } csv_state;
@@ -133,10 +134,18 @@ static int store(csv_state *st, size_t line, size_t col, const uint8_t *f,
             isfinite(v) ? "beyond float32's range" : "not finite");
     }
     if (st->n == st->cap) {
-        size_t ncap = st->cap == 0 ? 1024 : st->cap * 2;
+        size_t ncap = st->cap == 0 ? 1024 : dfsae_data__sat_mul(st->cap, 2);
         float *nv;
-        if (ncap < st->cap || ncap > SIZE_MAX / sizeof(float))
-            return dfsae_data__fail(st->err, st->name, "too many values");
+        if (ncap > st->room)
+            ncap = st->room;
+        if (ncap <= st->cap) {
+            char limit_s[32];
+            return dfsae_data__over_limit(
+                st->err, st->name,
+                "line %zu: the values so far and the file need more than "
+                "the memory limit of %s",
+                line, dfsae_data_size_text(st->limit, limit_s, sizeof limit_s));
+        }
         nv = realloc(st->vals, ncap * sizeof(float));
         if (nv == NULL)
             return dfsae_data__fail(st->err, st->name,
@@ -171,6 +180,8 @@ int dfsae_data_parse_csv(const uint8_t *p, size_t len, const char *name,
     st.name = name;
     st.err = err;
     st.divide = dfsae_data__divisor(opt, DFSAE_DTYPE_TEXT);
+    st.limit = dfsae_data__limit(opt);
+    st.room = st.limit > len ? (st.limit - len) / sizeof(float) : 0;
     if (len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)
         pos = 3; /* UTF-8 byte-order mark */
     if (memchr(p, '\0', len) != NULL) {

@@ -52,31 +52,53 @@ typedef struct dfsae_data {
 
 #define DFSAE_DATA_ERR_LEN 512
 
+/** What went wrong, beyond the message. */
+typedef enum dfsae_data_error_kind {
+    DFSAE_DATA_ERR_INPUT = 0,       /**< the file, its format or the system */
+    DFSAE_DATA_ERR_MEMORY_LIMIT = 1 /**< reading it needs more memory than
+                                         dfsae_data_options.max_memory */
+} dfsae_data_error_kind;
+
 typedef struct dfsae_data_error {
     char msg[DFSAE_DATA_ERR_LEN];
+    int kind; /**< dfsae_data_error_kind */
 } dfsae_data_error;
 
 /** How values are scaled after reading. */
 #define DFSAE_DATA_SCALE_AUTO 0.0 /**< uint8 / 255 into [0, 1], others kept */
 
 typedef struct dfsae_data_options {
-    int format;       /**< dfsae_data_format */
-    double divide;    /**< values are divided by this; DFSAE_DATA_SCALE_AUTO
-                           (0) means 255 for uint8 files and 1 otherwise */
-    int csv_header;   /**< -1 auto (skip a first line that is not numeric),
-                           0 no header, 1 the first line is a header */
-    size_t max_bytes; /**< cap on the (decompressed) file size; 0 = 16 GiB */
+    int format;        /**< dfsae_data_format */
+    double divide;     /**< values are divided by this; DFSAE_DATA_SCALE_AUTO
+                            (0) means 255 for uint8 files and 1 otherwise */
+    int csv_header;    /**< -1 auto (skip a first line that is not numeric),
+                            0 no header, 1 the first line is a header */
+    size_t max_memory; /**< most bytes a read holds at once: the input,
+                            its decompressed bytes and the float32 values;
+                            0: dfsae_data_default_max_memory(). A file
+                            whose header announces more is refused before
+                            anything is allocated for it, decompression
+                            stops at the limit. */
 } dfsae_data_options;
 
-/** Fills the defaults: AUTO format, AUTO scaling, auto CSV header. */
+/** Fills the defaults: AUTO format, AUTO scaling, auto CSV header, the
+ *  default memory limit. */
 void dfsae_data_options_init(dfsae_data_options *opt);
 
-/** Read `path` into *out (zeroed on failure). `opt` may be NULL. */
+/** The default memory limit: half of the physical memory, and at most half
+ *  of the address-space limit (RLIMIT_AS) when one is set; 4 GiB if the
+ *  system tells neither. */
+size_t dfsae_data_default_max_memory(void);
+
+/** Read `path` into *out (zeroed on failure). `opt` may be NULL. The
+ *  path must name a regular file or a pipe (a device such as /dev/zero is
+ *  refused). */
 int dfsae_data_load(const char *path, const dfsae_data_options *opt,
                     dfsae_data *out, dfsae_data_error *err);
 
 /** Parse a file's bytes already in memory. `name` is used in messages.
- *  Gzip input is decompressed first (bounded by opt->max_bytes). */
+ *  Gzip input is decompressed first. The `len` input bytes count towards
+ *  opt->max_memory, as they do in the per-format parsers below. */
 int dfsae_data_parse(const void *bytes, size_t len, const char *name,
                      const dfsae_data_options *opt, dfsae_data *out,
                      dfsae_data_error *err);
@@ -93,10 +115,14 @@ int dfsae_data_parse_csv(const uint8_t *p, size_t len, const char *name,
                          dfsae_data_error *err);
 
 /** Decompress a gzip stream (several members allowed) into a malloc'ed
- *  buffer of at most `max_bytes`. */
+ *  buffer of at most `max_bytes` (more is a DFSAE_DATA_ERR_MEMORY_LIMIT
+ *  error). */
 int dfsae_data_gunzip(const uint8_t *p, size_t len, const char *name,
                       size_t max_bytes, uint8_t **out, size_t *out_len,
                       dfsae_data_error *err);
+
+/** `bytes` for people: "512 bytes", "1.5 MiB", ...; returns buf. */
+const char *dfsae_data_size_text(size_t bytes, char *buf, size_t cap);
 
 /** a * b into *out and 1, or 0 (and *out unchanged) if it overflows. */
 int dfsae_data_size_mul(size_t a, size_t b, size_t *out);
@@ -115,7 +141,8 @@ void dfsae_data_truncate(dfsae_data *d, size_t rows);
 int dfsae_data_write_npy(const char *path, const float *values, size_t rows,
                          size_t cols, dfsae_data_error *err);
 
-/** Read the whole file into a malloc'ed buffer (at most max_bytes). */
+/** Read the whole file (a regular file or a pipe) into a malloc'ed
+ *  buffer of at most max_bytes (0: the default memory limit). */
 int dfsae_data_read_file(const char *path, size_t max_bytes, uint8_t **out,
                          size_t *out_len, dfsae_data_error *err);
 

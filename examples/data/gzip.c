@@ -24,9 +24,37 @@ int dfsae_data_gunzip(const uint8_t *p, size_t len, const char *name,
                       size_t max_bytes, uint8_t **out, size_t *out_len,
                       dfsae_data_error *err)
 {
+    return dfsae_data__gunzip(p, len, name, max_bytes, 0, NULL, NULL, out,
+                              out_len, err);
+}
+
+/* The decompressed bytes would not fit: say so in terms of the limit. */
+static void over_limit(dfsae_data_error *err, const char *name, size_t limit,
+                       size_t held)
+{
+    char limit_s[32], room_s[32], held_s[32];
+    dfsae_data_size_text(limit, limit_s, sizeof limit_s);
+    dfsae_data_size_text(limit - held, room_s, sizeof room_s);
+    dfsae_data_size_text(held, held_s, sizeof held_s);
+    if (held == 0)
+        dfsae_data__over_limit(err, name, "decompresses to more than %s",
+                               limit_s);
+    else
+        dfsae_data__over_limit(err, name,
+                               "decompresses to more than the %s that the "
+                               "memory limit of %s leaves beside its %s of "
+                               "compressed bytes",
+                               room_s, limit_s, held_s);
+}
+
+int dfsae_data__gunzip(const uint8_t *p, size_t len, const char *name,
+                       size_t limit, size_t held,
+                       dfsae_data__inflate_check check, void *ctx,
+                       uint8_t **out, size_t *out_len, dfsae_data_error *err)
+{
     z_stream zs;
     uint8_t *buf = NULL;
-    size_t cap = 0, used = 0;
+    size_t cap = 0, used = 0, max_bytes = limit - held;
     int rc = -1;
 
     *out = NULL;
@@ -48,10 +76,7 @@ int dfsae_data_gunzip(const uint8_t *p, size_t len, const char *name,
             size_t ncap = cap == 0 ? (size_t)1 << 16 : cap * 2;
             uint8_t *nb;
             if (cap >= max_bytes) {
-                dfsae_data__fail(err, name,
-                                 "decompresses to more than the %zu-byte "
-                                 "limit",
-                                 max_bytes);
+                over_limit(err, name, limit, held);
                 goto done;
             }
             if (ncap > max_bytes || ncap < cap)
@@ -71,6 +96,13 @@ int dfsae_data_gunzip(const uint8_t *p, size_t len, const char *name,
         zs.avail_out = (uInt)room;
         zr = inflate(&zs, Z_NO_FLUSH);
         used += room - zs.avail_out;
+        if (check != NULL && used > 0) {
+            int verdict = check(buf, used, ctx, err);
+            if (verdict < 0)
+                goto done;
+            if (verdict > 0)
+                check = NULL;
+        }
         off = (size_t)(zs.next_in - (const Bytef *)p);
         if (zr == Z_STREAM_END) {
             if (off == len) {

@@ -17,15 +17,15 @@ static int idx_dtype(uint8_t code)
     }
 }
 
-int dfsae_data_parse_idx(const uint8_t *p, size_t len, const char *name,
-                         const dfsae_data_options *opt, dfsae_data *out,
-                         dfsae_data_error *err)
+int dfsae_data__idx_shape(const uint8_t *p, size_t len, const char *name,
+                          dfsae_data__shape *s, int *short_input,
+                          dfsae_data_error *err)
 {
-    size_t ndim, header, rows, cols = 1, count, bytes;
+    size_t ndim, cols = 1;
     size_t dims[255];
-    int dtype;
 
-    memset(out, 0, sizeof *out);
+    memset(s, 0, sizeof *s);
+    *short_input = len < 4;
     if (len < 4)
         return dfsae_data__fail(err, name,
                                 "truncated IDX header (%zu of 4 bytes)", len);
@@ -34,19 +34,20 @@ int dfsae_data_parse_idx(const uint8_t *p, size_t len, const char *name,
                                 "not an IDX file (magic starts %02x %02x, "
                                 "expected 00 00)",
                                 p[0], p[1]);
-    dtype = idx_dtype(p[2]);
-    if (dtype < 0)
+    s->dtype = idx_dtype(p[2]);
+    if (s->dtype < 0)
         return dfsae_data__fail(err, name, "unknown IDX element type 0x%02x",
                                 p[2]);
     ndim = p[3];
     if (ndim == 0)
         return dfsae_data__fail(err, name, "IDX file has 0 dimensions");
-    header = 4 + 4 * ndim;
-    if (len < header)
+    s->header = 4 + 4 * ndim;
+    *short_input = len < s->header;
+    if (len < s->header)
         return dfsae_data__fail(err, name,
                                 "truncated IDX header (%zu of %zu bytes for "
                                 "%zu dimensions)",
-                                len, header, ndim);
+                                len, s->header, ndim);
     for (size_t i = 0; i < ndim; i++) {
         const uint8_t *q = p + 4 + 4 * i;
         dims[i] = ((size_t)q[0] << 24) | ((size_t)q[1] << 16) |
@@ -56,32 +57,25 @@ int dfsae_data_parse_idx(const uint8_t *p, size_t len, const char *name,
         if (i > 0 && !dfsae_data_size_mul(cols, dims[i], &cols))
             return dfsae_data__fail(err, name, "IDX dimensions overflow");
     }
-    rows = dims[0];
-    if (!dfsae_data_size_mul(rows, cols, &count) ||
-        !dfsae_data_size_mul(count, dfsae_data__dtype_size(dtype), &bytes))
+    s->rows = dims[0];
+    s->cols = cols;
+    if (!dfsae_data_size_mul(s->rows, cols, &s->bytes) ||
+        !dfsae_data_size_mul(s->bytes, dfsae_data__dtype_size(s->dtype),
+                             &s->bytes) ||
+        s->bytes > SIZE_MAX - s->header)
         return dfsae_data__fail(err, name, "IDX dimensions overflow");
-    if (len - header < bytes)
-        return dfsae_data__fail(err, name,
-                                "truncated: the header promises %zu bytes of "
-                                "%s data, the file has %zu",
-                                bytes, dfsae_data__dtype_name(dtype),
-                                len - header);
-    if (len - header > bytes)
-        return dfsae_data__fail(err, name,
-                                "%zu unexpected bytes after the IDX data",
-                                len - header - bytes);
-    if (dfsae_data__alloc(out, rows, cols, name, err) != 0)
-        return -1;
-    if (dfsae_data__convert(p + header, dtype, 1, count, cols,
-                            dfsae_data__divisor(opt, dtype), out->values, name,
-                            err) != 0) {
-        dfsae_data_free(out);
-        return -1;
-    }
-    out->dtype = dtype;
+    s->big_endian = 1;
     if (ndim == 3) {
-        out->image_h = dims[1];
-        out->image_w = dims[2];
+        s->image_h = dims[1];
+        s->image_w = dims[2];
     }
     return 0;
+}
+
+int dfsae_data_parse_idx(const uint8_t *p, size_t len, const char *name,
+                         const dfsae_data_options *opt, dfsae_data *out,
+                         dfsae_data_error *err)
+{
+    return dfsae_data__parse_binary(DFSAE_DATA_IDX, p, len, name, opt, out,
+                                    err);
 }

@@ -207,16 +207,17 @@ static int parse_dict(cursor *c, npy_header *h)
     return 0;
 }
 
-int dfsae_data_parse_npy(const uint8_t *p, size_t len, const char *name,
-                         const dfsae_data_options *opt, dfsae_data *out,
-                         dfsae_data_error *err)
+int dfsae_data__npy_shape(const uint8_t *p, size_t len, const char *name,
+                          dfsae_data__shape *s, int *short_input,
+                          dfsae_data_error *err)
 {
     npy_header h;
     cursor c;
-    size_t hlen, start, rows, cols = 1, count, bytes;
+    size_t hlen, start, cols = 1;
     unsigned major;
 
-    memset(out, 0, sizeof *out);
+    memset(s, 0, sizeof *s);
+    *short_input = len < 12 && memcmp(p, "\x93NUMPY", len < 6 ? len : 6) == 0;
     if (len < 10 || memcmp(p, "\x93NUMPY", 6) != 0)
         return dfsae_data__fail(err, name,
                                 len < 10 && len >= 6 &&
@@ -234,11 +235,13 @@ int dfsae_data_parse_npy(const uint8_t *p, size_t len, const char *name,
                ((size_t)p[11] << 24);
         start = 12;
     } else {
+        *short_input = 0;
         return dfsae_data__fail(err, name,
                                 "unsupported .npy version %u.%u (need 1, 2 "
                                 "or 3)",
                                 major, p[7]);
     }
+    *short_input = hlen > len - start;
     if (hlen > len - start)
         return dfsae_data__fail(err, name,
                                 "truncated .npy header (%zu of %zu bytes)",
@@ -256,38 +259,32 @@ int dfsae_data_parse_npy(const uint8_t *p, size_t len, const char *name,
         return dfsae_data__fail(err, name,
                                 "Fortran-order arrays are not supported; save "
                                 "with np.ascontiguousarray");
-    rows = h.dims[0];
     for (size_t i = 1; i < h.ndim; i++)
         if (!dfsae_data_size_mul(cols, h.dims[i], &cols))
             return dfsae_data__fail(err, name, "shape overflows");
-    if (rows == 0 || cols == 0)
+    s->rows = h.dims[0];
+    s->cols = cols;
+    if (s->rows == 0 || cols == 0)
         return dfsae_data__fail(err, name, "empty array (a dimension is 0)");
-    if (!dfsae_data_size_mul(rows, cols, &count) ||
-        !dfsae_data_size_mul(count, dfsae_data__dtype_size(h.dtype), &bytes))
+    s->header = start + hlen;
+    if (!dfsae_data_size_mul(s->rows, cols, &s->bytes) ||
+        !dfsae_data_size_mul(s->bytes, dfsae_data__dtype_size(h.dtype),
+                             &s->bytes) ||
+        s->bytes > SIZE_MAX - s->header)
         return dfsae_data__fail(err, name, "shape overflows");
-    start += hlen;
-    if (len - start < bytes)
-        return dfsae_data__fail(err, name,
-                                "truncated: the header promises %zu bytes of "
-                                "%s data, the file has %zu",
-                                bytes, dfsae_data__dtype_name(h.dtype),
-                                len - start);
-    if (len - start > bytes)
-        return dfsae_data__fail(err, name,
-                                "%zu unexpected bytes after the array data",
-                                len - start - bytes);
-    if (dfsae_data__alloc(out, rows, cols, name, err) != 0)
-        return -1;
-    if (dfsae_data__convert(p + start, h.dtype, h.big_endian, count, cols,
-                            dfsae_data__divisor(opt, h.dtype), out->values,
-                            name, err) != 0) {
-        dfsae_data_free(out);
-        return -1;
-    }
-    out->dtype = h.dtype;
+    s->dtype = h.dtype;
+    s->big_endian = h.big_endian;
     if (h.ndim == 3) {
-        out->image_h = h.dims[1];
-        out->image_w = h.dims[2];
+        s->image_h = h.dims[1];
+        s->image_w = h.dims[2];
     }
     return 0;
+}
+
+int dfsae_data_parse_npy(const uint8_t *p, size_t len, const char *name,
+                         const dfsae_data_options *opt, dfsae_data *out,
+                         dfsae_data_error *err)
+{
+    return dfsae_data__parse_binary(DFSAE_DATA_NPY, p, len, name, opt, out,
+                                    err);
 }

@@ -40,24 +40,13 @@ static void colour(float v, png_byte rgb[3])
 /* Larger pictures are refused (a side of 20000 pixels is plenty). */
 #define PICTURE_MAX 20000
 
-/* a * b and a + b, stuck at SIZE_MAX instead of wrapping around. */
-static size_t sat_mul(size_t a, size_t b)
-{
-    size_t p;
-    return dfsae_data_size_mul(a, b, &p) ? p : SIZE_MAX;
-}
-
-static size_t sat_add(size_t a, size_t b)
-{
-    return a > SIZE_MAX - b ? SIZE_MAX : a + b;
-}
-
 /* Pixels along one side: n tiles of `tile` weights, each enlarged `zoom`
  * times, with a `gap`-pixel border around and between them; SIZE_MAX when
  * that does not fit a size_t. */
 static size_t extent(size_t n, size_t tile, size_t zoom, size_t gap)
 {
-    return sat_add(sat_mul(n, sat_add(sat_mul(tile, zoom), gap)), gap);
+    size_t cell = dfsae_data__sat_add(dfsae_data__sat_mul(tile, zoom), gap);
+    return dfsae_data__sat_add(dfsae_data__sat_mul(n, cell), gap);
 }
 
 static const char *size_text(size_t v, char *buf, size_t cap)

@@ -41,10 +41,53 @@ void cli_print_help(const cli_cmd *cmd)
         else
             snprintf(left, sizeof left, "--%s %s", o->name, o->arg);
         printf("  %-24s %s\n", left, o->help);
+        if (o->type == CLI_MEMORY) {
+            char here[32];
+            printf("  %-24s (the default here: %s)\n", "",
+                   dfsae_data_size_text(dfsae_data_default_max_memory(), here,
+                                        sizeof here));
+        }
     }
     printf("  %-24s %s\n", "--help", "show this help and exit");
     if (cmd->details != NULL)
         printf("\n%s\n", cmd->details);
+}
+
+/* "1024", "512K", "1.5G", "2GiB": bytes, K/M/G/T being powers of 1024.
+ * Returns 0, or -1 if it is not such a size, is 0 or does not fit. */
+static int parse_memory(const char *v, size_t *out)
+{
+    char *end;
+    double x, scale = 1.0;
+    if (*v < '0' || *v > '9')
+        return -1;
+    errno = 0;
+    x = strtod(v, &end);
+    if (errno != 0)
+        return -1;
+    if (*end != '\0') {
+        switch (*end) {
+        case 'T':
+        case 't': scale *= 1024.0; /* fall through */
+        case 'G':
+        case 'g': scale *= 1024.0; /* fall through */
+        case 'M':
+        case 'm': scale *= 1024.0; /* fall through */
+        case 'K':
+        case 'k': scale *= 1024.0; break;
+        default: return -1;
+        }
+        end++;
+        if (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0)
+            end += strlen(end);
+        if (*end != '\0')
+            return -1;
+    }
+    x = floor(x * scale);
+    if (!(x >= 1.0) || x >= (double)SIZE_MAX)
+        return -1;
+    *out = (size_t)x;
+    return 0;
 }
 
 static int set_value(const cli_cmd *cmd, cli_opt *o, const char *v)
@@ -89,6 +132,13 @@ static int set_value(const cli_cmd *cmd, cli_opt *o, const char *v)
         return 0;
     }
     case CLI_FLAG: *(int *)o->dst = 1; return 0;
+    case CLI_MEMORY:
+        if (parse_memory(v, (size_t *)o->dst) != 0)
+            return cli_error(cmd->name, -1,
+                             "--%s: '%s' is not a size (bytes, or with K, M, "
+                             "G or T: 512M, 1.5G)",
+                             o->name, v);
+        return 0;
     }
     return -1;
 }

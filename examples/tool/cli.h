@@ -26,7 +26,9 @@ typedef enum cli_type {
     CLI_COUNT,  /* size_t, a non-negative integer */
     CLI_U64,    /* uint64_t */
     CLI_DOUBLE, /* double, finite */
-    CLI_FLAG    /* int, set to 1, takes no value */
+    CLI_FLAG,   /* int, set to 1, takes no value */
+    CLI_MEMORY  /* size_t, bytes: "512M", "1.5G", ... (K, M, G, T are
+                   powers of 1024); 0 until given */
 } cli_type;
 
 typedef struct cli_opt {
@@ -66,6 +68,7 @@ typedef struct cli_data_flags {
     const char *format; /* auto, idx, npy, csv */
     const char *scale;  /* auto, none, or a divisor */
     size_t limit;       /* keep the first N rows; 0 = all */
+    size_t max_memory;  /* --max-memory; 0 = the readers' default */
 } cli_data_flags;
 
 #define CLI_DATA_OPTS(f)                                                       \
@@ -82,13 +85,28 @@ typedef struct cli_data_flags {
          "auto (uint8 / 255, others as stored; default), none, or a "          \
          "number to divide by",                                                \
          0},                                                                   \
+        {"limit",                                                              \
+         CLI_COUNT,                                                            \
+         &(f).limit,                                                           \
+         "N",                                                                  \
+         "use only the first N rows (0: all)",                                 \
+         0},                                                                   \
     {                                                                          \
-        "limit", CLI_COUNT, &(f).limit, "N",                                   \
-            "use only the first N rows (0: all)", 0                            \
+        "max-memory", CLI_MEMORY, &(f).max_memory, "SIZE",                     \
+            "most memory reading DATA may take, e.g. 2G (the file, its "       \
+            "decompressed bytes, its values; default: half the physical "      \
+            "memory)",                                                         \
+            0                                                                  \
     }
 
 int cli_load_data(const char *cmd, const char *path,
                   const cli_data_flags *flags, dfsae_data *out);
+/* The memory limit in force: --max-memory, else the readers' default. */
+size_t cli_memory_limit(const cli_data_flags *flags);
+/* One error line for `what` needing `need` bytes above the limit, with the
+ * hint `hint` (may be NULL) after the --max-memory one. */
+int cli_over_limit(const char *cmd, const char *what, size_t need,
+                   const cli_data_flags *flags, const char *hint);
 
 /* Names of enumerations <-> values; -1 if unknown. */
 int cli_activation_from_name(const char *s);

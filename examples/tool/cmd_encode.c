@@ -8,7 +8,7 @@
 int cli_encode(int argc, char **argv)
 {
     const char *out = NULL, *pos[2];
-    size_t n_pos, k;
+    size_t n_pos, k, count, need, held;
     cli_data_flags df = {0};
     dfsae_model *m = NULL;
     dfsae_data data = {0};
@@ -47,8 +47,21 @@ int cli_encode(int argc, char **argv)
         goto done;
     }
     k = dfsae_model_num_components(m);
-    if (data.rows > SIZE_MAX / sizeof(float) / k ||
-        (A = malloc(data.rows * k * sizeof *A)) == NULL) {
+    /* The features are held beside the data (whose size fits: it is in
+     * memory), so both count. */
+    held = data.rows * data.cols * sizeof(float);
+    need = SIZE_MAX;
+    if (dfsae_data_size_mul(data.rows, k, &count) &&
+        dfsae_data_size_mul(count, sizeof *A, &need))
+        need = need <= SIZE_MAX - held ? need + held : SIZE_MAX;
+    if (need > cli_memory_limit(&df)) {
+        char what[96];
+        snprintf(what, sizeof what, "encoding %zu rows into %zu features",
+                 data.rows, k);
+        rc = cli_over_limit("encode", what, need, &df, NULL);
+        goto done;
+    }
+    if ((A = malloc(count * sizeof *A)) == NULL) {
         rc = cli_error("encode", CLI_FAIL,
                        "out of memory for %zu x %zu "
                        "features",

@@ -40,11 +40,34 @@ int cli_load_data(const char *cmd, const char *path,
             opt.divide = d;
         }
     }
+    opt.max_memory = flags->max_memory;
     if (dfsae_data_load(path, &opt, out, &err) != 0)
-        return cli_error(cmd, CLI_FAIL, "%s", err.msg);
+        return cli_error(cmd, CLI_FAIL, "%s%s", err.msg,
+                         err.kind == DFSAE_DATA_ERR_MEMORY_LIMIT
+                             ? " (--max-memory SIZE raises it)"
+                             : "");
     if (flags->limit != 0)
         dfsae_data_truncate(out, flags->limit);
     return CLI_OK;
+}
+
+size_t cli_memory_limit(const cli_data_flags *flags)
+{
+    return flags->max_memory != 0 ? flags->max_memory
+                                  : dfsae_data_default_max_memory();
+}
+
+int cli_over_limit(const char *cmd, const char *what, size_t need,
+                   const cli_data_flags *flags, const char *hint)
+{
+    char need_s[32], limit_s[32];
+    return cli_error(
+        cmd, CLI_FAIL,
+        "%s needs %s, above the memory limit of %s (--max-memory SIZE "
+        "raises it%s%s)",
+        what, dfsae_data_size_text(need, need_s, sizeof need_s),
+        dfsae_data_size_text(cli_memory_limit(flags), limit_s, sizeof limit_s),
+        hint != NULL ? "; " : "", hint != NULL ? hint : "");
 }
 
 int cli_activation_from_name(const char *s)

@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dfsae_data_options opt;
     dfsae_data_options_init(&opt);
     opt.format = FUZZ_FORMAT;
-    opt.max_bytes = (size_t)1 << 22; /* keep decompression bombs cheap */
+    opt.max_memory = (size_t)1 << 22; /* keep decompression bombs cheap */
     err.msg[0] = '\0';
     if (dfsae_data_parse(data, size, FUZZ_NAME, &opt, &d, &err) == 0) {
         /* Touch every value: the reader promised rows x cols floats. */
