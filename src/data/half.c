@@ -7,6 +7,7 @@
 #if (defined(__x86_64__) || defined(__i386__)) &&                              \
     (defined(__GNUC__) || defined(__clang__)) && !defined(DFSAE_NO_F16C)
 #define DFSAE_HAVE_F16C_PATH 1
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -58,7 +59,11 @@ __attribute__((target("avx,f16c"))) static void f16_f16c(const uint16_t *src,
 
 int dfsae__f16c_available(void)
 {
-    return __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+    /* F16C from CPUID directly: clang 14's __builtin_cpu_supports does
+     * not know "f16c". */
+    unsigned a, b, c, d;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0 &&
+           __builtin_cpu_supports("avx");
 }
 
 void dfsae__f16_to_f32_f16c(const uint16_t *src, float *dst, size_t n)
