@@ -67,6 +67,15 @@ if(DFSAE_FUZZ)
   target_link_options(dfsae_fuzz_load PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_libraries(dfsae_fuzz_load PRIVATE dfsae_fuzz_objects)
   dfsae_set_warnings(dfsae_fuzz_load)
+  # The property fuzzer: accepted files through steps, training,
+  # evaluation and forward (.ci/steps/30-io-fuzz.sh).
+  add_executable(dfsae_fuzz_train fuzz/fuzz_train.c)
+  target_include_directories(dfsae_fuzz_train PRIVATE ${PROJECT_SOURCE_DIR}/include)
+  target_compile_options(dfsae_fuzz_train PRIVATE
+    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1)
+  target_link_options(dfsae_fuzz_train PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(dfsae_fuzz_train PRIVATE dfsae_fuzz_objects m)
+  dfsae_set_warnings(dfsae_fuzz_train)
 endif()
 
 # Optimizer state in checkpoints: domain and consistency on load and save,
@@ -79,3 +88,15 @@ dfsae_add_test(test_optim_state SOURCES test_optim_state.c INTERNAL)
 dfsae_add_test(test_io_oom SOURCES test_io_oom.c)
 dfsae_add_test(test_io_json SOURCES test_io_json.c INTERNAL)
 dfsae_add_test(test_io_files SOURCES test_io_files.c INTERNAL)
+
+# The property fuzzer's harness (tests/fuzz/fuzz_train.c) replayed on its
+# committed seeds and regression inputs in every build; the seeds are
+# written by fuzz_train_seeds DIR.
+add_executable(test_fuzz_train_corpus fuzz/replay.c fuzz/fuzz_train.c)
+target_link_libraries(test_fuzz_train_corpus PRIVATE dfsae::dfsae m)
+dfsae_set_warnings(test_fuzz_train_corpus)
+add_test(NAME test_fuzz_train_corpus
+  COMMAND test_fuzz_train_corpus ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/train)
+add_executable(fuzz_train_seeds fuzz/train_seeds.c)
+target_link_libraries(fuzz_train_seeds PRIVATE dfsae::dfsae)
+dfsae_set_warnings(fuzz_train_seeds)
