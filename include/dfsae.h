@@ -796,6 +796,35 @@ typedef enum dfsae_dist_mode {
 DFSAE_API int dfsae_model_set_comm(dfsae_model *model, const dfsae_comm *comm,
                                    int mode);
 
+/**
+ * Save a dictionary-sharded model: collective in DFSAE_DIST_DICTIONARY
+ * mode, each rank writes its shard (and `opt`'s state if not NULL) as an
+ * ordinary model file PREFIX-0000r-of-0000N.safetensors (r from 1), then
+ * rank 0 writes PREFIX.index.json naming the files and their component
+ * ranges (docs/distributed.md). Without a comm: one shard, 1 of 1. Data-
+ * parallel replicas are refused (DFSAE_ERR_INVALID_ARG: save one with
+ * dfsae_model_save). Statuses as dfsae_model_save, agreed by all ranks.
+ */
+DFSAE_API int dfsae_model_save_shards(dfsae_model *model,
+                                      const dfsae_optimizer *opt,
+                                      const char *prefix);
+
+/**
+ * Load part `rank` of `size` of a sharded model: components [K rank /
+ * size, K (rank + 1) / size) assembled from the files the index at
+ * `index_path` names (beside it), with their optimizer state if `opt_out`
+ * is not NULL; any `size` from 1 (the whole model) to K, whatever the
+ * number of shards it was saved with. Options, run state and metadata come
+ * from the first file used. Not collective. Statuses as dfsae_model_load,
+ * and DFSAE_ERR_BAD_HEADER for an invalid index.
+ */
+DFSAE_API int dfsae_model_load_shards(const char *index_path, int rank,
+                                      int size,
+                                      const dfsae_allocator *allocator,
+                                      dfsae_model **model_out,
+                                      dfsae_optimizer **opt_out, char *errbuf,
+                                      size_t errbuf_size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,8 @@
-# Area "mpi": distributed training over libdfsae_mpi (label mpi), run under
-# mpiexec with 1, 2 and 3 ranks; registered only when MPI was found.
+# Area "mpi": distributed training. Sharded model files on one process
+# need no MPI; the rest runs over libdfsae_mpi (label mpi) under mpiexec,
+# registered only when MPI was found.
+dfsae_add_test(test_shards_index SOURCES test_shards_index.c)
+
 if(NOT TARGET dfsae_mpi)
   return()
 endif()
@@ -23,7 +26,7 @@ if(DFSAE_SANITIZE)
 endif()
 
 function(dfsae_add_mpi_test name exe)
-  foreach(_np 1 2 3)
+  foreach(_np ${ARGN})
     add_test(NAME ${name}_np${_np}
       COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${_np}
               ${MPIEXEC_PREFLAGS} $<TARGET_FILE:${exe}> ${MPIEXEC_POSTFLAGS})
@@ -33,4 +36,10 @@ function(dfsae_add_mpi_test name exe)
   endforeach()
 endfunction()
 
-dfsae_add_mpi_test(test_mpi_exact test_mpi_exact)
+dfsae_add_mpi_test(test_mpi_exact test_mpi_exact 1 2 3)
+
+add_executable(test_mpi_shards mpi/test_mpi_shards.c mpi/mpi_fixture.c)
+target_link_libraries(test_mpi_shards PRIVATE dfsae::mpi ${DFSAE_CMOCKA} m)
+dfsae_set_warnings(test_mpi_shards)
+# 4 shards: loaded on 1 and on 2 (and 3 on 1), as docs/distributed.md says.
+dfsae_add_mpi_test(test_mpi_shards test_mpi_shards 1 2 3 4)

@@ -13,12 +13,12 @@ run_mpi() { # run_mpi NAME [cmake args...]
   mkdir -p "$reports/$name"
   cmake -S . -B "$build" -DDFSAE_BUILD_EXAMPLES=OFF -DDFSAE_WERROR=ON \
     -DDFSAE_TEST_REPORT_DIR="$reports/$name" "$@" >/dev/null
-  cmake --build "$build" -j2 --target dfsae_shared dfsae_mpi test_mpi_exact
+  cmake --build "$build" -j2 --target dfsae_shared dfsae_mpi test_mpi_exact test_mpi_shards
   # A missing MPI would register no mpi test and pass silently.
   local count
   count=$(ctest --test-dir "$build" -L mpi -N | sed -n 's/^Total Tests: //p')
-  if [ "${count:-0}" -lt 3 ]; then
-    echo "mpi ($name): ${count:-0} tests registered, expected 3" >&2
+  if [ "${count:-0}" -lt 7 ]; then
+    echo "mpi ($name): ${count:-0} tests registered, expected 7" >&2
     return 1
   fi
   local log="$reports/$name/ctest.log"
