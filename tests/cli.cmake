@@ -59,6 +59,11 @@ add_test(NAME test_cli_show_size
 add_test(NAME test_cli_memory_limit
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/memory_limit.sh
           $<TARGET_FILE:dfsae_tool> ${CMAKE_CURRENT_SOURCE_DIR}/cli/fixtures)
+add_test(NAME test_cli_output_files
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/output_files.sh
+          $<TARGET_FILE:dfsae_tool> ${CMAKE_CURRENT_SOURCE_DIR}/cli/fixtures)
+# A tool that opened a FIFO for writing would wait forever.
+set_tests_properties(test_cli_output_files PROPERTIES TIMEOUT 120)
 
 # The README's main job, shortened: 2 epochs on 10000 images. Needs the
 # Debian package dataset-fashion-mnist; without it the test reports

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -136,8 +137,30 @@ void dfsae_data_free(dfsae_data *d);
 /** Keep only the first `rows` rows (no-op if rows >= d->rows). */
 void dfsae_data_truncate(dfsae_data *d, size_t rows);
 
-/** Write a float32 `rows x cols` matrix as a version-1 .npy file (via a
- *  temporary file renamed over `path`). */
+/* ---- Output files ------------------------------------------------------ */
+
+/** An output file being written: written whole or not at all. */
+typedef struct dfsae_data_output {
+    FILE *file;       /**< write the contents here */
+    const char *path; /**< the target (the caller's string) */
+    char *tmp;        /**< the temporary beside it */
+} dfsae_data_output;
+
+/** Start writing `path`: a temporary file in its directory, with the
+ *  umask's permissions (or those of the regular file it will replace).
+ *  Refuses a target that is not a regular file or a symbolic link (a
+ *  device, a FIFO, a directory). */
+int dfsae_data_output_open(dfsae_data_output *o, const char *path,
+                           dfsae_data_error *err);
+/** Flush and fsync the temporary, rename it over the target, fsync the
+ *  directory. On failure the target is as it was and the temporary gone
+ *  (unless only the directory's fsync failed: then the file is written). */
+int dfsae_data_output_commit(dfsae_data_output *o, dfsae_data_error *err);
+/** Give up: the temporary is removed, the target untouched. */
+void dfsae_data_output_abort(dfsae_data_output *o);
+
+/** Write a float32 `rows x cols` matrix as a version-1 .npy file (through
+ *  dfsae_data_output). */
 int dfsae_data_write_npy(const char *path, const float *values, size_t rows,
                          size_t cols, dfsae_data_error *err);
 
@@ -153,7 +176,8 @@ int dfsae_data_read_file(const char *path, size_t max_bytes, uint8_t **out,
  * (tile_h * tile_w == d), each tile scaled by its own max |w| with a
  * diverging colour map: negative red, zero white, positive blue. Tiles
  * are separated by a `gap`-pixel grey border and enlarged `zoom` times.
- * `cols` tiles per row (0 = about square). Writes an 8-bit RGB PNG.
+ * `cols` tiles per row (0 = about square). Writes an 8-bit RGB PNG
+ * (through dfsae_data_output).
  * If out_w/out_h are non-NULL they receive the image size.
  */
 int dfsae_data_write_tiles_png(const char *path, const float *W, size_t k,

@@ -59,7 +59,8 @@ static const char *size_text(size_t v, char *buf, size_t cap)
 }
 
 typedef struct png_job {
-    FILE *f;
+    dfsae_data_output out;
+    int opened;
     png_structp png;
     png_infop info;
     png_bytep row;
@@ -70,8 +71,8 @@ static void cleanup(png_job *j)
     if (j->png != NULL)
         png_destroy_write_struct(&j->png, &j->info);
     free(j->row);
-    if (j->f != NULL)
-        fclose(j->f);
+    if (j->opened)
+        dfsae_data_output_abort(&j->out);
 }
 
 typedef struct layout {
@@ -110,7 +111,7 @@ static int emit(png_job *j, const layout *L)
 {
     if (setjmp(png_jmpbuf(j->png)))
         return -1;
-    png_init_io(j->png, j->f);
+    png_init_io(j->png, j->out.file);
     png_set_IHDR(j->png, j->info, (png_uint_32)L->width, (png_uint_32)L->height,
                  8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
@@ -169,14 +170,16 @@ int dfsae_data_write_tiles_png(const char *path, const float *W, size_t k,
         scale[t] = m > 0 ? 1.0f / m : 0.0f;
     }
     j.row = malloc(width * 3);
-    j.f = fopen(path, "wb");
-    if (j.row == NULL || j.f == NULL) {
-        int e = errno;
+    if (j.row == NULL) {
+        free(scale);
+        return dfsae_data__fail(err, path, "out of memory");
+    }
+    if (dfsae_data_output_open(&j.out, path, err) != 0) {
         free(scale);
         cleanup(&j);
-        return dfsae_data__fail(err, path, "cannot write: %s",
-                                j.row == NULL ? "out of memory" : strerror(e));
+        return -1;
     }
+    j.opened = 1;
     j.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
     if (j.png != NULL)
         j.info = png_create_info_struct(j.png);
@@ -197,20 +200,19 @@ int dfsae_data_write_tiles_png(const char *path, const float *W, size_t k,
     L.width = width;
     L.height = height;
     if (emit(&j, &L) != 0) {
+        int e = errno;
+        int io = ferror(j.out.file);
         free(scale);
         cleanup(&j);
+        if (io)
+            return dfsae_data__fail(err, path, "write error: %s", strerror(e));
         return dfsae_data__fail(err, path, "libpng failed while writing");
     }
     free(scale);
     png_destroy_write_struct(&j.png, &j.info);
-    j.png = NULL;
     free(j.row);
-    j.row = NULL;
-    if (fclose(j.f) != 0) {
-        int e = errno;
-        j.f = NULL;
-        return dfsae_data__fail(err, path, "write error: %s", strerror(e));
-    }
+    if (dfsae_data_output_commit(&j.out, err) != 0)
+        return -1;
     if (out_w != NULL)
         *out_w = width;
     if (out_h != NULL)
