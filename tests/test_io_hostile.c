@@ -21,7 +21,15 @@
 #define B       "\"bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[16,24]}"
 #define META(x) "\"__metadata__\":{\"dfsae.format_version\":\"1\"" x "}"
 
-enum { GOOD, NAN_W, INF_B, NAN_STATE };
+enum { GOOD, NAN_W, INF_B, NAN_STATE, ZERO_SCALE };
+
+/* The input transform's tensors after W and b: shift at bytes 24..32 and
+ * scale at 32..40 of the data for D = 2 (n = 2). */
+#define XF(shape, shift_end, scale_end)                                        \
+    "\"input_transform.shift\":{\"dtype\":\"F32\",\"shape\":[" shape           \
+    "],\"data_offsets\":[24," shift_end "]},\"input_transform.scale\":{"       \
+    "\"dtype\":\"F32\",\"shape\":[" shape "],\"data_offsets\":[" shift_end     \
+    "," scale_end "]}"
 
 typedef struct hostile {
     const char *what;
@@ -186,6 +194,21 @@ static const hostile cases[] = {
     {"user key with a control byte",
      "{" META(",\"user.a\\u0001\":\"x\"") "," W "," B "}", 24, GOOD,
      DFSAE_ERR_BAD_METADATA, "printable"},
+    {"transform shift without scale",
+     "{" W "," B ",\"input_transform.shift\":{\"dtype\":\"F32\",\"shape\":[2],"
+     "\"data_offsets\":[24,32]}}",
+     32, GOOD, DFSAE_ERR_BAD_HEADER, "without"},
+    {"transform of 3 values for D = 2", "{" W "," B "," XF("3", "36", "48") "}",
+     48, GOOD, DFSAE_ERR_BAD_SHAPE, "input_transform.shift"},
+    {"transform scale of another length",
+     "{" W "," B ",\"input_transform.shift\":{\"dtype\":\"F32\",\"shape\":[1],"
+     "\"data_offsets\":[24,28]},\"input_transform.scale\":{\"dtype\":"
+     "\"F32\",\"shape\":[2],\"data_offsets\":[28,36]}}",
+     36, GOOD, DFSAE_ERR_BAD_SHAPE, "input_transform.scale"},
+    {"transform with a zero scale", "{" W "," B "," XF("2", "32", "40") "}", 40,
+     ZERO_SCALE, DFSAE_ERR_BAD_METADATA, "element 1 is 0"},
+    {"transform with a NaN shift", "{" W "," B "," XF("2", "32", "40") "}", 40,
+     NAN_STATE, DFSAE_ERR_NON_FINITE_INPUT, "input_transform.shift"},
     {"unknown activation",
      "{" META(",\"dfsae.activation\":\"gelu\"") "," W "," B "}", 24, GOOD,
      DFSAE_ERR_BAD_METADATA, "gelu"},
@@ -257,6 +280,8 @@ static void fill(unsigned char *data, int kind)
         f[5] = -inf;
     if (kind == NAN_STATE)
         f[7] = inf - inf;
+    if (kind == ZERO_SCALE)
+        f[9] = 0.0f;
     memcpy(data, f, sizeof f); /* little-endian host assumed for tests */
 }
 
@@ -269,6 +294,8 @@ static void expect_failure(const char *what, const unsigned char *file,
     dfsae_model_set_option(m, DFSAE_MODEL_ACTIVATION, DFSAE_ACT_TANH);
     dfsae_model_set_run_state(m, 4, 1, 9);
     dfsae_model_set_meta(m, "kept", "through failed loads");
+    const float shift[2] = {0.5f, -1.0f}, scale[2] = {2.0f, 0.25f};
+    dfsae_model_set_transform(m, shift, scale, 2);
     io_snapshot before;
     io_snapshot_take(m, &before);
     int st = dfsae_model_load_buffer_into(m, NULL, file, len);

@@ -388,6 +388,85 @@ static void test_run_state_and_meta_round_trip(void **state)
     dfsae_model_free(m);
 }
 
+/* The input transform travels as two tensors after W and b (none for the
+ * identity); the loaded model's forward is the original's, bit for bit; a
+ * load replaces the transform a model had, also by the identity. */
+static void test_transform_round_trip(void **state)
+{
+    (void)state;
+    const float shift[D] = {0.5f, -1.0f, 0.0f, 255.0f, 1e-3f};
+    const float scale[D] = {2.0f, 0.25f, -1.0f, 1.0f / 255.0f, 3.0f};
+    const size_t lengths[2] = {D, 1};
+    float X[3 * D], A1[3 * K], A2[3 * K];
+    uint64_t s = 17;
+    for (int i = 0; i < 3 * D; ++i)
+        X[i] = io_uniform(&s) * 10.0f - 5.0f;
+    for (int g = 0; g < 2; ++g) {
+        const size_t n = lengths[g];
+        dfsae_model *m = make_model(8);
+        dfsae_optimizer *o = NULL;
+        assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM, NP, NULL, &o),
+                         DFSAE_OK);
+        assert_int_equal(dfsae_model_set_transform(m, shift, scale, n),
+                         DFSAE_OK);
+        size_t size = 0;
+        unsigned char *buf = io_save(m, o, &size);
+        assert_non_null(buf);
+        char *json = io_header_json(buf);
+        char want[160];
+        snprintf(
+            want, sizeof want,
+            "\"input_transform.shift\":{\"dtype\":\"F32\",\"shape\":[%zu],"
+            "\"data_offsets\":[72,%zu]},\"input_transform.scale\":{"
+            "\"dtype\":\"F32\",\"shape\":[%zu],\"data_offsets\":[%zu,%zu]}",
+            n, 72 + 4 * n, n, 72 + 4 * n, 72 + 8 * n);
+        assert_non_null(strstr(json, want));
+        free(json);
+
+        dfsae_model *back = NULL;
+        dfsae_optimizer *ob = NULL;
+        char err[DFSAE_ERROR_MESSAGE_SIZE];
+        int st = dfsae_model_load_buffer(buf, size, NULL, &back, &ob, err,
+                                         sizeof err);
+        if (st != DFSAE_OK)
+            fail_msg("%s", err);
+        assert_true(io_models_identical(m, back));
+        assert_non_null(ob);
+        assert_int_equal(dfsae_model_forward(m, X, 3, A1, NULL, NULL),
+                         DFSAE_OK);
+        assert_int_equal(dfsae_model_forward(back, X, 3, A2, NULL, NULL),
+                         DFSAE_OK);
+        assert_memory_equal(A1, A2, sizeof A1);
+
+        /* An identity file replaces the transform with the identity. */
+        dfsae_model *plain = make_model(8);
+        size_t plain_size = 0;
+        unsigned char *plain_buf = io_save(plain, NULL, &plain_size);
+        json = io_header_json(plain_buf);
+        assert_null(strstr(json, "input_transform"));
+        free(json);
+        assert_int_equal(
+            dfsae_model_load_buffer_into(back, NULL, plain_buf, plain_size),
+            DFSAE_OK);
+        size_t got = 9;
+        dfsae_model_get_transform(back, NULL, NULL, 0, &got);
+        assert_int_equal(got, 0);
+        assert_true(io_models_identical(plain, back));
+        /* ... and a file with one gives it back. */
+        assert_int_equal(dfsae_model_load_buffer_into(back, ob, buf, size),
+                         DFSAE_OK);
+        assert_true(io_models_identical(m, back));
+
+        free(plain_buf);
+        dfsae_model_free(plain);
+        dfsae_optimizer_free(ob);
+        dfsae_model_free(back);
+        free(buf);
+        dfsae_optimizer_free(o);
+        dfsae_model_free(m);
+    }
+}
+
 /* Keys and values outside the documented rules are refused, and nothing
  * changes. */
 static void test_meta_rules(void **state)
@@ -703,6 +782,7 @@ int main(void)
         cmocka_unit_test(test_model_only_file),
         cmocka_unit_test(test_run_state_and_meta_round_trip),
         cmocka_unit_test(test_meta_rules),
+        cmocka_unit_test(test_transform_round_trip),
         cmocka_unit_test(test_meta_out_of_memory),
         cmocka_unit_test(test_format1_fixture),
         cmocka_unit_test(test_foreign_files),

@@ -159,6 +159,9 @@ typedef struct dfsae__ckpt {
     size_t n_state;
     const dfsae__tensor *state[DFSAE__MAX_STATE];
     dfsae__run_state run; /* (0, 0, 0) when the file has none */
+    /* The input transform's tensors (1 or D floats each), or both NULL */
+    const dfsae__tensor *shift, *scale;
+    size_t xf_n;
 } dfsae__ckpt;
 
 /* Names of the optimizer's state tensors ("optimizer.exp_avg", ...). */
@@ -174,6 +177,9 @@ int dfsae__user_meta_read(const dfsae__st_header *h, const dfsae_allocator *a,
 
 /* The prefix of user metadata keys in a file. */
 #define DFSAE__USER_PREFIX "user."
+/* The input transform X' = (X - shift) * scale. */
+#define DFSAE__TENSOR_SHIFT "input_transform.shift"
+#define DFSAE__TENSOR_SCALE "input_transform.scale"
 
 /* One metadata entry to write. */
 typedef struct dfsae__meta_entry {

@@ -56,25 +56,100 @@ static int stage(const dfsae__source *src, uint64_t base,
     return DFSAE_OK;
 }
 
-/* Commits everything the file says about the model; `meta` is taken
- * over (and left empty) on success. */
-static int apply_model(dfsae_model *m, const dfsae__ckpt *c,
-                       const float *params, dfsae__user_meta *meta)
+/* Everything a load reads and checks before it changes a handle. */
+typedef struct staged {
+    float *buf; /* the parameters, then the optimizer's state vectors */
+    dfsae_transform xf;
+    dfsae__user_meta meta;
+} staged;
+
+static void staged_free(staged *s, const dfsae_allocator *a)
+{
+    dfsae__free(a, s->buf);
+    dfsae__transform_free(a, &s->xf);
+    dfsae__meta_free(&s->meta, a);
+}
+
+/* Reads the input transform's values into tmp (2 * c->xf_n floats) and
+ * makes the transform a model would hold. */
+static int stage_transform(const dfsae__source *src, uint64_t base,
+                           const dfsae__ckpt *c, const dfsae_allocator *a,
+                           float *tmp, dfsae_transform *xf, char *err)
+{
+    const size_t n = c->xf_n;
+    int st = stage(src, base, c->shift, tmp, n, err);
+    if (st == DFSAE_OK)
+        st = stage(src, base, c->scale, tmp + n, n, err);
+    if (st != DFSAE_OK)
+        return st;
+    for (size_t i = 0; i < n; ++i)
+        if (tmp[n + i] == 0.0f)
+            return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
+                               "tensor \"" DFSAE__TENSOR_SCALE "\": element "
+                               "%zu is 0",
+                               i);
+    if (dfsae__transform_check(tmp, tmp + n, n, c->d) != DFSAE_OK ||
+        dfsae__transform_make(a, tmp, tmp + n, n, xf) != DFSAE_OK)
+        return dfsae__fail(err, DFSAE_ERR_NO_MEMORY,
+                           "out of memory for the input transform");
+    return DFSAE_OK;
+}
+
+/* Reads and checks every tensor, the transform and the user pairs. The
+ * optimizer's state is read and checked even when the caller drops it: a
+ * file with a corrupt checkpoint is not a valid model file. */
+static int stage_all(const dfsae__source *src, uint64_t base,
+                     const dfsae__st_header *h, const dfsae__ckpt *c,
+                     const dfsae_allocator *a, staged *s, char *err)
+{
+    size_t vectors = 1 + (c->has_optimizer ? c->n_state : 0), floats;
+    if (!dfsae__mul_size(vectors, c->n_params, &floats) ||
+        floats > SIZE_MAX - 2 * c->xf_n)
+        return dfsae__fail(err, DFSAE_ERR_SIZE_OVERFLOW,
+                           "the tensors do not fit in memory");
+    s->buf = dfsae__alloc_array(a, floats + 2 * c->xf_n, sizeof *s->buf);
+    if (s->buf == NULL)
+        return dfsae__fail(err, DFSAE_ERR_NO_MEMORY,
+                           "out of memory for %zu floats", floats);
+    size_t kd = c->n_params - c->k;
+    int st = stage(src, base, c->weight, s->buf, kd, err);
+    if (st == DFSAE_OK)
+        st = stage(src, base, c->bias, s->buf + kd, c->k, err);
+    for (size_t i = 0; c->has_optimizer && st == DFSAE_OK && i < c->n_state;
+         ++i)
+        st = stage(src, base, c->state[i], s->buf + (i + 1) * c->n_params,
+                   c->n_params, err);
+    if (st == DFSAE_OK && c->has_optimizer)
+        st = dfsae__optim_state_check(c->opt_kind, c->opt_step, c->opt_started,
+                                      s->buf + c->n_params, c->n_params, err);
+    if (st == DFSAE_OK && c->xf_n > 0)
+        st = stage_transform(src, base, c, a, s->buf + floats, &s->xf, err);
+    /* The pairs and the transform are made with the allocator of the model
+     * that keeps them (a created model's is the load's). */
+    if (st == DFSAE_OK)
+        st = dfsae__user_meta_read(h, a, &s->meta, err);
+    return st;
+}
+
+/* Commits everything the file says about the model; the staged transform
+ * and pairs are taken over on success. */
+static int apply_model(dfsae_model *m, const dfsae__ckpt *c, staged *s)
 {
     dfsae_options saved = m->opt;
     int st = DFSAE_OK;
     for (int p = 0; p < DFSAE_MODEL_OPTION_COUNT && st == DFSAE_OK; ++p)
         st = dfsae_model_set_option(m, p, c->options[p]);
     if (st == DFSAE_OK)
-        st = dfsae_model_set_params(m, params, c->n_params);
+        st = dfsae_model_set_params(m, s->buf, c->n_params);
     if (st != DFSAE_OK) {
         m->opt = saved; /* unreachable: every value was validated */
         return st;
     }
     m->run = c->run;
+    dfsae__transform_install(&m->alloc, &m->xf, &s->xf);
     dfsae__meta_free(&m->meta, &m->alloc);
-    m->meta = *meta;
-    memset(meta, 0, sizeof *meta);
+    m->meta = s->meta;
+    memset(&s->meta, 0, sizeof s->meta);
     return DFSAE_OK;
 }
 
@@ -130,51 +205,26 @@ static int load_parsed(const dfsae__source *src, uint64_t base,
     if (st != DFSAE_OK)
         return st;
 
-    /* Optimizer state is read and checked even when the caller drops it:
-     * a file with a corrupt checkpoint is not a valid model file. */
-    size_t vectors = 1 + (c.has_optimizer ? c.n_state : 0), floats;
-    if (!dfsae__mul_size(vectors, c.n_params, &floats))
-        return dfsae__fail(err, DFSAE_ERR_SIZE_OVERFLOW,
-                           "the tensors do not fit in memory");
-    float *buf = dfsae__alloc_array(a, floats, sizeof *buf);
-    if (buf == NULL)
-        return dfsae__fail(err, DFSAE_ERR_NO_MEMORY,
-                           "out of memory for %zu floats", floats);
-    size_t kd = c.n_params - c.k;
-    st = stage(src, base, c.weight, buf, kd, err);
-    if (st == DFSAE_OK)
-        st = stage(src, base, c.bias, buf + kd, c.k, err);
-    for (size_t i = 0; c.has_optimizer && st == DFSAE_OK && i < c.n_state; ++i)
-        st = stage(src, base, c.state[i], buf + (i + 1) * c.n_params,
-                   c.n_params, err);
-    if (st == DFSAE_OK && c.has_optimizer)
-        st = dfsae__optim_state_check(c.opt_kind, c.opt_step, c.opt_started,
-                                      buf + c.n_params, c.n_params, err);
-
-    /* The pairs are staged with the allocator of the model that keeps
-     * them (a created model's is the load's). */
-    dfsae__user_meta meta = {NULL, 0, 0};
-    if (st == DFSAE_OK)
-        st = dfsae__user_meta_read(h, a, &meta, err);
-
+    staged s;
+    memset(&s, 0, sizeof s);
+    st = stage_all(src, base, h, &c, a, &s, err);
     int created = t->model == NULL;
     if (st == DFSAE_OK && created)
         st = create_handles(t, &c, err);
     if (st == DFSAE_OK) {
-        st = apply_model(t->model, &c, buf, &meta);
+        st = apply_model(t->model, &c, &s);
         if (st != DFSAE_OK && err != t->model->err)
             dfsae__fail(err, st, "%s", t->model->err);
     }
     if (st == DFSAE_OK && want_opt)
-        apply_opt(t->opt, &c, buf + c.n_params);
+        apply_opt(t->opt, &c, s.buf + c.n_params);
     if (st != DFSAE_OK && created) {
         dfsae_model_free(t->model);
         dfsae_optimizer_free(t->opt);
         t->model = NULL;
         t->opt = NULL;
     }
-    dfsae__meta_free(&meta, a);
-    dfsae__free(a, buf);
+    staged_free(&s, a);
     return st;
 }
 

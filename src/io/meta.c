@@ -162,6 +162,31 @@ static int check_f32(const dfsae__tensor *t, size_t rank, uint64_t d0,
 
 /* W and b under nn.Linear's names or an Encoder's "linear." names; mixing
  * the two or carrying both would be ambiguous. */
+/* The input transform: both tensors F32 of 1 or D elements, or neither.
+ * Their values are checked when the load stages them. */
+static int find_transform(const dfsae__st_header *h, dfsae__ckpt *c, char *err)
+{
+    const dfsae__tensor *shift = dfsae__st_find(h, DFSAE__TENSOR_SHIFT);
+    const dfsae__tensor *scale = dfsae__st_find(h, DFSAE__TENSOR_SCALE);
+    if (shift == NULL && scale == NULL)
+        return DFSAE_OK;
+    if (shift == NULL || scale == NULL)
+        return dfsae__fail(
+            err, DFSAE_ERR_BAD_HEADER, "the file has \"%s\" without \"%s\"",
+            shift != NULL ? DFSAE__TENSOR_SHIFT : DFSAE__TENSOR_SCALE,
+            shift != NULL ? DFSAE__TENSOR_SCALE : DFSAE__TENSOR_SHIFT);
+    uint64_t n = shift->rank == 1 && shift->dims[0] == 1 ? 1 : c->d;
+    int st = check_f32(shift, 1, n, 0, err);
+    if (st == DFSAE_OK)
+        st = check_f32(scale, 1, n, 0, err);
+    if (st != DFSAE_OK)
+        return st;
+    c->shift = shift;
+    c->scale = scale;
+    c->xf_n = (size_t)n;
+    return DFSAE_OK;
+}
+
 static int find_params(const dfsae__st_header *h, dfsae__ckpt *c, char *err)
 {
     const dfsae__tensor *w = dfsae__st_find(h, "weight");
@@ -323,6 +348,8 @@ int dfsae__ckpt_read(const dfsae__st_header *h, dfsae__ckpt *c, char *err)
 {
     memset(c, 0, sizeof *c);
     int st = find_params(h, c, err);
+    if (st == DFSAE_OK)
+        st = find_transform(h, c, err);
     if (st != DFSAE_OK)
         return st;
     /* Defaults read by key from a model holding the default options, so

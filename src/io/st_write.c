@@ -1,6 +1,7 @@
 /* Serialisation: the JSON header is built up front (small, and its length
  * goes first), then the tensors stream to a sink in little-endian order:
- * weight, bias, then the optimizer's state vectors. */
+ * weight, bias, the input transform's shift and scale (unless it is the
+ * identity), then the optimizer's state vectors. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +104,10 @@ static void build_json(text *t, const dfsae_model *m,
     uint64_t at = 0;
     put_tensor(t, "weight", 2, m->k, m->d, &at);
     put_tensor(t, "bias", 1, m->k, 0, &at);
+    if (m->xf.n > 0) {
+        put_tensor(t, DFSAE__TENSOR_SHIFT, 1, m->xf.n, 0, &at);
+        put_tensor(t, DFSAE__TENSOR_SCALE, 1, m->xf.n, 0, &at);
+    }
     if (opt != NULL)
         for (size_t i = 0; i < opt->ops->n_state; ++i)
             put_tensor(t, dfsae__state_name(opt->kind, i), 1, m->n_params, 0,
@@ -140,13 +145,14 @@ int dfsae__writer_init(dfsae__writer *w, const dfsae_model *m,
     int st = check_savable(m, opt, err);
     if (st != DFSAE_OK)
         return st;
-    /* Data: (1 + n_state) vectors of n_params floats. Creation checked
-     * n_params * 4 fits size_t; the state vectors fit it too. */
+    /* Data: (1 + n_state) vectors of n_params floats and the transform's
+     * 2 n <= 2 D. Creation checked n_params * 4 fits size_t; the state
+     * vectors fit it too. */
     uint64_t vectors = 1 + (opt != NULL ? opt->ops->n_state : 0);
-    if ((uint64_t)m->n_params > UINT64_MAX / 4u / vectors)
+    if ((uint64_t)m->n_params > UINT64_MAX / 4u / (vectors + 1))
         return dfsae__fail(err, DFSAE_ERR_SIZE_OVERFLOW,
                            "save: the file size overflows 64 bits");
-    uint64_t data = vectors * m->n_params * 4u;
+    uint64_t data = (vectors * m->n_params + 2u * m->xf.n) * 4u;
 
     text t = {NULL, 0, 0};
     build_json(&t, m, opt);
@@ -196,6 +202,10 @@ int dfsae__writer_emit(const dfsae__writer *w, const dfsae__sink *sink,
     int st = sink->write(sink->ctx, w->header, w->header_len, err);
     if (st == DFSAE_OK)
         st = emit_floats(sink, m->params, m->n_params, err);
+    if (st == DFSAE_OK && m->xf.n > 0)
+        st = emit_floats(sink, m->xf.shift, m->xf.n, err);
+    if (st == DFSAE_OK && m->xf.n > 0)
+        st = emit_floats(sink, m->xf.scale, m->xf.n, err);
     if (w->opt != NULL)
         for (size_t i = 0; st == DFSAE_OK && i < w->opt->ops->n_state; ++i)
             st = emit_floats(sink, w->opt->state + i * w->opt->n, w->opt->n,

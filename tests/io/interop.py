@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Interop between dfsae's model files and Python with numpy only.
 
-1. io_tool exports a model, a batch X and dfsae's forward A; this script
-   reads the safetensors file with json/struct/numpy, computes
-   relu(X W^T + b) and compares with A to 1e-5.
+1. io_tool exports a model with an input transform, a batch X and
+   dfsae's forward A; this script reads the safetensors file with
+   json/struct/numpy, computes relu(((X - shift) * scale) W^T + b) and
+   compares with A to 1e-5.
 2. This script writes files the way PyTorch's safetensors does (a plain
    nn.Linear state dict without dfsae metadata, an Encoder's "linear."
-   names with dfsae metadata choosing softplus) and io_tool loads them
-   and compares its forward with numpy's.
+   names with dfsae metadata choosing softplus and a global input
+   transform) and io_tool loads them and compares its forward with
+   numpy's.
 
 usage: interop.py IO_TOOL WORKDIR
 """
@@ -64,6 +66,9 @@ def main():
     tensors, meta = read_safetensors(os.path.join(work, "model.safetensors"))
     W, b = tensors["weight"], tensors["bias"]
     assert W.shape == (5, 7) and b.shape == (5,), (W.shape, b.shape)
+    shift = tensors["input_transform.shift"].astype(np.float64)
+    scale = tensors["input_transform.scale"].astype(np.float64)
+    assert shift.shape == (7,) and scale.shape == (7,), (shift, scale)
     assert meta["dfsae.format_version"] == "2", meta
     assert meta["dfsae.activation"] == "relu", meta
     # the run state of a model never trained: epoch 0, seed 0
@@ -72,7 +77,8 @@ def main():
     assert meta["dfsae.run.seed"] == "0", meta
     X = np.fromfile(os.path.join(work, "X.bin"), dtype="<f4").reshape(-1, 7)
     A = np.fromfile(os.path.join(work, "A.bin"), dtype="<f4").reshape(-1, 5)
-    mine = np.maximum(X.astype(np.float64) @ W.T.astype(np.float64) + b, 0.0)
+    Xt = (X.astype(np.float64) - shift) * scale
+    mine = np.maximum(Xt @ W.T.astype(np.float64) + b, 0.0)
     err = float(np.max(np.abs(mine - A)))
     print(f"python reads dfsae: max |numpy - dfsae| = {err:.3g}")
     assert err <= 1e-5, err
@@ -96,14 +102,18 @@ def main():
     # pair (json.dumps escapes the non-ASCII text and the newline) and a
     # key of some other tool, which is not user metadata.
     enc = os.path.join(work, "encoder.safetensors")
-    write_safetensors(enc, {"linear.weight": W2, "linear.bias": b2},
+    g_shift = np.array([0.5], dtype=np.float32)
+    g_scale = np.array([2.0], dtype=np.float32)
+    write_safetensors(enc, {"linear.weight": W2, "linear.bias": b2,
+                            "input_transform.shift": g_shift,
+                            "input_transform.scale": g_scale},
                       {"dfsae.format_version": "2",
                        "dfsae.activation": "softplus",
                        "dfsae.lambda_wr": "0.25",
                        "dfsae.run.epochs": "4",
                        "user.note": "written by numpy \u2713",
                        "other.tool": "ignored"})
-    sp = softplus(X2.astype(np.float64) @ W2.T + b2)
+    sp = softplus((X2.astype(np.float64) - 0.5) * 2.0 @ W2.T + b2)
     sp.astype("<f4").tofile(os.path.join(work, "A2_softplus.bin"))
     r = subprocess.run([tool, "check", enc, os.path.join(work, "X2.bin"),
                         os.path.join(work, "A2_softplus.bin"), "softplus"],

@@ -1,6 +1,7 @@
 /* A helper for the interop test and the fuzz corpus:
- *   io_tool export DIR   model.safetensors (D=7, K=5), X.bin (n x D),
- *                        A.bin = dfsae's forward of X (float32, LE)
+ *   io_tool export DIR   model.safetensors (D=7, K=5, with a per-feature
+ *                        input transform), X.bin (n x D), A.bin =
+ *                        dfsae's forward of X (float32, LE)
  *   io_tool check FILE XBIN ABIN ACT
  *                        loads FILE (written by Python), checks its
  *                        activation name and that its forward of XBIN
@@ -55,9 +56,16 @@ static int export_model(const char *dir)
         s = s * 1103515245u + 12345u;
         X[i] = (float)((s >> 8) & 0xffff) / 32768.0f - 1.0f;
     }
+    /* A per-feature input transform, which the forward applies. */
+    float shift[7], scale[7];
+    for (size_t j = 0; j < d; ++j) {
+        shift[j] = 0.25f * (float)j - 0.5f;
+        scale[j] = 1.0f + 0.5f * (float)j;
+    }
     char path[4096];
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    int rc = dfsae_model_save(m, NULL, path) != DFSAE_OK ||
+    int rc = dfsae_model_set_transform(m, shift, scale, d) != DFSAE_OK ||
+             dfsae_model_save(m, NULL, path) != DFSAE_OK ||
              dfsae_model_forward(m, X, N_ROWS, A, NULL, NULL) != DFSAE_OK ||
              write_bin(dir, "X.bin", X, sizeof X) != 0 ||
              write_bin(dir, "A.bin", A, sizeof A) != 0;

@@ -56,6 +56,9 @@ void io_snapshot_take(const dfsae_model *m, io_snapshot *s)
     for (int p = 0; p < DFSAE_MODEL_OPTION_COUNT; ++p)
         dfsae_model_get_option(m, p, &s->options[p]);
     dfsae_model_get_run_state(m, &s->run[0], &s->run[1], &s->run[2]);
+    dfsae_model_get_transform(m, NULL, NULL, 0, &s->xf_n);
+    s->xf = malloc(2 * s->xf_n * sizeof *s->xf + 1);
+    dfsae_model_get_transform(m, s->xf, s->xf + s->xf_n, s->xf_n, &s->xf_n);
     s->meta_len = 0;
     const char *k;
     for (size_t i = 0; (k = dfsae_model_meta_key(m, i)) != NULL; ++i)
@@ -80,6 +83,8 @@ int io_snapshot_same(const dfsae_model *m, const io_snapshot *s)
     int same = memcmp(now.params, s->params, s->n * sizeof(float)) == 0 &&
                memcmp(now.options, s->options, sizeof s->options) == 0 &&
                memcmp(now.run, s->run, sizeof s->run) == 0 &&
+               now.xf_n == s->xf_n &&
+               memcmp(now.xf, s->xf, 2 * s->xf_n * sizeof *s->xf) == 0 &&
                now.meta_len == s->meta_len &&
                memcmp(now.meta, s->meta, s->meta_len) == 0;
     io_snapshot_free(&now);
@@ -90,6 +95,8 @@ void io_snapshot_free(io_snapshot *s)
 {
     free(s->params);
     free(s->meta);
+    free(s->xf);
+    s->xf = NULL;
     s->params = NULL;
     s->meta = NULL;
 }

@@ -25,7 +25,9 @@ typedef struct io_snapshot {
     float *params;
     double options[DFSAE_MODEL_OPTION_COUNT];
     uint64_t run[3]; /* epochs, rows, seed */
-    char *meta;      /* every user pair: key NUL value NUL ... */
+    size_t xf_n;     /* the input transform: shift then scale */
+    float *xf;
+    char *meta; /* every user pair: key NUL value NUL ... */
     size_t meta_len;
 } io_snapshot;
 
@@ -34,8 +36,8 @@ void io_snapshot_take(const dfsae_model *m, io_snapshot *s);
 int io_snapshot_same(const dfsae_model *m, const io_snapshot *s);
 void io_snapshot_free(io_snapshot *s);
 
-/* 1 if both models have identical shapes, parameters, options, run state
- * and user metadata. */
+/* 1 if both models have identical shapes, parameters, options, run state,
+ * input transform and user metadata. */
 int io_models_identical(const dfsae_model *a, const dfsae_model *b);
 
 /* A fresh directory under $TMPDIR or /tmp (malloc'ed path). */
