@@ -52,6 +52,19 @@ add_test(NAME test_cli_tool
           $<TARGET_FILE:dfsae_tool> ${CMAKE_CURRENT_SOURCE_DIR}/cli/fixtures
           $<TARGET_FILE:dfsae_png_check>)
 # The tool's hostile-input checks, one script per fault (issue 14).
+# --resume from the file alone, across an interrupt.
+add_test(NAME test_cli_resume
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/resume_test.sh
+          $<TARGET_FILE:dfsae_tool> ${CMAKE_CURRENT_SOURCE_DIR}/cli/fixtures
+          ${CMAKE_CURRENT_SOURCE_DIR}/io/fixtures/format1-adam.safetensors)
+# A model trained with --scale or --standardize encodes raw inputs from C
+# as a plain model encodes the scaled ones.
+add_executable(dfsae_host_encode cli/host_encode.c)
+target_link_libraries(dfsae_host_encode PRIVATE dfsae::dfsae dfsae_data m)
+dfsae_set_warnings(dfsae_host_encode)
+add_test(NAME test_cli_transform
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/transform_test.sh
+          $<TARGET_FILE:dfsae_tool> $<TARGET_FILE:dfsae_host_encode>)
 add_test(NAME test_cli_show_size
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/show_size.sh
           $<TARGET_FILE:dfsae_tool> ${CMAKE_CURRENT_SOURCE_DIR}/cli/fixtures

@@ -66,7 +66,7 @@ int cli_error(const char *cmd, int code, const char *fmt, ...) CLI_PRINTF(3, 4);
 /* Data-set flags shared by train, encode and eval. */
 typedef struct cli_data_flags {
     const char *format; /* auto, idx, npy, csv */
-    const char *scale;  /* auto, none, or a divisor */
+    const char *scale;  /* auto, none, or a divisor (NULL: auto) */
     size_t limit;       /* keep the first N rows; 0 = all */
     size_t max_memory;  /* --max-memory; 0 = the readers' default */
 } cli_data_flags;
@@ -82,8 +82,9 @@ typedef struct cli_data_flags {
          CLI_STR,                                                              \
          &(f).scale,                                                           \
          "S",                                                                  \
-         "auto (uint8 / 255, others as stored; default), none, or a "          \
-         "number to divide by",                                                \
+         "divide the inputs by S: auto (uint8 by 255), none or a number; "     \
+         "train records it in the model, so encode and eval need it only "     \
+         "for models without it (default: train auto, others none)",           \
          0},                                                                   \
         {"limit",                                                              \
          CLI_COUNT,                                                            \
@@ -107,6 +108,9 @@ size_t cli_memory_limit(const cli_data_flags *flags);
  * hint `hint` (may be NULL) after the --max-memory one. */
 int cli_over_limit(const char *cmd, const char *what, size_t need,
                    const cli_data_flags *flags, const char *hint);
+/* --scale S as a divisor: DFSAE_DATA_SCALE_AUTO for auto (or NULL), 1 for
+ * none. Prints the error (CLI_USAGE) for anything else. */
+int cli_parse_scale(const char *cmd, const char *s, double *divide);
 
 /* Names of enumerations <-> values; -1 if unknown. */
 int cli_activation_from_name(const char *s);
@@ -130,6 +134,18 @@ int cli_model_load(const char *cmd, const char *path, dfsae_model **m,
                    dfsae_optimizer **opt);
 /* Records the image shape in the model's metadata (a library status). */
 int cli_set_image_shape(dfsae_model *m, size_t h, size_t w);
+
+/* ---- Input transform (input_transform.c) ------------------------------ */
+
+/* Records --scale (and --standardize, fitted on `data`, the raw inputs) in
+ * the model's input transform. With --resume (resume != NULL) the file's
+ * transform stays unless flags_seen, which is a usage error for a model
+ * that has one. */
+int cli_set_input_transform(const char *cmd, const char *scale_flag,
+                            int standardize, const char *resume, int flags_seen,
+                            const dfsae_data *data, dfsae_model *m);
+/* "none", "(x - 0) * 0.00392157" or "per feature (784 ...)". */
+void cli_describe_transform(const dfsae_model *m, char *buf, size_t cap);
 
 /* ---- Progress (progress.c) --------------------------------------------- */
 

@@ -9,7 +9,8 @@ int cli_encode(int argc, char **argv)
 {
     const char *out = NULL, *pos[2];
     size_t n_pos, k, count, need, held;
-    cli_data_flags df = {0};
+    /* Raw inputs by default: the model's input transform scales them. */
+    cli_data_flags df = {.scale = "none"};
     dfsae_model *m = NULL;
     dfsae_data data = {0};
     dfsae_data_error derr;
@@ -22,8 +23,9 @@ int cli_encode(int argc, char **argv)
     };
     cli_cmd c = {"encode",
                  "MODEL DATA --out FEATURES.npy [options]",
-                 "Encode DATA with MODEL: A = phi(X W^T + b), written as a "
-                 "NumPy .npy file.",
+                 "Encode DATA with MODEL: A = phi(X' W^T + b), X' the "
+                 "model's input transform of X, written as a NumPy .npy "
+                 "file.",
                  NULL,
                  opts,
                  sizeof opts / sizeof opts[0],

@@ -9,7 +9,8 @@ int cli_eval(int argc, char **argv)
 {
     const char *pos[2];
     size_t batch = 1024, n_pos;
-    cli_data_flags df = {0};
+    /* Raw inputs by default: the model's input transform scales them. */
+    cli_data_flags df = {.scale = "none"};
     dfsae_model *m = NULL;
     dfsae_train_config *cfg = NULL;
     dfsae_data data = {0};

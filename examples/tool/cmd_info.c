@@ -60,6 +60,7 @@ int cli_info(int argc, char **argv)
     dfsae_model *m = NULL;
     dfsae_optimizer *o = NULL;
     uint64_t epochs = 0, rows = 0, seed = 0;
+    char xf[64];
     const char *key;
     float *p;
     int rc;
@@ -97,6 +98,8 @@ int cli_info(int argc, char **argv)
     } else {
         printf("optimizer: none (not resumable with its state)\n");
     }
+    cli_describe_transform(m, xf, sizeof xf);
+    printf("input_transform: %s\n", xf);
     dfsae_model_get_run_state(m, &epochs, &rows, &seed);
     printf("epochs: %llu\nepoch_rows: %llu\nshuffle_seed: %llu\n",
            (unsigned long long)epochs, (unsigned long long)rows,

@@ -17,7 +17,7 @@ typedef struct train_flags {
     size_t patience;
     double lambda[DFSAE_TERM_COUNT];
     uint64_t seed;
-    int quiet, no_shuffle;
+    int quiet, no_shuffle, standardize;
     cli_data_flags data;
 } train_flags;
 
@@ -32,6 +32,11 @@ static const char details[] =
     "epoch at its next step with the same shuffling, as if never stopped\n"
     "(nothing to do if MODEL has N), with MODEL's --batch and --no-shuffle\n"
     "unless given. A file without run state resumes at epoch 1 (it says so).\n"
+    "The model records how its inputs are scaled: --scale (and\n"
+    "--standardize) become its input transform X' = (X - shift) * scale,\n"
+    "which forward, encode and eval apply to raw data (a C host too);\n"
+    "--resume keeps MODEL's (those flags only for a MODEL without one).\n"
+    "A constant feature is only centred by --standardize (scale 1).\n"
     "Progress: a bar on a terminal, one line per epoch otherwise (stderr),\n"
     "both counting epochs of N. Ctrl-C stops after the current step and\n"
     "writes the model (exit 130); a second Ctrl-C kills the process.";
@@ -156,8 +161,7 @@ static int record_schedule(dfsae_model *m, const train_flags *f)
     return st;
 }
 
-/* Loads the model to resume (--resume) or creates one; says where a
- * resumed run starts. */
+/* Loads the model to resume (--resume) or creates one. */
 static int open_model(const char *cmd, train_flags *f, const cli_cmd *c,
                       size_t cols, dfsae_model **m, dfsae_optimizer **o)
 {
@@ -189,11 +193,19 @@ static int open_model(const char *cmd, train_flags *f, const cli_cmd *c,
                              "--seed: %s continues its run with shuffle seed "
                              "%llu",
                              f->resume, (unsigned long long)seed);
-        seed = f->seed;
-        dfsae_model_set_run_state(*m, 0, 0, seed);
+        dfsae_model_set_run_state(*m, 0, 0, f->seed);
     }
-    if (f->quiet)
-        return CLI_OK;
+    return CLI_OK;
+}
+
+/* Where a resumed run starts, once everything is checked. */
+static void say_resume(const train_flags *f, const dfsae_model *m,
+                       int fresh_optimizer)
+{
+    uint64_t done, rows, seed;
+    if (f->resume == NULL || f->quiet)
+        return;
+    dfsae_model_get_run_state(m, &done, &rows, &seed);
     if (done == 0 && rows == 0)
         fprintf(stderr,
                 "dfsae train: %s records no completed training (no run "
@@ -213,12 +225,11 @@ static int open_model(const char *cmd, train_flags *f, const cli_cmd *c,
                 f->resume, (unsigned long long)(done + 1),
                 (unsigned long long)rows, (unsigned long long)(done + 1),
                 f->epochs, (unsigned long long)seed);
-    if (*o == NULL)
+    if (fresh_optimizer)
         fprintf(stderr,
                 "dfsae train: %s has no optimizer state; resuming with a "
                 "fresh %s optimizer\n",
                 f->resume, f->optimizer);
-    return CLI_OK;
 }
 
 /* The optimizer: the resumed one, or a new one of --optimizer. */
@@ -294,14 +305,18 @@ static int run(const char *cmd, train_flags *f, const cli_cmd *c,
     dfsae_train_config *cfg = NULL;
     cli_progress pr;
     const char *out = f->out != NULL ? f->out : f->resume;
+    /* The data stay as stored: the model's input transform scales them. */
+    cli_data_flags raw = f->data;
+    char xf[64];
     uint64_t done, todo;
     double t0;
-    int rc, st;
+    int rc, st, fresh_optimizer;
 
     if (out == NULL)
         return cli_error(cmd, CLI_USAGE,
                          "--out MODEL is required (see dfsae train --help)");
-    rc = cli_load_data(cmd, data_path, &f->data, &data);
+    raw.scale = "none";
+    rc = cli_load_data(cmd, data_path, &raw, &data);
     if (rc != CLI_OK)
         return rc;
     rc = open_model(cmd, f, c, data.cols, &m, &o);
@@ -321,6 +336,10 @@ static int run(const char *cmd, train_flags *f, const cli_cmd *c,
         goto done;
     }
     rc = set_model_options(cmd, m, f, c);
+    if (rc == CLI_OK)
+        rc = cli_set_input_transform(
+            cmd, f->data.scale, f->standardize, f->resume,
+            cli_find(c, "scale")->seen || f->standardize, &data, m);
     if (rc != CLI_OK)
         goto done;
     st = dfsae_model_set_threads(m, f->threads > 64 ? 0 : (int)f->threads);
@@ -334,6 +353,7 @@ static int run(const char *cmd, train_flags *f, const cli_cmd *c,
                                  "cannot start the threads");
         goto done;
     }
+    fresh_optimizer = o == NULL;
     rc = open_optimizer(cmd, f, c, m, &o);
     if (rc != CLI_OK)
         goto done;
@@ -376,15 +396,17 @@ static int run(const char *cmd, train_flags *f, const cli_cmd *c,
     pr.quiet = f->quiet;
     pr.epochs = f->epochs;
     pr.last_event = -1; /* no report yet */
+    say_resume(f, m, fresh_optimizer);
     cli_install_sigint();
+    cli_describe_transform(m, xf, sizeof xf);
     if (!f->quiet)
         fprintf(stderr,
                 "dfsae train: %zu rows x %zu inputs -> %zu components, %s, "
-                "%s, batch %zu, epochs %llu-%zu\n",
+                "%s, batch %zu, epochs %llu-%zu, input transform %s\n",
                 data.rows, data.cols, dfsae_model_num_components(m),
                 activation_of(m),
                 dfsae_optimizer_kind_name(dfsae_optimizer_get_kind(o)),
-                f->batch, (unsigned long long)(done + 1), f->epochs);
+                f->batch, (unsigned long long)(done + 1), f->epochs, xf);
     t0 = cli_now();
     st = dfsae_model_train(m, o, data.values, data.rows, cfg, cli_progress_cb,
                            &pr);
@@ -462,6 +484,10 @@ int cli_train(int argc, char **argv)
         {"seed", CLI_U64, &f.seed, "S",
          "seed of the initialisation and the shuffling (default 0; with "
          "--resume only for a file without run state)",
+         0},
+        {"standardize", CLI_FLAG, &f.standardize, "",
+         "fit a per-feature mean and standard deviation on DATA (after "
+         "--scale) and record them in the model's input transform",
          0},
         {"no-shuffle", CLI_FLAG, &f.no_shuffle, "",
          "keep the data's order in every epoch (with --resume: as MODEL "

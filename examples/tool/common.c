@@ -7,6 +7,27 @@
 
 #include "cli.h"
 
+int cli_parse_scale(const char *cmd, const char *s, double *divide)
+{
+    char *end;
+    double d;
+    *divide = DFSAE_DATA_SCALE_AUTO;
+    if (s == NULL || strcmp(s, "auto") == 0)
+        return CLI_OK;
+    if (strcmp(s, "none") == 0) {
+        *divide = 1.0;
+        return CLI_OK;
+    }
+    d = strtod(s, &end);
+    if (*s == '\0' || *end != '\0' || !isfinite(d) || d <= 0)
+        return cli_error(cmd, CLI_USAGE,
+                         "--scale: '%s' is not auto, none or a positive "
+                         "number",
+                         s);
+    *divide = d;
+    return CLI_OK;
+}
+
 int cli_load_data(const char *cmd, const char *path,
                   const cli_data_flags *flags, dfsae_data *out)
 {
@@ -26,20 +47,8 @@ int cli_load_data(const char *cmd, const char *path,
                              "csv",
                              flags->format);
     }
-    if (flags->scale != NULL && strcmp(flags->scale, "auto") != 0) {
-        if (strcmp(flags->scale, "none") == 0) {
-            opt.divide = 1.0;
-        } else {
-            char *end;
-            double d = strtod(flags->scale, &end);
-            if (*flags->scale == '\0' || *end != '\0' || !isfinite(d) || d <= 0)
-                return cli_error(cmd, CLI_USAGE,
-                                 "--scale: '%s' is not auto, none or a "
-                                 "positive number",
-                                 flags->scale);
-            opt.divide = d;
-        }
-    }
+    if (cli_parse_scale(cmd, flags->scale, &opt.divide) != CLI_OK)
+        return CLI_USAGE;
     opt.max_memory = flags->max_memory;
     if (dfsae_data_load(path, &opt, out, &err) != 0)
         return cli_error(cmd, CLI_FAIL, "%s%s", err.msg,

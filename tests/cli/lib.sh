@@ -32,6 +32,18 @@ expect_error() {
     ok "$name"
   fi
 }
+# make_idx FILE N: N 16x16 uint8 images in IDX format, of deterministic
+# bytes (a repeated line of 65, so rows differ).
+make_idx() {
+  local n=$2
+  { printf '\000\000\010\003'
+    printf "\\$(printf %03o $((n >> 24 & 255)))\\$(printf %03o $((n >> 16 & 255)))"
+    printf "\\$(printf %03o $((n >> 8 & 255)))\\$(printf %03o $((n & 255)))"
+    printf '\000\000\000\020\000\000\000\020'
+    yes 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ!#' |
+      head -c $((n * 256))
+  } >"$1"
+}
 report() { # report NAME: the summary line; the exit status
   echo "$1: $pass passed, $failed failed"
   [ "$failed" -eq 0 ]
