@@ -161,6 +161,21 @@ typedef struct cli_progress {
     int converged; /* the run stopped at last_epoch: it converged */
 } cli_progress;
 
+/* What the bar shows (bar.c). */
+typedef struct cli_bar_fields {
+    uint64_t epoch, epochs; /* "epoch 3/20" */
+    uint64_t step, steps;   /* within the epoch, and the bar's fill */
+    double loss, samples_per_sec;
+    const char *terms; /* "lse 1.2 var -3 tc 0.1", may be empty */
+    const char *eta;   /* "1:05" */
+} cli_bar_fields;
+
+/* The bar's line for a terminal of `width` columns: at most width - 1
+ * characters (a line reaching the last column would wrap). */
+void cli_bar_line(const cli_bar_fields *f, size_t width, char *out, size_t cap);
+/* Columns of the terminal on fd (TIOCGWINSZ), else $COLUMNS, else 80. */
+size_t cli_terminal_width(int fd);
+
 /* A dfsae_progress_fn: draws the bar / logs epochs; cancels on Ctrl-C. */
 int cli_progress_cb(const dfsae_progress *p, void *user);
 /* Installs the Ctrl-C handler (first Ctrl-C: stop after the current step;

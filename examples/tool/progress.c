@@ -69,26 +69,25 @@ static void fmt_terms(const dfsae_progress *p, char *buf, size_t cap)
 
 static void draw_bar(cli_progress *pr, const dfsae_progress *p)
 {
-    uint64_t spe = dfsae_progress_steps_per_epoch(p);
-    uint64_t step = dfsae_progress_step(p) + 1;
     uint64_t done = dfsae_progress_steps_done(p);
     uint64_t total = dfsae_progress_steps_total(p);
     double el = dfsae_progress_elapsed(p);
     double eta = done > 0 ? el * (double)(total - done) / (double)done : 0;
-    char bar[21], terms[96], eta_s[32];
-    size_t fill = spe ? (size_t)(20 * step / spe) : 0;
-    for (size_t i = 0; i < 20; i++)
-        bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
-    bar[20] = '\0';
+    char terms[96], eta_s[32], line[512];
+    cli_bar_fields f;
     fmt_terms(p, terms, sizeof terms);
     fmt_time(eta, eta_s, sizeof eta_s);
-    fprintf(stderr,
-            "\r\033[Kepoch %llu/%llu [%s] %llu/%llu loss %.5g (%s) "
-            "%.0f samples/s ETA %s",
-            (unsigned long long)(dfsae_progress_epoch(p) + 1),
-            (unsigned long long)pr->epochs, bar, (unsigned long long)step,
-            (unsigned long long)spe, dfsae_progress_loss(p), terms,
-            dfsae_progress_samples_per_sec(p), eta_s);
+    f.epoch = dfsae_progress_epoch(p) + 1;
+    f.epochs = pr->epochs;
+    f.step = dfsae_progress_step(p) + 1;
+    f.steps = dfsae_progress_steps_per_epoch(p);
+    f.loss = dfsae_progress_loss(p);
+    f.samples_per_sec = dfsae_progress_samples_per_sec(p);
+    f.terms = terms;
+    f.eta = eta_s;
+    /* Asked at every redraw: the terminal may have been resized. */
+    cli_bar_line(&f, cli_terminal_width(fileno(stderr)), line, sizeof line);
+    fprintf(stderr, "\r\033[K%s", line);
     fflush(stderr);
 }
 
