@@ -138,10 +138,9 @@ int main(int argc, char **argv)
                 for (size_t d = 0; d < DIM; d++)
                     batch[i * DIM + d] = X[order[s + i] * DIM + d];
             double total, terms[DFSAE_TERM_COUNT];
-            fail = check(dfsae_model_grad(m, batch, BATCH, NULL, &total, terms,
+            fail = check(dfsae_train_step(m, opt, batch, BATCH, &total, terms,
                                           DFSAE_TERM_COUNT),
-                         "grad", m) ||
-                   check(dfsae_optimizer_step(opt, m, NULL), "step", m);
+                         "train_step", m);
             sum += total;
             for (int t = 0; t < DFSAE_TERM_COUNT; t++)
                 sum_terms[t] += terms[t];

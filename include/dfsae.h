@@ -293,10 +293,10 @@ DFSAE_API int dfsae_model_threads(const dfsae_model *model);
 
 /**
  * Size the workspace for batches of up to `max_batch` rows under the
- * current options, so that no later loss or gradient call on such
- * batches allocates (forward never does). Enabling L_tc or L_wr, or forcing a
- * Gram side, later may need more memory: call it again after changing options.
- * Optional: the workspace otherwise grows on first use.
+ * current options, so that no later loss, gradient or training step on
+ * such batches allocates (forward never does). Enabling L_tc or L_wr, or
+ * forcing a Gram side, later may need more memory: call it again after changing
+ * options. Optional: the workspace otherwise grows on first use.
  */
 DFSAE_API int dfsae_model_reserve(dfsae_model *model, size_t max_batch);
 
@@ -336,20 +336,13 @@ DFSAE_API int dfsae_model_loss(dfsae_model *model, const float *X, size_t n,
 /**
  * Evaluate the objective and its gradient with respect to the parameters
  * (layout as in dfsae_model_get_params).
- * @param grad  num_params floats to receive dL/dparams, or NULL to keep the
- *              gradient in the model (see dfsae_optimizer_step). On error
- *              the contents of `grad` are unspecified.
+ * @param grad  num_params floats to receive dL/dparams (required). On
+ *              error its contents are unspecified.
  * Other arguments as in dfsae_model_loss.
  */
 DFSAE_API int dfsae_model_grad(dfsae_model *model, const float *X, size_t n,
                                float *grad, double *total, double *terms,
                                size_t n_terms);
-
-/** The gradient kept by dfsae_model_grad(..., NULL, ...) (num_params
- *  floats), or NULL if there is none: a failed grad(NULL) call and
- *  dfsae_model_set_params discard it; an optimizer step does not (the
- *  gradient then belongs to the previous parameters). */
-DFSAE_API const float *dfsae_model_grad_buffer(const dfsae_model *model);
 
 /* ---- Optimizers -------------------------------------------------------- */
 
@@ -414,7 +407,7 @@ DFSAE_API void dfsae_optimizer_reset(dfsae_optimizer *opt);
 
 /**
  * Apply one update to `model`'s parameters with gradient `grad`
- * (num_params floats), or with the model's own gradient if `grad` is NULL.
+ * (num_params floats, required; DFSAE_ERR_NULL_ARG otherwise).
  * Nothing changes when the call fails: a non-finite gradient
  * (DFSAE_ERR_NON_FINITE_INPUT), a size mismatch (DFSAE_ERR_SIZE_MISMATCH),
  * a step count at its limit of 2^53 (DFSAE_ERR_SIZE_OVERFLOW; reset),
@@ -424,13 +417,31 @@ DFSAE_API void dfsae_optimizer_reset(dfsae_optimizer *opt);
 DFSAE_API int dfsae_optimizer_step(dfsae_optimizer *opt, dfsae_model *model,
                                    const float *grad);
 
+/**
+ * One training step on the n rows of X: the gradient (into the model's
+ * workspace) and `opt`'s update of the model's parameters with it, as
+ * dfsae_model_grad then dfsae_optimizer_step would, bit for bit, but
+ * scanning the gradient once. *loss and terms (optional, as in
+ * dfsae_model_loss) receive the objective at the parameters before the
+ * step. A step that fails changes neither the model's parameters and
+ * options nor the optimizer's state; the detail message goes to the model.
+ * The first step allocates the gradient and workspace unless
+ * dfsae_model_reserve did; later ones allocate nothing.
+ * @return DFSAE_OK, a status of dfsae_model_grad or of
+ *         dfsae_optimizer_step (DFSAE_ERR_NULL_ARG for a NULL `opt`).
+ */
+DFSAE_API int dfsae_train_step(dfsae_model *model, dfsae_optimizer *opt,
+                               const float *X, size_t n, double *loss,
+                               double *terms, size_t n_terms);
+
 /* ---- Training and evaluation ------------------------------------------ */
 
 /*
  * A convenience layer over the four verbs (docs/training.md): epochs over an
  * in-memory data set with shuffling, evaluation metrics over a whole data
- * set, in batches. Host code that wants its
- * own loop uses dfsae_model_grad and dfsae_optimizer_step directly.
+ * set, in batches. Host code that wants its own loop calls
+ * dfsae_train_step (or dfsae_model_grad and dfsae_optimizer_step)
+ * directly.
  */
 
 /** Options of dfsae_model_train and dfsae_model_evaluate (batch size,

@@ -71,7 +71,6 @@ void dfsae_model_free(dfsae_model *model)
     dfsae__meta_free(&model->meta, &a);
     dfsae__transform_free(&a, &model->xf);
     dfsae__free(&a, model->params);
-    dfsae__free(&a, model->grad);
     dfsae__free(&a, model);
 }
 
@@ -160,7 +159,6 @@ int dfsae_model_set_params(dfsae_model *model, const float *params, size_t n)
         return dfsae__fail(model->err, DFSAE_ERR_NON_FINITE_INPUT,
                            "set_params: parameter %zu is not finite", bad);
     memcpy(model->params, params, n * sizeof *params);
-    model->has_grad = 0;
     return DFSAE_OK;
 }
 
@@ -237,12 +235,8 @@ int dfsae_model_reserve(dfsae_model *model, size_t max_batch)
     /* With the automatic Gram side, the buffers sized for max_batch also
      * hold every smaller batch's Gram. */
     int st = dfsae__reserve(model, max_batch);
-    if (st == DFSAE_OK && model->grad == NULL) {
-        model->grad =
-            dfsae__alloc_array(&model->alloc, model->n_params, sizeof(float));
-        if (model->grad == NULL)
-            st = DFSAE_ERR_NO_MEMORY;
-    }
+    if (st == DFSAE_OK)
+        st = dfsae__ws_reserve_grad(&model->ws, &model->alloc, model->n_params);
     if (st != DFSAE_OK)
         return dfsae__fail(model->err, st, "reserve: %s",
                            dfsae_status_string(st));
@@ -251,8 +245,8 @@ int dfsae_model_reserve(dfsae_model *model, size_t max_batch)
 
 /* The objective on a validated batch, and its checks. */
 static int evaluate_checked(dfsae_model *m, const char *fn, const float *X,
-                            size_t n, float *grad, double *total, double *terms,
-                            size_t n_terms)
+                            size_t n, float *grad, float *gmax_out,
+                            double *total, double *terms, size_t n_terms)
 {
     size_t rows = m->dist != NULL ? m->dist->n_batch : n;
     if (rows < 2 && (m->opt.lambda[DFSAE_TERM_VAR] != 0.0 ||
@@ -278,8 +272,8 @@ static int evaluate_checked(dfsae_model *m, const char *fn, const float *X,
             return dfsae__fail(m->err, DFSAE_ERR_NON_FINITE_RESULT,
                                "%s: gradient entry %zu is not finite", fn,
                                dfsae__first_non_finite(grad, m->n_params));
-        if (grad == m->grad)
-            m->grad_max = gmax;
+        if (gmax_out != NULL)
+            *gmax_out = gmax;
     }
     if (total != NULL)
         *total = sum;
@@ -289,12 +283,9 @@ static int evaluate_checked(dfsae_model *m, const char *fn, const float *X,
     return DFSAE_OK;
 }
 
-/* Shared by loss and grad; `st` is what the caller found so far. With a
- * comm, every rank agrees on the status before the first reduction and
- * after the last (dist/dist.h). */
-static int evaluate(dfsae_model *m, int st, const char *fn, const float *X,
-                    size_t n, float *grad, double *total, double *terms,
-                    size_t n_terms)
+int dfsae__evaluate(dfsae_model *m, int st, const char *fn, const float *X,
+                    size_t n, float *grad, float *gmax, double *total,
+                    double *terms, size_t n_terms)
 {
     /* A data-parallel rank may hold no rows of a batch. */
     if (st == DFSAE_OK && !(n == 0 && dfsae__dist_is(m->dist, DFSAE_DIST_DATA)))
@@ -303,7 +294,7 @@ static int evaluate(dfsae_model *m, int st, const char *fn, const float *X,
         dfsae__fail(m->err, st, "%s: %s", fn, dfsae_status_string(st));
     st = dfsae__dist_begin(m->dist, m->err, fn, st, n);
     if (st == DFSAE_OK)
-        st = evaluate_checked(m, fn, X, n, grad, total, terms, n_terms);
+        st = evaluate_checked(m, fn, X, n, grad, gmax, total, terms, n_terms);
     return dfsae__dist_agree(m->dist, m->err, fn, st);
 }
 
@@ -312,7 +303,8 @@ int dfsae_model_loss(dfsae_model *model, const float *X, size_t n,
 {
     if (model == NULL)
         return DFSAE_ERR_NULL_ARG;
-    return evaluate(model, DFSAE_OK, "loss", X, n, NULL, total, terms, n_terms);
+    return dfsae__evaluate(model, DFSAE_OK, "loss", X, n, NULL, NULL, total,
+                           terms, n_terms);
 }
 
 int dfsae_model_grad(dfsae_model *model, const float *X, size_t n, float *grad,
@@ -320,24 +312,10 @@ int dfsae_model_grad(dfsae_model *model, const float *X, size_t n, float *grad,
 {
     if (model == NULL)
         return DFSAE_ERR_NULL_ARG;
-    int st = DFSAE_OK;
-    if (grad == NULL && model->grad == NULL) {
-        model->grad =
-            dfsae__alloc_array(&model->alloc, model->n_params, sizeof(float));
-        if (model->grad == NULL) /* still agreed on, with a comm */
-            st = dfsae__fail(model->err, DFSAE_ERR_NO_MEMORY,
-                             "grad: cannot allocate the gradient");
-    }
-    float *dst = grad != NULL ? grad : model->grad;
-    if (grad == NULL)
-        model->has_grad = 0;
-    st = evaluate(model, st, "grad", X, n, dst, total, terms, n_terms);
-    if (st == DFSAE_OK && grad == NULL)
-        model->has_grad = 1;
-    return st;
-}
-
-const float *dfsae_model_grad_buffer(const dfsae_model *model)
-{
-    return model != NULL && model->has_grad ? model->grad : NULL;
+    /* Still agreed on, with a comm. */
+    int st = grad != NULL ? DFSAE_OK
+                          : dfsae__fail(model->err, DFSAE_ERR_NULL_ARG,
+                                        "grad: grad is NULL");
+    return dfsae__evaluate(model, st, "grad", X, n, grad, NULL, total, terms,
+                           n_terms);
 }

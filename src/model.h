@@ -30,9 +30,6 @@ struct dfsae_model {
     dfsae_allocator alloc;
     size_t d, k, n_params;
     float *params; /* W (k x d) then b (k) */
-    float *grad;   /* the model's own gradient, same layout */
-    int has_grad;
-    float grad_max; /* max |grad| when has_grad (lets a step skip a scan) */
     dfsae_options opt;
     dfsae_transform xf; /* applied to X before the linear layer */
     dfsae_workspace ws;
@@ -59,5 +56,12 @@ int dfsae__forward(const dfsae_model *m, const float *X, size_t n, float *A,
 int dfsae__reserve(dfsae_model *m, size_t n);
 int dfsae__objective(dfsae_model *m, const float *X, size_t n, float *grad,
                      double *total, double terms[DFSAE_TERM_COUNT]);
+/* Loss and grad's common path (model.c): validates X (unless `st`, what
+ * the caller found so far, is an error), agrees on the status with the
+ * other ranks of a comm, evaluates, and checks the results. With grad, the
+ * gradient's largest magnitude goes to *gmax (if not NULL). */
+int dfsae__evaluate(dfsae_model *m, int st, const char *fn, const float *X,
+                    size_t n, float *grad, float *gmax, double *total,
+                    double *terms, size_t n_terms);
 
 #endif

@@ -76,6 +76,15 @@ int dfsae__ws_reserve_wr(dfsae_workspace *ws, const dfsae_allocator *a,
     return DFSAE_OK;
 }
 
+int dfsae__ws_reserve_grad(dfsae_workspace *ws, const dfsae_allocator *a,
+                           size_t n_params)
+{
+    if (ws->grad == NULL &&
+        !grow(a, (void **)&ws->grad, n_params, sizeof(float)))
+        return DFSAE_ERR_NO_MEMORY;
+    return DFSAE_OK;
+}
+
 int dfsae__ws_reserve_inputs(dfsae_workspace *ws, const dfsae_allocator *a,
                              size_t floats)
 {
@@ -91,7 +100,7 @@ void dfsae__ws_free(dfsae_workspace *ws, const dfsae_allocator *a)
 {
     void *bufs[] = {ws->A,    ws->dA,    ws->S,    ws->G,   ws->rmin,
                     ws->rsum, ws->gram,  ws->col,  ws->row, ws->Wn,
-                    ws->GWn,  ws->gramw, ws->rown, ws->X};
+                    ws->GWn,  ws->gramw, ws->rown, ws->X,   ws->grad};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; ++i)
         dfsae__free(a, bufs[i]);
     memset(ws, 0, sizeof *ws);

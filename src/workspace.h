@@ -50,6 +50,7 @@ typedef struct dfsae_workspace {
     /* The transformed inputs X' of a model with an input transform. */
     float *X;
     size_t x_cap; /* floats */
+    float *grad;  /* dfsae_train_step's gradient, the model's parameter count */
 } dfsae_workspace;
 
 /* Make room for `rows` rows of a model with k components and a Gram of
@@ -60,6 +61,9 @@ int dfsae__ws_reserve_batch(dfsae_workspace *ws, const dfsae_allocator *a,
 /* Make room for the L_wr buffers (K x D model, Gram of gram_elems). */
 int dfsae__ws_reserve_wr(dfsae_workspace *ws, const dfsae_allocator *a,
                          size_t k, size_t d, size_t gram_elems);
+/* Make room for the training step's gradient of n_params floats. */
+int dfsae__ws_reserve_grad(dfsae_workspace *ws, const dfsae_allocator *a,
+                           size_t n_params);
 /* Make room for `floats` transformed inputs. */
 int dfsae__ws_reserve_inputs(dfsae_workspace *ws, const dfsae_allocator *a,
                              size_t floats);

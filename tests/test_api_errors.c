@@ -127,7 +127,6 @@ static void test_null_handles(void **state)
     assert_int_equal(dfsae_model_num_components(NULL), 0);
     assert_int_equal(dfsae_model_num_params(NULL), 0);
     assert_non_null(dfsae_model_last_error(NULL));
-    assert_null(dfsae_model_grad_buffer(NULL));
     assert_int_equal(dfsae_optimizer_get_kind(NULL), -1);
     assert_true(dfsae_optimizer_step_count(NULL) == 0);
     assert_non_null(dfsae_optimizer_last_error(NULL));
@@ -173,8 +172,9 @@ FIXTURE_TEST(test_null_buffers, DFSAE_ADAM)
                 DFSAE_ERR_NULL_ARG);
 }
 
-/* step(grad = NULL) on a model that holds no gradient is refused. */
-static void test_step_without_model_gradient(void **state)
+/* The gradient buffers are required, and the fused step's optimizer;
+ * each refusal changes nothing. */
+static void test_null_gradient_and_optimizer(void **state)
 {
     (void)state;
     api_alloc_ctl ctl;
@@ -182,15 +182,27 @@ static void test_step_without_model_gradient(void **state)
     dfsae_allocator a = api_allocator(&ctl);
     dfsae_model *m;
     dfsae_optimizer *o;
-    float before[K * D + K], after[K * D + K];
+    float before[K * D + K], after[K * D + K], X[2 * D];
+    double v;
+    for (int i = 0; i < 2 * D; ++i)
+        X[i] = (float)i / D - 0.5f;
     assert_int_equal(dfsae_model_create(D, K, 3, &a, &m), DFSAE_OK);
     assert_int_equal(
         dfsae_optimizer_create(DFSAE_SGD, dfsae_model_num_params(m), &a, &o),
         DFSAE_OK);
-    assert_null(dfsae_model_grad_buffer(m));
     assert_int_equal(dfsae_model_get_params(m, before, K * D + K), DFSAE_OK);
-    EXPECT_FAIL(dfsae_optimizer_step(o, m, NULL), DFSAE_ERR_INVALID_ARG);
-    expect_opt_error(o, NULL);
+    EXPECT_FAIL(dfsae_optimizer_step(o, m, NULL), DFSAE_ERR_NULL_ARG);
+    expect_opt_error(o, "grad");
+    EXPECT_FAIL(dfsae_model_grad(m, X, 2, NULL, &v, NULL, 0),
+                DFSAE_ERR_NULL_ARG);
+    expect_model_error(m, "grad");
+    EXPECT_FAIL(dfsae_train_step(m, NULL, X, 2, &v, NULL, 0),
+                DFSAE_ERR_NULL_ARG);
+    expect_model_error(m, "opt");
+    EXPECT_FAIL(dfsae_train_step(NULL, o, X, 2, &v, NULL, 0),
+                DFSAE_ERR_NULL_ARG);
+    EXPECT_FAIL(dfsae_train_step(m, o, NULL, 2, &v, NULL, 0),
+                DFSAE_ERR_NULL_ARG);
     assert_true(dfsae_optimizer_step_count(o) == 0);
     assert_int_equal(dfsae_model_get_params(m, after, K * D + K), DFSAE_OK);
     assert_memory_equal(before, after, sizeof before);
@@ -293,7 +305,7 @@ FIXTURE_TEST(test_zero_sizes, DFSAE_ADAM)
                 DFSAE_ERR_INVALID_ARG);
     EXPECT_FAIL(dfsae_model_grad(m, f->X, 0, f->p, &v, NULL, 0),
                 DFSAE_ERR_INVALID_ARG);
-    EXPECT_FAIL(dfsae_model_grad(m, f->X, 0, NULL, &v, NULL, 0),
+    EXPECT_FAIL(dfsae_train_step(m, o, f->X, 0, &v, NULL, 0),
                 DFSAE_ERR_INVALID_ARG);
     EXPECT_FAIL(dfsae_model_reserve(m, 0), DFSAE_ERR_INVALID_ARG);
     EXPECT_FAIL(dfsae_model_get_params(m, f->p, 0), DFSAE_ERR_SIZE_MISMATCH);
@@ -371,7 +383,7 @@ FIXTURE_TEST(test_batch_of_one_with_variance_terms, DFSAE_ADAM)
         expect_model_error(m, "2");
         EXPECT_FAIL(dfsae_model_grad(m, f->X, 1, f->p, &v, NULL, 0),
                     DFSAE_ERR_BATCH_TOO_SMALL);
-        EXPECT_FAIL(dfsae_model_grad(m, f->X, 1, NULL, &v, NULL, 0),
+        EXPECT_FAIL(dfsae_train_step(m, o, f->X, 1, &v, NULL, 0),
                     DFSAE_ERR_BATCH_TOO_SMALL);
         /* Encoding one row never needs a variance. */
         assert_int_equal(dfsae_model_forward(m, f->X, 1, f->buf, NULL, NULL),
@@ -454,7 +466,7 @@ FIXTURE_TEST(test_non_finite_X, DFSAE_ADAM)
             expect_model_error(m, "finite");
             EXPECT_FAIL(dfsae_model_grad(m, X, N, f->p, &v, NULL, 0),
                         DFSAE_ERR_NON_FINITE_INPUT);
-            EXPECT_FAIL(dfsae_model_grad(m, X, N, NULL, &v, NULL, 0),
+            EXPECT_FAIL(dfsae_train_step(m, o, X, N, &v, NULL, 0),
                         DFSAE_ERR_NON_FINITE_INPUT);
             expect_model_error(m, "finite");
         }
@@ -466,19 +478,46 @@ FIXTURE_TEST(test_non_finite_X, DFSAE_ADAM)
     (void)o;
 }
 
-/* A failed gradient call must not leave a stale gradient for
- * step(grad = NULL) to apply. */
-FIXTURE_TEST(test_failed_grad_is_not_stepped, DFSAE_ADAM)
+/* The fused step refuses what the optimizer would before computing the
+ * gradient, and a gradient it cannot allocate: nothing changes (the twin
+ * check at the end). */
+FIXTURE_TEST(test_train_step_refusals, DFSAE_ADAM)
 {
-    float X[N * D];
     double v;
-    memcpy(X, f->X, sizeof X);
-    X[5] = NAN;
-    EXPECT_FAIL(dfsae_model_grad(m, X, N, NULL, &v, NULL, 0),
-                DFSAE_ERR_NON_FINITE_INPUT);
-    int st = dfsae_optimizer_step(o, m, NULL);
-    if (st == DFSAE_OK)
-        fail_msg("step(NULL) after a failed grad applied a gradient");
+    dfsae_optimizer *other;
+    assert_int_equal(
+        dfsae_optimizer_create(DFSAE_ADAM, f->t.np + 1, &f->alloc, &other),
+        DFSAE_OK);
+    EXPECT_FAIL(dfsae_train_step(m, other, f->X, N, &v, NULL, 0),
+                DFSAE_ERR_SIZE_MISMATCH);
+    expect_model_error(m, "parameters");
+    assert_true(dfsae_optimizer_step_count(other) == 0);
+    dfsae_optimizer_free(other);
+    dfsae_optimizer *sgd;
+    assert_int_equal(
+        dfsae_optimizer_create(DFSAE_SGD, f->t.np, &f->alloc, &sgd), DFSAE_OK);
+    assert_int_equal(dfsae_optimizer_set_option(sgd, DFSAE_OPT_NESTEROV, 1.0),
+                     DFSAE_OK);
+    EXPECT_FAIL(dfsae_train_step(m, sgd, f->X, N, &v, NULL, 0),
+                DFSAE_ERR_INVALID_ARG);
+    expect_model_error(m, "Nesterov");
+    dfsae_optimizer_free(sgd);
+    /* A fresh model's first step allocates the gradient: refused, its
+     * parameters and the optimizer stay as they were. */
+    dfsae_model *fresh;
+    float p0[K * D + K], p1[K * D + K];
+    assert_int_equal(dfsae_model_create(D, K, 5, &f->alloc, &fresh), DFSAE_OK);
+    assert_int_equal(dfsae_model_get_params(fresh, p0, f->t.np), DFSAE_OK);
+    const uint64_t steps = dfsae_optimizer_step_count(o);
+    f->ctl.fail_after = f->ctl.allocs;
+    EXPECT_FAIL(dfsae_train_step(fresh, o, f->X, N, &v, NULL, 0),
+                DFSAE_ERR_NO_MEMORY);
+    expect_model_error(fresh, "allocate");
+    f->ctl.fail_after = SIZE_MAX;
+    assert_int_equal(dfsae_model_get_params(fresh, p1, f->t.np), DFSAE_OK);
+    assert_memory_equal(p0, p1, sizeof p0);
+    assert_true(dfsae_optimizer_step_count(o) == steps);
+    dfsae_model_free(fresh);
 }
 
 /* Finite input whose pre-activations overflow float: the loss is refused
@@ -500,7 +539,7 @@ FIXTURE_TEST(test_non_finite_result, DFSAE_ADAM)
     expect_model_error(m, "finite");
     EXPECT_FAIL(dfsae_model_grad(m, X, N, f->p, &v, NULL, 0),
                 DFSAE_ERR_NON_FINITE_RESULT);
-    EXPECT_FAIL(dfsae_model_grad(m, X, N, NULL, &v, NULL, 0),
+    EXPECT_FAIL(dfsae_train_step(m, o, X, N, &v, NULL, 0),
                 DFSAE_ERR_NON_FINITE_RESULT);
     (void)o;
 }
@@ -752,7 +791,7 @@ int main(void)
         cmocka_unit_test(test_null_handles),
         cmocka_unit_test(test_step_null_handles),
         cmocka_unit_test(test_null_buffers),
-        cmocka_unit_test(test_step_without_model_gradient),
+        cmocka_unit_test(test_null_gradient_and_optimizer),
         cmocka_unit_test(test_create_bad_sizes),
         cmocka_unit_test(test_create_too_large_for_memory),
         cmocka_unit_test(test_optimizer_create_bad),
@@ -762,7 +801,7 @@ int main(void)
         cmocka_unit_test(test_batch_of_one_with_variance_terms),
         cmocka_unit_test(test_batch_of_one_without_variance_terms),
         cmocka_unit_test(test_non_finite_X),
-        cmocka_unit_test(test_failed_grad_is_not_stepped),
+        cmocka_unit_test(test_train_step_refusals),
         cmocka_unit_test(test_non_finite_result),
         cmocka_unit_test(test_non_finite_params),
         cmocka_unit_test(test_overflowing_unit_is_not_finite),

@@ -43,9 +43,7 @@ static int train(dfsae_model *m, dfsae_optimizer *o, const float *X, int from,
 {
     for (int t = from; t < to; ++t) {
         const float *batch = X + (size_t)((t * BATCH) % ROWS) * D;
-        int st = dfsae_model_grad(m, batch, BATCH, NULL, NULL, NULL, 0);
-        if (st == DFSAE_OK)
-            st = dfsae_optimizer_step(o, m, NULL);
+        int st = dfsae_train_step(m, o, batch, BATCH, NULL, NULL, 0);
         if (st != DFSAE_OK)
             return st;
     }

@@ -60,10 +60,9 @@ static void rig_close(rig *r)
 static void train_step(rig *r, size_t n)
 {
     double total;
-    assert_int_equal(dfsae_model_grad(r->m, r->X, n, NULL, &total, NULL, 0),
+    assert_int_equal(dfsae_train_step(r->m, r->o, r->X, n, &total, NULL, 0),
                      DFSAE_OK);
     assert_true(isfinite(total));
-    assert_int_equal(dfsae_optimizer_step(r->o, r->m, NULL), DFSAE_OK);
 }
 
 /* Batch sizes after warm-up: the full one, then smaller ones (odd, and
@@ -176,9 +175,7 @@ static void test_default_allocator(void **state)
     assert_int_equal(dfsae_model_create(4, 3, 1, NULL, &m), DFSAE_OK);
     assert_int_equal(dfsae_optimizer_create(DFSAE_SGD, 15, NULL, &o), DFSAE_OK);
     for (int s = 0; s < 3; ++s) {
-        assert_int_equal(dfsae_model_grad(m, X, 8, NULL, NULL, NULL, 0),
-                         DFSAE_OK);
-        assert_int_equal(dfsae_optimizer_step(o, m, NULL), DFSAE_OK);
+        assert_int_equal(dfsae_train_step(m, o, X, 8, NULL, NULL, 0), DFSAE_OK);
     }
     dfsae_optimizer_free(o);
     dfsae_model_free(m);
@@ -291,6 +288,53 @@ static void test_grad_fails_cleanly_at_every_allocation(void **state)
     }
 }
 
+/* The same for the first training step, which allocates the gradient and
+ * the workspace: each failure is NO_MEMORY with the parameters and the
+ * optimizer as they were; once memory is back the step equals that of a
+ * model that never failed. */
+static void test_train_step_fails_cleanly_at_every_allocation(void **state)
+{
+    (void)state;
+    rig ref;
+    rig_open(&ref, 8, DFSAE_GRAM_AUTO, 1.0);
+    float *want = test_malloc(ref.np * sizeof *want);
+    float *p0 = test_malloc(ref.np * sizeof *p0);
+    float *p1 = test_malloc(ref.np * sizeof *p1);
+    double loss_ref, loss;
+    assert_int_equal(
+        dfsae_train_step(ref.m, ref.o, ref.X, MAX_B, &loss_ref, NULL, 0),
+        DFSAE_OK);
+    assert_int_equal(dfsae_model_get_params(ref.m, want, ref.np), DFSAE_OK);
+    for (size_t i = 0;; ++i) {
+        rig r;
+        rig_open(&r, 8, DFSAE_GRAM_AUTO, 1.0);
+        assert_int_equal(dfsae_model_get_params(r.m, p0, r.np), DFSAE_OK);
+        r.ctl.fail_after = r.ctl.allocs + i;
+        int st = dfsae_train_step(r.m, r.o, r.X, MAX_B, &loss, NULL, 0);
+        r.ctl.fail_after = SIZE_MAX;
+        if (st == DFSAE_OK) {
+            assert_true(i >= 2); /* the gradient, then the workspace */
+            rig_close(&r);
+            break;
+        }
+        assert_int_equal(st, DFSAE_ERR_NO_MEMORY);
+        assert_int_equal(dfsae_model_get_params(r.m, p1, r.np), DFSAE_OK);
+        assert_memory_equal(p0, p1, r.np * sizeof *p0);
+        assert_true(dfsae_optimizer_step_count(r.o) == 0);
+        assert_int_equal(dfsae_train_step(r.m, r.o, r.X, MAX_B, &loss, NULL, 0),
+                         DFSAE_OK);
+        assert_int_equal(dfsae_model_get_params(r.m, p1, r.np), DFSAE_OK);
+        assert_memory_equal(p1, want, r.np * sizeof *p1);
+        assert_memory_equal(&loss, &loss_ref, sizeof loss);
+        r.ctl.refused = 0;
+        rig_close(&r);
+    }
+    test_free(want);
+    test_free(p0);
+    test_free(p1);
+    rig_close(&ref);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -301,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_incomplete_allocator),
         cmocka_unit_test(test_create_fails_cleanly_at_every_allocation),
         cmocka_unit_test(test_grad_fails_cleanly_at_every_allocation),
+        cmocka_unit_test(test_train_step_fails_cleanly_at_every_allocation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

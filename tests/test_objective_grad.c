@@ -1,6 +1,6 @@
 /* The whole objective: per-term values against the double-precision reference,
  * the weighted total, linearity of the gradient in the weights, capped gradient
- * checks on larger models, the model's own gradient buffer. */
+ * checks on larger models, the fused training step. */
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -211,28 +211,59 @@ static void fd_capped_larger_models(void **state)
         fail_msg("%d larger models failed the gradient check", failed);
 }
 
-/* grad(NULL) keeps the gradient in the model: same values as a caller
- * buffer, and the same loss as dfsae_model_loss. */
-static void model_buffer_matches_caller_buffer(void **state)
+/* dfsae_train_step is dfsae_model_grad then dfsae_optimizer_step, bit for
+ * bit: parameters after several steps of each optimizer kind, and the
+ * loss it reports, which is dfsae_model_loss's before the step. */
+static void train_step_matches_grad_then_step(void **state)
 {
     (void)state;
-    dfsae_model *m = grad_model_new(6, 9, 650, DFSAE_ACT_RELU, ALL);
-    float *X = grad_inputs_new(m, 12, 651, 0.0);
-    size_t np = dfsae_model_num_params(m);
-    float *g = malloc(np * sizeof *g);
-    assert_non_null(g);
-    double l1, l2, l3;
-    assert_null(dfsae_model_grad_buffer(m));
-    assert_int_equal(dfsae_model_grad(m, X, 12, g, &l1, NULL, 0), DFSAE_OK);
-    assert_int_equal(dfsae_model_grad(m, X, 12, NULL, &l2, NULL, 0), DFSAE_OK);
-    assert_int_equal(dfsae_model_loss(m, X, 12, &l3, NULL, 0), DFSAE_OK);
-    const float *own = dfsae_model_grad_buffer(m);
-    assert_non_null(own);
-    assert_memory_equal(own, g, np * sizeof *g);
-    assert_true(l1 == l2 && l2 == l3);
-    free(g);
-    free(X);
-    dfsae_model_free(m);
+    for (int kind = 0; kind < DFSAE_OPTIMIZER_KIND_COUNT; ++kind) {
+        dfsae_model *m[2];
+        dfsae_optimizer *o[2];
+        for (int i = 0; i < 2; ++i) {
+            m[i] = grad_model_new(6, 9, 650, DFSAE_ACT_RELU, ALL);
+            assert_int_equal(
+                dfsae_optimizer_create(kind, 6 * 9 + 9, NULL, &o[i]), DFSAE_OK);
+            if (kind == DFSAE_SGD)
+                assert_int_equal(
+                    dfsae_optimizer_set_option(o[i], DFSAE_OPT_MOMENTUM, 0.9),
+                    DFSAE_OK);
+        }
+        float *X = grad_inputs_new(m[0], 12, 651, 0.0);
+        size_t np = dfsae_model_num_params(m[0]);
+        float *g = malloc(np * sizeof *g), *p0 = malloc(np * sizeof *p0),
+              *p1 = malloc(np * sizeof *p1);
+        assert_non_null(g);
+        assert_non_null(p0);
+        assert_non_null(p1);
+        for (int step = 0; step < 4; ++step) {
+            double fused, fused_terms[DFSAE_TERM_COUNT], split, before;
+            double split_terms[DFSAE_TERM_COUNT];
+            assert_int_equal(dfsae_model_loss(m[0], X, 12, &before, NULL, 0),
+                             DFSAE_OK);
+            assert_int_equal(dfsae_train_step(m[0], o[0], X, 12, &fused,
+                                              fused_terms, DFSAE_TERM_COUNT),
+                             DFSAE_OK);
+            assert_int_equal(dfsae_model_grad(m[1], X, 12, g, &split,
+                                              split_terms, DFSAE_TERM_COUNT),
+                             DFSAE_OK);
+            assert_int_equal(dfsae_optimizer_step(o[1], m[1], g), DFSAE_OK);
+            assert_true(fused == split && fused == before);
+            assert_memory_equal(fused_terms, split_terms, sizeof fused_terms);
+            assert_int_equal(dfsae_model_get_params(m[0], p0, np), DFSAE_OK);
+            assert_int_equal(dfsae_model_get_params(m[1], p1, np), DFSAE_OK);
+            assert_memory_equal(p0, p1, np * sizeof *p0);
+        }
+        assert_true(dfsae_optimizer_step_count(o[0]) == 4);
+        free(g);
+        free(p0);
+        free(p1);
+        free(X);
+        for (int i = 0; i < 2; ++i) {
+            dfsae_optimizer_free(o[i]);
+            dfsae_model_free(m[i]);
+        }
+    }
 }
 
 int main(void)
@@ -243,7 +274,7 @@ int main(void)
         cmocka_unit_test(total_is_the_weighted_sum),
         cmocka_unit_test(gradient_is_linear_in_the_weights),
         cmocka_unit_test(fd_capped_larger_models),
-        cmocka_unit_test(model_buffer_matches_caller_buffer),
+        cmocka_unit_test(train_step_matches_grad_then_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

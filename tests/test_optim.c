@@ -621,36 +621,6 @@ FIXTURE_TEST(test_step_count)
     }
 }
 
-/* Stepping with the model's kept gradient (grad = NULL) equals stepping
- * with a copy of it. */
-FIXTURE_TEST(test_step_with_model_gradient)
-{
-    float X[8 * D], g[NP], pa[NP], pb[NP], p0[NP];
-    for (int i = 0; i < 8 * D; ++i)
-        X[i] = (float)sin(0.37 * i) + 0.5f;
-    dfsae_optimizer *a, *b;
-    assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM, NP, &f->alloc, &a),
-                     DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM, NP, &f->alloc, &b),
-                     DFSAE_OK);
-    assert_null(dfsae_model_grad_buffer(f->model));
-    assert_int_equal(dfsae_model_get_params(f->model, p0, NP), DFSAE_OK);
-    assert_int_equal(dfsae_model_grad(f->model, X, 8, NULL, NULL, NULL, 0),
-                     DFSAE_OK);
-    const float *kept = dfsae_model_grad_buffer(f->model);
-    assert_non_null(kept);
-    memcpy(g, kept, sizeof g);
-    assert_int_equal(dfsae_optimizer_step(a, f->model, NULL), DFSAE_OK);
-    assert_int_equal(dfsae_model_get_params(f->model, pa, NP), DFSAE_OK);
-    assert_int_equal(dfsae_model_set_params(f->model, p0, NP), DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_step(b, f->model, g), DFSAE_OK);
-    assert_int_equal(dfsae_model_get_params(f->model, pb, NP), DFSAE_OK);
-    assert_memory_equal(pa, pb, sizeof pa);
-    assert_memory_not_equal(pa, p0, sizeof pa);
-    dfsae_optimizer_free(a);
-    dfsae_optimizer_free(b);
-}
-
 /* PyTorch's defaults, per kind; keys of other kinds are unknown. */
 static void test_hyper_parameter_defaults(void **state)
 {
@@ -838,7 +808,6 @@ int main(void)
         cmocka_unit_test(test_reset_adam),
         cmocka_unit_test(test_reset_adamw),
         cmocka_unit_test(test_step_count),
-        cmocka_unit_test(test_step_with_model_gradient),
         cmocka_unit_test(test_hyper_parameter_defaults),
         cmocka_unit_test(test_hyper_parameter_bounds),
         cmocka_unit_test(test_hyper_parameter_ranges),

@@ -177,10 +177,8 @@ static void test_config(void **state)
 static void manual(dfsae_model *m, dfsae_optimizer *o, const float *X,
                    size_t first, size_t rows)
 {
-    assert_int_equal(
-        dfsae_model_grad(m, X + first * D, rows, NULL, NULL, NULL, 0),
-        DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_step(o, m, NULL), DFSAE_OK);
+    assert_int_equal(dfsae_train_step(m, o, X + first * D, rows, NULL, NULL, 0),
+                     DFSAE_OK);
 }
 
 /* Without shuffling, training is the manual loop, bit for bit, and the
@@ -286,9 +284,8 @@ static void test_shuffled_replay_and_reported_loss(void **state)
                 assert_true(terms[t] == s.terms[i][t]);
             assert_true(terms[DFSAE_TERM_WR] > 0.0);
             assert_int_equal(
-                dfsae_model_grad(m[1], batch, s.rows[i], NULL, NULL, NULL, 0),
+                dfsae_train_step(m[1], o[1], batch, s.rows[i], NULL, NULL, 0),
                 DFSAE_OK);
-            assert_int_equal(dfsae_optimizer_step(o[1], m[1], NULL), DFSAE_OK);
         }
         for (size_t r = 0; r < n; ++r)
             assert_int_equal(hit[r], 1);

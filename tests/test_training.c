@@ -122,10 +122,9 @@ static void train(double lambda_var, double lambda_tc, outcome *out)
             memcpy(batch + b * D, data + order[next++] * D, D * sizeof *batch);
         }
         double total;
-        assert_int_equal(
-            dfsae_model_grad(m, batch, BATCH, NULL, &total, NULL, 0), DFSAE_OK);
+        assert_int_equal(dfsae_train_step(m, o, batch, BATCH, &total, NULL, 0),
+                         DFSAE_OK);
         assert_true(isfinite(total));
-        assert_int_equal(dfsae_optimizer_step(o, m, NULL), DFSAE_OK);
     }
     assert_true(dfsae_optimizer_step_count(o) == STEPS);
 

@@ -40,12 +40,12 @@ typedef struct options {
     const char *check_dir;
 } options;
 
-/* What is timed at each shape: three library calls, then the products. */
+/* What is timed at each shape: four library calls, then the products. */
 enum {
     M_STEP,
     M_STEP_WR,
     M_ENCODE,
-    M_ADAM, /* not run on its own: the optimizer's share of M_STEP */
+    M_ADAM, /* the optimizer's share: its step with a caller's gradient */
     M_PRODUCT0,
     M_COUNT = M_PRODUCT0 + BP_COUNT
 };
@@ -76,8 +76,9 @@ typedef struct bench_ctx {
     float *A;
     dfsae_model *model, *model_wr;
     dfsae_optimizer *opt, *opt_wr;
+    dfsae_optimizer *opt_share; /* M_ADAM's, with the gradient `grad` */
+    float *grad;
     bench_bound bound;
-    double last_opt_time; /* seconds in dfsae_optimizer_step, last step */
 } bench_ctx;
 
 static void die(const char *what, int status, const char *detail)
@@ -88,26 +89,26 @@ static void die(const char *what, int status, const char *detail)
     exit(1);
 }
 
-static double step(dfsae_model *m, dfsae_optimizer *opt, const float *X,
-                   size_t b)
+static void step(dfsae_model *m, dfsae_optimizer *opt, const float *X, size_t b)
 {
     double total;
-    int st = dfsae_model_grad(m, X, b, NULL, &total, NULL, 0);
+    int st = dfsae_train_step(m, opt, X, b, &total, NULL, 0);
     if (st != DFSAE_OK)
-        die("dfsae_model_grad", st, dfsae_model_last_error(m));
-    double t0 = bench_now();
-    st = dfsae_optimizer_step(opt, m, NULL);
-    if (st != DFSAE_OK)
-        die("dfsae_optimizer_step", st, dfsae_optimizer_last_error(opt));
-    return bench_now() - t0;
+        die("dfsae_train_step", st, dfsae_model_last_error(m));
 }
 
 static void run_item(bench_ctx *c, int item)
 {
     switch (item) {
-    case M_STEP: c->last_opt_time = step(c->model, c->opt, c->X, c->b); break;
-    case M_STEP_WR: (void)step(c->model_wr, c->opt_wr, c->X, c->b); break;
-    case M_ADAM: break;
+    case M_STEP: step(c->model, c->opt, c->X, c->b); break;
+    case M_STEP_WR: step(c->model_wr, c->opt_wr, c->X, c->b); break;
+    case M_ADAM: {
+        int st = dfsae_optimizer_step(c->opt_share, c->model, c->grad);
+        if (st != DFSAE_OK)
+            die("dfsae_optimizer_step", st,
+                dfsae_optimizer_last_error(c->opt_share));
+        break;
+    }
     case M_ENCODE: {
         int st = dfsae_model_forward(c->model, c->X, c->b, c->A, NULL, NULL);
         if (st != DFSAE_OK)
@@ -178,6 +179,17 @@ static void measure(const options *o, const shape *s, result *r)
     c.alloc.opaque = &c.counter;
     make_model(s, 0.0, o->model_threads, &c.alloc, &c.model, &c.opt);
     make_model(s, 1.0, o->model_threads, &c.alloc, &c.model_wr, &c.opt_wr);
+    size_t np = dfsae_model_num_params(c.model);
+    c.grad = malloc(np * sizeof *c.grad);
+    if (c.grad == NULL) {
+        fprintf(stderr, "dfsae_bench: out of memory\n");
+        exit(1);
+    }
+    int st = dfsae_model_grad(c.model, X, s->b, c.grad, NULL, NULL, 0);
+    if (st == DFSAE_OK)
+        st = dfsae_optimizer_create(DFSAE_ADAM, np, &c.alloc, &c.opt_share);
+    if (st != DFSAE_OK)
+        die("optimizer share setup", st, dfsae_model_last_error(c.model));
     if (bench_bound_init(&c.bound, X, s->b, s->d, s->k, o->seed + 1) != 0) {
         fprintf(stderr, "dfsae_bench: out of memory\n");
         exit(1);
@@ -207,7 +219,7 @@ static void measure(const options *o, const shape *s, result *r)
         for (int item = 0; item < M_COUNT; ++item) {
             double t0 = bench_now();
             run_item(&c, item);
-            double t = item == M_ADAM ? c.last_opt_time : bench_now() - t0;
+            double t = bench_now() - t0;
             times[(size_t)item * (size_t)reps + (size_t)rep] = t;
         }
     r->allocs = c.counter.allocs - allocs_before;
@@ -222,6 +234,8 @@ static void measure(const options *o, const shape *s, result *r)
     bench_bound_free(&c.bound);
     dfsae_optimizer_free(c.opt);
     dfsae_optimizer_free(c.opt_wr);
+    dfsae_optimizer_free(c.opt_share);
+    free(c.grad);
     dfsae_model_free(c.model);
     dfsae_model_free(c.model_wr);
     free(c.A);

@@ -6,7 +6,7 @@
  *                      [--threads N] [--limit N] [--data DIR] [--seed N]
  *
  * By default through dfsae_model_train (its shuffle and batch-of-1 rule);
- * --loop 1 uses a plain loop over the verbs (grad, step) instead, as host
+ * --loop 1 uses a plain loop over dfsae_train_step instead, as host
  * code with its own loop would. Only training is timed, not reading. */
 #include <errno.h>
 #include <stdio.h>
@@ -169,10 +169,8 @@ static int train_loop(const options *o, dfsae_model *m, dfsae_optimizer *opt,
                 memcpy(batch + r * d, X + order[start + r] * d,
                        d * sizeof *batch);
             double total;
-            st = dfsae_model_grad(m, batch, rows, NULL, &total, terms,
+            st = dfsae_train_step(m, opt, batch, rows, &total, terms,
                                   DFSAE_TERM_COUNT);
-            if (st == DFSAE_OK)
-                st = dfsae_optimizer_step(opt, m, NULL);
             if (st != DFSAE_OK)
                 return st;
             epoch_loss += total;
@@ -230,8 +228,8 @@ int main(int argc, char **argv)
     printf("Fashion-MNIST %zu images, %zu -> %zu, batch %zu, Adam 1e-3, "
            "lambdas 1/1/1/0, %d epochs, %s; BLAS %s, %d thread(s) (%s)\n",
            n, d, k, b, o.epochs,
-           o.loop ? "plain loop over the verbs" : "dfsae_model_train", blas,
-           threads, tsrc);
+           o.loop ? "plain loop over dfsae_train_step" : "dfsae_model_train",
+           blas, threads, tsrc);
     fflush(stdout);
 
     double t_start = bench_now();

@@ -40,10 +40,10 @@ static adam_coef coefficients(const dfsae_optimizer *o, int decoupled)
  * shrink| + step |m'| / eps. In double, with a factor 4 to spare for the
  * float rounding of the real update. */
 static int proven_by_maxima(const dfsae_optimizer *o, const adam_coef *c,
-                            float pmax)
+                            float gmax, float pmax)
 {
     const double limit = 0.25 * FLT_MAX;
-    double g = (double)o->grad_max + fabs((double)c->l2) * pmax;
+    double g = (double)gmax + fabs((double)c->l2) * pmax;
     double m = (double)c->b1 * o->state_max[0] + (double)c->cb1 * g;
     double v = (double)c->b2 * o->state_max[1] + (double)c->cb2 * g * g;
     double reach = (double)pmax * fabs((double)c->shrink) +
@@ -152,11 +152,11 @@ static void adam_part(void *arg, int part, size_t lo, size_t hi)
 
 /* Runs a pass; returns the and of the parts' flags (checks), or leaves the
  * maxima of |m| and v in maxima (apply). */
-static int adam_run(dfsae_optimizer *o, adam_job *job, enum adam_pass pass,
-                    uint32_t maxima[2])
+static int adam_run(dfsae_pool *pool, size_t n, adam_job *job,
+                    enum adam_pass pass, uint32_t maxima[2])
 {
     job->pass = pass;
-    int parts = dfsae__parallel_for(o->pool, o->n, 16, adam_part, job);
+    int parts = dfsae__parallel_for(pool, n, 16, adam_part, job);
     uint32_t all = 1, mb = 0, vb = 0;
     for (int i = 0; i < parts; ++i) {
         all &= job->out[i][0] != 0;
@@ -170,14 +170,15 @@ static int adam_run(dfsae_optimizer *o, adam_job *job, enum adam_pass pass,
     return (int)all;
 }
 
-static int adam_update(dfsae_optimizer *o, float *p, const float *grad,
-                       int do_commit, int decoupled)
+static int adam_update(dfsae_optimizer *o, dfsae_pool *pool, float *p,
+                       const float *grad, float gmax, int do_commit,
+                       int decoupled)
 {
     const adam_coef c = coefficients(o, decoupled);
     adam_job job = {&c, p, o->state, o->state + o->n, grad, ADAM_APPLY, {{0}}};
     if (do_commit) {
         uint32_t bits[2];
-        adam_run(o, &job, ADAM_APPLY, bits);
+        adam_run(pool, o->n, &job, ADAM_APPLY, bits);
         union {
             uint32_t u;
             float f;
@@ -188,21 +189,23 @@ static int adam_update(dfsae_optimizer *o, float *p, const float *grad,
         return 1;
     }
     if (o->maxima_valid &&
-        proven_by_maxima(o, &c, dfsae__max_abs_par(o->pool, p, o->n)))
+        proven_by_maxima(o, &c, gmax, dfsae__max_abs_par(pool, p, o->n)))
         return 1;
-    if (adam_run(o, &job, ADAM_BOUNDED, NULL))
+    if (adam_run(pool, o->n, &job, ADAM_BOUNDED, NULL))
         return 1;
-    return adam_run(o, &job, ADAM_EXACT, NULL);
+    return adam_run(pool, o->n, &job, ADAM_EXACT, NULL);
 }
 
-static int adam_l2(dfsae_optimizer *o, float *p, const float *grad, int commit)
+static int adam_l2(dfsae_optimizer *o, dfsae_pool *pool, float *p,
+                   const float *grad, float gmax, int commit)
 {
-    return adam_update(o, p, grad, commit, 0);
+    return adam_update(o, pool, p, grad, gmax, commit, 0);
 }
 
-static int adamw(dfsae_optimizer *o, float *p, const float *grad, int commit)
+static int adamw(dfsae_optimizer *o, dfsae_pool *pool, float *p,
+                 const float *grad, float gmax, int commit)
 {
-    return adam_update(o, p, grad, commit, 1);
+    return adam_update(o, pool, p, grad, gmax, commit, 1);
 }
 
 #define ADAM_APPLIES                                                           \

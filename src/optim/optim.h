@@ -18,9 +18,10 @@ typedef struct dfsae_optim_ops {
      * commit = 1 it writes them (the return value is then unused). The
      * caller runs the first before the second, so a step that would
      * overflow changes nothing. The caller has checked the gradient is
-     * finite and put its largest magnitude in o->grad_max. */
-    int (*update)(dfsae_optimizer *o, float *params, const float *grad,
-                  int commit);
+     * finite; gmax is its largest magnitude. The sweeps run on `pool`
+     * (the stepped model's, or NULL). */
+    int (*update)(dfsae_optimizer *o, dfsae_pool *pool, float *params,
+                  const float *grad, float gmax, int commit);
 } dfsae_optim_ops;
 
 struct dfsae_optimizer {
@@ -30,15 +31,14 @@ struct dfsae_optimizer {
     size_t n;
     float *state; /* ops->n_state vectors of n floats */
     uint64_t t;   /* steps taken */
-    /* Bounds on the state and this step's gradient, so a dry run can often
-     * prove the update finite in O(1) (adam.c); maxima_valid is cleared
-     * when the state is replaced wholesale (reset keeps it: all zeros). */
-    float grad_max, state_max[2];
+    /* Bounds on the state, so a dry run can often prove the update finite
+     * in O(1) (adam.c); maxima_valid is cleared when the state is replaced
+     * wholesale (reset keeps it: all zeros). */
+    float state_max[2];
     int maxima_valid;
     int started; /* SGD: the momentum buffer holds a gradient (PyTorch
                   * starts it at the first step that uses momentum) */
     double hp[DFSAE_OPT_COUNT];
-    dfsae_pool *pool; /* the stepped model's, for the update's sweeps */
     char err[DFSAE_ERR_LEN];
 };
 
@@ -55,6 +55,16 @@ struct dfsae_optimizer {
  * err filled in. */
 int dfsae__optim_state_check(int kind, uint64_t step, int started,
                              const float *state, size_t n, char *err);
+
+/* The checks of a step that do not read the gradient: the parameter
+ * count, the step count's limit, Nesterov's conditions. DFSAE_OK, or a
+ * status with opt->err filled in. */
+int dfsae__optimizer_check(dfsae_optimizer *opt, const dfsae_model *model);
+/* One checked step with a finite gradient whose largest magnitude is gmax:
+ * a dry run, then the update (a step that would overflow changes
+ * nothing: DFSAE_ERR_NON_FINITE_RESULT). */
+int dfsae__optimizer_apply(dfsae_optimizer *opt, dfsae_model *model,
+                           const float *grad, float gmax);
 
 extern const dfsae_optim_ops dfsae__optim_sgd, dfsae__optim_adam,
     dfsae__optim_adamw;

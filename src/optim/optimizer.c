@@ -151,11 +151,8 @@ void dfsae_optimizer_reset(dfsae_optimizer *opt)
     opt->maxima_valid = 1;
 }
 
-int dfsae_optimizer_step(dfsae_optimizer *opt, dfsae_model *model,
-                         const float *grad)
+int dfsae__optimizer_check(dfsae_optimizer *opt, const dfsae_model *model)
 {
-    if (opt == NULL || model == NULL)
-        return DFSAE_ERR_NULL_ARG;
     if (model->n_params != opt->n)
         return dfsae__fail(opt->err, DFSAE_ERR_SIZE_MISMATCH,
                            "step: the optimizer was made for %zu parameters, "
@@ -165,40 +162,44 @@ int dfsae_optimizer_step(dfsae_optimizer *opt, dfsae_model *model,
         return dfsae__fail(opt->err, DFSAE_ERR_SIZE_OVERFLOW,
                            "step: the step count has reached its limit of "
                            "2^53; reset the optimizer to go on");
-    if (grad == NULL) {
-        if (!model->has_grad)
-            return dfsae__fail(opt->err, DFSAE_ERR_INVALID_ARG,
-                               "step: grad is NULL and the model holds no "
-                               "gradient from dfsae_model_grad");
-        grad = model->grad;
-    }
     if (opt->hp[DFSAE_OPT_NESTEROV] != 0.0 &&
         (opt->hp[DFSAE_OPT_MOMENTUM] == 0.0 ||
          opt->hp[DFSAE_OPT_DAMPENING] != 0.0))
         return dfsae__fail(opt->err, DFSAE_ERR_INVALID_ARG,
                            "step: Nesterov momentum needs a non-zero "
                            "momentum and zero dampening");
-    /* The model's own gradient was checked (and its maximum kept) by
-     * dfsae_model_grad; a caller's is scanned once here. */
-    float gmax = model->has_grad && grad == model->grad
-                     ? model->grad_max
-                     : dfsae__max_abs_par(dfsae__pool_for(model->pool, opt->n),
-                                          grad, opt->n);
+    return DFSAE_OK;
+}
+
+int dfsae__optimizer_apply(dfsae_optimizer *opt, dfsae_model *model,
+                           const float *grad, float gmax)
+{
+    dfsae_pool *pool = dfsae__pool_for(model->pool, opt->n);
+    /* A dry run first: an update that would overflow changes nothing. */
+    if (!opt->ops->update(opt, pool, model->params, grad, gmax, 0))
+        return dfsae__fail(opt->err, DFSAE_ERR_NON_FINITE_RESULT,
+                           "step: the update overflows float (learning rate "
+                           "or gradient too large); nothing was changed");
+    opt->ops->update(opt, pool, model->params, grad, gmax, 1);
+    opt->t += 1;
+    return DFSAE_OK;
+}
+
+int dfsae_optimizer_step(dfsae_optimizer *opt, dfsae_model *model,
+                         const float *grad)
+{
+    if (opt == NULL || model == NULL)
+        return DFSAE_ERR_NULL_ARG;
+    if (grad == NULL)
+        return dfsae__fail(opt->err, DFSAE_ERR_NULL_ARG, "step: grad is NULL");
+    int st = dfsae__optimizer_check(opt, model);
+    if (st != DFSAE_OK)
+        return st;
+    float gmax =
+        dfsae__max_abs_par(dfsae__pool_for(model->pool, opt->n), grad, opt->n);
     if (!isfinite(gmax))
         return dfsae__fail(opt->err, DFSAE_ERR_NON_FINITE_INPUT,
                            "step: gradient entry %zu is not finite",
                            dfsae__first_non_finite(grad, opt->n));
-    opt->grad_max = gmax;
-    opt->pool = dfsae__pool_for(model->pool, opt->n);
-    /* A dry run first: an update that would overflow changes nothing. */
-    if (!opt->ops->update(opt, model->params, grad, 0)) {
-        opt->pool = NULL;
-        return dfsae__fail(opt->err, DFSAE_ERR_NON_FINITE_RESULT,
-                           "step: the update overflows float (learning rate "
-                           "or gradient too large); nothing was changed");
-    }
-    opt->ops->update(opt, model->params, grad, 1);
-    opt->pool = NULL;
-    opt->t += 1;
-    return DFSAE_OK;
+    return dfsae__optimizer_apply(opt, model, grad, gmax);
 }

@@ -7,9 +7,11 @@
 #include "optim/optim.h"
 
 DFSAE_MULTIVERSION
-static int sgd_update(dfsae_optimizer *o, float *p, const float *grad,
-                      int commit)
+static int sgd_update(dfsae_optimizer *o, dfsae_pool *pool, float *p,
+                      const float *grad, float gmax, int commit)
 {
+    (void)pool; /* SGD's one pass runs on the caller */
+    (void)gmax;
     const double *hp = o->hp;
     const float lr = (float)hp[DFSAE_OPT_LR];
     const float wd = (float)hp[DFSAE_OPT_WEIGHT_DECAY];

@@ -1,5 +1,5 @@
-/* dfsae_model_train: epochs of shuffled batches over the public verbs
- * dfsae_model_grad and dfsae_optimizer_step. */
+/* dfsae_model_train: epochs of shuffled batches over the public verb
+ * dfsae_train_step. */
 #include <limits.h>
 #include <string.h>
 
@@ -215,17 +215,10 @@ static int epochs(run *r)
             size_t local;
             const float *Xb = gather(r, first, rows, &local);
             double loss, terms[DFSAE_TERM_COUNT];
-            int st = dfsae_model_grad(m, Xb, local, NULL, &loss, terms,
+            int st = dfsae_train_step(m, r->opt, Xb, local, &loss, terms,
                                       DFSAE_TERM_COUNT);
             if (st != DFSAE_OK)
                 return step_failed(m, st, m->err, epoch, step0 + s);
-            st = dfsae_optimizer_step(r->opt, m, NULL);
-            /* A shard's step may fail alone (docs/distributed.md). */
-            if (m->dist != NULL)
-                st = dfsae__dist_agree(m->dist, r->opt->err, "step", st);
-            if (st != DFSAE_OK)
-                return step_failed(m, st, dfsae_optimizer_last_error(r->opt),
-                                   epoch, step0 + s);
             advance(m, rows, s + 1 == plan->steps);
             seen += rows;
             sum += loss;

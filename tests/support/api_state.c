@@ -29,9 +29,8 @@ void api_twin_init(api_twin *t, size_t d, size_t k, size_t n, int kind,
         assert_int_equal(dfsae_optimizer_create(kind, t->np, alloc, &t->o[i]),
                          DFSAE_OK);
         assert_int_equal(
-            dfsae_model_grad(t->m[i], t->X, n, NULL, NULL, NULL, 0), DFSAE_OK);
-        assert_int_equal(dfsae_optimizer_step(t->o[i], t->m[i], NULL),
-                         DFSAE_OK);
+            dfsae_train_step(t->m[i], t->o[i], t->X, n, NULL, NULL, 0),
+            DFSAE_OK);
     }
 }
 
