@@ -43,3 +43,13 @@ target_link_libraries(test_mpi_shards PRIVATE dfsae::mpi ${DFSAE_CMOCKA} m)
 dfsae_set_warnings(test_mpi_shards)
 # 4 shards: loaded on 1 and on 2 (and 3 on 1), as docs/distributed.md says.
 dfsae_add_mpi_test(test_mpi_shards test_mpi_shards 1 2 3 4)
+
+# The dfsae-mpi tool, end to end (with the examples).
+if(DFSAE_BUILD_EXAMPLES) # the targets are defined after this directory
+  add_test(NAME test_mpi_tool
+    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/mpi/tool_mpi_test.sh
+            ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG}
+            $<TARGET_FILE:dfsae_tool> $<TARGET_FILE:dfsae_mpi_tool>)
+  set_tests_properties(test_mpi_tool PROPERTIES
+    LABELS mpi TIMEOUT 180 ENVIRONMENT "${DFSAE_MPI_TEST_ENV}")
+endif()

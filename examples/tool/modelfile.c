@@ -3,6 +3,7 @@
  * and the training data's image shape as the user metadata pair
  * "image_shape" = "HxW" (for show). */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -21,7 +22,14 @@ int cli_model_load(const char *cmd, const char *path, dfsae_model **m,
     char err[DFSAE_ERROR_MESSAGE_SIZE];
     /* A file without optimizer state gives *opt == NULL: the caller
      * resumes with a fresh optimizer and says so. */
-    int st = dfsae_model_load(path, NULL, m, opt, err, sizeof err);
+    /* A sharded model's index (dfsae-mpi, docs/distributed.md): the whole
+     * model assembled on this process. */
+    const char *suffix = ".index.json";
+    size_t len = strlen(path), sl = strlen(suffix);
+    int st =
+        len > sl && strcmp(path + len - sl, suffix) == 0
+            ? dfsae_model_load_shards(path, 0, 1, NULL, m, opt, err, sizeof err)
+            : dfsae_model_load(path, NULL, m, opt, err, sizeof err);
     if (st != DFSAE_OK)
         return cli_error(cmd, CLI_FAIL, "%s: %s (%s)", path,
                          err[0] ? err : "cannot load the model",
