@@ -454,7 +454,9 @@ typedef struct dfsae_train_config dfsae_train_config;
 typedef enum dfsae_train_option {
     DFSAE_TRAIN_EPOCHS = 0,             /**< epochs this call runs, >= 1; 1 */
     DFSAE_TRAIN_BATCH_SIZE = 1,         /**< rows per batch, >= 1; 128 */
-    DFSAE_TRAIN_SHUFFLE = 2,            /**< 0 or 1: shuffle every epoch; 1 */
+    DFSAE_TRAIN_SHUFFLE = 2,            /**< 0: in order; 1: rows permuted (a
+                                             sequential source: chunked); 2:
+                                             chunked shuffle; 1 */
     DFSAE_TRAIN_REPORT_EVERY = 3,       /**< a STEP report every this many steps
                                              (0: epoch reports only); 1 */
     DFSAE_TRAIN_EVAL_REDUNDANCY = 4,    /**< 0 or 1: dfsae_model_evaluate
@@ -468,6 +470,10 @@ typedef enum dfsae_train_option {
                                           epochs in a row (counted within the
                                           call; dfsae_progress_converged) */
     DFSAE_TRAIN_CONVERGE_PATIENCE = 6,  /**< epochs in a row, >= 1; 5 */
+    DFSAE_TRAIN_SHUFFLE_CHUNK = 7,      /**< rows per chunk of the chunked
+                                             shuffle, >= 1; 256 */
+    DFSAE_TRAIN_SHUFFLE_WINDOW = 8,     /**< chunks per window of the chunked
+                                             shuffle, >= 1; 16 */
     DFSAE_TRAIN_OPTION_COUNT
 } dfsae_train_option;
 
@@ -556,6 +562,57 @@ DFSAE_API int dfsae_model_get_run_state(const dfsae_model *model,
 DFSAE_API int dfsae_model_set_run_state(dfsae_model *model, uint64_t epochs,
                                         uint64_t rows, uint64_t seed);
 
+/* ---- Data sources -------------------------------------------------------
+ * Training and evaluation can pull their batches from a source instead of
+ * one float32 array: rows of float32, float16 or bfloat16 (host byte order)
+ * in memory or in a file the caller mapped, or rows that a callback reads
+ * from the host's own storage. Rows are widened to float32 batch by batch,
+ * so memory is bounded by the batch, not the data (docs/training.md). */
+
+/** A data set of n rows of D values. */
+typedef struct dfsae_source dfsae_source;
+
+/** Element types of a source. Values are pinned. */
+typedef enum dfsae_element {
+    DFSAE_ELEM_F32 = 0,  /**< IEEE binary32 */
+    DFSAE_ELEM_F16 = 1,  /**< IEEE binary16 */
+    DFSAE_ELEM_BF16 = 2, /**< bfloat16: the top 16 bits of a binary32 */
+    DFSAE_ELEM_COUNT
+} dfsae_element;
+
+/** Reads rows rows[0..count) (count <= 256, each < n) into `out`, count x D
+ *  elements of the source's type, row after row. A sequential source is
+ *  only asked for runs of consecutive rows. Returns 0, or non-zero to fail
+ *  the call that reads (which then returns DFSAE_ERR_IO). */
+typedef int (*dfsae_read_fn)(void *user, const size_t *rows, size_t count,
+                             void *out);
+
+/** A source over the n x D row-major array X of `element`s (caller-owned,
+ *  read only, not copied: it must outlive the source). NaN/Inf in X are
+ *  found before training starts. @return DFSAE_OK, DFSAE_ERR_NULL_ARG,
+ *  DFSAE_ERR_INVALID_ARG (a zero size, an unknown element),
+ *  DFSAE_ERR_SIZE_OVERFLOW or DFSAE_ERR_NO_MEMORY. */
+DFSAE_API int dfsae_source_from_array(const void *X, int element, size_t n,
+                                      size_t d,
+                                      const dfsae_allocator *allocator,
+                                      dfsae_source **out);
+/** A source whose rows `read` delivers. `sequential` (0 or 1) says the
+ *  storage reads runs of rows only: shuffling is then chunked. Rows are
+ *  checked for NaN/Inf as they are read. Statuses as from_array. */
+DFSAE_API int dfsae_source_from_callback(dfsae_read_fn read, void *user,
+                                         int element, size_t n, size_t d,
+                                         int sequential,
+                                         const dfsae_allocator *allocator,
+                                         dfsae_source **out);
+/** Free a source (not the data it reads). NULL is a no-op. */
+DFSAE_API void dfsae_source_free(dfsae_source *source);
+/** Rows [first, first + count) as float32 into `out` (count x D), e.g. to
+ *  encode a source batch by batch; values are not checked.
+ *  @return DFSAE_OK, DFSAE_ERR_NULL_ARG, DFSAE_ERR_INVALID_ARG (rows out of
+ *  range) or DFSAE_ERR_IO (the callback failed). */
+DFSAE_API int dfsae_source_read(dfsae_source *source, size_t first,
+                                size_t count, float *out);
+
 /**
  * Train `model` with `opt` on the n x D row-major data X (caller-owned,
  * read only, D = dfsae_model_input_dim) for DFSAE_TRAIN_EPOCHS more epochs
@@ -590,6 +647,16 @@ DFSAE_API int dfsae_model_train(dfsae_model *model, dfsae_optimizer *opt,
                                 const float *X, size_t n,
                                 const dfsae_train_config *config,
                                 dfsae_progress_fn progress, void *user);
+/** As dfsae_model_train, on the rows of `source` (its D must be the
+ *  model's). Only the rows of the current batch are held, converted to
+ *  float32; the epoch's order costs 8 bytes per row, and a sequential
+ *  source a window of CHUNK x WINDOW rows. A callback's non-finite row or
+ *  failed read stops the run there (DFSAE_ERR_NON_FINITE_INPUT or
+ *  DFSAE_ERR_IO) with model and optimizer as after the last step. */
+DFSAE_API int dfsae_model_train_source(dfsae_model *model, dfsae_optimizer *opt,
+                                       dfsae_source *source,
+                                       const dfsae_train_config *config,
+                                       dfsae_progress_fn progress, void *user);
 
 /** Metrics of dfsae_model_evaluate (defined in docs/training.md), in the order
  * it reports them. Values are pinned; new metrics are appended. */
@@ -628,6 +695,11 @@ DFSAE_API const char *dfsae_metric_name(int metric);
 DFSAE_API int dfsae_model_evaluate(dfsae_model *model, const float *X, size_t n,
                                    const dfsae_train_config *config,
                                    double *metrics, size_t n_metrics);
+/** As dfsae_model_evaluate, over the rows of `source`, in order. */
+DFSAE_API int dfsae_model_evaluate_source(dfsae_model *model,
+                                          dfsae_source *source,
+                                          const dfsae_train_config *config,
+                                          double *metrics, size_t n_metrics);
 
 /* ---- Model files --------------------------------------------------------
  * A model (and optionally its optimizer's state, for resuming training) is

@@ -2,3 +2,4 @@
 # (src/data): half-precision conversion, array and callback sources, the
 # epoch orders.
 dfsae_add_test(test_half SOURCES test_half.c INTERNAL)
+dfsae_add_test(test_source SOURCES test_source.c)

@@ -128,7 +128,8 @@ static void test_config(void **state)
     double v, lo, hi;
     assert_int_equal(dfsae_train_config_create(NULL, NULL), DFSAE_ERR_NULL_ARG);
     assert_int_equal(dfsae_train_config_create(NULL, &c), DFSAE_OK);
-    const double defaults[DFSAE_TRAIN_OPTION_COUNT] = {1, 128, 1, 1, 1, 0, 5};
+    const double defaults[DFSAE_TRAIN_OPTION_COUNT] = {1, 128, 1,   1, 1,
+                                                       0, 5,   256, 16};
     for (int p = 0; p < DFSAE_TRAIN_OPTION_COUNT; ++p) {
         assert_int_equal(dfsae_train_config_get(c, p, &v), DFSAE_OK);
         assert_true(v == defaults[p]);

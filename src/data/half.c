@@ -57,13 +57,21 @@ __attribute__((target("avx,f16c"))) static void f16_f16c(const uint16_t *src,
     f16_portable(src + i, dst + i, n - i);
 }
 
+/* CPUID leaf 1: F16C (ECX bit 29) and AVX (bit 28), with the OS saving the
+ * YMM registers (OSXSAVE, bit 27, and XCR0 bits 1-2). __builtin_cpu_supports
+ * would do, but clang 14 does not know "f16c". */
 int dfsae__f16c_available(void)
 {
-    /* F16C from CPUID directly: clang 14's __builtin_cpu_supports does
-     * not know "f16c". */
     unsigned a, b, c, d;
-    return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0 &&
-           __builtin_cpu_supports("avx");
+    if (!__get_cpuid(1, &a, &b, &c, &d))
+        return 0;
+    const unsigned need = (1u << 29) | (1u << 28) | (1u << 27);
+    if ((c & need) != need)
+        return 0;
+    unsigned lo, hi;
+    __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    (void)hi;
+    return (lo & 6u) == 6u;
 }
 
 void dfsae__f16_to_f32_f16c(const uint16_t *src, float *dst, size_t n)
@@ -82,15 +90,18 @@ void dfsae__f16_to_f32_f16c(const uint16_t *src, float *dst, size_t n)
 }
 #endif
 
-void dfsae__f16_to_f32(const uint16_t *src, float *dst, size_t n)
+dfsae__widen_fn dfsae__f16_converter(void)
 {
 #ifdef DFSAE_HAVE_F16C_PATH
-    if (dfsae__f16c_available()) {
-        f16_f16c(src, dst, n);
-        return;
-    }
+    if (dfsae__f16c_available())
+        return f16_f16c;
 #endif
-    f16_portable(src, dst, n);
+    return f16_portable;
+}
+
+void dfsae__f16_to_f32(const uint16_t *src, float *dst, size_t n)
+{
+    dfsae__f16_converter()(src, dst, n);
 }
 
 DFSAE_MULTIVERSION

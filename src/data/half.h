@@ -9,8 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* n float16 values into float32: F16C when the CPU has it, else the
- * portable loop; both give the same bits. */
+typedef void (*dfsae__widen_fn)(const uint16_t *src, float *dst, size_t n);
+
+/* The float16 loop for this CPU: F16C when it has it, else the portable
+ * loop; both give the same bits. Asking costs a CPUID (a trap to the
+ * hypervisor in a VM): sources ask once, when they are made. */
+dfsae__widen_fn dfsae__f16_converter(void);
+/* n float16 values into float32 with dfsae__f16_converter(). */
 void dfsae__f16_to_f32(const uint16_t *src, float *dst, size_t n);
 /* The portable loop alone (for the tests that compare the two). */
 void dfsae__f16_to_f32_portable(const uint16_t *src, float *dst, size_t n);

@@ -17,11 +17,13 @@ typedef struct key_spec {
 static const key_spec specs[DFSAE_TRAIN_OPTION_COUNT] = {
     [DFSAE_TRAIN_EPOCHS] = {1, MAX_EXACT, 1, 0},
     [DFSAE_TRAIN_BATCH_SIZE] = {1, INT_MAX, 128, 0},
-    [DFSAE_TRAIN_SHUFFLE] = {0, 1, 1, 0},
+    [DFSAE_TRAIN_SHUFFLE] = {0, 2, 1, 0},
     [DFSAE_TRAIN_REPORT_EVERY] = {0, MAX_EXACT, 1, 0},
     [DFSAE_TRAIN_EVAL_REDUNDANCY] = {0, 1, 1, 0},
     [DFSAE_TRAIN_CONVERGE_TOLERANCE] = {0, DBL_MAX, 0, 1},
     [DFSAE_TRAIN_CONVERGE_PATIENCE] = {1, MAX_EXACT, 5, 0},
+    [DFSAE_TRAIN_SHUFFLE_CHUNK] = {1, MAX_EXACT, 256, 0},
+    [DFSAE_TRAIN_SHUFFLE_WINDOW] = {1, MAX_EXACT, 16, 0},
 };
 
 static int known(int param)

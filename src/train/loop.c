@@ -1,25 +1,39 @@
-/* dfsae_model_train: epochs of shuffled batches over the public verb
- * dfsae_train_step. */
+/* dfsae_model_train(_source): epochs of shuffled batches over the public
+ * verb dfsae_train_step, pulled from a source. */
 #include <limits.h>
 #include <string.h>
 
+#include "data/source.h"
 #include "dist/dist.h"
 #include "model.h"
 #include "optim/optim.h"
 #include "train/train.h"
 
+/* How an epoch's rows are ordered and fetched. */
+enum { IN_ORDER, PERMUTED, CHUNKED, CHUNKED_WINDOW };
+
 /* Everything a run needs, allocated once per call. */
 typedef struct run {
     dfsae_model *m;
     dfsae_optimizer *opt;
-    const float *X;
+    dfsae_source *src;
     size_t n_local, row0;   /* this rank's rows of the data: [row0, +n_local) */
     int split;              /* data-parallel: gather only this rank's rows */
     dfsae_batch_plan plan;  /* a whole epoch */
     dfsae_batch_plan first; /* the first epoch: from the run state's row */
     size_t *idx;            /* the epoch's order of rows */
     float *batch;           /* gathered rows, max_rows x D */
-    int shuffle;
+    size_t *local;          /* data-parallel: this rank's rows of a batch */
+    int mode;
+    size_t chunk, window; /* of the chunked shuffle */
+    size_t *chunks;       /* the epoch's order of chunks */
+    /* CHUNKED_WINDOW: the chunks of the current window, read in the order
+     * of `chunks` into win; slot[j] is where the j-th one starts (rows). */
+    float *win;
+    size_t *slot;
+    size_t win_next;  /* index into chunks of the next window's first */
+    size_t win_count; /* chunks in the current window */
+    size_t win_end;   /* position in the order where the window ends */
     uint64_t seed, first_epoch, epochs, every;
     uint64_t steps_total;
     dfsae_progress_fn cb;
@@ -29,14 +43,14 @@ typedef struct run {
 
 /* Validates this rank's arguments before the model or optimizer is
  * touched (with a comm, a data-parallel rank may hold no rows). */
-static int check_local(dfsae_model *m, dfsae_optimizer *opt, const float *X,
-                       size_t n)
+static int check_local(dfsae_model *m, dfsae_optimizer *opt,
+                       const dfsae_source *src)
 {
     int split = dfsae__dist_is(m->dist, DFSAE_DIST_DATA);
-    if (opt == NULL)
-        return dfsae__fail(m->err, DFSAE_ERR_NULL_ARG, "train: opt is NULL");
-    if (X == NULL && !(split && n == 0))
-        return dfsae__fail(m->err, DFSAE_ERR_NULL_ARG, "train: X is NULL");
+    if (opt == NULL || src == NULL)
+        return dfsae__fail(m->err, DFSAE_ERR_NULL_ARG, "train: %s is NULL",
+                           opt == NULL ? "opt" : "the source");
+    const size_t n = src->n;
     if (n == 0 && !split)
         return dfsae__fail(m->err, DFSAE_ERR_INVALID_ARG,
                            "train: the data set is empty (n = 0)");
@@ -45,12 +59,17 @@ static int check_local(dfsae_model *m, dfsae_optimizer *opt, const float *X,
                            "train: the optimizer is for %zu parameters, the "
                            "model has %zu",
                            opt->n, m->n_params);
+    if (src->d != m->d)
+        return dfsae__fail(m->err, DFSAE_ERR_SIZE_MISMATCH,
+                           "train: the source has rows of %zu values, the "
+                           "model takes %zu",
+                           src->d, m->d);
     size_t nd;
     if (!dfsae__mul_size(n, m->d, &nd) ||
         !dfsae__mul_size(nd, sizeof(float), &nd))
         return dfsae__fail(m->err, DFSAE_ERR_SIZE_OVERFLOW,
                            "train: %zu rows overflow", n);
-    size_t bad = dfsae__first_non_finite(X, n * m->d);
+    size_t bad = dfsae__source_first_non_finite(src);
     if (bad != n * m->d)
         return dfsae__fail(m->err, DFSAE_ERR_NON_FINITE_INPUT,
                            "train: X[%zu][%zu] is not finite", bad / m->d,
@@ -60,8 +79,18 @@ static int check_local(dfsae_model *m, dfsae_optimizer *opt, const float *X,
 
 /* The plan over all n rows of the data set (every rank's, with a comm):
  * the same on every rank, as their configs are. */
-static int check(dfsae_model *m, dfsae_optimizer *opt, const float *X, size_t n,
-                 const dfsae_train_config *cfg, run *r)
+static int pick_mode(const dfsae_train_config *cfg, const dfsae_source *src)
+{
+    uint64_t shuffle = dfsae__train_u64(cfg, DFSAE_TRAIN_SHUFFLE);
+    if (shuffle == 0)
+        return IN_ORDER;
+    if (src->sequential)
+        return CHUNKED_WINDOW;
+    return shuffle == 1 ? PERMUTED : CHUNKED;
+}
+
+static int check(dfsae_model *m, dfsae_optimizer *opt, dfsae_source *src,
+                 size_t n, const dfsae_train_config *cfg, run *r)
 {
     if (n == 0)
         return dfsae__fail(m->err, DFSAE_ERR_INVALID_ARG,
@@ -102,8 +131,19 @@ static int check(dfsae_model *m, dfsae_optimizer *opt, const float *X, size_t n,
     r->steps_total = r->first.steps + (r->epochs - 1) * r->plan.steps;
     r->m = m;
     r->opt = opt;
-    r->X = X;
-    r->shuffle = dfsae__train_u64(cfg, DFSAE_TRAIN_SHUFFLE) != 0;
+    r->src = src;
+    r->mode = pick_mode(cfg, src);
+    if (r->split && r->mode == CHUNKED_WINDOW)
+        return dfsae__fail(m->err, DFSAE_ERR_INVALID_ARG,
+                           "train: a sequential source cannot serve a rank's "
+                           "rows of shuffled batches; give each rank a "
+                           "random-access source of its rows");
+    /* Clamped to the data, so that chunk x window cannot overflow. */
+    uint64_t chunk = dfsae__train_u64(cfg, DFSAE_TRAIN_SHUFFLE_CHUNK);
+    r->chunk = chunk < n ? (size_t)chunk : n;
+    const size_t chunks = dfsae__chunk_count(n, r->chunk);
+    uint64_t window = dfsae__train_u64(cfg, DFSAE_TRAIN_SHUFFLE_WINDOW);
+    r->window = window < chunks ? (size_t)window : chunks;
     r->seed = rs->seed;
     r->first_epoch = rs->epochs;
     r->every = dfsae__train_u64(cfg, DFSAE_TRAIN_REPORT_EVERY);
@@ -114,25 +154,112 @@ static int check(dfsae_model *m, dfsae_optimizer *opt, const float *X, size_t n,
 static int setup(run *r)
 {
     dfsae_model *m = r->m;
+    const dfsae_allocator *a = &m->alloc;
     size_t rows = dfsae__batch_plan_max_rows(&r->plan);
-    r->idx = dfsae__alloc_array(&m->alloc, r->plan.n, sizeof *r->idx);
-    /* Without shuffling a batch is a contiguous slice of X: no copy. */
-    const int gathers = r->shuffle || r->split;
+    int fail = 0;
+    r->idx = dfsae__alloc_array(a, r->plan.n, sizeof *r->idx);
     size_t floats;
-    if (gathers && dfsae__mul_size(rows, m->d, &floats))
-        r->batch = dfsae__alloc_array(&m->alloc, floats, sizeof(float));
-    if (r->idx == NULL || (gathers && r->batch == NULL))
+    fail |= r->idx == NULL || !dfsae__mul_size(rows, m->d, &floats);
+    /* A float32 array read in order is used in place: no copy. */
+    if (!fail &&
+        (r->mode != IN_ORDER || r->split || !dfsae__source_in_place(r->src))) {
+        r->batch = dfsae__alloc_array(a, floats, sizeof(float));
+        fail |= r->batch == NULL;
+    }
+    if (!fail && r->split) {
+        r->local = dfsae__alloc_array(a, rows, sizeof *r->local);
+        fail |= r->local == NULL;
+    }
+    if (!fail && r->mode != IN_ORDER && r->mode != PERMUTED) {
+        r->chunks = dfsae__alloc_array(
+            a, dfsae__chunk_count(r->plan.n, r->chunk), sizeof *r->chunks);
+        fail |= r->chunks == NULL;
+    }
+    if (!fail && r->mode == CHUNKED_WINDOW) {
+        /* chunk <= n and window <= chunks, so this is <= n x D. */
+        size_t win_rows = r->chunk * r->window;
+        win_rows = win_rows < r->plan.n ? win_rows : r->plan.n;
+        r->win = dfsae__alloc_array(a, win_rows * m->d, sizeof(float));
+        r->slot = dfsae__alloc_array(a, r->window, sizeof *r->slot);
+        fail |= r->win == NULL || r->slot == NULL;
+    }
+    if (fail)
         return dfsae__fail(m->err, DFSAE_ERR_NO_MEMORY,
                            "train: cannot allocate the batch buffers");
     /* Sized for the largest batch now, so that no step allocates. */
-    int st = dfsae_model_reserve(m, rows);
-    return st;
+    return dfsae_model_reserve(m, rows);
 }
 
-/* The rows of step s, gathered when shuffled. Data-parallel: this rank's
- * rows of the global batch, in the batch's order, into *local. */
-static const float *gather(const run *r, size_t first, size_t rows,
-                           size_t *local)
+static void release(run *r)
+{
+    const dfsae_allocator *a = &r->m->alloc;
+    dfsae__free(a, r->idx);
+    dfsae__free(a, r->batch);
+    dfsae__free(a, r->local);
+    dfsae__free(a, r->chunks);
+    dfsae__free(a, r->win);
+    dfsae__free(a, r->slot);
+}
+
+static void order_epoch(run *r, uint64_t epoch)
+{
+    if (r->mode == IN_ORDER || r->mode == PERMUTED)
+        dfsae__epoch_order(r->idx, r->plan.n, r->mode == PERMUTED, r->seed,
+                           epoch);
+    else
+        dfsae__epoch_order_chunked(r->idx, r->chunks, r->plan.n, r->chunk,
+                                   r->window, r->seed, epoch);
+    r->win_next = 0;
+    r->win_count = 0;
+    r->win_end = 0;
+}
+
+/* Moves to the next window; reads its chunks, each a run of consecutive
+ * rows, unless the window ends before position `need` (an epoch continued
+ * mid-way skips what it already trained on). */
+static int next_window(run *r, size_t need)
+{
+    const size_t n = r->plan.n, d = r->m->d;
+    const size_t total = dfsae__chunk_count(n, r->chunk);
+    size_t filled = 0;
+    r->win_count = 0;
+    for (size_t c = r->win_next; c < total && c < r->win_next + r->window;
+         ++c) {
+        const size_t first = r->chunks[c] * r->chunk;
+        r->slot[r->win_count++] = filled;
+        filled += n - first < r->chunk ? n - first : r->chunk;
+    }
+    r->win_next += r->win_count;
+    r->win_end += filled;
+    if (r->win_end <= need)
+        return DFSAE_OK;
+    for (size_t j = 0; j < r->win_count; ++j) {
+        const size_t c = r->chunks[r->win_next - r->win_count + j];
+        const size_t first = c * r->chunk;
+        const size_t len = n - first < r->chunk ? n - first : r->chunk;
+        int st = dfsae__source_range(r->src, first, len,
+                                     r->win + r->slot[j] * d, NULL, r->m->err);
+        if (st != DFSAE_OK)
+            return st;
+    }
+    return DFSAE_OK;
+}
+
+/* Where row `row` of the current window is in win (rows). */
+static size_t window_slot(const run *r, size_t row)
+{
+    const size_t c = row / r->chunk, base = r->win_next - r->win_count;
+    size_t j = 0;
+    while (j + 1 < r->win_count && r->chunks[base + j] != c)
+        ++j;
+    return r->slot[j] + row % r->chunk;
+}
+
+/* The rows at positions [first, first + rows) of the epoch's order into
+ * *Xb. Data-parallel: only this rank's rows of the global batch, in the
+ * batch's order (*local of them; r->local lists their source rows). */
+static int gather(run *r, size_t first, size_t rows, const float **Xb,
+                  size_t *local)
 {
     const size_t d = r->m->d;
     *local = rows;
@@ -141,18 +268,42 @@ static const float *gather(const run *r, size_t first, size_t rows,
         for (size_t i = 0; i < rows; ++i) {
             size_t g = r->idx[first + i];
             if (g >= r->row0 && g - r->row0 < r->n_local)
-                memcpy(r->batch + count++ * d, r->X + (g - r->row0) * d,
-                       d * sizeof(float));
+                r->local[count++] = g - r->row0;
         }
         *local = count;
-        return r->batch;
+        *Xb = r->batch;
+        return dfsae__source_gather(r->src, r->local, count, r->batch, NULL,
+                                    r->m->err);
     }
-    if (!r->shuffle)
-        return r->X + first * d;
-    for (size_t i = 0; i < rows; ++i)
-        memcpy(r->batch + i * d, r->X + r->idx[first + i] * d,
+    if (r->mode != CHUNKED_WINDOW)
+        return dfsae__source_gather(r->src, r->idx + first, rows, r->batch, Xb,
+                                    r->m->err);
+    for (size_t i = 0; i < rows; ++i) {
+        while (first + i >= r->win_end) {
+            int st = next_window(r, first + i);
+            if (st != DFSAE_OK)
+                return st;
+        }
+        memcpy(r->batch + i * d, r->win + window_slot(r, r->idx[first + i]) * d,
                d * sizeof(float));
-    return r->batch;
+    }
+    *Xb = r->batch;
+    return DFSAE_OK;
+}
+
+/* A callback's rows are checked as they arrive (arrays were up front). */
+static int check_rows(run *r, const float *Xb, size_t first, size_t rows)
+{
+    if (dfsae__source_is_array(r->src))
+        return DFSAE_OK;
+    const size_t d = r->m->d;
+    size_t bad = dfsae__first_non_finite(Xb, rows * d);
+    if (bad == rows * d)
+        return DFSAE_OK;
+    size_t row = r->split ? r->local[bad / d] : r->idx[first + bad / d];
+    return dfsae__fail(r->m->err, DFSAE_ERR_NON_FINITE_INPUT,
+                       "row %zu of the source, column %zu, is not finite", row,
+                       bad % d);
 }
 
 /* Prefixes the detail message of a failed step with where it happened. */
@@ -208,15 +359,23 @@ static int epochs(run *r)
         const double te = dfsae__now();
         double sum = 0.0, sum_terms[DFSAE_TERM_COUNT] = {0};
         size_t seen = 0;
-        dfsae__epoch_order(r->idx, r->plan.n, r->shuffle, r->seed, epoch);
+        order_epoch(r, epoch);
         for (uint64_t s = 0; s < plan->steps; ++s) {
             size_t first, rows;
             dfsae__batch_plan_step(plan, s, &first, &rows);
             size_t local;
-            const float *Xb = gather(r, first, rows, &local);
+            const float *Xb = NULL;
+            int st = gather(r, first, rows, &Xb, &local);
+            if (st == DFSAE_OK)
+                st = check_rows(r, Xb, first, local);
+            /* A rank's read may fail alone, as a step may. */
+            if (m->dist != NULL)
+                st = dfsae__dist_agree(m->dist, m->err, "read", st);
+            if (st != DFSAE_OK)
+                return step_failed(m, st, m->err, epoch, step0 + s);
             double loss, terms[DFSAE_TERM_COUNT];
-            int st = dfsae_train_step(m, r->opt, Xb, local, &loss, terms,
-                                      DFSAE_TERM_COUNT);
+            st = dfsae_train_step(m, r->opt, Xb, local, &loss, terms,
+                                  DFSAE_TERM_COUNT);
             if (st != DFSAE_OK)
                 return step_failed(m, st, m->err, epoch, step0 + s);
             advance(m, rows, s + 1 == plan->steps);
@@ -272,16 +431,18 @@ static int epochs(run *r)
     return DFSAE_OK;
 }
 
-int dfsae_model_train(dfsae_model *model, dfsae_optimizer *opt, const float *X,
-                      size_t n, const dfsae_train_config *config,
-                      dfsae_progress_fn progress, void *user)
+int dfsae_model_train_source(dfsae_model *model, dfsae_optimizer *opt,
+                             dfsae_source *source,
+                             const dfsae_train_config *config,
+                             dfsae_progress_fn progress, void *user)
 {
     if (model == NULL)
         return DFSAE_ERR_NULL_ARG;
     run r;
     memset(&r, 0, sizeof r);
     dfsae_dist *dist = model->dist;
-    int st = check_local(model, opt, X, n);
+    int st = check_local(model, opt, source);
+    size_t n = source != NULL ? source->n : 0;
     /* With a comm: every rank's verdict, and the rows they hold. */
     st = dfsae__dist_begin(dist, model->err, "train", st, n);
     if (st != DFSAE_OK)
@@ -293,7 +454,7 @@ int dfsae_model_train(dfsae_model *model, dfsae_optimizer *opt, const float *X,
             r.row0 += (size_t)dist->counts[q];
         n = dist->n_batch;
     }
-    st = check(model, opt, X, n, config, &r);
+    st = check(model, opt, source, n, config, &r);
     if (st != DFSAE_OK)
         return st;
     r.cb = progress;
@@ -302,7 +463,20 @@ int dfsae_model_train(dfsae_model *model, dfsae_optimizer *opt, const float *X,
     st = dfsae__dist_agree(dist, model->err, "train", st);
     if (st == DFSAE_OK)
         st = epochs(&r);
-    dfsae__free(&model->alloc, r.idx);
-    dfsae__free(&model->alloc, r.batch);
+    release(&r);
     return st;
+}
+
+int dfsae_model_train(dfsae_model *model, dfsae_optimizer *opt, const float *X,
+                      size_t n, const dfsae_train_config *config,
+                      dfsae_progress_fn progress, void *user)
+{
+    if (model == NULL)
+        return DFSAE_ERR_NULL_ARG;
+    /* A data-parallel rank may hold no rows. */
+    if (X == NULL && !(dfsae__dist_is(model->dist, DFSAE_DIST_DATA) && n == 0))
+        return dfsae__fail(model->err, DFSAE_ERR_NULL_ARG, "train: X is NULL");
+    dfsae_source view;
+    dfsae__source_view(&view, X, n, model->d);
+    return dfsae_model_train_source(model, opt, &view, config, progress, user);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "blas/dfsae_blas.h"
+#include "data/source.h"
 #include "loss/loss.h"
 #include "train/train.h"
 
@@ -31,6 +32,7 @@ const char *dfsae_metric_name(int metric)
 typedef struct acc {
     size_t k;
     int redundancy;
+    float *X;      /* batch x D rows converted from the source */
     float *A;      /* batch x K activations, then shifted in place */
     float *gram;   /* K x K per-batch cross-products (redundancy) */
     double *shift; /* K: the first batch's column means */
@@ -45,16 +47,21 @@ typedef struct acc {
 
 static void release(const dfsae_allocator *a, acc *s)
 {
-    void *bufs[] = {s->A,  s->gram,  s->shift, s->sum,
+    void *bufs[] = {s->X,  s->A,     s->gram,  s->shift, s->sum,
                     s->sq, s->cross, s->scale, s->e};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; ++i)
         dfsae__free(a, bufs[i]);
 }
 
-static int acquire(const dfsae_allocator *a, acc *s, size_t batch, size_t k)
+/* x_cols: D when the source's rows must be converted into a buffer of
+ * ours, 0 when they are read in place. */
+static int acquire(const dfsae_allocator *a, acc *s, size_t batch, size_t k,
+                   size_t x_cols)
 {
-    size_t bk;
-    if (!dfsae__mul_size(batch, k, &bk))
+    size_t bk, bd;
+    if (!dfsae__mul_size(batch, k, &bk) || !dfsae__mul_size(batch, x_cols, &bd))
+        return 0;
+    if (bd > 0 && (s->X = dfsae__alloc_array(a, bd, sizeof(float))) == NULL)
         return 0;
     s->A = dfsae__alloc_array(a, bk, sizeof(float));
     s->shift = dfsae__alloc_array(a, k, sizeof(double));
@@ -201,15 +208,21 @@ static int weight_redundancy(dfsae_model *m, double *out)
     return DFSAE_OK;
 }
 
-static int check(dfsae_model *m, const float *X, size_t n, double *metrics,
+static int check(dfsae_model *m, const dfsae_source *src, double *metrics,
                  size_t n_metrics)
 {
-    if (X == NULL || metrics == NULL)
+    if (src == NULL || metrics == NULL)
         return dfsae__fail(m->err, DFSAE_ERR_NULL_ARG, "evaluate: %s is NULL",
-                           X == NULL ? "X" : "metrics");
+                           src == NULL ? "the source" : "metrics");
+    const size_t n = src->n;
     if (n == 0 || n_metrics == 0)
         return dfsae__fail(m->err, DFSAE_ERR_INVALID_ARG, "evaluate: %s is 0",
                            n == 0 ? "n" : "n_metrics");
+    if (src->d != m->d)
+        return dfsae__fail(m->err, DFSAE_ERR_SIZE_MISMATCH,
+                           "evaluate: the source has rows of %zu values, the "
+                           "model takes %zu",
+                           src->d, m->d);
     if (n < 2)
         return dfsae__fail(m->err, DFSAE_ERR_BATCH_TOO_SMALL,
                            "evaluate: a variance needs at least 2 rows");
@@ -218,7 +231,7 @@ static int check(dfsae_model *m, const float *X, size_t n, double *metrics,
         !dfsae__mul_size(nd, sizeof(float), &nd))
         return dfsae__fail(m->err, DFSAE_ERR_SIZE_OVERFLOW,
                            "evaluate: %zu rows overflow", n);
-    size_t bad = dfsae__first_non_finite(X, n * m->d);
+    size_t bad = dfsae__source_first_non_finite(src);
     if (bad != n * m->d)
         return dfsae__fail(m->err, DFSAE_ERR_NON_FINITE_INPUT,
                            "evaluate: X[%zu][%zu] is not finite", bad / m->d,
@@ -226,15 +239,34 @@ static int check(dfsae_model *m, const float *X, size_t n, double *metrics,
     return DFSAE_OK;
 }
 
-int dfsae_model_evaluate(dfsae_model *model, const float *X, size_t n,
-                         const dfsae_train_config *config, double *metrics,
-                         size_t n_metrics)
+/* Rows [first, first + rows) of the source as float32, in place when it is
+ * a float32 array; a callback's rows are checked for NaN/Inf here. */
+static int read_batch(dfsae_model *m, dfsae_source *src, size_t first,
+                      size_t rows, float *buf, const float **Xb)
+{
+    const size_t d = m->d;
+    int st = dfsae__source_range(src, first, rows, buf, Xb, m->err);
+    if (st != DFSAE_OK || dfsae__source_is_array(src))
+        return st;
+    size_t bad = dfsae__first_non_finite(*Xb, rows * d);
+    if (bad != rows * d)
+        return dfsae__fail(m->err, DFSAE_ERR_NON_FINITE_INPUT,
+                           "evaluate: row %zu of the source, column %zu, is "
+                           "not finite",
+                           first + bad / d, bad % d);
+    return DFSAE_OK;
+}
+
+int dfsae_model_evaluate_source(dfsae_model *model, dfsae_source *source,
+                                const dfsae_train_config *config,
+                                double *metrics, size_t n_metrics)
 {
     if (model == NULL)
         return DFSAE_ERR_NULL_ARG;
-    int st = check(model, X, n, metrics, n_metrics);
+    int st = check(model, source, metrics, n_metrics);
     if (st != DFSAE_OK)
         return st;
+    const size_t n = source->n;
     const size_t k = model->k, d = model->d;
     size_t batch = dfsae__train_batch_size(config);
     batch = batch < n ? batch : n;
@@ -246,7 +278,9 @@ int dfsae_model_evaluate(dfsae_model *model, const float *X, size_t n,
     double wr = 0.0;
     if (n_metrics > DFSAE_METRIC_WEIGHT_REDUNDANCY)
         st = weight_redundancy(model, &wr);
-    if (st == DFSAE_OK && !acquire(&model->alloc, &s, batch, k))
+    const int in_place = dfsae__source_in_place(source);
+    if (st == DFSAE_OK &&
+        !acquire(&model->alloc, &s, batch, k, in_place ? 0 : d))
         st = DFSAE_ERR_NO_MEMORY;
     if (st != DFSAE_OK) {
         release(&model->alloc, &s);
@@ -255,7 +289,13 @@ int dfsae_model_evaluate(dfsae_model *model, const float *X, size_t n,
     }
     for (size_t first = 0; first < n; first += batch) {
         size_t rows = n - first < batch ? n - first : batch;
-        st = dfsae__forward(model, X + first * d, rows, s.A, NULL);
+        const float *Xb = NULL;
+        st = read_batch(model, source, first, rows, s.X, &Xb);
+        if (st != DFSAE_OK) {
+            release(&model->alloc, &s);
+            return st;
+        }
+        st = dfsae__forward(model, Xb, rows, s.A, NULL);
         if (st != DFSAE_OK) {
             release(&model->alloc, &s);
             return dfsae__fail(model->err, st,
@@ -281,4 +321,19 @@ int dfsae_model_evaluate(dfsae_model *model, const float *X, size_t n,
         metrics[i] = v[i];
     release(&model->alloc, &s);
     return DFSAE_OK;
+}
+
+int dfsae_model_evaluate(dfsae_model *model, const float *X, size_t n,
+                         const dfsae_train_config *config, double *metrics,
+                         size_t n_metrics)
+{
+    if (model == NULL)
+        return DFSAE_ERR_NULL_ARG;
+    if (X == NULL)
+        return dfsae__fail(model->err, DFSAE_ERR_NULL_ARG,
+                           "evaluate: X is NULL");
+    dfsae_source view;
+    dfsae__source_view(&view, X, n, model->d);
+    return dfsae_model_evaluate_source(model, &view, config, metrics,
+                                       n_metrics);
 }

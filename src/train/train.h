@@ -67,6 +67,15 @@ void dfsae__batch_plan_step(const dfsae_batch_plan *p, uint64_t s,
 void dfsae__epoch_order(size_t *idx, size_t n, int shuffle, uint64_t seed,
                         uint64_t epoch);
 
+/* The chunked shuffle (docs/training.md): the ceil(n / chunk) chunks of
+ * consecutive rows are permuted, their order is written to `chunks`; then
+ * each run of `window` chunks in that order is a window, whose rows are
+ * permuted among themselves into idx. Deterministic from (seed, epoch). */
+size_t dfsae__chunk_count(size_t n, size_t chunk);
+void dfsae__epoch_order_chunked(size_t *idx, size_t *chunks, size_t n,
+                                size_t chunk, size_t window, uint64_t seed,
+                                uint64_t epoch);
+
 /* Seconds from an arbitrary fixed point, monotonic where available. */
 double dfsae__now(void);
 

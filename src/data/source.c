@@ -1,0 +1,240 @@
+/* Data sources: constructors, row gathering and conversion (source.h). */
+#include <string.h>
+
+#include "data/source.h"
+
+static size_t element_size(int element)
+{
+    return element == DFSAE_ELEM_F32 ? sizeof(float) : sizeof(uint16_t);
+}
+
+/* n elements of the source's type at src into float32. */
+static void widen(const dfsae_source *s, const void *src, float *dst, size_t n)
+{
+    if (s->element == DFSAE_ELEM_F32)
+        memcpy(dst, src, n * sizeof(float));
+    else if (s->element == DFSAE_ELEM_F16)
+        s->f16(src, dst, n);
+    else
+        dfsae__bf16_to_f32(src, dst, n);
+}
+
+static int check_shape(int element, size_t n, size_t d)
+{
+    if (element < 0 || element >= DFSAE_ELEM_COUNT || n == 0 || d == 0)
+        return DFSAE_ERR_INVALID_ARG;
+    size_t bytes;
+    if (!dfsae__mul_size(n, d, &bytes) ||
+        !dfsae__mul_size(bytes, sizeof(float), &bytes))
+        return DFSAE_ERR_SIZE_OVERFLOW;
+    return DFSAE_OK;
+}
+
+static int create(const dfsae_allocator *allocator, dfsae_source **out,
+                  dfsae_source *proto)
+{
+    dfsae_allocator a;
+    if (dfsae__allocator_init(&a, allocator) != DFSAE_OK)
+        return DFSAE_ERR_INVALID_ARG;
+    dfsae_source *s = dfsae__alloc(&a, sizeof *s);
+    if (s == NULL)
+        return DFSAE_ERR_NO_MEMORY;
+    *s = *proto;
+    s->alloc = a;
+    s->owned = 1;
+    s->f16 = dfsae__f16_converter();
+    if (!dfsae__source_is_array(s) && s->element != DFSAE_ELEM_F32) {
+        s->staging = dfsae__alloc_array(&a, (size_t)DFSAE__SOURCE_PIECE * s->d,
+                                        element_size(s->element));
+        if (s->staging == NULL) {
+            dfsae__free(&a, s);
+            return DFSAE_ERR_NO_MEMORY;
+        }
+    }
+    *out = s;
+    return DFSAE_OK;
+}
+
+int dfsae_source_from_array(const void *X, int element, size_t n, size_t d,
+                            const dfsae_allocator *allocator,
+                            dfsae_source **out)
+{
+    if (out == NULL)
+        return DFSAE_ERR_NULL_ARG;
+    *out = NULL;
+    if (X == NULL)
+        return DFSAE_ERR_NULL_ARG;
+    int st = check_shape(element, n, d);
+    if (st != DFSAE_OK)
+        return st;
+    dfsae_source proto;
+    memset(&proto, 0, sizeof proto);
+    proto.element = element;
+    proto.n = n;
+    proto.d = d;
+    proto.array = X;
+    return create(allocator, out, &proto);
+}
+
+int dfsae_source_from_callback(dfsae_read_fn read, void *user, int element,
+                               size_t n, size_t d, int sequential,
+                               const dfsae_allocator *allocator,
+                               dfsae_source **out)
+{
+    if (out == NULL)
+        return DFSAE_ERR_NULL_ARG;
+    *out = NULL;
+    if (read == NULL)
+        return DFSAE_ERR_NULL_ARG;
+    int st = check_shape(element, n, d);
+    if (st != DFSAE_OK)
+        return st;
+    if (sequential != 0 && sequential != 1)
+        return DFSAE_ERR_INVALID_ARG;
+    dfsae_source proto;
+    memset(&proto, 0, sizeof proto);
+    proto.element = element;
+    proto.n = n;
+    proto.d = d;
+    proto.read = read;
+    proto.user = user;
+    proto.sequential = sequential;
+    return create(allocator, out, &proto);
+}
+
+void dfsae_source_free(dfsae_source *source)
+{
+    if (source == NULL || !source->owned)
+        return;
+    dfsae_allocator a = source->alloc;
+    dfsae__free(&a, source->staging);
+    dfsae__free(&a, source);
+}
+
+void dfsae__source_view(dfsae_source *s, const float *X, size_t n, size_t d)
+{
+    memset(s, 0, sizeof *s);
+    s->element = DFSAE_ELEM_F32;
+    s->n = n;
+    s->d = d;
+    s->array = X;
+}
+
+static int consecutive(const size_t *rows, size_t count)
+{
+    for (size_t i = 1; i < count; ++i)
+        if (rows[i] != rows[0] + i)
+            return 0;
+    return 1;
+}
+
+/* One callback call for at most PIECE rows, widened into out. */
+static int read_piece(dfsae_source *s, const size_t *rows, size_t count,
+                      float *out, char *err)
+{
+    void *dst = s->element == DFSAE_ELEM_F32 ? (void *)out : s->staging;
+    int rc = s->read(s->user, rows, count, dst);
+    if (rc != 0)
+        return dfsae__fail(err, DFSAE_ERR_IO,
+                           "source: the read callback returned %d for %zu "
+                           "rows from row %zu",
+                           rc, count, rows[0]);
+    if (s->element != DFSAE_ELEM_F32)
+        widen(s, s->staging, out, count * s->d);
+    return DFSAE_OK;
+}
+
+int dfsae__source_gather(dfsae_source *s, const size_t *rows, size_t count,
+                         float *out, const float **view, char *err)
+{
+    const size_t d = s->d;
+    if (view != NULL)
+        *view = out;
+    if (dfsae__source_is_array(s)) {
+        const size_t esize = element_size(s->element);
+        const unsigned char *base = s->array;
+        if (view != NULL && s->element == DFSAE_ELEM_F32 &&
+            consecutive(rows, count)) {
+            *view = (const float *)s->array + rows[0] * d;
+            return DFSAE_OK;
+        }
+        for (size_t i = 0; i < count; ++i)
+            widen(s, base + rows[i] * d * esize, out + i * d, d);
+        return DFSAE_OK;
+    }
+    for (size_t done = 0; done < count; done += DFSAE__SOURCE_PIECE) {
+        size_t piece = count - done < DFSAE__SOURCE_PIECE ? count - done
+                                                          : DFSAE__SOURCE_PIECE;
+        int st = read_piece(s, rows + done, piece, out + done * d, err);
+        if (st != DFSAE_OK)
+            return st;
+    }
+    return DFSAE_OK;
+}
+
+int dfsae__source_range(dfsae_source *s, size_t first, size_t count, float *out,
+                        const float **view, char *err)
+{
+    const size_t d = s->d;
+    if (view != NULL)
+        *view = out;
+    if (dfsae__source_is_array(s)) {
+        if (view != NULL && s->element == DFSAE_ELEM_F32) {
+            *view = (const float *)s->array + first * d;
+            return DFSAE_OK;
+        }
+        const unsigned char *base = s->array;
+        widen(s, base + first * d * element_size(s->element), out, count * d);
+        return DFSAE_OK;
+    }
+    size_t rows[DFSAE__SOURCE_PIECE];
+    for (size_t done = 0; done < count; done += DFSAE__SOURCE_PIECE) {
+        size_t piece = count - done < DFSAE__SOURCE_PIECE ? count - done
+                                                          : DFSAE__SOURCE_PIECE;
+        for (size_t i = 0; i < piece; ++i)
+            rows[i] = first + done + i;
+        int st = read_piece(s, rows, piece, out + done * d, err);
+        if (st != DFSAE_OK)
+            return st;
+    }
+    return DFSAE_OK;
+}
+
+int dfsae_source_read(dfsae_source *source, size_t first, size_t count,
+                      float *out)
+{
+    if (source == NULL || out == NULL)
+        return DFSAE_ERR_NULL_ARG;
+    if (first > source->n || count > source->n - first)
+        return DFSAE_ERR_INVALID_ARG;
+    char err[DFSAE_ERR_LEN];
+    return dfsae__source_range(source, first, count, out, NULL, err);
+}
+
+/* First element whose exponent bits are all ones (Inf or NaN). */
+static size_t first_special(const uint16_t *h, size_t n, uint16_t exp_mask)
+{
+    const size_t block = 4096;
+    for (size_t start = 0; start < n; start += block) {
+        size_t len = n - start < block ? n - start : block;
+        unsigned bad = 0;
+        for (size_t j = 0; j < len; ++j)
+            bad |= (h[start + j] & exp_mask) == exp_mask;
+        if (bad)
+            for (size_t j = 0; j < len; ++j)
+                if ((h[start + j] & exp_mask) == exp_mask)
+                    return start + j;
+    }
+    return n;
+}
+
+size_t dfsae__source_first_non_finite(const dfsae_source *s)
+{
+    const size_t count = s->n * s->d;
+    if (!dfsae__source_is_array(s) || count == 0)
+        return count;
+    if (s->element == DFSAE_ELEM_F32)
+        return dfsae__first_non_finite(s->array, count);
+    return first_special(s->array, count,
+                         s->element == DFSAE_ELEM_F16 ? 0x7c00u : 0x7f80u);
+}

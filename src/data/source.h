@@ -1,0 +1,61 @@
+/* The data sources behind dfsae_model_train_source and
+ * dfsae_model_evaluate_source: an array in memory (or mapped by the
+ * caller) or a read callback, of float32, float16 or bfloat16 rows that are
+ * handed out as float32 batches. */
+#ifndef DFSAE_DATA_SOURCE_H
+#define DFSAE_DATA_SOURCE_H
+
+#include <stddef.h>
+
+#include "data/half.h"
+#include "internal.h"
+
+/* Rows a callback is asked for at once (its staging buffer's size). */
+#define DFSAE__SOURCE_PIECE 256
+
+struct dfsae_source {
+    dfsae_allocator alloc;
+    int element;         /* dfsae_element */
+    dfsae__widen_fn f16; /* the float16 loop for this CPU */
+    size_t n, d;
+    const void *array;  /* array sources; NULL for callbacks */
+    dfsae_read_fn read; /* callback sources */
+    void *user;
+    int sequential; /* the callback reads contiguous runs only */
+    void *staging;  /* PIECE x d elements for a half-precision callback */
+    int owned;      /* allocated by a constructor (a stack view is not) */
+};
+
+/* An array (possibly empty, with array NULL), not a callback. */
+static inline int dfsae__source_is_array(const dfsae_source *s)
+{
+    return s->read == NULL;
+}
+
+/* A float32 array: batches in order are used in place. */
+static inline int dfsae__source_in_place(const dfsae_source *s)
+{
+    return s->read == NULL && s->element == DFSAE_ELEM_F32;
+}
+
+/* A float32 array source over caller memory, without allocating (the
+ * float-array entry points build one on the stack). */
+void dfsae__source_view(dfsae_source *s, const float *X, size_t n, size_t d);
+
+/* Rows rows[0..count) of the source into out (count x d floats). The
+ * caller checked the indices. On failure err says why. When `view` is
+ * non-NULL and the rows are consecutive rows of a float32 array, *view
+ * points into the array and nothing is copied; otherwise *view = out. */
+int dfsae__source_gather(dfsae_source *s, const size_t *rows, size_t count,
+                         float *out, const float **view, char *err);
+
+/* Rows [first, first + count), as dfsae__source_gather. */
+int dfsae__source_range(dfsae_source *s, size_t first, size_t count, float *out,
+                        const float **view, char *err);
+
+/* Index of the first non-finite element of an array source (element
+ * index, row-major), or n * d if all are finite; n * d for callbacks,
+ * whose rows are checked as they are read. */
+size_t dfsae__source_first_non_finite(const dfsae_source *s);
+
+#endif

@@ -1,0 +1,535 @@
+/* Data sources through the public API: a callback source trains and
+ * evaluates bit-identically to the same rows in an array; float16 and
+ * bfloat16 sources train bit-identically to the float32 values they hold
+ * (and the difference from the float32 data they were rounded from is
+ * reported); the chunked shuffle visits every row once per epoch, a
+ * sequential source reads only runs of whole chunks and trains as the
+ * random-access chunked shuffle does, epochs resume from (seed, epoch);
+ * failing reads and non-finite rows stop the run with a clear status. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dfsae.h"
+#include "train_data.h"
+
+#define D 6
+#define K 5
+
+static dfsae_train_config *config(double epochs, double batch, double shuffle)
+{
+    dfsae_train_config *c = NULL;
+    assert_int_equal(dfsae_train_config_create(NULL, &c), DFSAE_OK);
+    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_EPOCHS, epochs),
+                     DFSAE_OK);
+    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_BATCH_SIZE, batch),
+                     DFSAE_OK);
+    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_SHUFFLE, shuffle),
+                     DFSAE_OK);
+    return c;
+}
+
+static float *data(size_t n, uint64_t seed)
+{
+    float *X = test_malloc(n * D * sizeof *X);
+    train_fill(X, n * D, seed, -1.0, 1.0);
+    return X;
+}
+
+/* A model and optimizer (the same initial parameters every time) whose
+ * run state starts at epoch 0 with shuffle seed 11. */
+static void make(dfsae_model **m, dfsae_optimizer **o)
+{
+    train_make(D, K, 3, m, o);
+    assert_int_equal(dfsae_model_set_run_state(*m, 0, 0, 11), DFSAE_OK);
+}
+
+static void set(dfsae_train_config *c, int key, double v)
+{
+    assert_int_equal(dfsae_train_config_set(c, key, v), DFSAE_OK);
+}
+
+/* ---- a callback over rows of any element type ------------------------ */
+
+typedef struct rows_cb {
+    const unsigned char *data;
+    size_t esize, d;
+    size_t calls, rows_read;
+    int fail_at_call; /* 1-based; 0: never */
+    /* sequential checks */
+    size_t chunk;
+    int runs_ok; /* every call was one run inside one chunk */
+} rows_cb;
+
+static int read_rows(void *user, const size_t *rows, size_t count, void *out)
+{
+    rows_cb *cb = user;
+    cb->calls++;
+    if (cb->fail_at_call != 0 && cb->calls == (size_t)cb->fail_at_call)
+        return 7;
+    assert_true(count >= 1 && count <= 256);
+    for (size_t i = 0; i < count; ++i) {
+        if (cb->chunk != 0 && (rows[i] != rows[0] + i ||
+                               rows[i] / cb->chunk != rows[0] / cb->chunk))
+            cb->runs_ok = 0;
+        memcpy((unsigned char *)out + i * cb->d * cb->esize,
+               cb->data + rows[i] * cb->d * cb->esize, cb->d * cb->esize);
+    }
+    cb->rows_read += count;
+    return 0;
+}
+
+static dfsae_source *callback_source(rows_cb *cb, const void *data, int elem,
+                                     size_t n, int sequential)
+{
+    memset(cb, 0, sizeof *cb);
+    cb->data = data;
+    cb->esize = elem == DFSAE_ELEM_F32 ? 4 : 2;
+    cb->d = D;
+    cb->runs_ok = 1;
+    dfsae_source *s = NULL;
+    assert_int_equal(dfsae_source_from_callback(read_rows, cb, elem, n, D,
+                                                sequential, NULL, &s),
+                     DFSAE_OK);
+    return s;
+}
+
+static dfsae_source *array_source(const void *data, int elem, size_t n)
+{
+    dfsae_source *s = NULL;
+    assert_int_equal(dfsae_source_from_array(data, elem, n, D, NULL, &s),
+                     DFSAE_OK);
+    return s;
+}
+
+/* Trains a fresh model (same init) on `src`; returns its parameters. */
+static float *train_on(dfsae_source *src, const dfsae_train_config *c)
+{
+    dfsae_model *m;
+    dfsae_optimizer *o;
+    make(&m, &o);
+    assert_int_equal(dfsae_model_train_source(m, o, src, c, NULL, NULL),
+                     DFSAE_OK);
+    float *p = train_params(m);
+    dfsae_model_free(m);
+    dfsae_optimizer_free(o);
+    return p;
+}
+
+static void assert_same(const float *a, const float *b)
+{
+    assert_memory_equal(a, b, (K * D + K) * sizeof *a);
+}
+
+/* Largest |a - b| relative to the largest |b|. */
+static double rel_diff(const float *a, const float *b)
+{
+    double worst = 0.0, scale = 0.0;
+    for (size_t i = 0; i < K * D + K; ++i) {
+        worst = fmax(worst, fabs((double)a[i] - (double)b[i]));
+        scale = fmax(scale, fabs((double)b[i]));
+    }
+    return worst / scale;
+}
+
+static void callback_equals_array(void **state)
+{
+    (void)state;
+    const size_t n = 301;
+    float *X = data(n, 5);
+    dfsae_train_config *c = config(3, 32, 1);
+    dfsae_source *arr = array_source(X, DFSAE_ELEM_F32, n);
+    rows_cb cb;
+    dfsae_source *fn = callback_source(&cb, X, DFSAE_ELEM_F32, n, 0);
+    float *pa = train_on(arr, c), *pf = train_on(fn, c);
+    assert_same(pa, pf);
+    assert_int_equal(cb.rows_read, 3 * n);
+    /* The float-array entry point is the array source. */
+    dfsae_model *m;
+    dfsae_optimizer *o;
+    make(&m, &o);
+    assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL), DFSAE_OK);
+    float *pt = train_params(m);
+    assert_same(pa, pt);
+    /* Evaluation reads the callback in order, to the same metrics. */
+    double ma[DFSAE_METRIC_COUNT], mf[DFSAE_METRIC_COUNT];
+    assert_int_equal(
+        dfsae_model_evaluate_source(m, arr, c, ma, DFSAE_METRIC_COUNT),
+        DFSAE_OK);
+    assert_int_equal(
+        dfsae_model_evaluate_source(m, fn, c, mf, DFSAE_METRIC_COUNT),
+        DFSAE_OK);
+    assert_memory_equal(ma, mf, sizeof ma);
+    assert_true(ma[DFSAE_METRIC_MEAN_ACTIVATION] > 0.0);
+    dfsae_model_free(m);
+    dfsae_optimizer_free(o);
+    test_free(pa);
+    test_free(pf);
+    test_free(pt);
+    dfsae_source_free(arr);
+    dfsae_source_free(fn);
+    dfsae_train_config_free(c);
+    test_free(X);
+}
+
+/* ---- half precision --------------------------------------------------- */
+
+/* x rounded to `bits` significant bits (ties to even): normal numbers of
+ * float16 (11 bits) or bfloat16 (8 bits); the test data stays in range. */
+static float round_to(float x, int bits)
+{
+    int e;
+    double m = frexp((double)x, &e);
+    return (float)ldexp(nearbyint(ldexp(m, bits)), e - bits);
+}
+
+/* The bit pattern of a normal float16 / bfloat16 value x (already
+ * rounded). */
+static uint16_t half_bits(float x, int f16)
+{
+    if (!f16) {
+        uint32_t u;
+        memcpy(&u, &x, sizeof u);
+        return (uint16_t)(u >> 16);
+    }
+    int e;
+    double m = frexp(fabs((double)x), &e); /* x = m 2^e, m in [0.5, 1) */
+    uint32_t mant = (uint32_t)ldexp(m, 11) - 1024u;
+    return (uint16_t)((x < 0 ? 0x8000u : 0u) | ((uint32_t)(e - 1 + 15) << 10) |
+                      mant);
+}
+
+static void half_case(int f16)
+{
+    const size_t n = 257;
+    float *X = test_malloc(n * D * sizeof *X);
+    float *Xr = test_malloc(n * D * sizeof *Xr);
+    uint16_t *H = test_malloc(n * D * sizeof *H);
+    train_fill(X, n * D, 9, 0.01, 2.0);
+    for (size_t i = 0; i < n * D; ++i) {
+        if (i % 3 == 0)
+            X[i] = -X[i];
+        Xr[i] = round_to(X[i], f16 ? 11 : 8);
+        H[i] = half_bits(Xr[i], f16);
+    }
+    const int elem = f16 ? DFSAE_ELEM_F16 : DFSAE_ELEM_BF16;
+    dfsae_train_config *c = config(2, 16, 1);
+    dfsae_source *half = array_source(H, elem, n);
+    dfsae_source *rounded = array_source(Xr, DFSAE_ELEM_F32, n);
+    dfsae_source *orig = array_source(X, DFSAE_ELEM_F32, n);
+    rows_cb cb;
+    dfsae_source *half_cb = callback_source(&cb, H, elem, n, 0);
+    /* read gives the values the half patterns hold */
+    float row[2 * D];
+    assert_int_equal(dfsae_source_read(half, 100, 2, row), DFSAE_OK);
+    assert_memory_equal(row, Xr + 100 * D, sizeof row);
+    assert_int_equal(dfsae_source_read(half_cb, 255, 2, row), DFSAE_OK);
+    assert_memory_equal(row, Xr + 255 * D, sizeof row);
+    float *ph = train_on(half, c), *pc = train_on(half_cb, c);
+    float *pr = train_on(rounded, c), *po = train_on(orig, c);
+    assert_same(ph, pr);
+    assert_same(pc, pr);
+    double input = 0.0;
+    for (size_t i = 0; i < n * D; ++i)
+        input = fmax(input, fabs((double)Xr[i] - X[i]) / fabs((double)X[i]));
+    double params = rel_diff(ph, po);
+    print_message("%s: bit-identical to float32 of the same values; vs the "
+                  "unrounded float32 data: inputs differ by up to %.3g "
+                  "(relative), parameters after 2 epochs by %.3g of max "
+                  "|param|\n",
+                  f16 ? "float16" : "bfloat16", input, params);
+    assert_true(input > 0.0 && input <= (f16 ? 0x1p-11 : 0x1p-8));
+    assert_true(params > 0.0 && params < 0.05);
+    test_free(ph);
+    test_free(pc);
+    test_free(pr);
+    test_free(po);
+    dfsae_source_free(half);
+    dfsae_source_free(half_cb);
+    dfsae_source_free(rounded);
+    dfsae_source_free(orig);
+    dfsae_train_config_free(c);
+    test_free(X);
+    test_free(Xr);
+    test_free(H);
+}
+
+static void float16_source(void **state)
+{
+    (void)state;
+    half_case(1);
+}
+
+static void bfloat16_source(void **state)
+{
+    (void)state;
+    half_case(0);
+}
+
+/* ---- the chunked shuffle ----------------------------------------------- */
+
+#define VISIT_N 1000
+
+typedef struct visits {
+    size_t chunk, window;
+    unsigned count[8][VISIT_N]; /* per epoch */
+    size_t order[8][VISIT_N];
+    size_t pos[8];
+    uint64_t steps, cancel_at; /* cancel when `steps` reaches it; 0 no */
+} visits;
+
+static int visit(const dfsae_progress *p, void *user)
+{
+    visits *v = user;
+    if (dfsae_progress_event_kind(p) != DFSAE_EVENT_STEP)
+        return 0;
+    size_t e = (size_t)dfsae_progress_epoch(p);
+    const size_t *idx = dfsae_progress_batch_indices(p);
+    for (size_t i = 0; i < dfsae_progress_batch_rows(p); ++i) {
+        assert_true(idx[i] < VISIT_N);
+        v->count[e][idx[i]]++;
+        v->order[e][v->pos[e]++] = idx[i];
+    }
+    return ++v->steps == v->cancel_at;
+}
+
+static void check_visits(const visits *v, size_t epochs)
+{
+    for (size_t e = 0; e < epochs; ++e) {
+        size_t in_place = 0;
+        for (size_t i = 0; i < VISIT_N; ++i) {
+            assert_int_equal(v->count[e][i], 1);
+            in_place += v->order[e][i] == i;
+        }
+        assert_true(in_place < VISIT_N / 10); /* really shuffled */
+        /* The order is a run of windows, each the rows of `window` whole
+         * chunks: the first `window` distinct chunks met from a window's
+         * start name its chunks, and the window is exactly their rows. */
+        for (size_t start = 0; start < VISIT_N;) {
+            size_t chunks[64], distinct = 0, size = 0;
+            for (size_t i = start; i < VISIT_N && distinct < v->window; ++i) {
+                size_t c = v->order[e][i] / v->chunk, j = 0;
+                while (j < distinct && chunks[j] != c)
+                    ++j;
+                if (j < distinct)
+                    continue;
+                chunks[distinct++] = c;
+                size_t first = c * v->chunk;
+                size += VISIT_N - first < v->chunk ? VISIT_N - first : v->chunk;
+            }
+            assert_true(start + size <= VISIT_N);
+            for (size_t i = start; i < start + size; ++i) {
+                size_t c = v->order[e][i] / v->chunk, j = 0;
+                while (j < distinct && chunks[j] != c)
+                    ++j;
+                assert_true(j < distinct);
+            }
+            start += size;
+        }
+    }
+    assert_true(memcmp(v->order[0], v->order[1], sizeof v->order[0]) != 0);
+}
+
+static void chunked_shuffle_visits_every_row_once(void **state)
+{
+    (void)state;
+    static visits v[3];
+    memset(v, 0, sizeof v);
+    float *X = data(VISIT_N, 4);
+    dfsae_train_config *c = config(3, 64, 2);
+    set(c, DFSAE_TRAIN_SHUFFLE_CHUNK, 7);  /* 143 chunks, the last of 6 */
+    set(c, DFSAE_TRAIN_SHUFFLE_WINDOW, 3); /* windows of 21 rows */
+    dfsae_source *arr = array_source(X, DFSAE_ELEM_F32, VISIT_N);
+    rows_cb cb;
+    dfsae_source *seq = callback_source(&cb, X, DFSAE_ELEM_F32, VISIT_N, 1);
+    cb.chunk = 7;
+    dfsae_model *m[2];
+    dfsae_optimizer *o[2];
+    for (int i = 0; i < 2; ++i) {
+        v[i].chunk = 7;
+        v[i].window = 3;
+        make(&m[i], &o[i]);
+    }
+    assert_int_equal(dfsae_model_train_source(m[0], o[0], arr, c, visit, &v[0]),
+                     DFSAE_OK);
+    /* A sequential source with the default SHUFFLE = 1 is chunked too. */
+    set(c, DFSAE_TRAIN_SHUFFLE, 1);
+    assert_int_equal(dfsae_model_train_source(m[1], o[1], seq, c, visit, &v[1]),
+                     DFSAE_OK);
+    check_visits(&v[0], 3);
+    assert_memory_equal(v[0].order, v[1].order, 3 * sizeof v[0].order[0]);
+    assert_true(cb.runs_ok);
+    assert_int_equal(cb.rows_read, 3 * VISIT_N); /* each row read once */
+    float *p0 = train_params(m[0]), *p1 = train_params(m[1]);
+    assert_same(p0, p1);
+    /* Epoch e's order depends on (seed, e) alone: a run stopped in the
+     * middle of epoch 2 (16 steps an epoch) and continued sees the rest of
+     * epoch 2's order, skips reading the windows it already trained on, and
+     * ends bit-identical to the uninterrupted run. */
+    dfsae_model *m2;
+    dfsae_optimizer *o2;
+    make(&m2, &o2);
+    v[2].chunk = 7;
+    v[2].window = 3;
+    v[2].cancel_at = 40;
+    assert_int_equal(dfsae_model_train_source(m2, o2, seq, c, visit, &v[2]),
+                     DFSAE_ERR_CANCELLED);
+    uint64_t epochs_done, rows_done;
+    assert_int_equal(
+        dfsae_model_get_run_state(m2, &epochs_done, &rows_done, NULL),
+        DFSAE_OK);
+    assert_int_equal(epochs_done, 2);
+    assert_int_equal(rows_done, 8 * 64);
+    set(c, DFSAE_TRAIN_EPOCHS, 1);
+    cb.rows_read = 0;
+    assert_int_equal(dfsae_model_train_source(m2, o2, seq, c, visit, &v[2]),
+                     DFSAE_OK);
+    assert_true(cb.rows_read < VISIT_N - 8 * 64 + 3 * 7);
+    assert_memory_equal(v[2].order, v[0].order, 3 * sizeof v[0].order[0]);
+    float *p2 = train_params(m2);
+    assert_same(p2, p1);
+    test_free(p2);
+    dfsae_model_free(m2);
+    dfsae_optimizer_free(o2);
+    for (int i = 0; i < 2; ++i) {
+        dfsae_model_free(m[i]);
+        dfsae_optimizer_free(o[i]);
+    }
+    test_free(p0);
+    test_free(p1);
+    dfsae_source_free(arr);
+    dfsae_source_free(seq);
+    dfsae_train_config_free(c);
+    test_free(X);
+}
+
+/* ---- failures ----------------------------------------------------------- */
+
+static void failing_and_bad_callbacks(void **state)
+{
+    (void)state;
+    const size_t n = 40;
+    float *X = data(n, 2);
+    dfsae_train_config *c = config(1, 8, 0);
+    rows_cb cb;
+    dfsae_source *s = callback_source(&cb, X, DFSAE_ELEM_F32, n, 0);
+    dfsae_model *m;
+    dfsae_optimizer *o;
+    make(&m, &o);
+    /* The third read fails: two steps were taken, the error says where. */
+    cb.fail_at_call = 3;
+    assert_int_equal(dfsae_model_train_source(m, o, s, c, NULL, NULL),
+                     DFSAE_ERR_IO);
+    assert_int_equal(dfsae_optimizer_step_count(o), 2);
+    assert_non_null(strstr(dfsae_model_last_error(m), "step 2"));
+    assert_non_null(strstr(dfsae_model_last_error(m), "returned 7"));
+    /* A NaN in row 29 stops the run at the step that reads it: the run
+     * continues at row 16 (the run state), so one more step is taken. */
+    cb.fail_at_call = 0;
+    X[29 * D + 4] = NAN;
+    uint64_t rows_done;
+    assert_int_equal(dfsae_model_get_run_state(m, NULL, &rows_done, NULL),
+                     DFSAE_OK);
+    assert_int_equal(rows_done, 16);
+    assert_int_equal(dfsae_model_train_source(m, o, s, c, NULL, NULL),
+                     DFSAE_ERR_NON_FINITE_INPUT);
+    assert_int_equal(dfsae_optimizer_step_count(o), 3);
+    assert_non_null(strstr(dfsae_model_last_error(m), "row 29"));
+    double met[DFSAE_METRIC_COUNT];
+    assert_int_equal(
+        dfsae_model_evaluate_source(m, s, c, met, DFSAE_METRIC_COUNT),
+        DFSAE_ERR_NON_FINITE_INPUT);
+    assert_non_null(strstr(dfsae_model_last_error(m), "row 29"));
+    /* An array source is checked before the first step. */
+    dfsae_source *arr = array_source(X, DFSAE_ELEM_F32, n);
+    assert_int_equal(dfsae_model_train_source(m, o, arr, c, NULL, NULL),
+                     DFSAE_ERR_NON_FINITE_INPUT);
+    assert_int_equal(dfsae_optimizer_step_count(o), 3);
+    uint16_t h[2 * D] = {0};
+    h[D + 1] = 0x7c00u; /* +Inf in row 1 */
+    dfsae_source *half = NULL;
+    assert_int_equal(
+        dfsae_source_from_array(h, DFSAE_ELEM_F16, 2, D, NULL, &half),
+        DFSAE_OK);
+    assert_int_equal(dfsae_model_set_run_state(m, 0, 0, 11), DFSAE_OK);
+    assert_int_equal(dfsae_model_train_source(m, o, half, c, NULL, NULL),
+                     DFSAE_ERR_NON_FINITE_INPUT);
+    assert_non_null(strstr(dfsae_model_last_error(m), "X[1][1]"));
+    /* Arguments. */
+    dfsae_source *bad = (dfsae_source *)1;
+    assert_int_equal(dfsae_source_from_array(NULL, 0, 1, 1, NULL, &bad),
+                     DFSAE_ERR_NULL_ARG);
+    assert_null(bad);
+    assert_int_equal(dfsae_source_from_array(X, 3, 1, 1, NULL, &bad),
+                     DFSAE_ERR_INVALID_ARG);
+    assert_int_equal(dfsae_source_from_array(X, 0, 0, 1, NULL, &bad),
+                     DFSAE_ERR_INVALID_ARG);
+    assert_int_equal(dfsae_source_from_array(X, 0, SIZE_MAX, 2, NULL, &bad),
+                     DFSAE_ERR_SIZE_OVERFLOW);
+    assert_int_equal(
+        dfsae_source_from_callback(NULL, NULL, 0, 1, 1, 0, NULL, &bad),
+        DFSAE_ERR_NULL_ARG);
+    assert_int_equal(
+        dfsae_source_from_callback(read_rows, NULL, 0, 1, 1, 2, NULL, &bad),
+        DFSAE_ERR_INVALID_ARG);
+    assert_int_equal(dfsae_source_from_array(X, 0, 1, 1, NULL, NULL),
+                     DFSAE_ERR_NULL_ARG);
+    assert_int_equal(dfsae_source_from_array(X, 0, 4, D + 1, NULL, &bad),
+                     DFSAE_OK);
+    assert_int_equal(dfsae_model_train_source(m, o, bad, c, NULL, NULL),
+                     DFSAE_ERR_SIZE_MISMATCH);
+    assert_int_equal(dfsae_model_evaluate_source(m, bad, c, met, 1),
+                     DFSAE_ERR_SIZE_MISMATCH);
+    assert_int_equal(dfsae_model_train_source(m, o, NULL, c, NULL, NULL),
+                     DFSAE_ERR_NULL_ARG);
+    assert_int_equal(dfsae_source_read(arr, 39, 2, X), DFSAE_ERR_INVALID_ARG);
+    assert_int_equal(dfsae_source_read(arr, 0, 1, NULL), DFSAE_ERR_NULL_ARG);
+    dfsae_source_free(NULL);
+    dfsae_source_free(bad);
+    dfsae_source_free(half);
+    dfsae_source_free(arr);
+    dfsae_source_free(s);
+    dfsae_model_free(m);
+    dfsae_optimizer_free(o);
+    dfsae_train_config_free(c);
+    test_free(X);
+}
+
+/* The source's own memory goes through the allocator and comes back. */
+static void allocator_is_used(void **state)
+{
+    (void)state;
+    train_counter count = {0, 0};
+    dfsae_allocator a = train_counting_allocator(&count);
+    uint16_t h[D] = {0};
+    dfsae_source *s = NULL;
+    assert_int_equal(dfsae_source_from_callback(
+                         read_rows, NULL, DFSAE_ELEM_BF16, 1, D, 0, &a, &s),
+                     DFSAE_OK);
+    assert_int_equal(count.allocs, 2); /* the handle and its staging */
+    dfsae_source_free(s);
+    assert_int_equal(count.frees, 2);
+    assert_int_equal(dfsae_source_from_array(h, DFSAE_ELEM_F16, 1, D, &a, &s),
+                     DFSAE_OK);
+    assert_int_equal(count.allocs, 3);
+    dfsae_source_free(s);
+    assert_int_equal(count.frees, 3);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(callback_equals_array),
+        cmocka_unit_test(float16_source),
+        cmocka_unit_test(bfloat16_source),
+        cmocka_unit_test(chunked_shuffle_visits_every_row_once),
+        cmocka_unit_test(failing_and_bad_callbacks),
+        cmocka_unit_test(allocator_is_used),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
