@@ -468,7 +468,7 @@ typedef enum dfsae_train_option {
                                           loss has changed by less than this
                                           from the epoch before for PATIENCE
                                           epochs in a row (counted within the
-                                          call; dfsae_progress_converged) */
+                                          call; DFSAE_PROGRESS_CONVERGED) */
     DFSAE_TRAIN_CONVERGE_PATIENCE = 6,  /**< epochs in a row, >= 1; 5 */
     DFSAE_TRAIN_SHUFFLE_CHUNK = 7,      /**< rows per chunk of the chunked
                                              shuffle, >= 1; 256 */
@@ -511,42 +511,52 @@ typedef enum dfsae_progress_event {
  */
 typedef int (*dfsae_progress_fn)(const dfsae_progress *report, void *user);
 
-/** DFSAE_EVENT_STEP or DFSAE_EVENT_EPOCH (-1 if `report` is NULL). */
-DFSAE_API int dfsae_progress_event_kind(const dfsae_progress *report);
-/** 0-based index of the current epoch in the model's whole training (the
- *  run state's epoch count, see dfsae_model_get_run_state). */
-DFSAE_API uint64_t dfsae_progress_epoch(const dfsae_progress *report);
-/** 0-based index of the step within its epoch, also in an epoch continued
- *  from the run state (EPOCH: the epoch's step count). */
-DFSAE_API uint64_t dfsae_progress_step(const dfsae_progress *report);
-/** Steps in one epoch (depends on n, the batch size and the batch-of-1
- *  rule, see dfsae_model_train). */
-DFSAE_API uint64_t dfsae_progress_steps_per_epoch(const dfsae_progress *report);
-/** Steps completed in this call so far, and the total this call takes if
- *  it is not cancelled (for an ETA). */
-DFSAE_API uint64_t dfsae_progress_steps_done(const dfsae_progress *report);
-DFSAE_API uint64_t dfsae_progress_steps_total(const dfsae_progress *report);
-/** STEP: the loss of the batch at the parameters before the step (as
- *  dfsae_model_loss would report it). EPOCH: the mean of the epoch's step
- *  losses. */
-DFSAE_API double dfsae_progress_loss(const dfsae_progress *report);
-/** The unweighted value of loss term `term` (dfsae_term), same conventions
- *  as dfsae_progress_loss; NaN for an unknown term. */
-DFSAE_API double dfsae_progress_term(const dfsae_progress *report, int term);
-/** STEP: rows in the batch. EPOCH: rows seen in the epoch. */
-DFSAE_API size_t dfsae_progress_batch_rows(const dfsae_progress *report);
-/** STEP: the batch's row indices into X (batch_rows of them, in the order
- *  they were used); NULL for EPOCH reports. */
+/** What dfsae_progress_get reads. Values are pinned; keys are appended.
+ *  Counts are exact integers (below 2^53). */
+typedef enum dfsae_progress_key {
+    DFSAE_PROGRESS_EVENT = 0, /**< DFSAE_EVENT_STEP or DFSAE_EVENT_EPOCH */
+    DFSAE_PROGRESS_EPOCH = 1, /**< 0-based epoch in the model's whole
+                                   training (run state, see
+                                   dfsae_model_get_run_state) */
+    DFSAE_PROGRESS_STEP = 2,  /**< 0-based step within its epoch, also in an
+                                   epoch continued from the run state
+                                   (EPOCH: the epoch's step count) */
+    DFSAE_PROGRESS_STEPS_PER_EPOCH = 3, /**< depends on n, the batch size
+                                             and the batch-of-1 rule */
+    DFSAE_PROGRESS_STEPS_DONE = 4,      /**< steps completed in this call */
+    DFSAE_PROGRESS_STEPS_TOTAL = 5,     /**< steps this call takes if not
+                                             cancelled (for an ETA) */
+    DFSAE_PROGRESS_LOSS = 6,            /**< STEP: the batch's loss at the
+                                             parameters before the step (as
+                                             dfsae_model_loss); EPOCH: the mean
+                                             of the epoch's step losses */
+    DFSAE_PROGRESS_BATCH_ROWS = 7,      /**< STEP: rows in the batch; EPOCH:
+                                             rows seen in the epoch */
+    DFSAE_PROGRESS_SAMPLES_PER_SEC = 8, /**< rows per second of wall time
+                                             since the epoch started */
+    DFSAE_PROGRESS_ELAPSED = 9,         /**< wall-clock seconds since the call
+                                             started */
+    DFSAE_PROGRESS_CONVERGED = 10,      /**< 1 on the EPOCH report of the epoch
+                                             at which training converged
+                                             (DFSAE_TRAIN_CONVERGE_TOLERANCE;
+                                             the call then returns DFSAE_OK),
+                                             else 0 */
+    /* The unweighted loss terms, as LOSS: DFSAE_PROGRESS_TERM_LSE + t for
+     * dfsae_term t. */
+    DFSAE_PROGRESS_TERM_LSE = 11,
+    DFSAE_PROGRESS_TERM_VAR = 12,
+    DFSAE_PROGRESS_TERM_TC = 13,
+    DFSAE_PROGRESS_TERM_WR = 14,
+    DFSAE_PROGRESS_KEY_COUNT
+} dfsae_progress_key;
+
+/** The value of `key` in `report`; NaN for a NULL report or an unknown
+ *  key. */
+DFSAE_API double dfsae_progress_get(const dfsae_progress *report, int key);
+/** STEP: the batch's row indices into X (BATCH_ROWS of them, in the order
+ *  they were used); NULL for EPOCH reports and a NULL report. */
 DFSAE_API const size_t *
 dfsae_progress_batch_indices(const dfsae_progress *report);
-/** Rows processed per second of wall time since the epoch started. */
-DFSAE_API double dfsae_progress_samples_per_sec(const dfsae_progress *report);
-/** Wall-clock seconds since the call started. */
-DFSAE_API double dfsae_progress_elapsed(const dfsae_progress *report);
-/** 1 on the EPOCH report of the epoch at which training converged
- *  (DFSAE_TRAIN_CONVERGE_TOLERANCE): the call then returns DFSAE_OK
- *  without running further epochs. 0 otherwise. */
-DFSAE_API int dfsae_progress_converged(const dfsae_progress *report);
 
 /** The run state dfsae_model_train keeps in the model and model files
  *  carry: `epochs` completed, `rows` of the next epoch already trained (0

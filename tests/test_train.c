@@ -65,39 +65,45 @@ typedef struct seen {
 static int record(const dfsae_progress *p, void *user)
 {
     seen *s = user;
-    double el = dfsae_progress_elapsed(p);
+    double el = dfsae_progress_get(p, DFSAE_PROGRESS_ELAPSED);
     assert_true(el >= s->last_elapsed);
     s->last_elapsed = el;
-    assert_true(dfsae_progress_samples_per_sec(p) >= 0.0);
-    s->per_epoch = dfsae_progress_steps_per_epoch(p);
-    s->total = dfsae_progress_steps_total(p);
-    assert_true(isnan(dfsae_progress_term(p, DFSAE_TERM_COUNT)));
-    assert_true(isnan(dfsae_progress_term(p, -1)));
-    if (dfsae_progress_event_kind(p) == DFSAE_EVENT_EPOCH) {
+    assert_true(dfsae_progress_get(p, DFSAE_PROGRESS_SAMPLES_PER_SEC) >= 0.0);
+    s->per_epoch =
+        (uint64_t)dfsae_progress_get(p, DFSAE_PROGRESS_STEPS_PER_EPOCH);
+    s->total = (uint64_t)dfsae_progress_get(p, DFSAE_PROGRESS_STEPS_TOTAL);
+    assert_true(isnan(dfsae_progress_get(p, DFSAE_PROGRESS_KEY_COUNT)));
+    assert_true(isnan(dfsae_progress_get(p, -1)));
+    assert_true(isnan(dfsae_progress_get(NULL, DFSAE_PROGRESS_LOSS)));
+    assert_null(dfsae_progress_batch_indices(NULL));
+    if ((int)dfsae_progress_get(p, DFSAE_PROGRESS_EVENT) == DFSAE_EVENT_EPOCH) {
         size_t e = s->epochs++;
         assert_true(e < MAX_STEPS);
         assert_null(dfsae_progress_batch_indices(p));
-        s->epoch_loss[e] = dfsae_progress_loss(p);
+        s->epoch_loss[e] = dfsae_progress_get(p, DFSAE_PROGRESS_LOSS);
         for (int t = 0; t < DFSAE_TERM_COUNT; ++t)
-            s->epoch_terms[e][t] = dfsae_progress_term(p, t);
-        s->epoch_rows[e] = dfsae_progress_batch_rows(p);
-        s->epoch_step[e] = dfsae_progress_step(p);
+            s->epoch_terms[e][t] =
+                dfsae_progress_get(p, DFSAE_PROGRESS_TERM_LSE + t);
+        s->epoch_rows[e] =
+            (size_t)dfsae_progress_get(p, DFSAE_PROGRESS_BATCH_ROWS);
+        s->epoch_step[e] = (uint64_t)dfsae_progress_get(p, DFSAE_PROGRESS_STEP);
         return s->cancel_at_epoch != 0 && s->epochs == s->cancel_at_epoch;
     }
-    assert_int_equal(dfsae_progress_event_kind(p), DFSAE_EVENT_STEP);
+    assert_int_equal((int)dfsae_progress_get(p, DFSAE_PROGRESS_EVENT),
+                     DFSAE_EVENT_STEP);
     size_t i = s->steps++;
     assert_true(i < MAX_STEPS);
-    s->epoch[i] = dfsae_progress_epoch(p);
-    s->step[i] = dfsae_progress_step(p);
-    s->done[i] = dfsae_progress_steps_done(p);
-    s->rows[i] = dfsae_progress_batch_rows(p);
+    s->epoch[i] = (uint64_t)dfsae_progress_get(p, DFSAE_PROGRESS_EPOCH);
+    s->step[i] = (uint64_t)dfsae_progress_get(p, DFSAE_PROGRESS_STEP);
+    s->done[i] = (uint64_t)dfsae_progress_get(p, DFSAE_PROGRESS_STEPS_DONE);
+    s->rows[i] = (size_t)dfsae_progress_get(p, DFSAE_PROGRESS_BATCH_ROWS);
     const size_t *idx = dfsae_progress_batch_indices(p);
     assert_non_null(idx);
     if (s->rows[i] <= MAX_ROWS)
         memcpy(s->idx[i], idx, s->rows[i] * sizeof *idx);
-    s->loss[i] = dfsae_progress_loss(p);
+    s->loss[i] = dfsae_progress_get(p, DFSAE_PROGRESS_LOSS);
     for (int t = 0; t < DFSAE_TERM_COUNT; ++t)
-        s->terms[i][t] = dfsae_progress_term(p, t);
+        s->terms[i][t] = dfsae_progress_get(p, DFSAE_PROGRESS_TERM_LSE + t);
     return s->cancel_at_step != 0 && s->done[i] == s->cancel_at_step;
 }
 

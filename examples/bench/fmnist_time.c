@@ -109,16 +109,17 @@ static float *load_images(const options *o, size_t *n, size_t *d)
 static int report_every_10(const dfsae_progress *r, void *user)
 {
     (void)user;
-    uint64_t e = dfsae_progress_epoch(r) + 1;
-    if (dfsae_progress_event_kind(r) == DFSAE_EVENT_EPOCH &&
+    uint64_t e = (uint64_t)dfsae_progress_get(r, DFSAE_PROGRESS_EPOCH) + 1;
+    if ((int)dfsae_progress_get(r, DFSAE_PROGRESS_EVENT) == DFSAE_EVENT_EPOCH &&
         (e == 1 || e % 10 == 0))
         printf("epoch %3llu  mean loss %12.4f  lse %10.3f var %9.3f tc %8.3f"
                "  elapsed %.2f s\n",
-               (unsigned long long)e, dfsae_progress_loss(r),
-               dfsae_progress_term(r, DFSAE_TERM_LSE),
-               dfsae_progress_term(r, DFSAE_TERM_VAR),
-               dfsae_progress_term(r, DFSAE_TERM_TC),
-               dfsae_progress_elapsed(r));
+               (unsigned long long)e,
+               dfsae_progress_get(r, DFSAE_PROGRESS_LOSS),
+               dfsae_progress_get(r, DFSAE_PROGRESS_TERM_LSE),
+               dfsae_progress_get(r, DFSAE_PROGRESS_TERM_VAR),
+               dfsae_progress_get(r, DFSAE_PROGRESS_TERM_TC),
+               dfsae_progress_get(r, DFSAE_PROGRESS_ELAPSED));
     fflush(stdout);
     return 0;
 }

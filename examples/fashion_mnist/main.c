@@ -240,16 +240,21 @@ typedef struct progress_ctx {
 static int on_progress(const dfsae_progress *p, void *user)
 {
     const progress_ctx *c = user;
-    if (c->quiet || dfsae_progress_event_kind(p) != DFSAE_EVENT_EPOCH)
+    if (c->quiet ||
+        (int)dfsae_progress_get(p, DFSAE_PROGRESS_EVENT) != DFSAE_EVENT_EPOCH)
         return 0;
     fprintf(stderr,
             "%sepoch %2llu/%zu  loss %11.5g  lse %10.5g  var %9.5g  tc %8.4g"
             "  %6.0f samples/s\n",
-            c->tag, (unsigned long long)dfsae_progress_epoch(p) + 1, c->epochs,
-            dfsae_progress_loss(p), dfsae_progress_term(p, DFSAE_TERM_LSE),
-            dfsae_progress_term(p, DFSAE_TERM_VAR),
-            dfsae_progress_term(p, DFSAE_TERM_TC),
-            dfsae_progress_samples_per_sec(p));
+            c->tag,
+            (unsigned long long)(uint64_t)dfsae_progress_get(
+                p, DFSAE_PROGRESS_EPOCH) +
+                1,
+            c->epochs, dfsae_progress_get(p, DFSAE_PROGRESS_LOSS),
+            dfsae_progress_get(p, DFSAE_PROGRESS_TERM_LSE),
+            dfsae_progress_get(p, DFSAE_PROGRESS_TERM_VAR),
+            dfsae_progress_get(p, DFSAE_PROGRESS_TERM_TC),
+            dfsae_progress_get(p, DFSAE_PROGRESS_SAMPLES_PER_SEC));
     return 0;
 }
 

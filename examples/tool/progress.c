@@ -55,7 +55,7 @@ static void fmt_terms(const dfsae_progress *p, char *buf, size_t cap)
     size_t used = 0;
     buf[0] = '\0';
     for (int t = 0; t < DFSAE_TERM_COUNT && used < cap; t++) {
-        double v = dfsae_progress_term(p, t);
+        double v = dfsae_progress_get(p, DFSAE_PROGRESS_TERM_LSE + t);
         int n;
         if (v == 0.0)
             continue;
@@ -69,20 +69,21 @@ static void fmt_terms(const dfsae_progress *p, char *buf, size_t cap)
 
 static void draw_bar(cli_progress *pr, const dfsae_progress *p)
 {
-    uint64_t done = dfsae_progress_steps_done(p);
-    uint64_t total = dfsae_progress_steps_total(p);
-    double el = dfsae_progress_elapsed(p);
+    uint64_t done = (uint64_t)dfsae_progress_get(p, DFSAE_PROGRESS_STEPS_DONE);
+    uint64_t total =
+        (uint64_t)dfsae_progress_get(p, DFSAE_PROGRESS_STEPS_TOTAL);
+    double el = dfsae_progress_get(p, DFSAE_PROGRESS_ELAPSED);
     double eta = done > 0 ? el * (double)(total - done) / (double)done : 0;
     char terms[96], eta_s[32], line[512];
     cli_bar_fields f;
     fmt_terms(p, terms, sizeof terms);
     fmt_time(eta, eta_s, sizeof eta_s);
-    f.epoch = dfsae_progress_epoch(p) + 1;
+    f.epoch = (uint64_t)dfsae_progress_get(p, DFSAE_PROGRESS_EPOCH) + 1;
     f.epochs = pr->epochs;
-    f.step = dfsae_progress_step(p) + 1;
-    f.steps = dfsae_progress_steps_per_epoch(p);
-    f.loss = dfsae_progress_loss(p);
-    f.samples_per_sec = dfsae_progress_samples_per_sec(p);
+    f.step = (uint64_t)dfsae_progress_get(p, DFSAE_PROGRESS_STEP) + 1;
+    f.steps = (uint64_t)dfsae_progress_get(p, DFSAE_PROGRESS_STEPS_PER_EPOCH);
+    f.loss = dfsae_progress_get(p, DFSAE_PROGRESS_LOSS);
+    f.samples_per_sec = dfsae_progress_get(p, DFSAE_PROGRESS_SAMPLES_PER_SEC);
     f.terms = terms;
     f.eta = eta_s;
     /* Asked at every redraw: the terminal may have been resized. */
@@ -94,12 +95,13 @@ static void draw_bar(cli_progress *pr, const dfsae_progress *p)
 int cli_progress_cb(const dfsae_progress *p, void *user)
 {
     cli_progress *pr = user;
-    int ev = dfsae_progress_event_kind(p);
+    int ev = (int)dfsae_progress_get(p, DFSAE_PROGRESS_EVENT);
     pr->last_event = ev;
-    pr->last_epoch = dfsae_progress_epoch(p);
-    pr->last_step = dfsae_progress_step(p);
-    pr->steps_per_epoch = dfsae_progress_steps_per_epoch(p);
-    pr->converged = dfsae_progress_converged(p);
+    pr->last_epoch = (uint64_t)dfsae_progress_get(p, DFSAE_PROGRESS_EPOCH);
+    pr->last_step = (uint64_t)dfsae_progress_get(p, DFSAE_PROGRESS_STEP);
+    pr->steps_per_epoch =
+        (uint64_t)dfsae_progress_get(p, DFSAE_PROGRESS_STEPS_PER_EPOCH);
+    pr->converged = (int)dfsae_progress_get(p, DFSAE_PROGRESS_CONVERGED);
     if (ev == DFSAE_EVENT_STEP) {
         double now = cli_now();
         /* Redraw at most ten times a second: drawing is not free. */
@@ -110,14 +112,17 @@ int cli_progress_cb(const dfsae_progress *p, void *user)
     } else if (!pr->quiet) {
         char terms[96], el[32];
         fmt_terms(p, terms, sizeof terms);
-        fmt_time(dfsae_progress_elapsed(p), el, sizeof el);
+        fmt_time(dfsae_progress_get(p, DFSAE_PROGRESS_ELAPSED), el, sizeof el);
         fprintf(stderr,
                 "%sepoch %llu/%llu loss %.6g (%s) %.0f samples/s "
                 "elapsed %s\n",
                 pr->tty ? "\r\033[K" : "",
-                (unsigned long long)(dfsae_progress_epoch(p) + 1),
-                (unsigned long long)pr->epochs, dfsae_progress_loss(p), terms,
-                dfsae_progress_samples_per_sec(p), el);
+                (unsigned long long)((uint64_t)dfsae_progress_get(
+                                         p, DFSAE_PROGRESS_EPOCH) +
+                                     1),
+                (unsigned long long)pr->epochs,
+                dfsae_progress_get(p, DFSAE_PROGRESS_LOSS), terms,
+                dfsae_progress_get(p, DFSAE_PROGRESS_SAMPLES_PER_SEC), el);
         fflush(stderr);
     }
     if (sigint_seen) {

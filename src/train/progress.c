@@ -1,71 +1,32 @@
-/* Getters of the progress report handed to the callback. */
+/* The progress report's one keyed getter. */
 #include <math.h>
 
 #include "train/train.h"
 
-int dfsae_progress_event_kind(const dfsae_progress *report)
+double dfsae_progress_get(const dfsae_progress *report, int key)
 {
-    return report != NULL ? report->event : -1;
-}
-
-uint64_t dfsae_progress_epoch(const dfsae_progress *report)
-{
-    return report != NULL ? report->epoch : 0;
-}
-
-uint64_t dfsae_progress_step(const dfsae_progress *report)
-{
-    return report != NULL ? report->step : 0;
-}
-
-uint64_t dfsae_progress_steps_per_epoch(const dfsae_progress *report)
-{
-    return report != NULL ? report->steps_per_epoch : 0;
-}
-
-uint64_t dfsae_progress_steps_done(const dfsae_progress *report)
-{
-    return report != NULL ? report->steps_done : 0;
-}
-
-uint64_t dfsae_progress_steps_total(const dfsae_progress *report)
-{
-    return report != NULL ? report->steps_total : 0;
-}
-
-double dfsae_progress_loss(const dfsae_progress *report)
-{
-    return report != NULL ? report->loss : NAN;
-}
-
-double dfsae_progress_term(const dfsae_progress *report, int term)
-{
-    if (report == NULL || term < 0 || term >= DFSAE_TERM_COUNT)
+    if (report == NULL)
         return NAN;
-    return report->terms[term];
-}
-
-size_t dfsae_progress_batch_rows(const dfsae_progress *report)
-{
-    return report != NULL ? report->rows : 0;
+    if (key >= DFSAE_PROGRESS_TERM_LSE &&
+        key < DFSAE_PROGRESS_TERM_LSE + DFSAE_TERM_COUNT)
+        return report->terms[key - DFSAE_PROGRESS_TERM_LSE];
+    switch (key) {
+    case DFSAE_PROGRESS_EVENT: return report->event;
+    case DFSAE_PROGRESS_EPOCH: return (double)report->epoch;
+    case DFSAE_PROGRESS_STEP: return (double)report->step;
+    case DFSAE_PROGRESS_STEPS_PER_EPOCH: return (double)report->steps_per_epoch;
+    case DFSAE_PROGRESS_STEPS_DONE: return (double)report->steps_done;
+    case DFSAE_PROGRESS_STEPS_TOTAL: return (double)report->steps_total;
+    case DFSAE_PROGRESS_LOSS: return report->loss;
+    case DFSAE_PROGRESS_BATCH_ROWS: return (double)report->rows;
+    case DFSAE_PROGRESS_SAMPLES_PER_SEC: return report->samples_per_sec;
+    case DFSAE_PROGRESS_ELAPSED: return report->elapsed;
+    case DFSAE_PROGRESS_CONVERGED: return report->converged;
+    default: return NAN;
+    }
 }
 
 const size_t *dfsae_progress_batch_indices(const dfsae_progress *report)
 {
     return report != NULL ? report->indices : NULL;
-}
-
-double dfsae_progress_samples_per_sec(const dfsae_progress *report)
-{
-    return report != NULL ? report->samples_per_sec : 0.0;
-}
-
-double dfsae_progress_elapsed(const dfsae_progress *report)
-{
-    return report != NULL ? report->elapsed : 0.0;
-}
-
-int dfsae_progress_converged(const dfsae_progress *report)
-{
-    return report != NULL ? report->converged : 0;
 }
