@@ -286,11 +286,12 @@ typedef struct visits {
 static int visit(const dfsae_progress *p, void *user)
 {
     visits *v = user;
-    if (dfsae_progress_event_kind(p) != DFSAE_EVENT_STEP)
+    if ((int)dfsae_progress_get(p, DFSAE_PROGRESS_EVENT) != DFSAE_EVENT_STEP)
         return 0;
-    size_t e = (size_t)dfsae_progress_epoch(p);
+    size_t e = (size_t)dfsae_progress_get(p, DFSAE_PROGRESS_EPOCH);
     const size_t *idx = dfsae_progress_batch_indices(p);
-    for (size_t i = 0; i < dfsae_progress_batch_rows(p); ++i) {
+    for (size_t i = 0;
+         i < (size_t)dfsae_progress_get(p, DFSAE_PROGRESS_BATCH_ROWS); ++i) {
         assert_true(idx[i] < VISIT_N);
         v->count[e][idx[i]]++;
         v->order[e][v->pos[e]++] = idx[i];
