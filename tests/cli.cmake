@@ -80,6 +80,8 @@ set_tests_properties(test_cli_output_files PROPERTIES TIMEOUT 120)
 add_test(NAME test_cli_progress_width
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/progress_width.py
           $<TARGET_FILE:dfsae_tool> ${CMAKE_CURRENT_SOURCE_DIR}/cli/fixtures)
+add_test(NAME test_cli_eval_memory
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/eval_memory.sh $<TARGET_FILE:dfsae_tool>)
 
 # The README's main job, shortened: 2 epochs on 10000 images. Needs the
 # Debian package dataset-fashion-mnist; without it the test reports
