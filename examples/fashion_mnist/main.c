@@ -19,6 +19,7 @@
 #include "dfsae.h"
 #include "dfsae_data.h"
 #include "probe.h"
+#include "study.h"
 
 #define DEFAULT_DIR "/usr/share/datasets/fashion-mnist"
 
@@ -231,33 +232,6 @@ static void free_split(split *s)
     free(s->y);
 }
 
-typedef struct progress_ctx {
-    size_t epochs;
-    int quiet;
-    const char *tag;
-} progress_ctx;
-
-static int on_progress(const dfsae_progress *p, void *user)
-{
-    const progress_ctx *c = user;
-    if (c->quiet ||
-        (int)dfsae_progress_get(p, DFSAE_PROGRESS_EVENT) != DFSAE_EVENT_EPOCH)
-        return 0;
-    fprintf(stderr,
-            "%sepoch %2llu/%zu  loss %11.5g  lse %10.5g  var %9.5g  tc %8.4g"
-            "  %6.0f samples/s\n",
-            c->tag,
-            (unsigned long long)(uint64_t)dfsae_progress_get(
-                p, DFSAE_PROGRESS_EPOCH) +
-                1,
-            c->epochs, dfsae_progress_get(p, DFSAE_PROGRESS_LOSS),
-            dfsae_progress_get(p, DFSAE_PROGRESS_TERM_LSE),
-            dfsae_progress_get(p, DFSAE_PROGRESS_TERM_VAR),
-            dfsae_progress_get(p, DFSAE_PROGRESS_TERM_TC),
-            dfsae_progress_get(p, DFSAE_PROGRESS_SAMPLES_PER_SEC));
-    return 0;
-}
-
 static int check(int st, const dfsae_model *m, const char *what)
 {
     if (st == DFSAE_OK)
@@ -268,58 +242,35 @@ static int check(int st, const dfsae_model *m, const char *what)
     return -1;
 }
 
+/* The study library's configuration for these flags and loss weights. */
+static void study_of(const flags *f, const double lam[4], study_config *c)
+{
+    study_config_defaults(c);
+    c->components = f->components;
+    c->epochs = f->epochs;
+    c->batch = f->batch;
+    c->seed = f->seed;
+    c->probe_c = f->probe_c;
+    c->quiet = f->quiet;
+    for (int t = 0; t < 4; t++)
+        c->lambda[t] = lam[t];
+}
+
 /* Create and train one model with the given loss weights. */
 static int train_model(const flags *f, const split *tr, const double lam[4],
-                       const char *tag, dfsae_model **out, double *seconds)
+                       dfsae_model **out, double *seconds)
 {
-    static const int keys[4] = {DFSAE_MODEL_LAMBDA_LSE, DFSAE_MODEL_LAMBDA_VAR,
-                                DFSAE_MODEL_LAMBDA_TC, DFSAE_MODEL_LAMBDA_WR};
-    dfsae_model *m = NULL;
-    dfsae_optimizer *o = NULL;
-    dfsae_train_config *cfg = NULL;
-    progress_ctx pc = {f->epochs, f->quiet, tag};
-    double t0;
-    int st;
-    *out = NULL;
-    st = dfsae_model_create(tr->X.cols, f->components, f->seed, NULL, &m);
-    if (check(st, NULL, "create the model") != 0)
+    study_config c;
+    study_result r;
+    study_split s = {tr->X.values, tr->y, tr->X.rows, tr->X.cols};
+    char err[256];
+    study_of(f, lam, &c);
+    if (study_train(&c, &s, "", out, &r, err, sizeof err) != 0) {
+        fprintf(stderr, "fashion_mnist: %s\n", err);
         return -1;
-    /* --seed seeds the shuffling too. */
-    st = dfsae_model_set_run_state(m, 0, 0, f->seed);
-    for (int t = 0; t < 4 && st == DFSAE_OK; t++)
-        st = dfsae_model_set_option(m, keys[t], lam[t]);
-    if (st == DFSAE_OK)
-        st = dfsae_optimizer_create(DFSAE_ADAM, dfsae_model_num_params(m), NULL,
-                                    &o);
-    if (st == DFSAE_OK)
-        st = dfsae_optimizer_set_option(o, DFSAE_OPT_LR, 1e-3);
-    if (st == DFSAE_OK)
-        st = dfsae_train_config_create(NULL, &cfg);
-    if (st == DFSAE_OK)
-        st = dfsae_train_config_set(cfg, DFSAE_TRAIN_EPOCHS, (double)f->epochs);
-    if (st == DFSAE_OK)
-        st = dfsae_train_config_set(cfg, DFSAE_TRAIN_BATCH_SIZE,
-                                    (double)f->batch);
-    /* Epoch reports only: a step report per batch costs time for nothing. */
-    if (st == DFSAE_OK)
-        st = dfsae_train_config_set(cfg, DFSAE_TRAIN_REPORT_EVERY, 0);
-    if (check(st, m, "set up training") != 0)
-        goto fail;
-    t0 = now();
-    st = dfsae_model_train(m, o, tr->X.values, tr->X.rows, cfg, on_progress,
-                           &pc);
-    *seconds = now() - t0;
-    if (check(st, m, "train") != 0)
-        goto fail;
-    dfsae_train_config_free(cfg);
-    dfsae_optimizer_free(o);
-    *out = m;
+    }
+    *seconds = r.seconds;
     return 0;
-fail:
-    dfsae_train_config_free(cfg);
-    dfsae_optimizer_free(o);
-    dfsae_model_free(m);
-    return -1;
 }
 
 static int evaluate(dfsae_model *m, const split *s, double *metrics)
@@ -405,7 +356,7 @@ static int main_job(const flags *f, const split *tr, const split *te)
            "var 1 tc 1 wr 0, %zu epochs, seed %llu\n",
            tr->X.cols, k, f->batch, f->epochs, (unsigned long long)f->seed);
     fflush(stdout);
-    if (train_model(f, tr, full, "", &m, &secs) != 0)
+    if (train_model(f, tr, full, &m, &secs) != 0)
         return 1;
     printf("training_time_s: %.2f\nseconds_per_epoch: %.3f\n", secs,
            secs / (double)f->epochs);
@@ -461,42 +412,31 @@ done:
     return rc;
 }
 
+/* The method's four objectives, by the study library's ablation: metrics
+ * on the test images. */
 static int ablation(const flags *f, const split *tr, const split *te)
 {
-    static const struct {
-        const char *name;
-        double lam[4];
-    } cfgs[4] = {
-        {"lse", {1, 0, 0, 0}},
-        {"lse+var", {1, 1, 0, 0}},
-        {"lse+var+tc", {1, 1, 1, 0}},
-        {"var+tc", {0, 1, 1, 0}},
-    };
-    double res[4][DFSAE_METRIC_COUNT];
-    for (int c = 0; c < 4; c++) {
-        dfsae_model *m;
-        double secs;
-        char tag[32];
-        snprintf(tag, sizeof tag, "[%s] ", cfgs[c].name);
-        if (train_model(f, tr, cfgs[c].lam, tag, &m, &secs) != 0)
-            return 1;
-        if (evaluate(m, te, res[c]) != 0) {
-            dfsae_model_free(m);
-            return 1;
-        }
-        fprintf(stderr, "%strained in %.1f s\n", tag, secs);
-        dfsae_model_free(m);
+    static const double full[4] = {1, 1, 1, 0};
+    static const unsigned masks[4] = {
+        STUDY_TERM(DFSAE_TERM_LSE),
+        STUDY_TERM(DFSAE_TERM_LSE) | STUDY_TERM(DFSAE_TERM_VAR),
+        STUDY_TERM(DFSAE_TERM_LSE) | STUDY_TERM(DFSAE_TERM_VAR) |
+            STUDY_TERM(DFSAE_TERM_TC),
+        STUDY_TERM(DFSAE_TERM_VAR) | STUDY_TERM(DFSAE_TERM_TC)};
+    study_config c;
+    study_ablation a;
+    study_split s_tr = {tr->X.values, tr->y, tr->X.rows, tr->X.cols};
+    study_split s_te = {te->X.values, te->y, te->X.rows, te->X.cols};
+    char err[256];
+    study_of(f, full, &c);
+    memset(&a, 0, sizeof a);
+    a.masks = masks;
+    a.n_masks = 4;
+    a.seeds = 1;
+    if (study_ablate(&c, &a, &s_tr, &s_te, stdout, err, sizeof err) != 0) {
+        fprintf(stderr, "fashion_mnist: %s\n", err);
+        return 1;
     }
-    printf("ablation: %zu epochs, %zu components, metrics on %zu test "
-           "images\n",
-           f->epochs, f->components, te->X.rows);
-    printf("%-12s %10s %12s %14s %14s %8s\n", "objective", "dead_units",
-           "redundancy", "resp_entropy", "max_resp", "l0");
-    for (int c = 0; c < 4; c++)
-        printf("%-12s %10.0f %12.4g %14.4f %14.4f %8.2f\n", cfgs[c].name,
-               res[c][DFSAE_METRIC_DEAD_UNITS], res[c][DFSAE_METRIC_REDUNDANCY],
-               res[c][DFSAE_METRIC_RESP_ENTROPY], res[c][DFSAE_METRIC_MAX_RESP],
-               res[c][DFSAE_METRIC_L0]);
     return 0;
 }
 

@@ -43,27 +43,6 @@ static struct feature_node **nodes(const probe_data *p, const double *mean,
     return rows;
 }
 
-void probe_standardise(const probe_data *trn, double *mean, double *inv_std)
-{
-    memset(mean, 0, trn->d * sizeof *mean);
-    memset(inv_std, 0, trn->d * sizeof *inv_std);
-    for (size_t i = 0; i < trn->n; i++)
-        for (size_t j = 0; j < trn->d; j++)
-            mean[j] += trn->X[i * trn->d + j];
-    for (size_t j = 0; j < trn->d; j++)
-        mean[j] /= (double)trn->n;
-    for (size_t i = 0; i < trn->n; i++)
-        for (size_t j = 0; j < trn->d; j++) {
-            double c = trn->X[i * trn->d + j] - mean[j];
-            inv_std[j] += c * c;
-        }
-    for (size_t j = 0; j < trn->d; j++) {
-        double sd = sqrt(inv_std[j] / (double)trn->n);
-        /* A constant feature carries nothing: keep it at 0. */
-        inv_std[j] = sd > 1e-12 ? 1.0 / sd : 0.0;
-    }
-}
-
 int probe_accuracy(const probe_data *trn, const probe_data *tst, double C,
                    double *acc, char *msg, size_t msg_size)
 {

@@ -1,34 +1,17 @@
 /* A linear probe: one-vs-rest L2-regularised logistic regression
- * (liblinear) on standardised features, scored by test accuracy. */
+ * (liblinear) on standardised features, scored by test accuracy. The
+ * softmax probe and the standardisation are the study library's. */
 #ifndef FASHION_PROBE_H
 #define FASHION_PROBE_H
 
 #include <stddef.h>
 
-typedef struct probe_data {
-    const float *X; /* n x d row-major */
-    const int *y;   /* n labels */
-    size_t n, d;
-} probe_data;
+#include "study_probe.h"
 
 /* Standardises with the training set's mean and std, trains L2-regularised
  * logistic regression (cost C) and returns the test accuracy in *acc.
  * Returns 0, or -1 with a message in msg. */
 int probe_accuracy(const probe_data *trn, const probe_data *tst, double C,
                    double *acc, char *msg, size_t msg_size);
-
-/* The L-BFGS iteration cap (pixels, nearly separable, reach it). */
-#define PROBE_MAX_ITER 500
-
-/* Multinomial logistic regression (softmax, L2 on the weights with
- * inverse strength C, intercept unpenalised) fitted by L-BFGS on
- * standardised features; *iters receives the iterations taken. */
-int probe_softmax_accuracy(const probe_data *trn, const probe_data *tst,
-                           double C, double *acc, int *iters, char *msg,
-                           size_t msg_size);
-
-/* The training set's per-feature mean and 1/std (0 for a constant
- * feature), in double. */
-void probe_standardise(const probe_data *trn, double *mean, double *inv_std);
 
 #endif

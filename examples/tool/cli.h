@@ -191,5 +191,6 @@ int cli_encode(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_info(int argc, char **argv);
 int cli_show(int argc, char **argv);
+int cli_ablate(int argc, char **argv);
 
 #endif

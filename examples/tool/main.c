@@ -16,6 +16,7 @@ static const struct {
     {"eval", cli_eval, "metrics of a model on a data set"},
     {"info", cli_info, "describe a model file"},
     {"show", cli_show, "draw the prototypes (rows of W) as a PNG"},
+    {"ablate", cli_ablate, "train every combination of loss terms, one table"},
 };
 
 static void usage(FILE *f)

@@ -11,7 +11,7 @@ png_check=$(realpath "$3")
 
 # --help everywhere
 check "dfsae --help" bash -c "'$tool' --help | grep -q 'usage: dfsae COMMAND'"
-for c in train encode eval info show; do
+for c in train encode eval info show ablate; do
   check "$c --help" bash -c "'$tool' $c --help | grep -q 'usage: dfsae $c'"
 done
 
@@ -78,6 +78,30 @@ check "softmax model trains" test $? -eq 0
 check "info: softmax" grep -qx 'activation: softmax' sm.txt
 check "info: temperature" grep -qx 'softmax_temperature: 0.5' sm.txt
 check "info: wr form" grep -qx 'wr_form: unnormalised' sm.txt
+
+# ablate: one row per term set, deterministic, the probe with labels
+"$tool" ablate "$fx/small.csv" --components 4 --epochs 2 --batch 16 \
+  --terms lse,var --quiet >ab.txt
+check "ablate exits 0" test $? -eq 0
+check "ablate: three term sets" \
+  test "$(grep -cE '^(lse|var|lse\+var) ' ab.txt)" -eq 3
+"$tool" ablate "$fx/small.csv" --components 4 --epochs 2 --batch 16 \
+  --terms lse,var --quiet >ab2.txt
+check "ablate is deterministic (all but the time column)" \
+  bash -c "diff <(awk '{NF--; print}' ab.txt) <(awk '{NF--; print}' ab2.txt)"
+"$tool" ablate "$fx/small.csv" --components 4 --epochs 2 --batch 16 \
+  --fixed lse,var --terms tc --quiet >ab3.txt
+check "ablate --fixed: lse+var and lse+var+tc" \
+  bash -c "grep -q '^lse+var ' ab3.txt && grep -q '^lse+var+tc ' ab3.txt &&
+           test \$(grep -c '^lse' ab3.txt) -eq 2"
+awk 'BEGIN { for (i = 0; i < 96; i++) print i % 3 }' >labels.csv
+"$tool" ablate "$fx/small.csv" --components 4 --epochs 2 --batch 16 \
+  --terms lse --labels labels.csv --quiet >ab4.txt
+check "ablate --labels: a probe accuracy in [0, 1]" \
+  awk '$1 == "lse" { ok = ($8 >= 0 && $8 <= 1) } END { exit !ok }' ab4.txt
+check "ablate --labels: the probe column" grep -q ' probe ' ab4.txt
+expect_error "ablate: bad term" 2 "--terms and --fixed take names" -- \
+  ablate "$fx/small.csv" --terms lse,foo
 
 # Ctrl-C: stops after the current step, writes the model, exits 130
 "$tool" train "$fx/small.csv" --components 4 --epochs 100000000 --batch 8 \

@@ -10,7 +10,7 @@
 
 #include <cblas.h>
 
-#include "probe.h"
+#include "study_probe.h"
 
 #define HIST     10 /* L-BFGS memory */
 #define MAX_ITER PROBE_MAX_ITER
@@ -251,4 +251,25 @@ done:
     free(Wf);
     free(Gf);
     return rc;
+}
+
+void probe_standardise(const probe_data *trn, double *mean, double *inv_std)
+{
+    memset(mean, 0, trn->d * sizeof *mean);
+    memset(inv_std, 0, trn->d * sizeof *inv_std);
+    for (size_t i = 0; i < trn->n; i++)
+        for (size_t j = 0; j < trn->d; j++)
+            mean[j] += trn->X[i * trn->d + j];
+    for (size_t j = 0; j < trn->d; j++)
+        mean[j] /= (double)trn->n;
+    for (size_t i = 0; i < trn->n; i++)
+        for (size_t j = 0; j < trn->d; j++) {
+            double c = trn->X[i * trn->d + j] - mean[j];
+            inv_std[j] += c * c;
+        }
+    for (size_t j = 0; j < trn->d; j++) {
+        double sd = sqrt(inv_std[j] / (double)trn->n);
+        /* A constant feature carries nothing: keep it at 0. */
+        inv_std[j] = sd > 1e-12 ? 1.0 / sd : 0.0;
+    }
 }
