@@ -28,7 +28,7 @@ int dfsae__save_with(dfsae_model *model, const dfsae_optimizer *opt,
     dfsae__writer w;
     st = dfsae__writer_init(&w, model, opt, model->err);
     if (st == DFSAE_OK)
-        st = dfsae__atomic_save(path, &w, ops, &model->alloc, model->err);
+        st = dfsae__atomic_save(path, &w.st, ops, &model->alloc, model->err);
     dfsae__writer_free(&w);
     return st;
 }
@@ -66,20 +66,20 @@ int dfsae_model_save_buffer(dfsae_model *model, const dfsae_optimizer *opt,
         return st;
     dfsae__writer w;
     st = dfsae__writer_init(&w, model, opt, model->err);
-    if (st == DFSAE_OK && w.total > SIZE_MAX)
+    if (st == DFSAE_OK && w.st.total > SIZE_MAX)
         st = dfsae__fail(model->err, DFSAE_ERR_SIZE_OVERFLOW,
                          "save_buffer: the file does not fit in memory");
     if (st == DFSAE_OK) {
-        *written = (size_t)w.total;
-        if (buf != NULL && cap < w.total) {
+        *written = (size_t)w.st.total;
+        if (buf != NULL && cap < w.st.total) {
             st = dfsae__fail(model->err, DFSAE_ERR_SIZE_MISMATCH,
                              "save_buffer: the buffer holds %zu bytes, the "
                              "file needs %zu",
-                             cap, (size_t)w.total);
+                             cap, (size_t)w.st.total);
         } else if (buf != NULL) {
             mem_sink ms = {buf, 0};
             dfsae__sink sink = {mem_write, &ms};
-            st = dfsae__writer_emit(&w, &sink, model->err);
+            st = dfsae__st_writer_emit(&w.st, &sink, model->err);
         }
     }
     dfsae__writer_free(&w);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/io.h"
+#include "safetensors/safetensors.h"
 
 typedef struct dtype_info {
     const char *name;

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "io/io.h"
+#include "safetensors/safetensors.h"
 
 static int mem_read(void *ctx, uint64_t off, void *dst, size_t n, char *err)
 {

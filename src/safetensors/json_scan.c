@@ -2,7 +2,7 @@
  * UTF-8, raw control bytes, "\u0000" escapes (a NUL would cut a key short,
  * so "weight\u0000x" would read as "weight"), and a value count that could
  * exhaust memory. It also measures what the parser will allocate. */
-#include "io/io.h"
+#include "safetensors/safetensors.h"
 
 /* Length of the valid UTF-8 sequence at s (n bytes left), or 0. Rejects
  * overlong forms, surrogates and code points above U+10FFFF. */

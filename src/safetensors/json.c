@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/io.h"
+#include "safetensors/safetensors.h"
 
 typedef struct parser {
     const unsigned char *s;

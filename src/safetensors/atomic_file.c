@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "io/io.h"
+#include "safetensors/safetensors.h"
 
 static long posix_write(int fd, const void *p, size_t n)
 {
@@ -267,7 +267,7 @@ static int open_dir(const char *path, const char **base, int *fd,
     return st;
 }
 
-int dfsae__atomic_save(const char *path, const dfsae__writer *w,
+int dfsae__atomic_save(const char *path, const dfsae__st_writer *w,
                        const dfsae__file_ops *ops, const dfsae_allocator *a,
                        char *err)
 {
@@ -301,7 +301,7 @@ int dfsae__atomic_save(const char *path, const dfsae__writer *w,
         (void)fchmod(fd, (mode_t)mode);
     fd_sink sink_ctx = {fd, ops, path};
     dfsae__sink sink = {fd_write, &sink_ctx};
-    st = dfsae__writer_emit(w, &sink, err);
+    st = dfsae__st_writer_emit(w, &sink, err);
     if (st == DFSAE_OK && ops->fsync(fd) != 0)
         st = io_fail(err, "cannot fsync the temporary file for", path);
     if (close(fd) != 0 && st == DFSAE_OK)

@@ -2,7 +2,7 @@
  * little-endian whatever the host is. */
 #include <string.h>
 
-#include "io/io.h"
+#include "safetensors/safetensors.h"
 
 static int host_is_le(void)
 {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/io.h"
+#include "safetensors/safetensors.h"
 
 /* The current locale's decimal point, found by formatting 0.5 (thread-safe
  * unlike localeconv). At most a few bytes. */
