@@ -97,3 +97,7 @@ if(DFSAE_LIBLINEAR_INCLUDE_DIR AND DFSAE_LIBLINEAR_LIBRARY)
   set_tests_properties(test_fashion_smoke PROPERTIES SKIP_RETURN_CODE 77
     LABELS example TIMEOUT 900)
 endif()
+# Memory-mapped .npy inputs (--mmap); needs Debian's python3-numpy.
+add_test(NAME test_cli_mmap
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/mmap_test.sh $<TARGET_FILE:dfsae_tool>)
+set_tests_properties(test_cli_mmap PROPERTIES SKIP_RETURN_CODE 77)

@@ -47,7 +47,8 @@ size_t dfsae_data__dtype_size(int dtype)
     switch (dtype) {
     case DFSAE_DTYPE_U8:
     case DFSAE_DTYPE_I8: return 1;
-    case DFSAE_DTYPE_I16: return 2;
+    case DFSAE_DTYPE_I16:
+    case DFSAE_DTYPE_F16: return 2;
     case DFSAE_DTYPE_I32:
     case DFSAE_DTYPE_F32: return 4;
     case DFSAE_DTYPE_F64: return 8;
@@ -63,6 +64,7 @@ const char *dfsae_data__dtype_name(int dtype)
     case DFSAE_DTYPE_I16: return "int16";
     case DFSAE_DTYPE_I32: return "int32";
     case DFSAE_DTYPE_F32: return "float32";
+    case DFSAE_DTYPE_F16: return "float16";
     case DFSAE_DTYPE_F64: return "float64";
     case DFSAE_DTYPE_TEXT: return "text";
     default: return "unknown";
@@ -178,6 +180,15 @@ static double element(const uint8_t *p, int dtype, int big_endian)
         float f;
         memcpy(&f, &u, sizeof f);
         return (double)f;
+    }
+    case DFSAE_DTYPE_F16: {
+        /* 1 sign, 5 exponent (bias 15), 10 mantissa bits */
+        uint32_t h = (uint32_t)load_uint(p, 2, big_endian);
+        uint32_t e = (h >> 10) & 31u, m = h & 1023u;
+        double v = e == 31u  ? (m ? NAN : INFINITY)
+                   : e == 0u ? ldexp((double)m, -24)
+                             : ldexp((double)(1024u + m), (int)e - 25);
+        return h & 0x8000u ? -v : v;
     }
     case DFSAE_DTYPE_F64: {
         uint64_t u = load_uint(p, 8, big_endian);

@@ -38,7 +38,8 @@ typedef enum dfsae_data_dtype {
     DFSAE_DTYPE_I32,
     DFSAE_DTYPE_F32,
     DFSAE_DTYPE_F64,
-    DFSAE_DTYPE_TEXT /**< CSV */
+    DFSAE_DTYPE_TEXT, /**< CSV */
+    DFSAE_DTYPE_F16   /**< IEEE binary16 */
 } dfsae_data_dtype;
 
 /** A loaded data set: `rows` samples of `cols` float32 values, row-major.
@@ -158,6 +159,41 @@ int dfsae_data_output_open(dfsae_data_output *o, const char *path,
 int dfsae_data_output_commit(dfsae_data_output *o, dfsae_data_error *err);
 /** Give up: the temporary is removed, the target untouched. */
 void dfsae_data_output_abort(dfsae_data_output *o);
+
+/** A float32 `rows x cols` .npy written in pieces: begin writes the
+ *  header, append adds `count` values (rows after rows), commit
+ *  (dfsae_data_output_commit) makes it appear whole. */
+int dfsae_data_npy_begin(dfsae_data_output *o, const char *path, size_t rows,
+                         size_t cols, dfsae_data_error *err);
+void dfsae_data_npy_append(dfsae_data_output *o, const float *values,
+                           size_t count);
+
+/* ---- Memory-mapped .npy data sets -------------------------------------- */
+
+/** Rows of one or more .npy files (shards with the same columns and
+ *  dtype, concatenated by rows) read in place from memory maps: float32 or
+ *  float16, little-endian, C order. The maps' pages are dropped from the
+ *  process (madvise MADV_DONTNEED) after every `drop_bytes` read, so the
+ *  resident memory stays bounded whatever the files' size (the kernel's
+ *  page cache keeps them while memory allows). */
+typedef struct dfsae_data_map dfsae_data_map;
+
+/** Open `path`: a .npy file, a directory (its *.npy files in name order)
+ *  or a comma-separated list of files. `sequential`: the rows will be
+ *  read in order (read-ahead advice), else at random. drop_bytes 0 means
+ *  64 MiB. Every file is validated (magic, header, dtype, shape against the
+ *  file size) before it is used. */
+int dfsae_data_map_open(const char *path, int sequential, size_t drop_bytes,
+                        dfsae_data_map **out, dfsae_data_error *err);
+void dfsae_data_map_close(dfsae_data_map *m);
+size_t dfsae_data_map_rows(const dfsae_data_map *m);
+size_t dfsae_data_map_cols(const dfsae_data_map *m);
+/** DFSAE_DTYPE_F32 or DFSAE_DTYPE_F16. */
+int dfsae_data_map_dtype(const dfsae_data_map *m);
+/** Copies rows rows[0..count) (each < rows) as stored, row after row, into
+ *  out: a dfsae_read_fn for dfsae_source_from_callback (user = the map).
+ *  Returns 0. */
+int dfsae_data_map_read(void *map, const size_t *rows, size_t count, void *out);
 
 /** Write a float32 `rows x cols` matrix as a version-1 .npy file (through
  *  dfsae_data_output). */

@@ -94,6 +94,8 @@ static int parse_descr(cursor *c, npy_header *h)
     kind = s[0];
     if (kind == 'f' && strcmp(s + 1, "4") == 0)
         h->dtype = DFSAE_DTYPE_F32;
+    else if (kind == 'f' && strcmp(s + 1, "2") == 0)
+        h->dtype = DFSAE_DTYPE_F16;
     else if (kind == 'f' && strcmp(s + 1, "8") == 0)
         h->dtype = DFSAE_DTYPE_F64;
     else if (kind == 'u' && strcmp(s + 1, "1") == 0)

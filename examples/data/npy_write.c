@@ -4,11 +4,10 @@
 
 #include "data_internal.h"
 
-int dfsae_data_write_npy(const char *path, const float *values, size_t rows,
+int dfsae_data_npy_begin(dfsae_data_output *o, const char *path, size_t rows,
                          size_t cols, dfsae_data_error *err)
 {
     char header[160];
-    dfsae_data_output o;
     size_t hlen, plen, count;
     int n;
 
@@ -31,9 +30,15 @@ int dfsae_data_write_npy(const char *path, const float *values, size_t rows,
     header[9] = (char)(plen >> 8);
 
     plen += 10;
-    if (dfsae_data_output_open(&o, path, err) != 0)
+    if (dfsae_data_output_open(o, path, err) != 0)
         return -1;
-    fwrite(header, 1, plen, o.file);
+    fwrite(header, 1, plen, o->file);
+    return 0;
+}
+
+void dfsae_data_npy_append(dfsae_data_output *o, const float *values,
+                           size_t count)
+{
     for (size_t i = 0; i < count; i++) {
         unsigned char b[4];
         uint32_t u;
@@ -42,7 +47,16 @@ int dfsae_data_write_npy(const char *path, const float *values, size_t rows,
         b[1] = (unsigned char)(u >> 8);
         b[2] = (unsigned char)(u >> 16);
         b[3] = (unsigned char)(u >> 24);
-        fwrite(b, 1, 4, o.file);
+        fwrite(b, 1, 4, o->file);
     }
+}
+
+int dfsae_data_write_npy(const char *path, const float *values, size_t rows,
+                         size_t cols, dfsae_data_error *err)
+{
+    dfsae_data_output o;
+    if (dfsae_data_npy_begin(&o, path, rows, cols, err) != 0)
+        return -1;
+    dfsae_data_npy_append(&o, values, rows * cols);
     return dfsae_data_output_commit(&o, err);
 }

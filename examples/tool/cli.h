@@ -69,6 +69,7 @@ typedef struct cli_data_flags {
     const char *scale;  /* auto, none, or a divisor (NULL: auto) */
     size_t limit;       /* keep the first N rows; 0 = all */
     size_t max_memory;  /* --max-memory; 0 = the readers' default */
+    int mmap;           /* --mmap: read .npy files in place */
 } cli_data_flags;
 
 #define CLI_DATA_OPTS(f)                                                       \
@@ -92,16 +93,38 @@ typedef struct cli_data_flags {
          "N",                                                                  \
          "use only the first N rows (0: all)",                                 \
          0},                                                                   \
+        {"max-memory",                                                         \
+         CLI_MEMORY,                                                           \
+         &(f).max_memory,                                                      \
+         "SIZE",                                                               \
+         "most memory reading DATA may take, e.g. 2G (the file, its "          \
+         "decompressed bytes, its values; default: half the physical "         \
+         "memory)",                                                            \
+         0},                                                                   \
     {                                                                          \
-        "max-memory", CLI_MEMORY, &(f).max_memory, "SIZE",                     \
-            "most memory reading DATA may take, e.g. 2G (the file, its "       \
-            "decompressed bytes, its values; default: half the physical "      \
-            "memory)",                                                         \
+        "mmap", CLI_FLAG, &(f).mmap, "",                                       \
+            "read DATA in place from memory maps: a float32 or float16 .npy, " \
+            "a "                                                               \
+            "directory of .npy shards or a comma-separated list of them, as "  \
+            "one "                                                             \
+            "data set; memory stays bounded by the batch, not the file",       \
             0                                                                  \
     }
 
 int cli_load_data(const char *cmd, const char *path,
                   const cli_data_flags *flags, dfsae_data *out);
+
+/* A data set as a dfsae_source: in memory (data) or, with --mmap, mapped
+ * (map; data is then empty). `sequential`: mapped rows are read in order. */
+typedef struct cli_input {
+    dfsae_data data;
+    dfsae_data_map *map;
+    dfsae_source *src;
+    size_t rows, cols;
+} cli_input;
+int cli_open_input(const char *cmd, const char *path,
+                   const cli_data_flags *flags, int sequential, cli_input *in);
+void cli_input_free(cli_input *in);
 /* The memory limit in force: --max-memory, else the readers' default. */
 size_t cli_memory_limit(const cli_data_flags *flags);
 /* One error line for `what` needing `need` bytes above the limit, with the

@@ -5,6 +5,67 @@
 
 #include "cli.h"
 
+/* Rows to encode at once when streaming. */
+#define STREAM_ROWS 1024
+
+/* --mmap: batch by batch from the maps into the .npy being written, so
+ * memory holds one batch of inputs and features, whatever the set's
+ * size. */
+static int encode_streamed(const dfsae_model *m, const char *path,
+                           const cli_data_flags *df, const char *out)
+{
+    cli_input in;
+    dfsae_data_output o;
+    dfsae_data_error derr;
+    float *X = NULL, *A = NULL;
+    int rc = cli_open_input("encode", path, df, 1, &in);
+    if (rc != CLI_OK)
+        return rc;
+    const size_t d = in.cols, k = dfsae_model_num_components(m);
+    if (d != dfsae_model_input_dim(m)) {
+        rc = cli_error("encode", CLI_FAIL,
+                       "%s has %zu columns but the model takes %zu inputs",
+                       path, d, dfsae_model_input_dim(m));
+        goto done;
+    }
+    X = malloc(STREAM_ROWS * d * sizeof *X);
+    A = malloc(STREAM_ROWS * k * sizeof *A);
+    if (X == NULL || A == NULL) {
+        rc = cli_error("encode", CLI_FAIL, "out of memory for a batch");
+        goto done;
+    }
+    if (dfsae_data_npy_begin(&o, out, in.rows, k, &derr) != 0) {
+        rc = cli_error("encode", CLI_FAIL, "%s", derr.msg);
+        goto done;
+    }
+    for (size_t first = 0; first < in.rows; first += STREAM_ROWS) {
+        size_t rows =
+            in.rows - first < STREAM_ROWS ? in.rows - first : STREAM_ROWS;
+        int st = dfsae_source_read(in.src, first, rows, X);
+        if (st == DFSAE_OK)
+            st = dfsae_model_forward(m, X, rows, A, NULL, NULL);
+        if (st != DFSAE_OK) {
+            dfsae_data_output_abort(&o);
+            char where[64];
+            snprintf(where, sizeof where, "%s, rows %zu to %zu", path, first,
+                     first + rows - 1);
+            rc = cli_lib_error("encode", st, NULL, where);
+            goto done;
+        }
+        dfsae_data_npy_append(&o, A, rows * k);
+    }
+    if (dfsae_data_output_commit(&o, &derr) != 0) {
+        rc = cli_error("encode", CLI_FAIL, "%s", derr.msg);
+        goto done;
+    }
+    printf("wrote %s: %zu x %zu float32\n", out, in.rows, k);
+done:
+    free(X);
+    free(A);
+    cli_input_free(&in);
+    return rc;
+}
+
 int cli_encode(int argc, char **argv)
 {
     const char *out = NULL, *pos[2];
@@ -39,6 +100,10 @@ int cli_encode(int argc, char **argv)
     rc = cli_model_load("encode", pos[0], &m, NULL);
     if (rc != CLI_OK)
         return rc;
+    if (df.mmap) {
+        rc = encode_streamed(m, pos[1], &df, out);
+        goto done;
+    }
     rc = cli_load_data("encode", pos[1], &df, &data);
     if (rc != CLI_OK)
         goto done;

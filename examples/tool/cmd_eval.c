@@ -54,7 +54,7 @@ int cli_eval(int argc, char **argv)
     cli_data_flags df = {.scale = "none"};
     dfsae_model *m = NULL;
     dfsae_train_config *cfg = NULL;
-    dfsae_data data = {0};
+    cli_input in;
     double metrics[DFSAE_METRIC_COUNT];
     char hint[256];
     size_t k, need, held;
@@ -84,13 +84,14 @@ int cli_eval(int argc, char **argv)
     rc = cli_model_load("eval", pos[0], &m, NULL);
     if (rc != CLI_OK)
         return rc;
-    rc = cli_load_data("eval", pos[1], &df, &data);
+    memset(&in, 0, sizeof in);
+    rc = cli_open_input("eval", pos[1], &df, 1, &in);
     if (rc != CLI_OK)
         goto done;
-    if (data.cols != dfsae_model_input_dim(m)) {
+    if (in.cols != dfsae_model_input_dim(m)) {
         rc = cli_error("eval", CLI_FAIL,
                        "%s has %zu columns but the model takes %zu inputs",
-                       pos[1], data.cols, dfsae_model_input_dim(m));
+                       pos[1], in.cols, dfsae_model_input_dim(m));
         goto done;
     }
     if (dfsae_train_config_create(NULL, &cfg) != DFSAE_OK ||
@@ -103,10 +104,10 @@ int cli_eval(int argc, char **argv)
     }
     k = dfsae_model_num_components(m);
     redundancy_hint(hint, sizeof hint, k);
-    /* The data (in memory, so its size fits) counts too. */
-    held = data.rows * data.cols * sizeof(float);
-    need = add_product(evaluate_bytes(batch < data.rows ? batch : data.rows, k,
-                                      data.cols, !no_redundancy),
+    /* The data in memory (its size fits) count too; mapped, they do not. */
+    held = in.map != NULL ? 0 : in.rows * in.cols * sizeof(float);
+    need = add_product(evaluate_bytes(batch < in.rows ? batch : in.rows, k,
+                                      in.cols, !no_redundancy),
                        1, held);
     if (need > cli_memory_limit(&df)) {
         char what[64];
@@ -115,8 +116,8 @@ int cli_eval(int argc, char **argv)
                             no_redundancy ? NULL : hint);
         goto done;
     }
-    st = dfsae_model_evaluate(m, data.values, data.rows, cfg, metrics,
-                              DFSAE_METRIC_COUNT);
+    st = dfsae_model_evaluate_source(m, in.src, cfg, metrics,
+                                     DFSAE_METRIC_COUNT);
     if (st == DFSAE_ERR_NO_MEMORY && !no_redundancy) {
         rc = cli_error("eval", CLI_FAIL, "%s: out of memory: %s", pos[1], hint);
         goto done;
@@ -125,7 +126,7 @@ int cli_eval(int argc, char **argv)
         rc = cli_lib_error("eval", st, dfsae_model_last_error(m), pos[1]);
         goto done;
     }
-    printf("rows: %zu\ncomponents: %zu\n", data.rows, k);
+    printf("rows: %zu\ncomponents: %zu\n", in.rows, k);
     for (int i = 0; i < DFSAE_METRIC_COUNT; i++) {
         if (i == DFSAE_METRIC_DEAD_UNITS)
             printf("%s: %.0f\n", dfsae_metric_name(i), metrics[i]);
@@ -137,7 +138,7 @@ int cli_eval(int argc, char **argv)
     rc = CLI_OK;
 done:
     dfsae_train_config_free(cfg);
-    dfsae_data_free(&data);
+    cli_input_free(&in);
     dfsae_model_free(m);
     return rc;
 }

@@ -299,7 +299,8 @@ static int report_end(const char *cmd, const train_flags *f,
 static int run(const char *cmd, train_flags *f, const cli_cmd *c,
                const char *data_path)
 {
-    dfsae_data data = {0};
+    cli_input in;
+    const dfsae_data *data = &in.data;
     dfsae_model *m = NULL;
     dfsae_optimizer *o = NULL;
     dfsae_train_config *cfg = NULL;
@@ -316,21 +317,25 @@ static int run(const char *cmd, train_flags *f, const cli_cmd *c,
         return cli_error(cmd, CLI_USAGE,
                          "--out MODEL is required (see dfsae train --help)");
     raw.scale = "none";
-    rc = cli_load_data(cmd, data_path, &raw, &data);
+    if (f->data.mmap && f->standardize)
+        return cli_error(cmd, CLI_USAGE,
+                         "--standardize needs the data in memory (not "
+                         "--mmap)");
+    rc = cli_open_input(cmd, data_path, &raw, 0, &in);
     if (rc != CLI_OK)
         return rc;
-    rc = open_model(cmd, f, c, data.cols, &m, &o);
+    rc = open_model(cmd, f, c, in.cols, &m, &o);
     if (rc != CLI_OK)
         goto done;
-    if (dfsae_model_input_dim(m) != data.cols) {
+    if (dfsae_model_input_dim(m) != in.cols) {
         rc = cli_error(cmd, CLI_FAIL,
                        "%s has %zu columns but the model takes %zu inputs",
-                       data_path, data.cols, dfsae_model_input_dim(m));
+                       data_path, in.cols, dfsae_model_input_dim(m));
         goto done;
     }
     st = record_schedule(m, f);
-    if (st == DFSAE_OK && data.image_h != 0)
-        st = cli_set_image_shape(m, data.image_h, data.image_w);
+    if (st == DFSAE_OK && data->image_h != 0)
+        st = cli_set_image_shape(m, data->image_h, data->image_w);
     if (st != DFSAE_OK) {
         rc = cli_lib_error(cmd, st, dfsae_model_last_error(m), "metadata");
         goto done;
@@ -339,7 +344,7 @@ static int run(const char *cmd, train_flags *f, const cli_cmd *c,
     if (rc == CLI_OK)
         rc = cli_set_input_transform(
             cmd, f->data.scale, f->standardize, f->resume,
-            cli_find(c, "scale")->seen || f->standardize, &data, m);
+            cli_find(c, "scale")->seen || f->standardize, data, m);
     if (rc != CLI_OK)
         goto done;
     st = dfsae_model_set_threads(m, f->threads > 64 ? 0 : (int)f->threads);
@@ -403,13 +408,12 @@ static int run(const char *cmd, train_flags *f, const cli_cmd *c,
         fprintf(stderr,
                 "dfsae train: %zu rows x %zu inputs -> %zu components, %s, "
                 "%s, batch %zu, epochs %llu-%zu, input transform %s\n",
-                data.rows, data.cols, dfsae_model_num_components(m),
+                in.rows, in.cols, dfsae_model_num_components(m),
                 activation_of(m),
                 dfsae_optimizer_kind_name(dfsae_optimizer_get_kind(o)),
                 f->batch, (unsigned long long)(done + 1), f->epochs, xf);
     t0 = cli_now();
-    st = dfsae_model_train(m, o, data.values, data.rows, cfg, cli_progress_cb,
-                           &pr);
+    st = dfsae_model_train_source(m, o, in.src, cfg, cli_progress_cb, &pr);
     if (pr.tty && !f->quiet && st != DFSAE_OK)
         fputc('\n', stderr);
     if (st != DFSAE_OK && st != DFSAE_ERR_CANCELLED)
@@ -423,7 +427,7 @@ done:
     dfsae_train_config_free(cfg);
     dfsae_optimizer_free(o);
     dfsae_model_free(m);
-    dfsae_data_free(&data);
+    cli_input_free(&in);
     return rc;
 }
 

@@ -60,6 +60,53 @@ int cli_load_data(const char *cmd, const char *path,
     return CLI_OK;
 }
 
+int cli_open_input(const char *cmd, const char *path,
+                   const cli_data_flags *flags, int sequential, cli_input *in)
+{
+    dfsae_data_error err;
+    int st;
+    memset(in, 0, sizeof *in);
+    if (!flags->mmap) {
+        int rc = cli_load_data(cmd, path, flags, &in->data);
+        if (rc != CLI_OK)
+            return rc;
+        in->rows = in->data.rows;
+        in->cols = in->data.cols;
+        st = dfsae_source_from_array(in->data.values, DFSAE_ELEM_F32, in->rows,
+                                     in->cols, NULL, &in->src);
+    } else {
+        if (flags->format != NULL && strcmp(flags->format, "auto") != 0 &&
+            strcmp(flags->format, "npy") != 0)
+            return cli_error(cmd, CLI_USAGE, "--mmap reads .npy files only");
+        if (dfsae_data_map_open(path, sequential, 0, &in->map, &err) != 0)
+            return cli_error(cmd, CLI_FAIL, "%s", err.msg);
+        in->rows = dfsae_data_map_rows(in->map);
+        in->cols = dfsae_data_map_cols(in->map);
+        /* What --scale auto looks at (mapped data are never uint8). */
+        in->data.dtype = dfsae_data_map_dtype(in->map);
+        if (flags->limit != 0 && flags->limit < in->rows)
+            in->rows = flags->limit;
+        st = dfsae_source_from_callback(
+            dfsae_data_map_read, in->map,
+            dfsae_data_map_dtype(in->map) == DFSAE_DTYPE_F16 ? DFSAE_ELEM_F16
+                                                             : DFSAE_ELEM_F32,
+            in->rows, in->cols, 0, NULL, &in->src);
+    }
+    if (st != DFSAE_OK) {
+        cli_input_free(in);
+        return cli_lib_error(cmd, st, NULL, path);
+    }
+    return CLI_OK;
+}
+
+void cli_input_free(cli_input *in)
+{
+    dfsae_source_free(in->src);
+    dfsae_data_map_close(in->map);
+    dfsae_data_free(&in->data);
+    memset(in, 0, sizeof *in);
+}
+
 size_t cli_memory_limit(const cli_data_flags *flags)
 {
     return flags->max_memory != 0 ? flags->max_memory

@@ -1,0 +1,274 @@
+/* Memory-mapped .npy data sets: one file, a directory of shards or a list
+ * of them, read in place (dfsae_data.h). */
+#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* madvise */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "data_internal.h"
+
+#define DEFAULT_DROP ((size_t)64 << 20)
+
+typedef struct shard {
+    unsigned char *map; /* the whole file */
+    size_t len;
+    const unsigned char *rows; /* the first row */
+    size_t first, n;           /* its rows of the data set */
+} shard;
+
+struct dfsae_data_map {
+    shard *shards;
+    size_t n_shards, rows, cols, row_bytes;
+    int dtype;
+    size_t drop, since_drop; /* bytes read since the pages were dropped */
+};
+
+static int fail_errno(dfsae_data_error *err, const char *path, const char *what)
+{
+    return dfsae_data__fail(err, path, "%s: %s", what, strerror(errno));
+}
+
+/* Maps `path` and checks that it is a .npy whose header tells its size. */
+static int map_one(const char *path, int sequential, shard *s,
+                   dfsae_data__shape *shape, dfsae_data_error *err)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0)
+        return fail_errno(err, path, "cannot open");
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return dfsae_data__fail(err, path, "not a regular file");
+    }
+    if (st.st_size < 10) {
+        close(fd);
+        return dfsae_data__fail(err, path,
+                                "truncated: %lld bytes cannot hold a .npy "
+                                "header",
+                                (long long)st.st_size);
+    }
+    s->len = (size_t)st.st_size;
+    s->map = mmap(NULL, s->len, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (s->map == MAP_FAILED) {
+        s->map = NULL;
+        return fail_errno(err, path, "cannot map");
+    }
+    int short_input;
+    if (dfsae_data__npy_shape(s->map, s->len, path, shape, &short_input, err) !=
+        0)
+        return -1;
+    if (shape->dtype != DFSAE_DTYPE_F32 && shape->dtype != DFSAE_DTYPE_F16)
+        return dfsae_data__fail(err, path,
+                                "%s data cannot be read in place (need "
+                                "float32 '<f4' or float16 '<f2'; drop "
+                                "--mmap to convert it in memory)",
+                                dfsae_data__dtype_name(shape->dtype));
+    if (shape->big_endian)
+        return dfsae_data__fail(err, path,
+                                "big-endian data cannot be read in place");
+    if (s->len - shape->header < shape->bytes)
+        return dfsae_data__fail(err, path,
+                                "truncated: the header promises %zu x %zu "
+                                "values (%zu bytes), the file has %zu",
+                                shape->rows, shape->cols, shape->bytes,
+                                s->len - shape->header);
+    if (s->len - shape->header > shape->bytes)
+        return dfsae_data__fail(err, path,
+                                "%zu unexpected bytes after the array data",
+                                s->len - shape->header - shape->bytes);
+    s->rows = s->map + shape->header;
+    s->n = shape->rows;
+    madvise(s->map, s->len, sequential ? MADV_SEQUENTIAL : MADV_RANDOM);
+    return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int is_npy(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 4 && strcmp(name + n - 4, ".npy") == 0 && name[0] != '.';
+}
+
+/* The shard paths: a directory's *.npy files in name order, a comma list,
+ * or the one path (malloc'ed array of malloc'ed strings). */
+static int list_paths(const char *path, char ***out, size_t *count,
+                      dfsae_data_error *err)
+{
+    struct stat st;
+    char **v = NULL;
+    size_t n = 0, cap = 0;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        if (d == NULL)
+            return fail_errno(err, path, "cannot read the directory");
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (!is_npy(e->d_name))
+                continue;
+            if (n == cap) {
+                cap = cap ? 2 * cap : 16;
+                char **w = realloc(v, cap * sizeof *v);
+                if (w == NULL)
+                    break;
+                v = w;
+            }
+            size_t len = strlen(path) + strlen(e->d_name) + 2;
+            if ((v[n] = malloc(len)) == NULL)
+                break;
+            snprintf(v[n++], len, "%s/%s", path, e->d_name);
+        }
+        closedir(d);
+        if (n == 0) {
+            free(v);
+            return dfsae_data__fail(err, path,
+                                    "no .npy files in the "
+                                    "directory");
+        }
+        qsort(v, n, sizeof *v, by_name);
+    } else {
+        for (const char *p = path;;) {
+            const char *comma = strchr(p, ',');
+            size_t len = comma ? (size_t)(comma - p) : strlen(p);
+            if (n == cap) {
+                cap = cap ? 2 * cap : 16;
+                char **w = realloc(v, cap * sizeof *v);
+                if (w == NULL)
+                    break;
+                v = w;
+            }
+            if ((v[n] = malloc(len + 1)) == NULL)
+                break;
+            memcpy(v[n], p, len);
+            v[n++][len] = '\0';
+            if (comma == NULL)
+                break;
+            p = comma + 1;
+        }
+    }
+    *out = v;
+    *count = n;
+    return 0;
+}
+
+int dfsae_data_map_open(const char *path, int sequential, size_t drop_bytes,
+                        dfsae_data_map **out, dfsae_data_error *err)
+{
+    char **paths = NULL;
+    size_t n_paths = 0;
+    *out = NULL;
+    if (list_paths(path, &paths, &n_paths, err) != 0)
+        return -1;
+    dfsae_data_map *m = calloc(1, sizeof *m);
+    if (m != NULL)
+        m->shards = calloc(n_paths, sizeof *m->shards);
+    int rc = m == NULL || m->shards == NULL
+                 ? dfsae_data__fail(err, path, "out of memory")
+                 : 0;
+    for (size_t i = 0; rc == 0 && i < n_paths; ++i) {
+        dfsae_data__shape shape;
+        shard *s = &m->shards[m->n_shards++];
+        rc = map_one(paths[i], sequential, s, &shape, err);
+        if (rc != 0)
+            break;
+        if (i == 0) {
+            m->cols = shape.cols;
+            m->dtype = shape.dtype;
+        } else if (shape.cols != m->cols || shape.dtype != m->dtype) {
+            rc = dfsae_data__fail(
+                err, paths[i], "%zu columns of %s, but %s has %zu of %s",
+                shape.cols, dfsae_data__dtype_name(shape.dtype), paths[0],
+                m->cols, dfsae_data__dtype_name(m->dtype));
+            break;
+        }
+        s->first = m->rows;
+        m->rows += s->n;
+    }
+    for (size_t i = 0; i < n_paths; ++i)
+        free(paths[i]);
+    free(paths);
+    if (rc != 0) {
+        dfsae_data_map_close(m);
+        return -1;
+    }
+    m->row_bytes = m->cols * dfsae_data__dtype_size(m->dtype);
+    m->drop = drop_bytes != 0 ? drop_bytes : DEFAULT_DROP;
+    *out = m;
+    return 0;
+}
+
+void dfsae_data_map_close(dfsae_data_map *m)
+{
+    if (m == NULL)
+        return;
+    for (size_t i = 0; i < m->n_shards; ++i)
+        if (m->shards[i].map != NULL)
+            munmap(m->shards[i].map, m->shards[i].len);
+    free(m->shards);
+    free(m);
+}
+
+size_t dfsae_data_map_rows(const dfsae_data_map *m)
+{
+    return m->rows;
+}
+
+size_t dfsae_data_map_cols(const dfsae_data_map *m)
+{
+    return m->cols;
+}
+
+int dfsae_data_map_dtype(const dfsae_data_map *m)
+{
+    return m->dtype;
+}
+
+/* The shard holding row r (binary search over the first rows). */
+static const shard *find(const dfsae_data_map *m, size_t r)
+{
+    size_t lo = 0, hi = m->n_shards;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->shards[mid].first <= r)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return &m->shards[lo];
+}
+
+/* The pages read so far leave the process; the page cache keeps them. */
+static void drop_pages(dfsae_data_map *m)
+{
+    for (size_t i = 0; i < m->n_shards; ++i)
+        madvise(m->shards[i].map, m->shards[i].len, MADV_DONTNEED);
+    m->since_drop = 0;
+}
+
+int dfsae_data_map_read(void *map, const size_t *rows, size_t count, void *out)
+{
+    dfsae_data_map *m = map;
+    unsigned char *dst = out;
+    const shard *s = &m->shards[0];
+    for (size_t i = 0; i < count; ++i) {
+        const size_t r = rows[i];
+        if (r < s->first || r - s->first >= s->n)
+            s = find(m, r);
+        memcpy(dst + i * m->row_bytes, s->rows + (r - s->first) * m->row_bytes,
+               m->row_bytes);
+    }
+    m->since_drop += count * m->row_bytes;
+    if (m->since_drop >= m->drop)
+        drop_pages(m);
+    return 0;
+}
