@@ -100,6 +100,23 @@ static int is_npy(const char *name)
     return n > 4 && strcmp(name + n - 4, ".npy") == 0 && name[0] != '.';
 }
 
+/* A new string of `len` bytes at the end of the list (NULL: no memory). */
+static char *push(char ***v, size_t *n, size_t *cap, size_t len)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? 2 * *cap : 16;
+        char **w = realloc(*v, c * sizeof *w);
+        if (w == NULL)
+            return NULL;
+        *v = w;
+        *cap = c;
+    }
+    char *s = malloc(len);
+    if (s != NULL)
+        (*v)[(*n)++] = s;
+    return s;
+}
+
 /* The shard paths: a directory's *.npy files in name order, a comma list,
  * or the one path (malloc'ed array of malloc'ed strings). */
 static int list_paths(const char *path, char ***out, size_t *count,
@@ -116,17 +133,11 @@ static int list_paths(const char *path, char ***out, size_t *count,
         while ((e = readdir(d)) != NULL) {
             if (!is_npy(e->d_name))
                 continue;
-            if (n == cap) {
-                cap = cap ? 2 * cap : 16;
-                char **w = realloc(v, cap * sizeof *v);
-                if (w == NULL)
-                    break;
-                v = w;
-            }
             size_t len = strlen(path) + strlen(e->d_name) + 2;
-            if ((v[n] = malloc(len)) == NULL)
+            char *slot = push(&v, &n, &cap, len);
+            if (slot == NULL)
                 break;
-            snprintf(v[n++], len, "%s/%s", path, e->d_name);
+            snprintf(slot, len, "%s/%s", path, e->d_name);
         }
         closedir(d);
         if (n == 0) {
@@ -140,17 +151,11 @@ static int list_paths(const char *path, char ***out, size_t *count,
         for (const char *p = path;;) {
             const char *comma = strchr(p, ',');
             size_t len = comma ? (size_t)(comma - p) : strlen(p);
-            if (n == cap) {
-                cap = cap ? 2 * cap : 16;
-                char **w = realloc(v, cap * sizeof *v);
-                if (w == NULL)
-                    break;
-                v = w;
-            }
-            if ((v[n] = malloc(len + 1)) == NULL)
+            char *slot = push(&v, &n, &cap, len + 1);
+            if (slot == NULL)
                 break;
-            memcpy(v[n], p, len);
-            v[n++][len] = '\0';
+            memcpy(slot, p, len);
+            slot[len] = '\0';
             if (comma == NULL)
                 break;
             p = comma + 1;
