@@ -125,6 +125,7 @@ static int list_paths(const char *path, char ***out, size_t *count,
     struct stat st;
     char **v = NULL;
     size_t n = 0, cap = 0;
+    int oom = 0;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
         DIR *d = opendir(path);
         if (d == NULL)
@@ -135,8 +136,10 @@ static int list_paths(const char *path, char ***out, size_t *count,
                 continue;
             size_t len = strlen(path) + strlen(e->d_name) + 2;
             char *slot = push(&v, &n, &cap, len);
-            if (slot == NULL)
+            if (slot == NULL) {
+                oom = 1;
                 break;
+            }
             snprintf(slot, len, "%s/%s", path, e->d_name);
         }
         closedir(d);
@@ -152,14 +155,22 @@ static int list_paths(const char *path, char ***out, size_t *count,
             const char *comma = strchr(p, ',');
             size_t len = comma ? (size_t)(comma - p) : strlen(p);
             char *slot = push(&v, &n, &cap, len + 1);
-            if (slot == NULL)
+            if (slot == NULL) {
+                oom = 1;
                 break;
+            }
             memcpy(slot, p, len);
             slot[len] = '\0';
             if (comma == NULL)
                 break;
             p = comma + 1;
         }
+    }
+    if (oom) {
+        for (size_t i = 0; i < n; ++i)
+            free(v[i]);
+        free(v);
+        return dfsae_data__fail(err, path, "out of memory for the file list");
     }
     *out = v;
     *count = n;
