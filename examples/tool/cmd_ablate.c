@@ -45,7 +45,7 @@ static int load_labels(const char *cmd, const char *path, size_t rows,
                        const cli_data_flags *data, int **out)
 {
     /* Labels are stored as they are, whatever DATA's format or scale. */
-    cli_data_flags raw = {"auto", "none", 0, data->max_memory};
+    cli_data_flags raw = {"auto", "none", 0, data->max_memory, 0};
     dfsae_data lab = {0};
     int rc = cli_load_data(cmd, path, &raw, &lab);
     if (rc != CLI_OK)
