@@ -33,8 +33,13 @@ static void transformed_product(const dfsae_model *m, const float *X,
     for (size_t c0 = 0; c0 < d; c0 += cols) {
         const size_t w = d - c0 < cols ? d - c0 : cols;
         dfsae__transform_block(&m->xf, X, rows, d, c0, w, scratch);
-        dfsae__linear_forward_cols(scratch, rows, w, m->params + c0, d, m->k,
-                                   c0 == 0 ? 0.0f : 1.0f, z);
+        const float beta = c0 == 0 ? 0.0f : 1.0f;
+        if (dfsae__small_product_takes(rows))
+            dfsae__small_product(scratch, rows, w, m->params + c0, d, m->k,
+                                 beta, z);
+        else
+            dfsae__linear_forward_cols(scratch, rows, w, m->params + c0, d,
+                                       m->k, beta, z);
     }
 }
 
@@ -52,7 +57,10 @@ int dfsae__forward(const dfsae_model *m, const float *X, size_t n, float *A,
         const size_t len = rows * k;
         float *a = A + first * k;
         float *z = Z != NULL ? Z + first * k : a;
-        if (identity)
+        /* A few rows skip sgemm's packing of W (layers/forward_small.c). */
+        if (identity && dfsae__small_product_takes(rows))
+            dfsae__small_product(X + first * d, rows, d, W, d, k, 0.0f, z);
+        else if (identity)
             dfsae__linear_forward(X + first * d, rows, d, W, k, z);
         else
             transformed_product(m, X + first * d, rows, z);

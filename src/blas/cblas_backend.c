@@ -16,6 +16,13 @@ void dfsae__sgemm(dfsae_trans ta, dfsae_trans tb, int m, int n, int k,
                 lda, B, ldb, beta, C, ldc);
 }
 
+void dfsae__sgemv(int m, int n, float alpha, const float *A, int lda,
+                  const float *x, float beta, float *y)
+{
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, m, n, alpha, A, lda, x, 1, beta, y,
+                1);
+}
+
 void dfsae__ssyrk(dfsae_trans t, int n, int k, float alpha, const float *A,
                   int lda, float beta, float *C, int ldc)
 {

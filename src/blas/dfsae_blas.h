@@ -14,6 +14,10 @@ void dfsae__sgemm(dfsae_trans ta, dfsae_trans tb, int m, int n, int k,
                   float alpha, const float *A, int lda, const float *B, int ldb,
                   float beta, float *C, int ldc);
 
+/* y (m) = alpha * A x + beta * y, A m x n row-major (lda), unit strides. */
+void dfsae__sgemv(int m, int n, float alpha, const float *A, int lda,
+                  const float *x, float beta, float *y);
+
 /* Upper triangle of C (n x n) = alpha * op(A) op(A)^T + beta * C, where
  * op(A) is n x k (A itself for NO_TRANS, A^T for TRANS). */
 void dfsae__ssyrk(dfsae_trans t, int n, int k, float alpha, const float *A,

@@ -16,6 +16,16 @@ void dfsae__linear_forward_cols(const float *X, size_t n, size_t cols,
                                 const float *W, size_t ldw, size_t k,
                                 float beta, float *Z);
 
+/* The small-batch product (layers/forward_small.c), same arguments as
+ * dfsae__linear_forward_cols: whether it takes `rows` rows (one always;
+ * a few where the machine has the kernel), and the product itself. Only
+ * forward uses it: loss and gradient keep sgemm, so that training rounds
+ * as it did (their finite-difference checks are tuned to it). */
+int dfsae__small_product_takes(size_t rows);
+void dfsae__small_product(const float *X, size_t rows, size_t cols,
+                          const float *W, size_t ldw, size_t k, float beta,
+                          float *Z);
+
 /* dW (k x d) = dZ^T X (overwritten). The bias gradient, the column sums
  * of dZ, is fused into the backward sweep (loss/backward.c). */
 void dfsae__linear_backward(const float *X, size_t n, size_t d, const float *dZ,

@@ -1,0 +1,259 @@
+/* Encoding latency and shared-model throughput (issue 16).
+ *
+ *   dfsae_bench_latency latency [--shape DxK]... [--n N]... [--budget S]
+ *   dfsae_bench_latency throughput --threads T --n N [--shape DxK]
+ *                       [--seconds S]
+ *
+ * latency: per call of dfsae_model_forward on n rows and of the bare
+ * product on the same buffers (cblas_sgemv for one row, cblas_sgemm
+ * otherwise), the two alternated call by call so that load from other
+ * processes hits both alike; prints one line per shape and n:
+ *   LAT D K n dfsae_p50_us dfsae_p99_us bare_p50_us bare_p99_us calls
+ * throughput: T threads share one const model, each encoding n rows per
+ * call for S seconds; prints
+ *   TPUT D K n T calls_per_s rows_per_s
+ * Run with OPENBLAS_NUM_THREADS=1 (the run script does). */
+#include <cblas.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_common.h"
+#include "dfsae.h"
+
+#define MAX_LIST 16
+
+typedef struct shape {
+    size_t d, k;
+} shape;
+
+typedef struct bench {
+    dfsae_model *m;
+    size_t d, k, n;
+    float *W, *X, *A, *Z;
+} bench;
+
+static int bench_open(bench *b, shape s, size_t n)
+{
+    memset(b, 0, sizeof *b);
+    b->d = s.d, b->k = s.k, b->n = n;
+    if (dfsae_model_create(s.d, s.k, 7, NULL, &b->m) != DFSAE_OK)
+        return -1;
+    const size_t np = dfsae_model_num_params(b->m);
+    b->W = malloc(np * sizeof *b->W);
+    b->X = malloc(n * s.d * sizeof *b->X);
+    b->A = malloc(n * s.k * sizeof *b->A);
+    b->Z = malloc(n * s.k * sizeof *b->Z);
+    if (!b->W || !b->X || !b->A || !b->Z ||
+        dfsae_model_get_params(b->m, b->W, np) != DFSAE_OK)
+        return -1;
+    bench_rng g;
+    bench_rng_seed(&g, 3);
+    bench_fill_normal(&g, b->X, n * s.d);
+    return 0;
+}
+
+static void bench_close(bench *b)
+{
+    dfsae_model_free(b->m);
+    free(b->W), free(b->X), free(b->A), free(b->Z);
+}
+
+static void bare_product(const bench *b)
+{
+    const int n = (int)b->n, d = (int)b->d, k = (int)b->k;
+    if (n == 1)
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, k, d, 1.0f, b->W, d, b->X, 1,
+                    0.0f, b->Z, 1);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, k, d, 1.0f,
+                    b->X, d, b->W, d, 0.0f, b->Z, k);
+}
+
+static int cmp_double(const void *pa, const void *pb)
+{
+    const double a = *(const double *)pa, c = *(const double *)pb;
+    return a < c ? -1 : a > c;
+}
+
+/* Sorts t and returns its q-quantile (nearest rank). */
+static double quantile(double *t, size_t n, double q)
+{
+    qsort(t, n, sizeof *t, cmp_double);
+    size_t i = (size_t)(q * (double)n);
+    return t[i < n ? i : n - 1];
+}
+
+static int run_latency(shape s, size_t n, double budget)
+{
+    bench b;
+    if (bench_open(&b, s, n) != 0) {
+        fprintf(stderr, "latency: set-up failed\n");
+        bench_close(&b);
+        return 1;
+    }
+    /* Warm-up, which also sizes the run to the budget. */
+    double t0 = bench_now();
+    size_t warm = 0;
+    while (bench_now() - t0 < budget * 0.1 || warm < 3) {
+        if (dfsae_model_forward(b.m, b.X, n, b.A, NULL, NULL) != DFSAE_OK)
+            return 1;
+        bare_product(&b);
+        ++warm;
+    }
+    const double per_pair = (bench_now() - t0) / (double)warm;
+    size_t calls = (size_t)(budget * 0.9 / per_pair);
+    calls = calls < 50 ? 50 : calls > 20000 ? 20000 : calls;
+    double *tl = malloc(calls * sizeof *tl), *tb = malloc(calls * sizeof *tb);
+    if (!tl || !tb)
+        return 1;
+    for (size_t c = 0; c < calls; ++c) {
+        double a = bench_now();
+        int st = dfsae_model_forward(b.m, b.X, n, b.A, NULL, NULL);
+        double mid = bench_now();
+        bare_product(&b);
+        double e = bench_now();
+        if (st != DFSAE_OK)
+            return 1;
+        tl[c] = (mid - a) * 1e6, tb[c] = (e - mid) * 1e6;
+    }
+    const double lp50 = quantile(tl, calls, 0.5),
+                 lp99 = quantile(tl, calls, 0.99);
+    const double bp50 = quantile(tb, calls, 0.5),
+                 bp99 = quantile(tb, calls, 0.99);
+    printf("LAT %zu %zu %zu %.2f %.2f %.2f %.2f %zu\n", s.d, s.k, n, lp50, lp99,
+           bp50, bp99, calls);
+    fflush(stdout);
+    free(tl), free(tb);
+    bench_close(&b);
+    return 0;
+}
+
+typedef struct worker {
+    const dfsae_model *m;
+    size_t d, k, n;
+    double seconds;
+    size_t calls;
+    int failed;
+} worker;
+
+/* Each thread its own inputs and outputs; the model is shared, const. */
+static void *encode_loop(void *arg)
+{
+    worker *w = arg;
+    float *X = malloc(w->n * w->d * sizeof *X);
+    float *A = malloc(w->n * w->k * sizeof *A);
+    if (!X || !A) {
+        w->failed = 1;
+        free(X), free(A);
+        return NULL;
+    }
+    bench_rng g;
+    bench_rng_seed(&g, (uint64_t)(uintptr_t)w);
+    bench_fill_normal(&g, X, w->n * w->d);
+    const double t0 = bench_now();
+    while (bench_now() - t0 < w->seconds) {
+        for (int r = 0; r < 8; ++r)
+            if (dfsae_model_forward(w->m, X, w->n, A, NULL, NULL) != DFSAE_OK)
+                w->failed = 1;
+        w->calls += 8;
+    }
+    free(X), free(A);
+    return NULL;
+}
+
+static int run_throughput(shape s, size_t n, int threads, double seconds)
+{
+    dfsae_model *m;
+    if (threads < 1 || threads > 64 ||
+        dfsae_model_create(s.d, s.k, 7, NULL, &m) != DFSAE_OK)
+        return 1;
+    worker w[64];
+    pthread_t tid[64];
+    for (int t = 0; t < threads; ++t)
+        w[t] = (worker){m, s.d, s.k, n, seconds, 0, 0};
+    const double t0 = bench_now();
+    for (int t = 0; t < threads; ++t)
+        if (pthread_create(&tid[t], NULL, encode_loop, &w[t]) != 0)
+            return 1;
+    size_t calls = 0;
+    int failed = 0;
+    for (int t = 0; t < threads; ++t) {
+        pthread_join(tid[t], NULL);
+        calls += w[t].calls, failed |= w[t].failed;
+    }
+    const double elapsed = bench_now() - t0;
+    dfsae_model_free(m);
+    if (failed)
+        return 1;
+    printf("TPUT %zu %zu %zu %d %.1f %.1f\n", s.d, s.k, n, threads,
+           (double)calls / elapsed, (double)(calls * n) / elapsed);
+    return 0;
+}
+
+static int parse_shape(const char *arg, shape *s)
+{
+    return sscanf(arg, "%zux%zu", &s->d, &s->k) == 2 && s->d > 0 && s->k > 0
+               ? 0
+               : -1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s latency|throughput [options]\n", argv[0]);
+        return 2;
+    }
+    const int latency = strcmp(argv[1], "latency") == 0;
+    shape shapes[MAX_LIST];
+    size_t ns[MAX_LIST], nshapes = 0, nn = 0;
+    double budget = 1.0, seconds = 3.0;
+    int threads = 1;
+    for (int i = 2; i < argc; ++i) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (v == NULL) {
+            fprintf(stderr, "%s needs a value\n", o);
+            return 2;
+        }
+        ++i;
+        if (strcmp(o, "--shape") == 0 && nshapes < MAX_LIST) {
+            if (parse_shape(v, &shapes[nshapes++]) != 0)
+                return 2;
+        } else if (strcmp(o, "--n") == 0 && nn < MAX_LIST)
+            ns[nn++] = (size_t)strtoul(v, NULL, 10);
+        else if (strcmp(o, "--budget") == 0)
+            budget = strtod(v, NULL);
+        else if (strcmp(o, "--seconds") == 0)
+            seconds = strtod(v, NULL);
+        else if (strcmp(o, "--threads") == 0)
+            threads = atoi(v);
+        else {
+            fprintf(stderr, "unknown option %s\n", o);
+            return 2;
+        }
+    }
+    if (nshapes == 0) {
+        shapes[nshapes++] = (shape){784, 64};
+        shapes[nshapes++] = (shape){768, 4096};
+    }
+    if (nn == 0) {
+        const size_t dflt[] = {1, 8, 32, 128};
+        for (nn = 0; nn < 4; ++nn)
+            ns[nn] = dflt[nn];
+    }
+    for (size_t si = 0; si < nshapes; ++si)
+        for (size_t ni = 0; ni < nn; ++ni) {
+            if (ns[ni] == 0)
+                return 2;
+            int rc = latency
+                         ? run_latency(shapes[si], ns[ni], budget)
+                         : run_throughput(shapes[si], ns[ni], threads, seconds);
+            if (rc != 0) {
+                fprintf(stderr, "failed at %zux%zu n=%zu\n", shapes[si].d,
+                        shapes[si].k, ns[ni]);
+                return 1;
+            }
+        }
+    return 0;
+}
