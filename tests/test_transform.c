@@ -179,8 +179,8 @@ static void expect_close(const float *got, const float *want, size_t count,
 }
 
 /* Loss, terms and gradient are bit-identical (X' is formed in float as
- * here); forward's products run in other blocks and match to 1e-6. D
- * covers one block of rows and, at 1500 > 1024, column slices. */
+ * here); forward's products run in other blocks and match to 1e-6. D = 7
+ * takes whole rows, 300 and 1500 column slices (the last one partial). */
 static void check_equivalence(size_t d, size_t k, size_t n, size_t nt, int act)
 {
     dfsae_model *m = grad_model_new(d, k, 40 + d, act, ALL);
