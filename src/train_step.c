@@ -36,11 +36,10 @@ int dfsae_train_step(dfsae_model *model, dfsae_optimizer *opt, const float *X,
                          loss, terms, n_terms);
     if (st != DFSAE_OK)
         return st;
-    st = dfsae__optimizer_apply(opt, model, model->ws.grad, gmax);
+    /* A shard's update may overflow alone: the ranks agree before any
+     * commits it (docs/distributed.md). */
+    st = dfsae__optimizer_apply(opt, model, model->ws.grad, gmax, 1);
     if (st != DFSAE_OK)
         dfsae__fail(model->err, st, "train_%s", opt->err);
-    /* A shard's update may fail alone (docs/distributed.md). */
-    if (model->dist != NULL)
-        st = dfsae__dist_agree(model->dist, model->err, "train_step", st);
     return st;
 }

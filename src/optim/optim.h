@@ -62,9 +62,11 @@ int dfsae__optim_state_check(int kind, uint64_t step, int started,
 int dfsae__optimizer_check(dfsae_optimizer *opt, const dfsae_model *model);
 /* One checked step with a finite gradient whose largest magnitude is gmax:
  * a dry run, then the update (a step that would overflow changes
- * nothing: DFSAE_ERR_NON_FINITE_RESULT). */
+ * nothing: DFSAE_ERR_NON_FINITE_RESULT). With `collective`, the model's
+ * ranks agree on the dry run's verdict before any commits, so a step
+ * that would overflow on one dictionary shard changes no shard. */
 int dfsae__optimizer_apply(dfsae_optimizer *opt, dfsae_model *model,
-                           const float *grad, float gmax);
+                           const float *grad, float gmax, int collective);
 
 extern const dfsae_optim_ops dfsae__optim_sgd, dfsae__optim_adam,
     dfsae__optim_adamw;

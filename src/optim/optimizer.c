@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "dist/dist.h"
 #include "model.h"
 #include "optim/optim.h"
 
@@ -172,14 +173,19 @@ int dfsae__optimizer_check(dfsae_optimizer *opt, const dfsae_model *model)
 }
 
 int dfsae__optimizer_apply(dfsae_optimizer *opt, dfsae_model *model,
-                           const float *grad, float gmax)
+                           const float *grad, float gmax, int collective)
 {
     dfsae_pool *pool = dfsae__pool_for(model->pool, opt->n);
     /* A dry run first: an update that would overflow changes nothing. */
+    int st = DFSAE_OK;
     if (!opt->ops->update(opt, pool, model->params, grad, gmax, 0))
-        return dfsae__fail(opt->err, DFSAE_ERR_NON_FINITE_RESULT,
-                           "step: the update overflows float (learning rate "
-                           "or gradient too large); nothing was changed");
+        st = dfsae__fail(opt->err, DFSAE_ERR_NON_FINITE_RESULT,
+                         "step: the update overflows float (learning rate "
+                         "or gradient too large); nothing was changed");
+    if (collective)
+        st = dfsae__dist_agree(model->dist, opt->err, "step", st);
+    if (st != DFSAE_OK)
+        return st;
     opt->ops->update(opt, pool, model->params, grad, gmax, 1);
     opt->t += 1;
     return DFSAE_OK;
@@ -201,5 +207,5 @@ int dfsae_optimizer_step(dfsae_optimizer *opt, dfsae_model *model,
         return dfsae__fail(opt->err, DFSAE_ERR_NON_FINITE_INPUT,
                            "step: gradient entry %zu is not finite",
                            dfsae__first_non_finite(grad, opt->n));
-    return dfsae__optimizer_apply(opt, model, grad, gmax);
+    return dfsae__optimizer_apply(opt, model, grad, gmax, 0);
 }

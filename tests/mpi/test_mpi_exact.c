@@ -310,6 +310,53 @@ static void failing_rank_fails_all(void **state)
     free(X);
 }
 
+/* A step that overflows on the last dictionary shard only (its learning
+ * rate is huge) changes no shard: the ranks agree before committing. */
+static void overflowing_shard_steps_none(void **state)
+{
+    (void)state;
+    const shape *s = &shapes[0];
+    float *X = fx_data(s->b, s->d, 71);
+    dfsae_model *full = fx_model(s->d, s->k, 72);
+    size_t k0, k1;
+    fx_part(s->k, fx_rank, fx_size, &k0, &k1);
+    dfsae_model *m = fx_shard(full, k0, k1);
+    assert_int_equal(
+        dfsae_model_set_comm(m, &fx_mpi.comm, DFSAE_DIST_DICTIONARY), DFSAE_OK);
+    const size_t np = dfsae_model_num_params(m);
+    dfsae_optimizer *opt = NULL;
+    assert_int_equal(dfsae_optimizer_create(DFSAE_SGD, np, NULL, &opt),
+                     DFSAE_OK);
+    if (fx_rank == fx_size - 1)
+        assert_int_equal(dfsae_optimizer_set_option(opt, DFSAE_OPT_LR, 1e38),
+                         DFSAE_OK);
+    float *before = malloc(np * sizeof *before);
+    float *after = malloc(np * sizeof *after);
+    assert_non_null(before);
+    assert_non_null(after);
+    assert_int_equal(dfsae_model_get_params(m, before, np), DFSAE_OK);
+    double loss;
+    int st = dfsae_train_step(m, opt, X, s->b, &loss, NULL, 0);
+    assert_int_equal(dfsae_model_get_params(m, after, np), DFSAE_OK);
+    double ok = fx_max(st == DFSAE_OK);
+    double changed = fx_max(memcmp(before, after, np * sizeof *after) != 0);
+    double stepped = fx_max((double)dfsae_optimizer_step_count(opt));
+    if (fx_rank == 0)
+        printf("mpi N=%d dictionary: an overflowing step on rank %d: status "
+               "%d (%s); shards changed: %s\n",
+               fx_size, fx_size - 1, st, dfsae_model_last_error(m),
+               changed == 0.0 ? "none" : "SOME");
+    assert_true(ok == 0.0);
+    assert_true(changed == 0.0);
+    assert_true(stepped == 0.0);
+    free(before);
+    free(after);
+    dfsae_optimizer_free(opt);
+    dfsae_model_free(m);
+    dfsae_model_free(full);
+    free(X);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +365,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(data_train_20_steps),
         cmocka_unit_test(dict_train_20_steps),
         cmocka_unit_test(failing_rank_fails_all),
+        cmocka_unit_test(overflowing_shard_steps_none),
     };
     return fx_main(argc, argv, tests, sizeof tests / sizeof tests[0],
                    "mpi_exact");
