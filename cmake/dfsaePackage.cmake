@@ -7,19 +7,29 @@ set(DFSAE_PKGCONFIG_DIR "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
 
 install(FILES "${PROJECT_SOURCE_DIR}/include/dfsae.h"
   DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
-install(TARGETS ${DFSAE_INSTALL_TARGETS}
-  EXPORT dfsaeTargets
-  ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
-  LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}" NAMELINK_COMPONENT Development
-  RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}"
-  INCLUDES DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
-install(EXPORT dfsaeTargets
-  NAMESPACE dfsae::
-  DESTINATION "${DFSAE_CMAKE_DIR}")
-# The same targets straight from the build tree (CMAKE_PREFIX_PATH=build).
-export(EXPORT dfsaeTargets
-  NAMESPACE dfsae::
-  FILE "${PROJECT_BINARY_DIR}/dfsaeTargets.cmake")
+# One export set per library: dfsaeTargets (the shared one, which needs
+# nothing else) and dfsaeStaticTargets (the static one, whose consumers link
+# BLAS and the threads library themselves), so that a consumer of the
+# shared library never needs what only the static one does.
+foreach(_t ${DFSAE_INSTALL_TARGETS})
+  set(_set dfsaeTargets)
+  if(_t STREQUAL "dfsae_static")
+    set(_set dfsaeStaticTargets)
+  endif()
+  install(TARGETS ${_t}
+    EXPORT ${_set}
+    ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+    LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}" NAMELINK_COMPONENT Development
+    RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}"
+    INCLUDES DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+  install(EXPORT ${_set}
+    NAMESPACE dfsae::
+    DESTINATION "${DFSAE_CMAKE_DIR}")
+  # The same targets straight from the build tree (CMAKE_PREFIX_PATH=build).
+  export(EXPORT ${_set}
+    NAMESPACE dfsae::
+    FILE "${PROJECT_BINARY_DIR}/${_set}.cmake")
+endforeach()
 
 # Version rule: the package is compatible exactly when the ABI is. Below
 # 1.0 the SONAME is 0.MINOR and a minor release may break the ABI, so only
@@ -35,10 +45,6 @@ write_basic_package_version_file(
   VERSION ${PROJECT_VERSION}
   COMPATIBILITY ${_dfsae_compat})
 
-# The config re-finds BLAS and the threads library only when the static library is in the
-# package: its consumers link them themselves; the shared library carries
-# them.
-set(DFSAE_CONFIG_NEEDS_BLAS ${DFSAE_BUILD_STATIC})
 configure_package_config_file(
   "${PROJECT_SOURCE_DIR}/cmake/dfsaeConfig.cmake.in"
   "${PROJECT_BINARY_DIR}/dfsaeConfig.cmake"

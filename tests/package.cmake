@@ -106,7 +106,36 @@ if(DFSAE_BUILD_SHARED)
     -P ${_pkg_dir}/run_readme.cmake)
   set_tests_properties(test_install_consumer test_examples_installed test_readme_example
     PROPERTIES FIXTURES_REQUIRED dfsae_installed LABELS package)
+  add_test(NAME test_install_consumer_shared_only COMMAND ${CMAKE_COMMAND}
+    ${_pkg_common} -DWORK=${_pkg_work}/shared-only -DSOURCE=${_pkg_dir}/consumer
+    -DSTATIC=${DFSAE_BUILD_STATIC} -P ${_pkg_dir}/run_consumer_shared_only.cmake)
+  set_tests_properties(test_install_consumer_shared_only
+    PROPERTIES FIXTURES_REQUIRED dfsae_installed LABELS package)
+  # The installed tools (examples/tool) start from the prefix as it is.
+  if(DFSAE_BUILD_EXAMPLES)
+    add_test(NAME test_installed_tool COMMAND ${CMAKE_COMMAND}
+      -DPREFIX=${_pkg_prefix} -DWORK=${_pkg_work}/tool
+      -DBINDIR=${CMAKE_INSTALL_BINDIR} -DOBJDUMP=${CMAKE_OBJDUMP} -P ${_pkg_dir}/run_installed_tool.cmake)
+    set_tests_properties(test_installed_tool
+      PROPERTIES FIXTURES_REQUIRED dfsae_installed LABELS package)
+  endif()
 endif()
+# A fully static program. Not under the sanitizers: their runtimes cannot
+# be linked statically.
+if(DFSAE_BUILD_STATIC AND NOT DFSAE_SANITIZE AND NOT DFSAE_SANITIZE_THREAD)
+  add_test(NAME test_static_executable COMMAND ${CMAKE_COMMAND}
+    -DPREFIX=${_pkg_prefix} -DWORK=${_pkg_work}/fully-static
+    -DSOURCE=${_pkg_dir}/consumer -DCC=${CMAKE_C_COMPILER}
+    -DLIBDIR=${CMAKE_INSTALL_LIBDIR} -DPKG_CONFIG=${DFSAE_PKG_CONFIG}
+    -DOBJDUMP=${CMAKE_OBJDUMP} -P ${_pkg_dir}/run_static_executable.cmake)
+  set_tests_properties(test_static_executable
+    PROPERTIES FIXTURES_REQUIRED dfsae_installed LABELS package)
+endif()
+# The README's install command with only the quick-start packages.
+add_test(NAME test_configure_without_cmocka COMMAND ${CMAKE_COMMAND}
+  -DSOURCE=${PROJECT_SOURCE_DIR} -DWORK=${_pkg_work}/bare
+  -DCC=${CMAKE_C_COMPILER} -P ${_pkg_dir}/run_configure_bare.cmake)
+set_tests_properties(test_configure_without_cmocka PROPERTIES LABELS package)
 
 # CI reports: with DFSAE_TEST_REPORT_DIR set (or the environment variable of
 # that name at configure time), every test in this directory writes its

@@ -15,13 +15,14 @@ set(_expect
   "${PREFIX}/${INCLUDEDIR}/dfsae.h"
   "${_lib}/cmake/dfsae/dfsaeConfig.cmake"
   "${_lib}/cmake/dfsae/dfsaeConfigVersion.cmake"
-  "${_lib}/cmake/dfsae/dfsaeTargets.cmake"
   "${_lib}/pkgconfig/dfsae.pc")
 if(SHARED)
+  list(APPEND _expect "${_lib}/cmake/dfsae/dfsaeTargets.cmake")
   list(APPEND _expect "${_lib}/libdfsae.so" "${_lib}/${SONAME}" "${_lib}/libdfsae.so.${VERSION}")
 endif()
 if(STATIC)
-  list(APPEND _expect "${_lib}/libdfsae.a" "${_lib}/pkgconfig/dfsae-static.pc")
+  list(APPEND _expect "${_lib}/libdfsae.a" "${_lib}/pkgconfig/dfsae-static.pc"
+    "${_lib}/cmake/dfsae/dfsaeStaticTargets.cmake")
 endif()
 foreach(_f ${_expect})
   if(NOT EXISTS "${_f}")
