@@ -19,6 +19,10 @@
 
 #include <mpi.h>
 
+/* The communication seam is in dfsae.h's experimental tier. */
+#ifndef DFSAE_STATIC_LINKING_ONLY
+#define DFSAE_STATIC_LINKING_ONLY
+#endif
 #include "dfsae.h"
 
 #ifdef __cplusplus

@@ -8,6 +8,8 @@
  * repetitions of all items of a shape are interleaved (one of each per
  * round) so that load from other processes hits them alike and their
  * ratios stay meaningful. See docs/performance.md. */
+/* Model threads and reserve: the experimental tier of dfsae.h. */
+#define DFSAE_STATIC_LINKING_ONLY
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

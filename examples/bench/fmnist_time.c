@@ -8,6 +8,8 @@
  * By default through dfsae_model_train (its shuffle and batch-of-1 rule);
  * --loop 1 uses a plain loop over dfsae_train_step instead, as host
  * code with its own loop would. Only training is timed, not reading. */
+/* Model threads and reserve: the experimental tier of dfsae.h. */
+#define DFSAE_STATIC_LINKING_ONLY
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,8 @@
 /* See abi_evolve.h. The bodies differ so that no two functions are folded
  * into one symbol (their debug information would then be lost). */
+#ifndef DFSAE_STATIC_LINKING_ONLY
 #define DFSAE_STATIC_LINKING_ONLY
+#endif
 #include "abi_evolve.h"
 
 struct dfsae_evo {
