@@ -7,9 +7,11 @@
  * process). Rank 0 reports progress. */
 #define _POSIX_C_SOURCE 200809L
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -56,10 +58,20 @@ static int npy_f32_layout(int fd, size_t *rows, size_t *cols, off_t *data)
              sscanf(shape, "'shape': (%llu, %llu)", &n, &d) == 2 && n > 0 &&
              d > 0;
     free(h);
+    /* The shape must fit in a size_t and match the file's size exactly,
+     * or the readers (and their messages) take over. */
+    size_t bytes;
+    struct stat st;
+    if (!ok || n > SIZE_MAX || d > SIZE_MAX ||
+        !dfsae_data_size_mul((size_t)n, (size_t)d, &bytes) ||
+        !dfsae_data_size_mul(bytes, sizeof(float), &bytes) ||
+        fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        (uint64_t)st.st_size != (uint64_t)(start + len) + bytes)
+        return 0;
     *rows = (size_t)n;
     *cols = (size_t)d;
     *data = (off_t)(start + len);
-    return ok;
+    return 1;
 }
 
 /* Rows [r0, r1) of DATA into out: read by offset from a float32 .npy,
@@ -92,10 +104,17 @@ static int load_rows(const char *path, const mpi_flags *f, int by_rank,
         out->rows = r1 - r0;
         return CLI_OK;
     }
+    /* n d floats fit (the file holds them), so this rank's share does. */
+    size_t want = (r1 - r0) * d * sizeof(float), got = 0;
+    if (want > cli_memory_limit(&f->data)) {
+        char what[96];
+        close(fd);
+        snprintf(what, sizeof what, "rows %zu-%zu of %s", r0, r1, path);
+        return cli_over_limit("train", what, want, &f->data, NULL);
+    }
     out->rows = r1 - r0;
     out->cols = d;
-    out->values = malloc((r1 - r0) * d * sizeof(float) + 1);
-    size_t want = (r1 - r0) * d * sizeof(float), got = 0;
+    out->values = malloc(want + 1);
     while (out->values != NULL && got < want) {
         ssize_t k = pread(fd, (char *)out->values + got, want - got,
                           at + (off_t)(r0 * d * sizeof(float) + got));

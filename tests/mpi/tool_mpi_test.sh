@@ -44,4 +44,26 @@ if "$mpiexec" "$npflag" 2 "$dfsae_mpi" train x.npy --out m --distributed rows 2>
   exit 1
 fi
 grep -q "not data or dictionary" bad.log
+# Rows read by offset keep the readers' rules: a header that promises more
+# rows than the file holds, and a share above --max-memory, are one clear
+# error each.
+python3 - <<'PY'
+data = open("x.npy", "rb").read()
+hlen = data[8] | data[9] << 8
+head = data[10:10 + hlen].decode().replace("(300, 16)", "(3000000, 16)")
+head = head.rstrip() + " " * (hlen - len(head.rstrip()) - 1) + "\n"
+assert len(head) == hlen
+open("lie.npy", "wb").write(data[:10] + head.encode() + data[10 + hlen:])
+PY
+if "$mpiexec" "$npflag" 2 "$dfsae_mpi" train lie.npy --out m --distributed data 2>lie.log; then
+  echo "a .npy promising 3000000 rows was accepted" >&2
+  exit 1
+fi
+grep -q "lie.npy: truncated: the header promises 192000000 bytes" lie.log || { cat lie.log; exit 1; }
+if "$mpiexec" "$npflag" 2 "$dfsae_mpi" train x.npy --out m --distributed data \
+  --max-memory 8K 2>limit.log; then
+  echo "--max-memory 8K was not enforced" >&2
+  exit 1
+fi
+grep -q "above the memory limit of 8.0 KiB" limit.log || { cat limit.log; exit 1; }
 echo "tool_mpi_test: data N=2 matches one process (info), 4 shards load on 1"
