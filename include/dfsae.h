@@ -58,12 +58,13 @@ extern "C" {
  *   dfsae_model_load("model.safetensors", NULL, &m2, NULL, err, sizeof err);
  * Matrices are row-major float32; the caller owns every buffer; statuses
  * below are DFSAE_ERR_* without the prefix. */
-
 /** Parameters W (K x D) and b (K), options, input transform, run state and
  *  user metadata. */
 typedef struct dfsae_model dfsae_model;
+
 /** Hyper-parameters and state (moments, step count). */
 typedef struct dfsae_optimizer dfsae_optimizer;
+
 /** Allocator hook (part 2); NULL means malloc/free. */
 typedef struct dfsae_allocator dfsae_allocator;
 
@@ -72,9 +73,9 @@ typedef struct dfsae_allocator dfsae_allocator;
  *  *out is NULL on failure: NULL_ARG, INVALID_ARG (zero size, half-set
  *  allocator), SIZE_OVERFLOW, NO_MEMORY. */
 DFSAE_API int dfsae_model_create(size_t d_in, size_t n_components,
-                                 uint64_t seed,
-                                 const dfsae_allocator *allocator,
+                                 uint64_t seed, const dfsae_allocator *alloc,
                                  dfsae_model **out);
+
 /** Free a model. NULL is a no-op. */
 DFSAE_API void dfsae_model_free(dfsae_model *model);
 
@@ -96,8 +97,9 @@ DFSAE_API int dfsae_model_grad(dfsae_model *model, const float *X, size_t n,
  *  parameters, default hyper-parameters. NULL_ARG, INVALID_ARG (unknown
  *  kind, n_params == 0), SIZE_OVERFLOW, NO_MEMORY. */
 DFSAE_API int dfsae_optimizer_create(int kind, size_t n_params,
-                                     const dfsae_allocator *allocator,
+                                     const dfsae_allocator *alloc,
                                      dfsae_optimizer **out);
+
 /** Free an optimizer. NULL is a no-op. */
 DFSAE_API void dfsae_optimizer_free(dfsae_optimizer *opt);
 
@@ -123,21 +125,18 @@ DFSAE_API int dfsae_train_step(dfsae_model *model, dfsae_optimizer *opt,
 DFSAE_API int dfsae_model_save(dfsae_model *model, const dfsae_optimizer *opt,
                                const char *path);
 
-/** A model from the file at `path` and, if `opt_out` is not NULL, an
- *  optimizer from its state (*opt_out NULL if none), the whole file
+/** A model from the file at `path` and, if `opt` is not NULL, an
+ *  optimizer from its state (*opt NULL if none), the whole file
  *  validated first; resumed training equals uninterrupted training bit for
- *  bit. On failure the outputs are NULL and `errbuf` (may be NULL) says
+ *  bit. On failure the outputs are NULL and `err` (may be NULL) says
  *  why: NULL_ARG, INVALID_ARG, IO, NO_MEMORY, SIZE_OVERFLOW,
  *  NON_FINITE_INPUT or a file status (-12 .. -20). */
-DFSAE_API int dfsae_model_load(const char *path,
-                               const dfsae_allocator *allocator,
-                               dfsae_model **model_out,
-                               dfsae_optimizer **opt_out, char *errbuf,
-                               size_t errbuf_size);
+DFSAE_API int dfsae_model_load(const char *path, const dfsae_allocator *alloc,
+                               dfsae_model **model, dfsae_optimizer **opt,
+                               char *err, size_t err_size);
 
 /* ======== 2. The stable core =========================================== */
-
-/** The DFSAE_VERSION_NUMBER / _STRING the library was built with. */
+/** The version the library was built with. */
 DFSAE_API unsigned dfsae_version_number(void);
 DFSAE_API const char *dfsae_version_string(void);
 
@@ -181,11 +180,11 @@ struct dfsae_allocator {
 };
 
 /* ---- Model ---- */
-
 /** D, K and K * D + K (0 for a NULL model). */
 DFSAE_API size_t dfsae_model_input_dim(const dfsae_model *model);
 DFSAE_API size_t dfsae_model_num_components(const dfsae_model *model);
 DFSAE_API size_t dfsae_model_num_params(const dfsae_model *model);
+
 /** The message of the last failed call on `model` ("" if none; never
  *  NULL); valid until the next call on the model. */
 DFSAE_API const char *dfsae_model_last_error(const dfsae_model *model);
@@ -235,6 +234,7 @@ typedef enum dfsae_model_option {
 DFSAE_API int dfsae_model_set_option(dfsae_model *model, int key, double value);
 DFSAE_API int dfsae_model_get_option(const dfsae_model *model, int key,
                                      double *value);
+
 /** The valid range of option `key` (either pointer may be NULL). */
 DFSAE_API int dfsae_model_option_bounds(int key, double *lo, double *hi);
 
@@ -251,6 +251,7 @@ DFSAE_API int dfsae_model_set_params(dfsae_model *model, const float *params,
  *  SIZE_MISMATCH (n not 0, 1 or D). */
 DFSAE_API int dfsae_model_set_transform(dfsae_model *model, const float *shift,
                                         const float *scale, size_t n);
+
 /** *n receives the transform's length (0, 1 or D); `shift` and `scale`,
  *  unless NULL, its values (`cap` >= *n floats, else _SIZE_MISMATCH). */
 DFSAE_API int dfsae_model_get_transform(const dfsae_model *model, float *shift,
@@ -274,7 +275,6 @@ DFSAE_API int dfsae_model_loss(dfsae_model *model, const float *X, size_t n,
                                double *total, double *terms, size_t n_terms);
 
 /* ---- Optimizers ---- */
-
 /** Optimizer kinds. Values are pinned; new kinds are appended. */
 typedef enum dfsae_optimizer_kind {
     DFSAE_SGD = 0,   /**< momentum, Nesterov, weight decay optional */
@@ -302,6 +302,7 @@ typedef enum dfsae_optimizer_option {
 DFSAE_API int dfsae_optimizer_get_kind(const dfsae_optimizer *opt);
 DFSAE_API uint64_t dfsae_optimizer_step_count(const dfsae_optimizer *opt);
 DFSAE_API const char *dfsae_optimizer_last_error(const dfsae_optimizer *opt);
+
 /** Set / get / bounds of a hyper-parameter, as for model options. */
 DFSAE_API int dfsae_optimizer_set_option(dfsae_optimizer *opt, int key,
                                          double value);
@@ -309,29 +310,30 @@ DFSAE_API int dfsae_optimizer_get_option(const dfsae_optimizer *opt, int key,
                                          double *value);
 DFSAE_API int dfsae_optimizer_option_bounds(int kind, int key, double *lo,
                                             double *hi);
+
 /** Zero the moments and the step count; hyper-parameters stay. */
 DFSAE_API void dfsae_optimizer_reset(dfsae_optimizer *opt);
 
 /* ---- Model files (docs/format.md) ---- */
-
 /** The format version written; this and older ones are read. */
 #define DFSAE_FORMAT_VERSION 2
 /** An errbuf size that holds every message whole. */
 #define DFSAE_ERROR_MESSAGE_SIZE 256
 /** The largest JSON header a load accepts, in bytes. */
 #define DFSAE_MAX_HEADER_BYTES 100000000u
-
 /** As dfsae_model_save, into `buf` (`cap` bytes; NULL: size only);
  *  *written receives the size. A `cap` too small is _SIZE_MISMATCH. */
 DFSAE_API int dfsae_model_save_buffer(dfsae_model *model,
                                       const dfsae_optimizer *opt, void *buf,
                                       size_t cap, size_t *written);
+
 /** As dfsae_model_load, from the `size` bytes at `data` (not kept). */
 DFSAE_API int dfsae_model_load_buffer(const void *data, size_t size,
-                                      const dfsae_allocator *allocator,
-                                      dfsae_model **model_out,
-                                      dfsae_optimizer **opt_out, char *errbuf,
-                                      size_t errbuf_size);
+                                      const dfsae_allocator *alloc,
+                                      dfsae_model **model,
+                                      dfsae_optimizer **opt, char *err,
+                                      size_t err_size);
+
 /** Load into an existing model (and `opt`), all or nothing: everything
  *  the model and optimizer hold is replaced by the file's (defaults for
  *  what it lacks). SIZE_MISMATCH (D, K), INVALID_ARG (optimizer kind),
@@ -346,6 +348,7 @@ DFSAE_API int dfsae_model_load_buffer_into(dfsae_model *model,
  *  keys 1-64 printable ASCII, values UTF-8 <= 16384 bytes, <= 256 pairs. */
 DFSAE_API int dfsae_model_set_meta(dfsae_model *model, const char *key,
                                    const char *value);
+
 /** The value or NULL, valid until the key changes or the model is
  *  loaded into or freed; the index-th key in byte order, NULL past the
  *  last. */
@@ -357,39 +360,30 @@ DFSAE_API const char *dfsae_model_meta_key(const dfsae_model *model,
 /* ======== 3. The convenience layer =====================================
  * Built on the core (docs/training.md): epochs with shuffling, progress,
  * metrics over a data set, names for printing. */
-
 /** Static names ("relu", "lse", "adam", "l0", ...), NULL if unknown. */
 DFSAE_API const char *dfsae_activation_name(int activation);
 DFSAE_API const char *dfsae_term_name(int term);
 DFSAE_API const char *dfsae_optimizer_kind_name(int kind);
 DFSAE_API const char *dfsae_metric_name(int metric);
 
-/** Options of dfsae_model_train and dfsae_model_evaluate, by key. */
+/** Options of dfsae_model_train and _evaluate by key: create (defaults),
+ *  free, set / get / bounds as for model options. */
 typedef struct dfsae_train_config dfsae_train_config;
 
 /** Training keys, pinned; all integers but the tolerance. */
 typedef enum dfsae_train_option {
-    DFSAE_TRAIN_EPOCHS = 0,          /**< epochs this call runs; 1 */
-    DFSAE_TRAIN_BATCH_SIZE = 1,      /**< rows per batch; 128 */
-    DFSAE_TRAIN_SHUFFLE = 2,         /**< 0: in order; 1: rows permuted (a
-                                          sequential source: chunked); 2:
-                                          chunked; 1 */
-    DFSAE_TRAIN_REPORT_EVERY = 3,    /**< steps per STEP report (0: none); 1 */
-    DFSAE_TRAIN_EVAL_REDUNDANCY = 4, /**< 0 or 1: evaluate's redundancy
-                                          (12 K^2 bytes; 0: NaN); 1 */
-    DFSAE_TRAIN_CONVERGE_TOLERANCE = 5, /**< stop once the epoch mean loss
-                                             moved less than this for PATIENCE
-                                             epochs in a row; 0: off */
-    DFSAE_TRAIN_CONVERGE_PATIENCE = 6,  /**< epochs in a row; 5 */
-    DFSAE_TRAIN_SHUFFLE_CHUNK =
-        7, /**< rows per chunk of the chunked shuffle; 256 */
-    DFSAE_TRAIN_SHUFFLE_WINDOW = 8, /**< chunks per shuffle window; 16 */
+    DFSAE_TRAIN_EPOCHS = 0,       /**< epochs this call runs; 1 */
+    DFSAE_TRAIN_BATCH_SIZE = 1,   /**< rows per batch; 128 */
+    DFSAE_TRAIN_SHUFFLE = 2,      /**< 0 no, 1 rows (or chunked), 2 chunked */
+    DFSAE_TRAIN_REPORT_EVERY = 3, /**< steps per STEP report (0: none); 1 */
+    DFSAE_TRAIN_EVAL_REDUNDANCY = 4,    /**< 0 or 1: evaluate's redundancy; 1 */
+    DFSAE_TRAIN_CONVERGE_TOLERANCE = 5, /**< stop at |mean loss change| < it */
+    DFSAE_TRAIN_CONVERGE_PATIENCE = 6,  /**< for this many epochs; 5 */
+    DFSAE_TRAIN_SHUFFLE_CHUNK = 7,      /**< rows per chunk; 256 */
+    DFSAE_TRAIN_SHUFFLE_WINDOW = 8,     /**< chunks per shuffle window; 16 */
     DFSAE_TRAIN_OPTION_COUNT
 } dfsae_train_option;
-
-/** Create (defaults) / free a config; set / get / bounds of a key as for
- *  model options. */
-DFSAE_API int dfsae_train_config_create(const dfsae_allocator *allocator,
+DFSAE_API int dfsae_train_config_create(const dfsae_allocator *alloc,
                                         dfsae_train_config **out);
 DFSAE_API void dfsae_train_config_free(dfsae_train_config *config);
 DFSAE_API int dfsae_train_config_set(dfsae_train_config *config, int key,
@@ -401,10 +395,10 @@ DFSAE_API int dfsae_train_option_bounds(int key, double *lo, double *hi);
 /** A progress report, valid during its callback only. */
 typedef struct dfsae_progress dfsae_progress;
 
-/** What a report is about. Values are pinned. */
+/** What a report is about: a step was taken, an epoch ended. */
 typedef enum dfsae_progress_event {
-    DFSAE_EVENT_STEP = 0, /**< one optimizer step was taken */
-    DFSAE_EVENT_EPOCH = 1 /**< an epoch was completed */
+    DFSAE_EVENT_STEP = 0,
+    DFSAE_EVENT_EPOCH = 1
 } dfsae_progress_event;
 
 /** What dfsae_progress_get reads. Pinned; counts are exact below 2^53. */
@@ -429,6 +423,7 @@ typedef enum dfsae_progress_key {
 
 /** The value of `key` (NaN for an unknown key or a NULL report). */
 DFSAE_API double dfsae_progress_get(const dfsae_progress *report, int key);
+
 /** STEP: the batch's row indices into X, in order; NULL for EPOCH. */
 DFSAE_API const size_t *
 dfsae_progress_batch_indices(const dfsae_progress *report);
@@ -447,40 +442,39 @@ DFSAE_API int dfsae_model_get_run_state(const dfsae_model *model,
 DFSAE_API int dfsae_model_set_run_state(dfsae_model *model, uint64_t epochs,
                                         uint64_t rows, uint64_t seed);
 
-/** A data set of n rows of D values that training and evaluation read
- *  batch by batch (memory bounded by the batch): an array of float32,
- *  float16 or bfloat16 (in memory or mapped by the caller), or rows a
- *  callback reads from the host's storage (docs/training.md). */
+/** n rows of D values read batch by batch: an array (in memory or mapped)
+ *  or a callback reading the host's storage (docs/training.md). */
 typedef struct dfsae_source dfsae_source;
-/** Element types of a source. Pinned. */
+
+/** Element types of a source: IEEE binary32, binary16, bfloat16. */
 typedef enum dfsae_element {
-    DFSAE_ELEM_F32 = 0,  /**< IEEE binary32 */
-    DFSAE_ELEM_F16 = 1,  /**< IEEE binary16 */
-    DFSAE_ELEM_BF16 = 2, /**< the top 16 bits of a binary32 */
+    DFSAE_ELEM_F32 = 0,
+    DFSAE_ELEM_F16 = 1,
+    DFSAE_ELEM_BF16 = 2,
     DFSAE_ELEM_COUNT
 } dfsae_element;
-/** Read rows[0..count) (count <= 256) into `out`, count x D elements;
- *  a sequential source is asked only for runs of consecutive rows.
- *  Non-zero fails the reading call (DFSAE_ERR_IO). */
+
+/** Read rows[0..count) (count <= 256; runs only if sequential) into `out`;
+ *  non-zero fails the call reading (DFSAE_ERR_IO). */
 typedef int (*dfsae_read_fn)(void *user, const size_t *rows, size_t count,
                              void *out);
-/** A source over the n x D array X (not copied: it must outlive the
- *  source), checked for NaN/Inf before training. */
+
+/** A source over the n x D array X (kept, not copied; checked for NaN). */
 DFSAE_API int dfsae_source_from_array(const void *X, int element, size_t n,
-                                      size_t d,
-                                      const dfsae_allocator *allocator,
+                                      size_t d, const dfsae_allocator *alloc,
                                       dfsae_source **out);
-/** A source whose rows `read` delivers, checked as they are read;
- *  `sequential` (0 or 1): runs of rows only, shuffling is then chunked. */
+
+/** A source of rows `read` delivers; `sequential`: shuffling is chunked. */
 DFSAE_API int dfsae_source_from_callback(dfsae_read_fn read, void *user,
                                          int element, size_t n, size_t d,
                                          int sequential,
-                                         const dfsae_allocator *allocator,
+                                         const dfsae_allocator *alloc,
                                          dfsae_source **out);
+
 /** Free a source (not its data). NULL is a no-op. */
 DFSAE_API void dfsae_source_free(dfsae_source *source);
-/** Rows [first, first + count) as float32 into `out` (count x D), e.g. to
- *  encode a source batch by batch; values are not checked. */
+
+/** Rows [first, first + count) as float32 into `out` (unchecked). */
 DFSAE_API int dfsae_source_read(dfsae_source *source, size_t first,
                                 size_t count, float *out);
 
@@ -494,15 +488,15 @@ DFSAE_API int dfsae_model_train(dfsae_model *model, dfsae_optimizer *opt,
                                 const float *X, size_t n,
                                 const dfsae_train_config *config,
                                 dfsae_progress_fn progress, void *user);
-/** As dfsae_model_train, on the rows of `source` (D must match): only the
- *  batch is held; a callback's NaN row or failed read stops the run there
- *  (NON_FINITE_INPUT, IO), the model as after the last step. */
+
+/** As dfsae_model_train on `source`, holding one batch; a NaN row or a
+ *  failed read stops the run (NON_FINITE_INPUT, IO). */
 DFSAE_API int dfsae_model_train_source(dfsae_model *model, dfsae_optimizer *opt,
                                        dfsae_source *source,
                                        const dfsae_train_config *config,
                                        dfsae_progress_fn progress, void *user);
 
-/** Metrics of dfsae_model_evaluate (docs/training.md). Pinned. */
+/** Metrics of dfsae_model_evaluate (docs/training.md). */
 typedef enum dfsae_metric {
     DFSAE_METRIC_DEAD_UNITS = 0,        /**< unbiased variance < 0.01 */
     DFSAE_METRIC_L0 = 1,                /**< mean count of |A_ij| > 0.01 */
@@ -519,6 +513,7 @@ typedef enum dfsae_metric {
 DFSAE_API int dfsae_model_evaluate(dfsae_model *model, const float *X, size_t n,
                                    const dfsae_train_config *config,
                                    double *metrics, size_t n_metrics);
+
 /** As dfsae_model_evaluate, over the rows of `source`, in order. */
 DFSAE_API int dfsae_model_evaluate_source(dfsae_model *model,
                                           dfsae_source *source,
@@ -529,66 +524,57 @@ DFSAE_API int dfsae_model_evaluate_source(dfsae_model *model,
  * Declared only when DFSAE_STATIC_LINKING_ONLY is defined before this
  * header. Outside the ABI promise: these may change in a minor release. */
 #ifdef DFSAE_STATIC_LINKING_ONLY
-
-/** Run the model's elementwise work on `n_threads` (1-64) threads: the
- *  caller and workers started here, joined by dfsae_model_free; 1 (the
- *  default) starts none. Work under 64k items stays on the caller; results
- *  are bit-identical for every count. Not across fork(). */
+/** The model's own threads (1-64, default 1) for its elementwise work;
+ *  results are bit-identical for every count. Not across fork(). */
 DFSAE_API int dfsae_model_set_threads(dfsae_model *model, int n_threads);
 DFSAE_API int dfsae_model_threads(const dfsae_model *model);
-/** Size the workspace for batches of up to `max_batch` rows under the
- *  current options, so no later loss, grad or step on them allocates. */
+
+/** Size the workspace now for batches of up to `max_batch` rows. */
 DFSAE_API int dfsae_model_reserve(dfsae_model *model, size_t max_batch);
 
 /** Option key: which side of the Gram matrices L_tc and L_wr use. */
 #define DFSAE_MODEL_GRAM_SIDE 8
+/** The cheaper side (default), K x K, or B x B / D x D. */
 typedef enum dfsae_gram_side {
-    DFSAE_GRAM_AUTO = 0,    /**< the cheaper side (default) */
-    DFSAE_GRAM_FEATURE = 1, /**< K x K */
-    DFSAE_GRAM_SAMPLE = 2   /**< B x B for L_tc, D x D for L_wr */
+    DFSAE_GRAM_AUTO = 0,
+    DFSAE_GRAM_FEATURE = 1,
+    DFSAE_GRAM_SAMPLE = 2
 } dfsae_gram_side;
 
 /** Collectives over `size` ranks, this being `rank` (docs/distributed.md;
- *  libdfsae_mpi implements them over MPI). Every callback is collective
- *  and returns a status; the sums and minima are in place and give every
- *  rank the same bits; `agree` returns the smallest status of all ranks. */
+ *  dfsae_mpi.h): in-place sums and minima, the same bits on every rank;
+ *  `agree` returns the smallest status of all ranks. */
 typedef struct dfsae_comm {
     int rank, size;
-    void *user; /**< passed back to every callback */
+    void *user;
     int (*sum_f64)(void *user, double *buf, size_t count);
     int (*sum_f32)(void *user, float *buf, size_t count);
     int (*min_f32)(void *user, float *buf, size_t count);
     int (*agree)(void *user, int status);
 } dfsae_comm;
 
-/** How ranks share the work. Values are pinned. */
+/** One process; rows of each batch split; units (rows of W, b) split. */
 typedef enum dfsae_dist_mode {
-    DFSAE_DIST_NONE = 0,      /**< one process (detaches) */
-    DFSAE_DIST_DATA = 1,      /**< rows of each batch split; W, b replicated */
-    DFSAE_DIST_DICTIONARY = 2 /**< components (rows of W, b) split */
+    DFSAE_DIST_NONE = 0,
+    DFSAE_DIST_DATA = 1,
+    DFSAE_DIST_DICTIONARY = 2
 } dfsae_dist_mode;
 
-/** Attach `comm` (copied) in `mode` (collective). Loss, grad and train then
- *  are collectives on every rank: DATA with its rows of the global batch,
- *  DICTIONARY with the whole batch and its shard of the units. A status
- *  agreement precedes each reduction, so a failure on one rank is an
- *  error on all. Forward stays local. NONE or NULL detaches. */
+/** Attach `comm` in `mode` (collective): loss, grad and train become
+ *  collectives, a failure on one rank an error on all. NULL detaches. */
 DFSAE_API int dfsae_model_set_comm(dfsae_model *model, const dfsae_comm *comm,
                                    int mode);
-/** Save a dictionary-sharded model (collective): each rank writes its
- *  shard, PREFIX-0000r-of-0000N.safetensors, rank 0 PREFIX.index.json. */
+
+/** Save / load a dictionary-sharded model: a file per shard plus
+ *  PREFIX.index.json; load part `rank` of `size` whatever the shards. */
 DFSAE_API int dfsae_model_save_shards(dfsae_model *model,
                                       const dfsae_optimizer *opt,
                                       const char *prefix);
-/** Load part `rank` of `size` (1 .. K) of a sharded model from its index,
- *  whatever the number of shards it was saved with (not collective). */
 DFSAE_API int dfsae_model_load_shards(const char *index_path, int rank,
-                                      int size,
-                                      const dfsae_allocator *allocator,
-                                      dfsae_model **model_out,
-                                      dfsae_optimizer **opt_out, char *errbuf,
-                                      size_t errbuf_size);
-
+                                      int size, const dfsae_allocator *alloc,
+                                      dfsae_model **model,
+                                      dfsae_optimizer **opt, char *err,
+                                      size_t err_size);
 #endif /* DFSAE_STATIC_LINKING_ONLY */
 
 #ifdef __cplusplus
