@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""Encode latency and shared-model throughput (issue 16), one table file.
+
+    run_latency.py --bench BUILD/examples/bench/dfsae_bench_latency
+                   [--before-lib DIR] [--rounds R] [--budget S]
+                   [--seconds S] [--no-torch] [--torch-python PATH]
+                   [--results-dir DIR]
+
+Latency: dfsae_model_forward against bare sgemv/sgemm in the same process
+(alternated call by call), PyTorch's no_grad forward at 1 thread in its
+own process, and, with --before-lib, the same binary on another libdfsae
+(LD_LIBRARY_PATH; e.g. main's before a change). The variants alternate
+within each of R rounds; the table gives each figure's median over the
+rounds and, for dfsae's p50, the spread (min-max) across them.
+Throughput: T threads sharing one const model vs T processes, each thread
+at 1 BLAS thread, n = 1 and 32 rows per call.
+Writes DIR/DATE-COMMIT-latency.md (DIR defaults to bench/results).
+"""
+import argparse
+import datetime
+import os
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+ENV1 = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+
+
+def run(cmd, lib=None):
+    env = dict(os.environ, **ENV1)
+    if lib:
+        env["LD_LIBRARY_PATH"] = lib
+    out = subprocess.run(cmd, env=env, check=True, capture_output=True,
+                         text=True).stdout
+    return [line.split()[1:] for line in out.splitlines()
+            if line.startswith(("LAT ", "TPUT "))]
+
+
+def latency(args):
+    variants = [("after", None)]
+    if args.before_lib:
+        variants.insert(0, ("before", args.before_lib))
+    rows = {}  # (variant, d, k, n) -> list of (p50, p99, bare50, bare99)
+    torch_rows = {}
+    for _ in range(args.rounds):
+        for name, lib in variants:
+            for f in run([args.bench, "latency", "--budget", str(args.budget)],
+                         lib):
+                key = (name, int(f[0]), int(f[1]), int(f[2]))
+                rows.setdefault(key, []).append([float(v) for v in f[3:7]])
+        if args.torch_python:
+            for f in run([args.torch_python,
+                          os.path.join(HERE, "torch_latency.py"),
+                          "--budget", str(args.budget)]):
+                key = (int(f[0]), int(f[1]), int(f[2]))
+                torch_rows.setdefault(key, []).append(
+                    [float(f[3]), float(f[4])])
+    return variants, rows, torch_rows
+
+
+def med(vals, i):
+    return statistics.median(v[i] for v in vals)
+
+
+def latency_table(variants, rows, torch_rows):
+    names = [v[0] for v in variants]
+    head = ["D -> K", "n"]
+    for nm in names:
+        head += [f"dfsae {nm} p50", f"{nm} p50 spread", f"dfsae {nm} p99"]
+    head += ["bare BLAS p50", "bare p99", "after / bare"]
+    if torch_rows:
+        head += ["torch p50", "torch p99", "torch / after"]
+    lines = ["| " + " | ".join(head) + " |",
+             "| " + " | ".join(["---"] * 2 + ["---:"] * (len(head) - 2)) + " |"]
+    for key in sorted({k[1:] for k in rows}):
+        d, k, n = key
+        cells = [f"{d} -> {k}", str(n)]
+        for nm in names:
+            v = rows[(nm,) + key]
+            p50s = [x[0] for x in v]
+            cells += [f"{med(v, 0):.1f}", f"{min(p50s):.1f}-{max(p50s):.1f}",
+                      f"{med(v, 1):.1f}"]
+        bare = rows[("after",) + key] + (rows.get(("before",) + key) or [])
+        after = med(rows[("after",) + key], 0)
+        cells += [f"{med(bare, 2):.1f}", f"{med(bare, 3):.1f}",
+                  f"{after / med(bare, 2):.2f}"]
+        if torch_rows:
+            t = torch_rows.get(key)
+            cells += ([f"{med(t, 0):.1f}", f"{med(t, 1):.1f}",
+                       f"{med(t, 0) / after:.2f}"] if t else ["", "", ""])
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def throughput(args):
+    """Rows/s of T threads sharing one model, and of T processes."""
+    out = {}
+    for _ in range(args.rounds):
+        for n in (1, 32):
+            for t in (1, 2, 4, 8):
+                f = run([args.bench, "throughput", "--threads", str(t),
+                         "--n", str(n), "--seconds", str(args.seconds),
+                         "--shape", "784x64"])[0]
+                out.setdefault(("shared", n, t), []).append(float(f[5]))
+                env = dict(os.environ, **ENV1)
+                procs = [subprocess.Popen(
+                    [args.bench, "throughput", "--threads", "1", "--n", str(n),
+                     "--seconds", str(args.seconds), "--shape", "784x64"],
+                    env=env, stdout=subprocess.PIPE, text=True)
+                    for _ in range(t)]
+                total = 0.0
+                for p in procs:
+                    line = p.communicate()[0].split()
+                    total += float(line[6])
+                out.setdefault(("procs", n, t), []).append(total)
+    cores = os.cpu_count() or 1
+    lines = ["| n per call | T | shared model rows/s | efficiency | "
+             "T processes rows/s | efficiency | shared / processes |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for n in (1, 32):
+        one = statistics.median(out[("shared", n, 1)])
+        for t in (1, 2, 4, 8):
+            s = statistics.median(out[("shared", n, t)])
+            p = statistics.median(out[("procs", n, t)])
+            ideal = one * min(t, cores)
+            lines.append(f"| {n} | {t} | {s:.0f} | {s / ideal:.2f} | {p:.0f} "
+                         f"| {p / ideal:.2f} | {s / p:.2f} |")
+    return lines
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bench", required=True)
+    ap.add_argument("--before-lib")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--budget", type=float, default=1.0)
+    ap.add_argument("--seconds", type=float, default=2.0)
+    ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--torch-python", default="/usr/bin/python3")
+    ap.add_argument("--no-throughput", action="store_true")
+    ap.add_argument("--results-dir", default=os.path.join(ROOT, "bench",
+                                                           "results"))
+    args = ap.parse_args()
+    if args.no_torch:
+        args.torch_python = None
+    elif subprocess.run([args.torch_python, "-c", "import torch"],
+                        capture_output=True).returncode != 0:
+        print("PyTorch not importable; running without it", file=sys.stderr)
+        args.torch_python = None
+    started = datetime.datetime.utcnow()
+    variants, rows, torch_rows = latency(args)
+    lines = latency_table(variants, rows, torch_rows)
+    tput = [] if args.no_throughput else throughput(args)
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short",
+                             "HEAD"], capture_output=True,
+                            text=True).stdout.strip() or "unknown"
+    load = open("/proc/loadavg").read().split()[:3]
+    doc = [f"# Encode latency: {started:%Y-%m-%d}, library at {commit}", "",
+           f"Run {started:%Y-%m-%d %H:%M} UTC: `run_latency.py "
+           f"{' '.join(sys.argv[1:])}`; load average at the end "
+           f"{' '.join(load)} on {os.cpu_count()} cores. Times in us per "
+           "call, 1 BLAS thread, medians over "
+           f"{args.rounds} alternating rounds; bare BLAS is cblas_sgemv for "
+           "n = 1 and cblas_sgemm otherwise, on the same buffers, alternated "
+           "call by call with dfsae.", ""] + lines
+    if tput:
+        doc += ["", "Shared-model throughput at 784 -> 64 (efficiency: rows/s "
+                "over min(T, cores) x the one-thread rows/s).", ""] + tput
+    os.makedirs(args.results_dir, exist_ok=True)
+    path = os.path.join(args.results_dir,
+                        f"{started:%Y-%m-%d}-{commit}-latency.md")
+    with open(path, "w") as f:
+        f.write("\n".join(doc) + "\n")
+    print("\n".join(doc))
+    print(f"written {path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
