@@ -1,5 +1,5 @@
 /*
- * dfsae - decoder-free sparse autoencoders: A = phi(X W^T + b), trained
+ * dfsae 1.0 - decoder-free sparse autoencoders: A = phi(X W^T + b), trained
  * without a decoder on a log-sum-exp objective plus InfoMax regularisers
  * (docs/math.md). This header is the reference; docs/api.md the guide.
  * Parts: 1. simple use; 2. the stable core; 3. the convenience layer, built
@@ -41,13 +41,13 @@ extern "C" {
 #define DFSAE_API
 #endif
 
-#define DFSAE_VERSION_MAJOR 0
-#define DFSAE_VERSION_MINOR 1
+#define DFSAE_VERSION_MAJOR 1
+#define DFSAE_VERSION_MINOR 0
 #define DFSAE_VERSION_PATCH 0
 #define DFSAE_VERSION_NUMBER                                                   \
     (DFSAE_VERSION_MAJOR * 10000 + DFSAE_VERSION_MINOR * 100 +                 \
      DFSAE_VERSION_PATCH)
-#define DFSAE_VERSION_STRING "0.1.0"
+#define DFSAE_VERSION_STRING "1.0.0"
 
 /* ======== 1. Simple use ================================================
  *   dfsae_model_create(D, K, seed, NULL, &m);
