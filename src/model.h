@@ -3,6 +3,7 @@
 #define DFSAE_MODEL_H
 
 #include "internal.h"
+#include "keyspec.h"
 #include "layers/transform.h"
 #include "parallel/pool.h"
 #include "user_meta.h"
@@ -41,6 +42,8 @@ struct dfsae_model {
 };
 
 void dfsae__options_default(dfsae_options *o);
+/* The spec of model option `param` (options.c), or NULL if unknown. */
+const dfsae__key_spec *dfsae__model_option_spec(int param);
 /* The value of the option the activation's `param` is (layers.h), or 0. */
 double dfsae__activation_param(const dfsae_options *o);
 

@@ -1,102 +1,111 @@
-/* Model options: defaults, bounds, and access by key. */
+/* Model options: the key space's spec table, and access by key. */
 #include <float.h>
-#include <math.h>
+#include <stddef.h>
 
 #include "layers/layers.h"
 #include "model.h"
 
-typedef struct option_spec {
-    double lo, hi, def;
-    int integral; /* an enumerated option: the value must be an integer */
-} option_spec;
+static const char *name_in(const char *const *names, int n, int v)
+{
+    return v >= 0 && v < n ? names[v] : NULL;
+}
 
-static const option_spec specs[DFSAE_MODEL_OPTION_COUNT] = {
-    [DFSAE_MODEL_ACTIVATION] = {0, DFSAE_ACT_COUNT - 1, DFSAE_ACT_RELU, 1},
-    [DFSAE_MODEL_LAMBDA_LSE] = {0, DBL_MAX, 1.0, 0},
-    [DFSAE_MODEL_LAMBDA_VAR] = {0, DBL_MAX, 1.0, 0},
-    [DFSAE_MODEL_LAMBDA_TC] = {0, DBL_MAX, 1.0, 0},
-    [DFSAE_MODEL_LAMBDA_WR] = {0, DBL_MAX, 0.0, 0},
-    [DFSAE_MODEL_EPS_VAR] = {DBL_MIN, 1.0, 1e-6, 0},
-    [DFSAE_MODEL_LSE_REDUCTION] = {0, 1, DFSAE_REDUCE_SUM, 1},
-    [DFSAE_MODEL_LEAKY_SLOPE] = {0, 1, 0.01, 0},
-    [DFSAE_MODEL_GRAM_SIDE] = {0, 2, DFSAE_GRAM_AUTO, 1},
-    [DFSAE_MODEL_SOFTMAX_TEMPERATURE] = {1e-3, 1e3, 1.0, 0},
-    [DFSAE_MODEL_WR_FORM] = {0, 1, DFSAE_WR_NORMALISED, 1},
+static const char *reduction_name(int v)
+{
+    static const char *const names[] = {"sum", "mean"};
+    return name_in(names, 2, v);
+}
+
+static const char *gram_name(int v)
+{
+    static const char *const names[] = {"auto", "feature", "sample"};
+    return name_in(names, 3, v);
+}
+
+static const char *wr_form_name(int v)
+{
+    static const char *const names[] = {"normalised", "unnormalised"};
+    return name_in(names, 2, v);
+}
+
+#define AT(field) offsetof(dfsae_options, field)
+#define REAL      DFSAE__KIND_REAL, NULL, NULL
+#define ENUM(fn)  DFSAE__KIND_ENUM, fn, "value"
+
+static const dfsae__key_spec specs[DFSAE_MODEL_OPTION_COUNT] = {
+    [DFSAE_MODEL_ACTIVATION] = {"dfsae.activation", 0, DFSAE_ACT_COUNT - 1,
+                                DFSAE_ACT_RELU, DFSAE__KIND_ENUM,
+                                dfsae_activation_name, "activation",
+                                AT(activation)},
+    [DFSAE_MODEL_LAMBDA_LSE] = {"dfsae.lambda_lse", 0, DBL_MAX, 1.0, REAL,
+                                AT(lambda[DFSAE_TERM_LSE])},
+    [DFSAE_MODEL_LAMBDA_VAR] = {"dfsae.lambda_var", 0, DBL_MAX, 1.0, REAL,
+                                AT(lambda[DFSAE_TERM_VAR])},
+    [DFSAE_MODEL_LAMBDA_TC] = {"dfsae.lambda_tc", 0, DBL_MAX, 1.0, REAL,
+                               AT(lambda[DFSAE_TERM_TC])},
+    [DFSAE_MODEL_LAMBDA_WR] = {"dfsae.lambda_wr", 0, DBL_MAX, 0.0, REAL,
+                               AT(lambda[DFSAE_TERM_WR])},
+    [DFSAE_MODEL_EPS_VAR] = {"dfsae.eps_var", DBL_MIN, 1.0, 1e-6, REAL,
+                             AT(eps_var)},
+    [DFSAE_MODEL_LSE_REDUCTION] = {"dfsae.lse_reduction", 0, 1,
+                                   DFSAE_REDUCE_SUM, ENUM(reduction_name),
+                                   AT(lse_reduction)},
+    [DFSAE_MODEL_LEAKY_SLOPE] = {"dfsae.leaky_slope", 0, 1, 0.01, REAL,
+                                 AT(leaky_slope)},
+    [DFSAE_MODEL_GRAM_SIDE] = {"dfsae.gram_side", 0, 2, DFSAE_GRAM_AUTO,
+                               ENUM(gram_name), AT(gram_side)},
+    [DFSAE_MODEL_SOFTMAX_TEMPERATURE] = {"dfsae.softmax_temperature", 1e-3, 1e3,
+                                         1.0, REAL, AT(softmax_temperature)},
+    [DFSAE_MODEL_WR_FORM] = {"dfsae.wr_form", 0, 1, DFSAE_WR_NORMALISED,
+                             ENUM(wr_form_name), AT(wr_form)},
 };
 
-static int known(int param)
+const dfsae__key_spec *dfsae__model_option_spec(int param)
 {
-    return param >= 0 && param < DFSAE_MODEL_OPTION_COUNT;
+    return param >= 0 && param < DFSAE_MODEL_OPTION_COUNT ? &specs[param]
+                                                          : NULL;
 }
 
 int dfsae_model_option_bounds(int param, double *lo, double *hi)
 {
-    if (!known(param))
+    const dfsae__key_spec *s = dfsae__model_option_spec(param);
+    if (s == NULL)
         return DFSAE_ERR_UNKNOWN_PARAM;
     if (lo != NULL)
-        *lo = specs[param].lo;
+        *lo = s->lo;
     if (hi != NULL)
-        *hi = specs[param].hi;
+        *hi = s->hi;
     return DFSAE_OK;
-}
-
-/* Stores value (already validated) into the option's field. */
-static void store(dfsae_options *o, int param, double value)
-{
-    switch (param) {
-    case DFSAE_MODEL_ACTIVATION: o->activation = (int)value; break;
-    case DFSAE_MODEL_EPS_VAR: o->eps_var = value; break;
-    case DFSAE_MODEL_LSE_REDUCTION: o->lse_reduction = (int)value; break;
-    case DFSAE_MODEL_LEAKY_SLOPE: o->leaky_slope = value; break;
-    case DFSAE_MODEL_GRAM_SIDE: o->gram_side = (int)value; break;
-    case DFSAE_MODEL_SOFTMAX_TEMPERATURE: o->softmax_temperature = value; break;
-    case DFSAE_MODEL_WR_FORM: o->wr_form = (int)value; break;
-    default: o->lambda[param - DFSAE_MODEL_LAMBDA_LSE] = value; break;
-    }
-}
-
-static double load(const dfsae_options *o, int param)
-{
-    switch (param) {
-    case DFSAE_MODEL_ACTIVATION: return o->activation;
-    case DFSAE_MODEL_EPS_VAR: return o->eps_var;
-    case DFSAE_MODEL_LSE_REDUCTION: return o->lse_reduction;
-    case DFSAE_MODEL_LEAKY_SLOPE: return o->leaky_slope;
-    case DFSAE_MODEL_GRAM_SIDE: return o->gram_side;
-    case DFSAE_MODEL_SOFTMAX_TEMPERATURE: return o->softmax_temperature;
-    case DFSAE_MODEL_WR_FORM: return o->wr_form;
-    default: return o->lambda[param - DFSAE_MODEL_LAMBDA_LSE];
-    }
 }
 
 double dfsae__activation_param(const dfsae_options *o)
 {
     int key = dfsae__activations[o->activation]->param_key;
-    return key >= 0 ? load(o, key) : 0.0;
+    return key >= 0 ? dfsae__key_load(&specs[key], o) : 0.0;
 }
 
 void dfsae__options_default(dfsae_options *o)
 {
     for (int p = 0; p < DFSAE_MODEL_OPTION_COUNT; ++p)
-        store(o, p, specs[p].def);
+        dfsae__key_store(&specs[p], o, specs[p].def);
 }
 
 int dfsae_model_set_option(dfsae_model *model, int param, double value)
 {
     if (model == NULL)
         return DFSAE_ERR_NULL_ARG;
-    if (!known(param))
+    const dfsae__key_spec *s = dfsae__model_option_spec(param);
+    if (s == NULL)
         return dfsae__fail(model->err, DFSAE_ERR_UNKNOWN_PARAM,
                            "set_param: unknown parameter key %d", param);
-    const option_spec *s = &specs[param];
-    if (!(value >= s->lo && value <= s->hi) ||
-        (s->integral && value != floor(value)))
+    if (!dfsae__key_valid(s, value))
         return dfsae__fail(model->err, DFSAE_ERR_PARAM_OUT_OF_RANGE,
                            "set_param: value %g for key %d is outside "
                            "[%g, %g]%s",
                            value, param, s->lo, s->hi,
-                           s->integral ? " or not an integer" : "");
-    store(&model->opt, param, value);
+                           s->kind != DFSAE__KIND_REAL ? " or not an integer"
+                                                       : "");
+    dfsae__key_store(s, &model->opt, value);
     return DFSAE_OK;
 }
 
@@ -104,8 +113,9 @@ int dfsae_model_get_option(const dfsae_model *model, int param, double *value)
 {
     if (model == NULL || value == NULL)
         return DFSAE_ERR_NULL_ARG;
-    if (!known(param))
+    const dfsae__key_spec *s = dfsae__model_option_spec(param);
+    if (s == NULL)
         return DFSAE_ERR_UNKNOWN_PARAM;
-    *value = load(&model->opt, param);
+    *value = dfsae__key_load(s, &model->opt);
     return DFSAE_OK;
 }

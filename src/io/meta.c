@@ -7,25 +7,6 @@
 
 #include "io/io.h"
 
-/* Model options as metadata keys. Enumerated options travel as names. */
-static const char *const option_keys[DFSAE_MODEL_OPTION_COUNT] = {
-    [DFSAE_MODEL_ACTIVATION] = "dfsae.activation",
-    [DFSAE_MODEL_LAMBDA_LSE] = "dfsae.lambda_lse",
-    [DFSAE_MODEL_LAMBDA_VAR] = "dfsae.lambda_var",
-    [DFSAE_MODEL_LAMBDA_TC] = "dfsae.lambda_tc",
-    [DFSAE_MODEL_LAMBDA_WR] = "dfsae.lambda_wr",
-    [DFSAE_MODEL_EPS_VAR] = "dfsae.eps_var",
-    [DFSAE_MODEL_LSE_REDUCTION] = "dfsae.lse_reduction",
-    [DFSAE_MODEL_LEAKY_SLOPE] = "dfsae.leaky_slope",
-    [DFSAE_MODEL_GRAM_SIDE] = "dfsae.gram_side",
-    [DFSAE_MODEL_SOFTMAX_TEMPERATURE] = "dfsae.softmax_temperature",
-    [DFSAE_MODEL_WR_FORM] = "dfsae.wr_form",
-};
-
-static const char *const reduction_names[] = {"sum", "mean", NULL};
-static const char *const gram_names[] = {"auto", "feature", "sample", NULL};
-static const char *const wr_form_names[] = {"normalised", "unnormalised", NULL};
-
 static const char *const hp_keys[DFSAE_OPT_COUNT] = {
     [DFSAE_OPT_LR] = "dfsae.optimizer.lr",
     [DFSAE_OPT_WEIGHT_DECAY] = "dfsae.optimizer.weight_decay",
@@ -66,56 +47,29 @@ size_t dfsae__state_count(int kind)
     return n;
 }
 
-/* The names of enumerated option `param`, or NULL for a numeric one. */
-static const char *const *enum_names(int param)
-{
-    switch (param) {
-    case DFSAE_MODEL_LSE_REDUCTION: return reduction_names;
-    case DFSAE_MODEL_GRAM_SIDE: return gram_names;
-    case DFSAE_MODEL_WR_FORM: return wr_form_names;
-    default: return NULL;
-    }
-}
-
-static int name_index(const char *const *names, const char *s)
-{
-    for (int i = 0; names[i] != NULL; ++i)
-        if (strcmp(names[i], s) == 0)
-            return i;
-    return -1;
-}
-
 /* Reads option `p` from its metadata string into *v. */
 static int read_option(int p, const char *s, double *v, char *err)
 {
-    const char *key = option_keys[p];
-    if (p == DFSAE_MODEL_ACTIVATION) {
-        for (int a = 0; a < DFSAE_ACT_COUNT; ++a)
-            if (strcmp(dfsae_activation_name(a), s) == 0) {
-                *v = a;
+    const dfsae__key_spec *spec = dfsae__model_option_spec(p);
+    const char *key = spec->meta_key;
+    if (spec->kind == DFSAE__KIND_ENUM) {
+        for (int i = (int)spec->lo; i <= (int)spec->hi; ++i)
+            if (strcmp(spec->value_name(i), s) == 0) {
+                *v = i;
                 return DFSAE_OK;
             }
         return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
-                           "%s: unknown activation \"%.32s\"", key, s);
+                           "%s: unknown %s \"%.32s\"", key, spec->value_noun,
+                           s);
     }
-    const char *const *names = enum_names(p);
-    if (names != NULL) {
-        int i = name_index(names, s);
-        if (i < 0)
-            return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
-                               "%s: unknown value \"%.32s\"", key, s);
-        *v = i;
-        return DFSAE_OK;
-    }
-    double lo, hi;
-    dfsae_model_option_bounds(p, &lo, &hi);
     if (!dfsae__parse_double(s, v))
         return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
                            "%s: \"%.32s\" is not a finite decimal number", key,
                            s);
-    if (!(*v >= lo && *v <= hi))
+    if (!(*v >= spec->lo && *v <= spec->hi))
         return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
-                           "%s: %g is outside [%g, %g]", key, *v, lo, hi);
+                           "%s: %g is outside [%g, %g]", key, *v, spec->lo,
+                           spec->hi);
     return DFSAE_OK;
 }
 
@@ -352,13 +306,8 @@ int dfsae__ckpt_read(const dfsae__st_header *h, dfsae__ckpt *c, char *err)
         st = find_transform(h, c, err);
     if (st != DFSAE_OK)
         return st;
-    /* Defaults read by key from a model holding the default options, so
-     * a new option needs no change here. */
-    dfsae_model fresh;
-    memset(&fresh, 0, sizeof fresh);
-    dfsae__options_default(&fresh.opt);
     for (int p = 0; p < DFSAE_MODEL_OPTION_COUNT; ++p)
-        dfsae_model_get_option(&fresh, p, &c->options[p]);
+        c->options[p] = dfsae__model_option_spec(p)->def;
     /* A file without dfsae's version key is a foreign tensor file (plain
      * PyTorch, or a tool's own metadata): W and b with default options. */
     if (dfsae__st_meta(h, KEY_VERSION) == NULL)
@@ -367,7 +316,8 @@ int dfsae__ckpt_read(const dfsae__st_header *h, dfsae__ckpt *c, char *err)
     if (st != DFSAE_OK)
         return st;
     for (int p = 0; p < DFSAE_MODEL_OPTION_COUNT; ++p) {
-        const char *s = dfsae__st_meta(h, option_keys[p]);
+        const char *s =
+            dfsae__st_meta(h, dfsae__model_option_spec(p)->meta_key);
         if (s == NULL)
             continue;
         st = read_option(p, s, &c->options[p], err);
@@ -397,15 +347,12 @@ size_t dfsae__meta_collect(const dfsae_model *m, const dfsae_optimizer *opt,
     out[n].key = KEY_LIBRARY;
     snprintf(out[n++].value, DFSAE__NUM_LEN, "%s", DFSAE_VERSION_STRING);
     for (int p = 0; p < DFSAE_MODEL_OPTION_COUNT; ++p) {
-        double v = 0.0;
-        dfsae_model_get_option(m, p, &v);
-        out[n].key = option_keys[p];
-        const char *const *names = enum_names(p);
-        if (p == DFSAE_MODEL_ACTIVATION)
+        const dfsae__key_spec *spec = dfsae__model_option_spec(p);
+        double v = dfsae__key_load(spec, &m->opt);
+        out[n].key = spec->meta_key;
+        if (spec->kind == DFSAE__KIND_ENUM)
             snprintf(out[n].value, DFSAE__NUM_LEN, "%s",
-                     dfsae_activation_name((int)v));
-        else if (names != NULL)
-            snprintf(out[n].value, DFSAE__NUM_LEN, "%s", names[(int)v]);
+                     spec->value_name((int)v));
         else
             dfsae__format_double(out[n].value, v);
         ++n;

@@ -1,0 +1,35 @@
+/* Reading and writing a key's value where its spec says it is stored. */
+#include <math.h>
+#include <string.h>
+
+#include "keyspec.h"
+
+int dfsae__key_valid(const dfsae__key_spec *s, double value)
+{
+    return value >= s->lo && value <= s->hi &&
+           (s->kind == DFSAE__KIND_REAL || value == floor(value));
+}
+
+double dfsae__key_load(const dfsae__key_spec *s, const void *base)
+{
+    const char *p = (const char *)base + s->offset;
+    if (s->kind == DFSAE__KIND_REAL) {
+        double v;
+        memcpy(&v, p, sizeof v);
+        return v;
+    }
+    int v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+void dfsae__key_store(const dfsae__key_spec *s, void *base, double value)
+{
+    char *p = (char *)base + s->offset;
+    if (s->kind == DFSAE__KIND_REAL) {
+        memcpy(p, &value, sizeof value);
+    } else {
+        int v = (int)value;
+        memcpy(p, &v, sizeof v);
+    }
+}
