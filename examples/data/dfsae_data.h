@@ -171,11 +171,13 @@ void dfsae_data_npy_append(dfsae_data_output *o, const float *values,
 /* ---- Memory-mapped .npy data sets -------------------------------------- */
 
 /** Rows of one or more .npy files (shards with the same columns and
- *  dtype, concatenated by rows) read in place from memory maps: float32 or
- *  float16, little-endian, C order. The maps' pages are dropped from the
- *  process (madvise MADV_DONTNEED) after every `drop_bytes` read, so the
- *  resident memory stays bounded whatever the files' size (the kernel's
- *  page cache keeps them while memory allows). */
+ *  dtype, concatenated by rows) read in place: float32 or float16,
+ *  little-endian, C order. Each file is mapped and validated whole (magic,
+ *  header, dtype, shape against the file size); rows are then copied out
+ *  of the page cache with pread, so the process's resident memory holds
+ *  none of the file whatever its size (through the map, Linux maps whole
+ *  large folios around each fault: docs/performance.md). The maps' pages
+ *  are released (madvise MADV_DONTNEED) after about `drop_bytes` read. */
 typedef struct dfsae_data_map dfsae_data_map;
 
 /** Open `path`: a .npy file, a directory (its *.npy files in name order)
@@ -192,7 +194,7 @@ size_t dfsae_data_map_cols(const dfsae_data_map *m);
 int dfsae_data_map_dtype(const dfsae_data_map *m);
 /** Copies rows rows[0..count) (each < rows) as stored, row after row, into
  *  out: a dfsae_read_fn for dfsae_source_from_callback (user = the map).
- *  Returns 0. */
+ *  Returns 0, or -1 if a file shrank or could not be read. */
 int dfsae_data_map_read(void *map, const size_t *rows, size_t count, void *out);
 
 /** Write a float32 `rows x cols` matrix as a version-1 .npy file (through

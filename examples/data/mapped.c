@@ -14,10 +14,16 @@
 #include "data_internal.h"
 
 #define DEFAULT_DROP ((size_t)64 << 20)
+/* A fault on a mapped file maps the pages around it that are in the page
+ * cache too (Linux's fault-around, 64 KiB by default): a row read at
+ * random costs the process up to that much resident memory. */
+#define FAULT_AROUND ((size_t)2 << 20)
 
 typedef struct shard {
-    unsigned char *map; /* the whole file */
+    unsigned char *map; /* the whole file, for validating it */
     size_t len;
+    int fd;                    /* rows are read with pread (see read) */
+    size_t offset;             /* of the first row in the file */
     const unsigned char *rows; /* the first row */
     size_t first, n;           /* its rows of the data set */
 } shard;
@@ -26,7 +32,9 @@ struct dfsae_data_map {
     shard *shards;
     size_t n_shards, rows, cols, row_bytes;
     int dtype;
-    size_t drop, since_drop; /* bytes read since the pages were dropped */
+    size_t drop, since_drop; /* bytes mapped in since the pages were dropped
+                                (estimated) */
+    size_t row_cost;         /* of one row read at random */
 };
 
 static int fail_errno(dfsae_data_error *err, const char *path, const char *what)
@@ -55,7 +63,7 @@ static int map_one(const char *path, int sequential, shard *s,
     }
     s->len = (size_t)st.st_size;
     s->map = mmap(NULL, s->len, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
+    s->fd = fd;
     if (s->map == MAP_FAILED) {
         s->map = NULL;
         return fail_errno(err, path, "cannot map");
@@ -84,8 +92,10 @@ static int map_one(const char *path, int sequential, shard *s,
                                 "%zu unexpected bytes after the array data",
                                 s->len - shape->header - shape->bytes);
     s->rows = s->map + shape->header;
+    s->offset = shape->header;
     s->n = shape->rows;
-    madvise(s->map, s->len, sequential ? MADV_SEQUENTIAL : MADV_RANDOM);
+    posix_fadvise(fd, 0, 0,
+                  sequential ? POSIX_FADV_SEQUENTIAL : POSIX_FADV_RANDOM);
     return 0;
 }
 
@@ -219,6 +229,8 @@ int dfsae_data_map_open(const char *path, int sequential, size_t drop_bytes,
     }
     m->row_bytes = m->cols * dfsae_data__dtype_size(m->dtype);
     m->drop = drop_bytes != 0 ? drop_bytes : DEFAULT_DROP;
+    m->row_cost = sequential || m->row_bytes >= FAULT_AROUND ? m->row_bytes
+                                                             : FAULT_AROUND;
     *out = m;
     return 0;
 }
@@ -227,9 +239,12 @@ void dfsae_data_map_close(dfsae_data_map *m)
 {
     if (m == NULL)
         return;
-    for (size_t i = 0; i < m->n_shards; ++i)
+    for (size_t i = 0; i < m->n_shards; ++i) {
         if (m->shards[i].map != NULL)
             munmap(m->shards[i].map, m->shards[i].len);
+        if (m->shards[i].fd > 0)
+            close(m->shards[i].fd);
+    }
     free(m->shards);
     free(m);
 }
@@ -271,19 +286,37 @@ static void drop_pages(dfsae_data_map *m)
     m->since_drop = 0;
 }
 
+/* Rows are copied from the page cache with pread, runs of consecutive rows
+ * in one call: read through the map instead, Linux 6.18 maps the whole
+ * large folio around each fault, and a shuffled epoch had the process's
+ * RSS at the file's size between MADV_DONTNEEDs every 32 rows (measured;
+ * docs/performance.md). The copy is what the map would have cost too. */
 int dfsae_data_map_read(void *map, const size_t *rows, size_t count, void *out)
 {
     dfsae_data_map *m = map;
     unsigned char *dst = out;
     const shard *s = &m->shards[0];
-    for (size_t i = 0; i < count; ++i) {
+    for (size_t i = 0; i < count;) {
         const size_t r = rows[i];
         if (r < s->first || r - s->first >= s->n)
             s = find(m, r);
-        memcpy(dst + i * m->row_bytes, s->rows + (r - s->first) * m->row_bytes,
-               m->row_bytes);
+        size_t run = 1;
+        while (i + run < count && rows[i + run] == r + run &&
+               r + run - s->first < s->n)
+            ++run;
+        size_t len = run * m->row_bytes, got = 0;
+        off_t at = (off_t)(s->offset + (r - s->first) * m->row_bytes);
+        while (got < len) {
+            ssize_t k = pread(s->fd, dst + i * m->row_bytes + got, len - got,
+                              at + (off_t)got);
+            if (k <= 0 && !(k < 0 && errno == EINTR))
+                return -1; /* the file shrank, or an I/O error */
+            if (k > 0)
+                got += (size_t)k;
+        }
+        i += run;
     }
-    m->since_drop += count * m->row_bytes;
+    m->since_drop += count * m->row_cost;
     if (m->since_drop >= m->drop)
         drop_pages(m);
     return 0;
