@@ -104,10 +104,15 @@ expect_error "ablate: bad term" 2 "--terms and --fixed take names" -- \
   ablate "$fx/small.csv" --terms lse,foo
 
 # Ctrl-C: stops after the current step, writes the model, exits 130
+# (signalled once an epoch has been reported, so that the handler is
+# installed: a fixed sleep raced it on a loaded machine)
 "$tool" train "$fx/small.csv" --components 4 --epochs 100000000 --batch 8 \
-  --out c.st --quiet 2>int.log &
+  --out c.st 2>int.log &
 pid=$!
-sleep 1.5
+for _ in $(seq 600); do
+  grep -q '^epoch ' int.log 2>/dev/null && break
+  sleep 0.05
+done
 kill -INT "$pid"
 rc=0
 wait "$pid" || rc=$?
