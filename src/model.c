@@ -249,8 +249,7 @@ static int evaluate_checked(dfsae_model *m, const char *fn, const float *X,
                             double *total, double *terms, size_t n_terms)
 {
     size_t rows = m->dist != NULL ? m->dist->n_batch : n;
-    if (rows < 2 && (m->opt.lambda[DFSAE_TERM_VAR] != 0.0 ||
-                     m->opt.lambda[DFSAE_TERM_TC] != 0.0))
+    if (rows < 2 && dfsae__loss_needs_stats(m->opt.lambda))
         return dfsae__fail(m->err, DFSAE_ERR_BATCH_TOO_SMALL,
                            "%s: a batch of %zu row cannot have a variance; "
                            "L_var and L_tc need at least 2 rows",

@@ -148,9 +148,7 @@ int dfsae__objective(dfsae_model *m, const float *X, size_t n, float *grad,
         return st;
 
     dfsae_workspace *ws = &m->ws;
-    int need_stats = 0;
-    for (int t = 0; t < DFSAE_TERM_COUNT; ++t)
-        need_stats |= o->lambda[t] != 0.0 && dfsae__loss_terms[t]->needs_stats;
+    int need_stats = dfsae__loss_needs_stats(o->lambda);
     dfsae_loss_ctx ctx = {.n = n,
                           .n_batch = m->dist != NULL ? m->dist->n_batch : n,
                           .dist = m->dist,

@@ -68,6 +68,10 @@ typedef struct dfsae_loss_ops {
 /* Indexed by dfsae_term. */
 extern const dfsae_loss_ops *const dfsae__loss_terms[DFSAE_TERM_COUNT];
 
+/* 1 if a term of non-zero weight in lambda needs column statistics (then a
+ * batch needs at least 2 rows). */
+int dfsae__loss_needs_stats(const double lambda[DFSAE_TERM_COUNT]);
+
 /* Column means and variances of an n x K matrix A: zero col's mean and var
  * slots, add every row in order (each column shifted by A's first row;
  * columns [j0, j1) of `count` rows per call: row blocks, or column ranges

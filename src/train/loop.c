@@ -5,6 +5,7 @@
 
 #include "data/source.h"
 #include "dist/dist.h"
+#include "loss/loss.h"
 #include "model.h"
 #include "optim/optim.h"
 #include "train/train.h"
@@ -95,8 +96,7 @@ static int check(dfsae_model *m, dfsae_optimizer *opt, dfsae_source *src,
     if (n == 0)
         return dfsae__fail(m->err, DFSAE_ERR_INVALID_ARG,
                            "train: the data set is empty (n = 0)");
-    int variance = m->opt.lambda[DFSAE_TERM_VAR] != 0.0 ||
-                   m->opt.lambda[DFSAE_TERM_TC] != 0.0;
+    int variance = dfsae__loss_needs_stats(m->opt.lambda);
     size_t batch = dfsae__train_batch_size(cfg);
     if (variance && (n < 2 || batch < 2))
         return dfsae__fail(m->err, DFSAE_ERR_BATCH_TOO_SMALL,
