@@ -226,7 +226,8 @@ typedef enum dfsae_model_option {
     /* 8: DFSAE_MODEL_GRAM_SIDE, experimental (part 4) */
     DFSAE_MODEL_SOFTMAX_TEMPERATURE = 9, /**< softmax's T; 1 */
     DFSAE_MODEL_WR_FORM = 10,            /**< dfsae_wr_form; normalised */
-    DFSAE_MODEL_OPTION_COUNT             /**< grows with new keys */
+    DFSAE_MODEL_VAR_CAP = 11, /**< L_var rewards c v / (v + c); 0: off */
+    DFSAE_MODEL_OPTION_COUNT  /**< grows with new keys */
 } dfsae_model_option;
 
 /** Set / get option `key`: UNKNOWN_PARAM, PARAM_OUT_OF_RANGE (outside
@@ -505,6 +506,8 @@ typedef enum dfsae_metric {
     DFSAE_METRIC_WEIGHT_REDUNDANCY = 4, /**< L_wr of W */
     DFSAE_METRIC_MAX_RESP = 5,          /**< mean of max_j R_ij */
     DFSAE_METRIC_MEAN_ACTIVATION = 6,   /**< mean of A */
+    DFSAE_METRIC_MAX_ACTIVATION = 7,    /**< max of |A_ij| */
+    DFSAE_METRIC_MAX_VARIANCE = 8,      /**< largest unit variance */
     DFSAE_METRIC_COUNT
 } dfsae_metric;
 

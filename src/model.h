@@ -18,6 +18,7 @@ typedef struct dfsae_options {
     int gram_side;
     double softmax_temperature;
     int wr_form;
+    double var_cap;
 } dfsae_options;
 
 /* Where dfsae_model_train stands (dfsae_model_get_run_state). */

@@ -37,9 +37,12 @@ static void reference(const double *A, size_t n, size_t k, double *out)
         var[j] /= (double)(n - 1);
         std[j] = sqrt(var[j]) + 1e-8;
     }
-    double dead = 0.0, tc = 0.0;
+    double dead = 0.0, tc = 0.0, vmax = 0.0, amax = 0.0;
+    for (size_t i = 0; i < n * k; ++i)
+        amax = fmax(amax, fabs(A[i]));
     for (size_t j = 0; j < k; ++j) {
         dead += var[j] < 0.01;
+        vmax = fmax(vmax, var[j]);
         for (size_t c = 0; c < k; ++c) {
             if (c == j)
                 continue;
@@ -76,6 +79,8 @@ static void reference(const double *A, size_t n, size_t k, double *out)
     out[DFSAE_METRIC_RESP_ENTROPY] = ent / (double)n;
     out[DFSAE_METRIC_MAX_RESP] = maxr / (double)n;
     out[DFSAE_METRIC_MEAN_ACTIVATION] = act / (double)(n * k);
+    out[DFSAE_METRIC_MAX_ACTIVATION] = amax;
+    out[DFSAE_METRIC_MAX_VARIANCE] = vmax;
 }
 
 /* ||Wn Wn^T - I||_F^2 with rows over (||w|| + 1e-8). */
@@ -161,8 +166,9 @@ static void test_metric_names(void **state)
 {
     (void)state;
     const char *want[DFSAE_METRIC_COUNT] = {
-        "dead_units",        "l0",       "redundancy",     "resp_entropy",
-        "weight_redundancy", "max_resp", "mean_activation"};
+        "dead_units",        "l0",       "redundancy",      "resp_entropy",
+        "weight_redundancy", "max_resp", "mean_activation", "max_activation",
+        "max_variance"};
     for (int i = 0; i < DFSAE_METRIC_COUNT; ++i)
         assert_string_equal(dfsae_metric_name(i), want[i]);
     assert_null(dfsae_metric_name(DFSAE_METRIC_COUNT));
@@ -246,6 +252,10 @@ static void test_large_activations(void **state)
     assert_true(got[DFSAE_METRIC_DEAD_UNITS] == 2.0);
     close_to(got[DFSAE_METRIC_MEAN_ACTIVATION],
              want[DFSAE_METRIC_MEAN_ACTIVATION], 1e-12);
+    close_to(got[DFSAE_METRIC_MAX_ACTIVATION],
+             want[DFSAE_METRIC_MAX_ACTIVATION], 1e-12);
+    close_to(got[DFSAE_METRIC_MAX_VARIANCE], want[DFSAE_METRIC_MAX_VARIANCE],
+             1e-6);
     /* Units 1 and 2 are both linear in x: correlation ~1 each way. */
     close_to(got[DFSAE_METRIC_REDUNDANCY], want[DFSAE_METRIC_REDUNDANCY], 1e-5);
     assert_true(want[DFSAE_METRIC_REDUNDANCY] > 1.99);

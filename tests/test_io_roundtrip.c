@@ -59,6 +59,8 @@ static void set_unusual_options(dfsae_model *m)
     assert_int_equal(
         dfsae_model_set_option(m, DFSAE_MODEL_WR_FORM, DFSAE_WR_UNNORMALISED),
         DFSAE_OK);
+    assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_VAR_CAP, 0.3),
+                     DFSAE_OK);
 }
 
 static void test_buffer_round_trip(void **state)

@@ -28,52 +28,22 @@ static dfsae_model *raw_model(size_t d, size_t k, uint64_t seed, int act,
     return m;
 }
 
-/* L_wr alone and with every other term, each activation, both sides, both
- * shapes; fails at the end if any case did not pass. */
-static void fd_cases(const char *what, grad_lambdas l, uint64_t seed)
-{
-    const size_t shapes[][3] = {{GRAD_SHAPE_WIDE}, {GRAD_SHAPE_TALL}};
-    int failed = 0;
-    double worst = 0.0;
-    for (size_t s = 0; s < 2; ++s)
-        for (size_t g = 0; g < 2; ++g)
-            for (int act = 0; act < DFSAE_ACT_COUNT; ++act) {
-                size_t d = shapes[s][0], k = shapes[s][1], n = shapes[s][2];
-                dfsae_model *m = raw_model(d, k, seed + s, act, l, SIDES[g]);
-                float *X =
-                    grad_inputs_new(m, n, seed + 10 + s, GRAD_KINK_MARGIN);
-                gradcheck_opts o;
-                gradcheck_default_opts(&o);
-                char label[96];
-                snprintf(label, sizeof label,
-                         "wr unnormalised %s %s D=%zu K=%zu B=%zu side=%d",
-                         what, dfsae_activation_name(act), d, k, n, SIDES[g]);
-                gradcheck_result r;
-                failed += !gradcheck_run(m, X, n, NULL, &o, label, &r);
-                worst = fmax(worst, fmax(r.max_rel, r.dir_max_rel));
-                if (getenv("DFSAE_GRADCHECK_VERBOSE") != NULL)
-                    gradcheck_print(label, &r);
-                free(X);
-                dfsae_model_free(m);
-            }
-    if (getenv("DFSAE_GRADCHECK_VERBOSE") != NULL)
-        print_message("wr unnormalised %s: worst relative error %.2e\n", what,
-                      worst);
-    if (failed)
-        fail_msg("wr unnormalised %s: %d cases failed the gradient check", what,
-                 failed);
-}
+static const double SIDE_VALUES[2] = {DFSAE_GRAM_FEATURE, DFSAE_GRAM_SAMPLE};
 
 static void fd_wr_unnormalised(void **state)
 {
     (void)state;
-    fd_cases("alone", WR, 1001);
+    grad_check_sweep(&(grad_sweep){"wr unnormalised alone", WR, 1001,
+                                   DFSAE_MODEL_WR_FORM, DFSAE_WR_UNNORMALISED,
+                                   DFSAE_MODEL_GRAM_SIDE, SIDE_VALUES, 2});
 }
 
 static void fd_wr_unnormalised_with_all_terms(void **state)
 {
     (void)state;
-    fd_cases("with all terms", ALL, 1021);
+    grad_check_sweep(&(grad_sweep){"wr unnormalised with all terms", ALL, 1021,
+                                   DFSAE_MODEL_WR_FORM, DFSAE_WR_UNNORMALISED,
+                                   DFSAE_MODEL_GRAM_SIDE, SIDE_VALUES, 2});
 }
 
 /* Both sides agree with each other and with the reference (value 1e-5

@@ -71,6 +71,8 @@ enum {
     COL_WRED,
     COL_ENT,
     COL_MAXR,
+    COL_MAXA,
+    COL_MAXV,
     COL_PROBE,
     COL_EPOCHS,
     COL_LOSS,
@@ -79,8 +81,9 @@ enum {
 };
 
 static const char *const col_names[N_COLS] = {
-    "dead_units", "l0",    "redundancy", "weight_red", "resp_entropy",
-    "max_resp",   "probe", "epochs",     "final_loss", "train_s"};
+    "dead_units",   "l0",       "redundancy", "weight_red",
+    "resp_entropy", "max_resp", "max_act",    "max_var",
+    "probe",        "epochs",   "final_loss", "train_s"};
 
 static double col_value(const study_result *r, int col)
 {
@@ -91,6 +94,8 @@ static double col_value(const study_result *r, int col)
     case COL_WRED: return r->metrics[DFSAE_METRIC_WEIGHT_REDUNDANCY];
     case COL_ENT: return r->metrics[DFSAE_METRIC_RESP_ENTROPY];
     case COL_MAXR: return r->metrics[DFSAE_METRIC_MAX_RESP];
+    case COL_MAXA: return r->metrics[DFSAE_METRIC_MAX_ACTIVATION];
+    case COL_MAXV: return r->metrics[DFSAE_METRIC_MAX_VARIANCE];
     case COL_PROBE: return r->probe_accuracy;
     case COL_EPOCHS:
         return (double)(r->converged_epoch ? r->converged_epoch
@@ -157,6 +162,12 @@ static void print_header(FILE *out, const study_config *c,
         fprintf(out, ", weight decay %g", c->weight_decay);
     if (c->wr_form == DFSAE_WR_UNNORMALISED)
         fprintf(out, ", L_wr unnormalised");
+    if (c->var_cap > 0)
+        fprintf(out, ", L_var capped at %g", c->var_cap);
+    if (c->max_row_norm > 0)
+        fprintf(out, ", rows of W projected to norm <= %g", c->max_row_norm);
+    if (c->max_bias > 0)
+        fprintf(out, ", |b| clipped to %g", c->max_bias);
     fprintf(out, "; %zu training rows, metrics on %zu held-out rows", tr->n,
             ev->n);
     if (a->seeds > 1)

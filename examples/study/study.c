@@ -9,6 +9,7 @@
 
 #include "study.h"
 #include "study_probe.h"
+#include "study_projected.h"
 
 void study_config_defaults(study_config *c)
 {
@@ -51,29 +52,42 @@ typedef struct watch {
     study_result *r;
 } watch;
 
-static int on_epoch(const dfsae_progress *p, void *user)
+/* Records an epoch (1-based e) and prints its line unless quiet. */
+static void note_epoch(watch *w, uint64_t e, double loss, const double *terms,
+                       double samples_per_sec, int converged)
 {
-    watch *w = user;
-    if ((int)dfsae_progress_get(p, DFSAE_PROGRESS_EVENT) != DFSAE_EVENT_EPOCH)
-        return 0;
-    const uint64_t e =
-        (uint64_t)dfsae_progress_get(p, DFSAE_PROGRESS_EPOCH) + 1;
-    const int converged = dfsae_progress_get(p, DFSAE_PROGRESS_CONVERGED) != 0;
-    w->r->final_loss = dfsae_progress_get(p, DFSAE_PROGRESS_LOSS);
+    w->r->final_loss = loss;
     w->r->epochs_run = e;
     if (converged)
         w->r->converged_epoch = e;
-    if (!w->c->quiet)
-        fprintf(stderr,
-                "%sepoch %2llu/%zu  loss %11.5g  lse %10.5g  var %9.5g  tc "
-                "%8.4g  %6.0f samples/s%s\n",
-                w->tag, (unsigned long long)e, w->c->epochs, w->r->final_loss,
-                dfsae_progress_get(p, DFSAE_PROGRESS_TERM_LSE),
-                dfsae_progress_get(p, DFSAE_PROGRESS_TERM_VAR),
-                dfsae_progress_get(p, DFSAE_PROGRESS_TERM_TC),
-                dfsae_progress_get(p, DFSAE_PROGRESS_SAMPLES_PER_SEC),
-                converged ? "  (converged)" : "");
+    if (w->c->quiet)
+        return;
+    fprintf(stderr,
+            "%sepoch %2llu/%zu  loss %11.5g  lse %10.5g  var %9.5g  tc %8.4g"
+            "  %6.0f samples/s%s\n",
+            w->tag, (unsigned long long)e, w->c->epochs, loss,
+            terms[DFSAE_TERM_LSE], terms[DFSAE_TERM_VAR], terms[DFSAE_TERM_TC],
+            samples_per_sec, converged ? "  (converged)" : "");
+}
+
+static int on_epoch(const dfsae_progress *p, void *user)
+{
+    if ((int)dfsae_progress_get(p, DFSAE_PROGRESS_EVENT) != DFSAE_EVENT_EPOCH)
+        return 0;
+    double terms[DFSAE_TERM_COUNT];
+    for (int t = 0; t < DFSAE_TERM_COUNT; t++)
+        terms[t] = dfsae_progress_get(p, DFSAE_PROGRESS_TERM_LSE + t);
+    note_epoch(user, (uint64_t)dfsae_progress_get(p, DFSAE_PROGRESS_EPOCH) + 1,
+               dfsae_progress_get(p, DFSAE_PROGRESS_LOSS), terms,
+               dfsae_progress_get(p, DFSAE_PROGRESS_SAMPLES_PER_SEC),
+               dfsae_progress_get(p, DFSAE_PROGRESS_CONVERGED) != 0);
     return 0;
+}
+
+static void on_projected_epoch(void *user, uint64_t epoch, double loss,
+                               const double *terms)
+{
+    note_epoch(user, epoch, loss, terms, 0.0, 0);
 }
 
 /* The model's options from c. */
@@ -93,6 +107,8 @@ static int set_model(dfsae_model *m, const study_config *c)
                                     c->temperature);
     if (st == DFSAE_OK)
         st = dfsae_model_set_option(m, DFSAE_MODEL_WR_FORM, c->wr_form);
+    if (st == DFSAE_OK)
+        st = dfsae_model_set_option(m, DFSAE_MODEL_VAR_CAP, c->var_cap);
     return st;
 }
 
@@ -146,13 +162,21 @@ int study_train(const study_config *c, const study_split *tr, const char *tag,
         st = dfsae_train_config_create(NULL, &cfg);
     if (st == DFSAE_OK)
         st = set_training(o, cfg, c);
+    if (st == DFSAE_OK && c->tolerance > 0.0 &&
+        (c->max_row_norm > 0.0 || c->max_bias > 0.0)) {
+        fail(err, err_size, "the projected loop has no convergence rule");
+        goto done;
+    }
     if (st != DFSAE_OK) {
         fail(err, err_size, "set up training: %s (%s)",
              dfsae_model_last_error(m), dfsae_status_string(st));
         goto done;
     }
     const double t0 = now();
-    st = dfsae_model_train(m, o, tr->X, tr->n, cfg, on_epoch, &w);
+    if (c->max_row_norm > 0.0 || c->max_bias > 0.0)
+        st = study_train_projected(m, o, c, tr, on_projected_epoch, &w);
+    else
+        st = dfsae_model_train(m, o, tr->X, tr->n, cfg, on_epoch, &w);
     r->seconds = now() - t0;
     if (st != DFSAE_OK) {
         fail(err, err_size, "train: %s (%s)", dfsae_model_last_error(m),

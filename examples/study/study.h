@@ -30,6 +30,11 @@ typedef struct study_config {
     double weight_decay; /* < 0: the optimizer's default */
     double tolerance;    /* convergence (0: off) ... */
     size_t patience;     /* ... for this many epochs */
+    double var_cap;      /* DFSAE_MODEL_VAR_CAP (0: off) */
+    /* Constraints projected after every step (0: off); they train with a
+     * loop of the study's own (study_train), without the convergence rule. */
+    double max_row_norm; /* ||w_k|| <= this */
+    double max_bias;     /* |b_k| <= this */
     double probe_c;      /* the probe's inverse regularisation */
     int quiet;           /* no per-epoch lines on stderr */
 } study_config;

@@ -16,6 +16,7 @@ typedef struct ablate_flags {
     size_t components, epochs, batch, seeds, holdout, patience;
     uint64_t seed;
     double lr, weight_decay, temperature, tolerance, probe_c;
+    double var_cap, max_row_norm, max_bias;
     int markdown, per_seed, quiet;
     cli_data_flags data;
 } ablate_flags;
@@ -31,8 +32,11 @@ static const char details[] =
     "fitted on the training rows' features is scored on the held-out rows.\n"
     "Columns: dead units (variance < 0.01), L0 (|a| > 0.01 per row),\n"
     "redundancy (L_tc), weight redundancy (L_wr), responsibility entropy,\n"
-    "max responsibility, probe accuracy, convergence epoch (with\n"
-    "--tolerance), final epoch's mean loss, training seconds.\n"
+    "max responsibility, max |activation|, max unit variance, probe\n"
+    "accuracy, convergence epoch (with"
+    " --tolerance), final epoch's mean loss,\n"
+    "training seconds. --max-row-norm and --max-bias train with a loop of\n"
+    "the study's own (its own shuffling) that projects after every step.\n"
     "Example (Fashion-MNIST, the seed's table for relu):\n"
     "  dfsae ablate train-images-idx3-ubyte.gz --labels train-labels-idx1-"
     "ubyte.gz\n"
@@ -93,6 +97,9 @@ static int configure(const char *cmd, const ablate_flags *f, const cli_cmd *c,
     s->tolerance = f->tolerance;
     s->patience = f->patience;
     s->temperature = f->temperature;
+    s->var_cap = f->var_cap;
+    s->max_row_norm = f->max_row_norm;
+    s->max_bias = f->max_bias;
     s->activation = cli_activation_from_name(f->activation);
     if (s->activation < 0)
         return cli_error(cmd, CLI_USAGE, "--activation: '%s' is unknown",
@@ -128,6 +135,14 @@ static int configure(const char *cmd, const ablate_flags *f, const cli_cmd *c,
     a->seeds = f->seeds;
     a->markdown = f->markdown;
     a->per_seed = f->per_seed;
+    if (f->var_cap < 0 || f->max_row_norm < 0 || f->max_bias < 0)
+        return cli_error(cmd, CLI_USAGE,
+                         "--var-cap, --max-row-norm and --max-bias must be "
+                         ">= 0");
+    if (f->tolerance > 0 && (f->max_row_norm > 0 || f->max_bias > 0))
+        return cli_error(cmd, CLI_USAGE,
+                         "--tolerance does not apply with --max-row-norm or "
+                         "--max-bias");
     if (f->tolerance < 0 || f->patience < 1 || f->probe_c <= 0)
         return cli_error(cmd, CLI_USAGE,
                          "--tolerance must be >= 0, --patience >= 1 and "
@@ -224,6 +239,12 @@ int cli_ablate(int argc, char **argv)
          "softmax temperature (default 1)", 0},
         {"wr-form", CLI_STR, &f.wr_form, "FORM",
          "L_wr as normalised (default) or unnormalised", 0},
+        {"var-cap", CLI_DOUBLE, &f.var_cap, "C",
+         "saturate L_var's reward above variance C (default 0: off)", 0},
+        {"max-row-norm", CLI_DOUBLE, &f.max_row_norm, "X",
+         "project W's rows to norm <= X after every step (default 0: off)", 0},
+        {"max-bias", CLI_DOUBLE, &f.max_bias, "X",
+         "clip the bias to [-X, X] after every step (default 0: off)", 0},
         {"labels", CLI_STR, &f.labels, "FILE",
          "labels of DATA's rows: adds the probe accuracy", 0},
         {"test", CLI_STR, &f.test, "FILE",

@@ -18,6 +18,7 @@ static void print_options(const dfsae_model *m)
         {DFSAE_MODEL_EPS_VAR, "eps_var"},
         {DFSAE_MODEL_LEAKY_SLOPE, "leaky_slope"},
         {DFSAE_MODEL_SOFTMAX_TEMPERATURE, "softmax_temperature"},
+        {DFSAE_MODEL_VAR_CAP, "var_cap"},
     };
     double v = 0;
     dfsae_model_get_option(m, DFSAE_MODEL_ACTIVATION, &v);

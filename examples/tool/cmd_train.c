@@ -13,7 +13,7 @@
 typedef struct train_flags {
     size_t components, epochs, batch, threads;
     const char *optimizer, *activation, *out, *resume, *wr_form;
-    double lr, momentum, weight_decay, temperature, tolerance;
+    double lr, momentum, weight_decay, temperature, tolerance, var_cap;
     size_t patience;
     double lambda[DFSAE_TERM_COUNT];
     uint64_t seed;
@@ -85,6 +85,10 @@ static int set_model_options(const char *cmd, dfsae_model *m,
                              f->wr_form);
         dfsae_model_set_option(m, DFSAE_MODEL_WR_FORM, form);
     }
+    if (cli_find(c, "var-cap")->seen &&
+        dfsae_model_set_option(m, DFSAE_MODEL_VAR_CAP, f->var_cap) != DFSAE_OK)
+        return cli_error(cmd, CLI_USAGE, "--var-cap: %g is outside [0, 1e12]",
+                         f->var_cap);
     if (cli_find(c, "temperature")->seen &&
         dfsae_model_set_option(m, DFSAE_MODEL_SOFTMAX_TEMPERATURE,
                                f->temperature) != DFSAE_OK)
@@ -475,6 +479,8 @@ int cli_train(int argc, char **argv)
          "relu (default), softplus, identity, leaky_relu, tanh or softmax", 0},
         {"temperature", CLI_DOUBLE, &f.temperature, "T",
          "softmax temperature, a = softmax(z / T) (default 1)", 0},
+        {"var-cap", CLI_DOUBLE, &f.var_cap, "C",
+         "saturate L_var's reward above variance C (default 0: off)", 0},
         {"wr-form", CLI_STR, &f.wr_form, "FORM",
          "L_wr as normalised (default, ||Wn Wn^T - I||^2) or unnormalised "
          "(||W^T W - I||^2)",

@@ -19,8 +19,9 @@
 #define STD_EPS  1e-8 /* added to the std, as in L_tc */
 
 static const char *const names[DFSAE_METRIC_COUNT] = {
-    "dead_units",        "l0",       "redundancy",     "resp_entropy",
-    "weight_redundancy", "max_resp", "mean_activation"};
+    "dead_units",        "l0",       "redundancy",      "resp_entropy",
+    "weight_redundancy", "max_resp", "mean_activation", "max_activation",
+    "max_variance"};
 
 const char *dfsae_metric_name(int metric)
 {
@@ -42,7 +43,7 @@ typedef struct acc {
     double *scale; /* K: this batch's power-of-two column scales */
     double *e;     /* K: exp(-A_ij) of one row, shifted by its minimum */
     size_t rows;   /* rows seen */
-    double active, entropy, max_resp, act_sum;
+    double active, entropy, max_resp, act_sum, act_max;
 } acc;
 
 static void release(const dfsae_allocator *a, acc *s)
@@ -95,6 +96,7 @@ static void row_metrics(acc *s, const float *a)
     for (size_t j = 0; j < k; ++j) {
         s->active += fabsf(a[j]) > ACTIVE;
         s->act_sum += a[j];
+        s->act_max = fabsf(a[j]) > s->act_max ? fabsf(a[j]) : s->act_max;
         amin = a[j] < amin ? a[j] : amin;
     }
     double z = 0.0;
@@ -305,9 +307,11 @@ int dfsae_model_evaluate_source(dfsae_model *model, dfsae_source *source,
         }
         add_batch(&s, rows);
     }
-    double dead = 0.0;
-    for (size_t j = 0; j < k; ++j)
+    double dead = 0.0, var_max = 0.0;
+    for (size_t j = 0; j < k; ++j) {
         dead += col_var(&s, j) < DEAD_VAR;
+        var_max = col_var(&s, j) > var_max ? col_var(&s, j) : var_max;
+    }
     const double rows = (double)n;
     double v[DFSAE_METRIC_COUNT];
     v[DFSAE_METRIC_DEAD_UNITS] = dead;
@@ -317,6 +321,8 @@ int dfsae_model_evaluate_source(dfsae_model *model, dfsae_source *source,
     v[DFSAE_METRIC_WEIGHT_REDUNDANCY] = wr;
     v[DFSAE_METRIC_MAX_RESP] = s.max_resp / rows;
     v[DFSAE_METRIC_MEAN_ACTIVATION] = s.act_sum / (rows * (double)k);
+    v[DFSAE_METRIC_MAX_ACTIVATION] = s.act_max;
+    v[DFSAE_METRIC_MAX_VARIANCE] = var_max;
     for (size_t i = 0; i < n_metrics && i < DFSAE_METRIC_COUNT; ++i)
         metrics[i] = v[i];
     release(&model->alloc, &s);

@@ -98,7 +98,17 @@ awk 'BEGIN { for (i = 0; i < 96; i++) print i % 3 }' >labels.csv
 "$tool" ablate "$fx/small.csv" --components 4 --epochs 2 --batch 16 \
   --terms lse --labels labels.csv --quiet >ab4.txt
 check "ablate --labels: a probe accuracy in [0, 1]" \
-  awk '$1 == "lse" { ok = ($8 >= 0 && $8 <= 1) } END { exit !ok }' ab4.txt
+  awk '$1 == "objective" { for (i = 1; i <= NF; i++) if ($i == "probe") c = i }
+       $1 == "lse" { ok = c > 0 && $c >= 0 && $c <= 1 } END { exit !ok }' ab4.txt
+# the projected loop: |a| <= max_row_norm * max ||x|| + max_bias
+"$tool" ablate "$fx/small.csv" --components 4 --epochs 3 --batch 16 \
+  --terms lse,var --max-row-norm 0.05 --max-bias 0.01 --quiet >ab5.txt
+xmax=$(awk -F, '{ s = 0; for (i = 1; i <= NF; i++) s += $i * $i;
+                  if (s > m) m = s } END { print sqrt(m) }' "$fx/small.csv")
+check "ablate --max-row-norm/--max-bias bound the activations" \
+  awk -v x="$xmax" '$1 == "objective" { for (i = 1; i <= NF; i++) if ($i == "max_act") c = i }
+       $1 == "lse+var" { ok = c > 0 && $c > 0 && $c <= 0.05 * x + 0.01 + 1e-6 }
+       END { exit !ok }' ab5.txt
 check "ablate --labels: the probe column" grep -q ' probe ' ab4.txt
 expect_error "ablate: bad term" 2 "--terms and --fixed take names" -- \
   ablate "$fx/small.csv" --terms lse,foo

@@ -181,3 +181,41 @@ void grad_terms_vs_reference(dfsae_model *m, const float *X, size_t n,
     free(p);
     free(Ad);
 }
+
+void grad_check_sweep(const grad_sweep *s)
+{
+    const size_t shapes[][3] = {{GRAD_SHAPE_WIDE}, {GRAD_SHAPE_TALL}};
+    int failed = 0;
+    double worst = 0.0;
+    const int verbose = getenv("DFSAE_GRADCHECK_VERBOSE") != NULL;
+    for (size_t sh = 0; sh < 2; ++sh)
+        for (size_t v = 0; v < s->n_values; ++v)
+            for (int act = 0; act < DFSAE_ACT_COUNT; ++act) {
+                size_t d = shapes[sh][0], k = shapes[sh][1], n = shapes[sh][2];
+                dfsae_model *m =
+                    grad_model_new(d, k, s->seed + sh, act, s->lambdas);
+                if (s->fixed_key >= 0)
+                    grad_set(m, s->fixed_key, s->fixed_value);
+                grad_set(m, s->key, s->values[v]);
+                float *X =
+                    grad_inputs_new(m, n, s->seed + 10 + sh, GRAD_KINK_MARGIN);
+                gradcheck_opts o;
+                gradcheck_default_opts(&o);
+                char label[128];
+                snprintf(label, sizeof label,
+                         "%s (option %d = %g) %s D=%zu K=%zu B=%zu", s->what,
+                         s->key, s->values[v], dfsae_activation_name(act), d, k,
+                         n);
+                gradcheck_result r;
+                failed += !gradcheck_run(m, X, n, NULL, &o, label, &r);
+                worst = fmax(worst, fmax(r.max_rel, r.dir_max_rel));
+                if (verbose)
+                    gradcheck_print(label, &r);
+                free(X);
+                dfsae_model_free(m);
+            }
+    if (verbose)
+        print_message("%s: worst relative error %.2e\n", s->what, worst);
+    if (failed)
+        fail_msg("%s: %d cases failed the gradient check", s->what, failed);
+}

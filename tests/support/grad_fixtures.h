@@ -87,4 +87,23 @@ void grad_terms_vs_reference(dfsae_model *m, const float *X, size_t n,
  * test at the end if any did not pass. */
 void grad_check_all_activations(grad_case c, const gradcheck_opts *o);
 
+/* A sweep over the values of one model option (with another option fixed,
+ * fixed_key -1 for none): every activation, both shapes (GRAD_SHAPE_WIDE
+ * and GRAD_SHAPE_TALL, model seeds seed and seed + 1), the checker's
+ * defaults. Fails the test at the end if any case did not pass; with
+ * DFSAE_GRADCHECK_VERBOSE set, prints each case and the worst relative
+ * error. */
+typedef struct grad_sweep {
+    const char *what;
+    grad_lambdas lambdas;
+    uint64_t seed;
+    int fixed_key;
+    double fixed_value;
+    int key;
+    const double *values;
+    size_t n_values;
+} grad_sweep;
+
+void grad_check_sweep(const grad_sweep *s);
+
 #endif
