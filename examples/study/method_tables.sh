@@ -13,12 +13,15 @@
 #   runaway      100-epoch runs of the default objective and of remedies for
 #                units whose activations grow without bound
 # SEEDS (default 3) seeds per row. Run from the repository's top directory;
-# progress goes to stderr. DFSAE_FASHION_DIR overrides the data directory.
+# progress goes to stderr. DFSAE_FASHION_DIR overrides the data directory;
+# METHOD_LRS the convergence table's learning rates (on a busy machine, e.g.
+# METHOD_LRS="1e-3 1e-2 1e-1").
 set -euo pipefail
 tool=$(realpath "$1")
 name=$2
 seeds=${3:-3}
 data=${DFSAE_FASHION_DIR:-/usr/share/datasets/fashion-mnist}
+lrs=${METHOD_LRS:-1e-3 3e-3 1e-2 3e-2 1e-1}
 doc=docs/method.md
 [ -e "$doc" ] || { echo "run from the repository's top directory" >&2; exit 2; }
 grep -q "<!-- $name:begin -->" "$doc" ||
@@ -69,7 +72,7 @@ table() {
   convergence)
     set --
     for opt in sgd adam; do
-      for lr in 1e-3 3e-3 1e-2 3e-2 1e-1; do
+      for lr in $lrs; do
         set -- "$@" "| $opt | $lr |" -- --optimizer "$opt" --lr "$lr" \
           --fixed lse,var,tc --terms "" --epochs 100 --tolerance 1 \
           --patience 5 ";;"
@@ -106,7 +109,9 @@ body=$(mktemp)
 trap 'rm -f "$body"' EXIT
 {
   echo "<!-- $name:begin -->"
-  echo "Written by \`examples/study/method_tables.sh build/examples/tool/dfsae $name $seeds\` at commit $commit:"
+  env=""
+  [ "$name" = convergence ] && [ -n "${METHOD_LRS:-}" ] && env="METHOD_LRS=\"$lrs\" "
+  echo "Written by \`${env}examples/study/method_tables.sh build/examples/tool/dfsae $name $seeds\` at commit $commit:"
   echo
   table
   echo "<!-- $name:end -->"
