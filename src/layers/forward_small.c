@@ -22,7 +22,7 @@
 #if HAVE_AVX2_KERNEL
 
 #define TILE_W 4 /* rows of W per tile */
-#define TILE_X 2 /* rows of X per tile */
+#define TILE_X 3 /* rows of X per tile */
 
 /* Masks for the last cols % 8 floats of a row: 8 - r lanes on, from
  * offset r of this table. */
@@ -51,23 +51,25 @@ tile_dots(const float *const w[TILE_W], const float *const x[TILE_X],
             acc[q][r] = _mm256_setzero_ps();
     size_t c = 0;
     for (; c + 8 <= cols; c += 8) {
-        const __m256 x0 = _mm256_loadu_ps(x[0] + c);
-        const __m256 x1 = _mm256_loadu_ps(x[1] + c);
+        __m256 xv[TILE_X];
+        for (int q = 0; q < TILE_X; ++q)
+            xv[q] = _mm256_loadu_ps(x[q] + c);
         for (int r = 0; r < TILE_W; ++r) {
             const __m256 wr = _mm256_loadu_ps(w[r] + c);
-            acc[0][r] = _mm256_fmadd_ps(wr, x0, acc[0][r]);
-            acc[1][r] = _mm256_fmadd_ps(wr, x1, acc[1][r]);
+            for (int q = 0; q < TILE_X; ++q)
+                acc[q][r] = _mm256_fmadd_ps(wr, xv[q], acc[q][r]);
         }
     }
     if (c < cols) {
         const __m256i m =
             _mm256_loadu_si256((const __m256i *)(tail_lanes + 8 - (cols - c)));
-        const __m256 x0 = _mm256_maskload_ps(x[0] + c, m);
-        const __m256 x1 = _mm256_maskload_ps(x[1] + c, m);
+        __m256 xv[TILE_X];
+        for (int q = 0; q < TILE_X; ++q)
+            xv[q] = _mm256_maskload_ps(x[q] + c, m);
         for (int r = 0; r < TILE_W; ++r) {
             const __m256 wr = _mm256_maskload_ps(w[r] + c, m);
-            acc[0][r] = _mm256_fmadd_ps(wr, x0, acc[0][r]);
-            acc[1][r] = _mm256_fmadd_ps(wr, x1, acc[1][r]);
+            for (int q = 0; q < TILE_X; ++q)
+                acc[q][r] = _mm256_fmadd_ps(wr, xv[q], acc[q][r]);
         }
     }
     for (int q = 0; q < TILE_X; ++q)
