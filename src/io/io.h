@@ -61,7 +61,8 @@ typedef struct dfsae__meta_entry {
 
 /* Collects the metadata describing model (and opt if not NULL), sorted by
  * key. Returns the number of entries. */
-size_t dfsae__meta_collect(const dfsae_model *m, const dfsae_optimizer *opt,
+size_t dfsae__meta_collect(const dfsae_model *m,
+                           const dfsae__optim_snapshot *opt,
                            dfsae__meta_entry out[DFSAE__MAX_META]);
 
 /* ---- Writing (model_writer.c) ----------------------------------------- */

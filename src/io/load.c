@@ -26,17 +26,7 @@ static int check_handles(const target *t, const dfsae__ckpt *c, char *err)
                            c->d, c->k, t->model->d, t->model->k);
     if (t->opt == NULL)
         return DFSAE_OK;
-    if (t->opt->kind != c->opt_kind)
-        return dfsae__fail(err, DFSAE_ERR_INVALID_ARG,
-                           "the file holds %s state, the optimizer is %s",
-                           dfsae_optimizer_kind_name(c->opt_kind),
-                           t->opt->ops->name);
-    if (t->opt->n != c->n_params)
-        return dfsae__fail(err, DFSAE_ERR_SIZE_MISMATCH,
-                           "the optimizer is for %zu parameters, the file "
-                           "has %zu",
-                           t->opt->n, c->n_params);
-    return DFSAE_OK;
+    return dfsae__optim_accepts(t->opt, c->opt_kind, c->n_params, err);
 }
 
 /* Reads tensor `t` (n floats) from the data section at `base` into dst
@@ -153,16 +143,18 @@ static int apply_model(dfsae_model *m, const dfsae__ckpt *c, staged *s)
     return DFSAE_OK;
 }
 
-static void apply_opt(dfsae_optimizer *o, const dfsae__ckpt *c,
-                      const float *state)
+/* Hands the staged state to the optimizer (checked already: cannot fail). */
+static int apply_opt(dfsae_optimizer *o, const dfsae__ckpt *c,
+                     const float *state, char *err)
 {
-    for (int p = 0; p < DFSAE_OPT_COUNT; ++p)
-        if (o->ops->applies[p])
-            o->hp[p] = c->hp[p];
-    memcpy(o->state, state, c->n_state * c->n_params * sizeof *state);
-    o->t = c->opt_step;
-    o->started = c->opt_started;
-    o->maxima_valid = 0; /* the next step rescans the loaded state */
+    dfsae__optim_snapshot s = {.kind = c->opt_kind,
+                               .step = c->opt_step,
+                               .started = c->opt_started,
+                               .n = c->n_params,
+                               .n_state = c->n_state,
+                               .state = state};
+    memcpy(s.hp, c->hp, sizeof s.hp);
+    return dfsae__optim_import(o, &s, err);
 }
 
 /* Creates the handles a create-style load returns. */
@@ -217,7 +209,7 @@ static int load_parsed(const dfsae__source *src, uint64_t base,
             dfsae__fail(err, st, "%s", t->model->err);
     }
     if (st == DFSAE_OK && want_opt)
-        apply_opt(t->opt, &c, s.buf + c.n_params);
+        st = apply_opt(t->opt, &c, s.buf + c.n_params, err);
     if (st != DFSAE_OK && created) {
         dfsae_model_free(t->model);
         dfsae_optimizer_free(t->opt);

@@ -338,7 +338,8 @@ static int cmp_entry(const void *a, const void *b)
                   ((const dfsae__meta_entry *)b)->key);
 }
 
-size_t dfsae__meta_collect(const dfsae_model *m, const dfsae_optimizer *opt,
+size_t dfsae__meta_collect(const dfsae_model *m,
+                           const dfsae__optim_snapshot *opt,
                            dfsae__meta_entry out[DFSAE__MAX_META])
 {
     size_t n = 0;
@@ -367,16 +368,17 @@ size_t dfsae__meta_collect(const dfsae_model *m, const dfsae_optimizer *opt,
     }
     if (opt != NULL) {
         out[n].key = KEY_OPTIMIZER;
-        snprintf(out[n++].value, DFSAE__NUM_LEN, "%s", opt->ops->name);
+        snprintf(out[n++].value, DFSAE__NUM_LEN, "%s",
+                 dfsae_optimizer_kind_name(opt->kind));
         out[n].key = KEY_STEP;
         snprintf(out[n++].value, DFSAE__NUM_LEN, "%llu",
-                 (unsigned long long)opt->t);
+                 (unsigned long long)opt->step);
         if (opt->kind == DFSAE_SGD) {
             out[n].key = KEY_STARTED;
             snprintf(out[n++].value, DFSAE__NUM_LEN, "%d", opt->started != 0);
         }
         for (int p = 0; p < DFSAE_OPT_COUNT; ++p) {
-            if (!opt->ops->applies[p])
+            if (!opt->applies[p])
                 continue;
             out[n].key = hp_keys[p];
             dfsae__format_double(out[n++].value, opt->hp[p]);

@@ -9,7 +9,7 @@
 
 /* A save writes nothing a load would refuse: the parameters and the
  * optimizer's state are checked as a loader checks them. */
-static int check_savable(const dfsae_model *m, const dfsae_optimizer *opt,
+static int check_savable(const dfsae_model *m, const dfsae__optim_snapshot *opt,
                          char *err)
 {
     size_t bad = dfsae__first_non_finite(m->params, m->n_params);
@@ -21,15 +21,15 @@ static int check_savable(const dfsae_model *m, const dfsae_optimizer *opt,
     if (opt == NULL)
         return DFSAE_OK;
     char why[DFSAE_ERR_LEN];
-    if (dfsae__optim_state_check(opt->kind, opt->t, opt->started, opt->state,
+    if (dfsae__optim_state_check(opt->kind, opt->step, opt->started, opt->state,
                                  opt->n, why) != DFSAE_OK)
         return dfsae__fail(err, DFSAE_ERR_INVALID_ARG,
                            "save: %.200s; nothing was written", why);
     return DFSAE_OK;
 }
 
-static size_t list_tensors(const dfsae_model *m, const dfsae_optimizer *opt,
-                           dfsae__st_out *t)
+static size_t list_tensors(const dfsae_model *m,
+                           const dfsae__optim_snapshot *opt, dfsae__st_out *t)
 {
     size_t n = 0;
     t[n++] = (dfsae__st_out){"weight", 2, {m->k, m->d}, m->params};
@@ -41,7 +41,7 @@ static size_t list_tensors(const dfsae_model *m, const dfsae_optimizer *opt,
             (dfsae__st_out){DFSAE__TENSOR_SCALE, 1, {m->xf.n, 0}, m->xf.scale};
     }
     if (opt != NULL)
-        for (size_t i = 0; i < opt->ops->n_state; ++i)
+        for (size_t i = 0; i < opt->n_state; ++i)
             t[n++] = (dfsae__st_out){dfsae__state_name(opt->kind, i),
                                      1,
                                      {opt->n, 0},
@@ -53,18 +53,23 @@ int dfsae__writer_init(dfsae__writer *w, const dfsae_model *m,
                        const dfsae_optimizer *opt, char *err)
 {
     memset(w, 0, sizeof *w);
-    int st = check_savable(m, opt, err);
+    dfsae__optim_snapshot snap, *opt_state = NULL;
+    if (opt != NULL) {
+        dfsae__optim_export(opt, &snap);
+        opt_state = &snap;
+    }
+    int st = check_savable(m, opt_state, err);
     if (st != DFSAE_OK)
         return st;
     dfsae__meta_entry own[DFSAE__MAX_META];
     dfsae__st_pair pairs[DFSAE__MAX_META + DFSAE__META_ENTRIES];
-    size_t n_own = dfsae__meta_collect(m, opt, own), n_pairs = 0;
+    size_t n_own = dfsae__meta_collect(m, opt_state, own), n_pairs = 0;
     for (size_t i = 0; i < n_own; ++i)
         pairs[n_pairs++] = (dfsae__st_pair){"", own[i].key, own[i].value};
     for (size_t i = 0; i < m->meta.n; ++i)
         pairs[n_pairs++] = (dfsae__st_pair){
             DFSAE__USER_PREFIX, m->meta.kv[i].key, m->meta.kv[i].value};
-    size_t n_tensors = list_tensors(m, opt, w->tensors);
+    size_t n_tensors = list_tensors(m, opt_state, w->tensors);
     return dfsae__st_writer_init(&w->st, w->tensors, n_tensors, pairs, n_pairs,
                                  &m->alloc, err);
 }

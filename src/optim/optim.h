@@ -68,6 +68,31 @@ int dfsae__optimizer_check(dfsae_optimizer *opt, const dfsae_model *model);
 int dfsae__optimizer_apply(dfsae_optimizer *opt, dfsae_model *model,
                            const float *grad, float gmax, int collective);
 
+/* The export/import seam (state.c): an optimizer's state as a model file
+ * carries it, so io/ never reads or writes the handle's fields. */
+typedef struct dfsae__optim_snapshot {
+    int kind;
+    uint64_t step;
+    int started;                /* SGD: the momentum buffer started */
+    double hp[DFSAE_OPT_COUNT]; /* those `applies` marks; others unused */
+    const unsigned char *applies;
+    size_t n, n_state; /* n_state vectors of n floats at state */
+    const float *state;
+} dfsae__optim_snapshot;
+
+/* The state of o (borrowed: valid while o is unchanged). */
+void dfsae__optim_export(const dfsae_optimizer *o, dfsae__optim_snapshot *s);
+/* DFSAE_OK if o is of this kind and for n parameters, else
+ * DFSAE_ERR_INVALID_ARG or DFSAE_ERR_SIZE_MISMATCH with err filled in. */
+int dfsae__optim_accepts(const dfsae_optimizer *o, int kind, size_t n,
+                         char *err);
+/* Replaces o's state, step count and the hyper-parameters that apply with
+ * s's, all or nothing: DFSAE_ERR_INVALID_ARG or DFSAE_ERR_SIZE_MISMATCH
+ * for another kind or n, or dfsae__optim_state_check's refusal, with o
+ * unchanged. */
+int dfsae__optim_import(dfsae_optimizer *o, const dfsae__optim_snapshot *s,
+                        char *err);
+
 extern const dfsae_optim_ops dfsae__optim_sgd, dfsae__optim_adam,
     dfsae__optim_adamw;
 

@@ -3,6 +3,7 @@
  * commits it and before a save writes it, so a file never carries a state
  * the step's arithmetic was not written for. */
 #include <math.h>
+#include <string.h>
 
 #include "optim/optim.h"
 
@@ -47,5 +48,51 @@ int dfsae__optim_state_check(int kind, uint64_t step, int started,
                                    "element %zu is negative (%g)",
                                    i, (double)v[i]);
     }
+    return DFSAE_OK;
+}
+
+void dfsae__optim_export(const dfsae_optimizer *o, dfsae__optim_snapshot *s)
+{
+    s->kind = o->kind;
+    s->step = o->t;
+    s->started = o->started;
+    memcpy(s->hp, o->hp, sizeof s->hp);
+    s->applies = o->ops->applies;
+    s->n = o->n;
+    s->n_state = o->ops->n_state;
+    s->state = o->state;
+}
+
+int dfsae__optim_accepts(const dfsae_optimizer *o, int kind, size_t n,
+                         char *err)
+{
+    if (kind != o->kind)
+        return dfsae__fail(err, DFSAE_ERR_INVALID_ARG,
+                           "the file holds %s state, the optimizer is %s",
+                           dfsae_optimizer_kind_name(kind), o->ops->name);
+    if (n != o->n)
+        return dfsae__fail(err, DFSAE_ERR_SIZE_MISMATCH,
+                           "the optimizer is for %zu parameters, the file "
+                           "has %zu",
+                           o->n, n);
+    return DFSAE_OK;
+}
+
+int dfsae__optim_import(dfsae_optimizer *o, const dfsae__optim_snapshot *s,
+                        char *err)
+{
+    int st = dfsae__optim_accepts(o, s->kind, s->n, err);
+    if (st == DFSAE_OK)
+        st = dfsae__optim_state_check(s->kind, s->step, s->started, s->state,
+                                      s->n, err);
+    if (st != DFSAE_OK)
+        return st;
+    for (int p = 0; p < DFSAE_OPT_COUNT; ++p)
+        if (o->ops->applies[p])
+            o->hp[p] = s->hp[p];
+    memcpy(o->state, s->state, o->ops->n_state * o->n * sizeof *o->state);
+    o->t = s->step;
+    o->started = s->started;
+    o->maxima_valid = 0; /* the next step rescans the imported state */
     return DFSAE_OK;
 }
