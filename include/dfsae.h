@@ -226,8 +226,10 @@ typedef enum dfsae_model_option {
     /* 8: DFSAE_MODEL_GRAM_SIDE, experimental (part 4) */
     DFSAE_MODEL_SOFTMAX_TEMPERATURE = 9, /**< softmax's T; 1 */
     DFSAE_MODEL_WR_FORM = 10,            /**< dfsae_wr_form; normalised */
-    DFSAE_MODEL_VAR_CAP = 11, /**< L_var rewards c v / (v + c); 0: off */
-    DFSAE_MODEL_OPTION_COUNT  /**< grows with new keys */
+    DFSAE_MODEL_VAR_CAP = 11,      /**< L_var rewards c v / (v + c); 0: off */
+    DFSAE_MODEL_MAX_ROW_NORM = 12, /**< each step ends with ||w_k|| <= this;
+                                        0: off */
+    DFSAE_MODEL_OPTION_COUNT       /**< grows with new keys */
 } dfsae_model_option;
 
 /** Set / get option `key`: UNKNOWN_PARAM, PARAM_OUT_OF_RANGE (outside

@@ -19,6 +19,7 @@ typedef struct dfsae_options {
     double softmax_temperature;
     int wr_form;
     double var_cap;
+    double max_row_norm;
 } dfsae_options;
 
 /* Where dfsae_model_train stands (dfsae_model_get_run_state). */

@@ -59,6 +59,8 @@ static const dfsae__key_spec specs[DFSAE_MODEL_OPTION_COUNT] = {
     [DFSAE_MODEL_WR_FORM] = {"dfsae.wr_form", 0, 1, DFSAE_WR_NORMALISED,
                              ENUM(wr_form_name), AT(wr_form)},
     [DFSAE_MODEL_VAR_CAP] = {"dfsae.var_cap", 0, 1e12, 0.0, REAL, AT(var_cap)},
+    [DFSAE_MODEL_MAX_ROW_NORM] = {"dfsae.max_row_norm", 0, 1e18, 0.0, REAL,
+                                  AT(max_row_norm)},
 };
 
 const dfsae__key_spec *dfsae__model_option_spec(int param)

@@ -61,6 +61,8 @@ static void set_unusual_options(dfsae_model *m)
         DFSAE_OK);
     assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_VAR_CAP, 0.3),
                      DFSAE_OK);
+    assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_MAX_ROW_NORM, 2.5),
+                     DFSAE_OK);
 }
 
 static void test_buffer_round_trip(void **state)

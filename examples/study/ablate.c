@@ -165,7 +165,7 @@ static void print_header(FILE *out, const study_config *c,
     if (c->var_cap > 0)
         fprintf(out, ", L_var capped at %g", c->var_cap);
     if (c->max_row_norm > 0)
-        fprintf(out, ", rows of W projected to norm <= %g", c->max_row_norm);
+        fprintf(out, ", max row norm %g", c->max_row_norm);
     if (c->max_bias > 0)
         fprintf(out, ", |b| clipped to %g", c->max_bias);
     fprintf(out, "; %zu training rows, metrics on %zu held-out rows", tr->n,

@@ -57,7 +57,8 @@ rows() {
       echo "$out" | grep '^|---|' | sed "s/^|---|/$sep/"
       first=0
     fi
-    echo "$out" | grep '^| [a-z+]* |' | sed "s/^| [a-z+]* |/$label/"
+    echo "$out" | grep '^| [a-z+]* |' | grep -v '^| objective |' |
+      sed "s/^| [a-z+]* |/$label/"
   done
 }
 
@@ -91,8 +92,12 @@ table() {
       --terms "" --optimizer adamw --weight-decay 1e-2 ";;" \
       "| AdamW, decoupled decay 1e-1 |" -- --epochs 100 --fixed lse,var,tc \
       --terms "" --optimizer adamw --weight-decay 1e-1 ";;" \
-      "| max-norm rows of W, 4 |" -- --epochs 100 --fixed lse,var,tc \
+      "| max row norm 2 |" -- --epochs 100 --fixed lse,var,tc \
+      --terms "" --max-row-norm 2 ";;" \
+      "| max row norm 4 |" -- --epochs 100 --fixed lse,var,tc \
       --terms "" --max-row-norm 4 ";;" \
+      "| max row norm 8 |" -- --epochs 100 --fixed lse,var,tc \
+      --terms "" --max-row-norm 8 ";;" \
       "| bias bound, 1 |" -- --epochs 100 --fixed lse,var,tc \
       --terms "" --max-bias 1 ";;"
     ;;

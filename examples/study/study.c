@@ -109,6 +109,9 @@ static int set_model(dfsae_model *m, const study_config *c)
         st = dfsae_model_set_option(m, DFSAE_MODEL_WR_FORM, c->wr_form);
     if (st == DFSAE_OK)
         st = dfsae_model_set_option(m, DFSAE_MODEL_VAR_CAP, c->var_cap);
+    if (st == DFSAE_OK)
+        st = dfsae_model_set_option(m, DFSAE_MODEL_MAX_ROW_NORM,
+                                    c->max_row_norm);
     return st;
 }
 
@@ -162,8 +165,7 @@ int study_train(const study_config *c, const study_split *tr, const char *tag,
         st = dfsae_train_config_create(NULL, &cfg);
     if (st == DFSAE_OK)
         st = set_training(o, cfg, c);
-    if (st == DFSAE_OK && c->tolerance > 0.0 &&
-        (c->max_row_norm > 0.0 || c->max_bias > 0.0)) {
+    if (st == DFSAE_OK && c->tolerance > 0.0 && c->max_bias > 0.0) {
         fail(err, err_size, "the projected loop has no convergence rule");
         goto done;
     }
@@ -173,7 +175,7 @@ int study_train(const study_config *c, const study_split *tr, const char *tag,
         goto done;
     }
     const double t0 = now();
-    if (c->max_row_norm > 0.0 || c->max_bias > 0.0)
+    if (c->max_bias > 0.0)
         st = study_train_projected(m, o, c, tr, on_projected_epoch, &w);
     else
         st = dfsae_model_train(m, o, tr->X, tr->n, cfg, on_epoch, &w);

@@ -31,12 +31,12 @@ typedef struct study_config {
     double tolerance;    /* convergence (0: off) ... */
     size_t patience;     /* ... for this many epochs */
     double var_cap;      /* DFSAE_MODEL_VAR_CAP (0: off) */
-    /* Constraints projected after every step (0: off); they train with a
-     * loop of the study's own (study_train), without the convergence rule. */
-    double max_row_norm; /* ||w_k|| <= this */
-    double max_bias;     /* |b_k| <= this */
-    double probe_c;      /* the probe's inverse regularisation */
-    int quiet;           /* no per-epoch lines on stderr */
+    double max_row_norm; /* DFSAE_MODEL_MAX_ROW_NORM (0: off) */
+    /* |b_k| <= this after every step (0: off): trains with a loop of the
+     * study's own (study_projected.h), without the convergence rule. */
+    double max_bias;
+    double probe_c; /* the probe's inverse regularisation */
+    int quiet;      /* no per-epoch lines on stderr */
 } study_config;
 
 /* The published configuration: 64 components, relu, 20 epochs of batches

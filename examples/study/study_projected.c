@@ -1,5 +1,5 @@
 /* The projected training loop: dfsae_train_step on batches of our own,
- * then the constraints on the parameters. */
+ * then the bias clipped. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,23 +28,12 @@ static void shuffle(size_t *idx, size_t n, uint64_t seed, uint64_t epoch)
     }
 }
 
-/* Rows of W to norm <= max_norm, b into [-max_bias, max_bias]. */
-static void project(float *p, size_t k, size_t d, double max_norm,
-                    double max_bias)
+/* b into [-max_bias, max_bias]. */
+static void clip_bias(float *b, size_t k, double max_bias)
 {
-    for (size_t r = 0; max_norm > 0.0 && r < k; r++) {
-        double ss = 0.0;
-        for (size_t c = 0; c < d; c++)
-            ss += (double)p[r * d + c] * p[r * d + c];
-        if (ss > max_norm * max_norm) {
-            float f = (float)(max_norm / sqrt(ss));
-            for (size_t c = 0; c < d; c++)
-                p[r * d + c] *= f;
-        }
-    }
     const float bmax = (float)max_bias;
-    for (size_t j = 0; max_bias > 0.0 && j < k; j++)
-        p[k * d + j] = fmaxf(-bmax, fminf(bmax, p[k * d + j]));
+    for (size_t j = 0; j < k; j++)
+        b[j] = fmaxf(-bmax, fminf(bmax, b[j]));
 }
 
 int study_train_projected(dfsae_model *m, dfsae_optimizer *o,
@@ -74,7 +63,7 @@ int study_train_projected(dfsae_model *m, dfsae_optimizer *o,
             if (st == DFSAE_OK)
                 st = dfsae_model_get_params(m, p, np);
             if (st == DFSAE_OK) {
-                project(p, k, d, c->max_row_norm, c->max_bias);
+                clip_bias(p + k * d, k, c->max_bias);
                 st = dfsae_model_set_params(m, p, np);
             }
             sum += loss;

@@ -35,8 +35,8 @@ static const char details[] =
     "max responsibility, max |activation|, max unit variance, probe\n"
     "accuracy, convergence epoch (with"
     " --tolerance), final epoch's mean loss,\n"
-    "training seconds. --max-row-norm and --max-bias train with a loop of\n"
-    "the study's own (its own shuffling) that projects after every step.\n"
+    "training seconds. --max-bias trains with a loop of the study's own\n"
+    "(its own shuffling) that clips the bias after every step.\n"
     "Example (Fashion-MNIST, the seed's table for relu):\n"
     "  dfsae ablate train-images-idx3-ubyte.gz --labels train-labels-idx1-"
     "ubyte.gz\n"
@@ -139,10 +139,9 @@ static int configure(const char *cmd, const ablate_flags *f, const cli_cmd *c,
         return cli_error(cmd, CLI_USAGE,
                          "--var-cap, --max-row-norm and --max-bias must be "
                          ">= 0");
-    if (f->tolerance > 0 && (f->max_row_norm > 0 || f->max_bias > 0))
+    if (f->tolerance > 0 && f->max_bias > 0)
         return cli_error(cmd, CLI_USAGE,
-                         "--tolerance does not apply with --max-row-norm or "
-                         "--max-bias");
+                         "--tolerance does not apply with --max-bias");
     if (f->tolerance < 0 || f->patience < 1 || f->probe_c <= 0)
         return cli_error(cmd, CLI_USAGE,
                          "--tolerance must be >= 0, --patience >= 1 and "
@@ -242,7 +241,7 @@ int cli_ablate(int argc, char **argv)
         {"var-cap", CLI_DOUBLE, &f.var_cap, "C",
          "saturate L_var's reward above variance C (default 0: off)", 0},
         {"max-row-norm", CLI_DOUBLE, &f.max_row_norm, "X",
-         "project W's rows to norm <= X after every step (default 0: off)", 0},
+         "scale W's rows back to norm X after every step (default 0: off)", 0},
         {"max-bias", CLI_DOUBLE, &f.max_bias, "X",
          "clip the bias to [-X, X] after every step (default 0: off)", 0},
         {"labels", CLI_STR, &f.labels, "FILE",

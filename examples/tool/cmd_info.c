@@ -19,6 +19,7 @@ static void print_options(const dfsae_model *m)
         {DFSAE_MODEL_LEAKY_SLOPE, "leaky_slope"},
         {DFSAE_MODEL_SOFTMAX_TEMPERATURE, "softmax_temperature"},
         {DFSAE_MODEL_VAR_CAP, "var_cap"},
+        {DFSAE_MODEL_MAX_ROW_NORM, "max_row_norm"},
     };
     double v = 0;
     dfsae_model_get_option(m, DFSAE_MODEL_ACTIVATION, &v);

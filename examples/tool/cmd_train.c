@@ -14,6 +14,7 @@ typedef struct train_flags {
     size_t components, epochs, batch, threads;
     const char *optimizer, *activation, *out, *resume, *wr_form;
     double lr, momentum, weight_decay, temperature, tolerance, var_cap;
+    double max_row_norm;
     size_t patience;
     double lambda[DFSAE_TERM_COUNT];
     uint64_t seed;
@@ -85,6 +86,12 @@ static int set_model_options(const char *cmd, dfsae_model *m,
                              f->wr_form);
         dfsae_model_set_option(m, DFSAE_MODEL_WR_FORM, form);
     }
+    if (cli_find(c, "max-row-norm")->seen &&
+        dfsae_model_set_option(m, DFSAE_MODEL_MAX_ROW_NORM, f->max_row_norm) !=
+            DFSAE_OK)
+        return cli_error(cmd, CLI_USAGE,
+                         "--max-row-norm: %g is outside [0, 1e18]",
+                         f->max_row_norm);
     if (cli_find(c, "var-cap")->seen &&
         dfsae_model_set_option(m, DFSAE_MODEL_VAR_CAP, f->var_cap) != DFSAE_OK)
         return cli_error(cmd, CLI_USAGE, "--var-cap: %g is outside [0, 1e12]",
@@ -479,6 +486,8 @@ int cli_train(int argc, char **argv)
          "relu (default), softplus, identity, leaky_relu, tanh or softmax", 0},
         {"temperature", CLI_DOUBLE, &f.temperature, "T",
          "softmax temperature, a = softmax(z / T) (default 1)", 0},
+        {"max-row-norm", CLI_DOUBLE, &f.max_row_norm, "X",
+         "scale W's rows back to norm X after every step (default 0: off)", 0},
         {"var-cap", CLI_DOUBLE, &f.var_cap, "C",
          "saturate L_var's reward above variance C (default 0: off)", 0},
         {"wr-form", CLI_STR, &f.wr_form, "FORM",

@@ -67,6 +67,9 @@ int dfsae__optimizer_check(dfsae_optimizer *opt, const dfsae_model *model);
  * that would overflow on one dictionary shard changes no shard. */
 int dfsae__optimizer_apply(dfsae_optimizer *opt, dfsae_model *model,
                            const float *grad, float gmax, int collective);
+/* The max-norm constraint of DFSAE_MODEL_MAX_ROW_NORM (max_norm.c), applied
+ * after every update; nothing when the option is 0. */
+void dfsae__max_row_norm_project(dfsae_model *model);
 
 /* The export/import seam (state.c): an optimizer's state as a model file
  * carries it, so io/ never reads or writes the handle's fields. */

@@ -188,6 +188,7 @@ int dfsae__optimizer_apply(dfsae_optimizer *opt, dfsae_model *model,
         return st;
     opt->ops->update(opt, pool, model->params, grad, gmax, 1);
     opt->t += 1;
+    dfsae__max_row_norm_project(model);
     return DFSAE_OK;
 }
 
