@@ -21,19 +21,6 @@
 #define D 6
 #define K 5
 
-static dfsae_train_config *config(double epochs, double batch, double shuffle)
-{
-    dfsae_train_config *c = NULL;
-    assert_int_equal(dfsae_train_config_create(NULL, &c), DFSAE_OK);
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_EPOCHS, epochs),
-                     DFSAE_OK);
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_BATCH_SIZE, batch),
-                     DFSAE_OK);
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_SHUFFLE, shuffle),
-                     DFSAE_OK);
-    return c;
-}
-
 static float *data(size_t n, uint64_t seed)
 {
     float *X = test_malloc(n * D * sizeof *X);
@@ -142,7 +129,7 @@ static void callback_equals_array(void **state)
     (void)state;
     const size_t n = 301;
     float *X = data(n, 5);
-    dfsae_train_config *c = config(3, 32, 1);
+    dfsae_train_config *c = train_config(3, 32, 1);
     dfsae_source *arr = array_source(X, DFSAE_ELEM_F32, n);
     rows_cb cb;
     dfsae_source *fn = callback_source(&cb, X, DFSAE_ELEM_F32, n, 0);
@@ -218,7 +205,7 @@ static void half_case(int f16)
         H[i] = half_bits(Xr[i], f16);
     }
     const int elem = f16 ? DFSAE_ELEM_F16 : DFSAE_ELEM_BF16;
-    dfsae_train_config *c = config(2, 16, 1);
+    dfsae_train_config *c = train_config(2, 16, 1);
     dfsae_source *half = array_source(H, elem, n);
     dfsae_source *rounded = array_source(Xr, DFSAE_ELEM_F32, n);
     dfsae_source *orig = array_source(X, DFSAE_ELEM_F32, n);
@@ -342,7 +329,7 @@ static void chunked_shuffle_visits_every_row_once(void **state)
     static visits v[3];
     memset(v, 0, sizeof v);
     float *X = data(VISIT_N, 4);
-    dfsae_train_config *c = config(3, 64, 2);
+    dfsae_train_config *c = train_config(3, 64, 2);
     set(c, DFSAE_TRAIN_SHUFFLE_CHUNK, 7);  /* 143 chunks, the last of 6 */
     set(c, DFSAE_TRAIN_SHUFFLE_WINDOW, 3); /* windows of 21 rows */
     dfsae_source *arr = array_source(X, DFSAE_ELEM_F32, VISIT_N);
@@ -416,7 +403,7 @@ static void failing_and_bad_callbacks(void **state)
     (void)state;
     const size_t n = 40;
     float *X = data(n, 2);
-    dfsae_train_config *c = config(1, 8, 0);
+    dfsae_train_config *c = train_config(1, 8, 0);
     rows_cb cb;
     dfsae_source *s = callback_source(&cb, X, DFSAE_ELEM_F32, n, 0);
     dfsae_model *m;

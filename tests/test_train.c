@@ -16,19 +16,6 @@
 #define D 6
 #define K 5
 
-static dfsae_train_config *config(double epochs, double batch, double shuffle)
-{
-    dfsae_train_config *c = NULL;
-    assert_int_equal(dfsae_train_config_create(NULL, &c), DFSAE_OK);
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_EPOCHS, epochs),
-                     DFSAE_OK);
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_BATCH_SIZE, batch),
-                     DFSAE_OK);
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_SHUFFLE, shuffle),
-                     DFSAE_OK);
-    return c;
-}
-
 /* A model that starts training at epoch 0 with shuffle seed `seed`. */
 static void seed_run(dfsae_model *m, uint64_t seed)
 {
@@ -199,7 +186,7 @@ static void test_unshuffled_equals_manual_loop(void **state)
     dfsae_optimizer *o[2];
     train_make(D, K, 7, &m[0], &o[0]);
     train_make(D, K, 7, &m[1], &o[1]);
-    dfsae_train_config *c = config(2, 4, 0);
+    dfsae_train_config *c = train_config(2, 4, 0);
     seen s = {0};
     assert_int_equal(dfsae_model_train(m[0], o[0], X, n, c, record, &s),
                      DFSAE_OK);
@@ -261,7 +248,7 @@ static void test_shuffled_replay_and_reported_loss(void **state)
                      DFSAE_OK);
     assert_int_equal(dfsae_model_set_option(m[1], DFSAE_MODEL_LAMBDA_WR, 0.5),
                      DFSAE_OK);
-    dfsae_train_config *c = config((double)epochs, (double)B, 1);
+    dfsae_train_config *c = train_config((double)epochs, (double)B, 1);
     seed_run(m[0], 42);
     seen s = {0};
     assert_int_equal(dfsae_model_train(m[0], o[0], X, n, c, record, &s),
@@ -321,7 +308,7 @@ static float *trained(const float *X, size_t n, uint64_t seed, double epochs,
         train_make(D, K, 3, &m, &o);
         seed_run(m, seed);
     }
-    dfsae_train_config *c = config(epochs, 8, 1);
+    dfsae_train_config *c = train_config(epochs, 8, 1);
     assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL), DFSAE_OK);
     dfsae_train_config_free(c);
     float *p = train_params(m);
@@ -413,7 +400,7 @@ static void test_continue_mid_epoch(void **state)
     train_make(D, K, 4, &m[1], &o[1]);
     seed_run(m[0], 5);
     seed_run(m[1], 5);
-    dfsae_train_config *c = config(3, 4, 1);
+    dfsae_train_config *c = train_config(3, 4, 1);
     assert_int_equal(dfsae_model_train(m[0], o[0], X, n, c, NULL, NULL),
                      DFSAE_OK);
     assert_run_state(m[0], 3, 0, 5);
@@ -468,7 +455,7 @@ static void test_continue_with_other_batch(void **state)
     dfsae_model *m;
     dfsae_optimizer *o;
     train_make(D, K, 4, &m, &o);
-    dfsae_train_config *c = config(1, 4, 1);
+    dfsae_train_config *c = train_config(1, 4, 1);
     seen s = {0};
     s.cancel_at_step = 1;
     assert_int_equal(dfsae_model_train(m, o, X, n, c, record, &s),
@@ -505,7 +492,7 @@ static void test_run_state_misfit(void **state)
     dfsae_optimizer *o;
     train_make(D, K, 4, &m, &o);
     float *before = train_params(m);
-    dfsae_train_config *c = config(1, 4, 1);
+    dfsae_train_config *c = train_config(1, 4, 1);
     assert_int_equal(dfsae_model_set_run_state(m, 2, 10, 1), DFSAE_OK);
     assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL),
                      DFSAE_ERR_INVALID_ARG);
@@ -546,7 +533,7 @@ static size_t plan(size_t n, size_t B, int variance, size_t *rows)
         assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_TC, 0),
                          DFSAE_OK);
     }
-    dfsae_train_config *c = config(1, (double)B, 1);
+    dfsae_train_config *c = train_config(1, (double)B, 1);
     seed_run(m, 1);
     seen s = {0};
     assert_int_equal(dfsae_model_train(m, o, X, n, c, record, &s), DFSAE_OK);
@@ -603,7 +590,7 @@ static void test_cancel(void **state)
     dfsae_optimizer *o[2];
     train_make(D, K, 8, &m[0], &o[0]);
     train_make(D, K, 8, &m[1], &o[1]);
-    dfsae_train_config *c = config(2, 4, 0);
+    dfsae_train_config *c = train_config(2, 4, 0);
     seen s = {0};
     s.cancel_at_step = 3;
     assert_int_equal(dfsae_model_train(m[0], o[0], X, n, c, record, &s),
@@ -649,7 +636,7 @@ static void test_report_every(void **state)
     dfsae_model *m;
     dfsae_optimizer *o;
     train_make(D, K, 8, &m, &o);
-    dfsae_train_config *c = config(2, 4, 1); /* 5 steps an epoch */
+    dfsae_train_config *c = train_config(2, 4, 1); /* 5 steps an epoch */
     seed_run(m, 0);
     assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_REPORT_EVERY, 2),
                      DFSAE_OK);
@@ -695,7 +682,7 @@ static void test_bad_input(void **state)
     assert_int_equal(dfsae_optimizer_create(DFSAE_SGD, 3, NULL, &wrong),
                      DFSAE_OK);
     float *before = train_params(m);
-    dfsae_train_config *c = config(1, 4, 1);
+    dfsae_train_config *c = train_config(1, 4, 1);
 
     assert_int_equal(dfsae_model_train(NULL, o, X, n, c, NULL, NULL),
                      DFSAE_ERR_NULL_ARG);
@@ -776,7 +763,7 @@ static void test_failure_mid_training(void **state)
         w[i] = 0.5f;
     for (int i = 0; i < 2; ++i)
         assert_int_equal(dfsae_model_set_params(m[i], w, K * D + K), DFSAE_OK);
-    dfsae_train_config *c = config(1, 4, 0);
+    dfsae_train_config *c = train_config(1, 4, 0);
     assert_int_equal(dfsae_model_train(m[0], o[0], X, n, c, NULL, NULL),
                      DFSAE_ERR_NON_FINITE_RESULT);
     assert_int_equal(dfsae_optimizer_step_count(o[0]), 1);
@@ -826,7 +813,7 @@ static void test_no_allocation_per_step(void **state)
         DFSAE_OK);
     assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_WR, 1),
                      DFSAE_OK);
-    dfsae_train_config *c = config(1, 8, 1);
+    dfsae_train_config *c = train_config(1, 8, 1);
     seed_run(m, 0);
     assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL), DFSAE_OK);
     size_t base = cnt.allocs;

@@ -55,3 +55,16 @@ dfsae_allocator train_counting_allocator(train_counter *c)
     dfsae_allocator a = {count_alloc, count_free, c};
     return a;
 }
+
+dfsae_train_config *train_config(double epochs, double batch, double shuffle)
+{
+    dfsae_train_config *c = NULL;
+    assert_int_equal(dfsae_train_config_create(NULL, &c), DFSAE_OK);
+    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_EPOCHS, epochs),
+                     DFSAE_OK);
+    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_BATCH_SIZE, batch),
+                     DFSAE_OK);
+    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_SHUFFLE, shuffle),
+                     DFSAE_OK);
+    return c;
+}

@@ -15,6 +15,9 @@ void train_fill(float *x, size_t n, uint64_t seed, double lo, double hi);
 void train_make(size_t d, size_t k, uint64_t seed, dfsae_model **m,
                 dfsae_optimizer **o);
 
+/* A training config with these epochs, batch size and shuffle; asserts. */
+dfsae_train_config *train_config(double epochs, double batch, double shuffle);
+
 /* Copy of the model's parameters (test_malloc'd; test_free it). */
 float *train_params(const dfsae_model *m);
 
