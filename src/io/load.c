@@ -1,33 +1,11 @@
-/* The public load functions. One path for all of them: read and validate
- * the whole file into staging memory, and only then create or change the
- * handles, so a failed load leaves them bit-identical. */
+/* The public load functions. Every load opens one source (a file or a
+ * buffer) and reads and validates the whole file into staging memory
+ * (file_open, file_stage); only then does the create path make new
+ * handles or the into path replace existing ones, so a failed load leaves
+ * them bit-identical. */
 #include <string.h>
 
 #include "io/io.h"
-
-typedef struct target {
-    /* load_into: the handles to change (opt may be NULL) */
-    dfsae_model *model;
-    dfsae_optimizer *opt;
-    /* load: the handles to create (opt_out may be NULL) */
-    dfsae_model **model_out;
-    dfsae_optimizer **opt_out;
-    const dfsae_allocator *alloc;
-} target;
-
-static int check_handles(const target *t, const dfsae__ckpt *c, char *err)
-{
-    if (t->model == NULL)
-        return DFSAE_OK;
-    if (t->model->d != c->d || t->model->k != c->k)
-        return dfsae__fail(err, DFSAE_ERR_SIZE_MISMATCH,
-                           "the file holds a model with D = %zu, K = %zu; "
-                           "this model has D = %zu, K = %zu",
-                           c->d, c->k, t->model->d, t->model->k);
-    if (t->opt == NULL)
-        return DFSAE_OK;
-    return dfsae__optim_accepts(t->opt, c->opt_kind, c->n_params, err);
-}
 
 /* Reads tensor `t` (n floats) from the data section at `base` into dst
  * and checks that every value is finite. */
@@ -157,75 +135,46 @@ static int apply_opt(dfsae_optimizer *o, const dfsae__ckpt *c,
     return dfsae__optim_import(o, &s, err);
 }
 
-/* Creates the handles a create-style load returns. */
-static int create_handles(target *t, const dfsae__ckpt *c, char *err)
-{
-    int st = dfsae_model_create(c->d, c->k, 0, t->alloc, &t->model);
-    if (st != DFSAE_OK)
-        return dfsae__fail(err, st,
-                           "cannot create a model with D = %zu, "
-                           "K = %zu: %s",
-                           c->d, c->k, dfsae_status_string(st));
-    if (t->opt_out == NULL || !c->has_optimizer)
-        return DFSAE_OK;
-    st = dfsae_optimizer_create(c->opt_kind, c->n_params, t->alloc, &t->opt);
-    if (st != DFSAE_OK) {
-        dfsae_model_free(t->model);
-        t->model = NULL;
-        return dfsae__fail(err, st, "cannot create the optimizer: %s",
-                           dfsae_status_string(st));
-    }
-    return DFSAE_OK;
-}
-
-static int load_parsed(const dfsae__source *src, uint64_t base,
-                       const dfsae__st_header *h, target *t,
-                       const dfsae_allocator *a, char *err)
-{
+/* One model file being loaded, whichever the path: its byte source, the
+ * parsed header, what the header says and, once staged, the values. */
+typedef struct model_file {
+    dfsae__source src;
+    dfsae__file_source fs; /* when reading from a path */
+    dfsae__mem_source ms;  /* when reading from a buffer */
+    int file_open, header_parsed;
+    uint64_t base; /* where the data section starts */
+    dfsae__st_header h;
     dfsae__ckpt c;
-    int st = dfsae__ckpt_read(h, &c, err);
-    if (st != DFSAE_OK)
-        return st;
-    /* A create-style load returns no optimizer for a file without one;
-     * loading into an optimizer needs the state to load. */
-    if (t->opt != NULL && !c.has_optimizer)
-        return dfsae__fail(err, DFSAE_ERR_BAD_HEADER,
-                           "the file holds no optimizer state (it was "
-                           "saved without an optimizer)");
-    int want_opt = t->opt != NULL || (t->opt_out != NULL && c.has_optimizer);
-    st = check_handles(t, &c, err);
-    if (st != DFSAE_OK)
-        return st;
-
     staged s;
-    memset(&s, 0, sizeof s);
-    st = stage_all(src, base, h, &c, a, &s, err);
-    int created = t->model == NULL;
-    if (st == DFSAE_OK && created)
-        st = create_handles(t, &c, err);
-    if (st == DFSAE_OK) {
-        st = apply_model(t->model, &c, &s);
-        if (st != DFSAE_OK && err != t->model->err)
-            dfsae__fail(err, st, "%s", t->model->err);
-    }
-    if (st == DFSAE_OK && want_opt)
-        st = apply_opt(t->opt, &c, s.buf + c.n_params, err);
-    if (st != DFSAE_OK && created) {
-        dfsae_model_free(t->model);
-        dfsae_optimizer_free(t->opt);
-        t->model = NULL;
-        t->opt = NULL;
-    }
-    staged_free(&s, a);
-    return st;
+    const dfsae_allocator *a; /* staging memory */
+} model_file;
+
+static void file_close(model_file *f)
+{
+    staged_free(&f->s, f->a);
+    if (f->header_parsed)
+        dfsae__st_header_free(&f->h, f->a);
+    if (f->file_open)
+        dfsae__source_close(&f->fs);
 }
 
-/* Reads the length prefix and the header, then hands over. */
-static int load(const dfsae__source *src, target *t, const dfsae_allocator *a,
-                char *err)
+/* Opens path (or the buffer data when path is NULL), parses and checks
+ * the header and reads what it says; file_close releases *f either way. */
+static int file_open(model_file *f, const char *path, const void *data,
+                     size_t size, const dfsae_allocator *a, char *err)
 {
+    memset(f, 0, sizeof *f);
+    f->a = a;
+    if (path != NULL) {
+        int st = dfsae__source_open(&f->src, &f->fs, path, err);
+        if (st != DFSAE_OK)
+            return st;
+        f->file_open = 1;
+    } else {
+        dfsae__source_mem(&f->src, &f->ms, data, size);
+    }
     uint64_t n;
-    int st = dfsae__st_header_length(src, &n, err);
+    int st = dfsae__st_header_length(&f->src, &n, err);
     if (st != DFSAE_OK)
         return st;
     char *text = dfsae__alloc(a, (size_t)n);
@@ -233,15 +182,90 @@ static int load(const dfsae__source *src, target *t, const dfsae_allocator *a,
         return dfsae__fail(err, DFSAE_ERR_NO_MEMORY,
                            "out of memory for a %llu-byte header",
                            (unsigned long long)n);
-    st = src->read(src->ctx, 8, text, (size_t)n, err);
-    dfsae__st_header h;
+    st = f->src.read(f->src.ctx, 8, text, (size_t)n, err);
     if (st == DFSAE_OK)
-        st = dfsae__st_parse(text, (size_t)n, src->size - 8 - n, a, &h, err);
+        st = dfsae__st_parse(text, (size_t)n, f->src.size - 8 - n, a, &f->h,
+                             err);
     dfsae__free(a, text);
     if (st != DFSAE_OK)
         return st;
-    st = load_parsed(src, 8 + n, &h, t, a, err);
-    dfsae__st_header_free(&h, a);
+    f->header_parsed = 1;
+    f->base = 8 + n;
+    return dfsae__ckpt_read(&f->h, &f->c, err);
+}
+
+/* Reads and checks every value the header points at. */
+static int file_stage(model_file *f, char *err)
+{
+    return stage_all(&f->src, f->base, &f->h, &f->c, f->a, &f->s, err);
+}
+
+/* The create path: new handles from a file (*opt only when opt is not
+ * NULL and the file holds an optimizer). */
+static int create_from(model_file *f, const dfsae_allocator *allocator,
+                       dfsae_model **model, dfsae_optimizer **opt, char *err)
+{
+    const dfsae__ckpt *c = &f->c;
+    int st = file_stage(f, err);
+    if (st != DFSAE_OK)
+        return st;
+    dfsae_model *m = NULL;
+    dfsae_optimizer *o = NULL;
+    st = dfsae_model_create(c->d, c->k, 0, allocator, &m);
+    if (st != DFSAE_OK)
+        return dfsae__fail(err, st,
+                           "cannot create a model with D = %zu, "
+                           "K = %zu: %s",
+                           c->d, c->k, dfsae_status_string(st));
+    int want_opt = opt != NULL && c->has_optimizer;
+    if (want_opt) {
+        st = dfsae_optimizer_create(c->opt_kind, c->n_params, allocator, &o);
+        if (st != DFSAE_OK)
+            st = dfsae__fail(err, st, "cannot create the optimizer: %s",
+                             dfsae_status_string(st));
+    }
+    if (st == DFSAE_OK) {
+        st = apply_model(m, c, &f->s);
+        if (st != DFSAE_OK)
+            dfsae__fail(err, st, "%s", m->err);
+    }
+    if (st == DFSAE_OK && want_opt)
+        st = apply_opt(o, c, f->s.buf + c->n_params, err);
+    if (st != DFSAE_OK) {
+        dfsae_optimizer_free(o);
+        dfsae_model_free(m);
+        return st;
+    }
+    *model = m;
+    if (opt != NULL)
+        *opt = o;
+    return DFSAE_OK;
+}
+
+/* The into path: replaces model (and opt, which may be NULL) with what
+ * the file holds, all or nothing. */
+static int replace_from(model_file *f, dfsae_model *m, dfsae_optimizer *o,
+                        char *err)
+{
+    const dfsae__ckpt *c = &f->c;
+    if (o != NULL && !c->has_optimizer)
+        return dfsae__fail(err, DFSAE_ERR_BAD_HEADER,
+                           "the file holds no optimizer state (it was "
+                           "saved without an optimizer)");
+    if (m->d != c->d || m->k != c->k)
+        return dfsae__fail(err, DFSAE_ERR_SIZE_MISMATCH,
+                           "the file holds a model with D = %zu, K = %zu; "
+                           "this model has D = %zu, K = %zu",
+                           c->d, c->k, m->d, m->k);
+    int st = DFSAE_OK;
+    if (o != NULL)
+        st = dfsae__optim_accepts(o, c->opt_kind, c->n_params, err);
+    if (st == DFSAE_OK)
+        st = file_stage(f, err);
+    if (st == DFSAE_OK)
+        st = apply_model(m, c, &f->s);
+    if (st == DFSAE_OK && o != NULL)
+        st = apply_opt(o, c, f->s.buf + c->n_params, err);
     return st;
 }
 
@@ -281,26 +305,13 @@ static int load_new(const char *path, const void *data, size_t size,
         copy_message(errbuf, errbuf_size, err);
         return st;
     }
-    target t = {NULL, NULL, model_out, opt_out, allocator};
-    dfsae__source src;
-    if (path != NULL) {
-        dfsae__file_source fs;
-        st = dfsae__source_open(&src, &fs, path, err);
-        if (st == DFSAE_OK) {
-            st = load(&src, &t, &a, err);
-            dfsae__source_close(&fs);
-        }
-    } else {
-        dfsae__mem_source ms;
-        dfsae__source_mem(&src, &ms, data, size);
-        st = load(&src, &t, &a, err);
-    }
-    if (st == DFSAE_OK) {
-        *model_out = t.model;
-        if (opt_out != NULL)
-            *opt_out = t.opt;
+    model_file f;
+    st = file_open(&f, path, data, size, &a, err);
+    if (st == DFSAE_OK)
+        st = create_from(&f, allocator, model_out, opt_out, err);
+    file_close(&f);
+    if (st == DFSAE_OK)
         err[0] = '\0';
-    }
     copy_message(errbuf, errbuf_size, err);
     return st;
 }
@@ -317,20 +328,11 @@ static int load_into(dfsae_model *model, dfsae_optimizer *opt, const char *path,
         st = dfsae__fail(err, DFSAE_ERR_NULL_ARG,
                          "load_into: the path or data is NULL");
     } else {
-        target t = {model, opt, NULL, NULL, NULL};
-        dfsae__source src;
-        if (path != NULL) {
-            dfsae__file_source fs;
-            st = dfsae__source_open(&src, &fs, path, err);
-            if (st == DFSAE_OK) {
-                st = load(&src, &t, &model->alloc, err);
-                dfsae__source_close(&fs);
-            }
-        } else {
-            dfsae__mem_source ms;
-            dfsae__source_mem(&src, &ms, data, size);
-            st = load(&src, &t, &model->alloc, err);
-        }
+        model_file f;
+        st = file_open(&f, path, data, size, &model->alloc, err);
+        if (st == DFSAE_OK)
+            st = replace_from(&f, model, opt, err);
+        file_close(&f);
     }
     if (st != DFSAE_OK && opt != NULL)
         memcpy(opt->err, model->err, DFSAE_ERR_LEN);
