@@ -16,7 +16,7 @@ if(DFSAE_FUZZ)
       ${_rd}/idx.c ${_rd}/npy.c ${_rd}/csv.c)
     string(TOUPPER ${_fmt} _FMT)
     target_compile_definitions(dfsae_fuzz_reader_${_fmt} PRIVATE
-      FUZZ_FORMAT=DFSAE_DATA_${_FMT} FUZZ_NAME="fuzz.${_fmt}")
+      FUZZ_FORMAT=EXDATA_${_FMT} FUZZ_NAME="fuzz.${_fmt}")
     target_include_directories(dfsae_fuzz_reader_${_fmt} PRIVATE ${_rd})
     target_compile_options(dfsae_fuzz_reader_${_fmt} PRIVATE
       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
@@ -33,19 +33,19 @@ if(NOT DFSAE_BUILD_EXAMPLES)
   return()
 endif()
 
-dfsae_add_test(test_readers SOURCES test_readers.c LIBS dfsae_data)
-dfsae_add_test(test_readers_limits SOURCES test_readers_limits.c LIBS dfsae_data)
+dfsae_add_test(test_readers SOURCES test_readers.c LIBS exdata)
+dfsae_add_test(test_readers_limits SOURCES test_readers_limits.c LIBS exdata)
 
 # The fuzz seed corpus parses cleanly in every build (and under the
 # sanitizer configuration): a regression input added there stays tested.
-dfsae_add_test(test_readers_corpus SOURCES test_readers_corpus.c LIBS dfsae_data)
+dfsae_add_test(test_readers_corpus SOURCES test_readers_corpus.c LIBS exdata)
 target_compile_definitions(test_readers_corpus PRIVATE
   READERS_CORPUS_DIR="${CMAKE_CURRENT_SOURCE_DIR}/cli/corpus")
 
 # The tool end to end on small fixtures: train (and Ctrl-C), resume,
 # encode, eval, info, show, --help and the error paths.
 add_executable(dfsae_png_check cli/png_check.c)
-target_link_libraries(dfsae_png_check PRIVATE dfsae_data)
+target_link_libraries(dfsae_png_check PRIVATE exdata)
 dfsae_set_warnings(dfsae_png_check)
 add_test(NAME test_cli_tool
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/tool_test.sh
@@ -60,7 +60,7 @@ add_test(NAME test_cli_resume
 # A model trained with --scale or --standardize encodes raw inputs from C
 # as a plain model encodes the scaled ones.
 add_executable(dfsae_host_encode cli/host_encode.c)
-target_link_libraries(dfsae_host_encode PRIVATE dfsae::dfsae dfsae_data m)
+target_link_libraries(dfsae_host_encode PRIVATE dfsae::dfsae exdata m)
 dfsae_set_warnings(dfsae_host_encode)
 add_test(NAME test_cli_transform
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/transform_test.sh

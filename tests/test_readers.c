@@ -14,24 +14,24 @@
 #include <png.h>
 #include <zlib.h>
 
-#include "dfsae_data.h"
+#include "exdata.h"
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static int parse(const void *p, size_t n, dfsae_data *d, dfsae_data_error *e)
+static int parse(const void *p, size_t n, exdata *d, exdata_error *e)
 {
-    return dfsae_data_parse(p, n, "in.dat", NULL, d, e);
+    return exdata_parse(p, n, "in.dat", NULL, d, e);
 }
 
 /* Parsing must fail and the message must name the file and contain
  * `needle`. */
 static void expect_error(const void *p, size_t n, const char *name,
-                         const dfsae_data_options *opt, const char *needle)
+                         const exdata_options *opt, const char *needle)
 {
-    dfsae_data d;
-    dfsae_data_error e;
+    exdata d;
+    exdata_error e;
     memset(&e, 0, sizeof e);
-    if (dfsae_data_parse(p, n, name, opt, &d, &e) == 0)
+    if (exdata_parse(p, n, name, opt, &d, &e) == 0)
         fail_msg("parsed, expected an error containing '%s'", needle);
     if (strncmp(e.msg, name, strlen(name)) != 0 ||
         strstr(e.msg, needle) == NULL)
@@ -116,8 +116,8 @@ static uint8_t big2[1 << 16];
 
 static void idx_u8_scaled_with_image_shape(void **state)
 {
-    dfsae_data d;
-    dfsae_data_error e;
+    exdata d;
+    exdata_error e;
     size_t n = make_idx_u8(big, 3, 4, 5);
     (void)state;
     assert_int_equal(parse(big, n, &d, &e), 0);
@@ -128,29 +128,29 @@ static void idx_u8_scaled_with_image_shape(void **state)
     assert_int_equal(d.dtype, DFSAE_DTYPE_U8);
     /* image 2, pixel (3, 4): 2 + 3 + 4 = 9, scaled by 1/255 */
     assert_true(d.values[2 * 20 + 3 * 5 + 4] == (float)(9.0 / 255.0));
-    dfsae_data_free(&d);
+    exdata_free(&d);
     assert_null(d.values);
 }
 
 static void idx_scale_none_keeps_bytes(void **state)
 {
-    dfsae_data d;
-    dfsae_data_error e;
-    dfsae_data_options o;
+    exdata d;
+    exdata_error e;
+    exdata_options o;
     size_t n = make_idx_u8(big, 2, 2, 2);
     (void)state;
-    dfsae_data_options_init(&o);
+    exdata_options_init(&o);
     o.divide = 1.0;
-    assert_int_equal(dfsae_data_parse(big, n, "x", &o, &d, &e), 0);
+    assert_int_equal(exdata_parse(big, n, "x", &o, &d, &e), 0);
     assert_true(d.values[7] == 3.0f); /* image 1, (1, 1): 1 + 1 + 1 */
-    dfsae_data_free(&d);
+    exdata_free(&d);
 }
 
 static void idx_f32_and_i16_big_endian(void **state)
 {
     uint8_t b[64];
-    dfsae_data d;
-    dfsae_data_error e;
+    exdata d;
+    exdata_error e;
     size_t o = 0;
     uint32_t u;
     float f = -1.5f;
@@ -168,7 +168,7 @@ static void idx_f32_and_i16_big_endian(void **state)
     assert_int_equal(d.cols, 2);
     assert_int_equal(d.image_h, 0);
     assert_true(d.values[0] == -1.5f && d.values[1] == 3.25f);
-    dfsae_data_free(&d);
+    exdata_free(&d);
 
     o = 0;
     b[o++] = 0, b[o++] = 0, b[o++] = 0x0B, b[o++] = 1;
@@ -179,17 +179,17 @@ static void idx_f32_and_i16_big_endian(void **state)
     assert_int_equal(d.rows, 2);
     assert_int_equal(d.cols, 1);
     assert_true(d.values[0] == -2.0f && d.values[1] == 256.0f);
-    dfsae_data_free(&d);
+    exdata_free(&d);
 }
 
 static void idx_malformed(void **state)
 {
     uint8_t b[64];
     size_t n = make_idx_u8(big, 2, 3, 3);
-    dfsae_data_options o;
+    exdata_options o;
     (void)state;
-    dfsae_data_options_init(&o);
-    o.format = DFSAE_DATA_IDX;
+    exdata_options_init(&o);
+    o.format = EXDATA_IDX;
     expect_error(big, 3, "a.idx", &o, "truncated IDX header");
     expect_error("\x01\x00\x08\x01", 4, "a.idx", &o, "not an IDX file");
     expect_error("\x00\x00\x07\x01\x00\x00\x00\x01\x00", 9, "a.idx", &o,
@@ -226,25 +226,25 @@ static void idx_rejects_nan(void **state)
 
 static void gzip_matches_plain(void **state)
 {
-    dfsae_data a, b;
-    dfsae_data_error e;
+    exdata a, b;
+    exdata_error e;
     size_t n = make_idx_u8(big, 5, 6, 7);
     size_t z = gzip_bytes(big, n, big2, sizeof big2);
     (void)state;
     assert_int_equal(parse(big, n, &a, &e), 0);
-    assert_int_equal(dfsae_data_parse(big2, z, "x.gz", NULL, &b, &e), 0);
+    assert_int_equal(exdata_parse(big2, z, "x.gz", NULL, &b, &e), 0);
     assert_int_equal(a.rows, b.rows);
     assert_int_equal(a.cols, b.cols);
     assert_memory_equal(a.values, b.values, a.rows * a.cols * sizeof(float));
-    dfsae_data_free(&a);
-    dfsae_data_free(&b);
+    exdata_free(&a);
+    exdata_free(&b);
 }
 
 static void gzip_bad_streams(void **state)
 {
     size_t n = make_idx_u8(big, 5, 6, 7);
     size_t z = gzip_bytes(big, n, big2, sizeof big2);
-    dfsae_data_options o;
+    exdata_options o;
     (void)state;
     expect_error(big2, z / 2, "t.gz", NULL, "truncated gzip stream");
     expect_error(big2, z - 1, "t.gz", NULL, "truncated gzip stream");
@@ -254,17 +254,16 @@ static void gzip_bad_streams(void **state)
     big2[z / 2] ^= 0x55;
     big2[z / 2 + 1] ^= 0x55;
     {
-        dfsae_data d;
-        dfsae_data_error e;
+        exdata d;
+        exdata_error e;
         /* A flipped byte is either corrupt data or a failed CRC. */
-        assert_int_not_equal(dfsae_data_parse(big2, z, "c.gz", NULL, &d, &e),
-                             0);
+        assert_int_not_equal(exdata_parse(big2, z, "c.gz", NULL, &d, &e), 0);
         assert_non_null(strstr(e.msg, "c.gz: "));
     }
     z = gzip_bytes(big, n, big2, sizeof big2);
-    dfsae_data_options_init(&o);
-    o.max_memory = z + 100;    /* 100 bytes left for the 222 decompressed */
-    o.format = DFSAE_DATA_CSV; /* announces no size: inflating hits it */
+    exdata_options_init(&o);
+    o.max_memory = z + 100; /* 100 bytes left for the 222 decompressed */
+    o.format = EXDATA_CSV;  /* announces no size: inflating hits it */
     expect_error(big2, z, "bomb.gz", &o,
                  "decompresses to more than the 100 bytes");
 }
@@ -273,16 +272,16 @@ static void gzip_concatenated_members(void **state)
 {
     /* A gzip file of two members decompresses to their concatenation:
      * here an IDX header in one member and its data in the other. */
-    dfsae_data d;
-    dfsae_data_error e;
+    exdata d;
+    exdata_error e;
     size_t n = make_idx_u8(big, 2, 2, 2);
     size_t z1 = gzip_bytes(big, 16, big2, sizeof big2);
     size_t z2 = gzip_bytes(big + 16, n - 16, big2 + z1, sizeof big2 - z1);
     (void)state;
-    assert_int_equal(dfsae_data_parse(big2, z1 + z2, "m.gz", NULL, &d, &e), 0);
+    assert_int_equal(exdata_parse(big2, z1 + z2, "m.gz", NULL, &d, &e), 0);
     assert_int_equal(d.rows, 2);
     assert_true(d.values[7] == (float)(3.0 / 255.0));
-    dfsae_data_free(&d);
+    exdata_free(&d);
 }
 
 /* ---- .npy -------------------------------------------------------------- */
@@ -291,8 +290,8 @@ static void npy_v1_f4_and_v2_f8(void **state)
 {
     const float f[6] = {1, 2, 3, 4, 5, -6.5f};
     const double g[2] = {0.25, -1e10};
-    dfsae_data d;
-    dfsae_data_error e;
+    exdata d;
+    exdata_error e;
     size_t n;
     (void)state;
     n = make_npy(big, 1,
@@ -303,7 +302,7 @@ static void npy_v1_f4_and_v2_f8(void **state)
     assert_int_equal(d.rows, 2);
     assert_int_equal(d.cols, 3);
     assert_memory_equal(d.values, f, sizeof f);
-    dfsae_data_free(&d);
+    exdata_free(&d);
     n = make_npy(big, 2,
                  "{\"shape\": (2,), \"fortran_order\": False, \"descr\": "
                  "\"<f8\"}\n",
@@ -312,15 +311,15 @@ static void npy_v1_f4_and_v2_f8(void **state)
     assert_int_equal(d.rows, 2);
     assert_int_equal(d.cols, 1);
     assert_true(d.values[0] == 0.25f && d.values[1] == -1e10f);
-    dfsae_data_free(&d);
+    exdata_free(&d);
 }
 
 static void npy_u8_3d_and_big_endian(void **state)
 {
     uint8_t px[12];
     const uint8_t be[8] = {0x3F, 0x80, 0, 0, 0xC0, 0, 0, 0}; /* 1, -2 */
-    dfsae_data d;
-    dfsae_data_error e;
+    exdata d;
+    exdata_error e;
     size_t n;
     (void)state;
     for (int i = 0; i < 12; i++)
@@ -335,13 +334,13 @@ static void npy_u8_3d_and_big_endian(void **state)
     assert_int_equal(d.image_h, 2);
     assert_int_equal(d.image_w, 2);
     assert_true(d.values[11] == (float)(220.0 / 255.0));
-    dfsae_data_free(&d);
+    exdata_free(&d);
     n = make_npy(big, 1,
                  "{'descr': '>f4', 'fortran_order': False, 'shape': (1, 2)}",
                  be, sizeof be);
     assert_int_equal(parse(big, n, &d, &e), 0);
     assert_true(d.values[0] == 1.0f && d.values[1] == -2.0f);
-    dfsae_data_free(&d);
+    exdata_free(&d);
 }
 
 static void npy_malformed(void **state)
@@ -414,38 +413,38 @@ static void csv_variants(void **state)
     };
     (void)state;
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
-        dfsae_data d;
-        dfsae_data_error e;
-        if (dfsae_data_parse(ok[i], strlen(ok[i]), "t.csv", NULL, &d, &e) != 0)
+        exdata d;
+        exdata_error e;
+        if (exdata_parse(ok[i], strlen(ok[i]), "t.csv", NULL, &d, &e) != 0)
             fail_msg("case %zu: %s", i, e.msg);
         assert_int_equal(d.rows, 2);
         assert_int_equal(d.cols, 3);
         for (int j = 0; j < 6; j++)
             if (d.values[j] != (float)(j + 1))
                 fail_msg("case %zu value %d is %g", i, j, (double)d.values[j]);
-        dfsae_data_free(&d);
+        exdata_free(&d);
     }
 }
 
 static void csv_scaling_and_forced_header(void **state)
 {
-    dfsae_data d;
-    dfsae_data_error e;
-    dfsae_data_options o;
+    exdata d;
+    exdata_error e;
+    exdata_options o;
     (void)state;
-    dfsae_data_options_init(&o);
+    exdata_options_init(&o);
     o.divide = 255;
     o.csv_header = 1;
     assert_int_equal(
-        dfsae_data_parse("9,9\n0,255\n51,102\n", 17, "s.csv", &o, &d, &e), 0);
+        exdata_parse("9,9\n0,255\n51,102\n", 17, "s.csv", &o, &d, &e), 0);
     assert_int_equal(d.rows, 2);
     assert_true(d.values[1] == 1.0f && d.values[2] == 0.2f);
-    dfsae_data_free(&d);
+    exdata_free(&d);
 }
 
 static void csv_malformed(void **state)
 {
-    dfsae_data_options o;
+    exdata_options o;
     (void)state;
     expect_error("1,2\n3\n", 6, "r.csv", NULL,
                  "line 2 has 1 fields, expected 2");
@@ -458,11 +457,11 @@ static void csv_malformed(void **state)
     expect_error("", 0, "r.csv", NULL, "no data rows");
     expect_error("a,b\n# only a header\n", 20, "r.csv", NULL, "no data rows");
     expect_error("1,2\n3,\0004\n", 9, "r.csv", NULL, "NUL byte on line 2");
-    dfsae_data_options_init(&o);
+    exdata_options_init(&o);
     o.csv_header = 0;
     expect_error("a,b\n1,2\n", 8, "r.csv", &o,
                  "line 1, column 1: 'a' is not a number");
-    o.format = DFSAE_DATA_CSV;
+    o.format = EXDATA_CSV;
     o.divide = -1;
     expect_error("1\n", 2, "r.csv", &o, "not positive");
 }
@@ -471,11 +470,10 @@ static void csv_malformed(void **state)
 
 static void file_errors_name_the_path(void **state)
 {
-    dfsae_data d;
-    dfsae_data_error e;
+    exdata d;
+    exdata_error e;
     (void)state;
-    assert_int_equal(dfsae_data_load("/nonexistent/dir/x.npy", NULL, &d, &e),
-                     -1);
+    assert_int_equal(exdata_load("/nonexistent/dir/x.npy", NULL, &d, &e), -1);
     assert_non_null(strstr(e.msg, "/nonexistent/dir/x.npy: cannot open"));
 }
 
@@ -483,8 +481,8 @@ static void npy_writer_round_trip(void **state)
 {
     char path[] = "/tmp/dfsae_test_readers_XXXXXX";
     float v[15];
-    dfsae_data d;
-    dfsae_data_error e;
+    exdata d;
+    exdata_error e;
     int fd = mkstemp(path);
     FILE *f;
     long size;
@@ -492,12 +490,12 @@ static void npy_writer_round_trip(void **state)
     assert_true(fd >= 0);
     for (int i = 0; i < 15; i++)
         v[i] = (float)i * 0.5f - 3.0f;
-    assert_int_equal(dfsae_data_write_npy(path, v, 5, 3, &e), 0);
-    assert_int_equal(dfsae_data_load(path, NULL, &d, &e), 0);
+    assert_int_equal(exdata_write_npy(path, v, 5, 3, &e), 0);
+    assert_int_equal(exdata_load(path, NULL, &d, &e), 0);
     assert_int_equal(d.rows, 5);
     assert_int_equal(d.cols, 3);
     assert_memory_equal(d.values, v, sizeof v);
-    dfsae_data_free(&d);
+    exdata_free(&d);
     /* numpy's layout: the header pads the data to a 64-byte boundary. */
     f = fopen(path, "rb");
     assert_non_null(f);
@@ -507,8 +505,8 @@ static void npy_writer_round_trip(void **state)
     assert_int_equal(size, 128 + 60); /* 10 + 60-char dict, padded */
     remove(path);
     (void)fd;
-    assert_int_equal(
-        dfsae_data_write_npy("/nonexistent/dir/f.npy", v, 5, 3, &e), -1);
+    assert_int_equal(exdata_write_npy("/nonexistent/dir/f.npy", v, 5, 3, &e),
+                     -1);
     assert_non_null(strstr(e.msg, "/nonexistent/dir/f.npy: "));
 }
 
@@ -519,15 +517,14 @@ static void png_tiles_size_and_colours(void **state)
     float W[12] = {-1, 1, 0, 0, 0, 0, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f};
     char path[] = "/tmp/dfsae_test_png_XXXXXX";
     size_t w, h;
-    dfsae_data_error e;
+    exdata_error e;
     png_image img;
     uint8_t *px;
     int fd = mkstemp(path);
     (void)state;
     assert_true(fd >= 0);
     assert_int_equal(
-        dfsae_data_write_tiles_png(path, W, 2, 6, 2, 3, 2, 2, 1, &w, &h, &e),
-        0);
+        exdata_write_tiles_png(path, W, 2, 6, 2, 3, 2, 2, 1, &w, &h, &e), 0);
     /* 2 tiles of 3*2 px + 3 gaps wide; 1 tile of 2*2 px + 2 gaps high. */
     assert_int_equal(w, 2 * 6 + 3);
     assert_int_equal(h, 4 + 2);
@@ -550,9 +547,9 @@ static void png_tiles_size_and_colours(void **state)
     free(px);
     remove(path);
     (void)fd;
-    assert_int_equal(dfsae_data_write_tiles_png(path, W, 2, 6, 4, 4, 0, 1, 0,
-                                                NULL, NULL, &e),
-                     -1);
+    assert_int_equal(
+        exdata_write_tiles_png(path, W, 2, 6, 4, 4, 0, 1, 0, NULL, NULL, &e),
+        -1);
     assert_non_null(strstr(e.msg, "does not match"));
 }
 

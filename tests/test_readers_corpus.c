@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "dfsae_data.h"
+#include "exdata.h"
 
 static void replay(const char *fmt_dir, int format)
 {
@@ -24,18 +24,18 @@ static void replay(const char *fmt_dir, int format)
     d = opendir(dir);
     assert_non_null(d);
     while ((e = readdir(d)) != NULL) {
-        dfsae_data data;
-        dfsae_data_error err;
-        dfsae_data_options opt;
+        exdata data;
+        exdata_error err;
+        exdata_options opt;
         if (e->d_name[0] == '.')
             continue;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        dfsae_data_options_init(&opt);
+        exdata_options_init(&opt);
         opt.format = format;
-        if (dfsae_data_load(path, &opt, &data, &err) != 0)
+        if (exdata_load(path, &opt, &data, &err) != 0)
             fail_msg("%s", err.msg);
         assert_true(data.rows > 0 && data.cols > 0);
-        dfsae_data_free(&data);
+        exdata_free(&data);
         files++;
     }
     closedir(d);
@@ -45,19 +45,19 @@ static void replay(const char *fmt_dir, int format)
 static void idx_corpus(void **state)
 {
     (void)state;
-    replay("idx", DFSAE_DATA_IDX);
+    replay("idx", EXDATA_IDX);
 }
 
 static void npy_corpus(void **state)
 {
     (void)state;
-    replay("npy", DFSAE_DATA_NPY);
+    replay("npy", EXDATA_NPY);
 }
 
 static void csv_corpus(void **state)
 {
     (void)state;
-    replay("csv", DFSAE_DATA_CSV);
+    replay("csv", EXDATA_CSV);
 }
 
 int main(void)

@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <zlib.h>
 
-#include "dfsae_data.h"
+#include "exdata.h"
 
 #define MIB ((size_t)1 << 20)
 
@@ -103,15 +103,15 @@ static size_t idx_header(uint8_t *h, uint32_t n, uint32_t rows_h, uint32_t w)
 static void expect_over_limit(const uint8_t *p, size_t n, const char *name,
                               size_t limit, const char *needle)
 {
-    dfsae_data_options o;
-    dfsae_data d;
-    dfsae_data_error e;
-    dfsae_data_options_init(&o);
+    exdata_options o;
+    exdata d;
+    exdata_error e;
+    exdata_options_init(&o);
     o.max_memory = limit;
     memset(&e, 0, sizeof e);
-    if (dfsae_data_parse(p, n, name, &o, &d, &e) == 0)
+    if (exdata_parse(p, n, name, &o, &d, &e) == 0)
         fail_msg("%s parsed under a %zu-byte limit", name, limit);
-    if (e.kind != DFSAE_DATA_ERR_MEMORY_LIMIT || strstr(e.msg, needle) == NULL)
+    if (e.kind != EXDATA_ERR_MEMORY_LIMIT || strstr(e.msg, needle) == NULL)
         fail_msg("%s: '%s' (kind %d) is not a limit error with '%s'", name,
                  e.msg, e.kind, needle);
     assert_null(d.values);
@@ -122,7 +122,7 @@ static void expect_over_limit(const uint8_t *p, size_t n, const char *name,
 static void default_is_half_the_physical_memory(void **state)
 {
     char line[256];
-    size_t total_kib = 0, def = dfsae_data_default_max_memory();
+    size_t total_kib = 0, def = exdata_default_max_memory();
     FILE *f = fopen("/proc/meminfo", "r");
     (void)state;
     assert_non_null(f);
@@ -136,8 +136,8 @@ static void default_is_half_the_physical_memory(void **state)
     assert_true(def <= total_kib / 2 * 1024 + 4096);
     assert_true(def + 8192 >= total_kib / 2 * 1024);
     {
-        dfsae_data_options o;
-        dfsae_data_options_init(&o);
+        exdata_options o;
+        exdata_options_init(&o);
         assert_int_equal(o.max_memory, 0); /* 0 means the default */
     }
 }
@@ -160,16 +160,15 @@ static void gzip_idx_refused_by_its_header(void **state)
     assert_true(peak_rise_mib(base) < 4.0);
     /* The same file fits a limit above its 40 MiB. */
     {
-        dfsae_data_options o;
-        dfsae_data d;
-        dfsae_data_error e;
-        dfsae_data_options_init(&o);
+        exdata_options o;
+        exdata d;
+        exdata_error e;
+        exdata_options_init(&o);
         o.max_memory = 41 * MIB;
-        assert_int_equal(dfsae_data_parse(gz, z, "pixels.idx.gz", &o, &d, &e),
-                         0);
+        assert_int_equal(exdata_parse(gz, z, "pixels.idx.gz", &o, &d, &e), 0);
         assert_int_equal(d.rows, 8192);
         assert_int_equal(d.cols, 1024);
-        dfsae_data_free(&d);
+        exdata_free(&d);
     }
     free(gz);
 }
@@ -188,15 +187,14 @@ static void lying_header_refused_before_allocation(void **state)
     free(gz);
     /* Under a limit that allows it, the truth comes out. */
     {
-        dfsae_data d;
-        dfsae_data_error e;
-        dfsae_data_options o;
-        dfsae_data_options_init(&o);
+        exdata d;
+        exdata_error e;
+        exdata_options o;
+        exdata_options_init(&o);
         o.max_memory = (size_t)4 << 30;
         gz = gzip_zeros(h, sizeof h, 0, &z);
-        assert_int_not_equal(dfsae_data_parse(gz, z, "lie.idx.gz", &o, &d, &e),
-                             0);
-        assert_int_equal(e.kind, DFSAE_DATA_ERR_INPUT);
+        assert_int_not_equal(exdata_parse(gz, z, "lie.idx.gz", &o, &d, &e), 0);
+        assert_int_equal(e.kind, EXDATA_ERR_INPUT);
         assert_non_null(strstr(e.msg, "truncated"));
         free(gz);
     }
@@ -227,18 +225,18 @@ static void plain_file_values_count(void **state)
     /* 1 MiB of pixels become 4 MiB of values: 5 MiB in all. */
     size_t n = 16 + MIB;
     uint8_t *p = calloc(1, n);
-    dfsae_data d;
-    dfsae_data_error e;
-    dfsae_data_options o;
+    exdata d;
+    exdata_error e;
+    exdata_options o;
     (void)state;
     assert_non_null(p);
     idx_header(p, 1024, 32, 32);
     expect_over_limit(p, n, "plain.idx", 5 * MIB, "needs 5.0 MiB");
-    dfsae_data_options_init(&o);
+    exdata_options_init(&o);
     o.max_memory = 5 * MIB + 16;
-    assert_int_equal(dfsae_data_parse(p, n, "plain.idx", &o, &d, &e), 0);
+    assert_int_equal(exdata_parse(p, n, "plain.idx", &o, &d, &e), 0);
     assert_int_equal(d.rows, 1024);
-    dfsae_data_free(&d);
+    exdata_free(&d);
     free(p);
 }
 
@@ -275,14 +273,14 @@ static void csv_values_stop_at_the_limit(void **state)
 
 static void read_file_refuses_devices_and_stops_pipes(void **state)
 {
-    dfsae_data d;
-    dfsae_data_error e;
-    dfsae_data_options o;
+    exdata d;
+    exdata_error e;
+    exdata_options o;
     int fds[2];
     pid_t child;
     char path[64];
     (void)state;
-    assert_int_not_equal(dfsae_data_load("/dev/zero", NULL, &d, &e), 0);
+    assert_int_not_equal(exdata_load("/dev/zero", NULL, &d, &e), 0);
     assert_non_null(strstr(e.msg, "/dev/zero: not a regular file or a pipe"));
 
     /* A pipe that would never end: read up to the limit, then refused. */
@@ -298,10 +296,10 @@ static void read_file_refuses_devices_and_stops_pipes(void **state)
     }
     close(fds[1]);
     snprintf(path, sizeof path, "/dev/fd/%d", fds[0]);
-    dfsae_data_options_init(&o);
+    exdata_options_init(&o);
     o.max_memory = MIB;
-    assert_int_not_equal(dfsae_data_load(path, &o, &d, &e), 0);
-    assert_int_equal(e.kind, DFSAE_DATA_ERR_MEMORY_LIMIT);
+    assert_int_not_equal(exdata_load(path, &o, &d, &e), 0);
+    assert_int_equal(e.kind, EXDATA_ERR_MEMORY_LIMIT);
     assert_non_null(strstr(e.msg, "larger than the memory limit of 1.0 MiB"));
     close(fds[0]); /* the writer gets EPIPE and ends */
     assert_int_equal(waitpid(child, NULL, 0), child);
@@ -312,20 +310,20 @@ static void large_file_refused_by_its_size(void **state)
     /* A sparse 1 GiB file: refused from its size, nothing read. */
     char path[] = "/tmp/dfsae_limits_XXXXXX";
     int fd = mkstemp(path);
-    dfsae_data d;
-    dfsae_data_error e;
-    dfsae_data_options o;
+    exdata d;
+    exdata_error e;
+    exdata_options o;
     size_t base;
     (void)state;
     assert_true(fd >= 0);
     assert_int_equal(ftruncate(fd, (off_t)1 << 30), 0);
     close(fd);
-    dfsae_data_options_init(&o);
+    exdata_options_init(&o);
     o.max_memory = 64 * MIB;
     base = reset_peak();
-    assert_int_not_equal(dfsae_data_load(path, &o, &d, &e), 0);
+    assert_int_not_equal(exdata_load(path, &o, &d, &e), 0);
     assert_true(peak_rise_mib(base) < 4.0);
-    assert_int_equal(e.kind, DFSAE_DATA_ERR_MEMORY_LIMIT);
+    assert_int_equal(e.kind, EXDATA_ERR_MEMORY_LIMIT);
     assert_non_null(strstr(e.msg, "larger than the memory limit of 64.0 MiB"));
     unlink(path);
 }
@@ -337,20 +335,19 @@ static void picture_sizes_do_not_wrap(void **state)
     /* 4 x (2^62 - 1) + 5 is 1 modulo 2^64: a wrapped cell of one pixel. */
     static const float W[2 * 16];
     const char *path = "/tmp/dfsae_limits_never.png";
-    dfsae_data_error e;
+    exdata_error e;
     (void)state;
     unlink(path);
-    assert_int_equal(dfsae_data_write_tiles_png(path, W, 2, 16, 4, 4, 0,
-                                                ((size_t)1 << 62) - 1, 5, NULL,
-                                                NULL, &e),
+    assert_int_equal(exdata_write_tiles_png(path, W, 2, 16, 4, 4, 0,
+                                            ((size_t)1 << 62) - 1, 5, NULL,
+                                            NULL, &e),
                      -1);
     assert_non_null(strstr(e.msg, "picture too large"));
-    assert_int_equal(dfsae_data_write_tiles_png(path, W, 2, 16, 4, 4, 0, 1,
-                                                SIZE_MAX, NULL, NULL, &e),
+    assert_int_equal(exdata_write_tiles_png(path, W, 2, 16, 4, 4, 0, 1,
+                                            SIZE_MAX, NULL, NULL, &e),
                      -1);
-    assert_int_equal(dfsae_data_write_tiles_png(path, W, 2, 16, 4, 4, 0, 1,
-                                                (size_t)1 << 62, NULL, NULL,
-                                                &e),
+    assert_int_equal(exdata_write_tiles_png(path, W, 2, 16, 4, 4, 0, 1,
+                                            (size_t)1 << 62, NULL, NULL, &e),
                      -1);
     assert_int_equal(access(path, F_OK), -1);
 }

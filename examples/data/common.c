@@ -8,16 +8,15 @@
 
 #include "data_internal.h"
 
-void dfsae_data_options_init(dfsae_data_options *opt)
+void exdata_options_init(exdata_options *opt)
 {
-    opt->format = DFSAE_DATA_AUTO;
-    opt->divide = DFSAE_DATA_SCALE_AUTO;
+    opt->format = EXDATA_AUTO;
+    opt->divide = EXDATA_SCALE_AUTO;
     opt->csv_header = -1;
     opt->max_memory = 0;
 }
 
-int dfsae_data__fail(dfsae_data_error *err, const char *name, const char *fmt,
-                     ...)
+int exdata__fail(exdata_error *err, const char *name, const char *fmt, ...)
 {
     if (err != NULL) {
         va_list ap;
@@ -29,12 +28,12 @@ int dfsae_data__fail(dfsae_data_error *err, const char *name, const char *fmt,
         va_start(ap, fmt);
         vsnprintf(err->msg + used, sizeof err->msg - used, fmt, ap);
         va_end(ap);
-        err->kind = DFSAE_DATA_ERR_INPUT;
+        err->kind = EXDATA_ERR_INPUT;
     }
     return -1;
 }
 
-int dfsae_data_size_mul(size_t a, size_t b, size_t *out)
+int exdata_size_mul(size_t a, size_t b, size_t *out)
 {
     if (a != 0 && b > SIZE_MAX / a)
         return 0;
@@ -42,7 +41,7 @@ int dfsae_data_size_mul(size_t a, size_t b, size_t *out)
     return 1;
 }
 
-size_t dfsae_data__dtype_size(int dtype)
+size_t exdata__dtype_size(int dtype)
 {
     switch (dtype) {
     case DFSAE_DTYPE_U8:
@@ -56,7 +55,7 @@ size_t dfsae_data__dtype_size(int dtype)
     }
 }
 
-const char *dfsae_data__dtype_name(int dtype)
+const char *exdata__dtype_name(int dtype)
 {
     switch (dtype) {
     case DFSAE_DTYPE_U8: return "uint8";
@@ -71,25 +70,25 @@ const char *dfsae_data__dtype_name(int dtype)
     }
 }
 
-double dfsae_data__divisor(const dfsae_data_options *opt, int dtype)
+double exdata__divisor(const exdata_options *opt, int dtype)
 {
-    if (opt != NULL && opt->divide != DFSAE_DATA_SCALE_AUTO)
+    if (opt != NULL && opt->divide != EXDATA_SCALE_AUTO)
         return opt->divide;
     return dtype == DFSAE_DTYPE_U8 ? 255.0 : 1.0;
 }
 
-int dfsae_data__alloc(dfsae_data *out, size_t rows, size_t cols,
-                      const char *name, dfsae_data_error *err)
+int exdata__alloc(exdata *out, size_t rows, size_t cols, const char *name,
+                  exdata_error *err)
 {
     size_t count, bytes;
-    if (!dfsae_data_size_mul(rows, cols, &count) ||
-        !dfsae_data_size_mul(count, sizeof(float), &bytes))
-        return dfsae_data__fail(err, name, "%zu x %zu values overflow memory",
-                                rows, cols);
+    if (!exdata_size_mul(rows, cols, &count) ||
+        !exdata_size_mul(count, sizeof(float), &bytes))
+        return exdata__fail(err, name, "%zu x %zu values overflow memory", rows,
+                            cols);
     out->values = malloc(bytes == 0 ? 1 : bytes);
     if (out->values == NULL)
-        return dfsae_data__fail(err, name, "out of memory for %zu x %zu values",
-                                rows, cols);
+        return exdata__fail(err, name, "out of memory for %zu x %zu values",
+                            rows, cols);
     out->rows = rows;
     out->cols = cols;
     return 0;
@@ -97,45 +96,41 @@ int dfsae_data__alloc(dfsae_data *out, size_t rows, size_t cols,
 
 /* The header of an IDX or .npy file (fmt), as the format's reader says. */
 static int read_shape(int fmt, const uint8_t *p, size_t len, const char *name,
-                      dfsae_data__shape *s, int *short_input,
-                      dfsae_data_error *err)
+                      exdata__shape *s, int *short_input, exdata_error *err)
 {
-    if (fmt == DFSAE_DATA_IDX)
-        return dfsae_data__idx_shape(p, len, name, s, short_input, err);
-    return dfsae_data__npy_shape(p, len, name, s, short_input, err);
+    if (fmt == EXDATA_IDX)
+        return exdata__idx_shape(p, len, name, s, short_input, err);
+    return exdata__npy_shape(p, len, name, s, short_input, err);
 }
 
 static const char *format_word(int fmt)
 {
-    return fmt == DFSAE_DATA_IDX ? "IDX" : "array";
+    return fmt == EXDATA_IDX ? "IDX" : "array";
 }
 
 /* The rest of a binary read once its header is known: the file's length
  * must match, then the values are converted into out. */
 static int read_elements(const uint8_t *p, size_t len, const char *name,
-                         const dfsae_data_options *opt,
-                         const dfsae_data__shape *s, const char *what,
-                         dfsae_data *out, dfsae_data_error *err)
+                         const exdata_options *opt, const exdata__shape *s,
+                         const char *what, exdata *out, exdata_error *err)
 {
     size_t data = len - s->header;
     if (data < s->bytes)
-        return dfsae_data__fail(err, name,
-                                "truncated: the header promises %zu bytes of "
-                                "%s data, the file has %zu",
-                                s->bytes, dfsae_data__dtype_name(s->dtype),
-                                data);
+        return exdata__fail(err, name,
+                            "truncated: the header promises %zu bytes of "
+                            "%s data, the file has %zu",
+                            s->bytes, exdata__dtype_name(s->dtype), data);
     if (data > s->bytes)
-        return dfsae_data__fail(err, name,
-                                "%zu unexpected bytes after the %s data",
-                                data - s->bytes, what);
-    if (dfsae_data__check_announced(s, len, 0, dfsae_data__limit(opt), what,
-                                    name, err) != 0 ||
-        dfsae_data__alloc(out, s->rows, s->cols, name, err) != 0)
+        return exdata__fail(err, name, "%zu unexpected bytes after the %s data",
+                            data - s->bytes, what);
+    if (exdata__check_announced(s, len, 0, exdata__limit(opt), what, name,
+                                err) != 0 ||
+        exdata__alloc(out, s->rows, s->cols, name, err) != 0)
         return -1;
-    if (dfsae_data__convert(
+    if (exdata__convert(
             p + s->header, s->dtype, s->big_endian, s->rows * s->cols, s->cols,
-            dfsae_data__divisor(opt, s->dtype), out->values, name, err) != 0) {
-        dfsae_data_free(out);
+            exdata__divisor(opt, s->dtype), out->values, name, err) != 0) {
+        exdata_free(out);
         return -1;
     }
     out->dtype = s->dtype;
@@ -144,11 +139,11 @@ static int read_elements(const uint8_t *p, size_t len, const char *name,
     return 0;
 }
 
-int dfsae_data__parse_binary(int fmt, const uint8_t *p, size_t len,
-                             const char *name, const dfsae_data_options *opt,
-                             dfsae_data *out, dfsae_data_error *err)
+int exdata__parse_binary(int fmt, const uint8_t *p, size_t len,
+                         const char *name, const exdata_options *opt,
+                         exdata *out, exdata_error *err)
 {
-    dfsae_data__shape s;
+    exdata__shape s;
     int short_input;
     memset(out, 0, sizeof *out);
     if (read_shape(fmt, p, len, name, &s, &short_input, err) != 0)
@@ -200,17 +195,17 @@ static double element(const uint8_t *p, int dtype, int big_endian)
     }
 }
 
-int dfsae_data__convert(const uint8_t *src, int dtype, int big_endian,
-                        size_t count, size_t cols, double divide, float *dst,
-                        const char *name, dfsae_data_error *err)
+int exdata__convert(const uint8_t *src, int dtype, int big_endian, size_t count,
+                    size_t cols, double divide, float *dst, const char *name,
+                    exdata_error *err)
 {
-    size_t es = dfsae_data__dtype_size(dtype);
+    size_t es = exdata__dtype_size(dtype);
     if (cols == 0)
         cols = 1;
     for (size_t i = 0; i < count; i++) {
         double v = element(src + i * es, dtype, big_endian) / divide;
         if (!isfinite(v) || fabs(v) > (double)3.4028234663852886e38)
-            return dfsae_data__fail(
+            return exdata__fail(
                 err, name, "%s value at row %zu, column %zu (%g)",
                 isfinite(v) ? "out-of-float32-range" : "non-finite",
                 i / cols + 1, i % cols + 1, v);
@@ -219,7 +214,7 @@ int dfsae_data__convert(const uint8_t *src, int dtype, int big_endian,
     return 0;
 }
 
-void dfsae_data_free(dfsae_data *d)
+void exdata_free(exdata *d)
 {
     if (d == NULL)
         return;
@@ -227,7 +222,7 @@ void dfsae_data_free(dfsae_data *d)
     memset(d, 0, sizeof *d);
 }
 
-void dfsae_data_truncate(dfsae_data *d, size_t rows)
+void exdata_truncate(exdata *d, size_t rows)
 {
     if (d != NULL && rows < d->rows)
         d->rows = rows;
@@ -246,11 +241,11 @@ static int detect_format(const uint8_t *p, size_t len, const char *name)
     char base[256];
     size_t n;
     if (len >= 6 && memcmp(p, "\x93NUMPY", 6) == 0)
-        return DFSAE_DATA_NPY;
+        return EXDATA_NPY;
     if (len >= 4 && p[0] == 0 && p[1] == 0)
-        return DFSAE_DATA_IDX;
+        return EXDATA_IDX;
     if (name == NULL)
-        return DFSAE_DATA_CSV;
+        return EXDATA_CSV;
     n = strlen(name);
     if (n >= sizeof base)
         name += n - (sizeof base - 1);
@@ -258,73 +253,71 @@ static int detect_format(const uint8_t *p, size_t len, const char *name)
     if (ends_with(base, ".gz"))
         base[strlen(base) - 3] = '\0';
     if (ends_with(base, ".npy"))
-        return DFSAE_DATA_NPY;
+        return EXDATA_NPY;
     if (ends_with(base, "ubyte") || ends_with(base, ".idx"))
-        return DFSAE_DATA_IDX;
-    return DFSAE_DATA_CSV;
+        return EXDATA_IDX;
+    return EXDATA_CSV;
 }
 
 /* While a gzip stream inflates: refuse it as soon as the header of the
  * file inside announces more than the limit allows. */
 typedef struct announce_ctx {
-    const dfsae_data_options *opt;
+    const exdata_options *opt;
     const char *name;
     size_t held, limit; /* the compressed bytes; the limit */
 } announce_ctx;
 
 static int check_announced(const uint8_t *p, size_t len, void *vctx,
-                           dfsae_data_error *err)
+                           exdata_error *err)
 {
     const announce_ctx *c = vctx;
-    dfsae_data__shape s;
-    dfsae_data_error ignored;
-    int fmt = c->opt->format != DFSAE_DATA_AUTO
-                  ? c->opt->format
-                  : detect_format(p, len, c->name);
+    exdata__shape s;
+    exdata_error ignored;
+    int fmt = c->opt->format != EXDATA_AUTO ? c->opt->format
+                                            : detect_format(p, len, c->name);
     int short_input = 0;
-    if (fmt != DFSAE_DATA_IDX && fmt != DFSAE_DATA_NPY)
+    if (fmt != EXDATA_IDX && fmt != EXDATA_NPY)
         return 1; /* CSV announces nothing */
     if (read_shape(fmt, p, len, c->name, &s, &short_input, &ignored) != 0)
         return short_input ? 0 : 1; /* malformed: the parser will say so */
-    if (dfsae_data__check_announced(&s, s.header + s.bytes, c->held, c->limit,
-                                    format_word(fmt), c->name, err) != 0)
+    if (exdata__check_announced(&s, s.header + s.bytes, c->held, c->limit,
+                                format_word(fmt), c->name, err) != 0)
         return -1;
     return 1;
 }
 
-int dfsae_data_parse(const void *bytes, size_t len, const char *name,
-                     const dfsae_data_options *opt, dfsae_data *out,
-                     dfsae_data_error *err)
+int exdata_parse(const void *bytes, size_t len, const char *name,
+                 const exdata_options *opt, exdata *out, exdata_error *err)
 {
-    dfsae_data_options def, sub;
+    exdata_options def, sub;
     const uint8_t *p = bytes;
     uint8_t *unz = NULL;
     int fmt, rc;
 
     if (out == NULL)
-        return dfsae_data__fail(err, name, "no output");
+        return exdata__fail(err, name, "no output");
     memset(out, 0, sizeof *out);
     if (opt == NULL) {
-        dfsae_data_options_init(&def);
+        exdata_options_init(&def);
         opt = &def;
     }
     if (p == NULL && len != 0)
-        return dfsae_data__fail(err, name, "no input");
-    if (opt->divide != DFSAE_DATA_SCALE_AUTO &&
+        return exdata__fail(err, name, "no input");
+    if (opt->divide != EXDATA_SCALE_AUTO &&
         !(isfinite(opt->divide) && opt->divide > 0))
-        return dfsae_data__fail(err, name, "scale divisor %g is not positive",
-                                opt->divide);
-    if (dfsae_data_is_gzip(p, len)) {
-        size_t limit = dfsae_data__limit(opt), ulen;
+        return exdata__fail(err, name, "scale divisor %g is not positive",
+                            opt->divide);
+    if (exdata_is_gzip(p, len)) {
+        size_t limit = exdata__limit(opt), ulen;
         announce_ctx ctx = {opt, name, len, limit};
         if (len > limit) {
             char limit_s[32];
-            return dfsae_data__over_limit(
+            return exdata__over_limit(
                 err, name, "%zu bytes, above the memory limit of %s", len,
-                dfsae_data_size_text(limit, limit_s, sizeof limit_s));
+                exdata_size_text(limit, limit_s, sizeof limit_s));
         }
-        if (dfsae_data__gunzip(p, len, name, limit, len, check_announced, &ctx,
-                               &unz, &ulen, err) != 0)
+        if (exdata__gunzip(p, len, name, limit, len, check_announced, &ctx,
+                           &unz, &ulen, err) != 0)
             return -1;
         /* The compressed bytes stay in memory while the values are read. */
         sub = *opt;
@@ -333,28 +326,22 @@ int dfsae_data_parse(const void *bytes, size_t len, const char *name,
         p = unz;
         len = ulen;
     }
-    fmt = opt->format != DFSAE_DATA_AUTO ? opt->format
-                                         : detect_format(p, len, name);
+    fmt =
+        opt->format != EXDATA_AUTO ? opt->format : detect_format(p, len, name);
     switch (fmt) {
-    case DFSAE_DATA_IDX:
-        rc = dfsae_data_parse_idx(p, len, name, opt, out, err);
-        break;
-    case DFSAE_DATA_NPY:
-        rc = dfsae_data_parse_npy(p, len, name, opt, out, err);
-        break;
-    case DFSAE_DATA_CSV:
-        rc = dfsae_data_parse_csv(p, len, name, opt, out, err);
-        break;
-    default: rc = dfsae_data__fail(err, name, "unknown format %d", fmt); break;
+    case EXDATA_IDX: rc = exdata_parse_idx(p, len, name, opt, out, err); break;
+    case EXDATA_NPY: rc = exdata_parse_npy(p, len, name, opt, out, err); break;
+    case EXDATA_CSV: rc = exdata_parse_csv(p, len, name, opt, out, err); break;
+    default: rc = exdata__fail(err, name, "unknown format %d", fmt); break;
     }
     free(unz);
     if (rc != 0)
-        dfsae_data_free(out);
+        exdata_free(out);
     return rc;
 }
 
-int dfsae_data_load(const char *path, const dfsae_data_options *opt,
-                    dfsae_data *out, dfsae_data_error *err)
+int exdata_load(const char *path, const exdata_options *opt, exdata *out,
+                exdata_error *err)
 {
     uint8_t *buf;
     size_t len;
@@ -362,11 +349,10 @@ int dfsae_data_load(const char *path, const dfsae_data_options *opt,
     if (out != NULL)
         memset(out, 0, sizeof *out);
     if (path == NULL)
-        return dfsae_data__fail(err, "<null>", "no file name");
-    if (dfsae_data_read_file(path, dfsae_data__limit(opt), &buf, &len, err) !=
-        0)
+        return exdata__fail(err, "<null>", "no file name");
+    if (exdata_read_file(path, exdata__limit(opt), &buf, &len, err) != 0)
         return -1;
-    rc = dfsae_data_parse(buf, len, path, opt, out, err);
+    rc = exdata_parse(buf, len, path, opt, out, err);
     free(buf);
     return rc;
 }

@@ -12,7 +12,7 @@
 
 typedef struct csv_state {
     const char *name;
-    dfsae_data_error *err;
+    exdata_error *err;
     float *vals;
     size_t n, cap, cols, rows;
     size_t room, limit; /* values the memory limit leaves room for; it */
@@ -121,35 +121,35 @@ static int store(csv_state *st, size_t line, size_t col, const uint8_t *f,
     char txt[32];
     if (parse_number(f, fn, &v) != 1) {
         show(f, fn, txt, sizeof txt);
-        return dfsae_data__fail(st->err, st->name,
-                                "line %zu, column %zu: '%s' is not a number",
-                                line, col + 1, txt);
+        return exdata__fail(st->err, st->name,
+                            "line %zu, column %zu: '%s' is not a number", line,
+                            col + 1, txt);
     }
     v /= st->divide;
     if (!isfinite(v) || fabs(v) > 3.4028234663852886e38) {
         show(f, fn, txt, sizeof txt);
-        return dfsae_data__fail(
+        return exdata__fail(
             st->err, st->name, "line %zu, column %zu: '%s' is %s", line,
             col + 1, txt,
             isfinite(v) ? "beyond float32's range" : "not finite");
     }
     if (st->n == st->cap) {
-        size_t ncap = st->cap == 0 ? 1024 : dfsae_data__sat_mul(st->cap, 2);
+        size_t ncap = st->cap == 0 ? 1024 : exdata__sat_mul(st->cap, 2);
         float *nv;
         if (ncap > st->room)
             ncap = st->room;
         if (ncap <= st->cap) {
             char limit_s[32];
-            return dfsae_data__over_limit(
+            return exdata__over_limit(
                 st->err, st->name,
                 "line %zu: the values so far and the file need more than "
                 "the memory limit of %s",
-                line, dfsae_data_size_text(st->limit, limit_s, sizeof limit_s));
+                line, exdata_size_text(st->limit, limit_s, sizeof limit_s));
         }
         nv = realloc(st->vals, ncap * sizeof(float));
         if (nv == NULL)
-            return dfsae_data__fail(st->err, st->name,
-                                    "out of memory at line %zu", line);
+            return exdata__fail(st->err, st->name, "out of memory at line %zu",
+                                line);
         st->vals = nv;
         st->cap = ncap;
     }
@@ -166,9 +166,8 @@ static char pick_delim(const uint8_t *s, size_t n)
     return 0;
 }
 
-int dfsae_data_parse_csv(const uint8_t *p, size_t len, const char *name,
-                         const dfsae_data_options *opt, dfsae_data *out,
-                         dfsae_data_error *err)
+int exdata_parse_csv(const uint8_t *p, size_t len, const char *name,
+                     const exdata_options *opt, exdata *out, exdata_error *err)
 {
     csv_state st;
     size_t pos = 0, line = 0;
@@ -179,8 +178,8 @@ int dfsae_data_parse_csv(const uint8_t *p, size_t len, const char *name,
     memset(&st, 0, sizeof st);
     st.name = name;
     st.err = err;
-    st.divide = dfsae_data__divisor(opt, DFSAE_DTYPE_TEXT);
-    st.limit = dfsae_data__limit(opt);
+    st.divide = exdata__divisor(opt, DFSAE_DTYPE_TEXT);
+    st.limit = exdata__limit(opt);
     st.room = st.limit > len ? (st.limit - len) / sizeof(float) : 0;
     if (len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)
         pos = 3; /* UTF-8 byte-order mark */
@@ -189,8 +188,8 @@ int dfsae_data_parse_csv(const uint8_t *p, size_t len, const char *name,
         size_t zl = 1;
         for (const uint8_t *q = p; q < z; q++)
             zl += *q == '\n';
-        return dfsae_data__fail(
-            err, name, "NUL byte on line %zu: not a text (CSV) file", zl);
+        return exdata__fail(err, name,
+                            "NUL byte on line %zu: not a text (CSV) file", zl);
     }
     while (pos < len) {
         const uint8_t *s = p + pos;
@@ -222,16 +221,16 @@ int dfsae_data_parse_csv(const uint8_t *p, size_t len, const char *name,
             st.cols = (size_t)cols;
         } else if ((size_t)cols != st.cols) {
             free(st.vals);
-            return dfsae_data__fail(err, name,
-                                    "line %zu has %ld fields, expected %zu "
-                                    "like the first data line",
-                                    line, cols, st.cols);
+            return exdata__fail(err, name,
+                                "line %zu has %ld fields, expected %zu "
+                                "like the first data line",
+                                line, cols, st.cols);
         }
         st.rows++;
     }
     if (st.rows == 0) {
         free(st.vals);
-        return dfsae_data__fail(err, name, "no data rows");
+        return exdata__fail(err, name, "no data rows");
     }
     out->values = st.vals;
     out->rows = st.rows;

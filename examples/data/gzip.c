@@ -8,7 +8,7 @@
 /* zlib counts in uInt: feed input and take output in chunks of this. */
 #define CHUNK_MAX ((size_t)1 << 30)
 
-int dfsae_data_is_gzip(const uint8_t *p, size_t len)
+int exdata_is_gzip(const uint8_t *p, size_t len)
 {
     return p != NULL && len >= 2 && p[0] == 0x1f && p[1] == 0x8b;
 }
@@ -20,37 +20,35 @@ static void feed(z_stream *zs, const uint8_t *p, size_t len, size_t off)
     zs->avail_in = (uInt)(n > CHUNK_MAX ? CHUNK_MAX : n);
 }
 
-int dfsae_data_gunzip(const uint8_t *p, size_t len, const char *name,
-                      size_t max_bytes, uint8_t **out, size_t *out_len,
-                      dfsae_data_error *err)
+int exdata_gunzip(const uint8_t *p, size_t len, const char *name,
+                  size_t max_bytes, uint8_t **out, size_t *out_len,
+                  exdata_error *err)
 {
-    return dfsae_data__gunzip(p, len, name, max_bytes, 0, NULL, NULL, out,
-                              out_len, err);
+    return exdata__gunzip(p, len, name, max_bytes, 0, NULL, NULL, out, out_len,
+                          err);
 }
 
 /* The decompressed bytes would not fit: say so in terms of the limit. */
-static void over_limit(dfsae_data_error *err, const char *name, size_t limit,
+static void over_limit(exdata_error *err, const char *name, size_t limit,
                        size_t held)
 {
     char limit_s[32], room_s[32], held_s[32];
-    dfsae_data_size_text(limit, limit_s, sizeof limit_s);
-    dfsae_data_size_text(limit - held, room_s, sizeof room_s);
-    dfsae_data_size_text(held, held_s, sizeof held_s);
+    exdata_size_text(limit, limit_s, sizeof limit_s);
+    exdata_size_text(limit - held, room_s, sizeof room_s);
+    exdata_size_text(held, held_s, sizeof held_s);
     if (held == 0)
-        dfsae_data__over_limit(err, name, "decompresses to more than %s",
-                               limit_s);
+        exdata__over_limit(err, name, "decompresses to more than %s", limit_s);
     else
-        dfsae_data__over_limit(err, name,
-                               "decompresses to more than the %s that the "
-                               "memory limit of %s leaves beside its %s of "
-                               "compressed bytes",
-                               room_s, limit_s, held_s);
+        exdata__over_limit(err, name,
+                           "decompresses to more than the %s that the "
+                           "memory limit of %s leaves beside its %s of "
+                           "compressed bytes",
+                           room_s, limit_s, held_s);
 }
 
-int dfsae_data__gunzip(const uint8_t *p, size_t len, const char *name,
-                       size_t limit, size_t held,
-                       dfsae_data__inflate_check check, void *ctx,
-                       uint8_t **out, size_t *out_len, dfsae_data_error *err)
+int exdata__gunzip(const uint8_t *p, size_t len, const char *name, size_t limit,
+                   size_t held, exdata__inflate_check check, void *ctx,
+                   uint8_t **out, size_t *out_len, exdata_error *err)
 {
     z_stream zs;
     uint8_t *buf = NULL;
@@ -62,7 +60,7 @@ int dfsae_data__gunzip(const uint8_t *p, size_t len, const char *name,
     memset(&zs, 0, sizeof zs);
     /* 15 + 16: a gzip wrapper only (a zlib or raw stream is not a .gz). */
     if (inflateInit2(&zs, 15 + 16) != Z_OK)
-        return dfsae_data__fail(err, name, "cannot initialise zlib");
+        return exdata__fail(err, name, "cannot initialise zlib");
     feed(&zs, p, len, 0);
     for (;;) {
         size_t room, off;
@@ -83,7 +81,7 @@ int dfsae_data__gunzip(const uint8_t *p, size_t len, const char *name,
                 ncap = max_bytes;
             nb = realloc(buf, ncap);
             if (nb == NULL) {
-                dfsae_data__fail(err, name, "out of memory decompressing it");
+                exdata__fail(err, name, "out of memory decompressing it");
                 goto done;
             }
             buf = nb;
@@ -110,10 +108,10 @@ int dfsae_data__gunzip(const uint8_t *p, size_t len, const char *name,
                 goto done;
             }
             /* Another gzip member may follow (as with `cat a.gz b.gz`). */
-            if (!dfsae_data_is_gzip(p + off, len - off)) {
-                dfsae_data__fail(err, name,
-                                 "%zu bytes of garbage after the gzip stream",
-                                 len - off);
+            if (!exdata_is_gzip(p + off, len - off)) {
+                exdata__fail(err, name,
+                             "%zu bytes of garbage after the gzip stream",
+                             len - off);
                 goto done;
             }
             inflateReset(&zs);
@@ -121,14 +119,13 @@ int dfsae_data__gunzip(const uint8_t *p, size_t len, const char *name,
         } else if (zr == Z_BUF_ERROR ||
                    (zr == Z_OK && off == len && zs.avail_out != 0)) {
             /* Output room was left, so zlib stopped for want of input. */
-            dfsae_data__fail(err, name, "truncated gzip stream (%zu bytes)",
-                             len);
+            exdata__fail(err, name, "truncated gzip stream (%zu bytes)", len);
             goto done;
         } else if (zr != Z_OK) {
-            dfsae_data__fail(err, name, "corrupt gzip data: %s",
-                             zs.msg != NULL      ? zs.msg
-                             : zr == Z_MEM_ERROR ? "out of memory"
-                                                 : "invalid stream");
+            exdata__fail(err, name, "corrupt gzip data: %s",
+                         zs.msg != NULL      ? zs.msg
+                         : zr == Z_MEM_ERROR ? "out of memory"
+                                             : "invalid stream");
             goto done;
         }
     }

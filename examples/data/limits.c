@@ -9,7 +9,7 @@
 
 #define FALLBACK_LIMIT ((uint64_t)4 << 30)
 
-size_t dfsae_data_default_max_memory(void)
+size_t exdata_default_max_memory(void)
 {
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     uint64_t half = 0;
@@ -25,14 +25,13 @@ size_t dfsae_data_default_max_memory(void)
     return half > SIZE_MAX ? SIZE_MAX : (size_t)half;
 }
 
-size_t dfsae_data__limit(const dfsae_data_options *opt)
+size_t exdata__limit(const exdata_options *opt)
 {
-    return opt != NULL && opt->max_memory != 0
-               ? opt->max_memory
-               : dfsae_data_default_max_memory();
+    return opt != NULL && opt->max_memory != 0 ? opt->max_memory
+                                               : exdata_default_max_memory();
 }
 
-const char *dfsae_data_size_text(size_t bytes, char *buf, size_t cap)
+const char *exdata_size_text(size_t bytes, char *buf, size_t cap)
 {
     static const char *const units[] = {"KiB", "MiB", "GiB",
                                         "TiB", "PiB", "EiB"};
@@ -49,47 +48,46 @@ const char *dfsae_data_size_text(size_t bytes, char *buf, size_t cap)
     return buf;
 }
 
-int dfsae_data__over_limit(dfsae_data_error *err, const char *name,
-                           const char *fmt, ...)
+int exdata__over_limit(exdata_error *err, const char *name, const char *fmt,
+                       ...)
 {
     if (err != NULL) {
-        char msg[DFSAE_DATA_ERR_LEN];
+        char msg[EXDATA_ERR_LEN];
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
-        dfsae_data__fail(err, name, "%s", msg);
-        err->kind = DFSAE_DATA_ERR_MEMORY_LIMIT;
+        exdata__fail(err, name, "%s", msg);
+        err->kind = EXDATA_ERR_MEMORY_LIMIT;
     }
     return -1;
 }
 
-size_t dfsae_data__sat_mul(size_t a, size_t b)
+size_t exdata__sat_mul(size_t a, size_t b)
 {
     size_t p;
-    return dfsae_data_size_mul(a, b, &p) ? p : SIZE_MAX;
+    return exdata_size_mul(a, b, &p) ? p : SIZE_MAX;
 }
 
-size_t dfsae_data__sat_add(size_t a, size_t b)
+size_t exdata__sat_add(size_t a, size_t b)
 {
     return a > SIZE_MAX - b ? SIZE_MAX : a + b;
 }
 
-int dfsae_data__check_announced(const dfsae_data__shape *s, size_t total,
-                                size_t held, size_t limit, const char *what,
-                                const char *name, dfsae_data_error *err)
+int exdata__check_announced(const exdata__shape *s, size_t total, size_t held,
+                            size_t limit, const char *what, const char *name,
+                            exdata_error *err)
 {
-    size_t values = dfsae_data__sat_mul(dfsae_data__sat_mul(s->rows, s->cols),
-                                        sizeof(float));
-    size_t need = dfsae_data__sat_add(dfsae_data__sat_add(values, total), held);
+    size_t values =
+        exdata__sat_mul(exdata__sat_mul(s->rows, s->cols), sizeof(float));
+    size_t need = exdata__sat_add(exdata__sat_add(values, total), held);
     char need_s[32], limit_s[32];
     if (need <= limit && need != SIZE_MAX)
         return 0;
-    return dfsae_data__over_limit(
+    return exdata__over_limit(
         err, name,
         "the %s header announces %zu x %zu values: reading them needs %s, "
         "above the memory limit of %s",
-        what, s->rows, s->cols,
-        dfsae_data_size_text(need, need_s, sizeof need_s),
-        dfsae_data_size_text(limit, limit_s, sizeof limit_s));
+        what, s->rows, s->cols, exdata_size_text(need, need_s, sizeof need_s),
+        exdata_size_text(limit, limit_s, sizeof limit_s));
 }

@@ -1,5 +1,5 @@
 /* Memory-mapped .npy data sets: one file, a directory of shards or a list
- * of them, read in place (dfsae_data.h). */
+ * of them, read in place (exdata.h). */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE /* madvise */
 #include <dirent.h>
@@ -28,7 +28,7 @@ typedef struct shard {
     size_t first, n;           /* its rows of the data set */
 } shard;
 
-struct dfsae_data_map {
+struct exdata_map {
     shard *shards;
     size_t n_shards, rows, cols, row_bytes;
     int dtype;
@@ -37,14 +37,14 @@ struct dfsae_data_map {
     size_t row_cost;         /* of one row read at random */
 };
 
-static int fail_errno(dfsae_data_error *err, const char *path, const char *what)
+static int fail_errno(exdata_error *err, const char *path, const char *what)
 {
-    return dfsae_data__fail(err, path, "%s: %s", what, strerror(errno));
+    return exdata__fail(err, path, "%s: %s", what, strerror(errno));
 }
 
 /* Maps `path` and checks that it is a .npy whose header tells its size. */
 static int map_one(const char *path, int sequential, shard *s,
-                   dfsae_data__shape *shape, dfsae_data_error *err)
+                   exdata__shape *shape, exdata_error *err)
 {
     int fd = open(path, O_RDONLY | O_NONBLOCK);
     if (fd < 0)
@@ -52,14 +52,14 @@ static int map_one(const char *path, int sequential, shard *s,
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return dfsae_data__fail(err, path, "not a regular file");
+        return exdata__fail(err, path, "not a regular file");
     }
     if (st.st_size < 10) {
         close(fd);
-        return dfsae_data__fail(err, path,
-                                "truncated: %lld bytes cannot hold a .npy "
-                                "header",
-                                (long long)st.st_size);
+        return exdata__fail(err, path,
+                            "truncated: %lld bytes cannot hold a .npy "
+                            "header",
+                            (long long)st.st_size);
     }
     s->len = (size_t)st.st_size;
     s->map = mmap(NULL, s->len, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -69,28 +69,27 @@ static int map_one(const char *path, int sequential, shard *s,
         return fail_errno(err, path, "cannot map");
     }
     int short_input;
-    if (dfsae_data__npy_shape(s->map, s->len, path, shape, &short_input, err) !=
-        0)
+    if (exdata__npy_shape(s->map, s->len, path, shape, &short_input, err) != 0)
         return -1;
     if (shape->dtype != DFSAE_DTYPE_F32 && shape->dtype != DFSAE_DTYPE_F16)
-        return dfsae_data__fail(err, path,
-                                "%s data cannot be read in place (need "
-                                "float32 '<f4' or float16 '<f2'; drop "
-                                "--mmap to convert it in memory)",
-                                dfsae_data__dtype_name(shape->dtype));
+        return exdata__fail(err, path,
+                            "%s data cannot be read in place (need "
+                            "float32 '<f4' or float16 '<f2'; drop "
+                            "--mmap to convert it in memory)",
+                            exdata__dtype_name(shape->dtype));
     if (shape->big_endian)
-        return dfsae_data__fail(err, path,
-                                "big-endian data cannot be read in place");
+        return exdata__fail(err, path,
+                            "big-endian data cannot be read in place");
     if (s->len - shape->header < shape->bytes)
-        return dfsae_data__fail(err, path,
-                                "truncated: the header promises %zu x %zu "
-                                "values (%zu bytes), the file has %zu",
-                                shape->rows, shape->cols, shape->bytes,
-                                s->len - shape->header);
+        return exdata__fail(err, path,
+                            "truncated: the header promises %zu x %zu "
+                            "values (%zu bytes), the file has %zu",
+                            shape->rows, shape->cols, shape->bytes,
+                            s->len - shape->header);
     if (s->len - shape->header > shape->bytes)
-        return dfsae_data__fail(err, path,
-                                "%zu unexpected bytes after the array data",
-                                s->len - shape->header - shape->bytes);
+        return exdata__fail(err, path,
+                            "%zu unexpected bytes after the array data",
+                            s->len - shape->header - shape->bytes);
     s->rows = s->map + shape->header;
     s->offset = shape->header;
     s->n = shape->rows;
@@ -130,7 +129,7 @@ static char *push(char ***v, size_t *n, size_t *cap, size_t len)
 /* The shard paths: a directory's *.npy files in name order, a comma list,
  * or the one path (malloc'ed array of malloc'ed strings). */
 static int list_paths(const char *path, char ***out, size_t *count,
-                      dfsae_data_error *err)
+                      exdata_error *err)
 {
     struct stat st;
     char **v = NULL;
@@ -155,9 +154,9 @@ static int list_paths(const char *path, char ***out, size_t *count,
         closedir(d);
         if (n == 0) {
             free(v);
-            return dfsae_data__fail(err, path,
-                                    "no .npy files in the "
-                                    "directory");
+            return exdata__fail(err, path,
+                                "no .npy files in the "
+                                "directory");
         }
         qsort(v, n, sizeof *v, by_name);
     } else {
@@ -180,29 +179,29 @@ static int list_paths(const char *path, char ***out, size_t *count,
         for (size_t i = 0; i < n; ++i)
             free(v[i]);
         free(v);
-        return dfsae_data__fail(err, path, "out of memory for the file list");
+        return exdata__fail(err, path, "out of memory for the file list");
     }
     *out = v;
     *count = n;
     return 0;
 }
 
-int dfsae_data_map_open(const char *path, int sequential, size_t drop_bytes,
-                        dfsae_data_map **out, dfsae_data_error *err)
+int exdata_map_open(const char *path, int sequential, size_t drop_bytes,
+                    exdata_map **out, exdata_error *err)
 {
     char **paths = NULL;
     size_t n_paths = 0;
     *out = NULL;
     if (list_paths(path, &paths, &n_paths, err) != 0)
         return -1;
-    dfsae_data_map *m = calloc(1, sizeof *m);
+    exdata_map *m = calloc(1, sizeof *m);
     if (m != NULL)
         m->shards = calloc(n_paths, sizeof *m->shards);
     int rc = m == NULL || m->shards == NULL
-                 ? dfsae_data__fail(err, path, "out of memory")
+                 ? exdata__fail(err, path, "out of memory")
                  : 0;
     for (size_t i = 0; rc == 0 && i < n_paths; ++i) {
-        dfsae_data__shape shape;
+        exdata__shape shape;
         shard *s = &m->shards[m->n_shards++];
         rc = map_one(paths[i], sequential, s, &shape, err);
         if (rc != 0)
@@ -211,10 +210,10 @@ int dfsae_data_map_open(const char *path, int sequential, size_t drop_bytes,
             m->cols = shape.cols;
             m->dtype = shape.dtype;
         } else if (shape.cols != m->cols || shape.dtype != m->dtype) {
-            rc = dfsae_data__fail(
-                err, paths[i], "%zu columns of %s, but %s has %zu of %s",
-                shape.cols, dfsae_data__dtype_name(shape.dtype), paths[0],
-                m->cols, dfsae_data__dtype_name(m->dtype));
+            rc = exdata__fail(err, paths[i],
+                              "%zu columns of %s, but %s has %zu of %s",
+                              shape.cols, exdata__dtype_name(shape.dtype),
+                              paths[0], m->cols, exdata__dtype_name(m->dtype));
             break;
         }
         s->first = m->rows;
@@ -224,10 +223,10 @@ int dfsae_data_map_open(const char *path, int sequential, size_t drop_bytes,
         free(paths[i]);
     free(paths);
     if (rc != 0) {
-        dfsae_data_map_close(m);
+        exdata_map_close(m);
         return -1;
     }
-    m->row_bytes = m->cols * dfsae_data__dtype_size(m->dtype);
+    m->row_bytes = m->cols * exdata__dtype_size(m->dtype);
     m->drop = drop_bytes != 0 ? drop_bytes : DEFAULT_DROP;
     m->row_cost = sequential || m->row_bytes >= FAULT_AROUND ? m->row_bytes
                                                              : FAULT_AROUND;
@@ -235,7 +234,7 @@ int dfsae_data_map_open(const char *path, int sequential, size_t drop_bytes,
     return 0;
 }
 
-void dfsae_data_map_close(dfsae_data_map *m)
+void exdata_map_close(exdata_map *m)
 {
     if (m == NULL)
         return;
@@ -249,23 +248,23 @@ void dfsae_data_map_close(dfsae_data_map *m)
     free(m);
 }
 
-size_t dfsae_data_map_rows(const dfsae_data_map *m)
+size_t exdata_map_rows(const exdata_map *m)
 {
     return m->rows;
 }
 
-size_t dfsae_data_map_cols(const dfsae_data_map *m)
+size_t exdata_map_cols(const exdata_map *m)
 {
     return m->cols;
 }
 
-int dfsae_data_map_dtype(const dfsae_data_map *m)
+int exdata_map_dtype(const exdata_map *m)
 {
     return m->dtype;
 }
 
 /* The shard holding row r (binary search over the first rows). */
-static const shard *find(const dfsae_data_map *m, size_t r)
+static const shard *find(const exdata_map *m, size_t r)
 {
     size_t lo = 0, hi = m->n_shards;
     while (hi - lo > 1) {
@@ -279,7 +278,7 @@ static const shard *find(const dfsae_data_map *m, size_t r)
 }
 
 /* The pages read so far leave the process; the page cache keeps them. */
-static void drop_pages(dfsae_data_map *m)
+static void drop_pages(exdata_map *m)
 {
     for (size_t i = 0; i < m->n_shards; ++i)
         madvise(m->shards[i].map, m->shards[i].len, MADV_DONTNEED);
@@ -291,9 +290,9 @@ static void drop_pages(dfsae_data_map *m)
  * large folio around each fault, and a shuffled epoch had the process's
  * RSS at the file's size between MADV_DONTNEEDs every 32 rows (measured;
  * docs/performance.md). The copy is what the map would have cost too. */
-int dfsae_data_map_read(void *map, const size_t *rows, size_t count, void *out)
+int exdata_map_read(void *map, const size_t *rows, size_t count, void *out)
 {
-    dfsae_data_map *m = map;
+    exdata_map *m = map;
     unsigned char *dst = out;
     const shard *s = &m->shards[0];
     for (size_t i = 0; i < count;) {

@@ -18,7 +18,7 @@ typedef struct npy_header {
 typedef struct cursor {
     const uint8_t *p, *end;
     const char *name;
-    dfsae_data_error *err;
+    exdata_error *err;
 } cursor;
 
 static void skip_ws(cursor *c)
@@ -30,15 +30,15 @@ static void skip_ws(cursor *c)
 
 static int bad(cursor *c, const char *what)
 {
-    return dfsae_data__fail(c->err, c->name, "bad .npy header: %s", what);
+    return exdata__fail(c->err, c->name, "bad .npy header: %s", what);
 }
 
 static int expect(cursor *c, char ch)
 {
     skip_ws(c);
     if (c->p >= c->end || *c->p != (uint8_t)ch)
-        return dfsae_data__fail(c->err, c->name,
-                                "bad .npy header: expected '%c'", ch);
+        return exdata__fail(c->err, c->name, "bad .npy header: expected '%c'",
+                            ch);
     c->p++;
     return 0;
 }
@@ -80,9 +80,9 @@ static int parse_descr(cursor *c, npy_header *h)
     char order, kind;
     skip_ws(c);
     if (c->p < c->end && *c->p == '[')
-        return dfsae_data__fail(c->err, c->name,
-                                "structured dtypes are not supported (need "
-                                "float32, float64 or uint8)");
+        return exdata__fail(c->err, c->name,
+                            "structured dtypes are not supported (need "
+                            "float32, float64 or uint8)");
     if (read_string(c, s, sizeof s) != 0)
         return -1;
     order = s[0];
@@ -101,10 +101,10 @@ static int parse_descr(cursor *c, npy_header *h)
     else if (kind == 'u' && strcmp(s + 1, "1") == 0)
         h->dtype = DFSAE_DTYPE_U8;
     else
-        return dfsae_data__fail(c->err, c->name,
-                                "unsupported dtype '%c%s' (need float32 "
-                                "'<f4', float64 '<f8' or uint8 '|u1')",
-                                order, s);
+        return exdata__fail(c->err, c->name,
+                            "unsupported dtype '%c%s' (need float32 "
+                            "'<f4', float64 '<f8' or uint8 '|u1')",
+                            order, s);
     /* '=' and '|' mean the writer's native order; numpy writes '<' for
      * little-endian data, so '=' is read as little-endian. */
     h->big_endian = order == '>';
@@ -128,8 +128,8 @@ static int parse_shape(cursor *c, npy_header *h)
         while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
             size_t d = (size_t)(*c->p - '0');
             if (v > (SIZE_MAX - d) / 10)
-                return dfsae_data__fail(c->err, c->name,
-                                        "shape dimension overflows");
+                return exdata__fail(c->err, c->name,
+                                    "shape dimension overflows");
             v = v * 10 + d;
             digits++;
             c->p++;
@@ -189,8 +189,8 @@ static int parse_dict(cursor *c, npy_header *h)
             if (parse_shape(c, h) != 0)
                 return -1;
         } else {
-            return dfsae_data__fail(c->err, c->name,
-                                    "bad .npy header: unknown key '%s'", key);
+            return exdata__fail(c->err, c->name,
+                                "bad .npy header: unknown key '%s'", key);
         }
         skip_ws(c);
         if (c->p < c->end && *c->p == ',') {
@@ -209,9 +209,8 @@ static int parse_dict(cursor *c, npy_header *h)
     return 0;
 }
 
-int dfsae_data__npy_shape(const uint8_t *p, size_t len, const char *name,
-                          dfsae_data__shape *s, int *short_input,
-                          dfsae_data_error *err)
+int exdata__npy_shape(const uint8_t *p, size_t len, const char *name,
+                      exdata__shape *s, int *short_input, exdata_error *err)
 {
     npy_header h;
     cursor c;
@@ -221,33 +220,33 @@ int dfsae_data__npy_shape(const uint8_t *p, size_t len, const char *name,
     memset(s, 0, sizeof *s);
     *short_input = len < 12 && memcmp(p, "\x93NUMPY", len < 6 ? len : 6) == 0;
     if (len < 10 || memcmp(p, "\x93NUMPY", 6) != 0)
-        return dfsae_data__fail(err, name,
-                                len < 10 && len >= 6 &&
-                                        memcmp(p, "\x93NUMPY", 6) == 0
-                                    ? "truncated .npy preamble"
-                                    : "not a .npy file (no \\x93NUMPY magic)");
+        return exdata__fail(err, name,
+                            len < 10 && len >= 6 &&
+                                    memcmp(p, "\x93NUMPY", 6) == 0
+                                ? "truncated .npy preamble"
+                                : "not a .npy file (no \\x93NUMPY magic)");
     major = p[6];
     if (major == 1) {
         hlen = (size_t)p[8] | ((size_t)p[9] << 8);
         start = 10;
     } else if (major == 2 || major == 3) {
         if (len < 12)
-            return dfsae_data__fail(err, name, "truncated .npy preamble");
+            return exdata__fail(err, name, "truncated .npy preamble");
         hlen = (size_t)p[8] | ((size_t)p[9] << 8) | ((size_t)p[10] << 16) |
                ((size_t)p[11] << 24);
         start = 12;
     } else {
         *short_input = 0;
-        return dfsae_data__fail(err, name,
-                                "unsupported .npy version %u.%u (need 1, 2 "
-                                "or 3)",
-                                major, p[7]);
+        return exdata__fail(err, name,
+                            "unsupported .npy version %u.%u (need 1, 2 "
+                            "or 3)",
+                            major, p[7]);
     }
     *short_input = hlen > len - start;
     if (hlen > len - start)
-        return dfsae_data__fail(err, name,
-                                "truncated .npy header (%zu of %zu bytes)",
-                                len - start, hlen);
+        return exdata__fail(err, name,
+                            "truncated .npy header (%zu of %zu bytes)",
+                            len - start, hlen);
     c.p = p + start;
     c.end = p + start + hlen;
     c.name = name;
@@ -255,25 +254,24 @@ int dfsae_data__npy_shape(const uint8_t *p, size_t len, const char *name,
     if (parse_dict(&c, &h) != 0)
         return -1;
     if (h.ndim == 0)
-        return dfsae_data__fail(err, name,
-                                "0-d array (a scalar), need rows x columns");
+        return exdata__fail(err, name,
+                            "0-d array (a scalar), need rows x columns");
     if (h.fortran && h.ndim > 1)
-        return dfsae_data__fail(err, name,
-                                "Fortran-order arrays are not supported; save "
-                                "with np.ascontiguousarray");
+        return exdata__fail(err, name,
+                            "Fortran-order arrays are not supported; save "
+                            "with np.ascontiguousarray");
     for (size_t i = 1; i < h.ndim; i++)
-        if (!dfsae_data_size_mul(cols, h.dims[i], &cols))
-            return dfsae_data__fail(err, name, "shape overflows");
+        if (!exdata_size_mul(cols, h.dims[i], &cols))
+            return exdata__fail(err, name, "shape overflows");
     s->rows = h.dims[0];
     s->cols = cols;
     if (s->rows == 0 || cols == 0)
-        return dfsae_data__fail(err, name, "empty array (a dimension is 0)");
+        return exdata__fail(err, name, "empty array (a dimension is 0)");
     s->header = start + hlen;
-    if (!dfsae_data_size_mul(s->rows, cols, &s->bytes) ||
-        !dfsae_data_size_mul(s->bytes, dfsae_data__dtype_size(h.dtype),
-                             &s->bytes) ||
+    if (!exdata_size_mul(s->rows, cols, &s->bytes) ||
+        !exdata_size_mul(s->bytes, exdata__dtype_size(h.dtype), &s->bytes) ||
         s->bytes > SIZE_MAX - s->header)
-        return dfsae_data__fail(err, name, "shape overflows");
+        return exdata__fail(err, name, "shape overflows");
     s->dtype = h.dtype;
     s->big_endian = h.big_endian;
     if (h.ndim == 3) {
@@ -283,10 +281,8 @@ int dfsae_data__npy_shape(const uint8_t *p, size_t len, const char *name,
     return 0;
 }
 
-int dfsae_data_parse_npy(const uint8_t *p, size_t len, const char *name,
-                         const dfsae_data_options *opt, dfsae_data *out,
-                         dfsae_data_error *err)
+int exdata_parse_npy(const uint8_t *p, size_t len, const char *name,
+                     const exdata_options *opt, exdata *out, exdata_error *err)
 {
-    return dfsae_data__parse_binary(DFSAE_DATA_NPY, p, len, name, opt, out,
-                                    err);
+    return exdata__parse_binary(EXDATA_NPY, p, len, name, opt, out, err);
 }

@@ -4,22 +4,21 @@
 
 #include "data_internal.h"
 
-int dfsae_data_npy_begin(dfsae_data_output *o, const char *path, size_t rows,
-                         size_t cols, dfsae_data_error *err)
+int exdata_npy_begin(exdata_output *o, const char *path, size_t rows,
+                     size_t cols, exdata_error *err)
 {
     char header[160];
     size_t hlen, plen, count;
     int n;
 
-    if (!dfsae_data_size_mul(rows, cols, &count))
-        return dfsae_data__fail(err, path, "%zu x %zu values overflow", rows,
-                                cols);
+    if (!exdata_size_mul(rows, cols, &count))
+        return exdata__fail(err, path, "%zu x %zu values overflow", rows, cols);
     n = snprintf(header + 10, sizeof header - 10,
                  "{'descr': '<f4', 'fortran_order': False, "
                  "'shape': (%zu, %zu), }",
                  rows, cols);
     if (n < 0 || (size_t)n + 11 > sizeof header - 64)
-        return dfsae_data__fail(err, path, "shape too large for a header");
+        return exdata__fail(err, path, "shape too large for a header");
     /* numpy pads the header with spaces to a multiple of 64, ending '\n'. */
     hlen = (size_t)n;
     plen = (10 + hlen + 1 + 63) / 64 * 64 - 10;
@@ -30,14 +29,13 @@ int dfsae_data_npy_begin(dfsae_data_output *o, const char *path, size_t rows,
     header[9] = (char)(plen >> 8);
 
     plen += 10;
-    if (dfsae_data_output_open(o, path, err) != 0)
+    if (exdata_output_open(o, path, err) != 0)
         return -1;
     fwrite(header, 1, plen, o->file);
     return 0;
 }
 
-void dfsae_data_npy_append(dfsae_data_output *o, const float *values,
-                           size_t count)
+void exdata_npy_append(exdata_output *o, const float *values, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
         unsigned char b[4];
@@ -51,12 +49,12 @@ void dfsae_data_npy_append(dfsae_data_output *o, const float *values,
     }
 }
 
-int dfsae_data_write_npy(const char *path, const float *values, size_t rows,
-                         size_t cols, dfsae_data_error *err)
+int exdata_write_npy(const char *path, const float *values, size_t rows,
+                     size_t cols, exdata_error *err)
 {
-    dfsae_data_output o;
-    if (dfsae_data_npy_begin(&o, path, rows, cols, err) != 0)
+    exdata_output o;
+    if (exdata_npy_begin(&o, path, rows, cols, err) != 0)
         return -1;
-    dfsae_data_npy_append(&o, values, rows * cols);
-    return dfsae_data_output_commit(&o, err);
+    exdata_npy_append(&o, values, rows * cols);
+    return exdata_output_commit(&o, err);
 }

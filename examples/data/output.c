@@ -21,9 +21,9 @@
  * a name that fits NAME_MAX leaves room for it. */
 #define KEPT_NAME 64
 
-static int fail_errno(dfsae_data_error *err, const char *path, const char *what)
+static int fail_errno(exdata_error *err, const char *path, const char *what)
 {
-    return dfsae_data__fail(err, path, "%s: %s", what, strerror(errno));
+    return exdata__fail(err, path, "%s: %s", what, strerror(errno));
 }
 
 static const char *file_kind(mode_t m)
@@ -38,7 +38,7 @@ static const char *file_kind(mode_t m)
 
 /* 0 if path may be replaced; *mode gets the permissions to keep, or -1 for
  * the umask's (no file yet, or a link to something else). */
-static int check_target(const char *path, int *mode, dfsae_data_error *err)
+static int check_target(const char *path, int *mode, exdata_error *err)
 {
     struct stat st;
     *mode = -1;
@@ -50,14 +50,13 @@ static int check_target(const char *path, int *mode, dfsae_data_error *err)
         return 0;
     }
     if (!S_ISREG(st.st_mode))
-        return dfsae_data__fail(err, path,
-                                "is %s; only a regular file is replaced",
-                                file_kind(st.st_mode));
+        return exdata__fail(err, path, "is %s; only a regular file is replaced",
+                            file_kind(st.st_mode));
     *mode = (int)(st.st_mode & 07777);
     return 0;
 }
 
-static int create_temp(dfsae_data_output *o, dfsae_data_error *err)
+static int create_temp(exdata_output *o, exdata_error *err)
 {
     const char *slash = strrchr(o->path, '/');
     const char *base = slash != NULL ? slash + 1 : o->path;
@@ -70,7 +69,7 @@ static int create_temp(dfsae_data_output *o, dfsae_data_error *err)
         base_len = KEPT_NAME;
     o->tmp = malloc(dir_len + base_len + 64);
     if (o->tmp == NULL)
-        return dfsae_data__fail(err, o->path, "out of memory");
+        return exdata__fail(err, o->path, "out of memory");
     clock_gettime(CLOCK_REALTIME, &ts);
     r = (unsigned long long)ts.tv_nsec * 0x9E3779B97F4A7C15ull ^
         (unsigned long long)ts.tv_sec;
@@ -92,14 +91,13 @@ static int create_temp(dfsae_data_output *o, dfsae_data_error *err)
     return fd;
 }
 
-int dfsae_data_output_open(dfsae_data_output *o, const char *path,
-                           dfsae_data_error *err)
+int exdata_output_open(exdata_output *o, const char *path, exdata_error *err)
 {
     int mode, fd;
     memset(o, 0, sizeof *o);
     o->path = path;
     if (path[0] == '\0' || path[strlen(path) - 1] == '/')
-        return dfsae_data__fail(err, path, "not a file name");
+        return exdata__fail(err, path, "not a file name");
     if (check_target(path, &mode, err) != 0)
         return -1;
     fd = create_temp(o, err);
@@ -111,14 +109,14 @@ int dfsae_data_output_open(dfsae_data_output *o, const char *path,
     if (o->file == NULL) {
         int e = errno;
         close(fd);
-        dfsae_data_output_abort(o);
+        exdata_output_abort(o);
         errno = e;
         return fail_errno(err, path, "cannot write");
     }
     return 0;
 }
 
-void dfsae_data_output_abort(dfsae_data_output *o)
+void exdata_output_abort(exdata_output *o)
 {
     if (o->file != NULL)
         fclose(o->file);
@@ -131,13 +129,13 @@ void dfsae_data_output_abort(dfsae_data_output *o)
 
 /* fsync the directory holding the target, so the rename is durable; file
  * systems that cannot (EINVAL) are not an error. */
-static int sync_dir(const dfsae_data_output *o, dfsae_data_error *err)
+static int sync_dir(const exdata_output *o, exdata_error *err)
 {
     const char *slash = strrchr(o->tmp, '/');
     char *dir = strdup(slash == NULL ? "." : o->tmp);
     int fd, rc;
     if (dir == NULL)
-        return dfsae_data__fail(err, o->path, "written, but out of memory");
+        return exdata__fail(err, o->path, "written, but out of memory");
     if (slash == o->tmp)
         dir[1] = '\0';
     else if (slash != NULL)
@@ -153,7 +151,7 @@ static int sync_dir(const dfsae_data_output *o, dfsae_data_error *err)
     return rc;
 }
 
-int dfsae_data_output_commit(dfsae_data_output *o, dfsae_data_error *err)
+int exdata_output_commit(exdata_output *o, exdata_error *err)
 {
     FILE *f = o->file;
     int rc = -1;
@@ -174,6 +172,6 @@ int dfsae_data_output_commit(dfsae_data_output *o, dfsae_data_error *err)
         o->tmp = NULL;
         return rc;
     }
-    dfsae_data_output_abort(o);
+    exdata_output_abort(o);
     return rc;
 }

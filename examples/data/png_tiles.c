@@ -9,7 +9,7 @@
 
 #include "data_internal.h"
 
-void dfsae_data_guess_image_shape(size_t d, size_t *h, size_t *w)
+void exdata_guess_image_shape(size_t d, size_t *h, size_t *w)
 {
     size_t s = (size_t)floor(sqrt((double)d) + 0.5);
     if (s * s == d) {
@@ -45,8 +45,8 @@ static void colour(float v, png_byte rgb[3])
  * that does not fit a size_t. */
 static size_t extent(size_t n, size_t tile, size_t zoom, size_t gap)
 {
-    size_t cell = dfsae_data__sat_add(dfsae_data__sat_mul(tile, zoom), gap);
-    return dfsae_data__sat_add(dfsae_data__sat_mul(n, cell), gap);
+    size_t cell = exdata__sat_add(exdata__sat_mul(tile, zoom), gap);
+    return exdata__sat_add(exdata__sat_mul(n, cell), gap);
 }
 
 static const char *size_text(size_t v, char *buf, size_t cap)
@@ -59,7 +59,7 @@ static const char *size_text(size_t v, char *buf, size_t cap)
 }
 
 typedef struct png_job {
-    dfsae_data_output out;
+    exdata_output out;
     int opened;
     png_structp png;
     png_infop info;
@@ -72,7 +72,7 @@ static void cleanup(png_job *j)
         png_destroy_write_struct(&j->png, &j->info);
     free(j->row);
     if (j->opened)
-        dfsae_data_output_abort(&j->out);
+        exdata_output_abort(&j->out);
 }
 
 typedef struct layout {
@@ -124,11 +124,10 @@ static int emit(png_job *j, const layout *L)
     return 0;
 }
 
-int dfsae_data_write_tiles_png(const char *path, const float *W, size_t k,
-                               size_t d, size_t tile_h, size_t tile_w,
-                               size_t cols, size_t zoom, size_t gap,
-                               size_t *out_w, size_t *out_h,
-                               dfsae_data_error *err)
+int exdata_write_tiles_png(const char *path, const float *W, size_t k, size_t d,
+                           size_t tile_h, size_t tile_w, size_t cols,
+                           size_t zoom, size_t gap, size_t *out_w,
+                           size_t *out_h, exdata_error *err)
 {
     png_job j;
     layout L;
@@ -137,11 +136,11 @@ int dfsae_data_write_tiles_png(const char *path, const float *W, size_t k,
 
     memset(&j, 0, sizeof j);
     if (W == NULL || k == 0 || d == 0 || zoom == 0 ||
-        !dfsae_data_size_mul(tile_h, tile_w, &cells) || cells != d)
-        return dfsae_data__fail(err, path,
-                                "tile shape %zu x %zu does not match %zu "
-                                "inputs",
-                                tile_h, tile_w, d);
+        !exdata_size_mul(tile_h, tile_w, &cells) || cells != d)
+        return exdata__fail(err, path,
+                            "tile shape %zu x %zu does not match %zu "
+                            "inputs",
+                            tile_h, tile_w, d);
     if (cols == 0)
         cols = (size_t)ceil(sqrt((double)k));
     if (cols > k)
@@ -151,17 +150,17 @@ int dfsae_data_write_tiles_png(const char *path, const float *W, size_t k,
     height = extent(rows, tile_h, zoom, gap);
     if (width > PICTURE_MAX || height > PICTURE_MAX) {
         char w_s[32], h_s[32];
-        return dfsae_data__fail(err, path,
-                                "picture too large: %s x %s pixels (at most "
-                                "%d x %d); lower --zoom or --gap, or choose "
-                                "--cols",
-                                size_text(width, w_s, sizeof w_s),
-                                size_text(height, h_s, sizeof h_s), PICTURE_MAX,
-                                PICTURE_MAX);
+        return exdata__fail(err, path,
+                            "picture too large: %s x %s pixels (at most "
+                            "%d x %d); lower --zoom or --gap, or choose "
+                            "--cols",
+                            size_text(width, w_s, sizeof w_s),
+                            size_text(height, h_s, sizeof h_s), PICTURE_MAX,
+                            PICTURE_MAX);
     }
     scale = calloc(k, sizeof *scale);
     if (scale == NULL)
-        return dfsae_data__fail(err, path, "out of memory");
+        return exdata__fail(err, path, "out of memory");
     /* Each tile on its own scale: the shape matters, not the norm. */
     for (size_t t = 0; t < k; t++) {
         float m = 0;
@@ -172,9 +171,9 @@ int dfsae_data_write_tiles_png(const char *path, const float *W, size_t k,
     j.row = malloc(width * 3);
     if (j.row == NULL) {
         free(scale);
-        return dfsae_data__fail(err, path, "out of memory");
+        return exdata__fail(err, path, "out of memory");
     }
-    if (dfsae_data_output_open(&j.out, path, err) != 0) {
+    if (exdata_output_open(&j.out, path, err) != 0) {
         free(scale);
         cleanup(&j);
         return -1;
@@ -186,7 +185,7 @@ int dfsae_data_write_tiles_png(const char *path, const float *W, size_t k,
     if (j.png == NULL || j.info == NULL) {
         free(scale);
         cleanup(&j);
-        return dfsae_data__fail(err, path, "libpng initialisation failed");
+        return exdata__fail(err, path, "libpng initialisation failed");
     }
     L.W = W;
     L.scale = scale;
@@ -205,13 +204,13 @@ int dfsae_data_write_tiles_png(const char *path, const float *W, size_t k,
         free(scale);
         cleanup(&j);
         if (io)
-            return dfsae_data__fail(err, path, "write error: %s", strerror(e));
-        return dfsae_data__fail(err, path, "libpng failed while writing");
+            return exdata__fail(err, path, "write error: %s", strerror(e));
+        return exdata__fail(err, path, "libpng failed while writing");
     }
     free(scale);
     png_destroy_write_struct(&j.png, &j.info);
     free(j.row);
-    if (dfsae_data_output_commit(&j.out, err) != 0)
+    if (exdata_output_commit(&j.out, err) != 0)
         return -1;
     if (out_w != NULL)
         *out_w = width;

@@ -10,31 +10,30 @@
 
 #include "data_internal.h"
 
-static int fail_errno(dfsae_data_error *err, const char *path, const char *what,
+static int fail_errno(exdata_error *err, const char *path, const char *what,
                       int fd, uint8_t *buf)
 {
     int e = errno;
     free(buf);
     if (fd >= 0)
         close(fd);
-    return dfsae_data__fail(err, path, "%s: %s", what, strerror(e));
+    return exdata__fail(err, path, "%s: %s", what, strerror(e));
 }
 
-static int too_large(dfsae_data_error *err, const char *path, size_t max,
-                     int fd, uint8_t *buf)
+static int too_large(exdata_error *err, const char *path, size_t max, int fd,
+                     uint8_t *buf)
 {
     char max_s[32];
     free(buf);
     if (fd >= 0)
         close(fd);
-    return dfsae_data__over_limit(
-        err, path, "larger than the memory limit of %s",
-        dfsae_data_size_text(max, max_s, sizeof max_s));
+    return exdata__over_limit(err, path, "larger than the memory limit of %s",
+                              exdata_size_text(max, max_s, sizeof max_s));
 }
 
 /* Opens without blocking (a FIFO without a writer would wait forever),
  * then reads as usual. Only files and pipes: a device may never end. */
-static int open_input(const char *path, struct stat *st, dfsae_data_error *err)
+static int open_input(const char *path, struct stat *st, exdata_error *err)
 {
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     int flags;
@@ -45,7 +44,7 @@ static int open_input(const char *path, struct stat *st, dfsae_data_error *err)
     if (!S_ISREG(st->st_mode) && !S_ISFIFO(st->st_mode) &&
         !S_ISSOCK(st->st_mode)) {
         close(fd);
-        return dfsae_data__fail(err, path, "not a regular file or a pipe");
+        return exdata__fail(err, path, "not a regular file or a pipe");
     }
     flags = fcntl(fd, F_GETFL);
     if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0)
@@ -53,8 +52,8 @@ static int open_input(const char *path, struct stat *st, dfsae_data_error *err)
     return fd;
 }
 
-int dfsae_data_read_file(const char *path, size_t max_bytes, uint8_t **out,
-                         size_t *out_len, dfsae_data_error *err)
+int exdata_read_file(const char *path, size_t max_bytes, uint8_t **out,
+                     size_t *out_len, exdata_error *err)
 {
     struct stat st;
     uint8_t *buf = NULL;
@@ -64,7 +63,7 @@ int dfsae_data_read_file(const char *path, size_t max_bytes, uint8_t **out,
     *out = NULL;
     *out_len = 0;
     if (max_bytes == 0)
-        max_bytes = dfsae_data_default_max_memory();
+        max_bytes = exdata_default_max_memory();
     fd = open_input(path, &st, err);
     if (fd < 0)
         return -1;
@@ -78,17 +77,17 @@ int dfsae_data_read_file(const char *path, size_t max_bytes, uint8_t **out,
             size_t ncap = cap == 0 && S_ISREG(st.st_mode)
                               ? (size_t)st.st_size + 1
                           : cap == 0 ? (size_t)1 << 16
-                                     : dfsae_data__sat_mul(cap, 2);
+                                     : exdata__sat_mul(cap, 2);
             uint8_t *nb;
-            if (ncap > dfsae_data__sat_add(max_bytes, 1))
-                ncap = dfsae_data__sat_add(max_bytes, 1);
+            if (ncap > exdata__sat_add(max_bytes, 1))
+                ncap = exdata__sat_add(max_bytes, 1);
             if (ncap <= cap)
                 return too_large(err, path, max_bytes, fd, buf);
             nb = realloc(buf, ncap);
             if (nb == NULL) {
                 free(buf);
                 close(fd);
-                return dfsae_data__fail(err, path, "out of memory reading it");
+                return exdata__fail(err, path, "out of memory reading it");
             }
             buf = nb;
             cap = ncap;

@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "dfsae.h"
-#include "dfsae_data.h"
+#include "exdata.h"
 #include "probe.h"
 #include "study.h"
 
@@ -33,7 +33,7 @@ typedef struct flags {
 } flags;
 
 typedef struct split {
-    dfsae_data X;
+    exdata X;
     int *y;
 } split;
 
@@ -184,12 +184,12 @@ static int load_split(const char *dir, const char *prefix, size_t limit,
                       split *s)
 {
     char path[1024];
-    dfsae_data labels;
-    dfsae_data_options opt;
-    dfsae_data_error err;
+    exdata labels;
+    exdata_options opt;
+    exdata_error err;
     memset(s, 0, sizeof *s);
     snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte.gz", dir, prefix);
-    if (dfsae_data_load(path, NULL, &s->X, &err) != 0) {
+    if (exdata_load(path, NULL, &s->X, &err) != 0) {
         fprintf(stderr, "fashion_mnist: %s\n", err.msg);
         if (strcmp(dir, DEFAULT_DIR) == 0)
             fprintf(stderr, "fashion_mnist: install the data with: apt-get "
@@ -197,38 +197,38 @@ static int load_split(const char *dir, const char *prefix, size_t limit,
         return -1;
     }
     snprintf(path, sizeof path, "%s/%s-labels-idx1-ubyte.gz", dir, prefix);
-    dfsae_data_options_init(&opt);
+    exdata_options_init(&opt);
     opt.divide = 1.0;
-    if (dfsae_data_load(path, &opt, &labels, &err) != 0) {
+    if (exdata_load(path, &opt, &labels, &err) != 0) {
         fprintf(stderr, "fashion_mnist: %s\n", err.msg);
-        dfsae_data_free(&s->X);
+        exdata_free(&s->X);
         return -1;
     }
     if (labels.rows != s->X.rows || labels.cols != 1) {
         fprintf(stderr, "fashion_mnist: %s: %zu labels for %zu images\n", path,
                 labels.rows, s->X.rows);
-        dfsae_data_free(&labels);
-        dfsae_data_free(&s->X);
+        exdata_free(&labels);
+        exdata_free(&s->X);
         return -1;
     }
     if (limit != 0)
-        dfsae_data_truncate(&s->X, limit);
+        exdata_truncate(&s->X, limit);
     s->y = malloc(s->X.rows * sizeof *s->y);
     if (s->y == NULL) {
         fprintf(stderr, "fashion_mnist: out of memory\n");
-        dfsae_data_free(&labels);
-        dfsae_data_free(&s->X);
+        exdata_free(&labels);
+        exdata_free(&s->X);
         return -1;
     }
     for (size_t i = 0; i < s->X.rows; i++)
         s->y[i] = (int)labels.values[i];
-    dfsae_data_free(&labels);
+    exdata_free(&labels);
     return 0;
 }
 
 static void free_split(split *s)
 {
-    dfsae_data_free(&s->X);
+    exdata_free(&s->X);
     free(s->y);
 }
 
@@ -325,12 +325,12 @@ static int write_picture(dfsae_model *m, const char *path, size_t th, size_t tw)
 {
     size_t n = dfsae_model_num_params(m), w, h;
     float *p = malloc(n * sizeof *p);
-    dfsae_data_error err;
+    exdata_error err;
     int rc = -1;
     if (p != NULL && dfsae_model_get_params(m, p, n) == DFSAE_OK) {
-        if (dfsae_data_write_tiles_png(path, p, dfsae_model_num_components(m),
-                                       dfsae_model_input_dim(m), th, tw, 0, 2,
-                                       2, &w, &h, &err) == 0) {
+        if (exdata_write_tiles_png(path, p, dfsae_model_num_components(m),
+                                   dfsae_model_input_dim(m), th, tw, 0, 2, 2,
+                                   &w, &h, &err) == 0) {
             printf("prototypes_png: %s\nprototypes_png_size: %zux%zu\n", path,
                    w, h);
             rc = 0;
@@ -397,7 +397,7 @@ static int main_job(const flags *f, const split *tr, const split *te)
                acc_raw, now() - t0);
     }
     if (tr->X.image_h == 0)
-        dfsae_data_guess_image_shape(tr->X.cols, &th, &tw);
+        exdata_guess_image_shape(tr->X.cols, &th, &tw);
     else {
         th = tr->X.image_h;
         tw = tr->X.image_w;

@@ -44,8 +44,8 @@ void cli_print_help(const cli_cmd *cmd)
         if (o->type == CLI_MEMORY) {
             char here[32];
             printf("  %-24s (the default here: %s)\n", "",
-                   dfsae_data_size_text(dfsae_data_default_max_memory(), here,
-                                        sizeof here));
+                   exdata_size_text(exdata_default_max_memory(), here,
+                                    sizeof here));
         }
     }
     printf("  %-24s %s\n", "--help", "show this help and exit");

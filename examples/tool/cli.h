@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "dfsae.h"
-#include "dfsae_data.h"
+#include "exdata.h"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define CLI_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
@@ -112,13 +112,13 @@ typedef struct cli_data_flags {
     }
 
 int cli_load_data(const char *cmd, const char *path,
-                  const cli_data_flags *flags, dfsae_data *out);
+                  const cli_data_flags *flags, exdata *out);
 
 /* A data set as a dfsae_source: in memory (data) or, with --mmap, mapped
  * (map; data is then empty). `sequential`: mapped rows are read in order. */
 typedef struct cli_input {
-    dfsae_data data;
-    dfsae_data_map *map;
+    exdata data;
+    exdata_map *map;
     dfsae_source *src;
     size_t rows, cols;
 } cli_input;
@@ -131,7 +131,7 @@ size_t cli_memory_limit(const cli_data_flags *flags);
  * hint `hint` (may be NULL) after the --max-memory one. */
 int cli_over_limit(const char *cmd, const char *what, size_t need,
                    const cli_data_flags *flags, const char *hint);
-/* --scale S as a divisor: DFSAE_DATA_SCALE_AUTO for auto (or NULL), 1 for
+/* --scale S as a divisor: EXDATA_SCALE_AUTO for auto (or NULL), 1 for
  * none. Prints the error (CLI_USAGE) for anything else. */
 int cli_parse_scale(const char *cmd, const char *s, double *divide);
 
@@ -166,7 +166,7 @@ int cli_set_image_shape(dfsae_model *m, size_t h, size_t w);
  * that has one. */
 int cli_set_input_transform(const char *cmd, const char *scale_flag,
                             int standardize, const char *resume, int flags_seen,
-                            const dfsae_data *data, dfsae_model *m);
+                            const exdata *data, dfsae_model *m);
 /* "none", "(x - 0) * 0.00392157" or "per feature (784 ...)". */
 void cli_describe_transform(const dfsae_model *m, char *buf, size_t cap);
 

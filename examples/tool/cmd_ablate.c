@@ -50,7 +50,7 @@ static int load_labels(const char *cmd, const char *path, size_t rows,
 {
     /* Labels are stored as they are, whatever DATA's format or scale. */
     cli_data_flags raw = {"auto", "none", 0, data->max_memory, 0};
-    dfsae_data lab = {0};
+    exdata lab = {0};
     int rc = cli_load_data(cmd, path, &raw, &lab);
     if (rc != CLI_OK)
         return rc;
@@ -59,26 +59,26 @@ static int load_labels(const char *cmd, const char *path, size_t rows,
                        "%s: %zu x %zu labels for %zu rows (one column, one "
                        "per row)",
                        path, lab.rows, lab.cols, rows);
-        dfsae_data_free(&lab);
+        exdata_free(&lab);
         return rc;
     }
     int *y = malloc(rows * sizeof *y);
     if (y == NULL) {
-        dfsae_data_free(&lab);
+        exdata_free(&lab);
         return cli_error(cmd, CLI_FAIL, "out of memory");
     }
     for (size_t i = 0; i < rows; i++) {
         float v = lab.values[i];
         if (!(v >= 0.0f && v <= 63.0f) || v != floorf(v)) {
             free(y);
-            dfsae_data_free(&lab);
+            exdata_free(&lab);
             return cli_error(cmd, CLI_FAIL,
                              "%s: label %zu is %g, not an integer in 0..63",
                              path, i, (double)v);
         }
         y[i] = (int)v;
     }
-    dfsae_data_free(&lab);
+    exdata_free(&lab);
     *out = y;
     return CLI_OK;
 }
@@ -152,7 +152,7 @@ static int configure(const char *cmd, const ablate_flags *f, const cli_cmd *c,
 static int run(const char *cmd, ablate_flags *f, const cli_cmd *c,
                const char *path)
 {
-    dfsae_data data = {0}, test = {0};
+    exdata data = {0}, test = {0};
     int *y = NULL, *y_test = NULL;
     study_config s;
     study_ablation a;
@@ -204,8 +204,8 @@ static int run(const char *cmd, ablate_flags *f, const cli_cmd *c,
 done:
     free(y);
     free(y_test);
-    dfsae_data_free(&data);
-    dfsae_data_free(&test);
+    exdata_free(&data);
+    exdata_free(&test);
     return rc;
 }
 

@@ -15,8 +15,8 @@ static int encode_streamed(const dfsae_model *m, const char *path,
                            const cli_data_flags *df, const char *out)
 {
     cli_input in;
-    dfsae_data_output o;
-    dfsae_data_error derr;
+    exdata_output o;
+    exdata_error derr;
     float *X = NULL, *A = NULL;
     int rc = cli_open_input("encode", path, df, 1, &in);
     if (rc != CLI_OK)
@@ -34,7 +34,7 @@ static int encode_streamed(const dfsae_model *m, const char *path,
         rc = cli_error("encode", CLI_FAIL, "out of memory for a batch");
         goto done;
     }
-    if (dfsae_data_npy_begin(&o, out, in.rows, k, &derr) != 0) {
+    if (exdata_npy_begin(&o, out, in.rows, k, &derr) != 0) {
         rc = cli_error("encode", CLI_FAIL, "%s", derr.msg);
         goto done;
     }
@@ -45,16 +45,16 @@ static int encode_streamed(const dfsae_model *m, const char *path,
         if (st == DFSAE_OK)
             st = dfsae_model_forward(m, X, rows, A, NULL, NULL);
         if (st != DFSAE_OK) {
-            dfsae_data_output_abort(&o);
+            exdata_output_abort(&o);
             char where[64];
             snprintf(where, sizeof where, "%s, rows %zu to %zu", path, first,
                      first + rows - 1);
             rc = cli_lib_error("encode", st, NULL, where);
             goto done;
         }
-        dfsae_data_npy_append(&o, A, rows * k);
+        exdata_npy_append(&o, A, rows * k);
     }
-    if (dfsae_data_output_commit(&o, &derr) != 0) {
+    if (exdata_output_commit(&o, &derr) != 0) {
         rc = cli_error("encode", CLI_FAIL, "%s", derr.msg);
         goto done;
     }
@@ -73,8 +73,8 @@ int cli_encode(int argc, char **argv)
     /* Raw inputs by default: the model's input transform scales them. */
     cli_data_flags df = {.scale = "none"};
     dfsae_model *m = NULL;
-    dfsae_data data = {0};
-    dfsae_data_error derr;
+    exdata data = {0};
+    exdata_error derr;
     float *A = NULL;
     int rc, st;
     cli_opt opts[] = {
@@ -118,8 +118,8 @@ int cli_encode(int argc, char **argv)
      * memory), so both count. */
     held = data.rows * data.cols * sizeof(float);
     need = SIZE_MAX;
-    if (dfsae_data_size_mul(data.rows, k, &count) &&
-        dfsae_data_size_mul(count, sizeof *A, &need))
+    if (exdata_size_mul(data.rows, k, &count) &&
+        exdata_size_mul(count, sizeof *A, &need))
         need = need <= SIZE_MAX - held ? need + held : SIZE_MAX;
     if (need > cli_memory_limit(&df)) {
         char what[96];
@@ -140,7 +140,7 @@ int cli_encode(int argc, char **argv)
         rc = cli_lib_error("encode", st, NULL, pos[1]);
         goto done;
     }
-    if (dfsae_data_write_npy(out, A, data.rows, k, &derr) != 0) {
+    if (exdata_write_npy(out, A, data.rows, k, &derr) != 0) {
         rc = cli_error("encode", CLI_FAIL, "%s", derr.msg);
         goto done;
     }
@@ -148,7 +148,7 @@ int cli_encode(int argc, char **argv)
     rc = CLI_OK;
 done:
     free(A);
-    dfsae_data_free(&data);
+    exdata_free(&data);
     dfsae_model_free(m);
     return rc;
 }

@@ -9,7 +9,7 @@
 static size_t add_product(size_t acc, size_t a, size_t b)
 {
     size_t p;
-    if (acc == SIZE_MAX || !dfsae_data_size_mul(a, b, &p) || p > SIZE_MAX - acc)
+    if (acc == SIZE_MAX || !exdata_size_mul(a, b, &p) || p > SIZE_MAX - acc)
         return SIZE_MAX;
     return acc + p;
 }
@@ -43,7 +43,7 @@ static int redundancy_hint(char *buf, size_t cap, size_t k)
         buf, cap,
         "the redundancy's K x K accumulators alone need about 12 K^2 = "
         "%s for K = %zu; --no-redundancy skips them",
-        dfsae_data_size_text(redundancy_bytes(k), r_s, sizeof r_s), k);
+        exdata_size_text(redundancy_bytes(k), r_s, sizeof r_s), k);
 }
 
 int cli_eval(int argc, char **argv)

@@ -30,7 +30,7 @@ int cli_show(int argc, char **argv)
     const char *out = NULL, *shape = NULL, *pos[1];
     size_t n_pos, cols = 0, zoom = 2, gap = 2, k, d, h = 0, w = 0, pw, ph, hw;
     dfsae_model *m = NULL;
-    dfsae_data_error derr;
+    exdata_error derr;
     float *p = NULL;
     int rc;
     cli_opt opts[] = {
@@ -70,10 +70,10 @@ int cli_show(int argc, char **argv)
         /* The training data's shape, as train recorded it. */
         const char *seen = dfsae_model_get_meta(m, CLI_META_IMAGE_SHAPE);
         if (seen == NULL || parse_shape(seen, &h, &w) != 0 ||
-            !dfsae_data_size_mul(h, w, &hw) || hw != d)
-            dfsae_data_guess_image_shape(d, &h, &w);
+            !exdata_size_mul(h, w, &hw) || hw != d)
+            exdata_guess_image_shape(d, &h, &w);
     }
-    if (!dfsae_data_size_mul(h, w, &hw) || hw != d) {
+    if (!exdata_size_mul(h, w, &hw) || hw != d) {
         rc = cli_error("show", CLI_USAGE,
                        "--shape %zux%zu does not cover the model's %zu "
                        "inputs",
@@ -86,8 +86,8 @@ int cli_show(int argc, char **argv)
         rc = cli_error("show", CLI_FAIL, "out of memory");
         goto done;
     }
-    if (dfsae_data_write_tiles_png(out, p, k, d, h, w, cols, zoom, gap, &pw,
-                                   &ph, &derr) != 0) {
+    if (exdata_write_tiles_png(out, p, k, d, h, w, cols, zoom, gap, &pw, &ph,
+                               &derr) != 0) {
         rc = cli_error("show", CLI_FAIL, "%s", derr.msg);
         goto done;
     }

@@ -311,7 +311,7 @@ static int run(const char *cmd, train_flags *f, const cli_cmd *c,
                const char *data_path)
 {
     cli_input in;
-    const dfsae_data *data = &in.data;
+    const exdata *data = &in.data;
     dfsae_model *m = NULL;
     dfsae_optimizer *o = NULL;
     dfsae_train_config *cfg = NULL;

@@ -11,7 +11,7 @@ int cli_parse_scale(const char *cmd, const char *s, double *divide)
 {
     char *end;
     double d;
-    *divide = DFSAE_DATA_SCALE_AUTO;
+    *divide = EXDATA_SCALE_AUTO;
     if (s == NULL || strcmp(s, "auto") == 0)
         return CLI_OK;
     if (strcmp(s, "none") == 0) {
@@ -29,18 +29,18 @@ int cli_parse_scale(const char *cmd, const char *s, double *divide)
 }
 
 int cli_load_data(const char *cmd, const char *path,
-                  const cli_data_flags *flags, dfsae_data *out)
+                  const cli_data_flags *flags, exdata *out)
 {
-    dfsae_data_options opt;
-    dfsae_data_error err;
-    dfsae_data_options_init(&opt);
+    exdata_options opt;
+    exdata_error err;
+    exdata_options_init(&opt);
     if (flags->format != NULL && strcmp(flags->format, "auto") != 0) {
         if (strcmp(flags->format, "idx") == 0)
-            opt.format = DFSAE_DATA_IDX;
+            opt.format = EXDATA_IDX;
         else if (strcmp(flags->format, "npy") == 0)
-            opt.format = DFSAE_DATA_NPY;
+            opt.format = EXDATA_NPY;
         else if (strcmp(flags->format, "csv") == 0)
-            opt.format = DFSAE_DATA_CSV;
+            opt.format = EXDATA_CSV;
         else
             return cli_error(cmd, CLI_USAGE,
                              "--format: '%s' is not one of auto, idx, npy, "
@@ -50,20 +50,20 @@ int cli_load_data(const char *cmd, const char *path,
     if (cli_parse_scale(cmd, flags->scale, &opt.divide) != CLI_OK)
         return CLI_USAGE;
     opt.max_memory = flags->max_memory;
-    if (dfsae_data_load(path, &opt, out, &err) != 0)
+    if (exdata_load(path, &opt, out, &err) != 0)
         return cli_error(cmd, CLI_FAIL, "%s%s", err.msg,
-                         err.kind == DFSAE_DATA_ERR_MEMORY_LIMIT
+                         err.kind == EXDATA_ERR_MEMORY_LIMIT
                              ? " (--max-memory SIZE raises it)"
                              : "");
     if (flags->limit != 0)
-        dfsae_data_truncate(out, flags->limit);
+        exdata_truncate(out, flags->limit);
     return CLI_OK;
 }
 
 int cli_open_input(const char *cmd, const char *path,
                    const cli_data_flags *flags, int sequential, cli_input *in)
 {
-    dfsae_data_error err;
+    exdata_error err;
     int st;
     memset(in, 0, sizeof *in);
     if (!flags->mmap) {
@@ -78,18 +78,18 @@ int cli_open_input(const char *cmd, const char *path,
         if (flags->format != NULL && strcmp(flags->format, "auto") != 0 &&
             strcmp(flags->format, "npy") != 0)
             return cli_error(cmd, CLI_USAGE, "--mmap reads .npy files only");
-        if (dfsae_data_map_open(path, sequential, 0, &in->map, &err) != 0)
+        if (exdata_map_open(path, sequential, 0, &in->map, &err) != 0)
             return cli_error(cmd, CLI_FAIL, "%s", err.msg);
-        in->rows = dfsae_data_map_rows(in->map);
-        in->cols = dfsae_data_map_cols(in->map);
+        in->rows = exdata_map_rows(in->map);
+        in->cols = exdata_map_cols(in->map);
         /* What --scale auto looks at (mapped data are never uint8). */
-        in->data.dtype = dfsae_data_map_dtype(in->map);
+        in->data.dtype = exdata_map_dtype(in->map);
         if (flags->limit != 0 && flags->limit < in->rows)
             in->rows = flags->limit;
         st = dfsae_source_from_callback(
-            dfsae_data_map_read, in->map,
-            dfsae_data_map_dtype(in->map) == DFSAE_DTYPE_F16 ? DFSAE_ELEM_F16
-                                                             : DFSAE_ELEM_F32,
+            exdata_map_read, in->map,
+            exdata_map_dtype(in->map) == DFSAE_DTYPE_F16 ? DFSAE_ELEM_F16
+                                                         : DFSAE_ELEM_F32,
             in->rows, in->cols, 0, NULL, &in->src);
     }
     if (st != DFSAE_OK) {
@@ -102,15 +102,15 @@ int cli_open_input(const char *cmd, const char *path,
 void cli_input_free(cli_input *in)
 {
     dfsae_source_free(in->src);
-    dfsae_data_map_close(in->map);
-    dfsae_data_free(&in->data);
+    exdata_map_close(in->map);
+    exdata_free(&in->data);
     memset(in, 0, sizeof *in);
 }
 
 size_t cli_memory_limit(const cli_data_flags *flags)
 {
     return flags->max_memory != 0 ? flags->max_memory
-                                  : dfsae_data_default_max_memory();
+                                  : exdata_default_max_memory();
 }
 
 int cli_over_limit(const char *cmd, const char *what, size_t need,
@@ -121,8 +121,8 @@ int cli_over_limit(const char *cmd, const char *what, size_t need,
         cmd, CLI_FAIL,
         "%s needs %s, above the memory limit of %s (--max-memory SIZE "
         "raises it%s%s)",
-        what, dfsae_data_size_text(need, need_s, sizeof need_s),
-        dfsae_data_size_text(cli_memory_limit(flags), limit_s, sizeof limit_s),
+        what, exdata_size_text(need, need_s, sizeof need_s),
+        exdata_size_text(cli_memory_limit(flags), limit_s, sizeof limit_s),
         hint != NULL ? "; " : "", hint != NULL ? hint : "");
 }
 

@@ -13,7 +13,7 @@
  * mean' and std' those of X / div. A constant feature (a spread below
  * float resolution) is only centred and divided by div: a scale of 1 in
  * the divided units, never 0 or Inf. */
-static void fit_standardize(const dfsae_data *d, double div, float *shift,
+static void fit_standardize(const exdata *d, double div, float *shift,
                             float *scale)
 {
     const size_t n = d->rows, D = d->cols;
@@ -49,14 +49,14 @@ static void fit_standardize(const dfsae_data *d, double div, float *shift,
 
 int cli_set_input_transform(const char *cmd, const char *scale_flag,
                             int standardize, const char *resume, int flags_seen,
-                            const dfsae_data *data, dfsae_model *m)
+                            const exdata *data, dfsae_model *m)
 {
     double div;
     size_t have = 0;
     int st;
     if (cli_parse_scale(cmd, scale_flag, &div) != CLI_OK)
         return CLI_USAGE;
-    if (div == DFSAE_DATA_SCALE_AUTO)
+    if (div == EXDATA_SCALE_AUTO)
         div = data->dtype == DFSAE_DTYPE_U8 ? 255.0 : 1.0;
     if (resume != NULL) {
         /* The file's transform is the one the model was trained with. */

@@ -63,9 +63,9 @@ static int npy_f32_layout(int fd, size_t *rows, size_t *cols, off_t *data)
     size_t bytes;
     struct stat st;
     if (!ok || n > SIZE_MAX || d > SIZE_MAX ||
-        !dfsae_data_size_mul((size_t)n, (size_t)d, &bytes) ||
-        !dfsae_data_size_mul(bytes, sizeof(float), &bytes) ||
-        fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        !exdata_size_mul((size_t)n, (size_t)d, &bytes) ||
+        !exdata_size_mul(bytes, sizeof(float), &bytes) || fstat(fd, &st) != 0 ||
+        !S_ISREG(st.st_mode) ||
         (uint64_t)st.st_size != (uint64_t)(start + len) + bytes)
         return 0;
     *rows = (size_t)n;
@@ -77,7 +77,7 @@ static int npy_f32_layout(int fd, size_t *rows, size_t *cols, off_t *data)
 /* Rows [r0, r1) of DATA into out: read by offset from a float32 .npy,
  * else from the whole file parsed by the tool's readers. Sets *total. */
 static int load_rows(const char *path, const mpi_flags *f, int by_rank,
-                     dfsae_data *out, size_t *total, int *whole)
+                     exdata *out, size_t *total, int *whole)
 {
     size_t n, d;
     off_t at;
@@ -184,7 +184,7 @@ static int train(mpi_flags *f, const char *path, dfsae_mpi *ctx)
         return cli_error("train", CLI_USAGE,
                          "--components %zu: fewer than the %d ranks",
                          f->components, size);
-    dfsae_data data = {0};
+    exdata data = {0};
     dfsae_model *m = NULL;
     dfsae_optimizer *o = NULL;
     dfsae_train_config *cfg = NULL;
@@ -260,7 +260,7 @@ static int train(mpi_flags *f, const char *path, dfsae_mpi *ctx)
     dfsae_train_config_free(cfg);
     dfsae_optimizer_free(o);
     dfsae_model_free(m);
-    dfsae_data_free(&data);
+    exdata_free(&data);
     return all_ok(rc);
 }
 

@@ -13,11 +13,10 @@
 #include <string.h>
 
 #include "dfsae.h"
-#include "dfsae_data.h"
+#include "exdata.h"
 
 /* The reference scaling, computed here independently of the tool. */
-static void scale_here(const dfsae_data *d, double div, int standardize,
-                       float *out)
+static void scale_here(const exdata *d, double div, int standardize, float *out)
 {
     const size_t n = d->rows, D = d->cols;
     for (size_t j = 0; j < D; ++j) {
@@ -81,9 +80,9 @@ int main(int argc, char **argv)
 {
     char err[DFSAE_ERROR_MESSAGE_SIZE];
     dfsae_model *m = NULL, *t = NULL;
-    dfsae_data data;
-    dfsae_data_options opt;
-    dfsae_data_error derr;
+    exdata data;
+    exdata_options opt;
+    exdata_error derr;
     if (argc != 5 || (strcmp(argv[3], "scale") != 0 &&
                       strcmp(argv[3], "standardize") != 0)) {
         fprintf(stderr, "usage: host_encode MODEL DATA scale|standardize "
@@ -95,9 +94,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "host_encode: %s: %s\n", argv[1], err);
         return 1;
     }
-    dfsae_data_options_init(&opt);
+    exdata_options_init(&opt);
     opt.divide = 1.0; /* raw, as stored */
-    if (dfsae_data_load(argv[2], &opt, &data, &derr) != 0) {
+    if (exdata_load(argv[2], &opt, &data, &derr) != 0) {
         fprintf(stderr, "host_encode: %s\n", derr.msg);
         return 1;
     }
@@ -127,7 +126,7 @@ int main(int argc, char **argv)
     free(B);
     free(C);
     free(Xs);
-    dfsae_data_free(&data);
+    exdata_free(&data);
     dfsae_model_free(t);
     dfsae_model_free(m);
     return rc;
