@@ -13,7 +13,7 @@ int dfsae__key_valid(const dfsae__key_spec *s, double value)
 double dfsae__key_load(const dfsae__key_spec *s, const void *base)
 {
     const char *p = (const char *)base + s->offset;
-    if (s->kind == DFSAE__KIND_REAL) {
+    if (s->field == DFSAE__FIELD_DOUBLE) {
         double v;
         memcpy(&v, p, sizeof v);
         return v;
@@ -26,7 +26,7 @@ double dfsae__key_load(const dfsae__key_spec *s, const void *base)
 void dfsae__key_store(const dfsae__key_spec *s, void *base, double value)
 {
     char *p = (char *)base + s->offset;
-    if (s->kind == DFSAE__KIND_REAL) {
+    if (s->field == DFSAE__FIELD_DOUBLE) {
         memcpy(p, &value, sizeof value);
     } else {
         int v = (int)value;

@@ -28,7 +28,7 @@ static const char *wr_form_name(int v)
     return name_in(names, 2, v);
 }
 
-#define AT(field) offsetof(dfsae_options, field)
+#define AT(field) DFSAE__KEY_AT(dfsae_options, field)
 #define REAL      DFSAE__KIND_REAL, NULL, NULL
 #define ENUM(fn)  DFSAE__KIND_ENUM, fn, "value"
 

@@ -1,45 +1,47 @@
 /* The training config: defaults, bounds and access by key. */
 #include <float.h>
 #include <limits.h>
-#include <math.h>
 #include <string.h>
 
+#include "keyspec.h"
 #include "train/train.h"
 
 /* Integers up to 2^53 travel exactly in a double. */
 #define MAX_EXACT 9007199254740992.0
 
-typedef struct key_spec {
-    double lo, hi, def;
-    int real; /* any value in [lo, hi], not only integers */
-} key_spec;
+/* Training keys are not saved in model files: no metadata names. */
+#define AT(p) DFSAE__KEY_AT(struct dfsae_train_config, value[p])
+#define ROW(p, lo, hi, def, kind)                                              \
+    [p] = {NULL, lo, hi, def, kind, NULL, NULL, AT(p)}
 
-static const key_spec specs[DFSAE_TRAIN_OPTION_COUNT] = {
-    [DFSAE_TRAIN_EPOCHS] = {1, MAX_EXACT, 1, 0},
-    [DFSAE_TRAIN_BATCH_SIZE] = {1, INT_MAX, 128, 0},
-    [DFSAE_TRAIN_SHUFFLE] = {0, 2, 1, 0},
-    [DFSAE_TRAIN_REPORT_EVERY] = {0, MAX_EXACT, 1, 0},
-    [DFSAE_TRAIN_EVAL_REDUNDANCY] = {0, 1, 1, 0},
-    [DFSAE_TRAIN_CONVERGE_TOLERANCE] = {0, DBL_MAX, 0, 1},
-    [DFSAE_TRAIN_CONVERGE_PATIENCE] = {1, MAX_EXACT, 5, 0},
-    [DFSAE_TRAIN_SHUFFLE_CHUNK] = {1, MAX_EXACT, 256, 0},
-    [DFSAE_TRAIN_SHUFFLE_WINDOW] = {1, MAX_EXACT, 16, 0},
+static const dfsae__key_spec specs[DFSAE_TRAIN_OPTION_COUNT] = {
+    ROW(DFSAE_TRAIN_EPOCHS, 1, MAX_EXACT, 1, DFSAE__KIND_INTEGER),
+    ROW(DFSAE_TRAIN_BATCH_SIZE, 1, INT_MAX, 128, DFSAE__KIND_INTEGER),
+    /* 0 none, 1 rows (or chunked), 2 chunked */
+    ROW(DFSAE_TRAIN_SHUFFLE, 0, 2, 1, DFSAE__KIND_INTEGER),
+    ROW(DFSAE_TRAIN_REPORT_EVERY, 0, MAX_EXACT, 1, DFSAE__KIND_INTEGER),
+    ROW(DFSAE_TRAIN_EVAL_REDUNDANCY, 0, 1, 1, DFSAE__KIND_BOOL),
+    ROW(DFSAE_TRAIN_CONVERGE_TOLERANCE, 0, DBL_MAX, 0, DFSAE__KIND_REAL),
+    ROW(DFSAE_TRAIN_CONVERGE_PATIENCE, 1, MAX_EXACT, 5, DFSAE__KIND_INTEGER),
+    ROW(DFSAE_TRAIN_SHUFFLE_CHUNK, 1, MAX_EXACT, 256, DFSAE__KIND_INTEGER),
+    ROW(DFSAE_TRAIN_SHUFFLE_WINDOW, 1, MAX_EXACT, 16, DFSAE__KIND_INTEGER),
 };
 
-static int known(int param)
+static const dfsae__key_spec *spec_of(int param)
 {
-    return param >= 0 && param < DFSAE_TRAIN_OPTION_COUNT;
+    return param >= 0 && param < DFSAE_TRAIN_OPTION_COUNT ? &specs[param]
+                                                          : NULL;
 }
 
 void dfsae__train_config_default(struct dfsae_train_config *c)
 {
     for (int p = 0; p < DFSAE_TRAIN_OPTION_COUNT; ++p)
-        c->value[p] = specs[p].def;
+        dfsae__key_store(&specs[p], c, specs[p].def);
 }
 
 double dfsae__train_value(const dfsae_train_config *c, int param)
 {
-    return c != NULL ? c->value[param] : specs[param].def;
+    return c != NULL ? dfsae__key_load(&specs[param], c) : specs[param].def;
 }
 
 uint64_t dfsae__train_u64(const dfsae_train_config *c, int param)
@@ -81,12 +83,13 @@ void dfsae_train_config_free(dfsae_train_config *config)
 
 int dfsae_train_option_bounds(int param, double *lo, double *hi)
 {
-    if (!known(param))
+    const dfsae__key_spec *s = spec_of(param);
+    if (s == NULL)
         return DFSAE_ERR_UNKNOWN_PARAM;
     if (lo != NULL)
-        *lo = specs[param].lo;
+        *lo = s->lo;
     if (hi != NULL)
-        *hi = specs[param].hi;
+        *hi = s->hi;
     return DFSAE_OK;
 }
 
@@ -94,13 +97,12 @@ int dfsae_train_config_set(dfsae_train_config *config, int param, double value)
 {
     if (config == NULL)
         return DFSAE_ERR_NULL_ARG;
-    if (!known(param))
+    const dfsae__key_spec *s = spec_of(param);
+    if (s == NULL)
         return DFSAE_ERR_UNKNOWN_PARAM;
-    /* The negated test also rejects NaN. */
-    if (!(value >= specs[param].lo && value <= specs[param].hi) ||
-        (!specs[param].real && value != floor(value)))
+    if (!dfsae__key_valid(s, value))
         return DFSAE_ERR_PARAM_OUT_OF_RANGE;
-    config->value[param] = value;
+    dfsae__key_store(s, config, value);
     return DFSAE_OK;
 }
 
@@ -109,8 +111,9 @@ int dfsae_train_config_get(const dfsae_train_config *config, int param,
 {
     if (config == NULL || value == NULL)
         return DFSAE_ERR_NULL_ARG;
-    if (!known(param))
+    const dfsae__key_spec *s = spec_of(param);
+    if (s == NULL)
         return DFSAE_ERR_UNKNOWN_PARAM;
-    *value = config->value[param];
+    *value = dfsae__key_load(s, config);
     return DFSAE_OK;
 }
