@@ -1,19 +1,18 @@
 /*
  * dfsae 1.0 - decoder-free sparse autoencoders: A = phi(X W^T + b), trained
  * without a decoder on a log-sum-exp objective plus InfoMax regularisers
- * (docs/math.md). This header is the reference; docs/api.md the guide.
+ * (docs/math.md). This header is the reference, docs/api.md the guide.
  * Parts: 1. simple use; 2. the stable core; 3. the convenience layer, built
  * on the core; 4. experimental, declared with DFSAE_STATIC_LINKING_ONLY.
- *
- * ABI: releases of one major version only add functions, enum values,
- * keys and status codes (checked against abi/libdfsae.abi); published
- * values never change. Part 4 is outside this promise: it may change in a
- * minor release. No struct layout is public but dfsae_allocator's (and
- * part 4's dfsae_comm).
+ * ABI: releases of one major version only add functions, enum values, keys
+ * and status codes (checked against abi/libdfsae.abi); published values
+ * never change. Part 4 is outside this promise (it may change in a minor
+ * release). No struct layout is public but dfsae_allocator's (and part 4's
+ * dfsae_comm).
  * Errors: fallible calls return a status (DFSAE_OK == 0, errors < 0); a
  * failed call changes no parameter, option or optimizer state; calls on a
- * non-const handle leave a message in it (*_last_error), loads that
- * create handles in `errbuf`. The library never prints, aborts or exits.
+ * non-const handle leave a message in it (*_last_error), loads that create
+ * handles in `err`. The library never prints, aborts or exits.
  * Threads: threads may share a model in dfsae_model_forward while nothing
  * changes it; other calls need their handles to themselves. Functions
  * without a handle are thread-safe.
@@ -28,9 +27,6 @@
 extern "C" {
 #endif
 
-#if defined(_WIN32) && defined(DFSAE_BUILDING_SHARED) && defined(DFSAE_SHARED)
-#error "Define either DFSAE_BUILDING_SHARED or DFSAE_SHARED, not both"
-#endif
 #if defined(_WIN32) && defined(DFSAE_BUILDING_SHARED)
 #define DFSAE_API __declspec(dllexport)
 #elif defined(_WIN32) && defined(DFSAE_SHARED)
@@ -58,16 +54,12 @@ extern "C" {
  *   dfsae_model_load("model.safetensors", NULL, &m2, NULL, err, sizeof err);
  * Matrices are row-major float32; the caller owns every buffer; statuses
  * below are DFSAE_ERR_* without the prefix. */
-/** Parameters W (K x D) and b (K), options, input transform, run state and
- *  user metadata. */
+/** W (K x D), b (K), options, input transform, run state, user metadata. */
 typedef struct dfsae_model dfsae_model;
-
 /** Hyper-parameters and state (moments, step count). */
 typedef struct dfsae_optimizer dfsae_optimizer;
-
 /** Allocator hook (part 2); NULL means malloc/free. */
 typedef struct dfsae_allocator dfsae_allocator;
-
 /** A model of D = `d_in` inputs and K = `n_components` units; W and b from
  *  uniform(+-1/sqrt(D)) seeded by `seed` (the same on every platform).
  *  *out is NULL on failure: NULL_ARG, INVALID_ARG (zero size, half-set
@@ -75,10 +67,8 @@ typedef struct dfsae_allocator dfsae_allocator;
 DFSAE_API int dfsae_model_create(size_t d_in, size_t n_components,
                                  uint64_t seed, const dfsae_allocator *alloc,
                                  dfsae_model **out);
-
 /** Free a model. NULL is a no-op. */
 DFSAE_API void dfsae_model_free(dfsae_model *model);
-
 /** Encode n rows of X: A = phi(X' W^T + b) (n x K), X' the transformed X;
  *  Z = X' W^T + b and R = softmax(-A) by row unless NULL. Reads the model
  *  only, allocates nothing. NULL_ARG, INVALID_ARG (n == 0, aliased
@@ -86,61 +76,53 @@ DFSAE_API void dfsae_model_free(dfsae_model *model);
  *  NON_FINITE_RESULT (overflow; outputs unspecified). */
 DFSAE_API int dfsae_model_forward(const dfsae_model *model, const float *X,
                                   size_t n, float *A, float *Z, float *R);
-
 /** dfsae_model_loss and the gradient with respect to W then b
  *  (num_params floats into `grad`; unspecified on error). */
 DFSAE_API int dfsae_model_grad(dfsae_model *model, const float *X, size_t n,
                                float *grad, double *total, double *terms,
                                size_t n_terms);
-
-/** An optimizer of `kind` (dfsae_optimizer_kind) for `n_params`
- *  parameters, default hyper-parameters. NULL_ARG, INVALID_ARG (unknown
- *  kind, n_params == 0), SIZE_OVERFLOW, NO_MEMORY. */
+/** An optimizer of `kind` (dfsae_optimizer_kind) for `n_params` parameters,
+ *  default hyper-parameters. NULL_ARG, INVALID_ARG (unknown kind, n_params
+ *  == 0), SIZE_OVERFLOW, NO_MEMORY. */
 DFSAE_API int dfsae_optimizer_create(int kind, size_t n_params,
                                      const dfsae_allocator *alloc,
                                      dfsae_optimizer **out);
-
 /** Free an optimizer. NULL is a no-op. */
 DFSAE_API void dfsae_optimizer_free(dfsae_optimizer *opt);
-
 /** Update the parameters with `grad` (num_params floats). Fails changing
- *  nothing: NON_FINITE_INPUT (gradient), SIZE_MISMATCH, SIZE_OVERFLOW
- *  (2^53 steps), INVALID_ARG (Nesterov without momentum or with
- *  dampening), NON_FINITE_RESULT (the update would overflow). */
+ *  nothing: NON_FINITE_INPUT (gradient), SIZE_MISMATCH, SIZE_OVERFLOW (2^53
+ *  steps), INVALID_ARG (Nesterov without momentum or with dampening),
+ *  NON_FINITE_RESULT (the update would overflow). */
 DFSAE_API int dfsae_optimizer_step(dfsae_optimizer *opt, dfsae_model *model,
                                    const float *grad);
-
-/** dfsae_model_grad then dfsae_optimizer_step, bit for bit, the gradient
- *  in the model's workspace; `loss`, `terms` (optional) before the step.
- *  A failed step changes nothing; its message goes to the model. */
+/** dfsae_model_grad then dfsae_optimizer_step, bit for bit, the gradient in
+ *  the model's workspace; `loss`, `terms` (optional) before the step. A
+ *  failed step changes nothing; its message goes to the model. */
 DFSAE_API int dfsae_train_step(dfsae_model *model, dfsae_optimizer *opt,
                                const float *X, size_t n, double *loss,
                                double *terms, size_t n_terms);
-
-/** Save the model and, unless `opt` is NULL, the optimizer's state to
- *  `path` (safetensors, docs/format.md) atomically: a failed save leaves
- *  the target as it was. Replaces only a regular file or a symlink (not
- *  followed); never writes what a load refuses. NULL_ARG, INVALID_ARG,
- *  SIZE_MISMATCH, NON_FINITE_INPUT, IO, NO_MEMORY, SIZE_OVERFLOW. */
+/** Save the model and, unless `opt` is NULL, the optimizer's state to `path`
+ *  (safetensors, docs/format.md) atomically: a failed save leaves the target
+ *  as it was. Replaces only a regular file or a symlink (not followed);
+ *  never writes what a load refuses. NULL_ARG, INVALID_ARG, SIZE_MISMATCH,
+ *  NON_FINITE_INPUT, IO, NO_MEMORY, SIZE_OVERFLOW. */
 DFSAE_API int dfsae_model_save(dfsae_model *model, const dfsae_optimizer *opt,
                                const char *path);
-
-/** A model from the file at `path` and, if `opt` is not NULL, an
- *  optimizer from its state (*opt NULL if none), the whole file
- *  validated first; resumed training equals uninterrupted training bit for
- *  bit. On failure the outputs are NULL and `err` (may be NULL) says
- *  why: NULL_ARG, INVALID_ARG, IO, NO_MEMORY, SIZE_OVERFLOW,
- *  NON_FINITE_INPUT or a file status (-12 .. -20). */
+/** A model from the file at `path` and, if `opt` is not NULL, an optimizer
+ *  from its state (*opt NULL if none), the whole file validated first;
+ *  resumed training equals uninterrupted training bit for bit. On failure
+ *  the outputs are NULL and `err` (may be NULL) says why: NULL_ARG,
+ *  INVALID_ARG, IO, NO_MEMORY, SIZE_OVERFLOW, NON_FINITE_INPUT or a file
+ *  status (-12 .. -20). */
 DFSAE_API int dfsae_model_load(const char *path, const dfsae_allocator *alloc,
                                dfsae_model **model, dfsae_optimizer **opt,
                                char *err, size_t err_size);
 
-/* ======== 2. The stable core =========================================== */
+/* ======== 2. The stable core ===========================================
+ * Enum values are pinned; new ones are appended before each *_COUNT. */
 /** The version the library was built with. */
 DFSAE_API unsigned dfsae_version_number(void);
 DFSAE_API const char *dfsae_version_string(void);
-
-/** Status codes. Values are pinned; new codes are appended. */
 typedef enum dfsae_status {
     DFSAE_OK = 0,
     DFSAE_ERR_NULL_ARG = -1,           /**< a required pointer was NULL */
@@ -166,10 +148,8 @@ typedef enum dfsae_status {
     DFSAE_ERR_CANCELLED = -21,           /**< a progress callback cancelled */
     DFSAE_ERR_THREAD = -22               /**< a worker thread could not start */
 } dfsae_status;
-
 /** A static description of a status (never NULL). */
 DFSAE_API const char *dfsae_status_string(int status);
-
 /** `alloc` returns memory aligned like malloc's or NULL; both functions or
  *  neither (malloc). Copied; `opaque` must outlive the handle. Every
  *  allocation of a handle goes through it. */
@@ -184,12 +164,10 @@ struct dfsae_allocator {
 DFSAE_API size_t dfsae_model_input_dim(const dfsae_model *model);
 DFSAE_API size_t dfsae_model_num_components(const dfsae_model *model);
 DFSAE_API size_t dfsae_model_num_params(const dfsae_model *model);
-
 /** The message of the last failed call on `model` ("" if none; never
  *  NULL); valid until the next call on the model. */
 DFSAE_API const char *dfsae_model_last_error(const dfsae_model *model);
-
-/** Activations phi. Values are pinned; new ones are appended. */
+/** Activations phi. */
 typedef enum dfsae_activation {
     DFSAE_ACT_RELU = 0,
     DFSAE_ACT_SOFTPLUS = 1,
@@ -197,23 +175,20 @@ typedef enum dfsae_activation {
     DFSAE_ACT_LEAKY_RELU = 3, /**< slope DFSAE_MODEL_LEAKY_SLOPE for z < 0 */
     DFSAE_ACT_TANH = 4,
     DFSAE_ACT_SOFTMAX = 5, /**< by row: exp(z_ij / T) / sum_l exp(z_il / T) */
-    DFSAE_ACT_COUNT        /**< grows with new activations */
+    DFSAE_ACT_COUNT
 } dfsae_activation;
-
 /** How L_lse reduces over rows. */
 typedef enum dfsae_reduction {
     DFSAE_REDUCE_SUM = 0, /**< default, as in the published study */
     DFSAE_REDUCE_MEAN = 1
 } dfsae_reduction;
-
 /** The form of L_wr. */
 typedef enum dfsae_wr_form {
     DFSAE_WR_NORMALISED = 0,  /**< ||Wn Wn^T - I||^2, rows normalised */
     DFSAE_WR_UNNORMALISED = 1 /**< ||W^T W - I||^2; minimum D - K if K < D */
 } dfsae_wr_form;
-
-/** Model options by key; values travel as double (enums as their value).
- *  Keys are pinned; new keys are appended. */
+/** Model options by key, with their defaults; values travel as double
+ *  (enums as their value). */
 typedef enum dfsae_model_option {
     DFSAE_MODEL_ACTIVATION = 0,    /**< dfsae_activation; relu */
     DFSAE_MODEL_LAMBDA_LSE = 1,    /**< weight of L_lse; 1 */
@@ -227,39 +202,32 @@ typedef enum dfsae_model_option {
     DFSAE_MODEL_SOFTMAX_TEMPERATURE = 9, /**< softmax's T; 1 */
     DFSAE_MODEL_WR_FORM = 10,            /**< dfsae_wr_form; normalised */
     DFSAE_MODEL_VAR_CAP = 11,      /**< L_var rewards c v / (v + c); 0: off */
-    DFSAE_MODEL_MAX_ROW_NORM = 12, /**< each step ends with ||w_k|| <= this;
-                                        0: off */
-    DFSAE_MODEL_OPTION_COUNT       /**< grows with new keys */
+    DFSAE_MODEL_MAX_ROW_NORM = 12, /**< steps end with ||w_k|| <= it; 0: off */
+    DFSAE_MODEL_OPTION_COUNT
 } dfsae_model_option;
-
-/** Set / get option `key`: UNKNOWN_PARAM, PARAM_OUT_OF_RANGE (outside
- *  the bounds, or not an integer where one is needed; nothing changes). */
+/** Set / get option `key`: UNKNOWN_PARAM, PARAM_OUT_OF_RANGE (outside the
+ *  bounds, or not an integer where one is needed; nothing changes). */
 DFSAE_API int dfsae_model_set_option(dfsae_model *model, int key, double value);
 DFSAE_API int dfsae_model_get_option(const dfsae_model *model, int key,
                                      double *value);
-
 /** The valid range of option `key` (either pointer may be NULL). */
 DFSAE_API int dfsae_model_option_bounds(int key, double *lo, double *hi);
-
-/** Copy the parameters, W (K x D) then b (K), to / from `params` of `n`
- *  == num_params floats. Set refuses NaN/Inf, changing nothing. */
+/** Copy the parameters, W (K x D) then b (K), to / from `params` of `n` ==
+ *  num_params floats. Set refuses NaN/Inf, changing nothing. */
 DFSAE_API int dfsae_model_get_params(const dfsae_model *model, float *params,
                                      size_t n);
 DFSAE_API int dfsae_model_set_params(dfsae_model *model, const float *params,
                                      size_t n);
-
 /** The input transform of forward, loss, grad and training: X' = (X -
  *  shift) * scale, per feature (n = D) or global (n = 1); NULL, NULL, 0:
  *  identity (default). NON_FINITE_INPUT, INVALID_ARG (a zero scale),
  *  SIZE_MISMATCH (n not 0, 1 or D). */
 DFSAE_API int dfsae_model_set_transform(dfsae_model *model, const float *shift,
                                         const float *scale, size_t n);
-
 /** *n receives the transform's length (0, 1 or D); `shift` and `scale`,
- *  unless NULL, its values (`cap` >= *n floats, else _SIZE_MISMATCH). */
+ *  unless NULL, its values (`cap` >= *n floats, else SIZE_MISMATCH). */
 DFSAE_API int dfsae_model_get_transform(const dfsae_model *model, float *shift,
                                         float *scale, size_t cap, size_t *n);
-
 /** Loss terms, in the order loss and grad report them. */
 typedef enum dfsae_term {
     DFSAE_TERM_LSE = 0,
@@ -268,26 +236,23 @@ typedef enum dfsae_term {
     DFSAE_TERM_WR = 3,
     DFSAE_TERM_COUNT
 } dfsae_term;
-
 /** The objective on n rows: `total` weighted, `terms` unweighted by
- *  dfsae_term (first min(n_terms, DFSAE_TERM_COUNT); weight 0: not
- *  computed, 0), both optional. NULL_ARG, INVALID_ARG (n == 0),
- *  BATCH_TOO_SMALL (n < 2 with L_var or L_tc), SIZE_OVERFLOW,
- *  NON_FINITE_INPUT, NON_FINITE_RESULT, NO_MEMORY. */
+ *  dfsae_term (first min(n_terms, DFSAE_TERM_COUNT); weight 0: not computed,
+ *  0), both optional. NULL_ARG, INVALID_ARG (n == 0), BATCH_TOO_SMALL (n < 2
+ *  with L_var or L_tc), SIZE_OVERFLOW, NON_FINITE_INPUT, NON_FINITE_RESULT,
+ *  NO_MEMORY. */
 DFSAE_API int dfsae_model_loss(dfsae_model *model, const float *X, size_t n,
                                double *total, double *terms, size_t n_terms);
 
 /* ---- Optimizers ---- */
-/** Optimizer kinds. Values are pinned; new kinds are appended. */
 typedef enum dfsae_optimizer_kind {
     DFSAE_SGD = 0,   /**< momentum, Nesterov, weight decay optional */
     DFSAE_ADAM = 1,  /**< bias-corrected, L2 weight decay */
     DFSAE_ADAMW = 2, /**< decoupled weight decay */
     DFSAE_OPTIMIZER_KIND_COUNT
 } dfsae_optimizer_kind;
-
-/** Hyper-parameters (PyTorch's names and defaults). A key that does not
- *  apply to the kind is DFSAE_ERR_UNKNOWN_PARAM. */
+/** Hyper-parameters: the kinds they apply to (others: UNKNOWN_PARAM) and
+ *  their defaults, PyTorch's. */
 typedef enum dfsae_optimizer_option {
     DFSAE_OPT_LR = 0,           /**< all; 1e-2 SGD, 1e-3 Adam(W) */
     DFSAE_OPT_WEIGHT_DECAY = 1, /**< all; 0 (AdamW: 1e-2) */
@@ -299,13 +264,11 @@ typedef enum dfsae_optimizer_option {
     DFSAE_OPT_EPS = 7,          /**< Adam(W); 1e-8 */
     DFSAE_OPT_COUNT
 } dfsae_optimizer_option;
-
 /** The kind (-1 for NULL), the steps since creation or reset (0 for NULL)
  *  and the message of the last failed call (never NULL). */
 DFSAE_API int dfsae_optimizer_get_kind(const dfsae_optimizer *opt);
 DFSAE_API uint64_t dfsae_optimizer_step_count(const dfsae_optimizer *opt);
 DFSAE_API const char *dfsae_optimizer_last_error(const dfsae_optimizer *opt);
-
 /** Set / get / bounds of a hyper-parameter, as for model options. */
 DFSAE_API int dfsae_optimizer_set_option(dfsae_optimizer *opt, int key,
                                          double value);
@@ -313,48 +276,41 @@ DFSAE_API int dfsae_optimizer_get_option(const dfsae_optimizer *opt, int key,
                                          double *value);
 DFSAE_API int dfsae_optimizer_option_bounds(int kind, int key, double *lo,
                                             double *hi);
-
 /** Zero the moments and the step count; hyper-parameters stay. */
 DFSAE_API void dfsae_optimizer_reset(dfsae_optimizer *opt);
 
 /* ---- Model files (docs/format.md) ---- */
-/** The format version written; this and older ones are read. */
-#define DFSAE_FORMAT_VERSION 2
-/** An errbuf size that holds every message whole. */
+/** The format version written (older ones are read); an `err` size that
+ *  holds every message whole; the largest JSON header a load accepts. */
+#define DFSAE_FORMAT_VERSION     2
 #define DFSAE_ERROR_MESSAGE_SIZE 256
-/** The largest JSON header a load accepts, in bytes. */
-#define DFSAE_MAX_HEADER_BYTES 100000000u
+#define DFSAE_MAX_HEADER_BYTES   100000000u
 /** As dfsae_model_save, into `buf` (`cap` bytes; NULL: size only);
- *  *written receives the size. A `cap` too small is _SIZE_MISMATCH. */
+ *  *written receives the size. A `cap` too small is SIZE_MISMATCH. */
 DFSAE_API int dfsae_model_save_buffer(dfsae_model *model,
                                       const dfsae_optimizer *opt, void *buf,
                                       size_t cap, size_t *written);
-
 /** As dfsae_model_load, from the `size` bytes at `data` (not kept). */
 DFSAE_API int dfsae_model_load_buffer(const void *data, size_t size,
                                       const dfsae_allocator *alloc,
                                       dfsae_model **model,
                                       dfsae_optimizer **opt, char *err,
                                       size_t err_size);
-
-/** Load into an existing model (and `opt`), all or nothing: everything
- *  the model and optimizer hold is replaced by the file's (defaults for
- *  what it lacks). SIZE_MISMATCH (D, K), INVALID_ARG (optimizer kind),
- *  BAD_HEADER (`opt` given, no optimizer state), as dfsae_model_load. */
+/** Load into an existing model (and `opt`), all or nothing: everything the
+ *  model and optimizer hold is replaced by the file's (defaults for what it
+ *  lacks). SIZE_MISMATCH (D, K), INVALID_ARG (optimizer kind), BAD_HEADER
+ *  (`opt` given, no optimizer state), as dfsae_model_load. */
 DFSAE_API int dfsae_model_load_into(dfsae_model *model, dfsae_optimizer *opt,
                                     const char *path);
 DFSAE_API int dfsae_model_load_buffer_into(dfsae_model *model,
                                            dfsae_optimizer *opt,
                                            const void *data, size_t size);
-
 /** User metadata, saved as "user.KEY": set copies `value` (NULL deletes);
  *  keys 1-64 printable ASCII, values UTF-8 <= 16384 bytes, <= 256 pairs. */
 DFSAE_API int dfsae_model_set_meta(dfsae_model *model, const char *key,
                                    const char *value);
-
-/** The value or NULL, valid until the key changes or the model is
- *  loaded into or freed; the index-th key in byte order, NULL past the
- *  last. */
+/** The value or NULL, valid until the key changes or the model is loaded
+ *  into or freed; the index-th key in byte order, NULL past the last. */
 DFSAE_API const char *dfsae_model_get_meta(const dfsae_model *model,
                                            const char *key);
 DFSAE_API const char *dfsae_model_meta_key(const dfsae_model *model,
@@ -362,18 +318,16 @@ DFSAE_API const char *dfsae_model_meta_key(const dfsae_model *model,
 
 /* ======== 3. The convenience layer =====================================
  * Built on the core (docs/training.md): epochs with shuffling, progress,
- * metrics over a data set, names for printing. */
+ * data sources, metrics over a data set, names for printing. */
 /** Static names ("relu", "lse", "adam", "l0", ...), NULL if unknown. */
 DFSAE_API const char *dfsae_activation_name(int activation);
 DFSAE_API const char *dfsae_term_name(int term);
 DFSAE_API const char *dfsae_optimizer_kind_name(int kind);
 DFSAE_API const char *dfsae_metric_name(int metric);
-
 /** Options of dfsae_model_train and _evaluate by key: create (defaults),
  *  free, set / get / bounds as for model options. */
 typedef struct dfsae_train_config dfsae_train_config;
-
-/** Training keys, pinned; all integers but the tolerance. */
+/** Training keys and their defaults; all integers but the tolerance. */
 typedef enum dfsae_train_option {
     DFSAE_TRAIN_EPOCHS = 0,       /**< epochs this call runs; 1 */
     DFSAE_TRAIN_BATCH_SIZE = 1,   /**< rows per batch; 128 */
@@ -394,17 +348,14 @@ DFSAE_API int dfsae_train_config_set(dfsae_train_config *config, int key,
 DFSAE_API int dfsae_train_config_get(const dfsae_train_config *config, int key,
                                      double *value);
 DFSAE_API int dfsae_train_option_bounds(int key, double *lo, double *hi);
-
 /** A progress report, valid during its callback only. */
 typedef struct dfsae_progress dfsae_progress;
-
 /** What a report is about: a step was taken, an epoch ended. */
 typedef enum dfsae_progress_event {
     DFSAE_EVENT_STEP = 0,
     DFSAE_EVENT_EPOCH = 1
 } dfsae_progress_event;
-
-/** What dfsae_progress_get reads. Pinned; counts are exact below 2^53. */
+/** What dfsae_progress_get reads; counts are exact below 2^53. */
 typedef enum dfsae_progress_key {
     DFSAE_PROGRESS_EVENT = 0, /**< dfsae_progress_event */
     DFSAE_PROGRESS_EPOCH = 1, /**< 0-based, over the whole run */
@@ -423,32 +374,26 @@ typedef enum dfsae_progress_key {
     DFSAE_PROGRESS_TERM_WR = 14,
     DFSAE_PROGRESS_KEY_COUNT
 } dfsae_progress_key;
-
 /** The value of `key` (NaN for an unknown key or a NULL report). */
 DFSAE_API double dfsae_progress_get(const dfsae_progress *report, int key);
-
 /** STEP: the batch's row indices into X, in order; NULL for EPOCH. */
 DFSAE_API const size_t *
 dfsae_progress_batch_indices(const dfsae_progress *report);
-
 /** Called after every DFSAE_TRAIN_REPORT_EVERY steps and every epoch;
  *  non-zero cancels (DFSAE_ERR_CANCELLED, the model as after the last
  *  step). It may read the model, not change it or the optimizer. */
 typedef int (*dfsae_progress_fn)(const dfsae_progress *report, void *user);
-
 /** The run state the model keeps and its files carry: epochs completed,
- *  rows of the next epoch already trained, the shuffle seed; (0, 0, 0)
- *  for a new model. The step count is the optimizer's. */
+ *  rows of the next epoch already trained, the shuffle seed; (0, 0, 0) for
+ *  a new model. The step count is the optimizer's. */
 DFSAE_API int dfsae_model_get_run_state(const dfsae_model *model,
                                         uint64_t *epochs, uint64_t *rows,
                                         uint64_t *seed);
 DFSAE_API int dfsae_model_set_run_state(dfsae_model *model, uint64_t epochs,
                                         uint64_t rows, uint64_t seed);
-
 /** n rows of D values read batch by batch: an array (in memory or mapped)
  *  or a callback reading the host's storage (docs/training.md). */
 typedef struct dfsae_source dfsae_source;
-
 /** Element types of a source: IEEE binary32, binary16, bfloat16. */
 typedef enum dfsae_element {
     DFSAE_ELEM_F32 = 0,
@@ -456,49 +401,41 @@ typedef enum dfsae_element {
     DFSAE_ELEM_BF16 = 2,
     DFSAE_ELEM_COUNT
 } dfsae_element;
-
 /** Read rows[0..count) (count <= 256; runs only if sequential) into `out`;
  *  non-zero fails the call reading (DFSAE_ERR_IO). */
 typedef int (*dfsae_read_fn)(void *user, const size_t *rows, size_t count,
                              void *out);
-
-/** A source over the n x D array X (kept, not copied; checked for NaN). */
+/** A source over the n x D array X (kept, not copied; checked for NaN), or
+ *  of rows `read` delivers (`sequential`: shuffling is chunked). */
 DFSAE_API int dfsae_source_from_array(const void *X, int element, size_t n,
                                       size_t d, const dfsae_allocator *alloc,
                                       dfsae_source **out);
-
-/** A source of rows `read` delivers; `sequential`: shuffling is chunked. */
 DFSAE_API int dfsae_source_from_callback(dfsae_read_fn read, void *user,
                                          int element, size_t n, size_t d,
                                          int sequential,
                                          const dfsae_allocator *alloc,
                                          dfsae_source **out);
-
 /** Free a source (not its data). NULL is a no-op. */
 DFSAE_API void dfsae_source_free(dfsae_source *source);
-
 /** Rows [first, first + count) as float32 into `out` (unchecked). */
 DFSAE_API int dfsae_source_read(dfsae_source *source, size_t first,
                                 size_t count, float *out);
-
-/** Train on the n rows of X for DFSAE_TRAIN_EPOCHS more epochs from the
- *  run state, advancing it; epoch e's order depends on (seed, e) alone, so
- *  a resumed run equals an uninterrupted one. A last batch of 1 row joins
- *  the previous one with L_var or L_tc on. No step allocates. Before any
- *  step, nothing changed: NULL_ARG, INVALID_ARG, SIZE_MISMATCH,
- *  NON_FINITE_INPUT, BATCH_TOO_SMALL; after: CANCELLED or a step's. */
+/** Train on the n rows of X for DFSAE_TRAIN_EPOCHS more epochs from the run
+ *  state, advancing it; epoch e's order depends on (seed, e) alone, so a
+ *  resumed run equals an uninterrupted one. A last batch of 1 row joins the
+ *  previous one with L_var or L_tc on. No step allocates. Before any step,
+ *  nothing changed: NULL_ARG, INVALID_ARG, SIZE_MISMATCH, NON_FINITE_INPUT,
+ *  BATCH_TOO_SMALL; after: CANCELLED or a step's. */
 DFSAE_API int dfsae_model_train(dfsae_model *model, dfsae_optimizer *opt,
                                 const float *X, size_t n,
                                 const dfsae_train_config *config,
                                 dfsae_progress_fn progress, void *user);
-
 /** As dfsae_model_train on `source`, holding one batch; a NaN row or a
  *  failed read stops the run (NON_FINITE_INPUT, IO). */
 DFSAE_API int dfsae_model_train_source(dfsae_model *model, dfsae_optimizer *opt,
                                        dfsae_source *source,
                                        const dfsae_train_config *config,
                                        dfsae_progress_fn progress, void *user);
-
 /** Metrics of dfsae_model_evaluate (docs/training.md). */
 typedef enum dfsae_metric {
     DFSAE_METRIC_DEAD_UNITS = 0,        /**< unbiased variance < 0.01 */
@@ -512,13 +449,11 @@ typedef enum dfsae_metric {
     DFSAE_METRIC_MAX_VARIANCE = 8,      /**< largest unit variance */
     DFSAE_METRIC_COUNT
 } dfsae_metric;
-
 /** The metrics over n >= 2 rows in batches (the redundancy needs 12 K^2
  *  bytes unless off), the first min(n_metrics, DFSAE_METRIC_COUNT). */
 DFSAE_API int dfsae_model_evaluate(dfsae_model *model, const float *X, size_t n,
                                    const dfsae_train_config *config,
                                    double *metrics, size_t n_metrics);
-
 /** As dfsae_model_evaluate, over the rows of `source`, in order. */
 DFSAE_API int dfsae_model_evaluate_source(dfsae_model *model,
                                           dfsae_source *source,
@@ -533,19 +468,16 @@ DFSAE_API int dfsae_model_evaluate_source(dfsae_model *model,
  *  results are bit-identical for every count. Not across fork(). */
 DFSAE_API int dfsae_model_set_threads(dfsae_model *model, int n_threads);
 DFSAE_API int dfsae_model_threads(const dfsae_model *model);
-
 /** Size the workspace now for batches of up to `max_batch` rows. */
 DFSAE_API int dfsae_model_reserve(dfsae_model *model, size_t max_batch);
-
-/** Option key: which side of the Gram matrices L_tc and L_wr use. */
+/** Option key: which side of the Gram matrices L_tc and L_wr use, the
+ *  cheaper (default), K x K, or B x B / D x D. */
 #define DFSAE_MODEL_GRAM_SIDE 8
-/** The cheaper side (default), K x K, or B x B / D x D. */
 typedef enum dfsae_gram_side {
     DFSAE_GRAM_AUTO = 0,
     DFSAE_GRAM_FEATURE = 1,
     DFSAE_GRAM_SAMPLE = 2
 } dfsae_gram_side;
-
 /** Collectives over `size` ranks, this being `rank` (docs/distributed.md;
  *  dfsae_mpi.h): in-place sums and minima, the same bits on every rank;
  *  `agree` returns the smallest status of all ranks. */
@@ -557,19 +489,16 @@ typedef struct dfsae_comm {
     int (*min_f32)(void *user, float *buf, size_t count);
     int (*agree)(void *user, int status);
 } dfsae_comm;
-
 /** One process; rows of each batch split; units (rows of W, b) split. */
 typedef enum dfsae_dist_mode {
     DFSAE_DIST_NONE = 0,
     DFSAE_DIST_DATA = 1,
     DFSAE_DIST_DICTIONARY = 2
 } dfsae_dist_mode;
-
 /** Attach `comm` in `mode` (collective): loss, grad and train become
  *  collectives, a failure on one rank an error on all. NULL detaches. */
 DFSAE_API int dfsae_model_set_comm(dfsae_model *model, const dfsae_comm *comm,
                                    int mode);
-
 /** Save / load a dictionary-sharded model: a file per shard plus
  *  PREFIX.index.json; load part `rank` of `size` whatever the shards. */
 DFSAE_API int dfsae_model_save_shards(dfsae_model *model,
