@@ -11,6 +11,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "splitmix64.h"
+
 double bench_now(void)
 {
     struct timespec ts;
@@ -39,10 +41,7 @@ void bench_rng_seed(bench_rng *rng, uint64_t seed)
 
 uint64_t bench_rng_next(bench_rng *rng)
 {
-    uint64_t z = (rng->state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    return splitmix64_next(&rng->state);
 }
 
 size_t bench_rng_below(bench_rng *rng, size_t n)

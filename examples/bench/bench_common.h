@@ -13,7 +13,8 @@ double bench_now(void);
 /* Median of v[0..n) (sorts v in place); 0 if n == 0. */
 double bench_median(double *v, size_t n);
 
-/* A small seeded generator (splitmix64): same seed, same numbers. */
+/* A small seeded generator (tests/support/splitmix64.h): same seed, same
+ * numbers. */
 typedef struct bench_rng {
     uint64_t state;
 } bench_rng;

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "grad_fixtures.h"
+#include "splitmix64.h"
 
 void grad_rng_seed(grad_rng *r, uint64_t seed)
 {
@@ -17,10 +18,7 @@ void grad_rng_seed(grad_rng *r, uint64_t seed)
 
 uint64_t grad_rng_next(grad_rng *r)
 {
-    uint64_t z = (r->state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    return splitmix64_next(&r->state);
 }
 
 double grad_rng_uniform(grad_rng *r)

@@ -9,7 +9,8 @@
 #include "grad_reference.h"
 #include "gradcheck.h"
 
-/* SplitMix64: our own stream, identical on every platform. */
+/* SplitMix64 (splitmix64.h): our own stream, identical on every
+ * platform. */
 typedef struct grad_rng {
     uint64_t state;
 } grad_rng;
