@@ -15,13 +15,16 @@
 # SEEDS (default 3) seeds per row. Run from the repository's top directory;
 # progress goes to stderr. DFSAE_FASHION_DIR overrides the data directory;
 # METHOD_LRS the convergence table's learning rates (on a busy machine, e.g.
-# METHOD_LRS="1e-3 1e-2 1e-1").
+# METHOD_LRS="1e-3 1e-2 1e-1"); METHOD_REMEDIES the runaway table's rows, in
+# order, from: default cap10 cap100 adamw1e-2 adamw1e-1 norm2 norm4 norm8
+# bias1 (all by default).
 set -euo pipefail
 tool=$(realpath "$1")
 name=$2
 seeds=${3:-3}
 data=${DFSAE_FASHION_DIR:-/usr/share/datasets/fashion-mnist}
 lrs=${METHOD_LRS:-1e-3 3e-3 1e-2 3e-2 1e-1}
+remedies=${METHOD_REMEDIES:-default cap10 cap100 adamw1e-2 adamw1e-1 norm2 norm4 norm8 bias1}
 doc=docs/method.md
 [ -e "$doc" ] || { echo "run from the repository's top directory" >&2; exit 2; }
 grep -q "<!-- $name:begin -->" "$doc" ||
@@ -82,24 +85,34 @@ table() {
     rows "| optimizer | lr |" "$@"
     ;;
   runaway)
-    rows "| remedy |" \
-      "| default |" -- --epochs 100 --fixed lse,var,tc --terms "" ";;" \
-      "| saturating L_var, cap 10 |" -- --epochs 100 --fixed lse,var,tc \
-      --terms "" --var-cap 10 ";;" \
-      "| saturating L_var, cap 100 |" -- --epochs 100 --fixed lse,var,tc \
-      --terms "" --var-cap 100 ";;" \
-      "| AdamW, decoupled decay 1e-2 |" -- --epochs 100 --fixed lse,var,tc \
-      --terms "" --optimizer adamw --weight-decay 1e-2 ";;" \
-      "| AdamW, decoupled decay 1e-1 |" -- --epochs 100 --fixed lse,var,tc \
-      --terms "" --optimizer adamw --weight-decay 1e-1 ";;" \
-      "| max row norm 2 |" -- --epochs 100 --fixed lse,var,tc \
-      --terms "" --max-row-norm 2 ";;" \
-      "| max row norm 4 |" -- --epochs 100 --fixed lse,var,tc \
-      --terms "" --max-row-norm 4 ";;" \
-      "| max row norm 8 |" -- --epochs 100 --fixed lse,var,tc \
-      --terms "" --max-row-norm 8 ";;" \
-      "| bias bound, 1 |" -- --epochs 100 --fixed lse,var,tc \
-      --terms "" --max-bias 1 ";;"
+    set --
+    local r
+    for r in $remedies; do
+      case $r in
+      default) set -- "$@" "| default |" -- ;;
+      cap10) set -- "$@" "| saturating L_var, cap 10 |" -- --var-cap 10 ;;
+      cap100) set -- "$@" "| saturating L_var, cap 100 |" -- --var-cap 100 ;;
+      adamw1e-2)
+        set -- "$@" "| AdamW, decoupled decay 1e-2 |" -- --optimizer adamw \
+          --weight-decay 1e-2
+        ;;
+      adamw1e-1)
+        set -- "$@" "| AdamW, decoupled decay 1e-1 |" -- --optimizer adamw \
+          --weight-decay 1e-1
+        ;;
+      norm2) set -- "$@" "| max row norm 2 |" -- --max-row-norm 2 ;;
+      norm4) set -- "$@" "| max row norm 4 |" -- --max-row-norm 4 ;;
+      norm8) set -- "$@" "| max row norm 8 |" -- --max-row-norm 8 ;;
+      bias1) set -- "$@" "| bias bound, 1 |" -- --max-bias 1 ;;
+      *)
+        echo "unknown remedy '$r' (default cap10 cap100 adamw1e-2" \
+          "adamw1e-1 norm2 norm4 norm8 bias1)" >&2
+        exit 2
+        ;;
+      esac
+      set -- "$@" --epochs 100 --fixed lse,var,tc --terms "" ";;"
+    done
+    rows "| remedy |" "$@"
     ;;
   *)
     echo "unknown table '$name' (seed, convergence, runaway)" >&2
@@ -116,6 +129,8 @@ trap 'rm -f "$body"' EXIT
   echo "<!-- $name:begin -->"
   env=""
   [ "$name" = convergence ] && [ -n "${METHOD_LRS:-}" ] && env="METHOD_LRS=\"$lrs\" "
+  [ "$name" = runaway ] && [ -n "${METHOD_REMEDIES:-}" ] &&
+    env="METHOD_REMEDIES=\"$remedies\" "
   echo "Written by \`${env}examples/study/method_tables.sh build/examples/tool/dfsae $name $seeds\` at commit $commit:"
   echo
   table
