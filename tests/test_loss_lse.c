@@ -50,11 +50,17 @@ static void fd_lse_mean_reduction(void **state)
         dfsae_model *m = grad_model_new(c.d, c.k, c.seed, act, LSE);
         grad_set(m, DFSAE_MODEL_LSE_REDUCTION, DFSAE_REDUCE_MEAN);
         float *X = grad_inputs_new(m, c.n, c.seed + 1, GRAD_KINK_MARGIN);
+        /* Under softmax the check is noise-limited as in grad_check_case:
+         * at the default step 2^-7 the measured relative error was 1.4e-3
+         * (0.72 of rtol), at 2^-4 2.7e-4. */
+        gradcheck_opts step = o;
+        if (grad_is_softmax_lse_alone(m))
+            grad_lse_softmax_opts(m, X, c.n, 0x1p-4, &step);
         gradcheck_result r;
         char label[64];
         snprintf(label, sizeof label, "lse mean %s",
                  dfsae_activation_name(act));
-        int ok = gradcheck_run(m, X, c.n, NULL, &o, label, &r);
+        int ok = gradcheck_run(m, X, c.n, NULL, &step, label, &r);
         if (getenv("DFSAE_GRADCHECK_VERBOSE") != NULL)
             gradcheck_print(label, &r);
         failed += !ok;

@@ -1,8 +1,8 @@
 /* The softmax activation: forward against the double reference at several
  * temperatures, and finite differences through the public API for every
  * loss term alone and all together, on both Gram sides, B < K and B > K,
- * T = 1, 0.5 and 3. With DFSAE_GRADCHECK_VERBOSE set, each test prints
- * the worst relative error it measured. */
+ * T = 1, 0.5 and 3. Each finite-difference test prints the worst
+ * relative error it measured (every case with DFSAE_GRADCHECK_VERBOSE). */
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -78,7 +78,7 @@ static void fd_softmax(const char *what, grad_lambdas l, uint64_t seed)
 {
     const size_t shapes[][3] = {{GRAD_SHAPE_WIDE}, {GRAD_SHAPE_TALL}};
     int failed = 0;
-    double worst = 0.0;
+    double worst = 0.0, worst_ratio = 0.0;
     for (size_t s = 0; s < 2; ++s)
         for (size_t g = 0; g < 2; ++g)
             for (size_t t = 0; t < 3; ++t) {
@@ -90,16 +90,18 @@ static void fd_softmax(const char *what, grad_lambdas l, uint64_t seed)
                 float *X = grad_inputs_new(m, n, seed + 10 + s, 0.0);
                 gradcheck_opts o;
                 gradcheck_default_opts(&o);
-                /* L_lse alone hardly moves (grad_check_case says why), the
-                 * less so the higher T: inputs twice as large take the rows
+                /* L_lse alone hardly moves and its check is limited by the
+                 * loss's float noise (grad_lse_softmax_opts), the more so
+                 * the higher T: inputs twice as large take the rows
                  * further from uniform, and the step follows T (softmax
                  * sees z / T). Measured worst relative error over these
                  * cases: 1.1e-3 at h = 2^-5 T, 3.8e-3 at 2^-4 T; with
                  * unscaled inputs 5.8e-3 and 3.2e-3. */
-                if (l.var == 0.0 && l.tc == 0.0 && l.wr == 0.0) {
+                if (grad_is_softmax_lse_alone(m)) {
                     for (size_t i = 0; i < n * d; ++i)
                         X[i] *= 2.0f;
-                    o.h = 0x1p-5 * TEMPERATURES[t];
+                    grad_lse_softmax_opts(m, X, n, 0x1p-5 * TEMPERATURES[t],
+                                          &o);
                 }
                 char label[96];
                 snprintf(label, sizeof label,
@@ -108,14 +110,16 @@ static void fd_softmax(const char *what, grad_lambdas l, uint64_t seed)
                 gradcheck_result r;
                 failed += !gradcheck_run(m, X, n, NULL, &o, label, &r);
                 worst = fmax(worst, fmax(r.max_rel, r.dir_max_rel));
+                worst_ratio = fmax(worst_ratio, r.max_ratio);
                 if (getenv("DFSAE_GRADCHECK_VERBOSE") != NULL)
                     gradcheck_print(label, &r);
                 assert_true(r.n_checked == r.n_params);
                 free(X);
                 dfsae_model_free(m);
             }
-    if (getenv("DFSAE_GRADCHECK_VERBOSE") != NULL)
-        print_message("softmax %s: worst relative error %.2e\n", what, worst);
+    print_message("softmax %s: worst relative error %.2e, worst coordinate "
+                  "error / tolerance %.3f\n",
+                  what, worst, worst_ratio);
     if (failed)
         fail_msg("softmax %s: %d cases failed the gradient check", what,
                  failed);
@@ -149,6 +153,48 @@ static void fd_softmax_all_terms(void **state)
 {
     (void)state;
     fd_softmax("lse+var+tc+wr", (grad_lambdas){1.0, 1.0, 1.0, 1.0}, 950);
+}
+
+/* The noise allowance of the L_lse-alone check does not blind it: on
+ * every shape and temperature, a gradient whose largest entry is 1% off
+ * fails. */
+static void fd_softmax_lse_catches_one_percent(void **state)
+{
+    (void)state;
+    const size_t shapes[][3] = {{GRAD_SHAPE_WIDE}, {GRAD_SHAPE_TALL}};
+    const grad_lambdas l = {1.0, 0.0, 0.0, 0.0};
+    for (size_t s = 0; s < 2; ++s)
+        for (size_t t = 0; t < 3; ++t) {
+            size_t d = shapes[s][0], k = shapes[s][1], n = shapes[s][2];
+            dfsae_model *m =
+                grad_model_new(d, k, 910 + s, DFSAE_ACT_SOFTMAX, l);
+            grad_set(m, DFSAE_MODEL_SOFTMAX_TEMPERATURE, TEMPERATURES[t]);
+            float *X = grad_inputs_new(m, n, 920 + s, 0.0);
+            for (size_t i = 0; i < n * d; ++i)
+                X[i] *= 2.0f;
+            gradcheck_opts o;
+            gradcheck_default_opts(&o);
+            grad_lse_softmax_opts(m, X, n, 0x1p-5 * TEMPERATURES[t], &o);
+            size_t np = dfsae_model_num_params(m), top = 0;
+            float *g = malloc(np * sizeof *g);
+            assert_non_null(g);
+            assert_int_equal(dfsae_model_grad(m, X, n, g, NULL, NULL, 0),
+                             DFSAE_OK);
+            for (size_t i = 1; i < np; ++i)
+                if (fabs(g[i]) > fabs(g[top]))
+                    top = i;
+            g[top] *= 1.01f;
+            gradcheck_result r;
+            if (gradcheck_run(m, X, n, g, &o, "softmax lse, 1% off (must fail)",
+                              &r))
+                fail_msg("D=%zu K=%zu T=%g: a 1%% error in entry %zu "
+                         "passed (atol %.3g, |g| %.3g)",
+                         d, k, TEMPERATURES[t], top, o.atol,
+                         fabs((double)g[top]));
+            free(g);
+            free(X);
+            dfsae_model_free(m);
+        }
 }
 
 /* The mean reduction of L_lse scales the gradient by 1/B. */
@@ -223,6 +269,7 @@ int main(void)
         cmocka_unit_test(fd_softmax_tc),
         cmocka_unit_test(fd_softmax_wr),
         cmocka_unit_test(fd_softmax_all_terms),
+        cmocka_unit_test(fd_softmax_lse_catches_one_percent),
         cmocka_unit_test(fd_softmax_lse_mean),
         cmocka_unit_test(bias_gradient_sums_to_zero),
         cmocka_unit_test(temperature_bounds),

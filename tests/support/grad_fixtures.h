@@ -68,6 +68,24 @@ typedef struct grad_case {
 #define GRAD_SHAPE_WIDE 5, 10, 6 /* D, K, B with B < K */
 #define GRAD_SHAPE_TALL 7, 6, 24 /* D, K, B with B > K */
 
+/* Softmax feeding L_lse alone: the loss hardly moves with the parameters
+ * (the rows of A sum to 1 and sit near 1/K, so L_lse depends on them only
+ * through their spread), while one float evaluation of it carries
+ * rounding noise of about u * lambda_lse * sum_ij A_ij R_ij (u = 2^-24,
+ * R = softmax(-A) = dL/dA; divided by B for the mean reduction): each A_ij
+ * is a float, good to an ulp, and moves L by R_ij times its error. This
+ * returns that noise for the model on X. */
+double grad_lse_rounding_noise(dfsae_model *m, const float *X, size_t n);
+/* Sets step h and an absolute tolerance for that noise: the 4-point
+ * difference turns an evaluation error e into at most 1.5 e / h; measured
+ * |analytic - numeric| * h / noise was at most 1.9 over the softmax L_lse
+ * fixtures and steps 2^-10 .. 2^-5 (where truncation does not show), so
+ * atol = 4 noise / h keeps a factor 2. */
+void grad_lse_softmax_opts(dfsae_model *m, const float *X, size_t n, double h,
+                           gradcheck_opts *o);
+/* 1 if the model is softmax with L_lse its only term. */
+int grad_is_softmax_lse_alone(dfsae_model *m);
+
 /* Builds the case's model and inputs and runs the gradient checker; the
  * label is "<what> <activation> D=.. K=.. B=.. side=..". Returns 1 if it
  * passed; failures are printed, not asserted, so that a loop over cases
@@ -91,9 +109,8 @@ void grad_check_all_activations(grad_case c, const gradcheck_opts *o);
 /* A sweep over the values of one model option (with another option fixed,
  * fixed_key -1 for none): every activation, both shapes (GRAD_SHAPE_WIDE
  * and GRAD_SHAPE_TALL, model seeds seed and seed + 1), the checker's
- * defaults. Fails the test at the end if any case did not pass; with
- * DFSAE_GRADCHECK_VERBOSE set, prints each case and the worst relative
- * error. */
+ * defaults. Fails the test at the end if any case did not pass; prints
+ * the worst relative error (and each case with DFSAE_GRADCHECK_VERBOSE). */
 typedef struct grad_sweep {
     const char *what;
     grad_lambdas lambdas;
