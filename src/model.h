@@ -69,4 +69,17 @@ int dfsae__evaluate(dfsae_model *m, int st, const char *fn, const float *X,
                     size_t n, float *grad, float *gmax, double *total,
                     double *terms, size_t n_terms);
 
+/* One checked optimizer step of the model's parameters with a finite
+ * gradient whose largest magnitude is gmax (model_step.c): a dry run,
+ * then the update and the max-norm constraint (a step that would
+ * overflow changes nothing: DFSAE_ERR_NON_FINITE_RESULT, message in
+ * opt's error). With `collective`, the model's ranks agree on the dry
+ * run's verdict before any commits, so a step that would overflow on one
+ * dictionary shard changes no shard. */
+int dfsae__model_apply_step(dfsae_model *model, dfsae_optimizer *opt,
+                            const float *grad, float gmax, int collective);
+/* The max-norm constraint of DFSAE_MODEL_MAX_ROW_NORM (max_row_norm.c),
+ * applied after every update; nothing when the option is 0. */
+void dfsae__max_row_norm_project(dfsae_model *model);
+
 #endif

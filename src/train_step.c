@@ -13,7 +13,7 @@ static int check(dfsae_model *m, dfsae_optimizer *opt)
     if (opt == NULL)
         return dfsae__fail(m->err, DFSAE_ERR_NULL_ARG,
                            "train_step: opt is NULL");
-    int st = dfsae__optimizer_check(opt, m);
+    int st = dfsae__optimizer_check(opt, m->n_params);
     if (st != DFSAE_OK)
         return dfsae__fail(m->err, st, "train_%s", opt->err);
     st = dfsae__ws_reserve_grad(&m->ws, &m->alloc, m->n_params);
@@ -38,7 +38,7 @@ int dfsae_train_step(dfsae_model *model, dfsae_optimizer *opt, const float *X,
         return st;
     /* A shard's update may overflow alone: the ranks agree before any
      * commits it (docs/distributed.md). */
-    st = dfsae__optimizer_apply(opt, model, model->ws.grad, gmax, 1);
+    st = dfsae__model_apply_step(model, opt, model->ws.grad, gmax, 1);
     if (st != DFSAE_OK)
         dfsae__fail(model->err, st, "train_%s", opt->err);
     return st;

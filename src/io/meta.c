@@ -7,17 +7,6 @@
 
 #include "io/io.h"
 
-static const char *const hp_keys[DFSAE_OPT_COUNT] = {
-    [DFSAE_OPT_LR] = "dfsae.optimizer.lr",
-    [DFSAE_OPT_WEIGHT_DECAY] = "dfsae.optimizer.weight_decay",
-    [DFSAE_OPT_MOMENTUM] = "dfsae.optimizer.momentum",
-    [DFSAE_OPT_DAMPENING] = "dfsae.optimizer.dampening",
-    [DFSAE_OPT_NESTEROV] = "dfsae.optimizer.nesterov",
-    [DFSAE_OPT_BETA1] = "dfsae.optimizer.beta1",
-    [DFSAE_OPT_BETA2] = "dfsae.optimizer.beta2",
-    [DFSAE_OPT_EPS] = "dfsae.optimizer.eps",
-};
-
 #define KEY_VERSION    "dfsae.format_version"
 #define KEY_LIBRARY    "dfsae.library_version"
 #define KEY_OPTIMIZER  "dfsae.optimizer"
@@ -199,20 +188,20 @@ static int read_optimizer(const dfsae__st_header *h, dfsae__ckpt *c, char *err)
         return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
                            KEY_STEP " is missing or not a whole number");
     for (int p = 0; p < DFSAE_OPT_COUNT; ++p) {
-        double lo, hi;
         c->hp[p] = 0.0;
-        if (dfsae_optimizer_option_bounds(c->opt_kind, p, &lo, &hi) != DFSAE_OK)
+        const dfsae__optim_key *key = dfsae__optim_key_of(c->opt_kind, p);
+        if (key == NULL)
             continue;
-        const char *s = dfsae__st_meta(h, hp_keys[p]);
+        const dfsae__key_spec *spec = &key->spec;
+        const char *s = dfsae__st_meta(h, spec->meta_key);
         if (s == NULL)
             return dfsae__fail(err, DFSAE_ERR_BAD_METADATA, "%s is missing",
-                               hp_keys[p]);
+                               spec->meta_key);
         if (!dfsae__parse_double(s, &c->hp[p]) ||
-            !(c->hp[p] >= lo && c->hp[p] <= hi) ||
-            (p == DFSAE_OPT_NESTEROV && c->hp[p] != 0.0 && c->hp[p] != 1.0))
+            !dfsae__key_valid(spec, c->hp[p]))
             return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
                                "%s: \"%.32s\" is not a number in [%g, %g]",
-                               hp_keys[p], s, lo, hi);
+                               spec->meta_key, s, spec->lo, spec->hi);
     }
     /* SGD starts its momentum buffer at the first step that uses
      * momentum; without the key, that is any step taken with momentum. */
@@ -378,9 +367,10 @@ size_t dfsae__meta_collect(const dfsae_model *m,
             snprintf(out[n++].value, DFSAE__NUM_LEN, "%d", opt->started != 0);
         }
         for (int p = 0; p < DFSAE_OPT_COUNT; ++p) {
-            if (!opt->applies[p])
+            const dfsae__optim_key *key = dfsae__optim_key_of(opt->kind, p);
+            if (key == NULL)
                 continue;
-            out[n].key = hp_keys[p];
+            out[n].key = key->spec.meta_key;
             dfsae__format_double(out[n++].value, opt->hp[p]);
         }
     }

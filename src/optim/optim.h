@@ -1,27 +1,35 @@
 /* Optimizers: one interface over flat parameter and gradient vectors,
- * independent of the objective. */
+ * independent of the objective and of the model handle (the model's side
+ * of a step is src/model_step.c). */
 #ifndef DFSAE_OPTIM_H
 #define DFSAE_OPTIM_H
 
 #include "internal.h"
+#include "keyspec.h"
 #include "parallel/pool.h"
 
 typedef struct dfsae_optimizer dfsae_optimizer;
 
+/* One update of the n parameters at params from the gradient grad, with
+ * the optimizer's state vectors, step count and hyper-parameters in
+ * `state`; the sweeps run on `pool` (or on the caller if NULL). `check`
+ * computes the update without writing anything and returns 1 if every
+ * new parameter and state value is finite; `update` writes it. The
+ * caller has checked the gradient is finite; gmax is its largest
+ * magnitude. */
+typedef int (*dfsae__optim_check_fn)(const float *params, const float *grad,
+                                     float gmax, size_t n,
+                                     const dfsae_optimizer *state,
+                                     dfsae_pool *pool);
+typedef void (*dfsae__optim_update_fn)(float *params, const float *grad,
+                                       size_t n, dfsae_optimizer *state,
+                                       dfsae_pool *pool);
+
 typedef struct dfsae_optim_ops {
     const char *name;
     size_t n_state; /* state vectors of n floats */
-    double defaults[DFSAE_OPT_COUNT];
-    unsigned char applies[DFSAE_OPT_COUNT];
-    /* One update of n parameters. With commit = 0 it only computes the new
-     * parameters and state and returns 1 if all of them are finite; with
-     * commit = 1 it writes them (the return value is then unused). The
-     * caller runs the first before the second, so a step that would
-     * overflow changes nothing. The caller has checked the gradient is
-     * finite; gmax is its largest magnitude. The sweeps run on `pool`
-     * (the stepped model's, or NULL). */
-    int (*update)(dfsae_optimizer *o, dfsae_pool *pool, float *params,
-                  const float *grad, float gmax, int commit);
+    dfsae__optim_check_fn check;
+    dfsae__optim_update_fn update;
 } dfsae_optim_ops;
 
 struct dfsae_optimizer {
@@ -38,9 +46,30 @@ struct dfsae_optimizer {
     int maxima_valid;
     int started; /* SGD: the momentum buffer holds a gradient (PyTorch
                   * starts it at the first step that uses momentum) */
-    double hp[DFSAE_OPT_COUNT];
+    double hp[DFSAE_OPT_COUNT]; /* by key; those the kind takes are used */
     char err[DFSAE_ERR_LEN];
 };
+
+/* The hyper-parameters' spec table (hparams.c), one row per key: spec
+ * gives the metadata name, bounds, kind (REAL, or BOOL for 0 or 1) and
+ * where the handle keeps the value (hp[key], a double; a snapshot's hp[]
+ * is indexed alike); the default differs by optimizer kind, so spec.def
+ * is unused and def[kind] holds it. */
+typedef struct dfsae__optim_key {
+    dfsae__key_spec spec;
+    unsigned kinds; /* bit k set: the key applies to optimizer kind k */
+    double def[DFSAE_OPTIMIZER_KIND_COUNT];
+} dfsae__optim_key;
+
+/* The row of key p if it applies to optimizer kind `kind`, else NULL. */
+const dfsae__optim_key *dfsae__optim_key_of(int kind, int p);
+/* hp[] as a new optimizer of this kind has it (0 where a key does not
+ * apply). */
+void dfsae__optim_hp_default(int kind, double hp[DFSAE_OPT_COUNT]);
+/* The rule between keys that a step checks (each value being valid on its
+ * own): Nesterov momentum needs a non-zero momentum and zero dampening.
+ * DFSAE_OK or DFSAE_ERR_INVALID_ARG with err filled in. */
+int dfsae__optim_hp_check(const double hp[DFSAE_OPT_COUNT], char *err);
 
 /* The largest step count a handle holds or a checkpoint records: the bias
  * correction computes in double from t + 1, exact up to 2^53, and a count
@@ -56,20 +85,18 @@ struct dfsae_optimizer {
 int dfsae__optim_state_check(int kind, uint64_t step, int started,
                              const float *state, size_t n, char *err);
 
-/* The checks of a step that do not read the gradient: the parameter
- * count, the step count's limit, Nesterov's conditions. DFSAE_OK, or a
- * status with opt->err filled in. */
-int dfsae__optimizer_check(dfsae_optimizer *opt, const dfsae_model *model);
-/* One checked step with a finite gradient whose largest magnitude is gmax:
- * a dry run, then the update (a step that would overflow changes
- * nothing: DFSAE_ERR_NON_FINITE_RESULT). With `collective`, the model's
- * ranks agree on the dry run's verdict before any commits, so a step
- * that would overflow on one dictionary shard changes no shard. */
-int dfsae__optimizer_apply(dfsae_optimizer *opt, dfsae_model *model,
-                           const float *grad, float gmax, int collective);
-/* The max-norm constraint of DFSAE_MODEL_MAX_ROW_NORM (max_norm.c), applied
- * after every update; nothing when the option is 0. */
-void dfsae__max_row_norm_project(dfsae_model *model);
+/* The checks of a step on n parameters that do not read the gradient: the
+ * parameter count, the step count's limit, the rule between keys.
+ * DFSAE_OK, or a status with opt->err filled in. */
+int dfsae__optimizer_check(dfsae_optimizer *opt, size_t n);
+/* The dry run of a step with a finite gradient whose largest magnitude is
+ * gmax: DFSAE_OK, or DFSAE_ERR_NON_FINITE_RESULT with opt->err filled in
+ * if the update would overflow. Changes nothing but the message. */
+int dfsae__optimizer_dry_run(dfsae_optimizer *opt, const float *params,
+                             const float *grad, float gmax, dfsae_pool *pool);
+/* The update the dry run accepted, and one more step counted. */
+void dfsae__optimizer_commit(dfsae_optimizer *opt, float *params,
+                             const float *grad, dfsae_pool *pool);
 
 /* The export/import seam (state.c): an optimizer's state as a model file
  * carries it, so io/ never reads or writes the handle's fields. */
@@ -77,9 +104,8 @@ typedef struct dfsae__optim_snapshot {
     int kind;
     uint64_t step;
     int started;                /* SGD: the momentum buffer started */
-    double hp[DFSAE_OPT_COUNT]; /* those `applies` marks; others unused */
-    const unsigned char *applies;
-    size_t n, n_state; /* n_state vectors of n floats at state */
+    double hp[DFSAE_OPT_COUNT]; /* those that apply to kind; others unused */
+    size_t n, n_state;          /* n_state vectors of n floats at state */
     const float *state;
 } dfsae__optim_snapshot;
 

@@ -1,56 +1,76 @@
 /* SGD as in PyTorch: L2 weight decay into the gradient, momentum buffer
  * started from the first gradient it sees, optional dampening and
- * Nesterov. */
-#include <math.h>
-
+ * Nesterov. Its one pass runs on the caller. */
 #include "fastmath.h"
 #include "optim/optim.h"
 
-DFSAE_MULTIVERSION
-static int sgd_update(dfsae_optimizer *o, dfsae_pool *pool, float *p,
-                      const float *grad, float gmax, int commit)
+/* The scalars of one step, rounded to float once. */
+typedef struct sgd_coef {
+    float lr, wd, mom, damp;
+    int nesterov, fresh;
+} sgd_coef;
+
+static sgd_coef coefficients(const dfsae_optimizer *o)
 {
-    (void)pool; /* SGD's one pass runs on the caller */
-    (void)gmax;
     const double *hp = o->hp;
-    const float lr = (float)hp[DFSAE_OPT_LR];
-    const float wd = (float)hp[DFSAE_OPT_WEIGHT_DECAY];
-    const float mom = (float)hp[DFSAE_OPT_MOMENTUM];
-    const float damp = 1.0f - (float)hp[DFSAE_OPT_DAMPENING];
-    const int nesterov = hp[DFSAE_OPT_NESTEROV] != 0.0;
-    const int fresh = !o->started;
-    float *buf = o->state;
-    const size_t n = o->n;
+    sgd_coef c;
+    c.lr = (float)hp[DFSAE_OPT_LR];
+    c.wd = (float)hp[DFSAE_OPT_WEIGHT_DECAY];
+    c.mom = (float)hp[DFSAE_OPT_MOMENTUM];
+    c.damp = 1.0f - (float)hp[DFSAE_OPT_DAMPENING];
+    c.nesterov = hp[DFSAE_OPT_NESTEROV] != 0.0;
+    c.fresh = !o->started;
+    return c;
+}
+
+typedef struct sgd_out {
+    float p, buf; /* the new parameter and momentum buffer entry */
+} sgd_out;
+
+/* The update of one parameter: the formula, written once. */
+static inline sgd_out sgd_element(const sgd_coef *c, float p, float grad,
+                                  float buf)
+{
+    float g = grad + c->wd * p;
+    float b = 0.0f;
+    if (c->mom != 0.0f) {
+        b = c->fresh ? g : c->mom * buf + c->damp * g;
+        g = c->nesterov ? g + c->mom * b : b;
+    }
+    return (sgd_out){p - c->lr * g, b};
+}
+
+DFSAE_MULTIVERSION
+static int sgd_check(const float *p, const float *grad, float gmax, size_t n,
+                     const dfsae_optimizer *o, dfsae_pool *pool)
+{
+    (void)gmax;
+    (void)pool;
+    const sgd_coef c = coefficients(o);
+    const float *buf = o->state;
     uint32_t bad = 0;
     for (size_t i = 0; i < n; ++i) {
-        float g = grad[i] + wd * p[i];
-        float b = 0.0f;
-        if (mom != 0.0f) {
-            b = fresh ? g : mom * buf[i] + damp * g;
-            g = nesterov ? g + mom * b : b;
-        }
-        float np = p[i] - lr * g;
-        if (commit) {
-            p[i] = np;
-            if (mom != 0.0f) /* PyTorch leaves a paused buffer alone */
-                buf[i] = b;
-        } else {
-            bad |= dfsae__nonfinite(np) | dfsae__nonfinite(b);
-        }
+        sgd_out u = sgd_element(&c, p[i], grad[i], buf[i]);
+        bad |= dfsae__nonfinite(u.p) | dfsae__nonfinite(u.buf);
     }
-    if (commit && mom != 0.0f)
-        o->started = 1;
     return bad == 0;
 }
 
-const dfsae_optim_ops dfsae__optim_sgd = {
-    "sgd",
-    1,
-    {[DFSAE_OPT_LR] = 1e-2},
-    {[DFSAE_OPT_LR] = 1,
-     [DFSAE_OPT_WEIGHT_DECAY] = 1,
-     [DFSAE_OPT_MOMENTUM] = 1,
-     [DFSAE_OPT_DAMPENING] = 1,
-     [DFSAE_OPT_NESTEROV] = 1},
-    sgd_update,
-};
+DFSAE_MULTIVERSION
+static void sgd_update(float *p, const float *grad, size_t n,
+                       dfsae_optimizer *o, dfsae_pool *pool)
+{
+    (void)pool;
+    const sgd_coef c = coefficients(o);
+    float *buf = o->state;
+    for (size_t i = 0; i < n; ++i) {
+        sgd_out u = sgd_element(&c, p[i], grad[i], buf[i]);
+        p[i] = u.p;
+        if (c.mom != 0.0f) /* PyTorch leaves a paused buffer alone */
+            buf[i] = u.buf;
+    }
+    if (c.mom != 0.0f)
+        o->started = 1;
+}
+
+const dfsae_optim_ops dfsae__optim_sgd = {"sgd", 1, sgd_check, sgd_update};

@@ -57,7 +57,6 @@ void dfsae__optim_export(const dfsae_optimizer *o, dfsae__optim_snapshot *s)
     s->step = o->t;
     s->started = o->started;
     memcpy(s->hp, o->hp, sizeof s->hp);
-    s->applies = o->ops->applies;
     s->n = o->n;
     s->n_state = o->ops->n_state;
     s->state = o->state;
@@ -88,7 +87,7 @@ int dfsae__optim_import(dfsae_optimizer *o, const dfsae__optim_snapshot *s,
     if (st != DFSAE_OK)
         return st;
     for (int p = 0; p < DFSAE_OPT_COUNT; ++p)
-        if (o->ops->applies[p])
+        if (dfsae__optim_key_of(o->kind, p) != NULL)
             o->hp[p] = s->hp[p];
     memcpy(o->state, s->state, o->ops->n_state * o->n * sizeof *o->state);
     o->t = s->step;

@@ -4,7 +4,6 @@
 #include <math.h>
 
 #include "model.h"
-#include "optim/optim.h"
 
 void dfsae__max_row_norm_project(dfsae_model *model)
 {
