@@ -4,6 +4,7 @@
  * the model). */
 #include <string.h>
 
+#include "data/source.h"
 #include "layers/layers.h"
 #include "loss/loss.h"
 #include "model.h"
@@ -91,18 +92,19 @@ int dfsae_model_forward(const dfsae_model *model, const float *X, size_t n,
 {
     if (model == NULL || X == NULL || A == NULL)
         return DFSAE_ERR_NULL_ARG;
-    if (n == 0 || Z == A || R == A || (R != NULL && R == Z))
+    if (Z == A || R == A || (R != NULL && R == Z))
         return DFSAE_ERR_INVALID_ARG;
-    size_t nd, nk;
-    if (!dfsae__mul_size(n, model->d, &nd) ||
-        !dfsae__mul_size(nd, sizeof(float), &nd) ||
-        !dfsae__mul_size(n, model->k, &nk) ||
-        !dfsae__mul_size(nk, sizeof(float), &nk))
-        return DFSAE_ERR_SIZE_OVERFLOW;
-    /* Checked up front so that a bad row leaves the outputs untouched. */
-    if (!dfsae__all_finite(X, n * model->d))
-        return DFSAE_ERR_NON_FINITE_INPUT;
-    int st = dfsae__forward(model, X, n, A, Z);
+    /* Checked up front so that a bad row leaves the outputs untouched; the
+     * rows are taken in blocks, so n need not fit an int. The message
+     * goes nowhere: the model is read only. */
+    dfsae_source rows;
+    dfsae__source_view(&rows, X, n, model->d);
+    const dfsae__rows_rule rule = {
+        .fn = "forward", .what = "batch", .d = model->d, .k = model->k};
+    char unused[DFSAE_ERR_LEN];
+    int st = dfsae__rows_check(&rows, &rule, unused);
+    if (st == DFSAE_OK)
+        st = dfsae__forward(model, X, n, A, Z);
     if (st != DFSAE_OK)
         return st;
     if (R != NULL)

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "data/source.h"
 #include "dist/dist.h"
 #include "loss/loss.h"
 #include "model.h"
@@ -202,24 +203,13 @@ int dfsae_model_get_transform(const dfsae_model *model, float *shift,
 /* Validates a batch of n rows: pointers, sizes, finiteness. */
 static int check_batch(dfsae_model *m, const char *fn, const float *X, size_t n)
 {
-    size_t nd, nk;
     if (X == NULL)
         return dfsae__fail(m->err, DFSAE_ERR_NULL_ARG, "%s: X is NULL", fn);
-    if (n == 0)
-        return dfsae__fail(m->err, DFSAE_ERR_INVALID_ARG,
-                           "%s: the batch is empty (n = 0)", fn);
-    if (!fits_int(n) || !dfsae__mul_size(n, m->d, &nd) ||
-        !dfsae__mul_size(nd, sizeof(float), &nd) ||
-        !dfsae__mul_size(n, m->k, &nk) ||
-        !dfsae__mul_size(nk, sizeof(float), &nk))
-        return dfsae__fail(m->err, DFSAE_ERR_SIZE_OVERFLOW,
-                           "%s: a batch of %zu rows overflows", fn, n);
-    size_t bad = dfsae__first_non_finite(X, n * m->d);
-    if (bad != n * m->d)
-        return dfsae__fail(m->err, DFSAE_ERR_NON_FINITE_INPUT,
-                           "%s: X[%zu][%zu] is not finite", fn, bad / m->d,
-                           bad % m->d);
-    return DFSAE_OK;
+    dfsae_source rows;
+    dfsae__source_view(&rows, X, n, m->d);
+    const dfsae__rows_rule rule = {
+        .fn = fn, .what = "batch", .d = m->d, .k = m->k, .one_product = 1};
+    return dfsae__rows_check(&rows, &rule, m->err);
 }
 
 int dfsae_model_reserve(dfsae_model *model, size_t max_batch)

@@ -58,4 +58,24 @@ int dfsae__source_range(dfsae_source *s, size_t first, size_t count, float *out,
  * whose rows are checked as they are read. */
 size_t dfsae__source_first_non_finite(const dfsae_source *s);
 
+/* What a set of rows must be before a model of d inputs reads it. */
+typedef struct dfsae__rows_rule {
+    const char *fn;     /* the call, prefixing messages ("train") */
+    const char *what;   /* the rows, in messages: "batch", "data set" */
+    size_t d;           /* values per row the model takes */
+    size_t k;           /* outputs per row the call addresses (0: none) */
+    int may_be_empty;   /* a data-parallel rank may hold no rows */
+    int needs_variance; /* at least 2 rows */
+    int one_product;    /* BLAS takes all rows at once: n fits an int */
+} dfsae__rows_rule;
+
+/* In this order: not empty (INVALID_ARG), rows of d values
+ * (SIZE_MISMATCH), 2 rows for a variance (BATCH_TOO_SMALL), n x d and
+ * n x k floats addressable and n within int for one product
+ * (SIZE_OVERFLOW), an array's values finite (NON_FINITE_INPUT; a
+ * callback's rows are checked as they are read). DFSAE_OK, or the status
+ * with err (DFSAE_ERR_LEN bytes) saying why. */
+int dfsae__rows_check(const dfsae_source *src, const dfsae__rows_rule *r,
+                      char *err);
+
 #endif

@@ -51,31 +51,14 @@ static int check_local(dfsae_model *m, dfsae_optimizer *opt,
     if (opt == NULL || src == NULL)
         return dfsae__fail(m->err, DFSAE_ERR_NULL_ARG, "train: %s is NULL",
                            opt == NULL ? "opt" : "the source");
-    const size_t n = src->n;
-    if (n == 0 && !split)
-        return dfsae__fail(m->err, DFSAE_ERR_INVALID_ARG,
-                           "train: the data set is empty (n = 0)");
     if (opt->n != m->n_params)
         return dfsae__fail(m->err, DFSAE_ERR_SIZE_MISMATCH,
                            "train: the optimizer is for %zu parameters, the "
                            "model has %zu",
                            opt->n, m->n_params);
-    if (src->d != m->d)
-        return dfsae__fail(m->err, DFSAE_ERR_SIZE_MISMATCH,
-                           "train: the source has rows of %zu values, the "
-                           "model takes %zu",
-                           src->d, m->d);
-    size_t nd;
-    if (!dfsae__mul_size(n, m->d, &nd) ||
-        !dfsae__mul_size(nd, sizeof(float), &nd))
-        return dfsae__fail(m->err, DFSAE_ERR_SIZE_OVERFLOW,
-                           "train: %zu rows overflow", n);
-    size_t bad = dfsae__source_first_non_finite(src);
-    if (bad != n * m->d)
-        return dfsae__fail(m->err, DFSAE_ERR_NON_FINITE_INPUT,
-                           "train: X[%zu][%zu] is not finite", bad / m->d,
-                           bad % m->d);
-    return DFSAE_OK;
+    const dfsae__rows_rule rule = {
+        .fn = "train", .what = "data set", .d = m->d, .may_be_empty = split};
+    return dfsae__rows_check(src, &rule, m->err);
 }
 
 /* The plan over all n rows of the data set (every rank's, with a comm):

@@ -216,29 +216,12 @@ static int check(dfsae_model *m, const dfsae_source *src, double *metrics,
     if (src == NULL || metrics == NULL)
         return dfsae__fail(m->err, DFSAE_ERR_NULL_ARG, "evaluate: %s is NULL",
                            src == NULL ? "the source" : "metrics");
-    const size_t n = src->n;
-    if (n == 0 || n_metrics == 0)
-        return dfsae__fail(m->err, DFSAE_ERR_INVALID_ARG, "evaluate: %s is 0",
-                           n == 0 ? "n" : "n_metrics");
-    if (src->d != m->d)
-        return dfsae__fail(m->err, DFSAE_ERR_SIZE_MISMATCH,
-                           "evaluate: the source has rows of %zu values, the "
-                           "model takes %zu",
-                           src->d, m->d);
-    if (n < 2)
-        return dfsae__fail(m->err, DFSAE_ERR_BATCH_TOO_SMALL,
-                           "evaluate: a variance needs at least 2 rows");
-    size_t nd;
-    if (!dfsae__mul_size(n, m->d, &nd) ||
-        !dfsae__mul_size(nd, sizeof(float), &nd))
-        return dfsae__fail(m->err, DFSAE_ERR_SIZE_OVERFLOW,
-                           "evaluate: %zu rows overflow", n);
-    size_t bad = dfsae__source_first_non_finite(src);
-    if (bad != n * m->d)
-        return dfsae__fail(m->err, DFSAE_ERR_NON_FINITE_INPUT,
-                           "evaluate: X[%zu][%zu] is not finite", bad / m->d,
-                           bad % m->d);
-    return DFSAE_OK;
+    if (n_metrics == 0)
+        return dfsae__fail(m->err, DFSAE_ERR_INVALID_ARG,
+                           "evaluate: n_metrics is 0");
+    const dfsae__rows_rule rule = {
+        .fn = "evaluate", .what = "data set", .d = m->d, .needs_variance = 1};
+    return dfsae__rows_check(src, &rule, m->err);
 }
 
 /* Rows [first, first + rows) of the source as float32, in place when it is
