@@ -1,20 +1,30 @@
 /* What a file means for dfsae: which tensors are W and b, the options and
  * optimizer state in "__metadata__", and the reverse mapping for saving.
  * Every key is documented in docs/format.md. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "io/io.h"
 
-#define KEY_VERSION    "dfsae.format_version"
-#define KEY_LIBRARY    "dfsae.library_version"
-#define KEY_OPTIMIZER  "dfsae.optimizer"
-#define KEY_STEP       "dfsae.optimizer.step"
-#define KEY_STARTED    "dfsae.optimizer.momentum_started"
-#define KEY_RUN_EPOCHS "dfsae.run.epochs"
-#define KEY_RUN_ROWS   "dfsae.run.rows"
-#define KEY_RUN_SEED   "dfsae.run.seed"
+#define KEY_VERSION   "dfsae.format_version"
+#define KEY_LIBRARY   "dfsae.library_version"
+#define KEY_OPTIMIZER "dfsae.optimizer"
+#define KEY_STEP      "dfsae.optimizer.step"
+#define KEY_STARTED   "dfsae.optimizer.momentum_started"
+
+/* The run state's keys, each a whole number read into and written from
+ * its field. */
+static const struct {
+    const char *key;
+    size_t offset;
+} run_keys[] = {
+    {"dfsae.run.epochs", offsetof(dfsae__run_state, epochs)},
+    {"dfsae.run.rows", offsetof(dfsae__run_state, rows)},
+    {"dfsae.run.seed", offsetof(dfsae__run_state, seed)},
+};
+#define RUN_KEY_COUNT (sizeof run_keys / sizeof run_keys[0])
 
 const char *dfsae__state_name(int kind, size_t index)
 {
@@ -236,16 +246,14 @@ static int read_optimizer(const dfsae__st_header *h, dfsae__ckpt *c, char *err)
 static int read_run_state(const dfsae__st_header *h, dfsae__run_state *r,
                           char *err)
 {
-    static const char *const keys[3] = {KEY_RUN_EPOCHS, KEY_RUN_ROWS,
-                                        KEY_RUN_SEED};
-    uint64_t *dst[3] = {&r->epochs, &r->rows, &r->seed};
-    for (int i = 0; i < 3; ++i) {
-        const char *s = dfsae__st_meta(h, keys[i]);
-        *dst[i] = 0;
-        if (s != NULL && !dfsae__parse_u64(s, dst[i]))
+    for (size_t i = 0; i < RUN_KEY_COUNT; ++i) {
+        const char *s = dfsae__st_meta(h, run_keys[i].key);
+        uint64_t v = 0;
+        if (s != NULL && !dfsae__parse_u64(s, &v))
             return dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
-                               "%s: \"%.32s\" is not a whole number", keys[i],
-                               s);
+                               "%s: \"%.32s\" is not a whole number",
+                               run_keys[i].key, s);
+        memcpy((char *)r + run_keys[i].offset, &v, sizeof v);
     }
     return DFSAE_OK;
 }
@@ -347,13 +355,11 @@ size_t dfsae__meta_collect(const dfsae_model *m,
             dfsae__format_double(out[n].value, v);
         ++n;
     }
-    const uint64_t run[3] = {m->run.epochs, m->run.rows, m->run.seed};
-    static const char *const run_keys[3] = {KEY_RUN_EPOCHS, KEY_RUN_ROWS,
-                                            KEY_RUN_SEED};
-    for (int i = 0; i < 3; ++i) {
-        out[n].key = run_keys[i];
-        snprintf(out[n++].value, DFSAE__NUM_LEN, "%llu",
-                 (unsigned long long)run[i]);
+    for (size_t i = 0; i < RUN_KEY_COUNT; ++i) {
+        uint64_t v;
+        memcpy(&v, (const char *)&m->run + run_keys[i].offset, sizeof v);
+        out[n].key = run_keys[i].key;
+        snprintf(out[n++].value, DFSAE__NUM_LEN, "%llu", (unsigned long long)v);
     }
     if (opt != NULL) {
         out[n].key = KEY_OPTIMIZER;
