@@ -15,17 +15,17 @@
 #include <cmocka.h>
 
 #include "dfsae.h"
+#include "fixture.h"
 #include "io_util.h"
 
 #define D  5
 #define K  3
 #define NP (K * D + K)
 
-static dfsae_model *make_model(uint64_t seed)
+/* A D x K model the test's fixture owns. */
+static dfsae_model *make_model(void **state, uint64_t seed)
 {
-    dfsae_model *m = NULL;
-    assert_int_equal(dfsae_model_create(D, K, seed, NULL, &m), DFSAE_OK);
-    return m;
+    return fx_model(state, D, K, seed);
 }
 
 /* Non-default values for every option, each exactly representable or
@@ -67,24 +67,24 @@ static void set_unusual_options(dfsae_model *m)
 
 static void test_buffer_round_trip(void **state)
 {
-    (void)state;
-    dfsae_model *m = make_model(7);
+    dfsae_model *m = make_model(state, 7);
     set_unusual_options(m);
     size_t size = 0;
     assert_int_equal(dfsae_model_save_buffer(m, NULL, NULL, 0, &size),
                      DFSAE_OK);
     assert_true(size > 8 + 4 * NP);
-    unsigned char *buf = malloc(size);
+    unsigned char *buf = fx_alloc(state, size);
     size_t written = 0;
     assert_int_equal(dfsae_model_save_buffer(m, NULL, buf, size, &written),
                      DFSAE_OK);
     assert_int_equal(written, size);
 
-    dfsae_model *back = NULL;
+    dfsae_model **slot = fx_model_slot(state);
     char err[DFSAE_ERROR_MESSAGE_SIZE] = "x";
     assert_int_equal(
-        dfsae_model_load_buffer(buf, size, NULL, &back, NULL, err, sizeof err),
+        dfsae_model_load_buffer(buf, size, NULL, slot, NULL, err, sizeof err),
         DFSAE_OK);
+    dfsae_model *back = *slot;
     assert_string_equal(err, "");
     assert_true(io_models_identical(m, back));
     double v;
@@ -101,19 +101,15 @@ static void test_buffer_round_trip(void **state)
     assert_int_equal(dfsae_model_forward(m, X, 2, A1, NULL, NULL), DFSAE_OK);
     assert_int_equal(dfsae_model_forward(back, X, 2, A2, NULL, NULL), DFSAE_OK);
     assert_memory_equal(A1, A2, sizeof A1);
-    dfsae_model_free(back);
-    free(buf);
-    dfsae_model_free(m);
 }
 
 static void test_small_buffer(void **state)
 {
-    (void)state;
-    dfsae_model *m = make_model(1);
+    dfsae_model *m = make_model(state, 1);
     size_t size = 0;
     assert_int_equal(dfsae_model_save_buffer(m, NULL, NULL, 0, &size),
                      DFSAE_OK);
-    unsigned char *buf = malloc(size);
+    unsigned char *buf = fx_alloc(state, size);
     memset(buf, 0xAB, size);
     size_t written = 0;
     assert_int_equal(dfsae_model_save_buffer(m, NULL, buf, size - 1, &written),
@@ -124,19 +120,16 @@ static void test_small_buffer(void **state)
     assert_non_null(strstr(dfsae_model_last_error(m), "buffer"));
     assert_int_equal(dfsae_model_save_buffer(m, NULL, buf, size, NULL),
                      DFSAE_ERR_NULL_ARG);
-    free(buf);
-    dfsae_model_free(m);
 }
 
 /* The bytes follow safetensors: LE length, JSON from '{', padding to a
  * multiple of 8, weight then bias as raw little-endian floats. */
 static void test_layout(void **state)
 {
-    (void)state;
-    dfsae_model *m = make_model(11);
+    dfsae_model *m = make_model(state, 11);
     size_t size = 0;
     dfsae_model_save_buffer(m, NULL, NULL, 0, &size);
-    unsigned char *buf = malloc(size);
+    unsigned char *buf = fx_alloc(state, size);
     assert_int_equal(dfsae_model_save_buffer(m, NULL, buf, size, &size),
                      DFSAE_OK);
     uint64_t n = 0;
@@ -145,7 +138,8 @@ static void test_layout(void **state)
     assert_int_equal((8 + n) % 8, 0);
     assert_int_equal(size, 8 + n + 4 * NP);
     assert_int_equal(buf[8], '{');
-    char *json = calloc(1, n + 1);
+    char *json = fx_alloc(state, n + 1);
+    json[n] = '\0';
     memcpy(json, buf + 8, n);
     assert_non_null(strstr(json, "\"dfsae.format_version\":\"2\""));
     assert_non_null(
@@ -159,7 +153,6 @@ static void test_layout(void **state)
     assert_non_null(strstr(
         json,
         "\"bias\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[60,72]}"));
-    free(json);
     float params[NP];
     dfsae_model_get_params(m, params, NP);
     for (int i = 0; i < NP; ++i) {
@@ -170,66 +163,51 @@ static void test_layout(void **state)
         memcpy(&f, &u, 4);
         assert_true(memcmp(&f, &params[i], 4) == 0);
     }
-    free(buf);
-    dfsae_model_free(m);
 }
 
 static void test_path_round_trip(void **state)
 {
-    (void)state;
-    char *dir = io_tempdir();
+    char *dir = fx_keep_dir(state, io_tempdir());
     assert_non_null(dir);
-    char *path = io_join(dir, "model.safetensors");
-    dfsae_model *m = make_model(5);
+    char *path = fx_keep(state, io_join(dir, "model.safetensors"));
+    dfsae_model *m = make_model(state, 5);
     set_unusual_options(m);
     assert_int_equal(dfsae_model_save(m, NULL, path), DFSAE_OK);
     assert_int_equal(io_count_entries(dir), 1); /* no temporary left */
 
     /* The file holds exactly the buffer form. */
     size_t flen = 0, blen = 0;
-    unsigned char *file = io_read_file(path, &flen);
+    unsigned char *file = fx_keep(state, io_read_file(path, &flen));
     dfsae_model_save_buffer(m, NULL, NULL, 0, &blen);
-    unsigned char *buf = malloc(blen);
+    unsigned char *buf = fx_alloc(state, blen);
     dfsae_model_save_buffer(m, NULL, buf, blen, &blen);
     assert_int_equal(flen, blen);
     assert_memory_equal(file, buf, blen);
 
-    dfsae_model *back = NULL;
-    assert_int_equal(dfsae_model_load(path, NULL, &back, NULL, NULL, 0),
+    dfsae_model **back = fx_model_slot(state);
+    assert_int_equal(dfsae_model_load(path, NULL, back, NULL, NULL, 0),
                      DFSAE_OK);
-    assert_true(io_models_identical(m, back));
+    assert_true(io_models_identical(m, *back));
 
     /* load_into replaces parameters and options of another model. */
-    dfsae_model *other = make_model(99);
+    dfsae_model *other = make_model(state, 99);
     assert_false(io_models_identical(m, other));
     assert_int_equal(dfsae_model_load_into(other, NULL, path), DFSAE_OK);
     assert_true(io_models_identical(m, other));
 
     /* Saving over an existing file replaces it. */
-    dfsae_model *third = make_model(123);
+    dfsae_model *third = make_model(state, 123);
     assert_int_equal(dfsae_model_save(third, NULL, path), DFSAE_OK);
     assert_int_equal(dfsae_model_load_into(other, NULL, path), DFSAE_OK);
     assert_true(io_models_identical(third, other));
     assert_int_equal(io_count_entries(dir), 1);
-
-    dfsae_model_free(third);
-    dfsae_model_free(other);
-    dfsae_model_free(back);
-    dfsae_model_free(m);
-    free(buf);
-    free(file);
-    free(path);
-    io_rmdir(dir);
-    free(dir);
 }
 
 static void test_checkpoint_round_trip(void **state)
 {
-    (void)state;
     for (int kind = 0; kind < DFSAE_OPTIMIZER_KIND_COUNT; ++kind) {
-        dfsae_model *m = make_model(21);
-        dfsae_optimizer *o = NULL;
-        assert_int_equal(dfsae_optimizer_create(kind, NP, NULL, &o), DFSAE_OK);
+        dfsae_model *m = make_model(state, 21);
+        dfsae_optimizer *o = fx_optimizer(state, kind, NP);
         if (kind == DFSAE_SGD) {
             dfsae_optimizer_set_option(o, DFSAE_OPT_MOMENTUM, 0.9);
             dfsae_optimizer_set_option(o, DFSAE_OPT_NESTEROV, 1);
@@ -246,16 +224,18 @@ static void test_checkpoint_round_trip(void **state)
         size_t size = 0;
         assert_int_equal(dfsae_model_save_buffer(m, o, NULL, 0, &size),
                          DFSAE_OK);
-        unsigned char *buf = malloc(size);
+        unsigned char *buf = fx_alloc(state, size);
         assert_int_equal(dfsae_model_save_buffer(m, o, buf, size, &size),
                          DFSAE_OK);
 
-        dfsae_model *m2 = NULL;
-        dfsae_optimizer *o2 = NULL;
+        dfsae_model **m2_slot = fx_model_slot(state);
+        dfsae_optimizer **o2_slot = fx_optimizer_slot(state);
         char err[DFSAE_ERROR_MESSAGE_SIZE];
-        assert_int_equal(
-            dfsae_model_load_buffer(buf, size, NULL, &m2, &o2, err, sizeof err),
-            DFSAE_OK);
+        assert_int_equal(dfsae_model_load_buffer(buf, size, NULL, m2_slot,
+                                                 o2_slot, err, sizeof err),
+                         DFSAE_OK);
+        dfsae_model *m2 = *m2_slot;
+        dfsae_optimizer *o2 = *o2_slot;
         assert_true(io_models_identical(m, m2));
         assert_int_equal(dfsae_optimizer_get_kind(o2), kind);
         assert_int_equal(dfsae_optimizer_step_count(o2), 3);
@@ -267,24 +247,17 @@ static void test_checkpoint_round_trip(void **state)
                 assert_true(a == b);
         }
         /* A model-only load of a checkpoint ignores the optimizer. */
-        dfsae_model *m3 = NULL;
+        dfsae_model **m3 = fx_model_slot(state);
         assert_int_equal(
-            dfsae_model_load_buffer(buf, size, NULL, &m3, NULL, NULL, 0),
+            dfsae_model_load_buffer(buf, size, NULL, m3, NULL, NULL, 0),
             DFSAE_OK);
-        assert_true(io_models_identical(m, m3));
+        assert_true(io_models_identical(m, *m3));
 
         /* One more step from each gives the same parameters. */
         assert_int_equal(dfsae_train_step(m, o, X, 8, NULL, NULL, 0), DFSAE_OK);
         assert_int_equal(dfsae_train_step(m2, o2, X, 8, NULL, NULL, 0),
                          DFSAE_OK);
         assert_true(io_models_identical(m, m2));
-
-        dfsae_model_free(m3);
-        dfsae_model_free(m2);
-        dfsae_optimizer_free(o2);
-        free(buf);
-        dfsae_optimizer_free(o);
-        dfsae_model_free(m);
     }
 }
 
@@ -292,24 +265,22 @@ static void test_checkpoint_round_trip(void **state)
  * optimizer, a load into one refuses (there is no state to load). */
 static void test_model_only_file(void **state)
 {
-    (void)state;
-    dfsae_model *m = make_model(2);
+    dfsae_model *m = make_model(state, 2);
     size_t size = 0;
     dfsae_model_save_buffer(m, NULL, NULL, 0, &size);
-    unsigned char *buf = malloc(size);
+    unsigned char *buf = fx_alloc(state, size);
     dfsae_model_save_buffer(m, NULL, buf, size, &size);
-    dfsae_model *m2 = NULL;
+    dfsae_model **loaded = fx_model_slot(state);
     dfsae_optimizer *o2 = (dfsae_optimizer *)buf; /* must be set to NULL */
     char err[DFSAE_ERROR_MESSAGE_SIZE] = "x";
     assert_int_equal(
-        dfsae_model_load_buffer(buf, size, NULL, &m2, &o2, err, sizeof err),
+        dfsae_model_load_buffer(buf, size, NULL, loaded, &o2, err, sizeof err),
         DFSAE_OK);
-    assert_true(io_models_identical(m, m2));
+    assert_true(io_models_identical(m, *loaded));
     assert_null(o2);
     assert_string_equal(err, "");
-    dfsae_model_free(m2);
     /* A failed load sets both outputs to NULL. */
-    m2 = (dfsae_model *)buf;
+    dfsae_model *m2 = (dfsae_model *)buf;
     o2 = (dfsae_optimizer *)buf;
     assert_int_equal(
         dfsae_model_load_buffer(buf, size - 1, NULL, &m2, &o2, err, sizeof err),
@@ -317,21 +288,15 @@ static void test_model_only_file(void **state)
     assert_null(m2);
     assert_null(o2);
 
-    dfsae_optimizer *o = NULL;
-    dfsae_optimizer_create(DFSAE_ADAM, NP, NULL, &o);
+    dfsae_optimizer *o = fx_optimizer(state, DFSAE_ADAM, NP);
     assert_int_equal(dfsae_model_load_buffer_into(m, o, buf, size),
                      DFSAE_ERR_BAD_HEADER);
     assert_non_null(strstr(dfsae_optimizer_last_error(o), "optimizer"));
-    dfsae_optimizer_free(o);
 
     /* The optimizer's size must match the model's. */
-    assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM, NP + 1, NULL, &o),
-                     DFSAE_OK);
+    o = fx_optimizer(state, DFSAE_ADAM, NP + 1);
     assert_int_equal(dfsae_model_save_buffer(m, o, NULL, 0, &size),
                      DFSAE_ERR_SIZE_MISMATCH);
-    dfsae_optimizer_free(o);
-    free(buf);
-    dfsae_model_free(m);
 }
 
 /* The run state and the user metadata travel with the model; text that
@@ -339,13 +304,12 @@ static void test_model_only_file(void **state)
  * UTF-8 come back byte for byte; a load replaces the pairs a model had. */
 static void test_run_state_and_meta_round_trip(void **state)
 {
-    (void)state;
     static const char *const keys[] = {"a \"quoted\" \\ key", "empty",
                                        "image_shape", "z"};
     static const char *const values[] = {
         "line\nbreak\ttab\x01\x1f \"q\" \\ caf\xc3\xa9 \xf0\x9d\x84\x9e", "",
         "28x28", "last"};
-    dfsae_model *m = make_model(4);
+    dfsae_model *m = make_model(state, 4);
     assert_int_equal(dfsae_model_set_run_state(m, 3, 7, UINT64_MAX), DFSAE_OK);
     for (int i = 3; i >= 0; --i) /* out of order: kept sorted */
         assert_int_equal(dfsae_model_set_meta(m, keys[i], values[i]), DFSAE_OK);
@@ -354,9 +318,9 @@ static void test_run_state_and_meta_round_trip(void **state)
     assert_null(dfsae_model_meta_key(m, 4));
 
     size_t size = 0;
-    unsigned char *buf = io_save(m, NULL, &size);
+    unsigned char *buf = fx_keep(state, io_save(m, NULL, &size));
     assert_non_null(buf);
-    char *json = io_header_json(buf);
+    char *json = fx_keep(state, io_header_json(buf));
     assert_non_null(strstr(json, "\"dfsae.run.epochs\":\"3\""));
     assert_non_null(strstr(json, "\"dfsae.run.rows\":\"7\""));
     assert_non_null(
@@ -364,9 +328,8 @@ static void test_run_state_and_meta_round_trip(void **state)
     assert_non_null(strstr(json, "\"user.image_shape\":\"28x28\""));
     assert_non_null(strstr(json, "\"user.a \\\"quoted\\\" \\\\ key\":"));
     assert_non_null(strstr(json, "line\\nbreak\\ttab\\u0001\\u001f"));
-    free(json);
 
-    dfsae_model *other = make_model(5);
+    dfsae_model *other = make_model(state, 5);
     assert_int_equal(dfsae_model_set_meta(other, "only in other", "x"),
                      DFSAE_OK);
     assert_int_equal(dfsae_model_load_buffer_into(other, NULL, buf, size),
@@ -385,9 +348,6 @@ static void test_run_state_and_meta_round_trip(void **state)
     assert_int_equal(dfsae_model_set_meta(other, "z", NULL), DFSAE_OK);
     assert_null(dfsae_model_get_meta(other, "z"));
     assert_int_equal(dfsae_model_set_meta(other, "z", NULL), DFSAE_OK);
-    dfsae_model_free(other);
-    free(buf);
-    dfsae_model_free(m);
 }
 
 /* The input transform travels as two tensors after W and b (none for the
@@ -395,7 +355,6 @@ static void test_run_state_and_meta_round_trip(void **state)
  * load replaces the transform a model had, also by the identity. */
 static void test_transform_round_trip(void **state)
 {
-    (void)state;
     const float shift[D] = {0.5f, -1.0f, 0.0f, 255.0f, 1e-3f};
     const float scale[D] = {2.0f, 0.25f, -1.0f, 1.0f / 255.0f, 3.0f};
     const size_t lengths[2] = {D, 1};
@@ -405,16 +364,14 @@ static void test_transform_round_trip(void **state)
         X[i] = io_uniform(&s) * 10.0f - 5.0f;
     for (int g = 0; g < 2; ++g) {
         const size_t n = lengths[g];
-        dfsae_model *m = make_model(8);
-        dfsae_optimizer *o = NULL;
-        assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM, NP, NULL, &o),
-                         DFSAE_OK);
+        dfsae_model *m = make_model(state, 8);
+        dfsae_optimizer *o = fx_optimizer(state, DFSAE_ADAM, NP);
         assert_int_equal(dfsae_model_set_transform(m, shift, scale, n),
                          DFSAE_OK);
         size_t size = 0;
-        unsigned char *buf = io_save(m, o, &size);
+        unsigned char *buf = fx_keep(state, io_save(m, o, &size));
         assert_non_null(buf);
-        char *json = io_header_json(buf);
+        char *json = fx_keep(state, io_header_json(buf));
         char want[160];
         snprintf(
             want, sizeof want,
@@ -423,15 +380,16 @@ static void test_transform_round_trip(void **state)
             "\"dtype\":\"F32\",\"shape\":[%zu],\"data_offsets\":[%zu,%zu]}",
             n, 72 + 4 * n, n, 72 + 4 * n, 72 + 8 * n);
         assert_non_null(strstr(json, want));
-        free(json);
 
-        dfsae_model *back = NULL;
-        dfsae_optimizer *ob = NULL;
+        dfsae_model **back_slot = fx_model_slot(state);
+        dfsae_optimizer **ob_slot = fx_optimizer_slot(state);
         char err[DFSAE_ERROR_MESSAGE_SIZE];
-        int st = dfsae_model_load_buffer(buf, size, NULL, &back, &ob, err,
-                                         sizeof err);
+        int st = dfsae_model_load_buffer(buf, size, NULL, back_slot, ob_slot,
+                                         err, sizeof err);
         if (st != DFSAE_OK)
             fail_msg("%s", err);
+        dfsae_model *back = *back_slot;
+        dfsae_optimizer *ob = *ob_slot;
         assert_true(io_models_identical(m, back));
         assert_non_null(ob);
         assert_int_equal(dfsae_model_forward(m, X, 3, A1, NULL, NULL),
@@ -441,12 +399,12 @@ static void test_transform_round_trip(void **state)
         assert_memory_equal(A1, A2, sizeof A1);
 
         /* An identity file replaces the transform with the identity. */
-        dfsae_model *plain = make_model(8);
+        dfsae_model *plain = make_model(state, 8);
         size_t plain_size = 0;
-        unsigned char *plain_buf = io_save(plain, NULL, &plain_size);
-        json = io_header_json(plain_buf);
+        unsigned char *plain_buf =
+            fx_keep(state, io_save(plain, NULL, &plain_size));
+        json = fx_keep(state, io_header_json(plain_buf));
         assert_null(strstr(json, "input_transform"));
-        free(json);
         assert_int_equal(
             dfsae_model_load_buffer_into(back, NULL, plain_buf, plain_size),
             DFSAE_OK);
@@ -458,14 +416,6 @@ static void test_transform_round_trip(void **state)
         assert_int_equal(dfsae_model_load_buffer_into(back, ob, buf, size),
                          DFSAE_OK);
         assert_true(io_models_identical(m, back));
-
-        free(plain_buf);
-        dfsae_model_free(plain);
-        dfsae_optimizer_free(ob);
-        dfsae_model_free(back);
-        free(buf);
-        dfsae_optimizer_free(o);
-        dfsae_model_free(m);
     }
 }
 
@@ -473,10 +423,9 @@ static void test_transform_round_trip(void **state)
  * changes. */
 static void test_meta_rules(void **state)
 {
-    (void)state;
-    dfsae_model *m = make_model(6);
+    dfsae_model *m = make_model(state, 6);
     assert_int_equal(dfsae_model_set_meta(m, "k", "v"), DFSAE_OK);
-    char key[66], *big = malloc(16386);
+    char key[66], *big = fx_alloc(state, 16386);
     memset(key, 'k', sizeof key - 1);
     key[65] = '\0';
     memset(big, 'v', 16385);
@@ -531,20 +480,16 @@ static void test_meta_rules(void **state)
         assert_int_equal(
             dfsae_model_set_meta(m, dfsae_model_meta_key(m, i), big), DFSAE_OK);
     size_t size = 0;
-    unsigned char *buf = io_save(m, NULL, &size);
+    unsigned char *buf = fx_keep(state, io_save(m, NULL, &size));
     assert_non_null(buf);
     assert_true(size > 256u * 16384u * 6u);
-    dfsae_model *back = NULL;
+    dfsae_model **back = fx_model_slot(state);
     char err[DFSAE_ERROR_MESSAGE_SIZE];
     int st =
-        dfsae_model_load_buffer(buf, size, NULL, &back, NULL, err, sizeof err);
+        dfsae_model_load_buffer(buf, size, NULL, back, NULL, err, sizeof err);
     if (st != DFSAE_OK)
         fail_msg("%s", err);
-    assert_true(io_models_identical(m, back));
-    dfsae_model_free(back);
-    free(buf);
-    free(big);
-    dfsae_model_free(m);
+    assert_true(io_models_identical(m, *back));
 }
 
 typedef struct failing {
@@ -570,11 +515,13 @@ static void fail_free(void *opaque, void *p)
  * nothing. */
 static void test_meta_out_of_memory(void **state)
 {
-    (void)state;
-    failing f = {SIZE_MAX};
-    dfsae_allocator a = {fail_alloc, fail_free, &f};
-    dfsae_model *m = NULL;
-    assert_int_equal(dfsae_model_create(D, K, 1, &a, &m), DFSAE_OK);
+    /* In the fixture: teardown frees the model through it. */
+    failing *f = fx_alloc(state, sizeof *f);
+    f->left = SIZE_MAX;
+    dfsae_allocator a = {fail_alloc, fail_free, f};
+    dfsae_model **slot = fx_model_slot(state);
+    assert_int_equal(dfsae_model_create(D, K, 1, &a, slot), DFSAE_OK);
+    dfsae_model *m = *slot;
     for (int i = 0; i < 8; ++i) { /* fills the first table of 8 */
         char k[8];
         snprintf(k, sizeof k, "k%d", i);
@@ -583,19 +530,18 @@ static void test_meta_out_of_memory(void **state)
     io_snapshot before;
     io_snapshot_take(m, &before);
     for (size_t left = 0; left < 2; ++left) {
-        f.left = left; /* 0: the pair fails; 1: the larger table */
+        f->left = left; /* 0: the pair fails; 1: the larger table */
         assert_int_equal(dfsae_model_set_meta(m, "new", "v"),
                          DFSAE_ERR_NO_MEMORY);
         assert_true(io_snapshot_same(m, &before));
     }
-    f.left = 0;
+    f->left = 0;
     assert_int_equal(dfsae_model_set_meta(m, "k3", "replaced"),
                      DFSAE_ERR_NO_MEMORY);
     assert_true(io_snapshot_same(m, &before));
-    f.left = SIZE_MAX;
+    f->left = SIZE_MAX;
     assert_int_equal(dfsae_model_set_meta(m, "new", "v"), DFSAE_OK);
     io_snapshot_free(&before);
-    dfsae_model_free(m);
 }
 
 /* A file written by dfsae 0.1 (format 1: no run state, no user pairs),
@@ -605,18 +551,20 @@ static void test_meta_out_of_memory(void **state)
  * gradient's sign. */
 static void test_format1_fixture(void **state)
 {
-    (void)state;
     size_t len = 0;
-    unsigned char *file =
-        io_read_file(IO_FIXTURES "/format1-adam.safetensors", &len);
+    unsigned char *file = fx_keep(
+        state, io_read_file(IO_FIXTURES "/format1-adam.safetensors", &len));
     assert_non_null(file);
     assert_non_null(memmem(file, len, "\"dfsae.format_version\":\"1\"", 26));
-    dfsae_model *m = NULL;
-    dfsae_optimizer *o = NULL;
+    dfsae_model **m_slot = fx_model_slot(state);
+    dfsae_optimizer **o_slot = fx_optimizer_slot(state);
     char err[DFSAE_ERROR_MESSAGE_SIZE];
-    int st = dfsae_model_load_buffer(file, len, NULL, &m, &o, err, sizeof err);
+    int st = dfsae_model_load_buffer(file, len, NULL, m_slot, o_slot, err,
+                                     sizeof err);
     if (st != DFSAE_OK)
         fail_msg("%s", err);
+    dfsae_model *m = *m_slot;
+    dfsae_optimizer *o = *o_slot;
     const float want[8] = {-0.75f, -0.75f, -0.75f, 0.0f,
                            0.0f,   0.0f,   0.75f,  0.75f};
     float got[8];
@@ -646,15 +594,11 @@ static void test_format1_fixture(void **state)
         double expect = g[i] == 0 ? 0.0 : (g[i] > 0 ? -0.125 : 0.125);
         assert_true(fabs(moved - expect) < 1e-6);
     }
-    dfsae_optimizer_free(o);
-    dfsae_model_free(m);
-    free(file);
 }
 
 /* A plain PyTorch state dict: no dfsae metadata, so default options. */
 static void test_foreign_files(void **state)
 {
-    (void)state;
     float data[NP];
     for (int i = 0; i < NP; ++i)
         data[i] = (float)i * 0.25f - 1.0f;
@@ -679,29 +623,28 @@ static void test_foreign_files(void **state)
         memcpy(extra, data, sizeof data);
         memset(extra + sizeof data, 0, 8);
         size_t len = 0;
-        unsigned char *file = io_build_file(
-            headers[h], extra, sizeof data + (h == 2 ? 8 : 0), &len);
-        dfsae_model *m = NULL;
+        unsigned char *file =
+            fx_keep(state, io_build_file(headers[h], extra,
+                                         sizeof data + (h == 2 ? 8 : 0), &len));
+        dfsae_model **slot = fx_model_slot(state);
         char err[DFSAE_ERROR_MESSAGE_SIZE];
-        int st =
-            dfsae_model_load_buffer(file, len, NULL, &m, NULL, err, sizeof err);
+        int st = dfsae_model_load_buffer(file, len, NULL, slot, NULL, err,
+                                         sizeof err);
         if (st != DFSAE_OK)
             fail_msg("header %zu: %s", h, err);
+        dfsae_model *m = *slot;
         assert_int_equal(dfsae_model_input_dim(m), D);
         assert_int_equal(dfsae_model_num_components(m), K);
         float got[NP];
         dfsae_model_get_params(m, got, NP);
         assert_memory_equal(got, data, sizeof data);
-        dfsae_model *fresh = make_model(0);
+        dfsae_model *fresh = make_model(state, 0);
         for (int p = 0; p < DFSAE_MODEL_OPTION_COUNT; ++p) {
             double a, b;
             dfsae_model_get_option(m, p, &a);
             dfsae_model_get_option(fresh, p, &b);
             assert_true(a == b);
         }
-        dfsae_model_free(fresh);
-        dfsae_model_free(m);
-        free(file);
     }
 }
 
@@ -723,28 +666,25 @@ static void count_free(void *opaque, void *p)
 
 static void test_allocator_used(void **state)
 {
-    (void)state;
-    dfsae_model *m = make_model(3);
+    dfsae_model *m = make_model(state, 3);
     size_t size = 0;
     dfsae_model_save_buffer(m, NULL, NULL, 0, &size);
-    unsigned char *buf = malloc(size);
+    unsigned char *buf = fx_alloc(state, size);
     dfsae_model_save_buffer(m, NULL, buf, size, &size);
-    counting c = {0, 0};
-    dfsae_allocator a = {count_alloc, count_free, &c};
-    dfsae_model *back = NULL;
+    counting *c = fx_alloc(state, sizeof *c); /* outlives the model */
+    c->allocs = c->frees = 0;
+    dfsae_allocator a = {count_alloc, count_free, c};
+    dfsae_model **back = fx_model_slot(state);
     assert_int_equal(
-        dfsae_model_load_buffer(buf, size, &a, &back, NULL, NULL, 0), DFSAE_OK);
-    assert_true(c.allocs > 0);
-    dfsae_model_free(back);
-    assert_int_equal(c.allocs, c.frees);
-    free(buf);
-    dfsae_model_free(m);
+        dfsae_model_load_buffer(buf, size, &a, back, NULL, NULL, 0), DFSAE_OK);
+    assert_true(c->allocs > 0);
+    fx_drop(state, *back);
+    assert_int_equal(c->allocs, c->frees);
 }
 
 static void test_null_args(void **state)
 {
-    (void)state;
-    dfsae_model *m = make_model(3);
+    dfsae_model *m = make_model(state, 3);
     char err[DFSAE_ERROR_MESSAGE_SIZE];
     dfsae_model *out = m;
     assert_int_equal(dfsae_model_save(NULL, NULL, "x"), DFSAE_ERR_NULL_ARG);
@@ -770,26 +710,25 @@ static void test_null_args(void **state)
     assert_int_equal(
         dfsae_model_load("/tmp", NULL, &out, NULL, err, sizeof err),
         DFSAE_ERR_IO);
-    dfsae_model_free(m);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_buffer_round_trip),
-        cmocka_unit_test(test_small_buffer),
-        cmocka_unit_test(test_layout),
-        cmocka_unit_test(test_path_round_trip),
-        cmocka_unit_test(test_checkpoint_round_trip),
-        cmocka_unit_test(test_model_only_file),
-        cmocka_unit_test(test_run_state_and_meta_round_trip),
-        cmocka_unit_test(test_meta_rules),
-        cmocka_unit_test(test_transform_round_trip),
-        cmocka_unit_test(test_meta_out_of_memory),
-        cmocka_unit_test(test_format1_fixture),
-        cmocka_unit_test(test_foreign_files),
-        cmocka_unit_test(test_allocator_used),
-        cmocka_unit_test(test_null_args),
+        FIXTURE_TEST(test_buffer_round_trip),
+        FIXTURE_TEST(test_small_buffer),
+        FIXTURE_TEST(test_layout),
+        FIXTURE_TEST(test_path_round_trip),
+        FIXTURE_TEST(test_checkpoint_round_trip),
+        FIXTURE_TEST(test_model_only_file),
+        FIXTURE_TEST(test_run_state_and_meta_round_trip),
+        FIXTURE_TEST(test_meta_rules),
+        FIXTURE_TEST(test_transform_round_trip),
+        FIXTURE_TEST(test_meta_out_of_memory),
+        FIXTURE_TEST(test_format1_fixture),
+        FIXTURE_TEST(test_foreign_files),
+        FIXTURE_TEST(test_allocator_used),
+        FIXTURE_TEST(test_null_args),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

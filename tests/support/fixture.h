@@ -1,0 +1,35 @@
+/* What a test owns, kept in CMocka's *state: fixture_setup makes an empty
+ * table and fixture_teardown frees everything in it whether the test
+ * passed or failed, so a failing assertion neither leaks nor hides a
+ * leak. Register a test with FIXTURE_TEST(name). */
+#ifndef FIXTURE_H
+#define FIXTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dfsae.h"
+
+int fixture_setup(void **state);
+int fixture_teardown(void **state);
+
+#define FIXTURE_TEST(f)                                                        \
+    cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
+
+/* size bytes of malloc'ed memory (asserts success), freed at teardown. */
+void *fx_alloc(void **state, size_t size);
+/* Takes over p (malloc'ed, may be NULL) and returns it. */
+void *fx_keep(void **state, void *p);
+/* Takes over the temporary directory dir (malloc'ed path, may be NULL):
+ * teardown removes it with its files. */
+char *fx_keep_dir(void **state, char *dir);
+/* A slot that teardown frees the handle in: pass it to a create or load. */
+dfsae_model **fx_model_slot(void **state);
+dfsae_optimizer **fx_optimizer_slot(void **state);
+/* A created model or optimizer (asserts success), freed at teardown. */
+dfsae_model *fx_model(void **state, size_t d, size_t k, uint64_t seed);
+dfsae_optimizer *fx_optimizer(void **state, int kind, size_t n);
+/* Frees p (memory, a directory or a handle the fixture holds) now. */
+void fx_drop(void **state, const void *p);
+
+#endif
