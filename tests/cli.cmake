@@ -102,3 +102,11 @@ endif()
 add_test(NAME test_cli_mmap
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/mmap_test.sh $<TARGET_FILE:dfsae_tool>)
 set_tests_properties(test_cli_mmap PROPERTIES SKIP_RETURN_CODE 77)
+# bfloat16 .npy (--dtype bf16) and safetensors BF16 inputs.
+add_test(NAME test_cli_mmap_bf16
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/mmap_bf16_test.sh $<TARGET_FILE:dfsae_tool>)
+set_tests_properties(test_cli_mmap_bf16 PROPERTIES SKIP_RETURN_CODE 77)
+# Memory-mapped safetensors inputs, alone and as shards beside .npy files.
+add_test(NAME test_cli_mmap_safetensors
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/mmap_safetensors_test.sh $<TARGET_FILE:dfsae_tool>)
+set_tests_properties(test_cli_mmap_safetensors PROPERTIES SKIP_RETURN_CODE 77)

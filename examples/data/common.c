@@ -14,6 +14,7 @@ void exdata_options_init(exdata_options *opt)
     opt->divide = EXDATA_SCALE_AUTO;
     opt->csv_header = -1;
     opt->max_memory = 0;
+    opt->bf16 = 0;
 }
 
 int exdata__fail(exdata_error *err, const char *name, const char *fmt, ...)
@@ -47,7 +48,8 @@ size_t exdata__dtype_size(int dtype)
     case DFSAE_DTYPE_U8:
     case DFSAE_DTYPE_I8: return 1;
     case DFSAE_DTYPE_I16:
-    case DFSAE_DTYPE_F16: return 2;
+    case DFSAE_DTYPE_F16:
+    case DFSAE_DTYPE_BF16: return 2;
     case DFSAE_DTYPE_I32:
     case DFSAE_DTYPE_F32: return 4;
     case DFSAE_DTYPE_F64: return 8;
@@ -64,6 +66,7 @@ const char *exdata__dtype_name(int dtype)
     case DFSAE_DTYPE_I32: return "int32";
     case DFSAE_DTYPE_F32: return "float32";
     case DFSAE_DTYPE_F16: return "float16";
+    case DFSAE_DTYPE_BF16: return "bfloat16";
     case DFSAE_DTYPE_F64: return "float64";
     case DFSAE_DTYPE_TEXT: return "text";
     default: return "unknown";
@@ -146,9 +149,26 @@ int exdata__parse_binary(int fmt, const uint8_t *p, size_t len,
     exdata__shape s;
     int short_input;
     memset(out, 0, sizeof *out);
-    if (read_shape(fmt, p, len, name, &s, &short_input, err) != 0)
+    if (read_shape(fmt, p, len, name, &s, &short_input, err) != 0 ||
+        exdata__settle_dtype(&s, opt != NULL && opt->bf16, name, err) != 0)
         return -1;
     return read_elements(p, len, name, opt, &s, format_word(fmt), out, err);
+}
+
+int exdata__settle_dtype(exdata__shape *s, int bf16, const char *name,
+                         exdata_error *err)
+{
+    if (s->untyped && !bf16)
+        return exdata__fail(err, name,
+                            "2-byte elements of no numeric type ('%s'); "
+                            "if they are bfloat16 (as ml_dtypes saves "
+                            "them), say so with --dtype bf16",
+                            s->descr);
+    if (bf16 && s->dtype != DFSAE_DTYPE_BF16)
+        return exdata__fail(err, name,
+                            "--dtype bf16, but the file holds %s data",
+                            exdata__dtype_name(s->dtype));
+    return 0;
 }
 
 static uint64_t load_uint(const uint8_t *p, size_t size, int big_endian)
@@ -184,6 +204,12 @@ static double element(const uint8_t *p, int dtype, int big_endian)
                    : e == 0u ? ldexp((double)m, -24)
                              : ldexp((double)(1024u + m), (int)e - 25);
         return h & 0x8000u ? -v : v;
+    }
+    case DFSAE_DTYPE_BF16: {
+        uint32_t u = (uint32_t)load_uint(p, 2, big_endian) << 16;
+        float f;
+        memcpy(&f, &u, sizeof f);
+        return (double)f;
     }
     case DFSAE_DTYPE_F64: {
         uint64_t u = load_uint(p, 8, big_endian);

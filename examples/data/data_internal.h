@@ -35,7 +35,14 @@ typedef struct exdata__shape {
     size_t bytes;            /* rows * cols elements of `dtype` */
     size_t image_h, image_w; /* for 3-D arrays, else 0 */
     int dtype, big_endian;
+    int untyped;   /* a .npy '<u2' or '<V2' (dtype BF16 if the user says) */
+    char descr[8]; /* the .npy descr of an untyped file, for messages */
 } exdata__shape;
+
+/* Accepts or refuses an untyped file's BF16 (above), or refuses `bf16`
+ * (the user's "the data are bfloat16") for a file of another dtype. */
+int exdata__settle_dtype(exdata__shape *s, int bf16, const char *name,
+                         exdata_error *err);
 
 /* Header readers of IDX and .npy: 0 and *s filled, or -1 with the error in
  * err; then *short_input is 1 if the bytes end before the header does (a
@@ -44,6 +51,13 @@ int exdata__idx_shape(const uint8_t *p, size_t len, const char *name,
                       exdata__shape *s, int *short_input, exdata_error *err);
 int exdata__npy_shape(const uint8_t *p, size_t len, const char *name,
                       exdata__shape *s, int *short_input, exdata_error *err);
+
+/* The safetensors header of a mapped file: *s describes the tensor named
+ * `tensor` (NULL: the only 2-D one), which must be a 2-D F32, F16 or BF16
+ * tensor lying within the file; s->header is its first byte. */
+int exdata__safetensors_shape(const uint8_t *p, size_t len, const char *file,
+                              const char *tensor, exdata__shape *s,
+                              exdata_error *err);
 
 /* Refuses a file whose header announces more than the limit: its `total`
  * bytes plus the float32 values, on top of `held` bytes already in use. */

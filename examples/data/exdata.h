@@ -4,8 +4,9 @@
  * Not part of libdfsae or its ABI: a small static library that turns the
  * files users already have into the float32 `rows x cols` matrices the
  * library trains on. Formats: IDX (MNIST's format, plain or gzip), NumPy
- * .npy (float32, float64, uint8; C order; header versions 1, 2 and 3) and
- * CSV of numbers. Any of them may be gzip-compressed.
+ * .npy (float32, float64, float16, uint8, and bfloat16 when the caller says
+ * so; C order; header versions 1, 2 and 3) and CSV of numbers, each plain
+ * or gzip-compressed; safetensors through the memory-mapped reader below.
  *
  * Every reader validates the whole input before it returns data and
  * reports a problem as one line "<file>: <what is wrong>" in an
@@ -39,7 +40,8 @@ typedef enum exdata_dtype {
     DFSAE_DTYPE_F32,
     DFSAE_DTYPE_F64,
     DFSAE_DTYPE_TEXT, /**< CSV */
-    DFSAE_DTYPE_F16   /**< IEEE binary16 */
+    DFSAE_DTYPE_F16,  /**< IEEE binary16 */
+    DFSAE_DTYPE_BF16  /**< bfloat16 (the top half of a float32) */
 } exdata_dtype;
 
 /** A loaded data set: `rows` samples of `cols` float32 values, row-major.
@@ -81,10 +83,16 @@ typedef struct exdata_options {
                             whose header announces more is refused before
                             anything is allocated for it, decompression
                             stops at the limit. */
+    int bf16;          /**< 1: the data are bfloat16. NumPy has no such
+                            type: a .npy of 2-byte elements described as
+                            '<u2', '<V2' or '|V2' (ml_dtypes saves its
+                            bfloat16 arrays as '<V2') is read as bfloat16
+                            only when this says so, and any other .npy is
+                            then refused. 0: such files are refused. */
 } exdata_options;
 
 /** Fills the defaults: AUTO format, AUTO scaling, auto CSV header, the
- *  default memory limit. */
+ *  default memory limit, no bfloat16. */
 void exdata_options_init(exdata_options *opt);
 
 /** The default memory limit: half of the physical memory, and at most half
@@ -162,29 +170,42 @@ int exdata_npy_begin(exdata_output *o, const char *path, size_t rows,
                      size_t cols, exdata_error *err);
 void exdata_npy_append(exdata_output *o, const float *values, size_t count);
 
-/* ---- Memory-mapped .npy data sets -------------------------------------- */
+/* ---- Memory-mapped data sets (.npy, safetensors) ---------------------- */
 
-/** Rows of one or more .npy files (shards with the same columns and
- *  dtype, concatenated by rows) read in place: float32 or float16,
- *  little-endian, C order. Each file is mapped and validated whole (magic,
- *  header, dtype, shape against the file size); rows are then copied out
- *  of the page cache with pread, so the process's resident memory holds
- *  none of the file whatever its size (through the map, Linux maps whole
- *  large folios around each fault: docs/performance.md). The maps' pages
- *  are released (madvise MADV_DONTNEED) after about `drop_bytes` read. */
+/** Rows of one or more files (shards with the same columns and dtype,
+ *  concatenated by rows) read in place: .npy (float32, float16, or
+ *  bfloat16 when exdata_map_options.bf16 says so; little-endian, C
+ *  order) or safetensors (one 2-D F32, F16 or BF16 tensor per file). Each
+ *  file is mapped and validated whole (magic, header, dtype, shape against
+ *  the file size or the tensor's byte range); rows are then copied out of
+ *  the page cache with pread, so the process's resident memory holds none
+ *  of the file whatever its size (through the map, Linux maps whole large
+ *  folios around each fault: docs/performance.md). The maps' pages are
+ *  released (madvise MADV_DONTNEED) after about `drop_bytes` read. */
 typedef struct exdata_map exdata_map;
 
-/** Open `path`: a .npy file, a directory (its *.npy files in name order)
- *  or a comma-separated list of files. `sequential`: the rows will be
- *  read in order (read-ahead advice), else at random. drop_bytes 0 means
- *  64 MiB. Every file is validated (magic, header, dtype, shape against the
- *  file size) before it is used. */
-int exdata_map_open(const char *path, int sequential, size_t drop_bytes,
+typedef struct exdata_map_options {
+    int sequential;     /**< the rows will be read in order (read-ahead
+                             advice), else at random */
+    size_t drop_bytes;  /**< 0: 64 MiB */
+    int bf16;           /**< .npy: as exdata_options.bf16 */
+    const char *tensor; /**< safetensors: the tensor to read in every
+                             file; NULL: the only 2-D tensor of each */
+} exdata_map_options;
+
+/** All zero: random order, 64 MiB, no bfloat16 .npy, the only tensor. */
+void exdata_map_options_init(exdata_map_options *opt);
+
+/** Open `path`: a .npy or safetensors file (told apart by the .npy magic),
+ *  a directory (its *.npy and *.safetensors files in name order) or a
+ *  comma-separated list of files. `opt` may be NULL (the defaults). Every
+ *  file is validated before it is used. */
+int exdata_map_open(const char *path, const exdata_map_options *opt,
                     exdata_map **out, exdata_error *err);
 void exdata_map_close(exdata_map *m);
 size_t exdata_map_rows(const exdata_map *m);
 size_t exdata_map_cols(const exdata_map *m);
-/** DFSAE_DTYPE_F32 or DFSAE_DTYPE_F16. */
+/** DFSAE_DTYPE_F32, DFSAE_DTYPE_F16 or DFSAE_DTYPE_BF16. */
 int exdata_map_dtype(const exdata_map *m);
 /** Copies rows rows[0..count) (each < rows) as stored, row after row, into
  *  out: a dfsae_read_fn for dfsae_source_from_callback (user = the map).

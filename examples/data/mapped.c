@@ -1,5 +1,5 @@
-/* Memory-mapped .npy data sets: one file, a directory of shards or a list
- * of them, read in place (exdata.h). */
+/* Memory-mapped .npy and safetensors data sets: one file, a directory of shards
+ * or a list of them, read in place (exdata.h). */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE /* madvise */
 #include <dirent.h>
@@ -42,40 +42,34 @@ static int fail_errno(exdata_error *err, const char *path, const char *what)
     return exdata__fail(err, path, "%s: %s", what, strerror(errno));
 }
 
-/* Maps `path` and checks that it is a .npy whose header tells its size. */
-static int map_one(const char *path, int sequential, shard *s,
-                   exdata__shape *shape, exdata_error *err)
+/* The header of the mapped file: .npy by its magic, else safetensors. */
+static int read_header(const shard *s, const char *path,
+                       const exdata_map_options *opt, exdata__shape *shape,
+                       exdata_error *err)
 {
-    int fd = open(path, O_RDONLY | O_NONBLOCK);
-    if (fd < 0)
-        return fail_errno(err, path, "cannot open");
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return exdata__fail(err, path, "not a regular file");
-    }
-    if (st.st_size < 10) {
-        close(fd);
-        return exdata__fail(err, path,
-                            "truncated: %lld bytes cannot hold a .npy "
-                            "header",
-                            (long long)st.st_size);
-    }
-    s->len = (size_t)st.st_size;
-    s->map = mmap(NULL, s->len, PROT_READ, MAP_PRIVATE, fd, 0);
-    s->fd = fd;
-    if (s->map == MAP_FAILED) {
-        s->map = NULL;
-        return fail_errno(err, path, "cannot map");
-    }
     int short_input;
-    if (exdata__npy_shape(s->map, s->len, path, shape, &short_input, err) != 0)
+    if (memcmp(s->map, "\x93NUMPY", 6) != 0) {
+        if (s->map[8] != '{')
+            return exdata__fail(err, path,
+                                "neither a .npy (no \\x93NUMPY magic) "
+                                "nor a safetensors file");
+        return exdata__safetensors_shape(s->map, s->len, path, opt->tensor,
+                                         shape, err);
+    }
+    if (opt->tensor != NULL)
+        return exdata__fail(err, path,
+                            "--tensor names a safetensors tensor; this is "
+                            "a .npy file");
+    if (exdata__npy_shape(s->map, s->len, path, shape, &short_input, err) !=
+            0 ||
+        exdata__settle_dtype(shape, opt->bf16, path, err) != 0)
         return -1;
-    if (shape->dtype != DFSAE_DTYPE_F32 && shape->dtype != DFSAE_DTYPE_F16)
+    if (shape->dtype != DFSAE_DTYPE_F32 && shape->dtype != DFSAE_DTYPE_F16 &&
+        shape->dtype != DFSAE_DTYPE_BF16)
         return exdata__fail(err, path,
                             "%s data cannot be read in place (need "
-                            "float32 '<f4' or float16 '<f2'; drop "
-                            "--mmap to convert it in memory)",
+                            "float32 '<f4', float16 '<f2' or bfloat16; "
+                            "drop --mmap to convert it in memory)",
                             exdata__dtype_name(shape->dtype));
     if (shape->big_endian)
         return exdata__fail(err, path,
@@ -90,11 +84,43 @@ static int map_one(const char *path, int sequential, shard *s,
         return exdata__fail(err, path,
                             "%zu unexpected bytes after the array data",
                             s->len - shape->header - shape->bytes);
+    return 0;
+}
+
+/* Maps `path` and checks that it is a .npy or safetensors file whose
+ * header tells its size. */
+static int map_one(const char *path, const exdata_map_options *opt, shard *s,
+                   exdata__shape *shape, exdata_error *err)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0)
+        return fail_errno(err, path, "cannot open");
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return exdata__fail(err, path, "not a regular file");
+    }
+    if (st.st_size < 10) {
+        close(fd);
+        return exdata__fail(err, path,
+                            "truncated: %lld bytes cannot hold a .npy or "
+                            "safetensors header",
+                            (long long)st.st_size);
+    }
+    s->len = (size_t)st.st_size;
+    s->map = mmap(NULL, s->len, PROT_READ, MAP_PRIVATE, fd, 0);
+    s->fd = fd;
+    if (s->map == MAP_FAILED) {
+        s->map = NULL;
+        return fail_errno(err, path, "cannot map");
+    }
+    if (read_header(s, path, opt, shape, err) != 0)
+        return -1;
     s->rows = s->map + shape->header;
     s->offset = shape->header;
     s->n = shape->rows;
     posix_fadvise(fd, 0, 0,
-                  sequential ? POSIX_FADV_SEQUENTIAL : POSIX_FADV_RANDOM);
+                  opt->sequential ? POSIX_FADV_SEQUENTIAL : POSIX_FADV_RANDOM);
     return 0;
 }
 
@@ -103,10 +129,16 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int is_npy(const char *name)
+static int ends_with(const char *name, const char *suffix)
 {
-    size_t n = strlen(name);
-    return n > 4 && strcmp(name + n - 4, ".npy") == 0 && name[0] != '.';
+    size_t n = strlen(name), k = strlen(suffix);
+    return n > k && strcmp(name + n - k, suffix) == 0;
+}
+
+static int is_shard(const char *name)
+{
+    return name[0] != '.' &&
+           (ends_with(name, ".npy") || ends_with(name, ".safetensors"));
 }
 
 /* A new string of `len` bytes at the end of the list (NULL: no memory). */
@@ -126,7 +158,8 @@ static char *push(char ***v, size_t *n, size_t *cap, size_t len)
     return s;
 }
 
-/* The shard paths: a directory's *.npy files in name order, a comma list,
+/* The shard paths: a directory's *.npy and *.safetensors files in name
+ * order, a comma list,
  * or the one path (malloc'ed array of malloc'ed strings). */
 static int list_paths(const char *path, char ***out, size_t *count,
                       exdata_error *err)
@@ -141,7 +174,7 @@ static int list_paths(const char *path, char ***out, size_t *count,
             return fail_errno(err, path, "cannot read the directory");
         struct dirent *e;
         while ((e = readdir(d)) != NULL) {
-            if (!is_npy(e->d_name))
+            if (!is_shard(e->d_name))
                 continue;
             size_t len = strlen(path) + strlen(e->d_name) + 2;
             char *slot = push(&v, &n, &cap, len);
@@ -155,8 +188,8 @@ static int list_paths(const char *path, char ***out, size_t *count,
         if (n == 0) {
             free(v);
             return exdata__fail(err, path,
-                                "no .npy files in the "
-                                "directory");
+                                "no .npy or .safetensors files in "
+                                "the directory");
         }
         qsort(v, n, sizeof *v, by_name);
     } else {
@@ -186,9 +219,19 @@ static int list_paths(const char *path, char ***out, size_t *count,
     return 0;
 }
 
-int exdata_map_open(const char *path, int sequential, size_t drop_bytes,
+void exdata_map_options_init(exdata_map_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+}
+
+int exdata_map_open(const char *path, const exdata_map_options *opt,
                     exdata_map **out, exdata_error *err)
 {
+    exdata_map_options def;
+    if (opt == NULL) {
+        exdata_map_options_init(&def);
+        opt = &def;
+    }
     char **paths = NULL;
     size_t n_paths = 0;
     *out = NULL;
@@ -203,7 +246,7 @@ int exdata_map_open(const char *path, int sequential, size_t drop_bytes,
     for (size_t i = 0; rc == 0 && i < n_paths; ++i) {
         exdata__shape shape;
         shard *s = &m->shards[m->n_shards++];
-        rc = map_one(paths[i], sequential, s, &shape, err);
+        rc = map_one(paths[i], opt, s, &shape, err);
         if (rc != 0)
             break;
         if (i == 0) {
@@ -227,9 +270,10 @@ int exdata_map_open(const char *path, int sequential, size_t drop_bytes,
         return -1;
     }
     m->row_bytes = m->cols * exdata__dtype_size(m->dtype);
-    m->drop = drop_bytes != 0 ? drop_bytes : DEFAULT_DROP;
-    m->row_cost = sequential || m->row_bytes >= FAULT_AROUND ? m->row_bytes
-                                                             : FAULT_AROUND;
+    m->drop = opt->drop_bytes != 0 ? opt->drop_bytes : DEFAULT_DROP;
+    m->row_cost = opt->sequential || m->row_bytes >= FAULT_AROUND
+                      ? m->row_bytes
+                      : FAULT_AROUND;
     *out = m;
     return 0;
 }

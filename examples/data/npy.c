@@ -10,7 +10,8 @@
 
 typedef struct npy_header {
     int have_descr, have_order, have_shape;
-    int dtype, big_endian, fortran;
+    int dtype, big_endian, fortran, untyped;
+    char descr[8];
     size_t ndim;
     size_t dims[NPY_MAX_DIMS];
 } npy_header;
@@ -100,7 +101,13 @@ static int parse_descr(cursor *c, npy_header *h)
         h->dtype = DFSAE_DTYPE_F64;
     else if (kind == 'u' && strcmp(s + 1, "1") == 0)
         h->dtype = DFSAE_DTYPE_U8;
-    else
+    else if ((kind == 'u' || kind == 'V') && strcmp(s + 1, "2") == 0) {
+        /* NumPy has no bfloat16: such data come as raw 2-byte elements,
+         * bfloat16 only if the user says so (dfsae__settle_dtype). */
+        h->dtype = DFSAE_DTYPE_BF16;
+        h->untyped = 1;
+        snprintf(h->descr, sizeof h->descr, "%c%c2", order, kind);
+    } else
         return exdata__fail(c->err, c->name,
                             "unsupported dtype '%c%s' (need float32 "
                             "'<f4', float64 '<f8' or uint8 '|u1')",
@@ -274,6 +281,8 @@ int exdata__npy_shape(const uint8_t *p, size_t len, const char *name,
         return exdata__fail(err, name, "shape overflows");
     s->dtype = h.dtype;
     s->big_endian = h.big_endian;
+    s->untyped = h.untyped;
+    memcpy(s->descr, h.descr, sizeof s->descr);
     if (h.ndim == 3) {
         s->image_h = h.dims[1];
         s->image_w = h.dims[2];

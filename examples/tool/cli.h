@@ -69,7 +69,9 @@ typedef struct cli_data_flags {
     const char *scale;  /* auto, none, or a divisor (NULL: auto) */
     size_t limit;       /* keep the first N rows; 0 = all */
     size_t max_memory;  /* --max-memory; 0 = the readers' default */
-    int mmap;           /* --mmap: read .npy files in place */
+    int mmap;           /* --mmap: read .npy or safetensors files in place */
+    const char *dtype;  /* --dtype: auto or bf16 (NULL: auto) */
+    const char *tensor; /* --tensor: the safetensors tensor to read */
 } cli_data_flags;
 
 #define CLI_DATA_OPTS(f)                                                       \
@@ -101,18 +103,37 @@ typedef struct cli_data_flags {
          "decompressed bytes, its values; default: half the physical "         \
          "memory)",                                                            \
          0},                                                                   \
+        {"mmap",                                                               \
+         CLI_FLAG,                                                             \
+         &(f).mmap,                                                            \
+         "",                                                                   \
+         "read DATA in place from memory maps: a float32, float16 or "         \
+         "bfloat16 .npy or safetensors file, a directory of such shards or a " \
+         "comma-separated list of them, as one data set; memory stays "        \
+         "bounded by the batch, not the file",                                 \
+         0},                                                                   \
+        {"dtype",                                                              \
+         CLI_STR,                                                              \
+         &(f).dtype,                                                           \
+         "T",                                                                  \
+         "auto (default) or bf16: the .npy holds bfloat16 values as 2-byte "   \
+         "elements ('<u2', '<V2' or '|V2', as ml_dtypes saves them); NumPy "   \
+         "has no bfloat16 type, so such files are read only when told",        \
+         0},                                                                   \
     {                                                                          \
-        "mmap", CLI_FLAG, &(f).mmap, "",                                       \
-            "read DATA in place from memory maps: a float32 or float16 .npy, " \
-            "a "                                                               \
-            "directory of .npy shards or a comma-separated list of them, as "  \
-            "one "                                                             \
-            "data set; memory stays bounded by the batch, not the file",       \
+        "tensor", CLI_STR, &(f).tensor, "NAME",                                \
+            "with --mmap: the safetensors tensor to read (default: the "       \
+            "file's "                                                          \
+            "only 2-D tensor)",                                                \
             0                                                                  \
     }
 
 int cli_load_data(const char *cmd, const char *path,
                   const cli_data_flags *flags, exdata *out);
+/* --dtype as exdata_options.bf16; prints the error (CLI_USAGE). */
+int cli_parse_dtype(const char *cmd, const cli_data_flags *flags, int *bf16);
+/* 1 if the path names a .safetensors file. */
+int cli_is_safetensors(const char *path);
 
 /* A data set as a dfsae_source: in memory (data) or, with --mmap, mapped
  * (map; data is then empty). `sequential`: mapped rows are read in order. */

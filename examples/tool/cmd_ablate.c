@@ -49,7 +49,8 @@ static int load_labels(const char *cmd, const char *path, size_t rows,
                        const cli_data_flags *data, int **out)
 {
     /* Labels are stored as they are, whatever DATA's format or scale. */
-    cli_data_flags raw = {"auto", "none", 0, data->max_memory, 0};
+    cli_data_flags raw = {
+        .format = "auto", .scale = "none", .max_memory = data->max_memory};
     exdata lab = {0};
     int rc = cli_load_data(cmd, path, &raw, &lab);
     if (rc != CLI_OK)

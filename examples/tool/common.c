@@ -28,6 +28,32 @@ int cli_parse_scale(const char *cmd, const char *s, double *divide)
     return CLI_OK;
 }
 
+int cli_parse_dtype(const char *cmd, const cli_data_flags *flags, int *bf16)
+{
+    *bf16 = 0;
+    if (flags->dtype == NULL || strcmp(flags->dtype, "auto") == 0)
+        return CLI_OK;
+    if (strcmp(flags->dtype, "bf16") == 0) {
+        *bf16 = 1;
+        return CLI_OK;
+    }
+    return cli_error(cmd, CLI_USAGE, "--dtype: '%s' is not auto or bf16",
+                     flags->dtype);
+}
+
+int cli_is_safetensors(const char *path)
+{
+    size_t n = strlen(path), k = strlen(".safetensors");
+    return n >= k && strcmp(path + n - k, ".safetensors") == 0;
+}
+
+static int element_of(int dtype)
+{
+    return dtype == DFSAE_DTYPE_F16    ? DFSAE_ELEM_F16
+           : dtype == DFSAE_DTYPE_BF16 ? DFSAE_ELEM_BF16
+                                       : DFSAE_ELEM_F32;
+}
+
 int cli_load_data(const char *cmd, const char *path,
                   const cli_data_flags *flags, exdata *out)
 {
@@ -47,8 +73,13 @@ int cli_load_data(const char *cmd, const char *path,
                              "csv",
                              flags->format);
     }
-    if (cli_parse_scale(cmd, flags->scale, &opt.divide) != CLI_OK)
+    if (cli_parse_scale(cmd, flags->scale, &opt.divide) != CLI_OK ||
+        cli_parse_dtype(cmd, flags, &opt.bf16) != CLI_OK)
         return CLI_USAGE;
+    if (flags->tensor != NULL || cli_is_safetensors(path))
+        return cli_error(cmd, CLI_USAGE,
+                         "safetensors data are read in place only: add "
+                         "--mmap");
     opt.max_memory = flags->max_memory;
     if (exdata_load(path, &opt, out, &err) != 0)
         return cli_error(cmd, CLI_FAIL, "%s%s", err.msg,
@@ -75,10 +106,17 @@ int cli_open_input(const char *cmd, const char *path,
         st = dfsae_source_from_array(in->data.values, DFSAE_ELEM_F32, in->rows,
                                      in->cols, NULL, &in->src);
     } else {
+        exdata_map_options mo;
+        exdata_map_options_init(&mo);
+        mo.sequential = sequential;
+        mo.tensor = flags->tensor;
         if (flags->format != NULL && strcmp(flags->format, "auto") != 0 &&
             strcmp(flags->format, "npy") != 0)
-            return cli_error(cmd, CLI_USAGE, "--mmap reads .npy files only");
-        if (exdata_map_open(path, sequential, 0, &in->map, &err) != 0)
+            return cli_error(cmd, CLI_USAGE,
+                             "--mmap reads .npy and safetensors files only");
+        if (cli_parse_dtype(cmd, flags, &mo.bf16) != CLI_OK)
+            return CLI_USAGE;
+        if (exdata_map_open(path, &mo, &in->map, &err) != 0)
             return cli_error(cmd, CLI_FAIL, "%s", err.msg);
         in->rows = exdata_map_rows(in->map);
         in->cols = exdata_map_cols(in->map);
@@ -86,11 +124,9 @@ int cli_open_input(const char *cmd, const char *path,
         in->data.dtype = exdata_map_dtype(in->map);
         if (flags->limit != 0 && flags->limit < in->rows)
             in->rows = flags->limit;
-        st = dfsae_source_from_callback(
-            exdata_map_read, in->map,
-            exdata_map_dtype(in->map) == DFSAE_DTYPE_F16 ? DFSAE_ELEM_F16
-                                                         : DFSAE_ELEM_F32,
-            in->rows, in->cols, 0, NULL, &in->src);
+        st = dfsae_source_from_callback(exdata_map_read, in->map,
+                                        element_of(in->data.dtype), in->rows,
+                                        in->cols, 0, NULL, &in->src);
     }
     if (st != DFSAE_OK) {
         cli_input_free(in);

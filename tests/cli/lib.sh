@@ -2,6 +2,7 @@
 # a scratch directory as the working directory, and checks that print
 # "ok"/"FAIL" and count. `tool` must be set (an absolute path) first;
 # finish with `report NAME`.
+cli_dir=$(realpath "$(dirname "${BASH_SOURCE[0]}")")
 work=$(mktemp -d)
 trap 'chmod -R u+w "$work"; rm -rf "$work"' EXIT
 cd "$work" || exit 1
@@ -43,6 +44,16 @@ make_idx() {
     yes 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ!#' |
       head -c $((n * 256))
   } >"$1"
+}
+# need_numpy: Debian's python3 with python3-numpy (.ci/packages.txt) as
+# $py, tensors.py importable; else the test is skipped (exit 77).
+need_numpy() {
+  py=/usr/bin/python3
+  export PYTHONPATH=$cli_dir
+  if ! "$py" -c 'import numpy' 2>/dev/null; then
+    echo "python3-numpy is missing: skipped"
+    exit 77
+  fi
 }
 report() { # report NAME: the summary line; the exit status
   echo "$1: $pass passed, $failed failed"

@@ -7,12 +7,8 @@
 # Usage: mmap_test.sh TOOL
 set -uo pipefail
 tool=$(realpath "$1")
-py=/usr/bin/python3 # Debian's, with python3-numpy (.ci/packages.txt)
 source "$(dirname "$0")/lib.sh"
-if ! "$py" -c 'import numpy' 2>/dev/null; then
-  echo "python3-numpy is missing: skipped"
-  exit 77
-fi
+need_numpy
 
 "$py" - <<'PY' || exit 1
 import numpy as np, os
@@ -54,19 +50,14 @@ check "eval mapped = in memory" cmp -s e1.txt e2.txt
 "$tool" encode m16map.st x16.npy --out f2.npy >/dev/null
 "$tool" encode m16map.st x16.npy --mmap --out f3.npy --limit 7 >/dev/null
 "$py" - <<'PY'
-import numpy as np, struct, json
+import numpy as np
+from tensors import weight
 a, b, c = np.load('f1.npy'), np.load('f2.npy'), np.load('f3.npy')
 assert a.shape == (3000, 32) and c.shape == (7, 32), (a.shape, c.shape)
 d = np.abs(a - b).max() / np.abs(b).max()
 assert d < 1e-5, d
 assert (c == a[:7]).all() or np.abs(c - a[:7]).max() < 1e-5
-def params(p):
-    raw = open(p, 'rb').read()
-    n = struct.unpack('<Q', raw[:8])[0]
-    h = json.loads(raw[8:8 + n])
-    o = h['weight']['data_offsets']
-    return np.frombuffer(raw[8 + n + o[0]:8 + n + o[1]], np.float32)
-w16, w32 = params('m16map.st'), params('morig.st')
+w16, w32 = weight('m16map.st'), weight('morig.st')
 print('encode: streamed vs in memory, max |diff| / max |A| = %.3g' % d)
 print('float16 vs the float32 data it was rounded from, after 2 epochs: '
       'max |W diff| / max |W| = %.3g' % (np.abs(w16 - w32).max() /
@@ -100,7 +91,7 @@ expect_error "header cut" 1 "truncated .npy header" -- \
   train hdr.npy --mmap --out x.st
 expect_error "uint8 is not read in place" 1 "uint8 data cannot be read in place" -- \
   train u8.npy --mmap --out x.st
-expect_error "an empty directory" 1 "no .npy files in the directory" -- \
+expect_error "an empty directory" 1 "no .npy or .safetensors files in the directory" -- \
   train empty --mmap --out x.st
 expect_error "shards that disagree" 1 "32 columns of float16, but x16.npy has 64" -- \
   train x16.npy,narrow.npy --mmap --out x.st
