@@ -224,31 +224,35 @@ static int parse_index(const char *text, size_t len, const dfsae_allocator *a,
     return DFSAE_OK;
 }
 
-/* Rows [a, b) of shard s's W, b and state vectors into the output at
- * component `at`. */
-static void copy_rows(const dfsae_model *src, const dfsae_optimizer *so,
-                      size_t a, size_t b, dfsae_model *dst,
-                      dfsae_optimizer *dop, size_t at)
+/* Rows [a, b) of shard src's W and b into dst at component `at`. */
+static void copy_rows(const dfsae_model *src, size_t a, size_t b,
+                      dfsae_model *dst, size_t at)
 {
     const size_t d = dst->d, rows = b - a;
     memcpy(dst->params + at * d, src->params + a * d, rows * d * sizeof(float));
     memcpy(dst->params + dst->k * d + at, src->params + src->k * d + a,
            rows * sizeof(float));
-    if (dop == NULL)
-        return;
-    for (size_t v = 0; v < dop->ops->n_state; ++v) {
-        const float *from = so->state + v * so->n;
-        float *to = dop->state + v * dop->n;
-        memcpy(to + at * d, from + a * d, rows * d * sizeof(float));
-        memcpy(to + dst->k * d + at, from + src->k * d + a,
-               rows * sizeof(float));
+}
+
+/* The same rows of each of a shard's optimizer state vectors (exported
+ * from a model of k_src components) into to, the state vectors of the
+ * optimizer of dst. Each vector is laid out as the parameters are. */
+static void copy_state_rows(const dfsae__optim_snapshot *from, size_t k_src,
+                            size_t a, size_t b, const dfsae_model *dst,
+                            float *to, size_t at)
+{
+    const size_t d = dst->d, rows = b - a;
+    for (size_t v = 0; v < from->n_state; ++v) {
+        const float *f = from->state + v * from->n;
+        float *t = to + v * dst->n_params;
+        memcpy(t + at * d, f + a * d, rows * d * sizeof(float));
+        memcpy(t + dst->k * d + at, f + k_src * d + a, rows * sizeof(float));
     }
 }
 
-/* The output's options, run state, metadata and optimizer settings from
- * the first shard it draws on. */
-static int adopt(const dfsae_model *src, const dfsae_optimizer *so,
-                 dfsae_model *dst, dfsae_optimizer *dop)
+/* The output's options, run state and metadata from the first shard it
+ * draws on. */
+static int adopt(const dfsae_model *src, dfsae_model *dst)
 {
     dst->opt = src->opt;
     dst->run = src->run;
@@ -257,12 +261,6 @@ static int adopt(const dfsae_model *src, const dfsae_optimizer *so,
         int st = dfsae_model_set_meta(dst, key, dfsae_model_get_meta(src, key));
         if (st != DFSAE_OK)
             return st;
-    }
-    if (dop != NULL) {
-        memcpy(dop->hp, so->hp, sizeof dop->hp);
-        dop->t = so->t;
-        dop->started = so->started;
-        dop->maxima_valid = 0;
     }
     return DFSAE_OK;
 }
@@ -273,7 +271,12 @@ static int load_part(const char *dir, const shard_index *ix, size_t k0,
                      char *err)
 {
     dfsae_model *out = NULL;
+    /* The optimizer's state is assembled row by row from the shards'
+     * exported states and imported into the output's optimizer at the
+     * end, through the seam io/ uses (optim/state.c). */
     dfsae_optimizer *oo = NULL;
+    dfsae__optim_snapshot whole = {0};
+    float *whole_state = NULL;
     int st = dfsae_model_create(ix->d, k1 - k0, 0, alloc, &out);
     if (st != DFSAE_OK)
         return dfsae__fail(err, st, "load_shards: %s", dfsae_status_string(st));
@@ -287,7 +290,13 @@ static int load_part(const char *dir, const shard_index *ix, size_t k0,
             continue;
         dfsae_model *sm = NULL;
         dfsae_optimizer *so = NULL;
-        snprintf(path, sizeof path, "%s%s", dir, s->file);
+        int len = snprintf(path, sizeof path, "%s%s", dir, s->file);
+        if (len < 0 || (size_t)len >= sizeof path) {
+            st =
+                dfsae__fail(err, DFSAE_ERR_INVALID_ARG,
+                            "load_shards: the path of %s is too long", s->file);
+            break;
+        }
         st = dfsae_model_load(path, alloc, &sm, opt_out != NULL ? &so : NULL,
                               err, DFSAE_ERR_LEN);
         if (st == DFSAE_OK && (sm->d != ix->d || sm->k != s->count))
@@ -295,25 +304,46 @@ static int load_part(const char *dir, const shard_index *ix, size_t k0,
                              "load_shards: %s is %zu x %zu, the index says "
                              "%zu x %zu",
                              s->file, sm->k, sm->d, s->count, ix->d);
-        if (st == DFSAE_OK && !adopted && so != NULL)
-            st = dfsae_optimizer_create(so->kind, out->n_params, alloc, &oo);
+        dfsae__optim_snapshot part = {0};
+        if (st == DFSAE_OK && so != NULL)
+            dfsae__optim_export(so, &part);
+        if (st == DFSAE_OK && !adopted && so != NULL) {
+            whole = part;
+            whole.n = out->n_params;
+            whole_state = dfsae__alloc_array(alloc, part.n_state * whole.n,
+                                             sizeof(float));
+            st = whole_state == NULL
+                     ? dfsae__fail(err, DFSAE_ERR_NO_MEMORY,
+                                   "load_shards: out of memory")
+                     : dfsae_optimizer_create(part.kind, whole.n, alloc, &oo);
+        }
         /* Every shard has optimizer state or none, of one kind and step. */
         if (st == DFSAE_OK && adopted &&
             ((so == NULL) != (oo == NULL) ||
-             (so != NULL && (so->kind != oo->kind || so->t != oo->t))))
+             (so != NULL &&
+              (part.kind != whole.kind || part.step != whole.step))))
             st = dfsae__fail(err, DFSAE_ERR_BAD_METADATA,
                              "load_shards: the shards' optimizer states "
                              "disagree (%s)",
                              s->file);
         if (st == DFSAE_OK && !adopted) {
-            st = adopt(sm, so, out, oo);
+            st = adopt(sm, out);
             adopted = 1;
         }
-        if (st == DFSAE_OK)
-            copy_rows(sm, so, a - s->first, b - s->first, out, oo, a - k0);
+        if (st == DFSAE_OK) {
+            copy_rows(sm, a - s->first, b - s->first, out, a - k0);
+            if (so != NULL)
+                copy_state_rows(&part, sm->k, a - s->first, b - s->first, out,
+                                whole_state, a - k0);
+        }
         dfsae_optimizer_free(so);
         dfsae_model_free(sm);
     }
+    if (st == DFSAE_OK && oo != NULL) {
+        whole.state = whole_state;
+        st = dfsae__optim_import(oo, &whole, err);
+    }
+    dfsae__free(alloc, whole_state);
     if (st != DFSAE_OK) {
         dfsae_optimizer_free(oo);
         dfsae_model_free(out);
@@ -369,8 +399,7 @@ int dfsae_model_load_shards(const char *index_path, int rank, int size,
             dir[len] = '\0';
             size_t k0 = ix.k * (size_t)rank / (size_t)size;
             size_t k1 = ix.k * ((size_t)rank + 1) / (size_t)size;
-            st =
-                load_part(dir, &ix, k0, k1, allocator, model_out, opt_out, err);
+            st = load_part(dir, &ix, k0, k1, &a, model_out, opt_out, err);
         }
     }
     if (text != NULL) {
