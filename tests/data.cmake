@@ -3,3 +3,4 @@
 # epoch orders.
 dfsae_add_test(test_half SOURCES test_half.c INTERNAL)
 dfsae_add_test(test_source SOURCES test_source.c)
+dfsae_add_test(test_rows_check SOURCES test_rows_check.c INTERNAL)
