@@ -130,7 +130,8 @@ static int skip(json *j, int depth)
     }
     /* numbers, true, false, null */
     const uint8_t *start = j->p;
-    while (j->p < j->end && strchr("+-.0123456789eEtrufalsn", *j->p) != NULL)
+    while (j->p < j->end && *j->p != 0 &&
+           strchr("+-.0123456789eEtrufalsn", *j->p) != NULL)
         j->p++;
     return j->p > start ? 0 : bad(j, "unexpected character");
 }

@@ -68,6 +68,8 @@ one('i32.safetensors', dt='I32', shape=(100, 4))   # another dtype
 one('cube.safetensors', shape=(10, 10, 8))         # 3-D
 one('pair.safetensors', extra={'y': ('F16', (50, 8), (0, 800))})
 write('json.safetensors', b'{"x": {"dtype": "F16",  ', a)   # cut JSON
+h = header({'x': ('F16', (100, 8), (0, 1600))}, meta=False)
+write('nul.safetensors', b'{"__metadata__": \0\0, ' + h[1:], a)  # NUL value
 raw = open('short.safetensors', 'rb').read()
 open('hlen.safetensors', 'wb').write(b'\xff' * 8 + raw[8:])  # header length
 np.save('w8.npy', np.zeros((5, 8), np.float16))
@@ -95,6 +97,8 @@ expect_error "a tensor not there" 1 "no tensor named 'acts'" -- \
   train pair.safetensors --mmap --tensor acts --out x.st
 expect_error "cut JSON" 1 "bad safetensors header" -- \
   train json.safetensors --mmap --out x.st
+expect_error "a NUL byte for a value" 1 "bad safetensors header: unexpected character" -- \
+  train nul.safetensors --mmap --out x.st
 expect_error "a header length past the file" 1 \
   "truncated or not a safetensors file: the header length" -- \
   train hlen.safetensors --mmap --out x.st
