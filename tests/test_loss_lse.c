@@ -83,12 +83,16 @@ static void mean_reduction_is_sum_over_batch(void **state)
     assert_non_null(gs);
     assert_non_null(gm);
     double ts[DFSAE_TERM_COUNT], tm[DFSAE_TERM_COUNT], tot;
-    assert_int_equal(dfsae_model_grad(m, X, n, gs, &tot, ts, 4), DFSAE_OK);
+    assert_int_equal(dfsae_model_grad(m, X, n, gs, &tot, ts, DFSAE_TERM_COUNT),
+                     DFSAE_OK);
     grad_set(m, DFSAE_MODEL_LSE_REDUCTION, DFSAE_REDUCE_MEAN);
-    assert_int_equal(dfsae_model_grad(m, X, n, gm, &tot, tm, 4), DFSAE_OK);
-    if (!(fabs(tm[0] * (double)n - ts[0]) <= 1e-14 * fabs(ts[0])))
-        fail_msg("mean %.17g * %zu != sum %.17g", tm[0], n, ts[0]);
-    assert_true(tot == tm[0]);
+    assert_int_equal(dfsae_model_grad(m, X, n, gm, &tot, tm, DFSAE_TERM_COUNT),
+                     DFSAE_OK);
+    if (!(fabs(tm[DFSAE_TERM_LSE] * (double)n - ts[DFSAE_TERM_LSE]) <=
+          1e-14 * fabs(ts[DFSAE_TERM_LSE])))
+        fail_msg("mean %.17g * %zu != sum %.17g", tm[DFSAE_TERM_LSE], n,
+                 ts[DFSAE_TERM_LSE]);
+    assert_true(tot == tm[DFSAE_TERM_LSE]);
     /* The gradient is a float sum over rows of scaled responsibilities:
      * scaling before or after the sum differs by float rounding of the
      * sum, relative to its largest entries. */
@@ -362,7 +366,7 @@ static void lse_finite_for_huge_activations(void **state)
         p[kk * d + j] = (float)(3000.0 + 1000.0 * (double)j);
     assert_int_equal(dfsae_model_set_params(m, p, np), DFSAE_OK);
     double total, t[DFSAE_TERM_COUNT];
-    int st = dfsae_model_grad(m, X, nn, g, &total, t, 4);
+    int st = dfsae_model_grad(m, X, nn, g, &total, t, DFSAE_TERM_COUNT);
     if (st != DFSAE_OK)
         fail_msg("grad at A ~ 3000..8000: %s", dfsae_model_last_error(m));
     for (size_t i = 0; i < np; ++i)
@@ -371,8 +375,10 @@ static void lse_finite_for_huge_activations(void **state)
     for (size_t i = 0; i < nn * kk; ++i)
         Ab[i] = Af[i];
     grad_ref_terms(&ro, Ab, nn, kk, p, d, terms);
-    if (!(fabs(t[0] - terms[0]) <= 1e-12 * fabs(terms[0])))
-        fail_msg("public L_lse %.17g, reference %.17g", t[0], terms[0]);
+    if (!(fabs(t[DFSAE_TERM_LSE] - terms[DFSAE_TERM_LSE]) <=
+          1e-12 * fabs(terms[DFSAE_TERM_LSE])))
+        fail_msg("public L_lse %.17g, reference %.17g", t[DFSAE_TERM_LSE],
+                 terms[DFSAE_TERM_LSE]);
     free(p);
     free(g);
     free(Af);

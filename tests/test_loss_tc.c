@@ -108,7 +108,8 @@ static void value_matches_reference(void **state)
             grad_set(m, DFSAE_MODEL_GRAM_SIDE, SIDES[side]);
             float *X = grad_inputs_new(m, n, 311 + s, 0.0);
             float *A = malloc(n * k * sizeof *A);
-            double *Ad = malloc(n * k * sizeof *Ad), got[4], want[4];
+            double *Ad = malloc(n * k * sizeof *Ad), got[DFSAE_TERM_COUNT],
+                   want[DFSAE_TERM_COUNT];
             assert_non_null(A);
             assert_non_null(Ad);
             assert_int_equal(dfsae_model_forward(m, X, n, A, NULL, NULL),
@@ -117,11 +118,15 @@ static void value_matches_reference(void **state)
                 Ad[i] = A[i];
             grad_ref_opts ro = grad_ref_defaults();
             grad_ref_terms(&ro, Ad, n, k, NULL, 0, want);
-            assert_int_equal(dfsae_model_loss(m, X, n, NULL, got, 4), DFSAE_OK);
-            if (!(fabs(got[2] - want[2]) <= 1e-5 * fabs(want[2])))
+            assert_int_equal(
+                dfsae_model_loss(m, X, n, NULL, got, DFSAE_TERM_COUNT),
+                DFSAE_OK);
+            if (!(fabs(got[DFSAE_TERM_TC] - want[DFSAE_TERM_TC]) <=
+                  1e-5 * fabs(want[DFSAE_TERM_TC])))
                 fail_msg("side %d D=%zu K=%zu B=%zu: L_tc %.12g, reference "
                          "%.12g",
-                         SIDES[side], d, k, n, got[2], want[2]);
+                         SIDES[side], d, k, n, got[DFSAE_TERM_TC],
+                         want[DFSAE_TERM_TC]);
             free(A);
             free(Ad);
             free(X);
@@ -156,8 +161,9 @@ static void zero_for_decorrelated_codes(void **state)
         }
         assert_int_equal(dfsae_model_set_params(m, p, 20), DFSAE_OK);
         float g[20];
-        double t[4];
-        assert_int_equal(dfsae_model_grad(m, X, n, g, NULL, t, 4), DFSAE_OK);
+        double t[DFSAE_TERM_COUNT];
+        assert_int_equal(
+            dfsae_model_grad(m, X, n, g, NULL, t, DFSAE_TERM_COUNT), DFSAE_OK);
         /* The feature side sums the squares of off-diagonal entries that
          * are exactly 0 here. The sample side computes ||As As^T||^2/N^2
          * - sum_j Corr_jj^2, a difference of two O(K) float sums, so its
@@ -167,10 +173,10 @@ static void zero_for_decorrelated_codes(void **state)
                            : 4.0 * (double)k * FLT_EPSILON;
         if (getenv("DFSAE_GRADCHECK_VERBOSE") != NULL)
             print_message("tc orthogonal codes, side %d: L_tc = %.3g\n",
-                          SIDES[side], t[2]);
-        if (!(fabs(t[2]) <= bound))
+                          SIDES[side], t[DFSAE_TERM_TC]);
+        if (!(fabs(t[DFSAE_TERM_TC]) <= bound))
             fail_msg("side %d: L_tc = %.3g for orthogonal codes (bound %.3g)",
-                     SIDES[side], t[2], bound);
+                     SIDES[side], t[DFSAE_TERM_TC], bound);
         /* A minimum: the gradient vanishes too. */
         for (size_t i = 0; i < 20; ++i)
             if (!(fabs(g[i]) <= 1e-6))
@@ -179,8 +185,9 @@ static void zero_for_decorrelated_codes(void **state)
         /* And mixing two columns makes it clearly positive. */
         p[0 * k + 1] = 1.0f;
         assert_int_equal(dfsae_model_set_params(m, p, 20), DFSAE_OK);
-        assert_int_equal(dfsae_model_loss(m, X, n, NULL, t, 4), DFSAE_OK);
-        assert_true(t[2] > 0.1);
+        assert_int_equal(dfsae_model_loss(m, X, n, NULL, t, DFSAE_TERM_COUNT),
+                         DFSAE_OK);
+        assert_true(t[DFSAE_TERM_TC] > 0.1);
         dfsae_model_free(m);
     }
 }
@@ -201,18 +208,20 @@ static void duplicated_unit(void **state)
         p[k * d + 3] = p[k * d + 1];
         assert_int_equal(dfsae_model_set_params(m, p, 24), DFSAE_OK);
         float A[10 * 4];
-        double Ad[10 * 4], t[4], want[4];
+        double Ad[10 * 4], t[DFSAE_TERM_COUNT], want[DFSAE_TERM_COUNT];
         assert_int_equal(dfsae_model_forward(m, X, n, A, NULL, NULL), DFSAE_OK);
         for (size_t i = 0; i < n * k; ++i)
             Ad[i] = A[i];
         grad_ref_opts ro = grad_ref_defaults();
         ro.activation = DFSAE_ACT_TANH;
         grad_ref_terms(&ro, Ad, n, k, NULL, 0, want);
-        assert_int_equal(dfsae_model_loss(m, X, n, NULL, t, 4), DFSAE_OK);
-        assert_true(want[2] > 2.0 - 1e-6);
-        if (!(fabs(t[2] - want[2]) <= 1e-5 * want[2]))
-            fail_msg("side %d: L_tc %.9g, reference %.9g", SIDES[side], t[2],
-                     want[2]);
+        assert_int_equal(dfsae_model_loss(m, X, n, NULL, t, DFSAE_TERM_COUNT),
+                         DFSAE_OK);
+        assert_true(want[DFSAE_TERM_TC] > 2.0 - 1e-6);
+        if (!(fabs(t[DFSAE_TERM_TC] - want[DFSAE_TERM_TC]) <=
+              1e-5 * want[DFSAE_TERM_TC]))
+            fail_msg("side %d: L_tc %.9g, reference %.9g", SIDES[side],
+                     t[DFSAE_TERM_TC], want[DFSAE_TERM_TC]);
         free(X);
         dfsae_model_free(m);
     }
@@ -233,11 +242,11 @@ static void dead_unit_is_finite_with_zero_gradient(void **state)
         assert_int_equal(dfsae_model_get_params(m, p, 36), DFSAE_OK);
         p[k * d + dead] = -100.0f;
         assert_int_equal(dfsae_model_set_params(m, p, 36), DFSAE_OK);
-        double t[4];
-        int st = dfsae_model_grad(m, X, n, g, NULL, t, 4);
+        double t[DFSAE_TERM_COUNT];
+        int st = dfsae_model_grad(m, X, n, g, NULL, t, DFSAE_TERM_COUNT);
         if (st != DFSAE_OK)
             fail_msg("side %d: %s", SIDES[side], dfsae_model_last_error(m));
-        assert_true(isfinite(t[2]));
+        assert_true(isfinite(t[DFSAE_TERM_TC]));
         for (size_t c = 0; c < d; ++c)
             if (g[dead * d + c] != 0.0f)
                 fail_msg("side %d: dL/dW[%zu][%zu] = %.9g for a dead unit",

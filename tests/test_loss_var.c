@@ -75,7 +75,7 @@ static void dead_unit_is_finite_with_zero_gradient(void **state)
         p[k * d + dead] = -100.0f;
         assert_int_equal(dfsae_model_set_params(m, p, np), DFSAE_OK);
         double t[DFSAE_TERM_COUNT];
-        int st = dfsae_model_grad(m, X, n, g, NULL, t, 4);
+        int st = dfsae_model_grad(m, X, n, g, NULL, t, DFSAE_TERM_COUNT);
         if (st != DFSAE_OK)
             fail_msg("grad with a dead unit: %s", dfsae_model_last_error(m));
         assert_true(isfinite(t[DFSAE_TERM_VAR]) && isfinite(t[DFSAE_TERM_TC]));

@@ -67,12 +67,14 @@ static void sides_agree_and_match_reference(void **state)
         assert_non_null(gf);
         assert_non_null(gs);
         assert_non_null(p);
-        double tf[4], ts[4], want[4];
+        double tf[DFSAE_TERM_COUNT], ts[DFSAE_TERM_COUNT],
+            want[DFSAE_TERM_COUNT];
         eval_wr(m, X, n, DFSAE_GRAM_FEATURE, gf, tf);
         eval_wr(m, X, n, DFSAE_GRAM_SAMPLE, gs, ts);
         assert_int_equal(dfsae_model_get_params(m, p, np), DFSAE_OK);
-        want[3] = grad_ref_wr(p, k, d);
-        double vrel = fabs(tf[3] - ts[3]) / fabs(tf[3]);
+        want[DFSAE_TERM_WR] = grad_ref_wr(p, k, d);
+        double vrel = fabs(tf[DFSAE_TERM_WR] - ts[DFSAE_TERM_WR]) /
+                      fabs(tf[DFSAE_TERM_WR]);
         double gmax = 0.0, gdiff = 0.0;
         for (size_t i = 0; i < k * d; ++i) {
             gmax = fmax(gmax, fabs((double)gf[i]));
@@ -82,16 +84,17 @@ static void sides_agree_and_match_reference(void **state)
             print_message("wr sides D=%zu K=%zu: value rel %.2e, max |gF - "
                           "gS| / max|g| %.2e, vs reference %.2e\n",
                           d, k, vrel, gdiff / gmax,
-                          fabs(tf[3] - want[3]) / want[3]);
+                          fabs(tf[DFSAE_TERM_WR] - want[DFSAE_TERM_WR]) /
+                              want[DFSAE_TERM_WR]);
         if (!(vrel <= 1e-6 && gdiff <= 1e-5 * gmax))
             fail_msg("D=%zu K=%zu: L_wr %.12g vs %.12g, gradient differs by "
                      "%.3g (max %.3g)",
-                     d, k, tf[3], ts[3], gdiff, gmax);
+                     d, k, tf[DFSAE_TERM_WR], ts[DFSAE_TERM_WR], gdiff, gmax);
         for (int side = 0; side < 2; ++side) {
-            double v = side ? ts[3] : tf[3];
-            if (!(fabs(v - want[3]) <= 1e-5 * want[3]))
+            double v = side ? ts[DFSAE_TERM_WR] : tf[DFSAE_TERM_WR];
+            if (!(fabs(v - want[DFSAE_TERM_WR]) <= 1e-5 * want[DFSAE_TERM_WR]))
                 fail_msg("side %d D=%zu K=%zu: L_wr %.12g, reference %.12g",
-                         SIDES[side], d, k, v, want[3]);
+                         SIDES[side], d, k, v, want[DFSAE_TERM_WR]);
         }
         for (size_t j = 0; j < k; ++j)
             assert_true(gf[k * d + j] == 0.0f && gs[k * d + j] == 0.0f);
@@ -110,12 +113,14 @@ static void independent_of_batch_and_activation(void **state)
     dfsae_model *m = grad_model_new(6, 9, 410, DFSAE_ACT_RELU, WR);
     float *X1 = grad_inputs_new(m, 4, 411, 0.0);
     float *X2 = grad_inputs_new(m, 7, 412, 0.0);
-    double t1[4], t2[4];
-    assert_int_equal(dfsae_model_loss(m, X1, 4, NULL, t1, 4), DFSAE_OK);
+    double t1[DFSAE_TERM_COUNT], t2[DFSAE_TERM_COUNT];
+    assert_int_equal(dfsae_model_loss(m, X1, 4, NULL, t1, DFSAE_TERM_COUNT),
+                     DFSAE_OK);
     for (int act = 0; act < DFSAE_ACT_COUNT; ++act) {
         grad_set(m, DFSAE_MODEL_ACTIVATION, act);
-        assert_int_equal(dfsae_model_loss(m, X2, 7, NULL, t2, 4), DFSAE_OK);
-        assert_true(t1[3] == t2[3]);
+        assert_int_equal(dfsae_model_loss(m, X2, 7, NULL, t2, DFSAE_TERM_COUNT),
+                         DFSAE_OK);
+        assert_true(t1[DFSAE_TERM_WR] == t2[DFSAE_TERM_WR]);
     }
     free(X1);
     free(X2);
@@ -136,12 +141,12 @@ static void zero_for_orthogonal_rows(void **state)
             p[j * d + (j * 3) % d] =
                 (j % 2 ? -1.0f : 1.0f) * (0.25f + (float)j);
         assert_int_equal(dfsae_model_set_params(m, p, 40), DFSAE_OK);
-        double t[4];
+        double t[DFSAE_TERM_COUNT];
         eval_wr(m, X, n, SIDES[side], g, t);
         /* Each row is w / (|w| + 1e-8): its norm is 1 - 1e-8/|w|. */
-        if (!(fabs(t[3]) <= 1e-12))
+        if (!(fabs(t[DFSAE_TERM_WR]) <= 1e-12))
             fail_msg("side %d: L_wr = %.3g for orthogonal rows", SIDES[side],
-                     t[3]);
+                     t[DFSAE_TERM_WR]);
         for (size_t i = 0; i < 40; ++i)
             if (!(fabs(g[i]) <= 1e-6))
                 fail_msg("side %d: dL_wr/dparam[%zu] = %.3g at a minimum",
@@ -165,12 +170,13 @@ static void zero_row_is_finite(void **state)
         assert_int_equal(dfsae_model_get_params(m, p, 28), DFSAE_OK);
         memset(p + 2 * d, 0, d * sizeof *p);
         assert_int_equal(dfsae_model_set_params(m, p, 28), DFSAE_OK);
-        double t[4], want[4];
+        double t[DFSAE_TERM_COUNT], want[DFSAE_TERM_COUNT];
         eval_wr(m, X, n, SIDES[side], g, t);
-        want[3] = grad_ref_wr(p, k, d);
-        if (!(fabs(t[3] - want[3]) <= 1e-5 * want[3]))
-            fail_msg("side %d: L_wr %.12g, reference %.12g", SIDES[side], t[3],
-                     want[3]);
+        want[DFSAE_TERM_WR] = grad_ref_wr(p, k, d);
+        if (!(fabs(t[DFSAE_TERM_WR] - want[DFSAE_TERM_WR]) <=
+              1e-5 * want[DFSAE_TERM_WR]))
+            fail_msg("side %d: L_wr %.12g, reference %.12g", SIDES[side],
+                     t[DFSAE_TERM_WR], want[DFSAE_TERM_WR]);
         for (size_t i = 0; i < 28; ++i)
             assert_true(isfinite(g[i]));
         for (size_t c = 0; c < d; ++c)

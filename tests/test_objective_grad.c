@@ -108,14 +108,17 @@ static void total_is_the_weighted_sum(void **state)
     const grad_lambdas l = {0.5, 2.0, 3.0, 0.25};
     dfsae_model *m = grad_model_new(6, 8, 620, DFSAE_ACT_SOFTPLUS, l);
     float *X = grad_inputs_new(m, 10, 621, 0.0);
-    double t[4], total;
-    assert_int_equal(dfsae_model_loss(m, X, 10, &total, t, 4), DFSAE_OK);
-    double want = 0.5 * t[0] + 2.0 * t[1] + 3.0 * t[2] + 0.25 * t[3];
+    double t[DFSAE_TERM_COUNT], total;
+    assert_int_equal(dfsae_model_loss(m, X, 10, &total, t, DFSAE_TERM_COUNT),
+                     DFSAE_OK);
+    double want = 0.5 * t[DFSAE_TERM_LSE] + 2.0 * t[DFSAE_TERM_VAR] +
+                  3.0 * t[DFSAE_TERM_TC] + 0.25 * t[DFSAE_TERM_WR];
     if (!(fabs(total - want) <= 1e-12 * fabs(want)))
         fail_msg("total %.17g, weighted sum %.17g", total, want);
     grad_set(m, DFSAE_MODEL_LAMBDA_TC, 0.0);
-    assert_int_equal(dfsae_model_loss(m, X, 10, &total, t, 4), DFSAE_OK);
-    assert_true(t[2] == 0.0);
+    assert_int_equal(dfsae_model_loss(m, X, 10, &total, t, DFSAE_TERM_COUNT),
+                     DFSAE_OK);
+    assert_true(t[DFSAE_TERM_TC] == 0.0);
     free(X);
     dfsae_model_free(m);
 }
