@@ -1,8 +1,9 @@
 /* White-box tests of the one batch validation routine (src/data/
  * rows_check.c): each rule's status and message, the flags that switch a
  * rule, and the order in which a set of rows breaking two rules is
- * reported. The public calls built on it are tested in test_api_errors,
- * test_forward, test_train and test_eval. */
+ * reported; the check of a callback's rows as they are read. The public calls
+ * built on it are tested in test_api_errors, test_forward, test_train and
+ * test_eval. */
 #include <limits.h>
 #include <math.h>
 #include <setjmp.h>
@@ -135,6 +136,34 @@ static void callback_rows_are_not_scanned(void **state)
     assert_int_equal(check(f), DFSAE_OK);
 }
 
+/* As a callback's rows arrive, a bad value names the source's row: the
+ * batch's row mapped through source_rows, or counted from first. */
+static void rows_read_name_the_source_row(void **state)
+{
+    fixture *f = *state;
+    const size_t source_rows[ROWS] = {40, 17, 9};
+    const size_t first = 100;
+    f->rows.read = never_read;
+    assert_int_equal(dfsae__rows_check_read(&f->rows, f->x, ROWS, source_rows,
+                                            first, "p: ", f->err),
+                     DFSAE_OK);
+    f->x[BAD_ROW * COLS + BAD_COL] = NAN;
+    assert_int_equal(dfsae__rows_check_read(&f->rows, f->x, ROWS, source_rows,
+                                            first, "p: ", f->err),
+                     DFSAE_ERR_NON_FINITE_INPUT);
+    assert_string_equal(f->err,
+                        "p: row 17 of the source, column 2, is not finite");
+    assert_int_equal(
+        dfsae__rows_check_read(&f->rows, f->x, ROWS, NULL, first, "", f->err),
+        DFSAE_ERR_NON_FINITE_INPUT);
+    assert_string_equal(f->err,
+                        "row 101 of the source, column 2, is not finite");
+    f->rows.read = NULL; /* an array's rows were checked whole */
+    assert_int_equal(
+        dfsae__rows_check_read(&f->rows, f->x, ROWS, NULL, first, "", f->err),
+        DFSAE_OK);
+}
+
 /* Two rules broken at once: the first in the documented order wins. */
 static void the_first_broken_rule_is_reported(void **state)
 {
@@ -169,6 +198,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_non_finite_value_is_named, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(callback_rows_are_not_scanned, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(rows_read_name_the_source_row, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(the_first_broken_rule_is_reported,
                                         setup, teardown),

@@ -38,3 +38,19 @@ int dfsae__rows_check(const dfsae_source *src, const dfsae__rows_rule *r,
                            bad % r->d);
     return DFSAE_OK;
 }
+
+int dfsae__rows_check_read(const dfsae_source *src, const float *Xb,
+                           size_t rows, const size_t *source_rows, size_t first,
+                           const char *prefix, char *err)
+{
+    if (dfsae__source_is_array(src))
+        return DFSAE_OK;
+    const size_t d = src->d;
+    size_t bad = dfsae__first_non_finite(Xb, rows * d);
+    if (bad == rows * d)
+        return DFSAE_OK;
+    size_t row = source_rows != NULL ? source_rows[bad / d] : first + bad / d;
+    return dfsae__fail(err, DFSAE_ERR_NON_FINITE_INPUT,
+                       "%srow %zu of the source, column %zu, is not finite",
+                       prefix, row, bad % d);
+}

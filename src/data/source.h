@@ -77,5 +77,13 @@ typedef struct dfsae__rows_rule {
  * with err (DFSAE_ERR_LEN bytes) saying why. */
 int dfsae__rows_check(const dfsae_source *src, const dfsae__rows_rule *r,
                       char *err);
+/* The same finiteness rule for a callback's rows as they arrive (an
+ * array's were checked whole): Xb holds `rows` rows of the source,
+ * source_rows[i] being the source's index of row i (NULL: first + i).
+ * DFSAE_OK, or NON_FINITE_INPUT with err naming the source's row after
+ * `prefix`. */
+int dfsae__rows_check_read(const dfsae_source *src, const float *Xb,
+                           size_t rows, const size_t *source_rows, size_t first,
+                           const char *prefix, char *err);
 
 #endif

@@ -277,16 +277,9 @@ static int gather(run *r, size_t first, size_t rows, const float **Xb,
 /* A callback's rows are checked as they arrive (arrays were up front). */
 static int check_rows(run *r, const float *Xb, size_t first, size_t rows)
 {
-    if (dfsae__source_is_array(r->src))
-        return DFSAE_OK;
-    const size_t d = r->m->d;
-    size_t bad = dfsae__first_non_finite(Xb, rows * d);
-    if (bad == rows * d)
-        return DFSAE_OK;
-    size_t row = r->split ? r->local[bad / d] : r->idx[first + bad / d];
-    return dfsae__fail(r->m->err, DFSAE_ERR_NON_FINITE_INPUT,
-                       "row %zu of the source, column %zu, is not finite", row,
-                       bad % d);
+    const size_t *source_rows = r->split ? r->local : r->idx + first;
+    return dfsae__rows_check_read(r->src, Xb, rows, source_rows, 0, "",
+                                  r->m->err);
 }
 
 /* Prefixes the detail message of a failed step with where it happened. */

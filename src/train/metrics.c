@@ -229,17 +229,11 @@ static int check(dfsae_model *m, const dfsae_source *src, double *metrics,
 static int read_batch(dfsae_model *m, dfsae_source *src, size_t first,
                       size_t rows, float *buf, const float **Xb)
 {
-    const size_t d = m->d;
     int st = dfsae__source_range(src, first, rows, buf, Xb, m->err);
-    if (st != DFSAE_OK || dfsae__source_is_array(src))
+    if (st != DFSAE_OK)
         return st;
-    size_t bad = dfsae__first_non_finite(*Xb, rows * d);
-    if (bad != rows * d)
-        return dfsae__fail(m->err, DFSAE_ERR_NON_FINITE_INPUT,
-                           "evaluate: row %zu of the source, column %zu, is "
-                           "not finite",
-                           first + bad / d, bad % d);
-    return DFSAE_OK;
+    return dfsae__rows_check_read(src, *Xb, rows, NULL, first,
+                                  "evaluate: ", m->err);
 }
 
 int dfsae_model_evaluate_source(dfsae_model *model, dfsae_source *source,
