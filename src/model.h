@@ -5,6 +5,7 @@
 #include "internal.h"
 #include "keyspec.h"
 #include "layers/transform.h"
+#include "loss/loss.h"
 #include "parallel/pool.h"
 #include "user_meta.h"
 #include "workspace.h"
@@ -12,13 +13,10 @@
 typedef struct dfsae_options {
     int activation;
     double lambda[DFSAE_TERM_COUNT];
-    double eps_var;
-    int lse_reduction;
+    dfsae_loss_opts loss; /* what the terms read */
     double leaky_slope;
     int gram_side;
     double softmax_temperature;
-    int wr_form;
-    double var_cap;
     double max_row_norm;
 } dfsae_options;
 
@@ -61,6 +59,10 @@ int dfsae__forward(const dfsae_model *m, const float *X, size_t n, float *A,
 int dfsae__reserve(dfsae_model *m, size_t n);
 int dfsae__objective(dfsae_model *m, const float *X, size_t n, float *grad,
                      double *total, double terms[DFSAE_TERM_COUNT]);
+/* The unweighted value of term t, a term on W, on this process's W alone
+ * (no reduction across ranks), as the objective computes it: the seam
+ * dfsae_model_evaluate reaches the term through. */
+int dfsae__weight_term_value(dfsae_model *m, int t, double *value);
 /* Loss and grad's common path (model.c): validates X (unless `st`, what
  * the caller found so far, is an error), agrees on the status with the
  * other ranks of a comm, evaluates, and checks the results. With grad, the

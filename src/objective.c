@@ -6,41 +6,88 @@
 #include "loss/loss.h"
 #include "model.h"
 
+/* Each term's Gram side, resolved once: over the rows for a term on A,
+ * over the inputs for a term on W. */
+static void term_sides(const dfsae_model *m, size_t n,
+                       int side[DFSAE_TERM_COUNT])
+{
+    for (int t = 0; t < DFSAE_TERM_COUNT; ++t) {
+        size_t other = dfsae__loss_terms[t]->on_weights ? m->d : n;
+        side[t] =
+            dfsae__dist_gram_side(m->dist, m->opt.gram_side, t, other, m->k);
+    }
+}
+
+/* Term t's scratch for n rows on its side. */
+static int reserve_term(dfsae_model *m, int t, size_t n, int side)
+{
+    const dfsae_loss_ops *term = dfsae__loss_terms[t];
+    if (term->scratch_size == NULL)
+        return DFSAE_OK;
+    dfsae_scratch_size size;
+    if (!term->scratch_size(n, m->k, m->d, side, &size))
+        return DFSAE_ERR_SIZE_OVERFLOW;
+    return dfsae__ws_reserve_term(&m->ws, &m->alloc, t, size.f32, size.f64);
+}
+
+static int reserve(dfsae_model *m, size_t n, const int side[DFSAE_TERM_COUNT])
+{
+    int st = dfsae__ws_reserve_batch(&m->ws, &m->alloc, n, m->k,
+                                     DFSAE_PARTS_F32, DFSAE_PARTS_F64);
+    if (st == DFSAE_OK && m->xf.n != 0)
+        st = dfsae__ws_reserve_inputs(&m->ws, &m->alloc, n * m->d);
+    for (int t = 0; t < DFSAE_TERM_COUNT && st == DFSAE_OK; ++t)
+        if (m->opt.lambda[t] != 0.0)
+            st = reserve_term(m, t, n, side[t]);
+    return st;
+}
+
 int dfsae__reserve(dfsae_model *m, size_t n)
 {
-    const size_t k = m->k, d = m->d;
-    int tc_side =
-        dfsae__dist_gram_side(m->dist, m->opt.gram_side, DFSAE_TERM_TC, n, k);
-    int wr_side =
-        dfsae__dist_gram_side(m->dist, m->opt.gram_side, DFSAE_TERM_WR, d, k);
-    size_t gram = 0;
-    if (m->opt.lambda[DFSAE_TERM_TC] != 0.0) {
-        size_t side = tc_side == DFSAE_GRAM_SAMPLE ? n : k;
-        if (!dfsae__mul_size(side, side, &gram))
-            return DFSAE_ERR_SIZE_OVERFLOW;
+    int side[DFSAE_TERM_COUNT];
+    term_sides(m, n, side);
+    return reserve(m, n, side);
+}
+
+/* What every term sees of this batch, each with its own side and
+ * scratch. */
+static void term_contexts(dfsae_model *m, size_t n,
+                          const int side[DFSAE_TERM_COUNT],
+                          dfsae_loss_ctx ctx[DFSAE_TERM_COUNT])
+{
+    for (int t = 0; t < DFSAE_TERM_COUNT; ++t) {
+        dfsae_loss_ctx c = {.n = n,
+                            .k = m->k,
+                            .d = m->d,
+                            .n_batch = m->dist != NULL ? m->dist->n_batch : n,
+                            .dist = m->dist,
+                            .A = m->ws.A,
+                            .W = m->params,
+                            .opt = &m->opt.loss,
+                            .gram_side = side[t],
+                            .scratch_f32 = m->ws.term_f32[t],
+                            .scratch_f64 = m->ws.term_f64[t],
+                            .pool = dfsae__pool_for(m->pool, n * m->k)};
+        ctx[t] = c;
     }
-    int st = dfsae__ws_reserve_batch(&m->ws, &m->alloc, n, k, gram);
-    if (st == DFSAE_OK && m->xf.n != 0)
-        st = dfsae__ws_reserve_inputs(&m->ws, &m->alloc, n * d);
-    if (st != DFSAE_OK || m->opt.lambda[DFSAE_TERM_WR] == 0.0)
-        return st;
-    size_t side = wr_side == DFSAE_GRAM_SAMPLE ? d : k, gramw;
-    if (!dfsae__mul_size(side, side, &gramw))
-        return DFSAE_ERR_SIZE_OVERFLOW;
-    return dfsae__ws_reserve_wr(&m->ws, &m->alloc, k, d, gramw);
 }
 
 /* The front sweep over Z = X W^T (in A): bias and activation in place,
- * L_lse's row statistics, and the column sums for the statistics. */
+ * the enabled terms' row statistics, and the column sums for the
+ * statistics. */
 typedef struct front_job {
     dfsae_model *m;
     size_t n;
-    int lse;            /* L_lse's row statistics, or only the minima (shard) */
+    const dfsae_loss_ctx *ctx; /* one per term */
+    int row_terms;      /* whether any enabled term takes row statistics */
     int stats_here;     /* column sums fused into the row pass (one part) */
     const float *shift; /* the column sums' shift (loss.h) */
 } front_job;
 
-enum { LSE_OFF, LSE_ROWS, LSE_MINS };
+static int takes_rows(const dfsae_model *m, int t)
+{
+    return m->opt.lambda[t] != 0.0 && dfsae__loss_terms[t]->rows != NULL;
+}
 
 /* Rows [lo, hi), a block at a time so each block is still in cache for
  * the next kernel. */
@@ -57,12 +104,11 @@ static void front_rows(void *arg, int part, size_t lo, size_t hi)
         size_t rows = i0 + block < hi ? block : hi - i0;
         float *blk = ws->A + i0 * k;
         act->apply(blk, b, rows, k, dfsae__activation_param(&m->opt));
-        if (f->lse == LSE_ROWS)
-            dfsae__lse_row_stats(blk, rows, k, ws->rmin + i0, ws->rsum + i0);
-        else if (f->lse == LSE_MINS)
-            dfsae__lse_row_mins(blk, rows, k, ws->rmin + i0);
+        for (int t = 0; f->row_terms && t < DFSAE_TERM_COUNT; ++t)
+            if (takes_rows(m, t))
+                dfsae__loss_terms[t]->rows(&f->ctx[t], i0, rows);
         if (f->stats_here)
-            dfsae__colstats_add(blk, rows, k, 0, k, ws->A, ws->col);
+            dfsae__colstats_add(blk, rows, k, 0, k, ws->A, ws->col_stats);
     }
 }
 
@@ -73,50 +119,50 @@ static void front_cols(void *arg, int part, size_t lo, size_t hi)
     (void)part;
     const front_job *f = arg;
     dfsae_workspace *ws = &f->m->ws;
-    dfsae__colstats_add(ws->A, f->n, f->m->k, lo, hi, f->shift, ws->col);
+    dfsae__colstats_add(ws->A, f->n, f->m->k, lo, hi, f->shift, ws->col_stats);
 }
 
-static void front_sweep(dfsae_model *m, size_t n, int lse, int stats,
-                        dfsae_loss_ctx *ctx)
+/* Returns the column statistics (empty without `stats`). */
+static dfsae_colstats front_sweep(dfsae_model *m, size_t n, int stats,
+                                  const dfsae_loss_ctx ctx[DFSAE_TERM_COUNT])
 {
     const size_t k = m->k;
     dfsae_workspace *ws = &m->ws;
-    dfsae_pool *pool = ctx->pool;
-    dfsae_dist *dist = ctx->dist;
+    dfsae_pool *pool = ctx[0].pool;
+    dfsae_dist *dist = m->dist;
+    int row_terms = 0;
+    for (int t = 0; t < DFSAE_TERM_COUNT; ++t)
+        row_terms |= takes_rows(m, t);
     /* Data-parallel column sums need a shift common to all ranks, known
-     * only after the row pass; a shard's row minimum is not yet global. */
+     * only after the row pass. */
     int split = dfsae__dist_is(dist, DFSAE_DIST_DATA);
-    int sharded = dfsae__dist_is(dist, DFSAE_DIST_DICTIONARY);
-    front_job job = {m, n,
-                     !lse      ? LSE_OFF
-                     : sharded ? LSE_MINS
-                               : LSE_ROWS,
-                     stats && !split && dfsae__pool_threads(pool) == 1, ws->A};
+    front_job job = {m,
+                     n,
+                     ctx,
+                     row_terms,
+                     stats && !split && dfsae__pool_threads(pool) == 1,
+                     ws->A};
     if (stats)
-        dfsae__colstats_begin(k, ws->col);
+        dfsae__colstats_begin(k, ws->col_stats);
     dfsae__parallel_for(pool, n, 1, front_rows, &job);
-    if (lse && sharded)
-        dfsae__dist_lse_rows(dist, pool, ws->A, n, k, ws->rmin, ws->rsum);
-    if (stats && !job.stats_here) {
+    for (int t = 0; t < DFSAE_TERM_COUNT; ++t)
+        if (takes_rows(m, t))
+            dfsae__loss_terms[t]->rows_done(&ctx[t]);
+    dfsae_colstats cs = {NULL, NULL, NULL};
+    if (!stats)
+        return cs;
+    if (!job.stats_here) {
         job.shift = dfsae__dist_shift(dist, ws->A, n, k);
         dfsae__parallel_for(pool, k, 16, front_cols, &job);
     }
-    if (stats) {
-        float *hi = ws->row + DFSAE_ROW_MEAN_HI * k;
-        float *lo = ws->row + DFSAE_ROW_MEAN_LO * k;
-        if (split) /* the mean and square slots, adjacent */
-            dfsae__dist_sum_f64(dist, ws->col + DFSAE_COL_MEAN * k, 2 * k);
-        dfsae__colstats_finish(job.shift, ctx->n_batch, k, ws->col, hi, lo);
-        ctx->stats.var = ws->col + DFSAE_COL_VAR * k;
-        ctx->stats.mean_hi = hi;
-        ctx->stats.mean_lo = lo;
-    }
-    ctx->lse.min = ws->rmin;
-    ctx->lse.sum = ws->rsum;
-    ctx->lse.total = lse ? dfsae__lse_total(ws->rmin, ws->rsum, n) : 0.0;
-    if (lse) /* a shard's rows are every rank's: summed only when split */
-        ctx->lse.total =
-            dfsae__dist_total(dist, DFSAE_DIST_DATA, ctx->lse.total);
+    float *hi = ws->mean_split, *lo = ws->mean_split + k;
+    if (split) /* the sums and the squares, adjacent */
+        dfsae__dist_sum_f64(dist, ws->col_stats, 2 * k);
+    dfsae__colstats_finish(job.shift, ctx[0].n_batch, k, ws->col_stats, hi, lo);
+    cs.var = ws->col_stats + k;
+    cs.mean_hi = hi;
+    cs.mean_lo = lo;
+    return cs;
 }
 
 /* X' into the workspace, split by rows. */
@@ -134,81 +180,93 @@ static void transform_rows(void *arg, int part, size_t lo, size_t hi)
                            j->m->ws.X + lo * d);
 }
 
+/* The enabled terms on A (on_weights 0) or on W (1): each value into
+ * terms[], their weighted sum added to *sum in term order, the gradient
+ * parts into dA or the gradient into dW where given. */
+static void add_terms(const dfsae_model *m, const dfsae_loss_ctx *ctx,
+                      int on_weights, dfsae_dA_parts *dA, float *dW,
+                      double terms[DFSAE_TERM_COUNT], double *sum)
+{
+    for (int t = 0; t < DFSAE_TERM_COUNT; ++t) {
+        const dfsae_loss_ops *term = dfsae__loss_terms[t];
+        if (term->on_weights != on_weights)
+            continue;
+        double w = m->opt.lambda[t];
+        double v = w == 0.0 ? 0.0 : term->eval(&ctx[t], w, dA, dW);
+        terms[t] = v;
+        *sum += w * v;
+    }
+}
+
+/* grad = the gradient of the terms on A, from their parts: the backward
+ * sweep through the activation, then through the linear layer. */
+static void backward(dfsae_model *m, const dfsae_loss_ctx *ctx,
+                     const dfsae_dA_parts *parts, const float *X, float *grad)
+{
+    const size_t n = ctx->n, k = m->k, d = m->d;
+    const dfsae_options *o = &m->opt;
+    float *dZ = dfsae__backward_sweep(
+        ctx, parts, dfsae__activations[o->activation],
+        dfsae__activation_param(o), m->ws.dZ, grad + k * d, m->ws.bias_sums);
+    if (n > 0)
+        dfsae__linear_backward(X, n, d, dZ, k, grad);
+    else
+        for (size_t i = 0; i < k * d; ++i)
+            grad[i] = 0.0f;
+    /* Data-parallel: the terms on A sum over rows, hence over the ranks;
+     * W's own terms follow on the replicas alike. */
+    if (dfsae__dist_is(m->dist, DFSAE_DIST_DATA))
+        dfsae__dist_sum_f32(m->dist, grad, m->n_params);
+}
+
 int dfsae__objective(dfsae_model *m, const float *X, size_t n, float *grad,
                      double *total, double terms[DFSAE_TERM_COUNT])
 {
-    const dfsae_options *o = &m->opt;
     const size_t k = m->k, d = m->d;
-    int tc_side =
-        dfsae__dist_gram_side(m->dist, o->gram_side, DFSAE_TERM_TC, n, k);
-    int wr_side =
-        dfsae__dist_gram_side(m->dist, o->gram_side, DFSAE_TERM_WR, d, k);
-    int st = dfsae__reserve(m, n);
+    int side[DFSAE_TERM_COUNT];
+    term_sides(m, n, side);
+    int st = reserve(m, n, side);
     if (st != DFSAE_OK)
         return st;
+    dfsae_loss_ctx ctx[DFSAE_TERM_COUNT];
+    term_contexts(m, n, side, ctx);
 
-    dfsae_workspace *ws = &m->ws;
-    int need_stats = dfsae__loss_needs_stats(o->lambda);
-    dfsae_loss_ctx ctx = {.n = n,
-                          .n_batch = m->dist != NULL ? m->dist->n_batch : n,
-                          .dist = m->dist,
-                          .k = k,
-                          .d = d,
-                          .A = ws->A,
-                          .W = m->params,
-                          .opt = o,
-                          .ws = ws,
-                          .gram_side = tc_side,
-                          .pool = dfsae__pool_for(m->pool, n * k)};
     if (m->xf.n != 0) {
         inputs_job job = {m, X};
         dfsae__parallel_for(dfsae__pool_for(m->pool, n * d), n, 1,
                             transform_rows, &job);
-        X = ws->X; /* the layer's input from here on */
+        X = m->ws.X; /* the layer's input from here on */
     }
     if (n > 0) /* a data-parallel rank may have no rows */
-        dfsae__linear_forward(X, n, d, m->params, k, ws->A);
-    front_sweep(m, n, o->lambda[DFSAE_TERM_LSE] != 0.0, need_stats, &ctx);
+        dfsae__linear_forward(X, n, d, m->params, k, m->ws.A);
+    dfsae_colstats stats =
+        front_sweep(m, n, dfsae__loss_needs_stats(m->opt.lambda), ctx);
+    for (int t = 0; t < DFSAE_TERM_COUNT; ++t)
+        ctx[t].stats = stats;
 
-    dfsae_dA_parts parts = {0.0, NULL, ws->row + DFSAE_ROW_P_SCALE * k,
-                            ws->col + DFSAE_COL_CENTRED * k,
-                            ws->col + DFSAE_COL_CONSTANT * k};
-    for (size_t j = 0; j < k; ++j)
-        parts.centred[j] = parts.constant[j] = 0.0;
-    dfsae_dA_parts *dA = grad != NULL ? &parts : NULL;
-
-    /* Terms on A first: their gradient flows back through the layers, which
-     * overwrite grad; terms on W then add to it. */
+    dfsae_dA_parts parts;
+    dfsae__dA_parts_begin(&parts, k, m->ws.parts_f32, m->ws.parts_f64);
     double sum = 0.0;
-    for (int pass = 0; pass < 2; ++pass) {
-        if (pass == 1 && grad != NULL) {
-            float *dZ = dfsae__backward_sweep(
-                &ctx, &parts, dfsae__activations[o->activation],
-                dfsae__activation_param(o), ws->dA, grad + k * d,
-                ws->col + DFSAE_COL_BIAS * k);
-            if (n > 0)
-                dfsae__linear_backward(X, n, d, dZ, k, grad);
-            else
-                for (size_t i = 0; i < k * d; ++i)
-                    grad[i] = 0.0f;
-            /* Data-parallel: the terms on A sum over rows, hence over the
-             * ranks; W's own terms follow on the replicas alike. */
-            if (dfsae__dist_is(m->dist, DFSAE_DIST_DATA))
-                dfsae__dist_sum_f32(m->dist, grad, m->n_params);
-        }
-        for (int t = 0; t < DFSAE_TERM_COUNT; ++t) {
-            const dfsae_loss_ops *term = dfsae__loss_terms[t];
-            if (term->on_weights != pass)
-                continue;
-            double w = o->lambda[t];
-            ctx.gram_side = term->on_weights ? wr_side : tc_side;
-            double v = w == 0.0 ? 0.0
-                                : term->eval(&ctx, w, pass == 0 ? dA : NULL,
-                                             pass == 1 ? grad : NULL);
-            terms[t] = v;
-            sum += w * v;
-        }
-    }
+    add_terms(m, ctx, 0, grad != NULL ? &parts : NULL, NULL, terms, &sum);
+    if (grad != NULL)
+        backward(m, &ctx[0], &parts, X, grad);
+    add_terms(m, ctx, 1, NULL, grad, terms, &sum);
     *total = sum;
+    return DFSAE_OK;
+}
+
+int dfsae__weight_term_value(dfsae_model *m, int t, double *value)
+{
+    int side[DFSAE_TERM_COUNT];
+    for (int u = 0; u < DFSAE_TERM_COUNT; ++u)
+        side[u] = dfsae__dist_gram_side(NULL, m->opt.gram_side, u, m->d, m->k);
+    int st = reserve_term(m, t, 0, side[t]);
+    if (st != DFSAE_OK)
+        return st;
+    dfsae_loss_ctx ctx[DFSAE_TERM_COUNT];
+    term_contexts(m, 0, side, ctx);
+    ctx[t].dist = NULL; /* this process's W alone: no reductions */
+    ctx[t].pool = NULL;
+    *value = dfsae__loss_terms[t]->eval(&ctx[t], 1.0, NULL, NULL);
     return DFSAE_OK;
 }

@@ -13,65 +13,68 @@ static int grow(const dfsae_allocator *a, void **slot, size_t n, size_t elem)
     return 1;
 }
 
+/* The per-column buffers: their size depends only on the model. */
+static int reserve_cols(dfsae_workspace *ws, const dfsae_allocator *a, size_t k,
+                        size_t parts_f32, size_t parts_f64)
+{
+    if (ws->col_stats != NULL)
+        return DFSAE_OK;
+    enum { N = 5 };
+    const size_t count[N] = {2 * k, 2 * k, parts_f64 * k, parts_f32 * k, k};
+    const size_t elem[N] = {sizeof(double), sizeof(float), sizeof(double),
+                            sizeof(float), sizeof(double)};
+    void **slots[N] = {(void **)&ws->col_stats, (void **)&ws->mean_split,
+                       (void **)&ws->parts_f64, (void **)&ws->parts_f32,
+                       (void **)&ws->bias_sums};
+    void *fresh[N] = {NULL};
+    for (int i = 0; i < N; ++i)
+        if ((fresh[i] = dfsae__alloc_array(a, count[i], elem[i])) == NULL) {
+            for (int j = 0; j < i; ++j)
+                dfsae__free(a, fresh[j]);
+            return DFSAE_ERR_NO_MEMORY;
+        }
+    for (int i = 0; i < N; ++i)
+        *slots[i] = fresh[i];
+    return DFSAE_OK;
+}
+
 int dfsae__ws_reserve_batch(dfsae_workspace *ws, const dfsae_allocator *a,
-                            size_t rows, size_t k, size_t gram_elems)
+                            size_t rows, size_t k, size_t parts_f32,
+                            size_t parts_f64)
 {
     if (rows > ws->rows) {
         size_t bk;
         if (!dfsae__mul_size(rows, k, &bk))
             return DFSAE_ERR_SIZE_OVERFLOW;
-        /* Allocate the whole set first so a failure leaves the old one
-         * intact. */
-        enum { N = 6 };
-        const size_t count[N] = {bk, bk, bk, bk, rows, rows};
-        const size_t elem[N] = {sizeof(float), sizeof(float), sizeof(float),
-                                sizeof(float), sizeof(float), sizeof(double)};
-        void *fresh[N] = {NULL};
-        for (int i = 0; i < N; ++i) {
-            fresh[i] = dfsae__alloc_array(a, count[i], elem[i]);
-            if (fresh[i] == NULL) {
-                for (int j = 0; j < i; ++j)
-                    dfsae__free(a, fresh[j]);
-                return DFSAE_ERR_NO_MEMORY;
-            }
+        /* Both first, so a failure leaves the old pair intact. */
+        float *A = dfsae__alloc_array(a, bk, sizeof(float));
+        float *dZ = dfsae__alloc_array(a, bk, sizeof(float));
+        if (A == NULL || dZ == NULL) {
+            dfsae__free(a, A);
+            dfsae__free(a, dZ);
+            return DFSAE_ERR_NO_MEMORY;
         }
-        void **slots[N] = {(void **)&ws->A,    (void **)&ws->dA,
-                           (void **)&ws->S,    (void **)&ws->G,
-                           (void **)&ws->rmin, (void **)&ws->rsum};
-        for (int i = 0; i < N; ++i) {
-            dfsae__free(a, *slots[i]);
-            *slots[i] = fresh[i];
-        }
+        dfsae__free(a, ws->A);
+        dfsae__free(a, ws->dZ);
+        ws->A = A;
+        ws->dZ = dZ;
         ws->rows = rows;
     }
-    if (ws->col == NULL &&
-        !grow(a, (void **)&ws->col, DFSAE_WS_COLS * k, sizeof(double)))
-        return DFSAE_ERR_NO_MEMORY;
-    if (ws->row == NULL &&
-        !grow(a, (void **)&ws->row, DFSAE_WS_ROWS * k, sizeof(float)))
-        return DFSAE_ERR_NO_MEMORY;
-    if (gram_elems > ws->gram_cap) {
-        if (!grow(a, (void **)&ws->gram, gram_elems, sizeof(float)))
-            return DFSAE_ERR_NO_MEMORY;
-        ws->gram_cap = gram_elems;
-    }
-    return DFSAE_OK;
+    return reserve_cols(ws, a, k, parts_f32, parts_f64);
 }
 
-int dfsae__ws_reserve_wr(dfsae_workspace *ws, const dfsae_allocator *a,
-                         size_t k, size_t d, size_t gram_elems)
+int dfsae__ws_reserve_term(dfsae_workspace *ws, const dfsae_allocator *a, int t,
+                           size_t f32, size_t f64)
 {
-    size_t kd = k * d; /* checked at model creation */
-    if (ws->Wn == NULL && !grow(a, (void **)&ws->Wn, kd, sizeof(float)))
-        return DFSAE_ERR_NO_MEMORY;
-    if (ws->GWn == NULL && !grow(a, (void **)&ws->GWn, kd, sizeof(float)))
-        return DFSAE_ERR_NO_MEMORY;
-    if (ws->rown == NULL && !grow(a, (void **)&ws->rown, k, sizeof(double)))
-        return DFSAE_ERR_NO_MEMORY;
-    if (gram_elems > ws->gramw_cap) {
-        if (!grow(a, (void **)&ws->gramw, gram_elems, sizeof(float)))
+    if (f32 > ws->term_f32_cap[t]) {
+        if (!grow(a, (void **)&ws->term_f32[t], f32, sizeof(float)))
             return DFSAE_ERR_NO_MEMORY;
-        ws->gramw_cap = gram_elems;
+        ws->term_f32_cap[t] = f32;
+    }
+    if (f64 > ws->term_f64_cap[t]) {
+        if (!grow(a, (void **)&ws->term_f64[t], f64, sizeof(double)))
+            return DFSAE_ERR_NO_MEMORY;
+        ws->term_f64_cap[t] = f64;
     }
     return DFSAE_OK;
 }
@@ -98,10 +101,14 @@ int dfsae__ws_reserve_inputs(dfsae_workspace *ws, const dfsae_allocator *a,
 
 void dfsae__ws_free(dfsae_workspace *ws, const dfsae_allocator *a)
 {
-    void *bufs[] = {ws->A,    ws->dA,    ws->S,    ws->G,   ws->rmin,
-                    ws->rsum, ws->gram,  ws->col,  ws->row, ws->Wn,
-                    ws->GWn,  ws->gramw, ws->rown, ws->X,   ws->grad};
+    void *bufs[] = {ws->A,          ws->dZ,        ws->col_stats,
+                    ws->mean_split, ws->parts_f64, ws->parts_f32,
+                    ws->bias_sums,  ws->X,         ws->grad};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; ++i)
         dfsae__free(a, bufs[i]);
+    for (int t = 0; t < DFSAE_TERM_COUNT; ++t) {
+        dfsae__free(a, ws->term_f32[t]);
+        dfsae__free(a, ws->term_f64[t]);
+    }
     memset(ws, 0, sizeof *ws);
 }

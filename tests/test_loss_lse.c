@@ -113,58 +113,55 @@ static void mean_reduction_is_sum_over_batch(void **state)
 
 /* The lse term run as the objective runs it, for a given A: the row
  * statistics of the front sweep, the term's parts, and the backward sweep
- * through the identity, so the sweep's output is dL/dA itself. Scratch is
- * laid out as the workspace lays it out. */
+ * through the identity, so the sweep's output is dL/dA itself. The term
+ * sizes its own scratch. */
 typedef struct lse_env {
-    dfsae_options opt;
-    dfsae_workspace ws;
+    dfsae_loss_opts opt;
     dfsae_loss_ctx ctx;
 } lse_env;
 
 #define MAX_K 64
 #define MAX_N 16
 
-static float row_scratch[DFSAE_WS_ROWS * MAX_K];
-static double col_scratch[DFSAE_WS_COLS * MAX_K];
-static float row_min[MAX_N];
-static double row_sum[MAX_N];
+static float term_f32[2 * MAX_N];
+static double term_f64[2 * MAX_N + 8];
+static float parts_f32[DFSAE_PARTS_F32 * MAX_K];
+static double parts_f64[DFSAE_PARTS_F64 * MAX_K];
+static double bias_sums[MAX_K];
 
 static void lse_env_init(lse_env *e, const float *A, size_t n, size_t k,
                          int reduction)
 {
+    const dfsae_loss_ops *lse = dfsae__loss_terms[DFSAE_TERM_LSE];
+    dfsae_scratch_size size;
     assert_true(k <= MAX_K && n <= MAX_N);
+    assert_true(lse->scratch_size(n, k, 0, DFSAE_GRAM_FEATURE, &size));
+    assert_true(size.f32 <= 2 * MAX_N && size.f64 <= 2 * MAX_N + 8);
     memset(e, 0, sizeof *e);
-    dfsae__options_default(&e->opt);
     e->opt.lse_reduction = reduction;
-    e->ws.row = row_scratch;
-    e->ws.col = col_scratch;
     e->ctx.n = e->ctx.n_batch = n;
     e->ctx.k = k;
     e->ctx.A = A;
     e->ctx.opt = &e->opt;
-    e->ctx.ws = &e->ws;
+    e->ctx.scratch_f32 = term_f32;
+    e->ctx.scratch_f64 = term_f64;
 }
 
 /* The term's value; with dA non-NULL also writes dL/dA there. */
 static double lse_eval(lse_env *e, float *dA)
 {
     const size_t n = e->ctx.n, k = e->ctx.k;
-    dfsae__lse_row_stats(e->ctx.A, n, k, row_min, row_sum);
-    e->ctx.lse.total = dfsae__lse_total(row_min, row_sum, n);
-    e->ctx.lse.min = row_min;
-    e->ctx.lse.sum = row_sum;
-    dfsae_dA_parts parts = {0.0, NULL, row_scratch + DFSAE_ROW_P_SCALE * k,
-                            col_scratch + DFSAE_COL_CENTRED * k,
-                            col_scratch + DFSAE_COL_CONSTANT * k};
-    for (size_t j = 0; j < k; ++j)
-        parts.centred[j] = parts.constant[j] = 0.0;
-    double value = dfsae__loss_terms[DFSAE_TERM_LSE]->eval(
-        &e->ctx, 1.0, dA != NULL ? &parts : NULL, NULL);
+    const dfsae_loss_ops *lse = dfsae__loss_terms[DFSAE_TERM_LSE];
+    lse->rows(&e->ctx, 0, n);
+    lse->rows_done(&e->ctx);
+    dfsae_dA_parts parts;
+    dfsae__dA_parts_begin(&parts, k, parts_f32, parts_f64);
+    double value = lse->eval(&e->ctx, 1.0, dA != NULL ? &parts : NULL, NULL);
     if (dA != NULL) {
         float db[MAX_K];
         dfsae__backward_sweep(&e->ctx, &parts,
                               dfsae__activations[DFSAE_ACT_IDENTITY], 0.0, dA,
-                              db, col_scratch + DFSAE_COL_BIAS * k);
+                              db, bias_sums);
     }
     return value;
 }

@@ -124,32 +124,6 @@ const float *dfsae__dist_shift(dfsae_dist *d, const float *A, size_t n,
     return d->shift;
 }
 
-typedef struct lse_job {
-    const float *A;
-    size_t k;
-    const float *min;
-    double *sum;
-} lse_job;
-
-static void lse_sums(void *arg, int part, size_t lo, size_t hi)
-{
-    (void)part;
-    const lse_job *j = arg;
-    dfsae__lse_row_sums(j->A + lo * j->k, hi - lo, j->k, j->min + lo,
-                        j->sum + lo);
-}
-
-void dfsae__dist_lse_rows(dfsae_dist *d, dfsae_pool *pool, const float *A,
-                          size_t n, size_t k, float *min, double *sum)
-{
-    /* Every shard's exponentials are taken from the row's global minimum,
-     * so they are the one-process ones and only their sum is regrouped. */
-    dfsae__dist_min_f32(d, min, n);
-    lse_job job = {A, k, min, sum};
-    dfsae__parallel_for(pool, n, 1, lse_sums, &job);
-    dfsae__dist_sum_f64(d, sum, n);
-}
-
 void dfsae__dist_free(dfsae_dist *d, const dfsae_allocator *a)
 {
     if (d == NULL)

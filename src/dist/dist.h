@@ -56,11 +56,6 @@ int dfsae__dist_gram_side(const dfsae_dist *d, int side, int term, size_t n,
 const float *dfsae__dist_shift(dfsae_dist *d, const float *A, size_t n,
                                size_t k);
 
-/* DICTIONARY: L_lse's row statistics over all components, from the
- * shard's n x k activations: min holds the shard's row minima on entry. */
-void dfsae__dist_lse_rows(dfsae_dist *d, dfsae_pool *pool, const float *A,
-                          size_t n, size_t k, float *min, double *sum);
-
 void dfsae__dist_free(dfsae_dist *d, const dfsae_allocator *a);
 
 #endif

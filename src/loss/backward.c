@@ -6,7 +6,7 @@
 #include "loss/loss.h"
 
 /* The parts (loss.h) as the sweep reads them: per-column vectors in float
- * (NULL when absent) and L_lse's row statistics. The centring goes through
+ * (NULL when absent) and the row statistics of R. The centring goes through
  * the split mean, as accurate as the double it replaces. */
 typedef struct row_parts {
     const float *mean_hi, *mean_lo, *centred, *constant; /* k each */
@@ -117,13 +117,12 @@ float *dfsae__backward_sweep(const dfsae_loss_ctx *ctx,
                              float *spare, float *db, double *acc)
 {
     const size_t k = ctx->k;
-    float *row = ctx->ws->row;
     row_parts rp = {NULL,           NULL,           NULL,
                     NULL,           parts->p_scale, parts->P != NULL,
-                    parts->r_scale, ctx->lse.min,   ctx->lse.sum};
+                    parts->r_scale, parts->r_min,   parts->r_sum};
     if (ctx->stats.mean_hi != NULL) {
-        float *centred = row + DFSAE_ROW_CENTRED * k;
-        float *constant = row + DFSAE_ROW_CONSTANT * k;
+        float *centred = parts->centred_f32;
+        float *constant = parts->constant_f32;
         for (size_t j = 0; j < k; ++j) {
             centred[j] = (float)parts->centred[j];
             constant[j] = (float)parts->constant[j];

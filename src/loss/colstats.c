@@ -8,7 +8,7 @@
 
 void dfsae__colstats_begin(size_t k, double *col)
 {
-    double *sum = col + DFSAE_COL_MEAN * k, *sq = col + DFSAE_COL_VAR * k;
+    double *sum = col, *sq = col + k;
     for (size_t j = 0; j < k; ++j)
         sum[j] = sq[j] = 0.0;
 }
@@ -31,14 +31,13 @@ static void add_rows(const float *rows, size_t count, size_t k, size_t j0,
 void dfsae__colstats_add(const float *rows, size_t count, size_t k, size_t j0,
                          size_t j1, const float *first, double *col)
 {
-    add_rows(rows, count, k, j0, j1, first, col + DFSAE_COL_MEAN * k,
-             col + DFSAE_COL_VAR * k);
+    add_rows(rows, count, k, j0, j1, first, col, col + k);
 }
 
 void dfsae__colstats_finish(const float *first, size_t n, size_t k, double *col,
                             float *mean_hi, float *mean_lo)
 {
-    double *mean = col + DFSAE_COL_MEAN * k, *var = col + DFSAE_COL_VAR * k;
+    double *mean = col, *var = col + k;
     const double inv_n = 1.0 / (double)n;
     for (size_t j = 0; j < k; ++j) {
         if (var[j] == 0.0) { /* every row equals the first: constant */

@@ -5,10 +5,20 @@
 
 #include <stddef.h>
 
+#include "internal.h"
 #include "layers/layers.h"
-#include "model.h"
+#include "parallel/pool.h"
 
-/* Column statistics over a batch, in double (col block of the workspace). */
+/* The options the terms read: a part of the model's options (model.h),
+ * so that a term sees its own values and nothing of the model. */
+typedef struct dfsae_loss_opts {
+    double eps_var;    /* L_var: added inside the log */
+    double var_cap;    /* L_var: the saturation cap, 0 for none */
+    int lse_reduction; /* L_lse: DFSAE_REDUCE_* */
+    int wr_form;       /* L_wr: DFSAE_WR_* */
+} dfsae_loss_opts;
+
+/* Column statistics over a batch, in double (dfsae__colstats_*). */
 typedef struct dfsae_colstats {
     const double *var; /* K unbiased variances, exactly 0 for constant */
     /* The K column means split into float pairs (dfsae__split_double), for
@@ -16,25 +26,20 @@ typedef struct dfsae_colstats {
     const float *mean_hi, *mean_lo;
 } dfsae_colstats;
 
-/* The front sweep's row statistics for L_lse (valid when it is on):
- * R_ij = exp(min_i - A_ij) / sum_i rebuilds softmax(-A) row by row. */
-typedef struct dfsae_lse_rows {
-    const float *min;  /* n row minima */
-    const double *sum; /* n sums of exp(min_i - A_ij) */
-    double total;      /* sum_i log sum_j exp(-A_ij) */
-} dfsae_lse_rows;
-
+/* What one term sees: the batch, the statistics it declared, its options,
+ * its Gram side and its own scratch (its scratch_size, carved by the term
+ * with dfsae__scratch_take in the order it sized it). */
 typedef struct dfsae_loss_ctx {
     size_t n, k, d;
     size_t n_batch; /* rows of the batch over all ranks (n on one process) */
     struct dfsae_dist *dist; /* the reductions (dist/dist.h), or NULL */
     const float *A;          /* n x K activations */
     dfsae_colstats stats;    /* valid when the term needs_stats */
-    dfsae_lse_rows lse;
-    const float *W; /* K x D weights */
-    const dfsae_options *opt;
-    dfsae_workspace *ws;
-    int gram_side;    /* resolved: FEATURE or SAMPLE */
+    const float *W;          /* K x D weights */
+    const dfsae_loss_opts *opt;
+    int gram_side;      /* resolved: FEATURE or SAMPLE */
+    float *scratch_f32; /* the term's scratch */
+    double *scratch_f64;
     dfsae_pool *pool; /* for sweeps over n x K (NULL: the caller) */
 } dfsae_loss_ctx;
 
@@ -43,21 +48,68 @@ typedef struct dfsae_loss_ctx {
  * (dfsae__backward_sweep) instead of each term sweeping n x K itself:
  *   dL/dA_ij = r_scale R_ij + p_scale_j P_ij + centred_j (A_ij - mean_j)
  *              + constant_j
- * with R = softmax(-A) row-wise and P an n x K product a term leaves in
- * the workspace (the backward sweep overwrites it with dZ). Terms add
- * their weighted parts. */
+ * with R = softmax(-A) row-wise, rebuilt from row statistics as
+ * R_ij = exp(r_min_i - A_ij) / r_sum_i, and P an n x K product a term
+ * leaves in its scratch (the backward sweep overwrites it with dZ). Terms
+ * add their weighted parts. */
 typedef struct dfsae_dA_parts {
     double r_scale;
-    float *P;         /* NULL while no term has left a product */
-    float *p_scale;   /* k */
-    double *centred;  /* k, starts at 0 */
-    double *constant; /* k, starts at 0 */
+    const float *r_min;  /* n, set with r_scale */
+    const double *r_sum; /* n */
+    float *P;            /* NULL while no term has left a product */
+    float *p_scale;      /* k */
+    double *centred;     /* k, starts at 0 */
+    double *constant;    /* k, starts at 0 */
+    float *centred_f32, *constant_f32; /* k each: the sweep's copies */
 } dfsae_dA_parts;
+
+/* Empty parts over storage of DFSAE_PARTS_F32 K floats and DFSAE_PARTS_F64
+ * K doubles. */
+enum { DFSAE_PARTS_F32 = 3, DFSAE_PARTS_F64 = 2 };
+void dfsae__dA_parts_begin(dfsae_dA_parts *p, size_t k, float *f32,
+                           double *f64);
+
+/* A term's scratch, in floats and doubles. */
+typedef struct dfsae_scratch_size {
+    size_t f32, f64;
+} dfsae_scratch_size;
+
+/* Buffers in a term's scratch start on 64-byte boundaries, as separately
+ * allocated ones would for the vector loops and BLAS. */
+enum { DFSAE_SCRATCH_ALIGN = 64 };
+
+/* Adds a buffer of `count` elements of `elem` bytes to *total (elements);
+ * 0 if the size overflows. */
+int dfsae__scratch_add(size_t *total, size_t count, size_t elem);
+/* The next buffer of `count` elements from *cursor, which moves past it. */
+static inline float *dfsae__scratch_take_f32(float **cursor, size_t count)
+{
+    float *p = *cursor;
+    const size_t step = DFSAE_SCRATCH_ALIGN / sizeof(float);
+    *cursor += (count + step - 1) / step * step;
+    return p;
+}
+static inline double *dfsae__scratch_take_f64(double **cursor, size_t count)
+{
+    double *p = *cursor;
+    const size_t step = DFSAE_SCRATCH_ALIGN / sizeof(double);
+    *cursor += (count + step - 1) / step * step;
+    return p;
+}
 
 typedef struct dfsae_loss_ops {
     const char *name;
     int needs_stats; /* uses column variances, so needs n >= 2 */
     int on_weights;  /* depends on W directly rather than on A */
+    /* The scratch for n rows of K components from D inputs on Gram side
+     * `side` (resolved); 0 if its size overflows. NULL: none. */
+    int (*scratch_size)(size_t n, size_t k, size_t d, int side,
+                        dfsae_scratch_size *size);
+    /* Row statistics, NULL if none: the front sweep calls `rows` on rows
+     * [first, first + count) of ctx->A as soon as they are activated (from
+     * several threads, on disjoint rows), then `rows_done` once. */
+    void (*rows)(const dfsae_loss_ctx *ctx, size_t first, size_t count);
+    void (*rows_done)(const dfsae_loss_ctx *ctx);
     /* Returns the term's unweighted value. When dA is non-NULL, adds the
      * parts of weight * dL/dA; when dW is non-NULL, adds weight * dL/dW
      * (K x D). A term touches only the one that depends on it. */
@@ -72,33 +124,23 @@ extern const dfsae_loss_ops *const dfsae__loss_terms[DFSAE_TERM_COUNT];
  * batch needs at least 2 rows). */
 int dfsae__loss_needs_stats(const double lambda[DFSAE_TERM_COUNT]);
 
-/* Column means and variances of an n x K matrix A: zero col's mean and var
- * slots, add every row in order (each column shifted by A's first row;
- * columns [j0, j1) of `count` rows per call: row blocks, or column ranges
- * over all rows), then finish. */
+/* Column means and variances of an n x K matrix A in `col`, 2K doubles: the
+ * K sums, then K sums of squares (adjacent, for one reduction across
+ * ranks), which finish turns into the means and the variances. Zero them,
+ * add every row in order (each column shifted by A's first row; columns
+ * [j0, j1) of `count` rows per call: row blocks, or column ranges over all
+ * rows), then finish. */
 void dfsae__colstats_begin(size_t k, double *col);
 void dfsae__colstats_add(const float *rows, size_t count, size_t k, size_t j0,
                          size_t j1, const float *first, double *col);
 void dfsae__colstats_finish(const float *first, size_t n, size_t k, double *col,
                             float *mean_hi, float *mean_lo);
 
-/* The row statistics of L_lse for `count` rows (dfsae_lse_rows), and
- * their total sum_i log sum_j exp(-A_ij) over n rows (summed in row order,
- * once all rows are in). */
-void dfsae__lse_row_stats(const float *rows, size_t count, size_t k, float *min,
-                          double *sum);
-/* The same in two halves, for a minimum taken over several shards: the
- * row minima, then the sums of exp(min_i - A_ij) from given minima. */
-void dfsae__lse_row_mins(const float *rows, size_t count, size_t k, float *min);
-void dfsae__lse_row_sums(const float *rows, size_t count, size_t k,
-                         const float *min, double *sum);
-double dfsae__lse_total(const float *min, const double *sum, size_t n);
-
 /* R = softmax(-A) row-wise (n x K). */
 void dfsae__responsibilities(const float *A, size_t n, size_t k, float *R);
 
-/* One sweep over the rows: dZ = phi'(Z) * dL/dA assembled from parts
- * (which must hold every enabled term's), and db = the column sums of dZ,
+/* One sweep over the rows of ctx->A: dZ = phi'(Z) * dL/dA assembled from
+ * parts (which must hold every enabled term's), and db = the column sums of dZ,
  * accumulated in acc (k doubles). dZ overwrites P when a term left one
  * (in place, which spares the write-allocate traffic of a fresh n x K
  * buffer), else goes to `spare`; returns where it is. */
@@ -116,5 +158,13 @@ static inline size_t dfsae__block_rows(size_t k)
 
 /* Cheaper Gram side for an n x k matrix when side is AUTO. */
 int dfsae__resolve_gram_side(int side, size_t n, size_t k);
+
+/* The side length of a term's Gram matrix on a resolved side: the other
+ * dimension n (rows, or inputs for a term on W) on the sample side, the k
+ * components on the feature side. */
+static inline size_t dfsae__gram_dim(size_t n, size_t k, int side)
+{
+    return side == DFSAE_GRAM_SAMPLE ? n : k;
+}
 
 #endif

@@ -1,6 +1,7 @@
 /* L_lse = -sum_i log sum_j exp(-A_ij); dL/dA = softmax(-A) row-wise. */
 #include <math.h>
 
+#include "dist/dist.h"
 #include "fastmath.h"
 #include "loss/loss.h"
 
@@ -48,37 +49,6 @@ static double sum_exp_row(const float *a, size_t k, float amin)
     return s;
 }
 
-void dfsae__lse_row_stats(const float *rows, size_t count, size_t k, float *min,
-                          double *sum)
-{
-    for (size_t i = 0; i < count; ++i) {
-        const float *a = rows + i * k;
-        min[i] = row_min(a, k);
-        sum[i] = sum_exp_row(a, k, min[i]);
-    }
-}
-
-void dfsae__lse_row_mins(const float *rows, size_t count, size_t k, float *min)
-{
-    for (size_t i = 0; i < count; ++i)
-        min[i] = row_min(rows + i * k, k);
-}
-
-void dfsae__lse_row_sums(const float *rows, size_t count, size_t k,
-                         const float *min, double *sum)
-{
-    for (size_t i = 0; i < count; ++i)
-        sum[i] = sum_exp_row(rows + i * k, k, min[i]);
-}
-
-double dfsae__lse_total(const float *min, const double *sum, size_t n)
-{
-    double total = 0.0;
-    for (size_t i = 0; i < n; ++i)
-        total += log(sum[i]) - (double)min[i];
-    return total;
-}
-
 /* From the same row statistics and the same exp as the gradient's R in
  * the backward sweep, so the two agree to the bit. */
 DFSAE_MULTIVERSION
@@ -96,18 +66,105 @@ void dfsae__responsibilities(const float *A, size_t n, size_t k, float *R)
         responsibility_row(A + i * k, k, R + i * k);
 }
 
-/* The front sweep computed the rows' statistics (dfsae_lse_rows); the
- * gradient, R scaled, is rebuilt from them in the backward sweep. */
+/* The row statistics in the term's scratch: R_ij = exp(min_i - A_ij) /
+ * sum_i rebuilds softmax(-A) row by row, and their total is
+ * sum_i log sum_j exp(-A_ij). */
+typedef struct lse_rows {
+    float *min;    /* n row minima */
+    double *sum;   /* n sums of exp(min_i - A_ij) */
+    double *total; /* 1 */
+} lse_rows;
+
+static lse_rows rows_of(const dfsae_loss_ctx *ctx)
+{
+    float *f = ctx->scratch_f32;
+    double *g = ctx->scratch_f64;
+    lse_rows r;
+    r.min = dfsae__scratch_take_f32(&f, ctx->n);
+    r.sum = dfsae__scratch_take_f64(&g, ctx->n);
+    r.total = dfsae__scratch_take_f64(&g, 1);
+    return r;
+}
+
+static int lse_scratch(size_t n, size_t k, size_t d, int side,
+                       dfsae_scratch_size *size)
+{
+    (void)k;
+    (void)d;
+    (void)side;
+    size->f32 = size->f64 = 0;
+    return dfsae__scratch_add(&size->f32, n, sizeof(float)) &&
+           dfsae__scratch_add(&size->f64, n, sizeof(double)) &&
+           dfsae__scratch_add(&size->f64, 1, sizeof(double));
+}
+
+/* A dictionary shard holds some of each row's components: it takes only
+ * the minima here, the sums once the minima are global (lse_rows_done). */
+static void lse_rows_block(const dfsae_loss_ctx *ctx, size_t first,
+                           size_t count)
+{
+    const size_t k = ctx->k;
+    lse_rows r = rows_of(ctx);
+    const int sharded = dfsae__dist_is(ctx->dist, DFSAE_DIST_DICTIONARY);
+    for (size_t i = first; i < first + count; ++i) {
+        const float *a = ctx->A + i * k;
+        r.min[i] = row_min(a, k);
+        if (!sharded)
+            r.sum[i] = sum_exp_row(a, k, r.min[i]);
+    }
+}
+
+typedef struct sums_job {
+    const dfsae_loss_ctx *ctx;
+    lse_rows r;
+} sums_job;
+
+static void shard_sums(void *arg, int part, size_t lo, size_t hi)
+{
+    (void)part;
+    const sums_job *j = arg;
+    const size_t k = j->ctx->k;
+    for (size_t i = lo; i < hi; ++i)
+        j->r.sum[i] = sum_exp_row(j->ctx->A + i * k, k, j->r.min[i]);
+}
+
+static void lse_rows_done(const dfsae_loss_ctx *ctx)
+{
+    lse_rows r = rows_of(ctx);
+    const size_t n = ctx->n;
+    if (dfsae__dist_is(ctx->dist, DFSAE_DIST_DICTIONARY)) {
+        /* Every shard's exponentials are taken from the row's global
+         * minimum, so they are the one-process ones and only their sum is
+         * regrouped. */
+        dfsae__dist_min_f32(ctx->dist, r.min, n);
+        sums_job job = {ctx, r};
+        dfsae__parallel_for(ctx->pool, n, 1, shard_sums, &job);
+        dfsae__dist_sum_f64(ctx->dist, r.sum, n);
+    }
+    double total = 0.0; /* in row order, once all rows are in */
+    for (size_t i = 0; i < n; ++i)
+        total += log(r.sum[i]) - (double)r.min[i];
+    /* a shard's rows are every rank's: summed only when split */
+    *r.total = dfsae__dist_total(ctx->dist, DFSAE_DIST_DATA, total);
+}
+
+/* The gradient, R scaled, is rebuilt from the row statistics in the
+ * backward sweep. */
 static double lse_eval(const dfsae_loss_ctx *ctx, double weight,
                        dfsae_dA_parts *dA, float *dW)
 {
     (void)dW;
+    lse_rows r = rows_of(ctx);
     double scale = ctx->opt->lse_reduction == DFSAE_REDUCE_MEAN
                        ? 1.0 / (double)ctx->n_batch
                        : 1.0;
-    if (dA != NULL)
+    if (dA != NULL) {
         dA->r_scale += weight * scale;
-    return -ctx->lse.total * scale;
+        dA->r_min = r.min;
+        dA->r_sum = r.sum;
+    }
+    return -*r.total * scale;
 }
 
-const dfsae_loss_ops dfsae__loss_lse = {"lse", 0, 0, lse_eval};
+const dfsae_loss_ops dfsae__loss_lse = {
+    "lse", 0, 0, lse_scratch, lse_rows_block, lse_rows_done, lse_eval};

@@ -4,7 +4,7 @@
  *   feature side: C = S^T S / N (K x K), dL/dS = (4/N) S offdiag(C)
  *   sample side:  H = S S^T (n x n),     dL/dS = (4/N^2) H S - (4/N) S diag(C)
  * then through s_j = sqrt(v_j) + 1e-8 and the centring (docs/math.md).
- * The product P (the first part of dL/dS) is left in the workspace for the
+ * The product P (the first part of dL/dS) is left in the scratch for the
  * backward sweep; the rest is a per-column affine function of A. */
 #include <math.h>
 
@@ -15,23 +15,52 @@
 
 #define STD_EPS 1e-8
 
-/* Per-column quantities, each k doubles in the workspace's col block. */
-typedef struct tc_cols {
-    double *inv_std; /* 1 / s_j */
-    double *ssum;    /* sum_i S_ij: sample side only (standardise) */
-    double *ssq;     /* sum_i S_ij^2 = N diag(C)_j: sample side only */
-    double *gs;      /* sum_i (dL/dS)_ij S_ij */
-    double *gsum;    /* sum_i (dL/dS)_ij */
-    double *d4;      /* sample side: (4/N) diag(C)_j */
-} tc_cols;
+/* The term's scratch: the n x K standardised batch S, the n x K product P
+ * (then dZ over it, loss.h), the Gram matrix and per-column quantities. */
+typedef struct tc_bufs {
+    float *S, *P;
+    float *gram;        /* K x K (feature side) or n x n (sample side) */
+    float *inv_std_f32; /* 1 / s_j in float, for the sweep */
+    double *inv_std;    /* 1 / s_j */
+    double *ssum;       /* sum_i S_ij: sample side only (standardise) */
+    double *ssq;        /* sum_i S_ij^2 = N diag(C)_j: sample side only */
+    double *gs;         /* sum_i (dL/dS)_ij S_ij */
+    double *gsum;       /* sum_i (dL/dS)_ij */
+    double *d4;         /* sample side: (4/N) diag(C)_j */
+} tc_bufs;
 
-static tc_cols cols_of(const dfsae_loss_ctx *ctx)
+static int tc_scratch(size_t n, size_t k, size_t d, int side,
+                      dfsae_scratch_size *size)
 {
-    double *base = ctx->ws->col + DFSAE_COL_TC * ctx->k;
-    const size_t k = ctx->k;
-    tc_cols c = {base,         base + k,     base + 2 * k,
-                 base + 3 * k, base + 4 * k, base + 5 * k};
-    return c;
+    (void)d;
+    size_t nk, gram, dim = dfsae__gram_dim(n, k, side);
+    size->f32 = size->f64 = 0;
+    return dfsae__mul_size(n, k, &nk) && dfsae__mul_size(dim, dim, &gram) &&
+           dfsae__scratch_add(&size->f32, nk, sizeof(float)) &&
+           dfsae__scratch_add(&size->f32, nk, sizeof(float)) &&
+           dfsae__scratch_add(&size->f32, gram, sizeof(float)) &&
+           dfsae__scratch_add(&size->f32, k, sizeof(float)) &&
+           dfsae__scratch_add(&size->f64, 6 * k, sizeof(double));
+}
+
+static tc_bufs bufs_of(const dfsae_loss_ctx *ctx)
+{
+    const size_t n = ctx->n, k = ctx->k,
+                 dim = dfsae__gram_dim(n, k, ctx->gram_side);
+    float *f = ctx->scratch_f32;
+    double *g = ctx->scratch_f64;
+    tc_bufs b;
+    b.S = dfsae__scratch_take_f32(&f, n * k);
+    b.P = dfsae__scratch_take_f32(&f, n * k);
+    b.gram = dfsae__scratch_take_f32(&f, dim * dim);
+    b.inv_std_f32 = dfsae__scratch_take_f32(&f, k);
+    b.inv_std = dfsae__scratch_take_f64(&g, 6 * k);
+    b.ssum = b.inv_std + k;
+    b.ssq = b.inv_std + 2 * k;
+    b.gs = b.inv_std + 3 * k;
+    b.gsum = b.inv_std + 4 * k;
+    b.d4 = b.inv_std + 5 * k;
+    return b;
 }
 
 /* S_ij = (A_ij - mean_j) / s_j for columns [j0, j1), centred in float
@@ -40,12 +69,12 @@ static tc_cols cols_of(const dfsae_loss_ctx *ctx)
  * sum_i S_ij as exact arithmetic has it, 0 (the rounded S's own sums are
  * ~sqrt(n) ulp, and would move the gradient by ~1e-9 relative). */
 DFSAE_MULTIVERSION
-static void standardise(const dfsae_loss_ctx *ctx, const tc_cols *c, float *S,
+static void standardise(const dfsae_loss_ctx *ctx, const tc_bufs *c, float *S,
                         size_t j0, size_t j1, int sums)
 {
     const size_t n = ctx->n, k = ctx->k;
     const float *hi = ctx->stats.mean_hi, *lo = ctx->stats.mean_lo;
-    float *inv = ctx->ws->row + DFSAE_ROW_INV_STD * k;
+    float *inv = c->inv_std_f32;
     for (size_t j = j0; j < j1; ++j) {
         c->inv_std[j] = 1.0 / (sqrt(ctx->stats.var[j]) + STD_EPS);
         inv[j] = (float)c->inv_std[j];
@@ -69,7 +98,7 @@ static void standardise(const dfsae_loss_ctx *ctx, const tc_cols *c, float *S,
 /* The column-parallel sweeps' shared arguments. */
 typedef struct tc_job {
     const dfsae_loss_ctx *ctx;
-    const tc_cols *c;
+    const tc_bufs *c;
     float *S;
     const float *P;
     int sums;
@@ -101,7 +130,7 @@ static double sym_sumsq(const float *M, size_t m, int with_diag)
  *   sum_i P_ij = (4/N) sum_l (sum_i S_il) C'_lj = 0 (standardise).
  * One pass over the upper triangle; zeroes the diagonal on the way. */
 DFSAE_MULTIVERSION
-static void feature_sums(float *C, size_t k, const tc_cols *c)
+static void feature_sums(float *C, size_t k, const tc_bufs *c)
 {
     double *gs = c->gs;
     for (size_t j = 0; j < k; ++j)
@@ -121,12 +150,12 @@ static void feature_sums(float *C, size_t k, const tc_cols *c)
 
 /* Returns the value; with P non-NULL also writes P = (4/N) S C' and the
  * column sums. */
-static double feature_side(const dfsae_loss_ctx *ctx, const tc_cols *c,
+static double feature_side(const dfsae_loss_ctx *ctx, const tc_bufs *c,
                            const float *S, float *P)
 {
     const size_t n = ctx->n, k = ctx->k;
     const double N = (double)(ctx->n_batch - 1);
-    float *C = ctx->ws->gram;
+    float *C = c->gram;
     if (n > 0)
         dfsae__ssyrk(DFSAE_TRANS, (int)k, (int)n, (float)(1.0 / N), S, (int)k,
                      0.0f, C, (int)k);
@@ -173,12 +202,12 @@ static void product_sums_cols(void *arg, int part, size_t lo, size_t hi)
 
 /* Returns the value; with P non-NULL also writes P = (4/N^2) H S, d4
  * (dL/dS = P - S diag(d4)), and the column sums of dL/dS. */
-static double sample_side(const dfsae_loss_ctx *ctx, const tc_cols *c,
+static double sample_side(const dfsae_loss_ctx *ctx, const tc_bufs *c,
                           const float *S, float *P)
 {
     const size_t n = ctx->n, k = ctx->k;
     const double N = (double)(ctx->n_batch - 1);
-    float *H = ctx->ws->gram;
+    float *H = c->gram;
     /* diag(C)_j = ssq_j / N, from the same S as H so the two agree. */
     double diag_sq = 0.0;
     for (size_t j = 0; j < k; ++j)
@@ -198,7 +227,7 @@ static double sample_side(const dfsae_loss_ctx *ctx, const tc_cols *c,
     if (P != NULL) {
         dfsae__ssymm(DFSAE_LEFT, (int)n, (int)k, (float)(4.0 / (N * N)), H,
                      (int)n, S, (int)k, 0.0f, P, (int)k);
-        tc_job job = {ctx, c, ctx->ws->S, P, 0}; /* S is that same buffer */
+        tc_job job = {ctx, c, c->S, P, 0}; /* S is that same buffer */
         dfsae__parallel_for(ctx->pool, k, 16, product_sums_cols, &job);
         for (size_t j = 0; j < k; ++j) {
             c->d4[j] = 4.0 / N * c->ssq[j] / N;
@@ -215,7 +244,7 @@ static double sample_side(const dfsae_loss_ctx *ctx, const tc_cols *c,
  *   dL/dA_ij = t_ij - mean_i t_ij,
  * with S_ij = (A_ij - mean_j) / s_j. A constant column has S = 0 and its
  * 0/0 is taken as 0. */
-static void add_parts(const dfsae_loss_ctx *ctx, const tc_cols *c, int sample,
+static void add_parts(const dfsae_loss_ctx *ctx, const tc_bufs *c, int sample,
                       double weight, float *P, dfsae_dA_parts *dA)
 {
     const size_t n = ctx->n_batch, k = ctx->k;
@@ -236,17 +265,17 @@ static double tc_eval(const dfsae_loss_ctx *ctx, double weight,
                       dfsae_dA_parts *dA, float *dW)
 {
     (void)dW;
-    dfsae_workspace *ws = ctx->ws;
-    tc_cols c = cols_of(ctx);
-    float *P = dA != NULL ? ws->G : NULL;
+    tc_bufs c = bufs_of(ctx);
+    float *P = dA != NULL ? c.P : NULL;
     int sample = ctx->gram_side == DFSAE_GRAM_SAMPLE;
-    tc_job job = {ctx, &c, ws->S, NULL, sample};
+    tc_job job = {ctx, &c, c.S, NULL, sample};
     dfsae__parallel_for(ctx->pool, ctx->k, 16, standardise_cols, &job);
-    double value = sample ? sample_side(ctx, &c, ws->S, P)
-                          : feature_side(ctx, &c, ws->S, P);
+    double value =
+        sample ? sample_side(ctx, &c, c.S, P) : feature_side(ctx, &c, c.S, P);
     if (dA != NULL)
         add_parts(ctx, &c, sample, weight, P, dA);
     return value;
 }
 
-const dfsae_loss_ops dfsae__loss_tc = {"tc", 1, 0, tc_eval};
+const dfsae_loss_ops dfsae__loss_tc = {"tc", 1,    0,      tc_scratch,
+                                       NULL, NULL, tc_eval};

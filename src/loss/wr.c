@@ -11,6 +11,42 @@
 
 #define NORM_EPS 1e-8
 
+/* The term's scratch: W's rows normalised, the gradient with respect to
+ * them, the Gram matrix and the row norms. */
+typedef struct wr_bufs {
+    float *Wn, *GWn; /* K x D each */
+    float *gram;     /* K x K (feature side) or D x D (sample side) */
+    double *norm;    /* K */
+} wr_bufs;
+
+/* Only the model's shape: n does not enter. */
+static int wr_scratch(size_t n, size_t k, size_t d, int side,
+                      dfsae_scratch_size *size)
+{
+    (void)n;
+    size_t kd, gram, dim = dfsae__gram_dim(d, k, side);
+    size->f32 = size->f64 = 0;
+    return dfsae__mul_size(k, d, &kd) && dfsae__mul_size(dim, dim, &gram) &&
+           dfsae__scratch_add(&size->f32, kd, sizeof(float)) &&
+           dfsae__scratch_add(&size->f32, kd, sizeof(float)) &&
+           dfsae__scratch_add(&size->f32, gram, sizeof(float)) &&
+           dfsae__scratch_add(&size->f64, k, sizeof(double));
+}
+
+static wr_bufs bufs_of(const dfsae_loss_ctx *ctx)
+{
+    const size_t k = ctx->k, d = ctx->d,
+                 dim = dfsae__gram_dim(d, k, ctx->gram_side);
+    float *f = ctx->scratch_f32;
+    double *g = ctx->scratch_f64;
+    wr_bufs b;
+    b.Wn = dfsae__scratch_take_f32(&f, k * d);
+    b.GWn = dfsae__scratch_take_f32(&f, k * d);
+    b.gram = dfsae__scratch_take_f32(&f, dim * dim);
+    b.norm = dfsae__scratch_take_f64(&g, k);
+    return b;
+}
+
 static void normalise_rows(const float *W, size_t k, size_t d, double *norm,
                            float *Wn)
 {
@@ -27,11 +63,10 @@ static void normalise_rows(const float *W, size_t k, size_t d, double *norm,
 }
 
 /* K x K side: value ||Gn - I||^2, GWn = 4 (Gn - I) Wn. */
-static double feature_side(const dfsae_loss_ctx *ctx, const float *Wn,
-                           float *GWn)
+static double feature_side(const dfsae_loss_ctx *ctx, float *Gn,
+                           const float *Wn, float *GWn)
 {
     const size_t k = ctx->k, d = ctx->d;
-    float *Gn = ctx->ws->gramw;
     dfsae__ssyrk(DFSAE_NO_TRANS, (int)k, (int)d, 1.0f, Wn, (int)d, 0.0f, Gn,
                  (int)k);
     double value = 0.0;
@@ -48,11 +83,10 @@ static double feature_side(const dfsae_loss_ctx *ctx, const float *Wn,
 }
 
 /* D x D side: value ||M||^2 - 2 sum_k ||wn_k||^2 + K, GWn = 4 (Wn M - Wn). */
-static double sample_side(const dfsae_loss_ctx *ctx, const float *Wn,
+static double sample_side(const dfsae_loss_ctx *ctx, float *M, const float *Wn,
                           float *GWn)
 {
     const size_t k = ctx->k, d = ctx->d;
-    float *M = ctx->ws->gramw;
     dfsae__ssyrk(DFSAE_TRANS, (int)d, (int)k, 1.0f, Wn, (int)d, 0.0f, M,
                  (int)d);
     /* Dictionary shards: M sums over the rows of W, so over the shards. */
@@ -82,15 +116,15 @@ static double wr_eval(const dfsae_loss_ctx *ctx, double weight,
 {
     (void)dA;
     const size_t k = ctx->k, d = ctx->d;
-    dfsae_workspace *ws = ctx->ws;
+    wr_bufs b = bufs_of(ctx);
     const int raw = ctx->opt->wr_form == DFSAE_WR_UNNORMALISED;
     if (!raw)
-        normalise_rows(ctx->W, k, d, ws->rown, ws->Wn);
-    const float *V = raw ? ctx->W : ws->Wn;
-    float *GWn = dW != NULL ? ws->GWn : NULL;
+        normalise_rows(ctx->W, k, d, b.norm, b.Wn);
+    const float *V = raw ? ctx->W : b.Wn;
+    float *GWn = dW != NULL ? b.GWn : NULL;
     double value = ctx->gram_side == DFSAE_GRAM_SAMPLE
-                       ? sample_side(ctx, V, GWn)
-                       : feature_side(ctx, V, GWn);
+                       ? sample_side(ctx, b.gram, V, GWn)
+                       : feature_side(ctx, b.gram, V, GWn);
     /* ||W^T W - I_D||^2 = ||W W^T - I_K||^2 + D - K (the traces agree).
      * For K > D on the K x K side that subtracts K - D from a sum near it:
      * rounding can take the result a few K ulp below 0, its true bound. */
@@ -107,12 +141,12 @@ static double wr_eval(const dfsae_loss_ctx *ctx, double weight,
     }
     /* dL/dw = G/(|w| + eps) - (G . wn) wn / |w|; a zero row has G = 0. */
     for (size_t r = 0; r < k; ++r) {
-        const float *g = GWn + r * d, *wn = ws->Wn + r * d;
+        const float *g = GWn + r * d, *wn = b.Wn + r * d;
         double dot = 0.0;
         for (size_t c = 0; c < d; ++c)
             dot += (double)g[c] * wn[c];
-        double inv = 1.0 / (ws->rown[r] + NORM_EPS);
-        double proj = ws->rown[r] > 0.0 ? dot / ws->rown[r] : 0.0;
+        double inv = 1.0 / (b.norm[r] + NORM_EPS);
+        double proj = b.norm[r] > 0.0 ? dot / b.norm[r] : 0.0;
         float *out = dW + r * d;
         for (size_t c = 0; c < d; ++c)
             out[c] += (float)(weight * (g[c] * inv - proj * wn[c]));
@@ -120,4 +154,5 @@ static double wr_eval(const dfsae_loss_ctx *ctx, double weight,
     return value;
 }
 
-const dfsae_loss_ops dfsae__loss_wr = {"wr", 0, 1, wr_eval};
+const dfsae_loss_ops dfsae__loss_wr = {"wr", 0,    1,      wr_scratch,
+                                       NULL, NULL, wr_eval};

@@ -10,7 +10,7 @@
 
 #include "blas/dfsae_blas.h"
 #include "data/source.h"
-#include "loss/loss.h"
+#include "model.h"
 #include "train/train.h"
 
 #define ACTIVE   0.01 /* |A_ij| above this counts towards L0 */
@@ -188,28 +188,6 @@ static double redundancy(const acc *s)
     return 2.0 * off;
 }
 
-/* L_wr of the current W through the model's own term. */
-static int weight_redundancy(dfsae_model *m, double *out)
-{
-    int side = dfsae__resolve_gram_side(m->opt.gram_side, m->d, m->k);
-    size_t dim = side == DFSAE_GRAM_SAMPLE ? m->d : m->k, gram;
-    if (!dfsae__mul_size(dim, dim, &gram))
-        return DFSAE_ERR_SIZE_OVERFLOW;
-    int st = dfsae__ws_reserve_wr(&m->ws, &m->alloc, m->k, m->d, gram);
-    if (st != DFSAE_OK)
-        return st;
-    dfsae_loss_ctx ctx;
-    memset(&ctx, 0, sizeof ctx);
-    ctx.k = m->k;
-    ctx.d = m->d;
-    ctx.W = m->params;
-    ctx.opt = &m->opt;
-    ctx.ws = &m->ws;
-    ctx.gram_side = side;
-    *out = dfsae__loss_terms[DFSAE_TERM_WR]->eval(&ctx, 1.0, NULL, NULL);
-    return DFSAE_OK;
-}
-
 static int check(dfsae_model *m, const dfsae_source *src, double *metrics,
                  size_t n_metrics)
 {
@@ -256,7 +234,7 @@ int dfsae_model_evaluate_source(dfsae_model *model, dfsae_source *source,
                    dfsae__train_u64(config, DFSAE_TRAIN_EVAL_REDUNDANCY);
     double wr = 0.0;
     if (n_metrics > DFSAE_METRIC_WEIGHT_REDUNDANCY)
-        st = weight_redundancy(model, &wr);
+        st = dfsae__weight_term_value(model, DFSAE_TERM_WR, &wr);
     const int in_place = dfsae__source_in_place(source);
     if (st == DFSAE_OK &&
         !acquire(&model->alloc, &s, batch, k, in_place ? 0 : d))
