@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "dfsae.h"
+#include "fixture.h"
 #include "io_util.h"
 
 /* D = 2, K = 2: weight 16 bytes at [0,16], bias 8 bytes at [16,24]. */
@@ -286,18 +287,17 @@ static void fill(unsigned char *data, int kind)
 }
 
 /* Loads `file` every way and checks the status and that nothing moved. */
-static void expect_failure(const char *what, const unsigned char *file,
-                           size_t len, int status, const char *msg)
+static void expect_failure(void **state, const char *what,
+                           const unsigned char *file, size_t len, int status,
+                           const char *msg)
 {
-    dfsae_model *m = NULL;
-    assert_int_equal(dfsae_model_create(2, 2, 42, NULL, &m), DFSAE_OK);
+    dfsae_model *m = fx_model(state, 2, 2, 42);
     dfsae_model_set_option(m, DFSAE_MODEL_ACTIVATION, DFSAE_ACT_TANH);
     dfsae_model_set_run_state(m, 4, 1, 9);
     dfsae_model_set_meta(m, "kept", "through failed loads");
     const float shift[2] = {0.5f, -1.0f}, scale[2] = {2.0f, 0.25f};
     dfsae_model_set_transform(m, shift, scale, 2);
-    io_snapshot before;
-    io_snapshot_take(m, &before);
+    io_snapshot *before = fx_snapshot(state, m);
     int st = dfsae_model_load_buffer_into(m, NULL, file, len);
     if (st != status)
         fail_msg("%s: status %d (%s), expected %d; message: %s", what, st,
@@ -305,15 +305,13 @@ static void expect_failure(const char *what, const unsigned char *file,
     if (msg != NULL && strstr(dfsae_model_last_error(m), msg) == NULL)
         fail_msg("%s: message \"%s\" lacks \"%s\"", what,
                  dfsae_model_last_error(m), msg);
-    assert_true(io_snapshot_same(m, &before));
+    assert_true(io_snapshot_same(m, before));
 
-    dfsae_optimizer *o = NULL;
-    dfsae_optimizer_create(DFSAE_ADAM, 6, NULL, &o);
+    dfsae_optimizer *o = fx_optimizer(state, DFSAE_ADAM, 6);
     st = dfsae_model_load_buffer_into(m, o, file, len);
     assert_int_not_equal(st, DFSAE_OK);
     assert_int_equal(dfsae_optimizer_step_count(o), 0);
-    assert_true(io_snapshot_same(m, &before));
-    dfsae_optimizer_free(o);
+    assert_true(io_snapshot_same(m, before));
 
     char err[DFSAE_ERROR_MESSAGE_SIZE] = "";
     dfsae_model *out = m;
@@ -325,21 +323,23 @@ static void expect_failure(const char *what, const unsigned char *file,
     } else {
         dfsae_model_free(out);
     }
-    io_snapshot_free(&before);
-    dfsae_model_free(m);
+    /* callers loop over many files: free this one's things now */
+    fx_drop(state, o);
+    fx_drop(state, before);
+    fx_drop(state, m);
 }
 
 static void test_hostile_headers(void **state)
 {
-    (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
         unsigned char data[48] = {0};
         fill(data, cases[i].data);
         size_t len;
-        unsigned char *file =
-            io_build_file(cases[i].json, data, cases[i].data_len, &len);
-        expect_failure(cases[i].what, file, len, cases[i].status, cases[i].msg);
-        free(file);
+        unsigned char *file = fx_keep(
+            state, io_build_file(cases[i].json, data, cases[i].data_len, &len));
+        expect_failure(state, cases[i].what, file, len, cases[i].status,
+                       cases[i].msg);
+        fx_drop(state, file);
     }
 }
 
@@ -347,22 +347,19 @@ static void test_good_control(void **state)
 {
     /* The same builder with a correct header loads: the failures above
      * come from what each case changed. */
-    (void)state;
     unsigned char data[48];
     fill(data, GOOD);
     size_t len;
-    unsigned char *file =
-        io_build_file("{" META("") "," W "," B "}", data, 24, &len);
-    dfsae_model *m = NULL;
+    unsigned char *file = fx_keep(
+        state, io_build_file("{" META("") "," W "," B "}", data, 24, &len));
+    dfsae_model **m = fx_model_slot(state);
     char err[DFSAE_ERROR_MESSAGE_SIZE];
     assert_int_equal(
-        dfsae_model_load_buffer(file, len, NULL, &m, NULL, err, sizeof err),
+        dfsae_model_load_buffer(file, len, NULL, m, NULL, err, sizeof err),
         DFSAE_OK);
     float p[6];
-    dfsae_model_get_params(m, p, 6);
+    dfsae_model_get_params(*m, p, 6);
     assert_true(p[0] == 0.5f && p[5] == -1.5f);
-    dfsae_model_free(m);
-    free(file);
 }
 
 static void set_length(unsigned char *file, uint64_t n)
@@ -373,35 +370,33 @@ static void set_length(unsigned char *file, uint64_t n)
 
 static void test_header_length(void **state)
 {
-    (void)state;
     unsigned char data[48];
     fill(data, GOOD);
     size_t len;
-    unsigned char *file = io_build_file("{" W "," B "}", data, 24, &len);
-    expect_failure("empty file", file, 0, DFSAE_ERR_TRUNCATED, "8-byte");
-    expect_failure("7 bytes", file, 7, DFSAE_ERR_TRUNCATED, "8-byte");
+    unsigned char *file =
+        fx_keep(state, io_build_file("{" W "," B "}", data, 24, &len));
+    expect_failure(state, "empty file", file, 0, DFSAE_ERR_TRUNCATED, "8-byte");
+    expect_failure(state, "7 bytes", file, 7, DFSAE_ERR_TRUNCATED, "8-byte");
     set_length(file, len - 7);
-    expect_failure("length past the end", file, len, DFSAE_ERR_TRUNCATED,
+    expect_failure(state, "length past the end", file, len, DFSAE_ERR_TRUNCATED,
                    "header length");
     set_length(file, (uint64_t)1 << 63);
-    expect_failure("length 2^63", file, len, DFSAE_ERR_HEADER_TOO_LARGE,
+    expect_failure(state, "length 2^63", file, len, DFSAE_ERR_HEADER_TOO_LARGE,
                    "limit");
     set_length(file, UINT64_MAX);
-    expect_failure("length 2^64-1", file, len, DFSAE_ERR_HEADER_TOO_LARGE,
-                   "limit");
+    expect_failure(state, "length 2^64-1", file, len,
+                   DFSAE_ERR_HEADER_TOO_LARGE, "limit");
     set_length(file, (uint64_t)DFSAE_MAX_HEADER_BYTES + 1);
-    expect_failure("length cap + 1", file, len, DFSAE_ERR_HEADER_TOO_LARGE,
-                   "limit");
+    expect_failure(state, "length cap + 1", file, len,
+                   DFSAE_ERR_HEADER_TOO_LARGE, "limit");
     set_length(file, 0);
-    expect_failure("length 0", file, len, DFSAE_ERR_BAD_HEADER, "'{'");
-    free(file);
+    expect_failure(state, "length 0", file, len, DFSAE_ERR_BAD_HEADER, "'{'");
 }
 
 /* Files of other formats (a gzip, a zip such as a .pt, text) are named
  * for what they are, not for an absurd header length. */
 static void test_not_a_model_file(void **state)
 {
-    (void)state;
     static const struct {
         const char *what;
         unsigned char bytes[24];
@@ -414,17 +409,17 @@ static void test_not_a_model_file(void **state)
         {"npy", {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, 'v', 0, '{', '\''}},
     };
     for (size_t i = 0; i < sizeof others / sizeof others[0]; ++i)
-        expect_failure(others[i].what, others[i].bytes, sizeof others[i].bytes,
-                       DFSAE_ERR_BAD_HEADER, "not a safetensors model file");
+        expect_failure(state, others[i].what, others[i].bytes,
+                       sizeof others[i].bytes, DFSAE_ERR_BAD_HEADER,
+                       "not a safetensors model file");
 }
 
 /* A header of a million tiny values would become a tree of ~32 MB; the
  * token cap refuses it before parsing. */
 static void test_token_bomb(void **state)
 {
-    (void)state;
     size_t n = (1u << 20) + 10;
-    char *json = malloc(2 * n + 16);
+    char *json = fx_alloc(state, 2 * n + 16);
     strcpy(json, "{\"a\":[");
     char *p = json + strlen(json);
     for (size_t i = 0; i < n; ++i) {
@@ -433,83 +428,66 @@ static void test_token_bomb(void **state)
     }
     strcpy(p - 1, "]}");
     size_t len;
-    unsigned char *file = io_build_file(json, NULL, 0, &len);
-    expect_failure("token bomb", file, len, DFSAE_ERR_HEADER_TOO_LARGE,
+    unsigned char *file = fx_keep(state, io_build_file(json, NULL, 0, &len));
+    expect_failure(state, "token bomb", file, len, DFSAE_ERR_HEADER_TOO_LARGE,
                    "JSON values");
-    free(file);
-    free(json);
 }
 
 /* The parser recurses per nesting level; its limit (64) must stop a deep
  * header before the stack does. */
 static void test_deep_nesting(void **state)
 {
-    (void)state;
     size_t depth = 100000;
-    char *json = malloc(2 * depth + 16);
+    char *json = fx_alloc(state, 2 * depth + 16);
     strcpy(json, "{\"x\":");
     size_t at = strlen(json);
     memset(json + at, '[', depth);
     memset(json + at + depth, ']', depth);
     strcpy(json + at + 2 * depth, "}");
     size_t len;
-    unsigned char *file = io_build_file(json, NULL, 0, &len);
-    expect_failure("deep nesting", file, len, DFSAE_ERR_BAD_HEADER, "JSON");
-    free(file);
-    free(json);
+    unsigned char *file = fx_keep(state, io_build_file(json, NULL, 0, &len));
+    expect_failure(state, "deep nesting", file, len, DFSAE_ERR_BAD_HEADER,
+                   "JSON");
 }
 
 /* A real checkpoint cut at every length is always "truncated". */
 static void test_every_truncation(void **state)
 {
-    (void)state;
-    dfsae_model *m = NULL;
-    dfsae_optimizer *o = NULL;
-    dfsae_model_create(3, 2, 1, NULL, &m);
-    dfsae_optimizer_create(DFSAE_ADAM, dfsae_model_num_params(m), NULL, &o);
+    dfsae_model *m = fx_model(state, 3, 2, 1);
+    dfsae_optimizer *o =
+        fx_optimizer(state, DFSAE_ADAM, dfsae_model_num_params(m));
     size_t size;
     dfsae_model_save_buffer(m, o, NULL, 0, &size);
-    unsigned char *buf = malloc(size);
+    unsigned char *buf = fx_alloc(state, size);
     assert_int_equal(dfsae_model_save_buffer(m, o, buf, size, &size), DFSAE_OK);
-    dfsae_model *target = NULL;
-    dfsae_model_create(3, 2, 77, NULL, &target);
-    io_snapshot before;
-    io_snapshot_take(target, &before);
+    dfsae_model *target = fx_model(state, 3, 2, 77);
+    const io_snapshot *before = fx_snapshot(state, target);
     for (size_t cut = 0; cut < size; ++cut) {
-        unsigned char *copy = malloc(cut + 1); /* exact size for ASan */
+        /* exact size for ASan */
+        unsigned char *copy = fx_alloc(state, cut + 1);
         memcpy(copy, buf, cut);
         int st = dfsae_model_load_buffer_into(target, o, copy, cut);
         if (st != DFSAE_ERR_TRUNCATED)
             fail_msg("cut at %zu: status %d: %s", cut, st,
                      dfsae_model_last_error(target));
-        free(copy);
+        fx_drop(state, copy);
     }
-    assert_true(io_snapshot_same(target, &before));
-    io_snapshot_free(&before);
-    dfsae_model_free(target);
-    free(buf);
-    dfsae_optimizer_free(o);
-    dfsae_model_free(m);
+    assert_true(io_snapshot_same(target, before));
 }
 
 /* Every byte of a real header replaced by a few values: no crash, and a
  * failed load leaves the model alone (ASan and UBSan watch in CI). */
 static void test_byte_mutations(void **state)
 {
-    (void)state;
-    dfsae_model *m = NULL;
-    dfsae_optimizer *o = NULL;
-    dfsae_model_create(2, 2, 1, NULL, &m);
-    dfsae_optimizer_create(DFSAE_SGD, 6, NULL, &o);
+    dfsae_model *m = fx_model(state, 2, 2, 1);
+    dfsae_optimizer *o = fx_optimizer(state, DFSAE_SGD, 6);
     size_t size;
     dfsae_model_save_buffer(m, o, NULL, 0, &size);
-    unsigned char *buf = malloc(size);
+    unsigned char *buf = fx_alloc(state, size);
     dfsae_model_save_buffer(m, o, buf, size, &size);
     static const unsigned char values[] = {0x00, '"', '9', '{', ',', 0xff};
-    dfsae_model *target = NULL;
-    dfsae_model_create(2, 2, 5, NULL, &target);
-    io_snapshot before;
-    io_snapshot_take(target, &before);
+    dfsae_model *target = fx_model(state, 2, 2, 5);
+    const io_snapshot *before = fx_snapshot(state, target);
     size_t failures = 0;
     for (size_t i = 0; i < size; ++i) {
         for (size_t v = 0; v < sizeof values; ++v) {
@@ -520,79 +498,61 @@ static void test_byte_mutations(void **state)
             int st = dfsae_model_load_buffer_into(target, o, buf, size);
             if (st != DFSAE_OK) {
                 ++failures;
-                assert_true(io_snapshot_same(target, &before));
+                assert_true(io_snapshot_same(target, before));
                 assert_true(strlen(dfsae_model_last_error(target)) > 0);
             } else {
                 /* a mutation in the data; put the model back */
-                dfsae_model_set_params(target, before.params, before.n);
+                dfsae_model_set_params(target, before->params, before->n);
                 for (int p = 0; p < DFSAE_MODEL_OPTION_COUNT; ++p)
-                    dfsae_model_set_option(target, p, before.options[p]);
-                dfsae_model_set_run_state(target, before.run[0], before.run[1],
-                                          before.run[2]);
+                    dfsae_model_set_option(target, p, before->options[p]);
+                dfsae_model_set_run_state(target, before->run[0],
+                                          before->run[1], before->run[2]);
             }
             buf[i] = keep;
         }
     }
     assert_true(failures > size); /* most header mutations must fail */
-    io_snapshot_free(&before);
-    dfsae_model_free(target);
-    free(buf);
-    dfsae_optimizer_free(o);
-    dfsae_model_free(m);
 }
 
 static void test_shape_mismatch(void **state)
 {
-    (void)state;
-    dfsae_model *src = NULL;
-    dfsae_model_create(3, 2, 1, NULL, &src);
+    dfsae_model *src = fx_model(state, 3, 2, 1);
     size_t size;
     dfsae_model_save_buffer(src, NULL, NULL, 0, &size);
-    unsigned char *buf = malloc(size);
+    unsigned char *buf = fx_alloc(state, size);
     dfsae_model_save_buffer(src, NULL, buf, size, &size);
-    expect_failure("D mismatch", buf, size, DFSAE_ERR_SIZE_MISMATCH,
+    expect_failure(state, "D mismatch", buf, size, DFSAE_ERR_SIZE_MISMATCH,
                    "D = 3, K = 2");
-    dfsae_model_free(src);
-    free(buf);
 
-    dfsae_model_create(2, 3, 1, NULL, &src);
-    dfsae_optimizer *o = NULL;
-    dfsae_optimizer_create(DFSAE_SGD, 9, NULL, &o);
+    src = fx_model(state, 2, 3, 1);
+    dfsae_optimizer *o = fx_optimizer(state, DFSAE_SGD, 9);
     dfsae_model_save_buffer(src, o, NULL, 0, &size);
-    buf = malloc(size);
+    buf = fx_alloc(state, size);
     dfsae_model_save_buffer(src, o, buf, size, &size);
-    expect_failure("K mismatch", buf, size, DFSAE_ERR_SIZE_MISMATCH, "K = 3");
+    expect_failure(state, "K mismatch", buf, size, DFSAE_ERR_SIZE_MISMATCH,
+                   "K = 3");
     /* Right shape, wrong optimizer kind. */
-    dfsae_model *same = NULL;
-    dfsae_model_create(2, 3, 8, NULL, &same);
-    dfsae_optimizer *adam = NULL;
-    dfsae_optimizer_create(DFSAE_ADAM, 9, NULL, &adam);
-    io_snapshot before;
-    io_snapshot_take(same, &before);
+    dfsae_model *same = fx_model(state, 2, 3, 8);
+    dfsae_optimizer *adam = fx_optimizer(state, DFSAE_ADAM, 9);
+    const io_snapshot *before = fx_snapshot(state, same);
     assert_int_equal(dfsae_model_load_buffer_into(same, adam, buf, size),
                      DFSAE_ERR_INVALID_ARG);
     assert_non_null(strstr(dfsae_optimizer_last_error(adam), "sgd"));
-    assert_true(io_snapshot_same(same, &before));
-    io_snapshot_free(&before);
-    dfsae_optimizer_free(adam);
-    dfsae_model_free(same);
-    dfsae_optimizer_free(o);
-    dfsae_model_free(src);
-    free(buf);
+    assert_true(io_snapshot_same(same, before));
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hostile_headers),
-        cmocka_unit_test(test_good_control),
-        cmocka_unit_test(test_header_length),
-        cmocka_unit_test(test_not_a_model_file),
-        cmocka_unit_test(test_token_bomb),
-        cmocka_unit_test(test_deep_nesting),
-        cmocka_unit_test(test_every_truncation),
-        cmocka_unit_test(test_byte_mutations),
-        cmocka_unit_test(test_shape_mismatch),
+        FIXTURE_TEST(test_hostile_headers),
+        FIXTURE_TEST(test_good_control),
+        FIXTURE_TEST(test_header_length),
+        FIXTURE_TEST(test_not_a_model_file),
+        FIXTURE_TEST(test_token_bomb),
+        FIXTURE_TEST(test_deep_nesting),
+        FIXTURE_TEST(test_every_truncation),
+        FIXTURE_TEST(test_byte_mutations),
+        FIXTURE_TEST(test_shape_mismatch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

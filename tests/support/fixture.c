@@ -1,4 +1,4 @@
-/* The test's owned things (fixture.h): a fixed table, freed newest first. */
+/* The test's owned things (fixture.h): a list, freed newest first. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,21 +9,21 @@
 #include "fixture.h"
 #include "io_util.h"
 
-#define FIXTURE_CAP 64
+enum { FX_MEMORY, FX_DIR, FX_SNAPSHOT, FX_MODEL, FX_OPTIMIZER };
 
-enum { FX_EMPTY, FX_MEMORY, FX_DIR, FX_MODEL, FX_OPTIMIZER };
-
+/* One owned thing; a list node, so a slot's address stays put. */
 typedef struct owned {
+    struct owned *next;
     int kind;
     union {
-        void *mem; /* FX_MEMORY, FX_DIR */
+        void *mem; /* FX_MEMORY, FX_DIR, FX_SNAPSHOT */
         dfsae_model *model;
         dfsae_optimizer *opt;
     } u;
 } owned;
 
 typedef struct fixture {
-    owned items[FIXTURE_CAP];
+    owned *newest;
 } fixture;
 
 static const void *address(const owned *o)
@@ -43,12 +43,16 @@ static void release(owned *o)
             io_rmdir(o->u.mem);
         free(o->u.mem);
         break;
+    case FX_SNAPSHOT:
+        if (o->u.mem != NULL)
+            io_snapshot_free(o->u.mem);
+        free(o->u.mem);
+        break;
     case FX_MODEL: dfsae_model_free(o->u.model); break;
     case FX_OPTIMIZER: dfsae_optimizer_free(o->u.opt); break;
     default: free(o->u.mem); break;
     }
-    o->kind = FX_EMPTY;
-    o->u.mem = NULL;
+    free(o);
 }
 
 int fixture_setup(void **state)
@@ -60,9 +64,11 @@ int fixture_setup(void **state)
 int fixture_teardown(void **state)
 {
     fixture *f = *state;
-    for (size_t i = FIXTURE_CAP; i-- > 0;)
-        if (f->items[i].kind != FX_EMPTY)
-            release(&f->items[i]);
+    while (f->newest != NULL) {
+        owned *o = f->newest;
+        f->newest = o->next;
+        release(o);
+    }
     free(f);
     *state = NULL;
     return 0;
@@ -72,14 +78,12 @@ static owned *take(void **state, int kind)
 {
     fixture *f = *state;
     assert_non_null(f);
-    for (size_t i = 0; i < FIXTURE_CAP; ++i)
-        if (f->items[i].kind == FX_EMPTY) {
-            f->items[i].kind = kind;
-            f->items[i].u.mem = NULL;
-            return &f->items[i];
-        }
-    fail_msg("the fixture holds %d things already", FIXTURE_CAP);
-    return NULL;
+    owned *o = calloc(1, sizeof *o);
+    assert_non_null(o);
+    o->kind = kind;
+    o->next = f->newest;
+    f->newest = o;
+    return o;
 }
 
 void *fx_keep(void **state, void *p)
@@ -125,14 +129,25 @@ dfsae_optimizer *fx_optimizer(void **state, int kind, size_t n)
     return *o;
 }
 
+io_snapshot *fx_snapshot(void **state, const dfsae_model *m)
+{
+    owned *o = take(state, FX_SNAPSHOT);
+    io_snapshot *s = o->u.mem = calloc(1, sizeof *s);
+    assert_non_null(s);
+    io_snapshot_take(m, s);
+    return s;
+}
+
 void fx_drop(void **state, const void *p)
 {
     fixture *f = *state;
     if (p == NULL)
         return;
-    for (size_t i = 0; i < FIXTURE_CAP; ++i)
-        if (f->items[i].kind != FX_EMPTY && address(&f->items[i]) == p) {
-            release(&f->items[i]);
+    for (owned **at = &f->newest; *at != NULL; at = &(*at)->next)
+        if (address(*at) == p) {
+            owned *o = *at;
+            *at = o->next;
+            release(o);
             return;
         }
     fail_msg("fx_drop: %p is not the fixture's", p);

@@ -1,5 +1,5 @@
 /* What a test owns, kept in CMocka's *state: fixture_setup makes an empty
- * table and fixture_teardown frees everything in it whether the test
+ * list and fixture_teardown frees everything in it whether the test
  * passed or failed, so a failing assertion neither leaks nor hides a
  * leak. Register a test with FIXTURE_TEST(name). */
 #ifndef FIXTURE_H
@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "dfsae.h"
+#include "io_util.h"
 
 int fixture_setup(void **state);
 int fixture_teardown(void **state);
@@ -29,6 +30,8 @@ dfsae_optimizer **fx_optimizer_slot(void **state);
 /* A created model or optimizer (asserts success), freed at teardown. */
 dfsae_model *fx_model(void **state, size_t d, size_t k, uint64_t seed);
 dfsae_optimizer *fx_optimizer(void **state, int kind, size_t n);
+/* A snapshot of m (io_util.h), freed at teardown. */
+io_snapshot *fx_snapshot(void **state, const dfsae_model *m);
 /* Frees p (memory, a directory or a handle the fixture holds) now. */
 void fx_drop(void **state, const void *p);
 
