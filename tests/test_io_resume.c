@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "dfsae.h"
+#include "fixture.h"
 #include "io_util.h"
 
 #define D       6
@@ -84,22 +85,19 @@ static int run_child(const char *ckpt, const char *out)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-static void resume_kind(int kind)
+static void resume_kind(void **state, int kind)
 {
-    char *dir = io_tempdir();
-    char *ckpt = io_join(dir, "ckpt.safetensors");
-    char *out = io_join(dir, "resumed.safetensors");
+    char *dir = fx_keep_dir(state, io_tempdir());
+    assert_non_null(dir);
+    char *ckpt = fx_keep(state, io_join(dir, "ckpt.safetensors"));
+    char *out = fx_keep(state, io_join(dir, "resumed.safetensors"));
     float X[ROWS * D];
     make_data(X);
 
-    dfsae_model *m = NULL;
-    dfsae_optimizer *o = NULL;
-    assert_int_equal(dfsae_model_create(D, K, 2024, NULL, &m), DFSAE_OK);
+    dfsae_model *m = fx_model(state, D, K, 2024);
     dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_WR, 0.5);
     dfsae_model_set_option(m, DFSAE_MODEL_ACTIVATION, DFSAE_ACT_SOFTPLUS);
-    assert_int_equal(
-        dfsae_optimizer_create(kind, dfsae_model_num_params(m), NULL, &o),
-        DFSAE_OK);
+    dfsae_optimizer *o = fx_optimizer(state, kind, dfsae_model_num_params(m));
     dfsae_optimizer_set_option(o, DFSAE_OPT_LR, 0.01);
     if (kind == DFSAE_SGD) {
         dfsae_optimizer_set_option(o, DFSAE_OPT_MOMENTUM, 0.9);
@@ -111,85 +109,62 @@ static void resume_kind(int kind)
     assert_int_equal(train(m, o, X, N_STEPS, N_STEPS + M_STEPS), DFSAE_OK);
 
     assert_int_equal(run_child(ckpt, out), 0);
-    dfsae_model *r = NULL;
-    dfsae_optimizer *ro = NULL;
-    assert_int_equal(dfsae_model_load(out, NULL, &r, &ro, NULL, 0), DFSAE_OK);
-    assert_true(io_models_identical(m, r));
-    assert_int_equal(dfsae_optimizer_step_count(ro), N_STEPS + M_STEPS);
+    dfsae_model **r = fx_model_slot(state);
+    dfsae_optimizer **ro = fx_optimizer_slot(state);
+    assert_int_equal(dfsae_model_load(out, NULL, r, ro, NULL, 0), DFSAE_OK);
+    assert_true(io_models_identical(m, *r));
+    assert_int_equal(dfsae_optimizer_step_count(*ro), N_STEPS + M_STEPS);
 
     /* The saved resumed state equals this process's state byte for byte,
      * moments included. */
     size_t a_len, b_len;
     dfsae_model_save_buffer(m, o, NULL, 0, &a_len);
-    unsigned char *a = malloc(a_len);
+    unsigned char *a = fx_alloc(state, a_len);
     dfsae_model_save_buffer(m, o, a, a_len, &a_len);
-    unsigned char *b = io_read_file(out, &b_len);
+    unsigned char *b = fx_keep(state, io_read_file(out, &b_len));
     assert_int_equal(a_len, b_len);
     assert_memory_equal(a, b, a_len);
 
     /* The control: training moves the parameters, so equality is not
      * vacuous. */
-    dfsae_model *start = NULL;
-    dfsae_model_load(ckpt, NULL, &start, NULL, NULL, 0);
-    assert_false(io_models_identical(start, m));
-
-    dfsae_model_free(start);
-    free(a);
-    free(b);
-    dfsae_model_free(r);
-    dfsae_optimizer_free(ro);
-    dfsae_optimizer_free(o);
-    dfsae_model_free(m);
-    io_rmdir(dir);
-    free(dir);
-    free(ckpt);
-    free(out);
+    dfsae_model **start = fx_model_slot(state);
+    dfsae_model_load(ckpt, NULL, start, NULL, NULL, 0);
+    assert_false(io_models_identical(*start, m));
 }
 
 static void test_resume_adam(void **state)
 {
-    (void)state;
-    resume_kind(DFSAE_ADAM);
+    resume_kind(state, DFSAE_ADAM);
 }
 
 static void test_resume_sgd_momentum(void **state)
 {
-    (void)state;
-    resume_kind(DFSAE_SGD);
+    resume_kind(state, DFSAE_SGD);
 }
 
 static void test_resume_adamw(void **state)
 {
-    (void)state;
-    resume_kind(DFSAE_ADAMW);
+    resume_kind(state, DFSAE_ADAMW);
 }
 
 /* In one process, load_into existing handles resumes the same way. */
 static void test_resume_into(void **state)
 {
-    (void)state;
     float X[ROWS * D];
     make_data(X);
-    dfsae_model *m = NULL, *m2 = NULL;
-    dfsae_optimizer *o = NULL, *o2 = NULL;
-    dfsae_model_create(D, K, 7, NULL, &m);
-    dfsae_model_create(D, K, 8, NULL, &m2);
-    dfsae_optimizer_create(DFSAE_ADAM, dfsae_model_num_params(m), NULL, &o);
-    dfsae_optimizer_create(DFSAE_ADAM, dfsae_model_num_params(m), NULL, &o2);
+    dfsae_model *m = fx_model(state, D, K, 7), *m2 = fx_model(state, D, K, 8);
+    const size_t np = dfsae_model_num_params(m);
+    dfsae_optimizer *o = fx_optimizer(state, DFSAE_ADAM, np);
+    dfsae_optimizer *o2 = fx_optimizer(state, DFSAE_ADAM, np);
     train(m, o, X, 0, N_STEPS);
     size_t len;
     dfsae_model_save_buffer(m, o, NULL, 0, &len);
-    unsigned char *buf = malloc(len);
+    unsigned char *buf = fx_alloc(state, len);
     dfsae_model_save_buffer(m, o, buf, len, &len);
     assert_int_equal(dfsae_model_load_buffer_into(m2, o2, buf, len), DFSAE_OK);
     train(m, o, X, N_STEPS, N_STEPS + M_STEPS);
     train(m2, o2, X, N_STEPS, N_STEPS + M_STEPS);
     assert_true(io_models_identical(m, m2));
-    free(buf);
-    dfsae_optimizer_free(o);
-    dfsae_optimizer_free(o2);
-    dfsae_model_free(m);
-    dfsae_model_free(m2);
 }
 
 int main(int argc, char **argv)
@@ -198,10 +173,10 @@ int main(int argc, char **argv)
         return child(argv[2], argv[3]);
     self_path = argv[0];
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_resume_adam),
-        cmocka_unit_test(test_resume_sgd_momentum),
-        cmocka_unit_test(test_resume_adamw),
-        cmocka_unit_test(test_resume_into),
+        FIXTURE_TEST(test_resume_adam),
+        FIXTURE_TEST(test_resume_sgd_momentum),
+        FIXTURE_TEST(test_resume_adamw),
+        FIXTURE_TEST(test_resume_into),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
