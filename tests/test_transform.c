@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "api_alloc.h"
+#include "fixture.h"
 #include "grad_fixtures.h"
 #include "gradcheck.h"
 
@@ -34,11 +35,10 @@ static void make_transform(size_t d, uint64_t seed, double spread, float *shift,
 }
 
 /* X' as the library defines it, in float: (x - shift) * scale. */
-static float *transformed(const float *X, size_t n, size_t d,
+static float *transformed(void **state, const float *X, size_t n, size_t d,
                           const float *shift, const float *scale, size_t nt)
 {
-    float *Xt = malloc(n * d * sizeof *Xt);
-    assert_non_null(Xt);
+    float *Xt = fx_alloc(state, n * d * sizeof *Xt);
     for (size_t i = 0; i < n; ++i)
         for (size_t j = 0; j < d; ++j) {
             size_t t = nt == 1 ? 0 : j;
@@ -49,14 +49,12 @@ static float *transformed(const float *X, size_t n, size_t d,
 
 /* A twin of m with the same parameters, options and run state and no
  * transform. */
-static dfsae_model *identity_twin(dfsae_model *m)
+static dfsae_model *identity_twin(void **state, dfsae_model *m)
 {
     size_t d = dfsae_model_input_dim(m), k = dfsae_model_num_components(m);
     size_t np = dfsae_model_num_params(m);
-    dfsae_model *t;
-    assert_int_equal(dfsae_model_create(d, k, 0, NULL, &t), DFSAE_OK);
-    float *p = malloc(np * sizeof *p);
-    assert_non_null(p);
+    dfsae_model *t = fx_model(state, d, k, 0);
+    float *p = fx_alloc(state, np * sizeof *p);
     assert_int_equal(dfsae_model_get_params(m, p, np), DFSAE_OK);
     assert_int_equal(dfsae_model_set_params(t, p, np), DFSAE_OK);
     for (int o = 0; o < DFSAE_MODEL_OPTION_COUNT; ++o) {
@@ -69,7 +67,7 @@ static dfsae_model *identity_twin(dfsae_model *m)
                      DFSAE_OK);
     assert_int_equal(dfsae_model_set_run_state(t, epochs, rows, seed),
                      DFSAE_OK);
-    free(p);
+    fx_drop(state, p);
     return t;
 }
 
@@ -172,16 +170,14 @@ static void test_set_and_get(void **state)
  * bound). phi is 1-Lipschitz and rounds to a few ulp; a row's softmax
  * moves by at most twice its largest input change. Any real mistake (a
  * wrong shift, scale or slice) is O(1) above these bounds. */
-static void expect_forward_close(const dfsae_model *m, const float *Xt,
-                                 size_t n, const float *got, const float *want,
-                                 const char *what)
+static void expect_forward_close(void **state, const dfsae_model *m,
+                                 const float *Xt, size_t n, const float *got,
+                                 const float *want, const char *what)
 {
     size_t d = dfsae_model_input_dim(m), k = dfsae_model_num_components(m);
     size_t np = dfsae_model_num_params(m), nk = n * k;
-    float *p = malloc(np * sizeof *p);
-    double *bound = malloc(k * sizeof *bound);
-    assert_non_null(p);
-    assert_non_null(bound);
+    float *p = fx_alloc(state, np * sizeof *p);
+    double *bound = fx_alloc(state, k * sizeof *bound);
     assert_int_equal(dfsae_model_get_params(m, p, np), DFSAE_OK);
     const double u = 0x1p-24, gamma = 2.0 * (double)(d + 2) * u;
     for (size_t i = 0; i < n; ++i) {
@@ -203,33 +199,33 @@ static void expect_forward_close(const dfsae_model *m, const float *Xt,
                              (double)want[at], tol);
             }
     }
-    free(bound);
-    free(p);
+    fx_drop(state, bound);
+    fx_drop(state, p);
 }
 
 /* Loss, terms and gradient are bit-identical (X' is formed in float as
  * here); forward's products run in other blocks and match to the
  * rounding bound of expect_forward_close. D = 7
  * takes whole rows, 300 and 1500 column slices (the last one partial). */
-static void check_equivalence(size_t d, size_t k, size_t n, size_t nt, int act)
+static void check_equivalence(void **state, size_t d, size_t k, size_t n,
+                              size_t nt, int act)
 {
-    dfsae_model *m = grad_model_new(d, k, 40 + d, act, ALL);
-    float *shift = malloc(d * sizeof *shift),
-          *scale = malloc(d * sizeof *scale);
-    assert_non_null(shift);
-    assert_non_null(scale);
+    dfsae_model *m =
+        fx_keep_model(state, grad_model_new(d, k, 40 + d, act, ALL));
+    float *shift = fx_alloc(state, d * sizeof *shift),
+          *scale = fx_alloc(state, d * sizeof *scale);
     make_transform(d, 41 + d, 1.8, shift, scale);
     assert_int_equal(dfsae_model_set_transform(m, shift, scale, nt), DFSAE_OK);
-    dfsae_model *id = identity_twin(m);
+    dfsae_model *id = identity_twin(state, m);
     grad_rng r;
     grad_rng_seed(&r, 42 + d);
-    float *X = malloc(n * d * sizeof *X);
-    assert_non_null(X);
+    float *X = fx_alloc(state, n * d * sizeof *X);
     grad_fill_normal(&r, X, n * d, 3.0);
-    float *Xt = transformed(X, n, d, shift, scale, nt);
+    float *Xt = transformed(state, X, n, d, shift, scale, nt);
 
     size_t np = dfsae_model_num_params(m);
-    float *g1 = malloc(np * sizeof *g1), *g2 = malloc(np * sizeof *g2);
+    float *g1 = fx_alloc(state, np * sizeof *g1),
+          *g2 = fx_alloc(state, np * sizeof *g2);
     double l1, l2, t1[DFSAE_TERM_COUNT], t2[DFSAE_TERM_COUNT];
     assert_int_equal(dfsae_model_grad(m, X, n, g1, &l1, t1, DFSAE_TERM_COUNT),
                      DFSAE_OK);
@@ -242,9 +238,8 @@ static void check_equivalence(size_t d, size_t k, size_t n, size_t nt, int act)
     assert_memory_equal(&l1, &l2, sizeof l1);
 
     const size_t nk = n * k;
-    float *A1 = malloc(3 * nk * sizeof *A1), *A2 = malloc(3 * nk * sizeof *A2);
-    assert_non_null(A1);
-    assert_non_null(A2);
+    float *A1 = fx_alloc(state, 3 * nk * sizeof *A1),
+          *A2 = fx_alloc(state, 3 * nk * sizeof *A2);
     assert_int_equal(dfsae_model_forward(m, X, n, A1, A1 + nk, A1 + 2 * nk),
                      DFSAE_OK);
     assert_int_equal(dfsae_model_forward(id, Xt, n, A2, A2 + nk, A2 + 2 * nk),
@@ -252,54 +247,43 @@ static void check_equivalence(size_t d, size_t k, size_t n, size_t nt, int act)
     char what[64];
     snprintf(what, sizeof what, "%s D=%zu n=%zu", dfsae_activation_name(act), d,
              nt);
-    expect_forward_close(id, Xt, n, A1, A2, what);
-    free(A1);
-    free(A2);
-    free(g1);
-    free(g2);
-    free(X);
-    free(Xt);
-    free(shift);
-    free(scale);
-    dfsae_model_free(id);
-    dfsae_model_free(m);
+    expect_forward_close(state, id, Xt, n, A1, A2, what);
+    /* the caller checks many shapes: free this one's things now */
+    const void *mine[] = {A1, A2, g1, g2, Xt, X, id, scale, shift, m};
+    for (size_t i = 0; i < sizeof mine / sizeof *mine; ++i)
+        fx_drop(state, mine[i]);
 }
 
 static void test_same_as_identity_on_transformed_inputs(void **state)
 {
-    (void)state;
     const size_t dims[] = {7, 300, 1500};
     for (size_t i = 0; i < sizeof dims / sizeof dims[0]; ++i) {
-        check_equivalence(dims[i], 9, 37, dims[i], DFSAE_ACT_RELU);
-        check_equivalence(dims[i], 9, 37, 1, DFSAE_ACT_SOFTPLUS);
+        check_equivalence(state, dims[i], 9, 37, dims[i], DFSAE_ACT_RELU);
+        check_equivalence(state, dims[i], 9, 37, 1, DFSAE_ACT_SOFTPLUS);
     }
-    check_equivalence(20, 6, 3000, 20, DFSAE_ACT_TANH); /* many blocks */
+    check_equivalence(state, 20, 6, 3000, 20, DFSAE_ACT_TANH); /* many blocks */
 }
 
 /* Training with a transform is training the identity model on X': the
  * same parameters to the bit after shuffled epochs. */
 static void test_training_on_transformed_inputs(void **state)
 {
-    (void)state;
     const size_t d = 6, k = 5, n = 50;
-    dfsae_model *m = grad_model_new(d, k, 60, DFSAE_ACT_RELU, ALL);
+    dfsae_model *m =
+        fx_keep_model(state, grad_model_new(d, k, 60, DFSAE_ACT_RELU, ALL));
     float shift[6], scale[6];
     make_transform(d, 61, 1.8, shift, scale);
     assert_int_equal(dfsae_model_set_transform(m, shift, scale, d), DFSAE_OK);
-    dfsae_model *id = identity_twin(m);
+    dfsae_model *id = identity_twin(state, m);
     grad_rng r;
     grad_rng_seed(&r, 62);
     float X[50 * 6];
     grad_fill_normal(&r, X, n * d, 2.0);
-    float *Xt = transformed(X, n, d, shift, scale, d);
+    float *Xt = transformed(state, X, n, d, shift, scale, d);
     size_t np = dfsae_model_num_params(m);
-    dfsae_optimizer *o1, *o2;
-    assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM, np, NULL, &o1),
-                     DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM, np, NULL, &o2),
-                     DFSAE_OK);
-    dfsae_train_config *c;
-    assert_int_equal(dfsae_train_config_create(NULL, &c), DFSAE_OK);
+    dfsae_optimizer *o1 = fx_optimizer(state, DFSAE_ADAM, np);
+    dfsae_optimizer *o2 = fx_optimizer(state, DFSAE_ADAM, np);
+    dfsae_train_config *c = fx_train_config(state);
     assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_EPOCHS, 3),
                      DFSAE_OK);
     assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_BATCH_SIZE, 16),
@@ -311,16 +295,10 @@ static void test_training_on_transformed_inputs(void **state)
     assert_int_equal(dfsae_model_get_params(id, p2, np), DFSAE_OK);
     assert_memory_equal(p1, p2, sizeof p1);
     float p0[6 * 5 + 5];
-    dfsae_model *fresh = grad_model_new(d, k, 60, DFSAE_ACT_RELU, ALL);
+    dfsae_model *fresh =
+        fx_keep_model(state, grad_model_new(d, k, 60, DFSAE_ACT_RELU, ALL));
     assert_int_equal(dfsae_model_get_params(fresh, p0, np), DFSAE_OK);
     assert_memory_not_equal(p0, p1, sizeof p0);
-    dfsae_model_free(fresh);
-    dfsae_train_config_free(c);
-    dfsae_optimizer_free(o1);
-    dfsae_optimizer_free(o2);
-    free(Xt);
-    dfsae_model_free(id);
-    dfsae_model_free(m);
 }
 
 /* ---- finite differences ------------------------------------------------ */
@@ -331,7 +309,6 @@ static void test_training_on_transformed_inputs(void **state)
  * well away from 0, where finite differences lose their accuracy. */
 static void test_gradient_with_transform(void **state)
 {
-    (void)state;
     const size_t shapes[][3] = {{5, 10, 6}, {7, 6, 24}};
     const int sides[] = {DFSAE_GRAM_FEATURE, DFSAE_GRAM_SAMPLE};
     const int acts[] = {DFSAE_ACT_RELU, DFSAE_ACT_SOFTPLUS, DFSAE_ACT_TANH};
@@ -342,14 +319,16 @@ static void test_gradient_with_transform(void **state)
             for (int side = 0; side < 2; ++side)
                 for (int global = 0; global < 2; ++global) {
                     size_t d = shapes[s][0], k = shapes[s][1], n = shapes[s][2];
-                    dfsae_model *m = grad_model_new(d, k, 70 + s, acts[a], ALL);
+                    dfsae_model *m = fx_keep_model(
+                        state, grad_model_new(d, k, 70 + s, acts[a], ALL));
                     grad_set(m, DFSAE_MODEL_GRAM_SIDE, sides[side]);
                     float shift[8], scale[8];
                     make_transform(d, 71 + s, 0.8, shift, scale);
                     assert_int_equal(dfsae_model_set_transform(m, shift, scale,
                                                                global ? 1 : d),
                                      DFSAE_OK);
-                    float *X = grad_inputs_new(m, n, 72 + s, GRAD_KINK_MARGIN);
+                    float *X = fx_keep(
+                        state, grad_inputs_new(m, n, 72 + s, GRAD_KINK_MARGIN));
                     char label[80];
                     snprintf(label, sizeof label,
                              "transform %s %s D=%zu K=%zu B=%zu side %d",
@@ -358,8 +337,8 @@ static void test_gradient_with_transform(void **state)
                              sides[side]);
                     gradcheck_result res;
                     gradcheck_assert(m, X, n, &o, label, &res);
-                    free(X);
-                    dfsae_model_free(m);
+                    fx_drop(state, X);
+                    fx_drop(state, m);
                 }
 }
 
@@ -367,9 +346,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_set_and_get),
-        cmocka_unit_test(test_same_as_identity_on_transformed_inputs),
-        cmocka_unit_test(test_training_on_transformed_inputs),
-        cmocka_unit_test(test_gradient_with_transform),
+        FIXTURE_TEST(test_same_as_identity_on_transformed_inputs),
+        FIXTURE_TEST(test_training_on_transformed_inputs),
+        FIXTURE_TEST(test_gradient_with_transform),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,7 +9,7 @@
 #include "fixture.h"
 #include "io_util.h"
 
-enum { FX_MEMORY, FX_DIR, FX_SNAPSHOT, FX_MODEL, FX_OPTIMIZER };
+enum { FX_MEMORY, FX_DIR, FX_SNAPSHOT, FX_MODEL, FX_OPTIMIZER, FX_CONFIG };
 
 /* One owned thing; a list node, so a slot's address stays put. */
 typedef struct owned {
@@ -19,6 +19,7 @@ typedef struct owned {
         void *mem; /* FX_MEMORY, FX_DIR, FX_SNAPSHOT */
         dfsae_model *model;
         dfsae_optimizer *opt;
+        dfsae_train_config *config;
     } u;
 } owned;
 
@@ -115,6 +116,12 @@ dfsae_optimizer **fx_optimizer_slot(void **state)
     return &take(state, FX_OPTIMIZER)->u.opt;
 }
 
+dfsae_model *fx_keep_model(void **state, dfsae_model *m)
+{
+    *fx_model_slot(state) = m;
+    return m;
+}
+
 dfsae_model *fx_model(void **state, size_t d, size_t k, uint64_t seed)
 {
     dfsae_model **m = fx_model_slot(state);
@@ -127,6 +134,13 @@ dfsae_optimizer *fx_optimizer(void **state, int kind, size_t n)
     dfsae_optimizer **o = fx_optimizer_slot(state);
     assert_int_equal(dfsae_optimizer_create(kind, n, NULL, o), DFSAE_OK);
     return *o;
+}
+
+dfsae_train_config *fx_train_config(void **state)
+{
+    owned *o = take(state, FX_CONFIG);
+    assert_int_equal(dfsae_train_config_create(NULL, &o->u.config), DFSAE_OK);
+    return o->u.config;
 }
 
 io_snapshot *fx_snapshot(void **state, const dfsae_model *m)

@@ -27,9 +27,13 @@ char *fx_keep_dir(void **state, char *dir);
 /* A slot that teardown frees the handle in: pass it to a create or load. */
 dfsae_model **fx_model_slot(void **state);
 dfsae_optimizer **fx_optimizer_slot(void **state);
+/* Takes over m (made by another helper, may be NULL) and returns it. */
+dfsae_model *fx_keep_model(void **state, dfsae_model *m);
 /* A created model or optimizer (asserts success), freed at teardown. */
 dfsae_model *fx_model(void **state, size_t d, size_t k, uint64_t seed);
 dfsae_optimizer *fx_optimizer(void **state, int kind, size_t n);
+/* A training configuration with the defaults, freed at teardown. */
+dfsae_train_config *fx_train_config(void **state);
 /* A snapshot of m (io_util.h), freed at teardown. */
 io_snapshot *fx_snapshot(void **state, const dfsae_model *m);
 /* Frees p (memory, a directory or a handle the fixture holds) now. */
