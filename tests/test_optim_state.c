@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "dfsae.h"
+#include "fixture.h"
 #include "io_util.h"
 #include "model.h"
 #include "optim/optim.h"
@@ -54,31 +55,28 @@ static int take_steps(dfsae_model *m, dfsae_optimizer *o, int steps)
     return DFSAE_OK;
 }
 
-static ckpt save_ckpt(dfsae_model *m, const dfsae_optimizer *o)
+static ckpt save_ckpt(void **state, dfsae_model *m, const dfsae_optimizer *o)
 {
     ckpt c = {NULL, 0};
     assert_int_equal(dfsae_model_save_buffer(m, o, NULL, 0, &c.len), DFSAE_OK);
-    c.file = malloc(c.len);
-    assert_non_null(c.file);
+    c.file = fx_alloc(state, c.len);
     assert_int_equal(dfsae_model_save_buffer(m, o, c.file, c.len, &c.len),
                      DFSAE_OK);
     return c;
 }
 
 /* A checkpoint of `kind` after `steps` steps (SGD with momentum 0.9). */
-static ckpt checkpoint_after(int kind, int steps)
+static ckpt checkpoint_after(void **state, int kind, int steps)
 {
-    dfsae_model *m = NULL;
-    dfsae_optimizer *o = NULL;
-    assert_int_equal(dfsae_model_create(D, K, 7, NULL, &m), DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(kind, NP, NULL, &o), DFSAE_OK);
+    dfsae_model *m = fx_model(state, D, K, 7);
+    dfsae_optimizer *o = fx_optimizer(state, kind, NP);
     if (kind == DFSAE_SGD)
         assert_int_equal(dfsae_optimizer_set_option(o, DFSAE_OPT_MOMENTUM, 0.9),
                          DFSAE_OK);
     assert_int_equal(take_steps(m, o, steps), DFSAE_OK);
-    ckpt c = save_ckpt(m, o);
-    dfsae_optimizer_free(o);
-    dfsae_model_free(m);
+    ckpt c = save_ckpt(state, m, o);
+    fx_drop(state, o);
+    fx_drop(state, m);
     return c;
 }
 
@@ -91,11 +89,10 @@ static uint64_t header_len(const ckpt *c)
 }
 
 /* Element i of tensor `name`: found through its data_offsets. */
-static float *tensor_elem(ckpt *c, const char *name, size_t i)
+static float *tensor_elem(void **state, ckpt *c, const char *name, size_t i)
 {
     uint64_t n = header_len(c);
-    char *json = malloc(n + 1);
-    assert_non_null(json);
+    char *json = fx_alloc(state, n + 1);
     memcpy(json, c->file + 8, n);
     json[n] = '\0';
     char key[64];
@@ -106,12 +103,13 @@ static float *tensor_elem(ckpt *c, const char *name, size_t i)
     assert_non_null(at);
     unsigned long long begin = 0;
     assert_int_equal(sscanf(at, "\"data_offsets\":[%llu", &begin), 1);
-    free(json);
+    fx_drop(state, json);
     return (float *)(void *)(c->file + 8 + n + begin + 4 * i);
 }
 
 /* The checkpoint with metadata value `key` replaced by `value`. */
-static ckpt with_meta(const ckpt *c, const char *key, const char *value)
+static ckpt with_meta(void **state, const ckpt *c, const char *key,
+                      const char *value)
 {
     uint64_t n = header_len(c);
     const char *json = (const char *)c->file + 8;
@@ -123,8 +121,7 @@ static ckpt with_meta(const ckpt *c, const char *key, const char *value)
     const char *end = strchr(at, '"');
     size_t head = (size_t)(at - json), tail = (size_t)(json + n - end);
     size_t len = head + strlen(value) + tail;
-    char *text = malloc(len + 8);
-    assert_non_null(text);
+    char *text = fx_alloc(state, len + 8);
     memcpy(text, json, head);
     memcpy(text + head, value, strlen(value));
     memcpy(text + head + strlen(value), end, tail);
@@ -135,17 +132,19 @@ static ckpt with_meta(const ckpt *c, const char *key, const char *value)
         text[len++] = ' ';
     text[len] = '\0';
     ckpt out;
-    out.file = io_build_file(text, c->file + 8 + n, c->len - 8 - n, &out.len);
-    free(text);
+    out.file = fx_keep(
+        state, io_build_file(text, c->file + 8 + n, c->len - 8 - n, &out.len));
+    fx_drop(state, text);
     return out;
 }
 
 /* Every load of the file fails with `status` and a message holding `msg`,
  * and the handles loaded into stay bit-identical. */
-static void expect_refused(const ckpt *c, int kind, int status, const char *msg)
+static void expect_refused(void **state, const ckpt *c, int kind, int status,
+                           const char *msg)
 {
-    dfsae_model *m = NULL, *out = NULL;
-    dfsae_optimizer *o = NULL, *oout = NULL;
+    dfsae_model *out = NULL;
+    dfsae_optimizer *oout = NULL;
     char err[DFSAE_ERROR_MESSAGE_SIZE];
     int st = dfsae_model_load_buffer(c->file, c->len, NULL, &out, &oout, err,
                                      sizeof err);
@@ -161,33 +160,30 @@ static void expect_refused(const ckpt *c, int kind, int status, const char *msg)
                                              err, sizeof err),
                      status);
 
-    assert_int_equal(dfsae_model_create(D, K, 3, NULL, &m), DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(kind, NP, NULL, &o), DFSAE_OK);
+    dfsae_model *m = fx_model(state, D, K, 3);
+    dfsae_optimizer *o = fx_optimizer(state, kind, NP);
     assert_int_equal(take_steps(m, o, 2), DFSAE_OK);
-    io_snapshot before;
-    io_snapshot_take(m, &before);
-    float state[2 * NP];
-    memcpy(state, o->state, o->ops->n_state * NP * sizeof *state);
+    io_snapshot *before = fx_snapshot(state, m);
+    float kept[2 * NP];
+    memcpy(kept, o->state, o->ops->n_state * NP * sizeof *kept);
     assert_int_equal(dfsae_model_load_buffer_into(m, o, c->file, c->len),
                      status);
-    assert_true(io_snapshot_same(m, &before));
-    assert_memory_equal(state, o->state, o->ops->n_state * NP * sizeof *state);
+    assert_true(io_snapshot_same(m, before));
+    assert_memory_equal(kept, o->state, o->ops->n_state * NP * sizeof *kept);
     assert_true(dfsae_optimizer_step_count(o) == 2);
-    io_snapshot_free(&before);
-    dfsae_optimizer_free(o);
-    dfsae_model_free(m);
+    fx_drop(state, before);
+    fx_drop(state, o);
+    fx_drop(state, m);
 }
 
 /* The issue's file: a finite negative second moment. It used to load, and
  * the next step returned OK with NaN in W. */
 static void negative_second_moment_is_refused(void **state)
 {
-    (void)state;
     for (int kind = DFSAE_ADAM; kind <= DFSAE_ADAMW; ++kind) {
-        ckpt c = checkpoint_after(kind, 3);
-        *tensor_elem(&c, "optimizer.exp_avg_sq", 4) = -0.5f;
-        expect_refused(&c, kind, DFSAE_ERR_BAD_METADATA, "element 4");
-        free(c.file);
+        ckpt c = checkpoint_after(state, kind, 3);
+        *tensor_elem(state, &c, "optimizer.exp_avg_sq", 4) = -0.5f;
+        expect_refused(state, &c, kind, DFSAE_ERR_BAD_METADATA, "element 4");
     }
 }
 
@@ -196,25 +192,21 @@ static void negative_second_moment_is_refused(void **state)
  * SGD buffer that never started. */
 static void reachable_states_load(void **state)
 {
-    (void)state;
     for (int kind = 0; kind < DFSAE_OPTIMIZER_KIND_COUNT; ++kind)
         for (int steps = 0; steps <= 2; steps += 2) {
-            ckpt c = checkpoint_after(kind, steps);
+            ckpt c = checkpoint_after(state, kind, steps);
             if (kind != DFSAE_SGD && steps > 0)
-                *tensor_elem(&c, "optimizer.exp_avg_sq", 1) = 0.0f;
-            dfsae_model *m = NULL;
-            dfsae_optimizer *o = NULL;
+                *tensor_elem(state, &c, "optimizer.exp_avg_sq", 1) = 0.0f;
+            dfsae_model **m = fx_model_slot(state);
+            dfsae_optimizer **o = fx_optimizer_slot(state);
             char err[DFSAE_ERROR_MESSAGE_SIZE];
-            int st = dfsae_model_load_buffer(c.file, c.len, NULL, &m, &o, err,
+            int st = dfsae_model_load_buffer(c.file, c.len, NULL, m, o, err,
                                              sizeof err);
             if (st != DFSAE_OK)
                 fail_msg("%s after %d steps: %s",
                          dfsae_optimizer_kind_name(kind), steps, err);
-            assert_true(dfsae_optimizer_step_count(o) == (uint64_t)steps);
-            assert_int_equal(take_steps(m, o, 1), DFSAE_OK);
-            dfsae_optimizer_free(o);
-            dfsae_model_free(m);
-            free(c.file);
+            assert_true(dfsae_optimizer_step_count(*o) == (uint64_t)steps);
+            assert_int_equal(take_steps(*m, *o, 1), DFSAE_OK);
         }
 }
 
@@ -222,21 +214,18 @@ static void reachable_states_load(void **state)
  * is no state any sequence of steps leaves behind. */
 static void state_inconsistent_with_step_is_refused(void **state)
 {
-    (void)state;
-    ckpt adam = checkpoint_after(DFSAE_ADAM, 0);
-    *tensor_elem(&adam, "optimizer.exp_avg", 2) = 0.25f;
-    expect_refused(&adam, DFSAE_ADAM, DFSAE_ERR_BAD_METADATA, "step 0");
-    free(adam.file);
+    ckpt adam = checkpoint_after(state, DFSAE_ADAM, 0);
+    *tensor_elem(state, &adam, "optimizer.exp_avg", 2) = 0.25f;
+    expect_refused(state, &adam, DFSAE_ADAM, DFSAE_ERR_BAD_METADATA, "step 0");
 
-    ckpt sgd = checkpoint_after(DFSAE_SGD, 2);
-    ckpt unstarted = with_meta(&sgd, "dfsae.optimizer.momentum_started", "0");
-    expect_refused(&unstarted, DFSAE_SGD, DFSAE_ERR_BAD_METADATA,
+    ckpt sgd = checkpoint_after(state, DFSAE_SGD, 2);
+    ckpt unstarted =
+        with_meta(state, &sgd, "dfsae.optimizer.momentum_started", "0");
+    expect_refused(state, &unstarted, DFSAE_SGD, DFSAE_ERR_BAD_METADATA,
                    "never started");
-    ckpt at_zero = with_meta(&sgd, "dfsae.optimizer.step", "0");
-    expect_refused(&at_zero, DFSAE_SGD, DFSAE_ERR_BAD_METADATA, "step 0");
-    free(unstarted.file);
-    free(at_zero.file);
-    free(sgd.file);
+    ckpt at_zero = with_meta(state, &sgd, "dfsae.optimizer.step", "0");
+    expect_refused(state, &at_zero, DFSAE_SGD, DFSAE_ERR_BAD_METADATA,
+                   "step 0");
 }
 
 /* Issue 14 item 4: a step count of 2^64 - 1 used to load, and every later
@@ -244,38 +233,33 @@ static void state_inconsistent_with_step_is_refused(void **state)
  * 2^53 are refused on load; at 2^53 a step says the count is exhausted. */
 static void step_count_limit(void **state)
 {
-    (void)state;
-    ckpt c = checkpoint_after(DFSAE_ADAM, 2);
-    ckpt huge = with_meta(&c, "dfsae.optimizer.step", "18446744073709551615");
-    expect_refused(&huge, DFSAE_ADAM, DFSAE_ERR_BAD_METADATA, "2^53");
-    ckpt above = with_meta(&c, "dfsae.optimizer.step", "9007199254740993");
-    expect_refused(&above, DFSAE_ADAM, DFSAE_ERR_BAD_METADATA, "2^53");
+    ckpt c = checkpoint_after(state, DFSAE_ADAM, 2);
+    ckpt huge =
+        with_meta(state, &c, "dfsae.optimizer.step", "18446744073709551615");
+    expect_refused(state, &huge, DFSAE_ADAM, DFSAE_ERR_BAD_METADATA, "2^53");
+    ckpt above =
+        with_meta(state, &c, "dfsae.optimizer.step", "9007199254740993");
+    expect_refused(state, &above, DFSAE_ADAM, DFSAE_ERR_BAD_METADATA, "2^53");
 
-    ckpt at = with_meta(&c, "dfsae.optimizer.step", "9007199254740992");
-    dfsae_model *m = NULL;
-    dfsae_optimizer *o = NULL;
+    ckpt at = with_meta(state, &c, "dfsae.optimizer.step", "9007199254740992");
+    dfsae_model **m_slot = fx_model_slot(state);
+    dfsae_optimizer **o_slot = fx_optimizer_slot(state);
     char err[DFSAE_ERROR_MESSAGE_SIZE];
-    assert_int_equal(
-        dfsae_model_load_buffer(at.file, at.len, NULL, &m, &o, err, sizeof err),
-        DFSAE_OK);
+    assert_int_equal(dfsae_model_load_buffer(at.file, at.len, NULL, m_slot,
+                                             o_slot, err, sizeof err),
+                     DFSAE_OK);
+    dfsae_model *m = *m_slot;
+    dfsae_optimizer *o = *o_slot;
     assert_true(dfsae_optimizer_step_count(o) == (uint64_t)1 << 53);
-    io_snapshot before;
-    io_snapshot_take(m, &before);
+    const io_snapshot *before = fx_snapshot(state, m);
     assert_int_equal(take_steps(m, o, 1), DFSAE_ERR_SIZE_OVERFLOW);
     assert_non_null(strstr(dfsae_optimizer_last_error(o), "step count"));
     assert_null(strstr(dfsae_optimizer_last_error(o), "learning rate"));
-    assert_true(io_snapshot_same(m, &before));
+    assert_true(io_snapshot_same(m, before));
     assert_true(dfsae_optimizer_step_count(o) == (uint64_t)1 << 53);
     /* Reset starts the count again. */
     dfsae_optimizer_reset(o);
     assert_int_equal(take_steps(m, o, 1), DFSAE_OK);
-    io_snapshot_free(&before);
-    dfsae_optimizer_free(o);
-    dfsae_model_free(m);
-    free(c.file);
-    free(huge.file);
-    free(above.file);
-    free(at.file);
 }
 
 /* Whatever state the optimizer holds, a step returns OK only with finite
@@ -283,12 +267,9 @@ static void step_count_limit(void **state)
  * reaches the step only through a corrupted handle. */
 static void step_never_writes_non_finite(void **state)
 {
-    (void)state;
     for (int kind = DFSAE_ADAM; kind <= DFSAE_ADAMW; ++kind) {
-        dfsae_model *m = NULL;
-        dfsae_optimizer *o = NULL;
-        assert_int_equal(dfsae_model_create(D, K, 5, NULL, &m), DFSAE_OK);
-        assert_int_equal(dfsae_optimizer_create(kind, NP, NULL, &o), DFSAE_OK);
+        dfsae_model *m = fx_model(state, D, K, 5);
+        dfsae_optimizer *o = fx_optimizer(state, kind, NP);
         assert_int_equal(take_steps(m, o, 2), DFSAE_OK);
         o->state[NP + 3] = -0.5f; /* exp_avg_sq */
         o->maxima_valid = 0;
@@ -300,8 +281,6 @@ static void step_never_writes_non_finite(void **state)
         assert_memory_equal(p, m->params, sizeof p);
         assert_memory_equal(s, o->state, sizeof s);
         assert_true(dfsae_optimizer_step_count(o) == 2);
-        dfsae_optimizer_free(o);
-        dfsae_model_free(m);
     }
 }
 
@@ -309,17 +288,12 @@ static void step_never_writes_non_finite(void **state)
  * an optimizer state outside its domain. Nothing is written. */
 static void save_refuses_what_load_refuses(void **state)
 {
-    (void)state;
-    dfsae_model *m = NULL;
-    dfsae_optimizer *o = NULL;
-    assert_int_equal(dfsae_model_create(D, K, 5, NULL, &m), DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM, NP, NULL, &o),
-                     DFSAE_OK);
+    dfsae_model *m = fx_model(state, D, K, 5);
+    dfsae_optimizer *o = fx_optimizer(state, DFSAE_ADAM, NP);
     assert_int_equal(take_steps(m, o, 2), DFSAE_OK);
     size_t len = 0;
     assert_int_equal(dfsae_model_save_buffer(m, o, NULL, 0, &len), DFSAE_OK);
-    unsigned char *buf = malloc(len);
-    assert_non_null(buf);
+    unsigned char *buf = fx_alloc(state, len);
     memset(buf, 0xab, len);
 
     const float keep = m->params[4];
@@ -327,8 +301,9 @@ static void save_refuses_what_load_refuses(void **state)
     assert_int_equal(dfsae_model_save_buffer(m, NULL, buf, len, &len),
                      DFSAE_ERR_NON_FINITE_INPUT);
     assert_non_null(strstr(dfsae_model_last_error(m), "parameter 4"));
-    char *dir = io_tempdir();
-    char *path = io_join(dir, "m.safetensors");
+    char *dir = fx_keep_dir(state, io_tempdir());
+    assert_non_null(dir);
+    char *path = fx_keep(state, io_join(dir, "m.safetensors"));
     assert_int_equal(dfsae_model_save(m, NULL, path),
                      DFSAE_ERR_NON_FINITE_INPUT);
     assert_int_equal(io_count_entries(dir), 0);
@@ -342,23 +317,17 @@ static void save_refuses_what_load_refuses(void **state)
     assert_int_equal(io_count_entries(dir), 0);
     for (size_t i = 0; i < len; ++i)
         assert_int_equal(buf[i], 0xab);
-    io_rmdir(dir);
-    free(dir);
-    free(path);
-    free(buf);
-    dfsae_optimizer_free(o);
-    dfsae_model_free(m);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(negative_second_moment_is_refused),
-        cmocka_unit_test(reachable_states_load),
-        cmocka_unit_test(state_inconsistent_with_step_is_refused),
-        cmocka_unit_test(step_count_limit),
-        cmocka_unit_test(step_never_writes_non_finite),
-        cmocka_unit_test(save_refuses_what_load_refuses),
+        FIXTURE_TEST(negative_second_moment_is_refused),
+        FIXTURE_TEST(reachable_states_load),
+        FIXTURE_TEST(state_inconsistent_with_step_is_refused),
+        FIXTURE_TEST(step_count_limit),
+        FIXTURE_TEST(step_never_writes_non_finite),
+        FIXTURE_TEST(save_refuses_what_load_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
