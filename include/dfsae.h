@@ -449,8 +449,8 @@ typedef enum dfsae_metric {
     DFSAE_METRIC_MAX_VARIANCE = 8,      /**< largest unit variance */
     DFSAE_METRIC_COUNT
 } dfsae_metric;
-/** The metrics over n >= 2 rows in batches (the redundancy needs 12 K^2
- *  bytes unless off), the first min(n_metrics, DFSAE_METRIC_COUNT). */
+/** The first min(n_metrics, DFSAE_METRIC_COUNT) metrics over n >= 2 rows in
+ *  batches: 12 K^2 bytes if redundancy is on, 8 K D, a batch (training.md). */
 DFSAE_API int dfsae_model_evaluate(dfsae_model *model, const float *X, size_t n,
                                    const dfsae_train_config *config,
                                    double *metrics, size_t n_metrics);

@@ -6,6 +6,7 @@
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bench_common.h"
 
@@ -17,45 +18,66 @@ static float *alloc_normal(bench_rng *rng, size_t n)
     return p;
 }
 
-int bench_bound_init(bench_bound *bb, const float *X, size_t b, size_t d,
-                     size_t k, unsigned long long seed)
+static int init(bench_bound *bb, const float *X, size_t b, size_t d, size_t k,
+                unsigned long long seed, int lean)
 {
     bench_rng rng;
     bench_rng_seed(&rng, seed);
+    memset(bb, 0, sizeof *bb);
     bb->b = b;
     bb->d = d;
     bb->k = k;
     bb->X = X;
     bb->tc_sample_side = k > b;
     bb->wr_sample_side = k > d;
+    bb->lean = lean;
     size_t tside = bb->tc_sample_side ? b : k;
     size_t wside = bb->wr_sample_side ? d : k;
     bb->W = alloc_normal(&rng, k * d);
     bb->Z = alloc_normal(&rng, b * k);
-    bb->dZ = alloc_normal(&rng, b * k);
     bb->dW = alloc_normal(&rng, k * d);
-    bb->S = alloc_normal(&rng, b * k);
     bb->G = alloc_normal(&rng, b * k);
     /* The Grams are symmetric; symm reads one triangle of what syrk wrote
      * but it needs a finite start. */
     bb->gram = alloc_normal(&rng, tside * tside);
-    bb->gramw = alloc_normal(&rng, wside * wside);
-    bb->GWn = alloc_normal(&rng, k * d);
-    if (!bb->W || !bb->Z || !bb->dZ || !bb->dW || !bb->S || !bb->G ||
-        !bb->gram || !bb->gramw || !bb->GWn) {
+    int ok = bb->W && bb->Z && bb->dW && bb->G && bb->gram;
+    if (lean) { /* the read-only B x K operands share Z's memory */
+        bb->dZ = bb->S = bb->Z;
+    } else {
+        bb->dZ = alloc_normal(&rng, b * k);
+        bb->S = alloc_normal(&rng, b * k);
+        bb->gramw = alloc_normal(&rng, wside * wside);
+        bb->GWn = alloc_normal(&rng, k * d);
+        ok = ok && bb->dZ && bb->S && bb->gramw && bb->GWn;
+    }
+    if (!ok) {
         bench_bound_free(bb);
         return -1;
     }
     return 0;
 }
 
+int bench_bound_init(bench_bound *bb, const float *X, size_t b, size_t d,
+                     size_t k, unsigned long long seed)
+{
+    return init(bb, X, b, d, k, seed, 0);
+}
+
+int bench_bound_init_step(bench_bound *bb, const float *X, size_t b, size_t d,
+                          size_t k, unsigned long long seed)
+{
+    return init(bb, X, b, d, k, seed, 1);
+}
+
 void bench_bound_free(bench_bound *bb)
 {
+    if (!bb->lean) {
+        free(bb->dZ);
+        free(bb->S);
+    }
     free(bb->W);
     free(bb->Z);
-    free(bb->dZ);
     free(bb->dW);
-    free(bb->S);
     free(bb->G);
     free(bb->gram);
     free(bb->gramw);

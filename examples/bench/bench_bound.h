@@ -23,11 +23,17 @@ typedef struct bench_bound {
     /* Operands, random normal; X is borrowed, the rest owned. */
     const float *X;
     float *W, *Z, *dZ, *dW, *S, *G, *gram, *gramw, *GWn;
+    int lean; /* bench_bound_init_step's: dZ and S are Z, no L_wr operands */
 } bench_bound;
 
 /* Allocate the operands for shape (b, d, k); X is b x d. 0 on success. */
 int bench_bound_init(bench_bound *bb, const float *X, size_t b, size_t d,
                      size_t k, unsigned long long seed);
+/* Only the operands of the default step's products (BP_FORWARD to
+ * BP_TC_GRAD), its read-only B x K ones sharing memory: a large dictionary's
+ * bound in 2 B x K buffers instead of 4. */
+int bench_bound_init_step(bench_bound *bb, const float *X, size_t b, size_t d,
+                          size_t k, unsigned long long seed);
 void bench_bound_free(bench_bound *bb);
 
 /* Run one product once. */

@@ -3,6 +3,7 @@
  *
  *   dfsae_bench [--shape I|BxDxK]... [--reps N] [--warmup N] [--budget S]
  *               [--threads N] [--seed N] [--json] [--check DIR]
+ *               [--step-only] [--library-alloc] [--huge-ab]
  *
  * Every measurement is a median over repetitions after warm-up; the
  * repetitions of all items of a shape are interleaved (one of each per
@@ -40,6 +41,10 @@ typedef struct options {
     unsigned long long seed;
     int json;
     const char *check_dir;
+    int step_only;     /* the default step and its products, one model */
+    int library_alloc; /* the library's own allocator instead of the hook */
+    int huge_ab;       /* --step-only, plus a second model on the library's
+                          own allocator, its step timed in the same rounds */
 } options;
 
 /* What is timed at each shape: four library calls, then the products. */
@@ -47,7 +52,9 @@ enum {
     M_STEP,
     M_STEP_WR,
     M_ENCODE,
-    M_ADAM, /* the optimizer's share: its step with a caller's gradient */
+    M_ADAM,     /* the optimizer's share: its step with a caller's gradient */
+    M_STEP_LIB, /* --huge-ab: the step of the model on the library's allocator
+                 */
     M_PRODUCT0,
     M_COUNT = M_PRODUCT0 + BP_COUNT
 };
@@ -79,6 +86,8 @@ typedef struct bench_ctx {
     dfsae_model *model, *model_wr;
     dfsae_optimizer *opt, *opt_wr;
     dfsae_optimizer *opt_share; /* M_ADAM's, with the gradient `grad` */
+    dfsae_model *model_lib;     /* M_STEP_LIB's */
+    dfsae_optimizer *opt_lib;
     float *grad;
     bench_bound bound;
 } bench_ctx;
@@ -103,6 +112,7 @@ static void run_item(bench_ctx *c, int item)
 {
     switch (item) {
     case M_STEP: step(c->model, c->opt, c->X, c->b); break;
+    case M_STEP_LIB: step(c->model_lib, c->opt_lib, c->X, c->b); break;
     case M_STEP_WR: step(c->model_wr, c->opt_wr, c->X, c->b); break;
     case M_ADAM: {
         int st = dfsae_optimizer_step(c->opt_share, c->model, c->grad);
@@ -121,6 +131,32 @@ static void run_item(bench_ctx *c, int item)
         bench_bound_run(&c->bound, (bench_product)(item - M_PRODUCT0));
         break;
     }
+}
+
+/* --step-only: a large dictionary's step and its bound, without the items
+ * that would need a second model or the B x K encode output. */
+static int wanted(const options *o, int item)
+{
+    if (item == M_STEP_LIB)
+        return o->huge_ab;
+    if (!o->step_only)
+        return 1;
+    return item == M_STEP || item == M_PRODUCT0 + BP_FORWARD ||
+           item == M_PRODUCT0 + BP_WGRAD || item == M_PRODUCT0 + BP_TC_GRAM ||
+           item == M_PRODUCT0 + BP_TC_GRAD;
+}
+
+/* The least memory the default step can run in, in bytes: W, b, their
+ * gradient and Adam's two moments (4 (K D + K) floats); the activations,
+ * standardised activations and L_tc's product (3 B K floats); the Gram of
+ * the cheaper side (min(B, K)^2 floats); the per-row and per-column sums
+ * (12 B + 112 K bytes). docs/performance.md derives it from the code. */
+static double floor_bytes(const shape *s)
+{
+    double b = (double)s->b, d = (double)s->d, k = (double)s->k;
+    double side = b < k ? b : k;
+    return 16.0 * (k * d + k) + 12.0 * b * k + 4.0 * side * side + 12.0 * b +
+           112.0 * k;
 }
 
 static void make_model(const shape *s, double lambda_wr, int threads,
@@ -148,7 +184,9 @@ typedef struct result {
     int reps;
     double med[M_COUNT]; /* seconds */
     double rss_mib;
-    unsigned long long allocs; /* library allocations in the timed rounds */
+    double base_mib;  /* --step-only: peak RSS before the model existed */
+    double lib_mib;   /* --huge-ab: what the second model added to the peak */
+    long long allocs; /* library allocations in the timed rounds, -1 unknown */
 } result;
 
 static double sum_products(const result *r, int with_wr)
@@ -179,20 +217,35 @@ static void measure(const options *o, const shape *s, result *r)
     c.alloc.alloc = counting_alloc;
     c.alloc.free = counting_free;
     c.alloc.opaque = &c.counter;
-    make_model(s, 0.0, o->model_threads, &c.alloc, &c.model, &c.opt);
-    make_model(s, 1.0, o->model_threads, &c.alloc, &c.model_wr, &c.opt_wr);
-    size_t np = dfsae_model_num_params(c.model);
-    c.grad = malloc(np * sizeof *c.grad);
-    if (c.grad == NULL) {
-        fprintf(stderr, "dfsae_bench: out of memory\n");
-        exit(1);
+    const dfsae_allocator *hook = o->library_alloc ? NULL : &c.alloc;
+    r->base_mib = bench_peak_rss_mib();
+    make_model(s, 0.0, o->model_threads, hook, &c.model, &c.opt);
+    if (o->step_only) {
+        /* The model's peak before the bound's operands exist. */
+        step(c.model, c.opt, X, s->b);
+        r->rss_mib = bench_peak_rss_mib();
+        if (o->huge_ab) {
+            make_model(s, 0.0, o->model_threads, NULL, &c.model_lib,
+                       &c.opt_lib);
+            step(c.model_lib, c.opt_lib, X, s->b);
+            r->lib_mib = bench_peak_rss_mib() - r->rss_mib;
+        }
+    } else {
+        make_model(s, 1.0, o->model_threads, hook, &c.model_wr, &c.opt_wr);
+        size_t np = dfsae_model_num_params(c.model);
+        c.grad = malloc(np * sizeof *c.grad);
+        if (c.grad == NULL) {
+            fprintf(stderr, "dfsae_bench: out of memory\n");
+            exit(1);
+        }
+        int st = dfsae_model_grad(c.model, X, s->b, c.grad, NULL, NULL, 0);
+        if (st == DFSAE_OK)
+            st = dfsae_optimizer_create(DFSAE_ADAM, np, hook, &c.opt_share);
+        if (st != DFSAE_OK)
+            die("optimizer share setup", st, dfsae_model_last_error(c.model));
     }
-    int st = dfsae_model_grad(c.model, X, s->b, c.grad, NULL, NULL, 0);
-    if (st == DFSAE_OK)
-        st = dfsae_optimizer_create(DFSAE_ADAM, np, &c.alloc, &c.opt_share);
-    if (st != DFSAE_OK)
-        die("optimizer share setup", st, dfsae_model_last_error(c.model));
-    if (bench_bound_init(&c.bound, X, s->b, s->d, s->k, o->seed + 1) != 0) {
+    if ((o->step_only ? bench_bound_init_step : bench_bound_init)(
+            &c.bound, X, s->b, s->d, s->k, o->seed + 1) != 0) {
         fprintf(stderr, "dfsae_bench: out of memory\n");
         exit(1);
     }
@@ -203,7 +256,8 @@ static void measure(const options *o, const shape *s, result *r)
     for (int w = 0; w < warmup; ++w) {
         double t0 = bench_now();
         for (int item = 0; item < M_COUNT; ++item)
-            run_item(&c, item);
+            if (wanted(o, item))
+                run_item(&c, item);
         round_time = bench_now() - t0;
     }
     int reps = o->reps;
@@ -219,22 +273,30 @@ static void measure(const options *o, const shape *s, result *r)
     unsigned long long allocs_before = c.counter.allocs;
     for (int rep = 0; rep < reps; ++rep)
         for (int item = 0; item < M_COUNT; ++item) {
+            if (!wanted(o, item)) {
+                times[(size_t)item * (size_t)reps + (size_t)rep] = 0.0;
+                continue;
+            }
             double t0 = bench_now();
             run_item(&c, item);
             double t = bench_now() - t0;
             times[(size_t)item * (size_t)reps + (size_t)rep] = t;
         }
-    r->allocs = c.counter.allocs - allocs_before;
+    r->allocs =
+        o->library_alloc ? -1 : (long long)(c.counter.allocs - allocs_before);
     r->s = *s;
     r->reps = reps;
     for (int item = 0; item < M_COUNT; ++item)
         r->med[item] =
             bench_median(times + (size_t)item * (size_t)reps, (size_t)reps);
-    r->rss_mib = bench_peak_rss_mib();
+    if (!o->step_only)
+        r->rss_mib = bench_peak_rss_mib();
 
     free(times);
     bench_bound_free(&c.bound);
     dfsae_optimizer_free(c.opt);
+    dfsae_optimizer_free(c.opt_lib);
+    dfsae_model_free(c.model_lib);
     dfsae_optimizer_free(c.opt_wr);
     dfsae_optimizer_free(c.opt_share);
     free(c.grad);
@@ -293,7 +355,7 @@ static void print_row(const result *r)
     char name[32];
     snprintf(name, sizeof name, "%zux%zux%zu", r->s.b, r->s.d, r->s.k);
     printf("%-16s %-4s %9.3f %9.3f %6.2f %11.3f %9.3f %6.2f %11.0f %11.0f "
-           "%6.2f %8.1f %8.0f %5d %6llu\n",
+           "%6.2f %8.1f %8.0f %5d %6lld\n",
            name, bb.tc_sample_side ? "BxB" : "KxK", 1e3 * m[M_STEP],
            1e3 * bound, m[M_STEP] / bound, 1e3 * m[M_STEP_WR], 1e3 * bound_wr,
            m[M_STEP_WR] / bound_wr, (double)r->s.b / m[M_ENCODE],
@@ -301,7 +363,7 @@ static void print_row(const result *r)
            1e-9 * bound_flops(&bb, 0) / bound, r->rss_mib, r->reps, r->allocs);
 }
 
-static void print_breakdown(const result *r, size_t n)
+static void print_breakdown(const options *o, const result *r, size_t n)
 {
     printf("\nbare products (median ms, GFLOP/s):\n");
     for (size_t i = 0; i < n; ++i) {
@@ -312,6 +374,8 @@ static void print_breakdown(const result *r, size_t n)
                1e-9 * bound_flops(&bb, 0) / r[i].med[M_STEP],
                1e3 * r[i].med[M_ADAM]);
         for (int p = 0; p < BP_COUNT; ++p) {
+            if (!wanted(o, M_PRODUCT0 + p))
+                continue;
             char what[96];
             bench_bound_describe(&bb, (bench_product)p, what, sizeof what);
             double t = r[i].med[M_PRODUCT0 + p];
@@ -321,8 +385,8 @@ static void print_breakdown(const result *r, size_t n)
     }
 }
 
-static void print_json(const result *r, const char *blas, int threads,
-                       int model_threads)
+static void print_json(const options *o, const result *r, const char *blas,
+                       int threads, int model_threads)
 {
     const double *m = r->med;
     bench_bound bb = shape_only(&r->s);
@@ -331,15 +395,20 @@ static void print_json(const result *r, const char *blas, int threads,
            "\"bound_wr_ms\": %.6f, \"encode_ms\": %.6f, "
            "\"encode_bound_ms\": %.6f, \"adam_ms\": %.6f, "
            "\"bound_gflops\": %.3f, "
-           "\"rss_mib\": %.1f, \"reps\": %d, \"allocs\": %llu, "
+           "\"rss_mib\": %.1f, \"base_mib\": %.1f, \"floor_mib\": %.1f, "
+           "\"step_only\": %d, \"library_alloc\": %d, \"huge_ab\": %d, "
+           "\"step_lib_ms\": %.6f, \"lib_mib\": %.1f, "
+           "\"reps\": %d, \"allocs\": %lld, "
            "\"threads\": %d, \"dfsae_threads\": %d, "
            "\"blas\": \"%s\", \"products_ms\": [",
            r->s.b, r->s.d, r->s.k, bb.tc_sample_side ? "BxB" : "KxK",
            1e3 * m[M_STEP], 1e3 * sum_products(r, 0), 1e3 * m[M_STEP_WR],
            1e3 * sum_products(r, 1), 1e3 * m[M_ENCODE],
            1e3 * m[M_PRODUCT0 + BP_FORWARD], 1e3 * m[M_ADAM],
-           1e-9 * bound_flops(&bb, 0) / sum_products(r, 0), r->rss_mib, r->reps,
-           r->allocs, threads, model_threads, blas);
+           1e-9 * bound_flops(&bb, 0) / sum_products(r, 0), r->rss_mib,
+           r->base_mib, floor_bytes(&r->s) / (1024.0 * 1024.0), o->step_only,
+           o->library_alloc, o->huge_ab, 1e3 * m[M_STEP_LIB], r->lib_mib,
+           r->reps, r->allocs, threads, model_threads, blas);
     for (int p = 0; p < BP_COUNT; ++p)
         printf("%s%.6f", p ? ", " : "", 1e3 * m[M_PRODUCT0 + p]);
     printf("]}\n");
@@ -386,7 +455,19 @@ static void usage(FILE *f)
            "  --seed N         data seed (default 42)\n"
            "  --json           one JSON object per shape instead of the table\n"
            "  --check DIR      write a small problem and dfsae's results "
-           "there for torch_step.py --check\n");
+           "there for torch_step.py --check\n"
+           "  --step-only      one model: the default step and its four "
+           "products only;\n"
+           "                   RSS is the model's peak after its first step, "
+           "next to its floor\n"
+           "  --library-alloc  the library's own allocator (huge pages for "
+           "large buffers)\n"
+           "                   instead of the counting malloc hook; allocs "
+           "then -1\n"
+           "  --huge-ab        --step-only with a second model on the "
+           "library's allocator,\n"
+           "                   its step timed in the same rounds "
+           "(huge pages against none)\n");
 }
 
 static int parse_int(const char *s, int lo, int *out)
@@ -415,6 +496,15 @@ static int parse_args(int argc, char **argv, options *o)
             exit(0);
         } else if (strcmp(a, "--json") == 0) {
             o->json = 1;
+            continue;
+        } else if (strcmp(a, "--step-only") == 0) {
+            o->step_only = 1;
+            continue;
+        } else if (strcmp(a, "--library-alloc") == 0) {
+            o->library_alloc = 1;
+            continue;
+        } else if (strcmp(a, "--huge-ab") == 0) {
+            o->huge_ab = o->step_only = 1;
             continue;
         } else if (v == NULL) {
             bad = 1;
@@ -485,12 +575,12 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < o.n_shapes; ++i) {
         measure(&o, &o.shapes[i], &res[i]);
         if (o.json)
-            print_json(&res[i], blas, threads, o.model_threads);
+            print_json(&o, &res[i], blas, threads, o.model_threads);
         else
             print_row(&res[i]);
         fflush(stdout);
     }
     if (!o.json)
-        print_breakdown(res, o.n_shapes);
+        print_breakdown(&o, res, o.n_shapes);
     return 0;
 }

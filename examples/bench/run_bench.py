@@ -5,6 +5,10 @@ and print every setting and the dfsae/PyTorch ratio of the fastest of each.
     run_bench.py --bench BUILD/examples/bench/dfsae_bench [--shape I]...
                  [--budget S] [--reps N] [--warmup N] [--no-torch]
                  [--torch-python PATH] [--out FILE.json]
+    run_bench.py --bench ... --large [--large-shape I]... [--large-reps N]
+                 [--large-rounds N]
+                 [--torch-cap GIB]
+                 [--torch-timeout S]
 
 For each shape the settings run back to back, each in its own process
 (thread pools and GLIBC_TUNABLES are fixed at process start), so that the
@@ -17,6 +21,16 @@ and at 2 and 2 with OPENBLAS_THREAD_TIMEOUT=4; PyTorch at 1 thread, at 2 threads
 OMP_WAIT_POLICY=passive, and at both with GLIBC_TUNABLES=
 glibc.malloc.hugetlb=1 at the shapes above the published one.
 OPENBLAS_CORETYPE is left as the environment has it.
+
+--large (opt-in: minutes per shape and GiB of memory, so CI's smoke run
+leaves it out) times the dictionaries of 16384 and 65536 units at B = 4096,
+D = 768 with `dfsae_bench --step-only` at 2 threads on the counting malloc
+hook (at K = 16384 with `--huge-ab`: a second model on the library's own
+allocator, huge pages, timed in the same rounds); reports step / bound and
+the model's peak RSS against its floor; and
+runs PyTorch's step (2 threads, 1 warm-up, 4 timed) under an address-space
+cap (prlimit --as) so that its K x K matrices fail cleanly instead of
+waking the OOM killer. Without --shape only the large shapes run.
 Only the Python standard library is needed here; PyTorch is optional.
 """
 import argparse
@@ -29,6 +43,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHAPES = ["128x784x64", "1024x784x1024", "1024x768x4096", "4096x768x4096"]
 HUGETLB = "glibc.malloc.hugetlb=1"
+LARGE_SHAPES = ["4096x768x16384", "4096x768x65536"]
 
 
 def dfsae_settings():
@@ -120,7 +135,21 @@ def main():
                          "(default: the repository's bench/results)")
     ap.add_argument("--no-results", action="store_true",
                     help="do not write a results file")
+    ap.add_argument("--large", action="store_true",
+                    help="the large dictionaries (see above)")
+    ap.add_argument("--large-shape", action="append", type=int,
+                    help="large shape index 0-1 (repeatable; default both)")
+    ap.add_argument("--large-reps", type=int, default=3,
+                    help="timed steps per large run (default 3, 1 warm-up)")
+    ap.add_argument("--large-rounds", type=int, default=1,
+                    help="cycles through the two large settings (default 1)")
+    ap.add_argument("--torch-cap", type=float, default=16.0,
+                    help="PyTorch's address-space cap at the large shapes, GiB")
+    ap.add_argument("--torch-timeout", type=float, default=600.0,
+                    help="seconds before a large PyTorch run is stopped")
     args = ap.parse_args()
+    if args.large and args.shape is None:
+        args.shape = []
 
     timing = ["--budget", str(args.budget), "--warmup", str(args.warmup)]
     if args.reps:
@@ -157,6 +186,29 @@ def main():
         results.append(entry)
         report_shape(entry)
 
+    if results:
+        print_summary(results)
+    picked = [LARGE_SHAPES[i] for i in args.large_shape] \
+        if args.large_shape is not None else LARGE_SHAPES
+    large = [run_large(shape, args, py) for shape in picked] \
+        if args.large else []
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump({"started": started, "results": results, "large": large},
+                      f, indent=1)
+    text = (markdown(results, started, sys.argv) if results else "") + \
+        (large_markdown(large, started, sys.argv) if large else "")
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(text)
+    if not args.no_results:
+        path = write_record(args.results_dir, text,
+                            "-large" if large and not results else "")
+        print(f"results: {path}")
+    return 0
+
+
+def print_summary(results):
     print("\nsummary (each side at its fastest setting, fastest round; "
           "speedup = PyTorch step / dfsae step)")
     print("  bound: the GEMM bound at the dfsae setting's threads; best bound: "
@@ -177,16 +229,136 @@ def main():
               f"{fmt(t and t['step_ms'], '9.3f')} {(t or {}).get('setting', '-'):<40} "
               f"{fmt(t and d and t['step_ms'] / d['step_ms'], '7.2f')} "
               f"{fmt(tw and dw and tw['step_wr_best'] / dw['step_wr_best'], '10.2f')}")
-    if args.out:
-        with open(args.out, "w") as f:
-            json.dump({"started": started, "results": results}, f, indent=1)
-    if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write(markdown(results, started, sys.argv))
-    if not args.no_results:
-        path = write_record(args.results_dir, results, started, sys.argv)
-        print(f"results: {path}")
-    return 0
+
+
+def load():
+    return "load average %.2f %.2f %.2f" % os.getloadavg()
+
+
+def large_dfsae_settings(shape):
+    """One process: the model on the counting malloc hook and, where two
+    models fit beside the bound (K <= 16384), a second one on the library's
+    own allocator (huge pages) timed in the same rounds (--huge-ab)."""
+    env = {"OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": "2"}
+    args = ["--step-only", "--dfsae-threads", "2"]
+    if int(shape.split("x")[2]) <= 16384:
+        return [{"name": "2 threads, malloc hook; huge-page model beside",
+                 "env": env, "args": args + ["--huge-ab"]}]
+    return [{"name": "2 threads, malloc hook", "env": env, "args": args}]
+
+
+def run_torch_capped(py, shape, args):
+    """PyTorch's default step under an address-space cap; returns its JSON
+    row or {"failed": why}."""
+    cap = int(args.torch_cap * 1024 ** 3)
+    cmd = ["prlimit", f"--as={cap}", py, os.path.join(HERE, "torch_step.py"),
+           "--shape", shape, "--threads", "2", "--step-only", "--json",
+           "--warmup", "1", "--reps", "4"]
+    env = dict(os.environ, OMP_NUM_THREADS="2", OPENBLAS_NUM_THREADS="2",
+               OMP_WAIT_POLICY="passive")
+    env.pop("GLIBC_TUNABLES", None)
+    t0 = time.time()
+    try:
+        proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True,
+                              timeout=args.torch_timeout)
+    except subprocess.TimeoutExpired:
+        return {"failed": f"not finished (1 warm-up + 4 steps) in "
+                          f"{args.torch_timeout:.0f} s"}
+    except OSError as e:
+        return {"failed": f"could not start: {e}"}
+    rows = [json.loads(line) for line in proc.stdout.splitlines()
+            if line.startswith("{")]
+    if proc.returncode == 0 and rows:
+        return dict(rows[0], wall_s=time.time() - t0)
+    tail = proc.stderr.strip().splitlines()[-1:] or ["no message"]
+    oom = any(w in proc.stderr.lower() for w in ("memory", "alloc", "bad_alloc"))
+    why = (f"out of memory at {args.torch_cap:g} GiB cap" if oom else
+           f"exit status {proc.returncode}")
+    return {"failed": f"{why} ({tail[0][:160]}) after {time.time() - t0:.0f} s"}
+
+
+def run_large(shape, args, py):
+    print(f"\n{shape} (large; {load()})", flush=True)
+    entry = {"shape": shape, "load_before": load(), "dfsae": []}
+    timing = ["--warmup", "1", "--reps", str(max(args.large_reps, 1))]
+    for _ in range(max(args.large_rounds, 1)):
+        for s in large_dfsae_settings(shape):
+            r = run_json([args.bench, "--shape", shape, "--json"] + s["args"] +
+                         timing, s["env"])
+            if r:
+                entry["dfsae"].append(dict(r, setting=s["name"]))
+                print(f"  dfsae {s['name']:<44} step {r['step_ms']:10.1f} ms "
+                      f"bound {r['bound_ms']:10.1f} ms ratio "
+                      f"{r['step_ms'] / r['bound_ms']:.3f}  peak RSS "
+                      f"{r['rss_mib']:.0f} MiB floor {r['floor_mib']:.0f} MiB "
+                      f"({r['rss_mib'] / r['floor_mib']:.3f})" +
+                      (f"  huge-page model: step {r['step_lib_ms']:.1f} ms "
+                       f"({r['step_lib_ms'] / r['step_ms']:.3f} of the hook's), "
+                       f"adds {r['lib_mib']:.0f} MiB" if r.get("huge_ab") else ""),
+                      flush=True)
+    entry["load_after_dfsae"] = load()
+    if py:
+        entry["torch"] = run_torch_capped(py, shape, args)
+        t = entry["torch"]
+        print("  torch 2 threads, OMP_WAIT_POLICY=passive: " +
+              (t["failed"] if "failed" in t else
+               f"step {t['step_ms']:.1f} ms, peak RSS {t['rss_mib']:.0f} MiB"),
+              flush=True)
+    entry["load_after"] = load()
+    return entry
+
+
+def large_markdown(large, started, argv):
+    out = ["", f"Large dictionaries, run {started}: "
+           f"`{' '.join(os.path.basename(a) if i < 2 else a for i, a in enumerate(argv))}`."
+           " dfsae_bench --step-only at 2 threads (the default step, lambda_wr"
+           " = 0; bound = its four bare products in the same process); peak "
+           "RSS = the process's after the model's first step, before the "
+           "bound's operands exist (it includes X and the program's own few "
+           "MiB); floor = docs/performance.md's formula.", "",
+           "| B x D x K | setting | step ms | bound ms | step / bound | peak RSS "
+           "MiB | floor MiB | RSS / floor | reps | load before / after |",
+           "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    for e in large:
+        for r in e["dfsae"]:
+            out.append(f"| {e['shape']} | {r['setting']} | {r['step_ms']:.1f} | "
+                       f"{r['bound_ms']:.1f} | {r['step_ms'] / r['bound_ms']:.3f} | "
+                       f"{r['rss_mib']:.0f} | {r['floor_mib']:.0f} | "
+                       f"{r['rss_mib'] / r['floor_mib']:.3f} | {r['reps']} | "
+                       f"{e['load_before']} / {e['load_after_dfsae']} |")
+    out += ["", "Huge pages (dfsae_bench --huge-ab: a second model on the "
+            "library's own allocator, its step timed in the same rounds as "
+            "the first's on the malloc hook; added MiB = what it added to the "
+            "peak RSS):", "",
+            "| B x D x K | malloc hook step ms | library allocator step ms | "
+            "ratio | added MiB | floor MiB |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for e in large:
+        for r in e["dfsae"]:
+            if r.get("huge_ab"):
+                out.append(f"| {e['shape']} | {r['step_ms']:.1f} | "
+                           f"{r['step_lib_ms']:.1f} | "
+                           f"{r['step_lib_ms'] / r['step_ms']:.3f} | "
+                           f"{r['lib_mib']:.0f} | {r['floor_mib']:.0f} |")
+    if any("torch" in e for e in large):
+        out += ["", "PyTorch written the plain way (K x K correlation), 2 "
+                "threads, OMP_WAIT_POLICY=passive, 1 warm-up + 4 timed steps, "
+                "under prlimit --as:", "",
+                "| B x D x K | result | steps ms | peak RSS MiB | load after |",
+                "| --- | --- | --- | ---: | --- |"]
+        for e in large:
+            t = e.get("torch")
+            if t is None:
+                continue
+            if "failed" in t:
+                out.append(f"| {e['shape']} | {t['failed']} | - | - | "
+                           f"{e['load_after']} |")
+            else:
+                each = " ".join(f"{v:.0f}" for v in t.get("step_ms_each", []))
+                out.append(f"| {e['shape']} | step {t['step_ms']:.1f} ms (median) "
+                           f"| {each} | {t['rss_mib']:.0f} | {e['load_after']} |")
+    return "\n".join(out) + "\n"
 
 
 def git_commit():
@@ -211,19 +383,19 @@ def machine():
     return f"{os.cpu_count()} x {model}"
 
 
-def write_record(folder, results, started, argv):
+def write_record(folder, text, suffix=""):
     """The run's record: one file per run, named by its date and commit, so
     that dated figures live here and not in the docs."""
     os.makedirs(folder, exist_ok=True)
     commit = git_commit()
     day = time.strftime("%Y-%m-%d")
-    path = os.path.join(folder, f"{day}-{commit}.md")
+    path = os.path.join(folder, f"{day}-{commit}{suffix}.md")
     with open(path, "w") as f:
         f.write(f"# Benchmark results: {day}, library at {commit}\n\n"
                 f"Machine: {machine()}; "
                 f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}. "
                 "Written by examples/bench/run_bench.py.\n\n")
-        f.write(markdown(results, started, argv))
+        f.write(text)
     return os.path.abspath(path)
 
 
