@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "grad_fixtures.h"
 #include "grad_reference.h"
 #include "gradcheck.h"
@@ -55,17 +56,18 @@ static void eval_side(dfsae_model *m, const float *X, size_t n, int side,
  * (measured at most 1.5e-7 and 9e-7: run with DFSAE_GRADCHECK_VERBOSE). */
 static void sides_agree(void **state)
 {
-    (void)state;
     const size_t shapes[][3] = {
         {5, 10, 6}, {7, 6, 24}, {9, 48, 12}, {9, 12, 48}, {16, 64, 64}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)
         for (int act = 0; act < DFSAE_ACT_COUNT; ++act) {
             size_t d = shapes[s][0], k = shapes[s][1], n = shapes[s][2];
             grad_lambdas l = {1.0, 1.0, 1.0, 0.0};
-            dfsae_model *m = grad_model_new(d, k, 303 + s, act, l);
-            float *X = grad_inputs_new(m, n, 304 + s, 0.0);
+            dfsae_model *m =
+                fx_keep_model(state, grad_model_new(d, k, 303 + s, act, l));
+            float *X = fx_keep(state, grad_inputs_new(m, n, 304 + s, 0.0));
             size_t np = dfsae_model_num_params(m);
-            float *gf = malloc(np * sizeof *gf), *gs = malloc(np * sizeof *gs);
+            float *gf = fx_alloc(state, np * sizeof *gf),
+                  *gs = fx_alloc(state, np * sizeof *gs);
             assert_non_null(gf);
             assert_non_null(gs);
             double tf[DFSAE_TERM_COUNT], ts[DFSAE_TERM_COUNT];
@@ -88,10 +90,10 @@ static void sides_agree(void **state)
                          "gradient differs by %.3g (max %.3g)",
                          dfsae_activation_name(act), d, k, n, tf[DFSAE_TERM_TC],
                          ts[DFSAE_TERM_TC], gdiff, gmax);
-            free(gf);
-            free(gs);
-            free(X);
-            dfsae_model_free(m);
+            fx_drop(state, gf);
+            fx_drop(state, gs);
+            fx_drop(state, X);
+            fx_drop(state, m);
         }
 }
 
@@ -99,17 +101,17 @@ static void sides_agree(void **state)
  */
 static void value_matches_reference(void **state)
 {
-    (void)state;
     const size_t shapes[][3] = {{5, 10, 6}, {7, 6, 24}, {9, 30, 17}};
     for (size_t s = 0; s < 3; ++s)
         for (int side = 0; side < 2; ++side) {
             size_t d = shapes[s][0], k = shapes[s][1], n = shapes[s][2];
-            dfsae_model *m = grad_model_new(d, k, 310 + s, DFSAE_ACT_RELU, TC);
+            dfsae_model *m = fx_keep_model(
+                state, grad_model_new(d, k, 310 + s, DFSAE_ACT_RELU, TC));
             grad_set(m, DFSAE_MODEL_GRAM_SIDE, SIDES[side]);
-            float *X = grad_inputs_new(m, n, 311 + s, 0.0);
-            float *A = malloc(n * k * sizeof *A);
-            double *Ad = malloc(n * k * sizeof *Ad), got[DFSAE_TERM_COUNT],
-                   want[DFSAE_TERM_COUNT];
+            float *X = fx_keep(state, grad_inputs_new(m, n, 311 + s, 0.0));
+            float *A = fx_alloc(state, n * k * sizeof *A);
+            double *Ad = fx_alloc(state, n * k * sizeof *Ad),
+                   got[DFSAE_TERM_COUNT], want[DFSAE_TERM_COUNT];
             assert_non_null(A);
             assert_non_null(Ad);
             assert_int_equal(dfsae_model_forward(m, X, n, A, NULL, NULL),
@@ -127,10 +129,10 @@ static void value_matches_reference(void **state)
                          "%.12g",
                          SIDES[side], d, k, n, got[DFSAE_TERM_TC],
                          want[DFSAE_TERM_TC]);
-            free(A);
-            free(Ad);
-            free(X);
-            dfsae_model_free(m);
+            fx_drop(state, A);
+            fx_drop(state, Ad);
+            fx_drop(state, X);
+            fx_drop(state, m);
         }
 }
 
@@ -140,7 +142,6 @@ static void value_matches_reference(void **state)
  * Hadamard matrix, every off-diagonal correlation is exactly 0. */
 static void zero_for_decorrelated_codes(void **state)
 {
-    (void)state;
     const size_t n = 8, k = 4;
     float X[8 * 4];
     for (size_t i = 0; i < n; ++i)
@@ -152,7 +153,8 @@ static void zero_for_decorrelated_codes(void **state)
             X[i * k + j] = bits % 2 ? -1.0f : 1.0f;
         }
     for (int side = 0; side < 2; ++side) {
-        dfsae_model *m = grad_model_new(k, k, 320, DFSAE_ACT_IDENTITY, TC);
+        dfsae_model *m = fx_keep_model(
+            state, grad_model_new(k, k, 320, DFSAE_ACT_IDENTITY, TC));
         grad_set(m, DFSAE_MODEL_GRAM_SIDE, SIDES[side]);
         float p[4 * 4 + 4] = {0};
         for (size_t j = 0; j < k; ++j) {
@@ -188,7 +190,7 @@ static void zero_for_decorrelated_codes(void **state)
         assert_int_equal(dfsae_model_loss(m, X, n, NULL, t, DFSAE_TERM_COUNT),
                          DFSAE_OK);
         assert_true(t[DFSAE_TERM_TC] > 0.1);
-        dfsae_model_free(m);
+        fx_drop(state, m);
     }
 }
 
@@ -196,12 +198,12 @@ static void zero_for_decorrelated_codes(void **state)
  * k,j), on top of the other pairs; the reference says exactly what. */
 static void duplicated_unit(void **state)
 {
-    (void)state;
     const size_t d = 5, k = 4, n = 10;
     for (int side = 0; side < 2; ++side) {
-        dfsae_model *m = grad_model_new(d, k, 321, DFSAE_ACT_TANH, TC);
+        dfsae_model *m =
+            fx_keep_model(state, grad_model_new(d, k, 321, DFSAE_ACT_TANH, TC));
         grad_set(m, DFSAE_MODEL_GRAM_SIDE, SIDES[side]);
-        float *X = grad_inputs_new(m, n, 322, 0.0);
+        float *X = fx_keep(state, grad_inputs_new(m, n, 322, 0.0));
         float p[5 * 4 + 4];
         assert_int_equal(dfsae_model_get_params(m, p, 24), DFSAE_OK);
         memcpy(p + 3 * d, p + 1 * d, d * sizeof *p);
@@ -222,8 +224,8 @@ static void duplicated_unit(void **state)
               1e-5 * want[DFSAE_TERM_TC]))
             fail_msg("side %d: L_tc %.9g, reference %.9g", SIDES[side],
                      t[DFSAE_TERM_TC], want[DFSAE_TERM_TC]);
-        free(X);
-        dfsae_model_free(m);
+        fx_drop(state, X);
+        fx_drop(state, m);
     }
 }
 
@@ -232,12 +234,12 @@ static void duplicated_unit(void **state)
  * unit's gradient is exactly 0 on both sides. */
 static void dead_unit_is_finite_with_zero_gradient(void **state)
 {
-    (void)state;
     const size_t d = 5, k = 6, n = 9, dead = 4;
     for (int side = 0; side < 2; ++side) {
-        dfsae_model *m = grad_model_new(d, k, 323, DFSAE_ACT_RELU, TC);
+        dfsae_model *m =
+            fx_keep_model(state, grad_model_new(d, k, 323, DFSAE_ACT_RELU, TC));
         grad_set(m, DFSAE_MODEL_GRAM_SIDE, SIDES[side]);
-        float *X = grad_inputs_new(m, n, 324, GRAD_KINK_MARGIN);
+        float *X = fx_keep(state, grad_inputs_new(m, n, 324, GRAD_KINK_MARGIN));
         float p[5 * 6 + 6], g[5 * 6 + 6];
         assert_int_equal(dfsae_model_get_params(m, p, 36), DFSAE_OK);
         p[k * d + dead] = -100.0f;
@@ -258,8 +260,8 @@ static void dead_unit_is_finite_with_zero_gradient(void **state)
         char label[48];
         snprintf(label, sizeof label, "tc dead unit side %d", SIDES[side]);
         gradcheck_assert(m, X, n, &o, label, NULL);
-        free(X);
-        dfsae_model_free(m);
+        fx_drop(state, X);
+        fx_drop(state, m);
     }
 }
 
@@ -268,11 +270,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fd_tc_wide),
         cmocka_unit_test(fd_tc_tall),
-        cmocka_unit_test(sides_agree),
-        cmocka_unit_test(value_matches_reference),
-        cmocka_unit_test(zero_for_decorrelated_codes),
-        cmocka_unit_test(duplicated_unit),
-        cmocka_unit_test(dead_unit_is_finite_with_zero_gradient),
+        FIXTURE_TEST(sides_agree),
+        FIXTURE_TEST(value_matches_reference),
+        FIXTURE_TEST(zero_for_decorrelated_codes),
+        FIXTURE_TEST(duplicated_unit),
+        FIXTURE_TEST(dead_unit_is_finite_with_zero_gradient),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
