@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "grad_fixtures.h"
 #include "grad_reference.h"
 #include "gradcheck.h"
@@ -61,14 +62,15 @@ static void expect_terms(dfsae_model *m, const float *X, size_t n,
  * v = 0: its term is -log(eps), finite, and its gradient is exactly 0. */
 static void dead_unit_is_finite_with_zero_gradient(void **state)
 {
-    (void)state;
     const size_t d = 5, k = 4, n = 8, dead = 2;
     for (int with_tc = 0; with_tc <= 1; ++with_tc) {
         grad_lambdas l = {0.0, 1.0, with_tc ? 1.0 : 0.0, 0.0};
-        dfsae_model *m = grad_model_new(d, k, 204, DFSAE_ACT_RELU, l);
-        float *X = grad_inputs_new(m, n, 205, 0.0);
+        dfsae_model *m =
+            fx_keep_model(state, grad_model_new(d, k, 204, DFSAE_ACT_RELU, l));
+        float *X = fx_keep(state, grad_inputs_new(m, n, 205, 0.0));
         size_t np = dfsae_model_num_params(m);
-        float *p = malloc(np * sizeof *p), *g = malloc(np * sizeof *g);
+        float *p = fx_alloc(state, np * sizeof *p),
+              *g = fx_alloc(state, np * sizeof *g);
         assert_non_null(p);
         assert_non_null(g);
         assert_int_equal(dfsae_model_get_params(m, p, np), DFSAE_OK);
@@ -88,23 +90,23 @@ static void dead_unit_is_finite_with_zero_gradient(void **state)
             assert_true(isfinite(g[i]));
         grad_ref_opts ro = grad_ref_defaults();
         expect_terms(m, X, n, &ro, 1e-6);
-        free(p);
-        free(g);
-        free(X);
-        dfsae_model_free(m);
+        fx_drop(state, p);
+        fx_drop(state, g);
+        fx_drop(state, X);
+        fx_drop(state, m);
     }
 }
 
 /* eps is the option's value (1e-6 by default, here 1e-2 and 1e-9). */
 static void eps_option_is_used(void **state)
 {
-    (void)state;
     const double eps[] = {1e-6, 1e-2, 1e-9};
     for (size_t e = 0; e < 3; ++e) {
-        dfsae_model *m = grad_model_new(5, 6, 206, DFSAE_ACT_RELU, VAR);
-        float *X = grad_inputs_new(m, 9, 207, 0.0);
+        dfsae_model *m = fx_keep_model(
+            state, grad_model_new(5, 6, 206, DFSAE_ACT_RELU, VAR));
+        float *X = fx_keep(state, grad_inputs_new(m, 9, 207, 0.0));
         size_t np = dfsae_model_num_params(m);
-        float *p = malloc(np * sizeof *p);
+        float *p = fx_alloc(state, np * sizeof *p);
         assert_non_null(p);
         assert_int_equal(dfsae_model_get_params(m, p, np), DFSAE_OK);
         p[np - 1] = -50.0f; /* one dead unit, where eps dominates */
@@ -113,9 +115,9 @@ static void eps_option_is_used(void **state)
         grad_ref_opts ro = grad_ref_defaults();
         ro.eps_var = eps[e];
         expect_terms(m, X, 9, &ro, 1e-6);
-        free(p);
-        free(X);
-        dfsae_model_free(m);
+        fx_drop(state, p);
+        fx_drop(state, X);
+        fx_drop(state, m);
     }
 }
 
@@ -123,11 +125,12 @@ static void eps_option_is_used(void **state)
  * of a two-pass (or equivalent) sum, not E[a^2] - E[a]^2 in float. */
 static void accurate_at_large_activations(void **state)
 {
-    (void)state;
-    dfsae_model *m = grad_model_new(6, 5, 208, DFSAE_ACT_RELU, VAR);
-    float *X = grad_inputs_new(m, 32, 209, 0.0);
+    dfsae_model *m =
+        fx_keep_model(state, grad_model_new(6, 5, 208, DFSAE_ACT_RELU, VAR));
+    float *X = fx_keep(state, grad_inputs_new(m, 32, 209, 0.0));
     size_t np = dfsae_model_num_params(m);
-    float *p = malloc(np * sizeof *p), *g = malloc(np * sizeof *g);
+    float *p = fx_alloc(state, np * sizeof *p),
+          *g = fx_alloc(state, np * sizeof *g);
     assert_non_null(p);
     assert_non_null(g);
     assert_int_equal(dfsae_model_get_params(m, p, np), DFSAE_OK);
@@ -146,10 +149,10 @@ static void accurate_at_large_activations(void **state)
     o.h = 0x1p-4;
     o.floor_frac = 0.5;
     gradcheck_assert(m, X, 32, &o, "var at A ~ 3000", NULL);
-    free(p);
-    free(g);
-    free(X);
-    dfsae_model_free(m);
+    fx_drop(state, p);
+    fx_drop(state, g);
+    fx_drop(state, X);
+    fx_drop(state, m);
 }
 
 int main(void)
@@ -158,9 +161,9 @@ int main(void)
         cmocka_unit_test(fd_var_wide),
         cmocka_unit_test(fd_var_tall),
         cmocka_unit_test(fd_var_two_rows),
-        cmocka_unit_test(dead_unit_is_finite_with_zero_gradient),
-        cmocka_unit_test(eps_option_is_used),
-        cmocka_unit_test(accurate_at_large_activations),
+        FIXTURE_TEST(dead_unit_is_finite_with_zero_gradient),
+        FIXTURE_TEST(eps_option_is_used),
+        FIXTURE_TEST(accurate_at_large_activations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "grad_fixtures.h"
 #include "grad_reference.h"
 #include "gradcheck.h"
@@ -55,15 +56,16 @@ static void eval_wr(dfsae_model *m, const float *X, size_t n, int side,
  * gradient. */
 static void sides_agree_and_match_reference(void **state)
 {
-    (void)state;
     const size_t shapes[][2] = {{5, 10}, {7, 6}, {16, 40}, {40, 16}, {8, 8}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s) {
         size_t d = shapes[s][0], k = shapes[s][1], n = 3;
-        dfsae_model *m = grad_model_new(d, k, 403 + s, DFSAE_ACT_RELU, WR);
-        float *X = grad_inputs_new(m, n, 404, 0.0);
+        dfsae_model *m = fx_keep_model(
+            state, grad_model_new(d, k, 403 + s, DFSAE_ACT_RELU, WR));
+        float *X = fx_keep(state, grad_inputs_new(m, n, 404, 0.0));
         size_t np = dfsae_model_num_params(m);
-        float *gf = malloc(np * sizeof *gf), *gs = malloc(np * sizeof *gs);
-        float *p = malloc(np * sizeof *p);
+        float *gf = fx_alloc(state, np * sizeof *gf),
+              *gs = fx_alloc(state, np * sizeof *gs);
+        float *p = fx_alloc(state, np * sizeof *p);
         assert_non_null(gf);
         assert_non_null(gs);
         assert_non_null(p);
@@ -98,21 +100,21 @@ static void sides_agree_and_match_reference(void **state)
         }
         for (size_t j = 0; j < k; ++j)
             assert_true(gf[k * d + j] == 0.0f && gs[k * d + j] == 0.0f);
-        free(gf);
-        free(gs);
-        free(p);
-        free(X);
-        dfsae_model_free(m);
+        fx_drop(state, gf);
+        fx_drop(state, gs);
+        fx_drop(state, p);
+        fx_drop(state, X);
+        fx_drop(state, m);
     }
 }
 
 /* L_wr does not depend on the batch or on the activation. */
 static void independent_of_batch_and_activation(void **state)
 {
-    (void)state;
-    dfsae_model *m = grad_model_new(6, 9, 410, DFSAE_ACT_RELU, WR);
-    float *X1 = grad_inputs_new(m, 4, 411, 0.0);
-    float *X2 = grad_inputs_new(m, 7, 412, 0.0);
+    dfsae_model *m =
+        fx_keep_model(state, grad_model_new(6, 9, 410, DFSAE_ACT_RELU, WR));
+    float *X1 = fx_keep(state, grad_inputs_new(m, 4, 411, 0.0));
+    float *X2 = fx_keep(state, grad_inputs_new(m, 7, 412, 0.0));
     double t1[DFSAE_TERM_COUNT], t2[DFSAE_TERM_COUNT];
     assert_int_equal(dfsae_model_loss(m, X1, 4, NULL, t1, DFSAE_TERM_COUNT),
                      DFSAE_OK);
@@ -122,20 +124,20 @@ static void independent_of_batch_and_activation(void **state)
                          DFSAE_OK);
         assert_true(t1[DFSAE_TERM_WR] == t2[DFSAE_TERM_WR]);
     }
-    free(X1);
-    free(X2);
-    dfsae_model_free(m);
+    fx_drop(state, X1);
+    fx_drop(state, X2);
+    fx_drop(state, m);
 }
 
 /* Rows along distinct axes, of any positive length: Wn Wn^T = I exactly,
  * so L_wr = 0 and (a minimum) its gradient is 0, on both sides. */
 static void zero_for_orthogonal_rows(void **state)
 {
-    (void)state;
     const size_t d = 7, k = 5, n = 2;
     for (int side = 0; side < 2; ++side) {
-        dfsae_model *m = grad_model_new(d, k, 413, DFSAE_ACT_RELU, WR);
-        float *X = grad_inputs_new(m, n, 414, 0.0);
+        dfsae_model *m =
+            fx_keep_model(state, grad_model_new(d, k, 413, DFSAE_ACT_RELU, WR));
+        float *X = fx_keep(state, grad_inputs_new(m, n, 414, 0.0));
         float p[7 * 5 + 5] = {0}, g[7 * 5 + 5];
         for (size_t j = 0; j < k; ++j)
             p[j * d + (j * 3) % d] =
@@ -151,8 +153,8 @@ static void zero_for_orthogonal_rows(void **state)
             if (!(fabs(g[i]) <= 1e-6))
                 fail_msg("side %d: dL_wr/dparam[%zu] = %.3g at a minimum",
                          SIDES[side], i, (double)g[i]);
-        free(X);
-        dfsae_model_free(m);
+        fx_drop(state, X);
+        fx_drop(state, m);
     }
 }
 
@@ -161,11 +163,11 @@ static void zero_for_orthogonal_rows(void **state)
  * vanishes), never NaN. */
 static void zero_row_is_finite(void **state)
 {
-    (void)state;
     const size_t d = 6, k = 4, n = 2;
     for (int side = 0; side < 2; ++side) {
-        dfsae_model *m = grad_model_new(d, k, 415, DFSAE_ACT_RELU, WR);
-        float *X = grad_inputs_new(m, n, 416, 0.0);
+        dfsae_model *m =
+            fx_keep_model(state, grad_model_new(d, k, 415, DFSAE_ACT_RELU, WR));
+        float *X = fx_keep(state, grad_inputs_new(m, n, 416, 0.0));
         float p[6 * 4 + 4], g[6 * 4 + 4];
         assert_int_equal(dfsae_model_get_params(m, p, 28), DFSAE_OK);
         memset(p + 2 * d, 0, d * sizeof *p);
@@ -181,8 +183,8 @@ static void zero_row_is_finite(void **state)
             assert_true(isfinite(g[i]));
         for (size_t c = 0; c < d; ++c)
             assert_true(g[2 * d + c] == 0.0f);
-        free(X);
-        dfsae_model_free(m);
+        fx_drop(state, X);
+        fx_drop(state, m);
     }
 }
 
@@ -191,10 +193,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fd_wr_more_components_than_inputs),
         cmocka_unit_test(fd_wr_fewer_components_than_inputs),
-        cmocka_unit_test(sides_agree_and_match_reference),
-        cmocka_unit_test(independent_of_batch_and_activation),
-        cmocka_unit_test(zero_for_orthogonal_rows),
-        cmocka_unit_test(zero_row_is_finite),
+        FIXTURE_TEST(sides_agree_and_match_reference),
+        FIXTURE_TEST(independent_of_batch_and_activation),
+        FIXTURE_TEST(zero_for_orthogonal_rows),
+        FIXTURE_TEST(zero_row_is_finite),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
