@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "grad_fixtures.h"
 #include "grad_reference.h"
 #include "gradcheck.h"
@@ -40,16 +41,17 @@ static void fd_lse_tall(void **state)
 
 static void fd_lse_mean_reduction(void **state)
 {
-    (void)state;
     gradcheck_opts o;
     gradcheck_default_opts(&o);
     int failed = 0;
     for (int act = 0; act < DFSAE_ACT_COUNT; ++act) {
         grad_case c = {"lse mean", GRAD_SHAPE_TALL, act,
                        LSE,        DFSAE_GRAM_AUTO, 103};
-        dfsae_model *m = grad_model_new(c.d, c.k, c.seed, act, LSE);
+        dfsae_model *m =
+            fx_keep_model(state, grad_model_new(c.d, c.k, c.seed, act, LSE));
         grad_set(m, DFSAE_MODEL_LSE_REDUCTION, DFSAE_REDUCE_MEAN);
-        float *X = grad_inputs_new(m, c.n, c.seed + 1, GRAD_KINK_MARGIN);
+        float *X = fx_keep(
+            state, grad_inputs_new(m, c.n, c.seed + 1, GRAD_KINK_MARGIN));
         /* Under softmax the check is noise-limited as in grad_check_case:
          * at the default step 2^-7 the measured relative error was 1.4e-3
          * (0.72 of rtol), at 2^-4 2.7e-4. */
@@ -64,8 +66,8 @@ static void fd_lse_mean_reduction(void **state)
         if (getenv("DFSAE_GRADCHECK_VERBOSE") != NULL)
             gradcheck_print(label, &r);
         failed += !ok;
-        free(X);
-        dfsae_model_free(m);
+        fx_drop(state, X);
+        fx_drop(state, m);
     }
     if (failed)
         fail_msg("lse mean: %d activations failed", failed);
@@ -74,12 +76,13 @@ static void fd_lse_mean_reduction(void **state)
 /* Mean reduction: the value is the sum's over B, and so is the gradient. */
 static void mean_reduction_is_sum_over_batch(void **state)
 {
-    (void)state;
     const size_t n = 9;
-    dfsae_model *m = grad_model_new(5, 7, 104, DFSAE_ACT_SOFTPLUS, LSE);
-    float *X = grad_inputs_new(m, n, 105, 0.0);
+    dfsae_model *m = fx_keep_model(
+        state, grad_model_new(5, 7, 104, DFSAE_ACT_SOFTPLUS, LSE));
+    float *X = fx_keep(state, grad_inputs_new(m, n, 105, 0.0));
     size_t np = dfsae_model_num_params(m);
-    float *gs = malloc(np * sizeof *gs), *gm = malloc(np * sizeof *gm);
+    float *gs = fx_alloc(state, np * sizeof *gs),
+          *gm = fx_alloc(state, np * sizeof *gm);
     assert_non_null(gs);
     assert_non_null(gm);
     double ts[DFSAE_TERM_COUNT], tm[DFSAE_TERM_COUNT], tot;
@@ -105,10 +108,10 @@ static void mean_reduction_is_sum_over_batch(void **state)
             fail_msg("grad[%zu]: mean %.9g, sum/B %.9g", i, (double)gm[i],
                      want);
     }
-    free(gs);
-    free(gm);
-    free(X);
-    dfsae_model_free(m);
+    fx_drop(state, gs);
+    fx_drop(state, gm);
+    fx_drop(state, X);
+    fx_drop(state, m);
 }
 
 /* The lse term run as the objective runs it, for a given A: the row
@@ -176,16 +179,17 @@ static double lse_eval(lse_env *e, float *dA)
  * below 1e-7. */
 static void dlse_dA_is_the_responsibilities(void **state)
 {
-    (void)state;
     const size_t n = 7, k = 9;
     for (int red = 0; red <= 1; ++red) {
         dfsae_model *m =
-            grad_model_new(6, k, 106 + (uint64_t)red, DFSAE_ACT_SOFTPLUS, LSE);
-        float *X = grad_inputs_new(m, n, 107, 0.0);
-        float *A = malloc(n * k * sizeof *A), *R = malloc(n * k * sizeof *R);
-        float *dA = calloc(n * k, sizeof *dA);
-        double *Ad = malloc(n * k * sizeof *Ad);
-        double *Rref = malloc(n * k * sizeof *Rref);
+            fx_keep_model(state, grad_model_new(6, k, 106 + (uint64_t)red,
+                                                DFSAE_ACT_SOFTPLUS, LSE));
+        float *X = fx_keep(state, grad_inputs_new(m, n, 107, 0.0));
+        float *A = fx_alloc(state, n * k * sizeof *A),
+              *R = fx_alloc(state, n * k * sizeof *R);
+        float *dA = fx_alloc(state, n * k * sizeof *dA);
+        double *Ad = fx_alloc(state, n * k * sizeof *Ad);
+        double *Rref = fx_alloc(state, n * k * sizeof *Rref);
         assert_non_null(A);
         assert_non_null(R);
         assert_non_null(dA);
@@ -232,13 +236,13 @@ static void dlse_dA_is_the_responsibilities(void **state)
             print_message("lse identity (%s): max |dL/dA - R| and |R - "
                           "softmax| %.2f ulp, max |fd - dL/dA| / R %.2e\n",
                           red ? "mean" : "sum", worst_ulps, worst_fd);
-        free(A);
-        free(R);
-        free(dA);
-        free(Ad);
-        free(Rref);
-        free(X);
-        dfsae_model_free(m);
+        fx_drop(state, A);
+        fx_drop(state, R);
+        fx_drop(state, dA);
+        fx_drop(state, Ad);
+        fx_drop(state, Rref);
+        fx_drop(state, X);
+        fx_drop(state, m);
     }
 }
 
@@ -280,13 +284,14 @@ static void lse_shift_invariance_exact(void **state)
  * |dL - B c| <= B * 1.5 ulp(c + max A) (plus double rounding). */
 static void lse_shift_invariance_public(void **state)
 {
-    (void)state;
     const size_t n = 12, k = 8, d = 5;
     const float c = 256.0f;
-    dfsae_model *m = grad_model_new(d, k, 109, DFSAE_ACT_IDENTITY, LSE);
-    float *X = grad_inputs_new(m, n, 110, 0.0);
+    dfsae_model *m = fx_keep_model(
+        state, grad_model_new(d, k, 109, DFSAE_ACT_IDENTITY, LSE));
+    float *X = fx_keep(state, grad_inputs_new(m, n, 110, 0.0));
     size_t np = dfsae_model_num_params(m);
-    float *p = malloc(np * sizeof *p), *A = malloc(n * k * sizeof *A);
+    float *p = fx_alloc(state, np * sizeof *p),
+          *A = fx_alloc(state, n * k * sizeof *A);
     assert_non_null(p);
     assert_non_null(A);
     assert_int_equal(dfsae_model_get_params(m, p, np), DFSAE_OK);
@@ -305,10 +310,10 @@ static void lse_shift_invariance_public(void **state)
     if (!(fabs((L1 - L0) - (double)n * c) <= bound))
         fail_msg("L moved by %.12g, expected B c = %.12g (bound %.3g)", L1 - L0,
                  (double)n * c, bound);
-    free(p);
-    free(A);
-    free(X);
-    dfsae_model_free(m);
+    fx_drop(state, p);
+    fx_drop(state, A);
+    fx_drop(state, X);
+    fx_drop(state, m);
 }
 
 /* Activations in [2800, 1e4] (maxima near 2800 in real training):
@@ -317,7 +322,6 @@ static void lse_shift_invariance_public(void **state)
  * gradient stays finite. */
 static void lse_finite_for_huge_activations(void **state)
 {
-    (void)state;
     const size_t n = 6, k = 16;
     float A[6 * 16], dA[6 * 16] = {0};
     double Ad[6 * 16], terms[DFSAE_TERM_COUNT];
@@ -348,12 +352,14 @@ static void lse_finite_for_huge_activations(void **state)
     /* Public: relu with biases of 3000..9000 and all terms on. */
     const size_t d = 4, kk = 6, nn = 10;
     grad_lambdas all = {1.0, 1.0, 1.0, 1.0};
-    dfsae_model *m = grad_model_new(d, kk, 112, DFSAE_ACT_RELU, all);
-    float *X = grad_inputs_new(m, nn, 113, 0.0);
+    dfsae_model *m =
+        fx_keep_model(state, grad_model_new(d, kk, 112, DFSAE_ACT_RELU, all));
+    float *X = fx_keep(state, grad_inputs_new(m, nn, 113, 0.0));
     size_t np = dfsae_model_num_params(m);
-    float *p = malloc(np * sizeof *p), *g = malloc(np * sizeof *g);
-    float *Af = malloc(nn * kk * sizeof *Af);
-    double *Ab = malloc(nn * kk * sizeof *Ab);
+    float *p = fx_alloc(state, np * sizeof *p),
+          *g = fx_alloc(state, np * sizeof *g);
+    float *Af = fx_alloc(state, nn * kk * sizeof *Af);
+    double *Ab = fx_alloc(state, nn * kk * sizeof *Ab);
     assert_non_null(p);
     assert_non_null(g);
     assert_non_null(Af);
@@ -376,12 +382,12 @@ static void lse_finite_for_huge_activations(void **state)
           1e-12 * fabs(terms[DFSAE_TERM_LSE])))
         fail_msg("public L_lse %.17g, reference %.17g", t[DFSAE_TERM_LSE],
                  terms[DFSAE_TERM_LSE]);
-    free(p);
-    free(g);
-    free(Af);
-    free(Ab);
-    free(X);
-    dfsae_model_free(m);
+    fx_drop(state, p);
+    fx_drop(state, g);
+    fx_drop(state, Af);
+    fx_drop(state, Ab);
+    fx_drop(state, X);
+    fx_drop(state, m);
 }
 
 int main(void)
@@ -389,12 +395,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fd_lse_wide),
         cmocka_unit_test(fd_lse_tall),
-        cmocka_unit_test(fd_lse_mean_reduction),
-        cmocka_unit_test(mean_reduction_is_sum_over_batch),
-        cmocka_unit_test(dlse_dA_is_the_responsibilities),
+        FIXTURE_TEST(fd_lse_mean_reduction),
+        FIXTURE_TEST(mean_reduction_is_sum_over_batch),
+        FIXTURE_TEST(dlse_dA_is_the_responsibilities),
         cmocka_unit_test(lse_shift_invariance_exact),
-        cmocka_unit_test(lse_shift_invariance_public),
-        cmocka_unit_test(lse_finite_for_huge_activations),
+        FIXTURE_TEST(lse_shift_invariance_public),
+        FIXTURE_TEST(lse_finite_for_huge_activations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

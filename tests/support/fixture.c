@@ -95,7 +95,7 @@ void *fx_keep(void **state, void *p)
 
 void *fx_alloc(void **state, size_t size)
 {
-    void *p = fx_keep(state, malloc(size));
+    void *p = fx_keep(state, calloc(1, size));
     assert_non_null(p);
     return p;
 }

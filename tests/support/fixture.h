@@ -17,7 +17,7 @@ int fixture_teardown(void **state);
 #define FIXTURE_TEST(f)                                                        \
     cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
 
-/* size bytes of malloc'ed memory (asserts success), freed at teardown. */
+/* size bytes of zeroed memory (asserts success), freed at teardown. */
 void *fx_alloc(void **state, size_t size);
 /* Takes over p (malloc'ed, may be NULL) and returns it. */
 void *fx_keep(void **state, void *p);
