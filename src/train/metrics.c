@@ -10,6 +10,7 @@
 
 #include "blas/dfsae_blas.h"
 #include "data/source.h"
+#include "loss/loss.h"
 #include "model.h"
 #include "train/train.h"
 
@@ -41,7 +42,7 @@ typedef struct acc {
     double *sq;    /* K: sums of squared shifted values */
     double *cross; /* K x K upper triangle, sums of shifted products */
     double *scale; /* K: this batch's power-of-two column scales */
-    double *e;     /* K: exp(-A_ij) of one row, shifted by its minimum */
+    float *r;      /* K: one row's responsibilities */
     size_t rows;   /* rows seen */
     double active, entropy, max_resp, act_sum, act_max;
 } acc;
@@ -49,7 +50,7 @@ typedef struct acc {
 static void release(const dfsae_allocator *a, acc *s)
 {
     void *bufs[] = {s->X,  s->A,     s->gram,  s->shift, s->sum,
-                    s->sq, s->cross, s->scale, s->e};
+                    s->sq, s->cross, s->scale, s->r};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; ++i)
         dfsae__free(a, bufs[i]);
 }
@@ -68,9 +69,9 @@ static int acquire(const dfsae_allocator *a, acc *s, size_t batch, size_t k,
     s->shift = dfsae__alloc_array(a, k, sizeof(double));
     s->sum = dfsae__alloc_array(a, k, sizeof(double));
     s->sq = dfsae__alloc_array(a, k, sizeof(double));
-    s->e = dfsae__alloc_array(a, k, sizeof(double));
+    s->r = dfsae__alloc_array(a, k, sizeof(float));
     if (s->A == NULL || s->shift == NULL || s->sum == NULL || s->sq == NULL ||
-        s->e == NULL)
+        s->r == NULL)
         return 0;
     memset(s->sum, 0, k * sizeof(double));
     memset(s->sq, 0, k * sizeof(double));
@@ -88,27 +89,26 @@ static int acquire(const dfsae_allocator *a, acc *s, size_t batch, size_t k,
     return 1;
 }
 
-/* L0, responsibilities and the activation sum of one row (double). */
+/* L0, responsibilities and the activation sum of one row (double). R is
+ * the softmax(-A) that dfsae_model_forward returns and L_lse's gradient
+ * is (loss.h). */
 static void row_metrics(acc *s, const float *a)
 {
     const size_t k = s->k;
-    float amin = a[0];
     for (size_t j = 0; j < k; ++j) {
         s->active += fabsf(a[j]) > ACTIVE;
         s->act_sum += a[j];
         s->act_max = fabsf(a[j]) > s->act_max ? fabsf(a[j]) : s->act_max;
-        amin = a[j] < amin ? a[j] : amin;
     }
-    double z = 0.0;
-    for (size_t j = 0; j < k; ++j)
-        z += s->e[j] = exp(-((double)a[j] - amin));
-    double h = 0.0;
+    dfsae__responsibilities(a, 1, k, s->r);
+    double h = 0.0, r_max = 0.0;
     for (size_t j = 0; j < k; ++j) {
-        double r = s->e[j] / z;
+        double r = s->r[j];
         h -= r * log(r + ENT_EPS);
+        r_max = r > r_max ? r : r_max;
     }
     s->entropy += h;
-    s->max_resp += 1.0 / z; /* the largest R_ij is at the row minimum */
+    s->max_resp += r_max;
 }
 
 static void add_batch(acc *s, size_t rows)
