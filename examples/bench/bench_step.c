@@ -460,14 +460,14 @@ static void usage(FILE *f)
            "products only;\n"
            "                   RSS is the model's peak after its first step, "
            "next to its floor\n"
-           "  --library-alloc  the library's own allocator (huge pages for "
-           "large buffers)\n"
+           "  --library-alloc  the library's own (default) allocator "
+           "for every model\n"
            "                   instead of the counting malloc hook; allocs "
            "then -1\n"
            "  --huge-ab        --step-only with a second model on the "
            "library's allocator,\n"
            "                   its step timed in the same rounds "
-           "(huge pages against none)\n");
+           "(an allocator change against the hook)\n");
 }
 
 static int parse_int(const char *s, int lo, int *out)

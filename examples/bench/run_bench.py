@@ -26,7 +26,7 @@ OPENBLAS_CORETYPE is left as the environment has it.
 leaves it out) times the dictionaries of 16384 and 65536 units at B = 4096,
 D = 768 with `dfsae_bench --step-only` at 2 threads on the counting malloc
 hook (at K = 16384 with `--huge-ab`: a second model on the library's own
-allocator, huge pages, timed in the same rounds); reports step / bound and
+allocator, timed in the same rounds); reports step / bound and
 the model's peak RSS against its floor; and
 runs PyTorch's step (2 threads, 1 warm-up, 4 timed) under an address-space
 cap (prlimit --as) so that its K x K matrices fail cleanly instead of
@@ -238,11 +238,11 @@ def load():
 def large_dfsae_settings(shape):
     """One process: the model on the counting malloc hook and, where two
     models fit beside the bound (K <= 16384), a second one on the library's
-    own allocator (huge pages) timed in the same rounds (--huge-ab)."""
+    own allocator timed in the same rounds (--huge-ab)."""
     env = {"OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": "2"}
     args = ["--step-only", "--dfsae-threads", "2"]
     if int(shape.split("x")[2]) <= 16384:
-        return [{"name": "2 threads, malloc hook; huge-page model beside",
+        return [{"name": "2 threads, malloc hook; library-allocator model beside",
                  "env": env, "args": args + ["--huge-ab"]}]
     return [{"name": "2 threads, malloc hook", "env": env, "args": args}]
 
@@ -293,7 +293,7 @@ def run_large(shape, args, py):
                       f"{r['step_ms'] / r['bound_ms']:.3f}  peak RSS "
                       f"{r['rss_mib']:.0f} MiB floor {r['floor_mib']:.0f} MiB "
                       f"({r['rss_mib'] / r['floor_mib']:.3f})" +
-                      (f"  huge-page model: step {r['step_lib_ms']:.1f} ms "
+                      (f"  library-allocator model: step {r['step_lib_ms']:.1f} ms "
                        f"({r['step_lib_ms'] / r['step_ms']:.3f} of the hook's), "
                        f"adds {r['lib_mib']:.0f} MiB" if r.get("huge_ab") else ""),
                       flush=True)
@@ -327,7 +327,7 @@ def large_markdown(large, started, argv):
                        f"{r['rss_mib']:.0f} | {r['floor_mib']:.0f} | "
                        f"{r['rss_mib'] / r['floor_mib']:.3f} | {r['reps']} | "
                        f"{e['load_before']} / {e['load_after_dfsae']} |")
-    out += ["", "Huge pages (dfsae_bench --huge-ab: a second model on the "
+    out += ["", "Allocators (dfsae_bench --huge-ab: a second model on the "
             "library's own allocator, its step timed in the same rounds as "
             "the first's on the malloc hook; added MiB = what it added to the "
             "peak RSS):", "",
