@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "grad_fixtures.h"
 #include "grad_reference.h"
 #include "gradcheck.h"
@@ -49,7 +50,6 @@ static double compare_terms(dfsae_model *m, const float *X, size_t n, int act,
  * thousands). Tolerance 1e-5 relative per term. */
 static void values_match_reference(void **state)
 {
-    (void)state;
     const size_t shapes[][3] = {{5, 10, 6}, {7, 6, 24}, {12, 20, 33}};
     const int sides[] = {DFSAE_GRAM_FEATURE, DFSAE_GRAM_SAMPLE};
     double worst = 0.0;
@@ -57,15 +57,16 @@ static void values_match_reference(void **state)
         for (int act = 0; act < DFSAE_ACT_COUNT; ++act)
             for (int side = 0; side < 2; ++side) {
                 size_t d = shapes[s][0], k = shapes[s][1], n = shapes[s][2];
-                dfsae_model *m = grad_model_new(d, k, 601 + s, act, ALL);
+                dfsae_model *m = fx_keep_model(
+                    state, grad_model_new(d, k, 601 + s, act, ALL));
                 grad_set(m, DFSAE_MODEL_GRAM_SIDE, sides[side]);
-                float *X = grad_inputs_new(m, n, 602 + s, 0.0);
+                float *X = fx_keep(state, grad_inputs_new(m, n, 602 + s, 0.0));
                 char what[64];
                 snprintf(what, sizeof what, "%s D=%zu K=%zu B=%zu side %d",
                          dfsae_activation_name(act), d, k, n, sides[side]);
                 worst = fmax(worst, compare_terms(m, X, n, act, 1e-5, what));
-                free(X);
-                dfsae_model_free(m);
+                fx_drop(state, X);
+                fx_drop(state, m);
             }
     if (verbose())
         print_message("terms vs reference: max rel %.2e\n", worst);
@@ -73,14 +74,14 @@ static void values_match_reference(void **state)
 
 static void values_match_reference_at_large_scale(void **state)
 {
-    (void)state;
     const size_t d = 10, k = 12, n = 40;
     for (int side = 1; side <= 2; ++side) {
-        dfsae_model *m = grad_model_new(d, k, 610, DFSAE_ACT_RELU, ALL);
+        dfsae_model *m = fx_keep_model(
+            state, grad_model_new(d, k, 610, DFSAE_ACT_RELU, ALL));
         grad_set(m, DFSAE_MODEL_GRAM_SIDE, side);
-        float *X = grad_inputs_new(m, n, 611, 0.0);
+        float *X = fx_keep(state, grad_inputs_new(m, n, 611, 0.0));
         size_t np = dfsae_model_num_params(m);
-        float *p = malloc(np * sizeof *p);
+        float *p = fx_alloc(state, np * sizeof *p);
         assert_non_null(p);
         assert_int_equal(dfsae_model_get_params(m, p, np), DFSAE_OK);
         /* Means 46..2800 with spreads of a few units, as in the study's
@@ -95,19 +96,19 @@ static void values_match_reference_at_large_scale(void **state)
         double w = compare_terms(m, X, n, DFSAE_ACT_RELU, 1e-5, what);
         if (verbose())
             print_message("%s: max rel %.2e\n", what, w);
-        free(p);
-        free(X);
-        dfsae_model_free(m);
+        fx_drop(state, p);
+        fx_drop(state, X);
+        fx_drop(state, m);
     }
 }
 
 /* total = sum_t lambda_t * term_t, and a term with weight 0 reads 0. */
 static void total_is_the_weighted_sum(void **state)
 {
-    (void)state;
     const grad_lambdas l = {0.5, 2.0, 3.0, 0.25};
-    dfsae_model *m = grad_model_new(6, 8, 620, DFSAE_ACT_SOFTPLUS, l);
-    float *X = grad_inputs_new(m, 10, 621, 0.0);
+    dfsae_model *m =
+        fx_keep_model(state, grad_model_new(6, 8, 620, DFSAE_ACT_SOFTPLUS, l));
+    float *X = fx_keep(state, grad_inputs_new(m, 10, 621, 0.0));
     double t[DFSAE_TERM_COUNT], total;
     assert_int_equal(dfsae_model_loss(m, X, 10, &total, t, DFSAE_TERM_COUNT),
                      DFSAE_OK);
@@ -119,8 +120,8 @@ static void total_is_the_weighted_sum(void **state)
     assert_int_equal(dfsae_model_loss(m, X, 10, &total, t, DFSAE_TERM_COUNT),
                      DFSAE_OK);
     assert_true(t[DFSAE_TERM_TC] == 0.0);
-    free(X);
-    dfsae_model_free(m);
+    fx_drop(state, X);
+    fx_drop(state, m);
 }
 
 /* The gradient is linear in the weights: grad(lambda) equals sum_t
@@ -128,15 +129,16 @@ static void total_is_the_weighted_sum(void **state)
  * 1e-5 of the largest entry). */
 static void gradient_is_linear_in_the_weights(void **state)
 {
-    (void)state;
     const double lam[4] = {0.5, 2.0, 3.0, 0.25};
     for (int act = 0; act < DFSAE_ACT_COUNT; ++act) {
         grad_lambdas l = {lam[0], lam[1], lam[2], lam[3]};
-        dfsae_model *m = grad_model_new(5, 7, 630, act, l);
-        float *X = grad_inputs_new(m, 9, 631, 0.0);
+        dfsae_model *m =
+            fx_keep_model(state, grad_model_new(5, 7, 630, act, l));
+        float *X = fx_keep(state, grad_inputs_new(m, 9, 631, 0.0));
         size_t np = dfsae_model_num_params(m);
-        float *g = malloc(np * sizeof *g), *gt = malloc(np * sizeof *gt);
-        double *sum = calloc(np, sizeof *sum);
+        float *g = fx_alloc(state, np * sizeof *g),
+              *gt = fx_alloc(state, np * sizeof *gt);
+        double *sum = fx_alloc(state, np * sizeof *sum);
         assert_non_null(g);
         assert_non_null(gt);
         assert_non_null(sum);
@@ -156,11 +158,11 @@ static void gradient_is_linear_in_the_weights(void **state)
             if (!(fabs(g[i] - sum[i]) <= 1e-5 * gmax))
                 fail_msg("%s: grad[%zu] %.9g, sum of the terms' %.9g",
                          dfsae_activation_name(act), i, (double)g[i], sum[i]);
-        free(g);
-        free(gt);
-        free(sum);
-        free(X);
-        dfsae_model_free(m);
+        fx_drop(state, g);
+        fx_drop(state, gt);
+        fx_drop(state, sum);
+        fx_drop(state, X);
+        fx_drop(state, m);
     }
 }
 
@@ -176,28 +178,29 @@ static void gradient_is_linear_in_the_weights(void **state)
  * wrong gradient. */
 static void fd_capped_larger_models(void **state)
 {
-    (void)state;
     const size_t shapes[][3] = {{33, 64, 40}, {20, 16, 96}};
     const int acts[] = {DFSAE_ACT_RELU, DFSAE_ACT_SOFTPLUS, DFSAE_ACT_TANH};
     int failed = 0;
     for (size_t s = 0; s < 2; ++s)
         for (size_t a = 0; a < 3; ++a) {
             size_t d = shapes[s][0], k = shapes[s][1], n = shapes[s][2];
-            dfsae_model *m = grad_model_new(d, k, 640 + s, acts[a], ALL);
+            dfsae_model *m = fx_keep_model(
+                state, grad_model_new(d, k, 640 + s, acts[a], ALL));
             gradcheck_opts o;
             gradcheck_default_opts(&o);
             if (acts[a] == DFSAE_ACT_RELU) {
                 size_t np = dfsae_model_num_params(m);
-                float *p = malloc(np * sizeof *p);
+                float *p = fx_alloc(state, np * sizeof *p);
                 assert_non_null(p);
                 assert_int_equal(dfsae_model_get_params(m, p, np), DFSAE_OK);
                 for (size_t i = 0; i < np; ++i)
                     p[i] *= 4.0f;
                 assert_int_equal(dfsae_model_set_params(m, p, np), DFSAE_OK);
-                free(p);
+                fx_drop(state, p);
                 o.h = 0x1p-6;
             }
-            float *X = grad_inputs_new(m, n, 650 + s, GRAD_KINK_MARGIN);
+            float *X = fx_keep(
+                state, grad_inputs_new(m, n, 650 + s, GRAD_KINK_MARGIN));
             char label[64];
             snprintf(label, sizeof label, "all terms %s D=%zu K=%zu B=%zu",
                      dfsae_activation_name(acts[a]), d, k, n);
@@ -207,8 +210,8 @@ static void fd_capped_larger_models(void **state)
                 gradcheck_print(label, &r);
             assert_true(r.n_selected == o.max_coords ||
                         r.n_selected == r.n_params);
-            free(X);
-            dfsae_model_free(m);
+            fx_drop(state, X);
+            fx_drop(state, m);
         }
     if (failed)
         fail_msg("%d larger models failed the gradient check", failed);
@@ -272,11 +275,11 @@ static void train_step_matches_grad_then_step(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(values_match_reference),
-        cmocka_unit_test(values_match_reference_at_large_scale),
-        cmocka_unit_test(total_is_the_weighted_sum),
-        cmocka_unit_test(gradient_is_linear_in_the_weights),
-        cmocka_unit_test(fd_capped_larger_models),
+        FIXTURE_TEST(values_match_reference),
+        FIXTURE_TEST(values_match_reference_at_large_scale),
+        FIXTURE_TEST(total_is_the_weighted_sum),
+        FIXTURE_TEST(gradient_is_linear_in_the_weights),
+        FIXTURE_TEST(fd_capped_larger_models),
         cmocka_unit_test(train_step_matches_grad_then_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
