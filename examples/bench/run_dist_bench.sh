@@ -17,9 +17,14 @@ out="$root/bench/results/$(date -u +%F)-$commit-dist.md"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl=self,vader
 mpiexec=${MPIEXEC:-mpiexec}
+# OpenMPI binds each rank to one core when it starts at most 2, which
+# confines the "2 BLAS + 2 dfsae threads" process to a single core (it
+# then times like 1 thread); unbind every setting alike (MPI_BIND sets
+# the flag for another launcher).
+bind=${MPI_BIND:---bind-to none}
 
 run() { # run NP BLAS_THREADS MODE SHAPE MODEL_THREADS -> the bench's line
-  OPENBLAS_NUM_THREADS=$2 "$mpiexec" -n "$1" "$bench" --mode "$3" \
+  OPENBLAS_NUM_THREADS=$2 "$mpiexec" $bind -n "$1" "$bench" --mode "$3" \
     --shape "$4" --threads "$5" --steps "$steps" --warmup 1
 }
 
