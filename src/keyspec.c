@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "dfsae.h"
 #include "keyspec.h"
 
 int dfsae__key_valid(const dfsae__key_spec *s, double value)
@@ -32,4 +33,15 @@ void dfsae__key_store(const dfsae__key_spec *s, void *base, double value)
         int v = (int)value;
         memcpy(p, &v, sizeof v);
     }
+}
+
+int dfsae__key_bounds(const dfsae__key_spec *s, double *lo, double *hi)
+{
+    if (s == NULL)
+        return DFSAE_ERR_UNKNOWN_PARAM;
+    if (lo != NULL)
+        *lo = s->lo;
+    if (hi != NULL)
+        *hi = s->hi;
+    return DFSAE_OK;
 }

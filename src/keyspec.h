@@ -43,5 +43,8 @@ int dfsae__key_valid(const dfsae__key_spec *s, double value);
 /* The key's value in the struct at base, and storing a valid one. */
 double dfsae__key_load(const dfsae__key_spec *s, const void *base);
 void dfsae__key_store(const dfsae__key_spec *s, void *base, double value);
+/* A *_bounds call's answer for spec s: UNKNOWN_PARAM when s is NULL (no
+ * such key), else its range into lo and hi (either may be NULL). */
+int dfsae__key_bounds(const dfsae__key_spec *s, double *lo, double *hi);
 
 #endif

@@ -72,14 +72,7 @@ const dfsae__key_spec *dfsae__model_option_spec(int param)
 
 int dfsae_model_option_bounds(int param, double *lo, double *hi)
 {
-    const dfsae__key_spec *s = dfsae__model_option_spec(param);
-    if (s == NULL)
-        return DFSAE_ERR_UNKNOWN_PARAM;
-    if (lo != NULL)
-        *lo = s->lo;
-    if (hi != NULL)
-        *hi = s->hi;
-    return DFSAE_OK;
+    return dfsae__key_bounds(dfsae__model_option_spec(param), lo, hi);
 }
 
 double dfsae__activation_param(const dfsae_options *o)

@@ -72,13 +72,7 @@ int dfsae_optimizer_option_bounds(int kind, int param, double *lo, double *hi)
     if (kind < 0 || kind >= DFSAE_OPTIMIZER_KIND_COUNT)
         return DFSAE_ERR_INVALID_ARG;
     const dfsae__optim_key *key = dfsae__optim_key_of(kind, param);
-    if (key == NULL)
-        return DFSAE_ERR_UNKNOWN_PARAM;
-    if (lo != NULL)
-        *lo = key->spec.lo;
-    if (hi != NULL)
-        *hi = key->spec.hi;
-    return DFSAE_OK;
+    return dfsae__key_bounds(key != NULL ? &key->spec : NULL, lo, hi);
 }
 
 int dfsae_optimizer_set_option(dfsae_optimizer *opt, int param, double value)

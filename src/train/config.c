@@ -83,14 +83,7 @@ void dfsae_train_config_free(dfsae_train_config *config)
 
 int dfsae_train_option_bounds(int param, double *lo, double *hi)
 {
-    const dfsae__key_spec *s = spec_of(param);
-    if (s == NULL)
-        return DFSAE_ERR_UNKNOWN_PARAM;
-    if (lo != NULL)
-        *lo = s->lo;
-    if (hi != NULL)
-        *hi = s->hi;
-    return DFSAE_OK;
+    return dfsae__key_bounds(spec_of(param), lo, hi);
 }
 
 int dfsae_train_config_set(dfsae_train_config *config, int param, double value)
