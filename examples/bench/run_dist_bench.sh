@@ -60,7 +60,7 @@ median() { tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -g | awk '{a[NR]=$1} END {pr
   echo "$started UTC. Each cell: the median of $rounds rounds of the median of"
   echo "$steps steps (after 1 warm-up step), each step timed between barriers"
   echo "(the slowest rank). Within a round the four settings ran back to back,"
-  echo "alternately, on the 2-core machine shared with other engineers' builds:"
+  echo "alternately, on a 2-core machine (its load, below, says what else ran):"
   echo "compare the settings of one row, not absolute times across runs. All"
   echo "rounds' values are in brackets. Adam, default terms (L_lse, L_var, L_tc)."
   echo "Load average (1, 5, 15 min) at the start: $load_start; at the end: $load_end."
