@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "grad_fixtures.h"
 #include "grad_reference.h"
 #include "gradcheck.h"
@@ -31,26 +32,22 @@ static double z_magnitude(const float *X, const float *p, size_t d, size_t k,
  * of z that reaches the saturated and linear parts (|z| up to ~40). */
 static void forward_matches_reference(void **state)
 {
-    (void)state;
     const size_t d = 6, k = 9, n = 11;
     const double slopes[] = {0.01, 0.2};
     for (int act = 0; act < DFSAE_ACT_COUNT; ++act)
         for (int s = 0; s < 2; ++s) {
-            dfsae_model *m = grad_model_new(d, k, 501, act, DEFAULTS);
+            dfsae_model *m =
+                fx_keep_model(state, grad_model_new(d, k, 501, act, DEFAULTS));
             grad_set(m, DFSAE_MODEL_LEAKY_SLOPE, slopes[s]);
-            float *X = grad_inputs_new(m, n, 502, 0.0);
+            float *X = fx_keep(state, grad_inputs_new(m, n, 502, 0.0));
             for (size_t i = 0; i < n * d; ++i)
                 X[i] *= 10.0f;
             size_t np = dfsae_model_num_params(m);
-            float *p = malloc(np * sizeof *p), *A = malloc(n * k * sizeof *A);
-            float *Z = malloc(n * k * sizeof *Z);
-            double *Ar = malloc(n * k * sizeof *Ar),
-                   *Zr = malloc(n * k * sizeof *Zr);
-            assert_non_null(p);
-            assert_non_null(A);
-            assert_non_null(Z);
-            assert_non_null(Ar);
-            assert_non_null(Zr);
+            float *p = fx_alloc(state, np * sizeof *p),
+                  *A = fx_alloc(state, n * k * sizeof *A);
+            float *Z = fx_alloc(state, n * k * sizeof *Z);
+            double *Ar = fx_alloc(state, n * k * sizeof *Ar),
+                   *Zr = fx_alloc(state, n * k * sizeof *Zr);
             assert_int_equal(dfsae_model_get_params(m, p, np), DFSAE_OK);
             assert_int_equal(dfsae_model_forward(m, X, n, A, Z, NULL),
                              DFSAE_OK);
@@ -74,13 +71,13 @@ static void forward_matches_reference(void **state)
                              dfsae_activation_name(act), slopes[s], i,
                              (double)Z[i], Zr[i], (double)A[i], Ar[i]);
             }
-            free(p);
-            free(A);
-            free(Z);
-            free(Ar);
-            free(Zr);
-            free(X);
-            dfsae_model_free(m);
+            fx_drop(state, p);
+            fx_drop(state, A);
+            fx_drop(state, Z);
+            fx_drop(state, Ar);
+            fx_drop(state, Zr);
+            fx_drop(state, X);
+            fx_drop(state, m);
         }
 }
 
@@ -127,14 +124,14 @@ static void fd_with_wr_tall(void **state)
 /* leaky_relu with a slope far from the default. */
 static void fd_leaky_slope(void **state)
 {
-    (void)state;
     const double slopes[] = {0.0, 0.3, 1.0};
     int failed = 0;
     for (size_t s = 0; s < 3; ++s) {
-        dfsae_model *m =
-            grad_model_new(7, 6, 507, DFSAE_ACT_LEAKY_RELU, WITH_WR);
+        dfsae_model *m = fx_keep_model(
+            state, grad_model_new(7, 6, 507, DFSAE_ACT_LEAKY_RELU, WITH_WR));
         grad_set(m, DFSAE_MODEL_LEAKY_SLOPE, slopes[s]);
-        float *X = grad_inputs_new(m, 24, 508, GRAD_KINK_MARGIN);
+        float *X =
+            fx_keep(state, grad_inputs_new(m, 24, 508, GRAD_KINK_MARGIN));
         gradcheck_opts o;
         gradcheck_default_opts(&o);
         gradcheck_result r;
@@ -143,8 +140,8 @@ static void fd_leaky_slope(void **state)
         failed += !gradcheck_run(m, X, 24, NULL, &o, label, &r);
         if (getenv("DFSAE_GRADCHECK_VERBOSE") != NULL)
             gradcheck_print(label, &r);
-        free(X);
-        dfsae_model_free(m);
+        fx_drop(state, X);
+        fx_drop(state, m);
     }
     if (failed)
         fail_msg("%d leaky slopes failed", failed);
@@ -154,10 +151,10 @@ static void fd_leaky_slope(void **state)
  * their gradients finite; no NaN from exp overflow. */
 static void saturated_inputs_stay_finite(void **state)
 {
-    (void)state;
     for (int act = 0; act < DFSAE_ACT_COUNT; ++act) {
-        dfsae_model *m = grad_model_new(4, 5, 509, act, WITH_WR);
-        float *X = grad_inputs_new(m, 8, 510, 0.0);
+        dfsae_model *m =
+            fx_keep_model(state, grad_model_new(4, 5, 509, act, WITH_WR));
+        float *X = fx_keep(state, grad_inputs_new(m, 8, 510, 0.0));
         for (size_t i = 0; i < 32; ++i)
             X[i] *= 40.0f;
         float g[4 * 5 + 5];
@@ -168,21 +165,21 @@ static void saturated_inputs_stay_finite(void **state)
                      dfsae_model_last_error(m));
         for (size_t i = 0; i < 25; ++i)
             assert_true(isfinite(g[i]));
-        free(X);
-        dfsae_model_free(m);
+        fx_drop(state, X);
+        fx_drop(state, m);
     }
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(forward_matches_reference),
+        FIXTURE_TEST(forward_matches_reference),
         cmocka_unit_test(fd_defaults_wide),
         cmocka_unit_test(fd_defaults_tall),
         cmocka_unit_test(fd_with_wr_wide),
         cmocka_unit_test(fd_with_wr_tall),
-        cmocka_unit_test(fd_leaky_slope),
-        cmocka_unit_test(saturated_inputs_stay_finite),
+        FIXTURE_TEST(fd_leaky_slope),
+        FIXTURE_TEST(saturated_inputs_stay_finite),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,38 +15,41 @@
 #include "api_alloc.h"
 #include "api_data.h"
 #include "dfsae.h"
+#include "fixture.h"
 
 /* Bytes a model handle may hold beyond its K x D + K floats. */
 #define HANDLE_BYTES 4096
 
-static float *random_rows(uint64_t seed, size_t n, size_t d)
+static float *random_rows(void **state, uint64_t seed, size_t n, size_t d)
 {
-    float *X = test_malloc(n * d * sizeof *X);
+    float *X = fx_alloc(state, n * d * sizeof *X);
     api_rng g;
     api_rng_seed(&g, seed);
     api_make_clusters(&g, X, n, d, 4, 1.0, 0.5);
     return X;
 }
 
-/* A saved model of shape d x k, loaded through a counting allocator. */
-static dfsae_model *load_counted(size_t d, size_t k, api_alloc_ctl *ctl)
+/* A saved model of shape d x k, loaded through a counting allocator
+ * (ctl, owned by the fixture before the model, outlives it). */
+static dfsae_model *load_counted(void **state, size_t d, size_t k,
+                                 api_alloc_ctl *ctl)
 {
-    dfsae_model *m;
-    assert_int_equal(dfsae_model_create(d, k, 3, NULL, &m), DFSAE_OK);
+    dfsae_model *saved = fx_model(state, d, k, 3);
     size_t size;
-    assert_int_equal(dfsae_model_save_buffer(m, NULL, NULL, 0, &size),
+    assert_int_equal(dfsae_model_save_buffer(saved, NULL, NULL, 0, &size),
                      DFSAE_OK);
-    void *file = test_malloc(size);
-    assert_int_equal(dfsae_model_save_buffer(m, NULL, file, size, &size),
+    void *file = fx_alloc(state, size);
+    assert_int_equal(dfsae_model_save_buffer(saved, NULL, file, size, &size),
                      DFSAE_OK);
-    dfsae_model_free(m);
+    fx_drop(state, saved);
     dfsae_allocator a = api_allocator(ctl);
     char err[DFSAE_ERROR_MESSAGE_SIZE];
+    dfsae_model **m = fx_model_slot(state);
     assert_int_equal(
-        dfsae_model_load_buffer(file, size, &a, &m, NULL, err, sizeof err),
+        dfsae_model_load_buffer(file, size, &a, m, NULL, err, sizeof err),
         DFSAE_OK);
-    test_free(file);
-    return m;
+    fx_drop(state, file);
+    return *m;
 }
 
 /* A loaded model that only encodes holds its weights, its bias and the
@@ -54,58 +57,58 @@ static dfsae_model *load_counted(size_t d, size_t k, api_alloc_ctl *ctl)
  * first loss then takes its workspace (so the counting sees it). */
 static void test_forward_only_memory(void **state)
 {
-    (void)state;
     const size_t shapes[][2] = {{784, 64}, {768, 4096}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s) {
         const size_t d = shapes[s][0], k = shapes[s][1], n = 32;
         const size_t params = (k * d + k) * sizeof(float);
-        api_alloc_ctl ctl;
-        api_alloc_ctl_init(&ctl);
-        dfsae_model *m = load_counted(d, k, &ctl);
-        const size_t loaded = ctl.live_bytes, events = api_alloc_events(&ctl);
-        float *X = random_rows(5 + s, n, d);
-        float *A = test_malloc(n * k * sizeof *A);
-        float *Z = test_malloc(n * k * sizeof *Z);
-        float *R = test_malloc(n * k * sizeof *R);
+        api_alloc_ctl *ctl = fx_alloc(state, sizeof *ctl);
+        api_alloc_ctl_init(ctl);
+        dfsae_model *m = load_counted(state, d, k, ctl);
+        const size_t loaded = ctl->live_bytes, events = api_alloc_events(ctl);
+        float *X = random_rows(state, 5 + s, n, d);
+        float *A = fx_alloc(state, n * k * sizeof *A);
+        float *Z = fx_alloc(state, n * k * sizeof *Z);
+        float *R = fx_alloc(state, n * k * sizeof *R);
         const dfsae_model *reader = m;
         for (int rep = 0; rep < 3; ++rep)
             assert_int_equal(dfsae_model_forward(reader, X, n, A, Z, R),
                              DFSAE_OK);
-        assert_int_equal(api_alloc_events(&ctl), events);
+        assert_int_equal(api_alloc_events(ctl), events);
         print_message("forward-only model %zu x %zu: %zu bytes held, "
                       "weights + bias %zu bytes (+%zu)\n",
-                      d, k, ctl.live_bytes, params, ctl.live_bytes - params);
-        assert_true(ctl.live_bytes >= params);
-        assert_true(ctl.live_bytes <= params + HANDLE_BYTES);
-        assert_int_equal(ctl.live_bytes, loaded);
+                      d, k, ctl->live_bytes, params, ctl->live_bytes - params);
+        assert_true(ctl->live_bytes >= params);
+        assert_true(ctl->live_bytes <= params + HANDLE_BYTES);
+        assert_int_equal(ctl->live_bytes, loaded);
         if (k <= 64) {
             double loss;
             assert_int_equal(dfsae_model_loss(m, X, n, &loss, NULL, 0),
                              DFSAE_OK);
-            assert_true(ctl.live_bytes > params + HANDLE_BYTES);
+            assert_true(ctl->live_bytes > params + HANDLE_BYTES);
         }
-        test_free(X);
-        test_free(A);
-        test_free(Z);
-        test_free(R);
-        dfsae_model_free(m);
-        assert_int_equal(ctl.live_bytes, 0);
+        fx_drop(state, R);
+        fx_drop(state, Z);
+        fx_drop(state, A);
+        fx_drop(state, X);
+        fx_drop(state, m);
+        assert_int_equal(ctl->live_bytes, 0);
+        fx_drop(state, ctl);
     }
 }
 
 /* A created model is no different: its parameters, nothing more. */
 static void test_created_model_memory(void **state)
 {
-    (void)state;
-    api_alloc_ctl ctl;
-    api_alloc_ctl_init(&ctl);
-    dfsae_allocator a = api_allocator(&ctl);
-    dfsae_model *m;
-    assert_int_equal(dfsae_model_create(100, 30, 1, &a, &m), DFSAE_OK);
+    api_alloc_ctl *ctl = fx_alloc(state, sizeof *ctl); /* outlives the model */
+    api_alloc_ctl_init(ctl);
+    dfsae_allocator a = api_allocator(ctl);
+    dfsae_model **m = fx_model_slot(state);
+    assert_int_equal(dfsae_model_create(100, 30, 1, &a, m), DFSAE_OK);
     const size_t params = (30 * 100 + 30) * sizeof(float);
-    assert_true(ctl.live_bytes >= params);
-    assert_true(ctl.live_bytes <= params + HANDLE_BYTES);
-    dfsae_model_free(m);
+    assert_true(ctl->live_bytes >= params);
+    assert_true(ctl->live_bytes <= params + HANDLE_BYTES);
+    /* Its blocks are cmocka's, checked for leaks when the test returns. */
+    fx_drop(state, *m);
 }
 
 /* ---- threads sharing one model ----------------------------------------- */
@@ -147,12 +150,10 @@ static void *encode_many(void *arg)
  * has a workspace), has workers of its own and, the second time, an input
  * transform (so forward runs its stack scratch): every result is
  * bit-identical to one thread's. Run under ThreadSanitizer in CI. */
-static void share_one_model(int with_transform)
+static void share_one_model(void **state, int with_transform)
 {
     const size_t n = 200, d = 48, k = 40;
-    dfsae_model *m;
-    dfsae_optimizer *o;
-    assert_int_equal(dfsae_model_create(d, k, 9, NULL, &m), DFSAE_OK);
+    dfsae_model *m = fx_model(state, d, k, 9);
     assert_int_equal(dfsae_model_set_threads(m, 2), DFSAE_OK);
     assert_int_equal(
         dfsae_model_set_option(m, DFSAE_MODEL_ACTIVATION, DFSAE_ACT_SOFTPLUS),
@@ -165,23 +166,22 @@ static void share_one_model(int with_transform)
     if (with_transform)
         assert_int_equal(dfsae_model_set_transform(m, shift, scale, d),
                          DFSAE_OK);
-    float *X = random_rows(21, n, d);
+    float *X = random_rows(state, 21, n, d);
     size_t np = dfsae_model_num_params(m);
-    float *g = test_malloc(np * sizeof *g);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM, np, NULL, &o),
-                     DFSAE_OK);
+    float *g = fx_alloc(state, np * sizeof *g);
+    dfsae_optimizer *o = fx_optimizer(state, DFSAE_ADAM, np);
     assert_int_equal(dfsae_model_grad(m, X, n, g, NULL, NULL, 0), DFSAE_OK);
     assert_int_equal(dfsae_optimizer_step(o, m, g), DFSAE_OK);
 
     const size_t nk = n * k;
-    float *want = test_malloc(3 * nk * sizeof *want);
+    float *want = fx_alloc(state, 3 * nk * sizeof *want);
     assert_int_equal(
         dfsae_model_forward(m, X, n, want, want + nk, want + 2 * nk), DFSAE_OK);
     shared s = {m, X, n, k, want, want + nk, want + 2 * nk};
     worker w[N_THREADS];
     pthread_t tid[N_THREADS];
     for (int t = 0; t < N_THREADS; ++t) {
-        float *out = test_malloc(3 * nk * sizeof *out);
+        float *out = fx_alloc(state, 3 * nk * sizeof *out);
         w[t] = (worker){&s, out, out + nk, out + 2 * nk, DFSAE_OK, 0};
     }
     for (int t = 0; t < N_THREADS; ++t)
@@ -193,20 +193,13 @@ static void share_one_model(int with_transform)
         if (w[t].mismatches != 0)
             fail_msg("thread %d: %d of %d results differ from one thread's", t,
                      w[t].mismatches, REPS);
-        test_free(w[t].A);
     }
-    test_free(want);
-    test_free(g);
-    test_free(X);
-    dfsae_optimizer_free(o);
-    dfsae_model_free(m);
 }
 
 static void test_threads_share_one_model(void **state)
 {
-    (void)state;
-    share_one_model(0);
-    share_one_model(1);
+    share_one_model(state, 0);
+    share_one_model(state, 1);
 }
 
 /* ---- statuses, aliasing, batches --------------------------------------- */
@@ -215,10 +208,8 @@ static void test_threads_share_one_model(void **state)
  * failed set_option left, through failing and succeeding forwards. */
 static void test_forward_writes_no_message(void **state)
 {
-    (void)state;
-    dfsae_model *m;
+    dfsae_model *m = fx_model(state, 3, 2, 1);
     float X[2 * 3] = {1, 2, 3, 4, 5, 6}, A[2 * 2], Z[2 * 2];
-    assert_int_equal(dfsae_model_create(3, 2, 1, NULL, &m), DFSAE_OK);
     assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_EPS_VAR, -1.0),
                      DFSAE_ERR_PARAM_OUT_OF_RANGE);
     char before[DFSAE_ERROR_MESSAGE_SIZE];
@@ -241,16 +232,13 @@ static void test_forward_writes_no_message(void **state)
     assert_string_equal(dfsae_model_last_error(m), before);
     assert_int_equal(dfsae_model_forward(NULL, X, 2, A, NULL, NULL),
                      DFSAE_ERR_NULL_ARG);
-    dfsae_model_free(m);
 }
 
 /* Two outputs in one buffer are refused, leaving the buffer untouched. */
 static void test_forward_rejects_shared_outputs(void **state)
 {
-    (void)state;
-    dfsae_model *m;
+    dfsae_model *m = fx_model(state, 3, 2, 1);
     float X[2 * 3] = {1, 2, 3, 4, 5, 6}, A[4], Z[4], copy[4];
-    assert_int_equal(dfsae_model_create(3, 2, 1, NULL, &m), DFSAE_OK);
     for (int i = 0; i < 4; ++i)
         A[i] = Z[i] = copy[i] = (float)i - 7.0f;
     assert_int_equal(dfsae_model_forward(m, X, 2, A, A, NULL),
@@ -261,21 +249,18 @@ static void test_forward_rejects_shared_outputs(void **state)
                      DFSAE_ERR_INVALID_ARG);
     assert_memory_equal(A, copy, sizeof A);
     assert_memory_equal(Z, copy, sizeof Z);
-    dfsae_model_free(m);
 }
 
 /* More rows than one product takes: every row is still
  * phi(x W^T + b), checked in double. */
 static void test_forward_many_rows(void **state)
 {
-    (void)state;
     const size_t n = 70000, d = 3, k = 2;
-    dfsae_model *m;
-    assert_int_equal(dfsae_model_create(d, k, 4, NULL, &m), DFSAE_OK);
+    dfsae_model *m = fx_model(state, d, k, 4);
     float p[3 * 2 + 2];
     assert_int_equal(dfsae_model_get_params(m, p, 8), DFSAE_OK);
-    float *X = random_rows(8, n, d);
-    float *A = test_malloc(n * k * sizeof *A);
+    float *X = random_rows(state, 8, n, d);
+    float *A = fx_alloc(state, n * k * sizeof *A);
     memset(A, 0xff, n * k * sizeof *A);
     assert_int_equal(dfsae_model_forward(m, X, n, A, NULL, NULL), DFSAE_OK);
     for (size_t i = 0; i < n; ++i)
@@ -288,20 +273,17 @@ static void test_forward_many_rows(void **state)
                 fail_msg("row %zu, column %zu: %g, want %g", i, j,
                          (double)A[i * k + j], want);
         }
-    test_free(X);
-    test_free(A);
-    dfsae_model_free(m);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_forward_only_memory),
-        cmocka_unit_test(test_created_model_memory),
-        cmocka_unit_test(test_threads_share_one_model),
-        cmocka_unit_test(test_forward_writes_no_message),
-        cmocka_unit_test(test_forward_rejects_shared_outputs),
-        cmocka_unit_test(test_forward_many_rows),
+        FIXTURE_TEST(test_forward_only_memory),
+        FIXTURE_TEST(test_created_model_memory),
+        FIXTURE_TEST(test_threads_share_one_model),
+        FIXTURE_TEST(test_forward_writes_no_message),
+        FIXTURE_TEST(test_forward_rejects_shared_outputs),
+        FIXTURE_TEST(test_forward_many_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

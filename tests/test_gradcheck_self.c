@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "grad_fixtures.h"
 #include "gradcheck.h"
 
@@ -26,14 +27,14 @@ static int verbose(void)
  * inside the tolerance. */
 static void default_step_is_in_the_flat_part(void **state)
 {
-    (void)state;
     const int acts[] = {DFSAE_ACT_SOFTPLUS, DFSAE_ACT_TANH, DFSAE_ACT_RELU,
                         DFSAE_ACT_IDENTITY, DFSAE_ACT_LEAKY_RELU};
     gradcheck_opts def;
     gradcheck_default_opts(&def);
     for (size_t a = 0; a < sizeof acts / sizeof acts[0]; ++a) {
-        dfsae_model *m = grad_model_new(7, 6, 11, acts[a], ALL);
-        float *X = grad_inputs_new(m, 24, 12, GRAD_KINK_MARGIN);
+        dfsae_model *m =
+            fx_keep_model(state, grad_model_new(7, 6, 11, acts[a], ALL));
+        float *X = fx_keep(state, grad_inputs_new(m, 24, 12, GRAD_KINK_MARGIN));
         double best = INFINITY, at_default = NAN;
         for (int e = 5; e <= 12; ++e) {
             gradcheck_opts o = def;
@@ -59,12 +60,13 @@ static void default_step_is_in_the_flat_part(void **state)
                      "rtol %.3g",
                      dfsae_activation_name(acts[a]), at_default, best,
                      def.rtol);
-        free(X);
-        dfsae_model_free(m);
+        fx_drop(state, X);
+        fx_drop(state, m);
     }
 }
 
-/* A problem with all four terms on, and its library gradient. */
+/* A problem with all four terms on, and its library gradient; the
+ * fixture owns its model and buffers. */
 typedef struct problem {
     dfsae_model *m;
     float *X;
@@ -72,23 +74,24 @@ typedef struct problem {
     float *g;
 } problem;
 
-static void problem_init(problem *p, int act, size_t d, size_t k, size_t n)
+static void problem_init(void **state, problem *p, int act, size_t d, size_t k,
+                         size_t n)
 {
-    p->m = grad_model_new(d, k, 21, act, ALL);
+    p->m = fx_keep_model(state, grad_model_new(d, k, 21, act, ALL));
     p->n = n;
-    p->X = grad_inputs_new(p->m, n, 22, GRAD_KINK_MARGIN);
+    p->X = fx_keep(state, grad_inputs_new(p->m, n, 22, GRAD_KINK_MARGIN));
     p->np = dfsae_model_num_params(p->m);
-    p->g = malloc(p->np * sizeof *p->g);
-    assert_non_null(p->g);
+    p->g = fx_alloc(state, p->np * sizeof *p->g);
     assert_int_equal(dfsae_model_grad(p->m, p->X, n, p->g, NULL, NULL, 0),
                      DFSAE_OK);
 }
 
-static void problem_free(problem *p)
+/* Frees a loop's problem before the next case. */
+static void problem_drop(void **state, problem *p)
 {
-    free(p->X);
-    free(p->g);
-    dfsae_model_free(p->m);
+    fx_drop(state, p->g);
+    fx_drop(state, p->X);
+    fx_drop(state, p->m);
 }
 
 /* The index whose |g| is closest to frac * max|g| within [lo, hi). */
@@ -107,10 +110,9 @@ static size_t pick(const float *g, size_t lo, size_t hi, double frac)
 
 static void passes_on_the_library_gradient(void **state)
 {
-    (void)state;
     for (int act = 0; act < DFSAE_ACT_COUNT; ++act) {
         problem p;
-        problem_init(&p, act, 5, 10, 6);
+        problem_init(state, &p, act, 5, 10, 6);
         gradcheck_opts o;
         gradcheck_default_opts(&o);
         gradcheck_result r;
@@ -121,18 +123,18 @@ static void passes_on_the_library_gradient(void **state)
                      dfsae_activation_name(act), r.worst, r.worst_analytic,
                      r.worst_numeric);
         assert_int_equal(r.n_checked, p.np);
-        problem_free(&p);
+        problem_drop(state, &p);
     }
 }
 
 /* Runs the checker on g with entry i replaced by `value`; it must fail,
  * and the worst coordinate it names must be i. */
-static void expect_flagged(problem *p, size_t i, float value, const char *what)
+static void expect_flagged(void **state, problem *p, size_t i, float value,
+                           const char *what)
 {
     gradcheck_opts o;
     gradcheck_default_opts(&o);
-    float *bad = malloc(p->np * sizeof *bad);
-    assert_non_null(bad);
+    float *bad = fx_alloc(state, p->np * sizeof *bad);
     memcpy(bad, p->g, p->np * sizeof *bad);
     bad[i] = value;
     gradcheck_result r;
@@ -143,53 +145,47 @@ static void expect_flagged(problem *p, size_t i, float value, const char *what)
                  "worst %zu",
                  what, i, (double)p->g[i], (double)value, ok, r.n_failed,
                  r.worst);
-    free(bad);
+    fx_drop(state, bad);
 }
 
 static void flags_one_coordinate_off_by_one_percent(void **state)
 {
-    (void)state;
     const int acts[] = {DFSAE_ACT_RELU, DFSAE_ACT_SOFTPLUS, DFSAE_ACT_TANH};
     for (size_t a = 0; a < sizeof acts / sizeof acts[0]; ++a) {
         problem p;
-        problem_init(&p, acts[a], 7, 6, 24);
+        problem_init(state, &p, acts[a], 7, 6, 24);
         size_t nw = p.np - 6;
         /* The largest entry, a mid-sized W entry and a mid-sized bias. */
         size_t idx[3] = {pick(p.g, 0, p.np, 1.0), pick(p.g, 0, nw, 0.3),
                          pick(p.g, nw, p.np, 0.3)};
         for (int t = 0; t < 3; ++t)
-            expect_flagged(&p, idx[t], p.g[idx[t]] * 1.01f, "1% off");
-        problem_free(&p);
+            expect_flagged(state, &p, idx[t], p.g[idx[t]] * 1.01f, "1% off");
+        problem_drop(state, &p);
     }
 }
 
 static void flags_a_sign_flip(void **state)
 {
-    (void)state;
     problem p;
-    problem_init(&p, DFSAE_ACT_RELU, 5, 10, 6);
+    problem_init(state, &p, DFSAE_ACT_RELU, 5, 10, 6);
     size_t i = pick(p.g, 0, p.np, 0.05);
     assert_true(p.g[i] != 0.0f);
-    expect_flagged(&p, i, -p.g[i], "sign flip");
-    problem_free(&p);
+    expect_flagged(state, &p, i, -p.g[i], "sign flip");
 }
 
 static void flags_a_dropped_term_in_one_unit(void **state)
 {
-    (void)state;
     /* A zeroed bias gradient: what forgetting a unit's b looks like. */
     problem p;
-    problem_init(&p, DFSAE_ACT_LEAKY_RELU, 7, 6, 24);
+    problem_init(state, &p, DFSAE_ACT_LEAKY_RELU, 7, 6, 24);
     size_t i = pick(p.g, p.np - 6, p.np, 1.0);
-    expect_flagged(&p, i, 0.0f, "zeroed");
-    problem_free(&p);
+    expect_flagged(state, &p, i, 0.0f, "zeroed");
 }
 
 static void flags_a_gradient_scaled_by_1_05(void **state)
 {
-    (void)state;
     problem p;
-    problem_init(&p, DFSAE_ACT_SOFTPLUS, 5, 10, 6);
+    problem_init(state, &p, DFSAE_ACT_SOFTPLUS, 5, 10, 6);
     for (size_t i = 0; i < p.np; ++i)
         p.g[i] *= 1.05f;
     gradcheck_opts o;
@@ -200,7 +196,6 @@ static void flags_a_gradient_scaled_by_1_05(void **state)
     /* Every coordinate above the floor is 5% off. */
     assert_true(r.n_failed > p.np / 2);
     assert_int_equal(r.n_dirs_failed, r.n_dirs_checked);
-    problem_free(&p);
 }
 
 /* With no coordinate selected, the random directions alone must catch a
@@ -208,9 +203,8 @@ static void flags_a_gradient_scaled_by_1_05(void **state)
  * covers the coordinates a capped check leaves out. */
 static void directions_alone_catch_a_scaled_gradient(void **state)
 {
-    (void)state;
     problem p;
-    problem_init(&p, DFSAE_ACT_TANH, 33, 64, 40);
+    problem_init(state, &p, DFSAE_ACT_TANH, 33, 64, 40);
     gradcheck_opts o;
     gradcheck_default_opts(&o);
     o.max_coords = 0;
@@ -224,15 +218,13 @@ static void directions_alone_catch_a_scaled_gradient(void **state)
     print_message("expected failure (directions, scaled) follows:\n");
     assert_false(gradcheck_run(p.m, p.X, p.n, p.g, &o, "dirs", &r));
     assert_int_equal(r.n_dirs_failed, 8);
-    problem_free(&p);
 }
 
 /* A capped check on a large model: checks exactly max_coords entries. */
 static void caps_the_coordinates_of_a_large_model(void **state)
 {
-    (void)state;
     problem p;
-    problem_init(&p, DFSAE_ACT_SOFTPLUS, 33, 64, 40);
+    problem_init(state, &p, DFSAE_ACT_SOFTPLUS, 33, 64, 40);
     gradcheck_opts o;
     gradcheck_default_opts(&o);
     gradcheck_result r;
@@ -240,19 +232,16 @@ static void caps_the_coordinates_of_a_large_model(void **state)
     assert_int_equal(r.n_selected, o.max_coords);
     assert_int_equal(r.n_checked, o.max_coords);
     assert_int_equal(r.n_dirs_checked, o.n_dirs);
-    problem_free(&p);
 }
 
 /* Put one row of every unit exactly on the relu kink: every coordinate
  * must be skipped, and a check that skipped everything must not pass. */
 static void never_passes_by_skipping(void **state)
 {
-    (void)state;
     problem p;
-    problem_init(&p, DFSAE_ACT_RELU, 5, 10, 6);
+    problem_init(state, &p, DFSAE_ACT_RELU, 5, 10, 6);
     const size_t d = 5, k = 10;
-    float *params = malloc(p.np * sizeof *params);
-    assert_non_null(params);
+    float *params = fx_alloc(state, p.np * sizeof *params);
     assert_int_equal(dfsae_model_get_params(p.m, params, p.np), DFSAE_OK);
     for (size_t j = 0; j < k; ++j) {
         double z = 0.0;
@@ -269,20 +258,15 @@ static void never_passes_by_skipping(void **state)
     assert_int_equal(r.n_skipped, p.np);
     assert_int_equal(r.n_checked, 0);
     assert_int_equal(r.n_dirs_checked, 0);
-    free(params);
-    problem_free(&p);
 }
 
 /* The checker leaves the parameters bit-identical. */
 static void restores_the_parameters(void **state)
 {
-    (void)state;
     problem p;
-    problem_init(&p, DFSAE_ACT_RELU, 5, 10, 6);
-    float *before = malloc(p.np * sizeof *before);
-    float *after = malloc(p.np * sizeof *after);
-    assert_non_null(before);
-    assert_non_null(after);
+    problem_init(state, &p, DFSAE_ACT_RELU, 5, 10, 6);
+    float *before = fx_alloc(state, p.np * sizeof *before);
+    float *after = fx_alloc(state, p.np * sizeof *after);
     assert_int_equal(dfsae_model_get_params(p.m, before, p.np), DFSAE_OK);
     gradcheck_opts o;
     gradcheck_default_opts(&o);
@@ -290,40 +274,35 @@ static void restores_the_parameters(void **state)
     assert_true(gradcheck_run(p.m, p.X, p.n, NULL, &o, "restore", &r));
     assert_int_equal(dfsae_model_get_params(p.m, after, p.np), DFSAE_OK);
     assert_memory_equal(before, after, p.np * sizeof *before);
-    free(before);
-    free(after);
-    problem_free(&p);
 }
 
 /* A loss call that fails (B = 1 with a variance term) fails the check. */
 static void reports_a_failing_evaluation(void **state)
 {
-    (void)state;
     problem p;
-    problem_init(&p, DFSAE_ACT_TANH, 5, 10, 6);
+    problem_init(state, &p, DFSAE_ACT_TANH, 5, 10, 6);
     gradcheck_opts o;
     gradcheck_default_opts(&o);
     gradcheck_result r;
     print_message("expected failure (B = 1) follows:\n");
     assert_false(gradcheck_run(p.m, p.X, 1, NULL, &o, "B=1", &r));
     assert_int_equal(r.status, DFSAE_ERR_BATCH_TOO_SMALL);
-    problem_free(&p);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(default_step_is_in_the_flat_part),
-        cmocka_unit_test(passes_on_the_library_gradient),
-        cmocka_unit_test(flags_one_coordinate_off_by_one_percent),
-        cmocka_unit_test(flags_a_sign_flip),
-        cmocka_unit_test(flags_a_dropped_term_in_one_unit),
-        cmocka_unit_test(flags_a_gradient_scaled_by_1_05),
-        cmocka_unit_test(directions_alone_catch_a_scaled_gradient),
-        cmocka_unit_test(caps_the_coordinates_of_a_large_model),
-        cmocka_unit_test(never_passes_by_skipping),
-        cmocka_unit_test(restores_the_parameters),
-        cmocka_unit_test(reports_a_failing_evaluation),
+        FIXTURE_TEST(default_step_is_in_the_flat_part),
+        FIXTURE_TEST(passes_on_the_library_gradient),
+        FIXTURE_TEST(flags_one_coordinate_off_by_one_percent),
+        FIXTURE_TEST(flags_a_sign_flip),
+        FIXTURE_TEST(flags_a_dropped_term_in_one_unit),
+        FIXTURE_TEST(flags_a_gradient_scaled_by_1_05),
+        FIXTURE_TEST(directions_alone_catch_a_scaled_gradient),
+        FIXTURE_TEST(caps_the_coordinates_of_a_large_model),
+        FIXTURE_TEST(never_passes_by_skipping),
+        FIXTURE_TEST(restores_the_parameters),
+        FIXTURE_TEST(reports_a_failing_evaluation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,11 +14,14 @@
 #include "api_alloc.h"
 #include "api_data.h"
 #include "dfsae.h"
+#include "fixture.h"
 
 #define D     12
 #define MAX_B 64
 
-/* A model and an Adam optimizer on one counting allocator. */
+/* A model and an Adam optimizer on one counting allocator; the fixture
+ * owns the rig and frees the handles before it (newest first), so the
+ * allocator they report to outlives them. */
 typedef struct rig {
     api_alloc_ctl ctl;
     dfsae_allocator alloc;
@@ -28,15 +31,20 @@ typedef struct rig {
     float X[MAX_B * D];
 } rig;
 
-static void rig_open(rig *r, size_t k, int gram_side, double lambda_wr)
+static rig *rig_open(void **state, size_t k, int gram_side, double lambda_wr)
 {
+    rig *r = fx_alloc(state, sizeof *r);
     api_alloc_ctl_init(&r->ctl);
     r->alloc = api_allocator(&r->ctl);
     r->k = k;
-    assert_int_equal(dfsae_model_create(D, k, 5, &r->alloc, &r->m), DFSAE_OK);
+    dfsae_model **m = fx_model_slot(state);
+    assert_int_equal(dfsae_model_create(D, k, 5, &r->alloc, m), DFSAE_OK);
+    r->m = *m;
     r->np = dfsae_model_num_params(r->m);
-    assert_int_equal(
-        dfsae_optimizer_create(DFSAE_ADAM, r->np, &r->alloc, &r->o), DFSAE_OK);
+    dfsae_optimizer **o = fx_optimizer_slot(state);
+    assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM, r->np, &r->alloc, o),
+                     DFSAE_OK);
+    r->o = *o;
     assert_int_equal(
         dfsae_model_set_option(r->m, DFSAE_MODEL_GRAM_SIDE, gram_side),
         DFSAE_OK);
@@ -46,14 +54,17 @@ static void rig_open(rig *r, size_t k, int gram_side, double lambda_wr)
     api_rng g;
     api_rng_seed(&g, 11);
     api_make_clusters(&g, r->X, MAX_B, D, 4, 1.0, 0.3);
+    return r;
 }
 
-static void rig_close(rig *r)
+/* Frees the handles now and checks every block came back. */
+static void rig_close(void **state, rig *r)
 {
-    dfsae_optimizer_free(r->o);
-    dfsae_model_free(r->m);
+    fx_drop(state, r->o);
+    fx_drop(state, r->m);
     assert_int_equal(r->ctl.allocs, r->ctl.frees);
     assert_int_equal(r->ctl.refused, 0);
+    fx_drop(state, r);
 }
 
 /* One training step: gradient into the model, then Adam. */
@@ -71,22 +82,21 @@ static const size_t later_batches[] = {MAX_B, 2, 17, 63, 5, MAX_B, 40, 3};
 
 /* Steps, forwards and losses on batches up to MAX_B after `warm` must not
  * touch the allocator. */
-static void expect_no_allocation(rig *r)
+static void expect_no_allocation(void **state, rig *r)
 {
     const size_t before = api_alloc_events(&r->ctl);
     float A[MAX_B * 96], Z[MAX_B * 96], R[MAX_B * 96];
     double total, terms[DFSAE_TERM_COUNT];
     assert_true(r->k <= 96);
+    float *g = fx_alloc(state, r->np * sizeof *g); /* not the library's */
     for (size_t i = 0; i < sizeof later_batches / sizeof later_batches[0];
          ++i) {
         const size_t n = later_batches[i];
         train_step(r, n);
-        float *g = test_malloc(r->np * sizeof *g); /* not the library's */
         assert_int_equal(
             dfsae_model_grad(r->m, r->X, n, g, &total, terms, DFSAE_TERM_COUNT),
             DFSAE_OK);
         assert_int_equal(dfsae_optimizer_step(r->o, r->m, g), DFSAE_OK);
-        test_free(g);
         assert_int_equal(
             dfsae_model_loss(r->m, r->X, n, &total, terms, DFSAE_TERM_COUNT),
             DFSAE_OK);
@@ -96,6 +106,7 @@ static void expect_no_allocation(rig *r)
                      "warm-up",
                      n, r->k, api_alloc_events(&r->ctl) - before);
     }
+    fx_drop(state, g);
 }
 
 /* Configurations: K below and above the batch, each Gram side forced and
@@ -116,27 +127,23 @@ static const config configs[] = {
 
 static void test_no_allocation_after_first_step(void **state)
 {
-    (void)state;
     for (size_t c = 0; c < sizeof configs / sizeof configs[0]; ++c) {
-        rig r;
-        rig_open(&r, configs[c].k, configs[c].side, configs[c].wr);
-        const size_t at_create = r.ctl.allocs;
-        train_step(&r, MAX_B); /* the first step sizes the workspace */
-        assert_true(r.ctl.allocs > at_create);
-        expect_no_allocation(&r);
-        rig_close(&r);
+        rig *r = rig_open(state, configs[c].k, configs[c].side, configs[c].wr);
+        const size_t at_create = r->ctl.allocs;
+        train_step(r, MAX_B); /* the first step sizes the workspace */
+        assert_true(r->ctl.allocs > at_create);
+        expect_no_allocation(state, r);
+        rig_close(state, r);
     }
 }
 
 static void test_no_allocation_after_reserve(void **state)
 {
-    (void)state;
     for (size_t c = 0; c < sizeof configs / sizeof configs[0]; ++c) {
-        rig r;
-        rig_open(&r, configs[c].k, configs[c].side, configs[c].wr);
-        assert_int_equal(dfsae_model_reserve(r.m, MAX_B), DFSAE_OK);
-        expect_no_allocation(&r);
-        rig_close(&r);
+        rig *r = rig_open(state, configs[c].k, configs[c].side, configs[c].wr);
+        assert_int_equal(dfsae_model_reserve(r->m, MAX_B), DFSAE_OK);
+        expect_no_allocation(state, r);
+        rig_close(state, r);
     }
 }
 
@@ -144,20 +151,18 @@ static void test_no_allocation_after_reserve(void **state)
  * inputs' buffer is part of the reserve: nothing allocates after it. */
 static void test_no_allocation_with_transform(void **state)
 {
-    (void)state;
     float shift[D], scale[D];
     for (int j = 0; j < D; ++j) {
         shift[j] = 0.1f * (float)j;
         scale[j] = 1.0f + 0.05f * (float)j;
     }
     for (size_t n = 1; n <= D; n += D - 1) {
-        rig r;
-        rig_open(&r, 8, DFSAE_GRAM_AUTO, 1.0);
-        assert_int_equal(dfsae_model_set_transform(r.m, shift, scale, n),
+        rig *r = rig_open(state, 8, DFSAE_GRAM_AUTO, 1.0);
+        assert_int_equal(dfsae_model_set_transform(r->m, shift, scale, n),
                          DFSAE_OK);
-        assert_int_equal(dfsae_model_reserve(r.m, MAX_B), DFSAE_OK);
-        expect_no_allocation(&r);
-        rig_close(&r);
+        assert_int_equal(dfsae_model_reserve(r->m, MAX_B), DFSAE_OK);
+        expect_no_allocation(state, r);
+        rig_close(state, r);
     }
 }
 
@@ -166,38 +171,31 @@ static void test_no_allocation_with_transform(void **state)
  * path next to the counted one. */
 static void test_default_allocator(void **state)
 {
-    (void)state;
-    dfsae_model *m;
-    dfsae_optimizer *o;
     float X[8 * 4];
     for (int i = 0; i < 32; ++i)
         X[i] = (float)sin(i);
-    assert_int_equal(dfsae_model_create(4, 3, 1, NULL, &m), DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_SGD, 15, NULL, &o), DFSAE_OK);
+    dfsae_model *m = fx_model(state, 4, 3, 1);
+    dfsae_optimizer *o = fx_optimizer(state, DFSAE_SGD, 15);
     for (int s = 0; s < 3; ++s) {
         assert_int_equal(dfsae_train_step(m, o, X, 8, NULL, NULL, 0), DFSAE_OK);
     }
-    dfsae_optimizer_free(o);
-    dfsae_model_free(m);
 }
 
 /* An allocator missing a function is not half-used: creation either
  * refuses it or falls back to malloc/free for both (then works). */
 static void test_incomplete_allocator(void **state)
 {
-    (void)state;
-    api_alloc_ctl ctl;
-    api_alloc_ctl_init(&ctl);
-    dfsae_allocator a = api_allocator(&ctl);
+    api_alloc_ctl *ctl = fx_alloc(state, sizeof *ctl); /* outlives m */
+    api_alloc_ctl_init(ctl);
+    dfsae_allocator a = api_allocator(ctl);
     a.free = NULL;
-    dfsae_model *m = NULL;
-    int st = dfsae_model_create(4, 3, 1, &a, &m);
+    dfsae_model **m = fx_model_slot(state);
+    int st = dfsae_model_create(4, 3, 1, &a, m);
     if (st == DFSAE_OK) {
-        assert_int_equal(ctl.allocs, 0); /* fell back to malloc entirely */
-        dfsae_model_free(m);
+        assert_int_equal(ctl->allocs, 0); /* fell back to malloc entirely */
     } else {
         assert_int_equal(st, DFSAE_ERR_INVALID_ARG);
-        assert_null(m);
+        assert_null(*m);
     }
 }
 
@@ -244,47 +242,41 @@ static void test_create_fails_cleanly_at_every_allocation(void **state)
  * result equals that of a model that never failed. */
 static void test_grad_fails_cleanly_at_every_allocation(void **state)
 {
-    (void)state;
     for (int wr = 0; wr <= 1; ++wr) {
-        rig ref, r;
-        rig_open(&ref, 8, DFSAE_GRAM_AUTO, wr);
-        float *g_ref = test_malloc(ref.np * sizeof *g_ref);
-        float *g = test_malloc(ref.np * sizeof *g);
-        float *p0 = test_malloc(ref.np * sizeof *p0);
-        float *p1 = test_malloc(ref.np * sizeof *p1);
+        rig *ref = rig_open(state, 8, DFSAE_GRAM_AUTO, wr);
+        float *g_ref = fx_alloc(state, ref->np * sizeof *g_ref);
+        float *g = fx_alloc(state, ref->np * sizeof *g);
+        float *p0 = fx_alloc(state, ref->np * sizeof *p0);
+        float *p1 = fx_alloc(state, ref->np * sizeof *p1);
         double total_ref, total;
         assert_int_equal(
-            dfsae_model_grad(ref.m, ref.X, MAX_B, g_ref, &total_ref, NULL, 0),
+            dfsae_model_grad(ref->m, ref->X, MAX_B, g_ref, &total_ref, NULL, 0),
             DFSAE_OK);
         for (size_t i = 0;; ++i) {
-            rig_open(&r, 8, DFSAE_GRAM_AUTO, wr);
-            assert_int_equal(dfsae_model_get_params(r.m, p0, r.np), DFSAE_OK);
-            r.ctl.fail_after = r.ctl.allocs + i;
-            int st = dfsae_model_grad(r.m, r.X, MAX_B, g, &total, NULL, 0);
-            assert_int_equal(dfsae_model_get_params(r.m, p1, r.np), DFSAE_OK);
-            assert_memory_equal(p0, p1, r.np * sizeof *p0);
-            r.ctl.fail_after = SIZE_MAX;
+            rig *r = rig_open(state, 8, DFSAE_GRAM_AUTO, wr);
+            assert_int_equal(dfsae_model_get_params(r->m, p0, r->np), DFSAE_OK);
+            r->ctl.fail_after = r->ctl.allocs + i;
+            int st = dfsae_model_grad(r->m, r->X, MAX_B, g, &total, NULL, 0);
+            assert_int_equal(dfsae_model_get_params(r->m, p1, r->np), DFSAE_OK);
+            assert_memory_equal(p0, p1, r->np * sizeof *p0);
+            r->ctl.fail_after = SIZE_MAX;
             if (st != DFSAE_OK) {
                 assert_int_equal(st, DFSAE_ERR_NO_MEMORY);
-                assert_true(dfsae_model_last_error(r.m)[0] != '\0');
-                st = dfsae_model_grad(r.m, r.X, MAX_B, g, &total, NULL, 0);
+                assert_true(dfsae_model_last_error(r->m)[0] != '\0');
+                st = dfsae_model_grad(r->m, r->X, MAX_B, g, &total, NULL, 0);
                 assert_int_equal(st, DFSAE_OK);
-                assert_memory_equal(g, g_ref, r.np * sizeof *g);
+                assert_memory_equal(g, g_ref, r->np * sizeof *g);
                 assert_memory_equal(&total, &total_ref, sizeof total);
-                r.ctl.refused = 0;
-                rig_close(&r);
+                r->ctl.refused = 0;
+                rig_close(state, r);
                 continue;
             }
-            assert_memory_equal(g, g_ref, r.np * sizeof *g);
-            rig_close(&r);
+            assert_memory_equal(g, g_ref, r->np * sizeof *g);
+            rig_close(state, r);
             assert_true(i >= 1);
             break;
         }
-        test_free(g_ref);
-        test_free(g);
-        test_free(p0);
-        test_free(p1);
-        rig_close(&ref);
+        rig_close(state, ref);
     }
 }
 
@@ -294,58 +286,53 @@ static void test_grad_fails_cleanly_at_every_allocation(void **state)
  * model that never failed. */
 static void test_train_step_fails_cleanly_at_every_allocation(void **state)
 {
-    (void)state;
-    rig ref;
-    rig_open(&ref, 8, DFSAE_GRAM_AUTO, 1.0);
-    float *want = test_malloc(ref.np * sizeof *want);
-    float *p0 = test_malloc(ref.np * sizeof *p0);
-    float *p1 = test_malloc(ref.np * sizeof *p1);
+    rig *ref = rig_open(state, 8, DFSAE_GRAM_AUTO, 1.0);
+    float *want = fx_alloc(state, ref->np * sizeof *want);
+    float *p0 = fx_alloc(state, ref->np * sizeof *p0);
+    float *p1 = fx_alloc(state, ref->np * sizeof *p1);
     double loss_ref, loss;
     assert_int_equal(
-        dfsae_train_step(ref.m, ref.o, ref.X, MAX_B, &loss_ref, NULL, 0),
+        dfsae_train_step(ref->m, ref->o, ref->X, MAX_B, &loss_ref, NULL, 0),
         DFSAE_OK);
-    assert_int_equal(dfsae_model_get_params(ref.m, want, ref.np), DFSAE_OK);
+    assert_int_equal(dfsae_model_get_params(ref->m, want, ref->np), DFSAE_OK);
     for (size_t i = 0;; ++i) {
-        rig r;
-        rig_open(&r, 8, DFSAE_GRAM_AUTO, 1.0);
-        assert_int_equal(dfsae_model_get_params(r.m, p0, r.np), DFSAE_OK);
-        r.ctl.fail_after = r.ctl.allocs + i;
-        int st = dfsae_train_step(r.m, r.o, r.X, MAX_B, &loss, NULL, 0);
-        r.ctl.fail_after = SIZE_MAX;
+        rig *r = rig_open(state, 8, DFSAE_GRAM_AUTO, 1.0);
+        assert_int_equal(dfsae_model_get_params(r->m, p0, r->np), DFSAE_OK);
+        r->ctl.fail_after = r->ctl.allocs + i;
+        int st = dfsae_train_step(r->m, r->o, r->X, MAX_B, &loss, NULL, 0);
+        r->ctl.fail_after = SIZE_MAX;
         if (st == DFSAE_OK) {
             assert_true(i >= 2); /* the gradient, then the workspace */
-            rig_close(&r);
+            rig_close(state, r);
             break;
         }
         assert_int_equal(st, DFSAE_ERR_NO_MEMORY);
-        assert_int_equal(dfsae_model_get_params(r.m, p1, r.np), DFSAE_OK);
-        assert_memory_equal(p0, p1, r.np * sizeof *p0);
-        assert_true(dfsae_optimizer_step_count(r.o) == 0);
-        assert_int_equal(dfsae_train_step(r.m, r.o, r.X, MAX_B, &loss, NULL, 0),
-                         DFSAE_OK);
-        assert_int_equal(dfsae_model_get_params(r.m, p1, r.np), DFSAE_OK);
-        assert_memory_equal(p1, want, r.np * sizeof *p1);
+        assert_int_equal(dfsae_model_get_params(r->m, p1, r->np), DFSAE_OK);
+        assert_memory_equal(p0, p1, r->np * sizeof *p0);
+        assert_true(dfsae_optimizer_step_count(r->o) == 0);
+        assert_int_equal(
+            dfsae_train_step(r->m, r->o, r->X, MAX_B, &loss, NULL, 0),
+            DFSAE_OK);
+        assert_int_equal(dfsae_model_get_params(r->m, p1, r->np), DFSAE_OK);
+        assert_memory_equal(p1, want, r->np * sizeof *p1);
         assert_memory_equal(&loss, &loss_ref, sizeof loss);
-        r.ctl.refused = 0;
-        rig_close(&r);
+        r->ctl.refused = 0;
+        rig_close(state, r);
     }
-    test_free(want);
-    test_free(p0);
-    test_free(p1);
-    rig_close(&ref);
+    rig_close(state, ref);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_no_allocation_after_first_step),
-        cmocka_unit_test(test_no_allocation_after_reserve),
-        cmocka_unit_test(test_no_allocation_with_transform),
-        cmocka_unit_test(test_default_allocator),
-        cmocka_unit_test(test_incomplete_allocator),
-        cmocka_unit_test(test_create_fails_cleanly_at_every_allocation),
-        cmocka_unit_test(test_grad_fails_cleanly_at_every_allocation),
-        cmocka_unit_test(test_train_step_fails_cleanly_at_every_allocation),
+        FIXTURE_TEST(test_no_allocation_after_first_step),
+        FIXTURE_TEST(test_no_allocation_after_reserve),
+        FIXTURE_TEST(test_no_allocation_with_transform),
+        FIXTURE_TEST(test_default_allocator),
+        FIXTURE_TEST(test_incomplete_allocator),
+        FIXTURE_TEST(test_create_fails_cleanly_at_every_allocation),
+        FIXTURE_TEST(test_grad_fails_cleanly_at_every_allocation),
+        FIXTURE_TEST(test_train_step_fails_cleanly_at_every_allocation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "grad_fixtures.h"
 #include "grad_reference.h"
 #include "gradcheck.h"
@@ -24,21 +25,19 @@ static const int SIDES[] = {DFSAE_GRAM_FEATURE, DFSAE_GRAM_SAMPLE};
  * z (1e-6 of sum |x w| + |b|) plus the exp's own rounding. */
 static void forward_matches_reference(void **state)
 {
-    (void)state;
     const size_t d = 6, k = 9, n = 11;
     const grad_lambdas l = {1.0, 1.0, 1.0, 0.0};
     for (size_t t = 0; t < 3; ++t) {
-        dfsae_model *m = grad_model_new(d, k, 901, DFSAE_ACT_SOFTMAX, l);
+        dfsae_model *m = fx_keep_model(
+            state, grad_model_new(d, k, 901, DFSAE_ACT_SOFTMAX, l));
         grad_set(m, DFSAE_MODEL_SOFTMAX_TEMPERATURE, TEMPERATURES[t]);
-        float *X = grad_inputs_new(m, n, 902, 0.0);
+        float *X = fx_keep(state, grad_inputs_new(m, n, 902, 0.0));
         for (size_t i = 0; i < n * d; ++i)
             X[i] *= 10.0f; /* |z| up to ~40: nearly one-hot rows */
         size_t np = dfsae_model_num_params(m);
-        float *p = malloc(np * sizeof *p), *A = malloc(n * k * sizeof *A);
-        double *Ar = malloc(n * k * sizeof *Ar);
-        assert_non_null(p);
-        assert_non_null(A);
-        assert_non_null(Ar);
+        float *p = fx_alloc(state, np * sizeof *p),
+              *A = fx_alloc(state, n * k * sizeof *A);
+        double *Ar = fx_alloc(state, n * k * sizeof *Ar);
         assert_int_equal(dfsae_model_get_params(m, p, np), DFSAE_OK);
         assert_int_equal(dfsae_model_forward(m, X, n, A, NULL, NULL), DFSAE_OK);
         grad_ref_opts ro = grad_ref_defaults();
@@ -64,17 +63,18 @@ static void forward_matches_reference(void **state)
                              TEMPERATURES[t], i, j, a, want);
             }
         }
-        free(p);
-        free(A);
-        free(Ar);
-        free(X);
-        dfsae_model_free(m);
+        fx_drop(state, p);
+        fx_drop(state, A);
+        fx_drop(state, Ar);
+        fx_drop(state, X);
+        fx_drop(state, m);
     }
 }
 
 /* Runs the case on both shapes, both Gram sides and every temperature;
  * fails at the end if any did not pass. */
-static void fd_softmax(const char *what, grad_lambdas l, uint64_t seed)
+static void fd_softmax(void **state, const char *what, grad_lambdas l,
+                       uint64_t seed)
 {
     const size_t shapes[][3] = {{GRAD_SHAPE_WIDE}, {GRAD_SHAPE_TALL}};
     int failed = 0;
@@ -84,10 +84,12 @@ static void fd_softmax(const char *what, grad_lambdas l, uint64_t seed)
             for (size_t t = 0; t < 3; ++t) {
                 size_t d = shapes[s][0], k = shapes[s][1], n = shapes[s][2];
                 dfsae_model *m =
-                    grad_model_new(d, k, seed + s, DFSAE_ACT_SOFTMAX, l);
+                    fx_keep_model(state, grad_model_new(d, k, seed + s,
+                                                        DFSAE_ACT_SOFTMAX, l));
                 grad_set(m, DFSAE_MODEL_GRAM_SIDE, SIDES[g]);
                 grad_set(m, DFSAE_MODEL_SOFTMAX_TEMPERATURE, TEMPERATURES[t]);
-                float *X = grad_inputs_new(m, n, seed + 10 + s, 0.0);
+                float *X =
+                    fx_keep(state, grad_inputs_new(m, n, seed + 10 + s, 0.0));
                 gradcheck_opts o;
                 gradcheck_default_opts(&o);
                 /* L_lse alone hardly moves and its check is limited by the
@@ -114,8 +116,8 @@ static void fd_softmax(const char *what, grad_lambdas l, uint64_t seed)
                 if (getenv("DFSAE_GRADCHECK_VERBOSE") != NULL)
                     gradcheck_print(label, &r);
                 assert_true(r.n_checked == r.n_params);
-                free(X);
-                dfsae_model_free(m);
+                fx_drop(state, X);
+                fx_drop(state, m);
             }
     print_message("softmax %s: worst relative error %.2e, worst coordinate "
                   "error / tolerance %.3f\n",
@@ -127,32 +129,27 @@ static void fd_softmax(const char *what, grad_lambdas l, uint64_t seed)
 
 static void fd_softmax_lse(void **state)
 {
-    (void)state;
-    fd_softmax("lse", (grad_lambdas){1.0, 0.0, 0.0, 0.0}, 910);
+    fd_softmax(state, "lse", (grad_lambdas){1.0, 0.0, 0.0, 0.0}, 910);
 }
 
 static void fd_softmax_var(void **state)
 {
-    (void)state;
-    fd_softmax("var", (grad_lambdas){0.0, 1.0, 0.0, 0.0}, 920);
+    fd_softmax(state, "var", (grad_lambdas){0.0, 1.0, 0.0, 0.0}, 920);
 }
 
 static void fd_softmax_tc(void **state)
 {
-    (void)state;
-    fd_softmax("tc", (grad_lambdas){0.0, 0.0, 1.0, 0.0}, 930);
+    fd_softmax(state, "tc", (grad_lambdas){0.0, 0.0, 1.0, 0.0}, 930);
 }
 
 static void fd_softmax_wr(void **state)
 {
-    (void)state;
-    fd_softmax("wr", (grad_lambdas){0.0, 0.0, 0.0, 1.0}, 940);
+    fd_softmax(state, "wr", (grad_lambdas){0.0, 0.0, 0.0, 1.0}, 940);
 }
 
 static void fd_softmax_all_terms(void **state)
 {
-    (void)state;
-    fd_softmax("lse+var+tc+wr", (grad_lambdas){1.0, 1.0, 1.0, 1.0}, 950);
+    fd_softmax(state, "lse+var+tc+wr", (grad_lambdas){1.0, 1.0, 1.0, 1.0}, 950);
 }
 
 /* The noise allowance of the L_lse-alone check does not blind it: on
@@ -160,24 +157,22 @@ static void fd_softmax_all_terms(void **state)
  * fails. */
 static void fd_softmax_lse_catches_one_percent(void **state)
 {
-    (void)state;
     const size_t shapes[][3] = {{GRAD_SHAPE_WIDE}, {GRAD_SHAPE_TALL}};
     const grad_lambdas l = {1.0, 0.0, 0.0, 0.0};
     for (size_t s = 0; s < 2; ++s)
         for (size_t t = 0; t < 3; ++t) {
             size_t d = shapes[s][0], k = shapes[s][1], n = shapes[s][2];
-            dfsae_model *m =
-                grad_model_new(d, k, 910 + s, DFSAE_ACT_SOFTMAX, l);
+            dfsae_model *m = fx_keep_model(
+                state, grad_model_new(d, k, 910 + s, DFSAE_ACT_SOFTMAX, l));
             grad_set(m, DFSAE_MODEL_SOFTMAX_TEMPERATURE, TEMPERATURES[t]);
-            float *X = grad_inputs_new(m, n, 920 + s, 0.0);
+            float *X = fx_keep(state, grad_inputs_new(m, n, 920 + s, 0.0));
             for (size_t i = 0; i < n * d; ++i)
                 X[i] *= 2.0f;
             gradcheck_opts o;
             gradcheck_default_opts(&o);
             grad_lse_softmax_opts(m, X, n, 0x1p-5 * TEMPERATURES[t], &o);
             size_t np = dfsae_model_num_params(m), top = 0;
-            float *g = malloc(np * sizeof *g);
-            assert_non_null(g);
+            float *g = fx_alloc(state, np * sizeof *g);
             assert_int_equal(dfsae_model_grad(m, X, n, g, NULL, NULL, 0),
                              DFSAE_OK);
             for (size_t i = 1; i < np; ++i)
@@ -191,39 +186,36 @@ static void fd_softmax_lse_catches_one_percent(void **state)
                          "passed (atol %.3g, |g| %.3g)",
                          d, k, TEMPERATURES[t], top, o.atol,
                          fabs((double)g[top]));
-            free(g);
-            free(X);
-            dfsae_model_free(m);
+            fx_drop(state, g);
+            fx_drop(state, X);
+            fx_drop(state, m);
         }
 }
 
 /* The mean reduction of L_lse scales the gradient by 1/B. */
 static void fd_softmax_lse_mean(void **state)
 {
-    (void)state;
     const grad_lambdas l = {1.0, 1.0, 0.0, 0.0};
-    dfsae_model *m = grad_model_new(7, 6, 960, DFSAE_ACT_SOFTMAX, l);
+    dfsae_model *m =
+        fx_keep_model(state, grad_model_new(7, 6, 960, DFSAE_ACT_SOFTMAX, l));
     grad_set(m, DFSAE_MODEL_LSE_REDUCTION, DFSAE_REDUCE_MEAN);
-    float *X = grad_inputs_new(m, 24, 961, 0.0);
+    float *X = fx_keep(state, grad_inputs_new(m, 24, 961, 0.0));
     gradcheck_opts o;
     gradcheck_default_opts(&o);
     gradcheck_assert(m, X, 24, &o, "softmax lse mean + var", NULL);
-    free(X);
-    dfsae_model_free(m);
 }
 
 /* Softmax is invariant to a shift of a row: the bias gradient sums to 0
  * (to float rounding) for any loss. */
 static void bias_gradient_sums_to_zero(void **state)
 {
-    (void)state;
     const grad_lambdas l = {1.0, 1.0, 1.0, 1.0};
     const size_t d = 7, k = 12, n = 20;
-    dfsae_model *m = grad_model_new(d, k, 970, DFSAE_ACT_SOFTMAX, l);
-    float *X = grad_inputs_new(m, n, 971, 0.0);
+    dfsae_model *m =
+        fx_keep_model(state, grad_model_new(d, k, 970, DFSAE_ACT_SOFTMAX, l));
+    float *X = fx_keep(state, grad_inputs_new(m, n, 971, 0.0));
     size_t np = dfsae_model_num_params(m);
-    float *g = malloc(np * sizeof *g);
-    assert_non_null(g);
+    float *g = fx_alloc(state, np * sizeof *g);
     assert_int_equal(dfsae_model_grad(m, X, n, g, NULL, NULL, 0), DFSAE_OK);
     double sum = 0.0, mag = 0.0;
     for (size_t j = 0; j < k; ++j) {
@@ -232,17 +224,12 @@ static void bias_gradient_sums_to_zero(void **state)
     }
     if (!(fabs(sum) <= 1e-5 * mag))
         fail_msg("bias gradient sums to %.3g (sum of |.| %.3g)", sum, mag);
-    free(g);
-    free(X);
-    dfsae_model_free(m);
 }
 
 /* Temperatures outside [1e-3, 1e3] are refused and change nothing. */
 static void temperature_bounds(void **state)
 {
-    (void)state;
-    dfsae_model *m = NULL;
-    assert_int_equal(dfsae_model_create(3, 4, 1, NULL, &m), DFSAE_OK);
+    dfsae_model *m = fx_model(state, 3, 4, 1);
     double lo, hi, v;
     assert_int_equal(
         dfsae_model_option_bounds(DFSAE_MODEL_SOFTMAX_TEMPERATURE, &lo, &hi),
@@ -257,22 +244,21 @@ static void temperature_bounds(void **state)
         dfsae_model_get_option(m, DFSAE_MODEL_SOFTMAX_TEMPERATURE, &v),
         DFSAE_OK);
     assert_true(v == 1.0);
-    dfsae_model_free(m);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(forward_matches_reference),
-        cmocka_unit_test(fd_softmax_lse),
-        cmocka_unit_test(fd_softmax_var),
-        cmocka_unit_test(fd_softmax_tc),
-        cmocka_unit_test(fd_softmax_wr),
-        cmocka_unit_test(fd_softmax_all_terms),
-        cmocka_unit_test(fd_softmax_lse_catches_one_percent),
-        cmocka_unit_test(fd_softmax_lse_mean),
-        cmocka_unit_test(bias_gradient_sums_to_zero),
-        cmocka_unit_test(temperature_bounds),
+        FIXTURE_TEST(forward_matches_reference),
+        FIXTURE_TEST(fd_softmax_lse),
+        FIXTURE_TEST(fd_softmax_var),
+        FIXTURE_TEST(fd_softmax_tc),
+        FIXTURE_TEST(fd_softmax_wr),
+        FIXTURE_TEST(fd_softmax_all_terms),
+        FIXTURE_TEST(fd_softmax_lse_catches_one_percent),
+        FIXTURE_TEST(fd_softmax_lse_mean),
+        FIXTURE_TEST(bias_gradient_sums_to_zero),
+        FIXTURE_TEST(temperature_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

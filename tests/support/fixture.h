@@ -1,7 +1,9 @@
 /* What a test owns, kept in CMocka's *state: fixture_setup makes an empty
  * list and fixture_teardown frees everything in it whether the test
  * passed or failed, so a failing assertion neither leaks nor hides a
- * leak. Register a test with FIXTURE_TEST(name). */
+ * leak. Register a test with FIXTURE_TEST(name). A handle on an allocator
+ * that takes cmocka's test_malloc (api_alloc.h) must be dropped before a
+ * passing test returns: cmocka checks those blocks then, before teardown. */
 #ifndef FIXTURE_H
 #define FIXTURE_H
 
