@@ -16,24 +16,33 @@
 #include <cmocka.h>
 
 #include "dfsae.h"
+#include "fixture.h"
 #include "train_data.h"
 
 #define D 6
 #define K 5
 
-static float *data(size_t n, uint64_t seed)
+static float *data(void **state, size_t n, uint64_t seed)
 {
-    float *X = test_malloc(n * D * sizeof *X);
+    float *X = fx_alloc(state, n * D * sizeof *X);
     train_fill(X, n * D, seed, -1.0, 1.0);
     return X;
 }
 
 /* A model and optimizer (the same initial parameters every time) whose
  * run state starts at epoch 0 with shuffle seed 11. */
-static void make(dfsae_model **m, dfsae_optimizer **o)
+static void make(void **state, dfsae_model **m, dfsae_optimizer **o)
 {
-    train_make(D, K, 3, m, o);
+    *m = fx_model(state, D, K, 3);
+    *o = fx_optimizer(state, DFSAE_ADAM, dfsae_model_num_params(*m));
     assert_int_equal(dfsae_model_set_run_state(*m, 0, 0, 11), DFSAE_OK);
+}
+
+/* A training config with these epochs, batch size and shuffle. */
+static dfsae_train_config *config(void **state, double epochs, double batch,
+                                  double shuffle)
+{
+    return fx_keep_config(state, train_config(epochs, batch, shuffle));
 }
 
 static void set(dfsae_train_config *c, int key, double v)
@@ -71,40 +80,43 @@ static int read_rows(void *user, const size_t *rows, size_t count, void *out)
     return 0;
 }
 
-static dfsae_source *callback_source(rows_cb *cb, const void *data, int elem,
-                                     size_t n, int sequential)
+static dfsae_source *callback_source(void **state, rows_cb *cb,
+                                     const void *data, int elem, size_t n,
+                                     int sequential)
 {
     memset(cb, 0, sizeof *cb);
     cb->data = data;
     cb->esize = elem == DFSAE_ELEM_F32 ? 4 : 2;
     cb->d = D;
     cb->runs_ok = 1;
-    dfsae_source *s = NULL;
+    dfsae_source **s = fx_source_slot(state);
     assert_int_equal(dfsae_source_from_callback(read_rows, cb, elem, n, D,
-                                                sequential, NULL, &s),
+                                                sequential, NULL, s),
                      DFSAE_OK);
-    return s;
+    return *s;
 }
 
-static dfsae_source *array_source(const void *data, int elem, size_t n)
+static dfsae_source *array_source(void **state, const void *data, int elem,
+                                  size_t n)
 {
-    dfsae_source *s = NULL;
-    assert_int_equal(dfsae_source_from_array(data, elem, n, D, NULL, &s),
+    dfsae_source **s = fx_source_slot(state);
+    assert_int_equal(dfsae_source_from_array(data, elem, n, D, NULL, s),
                      DFSAE_OK);
-    return s;
+    return *s;
 }
 
 /* Trains a fresh model (same init) on `src`; returns its parameters. */
-static float *train_on(dfsae_source *src, const dfsae_train_config *c)
+static float *train_on(void **state, dfsae_source *src,
+                       const dfsae_train_config *c)
 {
     dfsae_model *m;
     dfsae_optimizer *o;
-    make(&m, &o);
+    make(state, &m, &o);
     assert_int_equal(dfsae_model_train_source(m, o, src, c, NULL, NULL),
                      DFSAE_OK);
-    float *p = train_params(m);
-    dfsae_model_free(m);
-    dfsae_optimizer_free(o);
+    float *p = fx_params(state, m);
+    fx_drop(state, o);
+    fx_drop(state, m);
     return p;
 }
 
@@ -126,22 +138,21 @@ static double rel_diff(const float *a, const float *b)
 
 static void callback_equals_array(void **state)
 {
-    (void)state;
     const size_t n = 301;
-    float *X = data(n, 5);
-    dfsae_train_config *c = train_config(3, 32, 1);
-    dfsae_source *arr = array_source(X, DFSAE_ELEM_F32, n);
+    float *X = data(state, n, 5);
+    dfsae_train_config *c = config(state, 3, 32, 1);
+    dfsae_source *arr = array_source(state, X, DFSAE_ELEM_F32, n);
     rows_cb cb;
-    dfsae_source *fn = callback_source(&cb, X, DFSAE_ELEM_F32, n, 0);
-    float *pa = train_on(arr, c), *pf = train_on(fn, c);
+    dfsae_source *fn = callback_source(state, &cb, X, DFSAE_ELEM_F32, n, 0);
+    float *pa = train_on(state, arr, c), *pf = train_on(state, fn, c);
     assert_same(pa, pf);
     assert_int_equal(cb.rows_read, 3 * n);
     /* The float-array entry point is the array source. */
     dfsae_model *m;
     dfsae_optimizer *o;
-    make(&m, &o);
+    make(state, &m, &o);
     assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL), DFSAE_OK);
-    float *pt = train_params(m);
+    float *pt = fx_params(state, m);
     assert_same(pa, pt);
     /* Evaluation reads the callback in order, to the same metrics. */
     double ma[DFSAE_METRIC_COUNT], mf[DFSAE_METRIC_COUNT];
@@ -153,15 +164,6 @@ static void callback_equals_array(void **state)
         DFSAE_OK);
     assert_memory_equal(ma, mf, sizeof ma);
     assert_true(ma[DFSAE_METRIC_MEAN_ACTIVATION] > 0.0);
-    dfsae_model_free(m);
-    dfsae_optimizer_free(o);
-    test_free(pa);
-    test_free(pf);
-    test_free(pt);
-    dfsae_source_free(arr);
-    dfsae_source_free(fn);
-    dfsae_train_config_free(c);
-    test_free(X);
 }
 
 /* ---- half precision --------------------------------------------------- */
@@ -191,12 +193,12 @@ static uint16_t half_bits(float x, int f16)
                       mant);
 }
 
-static void half_case(int f16)
+static void half_case(void **state, int f16)
 {
     const size_t n = 257;
-    float *X = test_malloc(n * D * sizeof *X);
-    float *Xr = test_malloc(n * D * sizeof *Xr);
-    uint16_t *H = test_malloc(n * D * sizeof *H);
+    float *X = fx_alloc(state, n * D * sizeof *X);
+    float *Xr = fx_alloc(state, n * D * sizeof *Xr);
+    uint16_t *H = fx_alloc(state, n * D * sizeof *H);
     train_fill(X, n * D, 9, 0.01, 2.0);
     for (size_t i = 0; i < n * D; ++i) {
         if (i % 3 == 0)
@@ -205,20 +207,20 @@ static void half_case(int f16)
         H[i] = half_bits(Xr[i], f16);
     }
     const int elem = f16 ? DFSAE_ELEM_F16 : DFSAE_ELEM_BF16;
-    dfsae_train_config *c = train_config(2, 16, 1);
-    dfsae_source *half = array_source(H, elem, n);
-    dfsae_source *rounded = array_source(Xr, DFSAE_ELEM_F32, n);
-    dfsae_source *orig = array_source(X, DFSAE_ELEM_F32, n);
+    dfsae_train_config *c = config(state, 2, 16, 1);
+    dfsae_source *half = array_source(state, H, elem, n);
+    dfsae_source *rounded = array_source(state, Xr, DFSAE_ELEM_F32, n);
+    dfsae_source *orig = array_source(state, X, DFSAE_ELEM_F32, n);
     rows_cb cb;
-    dfsae_source *half_cb = callback_source(&cb, H, elem, n, 0);
+    dfsae_source *half_cb = callback_source(state, &cb, H, elem, n, 0);
     /* read gives the values the half patterns hold */
     float row[2 * D];
     assert_int_equal(dfsae_source_read(half, 100, 2, row), DFSAE_OK);
     assert_memory_equal(row, Xr + 100 * D, sizeof row);
     assert_int_equal(dfsae_source_read(half_cb, 255, 2, row), DFSAE_OK);
     assert_memory_equal(row, Xr + 255 * D, sizeof row);
-    float *ph = train_on(half, c), *pc = train_on(half_cb, c);
-    float *pr = train_on(rounded, c), *po = train_on(orig, c);
+    float *ph = train_on(state, half, c), *pc = train_on(state, half_cb, c);
+    float *pr = train_on(state, rounded, c), *po = train_on(state, orig, c);
     assert_same(ph, pr);
     assert_same(pc, pr);
     double input = 0.0;
@@ -232,30 +234,16 @@ static void half_case(int f16)
                   f16 ? "float16" : "bfloat16", input, params);
     assert_true(input > 0.0 && input <= (f16 ? 0x1p-11 : 0x1p-8));
     assert_true(params > 0.0 && params < 0.05);
-    test_free(ph);
-    test_free(pc);
-    test_free(pr);
-    test_free(po);
-    dfsae_source_free(half);
-    dfsae_source_free(half_cb);
-    dfsae_source_free(rounded);
-    dfsae_source_free(orig);
-    dfsae_train_config_free(c);
-    test_free(X);
-    test_free(Xr);
-    test_free(H);
 }
 
 static void float16_source(void **state)
 {
-    (void)state;
-    half_case(1);
+    half_case(state, 1);
 }
 
 static void bfloat16_source(void **state)
 {
-    (void)state;
-    half_case(0);
+    half_case(state, 0);
 }
 
 /* ---- the chunked shuffle ----------------------------------------------- */
@@ -325,23 +313,23 @@ static void check_visits(const visits *v, size_t epochs)
 
 static void chunked_shuffle_visits_every_row_once(void **state)
 {
-    (void)state;
     static visits v[3];
     memset(v, 0, sizeof v);
-    float *X = data(VISIT_N, 4);
-    dfsae_train_config *c = train_config(3, 64, 2);
+    float *X = data(state, VISIT_N, 4);
+    dfsae_train_config *c = config(state, 3, 64, 2);
     set(c, DFSAE_TRAIN_SHUFFLE_CHUNK, 7);  /* 143 chunks, the last of 6 */
     set(c, DFSAE_TRAIN_SHUFFLE_WINDOW, 3); /* windows of 21 rows */
-    dfsae_source *arr = array_source(X, DFSAE_ELEM_F32, VISIT_N);
+    dfsae_source *arr = array_source(state, X, DFSAE_ELEM_F32, VISIT_N);
     rows_cb cb;
-    dfsae_source *seq = callback_source(&cb, X, DFSAE_ELEM_F32, VISIT_N, 1);
+    dfsae_source *seq =
+        callback_source(state, &cb, X, DFSAE_ELEM_F32, VISIT_N, 1);
     cb.chunk = 7;
     dfsae_model *m[2];
     dfsae_optimizer *o[2];
     for (int i = 0; i < 2; ++i) {
         v[i].chunk = 7;
         v[i].window = 3;
-        make(&m[i], &o[i]);
+        make(state, &m[i], &o[i]);
     }
     assert_int_equal(dfsae_model_train_source(m[0], o[0], arr, c, visit, &v[0]),
                      DFSAE_OK);
@@ -353,7 +341,7 @@ static void chunked_shuffle_visits_every_row_once(void **state)
     assert_memory_equal(v[0].order, v[1].order, 3 * sizeof v[0].order[0]);
     assert_true(cb.runs_ok);
     assert_int_equal(cb.rows_read, 3 * VISIT_N); /* each row read once */
-    float *p0 = train_params(m[0]), *p1 = train_params(m[1]);
+    float *p0 = fx_params(state, m[0]), *p1 = fx_params(state, m[1]);
     assert_same(p0, p1);
     /* Epoch e's order depends on (seed, e) alone: a run stopped in the
      * middle of epoch 2 (16 steps an epoch) and continued sees the rest of
@@ -361,7 +349,7 @@ static void chunked_shuffle_visits_every_row_once(void **state)
      * ends bit-identical to the uninterrupted run. */
     dfsae_model *m2;
     dfsae_optimizer *o2;
-    make(&m2, &o2);
+    make(state, &m2, &o2);
     v[2].chunk = 7;
     v[2].window = 3;
     v[2].cancel_at = 40;
@@ -379,36 +367,22 @@ static void chunked_shuffle_visits_every_row_once(void **state)
                      DFSAE_OK);
     assert_true(cb.rows_read < VISIT_N - 8 * 64 + 3 * 7);
     assert_memory_equal(v[2].order, v[0].order, 3 * sizeof v[0].order[0]);
-    float *p2 = train_params(m2);
+    float *p2 = fx_params(state, m2);
     assert_same(p2, p1);
-    test_free(p2);
-    dfsae_model_free(m2);
-    dfsae_optimizer_free(o2);
-    for (int i = 0; i < 2; ++i) {
-        dfsae_model_free(m[i]);
-        dfsae_optimizer_free(o[i]);
-    }
-    test_free(p0);
-    test_free(p1);
-    dfsae_source_free(arr);
-    dfsae_source_free(seq);
-    dfsae_train_config_free(c);
-    test_free(X);
 }
 
 /* ---- failures ----------------------------------------------------------- */
 
 static void failing_and_bad_callbacks(void **state)
 {
-    (void)state;
     const size_t n = 40;
-    float *X = data(n, 2);
-    dfsae_train_config *c = train_config(1, 8, 0);
+    float *X = data(state, n, 2);
+    dfsae_train_config *c = config(state, 1, 8, 0);
     rows_cb cb;
-    dfsae_source *s = callback_source(&cb, X, DFSAE_ELEM_F32, n, 0);
+    dfsae_source *s = callback_source(state, &cb, X, DFSAE_ELEM_F32, n, 0);
     dfsae_model *m;
     dfsae_optimizer *o;
-    make(&m, &o);
+    make(state, &m, &o);
     /* The third read fails: two steps were taken, the error says where. */
     cb.fail_at_call = 3;
     assert_int_equal(dfsae_model_train_source(m, o, s, c, NULL, NULL),
@@ -434,16 +408,13 @@ static void failing_and_bad_callbacks(void **state)
         DFSAE_ERR_NON_FINITE_INPUT);
     assert_non_null(strstr(dfsae_model_last_error(m), "row 29"));
     /* An array source is checked before the first step. */
-    dfsae_source *arr = array_source(X, DFSAE_ELEM_F32, n);
+    dfsae_source *arr = array_source(state, X, DFSAE_ELEM_F32, n);
     assert_int_equal(dfsae_model_train_source(m, o, arr, c, NULL, NULL),
                      DFSAE_ERR_NON_FINITE_INPUT);
     assert_int_equal(dfsae_optimizer_step_count(o), 3);
     uint16_t h[2 * D] = {0};
     h[D + 1] = 0x7c00u; /* +Inf in row 1 */
-    dfsae_source *half = NULL;
-    assert_int_equal(
-        dfsae_source_from_array(h, DFSAE_ELEM_F16, 2, D, NULL, &half),
-        DFSAE_OK);
+    dfsae_source *half = array_source(state, h, DFSAE_ELEM_F16, 2);
     assert_int_equal(dfsae_model_set_run_state(m, 0, 0, 11), DFSAE_OK);
     assert_int_equal(dfsae_model_train_source(m, o, half, c, NULL, NULL),
                      DFSAE_ERR_NON_FINITE_INPUT);
@@ -467,57 +438,50 @@ static void failing_and_bad_callbacks(void **state)
         DFSAE_ERR_INVALID_ARG);
     assert_int_equal(dfsae_source_from_array(X, 0, 1, 1, NULL, NULL),
                      DFSAE_ERR_NULL_ARG);
-    assert_int_equal(dfsae_source_from_array(X, 0, 4, D + 1, NULL, &bad),
+    dfsae_source **wide = fx_source_slot(state); /* D + 1 columns */
+    assert_int_equal(dfsae_source_from_array(X, 0, 4, D + 1, NULL, wide),
                      DFSAE_OK);
-    assert_int_equal(dfsae_model_train_source(m, o, bad, c, NULL, NULL),
+    assert_int_equal(dfsae_model_train_source(m, o, *wide, c, NULL, NULL),
                      DFSAE_ERR_SIZE_MISMATCH);
-    assert_int_equal(dfsae_model_evaluate_source(m, bad, c, met, 1),
+    assert_int_equal(dfsae_model_evaluate_source(m, *wide, c, met, 1),
                      DFSAE_ERR_SIZE_MISMATCH);
     assert_int_equal(dfsae_model_train_source(m, o, NULL, c, NULL, NULL),
                      DFSAE_ERR_NULL_ARG);
     assert_int_equal(dfsae_source_read(arr, 39, 2, X), DFSAE_ERR_INVALID_ARG);
     assert_int_equal(dfsae_source_read(arr, 0, 1, NULL), DFSAE_ERR_NULL_ARG);
     dfsae_source_free(NULL);
-    dfsae_source_free(bad);
-    dfsae_source_free(half);
-    dfsae_source_free(arr);
-    dfsae_source_free(s);
-    dfsae_model_free(m);
-    dfsae_optimizer_free(o);
-    dfsae_train_config_free(c);
-    test_free(X);
 }
 
 /* The source's own memory goes through the allocator and comes back. */
 static void allocator_is_used(void **state)
 {
-    (void)state;
-    train_counter count = {0, 0};
-    dfsae_allocator a = train_counting_allocator(&count);
+    train_counter *count = fx_alloc(state, sizeof *count); /* outlives s */
+    dfsae_allocator a = train_counting_allocator(count);
     uint16_t h[D] = {0};
-    dfsae_source *s = NULL;
+    dfsae_source **s = fx_source_slot(state);
     assert_int_equal(dfsae_source_from_callback(
-                         read_rows, NULL, DFSAE_ELEM_BF16, 1, D, 0, &a, &s),
+                         read_rows, NULL, DFSAE_ELEM_BF16, 1, D, 0, &a, s),
                      DFSAE_OK);
-    assert_int_equal(count.allocs, 2); /* the handle and its staging */
-    dfsae_source_free(s);
-    assert_int_equal(count.frees, 2);
-    assert_int_equal(dfsae_source_from_array(h, DFSAE_ELEM_F16, 1, D, &a, &s),
+    assert_int_equal(count->allocs, 2); /* the handle and its staging */
+    fx_drop(state, *s);
+    assert_int_equal(count->frees, 2);
+    s = fx_source_slot(state);
+    assert_int_equal(dfsae_source_from_array(h, DFSAE_ELEM_F16, 1, D, &a, s),
                      DFSAE_OK);
-    assert_int_equal(count.allocs, 3);
-    dfsae_source_free(s);
-    assert_int_equal(count.frees, 3);
+    assert_int_equal(count->allocs, 3);
+    fx_drop(state, *s);
+    assert_int_equal(count->frees, 3);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(callback_equals_array),
-        cmocka_unit_test(float16_source),
-        cmocka_unit_test(bfloat16_source),
-        cmocka_unit_test(chunked_shuffle_visits_every_row_once),
-        cmocka_unit_test(failing_and_bad_callbacks),
-        cmocka_unit_test(allocator_is_used),
+        FIXTURE_TEST(callback_equals_array),
+        FIXTURE_TEST(float16_source),
+        FIXTURE_TEST(bfloat16_source),
+        FIXTURE_TEST(chunked_shuffle_visits_every_row_once),
+        FIXTURE_TEST(failing_and_bad_callbacks),
+        FIXTURE_TEST(allocator_is_used),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,7 +9,15 @@
 #include "fixture.h"
 #include "io_util.h"
 
-enum { FX_MEMORY, FX_DIR, FX_SNAPSHOT, FX_MODEL, FX_OPTIMIZER, FX_CONFIG };
+enum {
+    FX_MEMORY,
+    FX_DIR,
+    FX_SNAPSHOT,
+    FX_MODEL,
+    FX_OPTIMIZER,
+    FX_CONFIG,
+    FX_SOURCE
+};
 
 /* One owned thing; a list node, so a slot's address stays put. */
 typedef struct owned {
@@ -20,6 +28,7 @@ typedef struct owned {
         dfsae_model *model;
         dfsae_optimizer *opt;
         dfsae_train_config *config;
+        dfsae_source *source;
     } u;
 } owned;
 
@@ -32,6 +41,8 @@ static const void *address(const owned *o)
     switch (o->kind) {
     case FX_MODEL: return o->u.model;
     case FX_OPTIMIZER: return o->u.opt;
+    case FX_CONFIG: return o->u.config;
+    case FX_SOURCE: return o->u.source;
     default: return o->u.mem;
     }
 }
@@ -51,6 +62,8 @@ static void release(owned *o)
         break;
     case FX_MODEL: dfsae_model_free(o->u.model); break;
     case FX_OPTIMIZER: dfsae_optimizer_free(o->u.opt); break;
+    case FX_CONFIG: dfsae_train_config_free(o->u.config); break;
+    case FX_SOURCE: dfsae_source_free(o->u.source); break;
     default: free(o->u.mem); break;
     }
     free(o);
@@ -141,6 +154,25 @@ dfsae_train_config *fx_train_config(void **state)
     owned *o = take(state, FX_CONFIG);
     assert_int_equal(dfsae_train_config_create(NULL, &o->u.config), DFSAE_OK);
     return o->u.config;
+}
+
+dfsae_train_config *fx_keep_config(void **state, dfsae_train_config *c)
+{
+    take(state, FX_CONFIG)->u.config = c;
+    return c;
+}
+
+dfsae_source **fx_source_slot(void **state)
+{
+    return &take(state, FX_SOURCE)->u.source;
+}
+
+float *fx_params(void **state, const dfsae_model *m)
+{
+    const size_t np = dfsae_model_num_params(m);
+    float *p = fx_alloc(state, np * sizeof *p);
+    assert_int_equal(dfsae_model_get_params(m, p, np), DFSAE_OK);
+    return p;
 }
 
 io_snapshot *fx_snapshot(void **state, const dfsae_model *m)

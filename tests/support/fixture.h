@@ -36,6 +36,12 @@ dfsae_model *fx_model(void **state, size_t d, size_t k, uint64_t seed);
 dfsae_optimizer *fx_optimizer(void **state, int kind, size_t n);
 /* A training configuration with the defaults, freed at teardown. */
 dfsae_train_config *fx_train_config(void **state);
+/* Takes over c (made by another helper, may be NULL) and returns it. */
+dfsae_train_config *fx_keep_config(void **state, dfsae_train_config *c);
+/* A slot that teardown frees the data source in. */
+dfsae_source **fx_source_slot(void **state);
+/* A copy of m's parameters, freed at teardown. */
+float *fx_params(void **state, const dfsae_model *m);
 /* A snapshot of m (io_util.h), freed at teardown. */
 io_snapshot *fx_snapshot(void **state, const dfsae_model *m);
 /* Frees p (memory, a directory or a handle the fixture holds) now. */
