@@ -1,6 +1,7 @@
 /* Column means and unbiased variances, accumulated in double a block of
- * rows at a time. Each column is shifted by the batch's first row: sums of
- * (a - a_0) keep the variance of activations in the thousands accurate,
+ * rows at a time. Each column is shifted by a value near it (the loss
+ * terms: the batch's first row; evaluate: the first batch's mean): sums of
+ * (a - shift) keep the variance of activations in the thousands accurate,
  * and a constant column (a dead unit) gives exactly zero sums, hence
  * variance exactly 0. */
 #include "fastmath.h"
@@ -15,12 +16,12 @@ void dfsae__colstats_begin(size_t k, double *col)
 
 DFSAE_MULTIVERSION
 static void add_rows(const float *rows, size_t count, size_t k, size_t j0,
-                     size_t j1, const float *first, double *sum, double *sq)
+                     size_t j1, const float *shift, double *sum, double *sq)
 {
     for (size_t i = 0; i < count; ++i) {
         const float *a = rows + i * k;
         for (size_t j = j0; j < j1; ++j) {
-            double c = (double)a[j] - (double)first[j];
+            double c = (double)a[j] - (double)shift[j];
             sum[j] += c;
             sq[j] += c * c;
         }
@@ -29,27 +30,23 @@ static void add_rows(const float *rows, size_t count, size_t k, size_t j0,
 
 /* The kernel is static so its clones stay local (DFSAE_MULTIVERSION). */
 void dfsae__colstats_add(const float *rows, size_t count, size_t k, size_t j0,
-                         size_t j1, const float *first, double *col)
+                         size_t j1, const float *shift, double *col)
 {
-    add_rows(rows, count, k, j0, j1, first, col, col + k);
+    add_rows(rows, count, k, j0, j1, shift, col, col + k);
 }
 
-void dfsae__colstats_finish(const float *first, size_t n, size_t k, double *col,
+void dfsae__colstats_finish(const float *shift, size_t n, size_t k, double *col,
                             float *mean_hi, float *mean_lo)
 {
     double *mean = col, *var = col + k;
-    const double inv_n = 1.0 / (double)n;
     for (size_t j = 0; j < k; ++j) {
-        if (var[j] == 0.0) { /* every row equals the first: constant */
-            mean[j] = first[j];
+        if (var[j] == 0.0) { /* every row equals the shift: constant */
+            mean[j] = shift[j];
             continue;
         }
-        double shift_mean = mean[j] * inv_n;
-        double ss = var[j] - mean[j] * shift_mean;
-        mean[j] = (double)first[j] + shift_mean;
-        /* Clamp rounding below 0, but let a NaN (an overflowed unit)
-         * through to the finiteness check. */
-        var[j] = ss < 0.0 ? 0.0 : ss / (double)(n - 1);
+        double sum = mean[j];
+        mean[j] = (double)shift[j] + sum * (1.0 / (double)n);
+        var[j] = dfsae__shifted_var(sum, var[j], n);
     }
     for (size_t j = 0; j < k; ++j)
         dfsae__split_double(mean[j], &mean_hi[j], &mean_lo[j]);

@@ -127,14 +127,34 @@ int dfsae__loss_needs_stats(const double lambda[DFSAE_TERM_COUNT]);
 /* Column means and variances of an n x K matrix A in `col`, 2K doubles: the
  * K sums, then K sums of squares (adjacent, for one reduction across
  * ranks), which finish turns into the means and the variances. Zero them,
- * add every row in order (each column shifted by A's first row; columns
- * [j0, j1) of `count` rows per call: row blocks, or column ranges over all
- * rows), then finish. */
+ * add every row in order (each column shifted by `shift`, the same k
+ * floats in every call: A's first row for the loss terms; columns [j0, j1)
+ * of `count` rows per call: row blocks, or column ranges over all rows),
+ * then finish. Until finish, `col` holds the shifted sums, which
+ * dfsae__shifted_cov turns into (co)variances. */
 void dfsae__colstats_begin(size_t k, double *col);
 void dfsae__colstats_add(const float *rows, size_t count, size_t k, size_t j0,
-                         size_t j1, const float *first, double *col);
-void dfsae__colstats_finish(const float *first, size_t n, size_t k, double *col,
+                         size_t j1, const float *shift, double *col);
+void dfsae__colstats_finish(const float *shift, size_t n, size_t k, double *col,
                             float *mean_hi, float *mean_lo);
+
+/* The unbiased covariance of two columns over n >= 2 rows from sums around
+ * a common shift: sxy of the shifted products, sx and sy of the shifted
+ * values (sxy = sum of squares and sx = sy for a variance, which rounding
+ * may put below 0). */
+static inline double dfsae__shifted_cov(double sxy, double sx, double sy,
+                                        size_t n)
+{
+    return (sxy - sx * (sy * (1.0 / (double)n))) / (double)(n - 1);
+}
+
+/* The unbiased variance from a column's shifted sum and sum of squares:
+ * clamped at 0, but a NaN (an overflowed unit) stays NaN. */
+static inline double dfsae__shifted_var(double sum, double sq, size_t n)
+{
+    double v = dfsae__shifted_cov(sq, sum, sum, n);
+    return v < 0.0 ? 0.0 : v;
+}
 
 /* R = softmax(-A) row-wise (n x K). */
 void dfsae__responsibilities(const float *A, size_t n, size_t k, float *R);

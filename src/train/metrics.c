@@ -1,10 +1,11 @@
 /* dfsae_model_evaluate: the metrics of docs/training.md over a whole data set,
- * in batches. Row metrics are summed per row; column statistics and the
- * cross-product matrix are accumulated in double across batches around a
- * per-column shift (the first batch's means), which keeps the variance of
- * large activations accurate and makes a constant column exactly 0. The
- * float cross-products run on columns scaled by powers of two to at most
- * 1, so activations of any finite size cannot overflow them. */
+ * in batches. Row metrics are summed per row; the column statistics (the
+ * core's, loss.h) and the cross-product matrix are accumulated in double
+ * across batches around a per-column shift (the first batch's means, to
+ * float), which keeps the variance of large activations accurate and
+ * makes a constant column exactly 0. The float cross-products run on
+ * columns scaled by powers of two to at most 1, so activations of any
+ * finite size cannot overflow them. */
 #include <math.h>
 #include <string.h>
 
@@ -37,9 +38,8 @@ typedef struct acc {
     float *X;      /* batch x D rows converted from the source */
     float *A;      /* batch x K activations, then shifted in place */
     float *gram;   /* K x K per-batch cross-products (redundancy) */
-    double *shift; /* K: the first batch's column means */
-    double *sum;   /* K: sums of shifted values */
-    double *sq;    /* K: sums of squared shifted values */
+    float *shift;  /* K: the first batch's column means */
+    double *col;   /* 2K: the shifted sums, then squares (colstats) */
     double *cross; /* K x K upper triangle, sums of shifted products */
     double *scale; /* K: this batch's power-of-two column scales */
     float *r;      /* K: one row's responsibilities */
@@ -49,8 +49,8 @@ typedef struct acc {
 
 static void release(const dfsae_allocator *a, acc *s)
 {
-    void *bufs[] = {s->X,  s->A,     s->gram,  s->shift, s->sum,
-                    s->sq, s->cross, s->scale, s->r};
+    void *bufs[] = {s->X,   s->A,     s->gram,  s->shift,
+                    s->col, s->cross, s->scale, s->r};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; ++i)
         dfsae__free(a, bufs[i]);
 }
@@ -60,21 +60,18 @@ static void release(const dfsae_allocator *a, acc *s)
 static int acquire(const dfsae_allocator *a, acc *s, size_t batch, size_t k,
                    size_t x_cols)
 {
-    size_t bk, bd;
-    if (!dfsae__mul_size(batch, k, &bk) || !dfsae__mul_size(batch, x_cols, &bd))
+    size_t bk, bd, k2;
+    if (!dfsae__mul_size(batch, k, &bk) ||
+        !dfsae__mul_size(batch, x_cols, &bd) || !dfsae__mul_size(2, k, &k2))
         return 0;
     if (bd > 0 && (s->X = dfsae__alloc_array(a, bd, sizeof(float))) == NULL)
         return 0;
     s->A = dfsae__alloc_array(a, bk, sizeof(float));
-    s->shift = dfsae__alloc_array(a, k, sizeof(double));
-    s->sum = dfsae__alloc_array(a, k, sizeof(double));
-    s->sq = dfsae__alloc_array(a, k, sizeof(double));
+    s->shift = dfsae__alloc_array(a, k, sizeof(float));
+    s->col = dfsae__alloc_array(a, k2, sizeof(double));
     s->r = dfsae__alloc_array(a, k, sizeof(float));
-    if (s->A == NULL || s->shift == NULL || s->sum == NULL || s->sq == NULL ||
-        s->r == NULL)
+    if (s->A == NULL || s->shift == NULL || s->col == NULL || s->r == NULL)
         return 0;
-    memset(s->sum, 0, k * sizeof(double));
-    memset(s->sq, 0, k * sizeof(double));
     if (!s->redundancy)
         return 1;
     size_t kk;
@@ -111,37 +108,32 @@ static void row_metrics(acc *s, const float *a)
     s->max_resp += r_max;
 }
 
-static void add_batch(acc *s, size_t rows)
+/* The shift: the first batch's column means, through the column
+ * statistics around its first row. s->r, not yet in use, takes the
+ * means' low parts. */
+static void set_shift(acc *s, size_t rows)
+{
+    dfsae__colstats_begin(s->k, s->col);
+    dfsae__colstats_add(s->A, rows, s->k, 0, s->k, s->A, s->col);
+    dfsae__colstats_finish(s->A, rows, s->k, s->col, s->shift, s->r);
+    dfsae__colstats_begin(s->k, s->col);
+}
+
+/* The batch's cross-products, added to s->cross. Scaling by 2^-e is
+ * exact: the products keep float's relative accuracy and sum to at most
+ * `rows`. The shifted batch overwrites A. */
+static void add_cross(acc *s, size_t rows)
 {
     const size_t k = s->k;
     float *A = s->A;
-    for (size_t i = 0; i < rows; ++i)
-        row_metrics(s, A + i * k);
-    if (s->rows == 0) {
-        for (size_t j = 0; j < k; ++j)
-            s->shift[j] = 0.0;
-        for (size_t i = 0; i < rows; ++i)
-            for (size_t j = 0; j < k; ++j)
-                s->shift[j] += A[i * k + j];
-        for (size_t j = 0; j < k; ++j)
-            s->shift[j] /= (double)rows;
-    }
     double *big = s->scale; /* first the largest |shifted value| */
-    for (size_t j = 0; s->redundancy && j < k; ++j)
+    for (size_t j = 0; j < k; ++j)
         big[j] = 0.0;
     for (size_t i = 0; i < rows; ++i)
         for (size_t j = 0; j < k; ++j) {
-            double c = A[i * k + j] - s->shift[j];
-            s->sum[j] += c;
-            s->sq[j] += c * c;
-            if (s->redundancy)
-                big[j] = fabs(c) > big[j] ? fabs(c) : big[j];
+            double c = fabs((double)A[i * k + j] - (double)s->shift[j]);
+            big[j] = c > big[j] ? c : big[j];
         }
-    s->rows += rows;
-    if (!s->redundancy)
-        return;
-    /* Scaling by 2^-e is exact: the products keep float's relative
-     * accuracy and sum to at most `rows`. */
     for (size_t j = 0; j < k; ++j) {
         int e = 0;
         if (big[j] > 0.0)
@@ -150,7 +142,9 @@ static void add_batch(acc *s, size_t rows)
     }
     for (size_t i = 0; i < rows; ++i)
         for (size_t j = 0; j < k; ++j)
-            A[i * k + j] = (float)((A[i * k + j] - s->shift[j]) / s->scale[j]);
+            A[i * k + j] =
+                (float)(((double)A[i * k + j] - (double)s->shift[j]) /
+                        s->scale[j]);
     dfsae__ssyrk(DFSAE_TRANS, (int)k, (int)rows, 1.0f, A, (int)k, 0.0f, s->gram,
                  (int)k);
     for (size_t r = 0; r < k; ++r)
@@ -159,12 +153,23 @@ static void add_batch(acc *s, size_t rows)
                 (double)s->gram[r * k + c] * s->scale[r] * s->scale[c];
 }
 
+static void add_batch(acc *s, size_t rows)
+{
+    const size_t k = s->k;
+    if (s->rows == 0)
+        set_shift(s, rows);
+    for (size_t i = 0; i < rows; ++i)
+        row_metrics(s, s->A + i * k);
+    dfsae__colstats_add(s->A, rows, k, 0, k, s->shift, s->col);
+    s->rows += rows;
+    if (s->redundancy)
+        add_cross(s, rows);
+}
+
 /* Unbiased variance of column j from the shifted sums. */
 static double col_var(const acc *s, size_t j)
 {
-    const double n = (double)s->rows;
-    double v = (s->sq[j] - s->sum[j] * s->sum[j] / n) / (n - 1.0);
-    return v < 0.0 ? 0.0 : v; /* a NaN stays NaN */
+    return dfsae__shifted_var(s->col[j], s->col[s->k + j], s->rows);
 }
 
 /* sum_{j != k} Corr_jk^2 from the accumulated sums (L_tc, docs/math.md section
@@ -172,15 +177,15 @@ static double col_var(const acc *s, size_t j)
 static double redundancy(const acc *s)
 {
     const size_t k = s->k;
-    const double n = (double)s->rows;
-    double *std = s->shift; /* the shift is no longer needed */
+    const double *sum = s->col;
+    double *std = s->scale; /* the scales are no longer needed */
     for (size_t j = 0; j < k; ++j)
         std[j] = sqrt(col_var(s, j)) + STD_EPS;
     double off = 0.0;
     for (size_t r = 0; r < k; ++r)
         for (size_t c = r + 1; c < k; ++c) {
-            double cov =
-                (s->cross[r * k + c] - s->sum[r] * s->sum[c] / n) / (n - 1.0);
+            double cov = dfsae__shifted_cov(s->cross[r * k + c], sum[r], sum[c],
+                                            s->rows);
             double corr = cov / (std[r] * std[c]);
             /* |corr| <= 1 but for the rounding of the float products. */
             off += corr * corr < 1.0 ? corr * corr : 1.0;
