@@ -3,19 +3,17 @@
  * without a decoder on a log-sum-exp objective plus InfoMax regularisers
  * (docs/math.md). This header is the reference, docs/api.md the guide.
  * Parts: 1. simple use; 2. the stable core; 3. the convenience layer, built
- * on the core; 4. experimental, declared with DFSAE_STATIC_LINKING_ONLY.
+ * on the core; 4. experimental (DFSAE_STATIC_LINKING_ONLY; dfsae_dist.h).
  * ABI: releases of one major version only add functions, enum values, keys
- * and status codes (checked against abi/libdfsae.abi); published values
- * never change. Part 4 is outside this promise (it may change in a minor
- * release). No struct layout is public but dfsae_allocator's (and part 4's
- * dfsae_comm).
- * Errors: fallible calls return a status (DFSAE_OK == 0, errors < 0); a
- * failed call changes no parameter, option or optimizer state; calls on a
- * non-const handle leave a message in it (*_last_error), loads that create
- * handles in `err`. The library never prints, aborts or exits.
- * Threads: threads may share a model in dfsae_model_forward while nothing
- * changes it; other calls need their handles to themselves. Functions
- * without a handle are thread-safe.
+ * and status codes (checked against abi/libdfsae.abi); part 4 may change in
+ * a minor release. Of the structs only dfsae_allocator's layout is public.
+ * Errors: fallible calls return a status (DFSAE_OK == 0, errors < 0) and on
+ * failure change no parameter, option or optimizer state; a non-const
+ * handle keeps the message (*_last_error), a load that creates handles puts
+ * it in `err`. The library never prints, aborts or exits. Threads: any
+ * number may share a model in dfsae_model_forward while nothing changes it;
+ * other calls need their handles to themselves; calls without one are
+ * thread-safe.
  */
 #ifndef DFSAE_H
 #define DFSAE_H
@@ -53,21 +51,20 @@ extern "C" {
  *   dfsae_model_save(m, o, "model.safetensors");
  *   dfsae_model_load("model.safetensors", NULL, &m2, NULL, err, sizeof err);
  * Matrices are row-major float32; the caller owns every buffer; statuses
- * below are DFSAE_ERR_* without the prefix. */
+ * below are DFSAE_ERR_* without the prefix; frees accept NULL. */
 /** W (K x D), b (K), options, input transform, run state, user metadata. */
 typedef struct dfsae_model dfsae_model;
 /** Hyper-parameters and state (moments, step count). */
 typedef struct dfsae_optimizer dfsae_optimizer;
 /** Allocator hook (part 2); NULL means malloc/free. */
 typedef struct dfsae_allocator dfsae_allocator;
-/** A model of D = `d_in` inputs and K = `n_components` units; W and b from
- *  uniform(+-1/sqrt(D)) seeded by `seed` (the same on every platform).
- *  *out is NULL on failure: NULL_ARG, INVALID_ARG (zero size, half-set
- *  allocator), SIZE_OVERFLOW, NO_MEMORY. */
+/** A model of D = `d_in` inputs and K = `n_components` units, W and b drawn
+ *  from uniform(+-1/sqrt(D)) by `seed` (alike on every platform); *out is
+ *  NULL on failure: NULL_ARG, INVALID_ARG (zero size, half-set allocator),
+ *  SIZE_OVERFLOW, NO_MEMORY. */
 DFSAE_API int dfsae_model_create(size_t d_in, size_t n_components,
                                  uint64_t seed, const dfsae_allocator *alloc,
                                  dfsae_model **out);
-/** Free a model. NULL is a no-op. */
 DFSAE_API void dfsae_model_free(dfsae_model *model);
 /** Encode n rows of X: A = phi(X' W^T + b) (n x K), X' the transformed X;
  *  Z = X' W^T + b and R = softmax(-A) by row unless NULL. Reads the model
@@ -87,7 +84,6 @@ DFSAE_API int dfsae_model_grad(dfsae_model *model, const float *X, size_t n,
 DFSAE_API int dfsae_optimizer_create(int kind, size_t n_params,
                                      const dfsae_allocator *alloc,
                                      dfsae_optimizer **out);
-/** Free an optimizer. NULL is a no-op. */
 DFSAE_API void dfsae_optimizer_free(dfsae_optimizer *opt);
 /** Update the parameters with `grad` (num_params floats). Fails changing
  *  nothing: NON_FINITE_INPUT (gradient), SIZE_MISMATCH, SIZE_OVERFLOW (2^53
@@ -109,11 +105,11 @@ DFSAE_API int dfsae_train_step(dfsae_model *model, dfsae_optimizer *opt,
 DFSAE_API int dfsae_model_save(dfsae_model *model, const dfsae_optimizer *opt,
                                const char *path);
 /** A model from the file at `path` and, if `opt` is not NULL, an optimizer
- *  from its state (*opt NULL if none), the whole file validated first;
- *  resumed training equals uninterrupted training bit for bit. On failure
- *  the outputs are NULL and `err` (may be NULL) says why: NULL_ARG,
- *  INVALID_ARG, IO, NO_MEMORY, SIZE_OVERFLOW, NON_FINITE_INPUT or a file
- *  status (-12 .. -20). */
+ *  from its state (*opt NULL if none), the file validated first; resumed
+ *  training equals uninterrupted training bit for bit. On failure the
+ *  outputs are NULL and `err` (may be NULL) says why: NULL_ARG, INVALID_ARG,
+ *  IO, NO_MEMORY, SIZE_OVERFLOW, NON_FINITE_INPUT or a file status (-12 ..
+ *  -20). */
 DFSAE_API int dfsae_model_load(const char *path, const dfsae_allocator *alloc,
                                dfsae_model **model, dfsae_optimizer **opt,
                                char *err, size_t err_size);
@@ -462,7 +458,8 @@ DFSAE_API int dfsae_model_evaluate_source(dfsae_model *model,
 
 /* ======== 4. Experimental =============================================
  * Declared only when DFSAE_STATIC_LINKING_ONLY is defined before this
- * header. Outside the ABI promise: these may change in a minor release. */
+ * header; the distributed seam is in dfsae_dist.h. Outside the ABI promise:
+ * these may change in a minor release. */
 #ifdef DFSAE_STATIC_LINKING_ONLY
 /** The model's own threads (1-64, default 1) for its elementwise work;
  *  results are bit-identical for every count. Not across fork(). */
@@ -478,37 +475,6 @@ typedef enum dfsae_gram_side {
     DFSAE_GRAM_FEATURE = 1,
     DFSAE_GRAM_SAMPLE = 2
 } dfsae_gram_side;
-/** Collectives over `size` ranks, this being `rank` (docs/distributed.md;
- *  dfsae_mpi.h): in-place sums and minima, the same bits on every rank;
- *  `agree` returns the smallest status of all ranks. */
-typedef struct dfsae_comm {
-    int rank, size;
-    void *user;
-    int (*sum_f64)(void *user, double *buf, size_t count);
-    int (*sum_f32)(void *user, float *buf, size_t count);
-    int (*min_f32)(void *user, float *buf, size_t count);
-    int (*agree)(void *user, int status);
-} dfsae_comm;
-/** One process; rows of each batch split; units (rows of W, b) split. */
-typedef enum dfsae_dist_mode {
-    DFSAE_DIST_NONE = 0,
-    DFSAE_DIST_DATA = 1,
-    DFSAE_DIST_DICTIONARY = 2
-} dfsae_dist_mode;
-/** Attach `comm` in `mode` (collective): loss, grad and train become
- *  collectives, a failure on one rank an error on all. NULL detaches. */
-DFSAE_API int dfsae_model_set_comm(dfsae_model *model, const dfsae_comm *comm,
-                                   int mode);
-/** Save / load a dictionary-sharded model: a file per shard plus
- *  PREFIX.index.json; load part `rank` of `size` whatever the shards. */
-DFSAE_API int dfsae_model_save_shards(dfsae_model *model,
-                                      const dfsae_optimizer *opt,
-                                      const char *prefix);
-DFSAE_API int dfsae_model_load_shards(const char *index_path, int rank,
-                                      int size, const dfsae_allocator *alloc,
-                                      dfsae_model **model,
-                                      dfsae_optimizer **opt, char *err,
-                                      size_t err_size);
 #endif /* DFSAE_STATIC_LINKING_ONLY */
 
 #ifdef __cplusplus

@@ -2,8 +2,8 @@
  * dfsae_mpi - dfsae's collectives over MPI (libdfsae_mpi).
  *
  * libdfsae itself never links MPI: it reduces what must be global through
- * a dfsae_comm (dfsae.h, "Distributed training"). This library fills one
- * in over an MPI communicator. The host owns MPI_Init/MPI_Finalize and the
+ * a dfsae_comm (dfsae_dist.h, experimental). This library fills one in
+ * over an MPI communicator. The host owns MPI_Init/MPI_Finalize and the
  * communicator it passes; docs/distributed.md has the modes and the
  * contract.
  *
@@ -19,11 +19,7 @@
 
 #include <mpi.h>
 
-/* The communication seam is in dfsae.h's experimental tier. */
-#ifndef DFSAE_STATIC_LINKING_ONLY
-#define DFSAE_STATIC_LINKING_ONLY
-#endif
-#include "dfsae.h"
+#include "dfsae_dist.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "dfsae.h"
+#include "dfsae_dist.h"
 
 #define DFSAE_ERR_LEN 256
 

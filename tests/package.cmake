@@ -31,6 +31,7 @@ endif()
 if(TARGET dfsae_shared)
   add_test(NAME test_abi_symbols COMMAND ${CMAKE_COMMAND}
     -DLIB=$<TARGET_FILE:dfsae_shared> -DHEADER=${PROJECT_SOURCE_DIR}/include/dfsae.h
+    -DEXPERIMENTAL_HEADER=${PROJECT_SOURCE_DIR}/include/dfsae_dist.h
     -DNM=${CMAKE_NM} -DOBJDUMP=${CMAKE_OBJDUMP} -DSONAME=${_pkg_soname}
     -P ${_pkg_dir}/check_abi.cmake)
 
@@ -51,6 +52,7 @@ endif()
 # changes or an addition is released, with the target dfsae_abi_baseline.
 if(TARGET dfsae_shared AND DFSAE_ABIDW AND DFSAE_ABIDIFF)
   set(_abi_common -DHEADER=${PROJECT_SOURCE_DIR}/include/dfsae.h
+    -DEXPERIMENTAL_HEADER=${PROJECT_SOURCE_DIR}/include/dfsae_dist.h
     -DABIDW=${DFSAE_ABIDW} -DABIDIFF=${DFSAE_ABIDIFF} -DWORK=${_pkg_work}/abi
     -DLIB=$<TARGET_FILE:dfsae_shared> -DBASELINE=${PROJECT_SOURCE_DIR}/abi/libdfsae.abi)
   if(PROJECT_VERSION_MAJOR GREATER_EQUAL 1)

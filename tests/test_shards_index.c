@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "dfsae_dist.h"
 #include "io_util.h"
 
 static dfsae_model *trained(dfsae_optimizer **opt)

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* dfsae_model_set_threads is in the experimental tier. */
+#define DFSAE_STATIC_LINKING_ONLY
 #include "dfsae_mpi.h"
 
 /* The byte counter around the real callbacks. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dfsae_dist.h"
 
 int cli_model_save(const char *cmd, const char *path, dfsae_model *m,
                    const dfsae_optimizer *opt)

@@ -2,8 +2,8 @@
  * mode, the agreement around each collective call, and the reductions the
  * objective makes at its few global points. Every helper takes a dist that
  * may be NULL (one process) and is then the identity. */
-#ifndef DFSAE_DIST_H
-#define DFSAE_DIST_H
+#ifndef DFSAE_DIST_DIST_H
+#define DFSAE_DIST_DIST_H
 
 #include <stddef.h>
 

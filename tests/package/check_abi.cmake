@@ -1,8 +1,9 @@
 # The shared library's dynamic symbol table against the public header:
 # every defined symbol starts with dfsae_, every function the header
 # declares with DFSAE_API is exported, and the SONAME is the expected one.
-#   cmake -DLIB=libdfsae.so -DHEADER=dfsae.h -DNM=nm -DOBJDUMP=objdump
-#         -DSONAME=libdfsae.so.0.1 -P check_abi.cmake
+# EXPERIMENTAL_HEADER (optional) is a second header of the same library.
+#   cmake -DLIB=libdfsae.so -DHEADER=dfsae.h [-DEXPERIMENTAL_HEADER=h] -DNM=nm
+#         -DOBJDUMP=objdump -DSONAME=libdfsae.so.1 -P check_abi.cmake
 cmake_minimum_required(VERSION 3.25)
 foreach(_v LIB HEADER NM OBJDUMP SONAME)
   if(NOT DEFINED ${_v})
@@ -26,7 +27,11 @@ endforeach()
 
 # Declarations: drop comments and preprocessor lines first, since the
 # macro definitions themselves mention DFSAE_API.
-file(STRINGS "${HEADER}" _hlines)
+set(_hlines)
+foreach(_h "${HEADER}" ${EXPERIMENTAL_HEADER})
+  file(STRINGS "${_h}" _h_lines)
+  list(APPEND _hlines "${_h_lines}")
+endforeach()
 set(_code "")
 foreach(_line IN LISTS _hlines)
   if(NOT _line MATCHES "^[ \t]*#")

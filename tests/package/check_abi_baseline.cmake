@@ -1,9 +1,11 @@
 # The shared library's ABI against the committed baseline (abidw's XML):
 # anything but additions fails. The experimental tier (the functions the
 # header declares inside `#ifdef DFSAE_STATIC_LINKING_ONLY` ... `#endif /*
-# DFSAE_STATIC_LINKING_ONLY */`) is left out of both sides: it may change in
-# a minor release.
-#   cmake -DLIB=libdfsae.so -DHEADER=dfsae.h -DBASELINE=abi/libdfsae.abi
+# DFSAE_STATIC_LINKING_ONLY */`, and every function of EXPERIMENTAL_HEADER,
+# experimental as a whole) is left out of both sides: it may change in a
+# minor release.
+#   cmake -DLIB=libdfsae.so -DHEADER=dfsae.h [-DEXPERIMENTAL_HEADER=h]
+#         -DBASELINE=abi/libdfsae.abi
 #         -DABIDW=abidw -DABIDIFF=abidiff -DWORK=dir [-DMODE=update]
 #         -P check_abi_baseline.cmake
 # MODE=update (re)writes the baseline instead of checking against it.
@@ -14,7 +16,18 @@ foreach(_v LIB HEADER BASELINE ABIDW ABIDIFF WORK)
   endif()
 endforeach()
 
-# Names declared in the experimental block.
+# Appends to the list `out` every dfsae_ name followed by "(" in `text`.
+function(dfsae_called_names text out)
+  set(_names ${${out}})
+  string(REGEX MATCHALL "(dfsae_[A-Za-z0-9_]*)[ \t\n]*\\(" _calls "${text}")
+  foreach(_c ${_calls})
+    string(REGEX REPLACE "[ \t\n]*\\($" "" _c "${_c}")
+    list(APPEND _names "${_c}")
+  endforeach()
+  set(${out} ${_names} PARENT_SCOPE)
+endfunction()
+
+# Names declared in the experimental block and the experimental header.
 file(READ "${HEADER}" _text)
 string(FIND "${_text}" "#ifdef DFSAE_STATIC_LINKING_ONLY" _begin)
 set(_experimental)
@@ -26,11 +39,13 @@ if(NOT _begin EQUAL -1)
       "'#endif /* DFSAE_STATIC_LINKING_ONLY */'")
   endif()
   string(SUBSTRING "${_tail}" 0 ${_end} _block)
-  string(REGEX MATCHALL "(dfsae_[A-Za-z0-9_]*)[ \t\n]*\\(" _calls "${_block}")
-  foreach(_c ${_calls})
-    string(REGEX REPLACE "[ \t\n]*\\($" "" _c "${_c}")
-    list(APPEND _experimental "${_c}")
-  endforeach()
+  dfsae_called_names("${_block}" _experimental)
+endif()
+if(DEFINED EXPERIMENTAL_HEADER)
+  file(READ "${EXPERIMENTAL_HEADER}" _whole)
+  dfsae_called_names("${_whole}" _experimental)
+endif()
+if(_experimental)
   list(REMOVE_DUPLICATES _experimental)
 endif()
 file(MAKE_DIRECTORY "${WORK}")
