@@ -9,6 +9,8 @@ endif()
 
 add_executable(test_mpi_exact mpi/test_mpi_exact.c mpi/mpi_fixture.c)
 target_link_libraries(test_mpi_exact PRIVATE dfsae::mpi ${DFSAE_CMOCKA} m)
+# The tests' SplitMix64 (support/splitmix64.h, header-only).
+target_include_directories(test_mpi_exact PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/support)
 dfsae_set_warnings(test_mpi_exact)
 
 # Loopback only, whichever MPI: OpenMPI refuses root without its two
@@ -40,6 +42,7 @@ dfsae_add_mpi_test(test_mpi_exact test_mpi_exact 1 2 3)
 
 add_executable(test_mpi_shards mpi/test_mpi_shards.c mpi/mpi_fixture.c)
 target_link_libraries(test_mpi_shards PRIVATE dfsae::mpi ${DFSAE_CMOCKA} m)
+target_include_directories(test_mpi_shards PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/support)
 dfsae_set_warnings(test_mpi_shards)
 # 4 shards: loaded on 1 and on 2 (and 3 on 1), as docs/distributed.md says.
 dfsae_add_mpi_test(test_mpi_shards test_mpi_shards 1 2 3 4)

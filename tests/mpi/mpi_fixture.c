@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "mpi_fixture.h"
+#include "splitmix64.h"
 
 dfsae_mpi fx_mpi;
 int fx_rank, fx_size;
@@ -17,10 +18,9 @@ float *fx_data(size_t n, size_t d, uint64_t seed)
 {
     float *X = malloc(n * d * sizeof *X);
     assert_non_null(X);
-    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+    uint64_t s = seed;
     for (size_t i = 0; i < n * d; ++i) {
-        s = s * 6364136223846793005ull + 1442695040888963407ull;
-        double u = (double)(s >> 11) / 9007199254740992.0;
+        double u = (double)(splitmix64_next(&s) >> 11) * 0x1.0p-53;
         /* Correlated columns give L_tc something to do. */
         X[i] = (float)(2.0 * u - 1.0 +
                        0.5 * sin((double)(i / d) + 0.3 * (double)(i % d)));

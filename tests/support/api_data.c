@@ -2,26 +2,16 @@
 #include <stdlib.h>
 
 #include "api_data.h"
+#include "splitmix64.h"
 
 void api_rng_seed(api_rng *r, uint64_t seed)
 {
-    /* xorshift must not start at 0; mix the seed so nearby seeds differ. */
-    r->s = (seed ^ 0x2545F4914F6CDD1Dull) * 0x9E3779B97F4A7C15ull;
-    if (r->s == 0)
-        r->s = 1;
-}
-
-static uint64_t next(api_rng *r)
-{
-    r->s ^= r->s >> 12;
-    r->s ^= r->s << 25;
-    r->s ^= r->s >> 27;
-    return r->s * 0x2545F4914F6CDD1Dull;
+    r->s = seed; /* any seed: SplitMix64 mixes its output */
 }
 
 double api_rng_uniform(api_rng *r)
 {
-    return (double)(next(r) >> 11) * 0x1.0p-53;
+    return (double)(splitmix64_next(&r->s) >> 11) * 0x1.0p-53;
 }
 
 double api_rng_normal(api_rng *r)

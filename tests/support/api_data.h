@@ -1,5 +1,5 @@
-/* Seeded synthetic data for the API tests, from a generator of the tests'
- * own (xorshift64*), independent of the library's. */
+/* Seeded synthetic data for the API tests, from the tests' SplitMix64
+ * (splitmix64.h), independent of the library's generator. */
 #ifndef API_DATA_H
 #define API_DATA_H
 

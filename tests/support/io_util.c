@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "io_util.h"
+#include "splitmix64.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -206,6 +207,5 @@ char *io_join(const char *dir, const char *name)
 
 float io_uniform(uint64_t *state)
 {
-    *state = *state * 6364136223846793005ull + 1442695040888963407ull;
-    return (float)((*state >> 40) & 0xffffff) / 16777216.0f;
+    return (float)(splitmix64_next(state) >> 40) * 0x1p-24f;
 }

@@ -6,16 +6,14 @@
 
 #include <cmocka.h>
 
+#include "splitmix64.h"
 #include "train_data.h"
 
 void train_fill(float *x, size_t n, uint64_t seed, double lo, double hi)
 {
-    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+    uint64_t s = seed;
     for (size_t i = 0; i < n; ++i) {
-        s ^= s >> 12;
-        s ^= s << 25;
-        s ^= s >> 27;
-        double u = (double)((s * 0x2545F4914F6CDD1Dull) >> 11) * 0x1.0p-53;
+        double u = (double)(splitmix64_next(&s) >> 11) * 0x1.0p-53;
         x[i] = (float)(lo + (hi - lo) * u);
     }
 }

@@ -8,7 +8,7 @@
 
 #include "dfsae.h"
 
-/* n floats uniform in [lo, hi) from a xorshift64* stream seeded by seed. */
+/* n floats uniform in [lo, hi) from a SplitMix64 stream seeded by seed. */
 void train_fill(float *x, size_t n, uint64_t seed, double lo, double hi);
 
 /* A model (d x k, init seed) and an Adam optimizer for it; asserts. */
