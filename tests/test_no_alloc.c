@@ -330,7 +330,7 @@ int main(void)
         FIXTURE_TEST(test_no_allocation_with_transform),
         FIXTURE_TEST(test_default_allocator),
         FIXTURE_TEST(test_incomplete_allocator),
-        FIXTURE_TEST(test_create_fails_cleanly_at_every_allocation),
+        cmocka_unit_test(test_create_fails_cleanly_at_every_allocation),
         FIXTURE_TEST(test_grad_fails_cleanly_at_every_allocation),
         FIXTURE_TEST(test_train_step_fails_cleanly_at_every_allocation),
     };

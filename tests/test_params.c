@@ -13,64 +13,53 @@
 
 #include "api_alloc.h"
 #include "dfsae.h"
+#include "fixture.h"
 
-/* Parameters of a fresh model of shape d x k with `seed`, in a test_malloc
- * buffer of dfsae_model_num_params floats. */
-static float *initial_params(size_t d, size_t k, uint64_t seed)
+/* Parameters of a fresh model of shape d x k with `seed`, in a buffer of
+ * dfsae_model_num_params floats that the fixture owns. */
+static float *initial_params(void **state, size_t d, size_t k, uint64_t seed)
 {
-    dfsae_model *m;
-    assert_int_equal(dfsae_model_create(d, k, seed, NULL, &m), DFSAE_OK);
-    size_t np = dfsae_model_num_params(m);
-    assert_int_equal(np, k * d + k);
-    float *p = test_malloc(np * sizeof *p);
-    assert_int_equal(dfsae_model_get_params(m, p, np), DFSAE_OK);
-    dfsae_model_free(m);
+    dfsae_model *m = fx_model(state, d, k, seed);
+    assert_int_equal(dfsae_model_num_params(m), k * d + k);
+    float *p = fx_params(state, m);
+    fx_drop(state, m);
     return p;
 }
 
 static void test_shape_getters(void **state)
 {
-    (void)state;
-    dfsae_model *m;
-    assert_int_equal(dfsae_model_create(7, 3, 1, NULL, &m), DFSAE_OK);
+    dfsae_model *m = fx_model(state, 7, 3, 1);
     assert_int_equal(dfsae_model_input_dim(m), 7);
     assert_int_equal(dfsae_model_num_components(m), 3);
     assert_int_equal(dfsae_model_num_params(m), 24);
-    dfsae_model_free(m);
 }
 
 static void test_same_seed_same_params(void **state)
 {
-    (void)state;
     const size_t d = 33, k = 17;
-    float *a = initial_params(d, k, 12345);
-    float *b = initial_params(d, k, 12345);
+    float *a = initial_params(state, d, k, 12345);
+    float *b = initial_params(state, d, k, 12345);
     assert_memory_equal(a, b, (k * d + k) * sizeof *a);
     /* The allocator does not enter into it. */
-    api_alloc_ctl ctl;
-    api_alloc_ctl_init(&ctl);
-    dfsae_allocator al = api_allocator(&ctl);
-    dfsae_model *m;
-    assert_int_equal(dfsae_model_create(d, k, 12345, &al, &m), DFSAE_OK);
-    float *c = test_malloc((k * d + k) * sizeof *c);
-    assert_int_equal(dfsae_model_get_params(m, c, k * d + k), DFSAE_OK);
+    api_alloc_ctl *ctl = fx_alloc(state, sizeof *ctl); /* outlives m */
+    api_alloc_ctl_init(ctl);
+    dfsae_allocator al = api_allocator(ctl);
+    dfsae_model **m = fx_model_slot(state);
+    assert_int_equal(dfsae_model_create(d, k, 12345, &al, m), DFSAE_OK);
+    float *c = fx_params(state, *m);
     assert_memory_equal(a, c, (k * d + k) * sizeof *a);
-    dfsae_model_free(m);
-    test_free(a);
-    test_free(b);
-    test_free(c);
+    fx_drop(state, *m); /* cmocka's blocks: back before the test returns */
 }
 
 /* Different seeds (also adjacent ones, and 0) give unrelated parameters:
  * almost no coordinate agrees. */
 static void test_different_seeds_differ(void **state)
 {
-    (void)state;
     const size_t d = 16, k = 8, np = k * d + k;
     const uint64_t seeds[] = {0, 1, 2, 42, UINT64_MAX};
     float *p[5];
     for (int i = 0; i < 5; ++i)
-        p[i] = initial_params(d, k, seeds[i]);
+        p[i] = initial_params(state, d, k, seeds[i]);
     for (int i = 0; i < 5; ++i)
         for (int j = i + 1; j < 5; ++j) {
             size_t same = 0;
@@ -81,8 +70,6 @@ static void test_different_seeds_differ(void **state)
                          (unsigned long long)seeds[i],
                          (unsigned long long)seeds[j], same, np);
         }
-    for (int i = 0; i < 5; ++i)
-        test_free(p[i]);
 }
 
 /* nn.Linear's initialisation: W and b uniform in [-1/sqrt(D), 1/sqrt(D)].
@@ -117,11 +104,10 @@ static void check_uniform(const float *x, size_t n, double bound,
 
 static void test_init_range(void **state)
 {
-    (void)state;
     const size_t shapes[][2] = {{3, 2048}, {100, 2048}, {784, 64}};
     for (size_t s = 0; s < 3; ++s) {
         const size_t d = shapes[s][0], k = shapes[s][1];
-        float *p = initial_params(d, k, 7 + s);
+        float *p = initial_params(state, d, k, 7 + s);
         const double bound = 1.0 / sqrt((double)d);
         check_uniform(p, k * d, bound, "W");
         if (k >= 2048)
@@ -129,15 +115,13 @@ static void test_init_range(void **state)
         else
             for (size_t j = 0; j < k; ++j)
                 assert_true(fabs(p[k * d + j]) <= bound * (1.0 + 1e-7));
-        test_free(p);
+        fx_drop(state, p);
     }
 }
 
 static void test_params_round_trip(void **state)
 {
-    (void)state;
-    dfsae_model *m;
-    assert_int_equal(dfsae_model_create(5, 3, 1, NULL, &m), DFSAE_OK);
+    dfsae_model *m = fx_model(state, 5, 3, 1);
     float in[18], out[18];
     for (int i = 0; i < 18; ++i)
         in[i] = (float)(i - 9) * 1.5e-3f + (i == 4 ? 1e30f : 0.0f);
@@ -163,14 +147,12 @@ static void test_params_round_trip(void **state)
     assert_int_equal(dfsae_model_set_params(m, in, 18), DFSAE_OK);
     assert_int_equal(dfsae_model_forward(m, X, 1, A, Z, NULL), DFSAE_OK);
     assert_true(Z[0] == 1.0f && Z[1] == 2.0f && Z[2] == 3.0f);
-    dfsae_model_free(m);
 }
 
 /* ---- Model options ----------------------------------------------------- */
 
 static void test_option_defaults(void **state)
 {
-    (void)state;
     const double want[DFSAE_MODEL_OPTION_COUNT] = {
         [DFSAE_MODEL_ACTIVATION] = DFSAE_ACT_RELU,
         [DFSAE_MODEL_LAMBDA_LSE] = 1.0,
@@ -184,8 +166,7 @@ static void test_option_defaults(void **state)
         [DFSAE_MODEL_SOFTMAX_TEMPERATURE] = 1.0,
         [DFSAE_MODEL_WR_FORM] = DFSAE_WR_NORMALISED,
     };
-    dfsae_model *m;
-    assert_int_equal(dfsae_model_create(4, 2, 1, NULL, &m), DFSAE_OK);
+    dfsae_model *m = fx_model(state, 4, 2, 1);
     for (int key = 0; key < DFSAE_MODEL_OPTION_COUNT; ++key) {
         double v = -1.0;
         assert_int_equal(dfsae_model_get_option(m, key, &v), DFSAE_OK);
@@ -193,16 +174,13 @@ static void test_option_defaults(void **state)
             fail_msg("option %d defaults to %.17g, want %.17g", key, v,
                      want[key]);
     }
-    dfsae_model_free(m);
 }
 
 /* Bounds are inclusive and set_param agrees: both ends are accepted and
  * read back exactly, the next double outside is refused. */
 static void test_option_bounds(void **state)
 {
-    (void)state;
-    dfsae_model *m;
-    assert_int_equal(dfsae_model_create(4, 2, 1, NULL, &m), DFSAE_OK);
+    dfsae_model *m = fx_model(state, 4, 2, 1);
     for (int key = 0; key < DFSAE_MODEL_OPTION_COUNT; ++key) {
         double lo = NAN, hi = NAN, v, def;
         assert_int_equal(dfsae_model_option_bounds(key, &lo, &hi), DFSAE_OK);
@@ -243,15 +221,12 @@ static void test_option_bounds(void **state)
         assert_int_equal(dfsae_model_option_bounds(key, &lo, NULL), DFSAE_OK);
         assert_true(lo == 0.0);
     }
-    dfsae_model_free(m);
 }
 
 /* Every activation can be selected and changes the forward pass. */
 static void test_activation_option_takes_effect(void **state)
 {
-    (void)state;
-    dfsae_model *m;
-    assert_int_equal(dfsae_model_create(2, 1, 1, NULL, &m), DFSAE_OK);
+    dfsae_model *m = fx_model(state, 2, 1, 1);
     float p[3] = {1.0f, 0.0f, 0.0f}, A, Z;
     assert_int_equal(dfsae_model_set_params(m, p, 3), DFSAE_OK);
     const float x[2] = {-2.0f, 5.0f};
@@ -272,7 +247,6 @@ static void test_activation_option_takes_effect(void **state)
             fail_msg("%s(-2) = %.9g, want %.9g", dfsae_activation_name(a),
                      (double)A, want[a]);
     }
-    dfsae_model_free(m);
 }
 
 /* ---- Names, versions, statuses ---------------------------------------- */
@@ -365,14 +339,14 @@ static void test_status_strings(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_shape_getters),
-        cmocka_unit_test(test_same_seed_same_params),
-        cmocka_unit_test(test_different_seeds_differ),
-        cmocka_unit_test(test_init_range),
-        cmocka_unit_test(test_params_round_trip),
-        cmocka_unit_test(test_option_defaults),
-        cmocka_unit_test(test_option_bounds),
-        cmocka_unit_test(test_activation_option_takes_effect),
+        FIXTURE_TEST(test_shape_getters),
+        FIXTURE_TEST(test_same_seed_same_params),
+        FIXTURE_TEST(test_different_seeds_differ),
+        FIXTURE_TEST(test_init_range),
+        FIXTURE_TEST(test_params_round_trip),
+        FIXTURE_TEST(test_option_defaults),
+        FIXTURE_TEST(test_option_bounds),
+        FIXTURE_TEST(test_activation_option_takes_effect),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_version),
         cmocka_unit_test(test_status_strings),

@@ -16,13 +16,12 @@
 #include "api_alloc.h"
 #include "api_data.h"
 #include "dfsae.h"
+#include "fixture.h"
 #include "model.h"
 
 static void test_set_threads_arguments(void **state)
 {
-    (void)state;
-    dfsae_model *m;
-    assert_int_equal(dfsae_model_create(5, 4, 1, NULL, &m), DFSAE_OK);
+    dfsae_model *m = fx_model(state, 5, 4, 1);
     assert_int_equal(dfsae_model_threads(m), 1);
     assert_int_equal(dfsae_model_threads(NULL), 0);
     assert_int_equal(dfsae_model_set_threads(NULL, 2), DFSAE_ERR_NULL_ARG);
@@ -44,30 +43,29 @@ static void test_set_threads_arguments(void **state)
     assert_int_equal(dfsae_model_threads(m), 1);
     assert_string_equal(dfsae_status_string(DFSAE_ERR_THREAD),
                         "a worker thread could not be started");
-    dfsae_model_free(m);
 }
 
 /* Starting workers takes memory from the model's allocator: refused, the
  * call fails with NO_MEMORY and the model keeps its previous threads. */
 static void test_set_threads_out_of_memory(void **state)
 {
-    (void)state;
-    api_alloc_ctl ctl;
-    api_alloc_ctl_init(&ctl);
-    dfsae_allocator a = api_allocator(&ctl);
-    dfsae_model *m;
-    assert_int_equal(dfsae_model_create(5, 4, 1, &a, &m), DFSAE_OK);
-    ctl.fail_after = ctl.allocs;
+    api_alloc_ctl *ctl = fx_alloc(state, sizeof *ctl); /* outlives m */
+    api_alloc_ctl_init(ctl);
+    dfsae_allocator a = api_allocator(ctl);
+    dfsae_model **slot = fx_model_slot(state);
+    assert_int_equal(dfsae_model_create(5, 4, 1, &a, slot), DFSAE_OK);
+    dfsae_model *m = *slot;
+    ctl->fail_after = ctl->allocs;
     assert_int_equal(dfsae_model_set_threads(m, 2), DFSAE_ERR_NO_MEMORY);
     assert_int_equal(dfsae_model_threads(m), 1);
-    ctl.fail_after = SIZE_MAX;
+    ctl->fail_after = SIZE_MAX;
     assert_int_equal(dfsae_model_set_threads(m, 2), DFSAE_OK);
-    ctl.fail_after = ctl.allocs;
+    ctl->fail_after = ctl->allocs;
     assert_int_equal(dfsae_model_set_threads(m, 3), DFSAE_ERR_NO_MEMORY);
     assert_int_equal(dfsae_model_threads(m), 2);
-    ctl.fail_after = SIZE_MAX;
-    dfsae_model_free(m);
-    assert_int_equal(ctl.allocs, ctl.frees);
+    ctl->fail_after = SIZE_MAX;
+    fx_drop(state, m);
+    assert_int_equal(ctl->allocs, ctl->frees);
 }
 
 /* K not a multiple of 16 in most, so the column ranges are uneven (and
@@ -97,35 +95,37 @@ typedef struct outputs {
     double total, terms[DFSAE_TERM_COUNT];
 } outputs;
 
-static void outputs_alloc(outputs *o, const shape *s, size_t np)
+static void outputs_alloc(void **state, outputs *o, const shape *s, size_t np)
 {
-    o->A = test_malloc(s->n * s->k * sizeof(float));
-    o->Z = test_malloc(s->n * s->k * sizeof(float));
-    o->R = test_malloc(s->n * s->k * sizeof(float));
-    o->grad = test_malloc(np * sizeof(float));
-    o->params = test_malloc(np * sizeof(float));
+    o->A = fx_alloc(state, s->n * s->k * sizeof(float));
+    o->Z = fx_alloc(state, s->n * s->k * sizeof(float));
+    o->R = fx_alloc(state, s->n * s->k * sizeof(float));
+    o->grad = fx_alloc(state, np * sizeof(float));
+    o->params = fx_alloc(state, np * sizeof(float));
 }
 
-static void outputs_free(outputs *o)
+/* Frees a shape's outputs before the next shape. */
+static void outputs_drop(void **state, outputs *o)
 {
-    test_free(o->A);
-    test_free(o->Z);
-    test_free(o->R);
-    test_free(o->grad);
-    test_free(o->params);
+    fx_drop(state, o->params);
+    fx_drop(state, o->grad);
+    fx_drop(state, o->R);
+    fx_drop(state, o->Z);
+    fx_drop(state, o->A);
 }
 
 /* Forward, loss terms, gradient, then three optimizer steps of `kind`;
  * with a counting allocator, the steps after the first allocate nothing. */
-static void run(const shape *s, int threads, int kind, const float *X,
-                outputs *o)
+static void run(void **state, const shape *s, int threads, int kind,
+                const float *X, outputs *o)
 {
-    api_alloc_ctl ctl;
-    api_alloc_ctl_init(&ctl);
-    dfsae_allocator a = api_allocator(&ctl);
-    dfsae_model *m;
-    dfsae_optimizer *opt;
-    assert_int_equal(dfsae_model_create(s->d, s->k, 17, &a, &m), DFSAE_OK);
+    api_alloc_ctl *ctl = fx_alloc(state, sizeof *ctl); /* outlives m, opt */
+    api_alloc_ctl_init(ctl);
+    dfsae_allocator a = api_allocator(ctl);
+    dfsae_model **m_slot = fx_model_slot(state);
+    dfsae_optimizer **opt_slot = fx_optimizer_slot(state);
+    assert_int_equal(dfsae_model_create(s->d, s->k, 17, &a, m_slot), DFSAE_OK);
+    dfsae_model *m = *m_slot;
     size_t np = dfsae_model_num_params(m);
     assert_int_equal(dfsae_model_set_threads(m, threads), DFSAE_OK);
     if (m->pool != NULL && s->min_items != 0)
@@ -135,7 +135,8 @@ static void run(const shape *s, int threads, int kind, const float *X,
         DFSAE_OK);
     assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_WR, s->wr),
                      DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(kind, np, &a, &opt), DFSAE_OK);
+    assert_int_equal(dfsae_optimizer_create(kind, np, &a, opt_slot), DFSAE_OK);
+    dfsae_optimizer *opt = *opt_slot;
     if (kind == DFSAE_SGD)
         assert_int_equal(
             dfsae_optimizer_set_option(opt, DFSAE_OPT_MOMENTUM, 0.9), DFSAE_OK);
@@ -147,15 +148,16 @@ static void run(const shape *s, int threads, int kind, const float *X,
     size_t events = 0;
     for (int step = 0; step < 3; ++step) {
         if (step == 1)
-            events = api_alloc_events(&ctl);
+            events = api_alloc_events(ctl);
         assert_int_equal(dfsae_train_step(m, opt, X, s->n, NULL, NULL, 0),
                          DFSAE_OK);
     }
-    assert_int_equal(api_alloc_events(&ctl), events);
+    assert_int_equal(api_alloc_events(ctl), events);
     assert_int_equal(dfsae_model_get_params(m, o->params, np), DFSAE_OK);
-    dfsae_optimizer_free(opt);
-    dfsae_model_free(m);
-    assert_int_equal(ctl.allocs, ctl.frees);
+    fx_drop(state, opt);
+    fx_drop(state, m);
+    assert_int_equal(ctl->allocs, ctl->frees);
+    fx_drop(state, ctl);
 }
 
 static void expect_same_bits(const void *want, const void *got, size_t bytes,
@@ -168,25 +170,24 @@ static void expect_same_bits(const void *want, const void *got, size_t bytes,
 
 static void test_bit_identical_for_every_thread_count(void **state)
 {
-    (void)state;
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; ++i) {
         const shape *s = &shapes[i];
         const int kind = s->optimizer;
         const size_t nk = s->n * s->k, np = s->k * s->d + s->k;
-        float *X = test_malloc(s->n * s->d * sizeof *X);
+        float *X = fx_alloc(state, s->n * s->d * sizeof *X);
         api_rng g;
         api_rng_seed(&g, 40 + i);
         api_make_clusters(&g, X, s->n, s->d, 5, 1.0, 0.4);
         outputs one, many;
-        outputs_alloc(&one, s, np);
-        outputs_alloc(&many, s, np);
-        run(s, 1, kind, X, &one);
+        outputs_alloc(state, &one, s, np);
+        outputs_alloc(state, &many, s, np);
+        run(state, s, 1, kind, X, &one);
         assert_true(isfinite(one.total));
         const int counts[] = {2, 3, 5};
         const size_t n_counts = s->min_items != 0 ? 3 : 1;
         for (size_t c = 0; c < n_counts; ++c) {
             const int threads = counts[c];
-            run(s, threads, kind, X, &many);
+            run(state, s, threads, kind, X, &many);
             expect_same_bits(one.A, many.A, nk * sizeof(float), "A", s,
                              threads);
             expect_same_bits(one.Z, many.Z, nk * sizeof(float), "Z", s,
@@ -202,18 +203,18 @@ static void test_bit_identical_for_every_thread_count(void **state)
             expect_same_bits(one.params, many.params, np * sizeof(float),
                              "the parameters after three steps", s, threads);
         }
-        outputs_free(&one);
-        outputs_free(&many);
-        test_free(X);
+        outputs_drop(state, &many);
+        outputs_drop(state, &one);
+        fx_drop(state, X);
     }
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_set_threads_arguments),
-        cmocka_unit_test(test_set_threads_out_of_memory),
-        cmocka_unit_test(test_bit_identical_for_every_thread_count),
+        FIXTURE_TEST(test_set_threads_arguments),
+        FIXTURE_TEST(test_set_threads_out_of_memory),
+        FIXTURE_TEST(test_bit_identical_for_every_thread_count),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
