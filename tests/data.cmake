@@ -4,3 +4,5 @@
 dfsae_add_test(test_half SOURCES test_half.c INTERNAL)
 dfsae_add_test(test_source SOURCES test_source.c)
 dfsae_add_test(test_rows_check SOURCES test_rows_check.c INTERNAL)
+dfsae_add_test(test_prefetch SOURCES test_prefetch.c)
+set_tests_properties(test_prefetch PROPERTIES LABELS threads)

@@ -8,10 +8,33 @@
 #include "loss/loss.h"
 #include "model.h"
 #include "optim/optim.h"
+#include "parallel/helper.h"
 #include "train/train.h"
 
 /* How an epoch's rows are ordered and fetched. */
 enum { IN_ORDER, PERMUTED, CHUNKED, CHUNKED_WINDOW };
+
+/* Batches of fewer floats are fetched on the caller: the hand-over to the
+ * helper thread (tens of microseconds) would cost more than it hides. */
+#define PREFETCH_MIN_FLOATS ((size_t)4096)
+
+struct run;
+
+/* One batch, fetched (read, widened, checked) into a buffer of its own:
+ * the steps alternate between two, so that the helper can fetch the next
+ * batch while this one trains. The fetch writes only its slot (never the
+ * model's message), so a failure is reported when the step that needs it
+ * comes, as if it had been read just then. */
+typedef struct fetched {
+    struct run *r;
+    float *buf;      /* max_rows x D (NULL: the source is used in place) */
+    size_t first;    /* position of the batch in the epoch's order */
+    size_t rows;     /* rows of the global batch */
+    const float *Xb; /* the batch: buf, or the array in place */
+    size_t local;    /* its rows on this rank */
+    int st;          /* of the fetch */
+    char err[DFSAE_ERR_LEN];
+} fetched;
 
 /* Everything a run needs, allocated once per call. */
 typedef struct run {
@@ -23,7 +46,8 @@ typedef struct run {
     dfsae_batch_plan plan;  /* a whole epoch */
     dfsae_batch_plan first; /* the first epoch: from the run state's row */
     size_t *idx;            /* the epoch's order of rows */
-    float *batch;           /* gathered rows, max_rows x D */
+    fetched batches[2];     /* step s's: batch_of */
+    dfsae_helper *helper;   /* fetches the next batch; NULL: fetch inline */
     size_t *local;          /* data-parallel: this rank's rows of a batch */
     int mode;
     size_t chunk, window; /* of the chunked shuffle */
@@ -141,13 +165,21 @@ static int setup(run *r)
     size_t rows = dfsae__batch_plan_max_rows(&r->plan);
     int fail = 0;
     r->idx = dfsae__alloc_array(a, r->plan.n, sizeof *r->idx);
-    size_t floats;
+    size_t floats = 0;
     fail |= r->idx == NULL || !dfsae__mul_size(rows, m->d, &floats);
-    /* A float32 array read in order is used in place: no copy. */
-    if (!fail &&
-        (r->mode != IN_ORDER || r->split || !dfsae__source_in_place(r->src))) {
-        r->batch = dfsae__alloc_array(a, floats, sizeof(float));
-        fail |= r->batch == NULL;
+    /* A float32 array read in order is used in place: no copy. The
+     * helper only with a second buffer's worth of work to hide, and
+     * not with a comm: the host's read callback then stays on the thread
+     * that makes the MPI calls. */
+    const int copies =
+        r->mode != IN_ORDER || r->split || !dfsae__source_in_place(r->src);
+    const int ahead = copies && m->dist == NULL && r->plan.steps > 1 &&
+                      floats >= PREFETCH_MIN_FLOATS;
+    for (int i = 0; i < 2; ++i)
+        r->batches[i].r = r;
+    for (int i = 0; !fail && copies && i < 1 + ahead; ++i) {
+        r->batches[i].buf = dfsae__alloc_array(a, floats, sizeof(float));
+        fail |= r->batches[i].buf == NULL;
     }
     if (!fail && r->split) {
         r->local = dfsae__alloc_array(a, rows, sizeof *r->local);
@@ -169,6 +201,11 @@ static int setup(run *r)
     if (fail)
         return dfsae__fail(m->err, DFSAE_ERR_NO_MEMORY,
                            "train: cannot allocate the batch buffers");
+    /* Without a thread the batches are fetched inline, to the same bits. */
+    if (ahead && dfsae__helper_start(&r->helper, a) != DFSAE_OK) {
+        dfsae__free(a, r->batches[1].buf);
+        r->batches[1].buf = NULL;
+    }
     /* Sized for the largest batch now, so that no step allocates. */
     return dfsae_model_reserve(m, rows);
 }
@@ -176,8 +213,11 @@ static int setup(run *r)
 static void release(run *r)
 {
     const dfsae_allocator *a = &r->m->alloc;
+    /* First: a fetch may still be running into the buffers. */
+    dfsae__helper_stop(r->helper, a);
     dfsae__free(a, r->idx);
-    dfsae__free(a, r->batch);
+    dfsae__free(a, r->batches[0].buf);
+    dfsae__free(a, r->batches[1].buf);
     dfsae__free(a, r->local);
     dfsae__free(a, r->chunks);
     dfsae__free(a, r->win);
@@ -200,7 +240,7 @@ static void order_epoch(run *r, uint64_t epoch)
 /* Moves to the next window; reads its chunks, each a run of consecutive
  * rows, unless the window ends before position `need` (an epoch continued
  * mid-way skips what it already trained on). */
-static int next_window(run *r, size_t need)
+static int next_window(run *r, size_t need, char *err)
 {
     const size_t n = r->plan.n, d = r->m->d;
     const size_t total = dfsae__chunk_count(n, r->chunk);
@@ -221,7 +261,7 @@ static int next_window(run *r, size_t need)
         const size_t first = c * r->chunk;
         const size_t len = n - first < r->chunk ? n - first : r->chunk;
         int st = dfsae__source_range(r->src, first, len,
-                                     r->win + r->slot[j] * d, NULL, r->m->err);
+                                     r->win + r->slot[j] * d, NULL, err);
         if (st != DFSAE_OK)
             return st;
     }
@@ -239,10 +279,11 @@ static size_t window_slot(const run *r, size_t row)
 }
 
 /* The rows at positions [first, first + rows) of the epoch's order into
- * *Xb. Data-parallel: only this rank's rows of the global batch, in the
- * batch's order (*local of them; r->local lists their source rows). */
-static int gather(run *r, size_t first, size_t rows, const float **Xb,
-                  size_t *local)
+ * *Xb (buf, or the array in place). Data-parallel: only this rank's rows
+ * of the global batch, in the batch's order (*local of them; r->local
+ * lists their source rows). */
+static int gather(run *r, float *buf, size_t first, size_t rows,
+                  const float **Xb, size_t *local, char *err)
 {
     const size_t d = r->m->d;
     *local = rows;
@@ -254,32 +295,58 @@ static int gather(run *r, size_t first, size_t rows, const float **Xb,
                 r->local[count++] = g - r->row0;
         }
         *local = count;
-        *Xb = r->batch;
-        return dfsae__source_gather(r->src, r->local, count, r->batch, NULL,
-                                    r->m->err);
+        *Xb = buf;
+        return dfsae__source_gather(r->src, r->local, count, buf, NULL, err);
     }
     if (r->mode != CHUNKED_WINDOW)
-        return dfsae__source_gather(r->src, r->idx + first, rows, r->batch, Xb,
-                                    r->m->err);
+        return dfsae__source_gather(r->src, r->idx + first, rows, buf, Xb, err);
     for (size_t i = 0; i < rows; ++i) {
         while (first + i >= r->win_end) {
-            int st = next_window(r, first + i);
+            int st = next_window(r, first + i, err);
             if (st != DFSAE_OK)
                 return st;
         }
-        memcpy(r->batch + i * d, r->win + window_slot(r, r->idx[first + i]) * d,
+        memcpy(buf + i * d, r->win + window_slot(r, r->idx[first + i]) * d,
                d * sizeof(float));
     }
-    *Xb = r->batch;
+    *Xb = buf;
     return DFSAE_OK;
 }
 
-/* A callback's rows are checked as they arrive (arrays were up front). */
-static int check_rows(run *r, const float *Xb, size_t first, size_t rows)
+/* Gathers the slot's batch; a callback's rows are checked as they arrive
+ * (arrays were up front). Runs on the helper or inline, never both at
+ * once: batches are fetched one after the other, in the order of the
+ * steps. */
+static void fetch(void *arg)
 {
-    const size_t *source_rows = r->split ? r->local : r->idx + first;
-    return dfsae__rows_check_read(r->src, Xb, rows, source_rows, 0, "",
-                                  r->m->err);
+    fetched *f = arg;
+    run *r = f->r;
+    f->st = gather(r, f->buf, f->first, f->rows, &f->Xb, &f->local, f->err);
+    if (f->st != DFSAE_OK)
+        return;
+    const size_t *source_rows = r->split ? r->local : r->idx + f->first;
+    f->st = dfsae__rows_check_read(r->src, f->Xb, f->local, source_rows, 0, "",
+                                   f->err);
+}
+
+/* Step s's slot: they alternate only with a helper. */
+static fetched *batch_of(run *r, uint64_t s)
+{
+    return &r->batches[r->helper != NULL ? s % 2 : 0];
+}
+
+/* Fetches step s's batch into its slot: on the helper when `behind` (the
+ * step's batch is then ready when the step before has trained), else now. */
+static fetched *start_fetch(run *r, const dfsae_batch_plan *plan, uint64_t s,
+                            int behind)
+{
+    fetched *f = batch_of(r, s);
+    dfsae__batch_plan_step(plan, s, &f->first, &f->rows);
+    if (behind)
+        dfsae__helper_post(r->helper, fetch, f);
+    else
+        fetch(f);
+    return f;
 }
 
 /* Prefixes the detail message of a failed step with where it happened. */
@@ -335,22 +402,30 @@ static int epochs(run *r)
         const double te = dfsae__now();
         double sum = 0.0, sum_terms[DFSAE_TERM_COUNT] = {0};
         size_t seen = 0;
+        /* Epochs are fetched within themselves: the next epoch's order
+         * replaces idx, which the last step's report still hands out. */
         order_epoch(r, epoch);
         for (uint64_t s = 0; s < plan->steps; ++s) {
-            size_t first, rows;
-            dfsae__batch_plan_step(plan, s, &first, &rows);
-            size_t local;
-            const float *Xb = NULL;
-            int st = gather(r, first, rows, &Xb, &local);
-            if (st == DFSAE_OK)
-                st = check_rows(r, Xb, first, local);
+            fetched *f;
+            if (s == 0 || r->helper == NULL) {
+                f = start_fetch(r, plan, s, 0);
+            } else {
+                f = batch_of(r, s);
+                dfsae__helper_wait(r->helper);
+            }
+            const size_t first = f->first, rows = f->rows;
+            int st = f->st;
+            if (st != DFSAE_OK)
+                memcpy(m->err, f->err, sizeof f->err);
             /* A rank's read may fail alone, as a step may. */
             if (m->dist != NULL)
                 st = dfsae__dist_agree(m->dist, m->err, "read", st);
             if (st != DFSAE_OK)
                 return step_failed(m, st, m->err, epoch, step0 + s);
+            if (r->helper != NULL && s + 1 < plan->steps)
+                start_fetch(r, plan, s + 1, 1);
             double loss, terms[DFSAE_TERM_COUNT];
-            st = dfsae_train_step(m, r->opt, Xb, local, &loss, terms,
+            st = dfsae_train_step(m, r->opt, f->Xb, f->local, &loss, terms,
                                   DFSAE_TERM_COUNT);
             if (st != DFSAE_OK)
                 return step_failed(m, st, m->err, epoch, step0 + s);

@@ -1,0 +1,24 @@
+/* One background thread that runs one job at a time for its owner: the
+ * training loop fetches batch s + 1 on it while batch s trains. The owner
+ * posts a job, later waits for it, and posts the next only after that;
+ * the mutex hand-over orders everything the job wrote before the wait's
+ * return. */
+#ifndef DFSAE_HELPER_H
+#define DFSAE_HELPER_H
+
+#include "internal.h"
+
+typedef struct dfsae_helper dfsae_helper;
+typedef void (*dfsae_job_fn)(void *arg);
+
+/* DFSAE_OK, DFSAE_ERR_NO_MEMORY or DFSAE_ERR_THREAD (nothing running). */
+int dfsae__helper_start(dfsae_helper **out, const dfsae_allocator *a);
+/* Runs job(arg) on the helper; the previous job must have been waited
+ * for. */
+void dfsae__helper_post(dfsae_helper *h, dfsae_job_fn job, void *arg);
+/* Returns once the posted job has finished (at once if none is). */
+void dfsae__helper_wait(dfsae_helper *h);
+/* Waits for a posted job, then joins and frees; NULL is a no-op. */
+void dfsae__helper_stop(dfsae_helper *h, const dfsae_allocator *a);
+
+#endif

@@ -1,0 +1,286 @@
+/* Batches fetched ahead (on the training loop's helper thread, while the
+ * step before trains) are the ones a synchronous loop would train on: every
+ * step's loss and the final parameters equal those of dfsae_train_step
+ * called by hand on the rows each step reported, the source is read in
+ * step order, each row once per epoch, and nothing is read ahead across an
+ * epoch; failed reads, non-finite rows and a cancel stop at the same step
+ * with the same model as without prefetching, and a resumed run ends as an
+ * uninterrupted one. The batches here are large enough (rows x D >= 4096
+ * floats) for the loop to prefetch. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dfsae.h"
+#include "train_data.h"
+
+#define D               64
+#define K               8
+#define N               1030 /* 10 batches of 100 and one of 30 */
+#define BATCH           100
+#define EPOCHS          3
+#define STEPS_PER_EPOCH 11
+#define MAX_STEPS       (EPOCHS * STEPS_PER_EPOCH)
+
+/* What the read callback saw. */
+typedef struct reads {
+    const float *X;
+    size_t log[EPOCHS * N]; /* every row asked for, in order */
+    size_t rows, calls;
+    size_t fail_at_call; /* 1-based; 0: never */
+} reads;
+
+static int read_rows(void *user, const size_t *rows, size_t count, void *out)
+{
+    reads *rd = user;
+    rd->calls++;
+    if (rd->fail_at_call != 0 && rd->calls == rd->fail_at_call)
+        return 5;
+    for (size_t i = 0; i < count; ++i) {
+        if (rd->rows < EPOCHS * N)
+            rd->log[rd->rows] = rows[i];
+        rd->rows++;
+        memcpy((float *)out + i * D, rd->X + rows[i] * D, D * sizeof(float));
+    }
+    return 0;
+}
+
+/* What the progress reports said, step by step. */
+typedef struct trace {
+    size_t steps;
+    size_t first[MAX_STEPS + 1], rows[MAX_STEPS]; /* into order */
+    size_t order[EPOCHS * N];
+    double loss[MAX_STEPS];
+    size_t cancel_after; /* steps; 0: never */
+} trace;
+
+static int record(const dfsae_progress *p, void *user)
+{
+    trace *t = user;
+    if (dfsae_progress_get(p, DFSAE_PROGRESS_EVENT) != DFSAE_EVENT_STEP)
+        return 0;
+    assert_true(t->steps < MAX_STEPS);
+    const size_t rows =
+        (size_t)dfsae_progress_get(p, DFSAE_PROGRESS_BATCH_ROWS);
+    const size_t *idx = dfsae_progress_batch_indices(p);
+    const size_t at = t->first[t->steps];
+    memcpy(t->order + at, idx, rows * sizeof *idx);
+    t->rows[t->steps] = rows;
+    t->loss[t->steps] = dfsae_progress_get(p, DFSAE_PROGRESS_LOSS);
+    t->steps++;
+    t->first[t->steps] = at + rows;
+    return t->cancel_after != 0 && t->steps == t->cancel_after;
+}
+
+static dfsae_train_config *config(double epochs)
+{
+    dfsae_train_config *c = train_config(epochs, BATCH, 1);
+    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_REPORT_EVERY, 1),
+                     DFSAE_OK);
+    return c;
+}
+
+static void make(dfsae_model **m, dfsae_optimizer **o)
+{
+    train_make(D, K, 9, m, o);
+    assert_int_equal(dfsae_model_set_run_state(*m, 0, 0, 21), DFSAE_OK);
+}
+
+static dfsae_source *callback_source(reads *rd, const float *X)
+{
+    memset(rd, 0, sizeof *rd);
+    rd->X = X;
+    dfsae_source *s = NULL;
+    assert_int_equal(dfsae_source_from_callback(read_rows, rd, DFSAE_ELEM_F32,
+                                                N, D, 0, NULL, &s),
+                     DFSAE_OK);
+    return s;
+}
+
+/* The synchronous path: a fresh model trained by hand, one
+ * dfsae_train_step per step of t (the first `steps`), each on the rows that
+ * step reported, its loss compared bit for bit; returns the parameters. */
+static float *replay(const float *X, const trace *t, size_t steps)
+{
+    dfsae_model *m;
+    dfsae_optimizer *o;
+    make(&m, &o);
+    float *batch = test_malloc((BATCH + 1) * D * sizeof *batch);
+    for (size_t s = 0; s < steps; ++s) {
+        for (size_t i = 0; i < t->rows[s]; ++i)
+            memcpy(batch + i * D, X + t->order[t->first[s] + i] * D,
+                   D * sizeof *batch);
+        double loss;
+        assert_int_equal(
+            dfsae_train_step(m, o, batch, t->rows[s], &loss, NULL, 0),
+            DFSAE_OK);
+        assert_memory_equal(&loss, &t->loss[s], sizeof loss);
+    }
+    float *p = train_params(m);
+    test_free(batch);
+    dfsae_model_free(m);
+    dfsae_optimizer_free(o);
+    return p;
+}
+
+/* Trains a fresh model on src, recording into t unless it is NULL;
+ * returns its parameters. */
+static float *train_on(dfsae_source *src, const dfsae_train_config *c, trace *t)
+{
+    dfsae_model *m;
+    dfsae_optimizer *o;
+    make(&m, &o);
+    assert_int_equal(
+        dfsae_model_train_source(m, o, src, c, t != NULL ? record : NULL, t),
+        DFSAE_OK);
+    float *p = train_params(m);
+    dfsae_model_free(m);
+    dfsae_optimizer_free(o);
+    return p;
+}
+
+static void assert_same(const float *a, const float *b)
+{
+    assert_memory_equal(a, b, (K * D + K) * sizeof *a);
+}
+
+static void check_permutation(const size_t *order)
+{
+    static unsigned char seen[N];
+    memset(seen, 0, sizeof seen);
+    for (size_t i = 0; i < N; ++i) {
+        assert_true(order[i] < N);
+        assert_int_equal(seen[order[i]], 0);
+        seen[order[i]] = 1;
+    }
+}
+
+static void prefetched_batches_are_the_synchronous_ones(void **state)
+{
+    (void)state;
+    float *X = test_malloc(N * D * sizeof *X);
+    train_fill(X, N * D, 4, -1.0, 1.0);
+    dfsae_train_config *c = config(EPOCHS);
+    static reads rd;
+    static trace t;
+    memset(&t, 0, sizeof t);
+    dfsae_source *src = callback_source(&rd, X);
+    float *trained = train_on(src, c, &t);
+    assert_int_equal(t.steps, MAX_STEPS);
+    for (size_t e = 0; e < EPOCHS; ++e)
+        check_permutation(t.order + e * N);
+    /* Shuffled: epochs differ, and neither is the identity. */
+    assert_memory_not_equal(t.order, t.order + N, N * sizeof t.order[0]);
+    /* Read in the order of the steps, each row once, nothing more. */
+    assert_int_equal(rd.rows, EPOCHS * N);
+    assert_memory_equal(rd.log, t.order, EPOCHS * N * sizeof rd.log[0]);
+    float *by_hand = replay(X, &t, t.steps);
+    assert_same(trained, by_hand);
+    /* An array source (fetched ahead too) trains the same. */
+    dfsae_source *arr = NULL;
+    assert_int_equal(
+        dfsae_source_from_array(X, DFSAE_ELEM_F32, N, D, NULL, &arr), DFSAE_OK);
+    float *from_array = train_on(arr, c, NULL);
+    assert_same(from_array, by_hand);
+    test_free(from_array);
+    test_free(trained);
+    test_free(by_hand);
+    dfsae_source_free(arr);
+    dfsae_source_free(src);
+    dfsae_train_config_free(c);
+    test_free(X);
+}
+
+/* A run stopped at step `at` of epoch 0 has the parameters of `at` steps
+ * by hand, and its optimizer took `at` steps. */
+static void assert_stopped_after(const float *X, dfsae_model *m,
+                                 dfsae_optimizer *o, const trace *t, size_t at)
+{
+    assert_int_equal(dfsae_optimizer_step_count(o), at);
+    float *p = train_params(m), *ref = replay(X, t, at);
+    assert_same(p, ref);
+    test_free(p);
+    test_free(ref);
+}
+
+static void failures_stop_where_they_would_inline(void **state)
+{
+    (void)state;
+    float *X = test_malloc(N * D * sizeof *X);
+    train_fill(X, N * D, 6, -1.0, 1.0);
+    dfsae_train_config *c = config(1);
+    static reads rd;
+    static trace full, t;
+    memset(&full, 0, sizeof full);
+    dfsae_source *src = callback_source(&rd, X);
+    test_free(train_on(src, c, &full));
+    /* The 5th read (one per batch of 100 rows) fails: 4 steps were taken,
+     * though it was asked for while the 4th trained. */
+    memset(&t, 0, sizeof t);
+    rd.calls = 0;
+    rd.fail_at_call = 5;
+    dfsae_model *m;
+    dfsae_optimizer *o;
+    make(&m, &o);
+    assert_int_equal(dfsae_model_train_source(m, o, src, c, record, &t),
+                     DFSAE_ERR_IO);
+    assert_non_null(strstr(dfsae_model_last_error(m), "epoch 0, step 4:"));
+    assert_non_null(strstr(dfsae_model_last_error(m), "returned 5"));
+    assert_int_equal(t.steps, 4);
+    assert_stopped_after(X, m, o, &full, 4);
+    dfsae_model_free(m);
+    dfsae_optimizer_free(o);
+    /* A NaN in the 7th batch's 3rd row: 6 steps, the row named. */
+    rd.fail_at_call = 0;
+    const size_t bad = full.order[6 * BATCH + 2];
+    const float keep = X[bad * D + 1];
+    X[bad * D + 1] = NAN;
+    make(&m, &o);
+    assert_int_equal(dfsae_model_train_source(m, o, src, c, NULL, NULL),
+                     DFSAE_ERR_NON_FINITE_INPUT);
+    char want[64];
+    snprintf(want, sizeof want, "epoch 0, step 6: row %zu of the source", bad);
+    assert_non_null(strstr(dfsae_model_last_error(m), want));
+    assert_stopped_after(X, m, o, &full, 6);
+    X[bad * D + 1] = keep;
+    dfsae_model_free(m);
+    dfsae_optimizer_free(o);
+    /* Cancelled after step 3 (the 4th batch already fetched): 3 steps, the
+     * run state at row 300; continued, it ends as the uninterrupted run. */
+    memset(&t, 0, sizeof t);
+    t.cancel_after = 3;
+    make(&m, &o);
+    assert_int_equal(dfsae_model_train_source(m, o, src, c, record, &t),
+                     DFSAE_ERR_CANCELLED);
+    assert_stopped_after(X, m, o, &full, 3);
+    uint64_t rows_done;
+    assert_int_equal(dfsae_model_get_run_state(m, NULL, &rows_done, NULL),
+                     DFSAE_OK);
+    assert_int_equal(rows_done, 3 * BATCH);
+    assert_int_equal(dfsae_model_train_source(m, o, src, c, NULL, NULL),
+                     DFSAE_OK);
+    float *resumed = train_params(m), *ref = replay(X, &full, full.steps);
+    assert_same(resumed, ref);
+    test_free(resumed);
+    test_free(ref);
+    dfsae_model_free(m);
+    dfsae_optimizer_free(o);
+    dfsae_source_free(src);
+    dfsae_train_config_free(c);
+    test_free(X);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(prefetched_batches_are_the_synchronous_ones),
+        cmocka_unit_test(failures_stop_where_they_would_inline),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
