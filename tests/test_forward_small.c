@@ -17,10 +17,14 @@
 #include "api_data.h"
 #include "dfsae.h"
 
-/* D not a multiple of 8 and K not of 4, so the kernel's edges are used;
- * with a transform, forward cuts blocks of 8192 / D = 190 rows, so the
- * reference batch's first block (rows 0..189) still goes through sgemm. */
-#define D         43
+/* D not a multiple of 8 and K not of 4, so the kernel's edges are used.
+ * With a transform forward goes through 8192 floats of scratch: at D = 43
+ * in blocks of 190 rows; at D = 100 in blocks of 128 rows by slices of 64
+ * and 36 columns, the second added to the first (beta = 1). Either way
+ * the reference batch's first block still goes through sgemm. */
+#define NARROW_D  43
+#define WIDE_D    100
+#define MAX_D     WIDE_D
 #define K         37
 #define MAX_N     130
 #define BIG_N     200
@@ -29,42 +33,48 @@
 typedef struct rig {
     api_alloc_ctl ctl;
     dfsae_model *m;
-    float X[BIG_N * D], Xt[BIG_N * D], P[K * D + K];
+    size_t d;
+    float X[BIG_N * MAX_D], Xt[BIG_N * MAX_D], P[K * MAX_D + K];
     float Aref[BIG_N * K], Zref[BIG_N * K], A[MAX_N * K], Z[MAX_N * K];
     double zbound; /* largest sum_c |w_jc x'_ic| + |b_j| over the rows */
 } rig;
 
-static void rig_open(rig *r, int transformed)
+static void rig_open(rig *r, size_t d, int transformed)
 {
+    r->d = d;
     api_alloc_ctl_init(&r->ctl);
     dfsae_allocator a = api_allocator(&r->ctl);
-    assert_int_equal(dfsae_model_create(D, K, 9, &a, &r->m), DFSAE_OK);
+    assert_int_equal(dfsae_model_create(r->d, K, 9, &a, &r->m), DFSAE_OK);
     api_rng g;
     api_rng_seed(&g, 21);
-    api_make_clusters(&g, r->X, BIG_N, D, 4, 1.0, 0.5);
+    api_make_clusters(&g, r->X, BIG_N, r->d, 4, 1.0, 0.5);
     /* A bias of a visible size, so that its addition is checked too. */
-    assert_int_equal(dfsae_model_get_params(r->m, r->P, K * D + K), DFSAE_OK);
+    assert_int_equal(dfsae_model_get_params(r->m, r->P, K * r->d + K),
+                     DFSAE_OK);
     for (size_t j = 0; j < K; ++j)
-        r->P[K * D + j] = 0.1f * (float)j - 1.5f;
-    assert_int_equal(dfsae_model_set_params(r->m, r->P, K * D + K), DFSAE_OK);
+        r->P[K * r->d + j] = 0.1f * (float)j - 1.5f;
+    assert_int_equal(dfsae_model_set_params(r->m, r->P, K * r->d + K),
+                     DFSAE_OK);
     memcpy(r->Xt, r->X, sizeof r->X);
     if (transformed) {
-        float shift[D], scale[D];
-        for (size_t c = 0; c < D; ++c)
+        float shift[MAX_D], scale[MAX_D];
+        for (size_t c = 0; c < r->d; ++c)
             shift[c] = 0.25f * (float)(c % 5),
             scale[c] = 0.5f + 0.1f * (float)(c % 7);
-        assert_int_equal(dfsae_model_set_transform(r->m, shift, scale, D),
+        assert_int_equal(dfsae_model_set_transform(r->m, shift, scale, r->d),
                          DFSAE_OK);
         for (size_t i = 0; i < BIG_N; ++i)
-            for (size_t c = 0; c < D; ++c)
-                r->Xt[i * D + c] = (r->X[i * D + c] - shift[c]) * scale[c];
+            for (size_t c = 0; c < r->d; ++c)
+                r->Xt[i * r->d + c] =
+                    (r->X[i * r->d + c] - shift[c]) * scale[c];
     }
     r->zbound = 0.0;
     for (size_t i = 0; i < MAX_N; ++i)
         for (size_t j = 0; j < K; ++j) {
-            double s = fabs((double)r->P[K * D + j]);
-            for (size_t c = 0; c < D; ++c)
-                s += fabs((double)r->P[j * D + c] * (double)r->Xt[i * D + c]);
+            double s = fabs((double)r->P[K * r->d + j]);
+            for (size_t c = 0; c < r->d; ++c)
+                s += fabs((double)r->P[j * r->d + c] *
+                          (double)r->Xt[i * r->d + c]);
             r->zbound = s > r->zbound ? s : r->zbound;
         }
 }
@@ -79,7 +89,7 @@ static void rig_close(rig *r)
  * the magnitude of the terms. */
 static double z_tolerance(const rig *r)
 {
-    return 4.0 * (D + 1) * 1.2e-7 * r->zbound;
+    return 4.0 * (double)(r->d + 1) * 1.2e-7 * r->zbound;
 }
 
 /* The reference batch's pre-activations against a double product. */
@@ -88,9 +98,9 @@ static void check_reference(const rig *r)
     const double tol = z_tolerance(r);
     for (size_t i = 0; i < MAX_N; ++i)
         for (size_t j = 0; j < K; ++j) {
-            double z = (double)r->P[K * D + j];
-            for (size_t c = 0; c < D; ++c)
-                z += (double)r->P[j * D + c] * (double)r->Xt[i * D + c];
+            double z = (double)r->P[K * r->d + j];
+            for (size_t c = 0; c < r->d; ++c)
+                z += (double)r->P[j * r->d + c] * (double)r->Xt[i * r->d + c];
             assert_true(fabs((double)r->Zref[i * K + j] - z) <= tol);
         }
 }
@@ -125,10 +135,10 @@ static void check_activation(rig *r, int act)
     assert_int_equal(api_alloc_events(&r->ctl), events);
 }
 
-static void run_all(int transformed)
+static void run_all(size_t d, int transformed)
 {
     rig *r = test_malloc(sizeof *r);
-    rig_open(r, transformed);
+    rig_open(r, d, transformed);
     assert_int_equal(dfsae_model_set_option(
                          r->m, DFSAE_MODEL_SOFTMAX_TEMPERATURE, SOFTMAX_T),
                      DFSAE_OK);
@@ -141,13 +151,20 @@ static void run_all(int transformed)
 static void test_small_batches_identity_input(void **state)
 {
     (void)state;
-    run_all(0);
+    run_all(NARROW_D, 0);
+    run_all(WIDE_D, 0);
 }
 
 static void test_small_batches_transformed_input(void **state)
 {
     (void)state;
-    run_all(1);
+    run_all(NARROW_D, 1);
+}
+
+static void test_small_batches_transformed_column_slices(void **state)
+{
+    (void)state;
+    run_all(WIDE_D, 1);
 }
 
 int main(void)
@@ -155,6 +172,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_small_batches_identity_input),
         cmocka_unit_test(test_small_batches_transformed_input),
+        cmocka_unit_test(test_small_batches_transformed_column_slices),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -40,7 +40,9 @@ static void fd_var_cap_with_all_terms(void **state)
 }
 
 /* -sum_j log(c v_j / (v_j + c) + eps) from the library's own activations
- * (variances in double), 1e-9 relative. */
+ * (variances in double), 1e-6 relative: forward's A and the loss's agree
+ * to float rounding only (a few rows take forward's small-batch product,
+ * the loss sgemm). */
 static void value_matches_reference(void **state)
 {
     (void)state;
@@ -65,7 +67,7 @@ static void value_matches_reference(void **state)
     }
     assert_int_equal(dfsae_model_loss(m, X, n, NULL, t, DFSAE_TERM_COUNT),
                      DFSAE_OK);
-    if (!(fabs(t[DFSAE_TERM_VAR] - want) <= 1e-9 * fabs(want)))
+    if (!(fabs(t[DFSAE_TERM_VAR] - want) <= 1e-6 * fabs(want)))
         fail_msg("L_var %.15g, reference %.15g", t[DFSAE_TERM_VAR], want);
     free(A);
     free(X);

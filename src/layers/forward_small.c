@@ -2,7 +2,11 @@
  * packs all of W before it multiplies, which at a handful of rows costs
  * more than the product (issue 16). One row goes through sgemv; a few
  * rows through a kernel that reads W once: four rows of W (a tile that
- * stays in L1) meet every row of X before the next four are loaded. */
+ * stays in L1) meet every row of X, three at a time with the twelve dot
+ * products in registers, while the next tile is prefetched, so that the
+ * read of W from memory overlaps the arithmetic instead of preceding it
+ * (without the prefetch, 8 rows at 768 -> 4096 took the time of the read
+ * plus that of the flops). */
 #include "blas/dfsae_blas.h"
 #include "layers/layers.h"
 
@@ -15,91 +19,124 @@
 #endif
 
 /* Rows up to which the kernel beats sgemm, measured with
- * examples/bench/bench_latency: at 784 -> 64 it wins up to 24 rows and ties
- * at 32, at 768 -> 4096 it wins up to 8 and ties at 16. */
-#define SMALL_MAX_ROWS ((size_t)16)
+ * examples/bench/dfsae_bench_latency at 784 -> 64 and 768 -> 4096. */
+#define SMALL_MAX_ROWS ((size_t)64)
 
 #if HAVE_AVX2_KERNEL
 
 #define TILE_W 4 /* rows of W per tile */
-#define TILE_X 3 /* rows of X per tile */
+#define TILE_X 3 /* rows of X per tile: 12 accumulators + 3 inputs + 1 */
+#define KERNEL __attribute__((target("avx2,fma"), always_inline)) static inline
 
 /* Masks for the last cols % 8 floats of a row: 8 - r lanes on, from
  * offset r of this table. */
 static const int tail_lanes[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
                                    0,  0,  0,  0,  0,  0,  0,  0};
 
-__attribute__((target("avx2,fma"))) static inline float hsum(__m256 v)
+/* The four sums of a[0..3], in order. */
+KERNEL __m128 hsum4(const __m256 a[TILE_W])
 {
-    __m128 s =
-        _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
+    const __m256 t =
+        _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
+    return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
 }
 
-/* out[q][r] = w[r] . x[q] over cols floats, for a TILE_W x TILE_X tile.
- * Tiles at the edges repeat their last row instead of branching; the
- * caller stores only the real ones. */
-__attribute__((target("avx2,fma"))) static void
-tile_dots(const float *const w[TILE_W], const float *const x[TILE_X],
-          size_t cols, float out[TILE_X][TILE_W])
+/* sums[q] = (w[r] . x[q])_r over cols floats, for nx <= TILE_X rows of X;
+ * nx is a constant where this is inlined, so that the loops unroll and
+ * the accumulators stay in registers. next (or NULL): a tile of W to bring
+ * into cache meanwhile, a line (16 floats) of each row per 16 columns. */
+KERNEL void tile_dots(const float *const w[TILE_W], const float *const x[],
+                      int nx, size_t cols, const float *const next[TILE_W],
+                      __m128 sums[TILE_X])
 {
-    __m256 acc[TILE_X][TILE_W];
-    for (int q = 0; q < TILE_X; ++q)
+    __m256 acc[TILE_X][TILE_W], xv[TILE_X];
+    for (int q = 0; q < nx; ++q)
         for (int r = 0; r < TILE_W; ++r)
             acc[q][r] = _mm256_setzero_ps();
     size_t c = 0;
     for (; c + 8 <= cols; c += 8) {
-        __m256 xv[TILE_X];
-        for (int q = 0; q < TILE_X; ++q)
+        if (next != NULL && c % 16 == 0)
+            for (int r = 0; r < TILE_W; ++r)
+                _mm_prefetch((const char *)(next[r] + c), _MM_HINT_T0);
+        for (int q = 0; q < nx; ++q)
             xv[q] = _mm256_loadu_ps(x[q] + c);
         for (int r = 0; r < TILE_W; ++r) {
             const __m256 wr = _mm256_loadu_ps(w[r] + c);
-            for (int q = 0; q < TILE_X; ++q)
+            for (int q = 0; q < nx; ++q)
                 acc[q][r] = _mm256_fmadd_ps(wr, xv[q], acc[q][r]);
         }
     }
     if (c < cols) {
         const __m256i m =
             _mm256_loadu_si256((const __m256i *)(tail_lanes + 8 - (cols - c)));
-        __m256 xv[TILE_X];
-        for (int q = 0; q < TILE_X; ++q)
+        for (int q = 0; q < nx; ++q)
             xv[q] = _mm256_maskload_ps(x[q] + c, m);
         for (int r = 0; r < TILE_W; ++r) {
             const __m256 wr = _mm256_maskload_ps(w[r] + c, m);
-            for (int q = 0; q < TILE_X; ++q)
+            for (int q = 0; q < nx; ++q)
                 acc[q][r] = _mm256_fmadd_ps(wr, xv[q], acc[q][r]);
         }
     }
-    for (int q = 0; q < TILE_X; ++q)
-        for (int r = 0; r < TILE_W; ++r)
-            out[q][r] = hsum(acc[q][r]);
+    for (int q = 0; q < nx; ++q)
+        sums[q] = hsum4(acc[q]);
 }
 
-static void kernel_product(const float *X, size_t rows, size_t cols,
-                           const float *W, size_t ldw, size_t k, float beta,
-                           float *Z)
+/* Rows of W j .. j + TILE_W - 1, the last one repeated past k (the caller
+ * stores only the real ones). */
+static void tile_rows(const float *W, size_t ldw, size_t k, size_t j,
+                      const float *w[TILE_W])
 {
+    for (size_t r = 0; r < TILE_W; ++r)
+        w[r] = W + (j + r < k ? j + r : k - 1) * ldw;
+}
+
+/* z[r] = s[r] + beta z[r] for the nw <= TILE_W real outputs; beta = 0
+ * must not read z, which may hold anything. */
+__attribute__((target("avx2,fma"))) static void store_sums(__m128 s, size_t nw,
+                                                           float beta, float *z)
+{
+    if (nw == TILE_W) {
+        if (beta != 0.0f)
+            s = _mm_fmadd_ps(_mm_set1_ps(beta), _mm_loadu_ps(z), s);
+        _mm_storeu_ps(z, s);
+        return;
+    }
+    float v[TILE_W];
+    _mm_storeu_ps(v, s);
+    for (size_t r = 0; r < nw; ++r)
+        z[r] = beta == 0.0f ? v[r] : beta * z[r] + v[r];
+}
+
+__attribute__((target("avx2,fma"))) static void
+kernel_product(const float *X, size_t rows, size_t cols, const float *W,
+               size_t ldw, size_t k, float beta, float *Z)
+{
+    const float *w[TILE_W], *next[TILE_W];
+    tile_rows(W, ldw, k, 0, w);
     for (size_t j = 0; j < k; j += TILE_W) {
         const size_t nw = k - j < TILE_W ? k - j : TILE_W;
-        const float *w[TILE_W];
-        for (size_t r = 0; r < TILE_W; ++r)
-            w[r] = W + (j + (r < nw ? r : nw - 1)) * ldw;
+        const int last = j + TILE_W >= k;
+        if (!last)
+            tile_rows(W, ldw, k, j + TILE_W, next);
         for (size_t i = 0; i < rows; i += TILE_X) {
-            const size_t nx = rows - i < TILE_X ? rows - i : TILE_X;
             const float *x[TILE_X];
-            for (size_t q = 0; q < TILE_X; ++q)
-                x[q] = X + (i + (q < nx ? q : nx - 1)) * cols;
-            float out[TILE_X][TILE_W];
-            tile_dots(w, x, cols, out);
-            for (size_t q = 0; q < nx; ++q) {
-                float *z = Z + (i + q) * k + j;
-                /* beta = 0 must not read Z, which may hold anything. */
-                for (size_t r = 0; r < nw; ++r)
-                    z[r] = beta == 0.0f ? out[q][r] : beta * z[r] + out[q][r];
+            const size_t nx = rows - i < TILE_X ? rows - i : TILE_X;
+            for (size_t q = 0; q < nx; ++q)
+                x[q] = X + (i + q) * cols;
+            /* The next tile is fetched during the first pass only. */
+            const float *const *pf = i == 0 && !last ? next : NULL;
+            __m128 sums[TILE_X];
+            switch (nx) {
+            case 3: tile_dots(w, x, 3, cols, pf, sums); break;
+            case 2: tile_dots(w, x, 2, cols, pf, sums); break;
+            default: tile_dots(w, x, 1, cols, pf, sums); break;
             }
+            for (size_t q = 0; q < nx; ++q)
+                store_sums(sums[q], nw, beta, Z + (i + q) * k + j);
         }
+        if (!last)
+            for (size_t r = 0; r < TILE_W; ++r)
+                w[r] = next[r];
     }
 }
 
