@@ -239,11 +239,14 @@ static int evaluate_checked(dfsae_model *m, const char *fn, const float *X,
                             double *total, double *terms, size_t n_terms)
 {
     size_t rows = m->dist != NULL ? m->dist->n_batch : n;
-    if (rows < 2 && dfsae__loss_needs_stats(m->opt.lambda))
+    if (rows < 2 && dfsae__loss_needs_stats(m->opt.lambda)) {
+        char names[DFSAE_STATS_NAMES_LEN];
+        dfsae__loss_stats_names(names);
         return dfsae__fail(m->err, DFSAE_ERR_BATCH_TOO_SMALL,
                            "%s: a batch of %zu row cannot have a variance; "
-                           "L_var and L_tc need at least 2 rows",
-                           fn, rows);
+                           "%s need at least 2 rows",
+                           fn, rows, names);
+    }
     if (rows == 0)
         return dfsae__fail(m->err, DFSAE_ERR_INVALID_ARG,
                            "%s: the batch is empty on every rank", fn);

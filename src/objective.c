@@ -13,8 +13,8 @@ static void term_sides(const dfsae_model *m, size_t n,
 {
     for (int t = 0; t < DFSAE_TERM_COUNT; ++t) {
         size_t other = dfsae__loss_terms[t]->on_weights ? m->d : n;
-        side[t] =
-            dfsae__dist_gram_side(m->dist, m->opt.gram_side, t, other, m->k);
+        side[t] = dfsae__dist_gram_side(m->dist, m->opt.gram_side,
+                                        dfsae__loss_terms[t], other, m->k);
     }
 }
 
@@ -259,7 +259,8 @@ int dfsae__weight_term_value(dfsae_model *m, int t, double *value)
 {
     int side[DFSAE_TERM_COUNT];
     for (int u = 0; u < DFSAE_TERM_COUNT; ++u)
-        side[u] = dfsae__dist_gram_side(NULL, m->opt.gram_side, u, m->d, m->k);
+        side[u] = dfsae__dist_gram_side(NULL, m->opt.gram_side,
+                                        dfsae__loss_terms[u], m->d, m->k);
     int st = reserve_term(m, t, 0, side[t]);
     if (st != DFSAE_OK)
         return st;

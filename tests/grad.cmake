@@ -3,6 +3,8 @@
 dfsae_add_test(test_gradcheck_self SOURCES test_gradcheck_self.c)
 # INTERNAL: the identity dL/dA = softmax(-A) calls the term's eval.
 dfsae_add_test(test_loss_lse SOURCES test_loss_lse.c INTERNAL)
+# INTERNAL: the term table and the Gram side the core reads from it.
+dfsae_add_test(test_loss_table SOURCES test_loss_table.c INTERNAL)
 dfsae_add_test(test_loss_var SOURCES test_loss_var.c)
 dfsae_add_test(test_loss_var_cap SOURCES test_loss_var_cap.c)
 dfsae_add_test(test_loss_tc SOURCES test_loss_tc.c)

@@ -100,13 +100,12 @@ double dfsae__dist_total(dfsae_dist *d, int mode, double v)
     return v;
 }
 
-int dfsae__dist_gram_side(const dfsae_dist *d, int side, int term, size_t n,
-                          size_t k)
+int dfsae__dist_gram_side(const dfsae_dist *d, int side,
+                          const dfsae_loss_ops *term, size_t n, size_t k)
 {
-    if (dfsae__dist_is(d, DFSAE_DIST_DATA) && term == DFSAE_TERM_TC)
-        return DFSAE_GRAM_FEATURE;
-    if (dfsae__dist_is(d, DFSAE_DIST_DICTIONARY))
-        return DFSAE_GRAM_SAMPLE;
+    int forced = term->dist_side[d != NULL ? d->mode : DFSAE_DIST_NONE];
+    if (forced != DFSAE_GRAM_AUTO)
+        return forced;
     return dfsae__resolve_gram_side(side, n, k);
 }
 

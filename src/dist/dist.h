@@ -45,10 +45,11 @@ void dfsae__dist_min_f32(dfsae_dist *d, float *buf, size_t count);
 /* v summed over the ranks when d is in `mode`, else v. */
 double dfsae__dist_total(dfsae_dist *d, int mode, double v);
 
-/* The Gram side a term takes: what the mode allows (DATA: L_tc on the
- * K x K side; DICTIONARY: L_tc on B x B, L_wr on D x D), else the option
- * resolved for an n x k matrix. */
-int dfsae__dist_gram_side(const dfsae_dist *d, int side, int term, size_t n,
+/* The Gram side a term takes: the one its ops entry requires in d's mode
+ * (dist_side), else the option resolved for an n x k matrix. */
+struct dfsae_loss_ops;
+int dfsae__dist_gram_side(const dfsae_dist *d, int side,
+                          const struct dfsae_loss_ops *term, size_t n,
                           size_t k);
 
 /* DATA: the common shift of the column sums, the first row of the global

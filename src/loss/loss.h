@@ -97,10 +97,19 @@ static inline double *dfsae__scratch_take_f64(double **cursor, size_t count)
     return p;
 }
 
+/* Indexes of dfsae_loss_ops.dist_side: the distribution modes (the public
+ * DFSAE_DIST_*, 0 for one process). */
+enum { DFSAE_DIST_MODE_COUNT = DFSAE_DIST_DICTIONARY + 1 };
+
 typedef struct dfsae_loss_ops {
     const char *name;
     int needs_stats; /* uses column variances, so needs n >= 2 */
     int on_weights;  /* depends on W directly rather than on A */
+    /* The Gram side the term takes in each distribution mode, the one whose
+     * Gram is a sum over what the mode splits (rows or units) and which the
+     * term reduces across the ranks; DFSAE_GRAM_AUTO (0, the default)
+     * where the option decides (dfsae__dist_gram_side). */
+    int dist_side[DFSAE_DIST_MODE_COUNT];
     /* The scratch for n rows of K components from D inputs on Gram side
      * `side` (resolved); 0 if its size overflows. NULL: none. */
     int (*scratch_size)(size_t n, size_t k, size_t d, int side,
@@ -123,6 +132,11 @@ extern const dfsae_loss_ops *const dfsae__loss_terms[DFSAE_TERM_COUNT];
 /* 1 if a term of non-zero weight in lambda needs column statistics (then a
  * batch needs at least 2 rows). */
 int dfsae__loss_needs_stats(const double lambda[DFSAE_TERM_COUNT]);
+
+/* The names of the terms that need column statistics, for messages:
+ * "L_var and L_tc". */
+enum { DFSAE_STATS_NAMES_LEN = 64 };
+void dfsae__loss_stats_names(char buf[DFSAE_STATS_NAMES_LEN]);
 
 /* Column means and variances of an n x K matrix A in `col`, 2K doubles: the
  * K sums, then K sums of squares (adjacent, for one reduction across

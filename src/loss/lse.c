@@ -166,5 +166,8 @@ static double lse_eval(const dfsae_loss_ctx *ctx, double weight,
     return -*r.total * scale;
 }
 
-const dfsae_loss_ops dfsae__loss_lse = {
-    "lse", 0, 0, lse_scratch, lse_rows_block, lse_rows_done, lse_eval};
+const dfsae_loss_ops dfsae__loss_lse = {.name = "lse",
+                                        .scratch_size = lse_scratch,
+                                        .rows = lse_rows_block,
+                                        .rows_done = lse_rows_done,
+                                        .eval = lse_eval};

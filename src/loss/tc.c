@@ -277,5 +277,12 @@ static double tc_eval(const dfsae_loss_ctx *ctx, double weight,
     return value;
 }
 
-const dfsae_loss_ops dfsae__loss_tc = {"tc", 1,    0,      tc_scratch,
-                                       NULL, NULL, tc_eval};
+/* Distributed, the Gram that sums over the split dimension: K x K over the
+ * rows (data-parallel), B x B over the units (dictionary shards). */
+const dfsae_loss_ops dfsae__loss_tc = {
+    .name = "tc",
+    .needs_stats = 1,
+    .dist_side = {[DFSAE_DIST_DATA] = DFSAE_GRAM_FEATURE,
+                  [DFSAE_DIST_DICTIONARY] = DFSAE_GRAM_SAMPLE},
+    .scratch_size = tc_scratch,
+    .eval = tc_eval};

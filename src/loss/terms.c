@@ -1,5 +1,6 @@
 /* The table of loss terms, in dfsae_term order, and what the terms share. */
 #include <stdint.h>
+#include <stdio.h>
 
 #include "loss/loss.h"
 
@@ -15,6 +16,26 @@ int dfsae__loss_needs_stats(const double lambda[DFSAE_TERM_COUNT])
     for (int t = 0; t < DFSAE_TERM_COUNT; ++t)
         need |= lambda[t] != 0.0 && dfsae__loss_terms[t]->needs_stats;
     return need;
+}
+
+void dfsae__loss_stats_names(char buf[DFSAE_STATS_NAMES_LEN])
+{
+    int count = 0, total = 0;
+    for (int t = 0; t < DFSAE_TERM_COUNT; ++t)
+        total += dfsae__loss_terms[t]->needs_stats;
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int t = 0; t < DFSAE_TERM_COUNT; ++t) {
+        if (!dfsae__loss_terms[t]->needs_stats)
+            continue;
+        const char *sep = count == 0 ? "" : count + 1 < total ? ", " : " and ";
+        int w = snprintf(buf + used, DFSAE_STATS_NAMES_LEN - used, "%sL_%s",
+                         sep, dfsae__loss_terms[t]->name);
+        if (w < 0 || (size_t)w >= DFSAE_STATS_NAMES_LEN - used)
+            return; /* truncated: the names that fit */
+        used += (size_t)w;
+        ++count;
+    }
 }
 
 int dfsae__scratch_add(size_t *total, size_t count, size_t elem)

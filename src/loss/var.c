@@ -35,5 +35,5 @@ static double var_eval(const dfsae_loss_ctx *ctx, double weight,
     return value;
 }
 
-const dfsae_loss_ops dfsae__loss_var = {"var", 1,    0,       NULL,
-                                        NULL,  NULL, var_eval};
+const dfsae_loss_ops dfsae__loss_var = {
+    .name = "var", .needs_stats = 1, .eval = var_eval};

@@ -154,5 +154,11 @@ static double wr_eval(const dfsae_loss_ctx *ctx, double weight,
     return value;
 }
 
-const dfsae_loss_ops dfsae__loss_wr = {"wr", 0,    1,      wr_scratch,
-                                       NULL, NULL, wr_eval};
+/* Dictionary shards hold rows of W: the D x D Gram sums over them. Every
+ * data-parallel rank holds all of W, so there the option decides. */
+const dfsae_loss_ops dfsae__loss_wr = {
+    .name = "wr",
+    .on_weights = 1,
+    .dist_side = {[DFSAE_DIST_DICTIONARY] = DFSAE_GRAM_SAMPLE},
+    .scratch_size = wr_scratch,
+    .eval = wr_eval};

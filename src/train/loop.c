@@ -105,11 +105,13 @@ static int check(dfsae_model *m, dfsae_optimizer *opt, dfsae_source *src,
                            "train: the data set is empty (n = 0)");
     int variance = dfsae__loss_needs_stats(m->opt.lambda);
     size_t batch = dfsae__train_batch_size(cfg);
+    char names[DFSAE_STATS_NAMES_LEN];
+    dfsae__loss_stats_names(names);
     if (variance && (n < 2 || batch < 2))
         return dfsae__fail(m->err, DFSAE_ERR_BATCH_TOO_SMALL,
-                           "train: L_var and L_tc need batches of at least 2 "
-                           "rows (n = %zu, batch size = %zu)",
-                           n, batch);
+                           "train: %s need batches of at least 2 rows (n = "
+                           "%zu, batch size = %zu)",
+                           names, n, batch);
     const dfsae__run_state *rs = &m->run;
     if (rs->rows > 0 && rs->rows >= n)
         return dfsae__fail(m->err, DFSAE_ERR_INVALID_ARG,
@@ -122,8 +124,8 @@ static int check(dfsae_model *m, dfsae_optimizer *opt, dfsae_source *src,
     if (variance && rs->rows > 0 && n - rs->rows < 2)
         return dfsae__fail(m->err, DFSAE_ERR_BATCH_TOO_SMALL,
                            "train: the model stopped with 1 row of epoch "
-                           "%llu left; L_var and L_tc need 2",
-                           (unsigned long long)rs->epochs);
+                           "%llu left; %s need 2",
+                           (unsigned long long)rs->epochs, names);
     dfsae__batch_plan(&r->plan, n, 0, batch, variance);
     dfsae__batch_plan(&r->first, n, (size_t)rs->rows, batch, variance);
     if (dfsae__batch_plan_max_rows(&r->plan) > (size_t)INT_MAX)
