@@ -7,8 +7,13 @@
  * latency: per call of dfsae_model_forward on n rows and of the bare
  * product on the same buffers (cblas_sgemv for one row, cblas_sgemm
  * otherwise), the two alternated call by call so that load from other
- * processes hits both alike; prints one line per shape and n:
+ * processes hits both alike. First measures the machine (bench_machine.h)
+ * and prints
+ *   MACHINE read_GB_per_s sgemm_GFLOP_per_s read_MiB sgemm_side
+ * then one line per shape and n, bound_us the larger of the time to read
+ * W at that rate and the time for the 2 n D K flops at that rate:
  *   LAT D K n dfsae_p50_us dfsae_p99_us bare_p50_us bare_p99_us calls
+ *       bound_us
  * throughput: T threads share one const model, each encoding n rows per
  * call for S seconds; prints
  *   TPUT D K n T calls_per_s rows_per_s
@@ -20,6 +25,7 @@
 #include <string.h>
 
 #include "bench_common.h"
+#include "bench_machine.h"
 #include "dfsae.h"
 
 #define MAX_LIST 16
@@ -85,7 +91,8 @@ static double quantile(double *t, size_t n, double q)
     return t[i < n ? i : n - 1];
 }
 
-static int run_latency(shape s, size_t n, double budget)
+static int run_latency(shape s, size_t n, double budget,
+                       const bench_machine *mach)
 {
     bench b;
     if (bench_open(&b, s, n) != 0) {
@@ -122,8 +129,11 @@ static int run_latency(shape s, size_t n, double budget)
                  lp99 = quantile(tl, calls, 0.99);
     const double bp50 = quantile(tb, calls, 0.5),
                  bp99 = quantile(tb, calls, 0.99);
-    printf("LAT %zu %zu %zu %.2f %.2f %.2f %.2f %zu\n", s.d, s.k, n, lp50, lp99,
-           bp50, bp99, calls);
+    const double dk = (double)s.d * (double)s.k;
+    const double bound =
+        bench_machine_bound_us(mach, dk * sizeof(float), 2.0 * (double)n * dk);
+    printf("LAT %zu %zu %zu %.2f %.2f %.2f %.2f %zu %.2f\n", s.d, s.k, n, lp50,
+           lp99, bp50, bp99, calls, bound);
     fflush(stdout);
     free(tl), free(tb);
     bench_close(&b);
@@ -242,12 +252,21 @@ int main(int argc, char **argv)
         for (nn = 0; nn < 4; ++nn)
             ns[nn] = dflt[nn];
     }
+    bench_machine mach = {0};
+    if (latency) {
+        if (bench_machine_measure(&mach) != 0) {
+            fprintf(stderr, "latency: could not measure the machine\n");
+            return 1;
+        }
+        printf("MACHINE %.2f %.2f %zu %zu\n", mach.read_gbps, mach.gemm_gflops,
+               mach.read_mib, mach.gemm_side);
+    }
     for (size_t si = 0; si < nshapes; ++si)
         for (size_t ni = 0; ni < nn; ++ni) {
             if (ns[ni] == 0)
                 return 2;
             int rc = latency
-                         ? run_latency(shapes[si], ns[ni], budget)
+                         ? run_latency(shapes[si], ns[ni], budget, &mach)
                          : run_throughput(shapes[si], ns[ni], threads, seconds);
             if (rc != 0) {
                 fprintf(stderr, "failed at %zux%zu n=%zu\n", shapes[si].d,

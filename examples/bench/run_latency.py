@@ -12,6 +12,10 @@ own process, and, with --before-lib, the same binary on another libdfsae
 (LD_LIBRARY_PATH; e.g. main's before a change). The variants alternate
 within each of R rounds; the table gives each figure's median over the
 rounds and, for dfsae's p50, the spread (min-max) across them.
+Bound: each run of the latency binary first measures the machine (a
+streaming read of 256 MiB and a 1024^3 sgemm); the table gives, for each
+shape and n, max(time to read W at that bandwidth, time for the 2 n D K
+flops at that sgemm rate) and dfsae's p50 over it (medians over rounds).
 Throughput: T threads sharing one const model vs T processes, each thread
 at 1 BLAS thread, n = 1 and 32 rows per call.
 Writes DIR/DATE-COMMIT-latency.md (DIR defaults to bench/results).
@@ -28,14 +32,14 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 ENV1 = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
 
-def run(cmd, lib=None):
+def run(cmd, lib=None, tag=("LAT", "TPUT")):
     env = dict(os.environ, **ENV1)
     if lib:
         env["LD_LIBRARY_PATH"] = lib
     out = subprocess.run(cmd, env=env, check=True, capture_output=True,
                          text=True).stdout
     return [line.split()[1:] for line in out.splitlines()
-            if line.startswith(("LAT ", "TPUT "))]
+            if line.split()[:1] and line.split()[0] in tag]
 
 
 def latency(args):
@@ -43,13 +47,20 @@ def latency(args):
     if args.before_lib:
         variants.insert(0, ("before", args.before_lib))
     rows = {}  # (variant, d, k, n) -> list of (p50, p99, bare50, bare99)
+    bounds = {}  # (d, k, n) -> bound_us per run
+    machine = []  # (read GB/s, sgemm GFLOP/s) per run
     torch_rows = {}
     for _ in range(args.rounds):
         for name, lib in variants:
             for f in run([args.bench, "latency", "--budget", str(args.budget)],
-                         lib):
+                         lib, ("LAT", "MACHINE")):
+                if len(f) == 4:  # MACHINE
+                    machine.append((float(f[0]), float(f[1])))
+                    continue
                 key = (name, int(f[0]), int(f[1]), int(f[2]))
                 rows.setdefault(key, []).append([float(v) for v in f[3:7]])
+                if len(f) > 8:
+                    bounds.setdefault(key[1:], []).append(float(f[8]))
         if args.torch_python:
             for f in run([args.torch_python,
                           os.path.join(HERE, "torch_latency.py"),
@@ -57,14 +68,14 @@ def latency(args):
                 key = (int(f[0]), int(f[1]), int(f[2]))
                 torch_rows.setdefault(key, []).append(
                     [float(f[3]), float(f[4])])
-    return variants, rows, torch_rows
+    return variants, rows, torch_rows, bounds, machine
 
 
 def med(vals, i):
     return statistics.median(v[i] for v in vals)
 
 
-def latency_table(variants, rows, torch_rows):
+def latency_table(variants, rows, torch_rows, bounds):
     names = [v[0] for v in variants]
     head = ["D -> K", "n"]
     for nm in names:
@@ -72,6 +83,8 @@ def latency_table(variants, rows, torch_rows):
     head += ["bare BLAS p50", "bare p99", "after / bare"]
     if torch_rows:
         head += ["torch p50", "torch p99", "torch / after"]
+    if bounds:
+        head += ["bound", "after / bound"]
     lines = ["| " + " | ".join(head) + " |",
              "| " + " | ".join(["---"] * 2 + ["---:"] * (len(head) - 2)) + " |"]
     for key in sorted({k[1:] for k in rows}):
@@ -90,6 +103,9 @@ def latency_table(variants, rows, torch_rows):
             t = torch_rows.get(key)
             cells += ([f"{med(t, 0):.1f}", f"{med(t, 1):.1f}",
                        f"{med(t, 0) / after:.2f}"] if t else ["", "", ""])
+        if bounds:
+            bd = statistics.median(bounds[key]) if key in bounds else None
+            cells += [f"{bd:.1f}", f"{after / bd:.2f}"] if bd else ["", ""]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -150,8 +166,8 @@ def main():
         print("PyTorch not importable; running without it", file=sys.stderr)
         args.torch_python = None
     started = datetime.datetime.utcnow()
-    variants, rows, torch_rows = latency(args)
-    lines = latency_table(variants, rows, torch_rows)
+    variants, rows, torch_rows, bounds, machine = latency(args)
+    lines = latency_table(variants, rows, torch_rows, bounds)
     tput = [] if args.no_throughput else throughput(args)
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short",
                              "HEAD"], capture_output=True,
@@ -164,7 +180,17 @@ def main():
            "call, 1 BLAS thread, medians over "
            f"{args.rounds} alternating rounds; bare BLAS is cblas_sgemv for "
            "n = 1 and cblas_sgemm otherwise, on the same buffers, alternated "
-           "call by call with dfsae.", ""] + lines
+           "call by call with dfsae.", ""]
+    if machine:
+        bw = [m[0] for m in machine]
+        gf = [m[1] for m in machine]
+        doc += [f"Machine, measured in each latency run (median, range): "
+                f"streaming read of 256 MiB {statistics.median(bw):.1f} GB/s "
+                f"({min(bw):.1f}-{max(bw):.1f}), sgemm 1024^3 "
+                f"{statistics.median(gf):.1f} GFLOP/s "
+                f"({min(gf):.1f}-{max(gf):.1f}); bound = max(4 D K bytes at "
+                "that bandwidth, 2 n D K flops at that rate).", ""]
+    doc += lines
     if tput:
         doc += ["", "Shared-model throughput at 784 -> 64 (efficiency: rows/s "
                 "over min(T, cores) x the one-thread rows/s).", ""] + tput
