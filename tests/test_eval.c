@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "dfsae.h"
+#include "fixture.h"
 #include "train_data.h"
 
 #define D 6
@@ -114,24 +115,25 @@ static void close_to(double got, double want, double rel)
         fail_msg("got %.12g, want %.12g (tolerance %.3g)", got, want, tol);
 }
 
-/* A relu model on uniform data with unit K-1 dead (bias -50). */
-typedef struct fixture {
+/* A relu model on uniform data with unit K-1 dead (bias -50), owned by
+ * the fixture. */
+typedef struct relu_case {
     dfsae_model *m;
     float X[N * D];
     float params[K * D + K];
     double A[N * K]; /* the reference activations, in double */
-} fixture;
+} relu_case;
 
-static int setup(void **state)
+static relu_case *relu_case_new(void **state)
 {
-    fixture *f = test_malloc(sizeof *f);
+    relu_case *f = fx_alloc(state, sizeof *f);
     train_fill(f->X, N * D, 21, -1.0, 1.0);
     train_fill(f->params, K * D, 22, -1.0, 1.0);
     train_fill(f->params + K * D, K, 23, -0.3, 0.3);
     f->params[K * D + K - 1] = -50.0f;
-    if (dfsae_model_create(D, K, 1, NULL, &f->m) != DFSAE_OK ||
-        dfsae_model_set_params(f->m, f->params, K * D + K) != DFSAE_OK)
-        return -1;
+    f->m = fx_model(state, D, K, 1);
+    assert_int_equal(dfsae_model_set_params(f->m, f->params, K * D + K),
+                     DFSAE_OK);
     for (size_t i = 0; i < N; ++i)
         for (size_t j = 0; j < K; ++j) {
             double z = f->params[K * D + j];
@@ -139,22 +141,12 @@ static int setup(void **state)
                 z += (double)f->X[i * D + c] * f->params[j * D + c];
             f->A[i * K + j] = z > 0.0 ? z : 0.0;
         }
-    *state = f;
-    return 0;
+    return f;
 }
 
-static int teardown(void **state)
+static dfsae_train_config *batch_config(void **state, double batch)
 {
-    fixture *f = *state;
-    dfsae_model_free(f->m);
-    test_free(f);
-    return 0;
-}
-
-static dfsae_train_config *batch_config(double batch)
-{
-    dfsae_train_config *c = NULL;
-    assert_int_equal(dfsae_train_config_create(NULL, &c), DFSAE_OK);
+    dfsae_train_config *c = fx_train_config(state);
     assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_BATCH_SIZE, batch),
                      DFSAE_OK);
     return c;
@@ -179,7 +171,7 @@ static void test_metric_names(void **state)
  * divide n (37 = 3 x 10 + 7, 1-row batches, one batch, a batch > n). */
 static void test_metrics_match_reference(void **state)
 {
-    fixture *f = *state;
+    relu_case *f = relu_case_new(state);
     double want[DFSAE_METRIC_COUNT];
     reference(f->A, N, K, want);
     want[DFSAE_METRIC_WEIGHT_REDUNDANCY] = reference_wr(f->params, K, D);
@@ -189,7 +181,7 @@ static void test_metrics_match_reference(void **state)
     assert_true(want[DFSAE_METRIC_REDUNDANCY] > 0.01);
     const double batches[] = {10, 1, 2, 36, 37, 1000};
     for (size_t b = 0; b < sizeof batches / sizeof batches[0]; ++b) {
-        dfsae_train_config *c = batch_config(batches[b]);
+        dfsae_train_config *c = batch_config(state, batches[b]);
         double got[DFSAE_METRIC_COUNT];
         assert_int_equal(
             dfsae_model_evaluate(f->m, f->X, N, c, got, DFSAE_METRIC_COUNT),
@@ -199,7 +191,7 @@ static void test_metrics_match_reference(void **state)
         assert_true(got[DFSAE_METRIC_L0] == want[DFSAE_METRIC_L0]);
         for (int i = 0; i < DFSAE_METRIC_COUNT; ++i)
             close_to(got[i], want[i], 1e-5);
-        dfsae_train_config_free(c);
+        fx_drop(state, c);
     }
 }
 
@@ -207,21 +199,20 @@ static void test_metrics_match_reference(void **state)
  * the whole set; weight redundancy is the model's L_wr. */
 static void test_matches_model_terms(void **state)
 {
-    fixture *f = *state;
+    relu_case *f = relu_case_new(state);
     assert_int_equal(dfsae_model_set_option(f->m, DFSAE_MODEL_LAMBDA_WR, 1),
                      DFSAE_OK);
     double terms[DFSAE_TERM_COUNT];
     assert_int_equal(
         dfsae_model_loss(f->m, f->X, N, NULL, terms, DFSAE_TERM_COUNT),
         DFSAE_OK);
-    dfsae_train_config *c = batch_config(8);
+    dfsae_train_config *c = batch_config(state, 8);
     double got[DFSAE_METRIC_COUNT];
     assert_int_equal(
         dfsae_model_evaluate(f->m, f->X, N, c, got, DFSAE_METRIC_COUNT),
         DFSAE_OK);
     close_to(got[DFSAE_METRIC_REDUNDANCY], terms[DFSAE_TERM_TC], 1e-5);
     close_to(got[DFSAE_METRIC_WEIGHT_REDUNDANCY], terms[DFSAE_TERM_WR], 1e-12);
-    dfsae_train_config_free(c);
 }
 
 /* Activations in the thousands: a constant unit is exactly dead, a unit
@@ -230,15 +221,13 @@ static void test_matches_model_terms(void **state)
  * reference here is the two-pass computation on the model's own A. */
 static void test_large_activations(void **state)
 {
-    (void)state;
     enum { n = 203, d = 1, k = 3 };
     float X[n], A[n * k];
     double Ad[n * k];
     train_fill(X, n, 31, 0.0, 1.0);
     const float params[d * k + k] = {0.0f,    0.2f,    1.0f,
                                      1000.0f, 2000.0f, 3000.0f};
-    dfsae_model *m;
-    assert_int_equal(dfsae_model_create(d, k, 1, NULL, &m), DFSAE_OK);
+    dfsae_model *m = fx_model(state, d, k, 1);
     assert_int_equal(dfsae_model_set_params(m, params, d * k + k), DFSAE_OK);
     assert_int_equal(dfsae_model_forward(m, X, n, A, NULL, NULL), DFSAE_OK);
     for (size_t i = 0; i < n * k; ++i)
@@ -246,7 +235,7 @@ static void test_large_activations(void **state)
     double want[DFSAE_METRIC_COUNT], got[DFSAE_METRIC_COUNT];
     reference(Ad, n, k, want);
     assert_true(want[DFSAE_METRIC_DEAD_UNITS] == 2.0);
-    dfsae_train_config *c = batch_config(16);
+    dfsae_train_config *c = batch_config(state, 16);
     assert_int_equal(dfsae_model_evaluate(m, X, n, c, got, DFSAE_METRIC_COUNT),
                      DFSAE_OK);
     assert_true(got[DFSAE_METRIC_DEAD_UNITS] == 2.0);
@@ -264,8 +253,6 @@ static void test_large_activations(void **state)
     close_to(got[DFSAE_METRIC_RESP_ENTROPY], want[DFSAE_METRIC_RESP_ENTROPY],
              1e-15);
     close_to(got[DFSAE_METRIC_RESP_ENTROPY], -1e-8, 1e-15);
-    dfsae_train_config_free(c);
-    dfsae_model_free(m);
 }
 
 /* Issue 14 item 2: activations around 1e19 and above used to overflow the
@@ -275,14 +262,12 @@ static void test_large_activations(void **state)
  * [0, K (K - 1)]. */
 static void test_huge_activations(void **state)
 {
-    (void)state;
     enum { n = 203, d = 1, k = 3 };
     float X[n], A[n * k];
     double Ad[n * k];
     train_fill(X, n, 32, 0.0, 1.0);
     const float params[d * k + k] = {1e30f, -3e20f, 1.0f, 0.0f, 1e19f, 0.5f};
-    dfsae_model *m;
-    assert_int_equal(dfsae_model_create(d, k, 1, NULL, &m), DFSAE_OK);
+    dfsae_model *m = fx_model(state, d, k, 1);
     assert_int_equal(
         dfsae_model_set_option(m, DFSAE_MODEL_ACTIVATION, DFSAE_ACT_IDENTITY),
         DFSAE_OK);
@@ -297,7 +282,7 @@ static void test_huge_activations(void **state)
     assert_true(want[DFSAE_METRIC_REDUNDANCY] > 5.99);
     const double batches[] = {16, 203};
     for (size_t b = 0; b < 2; ++b) {
-        dfsae_train_config *c = batch_config(batches[b]);
+        dfsae_train_config *c = batch_config(state, batches[b]);
         assert_int_equal(
             dfsae_model_evaluate(m, X, n, c, got, DFSAE_METRIC_COUNT),
             DFSAE_OK);
@@ -309,9 +294,8 @@ static void test_huge_activations(void **state)
         }
         assert_true(got[DFSAE_METRIC_REDUNDANCY] >= 0.0 &&
                     got[DFSAE_METRIC_REDUNDANCY] <= k * (k - 1));
-        dfsae_train_config_free(c);
+        fx_drop(state, c);
     }
-    dfsae_model_free(m);
 }
 
 /* What float cannot hold is an error, never DFSAE_OK with inf or nan in
@@ -320,7 +304,6 @@ static void test_huge_activations(void **state)
  * relu maps to an exact 0 is an error only if Z is asked for. */
 static void test_non_finite_results(void **state)
 {
-    (void)state;
     enum { n = 4, d = 2, k = 3 };
     const float X[n * d] = {2, 2, 2, 2, 1, 1, 0.5f, 0.5f};
     const float cases[3][d * k + k] = {
@@ -332,8 +315,7 @@ static void test_non_finite_results(void **state)
     float A[n * k], Z[n * k], R[n * k];
     double metrics[DFSAE_METRIC_COUNT];
     for (int c = 0; c < 3; ++c) {
-        dfsae_model *m;
-        assert_int_equal(dfsae_model_create(d, k, 1, NULL, &m), DFSAE_OK);
+        dfsae_model *m = fx_model(state, d, k, 1);
         assert_int_equal(dfsae_model_set_params(m, cases[c], d * k + k),
                          DFSAE_OK);
         assert_int_equal(dfsae_model_forward(m, X, n, A, Z, R),
@@ -354,7 +336,7 @@ static void test_non_finite_results(void **state)
                              DFSAE_ERR_NON_FINITE_RESULT);
             assert_non_null(strstr(dfsae_model_last_error(m), "not finite"));
         }
-        dfsae_model_free(m);
+        fx_drop(state, m);
     }
 }
 
@@ -362,7 +344,7 @@ static void test_non_finite_results(void **state)
  * switched off it reads NaN and the rest is unchanged. */
 static void test_partial_and_no_redundancy(void **state)
 {
-    fixture *f = *state;
+    relu_case *f = relu_case_new(state);
     double all[DFSAE_METRIC_COUNT], part[DFSAE_METRIC_COUNT];
     assert_int_equal(
         dfsae_model_evaluate(f->m, f->X, N, NULL, all, DFSAE_METRIC_COUNT),
@@ -381,7 +363,7 @@ static void test_partial_and_no_redundancy(void **state)
         dfsae_model_evaluate(f->m, f->X, N, NULL, more, DFSAE_METRIC_COUNT + 2),
         DFSAE_OK);
     assert_true(more[DFSAE_METRIC_COUNT] == 7.0);
-    dfsae_train_config *c = batch_config(128);
+    dfsae_train_config *c = batch_config(state, 128);
     assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_EVAL_REDUNDANCY, 0),
                      DFSAE_OK);
     double off[DFSAE_METRIC_COUNT];
@@ -393,12 +375,11 @@ static void test_partial_and_no_redundancy(void **state)
             assert_true(isnan(off[i]));
         else
             assert_true(off[i] == all[i]);
-    dfsae_train_config_free(c);
 }
 
 static void test_evaluate_bad_input(void **state)
 {
-    fixture *f = *state;
+    relu_case *f = relu_case_new(state);
     double metrics[DFSAE_METRIC_COUNT];
     for (int i = 0; i < DFSAE_METRIC_COUNT; ++i)
         metrics[i] = -1.0;
@@ -435,7 +416,7 @@ static void test_evaluate_bad_input(void **state)
  * leaves the output untouched. */
 static void test_forward_whole_set(void **state)
 {
-    fixture *f = *state;
+    relu_case *f = relu_case_new(state);
     float got[N * K];
     memset(got, 0xff, sizeof got);
     assert_int_equal(dfsae_model_forward(f->m, f->X, N, got, NULL, NULL),
@@ -455,19 +436,14 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_metric_names),
-        cmocka_unit_test_setup_teardown(test_metrics_match_reference, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_matches_model_terms, setup,
-                                        teardown),
-        cmocka_unit_test(test_large_activations),
-        cmocka_unit_test(test_huge_activations),
-        cmocka_unit_test(test_non_finite_results),
-        cmocka_unit_test_setup_teardown(test_partial_and_no_redundancy, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_evaluate_bad_input, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_forward_whole_set, setup,
-                                        teardown),
+        FIXTURE_TEST(test_metrics_match_reference),
+        FIXTURE_TEST(test_matches_model_terms),
+        FIXTURE_TEST(test_large_activations),
+        FIXTURE_TEST(test_huge_activations),
+        FIXTURE_TEST(test_non_finite_results),
+        FIXTURE_TEST(test_partial_and_no_redundancy),
+        FIXTURE_TEST(test_evaluate_bad_input),
+        FIXTURE_TEST(test_forward_whole_set),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "dfsae.h"
+#include "fixture.h"
 #include "train_data.h"
 
 #define D 6
@@ -22,11 +23,26 @@ static void seed_run(dfsae_model *m, uint64_t seed)
     assert_int_equal(dfsae_model_set_run_state(m, 0, 0, seed), DFSAE_OK);
 }
 
-static float *data(size_t n, uint64_t seed)
+static float *data(void **state, size_t n, uint64_t seed)
 {
-    float *X = test_malloc(n * D * sizeof *X);
+    float *X = fx_alloc(state, n * D * sizeof *X);
     train_fill(X, n * D, seed, -1.0, 1.0);
     return X;
+}
+
+/* A D x K model (init seed) and an Adam optimizer for it. */
+static void make(void **state, uint64_t seed, dfsae_model **m,
+                 dfsae_optimizer **o)
+{
+    *m = fx_model(state, D, K, seed);
+    *o = fx_optimizer(state, DFSAE_ADAM, dfsae_model_num_params(*m));
+}
+
+/* A training config with these epochs, batch size and shuffle. */
+static dfsae_train_config *config(void **state, double epochs, double batch,
+                                  double shuffle)
+{
+    return fx_keep_config(state, train_config(epochs, batch, shuffle));
 }
 
 /* ---- what the callback saw ------------------------------------------- */
@@ -96,31 +112,22 @@ static int record(const dfsae_progress *p, void *user)
 
 /* ---- config ------------------------------------------------------------ */
 
-/* Frees a pair of models and their optimizers. */
-static void free_pairs(dfsae_model *m[2], dfsae_optimizer *o[2])
-{
-    for (int i = 0; i < 2; ++i) {
-        dfsae_model_free(m[i]);
-        dfsae_optimizer_free(o[i]);
-    }
-}
-
 /* The two models hold bit-identical parameters. */
-static void assert_same_params(dfsae_model *a, dfsae_model *b)
+static void assert_same_params(void **state, dfsae_model *a, dfsae_model *b)
 {
-    float *pa = train_params(a), *pb = train_params(b);
+    float *pa = fx_params(state, a), *pb = fx_params(state, b);
     assert_memory_equal(pa, pb, dfsae_model_num_params(a) * sizeof *pa);
-    test_free(pa);
-    test_free(pb);
+    fx_drop(state, pb);
+    fx_drop(state, pa);
 }
 
 static void test_config(void **state)
 {
-    (void)state;
     dfsae_train_config *c = NULL;
     double v, lo, hi;
     assert_int_equal(dfsae_train_config_create(NULL, NULL), DFSAE_ERR_NULL_ARG);
     assert_int_equal(dfsae_train_config_create(NULL, &c), DFSAE_OK);
+    fx_keep_config(state, c);
     const double defaults[DFSAE_TRAIN_OPTION_COUNT] = {1, 128, 1,   1, 1,
                                                        0, 5,   256, 16};
     for (int p = 0; p < DFSAE_TRAIN_OPTION_COUNT; ++p) {
@@ -159,7 +166,6 @@ static void test_config(void **state)
         DFSAE_ERR_UNKNOWN_PARAM);
     assert_int_equal(dfsae_train_config_set(NULL, 0, 1), DFSAE_ERR_NULL_ARG);
     assert_int_equal(dfsae_train_config_get(c, 0, NULL), DFSAE_ERR_NULL_ARG);
-    dfsae_train_config_free(c);
     dfsae_train_config_free(NULL);
     assert_string_equal(dfsae_status_string(DFSAE_ERR_CANCELLED),
                         "cancelled by the progress callback");
@@ -179,14 +185,13 @@ static void manual(dfsae_model *m, dfsae_optimizer *o, const float *X,
  * last partial batch (n = 11, batch 4: 4, 4, 3) is kept. */
 static void test_unshuffled_equals_manual_loop(void **state)
 {
-    (void)state;
     const size_t n = 11;
-    float *X = data(n, 1);
+    float *X = data(state, n, 1);
     dfsae_model *m[2];
     dfsae_optimizer *o[2];
-    train_make(D, K, 7, &m[0], &o[0]);
-    train_make(D, K, 7, &m[1], &o[1]);
-    dfsae_train_config *c = train_config(2, 4, 0);
+    make(state, 7, &m[0], &o[0]);
+    make(state, 7, &m[1], &o[1]);
+    dfsae_train_config *c = config(state, 2, 4, 0);
     seen s = {0};
     assert_int_equal(dfsae_model_train(m[0], o[0], X, n, c, record, &s),
                      DFSAE_OK);
@@ -195,7 +200,7 @@ static void test_unshuffled_equals_manual_loop(void **state)
         manual(m[1], o[1], X, 4, 4);
         manual(m[1], o[1], X, 8, 3);
     }
-    float *p0 = train_params(m[0]), *p1 = train_params(m[1]);
+    float *p0 = fx_params(state, m[0]), *p1 = fx_params(state, m[1]);
     assert_memory_equal(p0, p1, dfsae_model_num_params(m[0]) * sizeof *p0);
     assert_int_equal(dfsae_optimizer_step_count(o[0]), 6);
     assert_int_equal(s.steps, 6);
@@ -224,11 +229,6 @@ static void test_unshuffled_equals_manual_loop(void **state)
         assert_true(fabs(s.epoch_terms[e][DFSAE_TERM_TC] - tc) <=
                     1e-12 * fabs(tc));
     }
-    test_free(p0);
-    test_free(p1);
-    dfsae_train_config_free(c);
-    free_pairs(m, o);
-    test_free(X);
 }
 
 /* Shuffled: each epoch is a permutation of the rows; replaying the
@@ -237,18 +237,17 @@ static void test_unshuffled_equals_manual_loop(void **state)
  * loss and terms. */
 static void test_shuffled_replay_and_reported_loss(void **state)
 {
-    (void)state;
     const size_t n = 13, B = 4, epochs = 3;
-    float *X = data(n, 2);
+    float *X = data(state, n, 2);
     dfsae_model *m[2];
     dfsae_optimizer *o[2];
-    train_make(D, K, 9, &m[0], &o[0]);
-    train_make(D, K, 9, &m[1], &o[1]);
+    make(state, 9, &m[0], &o[0]);
+    make(state, 9, &m[1], &o[1]);
     assert_int_equal(dfsae_model_set_option(m[0], DFSAE_MODEL_LAMBDA_WR, 0.5),
                      DFSAE_OK);
     assert_int_equal(dfsae_model_set_option(m[1], DFSAE_MODEL_LAMBDA_WR, 0.5),
                      DFSAE_OK);
-    dfsae_train_config *c = train_config((double)epochs, (double)B, 1);
+    dfsae_train_config *c = config(state, (double)epochs, (double)B, 1);
     seed_run(m[0], 42);
     seen s = {0};
     assert_int_equal(dfsae_model_train(m[0], o[0], X, n, c, record, &s),
@@ -288,16 +287,14 @@ static void test_shuffled_replay_and_reported_loss(void **state)
     /* Epochs get different orders. */
     assert_true(memcmp(s.idx[0], s.idx[3], 4 * sizeof(size_t)) != 0 ||
                 memcmp(s.idx[1], s.idx[4], 4 * sizeof(size_t)) != 0);
-    assert_same_params(m[0], m[1]);
-    dfsae_train_config_free(c);
-    free_pairs(m, o);
-    test_free(X);
+    assert_same_params(state, m[0], m[1]);
 }
 
 /* Trains `epochs` epochs, on a fresh model (init seed 3, shuffle seed
  * `seed`) unless *keep holds one, and returns its parameters. */
-static float *trained(const float *X, size_t n, uint64_t seed, double epochs,
-                      dfsae_model **keep, dfsae_optimizer **keep_opt)
+static float *trained(void **state, const float *X, size_t n, uint64_t seed,
+                      double epochs, dfsae_model **keep,
+                      dfsae_optimizer **keep_opt)
 {
     dfsae_model *m;
     dfsae_optimizer *o;
@@ -305,19 +302,19 @@ static float *trained(const float *X, size_t n, uint64_t seed, double epochs,
         m = *keep;
         o = *keep_opt;
     } else {
-        train_make(D, K, 3, &m, &o);
+        make(state, 3, &m, &o);
         seed_run(m, seed);
     }
-    dfsae_train_config *c = train_config(epochs, 8, 1);
+    dfsae_train_config *c = config(state, epochs, 8, 1);
     assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL), DFSAE_OK);
-    dfsae_train_config_free(c);
-    float *p = train_params(m);
+    fx_drop(state, c);
+    float *p = fx_params(state, m);
     if (keep != NULL) {
         *keep = m;
         *keep_opt = o;
     } else {
-        dfsae_model_free(m);
-        dfsae_optimizer_free(o);
+        fx_drop(state, o);
+        fx_drop(state, m);
     }
     return p;
 }
@@ -337,41 +334,31 @@ static void assert_run_state(const dfsae_model *m, uint64_t epochs,
  * go on), equals epochs 0-2 in one call. */
 static void test_seed_determinism_and_resume(void **state)
 {
-    (void)state;
     const size_t n = 50;
-    float *X = data(n, 3);
+    float *X = data(state, n, 3);
     const size_t np = (size_t)(K * D + K);
-    float *a = trained(X, n, 11, 3, NULL, NULL);
-    float *b = trained(X, n, 11, 3, NULL, NULL);
-    float *c = trained(X, n, 12, 3, NULL, NULL);
+    float *a = trained(state, X, n, 11, 3, NULL, NULL);
+    float *b = trained(state, X, n, 11, 3, NULL, NULL);
+    float *c = trained(state, X, n, 12, 3, NULL, NULL);
     assert_memory_equal(a, b, np * sizeof *a);
     assert_memory_not_equal(a, c, np * sizeof *a);
     dfsae_model *m = NULL;
     dfsae_optimizer *o = NULL;
-    float *part = trained(X, n, 11, 2, &m, &o);
+    float *part = trained(state, X, n, 11, 2, &m, &o);
     assert_memory_not_equal(a, part, np * sizeof *a);
     assert_run_state(m, 2, 0, 11);
-    float *resumed = trained(X, n, 11, 1, &m, &o);
+    float *resumed = trained(state, X, n, 11, 1, &m, &o);
     assert_memory_equal(a, resumed, np * sizeof *a);
     assert_run_state(m, 3, 0, 11);
-    dfsae_model_free(m);
-    dfsae_optimizer_free(o);
-    test_free(a);
-    test_free(b);
-    test_free(c);
-    test_free(part);
-    test_free(resumed);
-    test_free(X);
 }
 
 /* A new model's run state is (0, 0, 0) whatever its creation seed; set/get
  * round trip; NULL handles. */
 static void test_run_state_access(void **state)
 {
-    (void)state;
     dfsae_model *m;
     dfsae_optimizer *o;
-    train_make(D, K, 77, &m, &o);
+    make(state, 77, &m, &o);
     assert_run_state(m, 0, 0, 0);
     assert_int_equal(dfsae_model_set_run_state(m, 5, 3, UINT64_MAX), DFSAE_OK);
     assert_run_state(m, 5, 3, UINT64_MAX);
@@ -380,8 +367,6 @@ static void test_run_state_access(void **state)
                      DFSAE_ERR_NULL_ARG);
     assert_int_equal(dfsae_model_set_run_state(NULL, 0, 0, 0),
                      DFSAE_ERR_NULL_ARG);
-    dfsae_model_free(m);
-    dfsae_optimizer_free(o);
 }
 
 /* Cancelled in the middle of epoch 1 (after its second step), the model
@@ -391,16 +376,15 @@ static void test_run_state_access(void **state)
  * 4, 4, 5 rows (the lone row merged). */
 static void test_continue_mid_epoch(void **state)
 {
-    (void)state;
     const size_t n = 13;
-    float *X = data(n, 11);
+    float *X = data(state, n, 11);
     dfsae_model *m[2];
     dfsae_optimizer *o[2];
-    train_make(D, K, 4, &m[0], &o[0]);
-    train_make(D, K, 4, &m[1], &o[1]);
+    make(state, 4, &m[0], &o[0]);
+    make(state, 4, &m[1], &o[1]);
     seed_run(m[0], 5);
     seed_run(m[1], 5);
-    dfsae_train_config *c = train_config(3, 4, 1);
+    dfsae_train_config *c = config(state, 3, 4, 1);
     assert_int_equal(dfsae_model_train(m[0], o[0], X, n, c, NULL, NULL),
                      DFSAE_OK);
     assert_run_state(m[0], 3, 0, 5);
@@ -438,24 +422,20 @@ static void test_continue_mid_epoch(void **state)
         hit[r.idx[0][k]]++;
     for (size_t k = 0; k < n; ++k)
         assert_int_equal(hit[k], 1);
-    assert_same_params(m[0], m[1]);
+    assert_same_params(state, m[0], m[1]);
     assert_int_equal(dfsae_optimizer_step_count(o[1]), 9);
-    dfsae_train_config_free(c);
-    free_pairs(m, o);
-    test_free(X);
 }
 
 /* Continuing with another batch size starts at the recorded row: epoch 0's
  * rows are still each used once. */
 static void test_continue_with_other_batch(void **state)
 {
-    (void)state;
     const size_t n = 12;
-    float *X = data(n, 12);
+    float *X = data(state, n, 12);
     dfsae_model *m;
     dfsae_optimizer *o;
-    train_make(D, K, 4, &m, &o);
-    dfsae_train_config *c = train_config(1, 4, 1);
+    make(state, 4, &m, &o);
+    dfsae_train_config *c = config(state, 1, 4, 1);
     seen s = {0};
     s.cancel_at_step = 1;
     assert_int_equal(dfsae_model_train(m, o, X, n, c, record, &s),
@@ -476,23 +456,18 @@ static void test_continue_with_other_batch(void **state)
     for (size_t k = 0; k < n; ++k)
         assert_int_equal(hit[k], 1);
     assert_run_state(m, 1, 0, 0);
-    dfsae_train_config_free(c);
-    dfsae_model_free(m);
-    dfsae_optimizer_free(o);
-    test_free(X);
 }
 
 /* A run state that does not fit the data is refused before any step. */
 static void test_run_state_misfit(void **state)
 {
-    (void)state;
     const size_t n = 10;
-    float *X = data(n, 13);
+    float *X = data(state, n, 13);
     dfsae_model *m;
     dfsae_optimizer *o;
-    train_make(D, K, 4, &m, &o);
-    float *before = train_params(m);
-    dfsae_train_config *c = train_config(1, 4, 1);
+    make(state, 4, &m, &o);
+    float *before = fx_params(state, m);
+    dfsae_train_config *c = config(state, 1, 4, 1);
     assert_int_equal(dfsae_model_set_run_state(m, 2, 10, 1), DFSAE_OK);
     assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL),
                      DFSAE_ERR_INVALID_ARG);
@@ -502,7 +477,7 @@ static void test_run_state_misfit(void **state)
     assert_int_equal(dfsae_model_set_run_state(m, 2, 9, 1), DFSAE_OK);
     assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL),
                      DFSAE_ERR_BATCH_TOO_SMALL);
-    float *now = train_params(m);
+    float *now = fx_params(state, m);
     assert_memory_equal(now, before, dfsae_model_num_params(m) * sizeof *now);
     assert_int_equal(dfsae_optimizer_step_count(o), 0);
     assert_run_state(m, 2, 9, 1);
@@ -510,30 +485,24 @@ static void test_run_state_misfit(void **state)
     assert_int_equal(dfsae_model_set_run_state(m, UINT64_MAX, 0, 1), DFSAE_OK);
     assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL),
                      DFSAE_ERR_SIZE_OVERFLOW);
-    test_free(now);
-    test_free(before);
-    dfsae_train_config_free(c);
-    dfsae_model_free(m);
-    dfsae_optimizer_free(o);
-    test_free(X);
 }
 
 /* ---- the batch-of-1 rule ---------------------------------------------- */
 
 /* Rows per step of one epoch of n rows in batches of B. */
-static size_t plan(size_t n, size_t B, int variance, size_t *rows)
+static size_t plan(void **state, size_t n, size_t B, int variance, size_t *rows)
 {
-    float *X = data(n, 4);
+    float *X = data(state, n, 4);
     dfsae_model *m;
     dfsae_optimizer *o;
-    train_make(D, K, 5, &m, &o);
+    make(state, 5, &m, &o);
     if (!variance) {
         assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_VAR, 0),
                          DFSAE_OK);
         assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_TC, 0),
                          DFSAE_OK);
     }
-    dfsae_train_config *c = train_config(1, (double)B, 1);
+    dfsae_train_config *c = config(state, 1, (double)B, 1);
     seed_run(m, 1);
     seen s = {0};
     assert_int_equal(dfsae_model_train(m, o, X, n, c, record, &s), DFSAE_OK);
@@ -545,34 +514,33 @@ static size_t plan(size_t n, size_t B, int variance, size_t *rows)
     assert_int_equal(total, n); /* every row is used */
     assert_int_equal(s.per_epoch, s.steps);
     assert_int_equal(dfsae_optimizer_step_count(o), s.steps);
-    dfsae_train_config_free(c);
-    dfsae_model_free(m);
-    dfsae_optimizer_free(o);
-    test_free(X);
+    fx_drop(state, c);
+    fx_drop(state, o);
+    fx_drop(state, m);
+    fx_drop(state, X);
     return s.steps;
 }
 
 static void test_batch_of_one_rule(void **state)
 {
-    (void)state;
     size_t rows[MAX_STEPS];
     /* Variance terms on: a lone last row joins the previous batch. */
-    assert_int_equal(plan(9, 4, 1, rows), 2);
+    assert_int_equal(plan(state, 9, 4, 1, rows), 2);
     assert_int_equal(rows[0], 4);
     assert_int_equal(rows[1], 5);
-    assert_int_equal(plan(5, 4, 1, rows), 1);
+    assert_int_equal(plan(state, 5, 4, 1, rows), 1);
     assert_int_equal(rows[0], 5);
-    assert_int_equal(plan(3, 2, 1, rows), 1);
+    assert_int_equal(plan(state, 3, 2, 1, rows), 1);
     assert_int_equal(rows[0], 3);
     /* Other partial batches are kept as they are. */
-    assert_int_equal(plan(10, 4, 1, rows), 3);
+    assert_int_equal(plan(state, 10, 4, 1, rows), 3);
     assert_int_equal(rows[2], 2);
-    assert_int_equal(plan(3, 8, 1, rows), 1);
+    assert_int_equal(plan(state, 3, 8, 1, rows), 1);
     assert_int_equal(rows[0], 3);
     /* Without variance terms a batch of 1 is fine and is kept. */
-    assert_int_equal(plan(9, 4, 0, rows), 3);
+    assert_int_equal(plan(state, 9, 4, 0, rows), 3);
     assert_int_equal(rows[2], 1);
-    assert_int_equal(plan(3, 1, 0, rows), 3);
+    assert_int_equal(plan(state, 3, 1, 0, rows), 3);
     assert_int_equal(rows[0], 1);
 }
 
@@ -583,14 +551,13 @@ static void test_batch_of_one_rule(void **state)
  * report keeps one epoch. */
 static void test_cancel(void **state)
 {
-    (void)state;
     const size_t n = 12;
-    float *X = data(n, 5);
+    float *X = data(state, n, 5);
     dfsae_model *m[2];
     dfsae_optimizer *o[2];
-    train_make(D, K, 8, &m[0], &o[0]);
-    train_make(D, K, 8, &m[1], &o[1]);
-    dfsae_train_config *c = train_config(2, 4, 0);
+    make(state, 8, &m[0], &o[0]);
+    make(state, 8, &m[1], &o[1]);
+    dfsae_train_config *c = config(state, 2, 4, 0);
     seen s = {0};
     s.cancel_at_step = 3;
     assert_int_equal(dfsae_model_train(m[0], o[0], X, n, c, record, &s),
@@ -602,41 +569,33 @@ static void test_cancel(void **state)
     manual(m[1], o[1], X, 0, 4);
     manual(m[1], o[1], X, 4, 4);
     manual(m[1], o[1], X, 8, 4);
-    float *p0 = train_params(m[0]), *p1 = train_params(m[1]);
+    float *p0 = fx_params(state, m[0]), *p1 = fx_params(state, m[1]);
     assert_memory_equal(p0, p1, dfsae_model_num_params(m[0]) * sizeof *p0);
-    test_free(p0);
+    fx_drop(state, p0);
 
     /* Cancel at the epoch report: one epoch on a fresh start. */
     dfsae_model *m2;
     dfsae_optimizer *o2;
-    train_make(D, K, 8, &m2, &o2);
+    make(state, 8, &m2, &o2);
     seen s2 = {0};
     s2.cancel_at_epoch = 1;
     assert_int_equal(dfsae_model_train(m2, o2, X, n, c, record, &s2),
                      DFSAE_ERR_CANCELLED);
     assert_int_equal(s2.steps, 3);
     assert_int_equal(s2.epochs, 1);
-    p0 = train_params(m2);
+    p0 = fx_params(state, m2);
     assert_memory_equal(p0, p1, dfsae_model_num_params(m2) * sizeof *p0);
-    test_free(p0);
-    test_free(p1);
-    dfsae_model_free(m2);
-    dfsae_optimizer_free(o2);
-    dfsae_train_config_free(c);
-    free_pairs(m, o);
-    test_free(X);
 }
 
 /* REPORT_EVERY = 2 gives every second step; 0 gives epoch reports only. */
 static void test_report_every(void **state)
 {
-    (void)state;
     const size_t n = 20;
-    float *X = data(n, 6);
+    float *X = data(state, n, 6);
     dfsae_model *m;
     dfsae_optimizer *o;
-    train_make(D, K, 8, &m, &o);
-    dfsae_train_config *c = train_config(2, 4, 1); /* 5 steps an epoch */
+    make(state, 8, &m, &o);
+    dfsae_train_config *c = config(state, 2, 4, 1); /* 5 steps an epoch */
     seed_run(m, 0);
     assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_REPORT_EVERY, 2),
                      DFSAE_OK);
@@ -653,63 +612,57 @@ static void test_report_every(void **state)
     assert_int_equal(s0.steps, 0);
     assert_int_equal(s0.epochs, 2);
     assert_int_equal(dfsae_optimizer_step_count(o), 20);
-    dfsae_train_config_free(c);
-    dfsae_model_free(m);
-    dfsae_optimizer_free(o);
-    test_free(X);
 }
 
 /* ---- bad input --------------------------------------------------------- */
 
-static void expect_untouched(dfsae_model *m, dfsae_optimizer *o,
+static void expect_untouched(void **state, dfsae_model *m, dfsae_optimizer *o,
                              const float *before)
 {
-    float *now = train_params(m);
+    float *now = fx_params(state, m);
     assert_memory_equal(now, before, dfsae_model_num_params(m) * sizeof *now);
     assert_int_equal(dfsae_optimizer_step_count(o), 0);
     assert_true(strlen(dfsae_model_last_error(m)) > 0);
-    test_free(now);
+    fx_drop(state, now);
 }
 
 static void test_bad_input(void **state)
 {
-    (void)state;
     const size_t n = 10;
-    float *X = data(n, 7);
+    float *X = data(state, n, 7);
     dfsae_model *m;
-    dfsae_optimizer *o, *wrong;
-    train_make(D, K, 8, &m, &o);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_SGD, 3, NULL, &wrong),
-                     DFSAE_OK);
-    float *before = train_params(m);
-    dfsae_train_config *c = train_config(1, 4, 1);
+    dfsae_optimizer *o;
+    make(state, 8, &m, &o);
+    dfsae_optimizer *wrong = fx_optimizer(state, DFSAE_SGD, 3);
+    float *before = fx_params(state, m);
+    dfsae_train_config *c = config(state, 1, 4, 1);
 
     assert_int_equal(dfsae_model_train(NULL, o, X, n, c, NULL, NULL),
                      DFSAE_ERR_NULL_ARG);
     assert_int_equal(dfsae_model_train(m, NULL, X, n, c, NULL, NULL),
                      DFSAE_ERR_NULL_ARG);
-    expect_untouched(m, o, before);
+    expect_untouched(state, m, o, before);
     assert_int_equal(dfsae_model_train(m, o, NULL, n, c, NULL, NULL),
                      DFSAE_ERR_NULL_ARG);
-    expect_untouched(m, o, before);
+    expect_untouched(state, m, o, before);
     assert_int_equal(dfsae_model_train(m, o, X, 0, c, NULL, NULL),
                      DFSAE_ERR_INVALID_ARG);
-    expect_untouched(m, o, before);
+    expect_untouched(state, m, o, before);
     assert_int_equal(dfsae_model_train(m, wrong, X, n, c, NULL, NULL),
                      DFSAE_ERR_SIZE_MISMATCH);
-    expect_untouched(m, o, before);
+    expect_untouched(state, m, o, before);
     assert_int_equal(dfsae_optimizer_step_count(wrong), 0);
 
     /* NaN or Inf anywhere, even in the last row of the last batch. */
     X[n * D - 1] = NAN;
     assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL),
                      DFSAE_ERR_NON_FINITE_INPUT);
-    expect_untouched(m, o, before);
+    expect_untouched(state, m, o, before);
     X[n * D - 1] = 0.5f;
     X[3] = -INFINITY;
     assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL),
                      DFSAE_ERR_NON_FINITE_INPUT);
-    expect_untouched(m, o, before);
+    expect_untouched(state, m, o, before);
     X[3] = 0.5f;
 
     /* Variance terms on: batch size 1, or a single row, cannot work. */
@@ -717,30 +670,23 @@ static void test_bad_input(void **state)
                      DFSAE_OK);
     assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL),
                      DFSAE_ERR_BATCH_TOO_SMALL);
-    expect_untouched(m, o, before);
+    expect_untouched(state, m, o, before);
     assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_BATCH_SIZE, 4),
                      DFSAE_OK);
     assert_int_equal(dfsae_model_train(m, o, X, 1, c, NULL, NULL),
                      DFSAE_ERR_BATCH_TOO_SMALL);
-    expect_untouched(m, o, before);
+    expect_untouched(state, m, o, before);
     /* With only the variance term on (no L_tc) the rule still applies. */
     assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_TC, 0),
                      DFSAE_OK);
     assert_int_equal(dfsae_model_train(m, o, X, 1, c, NULL, NULL),
                      DFSAE_ERR_BATCH_TOO_SMALL);
-    expect_untouched(m, o, before);
+    expect_untouched(state, m, o, before);
     /* ... and with neither, one row trains. */
     assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_VAR, 0),
                      DFSAE_OK);
     assert_int_equal(dfsae_model_train(m, o, X, 1, c, NULL, NULL), DFSAE_OK);
     assert_int_equal(dfsae_optimizer_step_count(o), 1);
-
-    dfsae_train_config_free(c);
-    test_free(before);
-    dfsae_model_free(m);
-    dfsae_optimizer_free(o);
-    dfsae_optimizer_free(wrong);
-    test_free(X);
 }
 
 /* A step that fails after others succeeded: its status comes back, the
@@ -748,50 +694,42 @@ static void test_bad_input(void **state)
  * message says where. Rows 4..7 overflow float in X W^T. */
 static void test_failure_mid_training(void **state)
 {
-    (void)state;
     const size_t n = 12;
-    float *X = data(n, 10);
+    float *X = data(state, n, 10);
     for (size_t i = 4 * D; i < 8 * D; ++i)
         X[i] = 3e38f;
     dfsae_model *m[2];
     dfsae_optimizer *o[2];
-    train_make(D, K, 8, &m[0], &o[0]);
-    train_make(D, K, 8, &m[1], &o[1]);
+    make(state, 8, &m[0], &o[0]);
+    make(state, 8, &m[1], &o[1]);
     /* Positive weights so the overflow cannot cancel. */
     float w[K * D + K];
     for (size_t i = 0; i < K * D + K; ++i)
         w[i] = 0.5f;
     for (int i = 0; i < 2; ++i)
         assert_int_equal(dfsae_model_set_params(m[i], w, K * D + K), DFSAE_OK);
-    dfsae_train_config *c = train_config(1, 4, 0);
+    dfsae_train_config *c = config(state, 1, 4, 0);
     assert_int_equal(dfsae_model_train(m[0], o[0], X, n, c, NULL, NULL),
                      DFSAE_ERR_NON_FINITE_RESULT);
     assert_int_equal(dfsae_optimizer_step_count(o[0]), 1);
     assert_non_null(strstr(dfsae_model_last_error(m[0]), "epoch 0, step 1"));
     manual(m[1], o[1], X, 0, 4);
-    assert_same_params(m[0], m[1]);
-    dfsae_train_config_free(c);
-    free_pairs(m, o);
-    test_free(X);
+    assert_same_params(state, m[0], m[1]);
 }
 
 /* A NULL config means the defaults: one epoch, batch 128, shuffled. */
 static void test_null_config(void **state)
 {
-    (void)state;
     const size_t n = 300;
-    float *X = data(n, 8);
+    float *X = data(state, n, 8);
     dfsae_model *m;
     dfsae_optimizer *o;
-    train_make(D, K, 8, &m, &o);
+    make(state, 8, &m, &o);
     seen s = {0};
     assert_int_equal(dfsae_model_train(m, o, X, n, NULL, record, &s), DFSAE_OK);
     assert_int_equal(s.per_epoch, 3);
     assert_int_equal(s.epochs, 1);
     assert_int_equal(dfsae_optimizer_step_count(o), 3);
-    dfsae_model_free(m);
-    dfsae_optimizer_free(o);
-    test_free(X);
 }
 
 /* ---- memory ------------------------------------------------------------ */
@@ -800,62 +738,61 @@ static void test_null_config(void **state)
  * batch buffer and nothing else, however many steps it takes. */
 static void test_no_allocation_per_step(void **state)
 {
-    (void)state;
     const size_t n = 37;
-    float *X = data(n, 9);
-    train_counter cnt = {0, 0};
-    dfsae_allocator a = train_counting_allocator(&cnt);
-    dfsae_model *m;
-    dfsae_optimizer *o;
-    assert_int_equal(dfsae_model_create(D, K, 1, &a, &m), DFSAE_OK);
-    assert_int_equal(
-        dfsae_optimizer_create(DFSAE_ADAM, dfsae_model_num_params(m), &a, &o),
-        DFSAE_OK);
+    float *X = data(state, n, 9);
+    train_counter *cnt = fx_alloc(state, sizeof *cnt); /* outlives m, o */
+    dfsae_allocator a = train_counting_allocator(cnt);
+    dfsae_model **m_slot = fx_model_slot(state);
+    dfsae_optimizer **o_slot = fx_optimizer_slot(state);
+    assert_int_equal(dfsae_model_create(D, K, 1, &a, m_slot), DFSAE_OK);
+    dfsae_model *m = *m_slot;
+    assert_int_equal(dfsae_optimizer_create(
+                         DFSAE_ADAM, dfsae_model_num_params(m), &a, o_slot),
+                     DFSAE_OK);
+    dfsae_optimizer *o = *o_slot;
     assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_WR, 1),
                      DFSAE_OK);
-    dfsae_train_config *c = train_config(1, 8, 1);
+    dfsae_train_config *c = config(state, 1, 8, 1);
     seed_run(m, 0);
     assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL), DFSAE_OK);
-    size_t base = cnt.allocs;
+    size_t base = cnt->allocs;
     assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL), DFSAE_OK);
-    size_t one_epoch = cnt.allocs - base;
+    size_t one_epoch = cnt->allocs - base;
     assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_EPOCHS, 6),
                      DFSAE_OK);
-    base = cnt.allocs;
+    base = cnt->allocs;
     assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL), DFSAE_OK);
-    assert_int_equal(cnt.allocs - base, one_epoch);
+    assert_int_equal(cnt->allocs - base, one_epoch);
     assert_int_equal(one_epoch, 2); /* the index array and the batch */
     /* Unshuffled batches are slices of X: only the index array. */
     assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_SHUFFLE, 0),
                      DFSAE_OK);
-    base = cnt.allocs;
+    base = cnt->allocs;
     assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL), DFSAE_OK);
-    assert_int_equal(cnt.allocs - base, 1);
-    dfsae_train_config_free(c);
-    dfsae_model_free(m);
-    dfsae_optimizer_free(o);
-    assert_int_equal(cnt.allocs, cnt.frees);
-    test_free(X);
+    assert_int_equal(cnt->allocs - base, 1);
+    fx_drop(state, o);
+    fx_drop(state, m);
+    assert_int_equal(cnt->allocs, cnt->frees);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_config),
-        cmocka_unit_test(test_unshuffled_equals_manual_loop),
-        cmocka_unit_test(test_shuffled_replay_and_reported_loss),
-        cmocka_unit_test(test_seed_determinism_and_resume),
-        cmocka_unit_test(test_run_state_access),
-        cmocka_unit_test(test_continue_mid_epoch),
-        cmocka_unit_test(test_continue_with_other_batch),
-        cmocka_unit_test(test_run_state_misfit),
-        cmocka_unit_test(test_batch_of_one_rule),
-        cmocka_unit_test(test_cancel),
-        cmocka_unit_test(test_report_every),
-        cmocka_unit_test(test_bad_input),
-        cmocka_unit_test(test_failure_mid_training),
-        cmocka_unit_test(test_null_config),
-        cmocka_unit_test(test_no_allocation_per_step),
+        FIXTURE_TEST(test_config),
+        FIXTURE_TEST(test_unshuffled_equals_manual_loop),
+        FIXTURE_TEST(test_shuffled_replay_and_reported_loss),
+        FIXTURE_TEST(test_seed_determinism_and_resume),
+        FIXTURE_TEST(test_run_state_access),
+        FIXTURE_TEST(test_continue_mid_epoch),
+        FIXTURE_TEST(test_continue_with_other_batch),
+        FIXTURE_TEST(test_run_state_misfit),
+        FIXTURE_TEST(test_batch_of_one_rule),
+        FIXTURE_TEST(test_cancel),
+        FIXTURE_TEST(test_report_every),
+        FIXTURE_TEST(test_bad_input),
+        FIXTURE_TEST(test_failure_mid_training),
+        FIXTURE_TEST(test_null_config),
+        FIXTURE_TEST(test_no_allocation_per_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

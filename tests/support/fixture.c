@@ -16,7 +16,8 @@ enum {
     FX_MODEL,
     FX_OPTIMIZER,
     FX_CONFIG,
-    FX_SOURCE
+    FX_SOURCE,
+    FX_CUSTOM
 };
 
 /* One owned thing; a list node, so a slot's address stays put. */
@@ -30,6 +31,7 @@ typedef struct owned {
         dfsae_train_config *config;
         dfsae_source *source;
     } u;
+    void (*release)(void *); /* FX_CUSTOM, on u.mem */
 } owned;
 
 typedef struct fixture {
@@ -64,6 +66,10 @@ static void release(owned *o)
     case FX_OPTIMIZER: dfsae_optimizer_free(o->u.opt); break;
     case FX_CONFIG: dfsae_train_config_free(o->u.config); break;
     case FX_SOURCE: dfsae_source_free(o->u.source); break;
+    case FX_CUSTOM:
+        if (o->u.mem != NULL)
+            o->release(o->u.mem);
+        break;
     default: free(o->u.mem); break;
     }
     free(o);
@@ -110,6 +116,14 @@ void *fx_alloc(void **state, size_t size)
 {
     void *p = fx_keep(state, calloc(1, size));
     assert_non_null(p);
+    return p;
+}
+
+void *fx_keep_with(void **state, void *p, void (*free_fn)(void *))
+{
+    owned *o = take(state, FX_CUSTOM);
+    o->u.mem = p;
+    o->release = free_fn;
     return p;
 }
 

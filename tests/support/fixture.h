@@ -23,6 +23,8 @@ int fixture_teardown(void **state);
 void *fx_alloc(void **state, size_t size);
 /* Takes over p (malloc'ed, may be NULL) and returns it. */
 void *fx_keep(void **state, void *p);
+/* Takes over p (may be NULL), which teardown frees with free_fn(p). */
+void *fx_keep_with(void **state, void *p, void (*free_fn)(void *));
 /* Takes over the temporary directory dir (malloc'ed path, may be NULL):
  * teardown removes it with its files. */
 char *fx_keep_dir(void **state, char *dir);
