@@ -144,11 +144,44 @@ double grad_lse_rounding_noise(dfsae_model *m, const float *X, size_t n)
     return noise;
 }
 
+void grad_noise_opts(double noise, double h, gradcheck_opts *o)
+{
+    o->h = h;
+    o->atol = fmax(o->atol, 4.0 * noise / h);
+}
+
 void grad_lse_softmax_opts(dfsae_model *m, const float *X, size_t n, double h,
                            gradcheck_opts *o)
 {
-    o->h = h;
-    o->atol = fmax(o->atol, 4.0 * grad_lse_rounding_noise(m, X, n) / h);
+    grad_noise_opts(grad_lse_rounding_noise(m, X, n), h, o);
+}
+
+double grad_var_rounding_noise(dfsae_model *m, const float *X, size_t n)
+{
+    size_t k = dfsae_model_num_components(m);
+    float *A = malloc(n * k * sizeof *A);
+    assert_non_null(A);
+    assert_true(n >= 2);
+    assert_true(option(m, DFSAE_MODEL_VAR_CAP) == 0.0);
+    assert_int_equal(dfsae_model_forward(m, X, n, A, NULL, NULL), DFSAE_OK);
+    const double eps = option(m, DFSAE_MODEL_EPS_VAR);
+    double noise = 0.0;
+    for (size_t j = 0; j < k; ++j) {
+        double mean = 0.0, ss = 0.0, moved = 0.0;
+        for (size_t i = 0; i < n; ++i)
+            mean += A[i * k + j];
+        mean /= (double)n;
+        for (size_t i = 0; i < n; ++i) {
+            double c = A[i * k + j] - mean, a = A[i * k + j];
+            ss += c * c;
+            moved += c * c * a * a;
+        }
+        /* dL_var/dA_ij = -2 (A_ij - m_j) / ((B - 1) (v_j + eps)) */
+        double coef = 2.0 / ((double)(n - 1) * (ss / (double)(n - 1) + eps));
+        noise += coef * coef * moved;
+    }
+    free(A);
+    return 0x1p-24 * fabs(option(m, DFSAE_MODEL_LAMBDA_VAR)) * sqrt(noise);
 }
 
 int grad_check_case(const grad_case *c, const gradcheck_opts *o,

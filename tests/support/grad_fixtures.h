@@ -83,6 +83,14 @@ double grad_lse_rounding_noise(dfsae_model *m, const float *X, size_t n);
  * atol = 4 noise / h keeps a factor 2. */
 void grad_lse_softmax_opts(dfsae_model *m, const float *X, size_t n, double h,
                            gradcheck_opts *o);
+/* Sets step h and atol = 4 noise / h (the factor as above), for a loss
+ * whose float evaluation carries rounding noise `noise`. */
+void grad_noise_opts(double noise, double h, gradcheck_opts *o);
+/* The same estimate for L_var (no cap) on X: u * lambda_var *
+ * sum_ij |dL_var/dA_ij| |A_ij|, each A_ij good to an ulp of itself. It
+ * matters when the activations are large against their spread: an ulp of
+ * A ~ 3000 is 2.4e-4, and dL_var/dA grows as 1 / spread. */
+double grad_var_rounding_noise(dfsae_model *m, const float *X, size_t n);
 /* 1 if the model is softmax with L_lse its only term. */
 int grad_is_softmax_lse_alone(dfsae_model *m);
 
