@@ -30,9 +30,19 @@ static int reserve_term(dfsae_model *m, int t, size_t n, int side)
     return dfsae__ws_reserve_term(&m->ws, &m->alloc, t, size.f32, size.f64);
 }
 
+/* Whether the backward sweep needs dZ of its own: no enabled term leaves
+ * an n x K product in its scratch for dZ to overwrite. */
+static int needs_dz(const dfsae_model *m)
+{
+    for (int t = 0; t < DFSAE_TERM_COUNT; ++t)
+        if (m->opt.lambda[t] != 0.0 && dfsae__loss_terms[t]->leaves_product)
+            return 0;
+    return 1;
+}
+
 static int reserve(dfsae_model *m, size_t n, const int side[DFSAE_TERM_COUNT])
 {
-    int st = dfsae__ws_reserve_batch(&m->ws, &m->alloc, n, m->k,
+    int st = dfsae__ws_reserve_batch(&m->ws, &m->alloc, n, m->k, needs_dz(m),
                                      DFSAE_PARTS_F32, DFSAE_PARTS_F64);
     if (st == DFSAE_OK && m->xf.n != 0)
         st = dfsae__ws_reserve_inputs(&m->ws, &m->alloc, n * m->d);

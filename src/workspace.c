@@ -39,26 +39,32 @@ static int reserve_cols(dfsae_workspace *ws, const dfsae_allocator *a, size_t k,
 }
 
 int dfsae__ws_reserve_batch(dfsae_workspace *ws, const dfsae_allocator *a,
-                            size_t rows, size_t k, size_t parts_f32,
-                            size_t parts_f64)
+                            size_t rows, size_t k, int need_dz,
+                            size_t parts_f32, size_t parts_f64)
 {
-    if (rows > ws->rows) {
+    const int grow_a = rows > ws->rows, grow_dz = need_dz && rows > ws->dz_rows;
+    if (grow_a || grow_dz) {
         size_t bk;
         if (!dfsae__mul_size(rows, k, &bk))
             return DFSAE_ERR_SIZE_OVERFLOW;
-        /* Both first, so a failure leaves the old pair intact. */
-        float *A = dfsae__alloc_array(a, bk, sizeof(float));
-        float *dZ = dfsae__alloc_array(a, bk, sizeof(float));
-        if (A == NULL || dZ == NULL) {
+        /* Both first, so a failure leaves the old ones intact. */
+        float *A = grow_a ? dfsae__alloc_array(a, bk, sizeof(float)) : NULL;
+        float *dZ = grow_dz ? dfsae__alloc_array(a, bk, sizeof(float)) : NULL;
+        if ((grow_a && A == NULL) || (grow_dz && dZ == NULL)) {
             dfsae__free(a, A);
             dfsae__free(a, dZ);
             return DFSAE_ERR_NO_MEMORY;
         }
-        dfsae__free(a, ws->A);
-        dfsae__free(a, ws->dZ);
-        ws->A = A;
-        ws->dZ = dZ;
-        ws->rows = rows;
+        if (grow_a) {
+            dfsae__free(a, ws->A);
+            ws->A = A;
+            ws->rows = rows;
+        }
+        if (grow_dz) {
+            dfsae__free(a, ws->dZ);
+            ws->dZ = dZ;
+            ws->dz_rows = rows;
+        }
     }
     return reserve_cols(ws, a, k, parts_f32, parts_f64);
 }

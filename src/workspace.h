@@ -10,10 +10,11 @@
 #include "internal.h"
 
 typedef struct dfsae_workspace {
-    size_t rows;       /* batch capacity of the n x K buffers */
+    size_t rows;       /* batch capacity of A */
     float *A;          /* rows x K activations */
-    float *dZ;         /* rows x K gradient w.r.t. Z, when no term left a
-                          product to write it over */
+    size_t dz_rows;    /* batch capacity of dZ (0: none) */
+    float *dZ;         /* dz_rows x K gradient w.r.t. Z, only while no term
+                          leaves a product to write it over (loss.h) */
     double *col_stats; /* 2K: column sums, then means and variances */
     float *mean_split; /* 2K: the column means as float pairs */
     double *parts_f64; /* the dL/dA parts' storage (loss.h) */
@@ -28,12 +29,12 @@ typedef struct dfsae_workspace {
 } dfsae_workspace;
 
 /* Make room for `rows` rows of a model with k components, whose dL/dA
- * parts take parts_f32 K floats and parts_f64 K doubles. Returns DFSAE_OK,
- * DFSAE_ERR_SIZE_OVERFLOW or DFSAE_ERR_NO_MEMORY, in which case the
- * buffers hold what they held. */
+ * parts take parts_f32 K floats and parts_f64 K doubles; for dZ too when
+ * need_dz. Returns DFSAE_OK, DFSAE_ERR_SIZE_OVERFLOW or
+ * DFSAE_ERR_NO_MEMORY, in which case the buffers hold what they held. */
 int dfsae__ws_reserve_batch(dfsae_workspace *ws, const dfsae_allocator *a,
-                            size_t rows, size_t k, size_t parts_f32,
-                            size_t parts_f64);
+                            size_t rows, size_t k, int need_dz,
+                            size_t parts_f32, size_t parts_f64);
 /* Make room for term t's scratch of f32 floats and f64 doubles. */
 int dfsae__ws_reserve_term(dfsae_workspace *ws, const dfsae_allocator *a, int t,
                            size_t f32, size_t f64);

@@ -1,6 +1,7 @@
 /* The allocator hook: every block the library takes goes through it (and
  * back, checked by cmocka per test); allocation failures at any point are
- * reported cleanly; and a training step allocates nothing once warm. */
+ * reported cleanly; a training step allocates nothing once warm; and it
+ * holds one B x K buffer per use. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -322,12 +323,86 @@ static void test_train_step_fails_cleanly_at_every_allocation(void **state)
     rig_close(state, ref);
 }
 
+/* One B x K buffer per use: the activations A, and a dZ of its own only
+ * while no term leaves a product for dZ to be written over (L_tc does,
+ * docs/performance.md). The live blocks of exactly 4 B K bytes are
+ * counted; at this shape no other buffer has that size. */
+#define MEM_K 20
+#define MEM_B 30
+
+static rig *mem_rig_open(void **state, double lambda_tc)
+{
+    rig *r = rig_open(state, MEM_K, DFSAE_GRAM_AUTO, 0.0);
+    r->ctl.watch_size = (size_t)MEM_B * MEM_K * sizeof(float);
+    assert_int_equal(
+        dfsae_model_set_option(r->m, DFSAE_MODEL_LAMBDA_TC, lambda_tc),
+        DFSAE_OK);
+    return r;
+}
+
+static void test_step_with_tc_holds_a_alone(void **state)
+{
+    rig *r = mem_rig_open(state, 1.0);
+    train_step(r, MEM_B);
+    assert_int_equal(r->ctl.watch_live, 1);
+    train_step(r, MEM_B);
+    assert_int_equal(r->ctl.watch_live, 1);
+    rig_close(state, r);
+}
+
+static void test_reserve_with_tc_holds_a_alone(void **state)
+{
+    rig *r = mem_rig_open(state, 1.0);
+    assert_int_equal(dfsae_model_reserve(r->m, MEM_B), DFSAE_OK);
+    assert_int_equal(r->ctl.watch_live, 1);
+    rig_close(state, r);
+}
+
+static void test_step_without_tc_holds_dz(void **state)
+{
+    rig *r = mem_rig_open(state, 0.0);
+    train_step(r, MEM_B);
+    assert_int_equal(r->ctl.watch_live, 2);
+    rig_close(state, r);
+}
+
+/* L_tc turned off after the workspace was sized without dZ: the next
+ * gradient takes dZ then and equals that of a model without L_tc from the
+ * start, bit for bit. */
+static void test_tc_turned_off_later(void **state)
+{
+    rig *on = mem_rig_open(state, 1.0), *off = mem_rig_open(state, 0.0);
+    assert_int_equal(dfsae_model_reserve(on->m, MEM_B), DFSAE_OK);
+    assert_int_equal(on->ctl.watch_live, 1);
+    assert_int_equal(dfsae_model_set_option(on->m, DFSAE_MODEL_LAMBDA_TC, 0.0),
+                     DFSAE_OK);
+    float *g_on = fx_alloc(state, on->np * sizeof *g_on);
+    float *g_off = fx_alloc(state, off->np * sizeof *g_off);
+    double t_on, t_off;
+    assert_int_equal(
+        dfsae_model_grad(on->m, on->X, MEM_B, g_on, &t_on, NULL, 0), DFSAE_OK);
+    assert_int_equal(
+        dfsae_model_grad(off->m, off->X, MEM_B, g_off, &t_off, NULL, 0),
+        DFSAE_OK);
+    assert_int_equal(on->ctl.watch_live, 2);
+    assert_memory_equal(g_on, g_off, on->np * sizeof *g_on);
+    assert_true(t_on == t_off);
+    fx_drop(state, g_off);
+    fx_drop(state, g_on);
+    rig_close(state, off);
+    rig_close(state, on);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         FIXTURE_TEST(test_no_allocation_after_first_step),
         FIXTURE_TEST(test_no_allocation_after_reserve),
         FIXTURE_TEST(test_no_allocation_with_transform),
+        FIXTURE_TEST(test_step_with_tc_holds_a_alone),
+        FIXTURE_TEST(test_reserve_with_tc_holds_a_alone),
+        FIXTURE_TEST(test_step_without_tc_holds_dz),
+        FIXTURE_TEST(test_tc_turned_off_later),
         FIXTURE_TEST(test_default_allocator),
         FIXTURE_TEST(test_incomplete_allocator),
         cmocka_unit_test(test_create_fails_cleanly_at_every_allocation),

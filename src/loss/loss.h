@@ -105,6 +105,9 @@ typedef struct dfsae_loss_ops {
     const char *name;
     int needs_stats; /* uses column variances, so needs n >= 2 */
     int on_weights;  /* depends on W directly rather than on A */
+    /* With dA, eval always leaves an n x K product in dA->P (so the
+     * backward sweep needs no dZ buffer of its own). */
+    int leaves_product;
     /* The Gram side the term takes in each distribution mode, the one whose
      * Gram is a sum over what the mode splits (rows or units) and which the
      * term reduces across the ranks; DFSAE_GRAM_AUTO (0, the default)

@@ -282,6 +282,7 @@ static double tc_eval(const dfsae_loss_ctx *ctx, double weight,
 const dfsae_loss_ops dfsae__loss_tc = {
     .name = "tc",
     .needs_stats = 1,
+    .leaves_product = 1,
     .dist_side = {[DFSAE_DIST_DATA] = DFSAE_GRAM_FEATURE,
                   [DFSAE_DIST_DICTIONARY] = DFSAE_GRAM_SAMPLE},
     .scratch_size = tc_scratch,

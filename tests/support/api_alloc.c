@@ -25,6 +25,7 @@ static void *ctl_alloc(void *opaque, size_t size)
     ctl->allocs++;
     h->size = size;
     ctl->live_bytes += size;
+    ctl->watch_live += ctl->watch_size != 0 && size == ctl->watch_size;
     if (ctl->live_bytes > ctl->peak_bytes)
         ctl->peak_bytes = ctl->live_bytes;
     return h + 1;
@@ -36,6 +37,7 @@ static void ctl_free(void *opaque, void *ptr)
     block_header *h = (block_header *)ptr - 1;
     ctl->frees++;
     ctl->live_bytes -= h->size;
+    ctl->watch_live -= ctl->watch_size != 0 && h->size == ctl->watch_size;
     test_free(h);
 }
 
@@ -43,6 +45,7 @@ void api_alloc_ctl_init(api_alloc_ctl *ctl)
 {
     ctl->allocs = ctl->frees = ctl->refused = 0;
     ctl->live_bytes = ctl->peak_bytes = 0;
+    ctl->watch_size = ctl->watch_live = 0;
     ctl->fail_after = SIZE_MAX;
     ctl->max_bytes = (size_t)1 << 30;
 }

@@ -17,6 +17,8 @@ typedef struct api_alloc_ctl {
                           away from test_malloc, which fails on NULL) */
     size_t live_bytes; /* bytes handed out and not yet given back */
     size_t peak_bytes; /* the most live_bytes has been */
+    size_t watch_size; /* bytes of the blocks counted in watch_live; 0 off */
+    size_t watch_live; /* live blocks of exactly watch_size bytes */
 } api_alloc_ctl;
 
 /* Counters at zero, no failure injected, requests above 1 GiB refused. */
