@@ -156,6 +156,31 @@ int cli_over_limit(const char *cmd, const char *what, size_t need,
  * none. Prints the error (CLI_USAGE) for anything else. */
 int cli_parse_scale(const char *cmd, const char *s, double *divide);
 
+/* The loss terms' weights, one row per dfsae_term:
+ * X(arg, term, its weight's model option, its name, its default). A new
+ * term adds its row here; train's and dfsae-mpi's --lambda-NAME flags, the
+ * options they set and info's lines follow (a missing row fails to
+ * compile, common.c). */
+#define CLI_TERMS(X, arg)                                                      \
+    X(arg, DFSAE_TERM_LSE, DFSAE_MODEL_LAMBDA_LSE, "lse", "1")                 \
+    X(arg, DFSAE_TERM_VAR, DFSAE_MODEL_LAMBDA_VAR, "var", "1")                 \
+    X(arg, DFSAE_TERM_TC, DFSAE_MODEL_LAMBDA_TC, "tc", "1")                    \
+    X(arg, DFSAE_TERM_WR, DFSAE_MODEL_LAMBDA_WR, "wr", "0")
+
+/* The --lambda-NAME rows of a cli_opt table, writing lambda[term]. */
+#define CLI_LAMBDA_OPT(lambda, term, key, name, dflt)                          \
+    {"lambda-" name,                                                           \
+     CLI_DOUBLE,                                                               \
+     &(lambda)[term],                                                          \
+     "X",                                                                      \
+     "weight of L_" name " (default " dflt ")",                                \
+     0},
+#define CLI_LAMBDA_OPTS(lambda) CLI_TERMS(CLI_LAMBDA_OPT, lambda)
+
+/* By dfsae_term: the model option of its weight and its flag's name. */
+extern const int cli_lambda_keys[DFSAE_TERM_COUNT];
+extern const char *const cli_lambda_flags[DFSAE_TERM_COUNT];
+
 /* Names of enumerations <-> values; -1 if unknown. */
 int cli_activation_from_name(const char *s);
 int cli_optimizer_from_name(const char *s);

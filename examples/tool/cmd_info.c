@@ -11,10 +11,6 @@ static void print_options(const dfsae_model *m)
         int key;
         const char *name;
     } keys[] = {
-        {DFSAE_MODEL_LAMBDA_LSE, "lambda_lse"},
-        {DFSAE_MODEL_LAMBDA_VAR, "lambda_var"},
-        {DFSAE_MODEL_LAMBDA_TC, "lambda_tc"},
-        {DFSAE_MODEL_LAMBDA_WR, "lambda_wr"},
         {DFSAE_MODEL_EPS_VAR, "eps_var"},
         {DFSAE_MODEL_LEAKY_SLOPE, "leaky_slope"},
         {DFSAE_MODEL_SOFTMAX_TEMPERATURE, "softmax_temperature"},
@@ -24,6 +20,10 @@ static void print_options(const dfsae_model *m)
     double v = 0;
     dfsae_model_get_option(m, DFSAE_MODEL_ACTIVATION, &v);
     printf("activation: %s\n", dfsae_activation_name((int)v));
+    for (int t = 0; t < DFSAE_TERM_COUNT; t++) {
+        dfsae_model_get_option(m, cli_lambda_keys[t], &v);
+        printf("lambda_%s: %g\n", dfsae_term_name(t), v);
+    }
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         dfsae_model_get_option(m, keys[i].key, &v);
         printf("%s: %g\n", keys[i].name, v);

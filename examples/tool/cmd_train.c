@@ -52,19 +52,14 @@ static const char *activation_of(const dfsae_model *m)
 static int set_model_options(const char *cmd, dfsae_model *m,
                              const train_flags *f, const cli_cmd *c)
 {
-    static const char *const names[DFSAE_TERM_COUNT] = {
-        "lambda-lse", "lambda-var", "lambda-tc", "lambda-wr"};
-    static const int keys[DFSAE_TERM_COUNT] = {
-        DFSAE_MODEL_LAMBDA_LSE, DFSAE_MODEL_LAMBDA_VAR, DFSAE_MODEL_LAMBDA_TC,
-        DFSAE_MODEL_LAMBDA_WR};
     for (int t = 0; t < DFSAE_TERM_COUNT; t++) {
         int st;
-        if (!cli_find(c, names[t])->seen)
+        if (!cli_find(c, cli_lambda_flags[t])->seen)
             continue;
-        st = dfsae_model_set_option(m, keys[t], f->lambda[t]);
+        st = dfsae_model_set_option(m, cli_lambda_keys[t], f->lambda[t]);
         if (st != DFSAE_OK)
             return cli_error(cmd, CLI_USAGE, "--%s: %g is out of range",
-                             names[t], f->lambda[t]);
+                             cli_lambda_flags[t], f->lambda[t]);
     }
     if (f->activation != NULL) {
         int a = cli_activation_from_name(f->activation);
@@ -474,16 +469,10 @@ int cli_train(int argc, char **argv)
          0},
         {"weight-decay", CLI_DOUBLE, &f.weight_decay, "X",
          "weight decay (default 0; adamw 1e-2)", 0},
-        {"lambda-lse", CLI_DOUBLE, &f.lambda[DFSAE_TERM_LSE], "X",
-         "weight of L_lse (default 1)", 0},
-        {"lambda-var", CLI_DOUBLE, &f.lambda[DFSAE_TERM_VAR], "X",
-         "weight of L_var (default 1)", 0},
-        {"lambda-tc", CLI_DOUBLE, &f.lambda[DFSAE_TERM_TC], "X",
-         "weight of L_tc (default 1)", 0},
-        {"lambda-wr", CLI_DOUBLE, &f.lambda[DFSAE_TERM_WR], "X",
-         "weight of L_wr (default 0)", 0},
-        {"activation", CLI_STR, &f.activation, "NAME",
-         "relu (default), softplus, identity, leaky_relu, tanh or softmax", 0},
+        CLI_LAMBDA_OPTS(f.lambda){
+            "activation", CLI_STR, &f.activation, "NAME",
+            "relu (default), softplus, identity, leaky_relu, tanh or softmax",
+            0},
         {"temperature", CLI_DOUBLE, &f.temperature, "T",
          "softmax temperature, a = softmax(z / T) (default 1)", 0},
         {"max-row-norm", CLI_DOUBLE, &f.max_row_norm, "X",

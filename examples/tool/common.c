@@ -162,6 +162,15 @@ int cli_over_limit(const char *cmd, const char *what, size_t need,
         hint != NULL ? "; " : "", hint != NULL ? hint : "");
 }
 
+#define LAMBDA_KEY(arg, term, key, name, dflt)  [term] = key,
+#define LAMBDA_FLAG(arg, term, key, name, dflt) [term] = "lambda-" name,
+#define ONE_ROW(arg, term, key, name, dflt)     +1
+const int cli_lambda_keys[DFSAE_TERM_COUNT] = {CLI_TERMS(LAMBDA_KEY, 0)};
+const char *const cli_lambda_flags[DFSAE_TERM_COUNT] = {
+    CLI_TERMS(LAMBDA_FLAG, 0)};
+_Static_assert(0 CLI_TERMS(ONE_ROW, 0) == DFSAE_TERM_COUNT,
+               "CLI_TERMS (cli.h) needs one row per dfsae_term");
+
 int cli_activation_from_name(const char *s)
 {
     for (int a = 0; a < DFSAE_ACT_COUNT; a++) {

@@ -143,12 +143,9 @@ static int make_model(const mpi_flags *f, size_t d, int dictionary,
     int st = dfsae_model_create(d, k1 - k0, init, NULL, m);
     if (st == DFSAE_OK)
         st = dfsae_model_set_run_state(*m, 0, 0, f->seed);
-    static const int keys[DFSAE_TERM_COUNT] = {
-        DFSAE_MODEL_LAMBDA_LSE, DFSAE_MODEL_LAMBDA_VAR, DFSAE_MODEL_LAMBDA_TC,
-        DFSAE_MODEL_LAMBDA_WR};
     for (int t = 0; t < DFSAE_TERM_COUNT && st == DFSAE_OK; ++t)
         if (f->lambda[t] >= 0)
-            st = dfsae_model_set_option(*m, keys[t], f->lambda[t]);
+            st = dfsae_model_set_option(*m, cli_lambda_keys[t], f->lambda[t]);
     if (st == DFSAE_OK && f->activation != NULL) {
         int a = cli_activation_from_name(f->activation);
         st = a < 0 ? DFSAE_ERR_INVALID_ARG
@@ -286,11 +283,8 @@ static int cmd_train(int argc, char **argv, dfsae_mpi *ctx)
         {"batch", CLI_SIZE, &f.batch, "B", "global batch size (128)", 0},
         {"optimizer", CLI_STR, &f.optimizer, "NAME", "adam, sgd or adamw", 0},
         {"lr", CLI_DOUBLE, &f.lr, "X", "learning rate", 0},
-        {"lambda-lse", CLI_DOUBLE, &f.lambda[DFSAE_TERM_LSE], "X", "L_lse", 0},
-        {"lambda-var", CLI_DOUBLE, &f.lambda[DFSAE_TERM_VAR], "X", "L_var", 0},
-        {"lambda-tc", CLI_DOUBLE, &f.lambda[DFSAE_TERM_TC], "X", "L_tc", 0},
-        {"lambda-wr", CLI_DOUBLE, &f.lambda[DFSAE_TERM_WR], "X", "L_wr", 0},
-        {"activation", CLI_STR, &f.activation, "NAME", "phi (relu)", 0},
+        CLI_LAMBDA_OPTS(f.lambda){"activation", CLI_STR, &f.activation, "NAME",
+                                  "phi (relu)", 0},
         {"seed", CLI_U64, &f.seed, "S", "initialisation and shuffle seed", 0},
         {"threads", CLI_SIZE, &f.threads, "N", "threads per rank (1)", 0},
         {"quiet", CLI_FLAG, &f.quiet, "", "print nothing but errors", 0},
