@@ -156,6 +156,60 @@ void grad_lse_softmax_opts(dfsae_model *m, const float *X, size_t n, double h,
     grad_noise_opts(grad_lse_rounding_noise(m, X, n), h, o);
 }
 
+double grad_measured_noise(dfsae_model *m, const float *X, size_t n)
+{
+    enum { SIDE = 8, POINTS = 2 * SIDE + 1 };
+    const double tau = 0x1p-18;
+    size_t np = dfsae_model_num_params(m);
+    float *p0 = malloc(np * sizeof *p0), *p = malloc(np * sizeof *p);
+    float *v = malloc(np * sizeof *v);
+    assert_non_null(p0);
+    assert_non_null(p);
+    assert_non_null(v);
+    assert_int_equal(dfsae_model_get_params(m, p0, np), DFSAE_OK);
+    /* Each step must move every parameter by several ulps (an ulp of 8 is
+     * tau / 4), or it measures too little of the noise. */
+    for (size_t i = 0; i < np; ++i)
+        if (!(fabsf(p0[i]) <= 8.0f))
+            fail_msg("grad_measured_noise: |p[%zu]| = %g > 8", i,
+                     (double)p0[i]);
+    grad_rng r;
+    grad_rng_seed(&r, 0x401);
+    for (size_t i = 0; i < np; ++i)
+        v[i] = grad_rng_uniform(&r) < 0.5 ? -1.0f : 1.0f;
+    double L[POINTS];
+    for (int k = -SIDE; k <= SIDE; ++k) {
+        for (size_t i = 0; i < np; ++i)
+            p[i] = (float)(p0[i] + k * tau * v[i]);
+        assert_int_equal(dfsae_model_set_params(m, p, np), DFSAE_OK);
+        assert_int_equal(dfsae_model_loss(m, X, n, &L[k + SIDE], NULL, 0),
+                         DFSAE_OK);
+    }
+    assert_int_equal(dfsae_model_set_params(m, p0, np), DFSAE_OK);
+    /* Least squares c0 + c1 t + c2 t^2 on t = -SIDE..SIDE (symmetric, so
+     * c1 decouples from c0 and c2). */
+    double s2 = 0.0, s4 = 0.0, y0 = 0.0, y1 = 0.0, y2 = 0.0;
+    for (int k = -SIDE; k <= SIDE; ++k) {
+        double t = k, y = L[k + SIDE];
+        s2 += t * t;
+        s4 += t * t * t * t;
+        y0 += y;
+        y1 += y * t;
+        y2 += y * t * t;
+    }
+    double det = POINTS * s4 - s2 * s2, c1 = y1 / s2;
+    double c0 = (y0 * s4 - s2 * y2) / det, c2 = (POINTS * y2 - s2 * y0) / det;
+    double ss = 0.0;
+    for (int k = -SIDE; k <= SIDE; ++k) {
+        double e = L[k + SIDE] - (c0 + c1 * k + c2 * k * k);
+        ss += e * e;
+    }
+    free(p0);
+    free(p);
+    free(v);
+    return sqrt(ss / (POINTS - 3));
+}
+
 double grad_var_rounding_noise(dfsae_model *m, const float *X, size_t n)
 {
     size_t k = dfsae_model_num_components(m);

@@ -86,6 +86,14 @@ void grad_lse_softmax_opts(dfsae_model *m, const float *X, size_t n, double h,
 /* Sets step h and atol = 4 noise / h (the factor as above), for a loss
  * whose float evaluation carries rounding noise `noise`. */
 void grad_noise_opts(double noise, double h, gradcheck_opts *o);
+/* The rounding noise of one evaluation of the loss at m's parameters,
+ * measured: L along a random sign vector v at p + k tau v (k = -8..8,
+ * tau = 2^-18) is a parabola far below float rounding (unless a kink lies
+ * within 8 tau), so the RMS residual of a quadratic fit is the noise that
+ * a difference quotient sees. Parameters up to 8 in size (larger ones
+ * would not move by tau; L_var at A ~ 3000 has its own estimate below).
+ * The parameters are restored. */
+double grad_measured_noise(dfsae_model *m, const float *X, size_t n);
 /* The same estimate for L_var (no cap) on X: u * lambda_var *
  * sum_ij |dL_var/dA_ij| |A_ij|, each A_ij good to an ulp of itself. It
  * matters when the activations are large against their spread: an ulp of
