@@ -99,6 +99,9 @@ static double col_cov(const double *A, size_t n, size_t k, size_t j, size_t l)
 void grad_ref_terms(const grad_ref_opts *o, const double *A, size_t n, size_t k,
                     const float *W, size_t d, double terms[DFSAE_TERM_COUNT])
 {
+    /* A term without a reference here compares against NaN and fails. */
+    for (int t = 0; t < DFSAE_TERM_COUNT; ++t)
+        terms[t] = NAN;
     /* 1. L_lse = -sum_i log sum_j exp(-A_ij), or its mean over rows. */
     double lse = 0.0;
     for (size_t i = 0; i < n; ++i)
