@@ -15,8 +15,10 @@
 #include "grad_reference.h"
 #include "gradcheck.h"
 
-static const grad_lambdas DEFAULTS = {1.0, 1.0, 1.0, 0.0};
-static const grad_lambdas WITH_WR = {1.0, 1.0, 1.0, 1.0};
+static const grad_lambdas DEFAULTS = {
+    .lse = 1.0, .var = 1.0, .tc = 1.0, .wr = 0.0};
+static const grad_lambdas WITH_WR = {
+    .lse = 1.0, .var = 1.0, .tc = 1.0, .wr = 1.0};
 
 /* sum_c |x_c w_jc| + |b_j| for entry i (row i / k, unit i % k). */
 static double z_magnitude(const float *X, const float *p, size_t d, size_t k,

@@ -19,7 +19,7 @@
 #include "gradcheck.h"
 #include "loss/loss.h"
 
-static const grad_lambdas LSE = {1.0, 0.0, 0.0, 0.0};
+static const grad_lambdas LSE = {.lse = 1.0, .var = 0.0, .tc = 0.0, .wr = 0.0};
 
 static void fd_lse_wide(void **state)
 {
@@ -351,7 +351,7 @@ static void lse_finite_for_huge_activations(void **state)
 
     /* Public: relu with biases of 3000..9000 and all terms on. */
     const size_t d = 4, kk = 6, nn = 10;
-    grad_lambdas all = {1.0, 1.0, 1.0, 1.0};
+    grad_lambdas all = {.lse = 1.0, .var = 1.0, .tc = 1.0, .wr = 1.0};
     dfsae_model *m =
         fx_keep_model(state, grad_model_new(d, kk, 112, DFSAE_ACT_RELU, all));
     float *X = fx_keep(state, grad_inputs_new(m, nn, 113, 0.0));

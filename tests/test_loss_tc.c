@@ -16,7 +16,7 @@
 #include "grad_reference.h"
 #include "gradcheck.h"
 
-static const grad_lambdas TC = {0.0, 0.0, 1.0, 0.0};
+static const grad_lambdas TC = {.lse = 0.0, .var = 0.0, .tc = 1.0, .wr = 0.0};
 static const int SIDES[2] = {DFSAE_GRAM_FEATURE, DFSAE_GRAM_SAMPLE};
 
 static void fd_tc(size_t d, size_t k, size_t n, uint64_t seed)
@@ -61,7 +61,7 @@ static void sides_agree(void **state)
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)
         for (int act = 0; act < DFSAE_ACT_COUNT; ++act) {
             size_t d = shapes[s][0], k = shapes[s][1], n = shapes[s][2];
-            grad_lambdas l = {1.0, 1.0, 1.0, 0.0};
+            grad_lambdas l = {.lse = 1.0, .var = 1.0, .tc = 1.0, .wr = 0.0};
             dfsae_model *m =
                 fx_keep_model(state, grad_model_new(d, k, 303 + s, act, l));
             float *X = fx_keep(state, grad_inputs_new(m, n, 304 + s, 0.0));

@@ -13,7 +13,7 @@
 #include "grad_reference.h"
 #include "gradcheck.h"
 
-static const grad_lambdas VAR = {0.0, 1.0, 0.0, 0.0};
+static const grad_lambdas VAR = {.lse = 0.0, .var = 1.0, .tc = 0.0, .wr = 0.0};
 
 static void fd_var_wide(void **state)
 {
@@ -69,7 +69,8 @@ static void dead_unit_is_finite_with_zero_gradient(void **state)
 {
     const size_t d = 5, k = 4, n = 8, dead = 2;
     for (int with_tc = 0; with_tc <= 1; ++with_tc) {
-        grad_lambdas l = {0.0, 1.0, with_tc ? 1.0 : 0.0, 0.0};
+        grad_lambdas l = {
+            .lse = 0.0, .var = 1.0, .tc = with_tc ? 1.0 : 0.0, .wr = 0.0};
         dfsae_model *m =
             fx_keep_model(state, grad_model_new(d, k, 204, DFSAE_ACT_RELU, l));
         float *X = fx_keep(state, grad_inputs_new(m, n, 205, 0.0));

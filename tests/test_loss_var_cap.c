@@ -15,8 +15,8 @@
 #include "grad_reference.h"
 #include "gradcheck.h"
 
-static const grad_lambdas VAR = {0.0, 1.0, 0.0, 0.0};
-static const grad_lambdas ALL = {1.0, 1.0, 1.0, 1.0};
+static const grad_lambdas VAR = {.lse = 0.0, .var = 1.0, .tc = 0.0, .wr = 0.0};
+static const grad_lambdas ALL = {.lse = 1.0, .var = 1.0, .tc = 1.0, .wr = 1.0};
 
 /* Cap 0 (off) and caps below, near and above the fixtures' variances
  * (0.01 to a few). */

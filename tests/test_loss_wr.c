@@ -16,7 +16,7 @@
 #include "grad_reference.h"
 #include "gradcheck.h"
 
-static const grad_lambdas WR = {0.0, 0.0, 0.0, 1.0};
+static const grad_lambdas WR = {.lse = 0.0, .var = 0.0, .tc = 0.0, .wr = 1.0};
 static const int SIDES[2] = {DFSAE_GRAM_FEATURE, DFSAE_GRAM_SAMPLE};
 
 static void fd_wr(size_t d, size_t k, size_t n, uint64_t seed)

@@ -15,8 +15,8 @@
 #include "grad_reference.h"
 #include "gradcheck.h"
 
-static const grad_lambdas WR = {0.0, 0.0, 0.0, 1.0};
-static const grad_lambdas ALL = {1.0, 1.0, 1.0, 1.0};
+static const grad_lambdas WR = {.lse = 0.0, .var = 0.0, .tc = 0.0, .wr = 1.0};
+static const grad_lambdas ALL = {.lse = 1.0, .var = 1.0, .tc = 1.0, .wr = 1.0};
 static const int SIDES[2] = {DFSAE_GRAM_FEATURE, DFSAE_GRAM_SAMPLE};
 
 static dfsae_model *raw_model(size_t d, size_t k, uint64_t seed, int act,

@@ -105,7 +105,7 @@ static void values_match_reference_at_large_scale(void **state)
 /* total = sum_t lambda_t * term_t, and a term with weight 0 reads 0. */
 static void total_is_the_weighted_sum(void **state)
 {
-    const grad_lambdas l = {0.5, 2.0, 3.0, 0.25};
+    const grad_lambdas l = {.lse = 0.5, .var = 2.0, .tc = 3.0, .wr = 0.25};
     dfsae_model *m =
         fx_keep_model(state, grad_model_new(6, 8, 620, DFSAE_ACT_SOFTPLUS, l));
     float *X = fx_keep(state, grad_inputs_new(m, 10, 621, 0.0));
@@ -131,7 +131,8 @@ static void gradient_is_linear_in_the_weights(void **state)
 {
     const double lam[4] = {0.5, 2.0, 3.0, 0.25};
     for (int act = 0; act < DFSAE_ACT_COUNT; ++act) {
-        grad_lambdas l = {lam[0], lam[1], lam[2], lam[3]};
+        grad_lambdas l = {
+            .lse = lam[0], .var = lam[1], .tc = lam[2], .wr = lam[3]};
         dfsae_model *m =
             fx_keep_model(state, grad_model_new(5, 7, 630, act, l));
         float *X = fx_keep(state, grad_inputs_new(m, 9, 631, 0.0));

@@ -26,7 +26,7 @@ static const int SIDES[] = {DFSAE_GRAM_FEATURE, DFSAE_GRAM_SAMPLE};
 static void forward_matches_reference(void **state)
 {
     const size_t d = 6, k = 9, n = 11;
-    const grad_lambdas l = {1.0, 1.0, 1.0, 0.0};
+    const grad_lambdas l = {.lse = 1.0, .var = 1.0, .tc = 1.0, .wr = 0.0};
     for (size_t t = 0; t < 3; ++t) {
         dfsae_model *m = fx_keep_model(
             state, grad_model_new(d, k, 901, DFSAE_ACT_SOFTMAX, l));
@@ -129,27 +129,37 @@ static void fd_softmax(void **state, const char *what, grad_lambdas l,
 
 static void fd_softmax_lse(void **state)
 {
-    fd_softmax(state, "lse", (grad_lambdas){1.0, 0.0, 0.0, 0.0}, 910);
+    fd_softmax(state, "lse",
+               (grad_lambdas){.lse = 1.0, .var = 0.0, .tc = 0.0, .wr = 0.0},
+               910);
 }
 
 static void fd_softmax_var(void **state)
 {
-    fd_softmax(state, "var", (grad_lambdas){0.0, 1.0, 0.0, 0.0}, 920);
+    fd_softmax(state, "var",
+               (grad_lambdas){.lse = 0.0, .var = 1.0, .tc = 0.0, .wr = 0.0},
+               920);
 }
 
 static void fd_softmax_tc(void **state)
 {
-    fd_softmax(state, "tc", (grad_lambdas){0.0, 0.0, 1.0, 0.0}, 930);
+    fd_softmax(state, "tc",
+               (grad_lambdas){.lse = 0.0, .var = 0.0, .tc = 1.0, .wr = 0.0},
+               930);
 }
 
 static void fd_softmax_wr(void **state)
 {
-    fd_softmax(state, "wr", (grad_lambdas){0.0, 0.0, 0.0, 1.0}, 940);
+    fd_softmax(state, "wr",
+               (grad_lambdas){.lse = 0.0, .var = 0.0, .tc = 0.0, .wr = 1.0},
+               940);
 }
 
 static void fd_softmax_all_terms(void **state)
 {
-    fd_softmax(state, "lse+var+tc+wr", (grad_lambdas){1.0, 1.0, 1.0, 1.0}, 950);
+    fd_softmax(state, "lse+var+tc+wr",
+               (grad_lambdas){.lse = 1.0, .var = 1.0, .tc = 1.0, .wr = 1.0},
+               950);
 }
 
 /* The noise allowance of the L_lse-alone check does not blind it: on
@@ -158,7 +168,7 @@ static void fd_softmax_all_terms(void **state)
 static void fd_softmax_lse_catches_one_percent(void **state)
 {
     const size_t shapes[][3] = {{GRAD_SHAPE_WIDE}, {GRAD_SHAPE_TALL}};
-    const grad_lambdas l = {1.0, 0.0, 0.0, 0.0};
+    const grad_lambdas l = {.lse = 1.0, .var = 0.0, .tc = 0.0, .wr = 0.0};
     for (size_t s = 0; s < 2; ++s)
         for (size_t t = 0; t < 3; ++t) {
             size_t d = shapes[s][0], k = shapes[s][1], n = shapes[s][2];
@@ -195,7 +205,7 @@ static void fd_softmax_lse_catches_one_percent(void **state)
 /* The mean reduction of L_lse scales the gradient by 1/B. */
 static void fd_softmax_lse_mean(void **state)
 {
-    const grad_lambdas l = {1.0, 1.0, 0.0, 0.0};
+    const grad_lambdas l = {.lse = 1.0, .var = 1.0, .tc = 0.0, .wr = 0.0};
     dfsae_model *m =
         fx_keep_model(state, grad_model_new(7, 6, 960, DFSAE_ACT_SOFTMAX, l));
     grad_set(m, DFSAE_MODEL_LSE_REDUCTION, DFSAE_REDUCE_MEAN);
@@ -209,7 +219,7 @@ static void fd_softmax_lse_mean(void **state)
  * (to float rounding) for any loss. */
 static void bias_gradient_sums_to_zero(void **state)
 {
-    const grad_lambdas l = {1.0, 1.0, 1.0, 1.0};
+    const grad_lambdas l = {.lse = 1.0, .var = 1.0, .tc = 1.0, .wr = 1.0};
     const size_t d = 7, k = 12, n = 20;
     dfsae_model *m =
         fx_keep_model(state, grad_model_new(d, k, 970, DFSAE_ACT_SOFTMAX, l));

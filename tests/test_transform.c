@@ -18,7 +18,7 @@
 #include "grad_fixtures.h"
 #include "gradcheck.h"
 
-static const grad_lambdas ALL = {1.0, 1.0, 1.0, 0.5};
+static const grad_lambdas ALL = {.lse = 1.0, .var = 1.0, .tc = 1.0, .wr = 0.5};
 
 /* Per-feature values away from the identity: shifts N(0, spread^2),
  * scales from 1 - spread/2 to 1 + spread of both signs (spread < 2). */

@@ -27,7 +27,8 @@ size_t grad_rng_below(grad_rng *r, size_t n);
 /* Fills x[0..n) with standard normal values times `scale`. */
 void grad_fill_normal(grad_rng *r, float *x, size_t n, double scale);
 
-/* The four loss weights, in dfsae_term order. */
+/* The loss weights, one per term. Initialise by name ({.var = 1.0}): a
+ * term added later is then 0 (off) in every existing test. */
 typedef struct grad_lambdas {
     double lse, var, tc, wr;
 } grad_lambdas;
