@@ -16,7 +16,7 @@
 #include "grad_reference.h"
 #include "gradcheck.h"
 
-static const grad_lambdas ALL = {1.0, 1.0, 1.0, 1.0};
+static const grad_lambdas ALL = {.lse = 1.0, .var = 1.0, .tc = 1.0, .wr = 1.0};
 
 static int verbose(void)
 {
