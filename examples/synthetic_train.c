@@ -15,20 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-enum { N_SAMPLES = 2048, DIM = 20, COMPONENTS = 16, CLUSTERS = 8, BATCH = 64 };
+/* The tests' seeded generator, so every run sees the same data. */
+#include "splitmix64.h"
 
-/* splitmix64: a tiny seeded generator, so every run sees the same data. */
-static uint64_t next_u64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+enum { N_SAMPLES = 2048, DIM = 20, COMPONENTS = 16, CLUSTERS = 8, BATCH = 64 };
 
 static double uniform01(uint64_t *s)
 {
-    return (double)(next_u64(s) >> 11) * (1.0 / 9007199254740992.0);
+    return (double)(splitmix64_next(s) >> 11) * (1.0 / 9007199254740992.0);
 }
 
 static double normal(uint64_t *s)
@@ -45,7 +39,7 @@ static void make_data(float *X, uint64_t *rng)
         for (int d = 0; d < DIM; d++)
             centres[c][d] = 2.0 * normal(rng);
     for (size_t i = 0; i < N_SAMPLES; i++) {
-        size_t c = (size_t)(next_u64(rng) % CLUSTERS);
+        size_t c = (size_t)(splitmix64_next(rng) % CLUSTERS);
         for (size_t d = 0; d < DIM; d++)
             X[i * DIM + d] = (float)(centres[c][d] + 0.3 * normal(rng));
     }
@@ -127,7 +121,7 @@ int main(int argc, char **argv)
     for (int e = 1; e <= epochs && !fail; e++) {
         /* Shuffle, then one Adam step per full batch. */
         for (size_t i = N_SAMPLES - 1; i > 0; i--) {
-            size_t j = (size_t)(next_u64(&rng) % (i + 1)), t = order[i];
+            size_t j = (size_t)(splitmix64_next(&rng) % (i + 1)), t = order[i];
             order[i] = order[j];
             order[j] = t;
         }

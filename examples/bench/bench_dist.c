@@ -17,6 +17,8 @@
 #define DFSAE_STATIC_LINKING_ONLY
 #include "dfsae_mpi.h"
 
+#include "bench_common.h"
+
 /* The byte counter around the real callbacks. */
 typedef struct counted {
     dfsae_comm inner;
@@ -55,12 +57,6 @@ static int c_agree(void *u, int st)
     return c->inner.agree(c->inner.user, st);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -96,11 +92,12 @@ int main(int argc, char **argv)
     size_t k0 = dict ? k * (size_t)rank / (size_t)size : 0;
     size_t k1 = dict ? k * ((size_t)rank + 1) / (size_t)size : k;
     float *X = malloc((r1 - r0) * d * sizeof *X + 1);
-    uint64_t s = 12345 + r0;
-    for (size_t i = 0; X != NULL && i < (r1 - r0) * d; ++i) {
-        s = s * 6364136223846793005ull + 1442695040888963407ull;
-        X[i] = (float)((double)(s >> 11) / 9007199254740992.0 - 0.5);
-    }
+    /* N(0, 1) rows from the benchmarks' one generator, seeded by the first
+     * row so that each rank holds different rows. */
+    bench_rng rng;
+    bench_rng_seed(&rng, 12345 + r0);
+    if (X != NULL)
+        bench_fill_normal(&rng, X, (r1 - r0) * d);
     dfsae_model *m = NULL;
     dfsae_optimizer *o = NULL;
     dfsae_mpi ctx;
@@ -149,15 +146,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "dfsae_bench_dist: rank %d: %s: %s\n", rank,
                 dfsae_status_string(st), dfsae_model_last_error(m));
     else if (rank == 0) {
-        qsort(times, (size_t)steps, sizeof *times, cmp_double);
+        /* bench_median sorts times: min and max are then at the ends. */
+        double median = bench_median(times, (size_t)steps);
         double per = none ? 0.0 : (double)(cnt.bytes - bytes0) / steps;
         double calls = none ? 0.0 : (double)(cnt.calls - calls0) / steps;
         printf("mode=%s ranks=%d threads=%d shape=%lux%lux%lu steps=%d "
                "ms_per_step=%.1f min_ms=%.1f max_ms=%.1f "
                "reduced_bytes_per_step=%.0f collectives_per_step=%.0f\n",
-               mode, size, threads, b, d, k, steps,
-               1e3 * times[(size_t)steps / 2], 1e3 * times[0],
-               1e3 * times[steps - 1], per, calls);
+               mode, size, threads, b, d, k, steps, 1e3 * median,
+               1e3 * times[0], 1e3 * times[steps - 1], per, calls);
     }
     free(times);
     dfsae_optimizer_free(o);
