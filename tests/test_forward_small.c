@@ -16,6 +16,7 @@
 #include "api_alloc.h"
 #include "api_data.h"
 #include "dfsae.h"
+#include "fixture.h"
 
 /* D not a multiple of 8 and K not of 4, so the kernel's edges are used.
  * With a transform forward goes through 8192 floats of scratch: at D = 43
@@ -39,12 +40,17 @@ typedef struct rig {
     double zbound; /* largest sum_c |w_jc x'_ic| + |b_j| over the rows */
 } rig;
 
-static void rig_open(rig *r, size_t d, int transformed)
+/* The rig and its model are the fixture's; the model's allocator takes
+ * the rig's counting control, which outlives it. */
+static rig *rig_open(void **state, size_t d, int transformed)
 {
+    rig *r = fx_alloc(state, sizeof *r);
     r->d = d;
     api_alloc_ctl_init(&r->ctl);
     dfsae_allocator a = api_allocator(&r->ctl);
-    assert_int_equal(dfsae_model_create(r->d, K, 9, &a, &r->m), DFSAE_OK);
+    dfsae_model **slot = fx_model_slot(state);
+    assert_int_equal(dfsae_model_create(r->d, K, 9, &a, slot), DFSAE_OK);
+    r->m = *slot;
     api_rng g;
     api_rng_seed(&g, 21);
     api_make_clusters(&g, r->X, BIG_N, r->d, 4, 1.0, 0.5);
@@ -77,11 +83,14 @@ static void rig_open(rig *r, size_t d, int transformed)
                           (double)r->Xt[i * r->d + c]);
             r->zbound = s > r->zbound ? s : r->zbound;
         }
+    return r;
 }
 
-static void rig_close(rig *r)
+/* The model is dropped before a passing test returns: its allocator
+ * takes test_malloc, whose blocks cmocka checks then. */
+static void rig_close(void **state, rig *r)
 {
-    dfsae_model_free(r->m);
+    fx_drop(state, r->m);
     assert_int_equal(r->ctl.allocs, r->ctl.frees);
 }
 
@@ -135,44 +144,39 @@ static void check_activation(rig *r, int act)
     assert_int_equal(api_alloc_events(&r->ctl), events);
 }
 
-static void run_all(size_t d, int transformed)
+static void run_all(void **state, size_t d, int transformed)
 {
-    rig *r = test_malloc(sizeof *r);
-    rig_open(r, d, transformed);
+    rig *r = rig_open(state, d, transformed);
     assert_int_equal(dfsae_model_set_option(
                          r->m, DFSAE_MODEL_SOFTMAX_TEMPERATURE, SOFTMAX_T),
                      DFSAE_OK);
     for (int act = 0; act < DFSAE_ACT_COUNT; ++act)
         check_activation(r, act);
-    rig_close(r);
-    test_free(r);
+    rig_close(state, r);
 }
 
 static void test_small_batches_identity_input(void **state)
 {
-    (void)state;
-    run_all(NARROW_D, 0);
-    run_all(WIDE_D, 0);
+    run_all(state, NARROW_D, 0);
+    run_all(state, WIDE_D, 0);
 }
 
 static void test_small_batches_transformed_input(void **state)
 {
-    (void)state;
-    run_all(NARROW_D, 1);
+    run_all(state, NARROW_D, 1);
 }
 
 static void test_small_batches_transformed_column_slices(void **state)
 {
-    (void)state;
-    run_all(WIDE_D, 1);
+    run_all(state, WIDE_D, 1);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_small_batches_identity_input),
-        cmocka_unit_test(test_small_batches_transformed_input),
-        cmocka_unit_test(test_small_batches_transformed_column_slices),
+        FIXTURE_TEST(test_small_batches_identity_input),
+        FIXTURE_TEST(test_small_batches_transformed_input),
+        FIXTURE_TEST(test_small_batches_transformed_column_slices),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,10 +7,10 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "grad_fixtures.h"
 #include "grad_reference.h"
 #include "gradcheck.h"
@@ -45,14 +45,13 @@ static void fd_var_cap_with_all_terms(void **state)
  * the loss sgemm). */
 static void value_matches_reference(void **state)
 {
-    (void)state;
     const size_t d = 6, k = 9, n = 30;
     const double cap = 0.3;
-    dfsae_model *m = grad_model_new(d, k, 1140, DFSAE_ACT_SOFTPLUS, VAR);
+    dfsae_model *m = fx_keep_model(
+        state, grad_model_new(d, k, 1140, DFSAE_ACT_SOFTPLUS, VAR));
     grad_set(m, DFSAE_MODEL_VAR_CAP, cap);
-    float *X = grad_inputs_new(m, n, 1141, 0.0);
-    float *A = malloc(n * k * sizeof *A);
-    assert_non_null(A);
+    float *X = fx_keep(state, grad_inputs_new(m, n, 1141, 0.0));
+    float *A = fx_alloc(state, n * k * sizeof *A);
     assert_int_equal(dfsae_model_forward(m, X, n, A, NULL, NULL), DFSAE_OK);
     double want = 0.0, t[DFSAE_TERM_COUNT];
     for (size_t j = 0; j < k; ++j) {
@@ -69,9 +68,6 @@ static void value_matches_reference(void **state)
                      DFSAE_OK);
     if (!(fabs(t[DFSAE_TERM_VAR] - want) <= 1e-6 * fabs(want)))
         fail_msg("L_var %.15g, reference %.15g", t[DFSAE_TERM_VAR], want);
-    free(A);
-    free(X);
-    dfsae_model_free(m);
 }
 
 /* The bias gradient of a unit on the identity activation is 0 (a shift
@@ -80,10 +76,10 @@ static void value_matches_reference(void **state)
  * below the cap nearly all of it. The uncapped form is cap 0. */
 static void slope_falls_off_above_the_cap(void **state)
 {
-    (void)state;
     const size_t d = 3, k = 2, n = 16;
-    dfsae_model *m = grad_model_new(d, k, 1150, DFSAE_ACT_IDENTITY, VAR);
-    float *X = grad_inputs_new(m, n, 1151, 0.0);
+    dfsae_model *m = fx_keep_model(
+        state, grad_model_new(d, k, 1150, DFSAE_ACT_IDENTITY, VAR));
+    float *X = fx_keep(state, grad_inputs_new(m, n, 1151, 0.0));
     float p[3 * 2 + 2] = {30.0f, 0, 0, 0, 0.01f, 0, 0, 0}; /* v ~ 900, 1e-4 */
     assert_int_equal(dfsae_model_set_params(m, p, 8), DFSAE_OK);
     float g0[8], g[8];
@@ -99,8 +95,6 @@ static void slope_falls_off_above_the_cap(void **state)
     grad_set(m, DFSAE_MODEL_VAR_CAP, 0.0);
     assert_int_equal(dfsae_model_grad(m, X, n, g, NULL, NULL, 0), DFSAE_OK);
     assert_memory_equal(g, g0, sizeof g);
-    free(X);
-    dfsae_model_free(m);
 }
 
 int main(void)
@@ -108,8 +102,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fd_var_cap),
         cmocka_unit_test(fd_var_cap_with_all_terms),
-        cmocka_unit_test(value_matches_reference),
-        cmocka_unit_test(slope_falls_off_above_the_cap),
+        FIXTURE_TEST(value_matches_reference),
+        FIXTURE_TEST(slope_falls_off_above_the_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

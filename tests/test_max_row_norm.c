@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "dfsae.h"
+#include "fixture.h"
 #include "train_data.h"
 
 #define D  6
@@ -27,9 +28,14 @@ static double row_norm(const float *p, size_t r)
     return sqrt(ss);
 }
 
-static void make(double cap, dfsae_model **m, dfsae_optimizer **o)
+/* A model and its optimizer owned by the fixture. */
+static void make(void **state, double cap, dfsae_model **m, dfsae_optimizer **o)
 {
-    train_make(D, K, 5, m, o);
+    dfsae_model **ms = fx_model_slot(state);
+    dfsae_optimizer **os = fx_optimizer_slot(state);
+    train_make(D, K, 5, ms, os);
+    *m = *ms;
+    *o = *os;
     assert_int_equal(dfsae_optimizer_set_option(*o, DFSAE_OPT_LR, 0.1),
                      DFSAE_OK);
     assert_int_equal(dfsae_model_set_option(*m, DFSAE_MODEL_MAX_ROW_NORM, cap),
@@ -40,12 +46,11 @@ static void make(double cap, dfsae_model **m, dfsae_optimizer **o)
  * shortens rows 1 and 3; the twin without the cap takes the same step. */
 static void one_step_projects_long_rows_only(void **state)
 {
-    (void)state;
     const double cap = 0.6;
     dfsae_model *m[2];
     dfsae_optimizer *o[2];
-    make(cap, &m[0], &o[0]);
-    make(0.0, &m[1], &o[1]);
+    make(state, cap, &m[0], &o[0]);
+    make(state, 0.0, &m[1], &o[1]);
     float p0[NP], g[NP], a[NP], b[NP];
     assert_int_equal(dfsae_model_get_params(m[0], p0, NP), DFSAE_OK);
     for (size_t i = 0; i < NP; ++i) {
@@ -77,22 +82,16 @@ static void one_step_projects_long_rows_only(void **state)
     }
     assert_true(row_norm(b, 0) > cap && row_norm(b, 2) > cap);
     assert_memory_equal(a + K * D, b + K * D, K * sizeof *a); /* the bias */
-    for (int t = 0; t < 2; ++t) {
-        dfsae_model_free(m[t]);
-        dfsae_optimizer_free(o[t]);
-    }
 }
 
 /* Training: every row within the cap at the end; a cap above every norm
  * reached gives the unconstrained run bit for bit. */
 static void training_keeps_rows_within_the_cap(void **state)
 {
-    (void)state;
     enum { N = 48 };
     float X[N * D];
     train_fill(X, N * D, 9, -2.0, 2.0);
-    dfsae_train_config *c = NULL;
-    assert_int_equal(dfsae_train_config_create(NULL, &c), DFSAE_OK);
+    dfsae_train_config *c = fx_train_config(state);
     assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_EPOCHS, 10),
                      DFSAE_OK);
     assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_BATCH_SIZE, 8),
@@ -102,12 +101,10 @@ static void training_keeps_rows_within_the_cap(void **state)
     for (int t = 0; t < 3; ++t) {
         dfsae_model *m;
         dfsae_optimizer *o;
-        make(caps[t], &m, &o);
+        make(state, caps[t], &m, &o);
         assert_int_equal(dfsae_model_train(m, o, X, N, c, NULL, NULL),
                          DFSAE_OK);
         assert_int_equal(dfsae_model_get_params(m, p[t], NP), DFSAE_OK);
-        dfsae_model_free(m);
-        dfsae_optimizer_free(o);
     }
     double longest = 0.0;
     for (size_t r = 0; r < K; ++r) {
@@ -118,17 +115,15 @@ static void training_keeps_rows_within_the_cap(void **state)
     }
     assert_true(longest > 0.3); /* the cap did bind */
     assert_memory_equal(p[0], p[2], sizeof p[0]);
-    dfsae_train_config_free(c);
 }
 
 /* A step that fails (a non-finite gradient) leaves the parameters alone,
  * cap or not. */
 static void failed_step_changes_nothing(void **state)
 {
-    (void)state;
     dfsae_model *m;
     dfsae_optimizer *o;
-    make(1e-3, &m, &o);
+    make(state, 1e-3, &m, &o);
     float before[NP], after[NP], g[NP] = {0};
     assert_int_equal(dfsae_model_get_params(m, before, NP), DFSAE_OK);
     g[3] = NAN;
@@ -142,16 +137,14 @@ static void failed_step_changes_nothing(void **state)
     assert_true(lo == 0.0 && hi >= 1e18);
     assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_MAX_ROW_NORM, -1),
                      DFSAE_ERR_PARAM_OUT_OF_RANGE);
-    dfsae_model_free(m);
-    dfsae_optimizer_free(o);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(one_step_projects_long_rows_only),
-        cmocka_unit_test(training_keeps_rows_within_the_cap),
-        cmocka_unit_test(failed_step_changes_nothing),
+        FIXTURE_TEST(one_step_projects_long_rows_only),
+        FIXTURE_TEST(training_keeps_rows_within_the_cap),
+        FIXTURE_TEST(failed_step_changes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

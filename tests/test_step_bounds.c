@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "model.h"
 #include "optim/optim.h"
 
@@ -19,11 +20,8 @@
  * the parameters nor the state (whose maxima stay valid). */
 static void fused_step_refuses_an_overflowing_update(void **state)
 {
-    (void)state;
-    dfsae_model *m = NULL;
-    dfsae_optimizer *o = NULL;
-    assert_int_equal(dfsae_model_create(1, 1, 1, NULL, &m), DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM, 2, NULL, &o), DFSAE_OK);
+    dfsae_model *m = fx_model(state, 1, 1, 1);
+    dfsae_optimizer *o = fx_optimizer(state, DFSAE_ADAM, 2);
     assert_int_equal(dfsae_optimizer_set_option(o, DFSAE_OPT_LR, 1e38),
                      DFSAE_OK);
     const float X[2] = {0.5f, 1.0f};
@@ -44,18 +42,13 @@ static void fused_step_refuses_an_overflowing_update(void **state)
                      DFSAE_OK);
     assert_int_equal(dfsae_train_step(m, o, X, 2, &loss, NULL, 0), DFSAE_OK);
     assert_true(dfsae_optimizer_step_count(o) == 1);
-    dfsae_optimizer_free(o);
-    dfsae_model_free(m);
 }
 
 /* The maxima kept after a step bound the new state. */
 static void state_maxima_follow_the_state(void **state)
 {
-    (void)state;
-    dfsae_model *m = NULL;
-    dfsae_optimizer *o = NULL;
-    assert_int_equal(dfsae_model_create(3, 2, 1, NULL, &m), DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM, 8, NULL, &o), DFSAE_OK);
+    dfsae_model *m = fx_model(state, 3, 2, 1);
+    dfsae_optimizer *o = fx_optimizer(state, DFSAE_ADAM, 8);
     const float g[8] = {0.5f, -2.0f, 0.25f, 1.0f, -0.125f, 3.0f, 0.0f, -1.5f};
     for (int t = 0; t < 3; ++t)
         assert_int_equal(dfsae_optimizer_step(o, m, g), DFSAE_OK);
@@ -67,15 +60,13 @@ static void state_maxima_follow_the_state(void **state)
     assert_true(o->maxima_valid);
     assert_true(o->state_max[0] == mmax);
     assert_true(o->state_max[1] == vmax);
-    dfsae_optimizer_free(o);
-    dfsae_model_free(m);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(fused_step_refuses_an_overflowing_update),
-        cmocka_unit_test(state_maxima_follow_the_state),
+        FIXTURE_TEST(fused_step_refuses_an_overflowing_update),
+        FIXTURE_TEST(state_maxima_follow_the_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
