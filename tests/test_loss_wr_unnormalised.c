@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "grad_fixtures.h"
 #include "grad_reference.h"
 #include "gradcheck.h"
@@ -19,10 +20,11 @@ static const grad_lambdas WR = {.lse = 0.0, .var = 0.0, .tc = 0.0, .wr = 1.0};
 static const grad_lambdas ALL = {.lse = 1.0, .var = 1.0, .tc = 1.0, .wr = 1.0};
 static const int SIDES[2] = {DFSAE_GRAM_FEATURE, DFSAE_GRAM_SAMPLE};
 
-static dfsae_model *raw_model(size_t d, size_t k, uint64_t seed, int act,
-                              grad_lambdas l, int side)
+/* A model on the unnormalised form, owned by the fixture. */
+static dfsae_model *raw_model(void **state, size_t d, size_t k, uint64_t seed,
+                              int act, grad_lambdas l, int side)
 {
-    dfsae_model *m = grad_model_new(d, k, seed, act, l);
+    dfsae_model *m = fx_keep_model(state, grad_model_new(d, k, seed, act, l));
     grad_set(m, DFSAE_MODEL_WR_FORM, DFSAE_WR_UNNORMALISED);
     grad_set(m, DFSAE_MODEL_GRAM_SIDE, side);
     return m;
@@ -50,27 +52,24 @@ static void fd_wr_unnormalised_with_all_terms(void **state)
  * relative; gradient entries 1e-5 of the largest), and b's gradient is 0. */
 static void sides_agree_and_match_reference(void **state)
 {
-    (void)state;
     const size_t shapes[][2] = {{5, 10}, {7, 6}, {16, 40}, {40, 16}, {8, 8}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s) {
         size_t d = shapes[s][0], k = shapes[s][1], n = 3;
         float *g[2], *p;
         double t[2][DFSAE_TERM_COUNT];
         size_t np = k * d + k;
-        p = malloc(np * sizeof *p);
-        assert_non_null(p);
+        p = fx_alloc(state, np * sizeof *p);
         for (int side = 0; side < 2; ++side) {
-            dfsae_model *m =
-                raw_model(d, k, 1040 + s, DFSAE_ACT_RELU, WR, SIDES[side]);
-            float *X = grad_inputs_new(m, n, 1050, 0.0);
-            g[side] = malloc(np * sizeof *g[side]);
-            assert_non_null(g[side]);
+            dfsae_model *m = raw_model(state, d, k, 1040 + s, DFSAE_ACT_RELU,
+                                       WR, SIDES[side]);
+            float *X = fx_keep(state, grad_inputs_new(m, n, 1050, 0.0));
+            g[side] = fx_alloc(state, np * sizeof *g[side]);
             assert_int_equal(dfsae_model_grad(m, X, n, g[side], NULL, t[side],
                                               DFSAE_TERM_COUNT),
                              DFSAE_OK);
             assert_int_equal(dfsae_model_get_params(m, p, np), DFSAE_OK);
-            free(X);
-            dfsae_model_free(m);
+            fx_drop(state, X);
+            fx_drop(state, m);
         }
         double want = grad_ref_wr_unnormalised(p, k, d), gmax = 0.0, gd = 0.0;
         for (size_t i = 0; i < k * d; ++i) {
@@ -92,25 +91,24 @@ static void sides_agree_and_match_reference(void **state)
                      d, k, gd, gmax);
         for (size_t j = 0; j < k; ++j)
             assert_true(g[0][k * d + j] == 0.0f && g[1][k * d + j] == 0.0f);
-        free(g[0]);
-        free(g[1]);
-        free(p);
+        fx_drop(state, g[0]);
+        fx_drop(state, g[1]);
+        fx_drop(state, p);
     }
 }
 
 /* Value and largest gradient entry of L_wr at the given W (b = 0). */
-static void wr_at(size_t d, size_t k, const float *W, int side, double *value,
-                  double *gmax)
+static void wr_at(void **state, size_t d, size_t k, const float *W, int side,
+                  double *value, double *gmax)
 {
-    dfsae_model *m = raw_model(d, k, 1060, DFSAE_ACT_RELU, WR, side);
+    dfsae_model *m = raw_model(state, d, k, 1060, DFSAE_ACT_RELU, WR, side);
     size_t np = k * d + k;
-    float *p = calloc(np, sizeof *p), *g = malloc(np * sizeof *g);
-    assert_non_null(p);
-    assert_non_null(g);
+    float *p = fx_alloc(state, np * sizeof *p),
+          *g = fx_alloc(state, np * sizeof *g);
     for (size_t i = 0; i < k * d; ++i)
         p[i] = W[i];
     assert_int_equal(dfsae_model_set_params(m, p, np), DFSAE_OK);
-    float *X = grad_inputs_new(m, 2, 1061, 0.0);
+    float *X = fx_keep(state, grad_inputs_new(m, 2, 1061, 0.0));
     double t[DFSAE_TERM_COUNT];
     assert_int_equal(dfsae_model_grad(m, X, 2, g, NULL, t, DFSAE_TERM_COUNT),
                      DFSAE_OK);
@@ -118,10 +116,10 @@ static void wr_at(size_t d, size_t k, const float *W, int side, double *value,
     *gmax = 0.0;
     for (size_t i = 0; i < np; ++i)
         *gmax = fmax(*gmax, fabs((double)g[i]));
-    free(X);
-    free(p);
-    free(g);
-    dfsae_model_free(m);
+    fx_drop(state, X);
+    fx_drop(state, g);
+    fx_drop(state, p);
+    fx_drop(state, m);
 }
 
 /* K < D: W^T W has rank K, so at least D - K of its eigenvalues are 0 and
@@ -129,14 +127,13 @@ static void wr_at(size_t d, size_t k, const float *W, int side, double *value,
  * form would be 0 there. */
 static void minimum_is_d_minus_k_for_fewer_components(void **state)
 {
-    (void)state;
     const size_t d = 7, k = 4;
     float W[4 * 7] = {0};
     for (size_t j = 0; j < k; ++j) /* distinct axes, unit length, signs */
         W[j * d + (j * 3) % d] = j % 2 ? -1.0f : 1.0f;
     for (int side = 0; side < 2; ++side) {
         double v, gmax;
-        wr_at(d, k, W, SIDES[side], &v, &gmax);
+        wr_at(state, d, k, W, SIDES[side], &v, &gmax);
         if (!(fabs(v - (double)(d - k)) <= 1e-12 && gmax <= 1e-6))
             fail_msg("side %d: L_wr %.17g (want D - K = %zu), max |grad| %.3g",
                      SIDES[side], v, d - k, gmax);
@@ -147,7 +144,6 @@ static void minimum_is_d_minus_k_for_fewer_components(void **state)
  * (a tight frame), L_wr = 0 with gradient 0. */
 static void zero_for_a_tight_frame(void **state)
 {
-    (void)state;
     const size_t d = 5, k = 10;
     float W[10 * 5] = {0};
     const float c = (float)(1.0 / sqrt(2.0));
@@ -155,7 +151,7 @@ static void zero_for_a_tight_frame(void **state)
         W[j * d + j % d] = c;
     for (int side = 0; side < 2; ++side) {
         double v, gmax;
-        wr_at(d, k, W, SIDES[side], &v, &gmax);
+        wr_at(state, d, k, W, SIDES[side], &v, &gmax);
         /* c^2 is 1/2 to float rounding; the K x K side reaches 0 as
          * (K - D) - (K - D), a few K ulp of float: 1e-6. */
         if (!(v >= 0.0 && v <= 1e-6 && gmax <= 1e-6))
@@ -167,26 +163,21 @@ static void zero_for_a_tight_frame(void **state)
 /* The form is a saved option: a model file round-trips it. */
 static void form_round_trips_through_a_file(void **state)
 {
-    (void)state;
-    dfsae_model *m = raw_model(4, 3, 1070, DFSAE_ACT_RELU, WR, 0);
+    dfsae_model *m = raw_model(state, 4, 3, 1070, DFSAE_ACT_RELU, WR, 0);
     size_t size = 0;
     assert_int_equal(dfsae_model_save_buffer(m, NULL, NULL, 0, &size),
                      DFSAE_OK);
-    void *buf = malloc(size);
-    assert_non_null(buf);
+    void *buf = fx_alloc(state, size);
     assert_int_equal(dfsae_model_save_buffer(m, NULL, buf, size, &size),
                      DFSAE_OK);
-    dfsae_model *back = NULL;
+    dfsae_model **back = fx_model_slot(state);
     assert_int_equal(
-        dfsae_model_load_buffer(buf, size, NULL, &back, NULL, NULL, 0),
+        dfsae_model_load_buffer(buf, size, NULL, back, NULL, NULL, 0),
         DFSAE_OK);
     double v = -1.0;
-    assert_int_equal(dfsae_model_get_option(back, DFSAE_MODEL_WR_FORM, &v),
+    assert_int_equal(dfsae_model_get_option(*back, DFSAE_MODEL_WR_FORM, &v),
                      DFSAE_OK);
     assert_true(v == DFSAE_WR_UNNORMALISED);
-    free(buf);
-    dfsae_model_free(back);
-    dfsae_model_free(m);
 }
 
 int main(void)
@@ -194,10 +185,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fd_wr_unnormalised),
         cmocka_unit_test(fd_wr_unnormalised_with_all_terms),
-        cmocka_unit_test(sides_agree_and_match_reference),
-        cmocka_unit_test(minimum_is_d_minus_k_for_fewer_components),
-        cmocka_unit_test(zero_for_a_tight_frame),
-        cmocka_unit_test(form_round_trips_through_a_file),
+        FIXTURE_TEST(sides_agree_and_match_reference),
+        FIXTURE_TEST(minimum_is_d_minus_k_for_fewer_components),
+        FIXTURE_TEST(zero_for_a_tight_frame),
+        FIXTURE_TEST(form_round_trips_through_a_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

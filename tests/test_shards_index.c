@@ -5,22 +5,20 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "dfsae_dist.h"
+#include "fixture.h"
 #include "io_util.h"
 
-static dfsae_model *trained(dfsae_optimizer **opt)
+/* A trained model and its optimizer, both owned by the fixture. */
+static dfsae_model *trained(void **state, dfsae_optimizer **opt)
 {
-    dfsae_model *m = NULL;
-    assert_int_equal(dfsae_model_create(6, 5, 3, NULL, &m), DFSAE_OK);
+    dfsae_model *m = fx_model(state, 6, 5, 3);
     assert_int_equal(dfsae_model_set_meta(m, "note", "sharded"), DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(
-                         DFSAE_ADAM, dfsae_model_num_params(m), NULL, opt),
-                     DFSAE_OK);
+    *opt = fx_optimizer(state, DFSAE_ADAM, dfsae_model_num_params(m));
     float X[12 * 6];
     uint64_t s = 9;
     for (size_t i = 0; i < sizeof X / sizeof X[0]; ++i)
@@ -32,63 +30,59 @@ static dfsae_model *trained(dfsae_optimizer **opt)
 
 static void one_shard_round_trip(void **state)
 {
-    (void)state;
-    char *dir = io_tempdir(), *prefix = io_join(dir, "m");
-    char *index = io_join(dir, "m.index.json");
+    char *dir = fx_keep_dir(state, io_tempdir());
+    char *prefix = fx_keep(state, io_join(dir, "m"));
+    char *index = fx_keep(state, io_join(dir, "m.index.json"));
     dfsae_optimizer *opt = NULL;
-    dfsae_model *m = trained(&opt);
+    dfsae_model *m = trained(state, &opt);
     assert_int_equal(dfsae_model_save_shards(m, opt, prefix), DFSAE_OK);
     assert_int_equal(io_count_entries(dir), 2);
-    dfsae_model *back = NULL;
-    dfsae_optimizer *back_opt = NULL;
+    dfsae_model **back_slot = fx_model_slot(state);
+    dfsae_optimizer **back_opt_slot = fx_optimizer_slot(state);
     char err[DFSAE_ERROR_MESSAGE_SIZE];
-    assert_int_equal(dfsae_model_load_shards(index, 0, 1, NULL, &back,
-                                             &back_opt, err, sizeof err),
+    assert_int_equal(dfsae_model_load_shards(index, 0, 1, NULL, back_slot,
+                                             back_opt_slot, err, sizeof err),
                      DFSAE_OK);
+    dfsae_model *back = *back_slot;
+    dfsae_optimizer *back_opt = *back_opt_slot;
     assert_true(io_models_identical(m, back));
     assert_int_equal(dfsae_optimizer_step_count(back_opt),
                      dfsae_optimizer_step_count(opt));
     /* Parts 0..4 of 5 tile the model's components, one each. */
-    float *all = malloc(dfsae_model_num_params(m) * sizeof *all);
-    assert_non_null(all);
+    float *all = fx_alloc(state, dfsae_model_num_params(m) * sizeof *all);
     assert_int_equal(dfsae_model_get_params(m, all, dfsae_model_num_params(m)),
                      DFSAE_OK);
     for (int q = 0; q < 5; ++q) {
-        dfsae_model *part = NULL;
-        assert_int_equal(dfsae_model_load_shards(index, q, 5, NULL, &part, NULL,
-                                                 err, sizeof err),
+        dfsae_model **part_slot = fx_model_slot(state);
+        assert_int_equal(dfsae_model_load_shards(index, q, 5, NULL, part_slot,
+                                                 NULL, err, sizeof err),
                          DFSAE_OK);
+        dfsae_model *part = *part_slot;
         float p[7];
         assert_int_equal(dfsae_model_get_params(part, p, 7), DFSAE_OK);
         assert_memory_equal(p, all + q * 6, 6 * sizeof *p);
         assert_memory_equal(p + 6, all + 30 + q, sizeof *p);
         assert_string_equal(dfsae_model_get_meta(part, "note"), "sharded");
-        dfsae_model_free(part);
+        fx_drop(state, part);
     }
     dfsae_model *none = (dfsae_model *)1;
     assert_int_equal(dfsae_model_load_shards(index, 0, 6, NULL, &none, NULL,
                                              err, sizeof err),
                      DFSAE_ERR_INVALID_ARG);
+    /* A model wrongly made is the fixture's, so the failure leaks nothing. */
+    if (none != (dfsae_model *)1)
+        fx_keep_model(state, none);
     assert_null(none);
-    free(all);
-    dfsae_optimizer_free(back_opt);
-    dfsae_model_free(back);
-    dfsae_optimizer_free(opt);
-    dfsae_model_free(m);
-    io_rmdir(dir);
-    free(index);
-    free(prefix);
-    free(dir);
 }
 
 /* Each index differs from a valid one in one way. */
 static void bad_indexes_are_refused(void **state)
 {
-    (void)state;
-    char *dir = io_tempdir(), *prefix = io_join(dir, "m");
-    char *index = io_join(dir, "bad.index.json");
+    char *dir = fx_keep_dir(state, io_tempdir());
+    char *prefix = fx_keep(state, io_join(dir, "m"));
+    char *index = fx_keep(state, io_join(dir, "bad.index.json"));
     dfsae_optimizer *opt = NULL;
-    dfsae_model *m = trained(&opt);
+    dfsae_model *m = trained(state, &opt);
     assert_int_equal(dfsae_model_save_shards(m, NULL, prefix), DFSAE_OK);
     static const struct {
         const char *json;
@@ -135,22 +129,18 @@ static void bad_indexes_are_refused(void **state)
         if (st != cases[c].status)
             fail_msg("case %zu: status %d (%s), expected %d", c, st, err,
                      cases[c].status);
+        if (out != (dfsae_model *)1)
+            fx_keep_model(state, out);
         assert_null(out);
         assert_true(err[0] != '\0');
     }
-    dfsae_optimizer_free(opt);
-    dfsae_model_free(m);
-    io_rmdir(dir);
-    free(index);
-    free(prefix);
-    free(dir);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(one_shard_round_trip),
-        cmocka_unit_test(bad_indexes_are_refused),
+        FIXTURE_TEST(one_shard_round_trip),
+        FIXTURE_TEST(bad_indexes_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
