@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "dfsae.h"
+#include "fixture.h"
 #include "train_data.h"
 
 #define D      6
@@ -42,17 +43,20 @@ static int record(const dfsae_progress *p, void *user)
 }
 
 /* Trains a fresh model (same seed every time) for up to `epochs` epochs
- * with the given rule (tolerance 0: off); returns its parameters. */
-static float *train(const float *X, double epochs, double tol, double patience,
-                    int with_callback, epochs_seen *s)
+ * with the given rule (tolerance 0: off); returns its parameters (the
+ * fixture's). The model, optimizer and config are the fixture's until the
+ * run ends. */
+static float *train(void **state, const float *X, double epochs, double tol,
+                    double patience, int with_callback, epochs_seen *s)
 {
-    dfsae_model *m;
-    dfsae_optimizer *o;
-    dfsae_train_config *c = NULL;
-    train_make(D, K, 3, &m, &o);
+    dfsae_model **ms = fx_model_slot(state);
+    dfsae_optimizer **os = fx_optimizer_slot(state);
+    train_make(D, K, 3, ms, os);
+    dfsae_model *m = *ms;
+    dfsae_optimizer *o = *os;
     assert_int_equal(dfsae_optimizer_set_option(o, DFSAE_OPT_LR, 0.02),
                      DFSAE_OK);
-    assert_int_equal(dfsae_train_config_create(NULL, &c), DFSAE_OK);
+    dfsae_train_config *c = fx_train_config(state);
     assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_EPOCHS, epochs),
                      DFSAE_OK);
     assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_BATCH_SIZE, 8),
@@ -67,10 +71,10 @@ static float *train(const float *X, double epochs, double tol, double patience,
     assert_int_equal(
         dfsae_model_train(m, o, X, N, c, with_callback ? record : NULL, s),
         DFSAE_OK);
-    float *p = train_params(m);
-    dfsae_train_config_free(c);
-    dfsae_optimizer_free(o);
-    dfsae_model_free(m);
+    float *p = fx_params(state, m);
+    fx_drop(state, c);
+    fx_drop(state, o);
+    fx_drop(state, m);
     return p;
 }
 
@@ -90,24 +94,19 @@ static size_t predicted_stop(const epochs_seen *s, double tol, size_t patience)
 /* Off by default: every epoch runs and none reports convergence. */
 static void off_by_default(void **state)
 {
-    (void)state;
-    float *X = test_malloc(N * D * sizeof *X);
+    float *X = fx_alloc(state, N * D * sizeof *X);
     train_fill(X, N * D, 11, -1.0, 1.0);
-    dfsae_train_config *c = NULL;
+    dfsae_train_config *c = fx_train_config(state);
     double v;
-    assert_int_equal(dfsae_train_config_create(NULL, &c), DFSAE_OK);
     assert_int_equal(
         dfsae_train_config_get(c, DFSAE_TRAIN_CONVERGE_TOLERANCE, &v),
         DFSAE_OK);
     assert_true(v == 0.0);
-    dfsae_train_config_free(c);
     epochs_seen s;
-    float *p = train(X, 12, 0.0, 1, 1, &s);
+    train(state, X, 12, 0.0, 1, 1, &s);
     assert_int_equal(s.count, 12);
     assert_int_equal(s.converged_reports, 0);
     assert_true(isnan(dfsae_progress_get(NULL, DFSAE_PROGRESS_CONVERGED)));
-    test_free(p);
-    test_free(X);
 }
 
 /* With the tolerance set between the run's own epoch-to-epoch changes,
@@ -116,11 +115,10 @@ static void off_by_default(void **state)
  * many epochs; without a callback it stops at the same epoch. */
 static void stops_where_the_rule_says(void **state)
 {
-    (void)state;
-    float *X = test_malloc(N * D * sizeof *X);
+    float *X = fx_alloc(state, N * D * sizeof *X);
     train_fill(X, N * D, 12, -1.0, 1.0);
     epochs_seen full, stopped, quiet;
-    float *p_full = train(X, EPOCHS, 0.0, 1, 1, &full);
+    train(state, X, EPOCHS, 0.0, 1, 1, &full);
     assert_int_equal(full.count, EPOCHS);
     /* A tolerance that some changes pass and others do not: the median. */
     double change[EPOCHS], tol;
@@ -136,47 +134,41 @@ static void stops_where_the_rule_says(void **state)
     for (size_t patience = 1; patience <= 3; ++patience) {
         size_t want = predicted_stop(&full, tol, patience);
         assert_true(want > 0); /* the losses settle: the rule can fire */
-        float *p = train(X, EPOCHS, tol, (double)patience, 1, &stopped);
+        float *p = train(state, X, EPOCHS, tol, (double)patience, 1, &stopped);
         assert_int_equal(stopped.count, want);
         assert_int_equal(stopped.converged_reports, 1);
         assert_int_equal(stopped.converged_at, want);
         for (size_t e = 0; e < want; ++e)
             assert_true(stopped.loss[e] == full.loss[e]);
         epochs_seen exact;
-        float *p_exact = train(X, (double)want, 0.0, 1, 1, &exact);
+        float *p_exact = train(state, X, (double)want, 0.0, 1, 1, &exact);
         assert_memory_equal(p, p_exact, (K * D + K) * sizeof *p);
-        float *p_quiet = train(X, EPOCHS, tol, (double)patience, 0, &quiet);
+        float *p_quiet =
+            train(state, X, EPOCHS, tol, (double)patience, 0, &quiet);
         assert_memory_equal(p, p_quiet, (K * D + K) * sizeof *p);
         assert_int_equal(quiet.count, 0);
-        test_free(p);
-        test_free(p_exact);
-        test_free(p_quiet);
+        fx_drop(state, p);
+        fx_drop(state, p_exact);
+        fx_drop(state, p_quiet);
     }
-    test_free(p_full);
-    test_free(X);
 }
 
 /* The first epoch has nothing to compare with: a tolerance every change
  * passes stops after patience + 1 epochs. */
 static void first_epoch_does_not_count(void **state)
 {
-    (void)state;
-    float *X = test_malloc(N * D * sizeof *X);
+    float *X = fx_alloc(state, N * D * sizeof *X);
     train_fill(X, N * D, 13, -1.0, 1.0);
     epochs_seen s;
-    float *p = train(X, EPOCHS, 1e300, 4, 1, &s);
+    train(state, X, EPOCHS, 1e300, 4, 1, &s);
     assert_int_equal(s.count, 5);
     assert_int_equal(s.converged_at, 5);
-    test_free(p);
-    test_free(X);
 }
 
 static void bounds(void **state)
 {
-    (void)state;
-    dfsae_train_config *c = NULL;
+    dfsae_train_config *c = fx_train_config(state);
     double lo, hi, v;
-    assert_int_equal(dfsae_train_config_create(NULL, &c), DFSAE_OK);
     assert_int_equal(
         dfsae_train_option_bounds(DFSAE_TRAIN_CONVERGE_TOLERANCE, &lo, &hi),
         DFSAE_OK);
@@ -203,16 +195,15 @@ static void bounds(void **state)
         dfsae_train_config_get(c, DFSAE_TRAIN_CONVERGE_TOLERANCE, &v),
         DFSAE_OK);
     assert_true(v == 0.25);
-    dfsae_train_config_free(c);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(off_by_default),
-        cmocka_unit_test(stops_where_the_rule_says),
-        cmocka_unit_test(first_epoch_does_not_count),
-        cmocka_unit_test(bounds),
+        FIXTURE_TEST(off_by_default),
+        FIXTURE_TEST(stops_where_the_rule_says),
+        FIXTURE_TEST(first_epoch_does_not_count),
+        FIXTURE_TEST(bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

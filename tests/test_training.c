@@ -15,6 +15,7 @@
 
 #include "api_data.h"
 #include "dfsae.h"
+#include "fixture.h"
 
 #define N        512 /* rows of the data set */
 #define D        24
@@ -86,20 +87,19 @@ static void measure(const float *A, size_t n, outcome *out)
 }
 
 /* Trains a fresh model (seed 7) with the given weights, Adam lr LR, batch
- * BATCH over the data in a fixed shuffled order, then measures it. */
-static void train(double lambda_var, double lambda_tc, outcome *out)
+ * BATCH over the data in a fixed shuffled order, then measures it. The
+ * model and optimizer are the fixture's until the run ends. */
+static void train(void **state, double lambda_var, double lambda_tc,
+                  outcome *out)
 {
-    dfsae_model *m;
-    dfsae_optimizer *o;
-    assert_int_equal(dfsae_model_create(D, K, 7, NULL, &m), DFSAE_OK);
+    dfsae_model *m = fx_model(state, D, K, 7);
     assert_int_equal(
         dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_VAR, lambda_var),
         DFSAE_OK);
     assert_int_equal(
         dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_TC, lambda_tc), DFSAE_OK);
-    assert_int_equal(
-        dfsae_optimizer_create(DFSAE_ADAM, dfsae_model_num_params(m), NULL, &o),
-        DFSAE_OK);
+    dfsae_optimizer *o =
+        fx_optimizer(state, DFSAE_ADAM, dfsae_model_num_params(m));
     assert_int_equal(dfsae_optimizer_set_option(o, DFSAE_OPT_LR, LR), DFSAE_OK);
 
     static float batch[BATCH * D];
@@ -145,8 +145,8 @@ static void train(double lambda_var, double lambda_tc, outcome *out)
           1e-3 * out->redundancy + 1e-4))
         fail_msg("library L_tc %.9g, test's %.9g", terms[DFSAE_TERM_TC],
                  out->redundancy);
-    dfsae_optimizer_free(o);
-    dfsae_model_free(m);
+    fx_drop(state, o);
+    fx_drop(state, m);
 }
 
 static void report(const char *name, const outcome *o)
@@ -158,28 +158,25 @@ static void report(const char *name, const outcome *o)
 
 static void test_lse_alone_kills_every_unit(void **state)
 {
-    (void)state;
     static outcome o;
-    train(0.0, 0.0, &o);
+    train(state, 0.0, 0.0, &o);
     report("lse", &o);
     assert_int_equal(o.dead, K);
 }
 
 static void test_variance_term_leaves_no_dead_unit(void **state)
 {
-    (void)state;
     static outcome o;
-    train(1.0, 0.0, &o);
+    train(state, 1.0, 0.0, &o);
     report("lse+var", &o);
     assert_int_equal(o.dead, 0);
 }
 
 static void test_decorrelation_cuts_redundancy(void **state)
 {
-    (void)state;
     static outcome var, full;
-    train(1.0, 0.0, &var);
-    train(1.0, 1.0, &full);
+    train(state, 1.0, 0.0, &var);
+    train(state, 1.0, 1.0, &full);
     report("lse+var", &var);
     report("lse+var+tc", &full);
     assert_int_equal(full.dead, 0);
@@ -193,10 +190,9 @@ static void test_decorrelation_cuts_redundancy(void **state)
 
 static void test_same_seed_same_training(void **state)
 {
-    (void)state;
     static outcome a, b;
-    train(1.0, 1.0, &a);
-    train(1.0, 1.0, &b);
+    train(state, 1.0, 1.0, &a);
+    train(state, 1.0, 1.0, &b);
     assert_memory_equal(a.params, b.params, sizeof a.params);
     assert_memory_equal(&a.redundancy, &b.redundancy, sizeof a.redundancy);
 }
@@ -204,10 +200,10 @@ static void test_same_seed_same_training(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lse_alone_kills_every_unit),
-        cmocka_unit_test(test_variance_term_leaves_no_dead_unit),
-        cmocka_unit_test(test_decorrelation_cuts_redundancy),
-        cmocka_unit_test(test_same_seed_same_training),
+        FIXTURE_TEST(test_lse_alone_kills_every_unit),
+        FIXTURE_TEST(test_variance_term_leaves_no_dead_unit),
+        FIXTURE_TEST(test_decorrelation_cuts_redundancy),
+        FIXTURE_TEST(test_same_seed_same_training),
     };
     return cmocka_run_group_tests(tests, make_data, NULL);
 }
