@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "dfsae.h"
+#include "fixture.h"
 #include "train_data.h"
 
 #define D               64
@@ -78,40 +79,47 @@ static int record(const dfsae_progress *p, void *user)
     return t->cancel_after != 0 && t->steps == t->cancel_after;
 }
 
-static dfsae_train_config *config(double epochs)
+static dfsae_train_config *config(void **state, double epochs)
 {
-    dfsae_train_config *c = train_config(epochs, BATCH, 1);
+    dfsae_train_config *c =
+        fx_keep_config(state, train_config(epochs, BATCH, 1));
     assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_REPORT_EVERY, 1),
                      DFSAE_OK);
     return c;
 }
 
-static void make(dfsae_model **m, dfsae_optimizer **o)
+/* A fresh model and optimizer, the fixture's. */
+static void make(void **state, dfsae_model **m, dfsae_optimizer **o)
 {
-    train_make(D, K, 9, m, o);
+    dfsae_model **ms = fx_model_slot(state);
+    dfsae_optimizer **os = fx_optimizer_slot(state);
+    train_make(D, K, 9, ms, os);
+    *m = *ms;
+    *o = *os;
     assert_int_equal(dfsae_model_set_run_state(*m, 0, 0, 21), DFSAE_OK);
 }
 
-static dfsae_source *callback_source(reads *rd, const float *X)
+static dfsae_source *callback_source(void **state, reads *rd, const float *X)
 {
     memset(rd, 0, sizeof *rd);
     rd->X = X;
-    dfsae_source *s = NULL;
+    dfsae_source **s = fx_source_slot(state);
     assert_int_equal(dfsae_source_from_callback(read_rows, rd, DFSAE_ELEM_F32,
-                                                N, D, 0, NULL, &s),
+                                                N, D, 0, NULL, s),
                      DFSAE_OK);
-    return s;
+    return *s;
 }
 
 /* The synchronous path: a fresh model trained by hand, one
  * dfsae_train_step per step of t (the first `steps`), each on the rows that
- * step reported, its loss compared bit for bit; returns the parameters. */
-static float *replay(const float *X, const trace *t, size_t steps)
+ * step reported, its loss compared bit for bit; returns the parameters
+ * (the fixture's). */
+static float *replay(void **state, const float *X, const trace *t, size_t steps)
 {
     dfsae_model *m;
     dfsae_optimizer *o;
-    make(&m, &o);
-    float *batch = test_malloc((BATCH + 1) * D * sizeof *batch);
+    make(state, &m, &o);
+    float *batch = fx_alloc(state, (BATCH + 1) * D * sizeof *batch);
     for (size_t s = 0; s < steps; ++s) {
         for (size_t i = 0; i < t->rows[s]; ++i)
             memcpy(batch + i * D, X + t->order[t->first[s] + i] * D,
@@ -122,26 +130,27 @@ static float *replay(const float *X, const trace *t, size_t steps)
             DFSAE_OK);
         assert_memory_equal(&loss, &t->loss[s], sizeof loss);
     }
-    float *p = train_params(m);
-    test_free(batch);
-    dfsae_model_free(m);
-    dfsae_optimizer_free(o);
+    float *p = fx_params(state, m);
+    fx_drop(state, batch);
+    fx_drop(state, o);
+    fx_drop(state, m);
     return p;
 }
 
 /* Trains a fresh model on src, recording into t unless it is NULL;
- * returns its parameters. */
-static float *train_on(dfsae_source *src, const dfsae_train_config *c, trace *t)
+ * returns its parameters (the fixture's). */
+static float *train_on(void **state, dfsae_source *src,
+                       const dfsae_train_config *c, trace *t)
 {
     dfsae_model *m;
     dfsae_optimizer *o;
-    make(&m, &o);
+    make(state, &m, &o);
     assert_int_equal(
         dfsae_model_train_source(m, o, src, c, t != NULL ? record : NULL, t),
         DFSAE_OK);
-    float *p = train_params(m);
-    dfsae_model_free(m);
-    dfsae_optimizer_free(o);
+    float *p = fx_params(state, m);
+    fx_drop(state, o);
+    fx_drop(state, m);
     return p;
 }
 
@@ -163,15 +172,14 @@ static void check_permutation(const size_t *order)
 
 static void prefetched_batches_are_the_synchronous_ones(void **state)
 {
-    (void)state;
-    float *X = test_malloc(N * D * sizeof *X);
+    float *X = fx_alloc(state, N * D * sizeof *X);
     train_fill(X, N * D, 4, -1.0, 1.0);
-    dfsae_train_config *c = config(EPOCHS);
+    dfsae_train_config *c = config(state, EPOCHS);
     static reads rd;
     static trace t;
     memset(&t, 0, sizeof t);
-    dfsae_source *src = callback_source(&rd, X);
-    float *trained = train_on(src, c, &t);
+    dfsae_source *src = callback_source(state, &rd, X);
+    float *trained = train_on(state, src, c, &t);
     assert_int_equal(t.steps, MAX_STEPS);
     for (size_t e = 0; e < EPOCHS; ++e)
         check_permutation(t.order + e * N);
@@ -180,46 +188,38 @@ static void prefetched_batches_are_the_synchronous_ones(void **state)
     /* Read in the order of the steps, each row once, nothing more. */
     assert_int_equal(rd.rows, EPOCHS * N);
     assert_memory_equal(rd.log, t.order, EPOCHS * N * sizeof rd.log[0]);
-    float *by_hand = replay(X, &t, t.steps);
+    float *by_hand = replay(state, X, &t, t.steps);
     assert_same(trained, by_hand);
     /* An array source (fetched ahead too) trains the same. */
-    dfsae_source *arr = NULL;
+    dfsae_source **arr = fx_source_slot(state);
     assert_int_equal(
-        dfsae_source_from_array(X, DFSAE_ELEM_F32, N, D, NULL, &arr), DFSAE_OK);
-    float *from_array = train_on(arr, c, NULL);
+        dfsae_source_from_array(X, DFSAE_ELEM_F32, N, D, NULL, arr), DFSAE_OK);
+    float *from_array = train_on(state, *arr, c, NULL);
     assert_same(from_array, by_hand);
-    test_free(from_array);
-    test_free(trained);
-    test_free(by_hand);
-    dfsae_source_free(arr);
-    dfsae_source_free(src);
-    dfsae_train_config_free(c);
-    test_free(X);
 }
 
 /* A run stopped at step `at` of epoch 0 has the parameters of `at` steps
  * by hand, and its optimizer took `at` steps. */
-static void assert_stopped_after(const float *X, dfsae_model *m,
+static void assert_stopped_after(void **state, const float *X, dfsae_model *m,
                                  dfsae_optimizer *o, const trace *t, size_t at)
 {
     assert_int_equal(dfsae_optimizer_step_count(o), at);
-    float *p = train_params(m), *ref = replay(X, t, at);
+    float *p = fx_params(state, m), *ref = replay(state, X, t, at);
     assert_same(p, ref);
-    test_free(p);
-    test_free(ref);
+    fx_drop(state, p);
+    fx_drop(state, ref);
 }
 
 static void failures_stop_where_they_would_inline(void **state)
 {
-    (void)state;
-    float *X = test_malloc(N * D * sizeof *X);
+    float *X = fx_alloc(state, N * D * sizeof *X);
     train_fill(X, N * D, 6, -1.0, 1.0);
-    dfsae_train_config *c = config(1);
+    dfsae_train_config *c = config(state, 1);
     static reads rd;
     static trace full, t;
     memset(&full, 0, sizeof full);
-    dfsae_source *src = callback_source(&rd, X);
-    test_free(train_on(src, c, &full));
+    dfsae_source *src = callback_source(state, &rd, X);
+    fx_drop(state, train_on(state, src, c, &full));
     /* The 5th read (one per batch of 100 rows) fails: 4 steps were taken,
      * though it was asked for while the 4th trained. */
     memset(&t, 0, sizeof t);
@@ -227,60 +227,54 @@ static void failures_stop_where_they_would_inline(void **state)
     rd.fail_at_call = 5;
     dfsae_model *m;
     dfsae_optimizer *o;
-    make(&m, &o);
+    make(state, &m, &o);
     assert_int_equal(dfsae_model_train_source(m, o, src, c, record, &t),
                      DFSAE_ERR_IO);
     assert_non_null(strstr(dfsae_model_last_error(m), "epoch 0, step 4:"));
     assert_non_null(strstr(dfsae_model_last_error(m), "returned 5"));
     assert_int_equal(t.steps, 4);
-    assert_stopped_after(X, m, o, &full, 4);
-    dfsae_model_free(m);
-    dfsae_optimizer_free(o);
+    assert_stopped_after(state, X, m, o, &full, 4);
+    fx_drop(state, o);
+    fx_drop(state, m);
     /* A NaN in the 7th batch's 3rd row: 6 steps, the row named. */
     rd.fail_at_call = 0;
     const size_t bad = full.order[6 * BATCH + 2];
     const float keep = X[bad * D + 1];
     X[bad * D + 1] = NAN;
-    make(&m, &o);
+    make(state, &m, &o);
     assert_int_equal(dfsae_model_train_source(m, o, src, c, NULL, NULL),
                      DFSAE_ERR_NON_FINITE_INPUT);
     char want[64];
     snprintf(want, sizeof want, "epoch 0, step 6: row %zu of the source", bad);
     assert_non_null(strstr(dfsae_model_last_error(m), want));
-    assert_stopped_after(X, m, o, &full, 6);
+    assert_stopped_after(state, X, m, o, &full, 6);
     X[bad * D + 1] = keep;
-    dfsae_model_free(m);
-    dfsae_optimizer_free(o);
+    fx_drop(state, o);
+    fx_drop(state, m);
     /* Cancelled after step 3 (the 4th batch already fetched): 3 steps, the
      * run state at row 300; continued, it ends as the uninterrupted run. */
     memset(&t, 0, sizeof t);
     t.cancel_after = 3;
-    make(&m, &o);
+    make(state, &m, &o);
     assert_int_equal(dfsae_model_train_source(m, o, src, c, record, &t),
                      DFSAE_ERR_CANCELLED);
-    assert_stopped_after(X, m, o, &full, 3);
+    assert_stopped_after(state, X, m, o, &full, 3);
     uint64_t rows_done;
     assert_int_equal(dfsae_model_get_run_state(m, NULL, &rows_done, NULL),
                      DFSAE_OK);
     assert_int_equal(rows_done, 3 * BATCH);
     assert_int_equal(dfsae_model_train_source(m, o, src, c, NULL, NULL),
                      DFSAE_OK);
-    float *resumed = train_params(m), *ref = replay(X, &full, full.steps);
+    float *resumed = fx_params(state, m),
+          *ref = replay(state, X, &full, full.steps);
     assert_same(resumed, ref);
-    test_free(resumed);
-    test_free(ref);
-    dfsae_model_free(m);
-    dfsae_optimizer_free(o);
-    dfsae_source_free(src);
-    dfsae_train_config_free(c);
-    test_free(X);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(prefetched_batches_are_the_synchronous_ones),
-        cmocka_unit_test(failures_stop_where_they_would_inline),
+        FIXTURE_TEST(prefetched_batches_are_the_synchronous_ones),
+        FIXTURE_TEST(failures_stop_where_they_would_inline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
