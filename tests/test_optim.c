@@ -15,6 +15,7 @@
 #include "api_alloc.h"
 #include "api_state.h"
 #include "dfsae.h"
+#include "fixture.h"
 
 #define D     4
 #define K     3
@@ -99,47 +100,58 @@ static void gradient_at(int t, float *g)
     g[7] = (float)(1e-3 * cos(0.5 * t));
 }
 
-typedef struct fixture {
+/* A model on a counting allocator (and the optimizer under test), all
+ * the fixture's: freed in teardown if the test fails. */
+typedef struct rig {
     api_alloc_ctl ctl;
     dfsae_allocator alloc;
     dfsae_model *model;
     dfsae_optimizer *opt;
-} fixture;
+} rig;
 
-/* Opened inside each test: cmocka checks leaks of setup, test and
- * teardown separately, so handles made with its allocator must be created
- * and freed within the test itself. */
-static void open_fixture(fixture *f)
+static rig *open_rig(void **state)
 {
+    rig *f = fx_alloc(state, sizeof *f); /* outlives the handles */
     api_alloc_ctl_init(&f->ctl);
     f->alloc = api_allocator(&f->ctl);
     f->opt = NULL;
-    assert_int_equal(dfsae_model_create(D, K, 1, &f->alloc, &f->model),
-                     DFSAE_OK);
+    dfsae_model **slot = fx_model_slot(state);
+    assert_int_equal(dfsae_model_create(D, K, 1, &f->alloc, slot), DFSAE_OK);
+    f->model = *slot;
+    return f;
 }
 
-static void close_fixture(fixture *f)
+/* The allocator takes test_malloc, whose blocks cmocka checks when a
+ * passing test returns: the handles are dropped before that. */
+static void close_rig(void **state, rig *f)
 {
-    dfsae_optimizer_free(f->opt);
-    dfsae_model_free(f->model);
+    fx_drop(state, f->opt);
+    fx_drop(state, f->model);
     assert_int_equal(f->ctl.allocs, f->ctl.frees);
 }
 
-/* A test body taking an open fixture. */
-#define FIXTURE_TEST(name)                                                     \
-    static void name##_body(fixture *f);                                       \
+/* An optimizer on the rig's allocator, the fixture's. */
+static dfsae_optimizer *rig_optimizer(void **state, rig *f, int kind)
+{
+    dfsae_optimizer **slot = fx_optimizer_slot(state);
+    assert_int_equal(dfsae_optimizer_create(kind, NP, &f->alloc, slot),
+                     DFSAE_OK);
+    return *slot;
+}
+
+/* A test body taking an open rig (register it with FIXTURE_TEST). */
+#define RIG_TEST(name)                                                         \
+    static void name##_body(void **state, rig *f);                             \
     static void name(void **state)                                             \
     {                                                                          \
-        (void)state;                                                           \
-        fixture f;                                                             \
-        open_fixture(&f);                                                      \
-        name##_body(&f);                                                       \
-        close_fixture(&f);                                                     \
+        rig *f = open_rig(state);                                              \
+        name##_body(state, f);                                                 \
+        close_rig(state, f);                                                   \
     }                                                                          \
-    static void name##_body(fixture *f)
+    static void name##_body(void **state, rig *f)
 
 /* Applies the same hyper-parameters to the library and the reference. */
-static void configure(fixture *f, ref_opt *r, int key, double value)
+static void configure(rig *f, ref_opt *r, int key, double value)
 {
     assert_int_equal(dfsae_optimizer_set_option(f->opt, key, value), DFSAE_OK);
     switch (key) {
@@ -157,19 +169,18 @@ static void configure(fixture *f, ref_opt *r, int key, double value)
 
 /* Creates the optimizer, places the initial parameters; returns the
  * reference in the same state. */
-static void start(fixture *f, ref_opt *r, int kind)
+static void start(void **state, rig *f, ref_opt *r, int kind)
 {
     float p0[NP];
     initial_params(p0);
     assert_int_equal(dfsae_model_num_params(f->model), NP);
     assert_int_equal(dfsae_model_set_params(f->model, p0, NP), DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(kind, NP, &f->alloc, &f->opt),
-                     DFSAE_OK);
+    f->opt = rig_optimizer(state, f, kind);
     ref_init(r, kind, p0);
 }
 
 /* Steps both STEPS times, comparing after every step. */
-static void run_and_compare(fixture *f, ref_opt *r)
+static void run_and_compare(rig *f, ref_opt *r)
 {
     float g[NP], p[NP];
     for (int t = 1; t <= STEPS; ++t) {
@@ -189,26 +200,26 @@ static void run_and_compare(fixture *f, ref_opt *r)
     }
 }
 
-FIXTURE_TEST(test_sgd_plain)
+RIG_TEST(test_sgd_plain)
 {
     ref_opt r;
-    start(f, &r, DFSAE_SGD);
+    start(state, f, &r, DFSAE_SGD);
     configure(f, &r, DFSAE_OPT_LR, 0.1);
     run_and_compare(f, &r);
 }
 
 /* The defaults alone (lr 1e-2) must already match. */
-FIXTURE_TEST(test_sgd_defaults)
+RIG_TEST(test_sgd_defaults)
 {
     ref_opt r;
-    start(f, &r, DFSAE_SGD);
+    start(state, f, &r, DFSAE_SGD);
     run_and_compare(f, &r);
 }
 
-FIXTURE_TEST(test_sgd_momentum)
+RIG_TEST(test_sgd_momentum)
 {
     ref_opt r;
-    start(f, &r, DFSAE_SGD);
+    start(state, f, &r, DFSAE_SGD);
     configure(f, &r, DFSAE_OPT_LR, 0.1);
     configure(f, &r, DFSAE_OPT_MOMENTUM, 0.9);
     /* First step: the buffer is the gradient itself, p1 = p0 - lr g1. */
@@ -229,39 +240,39 @@ FIXTURE_TEST(test_sgd_momentum)
         assert_true(fabs(r1.p[i] - want[i]) <= 1e-12);
 }
 
-FIXTURE_TEST(test_sgd_dampening)
+RIG_TEST(test_sgd_dampening)
 {
     ref_opt r;
-    start(f, &r, DFSAE_SGD);
+    start(state, f, &r, DFSAE_SGD);
     configure(f, &r, DFSAE_OPT_LR, 0.1);
     configure(f, &r, DFSAE_OPT_MOMENTUM, 0.8);
     configure(f, &r, DFSAE_OPT_DAMPENING, 0.3);
     run_and_compare(f, &r);
 }
 
-FIXTURE_TEST(test_sgd_nesterov)
+RIG_TEST(test_sgd_nesterov)
 {
     ref_opt r;
-    start(f, &r, DFSAE_SGD);
+    start(state, f, &r, DFSAE_SGD);
     configure(f, &r, DFSAE_OPT_LR, 0.05);
     configure(f, &r, DFSAE_OPT_MOMENTUM, 0.9);
     configure(f, &r, DFSAE_OPT_NESTEROV, 1.0);
     run_and_compare(f, &r);
 }
 
-FIXTURE_TEST(test_sgd_weight_decay)
+RIG_TEST(test_sgd_weight_decay)
 {
     ref_opt r;
-    start(f, &r, DFSAE_SGD);
+    start(state, f, &r, DFSAE_SGD);
     configure(f, &r, DFSAE_OPT_LR, 0.1);
     configure(f, &r, DFSAE_OPT_WEIGHT_DECAY, 0.5);
     run_and_compare(f, &r);
 }
 
-FIXTURE_TEST(test_sgd_weight_decay_momentum)
+RIG_TEST(test_sgd_weight_decay_momentum)
 {
     ref_opt r;
-    start(f, &r, DFSAE_SGD);
+    start(state, f, &r, DFSAE_SGD);
     configure(f, &r, DFSAE_OPT_LR, 0.1);
     configure(f, &r, DFSAE_OPT_WEIGHT_DECAY, 0.2);
     configure(f, &r, DFSAE_OPT_MOMENTUM, 0.7);
@@ -271,12 +282,12 @@ FIXTURE_TEST(test_sgd_weight_decay_momentum)
 
 /* An update that would overflow float is refused before anything changes:
  * parameters, moments and the step count. */
-FIXTURE_TEST(test_overflowing_update_changes_nothing)
+RIG_TEST(test_overflowing_update_changes_nothing)
 {
     const int kinds[] = {DFSAE_SGD, DFSAE_ADAM};
     for (size_t k = 0; k < 2; ++k) {
         ref_opt r;
-        start(f, &r, kinds[k]);
+        start(state, f, &r, kinds[k]);
         float g[NP], before[NP], after[NP];
         gradient_at(1, g);
         assert_int_equal(dfsae_optimizer_step(f->opt, f->model, g), DFSAE_OK);
@@ -301,7 +312,7 @@ FIXTURE_TEST(test_overflowing_update_changes_nothing)
                 DFSAE_OK);
         gradient_at(2, g);
         assert_int_equal(dfsae_optimizer_step(f->opt, f->model, g), DFSAE_OK);
-        dfsae_optimizer_free(f->opt);
+        fx_drop(state, f->opt);
         f->opt = NULL;
     }
 }
@@ -311,11 +322,8 @@ FIXTURE_TEST(test_overflowing_update_changes_nothing)
  * 0.5 * 1 + 1 = 1.5, so -3.5. */
 static void test_sgd_momentum_paused_keeps_buffer(void **state)
 {
-    (void)state;
-    dfsae_model *m = NULL;
-    dfsae_optimizer *o = NULL;
-    assert_int_equal(dfsae_model_create(1, 1, 1, NULL, &m), DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_SGD, 2, NULL, &o), DFSAE_OK);
+    dfsae_model *m = fx_model(state, 1, 1, 1);
+    dfsae_optimizer *o = fx_optimizer(state, DFSAE_SGD, 2);
     const float zero[2] = {0.0f, 0.0f}, g[2] = {1.0f, 1.0f};
     assert_int_equal(dfsae_model_set_params(m, zero, 2), DFSAE_OK);
     assert_int_equal(dfsae_optimizer_set_option(o, DFSAE_OPT_LR, 1.0),
@@ -333,8 +341,6 @@ static void test_sgd_momentum_paused_keeps_buffer(void **state)
             fail_msg("step %d: p = (%g, %g), want %g", t + 1, (double)p[0],
                      (double)p[1], (double)want[t]);
     }
-    dfsae_optimizer_free(o);
-    dfsae_model_free(m);
 }
 
 /* Hyper-parameters are bounded to what the float update can use. */
@@ -358,10 +364,10 @@ static void test_bounds_in_float_range(void **state)
 
 /* PyTorch refuses Nesterov without momentum or with dampening; so does the
  * step, changing nothing. */
-FIXTURE_TEST(test_sgd_nesterov_needs_momentum_without_dampening)
+RIG_TEST(test_sgd_nesterov_needs_momentum_without_dampening)
 {
     ref_opt r;
-    start(f, &r, DFSAE_SGD);
+    start(state, f, &r, DFSAE_SGD);
     float g[NP], before[NP], after[NP];
     gradient_at(1, g);
     assert_int_equal(dfsae_model_get_params(f->model, before, NP), DFSAE_OK);
@@ -380,10 +386,10 @@ FIXTURE_TEST(test_sgd_nesterov_needs_momentum_without_dampening)
 
 /* PyTorch creates the momentum buffer from the first gradient it sees with
  * momentum on, also when momentum is switched on after some plain steps. */
-FIXTURE_TEST(test_sgd_momentum_enabled_later)
+RIG_TEST(test_sgd_momentum_enabled_later)
 {
     ref_opt r;
-    start(f, &r, DFSAE_SGD);
+    start(state, f, &r, DFSAE_SGD);
     configure(f, &r, DFSAE_OPT_LR, 0.1);
     float g[NP], p[NP];
     for (int t = 1; t <= 2; ++t) {
@@ -403,10 +409,10 @@ FIXTURE_TEST(test_sgd_momentum_enabled_later)
     api_assert_close(p, want, NP, RTOL, ATOL, "first momentum step");
 }
 
-FIXTURE_TEST(test_adam)
+RIG_TEST(test_adam)
 {
     ref_opt r;
-    start(f, &r, DFSAE_ADAM);
+    start(state, f, &r, DFSAE_ADAM);
     configure(f, &r, DFSAE_OPT_LR, 0.1);
     run_and_compare(f, &r);
 }
@@ -414,10 +420,10 @@ FIXTURE_TEST(test_adam)
 /* Bias correction makes the first step lr * g / (|g| + eps): about
  * lr * sign(g) for every coordinate whatever its gradient's size, and 0
  * where the gradient is 0. */
-FIXTURE_TEST(test_adam_first_step_is_lr_sign)
+RIG_TEST(test_adam_first_step_is_lr_sign)
 {
     ref_opt r;
-    start(f, &r, DFSAE_ADAM);
+    start(state, f, &r, DFSAE_ADAM);
     const double lr = 0.01;
     configure(f, &r, DFSAE_OPT_LR, lr);
     float p0[NP], p1[NP], g[NP];
@@ -435,10 +441,10 @@ FIXTURE_TEST(test_adam_first_step_is_lr_sign)
     }
 }
 
-FIXTURE_TEST(test_adam_weight_decay)
+RIG_TEST(test_adam_weight_decay)
 {
     ref_opt r;
-    start(f, &r, DFSAE_ADAM);
+    start(state, f, &r, DFSAE_ADAM);
     configure(f, &r, DFSAE_OPT_LR, 0.1);
     configure(f, &r, DFSAE_OPT_WEIGHT_DECAY, 0.3);
     run_and_compare(f, &r);
@@ -448,10 +454,10 @@ FIXTURE_TEST(test_adam_weight_decay)
 /* eps at its lower bound with lr 1: the cheap finiteness bound
  * (|p| + step |m| / eps) cannot prove the update finite, so the exact dry
  * run decides; the update must still match the reference. */
-FIXTURE_TEST(test_adam_tiny_eps_takes_the_exact_check)
+RIG_TEST(test_adam_tiny_eps_takes_the_exact_check)
 {
     ref_opt r;
-    start(f, &r, DFSAE_ADAM);
+    start(state, f, &r, DFSAE_ADAM);
     double lo;
     assert_int_equal(
         dfsae_optimizer_option_bounds(DFSAE_ADAM, DFSAE_OPT_EPS, &lo, NULL),
@@ -461,10 +467,10 @@ FIXTURE_TEST(test_adam_tiny_eps_takes_the_exact_check)
     run_and_compare(f, &r);
 }
 
-FIXTURE_TEST(test_adam_custom_betas_eps)
+RIG_TEST(test_adam_custom_betas_eps)
 {
     ref_opt r;
-    start(f, &r, DFSAE_ADAM);
+    start(state, f, &r, DFSAE_ADAM);
     configure(f, &r, DFSAE_OPT_LR, 0.2);
     configure(f, &r, DFSAE_OPT_BETA1, 0.5);
     configure(f, &r, DFSAE_OPT_BETA2, 0.75);
@@ -472,18 +478,18 @@ FIXTURE_TEST(test_adam_custom_betas_eps)
     run_and_compare(f, &r);
 }
 
-FIXTURE_TEST(test_adamw)
+RIG_TEST(test_adamw)
 {
     ref_opt r;
-    start(f, &r, DFSAE_ADAMW); /* default weight decay 1e-2 */
+    start(state, f, &r, DFSAE_ADAMW); /* default weight decay 1e-2 */
     configure(f, &r, DFSAE_OPT_LR, 0.1);
     run_and_compare(f, &r);
 }
 
-FIXTURE_TEST(test_adamw_strong_decay)
+RIG_TEST(test_adamw_strong_decay)
 {
     ref_opt r;
-    start(f, &r, DFSAE_ADAMW);
+    start(state, f, &r, DFSAE_ADAMW);
     configure(f, &r, DFSAE_OPT_LR, 0.1);
     configure(f, &r, DFSAE_OPT_WEIGHT_DECAY, 0.8);
     configure(f, &r, DFSAE_OPT_BETA1, 0.6);
@@ -491,15 +497,13 @@ FIXTURE_TEST(test_adamw_strong_decay)
 }
 
 /* Decoupled decay differs from L2 decay: same settings, other result. */
-FIXTURE_TEST(test_adamw_differs_from_adam)
+RIG_TEST(test_adamw_differs_from_adam)
 {
     float p0[NP], g[NP], pa[NP], pw[NP];
     initial_params(p0);
     dfsae_optimizer *adam = NULL;
     for (int kind = DFSAE_ADAM; kind <= DFSAE_ADAMW; ++kind) {
-        dfsae_optimizer *o;
-        assert_int_equal(dfsae_optimizer_create(kind, NP, &f->alloc, &o),
-                         DFSAE_OK);
+        dfsae_optimizer *o = rig_optimizer(state, f, kind);
         assert_int_equal(dfsae_optimizer_set_option(o, DFSAE_OPT_LR, 0.1),
                          DFSAE_OK);
         assert_int_equal(
@@ -516,9 +520,9 @@ FIXTURE_TEST(test_adamw_differs_from_adam)
         if (kind == DFSAE_ADAM)
             adam = o;
         else
-            dfsae_optimizer_free(o);
+            fx_drop(state, o);
     }
-    dfsae_optimizer_free(adam);
+    fx_drop(state, adam);
     double diff = 0.0;
     for (int i = 0; i < NP; ++i)
         diff = fmax(diff, fabs((double)pa[i] - pw[i]));
@@ -527,17 +531,16 @@ FIXTURE_TEST(test_adamw_differs_from_adam)
 
 /* After reset, stepping equals stepping a fresh optimizer (with the same
  * hyper-parameters), bit for bit; hyper-parameters survive the reset. */
-static void check_reset(fixture *f, int kind)
+static void check_reset(void **state, rig *f, int kind)
 {
     float p0[NP], g[NP], pa[NP], pb[NP];
     initial_params(p0);
-    dfsae_optimizer *used, *fresh;
-    dfsae_model *other;
-    assert_int_equal(dfsae_optimizer_create(kind, NP, &f->alloc, &used),
+    dfsae_optimizer *used = rig_optimizer(state, f, kind);
+    dfsae_optimizer *fresh = rig_optimizer(state, f, kind);
+    dfsae_model **other_slot = fx_model_slot(state);
+    assert_int_equal(dfsae_model_create(D, K, 1, &f->alloc, other_slot),
                      DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(kind, NP, &f->alloc, &fresh),
-                     DFSAE_OK);
-    assert_int_equal(dfsae_model_create(D, K, 1, &f->alloc, &other), DFSAE_OK);
+    dfsae_model *other = *other_slot;
     dfsae_optimizer *both[2] = {used, fresh};
     for (int i = 0; i < 2; ++i) {
         assert_int_equal(
@@ -577,35 +580,33 @@ static void check_reset(fixture *f, int kind)
         assert_true(dfsae_optimizer_step_count(used) ==
                     dfsae_optimizer_step_count(fresh));
     }
-    dfsae_model_free(other);
-    dfsae_optimizer_free(used);
-    dfsae_optimizer_free(fresh);
+    fx_drop(state, other);
+    fx_drop(state, used);
+    fx_drop(state, fresh);
 }
 
-FIXTURE_TEST(test_reset_sgd)
+RIG_TEST(test_reset_sgd)
 {
-    check_reset(f, DFSAE_SGD);
+    check_reset(state, f, DFSAE_SGD);
 }
 
-FIXTURE_TEST(test_reset_adam)
+RIG_TEST(test_reset_adam)
 {
-    check_reset(f, DFSAE_ADAM);
+    check_reset(state, f, DFSAE_ADAM);
 }
 
-FIXTURE_TEST(test_reset_adamw)
+RIG_TEST(test_reset_adamw)
 {
-    check_reset(f, DFSAE_ADAMW);
+    check_reset(state, f, DFSAE_ADAMW);
 }
 
 /* The step count counts successful steps only; the kind getter reports
  * the kind it was made with. */
-FIXTURE_TEST(test_step_count)
+RIG_TEST(test_step_count)
 {
     float g[NP];
     for (int kind = 0; kind < DFSAE_OPTIMIZER_KIND_COUNT; ++kind) {
-        dfsae_optimizer *o;
-        assert_int_equal(dfsae_optimizer_create(kind, NP, &f->alloc, &o),
-                         DFSAE_OK);
+        dfsae_optimizer *o = rig_optimizer(state, f, kind);
         assert_int_equal(dfsae_optimizer_get_kind(o), kind);
         assert_true(dfsae_optimizer_step_count(o) == 0);
         for (uint64_t t = 1; t <= 5; ++t) {
@@ -617,14 +618,13 @@ FIXTURE_TEST(test_step_count)
         assert_int_equal(dfsae_optimizer_step(o, f->model, g),
                          DFSAE_ERR_NON_FINITE_INPUT);
         assert_true(dfsae_optimizer_step_count(o) == 5);
-        dfsae_optimizer_free(o);
+        fx_drop(state, o);
     }
 }
 
 /* PyTorch's defaults, per kind; keys of other kinds are unknown. */
 static void test_hyper_parameter_defaults(void **state)
 {
-    (void)state;
     static const struct {
         int kind, key;
         double value;
@@ -647,9 +647,7 @@ static void test_hyper_parameter_defaults(void **state)
     };
     int applicable[DFSAE_OPTIMIZER_KIND_COUNT] = {0};
     for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; ++i) {
-        dfsae_optimizer *o;
-        assert_int_equal(dfsae_optimizer_create(defaults[i].kind, 4, NULL, &o),
-                         DFSAE_OK);
+        dfsae_optimizer *o = fx_optimizer(state, defaults[i].kind, 4);
         double v = -1.0;
         assert_int_equal(dfsae_optimizer_get_option(o, defaults[i].key, &v),
                          DFSAE_OK);
@@ -657,7 +655,7 @@ static void test_hyper_parameter_defaults(void **state)
             fail_msg("kind %d key %d: default %.17g, want %.17g",
                      defaults[i].kind, defaults[i].key, v, defaults[i].value);
         applicable[defaults[i].kind]++;
-        dfsae_optimizer_free(o);
+        fx_drop(state, o);
     }
     /* Exactly the listed keys apply. */
     for (int kind = 0; kind < DFSAE_OPTIMIZER_KIND_COUNT; ++kind) {
@@ -673,10 +671,8 @@ static void test_hyper_parameter_defaults(void **state)
  * NaN, and keys of another kind are refused and the old value stays. */
 static void test_hyper_parameter_bounds(void **state)
 {
-    (void)state;
     for (int kind = 0; kind < DFSAE_OPTIMIZER_KIND_COUNT; ++kind) {
-        dfsae_optimizer *o;
-        assert_int_equal(dfsae_optimizer_create(kind, 4, NULL, &o), DFSAE_OK);
+        dfsae_optimizer *o = fx_optimizer(state, kind, 4);
         for (int key = 0; key < DFSAE_OPT_COUNT; ++key) {
             double lo, hi, before, after;
             int st = dfsae_optimizer_option_bounds(kind, key, &lo, &hi);
@@ -716,19 +712,15 @@ static void test_hyper_parameter_bounds(void **state)
                 assert_memory_equal(&after, &before, sizeof after);
             }
         }
-        dfsae_optimizer_free(o);
+        fx_drop(state, o);
     }
 }
 
 /* The specific ranges PyTorch's semantics need. */
 static void test_hyper_parameter_ranges(void **state)
 {
-    (void)state;
-    dfsae_optimizer *sgd, *adam;
-    assert_int_equal(dfsae_optimizer_create(DFSAE_SGD, 4, NULL, &sgd),
-                     DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM, 4, NULL, &adam),
-                     DFSAE_OK);
+    dfsae_optimizer *sgd = fx_optimizer(state, DFSAE_SGD, 4);
+    dfsae_optimizer *adam = fx_optimizer(state, DFSAE_ADAM, 4);
     const struct {
         dfsae_optimizer *o;
         int key;
@@ -777,40 +769,38 @@ static void test_hyper_parameter_ranges(void **state)
         if (st != DFSAE_OK)
             assert_true(dfsae_optimizer_last_error(cases[i].o)[0] != '\0');
     }
-    dfsae_optimizer_free(sgd);
-    dfsae_optimizer_free(adam);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sgd_plain),
-        cmocka_unit_test(test_sgd_defaults),
-        cmocka_unit_test(test_sgd_momentum),
-        cmocka_unit_test(test_sgd_dampening),
-        cmocka_unit_test(test_sgd_nesterov),
-        cmocka_unit_test(test_sgd_weight_decay),
-        cmocka_unit_test(test_sgd_weight_decay_momentum),
-        cmocka_unit_test(test_sgd_nesterov_needs_momentum_without_dampening),
-        cmocka_unit_test(test_overflowing_update_changes_nothing),
+        FIXTURE_TEST(test_sgd_plain),
+        FIXTURE_TEST(test_sgd_defaults),
+        FIXTURE_TEST(test_sgd_momentum),
+        FIXTURE_TEST(test_sgd_dampening),
+        FIXTURE_TEST(test_sgd_nesterov),
+        FIXTURE_TEST(test_sgd_weight_decay),
+        FIXTURE_TEST(test_sgd_weight_decay_momentum),
+        FIXTURE_TEST(test_sgd_nesterov_needs_momentum_without_dampening),
+        FIXTURE_TEST(test_overflowing_update_changes_nothing),
         cmocka_unit_test(test_bounds_in_float_range),
-        cmocka_unit_test(test_sgd_momentum_paused_keeps_buffer),
-        cmocka_unit_test(test_sgd_momentum_enabled_later),
-        cmocka_unit_test(test_adam),
-        cmocka_unit_test(test_adam_first_step_is_lr_sign),
-        cmocka_unit_test(test_adam_weight_decay),
-        cmocka_unit_test(test_adam_custom_betas_eps),
-        cmocka_unit_test(test_adam_tiny_eps_takes_the_exact_check),
-        cmocka_unit_test(test_adamw),
-        cmocka_unit_test(test_adamw_strong_decay),
-        cmocka_unit_test(test_adamw_differs_from_adam),
-        cmocka_unit_test(test_reset_sgd),
-        cmocka_unit_test(test_reset_adam),
-        cmocka_unit_test(test_reset_adamw),
-        cmocka_unit_test(test_step_count),
-        cmocka_unit_test(test_hyper_parameter_defaults),
-        cmocka_unit_test(test_hyper_parameter_bounds),
-        cmocka_unit_test(test_hyper_parameter_ranges),
+        FIXTURE_TEST(test_sgd_momentum_paused_keeps_buffer),
+        FIXTURE_TEST(test_sgd_momentum_enabled_later),
+        FIXTURE_TEST(test_adam),
+        FIXTURE_TEST(test_adam_first_step_is_lr_sign),
+        FIXTURE_TEST(test_adam_weight_decay),
+        FIXTURE_TEST(test_adam_custom_betas_eps),
+        FIXTURE_TEST(test_adam_tiny_eps_takes_the_exact_check),
+        FIXTURE_TEST(test_adamw),
+        FIXTURE_TEST(test_adamw_strong_decay),
+        FIXTURE_TEST(test_adamw_differs_from_adam),
+        FIXTURE_TEST(test_reset_sgd),
+        FIXTURE_TEST(test_reset_adam),
+        FIXTURE_TEST(test_reset_adamw),
+        FIXTURE_TEST(test_step_count),
+        FIXTURE_TEST(test_hyper_parameter_defaults),
+        FIXTURE_TEST(test_hyper_parameter_bounds),
+        FIXTURE_TEST(test_hyper_parameter_ranges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
