@@ -16,49 +16,77 @@
 #include "api_alloc.h"
 #include "api_state.h"
 #include "dfsae.h"
+#include "fixture.h"
 
 #define D 8
 #define K 5
 #define N 40 /* N * D = 320 crosses any 256-float scanning block */
 
-typedef struct fixture {
+/* Twins on a counting allocator, owned by the fixture (state) and freed
+ * in teardown if the test fails. */
+typedef struct rig {
     api_alloc_ctl ctl;
     dfsae_allocator alloc;
     api_twin t;
+    void **state; /* the fixture that owns the rig and its handles */
     float X[N * D];
     float buf[N * K]; /* output space for forward */
     float p[K * D + K];
-} fixture;
+} rig;
 
-/* Twins are built inside each test (cmocka checks leaks per test). */
-static void open_fixture(fixture *f, int kind)
+static void twin_release(void *t)
 {
+    api_twin_free(t);
+}
+
+static rig *open_rig(void **state, int kind)
+{
+    rig *f = fx_alloc(state, sizeof *f); /* outlives the handles */
+    f->state = state;
     api_alloc_ctl_init(&f->ctl);
     f->alloc = api_allocator(&f->ctl);
     api_twin_init(&f->t, D, K, N, kind, &f->alloc);
+    fx_keep_with(state, &f->t, twin_release);
     memcpy(f->X, f->t.X, sizeof f->X);
     assert_int_equal(f->t.np, sizeof f->p / sizeof f->p[0]);
+    return f;
 }
 
-/* Proves nothing changed, then frees everything. */
-static void close_fixture(fixture *f)
+/* Proves nothing changed, then frees the twins: their allocator takes
+ * test_malloc, whose blocks cmocka checks when a passing test returns. */
+static void close_rig(rig *f)
 {
     api_twin_check(&f->t);
-    api_twin_free(&f->t);
+    fx_drop(f->state, &f->t);
     assert_int_equal(f->ctl.allocs, f->ctl.frees);
 }
 
-#define FIXTURE_TEST(name, kind)                                               \
-    static void name##_body(fixture *f, dfsae_model *m, dfsae_optimizer *o);   \
+/* An optimizer or model on the rig's allocator, the fixture's. */
+static dfsae_optimizer *rig_optimizer(rig *f, int kind, size_t n)
+{
+    dfsae_optimizer **slot = fx_optimizer_slot(f->state);
+    assert_int_equal(dfsae_optimizer_create(kind, n, &f->alloc, slot),
+                     DFSAE_OK);
+    return *slot;
+}
+
+static dfsae_model *rig_model(rig *f, size_t d, uint64_t seed)
+{
+    dfsae_model **slot = fx_model_slot(f->state);
+    assert_int_equal(dfsae_model_create(d, K, seed, &f->alloc, slot), DFSAE_OK);
+    return *slot;
+}
+
+/* A test body on an open rig (register it with FIXTURE_TEST). */
+#define RIG_TEST(name, kind)                                                   \
+    static void name##_body(rig *f, dfsae_model *m, dfsae_optimizer *o);       \
     static void name(void **state)                                             \
     {                                                                          \
-        (void)state;                                                           \
-        fixture f;                                                             \
-        open_fixture(&f, kind);                                                \
-        name##_body(&f, f.t.m[0], f.t.o[0]);                                   \
-        close_fixture(&f);                                                     \
+        rig *f = open_rig(state, kind);                                        \
+        name##_body(f, f->t.m[0], f->t.o[0]);                                  \
+        close_rig(f);                                                          \
     }                                                                          \
-    static void name##_body(fixture *f, dfsae_model *m, dfsae_optimizer *o)
+    static void name##_body(rig *f, dfsae_model *m, dfsae_optimizer *o)
 
 /* The model's last error after a call that must fail with `want`. */
 #define EXPECT_FAIL(call, want)                                                \
@@ -88,7 +116,7 @@ static void expect_opt_error(dfsae_optimizer *o, const char *needle)
 }
 
 /* Options changed on both twins keep them comparable. */
-static void both_set(fixture *f, int key, double value)
+static void both_set(rig *f, int key, double value)
 {
     for (int i = 0; i < 2; ++i)
         assert_int_equal(dfsae_model_set_option(f->t.m[i], key, value),
@@ -137,7 +165,7 @@ static void test_null_handles(void **state)
 }
 
 /* A step with a NULL model or optimizer touches neither the other handle. */
-FIXTURE_TEST(test_step_null_handles, DFSAE_ADAM)
+RIG_TEST(test_step_null_handles, DFSAE_ADAM)
 {
     float g[K * D + K];
     memset(g, 0, sizeof g);
@@ -147,7 +175,7 @@ FIXTURE_TEST(test_step_null_handles, DFSAE_ADAM)
     (void)f;
 }
 
-FIXTURE_TEST(test_null_buffers, DFSAE_ADAM)
+RIG_TEST(test_null_buffers, DFSAE_ADAM)
 {
     double v = 0.0;
     const size_t np = f->t.np;
@@ -176,20 +204,21 @@ FIXTURE_TEST(test_null_buffers, DFSAE_ADAM)
  * each refusal changes nothing. */
 static void test_null_gradient_and_optimizer(void **state)
 {
-    (void)state;
-    api_alloc_ctl ctl;
-    api_alloc_ctl_init(&ctl);
-    dfsae_allocator a = api_allocator(&ctl);
-    dfsae_model *m;
-    dfsae_optimizer *o;
+    api_alloc_ctl *ctl = fx_alloc(state, sizeof *ctl); /* outlives m, o */
+    api_alloc_ctl_init(ctl);
+    dfsae_allocator a = api_allocator(ctl);
+    dfsae_model **ms = fx_model_slot(state);
+    dfsae_optimizer **os = fx_optimizer_slot(state);
     float before[K * D + K], after[K * D + K], X[2 * D];
     double v;
     for (int i = 0; i < 2 * D; ++i)
         X[i] = (float)i / D - 0.5f;
-    assert_int_equal(dfsae_model_create(D, K, 3, &a, &m), DFSAE_OK);
+    assert_int_equal(dfsae_model_create(D, K, 3, &a, ms), DFSAE_OK);
+    dfsae_model *m = *ms;
     assert_int_equal(
-        dfsae_optimizer_create(DFSAE_SGD, dfsae_model_num_params(m), &a, &o),
+        dfsae_optimizer_create(DFSAE_SGD, dfsae_model_num_params(m), &a, os),
         DFSAE_OK);
+    dfsae_optimizer *o = *os;
     assert_int_equal(dfsae_model_get_params(m, before, K * D + K), DFSAE_OK);
     EXPECT_FAIL(dfsae_optimizer_step(o, m, NULL), DFSAE_ERR_NULL_ARG);
     expect_opt_error(o, "grad");
@@ -206,8 +235,9 @@ static void test_null_gradient_and_optimizer(void **state)
     assert_true(dfsae_optimizer_step_count(o) == 0);
     assert_int_equal(dfsae_model_get_params(m, after, K * D + K), DFSAE_OK);
     assert_memory_equal(before, after, sizeof before);
-    dfsae_optimizer_free(o);
-    dfsae_model_free(m);
+    /* Dropped before returning: a test_malloc allocator (fixture.h). */
+    fx_drop(state, o);
+    fx_drop(state, m);
 }
 
 /* ---- Zero and overflowing sizes --------------------------------------- */
@@ -296,7 +326,7 @@ static void test_optimizer_create_bad(void **state)
     }
 }
 
-FIXTURE_TEST(test_zero_sizes, DFSAE_ADAM)
+RIG_TEST(test_zero_sizes, DFSAE_ADAM)
 {
     double v;
     EXPECT_FAIL(dfsae_model_forward(m, f->X, 0, f->buf, NULL, NULL),
@@ -313,7 +343,7 @@ FIXTURE_TEST(test_zero_sizes, DFSAE_ADAM)
     (void)o;
 }
 
-FIXTURE_TEST(test_overflowing_sizes, DFSAE_ADAM)
+RIG_TEST(test_overflowing_sizes, DFSAE_ADAM)
 {
     double v;
     const size_t huge[] = {SIZE_MAX / 2, SIZE_MAX, SIZE_MAX / D + 1,
@@ -350,7 +380,7 @@ FIXTURE_TEST(test_overflowing_sizes, DFSAE_ADAM)
 
 /* A workspace the allocator cannot provide: reserve fails, and so does a
  * later call needing it, without changing anything. */
-FIXTURE_TEST(test_reserve_out_of_memory, DFSAE_ADAM)
+RIG_TEST(test_reserve_out_of_memory, DFSAE_ADAM)
 {
     f->ctl.fail_after = f->ctl.allocs; /* no more memory from now on */
     EXPECT_FAIL(dfsae_model_reserve(m, 1000), DFSAE_ERR_NO_MEMORY);
@@ -367,7 +397,7 @@ FIXTURE_TEST(test_reserve_out_of_memory, DFSAE_ADAM)
 
 /* ---- Batches of one row ------------------------------------------------ */
 
-FIXTURE_TEST(test_batch_of_one_with_variance_terms, DFSAE_ADAM)
+RIG_TEST(test_batch_of_one_with_variance_terms, DFSAE_ADAM)
 {
     double v, terms[DFSAE_TERM_COUNT];
     /* Defaults (var and tc on), then each of them alone. */
@@ -401,12 +431,12 @@ FIXTURE_TEST(test_batch_of_one_with_variance_terms, DFSAE_ADAM)
  * L_lse of that row (plus L_wr when on), finite, as is the gradient. */
 static void test_batch_of_one_without_variance_terms(void **state)
 {
-    (void)state;
-    api_alloc_ctl ctl;
-    api_alloc_ctl_init(&ctl);
-    dfsae_allocator a = api_allocator(&ctl);
-    dfsae_model *m;
-    assert_int_equal(dfsae_model_create(D, K, 9, &a, &m), DFSAE_OK);
+    api_alloc_ctl *ctl = fx_alloc(state, sizeof *ctl); /* outlives m */
+    api_alloc_ctl_init(ctl);
+    dfsae_allocator a = api_allocator(ctl);
+    dfsae_model **ms = fx_model_slot(state);
+    assert_int_equal(dfsae_model_create(D, K, 9, &a, ms), DFSAE_OK);
+    dfsae_model *m = *ms;
     assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_VAR, 0.0),
                      DFSAE_OK);
     assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_TC, 0.0),
@@ -442,14 +472,14 @@ static void test_batch_of_one_without_variance_terms(void **state)
         for (size_t i = 0; i < K * D + K; ++i)
             assert_true(isfinite(g[i]));
     }
-    dfsae_model_free(m);
+    fx_drop(state, m); /* a test_malloc allocator: before returning */
 }
 
 /* ---- Non-finite input -------------------------------------------------- */
 
 /* NaN, +Inf and -Inf at the first, an inner, and the last position of X
  * are refused by forward, loss and grad (both gradient destinations). */
-FIXTURE_TEST(test_non_finite_X, DFSAE_ADAM)
+RIG_TEST(test_non_finite_X, DFSAE_ADAM)
 {
     const float bad[] = {NAN, INFINITY, -INFINITY};
     const size_t where[] = {0, 3, 255, 256, 300, N * D - 1};
@@ -481,32 +511,26 @@ FIXTURE_TEST(test_non_finite_X, DFSAE_ADAM)
 /* The fused step refuses what the optimizer would before computing the
  * gradient, and a gradient it cannot allocate: nothing changes (the twin
  * check at the end). */
-FIXTURE_TEST(test_train_step_refusals, DFSAE_ADAM)
+RIG_TEST(test_train_step_refusals, DFSAE_ADAM)
 {
     double v;
-    dfsae_optimizer *other;
-    assert_int_equal(
-        dfsae_optimizer_create(DFSAE_ADAM, f->t.np + 1, &f->alloc, &other),
-        DFSAE_OK);
+    dfsae_optimizer *other = rig_optimizer(f, DFSAE_ADAM, f->t.np + 1);
     EXPECT_FAIL(dfsae_train_step(m, other, f->X, N, &v, NULL, 0),
                 DFSAE_ERR_SIZE_MISMATCH);
     expect_model_error(m, "parameters");
     assert_true(dfsae_optimizer_step_count(other) == 0);
-    dfsae_optimizer_free(other);
-    dfsae_optimizer *sgd;
-    assert_int_equal(
-        dfsae_optimizer_create(DFSAE_SGD, f->t.np, &f->alloc, &sgd), DFSAE_OK);
+    fx_drop(f->state, other);
+    dfsae_optimizer *sgd = rig_optimizer(f, DFSAE_SGD, f->t.np);
     assert_int_equal(dfsae_optimizer_set_option(sgd, DFSAE_OPT_NESTEROV, 1.0),
                      DFSAE_OK);
     EXPECT_FAIL(dfsae_train_step(m, sgd, f->X, N, &v, NULL, 0),
                 DFSAE_ERR_INVALID_ARG);
     expect_model_error(m, "Nesterov");
-    dfsae_optimizer_free(sgd);
+    fx_drop(f->state, sgd);
     /* A fresh model's first step allocates the gradient: refused, its
      * parameters and the optimizer stay as they were. */
-    dfsae_model *fresh;
+    dfsae_model *fresh = rig_model(f, D, 5);
     float p0[K * D + K], p1[K * D + K];
-    assert_int_equal(dfsae_model_create(D, K, 5, &f->alloc, &fresh), DFSAE_OK);
     assert_int_equal(dfsae_model_get_params(fresh, p0, f->t.np), DFSAE_OK);
     const uint64_t steps = dfsae_optimizer_step_count(o);
     f->ctl.fail_after = f->ctl.allocs;
@@ -517,12 +541,12 @@ FIXTURE_TEST(test_train_step_refusals, DFSAE_ADAM)
     assert_int_equal(dfsae_model_get_params(fresh, p1, f->t.np), DFSAE_OK);
     assert_memory_equal(p0, p1, sizeof p0);
     assert_true(dfsae_optimizer_step_count(o) == steps);
-    dfsae_model_free(fresh);
+    fx_drop(f->state, fresh);
 }
 
 /* Finite input whose pre-activations overflow float: the loss is refused
  * as non-finite and nothing changes. */
-FIXTURE_TEST(test_non_finite_result, DFSAE_ADAM)
+RIG_TEST(test_non_finite_result, DFSAE_ADAM)
 {
     float X[N * D];
     double v = 0.0;
@@ -550,13 +574,11 @@ FIXTURE_TEST(test_non_finite_result, DFSAE_ADAM)
  * alone on the sample side). */
 static void test_overflowing_unit_is_not_finite(void **state)
 {
-    (void)state;
     const float params[] = {1e30f, 1.0f, 0.0f, 0.0f}; /* W (2 x 1), b */
     const float X[] = {1e10f, 2e10f, 3e10f};
     const double weights[2][4] = {{1, 1, 0, 0}, {0, 0, 1, 0}};
     for (int c = 0; c < 2; ++c) {
-        dfsae_model *m = NULL;
-        assert_int_equal(dfsae_model_create(1, 2, 1, NULL, &m), DFSAE_OK);
+        dfsae_model *m = fx_model(state, 1, 2, 1);
         assert_int_equal(dfsae_model_set_params(m, params, 4), DFSAE_OK);
         for (int t = 0; t < 4; ++t)
             assert_int_equal(dfsae_model_set_option(
@@ -568,11 +590,11 @@ static void test_overflowing_unit_is_not_finite(void **state)
         double total = 0.0;
         assert_int_equal(dfsae_model_loss(m, X, 3, &total, NULL, 0),
                          DFSAE_ERR_NON_FINITE_RESULT);
-        dfsae_model_free(m);
+        fx_drop(state, m);
     }
 }
 
-FIXTURE_TEST(test_non_finite_params, DFSAE_ADAM)
+RIG_TEST(test_non_finite_params, DFSAE_ADAM)
 {
     const float bad[] = {NAN, INFINITY, -INFINITY};
     const size_t np = f->t.np;
@@ -592,7 +614,7 @@ FIXTURE_TEST(test_non_finite_params, DFSAE_ADAM)
     (void)o;
 }
 
-FIXTURE_TEST(test_non_finite_gradient_to_step, DFSAE_ADAM)
+RIG_TEST(test_non_finite_gradient_to_step, DFSAE_ADAM)
 {
     const float bad[] = {NAN, INFINITY, -INFINITY};
     const size_t np = f->t.np;
@@ -613,35 +635,30 @@ FIXTURE_TEST(test_non_finite_gradient_to_step, DFSAE_ADAM)
 
 /* ---- Size mismatch between optimizer and model ------------------------ */
 
-FIXTURE_TEST(test_optimizer_model_mismatch, DFSAE_ADAM)
+RIG_TEST(test_optimizer_model_mismatch, DFSAE_ADAM)
 {
     float g[K * D + K + 1];
     for (size_t i = 0; i < sizeof g / sizeof g[0]; ++i)
         g[i] = 0.1f;
     /* Optimizers one parameter short and one too many, on model 0. */
     for (int delta = -1; delta <= 1; delta += 2) {
-        dfsae_optimizer *other;
-        assert_int_equal(dfsae_optimizer_create(DFSAE_SGD,
-                                                (size_t)((long)f->t.np + delta),
-                                                &f->alloc, &other),
-                         DFSAE_OK);
+        dfsae_optimizer *other =
+            rig_optimizer(f, DFSAE_SGD, (size_t)((long)f->t.np + delta));
         EXPECT_FAIL(dfsae_optimizer_step(other, m, g), DFSAE_ERR_SIZE_MISMATCH);
         expect_opt_error(other, NULL);
         assert_true(dfsae_optimizer_step_count(other) == 0);
-        dfsae_optimizer_free(other);
+        fx_drop(f->state, other);
     }
     /* Optimizer 0 on a model of another shape: optimizer 0 unchanged. */
-    dfsae_model *wide;
-    assert_int_equal(dfsae_model_create(D + 1, K, 1, &f->alloc, &wide),
-                     DFSAE_OK);
+    dfsae_model *wide = rig_model(f, D + 1, 1);
     EXPECT_FAIL(dfsae_optimizer_step(o, wide, g), DFSAE_ERR_SIZE_MISMATCH);
     expect_opt_error(o, NULL);
-    dfsae_model_free(wide);
+    fx_drop(f->state, wide);
 }
 
 /* ---- Options ----------------------------------------------------------- */
 
-FIXTURE_TEST(test_unknown_option_keys, DFSAE_ADAM)
+RIG_TEST(test_unknown_option_keys, DFSAE_ADAM)
 {
     const int keys[] = {-1, DFSAE_MODEL_OPTION_COUNT, 1000, INT_MIN, INT_MAX};
     double v = 12345.0, lo, hi;
@@ -665,7 +682,7 @@ FIXTURE_TEST(test_unknown_option_keys, DFSAE_ADAM)
     (void)f;
 }
 
-FIXTURE_TEST(test_option_values_rejected, DFSAE_ADAM)
+RIG_TEST(test_option_values_rejected, DFSAE_ADAM)
 {
     const struct {
         int key;
@@ -746,11 +763,8 @@ static void test_half_allocator_rejected(void **state)
 
 static void test_last_error_fresh_is_empty(void **state)
 {
-    (void)state;
-    dfsae_model *m;
-    dfsae_optimizer *o;
-    assert_int_equal(dfsae_model_create(3, 2, 1, NULL, &m), DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_SGD, 8, NULL, &o), DFSAE_OK);
+    dfsae_model *m = fx_model(state, 3, 2, 1);
+    dfsae_optimizer *o = fx_optimizer(state, DFSAE_SGD, 8);
     assert_string_equal(dfsae_model_last_error(m), "");
     assert_string_equal(dfsae_optimizer_last_error(o), "");
     /* Successful calls do not invent an error. */
@@ -760,12 +774,10 @@ static void test_last_error_fresh_is_empty(void **state)
     assert_int_equal(dfsae_optimizer_step(o, m, g), DFSAE_OK);
     assert_string_equal(dfsae_model_last_error(m), "");
     assert_string_equal(dfsae_optimizer_last_error(o), "");
-    dfsae_optimizer_free(o);
-    dfsae_model_free(m);
 }
 
 /* Only the first n_terms entries are written. */
-FIXTURE_TEST(test_terms_count_respected, DFSAE_ADAM)
+RIG_TEST(test_terms_count_respected, DFSAE_ADAM)
 {
     double terms[DFSAE_TERM_COUNT + 2], all[DFSAE_TERM_COUNT], total;
     assert_int_equal(
@@ -789,29 +801,29 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_null_handles),
-        cmocka_unit_test(test_step_null_handles),
-        cmocka_unit_test(test_null_buffers),
-        cmocka_unit_test(test_null_gradient_and_optimizer),
+        FIXTURE_TEST(test_step_null_handles),
+        FIXTURE_TEST(test_null_buffers),
+        FIXTURE_TEST(test_null_gradient_and_optimizer),
         cmocka_unit_test(test_create_bad_sizes),
         cmocka_unit_test(test_create_too_large_for_memory),
         cmocka_unit_test(test_optimizer_create_bad),
-        cmocka_unit_test(test_zero_sizes),
-        cmocka_unit_test(test_overflowing_sizes),
-        cmocka_unit_test(test_reserve_out_of_memory),
-        cmocka_unit_test(test_batch_of_one_with_variance_terms),
-        cmocka_unit_test(test_batch_of_one_without_variance_terms),
-        cmocka_unit_test(test_non_finite_X),
-        cmocka_unit_test(test_train_step_refusals),
-        cmocka_unit_test(test_non_finite_result),
-        cmocka_unit_test(test_non_finite_params),
-        cmocka_unit_test(test_overflowing_unit_is_not_finite),
-        cmocka_unit_test(test_non_finite_gradient_to_step),
-        cmocka_unit_test(test_optimizer_model_mismatch),
-        cmocka_unit_test(test_unknown_option_keys),
-        cmocka_unit_test(test_option_values_rejected),
-        cmocka_unit_test(test_last_error_fresh_is_empty),
+        FIXTURE_TEST(test_zero_sizes),
+        FIXTURE_TEST(test_overflowing_sizes),
+        FIXTURE_TEST(test_reserve_out_of_memory),
+        FIXTURE_TEST(test_batch_of_one_with_variance_terms),
+        FIXTURE_TEST(test_batch_of_one_without_variance_terms),
+        FIXTURE_TEST(test_non_finite_X),
+        FIXTURE_TEST(test_train_step_refusals),
+        FIXTURE_TEST(test_non_finite_result),
+        FIXTURE_TEST(test_non_finite_params),
+        FIXTURE_TEST(test_overflowing_unit_is_not_finite),
+        FIXTURE_TEST(test_non_finite_gradient_to_step),
+        FIXTURE_TEST(test_optimizer_model_mismatch),
+        FIXTURE_TEST(test_unknown_option_keys),
+        FIXTURE_TEST(test_option_values_rejected),
+        FIXTURE_TEST(test_last_error_fresh_is_empty),
         cmocka_unit_test(test_half_allocator_rejected),
-        cmocka_unit_test(test_terms_count_respected),
+        FIXTURE_TEST(test_terms_count_respected),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
