@@ -7,11 +7,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
 
 #include <cmocka.h>
 
 #include "api_data.h"
+#include "fixture.h"
 #include "layers/layers.h"
 
 /* 4 K D bytes = 1.1 MB, above the kernel's 1 MiB; D not a multiple of 16,
@@ -20,10 +20,10 @@
 #define K     1101
 #define MAX_N 7
 
-static void check_rows(const float *X, const float *W, size_t n, float beta)
+static void check_rows(void **state, const float *X, const float *W, size_t n,
+                       float beta)
 {
-    float *Z = malloc(n * K * sizeof *Z);
-    assert_non_null(Z);
+    float *Z = fx_alloc(state, n * K * sizeof *Z);
     for (size_t e = 0; e < n * K; ++e)
         Z[e] = 0.5f; /* what beta = 1 adds to */
     dfsae__small_product(X, n, D, W, D, K, beta, Z);
@@ -39,18 +39,15 @@ static void check_rows(const float *X, const float *W, size_t n, float beta)
                 fail_msg("n = %zu, beta = %g, (%zu, %zu): %.9g vs %.9g", n,
                          (double)beta, i, j, (double)Z[i * K + j], z);
         }
-    free(Z);
+    fx_drop(state, Z);
 }
 
 static void test_streamed_weights(void **state)
 {
-    (void)state;
     if (!dfsae__small_product_takes(2))
         skip(); /* no kernel on this machine: forward takes sgemm */
-    float *W = malloc((size_t)K * D * sizeof *W);
-    float *X = malloc((size_t)MAX_N * D * sizeof *X);
-    assert_non_null(W);
-    assert_non_null(X);
+    float *W = fx_alloc(state, (size_t)K * D * sizeof *W);
+    float *X = fx_alloc(state, (size_t)MAX_N * D * sizeof *X);
     api_rng g;
     api_rng_seed(&g, 31);
     for (size_t e = 0; e < (size_t)K * D; ++e)
@@ -58,17 +55,15 @@ static void test_streamed_weights(void **state)
     for (size_t e = 0; e < (size_t)MAX_N * D; ++e)
         X[e] = (float)api_rng_normal(&g);
     for (size_t n = 2; n <= MAX_N; ++n) {
-        check_rows(X, W, n, 0.0f);
-        check_rows(X, W, n, 1.0f);
+        check_rows(state, X, W, n, 0.0f);
+        check_rows(state, X, W, n, 1.0f);
     }
-    free(W);
-    free(X);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_streamed_weights),
+        FIXTURE_TEST(test_streamed_weights),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

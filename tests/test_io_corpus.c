@@ -16,28 +16,34 @@
 #include <cmocka.h>
 
 #include "dfsae.h"
+#include "fixture.h"
 #include "io_util.h"
 
 /* Returns the model-only load's status; the load with the optimizer must
  * agree (a file without optimizer state gives no optimizer). */
-static int load_all_ways(const unsigned char *data, size_t len)
+static int load_all_ways(void **state, const unsigned char *data, size_t len)
 {
     char err[DFSAE_ERROR_MESSAGE_SIZE];
-    dfsae_model *m = NULL;
-    dfsae_optimizer *o = NULL;
-    int st =
-        dfsae_model_load_buffer(data, len, NULL, &m, NULL, err, sizeof err);
-    dfsae_model_free(m);
-    int st2 = dfsae_model_load_buffer(data, len, NULL, &m, &o, err, sizeof err);
+    dfsae_model **m = fx_model_slot(state);
+    dfsae_optimizer **o = fx_optimizer_slot(state);
+    int st = dfsae_model_load_buffer(data, len, NULL, m, NULL, err, sizeof err);
+    fx_drop(state, *m);
+    m = fx_model_slot(state);
+    int st2 = dfsae_model_load_buffer(data, len, NULL, m, o, err, sizeof err);
     assert_int_equal(st2, st);
-    dfsae_optimizer_free(o);
-    dfsae_model_free(m);
+    fx_drop(state, *o);
+    fx_drop(state, *m);
     return st;
 }
 
-static void replay(const char *dir, int seeds)
+static void close_dir(void *d)
 {
-    DIR *d = opendir(dir);
+    closedir(d);
+}
+
+static void replay(void **state, const char *dir, int seeds)
+{
+    DIR *d = fx_keep_with(state, opendir(dir), close_dir);
     if (d == NULL) {
         assert_false(seeds); /* the seed directory must exist */
         return;
@@ -47,11 +53,11 @@ static void replay(const char *dir, int seeds)
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.' || strstr(e->d_name, ".md") != NULL)
             continue;
-        char *path = io_join(dir, e->d_name);
+        char *path = fx_keep(state, io_join(dir, e->d_name));
         size_t len = 0;
-        unsigned char *data = io_read_file(path, &len);
+        unsigned char *data = fx_keep(state, io_read_file(path, &len));
         assert_non_null(data);
-        int st = load_all_ways(data, len);
+        int st = load_all_ways(state, data, len);
         if (seeds && st != DFSAE_OK)
             fail_msg("seed %s does not load: %d", e->d_name, st);
         if (!seeds && e->d_name[0] == 'm') {
@@ -59,27 +65,26 @@ static void replay(const char *dir, int seeds)
             if (st != want)
                 fail_msg("%s: status %d, expected %d", e->d_name, st, want);
         }
-        free(data);
-        free(path);
+        fx_drop(state, data);
+        fx_drop(state, path);
         ++count;
     }
-    closedir(d);
+    fx_drop(state, d);
     if (seeds)
         assert_true(count >= 4);
 }
 
 static void test_corpus(void **state)
 {
-    (void)state;
     char dirs[] = IO_CORPUS_DIRS;
     char *sep = strchr(dirs, ':');
     *sep = '\0';
-    replay(dirs, 1);
-    replay(sep + 1, 0);
+    replay(state, dirs, 1);
+    replay(state, sep + 1, 0);
 }
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_corpus)};
+    const struct CMUnitTest tests[] = {FIXTURE_TEST(test_corpus)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
