@@ -15,106 +15,105 @@
 
 #include "api_alloc.h"
 #include "dfsae.h"
+#include "fixture.h"
 #include "io_util.h"
 
-/* A saved Adam checkpoint (D = 3, K = 2), test_malloc'ed. */
-static unsigned char *checkpoint(size_t *size)
+/* A saved Adam checkpoint (D = 3, K = 2), the fixture's. */
+static unsigned char *checkpoint(void **state, size_t *size)
 {
-    dfsae_model *m = NULL;
-    dfsae_optimizer *o = NULL;
-    assert_int_equal(dfsae_model_create(3, 2, 1, NULL, &m), DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM, 8, NULL, &o), DFSAE_OK);
+    dfsae_model *m = fx_model(state, 3, 2, 1);
+    dfsae_optimizer *o = fx_optimizer(state, DFSAE_ADAM, 8);
     assert_int_equal(dfsae_model_save_buffer(m, o, NULL, 0, size), DFSAE_OK);
-    unsigned char *buf = test_malloc(*size);
+    unsigned char *buf = fx_alloc(state, *size);
     assert_int_equal(dfsae_model_save_buffer(m, o, buf, *size, size), DFSAE_OK);
-    dfsae_optimizer_free(o);
-    dfsae_model_free(m);
+    fx_drop(state, o);
+    fx_drop(state, m);
     return buf;
 }
 
 static void test_create_load_oom_at_every_allocation(void **state)
 {
-    (void)state;
     size_t size;
-    unsigned char *file = checkpoint(&size);
+    unsigned char *file = checkpoint(state, &size);
     size_t in_json = 0, i = 0;
     for (;; ++i) {
-        api_alloc_ctl ctl;
-        api_alloc_ctl_init(&ctl);
-        ctl.fail_after = i;
-        dfsae_allocator a = api_allocator(&ctl);
-        dfsae_model *m = NULL;
-        dfsae_optimizer *o = NULL;
+        /* The control outlives the handles, which the fixture frees if an
+         * assertion fails (a load that wrongly made them included). */
+        api_alloc_ctl *ctl = fx_alloc(state, sizeof *ctl);
+        api_alloc_ctl_init(ctl);
+        ctl->fail_after = i;
+        dfsae_allocator a = api_allocator(ctl);
+        dfsae_model **m = fx_model_slot(state);
+        dfsae_optimizer **o = fx_optimizer_slot(state);
         char err[DFSAE_ERROR_MESSAGE_SIZE] = "";
-        int st =
-            dfsae_model_load_buffer(file, size, &a, &m, &o, err, sizeof err);
+        int st = dfsae_model_load_buffer(file, size, &a, m, o, err, sizeof err);
         if (st == DFSAE_OK) {
-            dfsae_optimizer_free(o);
-            dfsae_model_free(m);
-            assert_int_equal(ctl.allocs, ctl.frees);
+            fx_drop(state, *o);
+            fx_drop(state, *m);
+            assert_int_equal(ctl->allocs, ctl->frees);
             break;
         }
         if (st != DFSAE_ERR_NO_MEMORY)
             fail_msg("allocation %zu refused: status %d (%s): %s", i, st,
                      dfsae_status_string(st), err);
-        assert_null(m);
-        assert_null(o);
-        assert_int_equal(ctl.allocs, ctl.frees);
+        assert_null(*m);
+        assert_null(*o);
+        assert_int_equal(ctl->allocs, ctl->frees);
         assert_true(strstr(err, "memory") != NULL);
         if (strstr(err, "JSON") != NULL)
             ++in_json;
+        fx_drop(state, ctl);
     }
     assert_true(i >= 3);
     /* The parser's own allocations go through the hook. */
     assert_true(in_json >= 1);
-    test_free(file);
 }
 
 static void test_load_into_oom_at_every_allocation(void **state)
 {
-    (void)state;
     size_t size;
-    unsigned char *file = checkpoint(&size);
+    unsigned char *file = checkpoint(state, &size);
     size_t in_json = 0, i = 0;
     for (;; ++i) {
-        api_alloc_ctl ctl;
-        api_alloc_ctl_init(&ctl);
-        dfsae_allocator a = api_allocator(&ctl);
-        dfsae_model *m = NULL;
-        dfsae_optimizer *o = NULL;
-        assert_int_equal(dfsae_model_create(3, 2, 9, &a, &m), DFSAE_OK);
-        assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM, 8, &a, &o),
+        api_alloc_ctl *ctl = fx_alloc(state, sizeof *ctl); /* outlives m, o */
+        api_alloc_ctl_init(ctl);
+        dfsae_allocator a = api_allocator(ctl);
+        dfsae_model **ms = fx_model_slot(state);
+        dfsae_optimizer **os = fx_optimizer_slot(state);
+        assert_int_equal(dfsae_model_create(3, 2, 9, &a, ms), DFSAE_OK);
+        assert_int_equal(dfsae_optimizer_create(DFSAE_ADAM, 8, &a, os),
                          DFSAE_OK);
-        io_snapshot before;
-        io_snapshot_take(m, &before);
-        ctl.fail_after = ctl.allocs + i;
+        dfsae_model *m = *ms;
+        dfsae_optimizer *o = *os;
+        io_snapshot *before = fx_snapshot(state, m);
+        ctl->fail_after = ctl->allocs + i;
         int st = dfsae_model_load_buffer_into(m, o, file, size);
-        ctl.fail_after = SIZE_MAX;
+        ctl->fail_after = SIZE_MAX;
         if (st != DFSAE_OK) {
             if (st != DFSAE_ERR_NO_MEMORY)
                 fail_msg("allocation %zu refused: status %d: %s", i, st,
                          dfsae_model_last_error(m));
-            assert_true(io_snapshot_same(m, &before));
+            assert_true(io_snapshot_same(m, before));
             assert_int_equal(dfsae_optimizer_step_count(o), 0);
             if (strstr(dfsae_model_last_error(m), "JSON") != NULL)
                 ++in_json;
         }
-        io_snapshot_free(&before);
-        dfsae_optimizer_free(o);
-        dfsae_model_free(m);
-        assert_int_equal(ctl.allocs, ctl.frees);
+        fx_drop(state, before);
+        fx_drop(state, o);
+        fx_drop(state, m);
+        assert_int_equal(ctl->allocs, ctl->frees);
+        fx_drop(state, ctl);
         if (st == DFSAE_OK)
             break;
     }
     assert_true(in_json >= 1);
-    test_free(file);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_create_load_oom_at_every_allocation),
-        cmocka_unit_test(test_load_into_oom_at_every_allocation),
+        FIXTURE_TEST(test_create_load_oom_at_every_allocation),
+        FIXTURE_TEST(test_load_into_oom_at_every_allocation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
