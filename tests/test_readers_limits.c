@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +20,8 @@
 #include <zlib.h>
 
 #include "exdata.h"
+#include "fixture.h"
+#include "io_util.h"
 
 #define MIB ((size_t)1 << 20)
 
@@ -55,15 +58,15 @@ static double peak_rise_mib(size_t base)
 }
 
 /* A gzip stream of `head` followed by `zeros` zero bytes, compressed in
- * pieces so that no buffer of the uncompressed size exists. */
-static uint8_t *gzip_zeros(const uint8_t *head, size_t head_len, size_t zeros,
-                           size_t *out_len)
+ * pieces so that no buffer of the uncompressed size exists; the
+ * fixture's. */
+static uint8_t *gzip_zeros(void **state, const uint8_t *head, size_t head_len,
+                           size_t zeros, size_t *out_len)
 {
     static const uint8_t block[1 << 16];
     size_t cap = zeros / 500 + head_len + 4096;
-    uint8_t *out = malloc(cap);
+    uint8_t *out = fx_alloc(state, cap);
     z_stream zs;
-    assert_non_null(out);
     memset(&zs, 0, sizeof zs);
     assert_int_equal(
         deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY), Z_OK);
@@ -109,8 +112,10 @@ static void expect_over_limit(const uint8_t *p, size_t n, const char *name,
     exdata_options_init(&o);
     o.max_memory = limit;
     memset(&e, 0, sizeof e);
-    if (exdata_parse(p, n, name, &o, &d, &e) == 0)
+    if (exdata_parse(p, n, name, &o, &d, &e) == 0) {
+        exdata_free(&d); /* the test fails, leaking nothing */
         fail_msg("%s parsed under a %zu-byte limit", name, limit);
+    }
     if (e.kind != EXDATA_ERR_MEMORY_LIMIT || strstr(e.msg, needle) == NULL)
         fail_msg("%s: '%s' (kind %d) is not a limit error with '%s'", name,
                  e.msg, e.kind, needle);
@@ -150,8 +155,8 @@ static void gzip_idx_refused_by_its_header(void **state)
      * first bytes, without inflating the rest. */
     uint8_t h[16];
     size_t z, base;
-    uint8_t *gz = gzip_zeros(h, idx_header(h, 8192, 32, 32), 8 * MIB, &z);
-    (void)state;
+    uint8_t *gz =
+        gzip_zeros(state, h, idx_header(h, 8192, 32, 32), 8 * MIB, &z);
     assert_true(z < MIB / 32);
     base = reset_peak();
     expect_over_limit(gz, z, "pixels.idx.gz", 2 * MIB,
@@ -166,11 +171,11 @@ static void gzip_idx_refused_by_its_header(void **state)
         exdata_options_init(&o);
         o.max_memory = 41 * MIB;
         assert_int_equal(exdata_parse(gz, z, "pixels.idx.gz", &o, &d, &e), 0);
-        assert_int_equal(d.rows, 8192);
-        assert_int_equal(d.cols, 1024);
-        exdata_free(&d);
+        const size_t rows = d.rows, cols = d.cols;
+        exdata_free(&d); /* before the checks: a failed one leaks nothing */
+        assert_int_equal(rows, 8192);
+        assert_int_equal(cols, 1024);
     }
-    free(gz);
 }
 
 static void lying_header_refused_before_allocation(void **state)
@@ -179,12 +184,11 @@ static void lying_header_refused_before_allocation(void **state)
     uint8_t h[16 + 10] = {0};
     size_t z;
     uint8_t *gz;
-    (void)state;
     idx_header(h, 60000, 100, 100);
-    gz = gzip_zeros(h, sizeof h, 0, &z);
+    gz = gzip_zeros(state, h, sizeof h, 0, &z);
     expect_over_limit(gz, z, "lie.idx.gz", 64 * MIB,
                       "announces 60000 x 10000 values");
-    free(gz);
+    fx_drop(state, gz);
     /* Under a limit that allows it, the truth comes out. */
     {
         exdata d;
@@ -192,11 +196,13 @@ static void lying_header_refused_before_allocation(void **state)
         exdata_options o;
         exdata_options_init(&o);
         o.max_memory = (size_t)4 << 30;
-        gz = gzip_zeros(h, sizeof h, 0, &z);
-        assert_int_not_equal(exdata_parse(gz, z, "lie.idx.gz", &o, &d, &e), 0);
+        gz = gzip_zeros(state, h, sizeof h, 0, &z);
+        if (exdata_parse(gz, z, "lie.idx.gz", &o, &d, &e) == 0) {
+            exdata_free(&d); /* the test fails, leaking nothing */
+            fail_msg("lie.idx.gz parsed");
+        }
         assert_int_equal(e.kind, EXDATA_ERR_INPUT);
         assert_non_null(strstr(e.msg, "truncated"));
-        free(gz);
     }
 }
 
@@ -207,37 +213,33 @@ static void npy_header_counts_too(void **state)
     uint8_t h[128];
     size_t hl = sizeof dict - 1, z;
     uint8_t *gz;
-    (void)state;
     memcpy(h, "\x93NUMPY\x01\x00", 8);
     h[8] = (uint8_t)(hl + 1);
     h[9] = 0;
     memcpy(h + 10, dict, hl);
     h[10 + hl] = '\n';
-    gz = gzip_zeros(h, 11 + hl, 16 * MIB, &z);
+    gz = gzip_zeros(state, h, 11 + hl, 16 * MIB, &z);
     expect_over_limit(gz, z, "a.npy.gz", 32 * MIB,
                       "the array header announces 4096 x 4096 values: "
                       "reading them needs 80.0 MiB");
-    free(gz);
 }
 
 static void plain_file_values_count(void **state)
 {
     /* 1 MiB of pixels become 4 MiB of values: 5 MiB in all. */
     size_t n = 16 + MIB;
-    uint8_t *p = calloc(1, n);
+    uint8_t *p = fx_alloc(state, n);
     exdata d;
     exdata_error e;
     exdata_options o;
-    (void)state;
-    assert_non_null(p);
     idx_header(p, 1024, 32, 32);
     expect_over_limit(p, n, "plain.idx", 5 * MIB, "needs 5.0 MiB");
     exdata_options_init(&o);
     o.max_memory = 5 * MIB + 16;
     assert_int_equal(exdata_parse(p, n, "plain.idx", &o, &d, &e), 0);
-    assert_int_equal(d.rows, 1024);
-    exdata_free(&d);
-    free(p);
+    const size_t rows = d.rows;
+    exdata_free(&d); /* before the check: a failed one leaks nothing */
+    assert_int_equal(rows, 1024);
 }
 
 /* ---- streams without an announcement ---------------------------------- */
@@ -246,29 +248,24 @@ static void gzip_bomb_stops_at_the_limit(void **state)
 {
     /* 32 MiB of zeros as a CSV: nothing announces the size. */
     size_t z, base;
-    uint8_t *gz = gzip_zeros((const uint8_t *)"1,2\n", 4, 32 * MIB, &z);
-    (void)state;
+    uint8_t *gz = gzip_zeros(state, (const uint8_t *)"1,2\n", 4, 32 * MIB, &z);
     base = reset_peak();
     expect_over_limit(gz, z, "bomb.csv.gz", MIB,
                       "decompresses to more than the");
     assert_true(peak_rise_mib(base) < 8.0);
-    free(gz);
 }
 
 static void csv_values_stop_at_the_limit(void **state)
 {
     /* 256 Ki fields "1," need 1 MiB of values beside the 512 KiB text. */
     size_t n = (size_t)1 << 19;
-    char *text = malloc(n);
-    (void)state;
-    assert_non_null(text);
+    char *text = fx_alloc(state, n);
     for (size_t i = 0; i < n; i += 2) {
         text[i] = '1';
         text[i + 1] = i + 2 == n ? '\n' : ',';
     }
     expect_over_limit((const uint8_t *)text, n, "wide.csv", MIB,
                       "need more than the memory limit of 1.0 MiB");
-    free(text);
 }
 
 static void read_file_refuses_devices_and_stops_pipes(void **state)
@@ -307,14 +304,15 @@ static void read_file_refuses_devices_and_stops_pipes(void **state)
 
 static void large_file_refused_by_its_size(void **state)
 {
-    /* A sparse 1 GiB file: refused from its size, nothing read. */
-    char path[] = "/tmp/dfsae_limits_XXXXXX";
-    int fd = mkstemp(path);
+    /* A sparse 1 GiB file: refused from its size, nothing read. In the
+     * fixture's directory, removed pass or fail. */
+    char *dir = fx_keep_dir(state, io_tempdir());
+    char *path = fx_keep(state, io_join(dir, "limits"));
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
     exdata d;
     exdata_error e;
     exdata_options o;
     size_t base;
-    (void)state;
     assert_true(fd >= 0);
     assert_int_equal(ftruncate(fd, (off_t)1 << 30), 0);
     close(fd);
@@ -325,7 +323,6 @@ static void large_file_refused_by_its_size(void **state)
     assert_true(peak_rise_mib(base) < 4.0);
     assert_int_equal(e.kind, EXDATA_ERR_MEMORY_LIMIT);
     assert_non_null(strstr(e.msg, "larger than the memory limit of 64.0 MiB"));
-    unlink(path);
 }
 
 /* ---- picture sizes ----------------------------------------------------- */
@@ -356,14 +353,14 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(default_is_half_the_physical_memory),
-        cmocka_unit_test(gzip_idx_refused_by_its_header),
-        cmocka_unit_test(lying_header_refused_before_allocation),
-        cmocka_unit_test(npy_header_counts_too),
-        cmocka_unit_test(plain_file_values_count),
-        cmocka_unit_test(gzip_bomb_stops_at_the_limit),
-        cmocka_unit_test(csv_values_stop_at_the_limit),
+        FIXTURE_TEST(gzip_idx_refused_by_its_header),
+        FIXTURE_TEST(lying_header_refused_before_allocation),
+        FIXTURE_TEST(npy_header_counts_too),
+        FIXTURE_TEST(plain_file_values_count),
+        FIXTURE_TEST(gzip_bomb_stops_at_the_limit),
+        FIXTURE_TEST(csv_values_stop_at_the_limit),
         cmocka_unit_test(read_file_refuses_devices_and_stops_pipes),
-        cmocka_unit_test(large_file_refused_by_its_size),
+        FIXTURE_TEST(large_file_refused_by_its_size),
         cmocka_unit_test(picture_sizes_do_not_wrap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
