@@ -23,32 +23,24 @@
 #include <cmocka.h>
 
 #include "io/io.h"
+#include "fixture.h"
 #include "io_util.h"
 
-typedef struct fixture {
+/* A temporary directory, the target's path in it and a model to save,
+ * all the files's (state): removed and freed in teardown pass or fail. */
+typedef struct files {
     char *dir, *path;
     dfsae_model *m;
-} fixture;
+} files;
 
-static int setup(void **state)
+static files *open_files(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    f->dir = io_tempdir();
-    f->path = io_join(f->dir, "model.safetensors");
-    dfsae_model_create(16, 16, 2, NULL, &f->m);
-    *state = f;
-    return f->dir != NULL && f->m != NULL ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    io_rmdir(f->dir);
-    free(f->dir);
-    free(f->path);
-    dfsae_model_free(f->m);
-    free(f);
-    return 0;
+    files *f = fx_alloc(state, sizeof *f);
+    f->dir = fx_keep_dir(state, io_tempdir());
+    assert_non_null(f->dir);
+    f->path = fx_keep(state, io_join(f->dir, "model.safetensors"));
+    f->m = fx_model(state, 16, 16, 2);
+    return f;
 }
 
 /* Runs fn in a child killed after `seconds`; returns its exit code, or
@@ -79,7 +71,7 @@ static void expect_only(const char *dir, int entries)
 
 static void test_save_refuses_fifo(void **state)
 {
-    fixture *f = *state;
+    files *f = open_files(state);
     assert_int_equal(mkfifo(f->path, 0600), 0);
     assert_int_equal(dfsae_model_save(f->m, NULL, f->path), DFSAE_ERR_IO);
     assert_non_null(strstr(dfsae_model_last_error(f->m), "not a regular file"));
@@ -91,7 +83,7 @@ static void test_save_refuses_fifo(void **state)
 
 static void test_save_refuses_directory(void **state)
 {
-    fixture *f = *state;
+    files *f = open_files(state);
     assert_int_equal(mkdir(f->path, 0700), 0);
     assert_int_equal(dfsae_model_save(f->m, NULL, f->path), DFSAE_ERR_IO);
     assert_non_null(strstr(dfsae_model_last_error(f->m), "not a regular file"));
@@ -101,8 +93,8 @@ static void test_save_refuses_directory(void **state)
 /* Documented behaviour: the link is replaced by the file, not followed. */
 static void test_save_replaces_symlink(void **state)
 {
-    fixture *f = *state;
-    char *real = io_join(f->dir, "real");
+    files *f = open_files(state);
+    char *real = fx_keep(state, io_join(f->dir, "real"));
     assert_int_equal(io_write_file(real, "keep", 4), 0);
     assert_int_equal(symlink("real", f->path), 0);
     assert_int_equal(dfsae_model_save(f->m, NULL, f->path), DFSAE_OK);
@@ -110,11 +102,9 @@ static void test_save_replaces_symlink(void **state)
     assert_int_equal(lstat(f->path, &st), 0);
     assert_true(S_ISREG(st.st_mode));
     size_t len;
-    unsigned char *kept = io_read_file(real, &len);
+    unsigned char *kept = fx_keep(state, io_read_file(real, &len));
     assert_int_equal(len, 4);
     assert_memory_equal(kept, "keep", 4);
-    free(kept);
-    free(real);
     expect_only(f->dir, 2);
 }
 
@@ -138,7 +128,7 @@ static int load_fifo(void *arg)
 
 static void test_load_refuses_fifo(void **state)
 {
-    fixture *f = *state;
+    files *f = open_files(state);
     assert_int_equal(mkfifo(f->path, 0600), 0);
     int rc = in_child(load_fifo, f->path, 10);
     if (rc != 0)
@@ -162,7 +152,7 @@ static long dying_write(int fd, const void *p, size_t n)
 
 static int crash_saving(void *arg)
 {
-    const fixture *f = arg;
+    const files *f = arg;
     const dfsae__file_ops ops = {dying_write, fsync,
                                  dfsae__posix_file_ops.rename};
     dying_after = 100;
@@ -172,15 +162,15 @@ static int crash_saving(void *arg)
 
 static void test_stale_temporaries_removed(void **state)
 {
-    fixture *f = *state;
+    files *f = open_files(state);
     assert_int_equal(dfsae_model_save(f->m, NULL, f->path), DFSAE_OK);
     /* Neighbours that are not this target's temporaries stay. */
-    char *other = io_join(f->dir, "model.safetensors.bak");
+    char *other = fx_keep(state, io_join(f->dir, "model.safetensors.bak"));
     assert_int_equal(io_write_file(other, "x", 1), 0);
-    char *other_target = io_join(f->dir, "other.safetensors");
+    char *other_target = fx_keep(state, io_join(f->dir, "other.safetensors"));
     for (int crash = 0; crash < 3; ++crash)
         assert_int_equal(in_child(crash_saving, f, 10), 128 + SIGKILL);
-    fixture g = *f;
+    files g = *f;
     g.path = other_target;
     assert_int_equal(in_child(crash_saving, &g, 10), 128 + SIGKILL);
     /* target, .bak, one temporary each: every crashed save removed the
@@ -191,13 +181,10 @@ static void test_stale_temporaries_removed(void **state)
     expect_only(f->dir, 3); /* other.safetensors's temporary is not ours */
     assert_int_equal(dfsae_model_save(f->m, NULL, other_target), DFSAE_OK);
     expect_only(f->dir, 3);
-    dfsae_model *back = NULL;
-    assert_int_equal(dfsae_model_load(f->path, NULL, &back, NULL, NULL, 0),
+    dfsae_model **back = fx_model_slot(state);
+    assert_int_equal(dfsae_model_load(f->path, NULL, back, NULL, NULL, 0),
                      DFSAE_OK);
-    assert_true(io_models_identical(f->m, back));
-    dfsae_model_free(back);
-    free(other);
-    free(other_target);
+    assert_true(io_models_identical(f->m, *back));
 }
 
 /* A writer that pauses inside its save until told to go on. */
@@ -217,7 +204,7 @@ static long pausing_write(int fd, const void *p, size_t n)
 
 static int save_with_pause(void *arg)
 {
-    const fixture *f = arg;
+    const files *f = arg;
     const dfsae__file_ops ops = {pausing_write, fsync,
                                  dfsae__posix_file_ops.rename};
     dfsae_model *mine = NULL;
@@ -229,7 +216,7 @@ static int save_with_pause(void *arg)
 
 static void test_live_temporary_kept(void **state)
 {
-    fixture *f = *state;
+    files *f = open_files(state);
     assert_int_equal(pipe(pause_ready), 0);
     assert_int_equal(pipe(pause_go), 0);
     fflush(NULL);
@@ -249,13 +236,11 @@ static void test_live_temporary_kept(void **state)
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     expect_only(f->dir, 1);
-    dfsae_model *back = NULL, *child = NULL;
-    assert_int_equal(dfsae_model_load(f->path, NULL, &back, NULL, NULL, 0),
+    dfsae_model **back = fx_model_slot(state);
+    assert_int_equal(dfsae_model_load(f->path, NULL, back, NULL, NULL, 0),
                      DFSAE_OK);
-    dfsae_model_create(16, 16, 99, NULL, &child);
-    assert_true(io_models_identical(child, back)); /* the child renamed last */
-    dfsae_model_free(child);
-    dfsae_model_free(back);
+    dfsae_model *child = fx_model(state, 16, 16, 99);
+    assert_true(io_models_identical(child, *back)); /* the child renamed last */
     for (int i = 0; i < 2; ++i) {
         close(pause_ready[i]);
         close(pause_go[i]);
@@ -279,7 +264,7 @@ static long limit_lowering_write(int fd, const void *p, size_t n)
 /* The child saves a model bigger than the limit over an existing one. */
 static int save_over_limit(void *arg)
 {
-    const fixture *f = arg;
+    const files *f = arg;
     size_t before_len = 0;
     unsigned char *before = io_read_file(f->path, &before_len);
     int ignore = f->m == NULL; /* see test_file_size_limit */
@@ -318,18 +303,17 @@ static int save_over_limit(void *arg)
 
 static void test_file_size_limit(void **state)
 {
-    fixture *f = *state;
-    dfsae_model *small = NULL;
-    dfsae_model_create(2, 2, 1, NULL, &small);
+    files *f = open_files(state);
+    dfsae_model *small = fx_model(state, 2, 2, 1);
     assert_int_equal(dfsae_model_save(small, NULL, f->path), DFSAE_OK);
-    dfsae_model_free(small);
+    fx_drop(state, small);
     /* SIGXFSZ at its default (the library must not die of it) */
     int rc = in_child(save_over_limit, f, 10);
     if (rc != 0)
         fail_msg("default SIGXFSZ: child %s %d", rc > 128 ? "signal" : "exit",
                  rc > 128 ? rc - 128 : rc);
     /* SIGXFSZ ignored, the limit lowered during the save: EFBIG */
-    fixture g = *f;
+    files g = *f;
     g.m = NULL;
     rc = in_child(save_over_limit, &g, 10);
     if (rc != 0)
@@ -341,46 +325,47 @@ static void test_file_size_limit(void **state)
 
 static void test_long_names(void **state)
 {
-    fixture *f = *state;
+    files *f = open_files(state);
     const size_t lengths[] = {200, 240, 250, NAME_MAX};
     for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; ++i) {
         char name[NAME_MAX + 2];
         memset(name, 'n', lengths[i]);
         memcpy(name + lengths[i] - 12, ".safetensors", 12);
         name[lengths[i]] = '\0';
-        char *path = io_join(f->dir, name);
+        char *path = fx_keep(state, io_join(f->dir, name));
         int st = dfsae_model_save(f->m, NULL, path);
         if (st != DFSAE_OK)
             fail_msg("%zu-byte name: %s", lengths[i],
                      dfsae_model_last_error(f->m));
-        dfsae_model *back = NULL;
-        assert_int_equal(dfsae_model_load(path, NULL, &back, NULL, NULL, 0),
+        dfsae_model **back = fx_model_slot(state);
+        assert_int_equal(dfsae_model_load(path, NULL, back, NULL, NULL, 0),
                          DFSAE_OK);
-        assert_true(io_models_identical(f->m, back));
-        dfsae_model_free(back);
+        assert_true(io_models_identical(f->m, *back));
+        fx_drop(state, *back);
         /* again, over the existing file */
         assert_int_equal(dfsae_model_save(f->m, NULL, path), DFSAE_OK);
         expect_only(f->dir, (int)i + 1);
-        free(path);
+        fx_drop(state, path);
     }
     char name[NAME_MAX + 2];
     memset(name, 'n', NAME_MAX + 1);
     name[NAME_MAX + 1] = '\0';
-    char *path = io_join(f->dir, name);
+    char *path = fx_keep(state, io_join(f->dir, name));
     assert_int_equal(dfsae_model_save(f->m, NULL, path), DFSAE_ERR_IO);
     assert_non_null(strstr(dfsae_model_last_error(f->m), "too long"));
-    free(path);
 }
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_save_refuses_fifo),         T(test_save_refuses_directory),
-        T(test_save_replaces_symlink),     T(test_load_refuses_fifo),
-        T(test_stale_temporaries_removed), T(test_live_temporary_kept),
-        T(test_file_size_limit),           T(test_long_names),
+        FIXTURE_TEST(test_save_refuses_fifo),
+        FIXTURE_TEST(test_save_refuses_directory),
+        FIXTURE_TEST(test_save_replaces_symlink),
+        FIXTURE_TEST(test_load_refuses_fifo),
+        FIXTURE_TEST(test_stale_temporaries_removed),
+        FIXTURE_TEST(test_live_temporary_kept),
+        FIXTURE_TEST(test_file_size_limit),
+        FIXTURE_TEST(test_long_names),
     };
-#undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
