@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "io/io.h"
+#include "fixture.h"
 #include "io_util.h"
 
 /* Fails the write that would take the file past `limit` bytes. */
@@ -57,58 +58,47 @@ static int failing_rename(int dirfd, const char *a, const char *b)
     return -1;
 }
 
-typedef struct fixture {
+/* A temporary directory holding a saved model (its bytes kept), and the
+ * model and optimizer to save over it, all the target's (state): removed
+ * and freed in teardown pass or fail. */
+typedef struct target {
     char *dir, *path;
     unsigned char *original;
     size_t original_len;
     dfsae_model *m;
     dfsae_optimizer *o;
-} fixture;
+} target;
 
-static int setup(void **state)
+static target *open_target(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    f->dir = io_tempdir();
-    f->path = io_join(f->dir, "model.safetensors");
-    dfsae_model *old = NULL;
-    dfsae_model_create(4, 3, 1, NULL, &old);
-    if (dfsae_model_save(old, NULL, f->path) != DFSAE_OK)
-        return -1;
-    dfsae_model_free(old);
-    f->original = io_read_file(f->path, &f->original_len);
-    dfsae_model_create(4, 3, 2, NULL, &f->m);
-    dfsae_optimizer_create(DFSAE_ADAM, 15, NULL, &f->o);
-    *state = f;
-    return 0;
+    target *f = fx_alloc(state, sizeof *f);
+    f->dir = fx_keep_dir(state, io_tempdir());
+    assert_non_null(f->dir);
+    f->path = fx_keep(state, io_join(f->dir, "model.safetensors"));
+    dfsae_model *old = fx_model(state, 4, 3, 1);
+    assert_int_equal(dfsae_model_save(old, NULL, f->path), DFSAE_OK);
+    fx_drop(state, old);
+    f->original = fx_keep(state, io_read_file(f->path, &f->original_len));
+    assert_non_null(f->original);
+    f->m = fx_model(state, 4, 3, 2);
+    f->o = fx_optimizer(state, DFSAE_ADAM, 15);
+    return f;
 }
 
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    io_rmdir(f->dir);
-    free(f->dir);
-    free(f->path);
-    free(f->original);
-    dfsae_model_free(f->m);
-    dfsae_optimizer_free(f->o);
-    free(f);
-    return 0;
-}
-
-static void expect_untouched(const fixture *f)
+static void expect_untouched(void **state, const target *f)
 {
     size_t len = 0;
-    unsigned char *now = io_read_file(f->path, &len);
+    unsigned char *now = fx_keep(state, io_read_file(f->path, &len));
     assert_non_null(now);
     assert_int_equal(len, f->original_len);
     assert_memory_equal(now, f->original, len);
-    free(now);
+    fx_drop(state, now);
     assert_int_equal(io_count_entries(f->dir), 1); /* temporary removed */
 }
 
 static void test_write_error_at_every_point(void **state)
 {
-    fixture *f = *state;
+    target *f = open_target(state);
     size_t total = 0;
     dfsae_model_save_buffer(f->m, f->o, NULL, 0, &total);
     const dfsae__file_ops ops = {limited_write, fsync,
@@ -122,88 +112,82 @@ static void test_write_error_at_every_point(void **state)
         assert_int_equal(st, DFSAE_ERR_IO);
         assert_non_null(strstr(dfsae_model_last_error(f->m), "write"));
         assert_non_null(strstr(dfsae_model_last_error(f->m), "No space"));
-        expect_untouched(f);
+        expect_untouched(state, f);
     }
     /* The control: the same seam with room for everything succeeds. */
     written_so_far = 0;
     write_limit = total;
     assert_int_equal(dfsae__save_with(f->m, f->o, f->path, &ops), DFSAE_OK);
     size_t len;
-    unsigned char *now = io_read_file(f->path, &len);
+    fx_keep(state, io_read_file(f->path, &len));
     assert_int_equal(len, total);
-    free(now);
 }
 
 static void test_fsync_error(void **state)
 {
-    fixture *f = *state;
+    target *f = open_target(state);
     const dfsae__file_ops ops = {dfsae__posix_file_ops.write, failing_fsync,
                                  dfsae__posix_file_ops.rename};
     assert_int_equal(dfsae__save_with(f->m, NULL, f->path, &ops), DFSAE_ERR_IO);
     assert_non_null(strstr(dfsae_model_last_error(f->m), "fsync"));
-    expect_untouched(f);
+    expect_untouched(state, f);
 }
 
 static void test_rename_error(void **state)
 {
-    fixture *f = *state;
+    target *f = open_target(state);
     const dfsae__file_ops ops = {dfsae__posix_file_ops.write, fsync,
                                  failing_rename};
     assert_int_equal(dfsae__save_with(f->m, f->o, f->path, &ops), DFSAE_ERR_IO);
     assert_non_null(strstr(dfsae_model_last_error(f->m), "rename"));
-    expect_untouched(f);
+    expect_untouched(state, f);
 }
 
 static void test_short_writes(void **state)
 {
-    fixture *f = *state;
+    target *f = open_target(state);
     const dfsae__file_ops ops = {short_write, fsync,
                                  dfsae__posix_file_ops.rename};
     assert_int_equal(dfsae__save_with(f->m, f->o, f->path, &ops), DFSAE_OK);
-    dfsae_model *back = NULL;
-    dfsae_optimizer *ob = NULL;
-    assert_int_equal(dfsae_model_load(f->path, NULL, &back, &ob, NULL, 0),
+    dfsae_model **back = fx_model_slot(state);
+    dfsae_optimizer **ob = fx_optimizer_slot(state);
+    assert_int_equal(dfsae_model_load(f->path, NULL, back, ob, NULL, 0),
                      DFSAE_OK);
-    assert_true(io_models_identical(f->m, back));
-    dfsae_model_free(back);
-    dfsae_optimizer_free(ob);
+    assert_true(io_models_identical(f->m, *back));
 }
 
 /* Real failures, no seam: a missing directory, a directory as target. */
 static void test_real_failures(void **state)
 {
-    fixture *f = *state;
-    char *missing = io_join(f->dir, "no/such/dir/m.safetensors");
+    target *f = open_target(state);
+    char *missing =
+        fx_keep(state, io_join(f->dir, "no/such/dir/m.safetensors"));
     assert_int_equal(dfsae_model_save(f->m, NULL, missing), DFSAE_ERR_IO);
     assert_non_null(strstr(dfsae_model_last_error(f->m), "temporary"));
-    free(missing);
-    expect_untouched(f);
+    expect_untouched(state, f);
 
-    char *sub = io_join(f->dir, "sub");
+    char *sub = fx_keep(state, io_join(f->dir, "sub"));
     assert_int_equal(mkdir(sub, 0700), 0);
-    char *marker = io_join(sub, "keep");
+    char *marker = fx_keep(state, io_join(sub, "keep"));
     assert_int_equal(io_write_file(marker, "x", 1), 0);
     assert_int_equal(dfsae_model_save(f->m, NULL, sub), DFSAE_ERR_IO);
     assert_int_equal(io_count_entries(sub), 1);
     assert_int_equal(io_count_entries(f->dir), 2); /* file and sub */
-    free(marker);
-    free(sub);
 }
 
 /* A successful save keeps the replaced file's permission bits. */
 static void test_keeps_mode(void **state)
 {
-    fixture *f = *state;
+    target *f = open_target(state);
     assert_int_equal(chmod(f->path, 0640), 0);
     assert_int_equal(dfsae_model_save(f->m, NULL, f->path), DFSAE_OK);
     struct stat st;
     assert_int_equal(stat(f->path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0640);
-    dfsae_model *back = NULL;
-    assert_int_equal(dfsae_model_load(f->path, NULL, &back, NULL, NULL, 0),
+    dfsae_model **back = fx_model_slot(state);
+    assert_int_equal(dfsae_model_load(f->path, NULL, back, NULL, NULL, 0),
                      DFSAE_OK);
-    assert_true(io_models_identical(f->m, back));
-    dfsae_model_free(back);
+    assert_true(io_models_identical(f->m, *back));
 }
 
 static void test_number_text(void **state)
@@ -266,13 +250,12 @@ static void test_prescan(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_write_error_at_every_point, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_fsync_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rename_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_short_writes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_real_failures, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_keeps_mode, setup, teardown),
+        FIXTURE_TEST(test_write_error_at_every_point),
+        FIXTURE_TEST(test_fsync_error),
+        FIXTURE_TEST(test_rename_error),
+        FIXTURE_TEST(test_short_writes),
+        FIXTURE_TEST(test_real_failures),
+        FIXTURE_TEST(test_keeps_mode),
         cmocka_unit_test(test_number_text),
         cmocka_unit_test(test_prescan),
     };
