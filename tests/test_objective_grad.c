@@ -257,26 +257,23 @@ static void fd_capped_larger_models(void **state)
  * loss it reports, which is dfsae_model_loss's before the step. */
 static void train_step_matches_grad_then_step(void **state)
 {
-    (void)state;
     for (int kind = 0; kind < DFSAE_OPTIMIZER_KIND_COUNT; ++kind) {
         dfsae_model *m[2];
         dfsae_optimizer *o[2];
         for (int i = 0; i < 2; ++i) {
-            m[i] = grad_model_new(6, 9, 650, DFSAE_ACT_RELU, ALL);
-            assert_int_equal(
-                dfsae_optimizer_create(kind, 6 * 9 + 9, NULL, &o[i]), DFSAE_OK);
+            m[i] = fx_keep_model(
+                state, grad_model_new(6, 9, 650, DFSAE_ACT_RELU, ALL));
+            o[i] = fx_optimizer(state, kind, 6 * 9 + 9);
             if (kind == DFSAE_SGD)
                 assert_int_equal(
                     dfsae_optimizer_set_option(o[i], DFSAE_OPT_MOMENTUM, 0.9),
                     DFSAE_OK);
         }
-        float *X = grad_inputs_new(m[0], 12, 651, 0.0);
+        float *X = fx_keep(state, grad_inputs_new(m[0], 12, 651, 0.0));
         size_t np = dfsae_model_num_params(m[0]);
-        float *g = malloc(np * sizeof *g), *p0 = malloc(np * sizeof *p0),
-              *p1 = malloc(np * sizeof *p1);
-        assert_non_null(g);
-        assert_non_null(p0);
-        assert_non_null(p1);
+        float *g = fx_alloc(state, np * sizeof *g),
+              *p0 = fx_alloc(state, np * sizeof *p0),
+              *p1 = fx_alloc(state, np * sizeof *p1);
         for (int step = 0; step < 4; ++step) {
             double fused, fused_terms[DFSAE_TERM_COUNT], split, before;
             double split_terms[DFSAE_TERM_COUNT];
@@ -296,13 +293,13 @@ static void train_step_matches_grad_then_step(void **state)
             assert_memory_equal(p0, p1, np * sizeof *p0);
         }
         assert_true(dfsae_optimizer_step_count(o[0]) == 4);
-        free(g);
-        free(p0);
-        free(p1);
-        free(X);
+        fx_drop(state, g);
+        fx_drop(state, p0);
+        fx_drop(state, p1);
+        fx_drop(state, X);
         for (int i = 0; i < 2; ++i) {
-            dfsae_optimizer_free(o[i]);
-            dfsae_model_free(m[i]);
+            fx_drop(state, o[i]);
+            fx_drop(state, m[i]);
         }
     }
 }
@@ -315,7 +312,7 @@ int main(void)
         FIXTURE_TEST(total_is_the_weighted_sum),
         FIXTURE_TEST(gradient_is_linear_in_the_weights),
         FIXTURE_TEST(fd_capped_larger_models),
-        cmocka_unit_test(train_step_matches_grad_then_step),
+        FIXTURE_TEST(train_step_matches_grad_then_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
