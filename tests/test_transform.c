@@ -91,12 +91,12 @@ static void expect_transform(const dfsae_model *m, const float *shift,
 
 static void test_set_and_get(void **state)
 {
-    (void)state;
-    api_alloc_ctl ctl;
-    api_alloc_ctl_init(&ctl);
-    dfsae_allocator a = api_allocator(&ctl);
-    dfsae_model *m;
-    assert_int_equal(dfsae_model_create(5, 3, 1, &a, &m), DFSAE_OK);
+    api_alloc_ctl *ctl = fx_alloc(state, sizeof *ctl); /* outlives m */
+    api_alloc_ctl_init(ctl);
+    dfsae_allocator a = api_allocator(ctl);
+    dfsae_model **slot = fx_model_slot(state);
+    assert_int_equal(dfsae_model_create(5, 3, 1, &a, slot), DFSAE_OK);
+    dfsae_model *m = *slot;
     expect_transform(m, NULL, NULL, 0);
     const float shift[5] = {1, -2, 3, 0.5f, 0}, scale[5] = {2, 0.25f, -1, 3, 1};
     assert_int_equal(dfsae_model_set_transform(m, shift, scale, 5), DFSAE_OK);
@@ -131,12 +131,12 @@ static void test_set_and_get(void **state)
                      DFSAE_ERR_NULL_ARG);
 
     /* Out of memory: the old transform stays. */
-    ctl.fail_after = ctl.allocs;
+    ctl->fail_after = ctl->allocs;
     const float g_shift = 0.5f, g_scale = 1.0f / 255.0f;
     assert_int_equal(dfsae_model_set_transform(m, &g_shift, &g_scale, 1),
                      DFSAE_ERR_NO_MEMORY);
     expect_transform(m, shift, scale, 5);
-    ctl.fail_after = SIZE_MAX;
+    ctl->fail_after = SIZE_MAX;
     assert_int_equal(dfsae_model_set_transform(m, &g_shift, &g_scale, 1),
                      DFSAE_OK);
     expect_transform(m, &g_shift, &g_scale, 1);
@@ -157,9 +157,9 @@ static void test_set_and_get(void **state)
 
     assert_int_equal(dfsae_model_set_transform(m, NULL, NULL, 0), DFSAE_OK);
     expect_transform(m, NULL, NULL, 0);
-    dfsae_model_free(m);
-    assert_int_equal(ctl.allocs, ctl.frees);
-    assert_int_equal(ctl.live_bytes, 0);
+    fx_drop(state, m); /* a test_malloc allocator: before returning */
+    assert_int_equal(ctl->allocs, ctl->frees);
+    assert_int_equal(ctl->live_bytes, 0);
 }
 
 /* ---- the transformed model is the identity model on X' ----------------- */
@@ -345,7 +345,7 @@ static void test_gradient_with_transform(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_set_and_get),
+        FIXTURE_TEST(test_set_and_get),
         FIXTURE_TEST(test_same_as_identity_on_transformed_inputs),
         FIXTURE_TEST(test_training_on_transformed_inputs),
         FIXTURE_TEST(test_gradient_with_transform),
