@@ -398,7 +398,8 @@ typedef enum dfsae_element {
     DFSAE_ELEM_COUNT
 } dfsae_element;
 /** Read rows[0..count) (count <= 256; runs only if sequential) into `out`;
- *  non-zero fails the call reading (DFSAE_ERR_IO). */
+ *  non-zero fails the call reading (DFSAE_ERR_IO). Training may call it
+ *  from a thread of its own, one call at a time, a batch ahead. */
 typedef int (*dfsae_read_fn)(void *user, const size_t *rows, size_t count,
                              void *out);
 /** A source over the n x D array X (kept, not copied; checked for NaN), or
