@@ -8,7 +8,7 @@ and print every setting and the dfsae/PyTorch ratio of the fastest of each.
     run_bench.py --bench ... --large [--large-shape I]... [--large-reps N]
                  [--large-rounds N]
                  [--torch-cap GIB]
-                 [--torch-timeout S]
+                 [--torch-reps N] [--torch-timeout S]
 
 For each shape the settings run back to back, each in its own process
 (thread pools and GLIBC_TUNABLES are fixed at process start), so that the
@@ -28,9 +28,9 @@ D = 768 with `dfsae_bench --step-only` at 2 threads on the counting malloc
 hook (at K = 16384 with `--huge-ab`: a second model on the library's own
 allocator, timed in the same rounds); reports step / bound and
 the model's peak RSS against its floor; and
-runs PyTorch's step (2 threads, 1 warm-up, 4 timed) under an address-space
-cap (prlimit --as) so that its K x K matrices fail cleanly instead of
-waking the OOM killer. Without --shape only the large shapes run.
+runs PyTorch's step (2 threads, 1 warm-up, --torch-reps timed, default 4)
+under an address-space cap (prlimit --as) so that its K x K matrices fail
+cleanly instead of waking the OOM killer. Without --shape only the large shapes run.
 Only the Python standard library is needed here; PyTorch is optional.
 """
 import argparse
@@ -145,6 +145,8 @@ def main():
                     help="cycles through the two large settings (default 1)")
     ap.add_argument("--torch-cap", type=float, default=16.0,
                     help="PyTorch's address-space cap at the large shapes, GiB")
+    ap.add_argument("--torch-reps", type=int, default=4,
+                    help="timed PyTorch steps per large run (default 4, 1 warm-up)")
     ap.add_argument("--torch-timeout", type=float, default=600.0,
                     help="seconds before a large PyTorch run is stopped")
     args = ap.parse_args()
@@ -253,7 +255,7 @@ def run_torch_capped(py, shape, args):
     cap = int(args.torch_cap * 1024 ** 3)
     cmd = ["prlimit", f"--as={cap}", py, os.path.join(HERE, "torch_step.py"),
            "--shape", shape, "--threads", "2", "--step-only", "--json",
-           "--warmup", "1", "--reps", "4"]
+           "--warmup", "1", "--reps", str(max(args.torch_reps, 1))]
     env = dict(os.environ, OMP_NUM_THREADS="2", OPENBLAS_NUM_THREADS="2",
                OMP_WAIT_POLICY="passive")
     env.pop("GLIBC_TUNABLES", None)
@@ -263,7 +265,8 @@ def run_torch_capped(py, shape, args):
                               stderr=subprocess.PIPE, text=True,
                               timeout=args.torch_timeout)
     except subprocess.TimeoutExpired:
-        return {"failed": f"not finished (1 warm-up + 4 steps) in "
+        return {"failed": f"not finished (1 warm-up + {max(args.torch_reps, 1)} "
+                          f"steps) in "
                           f"{args.torch_timeout:.0f} s"}
     except OSError as e:
         return {"failed": f"could not start: {e}"}
