@@ -20,6 +20,7 @@
 #include "dfsae.h"
 #include "fixture.h"
 #include "train_data.h"
+#include "train_fixture.h"
 
 #define D               64
 #define K               8
@@ -88,16 +89,8 @@ static dfsae_train_config *config(void **state, double epochs)
     return c;
 }
 
-/* A fresh model and optimizer, the fixture's. */
-static void make(void **state, dfsae_model **m, dfsae_optimizer **o)
-{
-    dfsae_model **ms = fx_model_slot(state);
-    dfsae_optimizer **os = fx_optimizer_slot(state);
-    train_make(D, K, 9, ms, os);
-    *m = *ms;
-    *o = *os;
-    assert_int_equal(dfsae_model_set_run_state(*m, 0, 0, 21), DFSAE_OK);
-}
+/* Every fresh model: init seed 9, shuffle seed 21. */
+static const fresh_model MODEL = {D, K, 9, 21};
 
 static dfsae_source *callback_source(void **state, reads *rd, const float *X)
 {
@@ -118,7 +111,7 @@ static float *replay(void **state, const float *X, const trace *t, size_t steps)
 {
     dfsae_model *m;
     dfsae_optimizer *o;
-    make(state, &m, &o);
+    fx_fresh(state, &MODEL, &m, &o);
     float *batch = fx_alloc(state, (BATCH + 1) * D * sizeof *batch);
     for (size_t s = 0; s < steps; ++s) {
         for (size_t i = 0; i < t->rows[s]; ++i)
@@ -137,28 +130,6 @@ static float *replay(void **state, const float *X, const trace *t, size_t steps)
     return p;
 }
 
-/* Trains a fresh model on src, recording into t unless it is NULL;
- * returns its parameters (the fixture's). */
-static float *train_on(void **state, dfsae_source *src,
-                       const dfsae_train_config *c, trace *t)
-{
-    dfsae_model *m;
-    dfsae_optimizer *o;
-    make(state, &m, &o);
-    assert_int_equal(
-        dfsae_model_train_source(m, o, src, c, t != NULL ? record : NULL, t),
-        DFSAE_OK);
-    float *p = fx_params(state, m);
-    fx_drop(state, o);
-    fx_drop(state, m);
-    return p;
-}
-
-static void assert_same(const float *a, const float *b)
-{
-    assert_memory_equal(a, b, (K * D + K) * sizeof *a);
-}
-
 static void check_permutation(const size_t *order)
 {
     static unsigned char seen[N];
@@ -172,14 +143,13 @@ static void check_permutation(const size_t *order)
 
 static void prefetched_batches_are_the_synchronous_ones(void **state)
 {
-    float *X = fx_alloc(state, N * D * sizeof *X);
-    train_fill(X, N * D, 4, -1.0, 1.0);
+    float *X = fx_train_data(state, N, D, 4);
     dfsae_train_config *c = config(state, EPOCHS);
     static reads rd;
     static trace t;
     memset(&t, 0, sizeof t);
     dfsae_source *src = callback_source(state, &rd, X);
-    float *trained = train_on(state, src, c, &t);
+    float *trained = fx_train_fresh(state, &MODEL, src, c, record, &t);
     assert_int_equal(t.steps, MAX_STEPS);
     for (size_t e = 0; e < EPOCHS; ++e)
         check_permutation(t.order + e * N);
@@ -189,13 +159,13 @@ static void prefetched_batches_are_the_synchronous_ones(void **state)
     assert_int_equal(rd.rows, EPOCHS * N);
     assert_memory_equal(rd.log, t.order, EPOCHS * N * sizeof rd.log[0]);
     float *by_hand = replay(state, X, &t, t.steps);
-    assert_same(trained, by_hand);
+    fresh_assert_same(&MODEL, trained, by_hand);
     /* An array source (fetched ahead too) trains the same. */
     dfsae_source **arr = fx_source_slot(state);
     assert_int_equal(
         dfsae_source_from_array(X, DFSAE_ELEM_F32, N, D, NULL, arr), DFSAE_OK);
-    float *from_array = train_on(state, *arr, c, NULL);
-    assert_same(from_array, by_hand);
+    float *from_array = fx_train_fresh(state, &MODEL, *arr, c, NULL, NULL);
+    fresh_assert_same(&MODEL, from_array, by_hand);
 }
 
 /* A run stopped at step `at` of epoch 0 has the parameters of `at` steps
@@ -205,21 +175,20 @@ static void assert_stopped_after(void **state, const float *X, dfsae_model *m,
 {
     assert_int_equal(dfsae_optimizer_step_count(o), at);
     float *p = fx_params(state, m), *ref = replay(state, X, t, at);
-    assert_same(p, ref);
+    fresh_assert_same(&MODEL, p, ref);
     fx_drop(state, p);
     fx_drop(state, ref);
 }
 
 static void failures_stop_where_they_would_inline(void **state)
 {
-    float *X = fx_alloc(state, N * D * sizeof *X);
-    train_fill(X, N * D, 6, -1.0, 1.0);
+    float *X = fx_train_data(state, N, D, 6);
     dfsae_train_config *c = config(state, 1);
     static reads rd;
     static trace full, t;
     memset(&full, 0, sizeof full);
     dfsae_source *src = callback_source(state, &rd, X);
-    fx_drop(state, train_on(state, src, c, &full));
+    fx_drop(state, fx_train_fresh(state, &MODEL, src, c, record, &full));
     /* The 5th read (one per batch of 100 rows) fails: 4 steps were taken,
      * though it was asked for while the 4th trained. */
     memset(&t, 0, sizeof t);
@@ -227,7 +196,7 @@ static void failures_stop_where_they_would_inline(void **state)
     rd.fail_at_call = 5;
     dfsae_model *m;
     dfsae_optimizer *o;
-    make(state, &m, &o);
+    fx_fresh(state, &MODEL, &m, &o);
     assert_int_equal(dfsae_model_train_source(m, o, src, c, record, &t),
                      DFSAE_ERR_IO);
     assert_non_null(strstr(dfsae_model_last_error(m), "epoch 0, step 4:"));
@@ -241,7 +210,7 @@ static void failures_stop_where_they_would_inline(void **state)
     const size_t bad = full.order[6 * BATCH + 2];
     const float keep = X[bad * D + 1];
     X[bad * D + 1] = NAN;
-    make(state, &m, &o);
+    fx_fresh(state, &MODEL, &m, &o);
     assert_int_equal(dfsae_model_train_source(m, o, src, c, NULL, NULL),
                      DFSAE_ERR_NON_FINITE_INPUT);
     char want[64];
@@ -255,7 +224,7 @@ static void failures_stop_where_they_would_inline(void **state)
      * run state at row 300; continued, it ends as the uninterrupted run. */
     memset(&t, 0, sizeof t);
     t.cancel_after = 3;
-    make(state, &m, &o);
+    fx_fresh(state, &MODEL, &m, &o);
     assert_int_equal(dfsae_model_train_source(m, o, src, c, record, &t),
                      DFSAE_ERR_CANCELLED);
     assert_stopped_after(state, X, m, o, &full, 3);
@@ -267,7 +236,7 @@ static void failures_stop_where_they_would_inline(void **state)
                      DFSAE_OK);
     float *resumed = fx_params(state, m),
           *ref = replay(state, X, &full, full.steps);
-    assert_same(resumed, ref);
+    fresh_assert_same(&MODEL, resumed, ref);
 }
 
 int main(void)

@@ -18,25 +18,14 @@
 #include "dfsae.h"
 #include "fixture.h"
 #include "train_data.h"
+#include "train_fixture.h"
 
 #define D 6
 #define K 5
 
-static float *data(void **state, size_t n, uint64_t seed)
-{
-    float *X = fx_alloc(state, n * D * sizeof *X);
-    train_fill(X, n * D, seed, -1.0, 1.0);
-    return X;
-}
-
-/* A model and optimizer (the same initial parameters every time) whose
- * run state starts at epoch 0 with shuffle seed 11. */
-static void make(void **state, dfsae_model **m, dfsae_optimizer **o)
-{
-    *m = fx_model(state, D, K, 3);
-    *o = fx_optimizer(state, DFSAE_ADAM, dfsae_model_num_params(*m));
-    assert_int_equal(dfsae_model_set_run_state(*m, 0, 0, 11), DFSAE_OK);
-}
+/* Every fresh model: init seed 3, run state at epoch 0 with shuffle
+ * seed 11. */
+static const fresh_model MODEL = {D, K, 3, 11};
 
 /* A training config with these epochs, batch size and shuffle. */
 static dfsae_train_config *config(void **state, double epochs, double batch,
@@ -105,26 +94,6 @@ static dfsae_source *array_source(void **state, const void *data, int elem,
     return *s;
 }
 
-/* Trains a fresh model (same init) on `src`; returns its parameters. */
-static float *train_on(void **state, dfsae_source *src,
-                       const dfsae_train_config *c)
-{
-    dfsae_model *m;
-    dfsae_optimizer *o;
-    make(state, &m, &o);
-    assert_int_equal(dfsae_model_train_source(m, o, src, c, NULL, NULL),
-                     DFSAE_OK);
-    float *p = fx_params(state, m);
-    fx_drop(state, o);
-    fx_drop(state, m);
-    return p;
-}
-
-static void assert_same(const float *a, const float *b)
-{
-    assert_memory_equal(a, b, (K * D + K) * sizeof *a);
-}
-
 /* Largest |a - b| relative to the largest |b|. */
 static double rel_diff(const float *a, const float *b)
 {
@@ -139,21 +108,22 @@ static double rel_diff(const float *a, const float *b)
 static void callback_equals_array(void **state)
 {
     const size_t n = 301;
-    float *X = data(state, n, 5);
+    float *X = fx_train_data(state, n, D, 5);
     dfsae_train_config *c = config(state, 3, 32, 1);
     dfsae_source *arr = array_source(state, X, DFSAE_ELEM_F32, n);
     rows_cb cb;
     dfsae_source *fn = callback_source(state, &cb, X, DFSAE_ELEM_F32, n, 0);
-    float *pa = train_on(state, arr, c), *pf = train_on(state, fn, c);
-    assert_same(pa, pf);
+    float *pa = fx_train_fresh(state, &MODEL, arr, c, NULL, NULL),
+          *pf = fx_train_fresh(state, &MODEL, fn, c, NULL, NULL);
+    fresh_assert_same(&MODEL, pa, pf);
     assert_int_equal(cb.rows_read, 3 * n);
     /* The float-array entry point is the array source. */
     dfsae_model *m;
     dfsae_optimizer *o;
-    make(state, &m, &o);
+    fx_fresh(state, &MODEL, &m, &o);
     assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL), DFSAE_OK);
     float *pt = fx_params(state, m);
-    assert_same(pa, pt);
+    fresh_assert_same(&MODEL, pa, pt);
     /* Evaluation reads the callback in order, to the same metrics. */
     double ma[DFSAE_METRIC_COUNT], mf[DFSAE_METRIC_COUNT];
     assert_int_equal(
@@ -219,10 +189,12 @@ static void half_case(void **state, int f16)
     assert_memory_equal(row, Xr + 100 * D, sizeof row);
     assert_int_equal(dfsae_source_read(half_cb, 255, 2, row), DFSAE_OK);
     assert_memory_equal(row, Xr + 255 * D, sizeof row);
-    float *ph = train_on(state, half, c), *pc = train_on(state, half_cb, c);
-    float *pr = train_on(state, rounded, c), *po = train_on(state, orig, c);
-    assert_same(ph, pr);
-    assert_same(pc, pr);
+    float *ph = fx_train_fresh(state, &MODEL, half, c, NULL, NULL),
+          *pc = fx_train_fresh(state, &MODEL, half_cb, c, NULL, NULL);
+    float *pr = fx_train_fresh(state, &MODEL, rounded, c, NULL, NULL),
+          *po = fx_train_fresh(state, &MODEL, orig, c, NULL, NULL);
+    fresh_assert_same(&MODEL, ph, pr);
+    fresh_assert_same(&MODEL, pc, pr);
     double input = 0.0;
     for (size_t i = 0; i < n * D; ++i)
         input = fmax(input, fabs((double)Xr[i] - X[i]) / fabs((double)X[i]));
@@ -315,7 +287,7 @@ static void chunked_shuffle_visits_every_row_once(void **state)
 {
     static visits v[3];
     memset(v, 0, sizeof v);
-    float *X = data(state, VISIT_N, 4);
+    float *X = fx_train_data(state, VISIT_N, D, 4);
     dfsae_train_config *c = config(state, 3, 64, 2);
     set(c, DFSAE_TRAIN_SHUFFLE_CHUNK, 7);  /* 143 chunks, the last of 6 */
     set(c, DFSAE_TRAIN_SHUFFLE_WINDOW, 3); /* windows of 21 rows */
@@ -329,7 +301,7 @@ static void chunked_shuffle_visits_every_row_once(void **state)
     for (int i = 0; i < 2; ++i) {
         v[i].chunk = 7;
         v[i].window = 3;
-        make(state, &m[i], &o[i]);
+        fx_fresh(state, &MODEL, &m[i], &o[i]);
     }
     assert_int_equal(dfsae_model_train_source(m[0], o[0], arr, c, visit, &v[0]),
                      DFSAE_OK);
@@ -342,14 +314,14 @@ static void chunked_shuffle_visits_every_row_once(void **state)
     assert_true(cb.runs_ok);
     assert_int_equal(cb.rows_read, 3 * VISIT_N); /* each row read once */
     float *p0 = fx_params(state, m[0]), *p1 = fx_params(state, m[1]);
-    assert_same(p0, p1);
+    fresh_assert_same(&MODEL, p0, p1);
     /* Epoch e's order depends on (seed, e) alone: a run stopped in the
      * middle of epoch 2 (16 steps an epoch) and continued sees the rest of
      * epoch 2's order, skips reading the windows it already trained on, and
      * ends bit-identical to the uninterrupted run. */
     dfsae_model *m2;
     dfsae_optimizer *o2;
-    make(state, &m2, &o2);
+    fx_fresh(state, &MODEL, &m2, &o2);
     v[2].chunk = 7;
     v[2].window = 3;
     v[2].cancel_at = 40;
@@ -368,7 +340,7 @@ static void chunked_shuffle_visits_every_row_once(void **state)
     assert_true(cb.rows_read < VISIT_N - 8 * 64 + 3 * 7);
     assert_memory_equal(v[2].order, v[0].order, 3 * sizeof v[0].order[0]);
     float *p2 = fx_params(state, m2);
-    assert_same(p2, p1);
+    fresh_assert_same(&MODEL, p2, p1);
 }
 
 /* ---- failures ----------------------------------------------------------- */
@@ -376,13 +348,13 @@ static void chunked_shuffle_visits_every_row_once(void **state)
 static void failing_and_bad_callbacks(void **state)
 {
     const size_t n = 40;
-    float *X = data(state, n, 2);
+    float *X = fx_train_data(state, n, D, 2);
     dfsae_train_config *c = config(state, 1, 8, 0);
     rows_cb cb;
     dfsae_source *s = callback_source(state, &cb, X, DFSAE_ELEM_F32, n, 0);
     dfsae_model *m;
     dfsae_optimizer *o;
-    make(state, &m, &o);
+    fx_fresh(state, &MODEL, &m, &o);
     /* The third read fails: two steps were taken, the error says where. */
     cb.fail_at_call = 3;
     assert_int_equal(dfsae_model_train_source(m, o, s, c, NULL, NULL),
