@@ -14,6 +14,7 @@
 #include "dfsae.h"
 #include "fixture.h"
 #include "train_data.h"
+#include "train_fixture.h"
 
 #define D      6
 #define K      5
@@ -94,8 +95,7 @@ static size_t predicted_stop(const epochs_seen *s, double tol, size_t patience)
 /* Off by default: every epoch runs and none reports convergence. */
 static void off_by_default(void **state)
 {
-    float *X = fx_alloc(state, N * D * sizeof *X);
-    train_fill(X, N * D, 11, -1.0, 1.0);
+    float *X = fx_train_data(state, N, D, 11);
     dfsae_train_config *c = fx_train_config(state);
     double v;
     assert_int_equal(
@@ -115,8 +115,7 @@ static void off_by_default(void **state)
  * many epochs; without a callback it stops at the same epoch. */
 static void stops_where_the_rule_says(void **state)
 {
-    float *X = fx_alloc(state, N * D * sizeof *X);
-    train_fill(X, N * D, 12, -1.0, 1.0);
+    float *X = fx_train_data(state, N, D, 12);
     epochs_seen full, stopped, quiet;
     train(state, X, EPOCHS, 0.0, 1, 1, &full);
     assert_int_equal(full.count, EPOCHS);
@@ -157,8 +156,7 @@ static void stops_where_the_rule_says(void **state)
  * passes stops after patience + 1 epochs. */
 static void first_epoch_does_not_count(void **state)
 {
-    float *X = fx_alloc(state, N * D * sizeof *X);
-    train_fill(X, N * D, 13, -1.0, 1.0);
+    float *X = fx_train_data(state, N, D, 13);
     epochs_seen s;
     train(state, X, EPOCHS, 1e300, 4, 1, &s);
     assert_int_equal(s.count, 5);

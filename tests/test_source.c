@@ -27,13 +27,6 @@
  * seed 11. */
 static const fresh_model MODEL = {D, K, 3, 11};
 
-/* A training config with these epochs, batch size and shuffle. */
-static dfsae_train_config *config(void **state, double epochs, double batch,
-                                  double shuffle)
-{
-    return fx_keep_config(state, train_config(epochs, batch, shuffle));
-}
-
 static void set(dfsae_train_config *c, int key, double v)
 {
     assert_int_equal(dfsae_train_config_set(c, key, v), DFSAE_OK);
@@ -109,7 +102,7 @@ static void callback_equals_array(void **state)
 {
     const size_t n = 301;
     float *X = fx_train_data(state, n, D, 5);
-    dfsae_train_config *c = config(state, 3, 32, 1);
+    dfsae_train_config *c = fx_config(state, 3, 32, 1);
     dfsae_source *arr = array_source(state, X, DFSAE_ELEM_F32, n);
     rows_cb cb;
     dfsae_source *fn = callback_source(state, &cb, X, DFSAE_ELEM_F32, n, 0);
@@ -177,7 +170,7 @@ static void half_case(void **state, int f16)
         H[i] = half_bits(Xr[i], f16);
     }
     const int elem = f16 ? DFSAE_ELEM_F16 : DFSAE_ELEM_BF16;
-    dfsae_train_config *c = config(state, 2, 16, 1);
+    dfsae_train_config *c = fx_config(state, 2, 16, 1);
     dfsae_source *half = array_source(state, H, elem, n);
     dfsae_source *rounded = array_source(state, Xr, DFSAE_ELEM_F32, n);
     dfsae_source *orig = array_source(state, X, DFSAE_ELEM_F32, n);
@@ -288,7 +281,7 @@ static void chunked_shuffle_visits_every_row_once(void **state)
     static visits v[3];
     memset(v, 0, sizeof v);
     float *X = fx_train_data(state, VISIT_N, D, 4);
-    dfsae_train_config *c = config(state, 3, 64, 2);
+    dfsae_train_config *c = fx_config(state, 3, 64, 2);
     set(c, DFSAE_TRAIN_SHUFFLE_CHUNK, 7);  /* 143 chunks, the last of 6 */
     set(c, DFSAE_TRAIN_SHUFFLE_WINDOW, 3); /* windows of 21 rows */
     dfsae_source *arr = array_source(state, X, DFSAE_ELEM_F32, VISIT_N);
@@ -349,7 +342,7 @@ static void failing_and_bad_callbacks(void **state)
 {
     const size_t n = 40;
     float *X = fx_train_data(state, n, D, 2);
-    dfsae_train_config *c = config(state, 1, 8, 0);
+    dfsae_train_config *c = fx_config(state, 1, 8, 0);
     rows_cb cb;
     dfsae_source *s = callback_source(state, &cb, X, DFSAE_ELEM_F32, n, 0);
     dfsae_model *m;

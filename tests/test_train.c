@@ -13,6 +13,7 @@
 #include "dfsae.h"
 #include "fixture.h"
 #include "train_data.h"
+#include "train_fixture.h"
 
 #define D 6
 #define K 5
@@ -23,26 +24,12 @@ static void seed_run(dfsae_model *m, uint64_t seed)
     assert_int_equal(dfsae_model_set_run_state(m, 0, 0, seed), DFSAE_OK);
 }
 
-static float *data(void **state, size_t n, uint64_t seed)
-{
-    float *X = fx_alloc(state, n * D * sizeof *X);
-    train_fill(X, n * D, seed, -1.0, 1.0);
-    return X;
-}
-
 /* A D x K model (init seed) and an Adam optimizer for it. */
 static void make(void **state, uint64_t seed, dfsae_model **m,
                  dfsae_optimizer **o)
 {
     *m = fx_model(state, D, K, seed);
     *o = fx_optimizer(state, DFSAE_ADAM, dfsae_model_num_params(*m));
-}
-
-/* A training config with these epochs, batch size and shuffle. */
-static dfsae_train_config *config(void **state, double epochs, double batch,
-                                  double shuffle)
-{
-    return fx_keep_config(state, train_config(epochs, batch, shuffle));
 }
 
 /* ---- what the callback saw ------------------------------------------- */
@@ -186,12 +173,12 @@ static void manual(dfsae_model *m, dfsae_optimizer *o, const float *X,
 static void test_unshuffled_equals_manual_loop(void **state)
 {
     const size_t n = 11;
-    float *X = data(state, n, 1);
+    float *X = fx_train_data(state, n, D, 1);
     dfsae_model *m[2];
     dfsae_optimizer *o[2];
     make(state, 7, &m[0], &o[0]);
     make(state, 7, &m[1], &o[1]);
-    dfsae_train_config *c = config(state, 2, 4, 0);
+    dfsae_train_config *c = fx_config(state, 2, 4, 0);
     seen s = {0};
     assert_int_equal(dfsae_model_train(m[0], o[0], X, n, c, record, &s),
                      DFSAE_OK);
@@ -238,7 +225,7 @@ static void test_unshuffled_equals_manual_loop(void **state)
 static void test_shuffled_replay_and_reported_loss(void **state)
 {
     const size_t n = 13, B = 4, epochs = 3;
-    float *X = data(state, n, 2);
+    float *X = fx_train_data(state, n, D, 2);
     dfsae_model *m[2];
     dfsae_optimizer *o[2];
     make(state, 9, &m[0], &o[0]);
@@ -247,7 +234,7 @@ static void test_shuffled_replay_and_reported_loss(void **state)
                      DFSAE_OK);
     assert_int_equal(dfsae_model_set_option(m[1], DFSAE_MODEL_LAMBDA_WR, 0.5),
                      DFSAE_OK);
-    dfsae_train_config *c = config(state, (double)epochs, (double)B, 1);
+    dfsae_train_config *c = fx_config(state, (double)epochs, (double)B, 1);
     seed_run(m[0], 42);
     seen s = {0};
     assert_int_equal(dfsae_model_train(m[0], o[0], X, n, c, record, &s),
@@ -305,7 +292,7 @@ static float *trained(void **state, const float *X, size_t n, uint64_t seed,
         make(state, 3, &m, &o);
         seed_run(m, seed);
     }
-    dfsae_train_config *c = config(state, epochs, 8, 1);
+    dfsae_train_config *c = fx_config(state, epochs, 8, 1);
     assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL), DFSAE_OK);
     fx_drop(state, c);
     float *p = fx_params(state, m);
@@ -335,7 +322,7 @@ static void assert_run_state(const dfsae_model *m, uint64_t epochs,
 static void test_seed_determinism_and_resume(void **state)
 {
     const size_t n = 50;
-    float *X = data(state, n, 3);
+    float *X = fx_train_data(state, n, D, 3);
     const size_t np = (size_t)(K * D + K);
     float *a = trained(state, X, n, 11, 3, NULL, NULL);
     float *b = trained(state, X, n, 11, 3, NULL, NULL);
@@ -377,14 +364,14 @@ static void test_run_state_access(void **state)
 static void test_continue_mid_epoch(void **state)
 {
     const size_t n = 13;
-    float *X = data(state, n, 11);
+    float *X = fx_train_data(state, n, D, 11);
     dfsae_model *m[2];
     dfsae_optimizer *o[2];
     make(state, 4, &m[0], &o[0]);
     make(state, 4, &m[1], &o[1]);
     seed_run(m[0], 5);
     seed_run(m[1], 5);
-    dfsae_train_config *c = config(state, 3, 4, 1);
+    dfsae_train_config *c = fx_config(state, 3, 4, 1);
     assert_int_equal(dfsae_model_train(m[0], o[0], X, n, c, NULL, NULL),
                      DFSAE_OK);
     assert_run_state(m[0], 3, 0, 5);
@@ -431,11 +418,11 @@ static void test_continue_mid_epoch(void **state)
 static void test_continue_with_other_batch(void **state)
 {
     const size_t n = 12;
-    float *X = data(state, n, 12);
+    float *X = fx_train_data(state, n, D, 12);
     dfsae_model *m;
     dfsae_optimizer *o;
     make(state, 4, &m, &o);
-    dfsae_train_config *c = config(state, 1, 4, 1);
+    dfsae_train_config *c = fx_config(state, 1, 4, 1);
     seen s = {0};
     s.cancel_at_step = 1;
     assert_int_equal(dfsae_model_train(m, o, X, n, c, record, &s),
@@ -462,12 +449,12 @@ static void test_continue_with_other_batch(void **state)
 static void test_run_state_misfit(void **state)
 {
     const size_t n = 10;
-    float *X = data(state, n, 13);
+    float *X = fx_train_data(state, n, D, 13);
     dfsae_model *m;
     dfsae_optimizer *o;
     make(state, 4, &m, &o);
     float *before = fx_params(state, m);
-    dfsae_train_config *c = config(state, 1, 4, 1);
+    dfsae_train_config *c = fx_config(state, 1, 4, 1);
     assert_int_equal(dfsae_model_set_run_state(m, 2, 10, 1), DFSAE_OK);
     assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL),
                      DFSAE_ERR_INVALID_ARG);
@@ -492,7 +479,7 @@ static void test_run_state_misfit(void **state)
 /* Rows per step of one epoch of n rows in batches of B. */
 static size_t plan(void **state, size_t n, size_t B, int variance, size_t *rows)
 {
-    float *X = data(state, n, 4);
+    float *X = fx_train_data(state, n, D, 4);
     dfsae_model *m;
     dfsae_optimizer *o;
     make(state, 5, &m, &o);
@@ -502,7 +489,7 @@ static size_t plan(void **state, size_t n, size_t B, int variance, size_t *rows)
         assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_TC, 0),
                          DFSAE_OK);
     }
-    dfsae_train_config *c = config(state, 1, (double)B, 1);
+    dfsae_train_config *c = fx_config(state, 1, (double)B, 1);
     seed_run(m, 1);
     seen s = {0};
     assert_int_equal(dfsae_model_train(m, o, X, n, c, record, &s), DFSAE_OK);
@@ -552,12 +539,12 @@ static void test_batch_of_one_rule(void **state)
 static void test_cancel(void **state)
 {
     const size_t n = 12;
-    float *X = data(state, n, 5);
+    float *X = fx_train_data(state, n, D, 5);
     dfsae_model *m[2];
     dfsae_optimizer *o[2];
     make(state, 8, &m[0], &o[0]);
     make(state, 8, &m[1], &o[1]);
-    dfsae_train_config *c = config(state, 2, 4, 0);
+    dfsae_train_config *c = fx_config(state, 2, 4, 0);
     seen s = {0};
     s.cancel_at_step = 3;
     assert_int_equal(dfsae_model_train(m[0], o[0], X, n, c, record, &s),
@@ -591,11 +578,11 @@ static void test_cancel(void **state)
 static void test_report_every(void **state)
 {
     const size_t n = 20;
-    float *X = data(state, n, 6);
+    float *X = fx_train_data(state, n, D, 6);
     dfsae_model *m;
     dfsae_optimizer *o;
     make(state, 8, &m, &o);
-    dfsae_train_config *c = config(state, 2, 4, 1); /* 5 steps an epoch */
+    dfsae_train_config *c = fx_config(state, 2, 4, 1); /* 5 steps an epoch */
     seed_run(m, 0);
     assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_REPORT_EVERY, 2),
                      DFSAE_OK);
@@ -629,13 +616,13 @@ static void expect_untouched(void **state, dfsae_model *m, dfsae_optimizer *o,
 static void test_bad_input(void **state)
 {
     const size_t n = 10;
-    float *X = data(state, n, 7);
+    float *X = fx_train_data(state, n, D, 7);
     dfsae_model *m;
     dfsae_optimizer *o;
     make(state, 8, &m, &o);
     dfsae_optimizer *wrong = fx_optimizer(state, DFSAE_SGD, 3);
     float *before = fx_params(state, m);
-    dfsae_train_config *c = config(state, 1, 4, 1);
+    dfsae_train_config *c = fx_config(state, 1, 4, 1);
 
     assert_int_equal(dfsae_model_train(NULL, o, X, n, c, NULL, NULL),
                      DFSAE_ERR_NULL_ARG);
@@ -695,7 +682,7 @@ static void test_bad_input(void **state)
 static void test_failure_mid_training(void **state)
 {
     const size_t n = 12;
-    float *X = data(state, n, 10);
+    float *X = fx_train_data(state, n, D, 10);
     for (size_t i = 4 * D; i < 8 * D; ++i)
         X[i] = 3e38f;
     dfsae_model *m[2];
@@ -708,7 +695,7 @@ static void test_failure_mid_training(void **state)
         w[i] = 0.5f;
     for (int i = 0; i < 2; ++i)
         assert_int_equal(dfsae_model_set_params(m[i], w, K * D + K), DFSAE_OK);
-    dfsae_train_config *c = config(state, 1, 4, 0);
+    dfsae_train_config *c = fx_config(state, 1, 4, 0);
     assert_int_equal(dfsae_model_train(m[0], o[0], X, n, c, NULL, NULL),
                      DFSAE_ERR_NON_FINITE_RESULT);
     assert_int_equal(dfsae_optimizer_step_count(o[0]), 1);
@@ -721,7 +708,7 @@ static void test_failure_mid_training(void **state)
 static void test_null_config(void **state)
 {
     const size_t n = 300;
-    float *X = data(state, n, 8);
+    float *X = fx_train_data(state, n, D, 8);
     dfsae_model *m;
     dfsae_optimizer *o;
     make(state, 8, &m, &o);
@@ -739,7 +726,7 @@ static void test_null_config(void **state)
 static void test_no_allocation_per_step(void **state)
 {
     const size_t n = 37;
-    float *X = data(state, n, 9);
+    float *X = fx_train_data(state, n, D, 9);
     train_counter *cnt = fx_alloc(state, sizeof *cnt); /* outlives m, o */
     dfsae_allocator a = train_counting_allocator(cnt);
     dfsae_model **m_slot = fx_model_slot(state);
@@ -752,7 +739,7 @@ static void test_no_allocation_per_step(void **state)
     dfsae_optimizer *o = *o_slot;
     assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_WR, 1),
                      DFSAE_OK);
-    dfsae_train_config *c = config(state, 1, 8, 1);
+    dfsae_train_config *c = fx_config(state, 1, 8, 1);
     seed_run(m, 0);
     assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL), DFSAE_OK);
     size_t base = cnt->allocs;

@@ -16,6 +16,12 @@ float *fx_train_data(void **state, size_t n, size_t d, uint64_t seed)
     return X;
 }
 
+dfsae_train_config *fx_config(void **state, double epochs, double batch,
+                              double shuffle)
+{
+    return fx_keep_config(state, train_config(epochs, batch, shuffle));
+}
+
 void fx_fresh(void **state, const fresh_model *f, dfsae_model **m,
               dfsae_optimizer **o)
 {

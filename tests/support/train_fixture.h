@@ -19,6 +19,10 @@ typedef struct fresh_model {
 /* n rows of d floats uniform in [-1, 1) (train_fill from seed). */
 float *fx_train_data(void **state, size_t n, size_t d, uint64_t seed);
 
+/* A training config with these epochs, batch size and shuffle. */
+dfsae_train_config *fx_config(void **state, double epochs, double batch,
+                              double shuffle);
+
 /* A model as f says and an Adam optimizer for it; asserts. */
 void fx_fresh(void **state, const fresh_model *f, dfsae_model **m,
               dfsae_optimizer **o);
