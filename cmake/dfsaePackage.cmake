@@ -7,6 +7,7 @@ set(DFSAE_PKGCONFIG_DIR "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
 
 install(FILES "${PROJECT_SOURCE_DIR}/include/dfsae.h"
   "${PROJECT_SOURCE_DIR}/include/dfsae_dist.h"
+  "${PROJECT_SOURCE_DIR}/include/dfsae_experimental.h"
   DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
 # One export set per library: dfsaeTargets (the shared one, which needs
 # nothing else) and dfsaeStaticTargets (the static one, whose consumers link

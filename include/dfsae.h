@@ -3,7 +3,8 @@
  * without a decoder on a log-sum-exp objective plus InfoMax regularisers
  * (docs/math.md). This header is the reference, docs/api.md the guide.
  * Parts: 1. simple use; 2. the stable core; 3. the convenience layer, built
- * on the core; 4. experimental (DFSAE_STATIC_LINKING_ONLY; dfsae_dist.h).
+ * on the core; 4. experimental (DFSAE_STATIC_LINKING_ONLY: part 4 is in
+ * dfsae_experimental.h, the distributed seam in dfsae_dist.h).
  * ABI: releases of one major version only add functions, enum values, keys
  * and status codes (checked against abi/libdfsae.abi); part 4 may change in
  * a minor release. Of the structs only dfsae_allocator's layout is public.
@@ -457,29 +458,17 @@ DFSAE_API int dfsae_model_evaluate_source(dfsae_model *model,
                                           const dfsae_train_config *config,
                                           double *metrics, size_t n_metrics);
 
-/* ======== 4. Experimental =============================================
- * Declared only when DFSAE_STATIC_LINKING_ONLY is defined before this
- * header; the distributed seam is in dfsae_dist.h. Outside the ABI promise:
- * these may change in a minor release. */
-#ifdef DFSAE_STATIC_LINKING_ONLY
-/** The model's own threads (1-64, default 1) for its elementwise work;
- *  results are bit-identical for every count. Not across fork(). */
-DFSAE_API int dfsae_model_set_threads(dfsae_model *model, int n_threads);
-DFSAE_API int dfsae_model_threads(const dfsae_model *model);
-/** Size the workspace now for batches of up to `max_batch` rows. */
-DFSAE_API int dfsae_model_reserve(dfsae_model *model, size_t max_batch);
-/** Option key: which side of the Gram matrices L_tc and L_wr use, the
- *  cheaper (default), K x K, or B x B / D x D. */
-#define DFSAE_MODEL_GRAM_SIDE 8
-typedef enum dfsae_gram_side {
-    DFSAE_GRAM_AUTO = 0,
-    DFSAE_GRAM_FEATURE = 1,
-    DFSAE_GRAM_SAMPLE = 2
-} dfsae_gram_side;
-#endif /* DFSAE_STATIC_LINKING_ONLY */
-
 #ifdef __cplusplus
 }
 #endif
+
+/* ======== 4. Experimental =============================================
+ * Declared only when DFSAE_STATIC_LINKING_ONLY is defined before this
+ * header, in dfsae_experimental.h (model threads, reserve, the Gram side);
+ * the distributed seam is in dfsae_dist.h. Outside the ABI promise: these
+ * may change in a minor release. */
+#ifdef DFSAE_STATIC_LINKING_ONLY
+#include "dfsae_experimental.h"
+#endif /* DFSAE_STATIC_LINKING_ONLY */
 
 #endif /* DFSAE_H */

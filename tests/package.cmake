@@ -28,10 +28,14 @@ if(NOT DFSAE_TEST_CXX)
   set(DFSAE_TEST_CXX "")
 endif()
 
+# The headers experimental as a whole, one argument (the list's ; escaped).
+set(_pkg_inc "${PROJECT_SOURCE_DIR}/include")
+set(_pkg_experimental "${_pkg_inc}/dfsae_experimental.h$<SEMICOLON>${_pkg_inc}/dfsae_dist.h")
+
 if(TARGET dfsae_shared)
   add_test(NAME test_abi_symbols COMMAND ${CMAKE_COMMAND}
     -DLIB=$<TARGET_FILE:dfsae_shared> -DHEADER=${PROJECT_SOURCE_DIR}/include/dfsae.h
-    -DEXPERIMENTAL_HEADER=${PROJECT_SOURCE_DIR}/include/dfsae_dist.h
+    -DEXPERIMENTAL_HEADER=${_pkg_experimental}
     -DNM=${CMAKE_NM} -DOBJDUMP=${CMAKE_OBJDUMP} -DSONAME=${_pkg_soname}
     -P ${_pkg_dir}/check_abi.cmake)
 
@@ -52,7 +56,7 @@ endif()
 # changes or an addition is released, with the target dfsae_abi_baseline.
 if(TARGET dfsae_shared AND DFSAE_ABIDW AND DFSAE_ABIDIFF)
   set(_abi_common -DHEADER=${PROJECT_SOURCE_DIR}/include/dfsae.h
-    -DEXPERIMENTAL_HEADER=${PROJECT_SOURCE_DIR}/include/dfsae_dist.h
+    -DEXPERIMENTAL_HEADER=${_pkg_experimental}
     -DABIDW=${DFSAE_ABIDW} -DABIDIFF=${DFSAE_ABIDIFF} -DWORK=${_pkg_work}/abi
     -DLIB=$<TARGET_FILE:dfsae_shared> -DBASELINE=${PROJECT_SOURCE_DIR}/abi/libdfsae.abi)
   if(PROJECT_VERSION_MAJOR GREATER_EQUAL 1)

@@ -1,8 +1,8 @@
 # The shared library's dynamic symbol table against the public header:
 # every defined symbol starts with dfsae_, every function the header
 # declares with DFSAE_API is exported, and the SONAME is the expected one.
-# EXPERIMENTAL_HEADER (optional) is a second header of the same library.
-#   cmake -DLIB=libdfsae.so -DHEADER=dfsae.h [-DEXPERIMENTAL_HEADER=h] -DNM=nm
+# EXPERIMENTAL_HEADER (optional) lists further headers of the same library.
+#   cmake -DLIB=libdfsae.so -DHEADER=dfsae.h [-DEXPERIMENTAL_HEADER="h1;h2"] -DNM=nm
 #         -DOBJDUMP=objdump -DSONAME=libdfsae.so.1 -P check_abi.cmake
 cmake_minimum_required(VERSION 3.25)
 foreach(_v LIB HEADER NM OBJDUMP SONAME)

@@ -1,10 +1,10 @@
 # The shared library's ABI against the committed baseline (abidw's XML):
 # anything but additions fails. The experimental tier (the functions the
 # header declares inside `#ifdef DFSAE_STATIC_LINKING_ONLY` ... `#endif /*
-# DFSAE_STATIC_LINKING_ONLY */`, and every function of EXPERIMENTAL_HEADER,
-# experimental as a whole) is left out of both sides: it may change in a
+# DFSAE_STATIC_LINKING_ONLY */`, and every function of the headers listed in
+# EXPERIMENTAL_HEADER, experimental as a whole) is left out of both sides: it may change in a
 # minor release.
-#   cmake -DLIB=libdfsae.so -DHEADER=dfsae.h [-DEXPERIMENTAL_HEADER=h]
+#   cmake -DLIB=libdfsae.so -DHEADER=dfsae.h [-DEXPERIMENTAL_HEADER="h1;h2"]
 #         -DBASELINE=abi/libdfsae.abi
 #         -DABIDW=abidw -DABIDIFF=abidiff -DWORK=dir [-DMODE=update]
 #         -P check_abi_baseline.cmake
@@ -41,10 +41,10 @@ if(NOT _begin EQUAL -1)
   string(SUBSTRING "${_tail}" 0 ${_end} _block)
   dfsae_called_names("${_block}" _experimental)
 endif()
-if(DEFINED EXPERIMENTAL_HEADER)
-  file(READ "${EXPERIMENTAL_HEADER}" _whole)
+foreach(_h ${EXPERIMENTAL_HEADER})
+  file(READ "${_h}" _whole)
   dfsae_called_names("${_whole}" _experimental)
-endif()
+endforeach()
 if(_experimental)
   list(REMOVE_DUPLICATES _experimental)
 endif()

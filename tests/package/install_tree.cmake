@@ -37,10 +37,11 @@ if(SHARED)
     message(FATAL_ERROR "bad links: libdfsae.so -> ${_dev}, ${SONAME} -> ${_so}")
   endif()
 endif()
-# dfsae.h and dfsae_dist.h are the public headers, and dfsae_mpi.h when MPI
-# was found
-# (libdfsae_mpi, its target file and its pkg-config file with it).
-set(_want_headers "${PREFIX}/${INCLUDEDIR}/dfsae.h" "${PREFIX}/${INCLUDEDIR}/dfsae_dist.h")
+# dfsae.h, dfsae_dist.h and dfsae_experimental.h are the public headers, and
+# dfsae_mpi.h when MPI was found (libdfsae_mpi, its target file and its
+# pkg-config file with it).
+set(_want_headers "${PREFIX}/${INCLUDEDIR}/dfsae.h" "${PREFIX}/${INCLUDEDIR}/dfsae_dist.h"
+  "${PREFIX}/${INCLUDEDIR}/dfsae_experimental.h")
 if(MPI)
   list(APPEND _want_headers "${PREFIX}/${INCLUDEDIR}/dfsae_mpi.h")
   foreach(_f "${_lib}/cmake/dfsae/dfsaeMpiTargets.cmake" "${_lib}/pkgconfig/dfsae-mpi.pc")

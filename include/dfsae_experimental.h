@@ -1,0 +1,41 @@
+/*
+ * dfsae_experimental - part 4 of dfsae.h, the experimental tier: the
+ * model's own threads, the workspace reserve, the Gram-side option.
+ * dfsae.h includes it at its end when DFSAE_STATIC_LINKING_ONLY is defined
+ * before it; without the macro this header refuses to compile. Exported
+ * like the rest but outside the ABI promise (left out of abi/libdfsae.abi):
+ * these may change in a minor release. Statuses and errors as in dfsae.h.
+ */
+#ifndef DFSAE_EXPERIMENTAL_H
+#define DFSAE_EXPERIMENTAL_H
+
+#ifndef DFSAE_STATIC_LINKING_ONLY
+#error "experimental API: define DFSAE_STATIC_LINKING_ONLY before dfsae.h"
+#endif
+
+#include "dfsae.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The model's own threads (1-64, default 1) for its elementwise work;
+ *  results are bit-identical for every count. Not across fork(). */
+DFSAE_API int dfsae_model_set_threads(dfsae_model *model, int n_threads);
+DFSAE_API int dfsae_model_threads(const dfsae_model *model);
+/** Size the workspace now for batches of up to `max_batch` rows. */
+DFSAE_API int dfsae_model_reserve(dfsae_model *model, size_t max_batch);
+/** Option key: which side of the Gram matrices L_tc and L_wr use, the
+ *  cheaper (default), K x K, or B x B / D x D. */
+#define DFSAE_MODEL_GRAM_SIDE 8
+typedef enum dfsae_gram_side {
+    DFSAE_GRAM_AUTO = 0,
+    DFSAE_GRAM_FEATURE = 1,
+    DFSAE_GRAM_SAMPLE = 2
+} dfsae_gram_side;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DFSAE_EXPERIMENTAL_H */
