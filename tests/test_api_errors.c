@@ -204,21 +204,14 @@ RIG_TEST(test_null_buffers, DFSAE_ADAM)
  * each refusal changes nothing. */
 static void test_null_gradient_and_optimizer(void **state)
 {
-    api_alloc_ctl *ctl = fx_alloc(state, sizeof *ctl); /* outlives m, o */
-    api_alloc_ctl_init(ctl);
-    dfsae_allocator a = api_allocator(ctl);
-    dfsae_model **ms = fx_model_slot(state);
-    dfsae_optimizer **os = fx_optimizer_slot(state);
+    api_alloc_ctl *ctl = fx_alloc_ctl(state);
     float before[K * D + K], after[K * D + K], X[2 * D];
     double v;
     for (int i = 0; i < 2 * D; ++i)
         X[i] = (float)i / D - 0.5f;
-    assert_int_equal(dfsae_model_create(D, K, 3, &a, ms), DFSAE_OK);
-    dfsae_model *m = *ms;
-    assert_int_equal(
-        dfsae_optimizer_create(DFSAE_SGD, dfsae_model_num_params(m), &a, os),
-        DFSAE_OK);
-    dfsae_optimizer *o = *os;
+    dfsae_model *m = fx_model_on(state, ctl, D, K, 3);
+    dfsae_optimizer *o =
+        fx_optimizer_on(state, ctl, DFSAE_SGD, dfsae_model_num_params(m));
     assert_int_equal(dfsae_model_get_params(m, before, K * D + K), DFSAE_OK);
     EXPECT_FAIL(dfsae_optimizer_step(o, m, NULL), DFSAE_ERR_NULL_ARG);
     expect_opt_error(o, "grad");
@@ -431,12 +424,8 @@ RIG_TEST(test_batch_of_one_with_variance_terms, DFSAE_ADAM)
  * L_lse of that row (plus L_wr when on), finite, as is the gradient. */
 static void test_batch_of_one_without_variance_terms(void **state)
 {
-    api_alloc_ctl *ctl = fx_alloc(state, sizeof *ctl); /* outlives m */
-    api_alloc_ctl_init(ctl);
-    dfsae_allocator a = api_allocator(ctl);
-    dfsae_model **ms = fx_model_slot(state);
-    assert_int_equal(dfsae_model_create(D, K, 9, &a, ms), DFSAE_OK);
-    dfsae_model *m = *ms;
+    api_alloc_ctl *ctl = fx_alloc_ctl(state);
+    dfsae_model *m = fx_model_on(state, ctl, D, K, 9);
     assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_VAR, 0.0),
                      DFSAE_OK);
     assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_TC, 0.0),

@@ -99,16 +99,13 @@ static void test_forward_only_memory(void **state)
 /* A created model is no different: its parameters, nothing more. */
 static void test_created_model_memory(void **state)
 {
-    api_alloc_ctl *ctl = fx_alloc(state, sizeof *ctl); /* outlives the model */
-    api_alloc_ctl_init(ctl);
-    dfsae_allocator a = api_allocator(ctl);
-    dfsae_model **m = fx_model_slot(state);
-    assert_int_equal(dfsae_model_create(100, 30, 1, &a, m), DFSAE_OK);
+    api_alloc_ctl *ctl = fx_alloc_ctl(state);
+    dfsae_model *m = fx_model_on(state, ctl, 100, 30, 1);
     const size_t params = (30 * 100 + 30) * sizeof(float);
     assert_true(ctl->live_bytes >= params);
     assert_true(ctl->live_bytes <= params + HANDLE_BYTES);
     /* Its blocks are cmocka's, checked for leaks when the test returns. */
-    fx_drop(state, *m);
+    fx_drop(state, m);
 }
 
 /* ---- threads sharing one model ----------------------------------------- */

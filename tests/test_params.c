@@ -41,14 +41,10 @@ static void test_same_seed_same_params(void **state)
     float *b = initial_params(state, d, k, 12345);
     assert_memory_equal(a, b, (k * d + k) * sizeof *a);
     /* The allocator does not enter into it. */
-    api_alloc_ctl *ctl = fx_alloc(state, sizeof *ctl); /* outlives m */
-    api_alloc_ctl_init(ctl);
-    dfsae_allocator al = api_allocator(ctl);
-    dfsae_model **m = fx_model_slot(state);
-    assert_int_equal(dfsae_model_create(d, k, 12345, &al, m), DFSAE_OK);
-    float *c = fx_params(state, *m);
+    dfsae_model *m = fx_model_on(state, fx_alloc_ctl(state), d, k, 12345);
+    float *c = fx_params(state, m);
     assert_memory_equal(a, c, (k * d + k) * sizeof *a);
-    fx_drop(state, *m); /* cmocka's blocks: back before the test returns */
+    fx_drop(state, m); /* cmocka's blocks: back before the test returns */
 }
 
 /* Different seeds (also adjacent ones, and 0) give unrelated parameters:

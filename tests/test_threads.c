@@ -49,12 +49,8 @@ static void test_set_threads_arguments(void **state)
  * call fails with NO_MEMORY and the model keeps its previous threads. */
 static void test_set_threads_out_of_memory(void **state)
 {
-    api_alloc_ctl *ctl = fx_alloc(state, sizeof *ctl); /* outlives m */
-    api_alloc_ctl_init(ctl);
-    dfsae_allocator a = api_allocator(ctl);
-    dfsae_model **slot = fx_model_slot(state);
-    assert_int_equal(dfsae_model_create(5, 4, 1, &a, slot), DFSAE_OK);
-    dfsae_model *m = *slot;
+    api_alloc_ctl *ctl = fx_alloc_ctl(state);
+    dfsae_model *m = fx_model_on(state, ctl, 5, 4, 1);
     ctl->fail_after = ctl->allocs;
     assert_int_equal(dfsae_model_set_threads(m, 2), DFSAE_ERR_NO_MEMORY);
     assert_int_equal(dfsae_model_threads(m), 1);
@@ -119,13 +115,8 @@ static void outputs_drop(void **state, outputs *o)
 static void run(void **state, const shape *s, int threads, int kind,
                 const float *X, outputs *o)
 {
-    api_alloc_ctl *ctl = fx_alloc(state, sizeof *ctl); /* outlives m, opt */
-    api_alloc_ctl_init(ctl);
-    dfsae_allocator a = api_allocator(ctl);
-    dfsae_model **m_slot = fx_model_slot(state);
-    dfsae_optimizer **opt_slot = fx_optimizer_slot(state);
-    assert_int_equal(dfsae_model_create(s->d, s->k, 17, &a, m_slot), DFSAE_OK);
-    dfsae_model *m = *m_slot;
+    api_alloc_ctl *ctl = fx_alloc_ctl(state);
+    dfsae_model *m = fx_model_on(state, ctl, s->d, s->k, 17);
     size_t np = dfsae_model_num_params(m);
     assert_int_equal(dfsae_model_set_threads(m, threads), DFSAE_OK);
     if (m->pool != NULL && s->min_items != 0)
@@ -135,8 +126,7 @@ static void run(void **state, const shape *s, int threads, int kind,
         DFSAE_OK);
     assert_int_equal(dfsae_model_set_option(m, DFSAE_MODEL_LAMBDA_WR, s->wr),
                      DFSAE_OK);
-    assert_int_equal(dfsae_optimizer_create(kind, np, &a, opt_slot), DFSAE_OK);
-    dfsae_optimizer *opt = *opt_slot;
+    dfsae_optimizer *opt = fx_optimizer_on(state, ctl, kind, np);
     if (kind == DFSAE_SGD)
         assert_int_equal(
             dfsae_optimizer_set_option(opt, DFSAE_OPT_MOMENTUM, 0.9), DFSAE_OK);

@@ -91,12 +91,8 @@ static void expect_transform(const dfsae_model *m, const float *shift,
 
 static void test_set_and_get(void **state)
 {
-    api_alloc_ctl *ctl = fx_alloc(state, sizeof *ctl); /* outlives m */
-    api_alloc_ctl_init(ctl);
-    dfsae_allocator a = api_allocator(ctl);
-    dfsae_model **slot = fx_model_slot(state);
-    assert_int_equal(dfsae_model_create(5, 3, 1, &a, slot), DFSAE_OK);
-    dfsae_model *m = *slot;
+    api_alloc_ctl *ctl = fx_alloc_ctl(state);
+    dfsae_model *m = fx_model_on(state, ctl, 5, 3, 1);
     expect_transform(m, NULL, NULL, 0);
     const float shift[5] = {1, -2, 3, 0.5f, 0}, scale[5] = {2, 0.25f, -1, 3, 1};
     assert_int_equal(dfsae_model_set_transform(m, shift, scale, 5), DFSAE_OK);

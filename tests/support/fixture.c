@@ -6,6 +6,7 @@
 
 #include <cmocka.h>
 
+#include "api_alloc.h"
 #include "fixture.h"
 #include "io_util.h"
 
@@ -160,6 +161,31 @@ dfsae_optimizer *fx_optimizer(void **state, int kind, size_t n)
 {
     dfsae_optimizer **o = fx_optimizer_slot(state);
     assert_int_equal(dfsae_optimizer_create(kind, n, NULL, o), DFSAE_OK);
+    return *o;
+}
+
+api_alloc_ctl *fx_alloc_ctl(void **state)
+{
+    api_alloc_ctl *ctl = fx_alloc(state, sizeof *ctl);
+    api_alloc_ctl_init(ctl);
+    return ctl;
+}
+
+dfsae_model *fx_model_on(void **state, api_alloc_ctl *ctl, size_t d, size_t k,
+                         uint64_t seed)
+{
+    const dfsae_allocator a = api_allocator(ctl);
+    dfsae_model **m = fx_model_slot(state);
+    assert_int_equal(dfsae_model_create(d, k, seed, &a, m), DFSAE_OK);
+    return *m;
+}
+
+dfsae_optimizer *fx_optimizer_on(void **state, api_alloc_ctl *ctl, int kind,
+                                 size_t n)
+{
+    const dfsae_allocator a = api_allocator(ctl);
+    dfsae_optimizer **o = fx_optimizer_slot(state);
+    assert_int_equal(dfsae_optimizer_create(kind, n, &a, o), DFSAE_OK);
     return *o;
 }
 

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api_alloc.h"
 #include "dfsae.h"
 #include "io_util.h"
 
@@ -36,6 +37,14 @@ dfsae_model *fx_keep_model(void **state, dfsae_model *m);
 /* A created model or optimizer (asserts success), freed at teardown. */
 dfsae_model *fx_model(void **state, size_t d, size_t k, uint64_t seed);
 dfsae_optimizer *fx_optimizer(void **state, int kind, size_t n);
+/* A counting control (api_alloc.h) at its initial state; made before the
+ * handles on it, it outlives them. */
+api_alloc_ctl *fx_alloc_ctl(void **state);
+/* fx_model and fx_optimizer on the allocator reporting to ctl. */
+dfsae_model *fx_model_on(void **state, api_alloc_ctl *ctl, size_t d, size_t k,
+                         uint64_t seed);
+dfsae_optimizer *fx_optimizer_on(void **state, api_alloc_ctl *ctl, int kind,
+                                 size_t n);
 /* A training configuration with the defaults, freed at teardown. */
 dfsae_train_config *fx_train_config(void **state);
 /* Takes over c (made by another helper, may be NULL) and returns it. */
