@@ -72,9 +72,8 @@ typedef struct target {
 static target *open_target(void **state)
 {
     target *f = fx_alloc(state, sizeof *f);
-    f->dir = fx_keep_dir(state, io_tempdir());
-    assert_non_null(f->dir);
-    f->path = fx_keep(state, io_join(f->dir, "model.safetensors"));
+    f->dir = fx_tempdir(state);
+    f->path = fx_join(state, f->dir, "model.safetensors");
     dfsae_model *old = fx_model(state, 4, 3, 1);
     assert_int_equal(dfsae_model_save(old, NULL, f->path), DFSAE_OK);
     fx_drop(state, old);
@@ -160,15 +159,14 @@ static void test_short_writes(void **state)
 static void test_real_failures(void **state)
 {
     target *f = open_target(state);
-    char *missing =
-        fx_keep(state, io_join(f->dir, "no/such/dir/m.safetensors"));
+    char *missing = fx_join(state, f->dir, "no/such/dir/m.safetensors");
     assert_int_equal(dfsae_model_save(f->m, NULL, missing), DFSAE_ERR_IO);
     assert_non_null(strstr(dfsae_model_last_error(f->m), "temporary"));
     expect_untouched(state, f);
 
-    char *sub = fx_keep(state, io_join(f->dir, "sub"));
+    char *sub = fx_join(state, f->dir, "sub");
     assert_int_equal(mkdir(sub, 0700), 0);
-    char *marker = fx_keep(state, io_join(sub, "keep"));
+    char *marker = fx_join(state, sub, "keep");
     assert_int_equal(io_write_file(marker, "x", 1), 0);
     assert_int_equal(dfsae_model_save(f->m, NULL, sub), DFSAE_ERR_IO);
     assert_int_equal(io_count_entries(sub), 1);

@@ -53,7 +53,7 @@ static void replay(void **state, const char *dir, int seeds)
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.' || strstr(e->d_name, ".md") != NULL)
             continue;
-        char *path = fx_keep(state, io_join(dir, e->d_name));
+        char *path = fx_join(state, dir, e->d_name);
         size_t len = 0;
         unsigned char *data = fx_keep(state, io_read_file(path, &len));
         assert_non_null(data);

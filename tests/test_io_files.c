@@ -36,9 +36,8 @@ typedef struct files {
 static files *open_files(void **state)
 {
     files *f = fx_alloc(state, sizeof *f);
-    f->dir = fx_keep_dir(state, io_tempdir());
-    assert_non_null(f->dir);
-    f->path = fx_keep(state, io_join(f->dir, "model.safetensors"));
+    f->dir = fx_tempdir(state);
+    f->path = fx_join(state, f->dir, "model.safetensors");
     f->m = fx_model(state, 16, 16, 2);
     return f;
 }
@@ -94,7 +93,7 @@ static void test_save_refuses_directory(void **state)
 static void test_save_replaces_symlink(void **state)
 {
     files *f = open_files(state);
-    char *real = fx_keep(state, io_join(f->dir, "real"));
+    char *real = fx_join(state, f->dir, "real");
     assert_int_equal(io_write_file(real, "keep", 4), 0);
     assert_int_equal(symlink("real", f->path), 0);
     assert_int_equal(dfsae_model_save(f->m, NULL, f->path), DFSAE_OK);
@@ -165,9 +164,9 @@ static void test_stale_temporaries_removed(void **state)
     files *f = open_files(state);
     assert_int_equal(dfsae_model_save(f->m, NULL, f->path), DFSAE_OK);
     /* Neighbours that are not this target's temporaries stay. */
-    char *other = fx_keep(state, io_join(f->dir, "model.safetensors.bak"));
+    char *other = fx_join(state, f->dir, "model.safetensors.bak");
     assert_int_equal(io_write_file(other, "x", 1), 0);
-    char *other_target = fx_keep(state, io_join(f->dir, "other.safetensors"));
+    char *other_target = fx_join(state, f->dir, "other.safetensors");
     for (int crash = 0; crash < 3; ++crash)
         assert_int_equal(in_child(crash_saving, f, 10), 128 + SIGKILL);
     files g = *f;
@@ -332,7 +331,7 @@ static void test_long_names(void **state)
         memset(name, 'n', lengths[i]);
         memcpy(name + lengths[i] - 12, ".safetensors", 12);
         name[lengths[i]] = '\0';
-        char *path = fx_keep(state, io_join(f->dir, name));
+        char *path = fx_join(state, f->dir, name);
         int st = dfsae_model_save(f->m, NULL, path);
         if (st != DFSAE_OK)
             fail_msg("%zu-byte name: %s", lengths[i],
@@ -350,7 +349,7 @@ static void test_long_names(void **state)
     char name[NAME_MAX + 2];
     memset(name, 'n', NAME_MAX + 1);
     name[NAME_MAX + 1] = '\0';
-    char *path = fx_keep(state, io_join(f->dir, name));
+    char *path = fx_join(state, f->dir, name);
     assert_int_equal(dfsae_model_save(f->m, NULL, path), DFSAE_ERR_IO);
     assert_non_null(strstr(dfsae_model_last_error(f->m), "too long"));
 }

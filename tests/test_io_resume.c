@@ -87,10 +87,9 @@ static int run_child(const char *ckpt, const char *out)
 
 static void resume_kind(void **state, int kind)
 {
-    char *dir = fx_keep_dir(state, io_tempdir());
-    assert_non_null(dir);
-    char *ckpt = fx_keep(state, io_join(dir, "ckpt.safetensors"));
-    char *out = fx_keep(state, io_join(dir, "resumed.safetensors"));
+    char *dir = fx_tempdir(state);
+    char *ckpt = fx_join(state, dir, "ckpt.safetensors");
+    char *out = fx_join(state, dir, "resumed.safetensors");
     float X[ROWS * D];
     make_data(X);
 

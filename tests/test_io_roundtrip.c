@@ -167,9 +167,8 @@ static void test_layout(void **state)
 
 static void test_path_round_trip(void **state)
 {
-    char *dir = fx_keep_dir(state, io_tempdir());
-    assert_non_null(dir);
-    char *path = fx_keep(state, io_join(dir, "model.safetensors"));
+    char *dir = fx_tempdir(state);
+    char *path = fx_join(state, dir, "model.safetensors");
     dfsae_model *m = make_model(state, 5);
     set_unusual_options(m);
     assert_int_equal(dfsae_model_save(m, NULL, path), DFSAE_OK);

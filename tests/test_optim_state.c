@@ -301,9 +301,8 @@ static void save_refuses_what_load_refuses(void **state)
     assert_int_equal(dfsae_model_save_buffer(m, NULL, buf, len, &len),
                      DFSAE_ERR_NON_FINITE_INPUT);
     assert_non_null(strstr(dfsae_model_last_error(m), "parameter 4"));
-    char *dir = fx_keep_dir(state, io_tempdir());
-    assert_non_null(dir);
-    char *path = fx_keep(state, io_join(dir, "m.safetensors"));
+    char *dir = fx_tempdir(state);
+    char *path = fx_join(state, dir, "m.safetensors");
     assert_int_equal(dfsae_model_save(m, NULL, path),
                      DFSAE_ERR_NON_FINITE_INPUT);
     assert_int_equal(io_count_entries(dir), 0);

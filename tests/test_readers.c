@@ -493,11 +493,7 @@ static void file_errors_name_the_path(void **state)
 /* A path in a temporary directory that teardown removes. */
 static char *temp_path(void **state, const char *name)
 {
-    char *dir = fx_keep_dir(state, io_tempdir());
-    assert_non_null(dir);
-    char *path = fx_keep(state, io_join(dir, name));
-    assert_non_null(path);
-    return path;
+    return fx_join(state, fx_tempdir(state), name);
 }
 
 static void npy_writer_round_trip(void **state)

@@ -306,8 +306,8 @@ static void large_file_refused_by_its_size(void **state)
 {
     /* A sparse 1 GiB file: refused from its size, nothing read. In the
      * fixture's directory, removed pass or fail. */
-    char *dir = fx_keep_dir(state, io_tempdir());
-    char *path = fx_keep(state, io_join(dir, "limits"));
+    char *dir = fx_tempdir(state);
+    char *path = fx_join(state, dir, "limits");
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
     exdata d;
     exdata_error e;

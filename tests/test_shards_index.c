@@ -30,9 +30,9 @@ static dfsae_model *trained(void **state, dfsae_optimizer **opt)
 
 static void one_shard_round_trip(void **state)
 {
-    char *dir = fx_keep_dir(state, io_tempdir());
-    char *prefix = fx_keep(state, io_join(dir, "m"));
-    char *index = fx_keep(state, io_join(dir, "m.index.json"));
+    char *dir = fx_tempdir(state);
+    char *prefix = fx_join(state, dir, "m");
+    char *index = fx_join(state, dir, "m.index.json");
     dfsae_optimizer *opt = NULL;
     dfsae_model *m = trained(state, &opt);
     assert_int_equal(dfsae_model_save_shards(m, opt, prefix), DFSAE_OK);
@@ -78,9 +78,9 @@ static void one_shard_round_trip(void **state)
 /* Each index differs from a valid one in one way. */
 static void bad_indexes_are_refused(void **state)
 {
-    char *dir = fx_keep_dir(state, io_tempdir());
-    char *prefix = fx_keep(state, io_join(dir, "m"));
-    char *index = fx_keep(state, io_join(dir, "bad.index.json"));
+    char *dir = fx_tempdir(state);
+    char *prefix = fx_join(state, dir, "m");
+    char *index = fx_join(state, dir, "bad.index.json");
     dfsae_optimizer *opt = NULL;
     dfsae_model *m = trained(state, &opt);
     assert_int_equal(dfsae_model_save_shards(m, NULL, prefix), DFSAE_OK);

@@ -128,10 +128,19 @@ void *fx_keep_with(void **state, void *p, void (*free_fn)(void *))
     return p;
 }
 
-char *fx_keep_dir(void **state, char *dir)
+char *fx_tempdir(void **state)
 {
+    char *dir = io_tempdir();
     take(state, FX_DIR)->u.mem = dir;
+    assert_non_null(dir);
     return dir;
+}
+
+char *fx_join(void **state, const char *dir, const char *name)
+{
+    char *path = fx_keep(state, io_join(dir, name));
+    assert_non_null(path);
+    return path;
 }
 
 dfsae_model **fx_model_slot(void **state)

@@ -26,9 +26,11 @@ void *fx_alloc(void **state, size_t size);
 void *fx_keep(void **state, void *p);
 /* Takes over p (may be NULL), which teardown frees with free_fn(p). */
 void *fx_keep_with(void **state, void *p, void (*free_fn)(void *));
-/* Takes over the temporary directory dir (malloc'ed path, may be NULL):
- * teardown removes it with its files. */
-char *fx_keep_dir(void **state, char *dir);
+/* A fresh temporary directory (io_tempdir; asserts), which teardown
+ * removes with its files. */
+char *fx_tempdir(void **state);
+/* dir + "/" + name (asserts), freed at teardown. */
+char *fx_join(void **state, const char *dir, const char *name);
 /* A slot that teardown frees the handle in: pass it to a create or load. */
 dfsae_model **fx_model_slot(void **state);
 dfsae_optimizer **fx_optimizer_slot(void **state);
