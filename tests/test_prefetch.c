@@ -159,7 +159,7 @@ static void prefetched_batches_are_the_synchronous_ones(void **state)
     assert_memory_equal(rd.log, t.order, EPOCHS * N * sizeof rd.log[0]);
     float *by_hand = replay(state, X, &t, t.steps);
     fresh_assert_same(&MODEL, trained, by_hand);
-    /* An array source (fetched ahead too) trains the same. */
+    /* An array source (fetched inline: prefetch.h) trains the same. */
     dfsae_source **arr = fx_source_slot(state);
     assert_int_equal(
         dfsae_source_from_array(X, DFSAE_ELEM_F32, N, D, NULL, arr), DFSAE_OK);

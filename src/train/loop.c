@@ -9,14 +9,11 @@
 #include "model.h"
 #include "optim/optim.h"
 #include "parallel/helper.h"
+#include "train/prefetch.h"
 #include "train/train.h"
 
 /* How an epoch's rows are ordered and fetched. */
 enum { IN_ORDER, PERMUTED, CHUNKED, CHUNKED_WINDOW };
-
-/* Batches of fewer floats are fetched on the caller: the hand-over to the
- * helper thread (tens of microseconds) would cost more than it hides. */
-#define PREFETCH_MIN_FLOATS ((size_t)4096)
 
 struct run;
 
@@ -48,7 +45,8 @@ typedef struct run {
     size_t *idx;            /* the epoch's order of rows */
     fetched batches[2];     /* step s's: batch_of */
     dfsae_helper *helper;   /* fetches the next batch; NULL: fetch inline */
-    size_t *local;          /* data-parallel: this rank's rows of a batch */
+    dfsae__prefetch_probe probe; /* whether it does (prefetch.h) */
+    size_t *local; /* data-parallel: this rank's rows of a batch */
     int mode;
     size_t chunk, window; /* of the chunked shuffle */
     size_t *chunks;       /* the epoch's order of chunks */
@@ -170,13 +168,14 @@ static int setup(run *r)
     size_t floats = 0;
     fail |= r->idx == NULL || !dfsae__mul_size(rows, m->d, &floats);
     /* A float32 array read in order is used in place: no copy. The
-     * helper only with a second buffer's worth of work to hide, and
-     * not with a comm: the host's read callback then stays on the thread
-     * that makes the MPI calls. */
+     * helper only for a fetch worth it (prefetch.h), and not with a comm:
+     * the host's read callback then stays on the thread that makes the
+     * MPI calls. */
     const int copies =
         r->mode != IN_ORDER || r->split || !dfsae__source_in_place(r->src);
     const int ahead = copies && m->dist == NULL && r->plan.steps > 1 &&
-                      floats >= PREFETCH_MIN_FLOATS;
+                      dfsae__prefetch_worth(r->src, floats);
+    dfsae__prefetch_probe_init(&r->probe);
     for (int i = 0; i < 2; ++i)
         r->batches[i].r = r;
     for (int i = 0; !fail && copies && i < 1 + ahead; ++i) {
@@ -407,13 +406,23 @@ static int epochs(run *r)
         /* Epochs are fetched within themselves: the next epoch's order
          * replaces idx, which the last step's report still hands out. */
         order_epoch(r, epoch);
+        int posted = 0; /* step s's batch is on the helper */
+        double ready = 0.0;
         for (uint64_t s = 0; s < plan->steps; ++s) {
             fetched *f;
-            if (s == 0 || r->helper == NULL) {
+            if (!posted) {
                 f = start_fetch(r, plan, s, 0);
             } else {
                 f = batch_of(r, s);
                 dfsae__helper_wait(r->helper);
+            }
+            if (r->helper != NULL) {
+                /* From the batch before ready to this one ready: the step
+                 * and this batch's fetch, the way the probe chose. */
+                const double now = dfsae__now();
+                if (s > 0)
+                    dfsae__prefetch_took(&r->probe, now - ready);
+                ready = now;
             }
             const size_t first = f->first, rows = f->rows;
             int st = f->st;
@@ -424,7 +433,10 @@ static int epochs(run *r)
                 st = dfsae__dist_agree(m->dist, m->err, "read", st);
             if (st != DFSAE_OK)
                 return step_failed(m, st, m->err, epoch, step0 + s);
-            if (r->helper != NULL && s + 1 < plan->steps)
+            /* Else the next batch is fetched inline when its step comes. */
+            posted = r->helper != NULL && s + 1 < plan->steps &&
+                     dfsae__prefetch_next(&r->probe);
+            if (posted)
                 start_fetch(r, plan, s + 1, 1);
             double loss, terms[DFSAE_TERM_COUNT];
             st = dfsae_train_step(m, r->opt, f->Xb, f->local, &loss, terms,
