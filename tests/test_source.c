@@ -306,8 +306,7 @@ static void chunked_shuffle_visits_every_row_once(void **state)
     assert_memory_equal(v[0].order, v[1].order, 3 * sizeof v[0].order[0]);
     assert_true(cb.runs_ok);
     assert_int_equal(cb.rows_read, 3 * VISIT_N); /* each row read once */
-    float *p0 = fx_params(state, m[0]), *p1 = fx_params(state, m[1]);
-    fresh_assert_same(&MODEL, p0, p1);
+    fx_assert_same_params(state, m[0], m[1]);
     /* Epoch e's order depends on (seed, e) alone: a run stopped in the
      * middle of epoch 2 (16 steps an epoch) and continued sees the rest of
      * epoch 2's order, skips reading the windows it already trained on, and
@@ -332,8 +331,7 @@ static void chunked_shuffle_visits_every_row_once(void **state)
                      DFSAE_OK);
     assert_true(cb.rows_read < VISIT_N - 8 * 64 + 3 * 7);
     assert_memory_equal(v[2].order, v[0].order, 3 * sizeof v[0].order[0]);
-    float *p2 = fx_params(state, m2);
-    fresh_assert_same(&MODEL, p2, p1);
+    fx_assert_same_params(state, m2, m[1]);
 }
 
 /* ---- failures ----------------------------------------------------------- */

@@ -99,15 +99,6 @@ static int record(const dfsae_progress *p, void *user)
 
 /* ---- config ------------------------------------------------------------ */
 
-/* The two models hold bit-identical parameters. */
-static void assert_same_params(void **state, dfsae_model *a, dfsae_model *b)
-{
-    float *pa = fx_params(state, a), *pb = fx_params(state, b);
-    assert_memory_equal(pa, pb, dfsae_model_num_params(a) * sizeof *pa);
-    fx_drop(state, pb);
-    fx_drop(state, pa);
-}
-
 static void test_config(void **state)
 {
     dfsae_train_config *c = NULL;
@@ -187,8 +178,7 @@ static void test_unshuffled_equals_manual_loop(void **state)
         manual(m[1], o[1], X, 4, 4);
         manual(m[1], o[1], X, 8, 3);
     }
-    float *p0 = fx_params(state, m[0]), *p1 = fx_params(state, m[1]);
-    assert_memory_equal(p0, p1, dfsae_model_num_params(m[0]) * sizeof *p0);
+    fx_assert_same_params(state, m[0], m[1]);
     assert_int_equal(dfsae_optimizer_step_count(o[0]), 6);
     assert_int_equal(s.steps, 6);
     assert_int_equal(s.epochs, 2);
@@ -274,7 +264,7 @@ static void test_shuffled_replay_and_reported_loss(void **state)
     /* Epochs get different orders. */
     assert_true(memcmp(s.idx[0], s.idx[3], 4 * sizeof(size_t)) != 0 ||
                 memcmp(s.idx[1], s.idx[4], 4 * sizeof(size_t)) != 0);
-    assert_same_params(state, m[0], m[1]);
+    fx_assert_same_params(state, m[0], m[1]);
 }
 
 /* Trains `epochs` epochs, on a fresh model (init seed 3, shuffle seed
@@ -409,7 +399,7 @@ static void test_continue_mid_epoch(void **state)
         hit[r.idx[0][k]]++;
     for (size_t k = 0; k < n; ++k)
         assert_int_equal(hit[k], 1);
-    assert_same_params(state, m[0], m[1]);
+    fx_assert_same_params(state, m[0], m[1]);
     assert_int_equal(dfsae_optimizer_step_count(o[1]), 9);
 }
 
@@ -556,9 +546,7 @@ static void test_cancel(void **state)
     manual(m[1], o[1], X, 0, 4);
     manual(m[1], o[1], X, 4, 4);
     manual(m[1], o[1], X, 8, 4);
-    float *p0 = fx_params(state, m[0]), *p1 = fx_params(state, m[1]);
-    assert_memory_equal(p0, p1, dfsae_model_num_params(m[0]) * sizeof *p0);
-    fx_drop(state, p0);
+    fx_assert_same_params(state, m[0], m[1]);
 
     /* Cancel at the epoch report: one epoch on a fresh start. */
     dfsae_model *m2;
@@ -570,8 +558,7 @@ static void test_cancel(void **state)
                      DFSAE_ERR_CANCELLED);
     assert_int_equal(s2.steps, 3);
     assert_int_equal(s2.epochs, 1);
-    p0 = fx_params(state, m2);
-    assert_memory_equal(p0, p1, dfsae_model_num_params(m2) * sizeof *p0);
+    fx_assert_same_params(state, m2, m[1]);
 }
 
 /* REPORT_EVERY = 2 gives every second step; 0 gives epoch reports only. */
@@ -701,7 +688,7 @@ static void test_failure_mid_training(void **state)
     assert_int_equal(dfsae_optimizer_step_count(o[0]), 1);
     assert_non_null(strstr(dfsae_model_last_error(m[0]), "epoch 0, step 1"));
     manual(m[1], o[1], X, 0, 4);
-    assert_same_params(state, m[0], m[1]);
+    fx_assert_same_params(state, m[0], m[1]);
 }
 
 /* A NULL config means the defaults: one epoch, batch 128, shuffled. */

@@ -224,6 +224,15 @@ float *fx_params(void **state, const dfsae_model *m)
     return p;
 }
 
+void fx_assert_same_params(void **state, const dfsae_model *a,
+                           const dfsae_model *b)
+{
+    float *pa = fx_params(state, a), *pb = fx_params(state, b);
+    assert_memory_equal(pa, pb, dfsae_model_num_params(a) * sizeof *pa);
+    fx_drop(state, pb);
+    fx_drop(state, pa);
+}
+
 io_snapshot *fx_snapshot(void **state, const dfsae_model *m)
 {
     owned *o = take(state, FX_SNAPSHOT);

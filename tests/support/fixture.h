@@ -55,6 +55,9 @@ dfsae_train_config *fx_keep_config(void **state, dfsae_train_config *c);
 dfsae_source **fx_source_slot(void **state);
 /* A copy of m's parameters, freed at teardown. */
 float *fx_params(void **state, const dfsae_model *m);
+/* Asserts that a and b hold bit-identical parameters. */
+void fx_assert_same_params(void **state, const dfsae_model *a,
+                           const dfsae_model *b);
 /* A snapshot of m (io_util.h), freed at teardown. */
 io_snapshot *fx_snapshot(void **state, const dfsae_model *m);
 /* Frees p (memory, a directory or a handle the fixture holds) now. */
