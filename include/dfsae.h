@@ -1,20 +1,21 @@
 /*
  * dfsae 1.0 - decoder-free sparse autoencoders: A = phi(X W^T + b), trained
  * without a decoder on a log-sum-exp objective plus InfoMax regularisers
- * (docs/math.md). This header is the reference, docs/api.md the guide.
- * Parts: 1. simple use; 2. the stable core; 3. the convenience layer, built
- * on the core; 4. experimental (DFSAE_STATIC_LINKING_ONLY: part 4 is in
- * dfsae_experimental.h, the distributed seam in dfsae_dist.h).
- * ABI: releases of one major version only add functions, enum values, keys
- * and status codes (checked against abi/libdfsae.abi); part 4 may change in
- * a minor release. Of the structs only dfsae_allocator's layout is public.
- * Errors: fallible calls return a status (DFSAE_OK == 0, errors < 0) and on
- * failure change no parameter, option or optimizer state; a non-const
- * handle keeps the message (*_last_error), a load that creates handles puts
- * it in `err`. The library never prints, aborts or exits. Threads: any
- * number may share a model in dfsae_model_forward while nothing changes it;
- * other calls need their handles to themselves; calls without one are
- * thread-safe.
+ * (docs/math.md). This header is the reference, docs/api.md the guide; of its
+ * parts, under the banners below, 1-3 are stable, 4 experimental.
+ * ABI: releases of one major version only add functions, enum values, keys and
+ * status codes (checked against abi/libdfsae.abi); part 4 and dfsae_dist.h may
+ * change in a minor release. Only dfsae_allocator's struct layout is public.
+ * Errors: fallible calls return a status (DFSAE_OK == 0, errors < 0); a failure
+ * changes no parameter, option or optimizer state and sets a create's or load's
+ * outputs to NULL. A non-const handle keeps the message (*_last_error), a load
+ * that creates handles puts it in `err`. Comments name statuses without
+ * DFSAE_ERR_; besides those listed, any call may return NULL_ARG (a pointer not
+ * marked optional is NULL), NO_MEMORY (if it allocates) or SIZE_OVERFLOW (a
+ * size or count overflows). The library never prints, aborts or exits.
+ * Threads: any number may share a model in dfsae_model_forward while nothing
+ * changes it; other calls need their handles to themselves; handle-free calls
+ * are thread-safe.
  */
 #ifndef DFSAE_H
 #define DFSAE_H
@@ -51,8 +52,7 @@ extern "C" {
  *   dfsae_model_forward(m, X, n, A, NULL, NULL);
  *   dfsae_model_save(m, o, "model.safetensors");
  *   dfsae_model_load("model.safetensors", NULL, &m2, NULL, err, sizeof err);
- * Matrices are row-major float32; the caller owns every buffer; statuses
- * below are DFSAE_ERR_* without the prefix; frees accept NULL. */
+ * Matrices: row-major float32; buffers: the caller's; frees accept NULL. */
 /** W (K x D), b (K), options, input transform, run state, user metadata. */
 typedef struct dfsae_model dfsae_model;
 /** Hyper-parameters and state (moments, step count). */
@@ -60,18 +60,16 @@ typedef struct dfsae_optimizer dfsae_optimizer;
 /** Allocator hook (part 2); NULL means malloc/free. */
 typedef struct dfsae_allocator dfsae_allocator;
 /** A model of D = `d_in` inputs and K = `n_components` units, W and b drawn
- *  from uniform(+-1/sqrt(D)) by `seed` (alike on every platform); *out is
- *  NULL on failure: NULL_ARG, INVALID_ARG (zero size, half-set allocator),
- *  SIZE_OVERFLOW, NO_MEMORY. */
+ *  from uniform(+-1/sqrt(D)) by `seed` (alike on every platform). INVALID_ARG
+ *  (zero size, half-set allocator). */
 DFSAE_API int dfsae_model_create(size_t d_in, size_t n_components,
                                  uint64_t seed, const dfsae_allocator *alloc,
                                  dfsae_model **out);
 DFSAE_API void dfsae_model_free(dfsae_model *model);
 /** Encode n rows of X: A = phi(X' W^T + b) (n x K), X' the transformed X;
- *  Z = X' W^T + b and R = softmax(-A) by row unless NULL. Reads the model
- *  only, allocates nothing. NULL_ARG, INVALID_ARG (n == 0, aliased
- *  outputs), SIZE_OVERFLOW, NON_FINITE_INPUT (nothing written),
- *  NON_FINITE_RESULT (overflow; outputs unspecified). */
+ *  Z = X' W^T + b and R = softmax(-A) by row unless NULL. Reads the model only,
+ *  allocates nothing. INVALID_ARG (n == 0, aliased outputs), NON_FINITE_INPUT
+ *  (nothing written), NON_FINITE_RESULT (overflow; outputs unspecified). */
 DFSAE_API int dfsae_model_forward(const dfsae_model *model, const float *X,
                                   size_t n, float *A, float *Z, float *R);
 /** dfsae_model_loss and the gradient with respect to W then b
@@ -80,43 +78,36 @@ DFSAE_API int dfsae_model_grad(dfsae_model *model, const float *X, size_t n,
                                float *grad, double *total, double *terms,
                                size_t n_terms);
 /** An optimizer of `kind` (dfsae_optimizer_kind) for `n_params` parameters,
- *  default hyper-parameters. NULL_ARG, INVALID_ARG (unknown kind, n_params
- *  == 0), SIZE_OVERFLOW, NO_MEMORY. */
+ *  default hyper-parameters. INVALID_ARG (unknown kind, n_params == 0). */
 DFSAE_API int dfsae_optimizer_create(int kind, size_t n_params,
                                      const dfsae_allocator *alloc,
                                      dfsae_optimizer **out);
 DFSAE_API void dfsae_optimizer_free(dfsae_optimizer *opt);
-/** Update the parameters with `grad` (num_params floats). Fails changing
- *  nothing: NON_FINITE_INPUT (gradient), SIZE_MISMATCH, SIZE_OVERFLOW (2^53
- *  steps), INVALID_ARG (Nesterov without momentum or with dampening),
- *  NON_FINITE_RESULT (the update would overflow). */
+/** Update the parameters with `grad` (num_params floats): NON_FINITE_INPUT
+ *  (gradient), SIZE_MISMATCH, SIZE_OVERFLOW (2^53 steps), INVALID_ARG (Nesterov
+ *  without momentum or with dampening), NON_FINITE_RESULT (update overflow). */
 DFSAE_API int dfsae_optimizer_step(dfsae_optimizer *opt, dfsae_model *model,
                                    const float *grad);
-/** dfsae_model_grad then dfsae_optimizer_step, bit for bit, the gradient in
- *  the model's workspace; `loss`, `terms` (optional) before the step. A
- *  failed step changes nothing; its message goes to the model. */
+/** dfsae_model_grad then dfsae_optimizer_step bit for bit (the model holds the
+ *  gradient and any message); `loss`, `terms` (optional) before the step. */
 DFSAE_API int dfsae_train_step(dfsae_model *model, dfsae_optimizer *opt,
                                const float *X, size_t n, double *loss,
                                double *terms, size_t n_terms);
 /** Save the model and, unless `opt` is NULL, the optimizer's state to `path`
- *  (safetensors, docs/format.md) atomically: a failed save leaves the target
- *  as it was. Replaces only a regular file or a symlink (not followed);
- *  never writes what a load refuses. NULL_ARG, INVALID_ARG, SIZE_MISMATCH,
- *  NON_FINITE_INPUT, IO, NO_MEMORY, SIZE_OVERFLOW. */
+ *  atomically: a failed save leaves the target as it was. Replaces only a
+ *  regular file or a symlink (not followed); never writes what a load refuses.
+ *  INVALID_ARG, SIZE_MISMATCH, NON_FINITE_INPUT, IO. */
 DFSAE_API int dfsae_model_save(dfsae_model *model, const dfsae_optimizer *opt,
                                const char *path);
-/** A model from the file at `path` and, if `opt` is not NULL, an optimizer
- *  from its state (*opt NULL if none), the file validated first; resumed
- *  training equals uninterrupted training bit for bit. On failure the
- *  outputs are NULL and `err` (may be NULL) says why: NULL_ARG, INVALID_ARG,
- *  IO, NO_MEMORY, SIZE_OVERFLOW, NON_FINITE_INPUT or a file status (-12 ..
- *  -20). */
+/** A model from the file at `path` and, unless `opt` is NULL, an optimizer from
+ *  its state (*opt NULL if none), the file validated first; resumed training
+ *  equals uninterrupted training bit for bit. `err` (optional) says why it
+ *  failed: INVALID_ARG, IO, NON_FINITE_INPUT or a file status (-12 .. -20). */
 DFSAE_API int dfsae_model_load(const char *path, const dfsae_allocator *alloc,
                                dfsae_model **model, dfsae_optimizer **opt,
                                char *err, size_t err_size);
 
-/* ======== 2. The stable core ===========================================
- * Enum values are pinned; new ones are appended before each *_COUNT. */
+/* ======== 2. The stable core (enum values pinned; added before *_COUNT) */
 /** The version the library was built with. */
 DFSAE_API unsigned dfsae_version_number(void);
 DFSAE_API const char *dfsae_version_string(void);
@@ -147,9 +138,8 @@ typedef enum dfsae_status {
 } dfsae_status;
 /** A static description of a status (never NULL). */
 DFSAE_API const char *dfsae_status_string(int status);
-/** `alloc` returns memory aligned like malloc's or NULL; both functions or
- *  neither (malloc). Copied; `opaque` must outlive the handle. Every
- *  allocation of a handle goes through it. */
+/** Both or neither (malloc); `alloc` returns malloc-aligned memory or NULL.
+ *  Copied; `opaque` must outlive the handle; all its allocations use it. */
 struct dfsae_allocator {
     void *(*alloc)(void *opaque, size_t size);
     void (*free)(void *opaque, void *ptr);
@@ -161,8 +151,7 @@ struct dfsae_allocator {
 DFSAE_API size_t dfsae_model_input_dim(const dfsae_model *model);
 DFSAE_API size_t dfsae_model_num_components(const dfsae_model *model);
 DFSAE_API size_t dfsae_model_num_params(const dfsae_model *model);
-/** The message of the last failed call on `model` ("" if none; never
- *  NULL); valid until the next call on the model. */
+/** The last failure's message ("" if none; never NULL) until the next call. */
 DFSAE_API const char *dfsae_model_last_error(const dfsae_model *model);
 /** Activations phi. */
 typedef enum dfsae_activation {
@@ -184,8 +173,7 @@ typedef enum dfsae_wr_form {
     DFSAE_WR_NORMALISED = 0,  /**< ||Wn Wn^T - I||^2, rows normalised */
     DFSAE_WR_UNNORMALISED = 1 /**< ||W^T W - I||^2; minimum D - K if K < D */
 } dfsae_wr_form;
-/** Model options by key, with their defaults; values travel as double
- *  (enums as their value). */
+/** Model options and defaults; values are doubles (an enum: its value). */
 typedef enum dfsae_model_option {
     DFSAE_MODEL_ACTIVATION = 0,    /**< dfsae_activation; relu */
     DFSAE_MODEL_LAMBDA_LSE = 1,    /**< weight of L_lse; 1 */
@@ -203,22 +191,21 @@ typedef enum dfsae_model_option {
     DFSAE_MODEL_OPTION_COUNT
 } dfsae_model_option;
 /** Set / get option `key`: UNKNOWN_PARAM, PARAM_OUT_OF_RANGE (outside the
- *  bounds, or not an integer where one is needed; nothing changes). */
+ *  bounds, or not an integer where one is needed). */
 DFSAE_API int dfsae_model_set_option(dfsae_model *model, int key, double value);
 DFSAE_API int dfsae_model_get_option(const dfsae_model *model, int key,
                                      double *value);
 /** The valid range of option `key` (either pointer may be NULL). */
 DFSAE_API int dfsae_model_option_bounds(int key, double *lo, double *hi);
 /** Copy the parameters, W (K x D) then b (K), to / from `params` of `n` ==
- *  num_params floats. Set refuses NaN/Inf, changing nothing. */
+ *  num_params floats; set refuses NaN/Inf (NON_FINITE_INPUT). */
 DFSAE_API int dfsae_model_get_params(const dfsae_model *model, float *params,
                                      size_t n);
 DFSAE_API int dfsae_model_set_params(dfsae_model *model, const float *params,
                                      size_t n);
-/** The input transform of forward, loss, grad and training: X' = (X -
- *  shift) * scale, per feature (n = D) or global (n = 1); NULL, NULL, 0:
- *  identity (default). NON_FINITE_INPUT, INVALID_ARG (a zero scale),
- *  SIZE_MISMATCH (n not 0, 1 or D). */
+/** Input transform X' = (X - shift) * scale for forward, loss, grad, training:
+ *  per feature (n = D), global (n = 1) or none (NULL, NULL, 0; default).
+ *  NON_FINITE_INPUT, INVALID_ARG (a zero scale), SIZE_MISMATCH (other n). */
 DFSAE_API int dfsae_model_set_transform(dfsae_model *model, const float *shift,
                                         const float *scale, size_t n);
 /** *n receives the transform's length (0, 1 or D); `shift` and `scale`,
@@ -233,11 +220,10 @@ typedef enum dfsae_term {
     DFSAE_TERM_WR = 3,
     DFSAE_TERM_COUNT
 } dfsae_term;
-/** The objective on n rows: `total` weighted, `terms` unweighted by
- *  dfsae_term (first min(n_terms, DFSAE_TERM_COUNT); weight 0: not computed,
- *  0), both optional. NULL_ARG, INVALID_ARG (n == 0), BATCH_TOO_SMALL (n < 2
- *  with L_var or L_tc), SIZE_OVERFLOW, NON_FINITE_INPUT, NON_FINITE_RESULT,
- *  NO_MEMORY. */
+/** The objective on n rows: `total` weighted, `terms` unweighted by dfsae_term
+ *  (first min(n_terms, DFSAE_TERM_COUNT); weight 0: not computed, 0), both
+ *  optional. INVALID_ARG (n == 0), BATCH_TOO_SMALL (n < 2 with L_var or L_tc),
+ *  NON_FINITE_INPUT, NON_FINITE_RESULT. */
 DFSAE_API int dfsae_model_loss(dfsae_model *model, const float *X, size_t n,
                                double *total, double *terms, size_t n_terms);
 
@@ -248,8 +234,7 @@ typedef enum dfsae_optimizer_kind {
     DFSAE_ADAMW = 2, /**< decoupled weight decay */
     DFSAE_OPTIMIZER_KIND_COUNT
 } dfsae_optimizer_kind;
-/** Hyper-parameters: the kinds they apply to (others: UNKNOWN_PARAM) and
- *  their defaults, PyTorch's. */
+/** Hyper-parameters by kind (others: UNKNOWN_PARAM); PyTorch's defaults. */
 typedef enum dfsae_optimizer_option {
     DFSAE_OPT_LR = 0,           /**< all; 1e-2 SGD, 1e-3 Adam(W) */
     DFSAE_OPT_WEIGHT_DECAY = 1, /**< all; 0 (AdamW: 1e-2) */
@@ -276,14 +261,12 @@ DFSAE_API int dfsae_optimizer_option_bounds(int kind, int key, double *lo,
 /** Zero the moments and the step count; hyper-parameters stay. */
 DFSAE_API void dfsae_optimizer_reset(dfsae_optimizer *opt);
 
-/* ---- Model files (docs/format.md) ---- */
-/** The format version written (older ones are read); an `err` size that
- *  holds every message whole; the largest JSON header a load accepts. */
-#define DFSAE_FORMAT_VERSION     2
-#define DFSAE_ERROR_MESSAGE_SIZE 256
-#define DFSAE_MAX_HEADER_BYTES   100000000u
-/** As dfsae_model_save, into `buf` (`cap` bytes; NULL: size only);
- *  *written receives the size. A `cap` too small is SIZE_MISMATCH. */
+/* ---- Model files (safetensors, docs/format.md) ---- */
+#define DFSAE_FORMAT_VERSION     2   /**< written; older ones are read */
+#define DFSAE_ERROR_MESSAGE_SIZE 256 /**< an `err` size holding any message */
+#define DFSAE_MAX_HEADER_BYTES   100000000u /**< largest JSON header loaded */
+/** As dfsae_model_save, into `buf` (`cap` bytes, else SIZE_MISMATCH; NULL: size
+ *  only); *written receives the size. */
 DFSAE_API int dfsae_model_save_buffer(dfsae_model *model,
                                       const dfsae_optimizer *opt, void *buf,
                                       size_t cap, size_t *written);
@@ -293,10 +276,9 @@ DFSAE_API int dfsae_model_load_buffer(const void *data, size_t size,
                                       dfsae_model **model,
                                       dfsae_optimizer **opt, char *err,
                                       size_t err_size);
-/** Load into an existing model (and `opt`), all or nothing: everything the
- *  model and optimizer hold is replaced by the file's (defaults for what it
- *  lacks). SIZE_MISMATCH (D, K), INVALID_ARG (optimizer kind), BAD_HEADER
- *  (`opt` given, no optimizer state), as dfsae_model_load. */
+/** Load into an existing model (and `opt`): all they hold becomes the file's
+ *  (defaults for what it lacks). SIZE_MISMATCH (D, K), INVALID_ARG (optimizer
+ *  kind), BAD_HEADER (`opt` given, no optimizer state), as dfsae_model_load. */
 DFSAE_API int dfsae_model_load_into(dfsae_model *model, dfsae_optimizer *opt,
                                     const char *path);
 DFSAE_API int dfsae_model_load_buffer_into(dfsae_model *model,
@@ -313,9 +295,7 @@ DFSAE_API const char *dfsae_model_get_meta(const dfsae_model *model,
 DFSAE_API const char *dfsae_model_meta_key(const dfsae_model *model,
                                            size_t index);
 
-/* ======== 3. The convenience layer =====================================
- * Built on the core (docs/training.md): epochs with shuffling, progress,
- * data sources, metrics over a data set, names for printing. */
+/* ======== 3. The convenience layer, built on the core (docs/training.md) */
 /** Static names ("relu", "lse", "adam", "l0", ...), NULL if unknown. */
 DFSAE_API const char *dfsae_activation_name(int activation);
 DFSAE_API const char *dfsae_term_name(int term);
@@ -376,13 +356,11 @@ DFSAE_API double dfsae_progress_get(const dfsae_progress *report, int key);
 /** STEP: the batch's row indices into X, in order; NULL for EPOCH. */
 DFSAE_API const size_t *
 dfsae_progress_batch_indices(const dfsae_progress *report);
-/** Called after every DFSAE_TRAIN_REPORT_EVERY steps and every epoch;
- *  non-zero cancels (DFSAE_ERR_CANCELLED, the model as after the last
- *  step). It may read the model, not change it or the optimizer. */
+/** Called every DFSAE_TRAIN_REPORT_EVERY steps and epoch; may read the model,
+ *  not change it or the optimizer; non-zero cancels (CANCELLED; steps kept). */
 typedef int (*dfsae_progress_fn)(const dfsae_progress *report, void *user);
-/** The run state the model keeps and its files carry: epochs completed,
- *  rows of the next epoch already trained, the shuffle seed; (0, 0, 0) for
- *  a new model. The step count is the optimizer's. */
+/** Run state (kept by the model and its files): epochs done, rows of the next
+ *  epoch trained, shuffle seed; new: (0, 0, 0); steps: the optimizer's. */
 DFSAE_API int dfsae_model_get_run_state(const dfsae_model *model,
                                         uint64_t *epochs, uint64_t *rows,
                                         uint64_t *seed);
@@ -399,8 +377,8 @@ typedef enum dfsae_element {
     DFSAE_ELEM_COUNT
 } dfsae_element;
 /** Read rows[0..count) (count <= 256; runs only if sequential) into `out`;
- *  non-zero fails the call reading (DFSAE_ERR_IO). Training may call it
- *  from a thread of its own, one call at a time, a batch ahead. */
+ *  non-zero fails the call reading (IO). Training may call it from a thread of
+ *  its own, one call at a time, a batch ahead. */
 typedef int (*dfsae_read_fn)(void *user, const size_t *rows, size_t count,
                              void *out);
 /** A source over the n x D array X (kept, not copied; checked for NaN), or
@@ -413,17 +391,16 @@ DFSAE_API int dfsae_source_from_callback(dfsae_read_fn read, void *user,
                                          int sequential,
                                          const dfsae_allocator *alloc,
                                          dfsae_source **out);
-/** Free a source (not its data). NULL is a no-op. */
+/** Free a source (not its data). */
 DFSAE_API void dfsae_source_free(dfsae_source *source);
 /** Rows [first, first + count) as float32 into `out` (unchecked). */
 DFSAE_API int dfsae_source_read(dfsae_source *source, size_t first,
                                 size_t count, float *out);
-/** Train on the n rows of X for DFSAE_TRAIN_EPOCHS more epochs from the run
- *  state, advancing it; epoch e's order depends on (seed, e) alone, so a
- *  resumed run equals an uninterrupted one. A last batch of 1 row joins the
- *  previous one with L_var or L_tc on. No step allocates. Before any step,
- *  nothing changed: NULL_ARG, INVALID_ARG, SIZE_MISMATCH, NON_FINITE_INPUT,
- *  BATCH_TOO_SMALL; after: CANCELLED or a step's. */
+/** Train DFSAE_TRAIN_EPOCHS more epochs on X's n rows, advancing the run state;
+ *  epoch e's order depends on (seed, e) alone: resumed runs equal uninterrupted
+ *  ones. With L_var or L_tc a last 1-row batch joins the previous. No step
+ *  allocates. Before any step (no change): INVALID_ARG, SIZE_MISMATCH,
+ *  NON_FINITE_INPUT, BATCH_TOO_SMALL; after: CANCELLED, a step's. */
 DFSAE_API int dfsae_model_train(dfsae_model *model, dfsae_optimizer *opt,
                                 const float *X, size_t n,
                                 const dfsae_train_config *config,
@@ -462,11 +439,9 @@ DFSAE_API int dfsae_model_evaluate_source(dfsae_model *model,
 }
 #endif
 
-/* ======== 4. Experimental =============================================
- * Declared only when DFSAE_STATIC_LINKING_ONLY is defined before this
- * header, in dfsae_experimental.h (model threads, reserve, the Gram side);
- * the distributed seam is in dfsae_dist.h. Outside the ABI promise: these
- * may change in a minor release. */
+/* ======== 4. Experimental: model threads, reserve, the Gram side, in
+ * dfsae_experimental.h, included only if DFSAE_STATIC_LINKING_ONLY is
+ * defined before this header; the distributed seam is in dfsae_dist.h. */
 #ifdef DFSAE_STATIC_LINKING_ONLY
 #include "dfsae_experimental.h"
 #endif /* DFSAE_STATIC_LINKING_ONLY */
