@@ -2,8 +2,6 @@
  * nothing and runs on the caller, so any number of threads may share one
  * model. Errors are reported by status alone (no message is written into
  * the model). */
-#include <string.h>
-
 #include "data/source.h"
 #include "layers/layers.h"
 #include "loss/loss.h"
@@ -28,9 +26,11 @@ static size_t block_cols(size_t d)
     return d * MIN_ROWS <= SCRATCH_FLOATS ? d : SCRATCH_FLOATS / MIN_ROWS;
 }
 
-/* z (rows x k) = X' W^T for rows <= SCRATCH_FLOATS / block_cols(d). */
+/* z (rows x k) = X' W^T for rows <= SCRATCH_FLOATS / block_cols(d); the
+ * small kernel fuses the epilogue into the last slice, else it runs
+ * after. */
 static void transformed_product(const dfsae_model *m, const float *X,
-                                size_t rows, float *z)
+                                size_t rows, float *z, dfsae__epilogue *ep)
 {
     float scratch[SCRATCH_FLOATS];
     const size_t d = m->d, cols = block_cols(d);
@@ -38,53 +38,47 @@ static void transformed_product(const dfsae_model *m, const float *X,
         const size_t w = d - c0 < cols ? d - c0 : cols;
         dfsae__transform_block(&m->xf, X, rows, d, c0, w, scratch);
         const float beta = c0 == 0 ? 0.0f : 1.0f;
+        const int last = c0 + w == d;
         if (dfsae__small_product_takes(rows))
             dfsae__small_product(scratch, rows, w, m->params + c0, d, m->k,
-                                 beta, z);
+                                 beta, z, last ? ep : NULL);
         else
             dfsae__linear_forward_cols(scratch, rows, w, m->params + c0, d,
                                        m->k, beta, z);
     }
+    if (!dfsae__small_product_takes(rows))
+        dfsae__epilogue_run(ep, 0, rows, 0, m->k);
 }
 
 int dfsae__forward(const dfsae_model *m, const float *X, size_t n, float *A,
                    float *Z)
 {
     const size_t d = m->d, k = m->k;
-    const float *W = m->params, *b = m->params + k * d;
-    const dfsae_activation_ops *act = dfsae__activations[m->opt.activation];
+    const float *W = m->params;
     const int identity = m->xf.n == 0;
     const size_t block =
         identity ? FORWARD_ROWS : SCRATCH_FLOATS / block_cols(d);
-    for (size_t first = 0; first < n; first += block) {
+    dfsae__epilogue ep = {.b = m->params + k * d,
+                          .act = dfsae__activations[m->opt.activation],
+                          .param = dfsae__activation_param(&m->opt),
+                          .k = k};
+    for (size_t first = 0; first < n && !ep.bad; first += block) {
         const size_t rows = n - first < block ? n - first : block;
-        const size_t len = rows * k;
-        float *a = A + first * k;
-        float *z = Z != NULL ? Z + first * k : a;
-        /* A few rows skip sgemm's packing of W (layers/forward_small.c). */
+        ep.A = A + first * k;
+        ep.Z = Z != NULL ? Z + first * k : NULL;
+        /* The product goes where the epilogue reads it (layers.h). */
+        float *p = Z != NULL ? ep.Z : ep.A;
+        /* A few rows skip sgemm's packing of W and take the epilogue
+         * fused (layers/forward_small.c). */
         if (identity && dfsae__small_product_takes(rows))
-            dfsae__small_product(X + first * d, rows, d, W, d, k, 0.0f, z);
-        else if (identity)
-            dfsae__linear_forward(X + first * d, rows, d, W, k, z);
-        else
-            transformed_product(m, X + first * d, rows, z);
-        /* Checked before the activation: relu would turn a NaN (Inf - Inf
-         * in the product) into 0. A scan costs 1/D of the product. */
-        if (!dfsae__all_finite(z, len))
-            return DFSAE_ERR_NON_FINITE_RESULT;
-        if (Z != NULL) {
-            memcpy(a, z, len * sizeof *a);
-            dfsae__add_bias(z, b, rows, k);
-            if (!dfsae__all_finite(z, len))
-                return DFSAE_ERR_NON_FINITE_RESULT;
-        }
-        /* The bias can still overflow a finite product; an activation that
-         * maps -Inf to an exact value (relu: 0) leaves A finite and right. */
-        act->apply(a, b, rows, k, dfsae__activation_param(&m->opt));
-        if (!dfsae__all_finite(a, len))
-            return DFSAE_ERR_NON_FINITE_RESULT;
+            dfsae__small_product(X + first * d, rows, d, W, d, k, 0.0f, p, &ep);
+        else if (identity) {
+            dfsae__linear_forward(X + first * d, rows, d, W, k, p);
+            dfsae__epilogue_run(&ep, 0, rows, 0, k);
+        } else
+            transformed_product(m, X + first * d, rows, p, &ep);
     }
-    return DFSAE_OK;
+    return ep.bad ? DFSAE_ERR_NON_FINITE_RESULT : DFSAE_OK;
 }
 
 int dfsae_model_forward(const dfsae_model *model, const float *X, size_t n,

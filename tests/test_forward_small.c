@@ -3,7 +3,8 @@
  * n in 1..130 and every activation, with and without an input transform,
  * forward of the first n rows agrees to float rounding with the same rows
  * of a batch large enough to go through sgemm, both agree with a double
- * reference, and no call allocates. */
+ * reference (Z and A, so that a fault shared by both paths' epilogue
+ * shows too), and no call allocates. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -101,17 +102,49 @@ static double z_tolerance(const rig *r)
     return 4.0 * (double)(r->d + 1) * 1.2e-7 * r->zbound;
 }
 
-/* The reference batch's pre-activations against a double product. */
-static void check_reference(const rig *r)
+/* phi of a row of K pre-activations, in double. */
+static void reference_phi(int act, const double *z, double *a)
+{
+    double zmax = z[0], sum = 0.0;
+    for (size_t j = 0; j < K; ++j)
+        zmax = z[j] > zmax ? z[j] : zmax;
+    for (size_t j = 0; j < K; ++j)
+        switch (act) {
+        case DFSAE_ACT_RELU: a[j] = z[j] > 0.0 ? z[j] : 0.0; break;
+        case DFSAE_ACT_SOFTPLUS: a[j] = log1p(exp(z[j])); break;
+        case DFSAE_ACT_IDENTITY: a[j] = z[j]; break;
+        case DFSAE_ACT_LEAKY_RELU:
+            a[j] = z[j] > 0.0 ? z[j] : 0.01 * z[j];
+            break;
+        case DFSAE_ACT_TANH: a[j] = tanh(z[j]); break;
+        default: a[j] = exp((z[j] - zmax) / SOFTMAX_T); sum += a[j];
+        }
+    for (size_t j = 0; act == DFSAE_ACT_SOFTMAX && j < K; ++j)
+        a[j] /= sum;
+}
+
+/* The reference batch against a double product and phi: Z to float
+ * rounding, A to ta plus phi's own rounding. */
+static void check_reference(const rig *r, int act, double ta)
 {
     const double tol = z_tolerance(r);
-    for (size_t i = 0; i < MAX_N; ++i)
+    for (size_t i = 0; i < MAX_N; ++i) {
+        double z[K], a[K];
         for (size_t j = 0; j < K; ++j) {
-            double z = (double)r->P[K * r->d + j];
+            z[j] = (double)r->P[K * r->d + j];
             for (size_t c = 0; c < r->d; ++c)
-                z += (double)r->P[j * r->d + c] * (double)r->Xt[i * r->d + c];
-            assert_true(fabs((double)r->Zref[i * K + j] - z) <= tol);
+                z[j] +=
+                    (double)r->P[j * r->d + c] * (double)r->Xt[i * r->d + c];
+            assert_true(fabs((double)r->Zref[i * K + j] - z[j]) <= tol);
         }
+        reference_phi(act, z, a);
+        for (size_t j = 0; j < K; ++j)
+            if (fabs((double)r->Aref[i * K + j] - a[j]) >
+                ta + 1e-6 * (1.0 + fabs(a[j])))
+                fail_msg("activation %d, reference row %zu, unit %zu: %.9g "
+                         "vs %.9g",
+                         act, i, j, (double)r->Aref[i * K + j], a[j]);
+    }
 }
 
 static void check_activation(rig *r, int act)
@@ -122,11 +155,11 @@ static void check_activation(rig *r, int act)
     assert_int_equal(
         dfsae_model_forward(r->m, r->X, BIG_N, r->Aref, r->Zref, NULL),
         DFSAE_OK);
-    check_reference(r);
     /* Every activation here is 1-Lipschitz in each z but softmax, whose
      * outputs move by at most 2 max|dz| / T. */
     const double tz = z_tolerance(r);
     const double ta = act == DFSAE_ACT_SOFTMAX ? 2.0 * tz / SOFTMAX_T : tz;
+    check_reference(r, act, ta);
     const size_t events = api_alloc_events(&r->ctl);
     for (size_t n = 1; n <= MAX_N; ++n) {
         /* Z requested on odd n only: both branches of forward are used. */

@@ -1,7 +1,9 @@
 /* The small-batch kernel with a W too large for the L2, which it
  * prefetches tile by tile (layers/forward_small.c): for rows 2..7 (every
  * remainder of the three-row tiles), beta 0 and 1, and K not a multiple
- * of 4, the product against a double reference to float rounding. */
+ * of 4, the product against a double reference to float rounding; and
+ * with the epilogue fused (bias and relu slab by slab, 18 slabs, or
+ * softmax row by row; Z wanted or not), Z and A against the same. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +13,7 @@
 #include <cmocka.h>
 
 #include "api_data.h"
+#include "dfsae.h"
 #include "fixture.h"
 #include "layers/layers.h"
 
@@ -26,7 +29,7 @@ static void check_rows(void **state, const float *X, const float *W, size_t n,
     float *Z = fx_alloc(state, n * K * sizeof *Z);
     for (size_t e = 0; e < n * K; ++e)
         Z[e] = 0.5f; /* what beta = 1 adds to */
-    dfsae__small_product(X, n, D, W, D, K, beta, Z);
+    dfsae__small_product(X, n, D, W, D, K, beta, Z, NULL);
     for (size_t i = 0; i < n; ++i)
         for (size_t j = 0; j < K; ++j) {
             double z = beta * 0.5, mag = fabs(z);
@@ -42,6 +45,68 @@ static void check_rows(void **state, const float *X, const float *W, size_t n,
     fx_drop(state, Z);
 }
 
+/* z + b and phi(z + b) of row i in double, phi relu or softmax (T = 1),
+ * and the largest magnitude of the terms of a z. */
+static double reference_row(const float *X, const float *W, const float *b,
+                            size_t i, int softmax, double *z, double *a)
+{
+    double zmax = -INFINITY, sum = 0.0, mag = 0.0;
+    for (size_t j = 0; j < K; ++j) {
+        double m = fabs((double)b[j]);
+        z[j] = (double)b[j];
+        for (size_t c = 0; c < D; ++c) {
+            const double t = (double)W[j * D + c] * (double)X[i * D + c];
+            z[j] += t;
+            m += fabs(t);
+        }
+        zmax = z[j] > zmax ? z[j] : zmax;
+        mag = m > mag ? m : mag;
+    }
+    for (size_t j = 0; j < K; ++j) {
+        a[j] = softmax ? exp(z[j] - zmax) : (z[j] > 0.0 ? z[j] : 0.0);
+        sum += a[j];
+    }
+    for (size_t j = 0; softmax && j < K; ++j)
+        a[j] /= sum;
+    return mag;
+}
+
+static void check_fused(void **state, const float *X, const float *W,
+                        const float *b, size_t n, int act, int want_z)
+{
+    float *A = fx_alloc(state, n * K * sizeof *A);
+    float *Z = want_z ? fx_alloc(state, n * K * sizeof *Z) : NULL;
+    dfsae__epilogue ep = {.b = b,
+                          .act = dfsae__activations[act],
+                          .param = 1.0,
+                          .A = A,
+                          .Z = Z,
+                          .k = K};
+    dfsae__small_product(X, n, D, W, D, K, 0.0f, want_z ? Z : A, &ep);
+    assert_int_equal(ep.bad, 0);
+    double *z = fx_alloc(state, K * sizeof *z),
+           *a = fx_alloc(state, K * sizeof *a);
+    for (size_t i = 0; i < n; ++i) {
+        /* Float rounding of z; relu and softmax at T = 1 move a by at
+         * most twice z's error. */
+        const double tol =
+            2.0 * 4.0 * (D + 1) * 1.2e-7 *
+            reference_row(X, W, b, i, act == DFSAE_ACT_SOFTMAX, z, a);
+        for (size_t j = 0; j < K; ++j) {
+            if (fabs((double)A[i * K + j] - a[j]) > tol ||
+                (Z != NULL && fabs((double)Z[i * K + j] - z[j]) > tol))
+                fail_msg("activation %d, n = %zu, Z %d, (%zu, %zu): A %.9g "
+                         "vs %.9g",
+                         act, n, want_z, i, j, (double)A[i * K + j], a[j]);
+        }
+    }
+    fx_drop(state, a);
+    fx_drop(state, z);
+    if (Z != NULL)
+        fx_drop(state, Z);
+    fx_drop(state, A);
+}
+
 static void test_streamed_weights(void **state)
 {
     if (!dfsae__small_product_takes(2))
@@ -54,9 +119,16 @@ static void test_streamed_weights(void **state)
         W[e] = (float)api_rng_normal(&g);
     for (size_t e = 0; e < (size_t)MAX_N * D; ++e)
         X[e] = (float)api_rng_normal(&g);
+    float *b = fx_alloc(state, K * sizeof *b);
+    for (size_t j = 0; j < K; ++j)
+        b[j] = 0.01f * (float)(j % 50) - 0.25f;
     for (size_t n = 2; n <= MAX_N; ++n) {
         check_rows(state, X, W, n, 0.0f);
         check_rows(state, X, W, n, 1.0f);
+        for (int want_z = 0; want_z < 2; ++want_z) {
+            check_fused(state, X, W, b, n, DFSAE_ACT_RELU, want_z);
+            check_fused(state, X, W, b, n, DFSAE_ACT_SOFTMAX, want_z);
+        }
     }
 }
 

@@ -6,7 +6,9 @@
  * products in registers, while the next tile is prefetched, so that the
  * read of W from memory overlaps the arithmetic instead of preceding it
  * (without the prefetch, 8 rows at 768 -> 4096 took the time of the read
- * plus that of the flops). */
+ * plus that of the flops). The forward epilogue (bias, phi, checks) runs
+ * on each slab of columns as soon as all rows have it, while it is in L1;
+ * a row-wise phi needs the whole row, so it runs row by row after. */
 #include "blas/dfsae_blas.h"
 #include "layers/layers.h"
 
@@ -28,6 +30,8 @@
 #define TILE_X       3 /* rows of X per tile: 12 accumulators + 3 inputs + 1 */
 #define STREAM_BYTES ((size_t)1 << 20) /* above this W is prefetched */
 #define KERNEL       __attribute__((target("avx2,fma"), always_inline)) static inline
+/* Columns of Z per slab: at 64 rows the slab of Z and A is 32 KiB. */
+#define SLAB_COLS ((size_t)64)
 
 /* Masks for the last cols % 8 floats of a row: 8 - r lanes on, from
  * offset r of this table. */
@@ -110,8 +114,12 @@ __attribute__((target("avx2,fma"))) static void store_sums(__m128 s, size_t nw,
 
 __attribute__((target("avx2,fma"))) static void
 kernel_product(const float *X, size_t rows, size_t cols, const float *W,
-               size_t ldw, size_t k, float beta, float *Z)
+               size_t ldw, size_t k, float beta, float *Z, dfsae__epilogue *ep)
 {
+    /* Slab by slab for an elementwise phi, else (NULL) after the rows. */
+    dfsae__epilogue *slab_ep =
+        ep != NULL && ep->act->backprop_row == NULL ? ep : NULL;
+    size_t slab0 = 0;
     const float *w[TILE_W], *next[TILE_W];
     /* A W that the L2 holds is not prefetched: there the prefetches only
      * take load slots. */
@@ -143,7 +151,14 @@ kernel_product(const float *X, size_t rows, size_t cols, const float *W,
         if (!last)
             for (size_t r = 0; r < TILE_W; ++r)
                 w[r] = next[r];
+        const size_t done = j + nw;
+        if (slab_ep != NULL && (last || done - slab0 >= SLAB_COLS)) {
+            dfsae__epilogue_run(slab_ep, 0, rows, slab0, done);
+            slab0 = done;
+        }
     }
+    if (ep != NULL && slab_ep == NULL)
+        dfsae__epilogue_run(ep, 0, rows, 0, k);
 }
 
 static int kernel_available(void)
@@ -155,10 +170,10 @@ static int kernel_available(void)
 
 static void kernel_product(const float *X, size_t rows, size_t cols,
                            const float *W, size_t ldw, size_t k, float beta,
-                           float *Z)
+                           float *Z, dfsae__epilogue *ep)
 {
     (void)X, (void)rows, (void)cols, (void)W, (void)ldw, (void)k, (void)beta,
-        (void)Z;
+        (void)Z, (void)ep;
 }
 
 static int kernel_available(void)
@@ -175,10 +190,13 @@ int dfsae__small_product_takes(size_t rows)
 
 void dfsae__small_product(const float *X, size_t rows, size_t cols,
                           const float *W, size_t ldw, size_t k, float beta,
-                          float *Z)
+                          float *Z, dfsae__epilogue *ep)
 {
-    if (rows == 1)
+    if (rows == 1) {
         dfsae__sgemv((int)k, (int)cols, 1.0f, W, (int)ldw, X, beta, Z);
-    else
-        kernel_product(X, rows, cols, W, ldw, k, beta, Z);
+        if (ep != NULL)
+            dfsae__epilogue_run(ep, 0, 1, 0, k);
+    } else {
+        kernel_product(X, rows, cols, W, ldw, k, beta, Z, ep);
+    }
 }

@@ -18,13 +18,15 @@ void dfsae__linear_forward_cols(const float *X, size_t n, size_t cols,
 
 /* The small-batch product (layers/forward_small.c), same arguments as
  * dfsae__linear_forward_cols: whether it takes `rows` rows (one always;
- * a few where the machine has the kernel), and the product itself. Only
+ * a few where the machine has the kernel), and the product itself, with
+ * the forward epilogue fused when ep is not NULL (its outputs are Z's). Only
  * forward uses it: loss and gradient keep sgemm, so that training rounds
  * as it did (their finite-difference checks are tuned to it). */
 int dfsae__small_product_takes(size_t rows);
+struct dfsae__epilogue;
 void dfsae__small_product(const float *X, size_t rows, size_t cols,
                           const float *W, size_t ldw, size_t k, float beta,
-                          float *Z);
+                          float *Z, struct dfsae__epilogue *ep);
 
 /* dW (k x d) = dZ^T X (overwritten). The bias gradient, the column sums
  * of dZ, is fused into the backward sweep (loss/backward.c). */
@@ -39,6 +41,11 @@ typedef struct dfsae_activation_ops {
     const char *name;
     /* za[i*k + j] <- phi(za[i*k + j] + b[j]) in place, n rows of k. */
     void (*apply)(float *za, const float *b, size_t n, size_t k, double param);
+    /* a[j] = phi(z[j]) for len entries of a row whose bias is already
+     * added (a may be z): the forward epilogue's op. An elementwise phi
+     * takes any span of a row, a row-wise one the whole row (len = k).
+     * Rounds as apply does. */
+    void (*map)(float *a, const float *z, size_t len, double param);
     /* Elementwise phi: g[i] <- g[i] * phi'(z[i]) given a[i] = phi(z[i]),
      * for len entries. NULL for a row-wise phi. */
     void (*backprop)(const float *a, float *g, size_t len, double param);
@@ -51,6 +58,26 @@ typedef struct dfsae_activation_ops {
 
 /* Indexed by dfsae_activation. */
 extern const dfsae_activation_ops *const dfsae__activations[];
+
+/* The forward pass's epilogue over the product P (Z when Z is wanted,
+ * else A; n rows of k): in one sweep the product's finiteness (before an
+ * activation such as relu could hide a NaN), the bias, Z's finiteness
+ * when Z is wanted, phi (the table's map) and A's finiteness. An
+ * activation that maps the -Inf of an overflowing bias to an exact value
+ * leaves A right, so without Z only the product and A are checked. */
+typedef struct dfsae__epilogue {
+    const float *b;
+    const dfsae_activation_ops *act;
+    double param;
+    float *A, *Z; /* Z NULL: not wanted */
+    size_t k;
+    int bad; /* set by a failed check */
+} dfsae__epilogue;
+
+/* Rows [i0, i1) over columns [c0, c1) of the outputs; c0 = 0 and c1 = k
+ * for a row-wise phi. */
+void dfsae__epilogue_run(dfsae__epilogue *ep, size_t i0, size_t i1, size_t c0,
+                         size_t c1);
 
 /* Adds the bias only (to expose Z in the forward pass). */
 void dfsae__add_bias(float *z, const float *b, size_t n, size_t k);

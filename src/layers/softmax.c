@@ -27,9 +27,19 @@ static inline float row_max(const float *t, size_t k)
     return tmax;
 }
 
-/* Three passes over a row still in L1: scaled logits, their exponentials
- * shifted by the row maximum (every exponent <= 0, so nothing overflows
- * and the sum lies in [1, k]), and the division by the sum. */
+/* The row's exponentials shifted by its maximum (every exponent <= 0, so
+ * nothing overflows and the sum lies in [1, k]), then the division by the
+ * sum: two more passes over a row of scaled logits still in L1. */
+static inline void normalise_row(float *row, size_t k)
+{
+    const float tmax = row_max(row, k);
+    for (size_t j = 0; j < k; ++j)
+        row[j] = dfsae__exp_nonpos(row[j] - tmax);
+    const float f = (float)(1.0 / dfsae__sum_f64(row, k));
+    for (size_t j = 0; j < k; ++j)
+        row[j] *= f;
+}
+
 DFSAE_MULTIVERSION
 static void softmax_apply(float *za, const float *b, size_t n, size_t k,
                           double param)
@@ -39,13 +49,18 @@ static void softmax_apply(float *za, const float *b, size_t n, size_t k,
         float *row = za + i * k;
         for (size_t j = 0; j < k; ++j)
             row[j] = (row[j] + b[j]) * inv_t;
-        const float tmax = row_max(row, k);
-        for (size_t j = 0; j < k; ++j)
-            row[j] = dfsae__exp_nonpos(row[j] - tmax);
-        const float f = (float)(1.0 / dfsae__sum_f64(row, k));
-        for (size_t j = 0; j < k; ++j)
-            row[j] *= f;
+        normalise_row(row, k);
     }
+}
+
+/* One whole row of biased logits z. */
+DFSAE_MULTIVERSION
+static void softmax_map(float *a, const float *z, size_t k, double param)
+{
+    const float inv_t = (float)(1.0 / param);
+    for (size_t j = 0; j < k; ++j)
+        a[j] = z[j] * inv_t;
+    normalise_row(a, k);
 }
 
 /* dz_j = a_j (g_j - sum_l a_l g_l) / T, the sum in double. */
@@ -59,6 +74,6 @@ static void softmax_backprop_row(const float *a, float *g, size_t k,
         g[j] = a[j] * (g[j] - s) * inv_t;
 }
 
-const dfsae_activation_ops dfsae__softmax = {"softmax", softmax_apply, NULL,
-                                             softmax_backprop_row,
-                                             DFSAE_MODEL_SOFTMAX_TEMPERATURE};
+const dfsae_activation_ops dfsae__softmax = {
+    "softmax", softmax_apply,        softmax_map,
+    NULL,      softmax_backprop_row, DFSAE_MODEL_SOFTMAX_TEMPERATURE};
