@@ -1,6 +1,6 @@
-/* Forward's finiteness checks on every path (one row through sgemv, a few
- * through the small kernel with the epilogue fused slab by slab, many
- * through sgemm and the epilogue's sweep; identity and transformed
+/* Forward's finiteness checks on every path (a few rows through the
+ * small kernel, the checks and bias fused in registers and phi slab by
+ * slab; many through sgemm and the epilogue's sweep; identity and transformed
  * input), for every activation, with and without Z, with the bad unit in
  * the first, a middle and the last slab of columns and the bad row last:
  *  - a product that is NaN (Inf - Inf) or +Inf from finite inputs is

@@ -1,14 +1,18 @@
 /* The product Z = X W^T + beta Z for a few rows of X. OpenBLAS's sgemm
  * packs all of W before it multiplies, which at a handful of rows costs
- * more than the product (issue 16). One row goes through sgemv; a few
- * rows through a kernel that reads W once: four rows of W (a tile that
- * stays in L1) meet every row of X, three at a time with the twelve dot
- * products in registers, while the next tile is prefetched, so that the
- * read of W from memory overlaps the arithmetic instead of preceding it
+ * more than the product (issue 16). One row or a few go through a kernel
+ * that reads W once (one row: as fast as sgemv at 784 -> 64 and faster
+ * at 768 -> 4096, and the epilogue fused; sgemv where the machine lacks
+ * AVX2): four rows of W (a tile that stays in L1) meet every row of X,
+ * three at a time with the twelve dot products in registers, while the
+ * next tile is prefetched, so that the read of W from memory overlaps the
+ * arithmetic instead of preceding it
  * (without the prefetch, 8 rows at 768 -> 4096 took the time of the read
- * plus that of the flops). The forward epilogue (bias, phi, checks) runs
- * on each slab of columns as soon as all rows have it, while it is in L1;
- * a row-wise phi needs the whole row, so it runs row by row after. */
+ * plus that of the flops). The forward epilogue is fused: the sums'
+ * check, the bias and Z's check in registers as the sums are stored, phi
+ * and A's check on each slab of columns as soon as all rows have it,
+ * while it is in L1 (a row-wise phi needs whole rows: row by row after
+ * the product). */
 #include "blas/dfsae_blas.h"
 #include "layers/layers.h"
 
@@ -30,8 +34,17 @@
 #define TILE_X       3 /* rows of X per tile: 12 accumulators + 3 inputs + 1 */
 #define STREAM_BYTES ((size_t)1 << 20) /* above this W is prefetched */
 #define KERNEL       __attribute__((target("avx2,fma"), always_inline)) static inline
-/* Columns of Z per slab: at 64 rows the slab of Z and A is 32 KiB. */
-#define SLAB_COLS ((size_t)64)
+/* Outputs per slab that phi takes while they are in L1 (16 KiB of Z and
+ * as much of A), and the fewest columns per slab. */
+#define SLAB_FLOATS   ((size_t)4096)
+#define SLAB_MIN_COLS ((size_t)64)
+
+/* Columns per slab, a whole number of tiles. */
+static size_t slab_cols(size_t rows)
+{
+    const size_t c = rows == 1 ? SLAB_FLOATS : SLAB_FLOATS / rows;
+    return c < SLAB_MIN_COLS ? SLAB_MIN_COLS : c - c % TILE_W;
+}
 
 /* Masks for the last cols % 8 floats of a row: 8 - r lanes on, from
  * offset r of this table. */
@@ -95,31 +108,70 @@ static void tile_rows(const float *W, size_t ldw, size_t k, size_t j,
         w[r] = W + (j + r < k ? j + r : k - 1) * ldw;
 }
 
-/* z[r] = s[r] + beta z[r] for the nw <= TILE_W real outputs; beta = 0
- * must not read z, which may hold anything. */
-__attribute__((target("avx2,fma"))) static void store_sums(__m128 s, size_t nw,
-                                                           float beta, float *z)
+/* Lanes of v that are NaN or Inf (all exponent bits set). */
+KERNEL __m128i nonfinite_lanes(__m128 v)
+{
+    const __m128i e = _mm_set1_epi32(0x7f800000);
+    return _mm_cmpeq_epi32(_mm_and_si128(_mm_castps_si128(v), e), e);
+}
+
+/* s + beta z (+ b with the epilogue, whose part done in registers this
+ * is: the sum's check, + b, and with check_sum the biased value's check,
+ * the failed lanes ORed into bad); zv and bv hold z and b. */
+KERNEL __m128 finish_sums(__m128 s, __m128 zv, __m128 bv, float beta,
+                          int with_bias, int check_sum, __m128i *bad)
+{
+    if (beta != 0.0f)
+        s = _mm_fmadd_ps(_mm_set1_ps(beta), zv, s);
+    if (with_bias) {
+        *bad = _mm_or_si128(*bad, nonfinite_lanes(s));
+        s = _mm_add_ps(s, bv);
+        if (check_sum)
+            *bad = _mm_or_si128(*bad, nonfinite_lanes(s));
+    }
+    return s;
+}
+
+/* z[r] = s[r] + beta z[r] (+ b[r] when b is not NULL) for the nw <=
+ * TILE_W real outputs; beta = 0 must not read z, which may hold
+ * anything. */
+__attribute__((target("avx2,fma"))) static void
+store_sums(__m128 s, size_t nw, float beta, const float *b, int check_sum,
+           float *z, __m128i *bad)
 {
     if (nw == TILE_W) {
-        if (beta != 0.0f)
-            s = _mm_fmadd_ps(_mm_set1_ps(beta), _mm_loadu_ps(z), s);
-        _mm_storeu_ps(z, s);
+        const __m128 zv = beta != 0.0f ? _mm_loadu_ps(z) : _mm_setzero_ps();
+        const __m128 bv = b != NULL ? _mm_loadu_ps(b) : _mm_setzero_ps();
+        _mm_storeu_ps(z,
+                      finish_sums(s, zv, bv, beta, b != NULL, check_sum, bad));
         return;
     }
-    float v[TILE_W];
-    _mm_storeu_ps(v, s);
+    /* The lanes past nw repeat row k - 1's sums (tile_rows) with zero
+     * bias: checking them flags nothing the real lanes do not. */
+    float t[TILE_W] = {0.0f}, u[TILE_W] = {0.0f};
+    for (size_t r = 0; r < nw; ++r) {
+        t[r] = beta != 0.0f ? z[r] : 0.0f;
+        u[r] = b != NULL ? b[r] : 0.0f;
+    }
+    _mm_storeu_ps(t, finish_sums(s, _mm_loadu_ps(t), _mm_loadu_ps(u), beta,
+                                 b != NULL, check_sum, bad));
     for (size_t r = 0; r < nw; ++r)
-        z[r] = beta == 0.0f ? v[r] : beta * z[r] + v[r];
+        z[r] = t[r];
 }
 
 __attribute__((target("avx2,fma"))) static void
 kernel_product(const float *X, size_t rows, size_t cols, const float *W,
                size_t ldw, size_t k, float beta, float *Z, dfsae__epilogue *ep)
 {
-    /* Slab by slab for an elementwise phi, else (NULL) after the rows. */
+    /* The check, bias, check in registers; phi slab by slab for an
+     * elementwise phi, else (NULL) after the rows. */
     dfsae__epilogue *slab_ep =
         ep != NULL && ep->act->backprop_row == NULL ? ep : NULL;
+    const float *b = ep != NULL ? ep->b : NULL;
+    const int check_sum = ep != NULL && ep->Z != NULL;
+    const size_t slab = slab_cols(rows);
     size_t slab0 = 0;
+    __m128i bad = _mm_setzero_si128();
     const float *w[TILE_W], *next[TILE_W];
     /* A W that the L2 holds is not prefetched: there the prefetches only
      * take load slots. */
@@ -146,19 +198,22 @@ kernel_product(const float *X, size_t rows, size_t cols, const float *W,
             else
                 tile_dots(w, x, 1, cols, pf, sums);
             for (size_t q = 0; q < nx; ++q)
-                store_sums(sums[q], nw, beta, Z + (i + q) * k + j);
+                store_sums(sums[q], nw, beta, b != NULL ? b + j : NULL,
+                           check_sum, Z + (i + q) * k + j, &bad);
         }
         if (!last)
             for (size_t r = 0; r < TILE_W; ++r)
                 w[r] = next[r];
         const size_t done = j + nw;
-        if (slab_ep != NULL && (last || done - slab0 >= SLAB_COLS)) {
-            dfsae__epilogue_run(slab_ep, 0, rows, slab0, done);
+        if (slab_ep != NULL && (last || done - slab0 >= slab)) {
+            dfsae__epilogue_phi(slab_ep, 0, rows, slab0, done);
             slab0 = done;
         }
     }
     if (ep != NULL && slab_ep == NULL)
-        dfsae__epilogue_run(ep, 0, rows, 0, k);
+        dfsae__epilogue_phi(ep, 0, rows, 0, k);
+    if (ep != NULL && _mm_movemask_ps(_mm_castsi128_ps(bad)) != 0)
+        ep->bad = 1;
 }
 
 static int kernel_available(void)
@@ -192,7 +247,7 @@ void dfsae__small_product(const float *X, size_t rows, size_t cols,
                           const float *W, size_t ldw, size_t k, float beta,
                           float *Z, dfsae__epilogue *ep)
 {
-    if (rows == 1) {
+    if (!kernel_available()) {
         dfsae__sgemv((int)k, (int)cols, 1.0f, W, (int)ldw, X, beta, Z);
         if (ep != NULL)
             dfsae__epilogue_run(ep, 0, 1, 0, k);

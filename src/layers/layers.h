@@ -78,6 +78,10 @@ typedef struct dfsae__epilogue {
  * for a row-wise phi. */
 void dfsae__epilogue_run(dfsae__epilogue *ep, size_t i0, size_t i1, size_t c0,
                          size_t c1);
+/* The same once the product's check, the bias and Z's check are done (the
+ * small kernel does them in registers): phi and A's check. */
+void dfsae__epilogue_phi(dfsae__epilogue *ep, size_t i0, size_t i1, size_t c0,
+                         size_t c1);
 
 /* Adds the bias only (to expose Z in the forward pass). */
 void dfsae__add_bias(float *z, const float *b, size_t n, size_t k);
