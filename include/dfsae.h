@@ -2,10 +2,10 @@
  * dfsae 1.0 - decoder-free sparse autoencoders: A = phi(X W^T + b), trained
  * without a decoder on a log-sum-exp objective plus InfoMax regularisers
  * (docs/math.md). This header is the reference, docs/api.md the guide; of its
- * parts, under the banners below, 1-3 are stable, 4 experimental.
- * ABI: releases of one major version only add functions, enum values, keys and
- * status codes (checked against abi/libdfsae.abi); part 4 and dfsae_dist.h may
- * change in a minor release. Only dfsae_allocator's struct layout is public.
+ * parts (banners below) 1-3 are stable, 4 experimental. ABI: releases of one
+ * major version only add functions, enum values, keys and status codes (checked
+ * against abi/libdfsae.abi); part 4 and dfsae_dist.h may change in a minor
+ * release. Of the stable parts only dfsae_allocator's struct layout is public.
  * Errors: fallible calls return a status (DFSAE_OK == 0, errors < 0); a failure
  * changes no parameter, option or optimizer state and sets a create's or load's
  * outputs to NULL. A non-const handle keeps the message (*_last_error), a load
@@ -301,8 +301,8 @@ DFSAE_API const char *dfsae_activation_name(int activation);
 DFSAE_API const char *dfsae_term_name(int term);
 DFSAE_API const char *dfsae_optimizer_kind_name(int kind);
 DFSAE_API const char *dfsae_metric_name(int metric);
-/** Options of dfsae_model_train and _evaluate by key: create (defaults),
- *  free, set / get / bounds as for model options. */
+/** Options of dfsae_model_train, _evaluate and their _source forms by key
+ *  (NULL: the defaults); create, free, set / get / bounds as model options. */
 typedef struct dfsae_train_config dfsae_train_config;
 /** Training keys and their defaults; all integers but the tolerance. */
 typedef enum dfsae_train_option {
@@ -359,8 +359,8 @@ dfsae_progress_batch_indices(const dfsae_progress *report);
 /** Called every DFSAE_TRAIN_REPORT_EVERY steps and epoch; may read the model,
  *  not change it or the optimizer; non-zero cancels (CANCELLED; steps kept). */
 typedef int (*dfsae_progress_fn)(const dfsae_progress *report, void *user);
-/** Run state (kept by the model and its files): epochs done, rows of the next
- *  epoch trained, shuffle seed; new: (0, 0, 0); steps: the optimizer's. */
+/** Run state, which files keep: epochs done, rows of the next epoch trained,
+ *  shuffle seed (outputs optional); new: (0, 0, 0); steps: the optimizer's. */
 DFSAE_API int dfsae_model_get_run_state(const dfsae_model *model,
                                         uint64_t *epochs, uint64_t *rows,
                                         uint64_t *seed);

@@ -334,6 +334,42 @@ static void chunked_shuffle_visits_every_row_once(void **state)
     fx_assert_same_params(state, m2, m[1]);
 }
 
+/* A NULL config is the defaults, as for dfsae_model_train and _evaluate:
+ * training and evaluating a source with NULL gives, bit for bit, what a
+ * default-created config gives (301 rows: three batches of the default
+ * 128, permuted by the default shuffle). */
+static void null_config_is_the_defaults(void **state)
+{
+    const size_t n = 301;
+    float *X = fx_train_data(state, n, D, 8);
+    dfsae_train_config *defaults = fx_train_config(state);
+    rows_cb cb;
+    dfsae_source *sources[2] = {
+        array_source(state, X, DFSAE_ELEM_F32, n),
+        callback_source(state, &cb, X, DFSAE_ELEM_F32, n, 0)};
+    for (int i = 0; i < 2; ++i) {
+        dfsae_model *m[2];
+        dfsae_optimizer *o[2];
+        const dfsae_train_config *configs[2] = {NULL, defaults};
+        double met[2][DFSAE_METRIC_COUNT];
+        for (int j = 0; j < 2; ++j) {
+            fx_fresh(state, &MODEL, &m[j], &o[j]);
+            assert_int_equal(dfsae_model_train_source(m[j], o[j], sources[i],
+                                                      configs[j], NULL, NULL),
+                             DFSAE_OK);
+            assert_int_equal(dfsae_model_evaluate_source(m[j], sources[i],
+                                                         configs[j], met[j],
+                                                         DFSAE_METRIC_COUNT),
+                             DFSAE_OK);
+        }
+        fx_assert_same_params(state, m[0], m[1]);
+        assert_memory_equal(met[0], met[1], sizeof met[0]);
+        /* The defaults: one epoch of 3 steps, redundancy on (not NaN). */
+        assert_int_equal(dfsae_optimizer_step_count(o[0]), 3);
+        assert_true(met[0][DFSAE_METRIC_REDUNDANCY] >= 0.0);
+    }
+}
+
 /* ---- failures ----------------------------------------------------------- */
 
 static void failing_and_bad_callbacks(void **state)
@@ -443,6 +479,7 @@ int main(void)
         FIXTURE_TEST(float16_source),
         FIXTURE_TEST(bfloat16_source),
         FIXTURE_TEST(chunked_shuffle_visits_every_row_once),
+        FIXTURE_TEST(null_config_is_the_defaults),
         FIXTURE_TEST(failing_and_bad_callbacks),
         FIXTURE_TEST(allocator_is_used),
     };

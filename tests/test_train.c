@@ -330,7 +330,8 @@ static void test_seed_determinism_and_resume(void **state)
 }
 
 /* A new model's run state is (0, 0, 0) whatever its creation seed; set/get
- * round trip; NULL handles. */
+ * round trip; each output optional (NULL skipped, the others filled); NULL
+ * handles. */
 static void test_run_state_access(void **state)
 {
     dfsae_model *m;
@@ -339,6 +340,16 @@ static void test_run_state_access(void **state)
     assert_run_state(m, 0, 0, 0);
     assert_int_equal(dfsae_model_set_run_state(m, 5, 3, UINT64_MAX), DFSAE_OK);
     assert_run_state(m, 5, 3, UINT64_MAX);
+    for (int skip = 0; skip < 3; ++skip) {
+        uint64_t v[3] = {99, 99, 99};
+        assert_int_equal(dfsae_model_get_run_state(m, skip == 0 ? NULL : &v[0],
+                                                   skip == 1 ? NULL : &v[1],
+                                                   skip == 2 ? NULL : &v[2]),
+                         DFSAE_OK);
+        const uint64_t want[3] = {5, 3, UINT64_MAX};
+        for (int i = 0; i < 3; ++i)
+            assert_int_equal(v[i], i == skip ? 99 : want[i]);
+    }
     assert_int_equal(dfsae_model_get_run_state(m, NULL, NULL, NULL), DFSAE_OK);
     assert_int_equal(dfsae_model_get_run_state(NULL, NULL, NULL, NULL),
                      DFSAE_ERR_NULL_ARG);
