@@ -58,16 +58,10 @@ static float *train(void **state, const float *X, double epochs, double tol,
     assert_int_equal(dfsae_optimizer_set_option(o, DFSAE_OPT_LR, 0.02),
                      DFSAE_OK);
     dfsae_train_config *c = fx_train_config(state);
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_EPOCHS, epochs),
-                     DFSAE_OK);
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_BATCH_SIZE, 8),
-                     DFSAE_OK);
-    assert_int_equal(
-        dfsae_train_config_set(c, DFSAE_TRAIN_CONVERGE_TOLERANCE, tol),
-        DFSAE_OK);
-    assert_int_equal(
-        dfsae_train_config_set(c, DFSAE_TRAIN_CONVERGE_PATIENCE, patience),
-        DFSAE_OK);
+    train_set(c, DFSAE_TRAIN_EPOCHS, epochs);
+    train_set(c, DFSAE_TRAIN_BATCH_SIZE, 8);
+    train_set(c, DFSAE_TRAIN_CONVERGE_TOLERANCE, tol);
+    train_set(c, DFSAE_TRAIN_CONVERGE_PATIENCE, patience);
     memset(s, 0, sizeof *s);
     assert_int_equal(
         dfsae_model_train(m, o, X, N, c, with_callback ? record : NULL, s),

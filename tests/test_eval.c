@@ -147,8 +147,7 @@ static relu_case *relu_case_new(void **state)
 static dfsae_train_config *batch_config(void **state, double batch)
 {
     dfsae_train_config *c = fx_train_config(state);
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_BATCH_SIZE, batch),
-                     DFSAE_OK);
+    train_set(c, DFSAE_TRAIN_BATCH_SIZE, batch);
     return c;
 }
 
@@ -364,8 +363,7 @@ static void test_partial_and_no_redundancy(void **state)
         DFSAE_OK);
     assert_true(more[DFSAE_METRIC_COUNT] == 7.0);
     dfsae_train_config *c = batch_config(state, 128);
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_EVAL_REDUNDANCY, 0),
-                     DFSAE_OK);
+    train_set(c, DFSAE_TRAIN_EVAL_REDUNDANCY, 0);
     double off[DFSAE_METRIC_COUNT];
     assert_int_equal(
         dfsae_model_evaluate(f->m, f->X, N, c, off, DFSAE_METRIC_COUNT),

@@ -92,10 +92,8 @@ static void training_keeps_rows_within_the_cap(void **state)
     float X[N * D];
     train_fill(X, N * D, 9, -2.0, 2.0);
     dfsae_train_config *c = fx_train_config(state);
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_EPOCHS, 10),
-                     DFSAE_OK);
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_BATCH_SIZE, 8),
-                     DFSAE_OK);
+    train_set(c, DFSAE_TRAIN_EPOCHS, 10);
+    train_set(c, DFSAE_TRAIN_BATCH_SIZE, 8);
     const double caps[3] = {0.0, 0.3, 1e6};
     float p[3][NP];
     for (int t = 0; t < 3; ++t) {

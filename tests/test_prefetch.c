@@ -83,8 +83,7 @@ static int record(const dfsae_progress *p, void *user)
 static dfsae_train_config *config(void **state, double epochs)
 {
     dfsae_train_config *c = fx_config(state, epochs, BATCH, 1);
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_REPORT_EVERY, 1),
-                     DFSAE_OK);
+    train_set(c, DFSAE_TRAIN_REPORT_EVERY, 1);
     return c;
 }
 

@@ -27,11 +27,6 @@
  * seed 11. */
 static const fresh_model MODEL = {D, K, 3, 11};
 
-static void set(dfsae_train_config *c, int key, double v)
-{
-    assert_int_equal(dfsae_train_config_set(c, key, v), DFSAE_OK);
-}
-
 /* ---- a callback over rows of any element type ------------------------ */
 
 typedef struct rows_cb {
@@ -282,8 +277,8 @@ static void chunked_shuffle_visits_every_row_once(void **state)
     memset(v, 0, sizeof v);
     float *X = fx_train_data(state, VISIT_N, D, 4);
     dfsae_train_config *c = fx_config(state, 3, 64, 2);
-    set(c, DFSAE_TRAIN_SHUFFLE_CHUNK, 7);  /* 143 chunks, the last of 6 */
-    set(c, DFSAE_TRAIN_SHUFFLE_WINDOW, 3); /* windows of 21 rows */
+    train_set(c, DFSAE_TRAIN_SHUFFLE_CHUNK, 7);  /* 143 chunks, the last of 6 */
+    train_set(c, DFSAE_TRAIN_SHUFFLE_WINDOW, 3); /* windows of 21 rows */
     dfsae_source *arr = array_source(state, X, DFSAE_ELEM_F32, VISIT_N);
     rows_cb cb;
     dfsae_source *seq =
@@ -299,7 +294,7 @@ static void chunked_shuffle_visits_every_row_once(void **state)
     assert_int_equal(dfsae_model_train_source(m[0], o[0], arr, c, visit, &v[0]),
                      DFSAE_OK);
     /* A sequential source with the default SHUFFLE = 1 is chunked too. */
-    set(c, DFSAE_TRAIN_SHUFFLE, 1);
+    train_set(c, DFSAE_TRAIN_SHUFFLE, 1);
     assert_int_equal(dfsae_model_train_source(m[1], o[1], seq, c, visit, &v[1]),
                      DFSAE_OK);
     check_visits(&v[0], 3);
@@ -325,7 +320,7 @@ static void chunked_shuffle_visits_every_row_once(void **state)
         DFSAE_OK);
     assert_int_equal(epochs_done, 2);
     assert_int_equal(rows_done, 8 * 64);
-    set(c, DFSAE_TRAIN_EPOCHS, 1);
+    train_set(c, DFSAE_TRAIN_EPOCHS, 1);
     cb.rows_read = 0;
     assert_int_equal(dfsae_model_train_source(m2, o2, seq, c, visit, &v[2]),
                      DFSAE_OK);

@@ -385,8 +385,7 @@ static void test_continue_mid_epoch(void **state)
     assert_int_equal(dfsae_optimizer_step_count(o[1]), 5);
 
     /* Two more epochs: the rest of epoch 1 (one step), then epoch 2. */
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_EPOCHS, 2),
-                     DFSAE_OK);
+    train_set(c, DFSAE_TRAIN_EPOCHS, 2);
     seen r = {0};
     assert_int_equal(dfsae_model_train(m[1], o[1], X, n, c, record, &r),
                      DFSAE_OK);
@@ -429,8 +428,7 @@ static void test_continue_with_other_batch(void **state)
     assert_int_equal(dfsae_model_train(m, o, X, n, c, record, &s),
                      DFSAE_ERR_CANCELLED);
     assert_run_state(m, 0, 4, 0);
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_BATCH_SIZE, 3),
-                     DFSAE_OK);
+    train_set(c, DFSAE_TRAIN_BATCH_SIZE, 3);
     seen r = {0};
     assert_int_equal(dfsae_model_train(m, o, X, n, c, record, &r), DFSAE_OK);
     assert_int_equal(r.steps, 3); /* 8 rows left in batches of 3: 3, 3, 2 */
@@ -582,16 +580,14 @@ static void test_report_every(void **state)
     make(state, 8, &m, &o);
     dfsae_train_config *c = fx_config(state, 2, 4, 1); /* 5 steps an epoch */
     seed_run(m, 0);
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_REPORT_EVERY, 2),
-                     DFSAE_OK);
+    train_set(c, DFSAE_TRAIN_REPORT_EVERY, 2);
     seen s = {0};
     assert_int_equal(dfsae_model_train(m, o, X, n, c, record, &s), DFSAE_OK);
     assert_int_equal(s.steps, 5);
     for (size_t i = 0; i < s.steps; ++i)
         assert_int_equal(s.done[i], 2 * (i + 1));
     assert_int_equal(s.epochs, 2);
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_REPORT_EVERY, 0),
-                     DFSAE_OK);
+    train_set(c, DFSAE_TRAIN_REPORT_EVERY, 0);
     seen s0 = {0};
     assert_int_equal(dfsae_model_train(m, o, X, n, c, record, &s0), DFSAE_OK);
     assert_int_equal(s0.steps, 0);
@@ -651,13 +647,11 @@ static void test_bad_input(void **state)
     X[3] = 0.5f;
 
     /* Variance terms on: batch size 1, or a single row, cannot work. */
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_BATCH_SIZE, 1),
-                     DFSAE_OK);
+    train_set(c, DFSAE_TRAIN_BATCH_SIZE, 1);
     assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL),
                      DFSAE_ERR_BATCH_TOO_SMALL);
     expect_untouched(state, m, o, before);
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_BATCH_SIZE, 4),
-                     DFSAE_OK);
+    train_set(c, DFSAE_TRAIN_BATCH_SIZE, 4);
     assert_int_equal(dfsae_model_train(m, o, X, 1, c, NULL, NULL),
                      DFSAE_ERR_BATCH_TOO_SMALL);
     expect_untouched(state, m, o, before);
@@ -743,15 +737,13 @@ static void test_no_allocation_per_step(void **state)
     size_t base = cnt->allocs;
     assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL), DFSAE_OK);
     size_t one_epoch = cnt->allocs - base;
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_EPOCHS, 6),
-                     DFSAE_OK);
+    train_set(c, DFSAE_TRAIN_EPOCHS, 6);
     base = cnt->allocs;
     assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL), DFSAE_OK);
     assert_int_equal(cnt->allocs - base, one_epoch);
     assert_int_equal(one_epoch, 2); /* the index array and the batch */
     /* Unshuffled batches are slices of X: only the index array. */
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_SHUFFLE, 0),
-                     DFSAE_OK);
+    train_set(c, DFSAE_TRAIN_SHUFFLE, 0);
     base = cnt->allocs;
     assert_int_equal(dfsae_model_train(m, o, X, n, c, NULL, NULL), DFSAE_OK);
     assert_int_equal(cnt->allocs - base, 1);

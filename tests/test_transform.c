@@ -15,6 +15,7 @@
 
 #include "api_alloc.h"
 #include "fixture.h"
+#include "train_data.h"
 #include "grad_fixtures.h"
 #include "gradcheck.h"
 
@@ -280,10 +281,8 @@ static void test_training_on_transformed_inputs(void **state)
     dfsae_optimizer *o1 = fx_optimizer(state, DFSAE_ADAM, np);
     dfsae_optimizer *o2 = fx_optimizer(state, DFSAE_ADAM, np);
     dfsae_train_config *c = fx_train_config(state);
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_EPOCHS, 3),
-                     DFSAE_OK);
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_BATCH_SIZE, 16),
-                     DFSAE_OK);
+    train_set(c, DFSAE_TRAIN_EPOCHS, 3);
+    train_set(c, DFSAE_TRAIN_BATCH_SIZE, 16);
     assert_int_equal(dfsae_model_train(m, o1, X, n, c, NULL, NULL), DFSAE_OK);
     assert_int_equal(dfsae_model_train(id, o2, Xt, n, c, NULL, NULL), DFSAE_OK);
     float p1[6 * 5 + 5], p2[6 * 5 + 5];

@@ -58,11 +58,13 @@ dfsae_train_config *train_config(double epochs, double batch, double shuffle)
 {
     dfsae_train_config *c = NULL;
     assert_int_equal(dfsae_train_config_create(NULL, &c), DFSAE_OK);
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_EPOCHS, epochs),
-                     DFSAE_OK);
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_BATCH_SIZE, batch),
-                     DFSAE_OK);
-    assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_SHUFFLE, shuffle),
-                     DFSAE_OK);
+    train_set(c, DFSAE_TRAIN_EPOCHS, epochs);
+    train_set(c, DFSAE_TRAIN_BATCH_SIZE, batch);
+    train_set(c, DFSAE_TRAIN_SHUFFLE, shuffle);
     return c;
+}
+
+void train_set(dfsae_train_config *c, int key, double v)
+{
+    assert_int_equal(dfsae_train_config_set(c, key, v), DFSAE_OK);
 }

@@ -18,6 +18,9 @@ void train_make(size_t d, size_t k, uint64_t seed, dfsae_model **m,
 /* A training config with these epochs, batch size and shuffle; asserts. */
 dfsae_train_config *train_config(double epochs, double batch, double shuffle);
 
+/* Sets c's key to v; asserts. */
+void train_set(dfsae_train_config *c, int key, double v);
+
 /* Copy of the model's parameters (test_malloc'd; test_free it). */
 float *train_params(const dfsae_model *m);
 
