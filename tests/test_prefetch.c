@@ -112,6 +112,7 @@ static float *replay(void **state, const float *X, const trace *t, size_t steps)
     fx_fresh(state, &MODEL, &m, &o);
     float *batch = fx_alloc(state, (BATCH + 1) * D * sizeof *batch);
     for (size_t s = 0; s < steps; ++s) {
+        assert_true(t->rows[s] <= BATCH + 1); /* fits batch */
         for (size_t i = 0; i < t->rows[s]; ++i)
             memcpy(batch + i * D, X + t->order[t->first[s] + i] * D,
                    D * sizeof *batch);
