@@ -116,18 +116,20 @@ KERNEL __m128i nonfinite_lanes(__m128 v)
 }
 
 /* s + beta z (+ b with the epilogue, whose part done in registers this
- * is: the sum's check, + b, and with check_sum the biased value's check,
- * the failed lanes ORed into bad); zv and bv hold z and b. */
+ * is: the sum's check, + b, and with check_sum the biased value's check;
+ * *bad set if one fails); zv and bv hold z and b. The flag is an integer,
+ * not a vector accumulator: that would take a register tile_dots needs. */
 KERNEL __m128 finish_sums(__m128 s, __m128 zv, __m128 bv, float beta,
-                          int with_bias, int check_sum, __m128i *bad)
+                          int with_bias, int check_sum, int *bad)
 {
     if (beta != 0.0f)
         s = _mm_fmadd_ps(_mm_set1_ps(beta), zv, s);
     if (with_bias) {
-        *bad = _mm_or_si128(*bad, nonfinite_lanes(s));
+        __m128i lanes = nonfinite_lanes(s);
         s = _mm_add_ps(s, bv);
         if (check_sum)
-            *bad = _mm_or_si128(*bad, nonfinite_lanes(s));
+            lanes = _mm_or_si128(lanes, nonfinite_lanes(s));
+        *bad |= _mm_movemask_ps(_mm_castsi128_ps(lanes));
     }
     return s;
 }
@@ -135,9 +137,8 @@ KERNEL __m128 finish_sums(__m128 s, __m128 zv, __m128 bv, float beta,
 /* z[r] = s[r] + beta z[r] (+ b[r] when b is not NULL) for the nw <=
  * TILE_W real outputs; beta = 0 must not read z, which may hold
  * anything. */
-__attribute__((target("avx2,fma"))) static void
-store_sums(__m128 s, size_t nw, float beta, const float *b, int check_sum,
-           float *z, __m128i *bad)
+KERNEL void store_sums(__m128 s, size_t nw, float beta, const float *b,
+                       int check_sum, float *z, int *bad)
 {
     if (nw == TILE_W) {
         const __m128 zv = beta != 0.0f ? _mm_loadu_ps(z) : _mm_setzero_ps();
@@ -159,19 +160,36 @@ store_sums(__m128 s, size_t nw, float beta, const float *b, int check_sum,
         z[r] = t[r];
 }
 
+/* What the kernel carries for the fused epilogue. Its address goes to
+ * fusion_slab, so it stays in memory and takes none of the registers
+ * tile_dots needs (all sixteen vector ones and most general ones). */
+typedef struct fusion {
+    dfsae__epilogue *ep; /* NULL: not fused */
+    const float *b;      /* NULL: not fused */
+    int check_sum, row_wise, bad;
+    size_t slab, slab0; /* columns per slab, first not yet through phi */
+} fusion;
+
+/* phi and A's check over columns [slab0, done) of all rows once a slab
+ * is complete (or the last tile done); a row-wise phi after the last. */
+__attribute__((noinline)) static void fusion_slab(fusion *f, size_t rows,
+                                                  size_t done, int last)
+{
+    if (f->row_wise ? last : last || done - f->slab0 >= f->slab) {
+        dfsae__epilogue_phi(f->ep, 0, rows, f->slab0, done);
+        f->slab0 = done;
+    }
+}
+
 __attribute__((target("avx2,fma"))) static void
 kernel_product(const float *X, size_t rows, size_t cols, const float *W,
                size_t ldw, size_t k, float beta, float *Z, dfsae__epilogue *ep)
 {
-    /* The check, bias, check in registers; phi slab by slab for an
-     * elementwise phi, else (NULL) after the rows. */
-    dfsae__epilogue *slab_ep =
-        ep != NULL && ep->act->backprop_row == NULL ? ep : NULL;
-    const float *b = ep != NULL ? ep->b : NULL;
-    const int check_sum = ep != NULL && ep->Z != NULL;
-    const size_t slab = slab_cols(rows);
-    size_t slab0 = 0;
-    __m128i bad = _mm_setzero_si128();
+    fusion f = {.ep = ep,
+                .b = ep != NULL ? ep->b : NULL,
+                .check_sum = ep != NULL && ep->Z != NULL,
+                .row_wise = ep != NULL && ep->act->backprop_row != NULL,
+                .slab = slab_cols(rows)};
     const float *w[TILE_W], *next[TILE_W];
     /* A W that the L2 holds is not prefetched: there the prefetches only
      * take load slots. */
@@ -198,24 +216,18 @@ kernel_product(const float *X, size_t rows, size_t cols, const float *W,
             else
                 tile_dots(w, x, 1, cols, pf, sums);
             for (size_t q = 0; q < nx; ++q)
-                store_sums(sums[q], nw, beta, b != NULL ? b + j : NULL,
-                           check_sum, Z + (i + q) * k + j, &bad);
+                store_sums(sums[q], nw, beta, f.b != NULL ? f.b + j : NULL,
+                           f.check_sum, Z + (i + q) * k + j, &f.bad);
         }
         if (!last)
             for (size_t r = 0; r < TILE_W; ++r)
                 w[r] = next[r];
-        const size_t done = j + nw;
-        if (slab_ep != NULL && (last || done - slab0 >= slab)) {
-            dfsae__epilogue_phi(slab_ep, 0, rows, slab0, done);
-            slab0 = done;
-        }
+        if (f.ep != NULL && (last || j + nw - f.slab0 >= f.slab))
+            fusion_slab(&f, rows, j + nw, last);
     }
-    if (ep != NULL && slab_ep == NULL)
-        dfsae__epilogue_phi(ep, 0, rows, 0, k);
-    if (ep != NULL && _mm_movemask_ps(_mm_castsi128_ps(bad)) != 0)
-        ep->bad = 1;
+    if (f.ep != NULL && f.bad)
+        f.ep->bad = 1;
 }
-
 static int kernel_available(void)
 {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
