@@ -1,18 +1,17 @@
 /* The product Z = X W^T + beta Z for a few rows of X. OpenBLAS's sgemm
  * packs all of W before it multiplies, which at a handful of rows costs
- * more than the product (issue 16). One row or a few go through a kernel
- * that reads W once (one row: as fast as sgemv at 784 -> 64 and faster
- * at 768 -> 4096, and the epilogue fused; sgemv where the machine lacks
- * AVX2): four rows of W (a tile that stays in L1) meet every row of X,
- * three at a time with the twelve dot products in registers, while the
- * next tile is prefetched, so that the read of W from memory overlaps the
- * arithmetic instead of preceding it
- * (without the prefetch, 8 rows at 768 -> 4096 took the time of the read
- * plus that of the flops). The forward epilogue is fused: the sums'
- * check, the bias and Z's check in registers as the sums are stored, phi
- * and A's check on each slab of columns as soon as all rows have it,
- * while it is in L1 (a row-wise phi needs whole rows: row by row after
- * the product). */
+ * more than the product (issue 16). A few rows go through a kernel that
+ * reads W once, and so does one row when W does not fit the L2 (else
+ * sgemv, then the epilogue; sgemv too where the machine lacks AVX2):
+ * four rows of W (a tile that stays in L1) meet every row of X, three at
+ * a time with the twelve dot products in registers, while the next tile
+ * is prefetched, so that the read of W from memory overlaps the
+ * arithmetic instead of preceding it (without the prefetch, 8 rows at
+ * 768 -> 4096 took the time of the read plus that of the flops). The
+ * forward epilogue is fused: the sums' check, the bias and Z's check in
+ * registers as the sums are stored, phi and A's check on each slab of
+ * columns as soon as all rows have it, while it is in L1 (a row-wise phi
+ * needs whole rows: row by row after the product). */
 #include "blas/dfsae_blas.h"
 #include "layers/layers.h"
 
@@ -24,16 +23,18 @@
 #define HAVE_AVX2_KERNEL 0
 #endif
 
+/* Above this W is prefetched, and one row takes the kernel. */
+#define STREAM_BYTES ((size_t)1 << 20)
+
 /* Rows up to which the kernel beats sgemm, measured with
  * examples/bench/dfsae_bench_latency at 784 -> 64 and 768 -> 4096. */
 #define SMALL_MAX_ROWS ((size_t)64)
 
 #if HAVE_AVX2_KERNEL
 
-#define TILE_W       4 /* rows of W per tile */
-#define TILE_X       3 /* rows of X per tile: 12 accumulators + 3 inputs + 1 */
-#define STREAM_BYTES ((size_t)1 << 20) /* above this W is prefetched */
-#define KERNEL       __attribute__((target("avx2,fma"), always_inline)) static inline
+#define TILE_W 4 /* rows of W per tile */
+#define TILE_X 3 /* rows of X per tile: 12 accumulators + 3 inputs + 1 */
+#define KERNEL __attribute__((target("avx2,fma"), always_inline)) static inline
 /* Outputs per slab that phi takes while they are in L1 (16 KiB of Z and
  * as much of A), and the fewest columns per slab. */
 #define SLAB_FLOATS   ((size_t)4096)
@@ -259,7 +260,11 @@ void dfsae__small_product(const float *X, size_t rows, size_t cols,
                           const float *W, size_t ldw, size_t k, float beta,
                           float *Z, dfsae__epilogue *ep)
 {
-    if (!kernel_available()) {
+    /* One row: sgemv where W stays in the L2 (there it was 3-8% faster
+     * than the kernel at 784 -> 64), the kernel where W streams from
+     * memory (7-9% faster than sgemv at 768 -> 4096, its prefetch). */
+    if (!kernel_available() ||
+        (rows == 1 && k * cols * sizeof(float) <= STREAM_BYTES)) {
         dfsae__sgemv((int)k, (int)cols, 1.0f, W, (int)ldw, X, beta, Z);
         if (ep != NULL)
             dfsae__epilogue_run(ep, 0, 1, 0, k);
