@@ -180,14 +180,13 @@ void exdata_npy_append(exdata_output *o, const float *values, size_t count);
  *  the file size or the tensor's byte range); rows are then copied out of
  *  the page cache with pread, so the process's resident memory holds none
  *  of the file whatever its size (through the map, Linux maps whole large
- *  folios around each fault: docs/performance.md). The maps' pages are
- *  released (madvise MADV_DONTNEED) after about `drop_bytes` read. */
+ *  folios around each fault: docs/performance.md); a file's map is
+ *  released once its header is validated. */
 typedef struct exdata_map exdata_map;
 
 typedef struct exdata_map_options {
     int sequential;     /**< the rows will be read in order (read-ahead
                              advice), else at random */
-    size_t drop_bytes;  /**< 0: 64 MiB */
     int bf16;           /**< .npy: as exdata_options.bf16 */
     const char *tensor; /**< safetensors: the tensor to read in every
                              file; NULL: the only 2-D tensor of each */

@@ -1,7 +1,6 @@
 /* Memory-mapped .npy and safetensors data sets: one file, a directory of shards
  * or a list of them, read in place (exdata.h). */
 #define _POSIX_C_SOURCE 200809L
-#define _DEFAULT_SOURCE /* madvise */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,28 +12,18 @@
 
 #include "data_internal.h"
 
-#define DEFAULT_DROP ((size_t)64 << 20)
-/* A fault on a mapped file maps the pages around it that are in the page
- * cache too (Linux's fault-around, 64 KiB by default): a row read at
- * random costs the process up to that much resident memory. */
-#define FAULT_AROUND ((size_t)2 << 20)
-
 typedef struct shard {
-    unsigned char *map; /* the whole file, for validating it */
+    unsigned char *map; /* the whole file while its header is validated */
     size_t len;
-    int fd;                    /* rows are read with pread (see read) */
-    size_t offset;             /* of the first row in the file */
-    const unsigned char *rows; /* the first row */
-    size_t first, n;           /* its rows of the data set */
+    int fd;          /* rows are read with pread (see exdata_map_read) */
+    size_t offset;   /* of the first row in the file */
+    size_t first, n; /* its rows of the data set */
 } shard;
 
 struct exdata_map {
     shard *shards;
     size_t n_shards, rows, cols, row_bytes;
     int dtype;
-    size_t drop, since_drop; /* bytes mapped in since the pages were dropped
-                                (estimated) */
-    size_t row_cost;         /* of one row read at random */
 };
 
 static int fail_errno(exdata_error *err, const char *path, const char *what)
@@ -116,7 +105,9 @@ static int map_one(const char *path, const exdata_map_options *opt, shard *s,
     }
     if (read_header(s, path, opt, shape, err) != 0)
         return -1;
-    s->rows = s->map + shape->header;
+    /* Validated: the header's pages leave the process (rows come by pread). */
+    munmap(s->map, s->len);
+    s->map = NULL;
     s->offset = shape->header;
     s->n = shape->rows;
     posix_fadvise(fd, 0, 0,
@@ -270,10 +261,6 @@ int exdata_map_open(const char *path, const exdata_map_options *opt,
         return -1;
     }
     m->row_bytes = m->cols * exdata__dtype_size(m->dtype);
-    m->drop = opt->drop_bytes != 0 ? opt->drop_bytes : DEFAULT_DROP;
-    m->row_cost = opt->sequential || m->row_bytes >= FAULT_AROUND
-                      ? m->row_bytes
-                      : FAULT_AROUND;
     *out = m;
     return 0;
 }
@@ -321,14 +308,6 @@ static const shard *find(const exdata_map *m, size_t r)
     return &m->shards[lo];
 }
 
-/* The pages read so far leave the process; the page cache keeps them. */
-static void drop_pages(exdata_map *m)
-{
-    for (size_t i = 0; i < m->n_shards; ++i)
-        madvise(m->shards[i].map, m->shards[i].len, MADV_DONTNEED);
-    m->since_drop = 0;
-}
-
 /* Rows are copied from the page cache with pread, runs of consecutive rows
  * in one call: read through the map instead, Linux 6.18 maps the whole
  * large folio around each fault, and a shuffled epoch had the process's
@@ -359,8 +338,5 @@ int exdata_map_read(void *map, const size_t *rows, size_t count, void *out)
         }
         i += run;
     }
-    m->since_drop += count * m->row_cost;
-    if (m->since_drop >= m->drop)
-        drop_pages(m);
     return 0;
 }
