@@ -199,7 +199,8 @@ def main():
             json.dump({"started": started, "results": results, "large": large},
                       f, indent=1)
     text = (markdown(results, started, sys.argv) if results else "") + \
-        (large_markdown(large, started, sys.argv) if large else "")
+        (large_markdown(large, started, sys.argv, args.torch_reps)
+         if large else "")
     if args.markdown:
         with open(args.markdown, "w") as f:
             f.write(text)
@@ -312,7 +313,7 @@ def run_large(shape, args, py):
     return entry
 
 
-def large_markdown(large, started, argv):
+def large_markdown(large, started, argv, torch_reps):
     out = ["", f"Large dictionaries, run {started}: "
            f"`{' '.join(os.path.basename(a) if i < 2 else a for i, a in enumerate(argv))}`."
            " dfsae_bench --step-only at 2 threads (the default step, lambda_wr"
@@ -346,8 +347,8 @@ def large_markdown(large, started, argv):
                            f"{r['lib_mib']:.0f} | {r['floor_mib']:.0f} |")
     if any("torch" in e for e in large):
         out += ["", "PyTorch written the plain way (K x K correlation), 2 "
-                "threads, OMP_WAIT_POLICY=passive, 1 warm-up + 4 timed steps, "
-                "under prlimit --as:", "",
+                f"threads, OMP_WAIT_POLICY=passive, 1 warm-up + "
+                f"{max(torch_reps, 1)} timed steps, under prlimit --as:", "",
                 "| B x D x K | result | steps ms | peak RSS MiB | load after |",
                 "| --- | --- | --- | ---: | --- |"]
         for e in large:
