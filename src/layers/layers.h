@@ -83,7 +83,4 @@ void dfsae__epilogue_run(dfsae__epilogue *ep, size_t i0, size_t i1, size_t c0,
 void dfsae__epilogue_phi(dfsae__epilogue *ep, size_t i0, size_t i1, size_t c0,
                          size_t c1);
 
-/* Adds the bias only (to expose Z in the forward pass). */
-void dfsae__add_bias(float *z, const float *b, size_t n, size_t k);
-
 #endif

@@ -1,5 +1,5 @@
-/* The linear layer Z = X W^T + b and its backward pass. */
-#include "fastmath.h"
+/* The linear layer's products: Z = X W^T (the bias is added by the forward
+ * epilogue, layers/epilogue.c) and the backward pass. */
 #include "blas/dfsae_blas.h"
 #include "layers/layers.h"
 
@@ -23,18 +23,4 @@ void dfsae__linear_backward(const float *X, size_t n, size_t d, const float *dZ,
 {
     dfsae__sgemm(DFSAE_TRANS, DFSAE_NO_TRANS, (int)k, (int)d, (int)n, 1.0f, dZ,
                  (int)k, X, (int)d, 0.0f, dW, (int)d);
-}
-
-DFSAE_MULTIVERSION
-static void add_bias(float *z, const float *b, size_t n, size_t k)
-{
-    for (size_t i = 0; i < n; ++i)
-        for (size_t j = 0; j < k; ++j)
-            z[i * k + j] += b[j];
-}
-
-/* The kernel is static so its clones stay local (DFSAE_MULTIVERSION). */
-void dfsae__add_bias(float *z, const float *b, size_t n, size_t k)
-{
-    add_bias(z, b, n, k);
 }
