@@ -356,8 +356,8 @@ DFSAE_API double dfsae_progress_get(const dfsae_progress *report, int key);
 /** STEP: the batch's row indices into X, in order; NULL for EPOCH. */
 DFSAE_API const size_t *
 dfsae_progress_batch_indices(const dfsae_progress *report);
-/** Called every DFSAE_TRAIN_REPORT_EVERY steps and epoch; may read the model,
- *  not change it or the optimizer; non-zero cancels (CANCELLED; steps kept). */
+/** Optional; called every DFSAE_TRAIN_REPORT_EVERY steps and epoch; may only
+ *  read the model and optimizer; non-zero cancels (CANCELLED; steps kept). */
 typedef int (*dfsae_progress_fn)(const dfsae_progress *report, void *user);
 /** Run state, which files keep: epochs done, rows of the next epoch trained,
  *  shuffle seed (outputs optional); new: (0, 0, 0); steps: the optimizer's. */
