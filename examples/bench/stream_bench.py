@@ -4,26 +4,43 @@ the memory-mapped file (--mmap) against the same file read into memory.
 
     stream_bench.py --tool BUILD/examples/tool/dfsae [--dir DIR] [--gib G]
                     [--cols D] [--components K] [--batch B] [--rounds R]
-                    [--out FILE.md] [--keep]
+                    [--no-encode] [--clean] [--results-dir DIR | --no-results]
 
-Writes a float16 .npy of G GiB (D columns, seeded uniform values) in DIR,
-reads it once so that the page cache is warm, then runs, alternately and R
-times each, one epoch of `dfsae train` mapped and in memory (shuffled, the
-same seed), each in its own process under /usr/bin/time -v: the epoch's
-samples/s as the tool reports it (the step loop only, not the loading) and
-the peak RSS. Then `dfsae encode --mmap` of the whole file, streaming its
-.npy output: wall time and peak RSS. The files are deleted at the end
-(unless --keep). Needs Debian's python3-numpy; check `df -h DIR` first.
+Writes a float16 .npy of G GiB (D columns, seeded uniform values) in DIR
+once: a later run with the same DIR, G and D reuses it (--clean deletes it
+at the end). Reads it so that the page cache is warm, then runs R rounds.
+Each round runs one shuffled epoch of `dfsae train` mapped and one in
+memory (the same seed), each in its own process under /usr/bin/time -v,
+the two in turn and the first of them alternating between rounds (so that
+a load that drifts during the run favours neither). Each run's samples/s
+as the tool reports it (the step loop, not the loading), its peak RSS and
+the load average just before and after it. A round's ratio is its mapped
+over its in-memory samples/s, measured minutes apart at most; the summary
+gives every round's ratio, their median and best against best. Then
+`dfsae encode --mmap` of the whole file, streaming its .npy output: wall
+time and peak RSS.
+
+The results go to RESULTS-DIR/DATE-COMMIT-stream.md (the repository's
+bench/results by default) and to stdout. Needs Debian's python3-numpy;
+the run needs about 1.5 x the file's size free in DIR (data and features)
+and 3 x in memory (the in-memory run's float32 copy).
 """
 import argparse
-import datetime
 import os
 import re
-import shutil
+import statistics
 import subprocess
 import sys
+import time
 
 import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+KINDS = ("mapped", "memory")
+
+
+def load():
+    return "%.2f %.2f %.2f" % os.getloadavg()
 
 
 def run(cmd):
@@ -44,96 +61,189 @@ def samples_per_sec(text):
     return float(re.findall(r"(\d+) samples/s", text)[-1])
 
 
+def cached_shape(path):
+    """(rows, cols) of a complete float16 .npy at path, or None."""
+    try:
+        x = np.load(path, mmap_mode="r")
+    except (OSError, ValueError):
+        return None
+    return x.shape if x.dtype == np.float16 and x.ndim == 2 else None
+
+
+def make_data(path, rows, cols):
+    """The seeded float16 set, written under a temporary name and renamed
+    when complete, so that an interrupted run leaves nothing to reuse."""
+    if cached_shape(path) == (rows, cols):
+        print("reusing", path, flush=True)
+        return
+    tmp = path + ".part"
+    x = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float16,
+                                  shape=(rows, cols))
+    rng = np.random.default_rng(1)
+    step = 65536
+    for i in range(0, rows, step):
+        m = min(step, rows - i)
+        x[i:i + m] = (rng.random((m, cols), np.float32) * 2 - 1)
+    x.flush()
+    del x
+    os.replace(tmp, path)
+
+
+def warm(path):
+    with open(path, "rb") as f:
+        while f.read(1 << 24):
+            pass
+
+
+def git_commit():
+    try:
+        return subprocess.run(["git", "-C", HERE, "describe", "--always",
+                               "--dirty"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def machine():
+    model = "unknown CPU"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return "%d x %s" % (os.cpu_count(), model)
+
+
+def report(a, argv, rows, size, res, enc, loads):
+    ratios = [m["sps"] / r["sps"] for m, r in zip(res["mapped"],
+                                                  res["memory"])]
+    best = {k: max(v["sps"] for v in res[k]) for k in KINDS}
+    peak = {k: max(v["rss"] for v in res[k]) for k in KINDS}
+    out = [
+        "Machine: %s; OPENBLAS_CORETYPE=%s, OPENBLAS_NUM_THREADS=%s. "
+        "Written by examples/bench/stream_bench.py." %
+        (machine(), os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
+         os.environ.get("OPENBLAS_NUM_THREADS", "(unset)")),
+        "",
+        "`%s`" % " ".join(["examples/bench/stream_bench.py"] + argv),
+        "",
+        "float16 .npy of %d x %d (%.2f GiB), page cache warm; per run one "
+        "shuffled epoch (seed 1) of %d -> %d, batch %d, each run its own "
+        "process; in each round the two inputs in turn, the first "
+        "alternating. Load average (1, 5, 15 min) before the first run: "
+        "%s; after the last: %s." %
+        (rows, a.cols, size / 2**30, a.cols, a.components, a.batch,
+         loads[0], loads[1]),
+        "",
+        "| round | input | samples/s | peak RSS | RSS / file | wall (s) "
+        "| load before | load after |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for i in range(a.rounds):
+        for kind in res["order"][i]:
+            e = res[kind][i]
+            out.append("| %d | %s | %.0f | %.0f MiB | %.3f | %.1f | %s | %s |"
+                       % (i + 1, "--mmap" if kind == "mapped" else
+                          "in memory (float32)", e["sps"], e["rss"] / 1024,
+                          e["rss"] * 1024 / size, e["wall"], e["before"],
+                          e["after"]))
+    out += [
+        "",
+        "Mapped / in memory, each round: %s." %
+        ", ".join("%.3f" % r for r in ratios),
+        "",
+        "**Median of the rounds' ratios: %.3f**; best mapped / best in "
+        "memory: %.3f (target >= 0.90)." %
+        (statistics.median(ratios), best["mapped"] / best["memory"]),
+        "",
+        "Peak RSS: mapped %.0f MiB (%.3f of the file; target < 0.25), in "
+        "memory %.0f MiB." %
+        (peak["mapped"] / 1024, peak["mapped"] * 1024 / size,
+         peak["memory"] / 1024),
+        "",
+    ]
+    if enc is not None:
+        out += [
+            "`dfsae encode --mmap` of the whole set, streaming a %.2f GiB "
+            ".npy: %.1f s, peak RSS %.0f MiB (%.3f of the input file); load "
+            "%s before, %s after." %
+            (enc["size"] / 2**30, enc["wall"], enc["rss"] / 1024,
+             enc["rss"] * 1024 / size, enc["before"], enc["after"]),
+            "",
+        ]
+    return "\n".join(out)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tool", required=True)
-    ap.add_argument("--dir", default="/work/stream-bench")
+    ap.add_argument("--dir", default="/var/tmp/dfsae-stream-bench",
+                    help="where the data set is kept between runs")
     ap.add_argument("--gib", type=float, default=2.0)
     ap.add_argument("--cols", type=int, default=1024)
     ap.add_argument("--components", type=int, default=256)
     ap.add_argument("--batch", type=int, default=1024)
-    ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--out")
-    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--no-encode", action="store_true")
+    ap.add_argument("--clean", action="store_true",
+                    help="delete the data set at the end (only it: DIR "
+                    "may hold other files)")
+    ap.add_argument("--results-dir",
+                    default=os.path.join(HERE, "..", "..", "bench", "results"))
+    ap.add_argument("--no-results", action="store_true")
     a = ap.parse_args()
+    if a.rounds < 1:
+        sys.exit("--rounds must be at least 1")
 
     os.makedirs(a.dir, exist_ok=True)
-    data = os.path.join(a.dir, "x16.npy")
+    data = os.path.join(a.dir, "x16-%d.npy" % a.cols)
     rows = int(a.gib * 2**30) // (2 * a.cols)
-    if not os.path.exists(data):
-        x = np.lib.format.open_memmap(data, mode="w+", dtype=np.float16,
-                                      shape=(rows, a.cols))
-        rng = np.random.default_rng(1)
-        step = 65536
-        for i in range(0, rows, step):
-            m = min(step, rows - i)
-            x[i:i + m] = (rng.random((m, a.cols), np.float32) * 2 - 1)
-        x.flush()
-        del x
+    make_data(data, rows, a.cols)
     size = os.path.getsize(data)
-    with open(data, "rb") as f:  # warm the page cache
-        while f.read(1 << 24):
-            pass
+    warm(data)
 
     common = ["--components", str(a.components), "--batch", str(a.batch),
               "--epochs", "1", "--seed", "1"]
     model = os.path.join(a.dir, "m.st")
-    res = {"mapped": [], "memory": []}
-    for _ in range(a.rounds):
-        for kind in ("mapped", "memory"):
+    res = {"mapped": [], "memory": [], "order": []}
+    loads = [load(), None]
+    for i in range(a.rounds):
+        order = ("mapped", "memory") if i % 2 == 0 else ("memory", "mapped")
+        res["order"].append(order)
+        for kind in order:
             extra = ["--mmap"] if kind == "mapped" else []
+            before = load()
             err, rss, wall = run([a.tool, "train", data, "--out", model] +
                                  common + extra)
-            res[kind].append((samples_per_sec(err), rss, wall))
-            print(kind, res[kind][-1], flush=True)
-    feats = os.path.join(a.dir, "features.npy")
-    _, enc_rss, enc_wall = run([a.tool, "encode", model, data, "--mmap",
-                                "--out", feats])
-    feat_size = os.path.getsize(feats)
+            e = {"sps": samples_per_sec(err), "rss": rss, "wall": wall,
+                 "before": before, "after": load()}
+            res[kind].append(e)
+            print("round", i + 1, kind, e, flush=True)
+    enc = None
+    if not a.no_encode:
+        feats = os.path.join(a.dir, "features.npy")
+        before = load()
+        _, rss, wall = run([a.tool, "encode", model, data, "--mmap",
+                            "--out", feats])
+        enc = {"rss": rss, "wall": wall, "before": before, "after": load(),
+               "size": os.path.getsize(feats)}
+        os.remove(feats)
+    loads[1] = load()
+    os.remove(model)
 
-    best = {k: max(v[0] for v in res[k]) for k in res}
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True,
-                            cwd=os.path.dirname(os.path.abspath(__file__))
-                            ).stdout.strip()
-    lines = [
-        "# Streamed training: %s at %s" % (datetime.date.today(), commit),
-        "",
-        "`examples/bench/stream_bench.py --tool %s --gib %g --cols %d "
-        "--components %d --batch %d --rounds %d`" %
-        (a.tool, a.gib, a.cols, a.components, a.batch, a.rounds),
-        "",
-        "float16 .npy of %d x %d (%.2f GiB), page cache warm, one shuffled "
-        "epoch per run, the two cases alternating, each its own process." %
-        (rows, a.cols, size / 2**30),
-        "",
-        "| run | input | samples/s | peak RSS | RSS / file | wall (s) |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
-    for i in range(a.rounds):
-        for kind in ("mapped", "memory"):
-            s, rss, wall = res[kind][i]
-            lines.append("| %d | %s | %.0f | %.0f MiB | %.3f | %.1f |" %
-                         (i + 1, "--mmap" if kind == "mapped" else
-                          "in memory (float32)", s, rss / 1024,
-                          rss * 1024 / size, wall))
-    lines += [
-        "",
-        "Best mapped / best in memory: %.3f (target >= 0.90)." %
-        (best["mapped"] / best["memory"]),
-        "",
-        "`dfsae encode --mmap` of the whole set, streaming a %.2f GiB .npy: "
-        "%.1f s, peak RSS %.0f MiB (%.3f of the input file)." %
-        (feat_size / 2**30, enc_wall, enc_rss / 1024, enc_rss * 1024 / size),
-        "",
-    ]
-    text = "\n".join(lines)
+    commit = git_commit()
+    day = time.strftime("%Y-%m-%d")
+    text = "# Streamed training: %s, repository at %s\n\n" % (day, commit) + \
+        report(a, sys.argv[1:], rows, size, res, enc, loads)
     print(text)
-    if a.out:
-        with open(a.out, "w") as f:
+    if not a.no_results:
+        os.makedirs(a.results_dir, exist_ok=True)
+        path = os.path.join(a.results_dir, "%s-%s-stream.md" % (day, commit))
+        with open(path, "w") as f:
             f.write(text)
-    if not a.keep:
-        shutil.rmtree(a.dir)
+        print("results:", os.path.abspath(path))
+    if a.clean:
+        os.remove(data)
 
 
 if __name__ == "__main__":
