@@ -34,6 +34,13 @@ double bench_median(double *v, size_t n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+double bench_quantile(double *v, size_t n, double q)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    const size_t i = (size_t)(q * (double)n);
+    return v[i < n ? i : n - 1];
+}
+
 void bench_rng_seed(bench_rng *rng, uint64_t seed)
 {
     rng->state = seed;

@@ -13,6 +13,9 @@ double bench_now(void);
 /* Median of v[0..n) (sorts v in place); 0 if n == 0. */
 double bench_median(double *v, size_t n);
 
+/* The q-quantile of v[0..n) by nearest rank (sorts v in place); n > 0. */
+double bench_quantile(double *v, size_t n, double q);
+
 /* A small seeded generator (tests/support/splitmix64.h): same seed, same
  * numbers. */
 typedef struct bench_rng {

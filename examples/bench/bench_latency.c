@@ -17,6 +17,13 @@
  * throughput: T threads share one const model, each encoding n rows per
  * call for S seconds; prints
  *   TPUT D K n T calls_per_s rows_per_s
+ *
+ *   dfsae_bench_latency ab --lib-a PATH --lib-b PATH [--shape DxK]...
+ *                       [--n N]... [--budget S] [--act NAME] [--z 0|1]
+ *
+ * ab: two builds of libdfsae (each PATH a libdfsae.so or a build
+ * directory) in this one process, their forward calls alternated; prints
+ * ABLIB and AB lines (bench_ab.h). Only where dlmopen exists (glibc).
  * Run with OPENBLAS_NUM_THREADS=1 (the run script does). */
 #include <cblas.h>
 #include <pthread.h>
@@ -24,6 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef DFSAE_BENCH_HAVE_DLMOPEN
+#include "bench_ab.h"
+#endif
 #include "bench_common.h"
 #include "bench_machine.h"
 #include "dfsae.h"
@@ -77,20 +87,6 @@ static void bare_product(const bench *b)
                     b->X, d, b->W, d, 0.0f, b->Z, k);
 }
 
-static int cmp_double(const void *pa, const void *pb)
-{
-    const double a = *(const double *)pa, c = *(const double *)pb;
-    return a < c ? -1 : a > c;
-}
-
-/* Sorts t and returns its q-quantile (nearest rank). */
-static double quantile(double *t, size_t n, double q)
-{
-    qsort(t, n, sizeof *t, cmp_double);
-    size_t i = (size_t)(q * (double)n);
-    return t[i < n ? i : n - 1];
-}
-
 static int run_latency(shape s, size_t n, double budget,
                        const bench_machine *mach)
 {
@@ -125,10 +121,10 @@ static int run_latency(shape s, size_t n, double budget,
             return 1;
         tl[c] = (mid - a) * 1e6, tb[c] = (e - mid) * 1e6;
     }
-    const double lp50 = quantile(tl, calls, 0.5),
-                 lp99 = quantile(tl, calls, 0.99);
-    const double bp50 = quantile(tb, calls, 0.5),
-                 bp99 = quantile(tb, calls, 0.99);
+    const double lp50 = bench_quantile(tl, calls, 0.5),
+                 lp99 = bench_quantile(tl, calls, 0.99);
+    const double bp50 = bench_quantile(tb, calls, 0.5),
+                 bp99 = bench_quantile(tb, calls, 0.99);
     const double dk = (double)s.d * (double)s.k;
     const double bound =
         bench_machine_bound_us(mach, dk * sizeof(float), 2.0 * (double)n * dk);
@@ -209,51 +205,129 @@ static int parse_shape(const char *arg, shape *s)
                : -1;
 }
 
-int main(int argc, char **argv)
+static int parse_activation(const char *arg, int *act)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: %s latency|throughput [options]\n", argv[0]);
-        return 2;
-    }
-    const int latency = strcmp(argv[1], "latency") == 0;
+    for (int a = 0; a < DFSAE_ACT_COUNT; ++a)
+        if (strcmp(arg, dfsae_activation_name(a)) == 0) {
+            *act = a;
+            return 0;
+        }
+    fprintf(stderr, "unknown activation %s\n", arg);
+    return -1;
+}
+
+typedef struct options {
     shape shapes[MAX_LIST];
-    size_t ns[MAX_LIST], nshapes = 0, nn = 0;
-    double budget = 1.0, seconds = 3.0;
-    int threads = 1;
+    size_t ns[MAX_LIST], nshapes, nn;
+    double budget, seconds;
+    int threads, act, want_z;
+    const char *lib[2];
+} options;
+
+/* Every option takes a value. Returns 0, or 2 (usage) with a message. */
+static int parse_options(int argc, char **argv, options *o)
+{
+    *o = (options){.budget = 1.0, .seconds = 3.0, .threads = 1};
     for (int i = 2; i < argc; ++i) {
-        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const char *opt = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (v == NULL) {
-            fprintf(stderr, "%s needs a value\n", o);
+            fprintf(stderr, "%s needs a value\n", opt);
             return 2;
         }
         ++i;
-        if (strcmp(o, "--shape") == 0 && nshapes < MAX_LIST) {
-            if (parse_shape(v, &shapes[nshapes++]) != 0)
+        if (strcmp(opt, "--shape") == 0 && o->nshapes < MAX_LIST) {
+            if (parse_shape(v, &o->shapes[o->nshapes++]) != 0)
                 return 2;
-        } else if (strcmp(o, "--n") == 0 && nn < MAX_LIST)
-            ns[nn++] = (size_t)strtoul(v, NULL, 10);
-        else if (strcmp(o, "--budget") == 0)
-            budget = strtod(v, NULL);
-        else if (strcmp(o, "--seconds") == 0)
-            seconds = strtod(v, NULL);
-        else if (strcmp(o, "--threads") == 0)
-            threads = atoi(v);
+        } else if (strcmp(opt, "--n") == 0 && o->nn < MAX_LIST) {
+            if ((o->ns[o->nn++] = (size_t)strtoul(v, NULL, 10)) == 0)
+                return 2;
+        } else if (strcmp(opt, "--budget") == 0)
+            o->budget = strtod(v, NULL);
+        else if (strcmp(opt, "--seconds") == 0)
+            o->seconds = strtod(v, NULL);
+        else if (strcmp(opt, "--threads") == 0)
+            o->threads = atoi(v);
+        else if (strcmp(opt, "--act") == 0) {
+            if (parse_activation(v, &o->act) != 0)
+                return 2;
+        } else if (strcmp(opt, "--z") == 0)
+            o->want_z = atoi(v) != 0;
+        else if (strcmp(opt, "--lib-a") == 0)
+            o->lib[0] = v;
+        else if (strcmp(opt, "--lib-b") == 0)
+            o->lib[1] = v;
         else {
-            fprintf(stderr, "unknown option %s\n", o);
+            fprintf(stderr, "unknown option %s\n", opt);
             return 2;
         }
     }
-    if (nshapes == 0) {
-        shapes[nshapes++] = (shape){784, 64};
-        shapes[nshapes++] = (shape){768, 4096};
+    if (o->nshapes == 0) {
+        o->shapes[o->nshapes++] = (shape){784, 64};
+        o->shapes[o->nshapes++] = (shape){768, 4096};
     }
-    if (nn == 0) {
-        const size_t dflt[] = {1, 8, 32, 128};
-        for (nn = 0; nn < 4; ++nn)
-            ns[nn] = dflt[nn];
+    const size_t dflt[] = {1, 8, 32, 128};
+    if (o->nn == 0)
+        for (; o->nn < 4; ++o->nn)
+            o->ns[o->nn] = dflt[o->nn];
+    return 0;
+}
+
+enum mode { MODE_LATENCY, MODE_THROUGHPUT, MODE_AB };
+
+#ifdef DFSAE_BENCH_HAVE_DLMOPEN
+static int open_ab(const options *o, bench_ab *ab)
+{
+    if (o->lib[0] == NULL || o->lib[1] == NULL) {
+        fprintf(stderr, "ab needs --lib-a PATH and --lib-b PATH\n");
+        return 2;
     }
+    return bench_ab_open(ab, o->lib[0], o->lib[1]) == 0 ? 0 : 1;
+}
+#else
+typedef struct bench_ab {
+    int unused;
+} bench_ab;
+
+static int open_ab(const options *o, bench_ab *ab)
+{
+    (void)o, (void)ab;
+    fprintf(stderr, "ab is not in this build: it needs dlmopen (glibc)\n");
+    return 2;
+}
+#endif
+
+static int run_cell(enum mode mode, const options *o, shape s, size_t n,
+                    const bench_machine *mach, const bench_ab *ab)
+{
+    switch (mode) {
+    case MODE_LATENCY: return run_latency(s, n, o->budget, mach);
+    case MODE_THROUGHPUT: return run_throughput(s, n, o->threads, o->seconds);
+    case MODE_AB:
+#ifdef DFSAE_BENCH_HAVE_DLMOPEN
+        return bench_ab_cell(ab, s.d, s.k, n, o->act, o->want_z, o->budget);
+#else
+        (void)ab; /* open_ab refused already */
+#endif
+    }
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *modes[] = {"latency", "throughput", "ab"};
+    int mode = -1;
+    for (int m = 0; argc >= 2 && m < 3; ++m)
+        if (strcmp(argv[1], modes[m]) == 0)
+            mode = m;
+    if (mode < 0) {
+        fprintf(stderr, "usage: %s latency|throughput|ab [options]\n", argv[0]);
+        return 2;
+    }
+    options o;
+    int rc = parse_options(argc, argv, &o);
     bench_machine mach = {0};
-    if (latency) {
+    bench_ab ab;
+    if (rc == 0 && mode == MODE_LATENCY) {
         if (bench_machine_measure(&mach) != 0) {
             fprintf(stderr, "latency: could not measure the machine\n");
             return 1;
@@ -261,18 +335,20 @@ int main(int argc, char **argv)
         printf("MACHINE %.2f %.2f %zu %zu\n", mach.read_gbps, mach.gemm_gflops,
                mach.read_mib, mach.gemm_side);
     }
-    for (size_t si = 0; si < nshapes; ++si)
-        for (size_t ni = 0; ni < nn; ++ni) {
-            if (ns[ni] == 0)
-                return 2;
-            int rc = latency
-                         ? run_latency(shapes[si], ns[ni], budget, &mach)
-                         : run_throughput(shapes[si], ns[ni], threads, seconds);
-            if (rc != 0) {
-                fprintf(stderr, "failed at %zux%zu n=%zu\n", shapes[si].d,
-                        shapes[si].k, ns[ni]);
-                return 1;
-            }
-        }
-    return 0;
+    int ab_open = 0;
+    if (rc == 0 && mode == MODE_AB)
+        ab_open = (rc = open_ab(&o, &ab)) == 0;
+    for (size_t si = 0; si < o.nshapes && rc == 0; ++si)
+        for (size_t ni = 0; ni < o.nn && rc == 0; ++ni)
+            if ((rc = run_cell((enum mode)mode, &o, o.shapes[si], o.ns[ni],
+                               &mach, &ab)) != 0)
+                fprintf(stderr, "failed at %zux%zu n=%zu\n", o.shapes[si].d,
+                        o.shapes[si].k, o.ns[ni]);
+#ifdef DFSAE_BENCH_HAVE_DLMOPEN
+    if (ab_open)
+        bench_ab_close(&ab);
+#else
+    (void)ab_open;
+#endif
+    return rc;
 }

@@ -2,16 +2,20 @@
 """Encode latency and shared-model throughput (issue 16), one table file.
 
     run_latency.py --bench BUILD/examples/bench/dfsae_bench_latency
-                   [--before-lib DIR] [--rounds R] [--budget S]
-                   [--seconds S] [--no-torch] [--torch-python PATH]
-                   [--results-dir DIR]
+                   [--before-lib LIB] [--after-lib LIB] [--rounds R]
+                   [--budget S] [--seconds S] [--no-torch]
+                   [--torch-python PATH] [--results-dir DIR]
 
 Latency: dfsae_model_forward against bare sgemv/sgemm in the same process
-(alternated call by call), PyTorch's no_grad forward at 1 thread in its
-own process, and, with --before-lib, the same binary on another libdfsae
-(LD_LIBRARY_PATH; e.g. main's before a change). The variants alternate
-within each of R rounds; the table gives each figure's median over the
-rounds and, for dfsae's p50, the spread (min-max) across them.
+(alternated call by call) and PyTorch's no_grad forward at 1 thread in its
+own process. With --before-lib (a libdfsae.so or a build directory, e.g.
+main's before a change), before and after come from `dfsae_bench_latency
+ab`: both libraries in one process, calls alternated one by one, and the
+table gives after / before of the p10s and the p50s of each run. The
+after library is --after-lib, by default the one in --bench's build.
+The runs alternate within each of R rounds; the table gives each
+figure's median over the rounds and, for p50 and the ratio, the spread
+(min-max) across them.
 Bound: each run of the latency binary first measures the machine (a
 streaming read of 256 MiB and a 1024^3 sgemm); the table gives, for each
 shape and n, max(time to read W at that bandwidth, time for the 2 n D K
@@ -32,35 +36,43 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 ENV1 = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
 
-def run(cmd, lib=None, tag=("LAT", "TPUT")):
+def bench_env(lib_dir):
     env = dict(os.environ, **ENV1)
-    if lib:
-        env["LD_LIBRARY_PATH"] = lib
-    out = subprocess.run(cmd, env=env, check=True, capture_output=True,
-                         text=True).stdout
+    if lib_dir:
+        env["LD_LIBRARY_PATH"] = lib_dir
+    return env
+
+
+def run(cmd, lib_dir=None, tag=("LAT", "TPUT")):
+    out = subprocess.run(cmd, env=bench_env(lib_dir), check=True,
+                         capture_output=True, text=True).stdout
     return [line.split()[1:] for line in out.splitlines()
             if line.split()[:1] and line.split()[0] in tag]
 
 
 def latency(args):
-    variants = [("after", None)]
-    if args.before_lib:
-        variants.insert(0, ("before", args.before_lib))
-    rows = {}  # (variant, d, k, n) -> list of (p50, p99, bare50, bare99)
+    rows = {}  # (d, k, n) -> per run [p50, p99, bare p50, bare p99]
+    ab = {}  # (d, k, n) -> per run [before p10 p50 p99, after p10 p50 p99,
+    #                                 after / before p10 p50 p99]
     bounds = {}  # (d, k, n) -> bound_us per run
     machine = []  # (read GB/s, sgemm GFLOP/s) per run
     torch_rows = {}
     for _ in range(args.rounds):
-        for name, lib in variants:
-            for f in run([args.bench, "latency", "--budget", str(args.budget)],
-                         lib, ("LAT", "MACHINE")):
-                if len(f) == 4:  # MACHINE
-                    machine.append((float(f[0]), float(f[1])))
-                    continue
-                key = (name, int(f[0]), int(f[1]), int(f[2]))
-                rows.setdefault(key, []).append([float(v) for v in f[3:7]])
-                if len(f) > 8:
-                    bounds.setdefault(key[1:], []).append(float(f[8]))
+        for f in run([args.bench, "latency", "--budget", str(args.budget)],
+                     args.after_dir, ("LAT", "MACHINE")):
+            if len(f) == 4:  # MACHINE
+                machine.append((float(f[0]), float(f[1])))
+                continue
+            key = (int(f[0]), int(f[1]), int(f[2]))
+            rows.setdefault(key, []).append([float(v) for v in f[3:7]])
+            if len(f) > 8:
+                bounds.setdefault(key, []).append(float(f[8]))
+        if args.before_lib:
+            for f in run([args.bench, "ab", "--lib-a", args.before_lib,
+                          "--lib-b", args.after_lib,
+                          "--budget", str(args.budget)], tag=("AB",)):
+                key = (int(f[0]), int(f[1]), int(f[2]))
+                ab.setdefault(key, []).append([float(v) for v in f[6:15]])
         if args.torch_python:
             for f in run([args.torch_python,
                           os.path.join(HERE, "torch_latency.py"),
@@ -68,18 +80,24 @@ def latency(args):
                 key = (int(f[0]), int(f[1]), int(f[2]))
                 torch_rows.setdefault(key, []).append(
                     [float(f[3]), float(f[4])])
-    return variants, rows, torch_rows, bounds, machine
+    return rows, ab, torch_rows, bounds, machine
 
 
 def med(vals, i):
     return statistics.median(v[i] for v in vals)
 
 
-def latency_table(variants, rows, torch_rows, bounds):
-    names = [v[0] for v in variants]
-    head = ["D -> K", "n"]
-    for nm in names:
-        head += [f"dfsae {nm} p50", f"{nm} p50 spread", f"dfsae {nm} p99"]
+def spread(vals, i, fmt):
+    return f"{min(v[i] for v in vals):{fmt}}-{max(v[i] for v in vals):{fmt}}"
+
+
+def latency_table(rows, ab, torch_rows, bounds):
+    head = ["D -> K", "n", "dfsae after p50", "after p50 spread",
+            "dfsae after p99"]
+    if ab:
+        head += ["A/B before p50", "A/B after p50", "after / before p50",
+                 "its spread", "after / before p10", "A/B before p99",
+                 "A/B after p99"]
     head += ["bare BLAS p50", "bare p99", "after / bare"]
     if torch_rows:
         head += ["torch p50", "torch p99", "torch / after"]
@@ -87,18 +105,20 @@ def latency_table(variants, rows, torch_rows, bounds):
         head += ["bound", "after / bound"]
     lines = ["| " + " | ".join(head) + " |",
              "| " + " | ".join(["---"] * 2 + ["---:"] * (len(head) - 2)) + " |"]
-    for key in sorted({k[1:] for k in rows}):
+    for key in sorted(rows):
         d, k, n = key
-        cells = [f"{d} -> {k}", str(n)]
-        for nm in names:
-            v = rows[(nm,) + key]
-            p50s = [x[0] for x in v]
-            cells += [f"{med(v, 0):.1f}", f"{min(p50s):.1f}-{max(p50s):.1f}",
-                      f"{med(v, 1):.1f}"]
-        bare = rows[("after",) + key] + (rows.get(("before",) + key) or [])
-        after = med(rows[("after",) + key], 0)
-        cells += [f"{med(bare, 2):.1f}", f"{med(bare, 3):.1f}",
-                  f"{after / med(bare, 2):.2f}"]
+        v = rows[key]
+        after = med(v, 0)
+        cells = [f"{d} -> {k}", str(n), f"{after:.1f}", spread(v, 0, ".1f"),
+                 f"{med(v, 1):.1f}"]
+        if ab:
+            a = ab.get(key)
+            cells += ([f"{med(a, 1):.1f}", f"{med(a, 4):.1f}",
+                       f"{med(a, 7):.3f}", spread(a, 7, ".3f"),
+                       f"{med(a, 6):.3f}", f"{med(a, 2):.1f}",
+                       f"{med(a, 5):.1f}"] if a else [""] * 7)
+        cells += [f"{med(v, 2):.1f}", f"{med(v, 3):.1f}",
+                  f"{after / med(v, 2):.2f}"]
         if torch_rows:
             t = torch_rows.get(key)
             cells += ([f"{med(t, 0):.1f}", f"{med(t, 1):.1f}",
@@ -118,13 +138,13 @@ def throughput(args):
             for t in (1, 2, 4, 8):
                 f = run([args.bench, "throughput", "--threads", str(t),
                          "--n", str(n), "--seconds", str(args.seconds),
-                         "--shape", "784x64"])[0]
+                         "--shape", "784x64"], args.after_dir)[0]
                 out.setdefault(("shared", n, t), []).append(float(f[5]))
-                env = dict(os.environ, **ENV1)
                 procs = [subprocess.Popen(
                     [args.bench, "throughput", "--threads", "1", "--n", str(n),
                      "--seconds", str(args.seconds), "--shape", "784x64"],
-                    env=env, stdout=subprocess.PIPE, text=True)
+                    env=bench_env(args.after_dir), stdout=subprocess.PIPE,
+                    text=True)
                     for _ in range(t)]
                 total = 0.0
                 for p in procs:
@@ -149,7 +169,10 @@ def throughput(args):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bench", required=True)
-    ap.add_argument("--before-lib")
+    ap.add_argument("--before-lib",
+                    help="libdfsae.so or build directory to compare with")
+    ap.add_argument("--after-lib",
+                    help="default: libdfsae.so.1 of --bench's build")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--budget", type=float, default=1.0)
     ap.add_argument("--seconds", type=float, default=2.0)
@@ -159,6 +182,17 @@ def main():
     ap.add_argument("--results-dir", default=os.path.join(ROOT, "bench",
                                                            "results"))
     args = ap.parse_args()
+    args.after_dir = None
+    if args.after_lib:
+        lib = os.path.abspath(args.after_lib)
+        args.after_dir = lib if os.path.isdir(lib) else os.path.dirname(lib)
+    elif args.before_lib:
+        build = os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.abspath(args.bench))))
+        args.after_lib = os.path.join(build, "libdfsae.so.1")
+        if not os.path.exists(args.after_lib):
+            sys.exit(f"run_latency.py: no {args.after_lib} (the build of "
+                     "--bench); give --after-lib")
     if args.no_torch:
         args.torch_python = None
     elif subprocess.run([args.torch_python, "-c", "import torch"],
@@ -166,8 +200,8 @@ def main():
         print("PyTorch not importable; running without it", file=sys.stderr)
         args.torch_python = None
     started = datetime.datetime.utcnow()
-    variants, rows, torch_rows, bounds, machine = latency(args)
-    lines = latency_table(variants, rows, torch_rows, bounds)
+    rows, ab, torch_rows, bounds, machine = latency(args)
+    lines = latency_table(rows, ab, torch_rows, bounds)
     tput = [] if args.no_throughput else throughput(args)
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short",
                              "HEAD"], capture_output=True,
@@ -181,6 +215,17 @@ def main():
            f"{args.rounds} alternating rounds; bare BLAS is cblas_sgemv for "
            "n = 1 and cblas_sgemm otherwise, on the same buffers, alternated "
            "call by call with dfsae.", ""]
+    if ab:
+        doc += [f"Before ({args.before_lib}) and after ({args.after_lib}): "
+                "`dfsae_bench_latency ab`, both libraries loaded into one "
+                "process (dlmopen, a link namespace each), the same model "
+                "and inputs, their forward calls alternated one by one with "
+                "the order flipped on every call, so that the machine's load "
+                "hits both alike. after / before is the ratio of the p50s "
+                "(and of the p10s) within each such run, median over the "
+                "rounds (spread: min-max). The dfsae after columns, and its "
+                "ratios to bare BLAS, PyTorch and the bound, come from the "
+                "latency run (dfsae and bare BLAS alternated).", ""]
     if machine:
         bw = [m[0] for m in machine]
         gf = [m[1] for m in machine]
