@@ -3,7 +3,7 @@
 
     run_latency.py --bench BUILD/examples/bench/dfsae_bench_latency
                    [--before-lib LIB] [--after-lib LIB] [--rounds R]
-                   [--budget S] [--seconds S] [--no-torch]
+                   [--no-control] [--budget S] [--seconds S] [--no-torch]
                    [--torch-python PATH] [--results-dir DIR]
 
 Latency: dfsae_model_forward against bare sgemv/sgemm in the same process
@@ -11,8 +11,10 @@ Latency: dfsae_model_forward against bare sgemv/sgemm in the same process
 own process. With --before-lib (a libdfsae.so or a build directory, e.g.
 main's before a change), before and after come from `dfsae_bench_latency
 ab`: both libraries in one process, calls alternated one by one, and the
-table gives after / before of the p10s and the p50s of each run. The
-after library is --after-lib, by default the one in --bench's build.
+table gives after / before of the p10s and the p50s of each run, next
+to a control (after against itself in the same rounds; --no-control
+skips it). The after library is --after-lib, by default the one in
+--bench's build.
 The runs alternate within each of R rounds; the table gives each
 figure's median over the rounds and, for p50 and the ratio, the spread
 (min-max) across them.
@@ -52,8 +54,9 @@ def run(cmd, lib_dir=None, tag=("LAT", "TPUT")):
 
 def latency(args):
     rows = {}  # (d, k, n) -> per run [p50, p99, bare p50, bare p99]
-    ab = {}  # (d, k, n) -> per run [before p10 p50 p99, after p10 p50 p99,
-    #                                 after / before p10 p50 p99]
+    ab = {}  # ("ab" or "control", d, k, n) -> per run [A p10 p50 p99,
+    #          B p10 p50 p99, B / A p10 p50 p99, max |B - A|]; control: after
+    #          on both sides
     bounds = {}  # (d, k, n) -> bound_us per run
     machine = []  # (read GB/s, sgemm GFLOP/s) per run
     torch_rows = {}
@@ -67,12 +70,15 @@ def latency(args):
             rows.setdefault(key, []).append([float(v) for v in f[3:7]])
             if len(f) > 8:
                 bounds.setdefault(key, []).append(float(f[8]))
-        if args.before_lib:
-            for f in run([args.bench, "ab", "--lib-a", args.before_lib,
+        pairs = [("ab", args.before_lib)] if args.before_lib else []
+        if pairs and not args.no_control:
+            pairs.append(("control", args.after_lib))
+        for name, lib_a in pairs:
+            for f in run([args.bench, "ab", "--lib-a", lib_a,
                           "--lib-b", args.after_lib,
                           "--budget", str(args.budget)], tag=("AB",)):
-                key = (int(f[0]), int(f[1]), int(f[2]))
-                ab.setdefault(key, []).append([float(v) for v in f[6:15]])
+                key = (name, int(f[0]), int(f[1]), int(f[2]))
+                ab.setdefault(key, []).append([float(v) for v in f[6:16]])
         if args.torch_python:
             for f in run([args.torch_python,
                           os.path.join(HERE, "torch_latency.py"),
@@ -92,12 +98,15 @@ def spread(vals, i, fmt):
 
 
 def latency_table(rows, ab, torch_rows, bounds):
+    control = any(k[0] == "control" for k in ab)
     head = ["D -> K", "n", "dfsae after p50", "after p50 spread",
             "dfsae after p99"]
     if ab:
         head += ["A/B before p50", "A/B after p50", "after / before p50",
                  "its spread", "after / before p10", "A/B before p99",
                  "A/B after p99"]
+        if control:
+            head += ["control p50", "control p10"]
     head += ["bare BLAS p50", "bare p99", "after / bare"]
     if torch_rows:
         head += ["torch p50", "torch p99", "torch / after"]
@@ -112,11 +121,14 @@ def latency_table(rows, ab, torch_rows, bounds):
         cells = [f"{d} -> {k}", str(n), f"{after:.1f}", spread(v, 0, ".1f"),
                  f"{med(v, 1):.1f}"]
         if ab:
-            a = ab.get(key)
+            a = ab.get(("ab",) + key)
             cells += ([f"{med(a, 1):.1f}", f"{med(a, 4):.1f}",
                        f"{med(a, 7):.3f}", spread(a, 7, ".3f"),
                        f"{med(a, 6):.3f}", f"{med(a, 2):.1f}",
                        f"{med(a, 5):.1f}"] if a else [""] * 7)
+        if control:
+            c = ab.get(("control",) + key)
+            cells += [f"{med(c, 7):.3f}", f"{med(c, 6):.3f}"] if c else [""] * 2
         cells += [f"{med(v, 2):.1f}", f"{med(v, 3):.1f}",
                   f"{after / med(v, 2):.2f}"]
         if torch_rows:
@@ -173,6 +185,8 @@ def main():
                     help="libdfsae.so or build directory to compare with")
     ap.add_argument("--after-lib",
                     help="default: libdfsae.so.1 of --bench's build")
+    ap.add_argument("--no-control", action="store_true",
+                    help="with --before-lib: skip the after-vs-after A/B")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--budget", type=float, default=1.0)
     ap.add_argument("--seconds", type=float, default=2.0)
@@ -200,6 +214,7 @@ def main():
         print("PyTorch not importable; running without it", file=sys.stderr)
         args.torch_python = None
     started = datetime.datetime.utcnow()
+    load0 = open("/proc/loadavg").read().split()[:3]
     rows, ab, torch_rows, bounds, machine = latency(args)
     lines = latency_table(rows, ab, torch_rows, bounds)
     tput = [] if args.no_throughput else throughput(args)
@@ -209,13 +224,16 @@ def main():
     load = open("/proc/loadavg").read().split()[:3]
     doc = [f"# Encode latency: {started:%Y-%m-%d}, library at {commit}", "",
            f"Run {started:%Y-%m-%d %H:%M} UTC: `run_latency.py "
-           f"{' '.join(sys.argv[1:])}`; load average at the end "
-           f"{' '.join(load)} on {os.cpu_count()} cores. Times in us per "
+           f"{' '.join(sys.argv[1:])}`; load average at the start "
+           f"{' '.join(load0)}, at the end {' '.join(load)} on "
+           f"{os.cpu_count()} cores. Times in us per "
            "call, 1 BLAS thread, medians over "
            f"{args.rounds} alternating rounds; bare BLAS is cblas_sgemv for "
            "n = 1 and cblas_sgemm otherwise, on the same buffers, alternated "
            "call by call with dfsae.", ""]
     if ab:
+        diff = max(v[9] for key, runs in ab.items() if key[0] == "ab"
+                   for v in runs)
         doc += [f"Before ({args.before_lib}) and after ({args.after_lib}): "
                 "`dfsae_bench_latency ab`, both libraries loaded into one "
                 "process (dlmopen, a link namespace each), the same model "
@@ -223,9 +241,15 @@ def main():
                 "the order flipped on every call, so that the machine's load "
                 "hits both alike. after / before is the ratio of the p50s "
                 "(and of the p10s) within each such run, median over the "
-                "rounds (spread: min-max). The dfsae after columns, and its "
-                "ratios to bare BLAS, PyTorch and the bound, come from the "
-                "latency run (dfsae and bare BLAS alternated).", ""]
+                "rounds (spread: min-max). The largest |after - before| over "
+                f"all outputs was {diff:.3g}." + (" The control columns are the same A/B with the after "
+                       "library on both sides, in the same rounds: how far "
+                       "from 1 noise alone moves the ratios."
+                       if not args.no_control else "") +
+                " The dfsae after columns, and its ratios to bare BLAS, "
+                "PyTorch and the bound, come from the latency run (dfsae and "
+                "bare BLAS alternated); absolute times from the two kinds of "
+                "run differ, so compare ratios only within one kind.", ""]
     if machine:
         bw = [m[0] for m in machine]
         gf = [m[1] for m in machine]
