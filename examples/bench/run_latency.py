@@ -11,7 +11,8 @@ Latency: dfsae_model_forward against bare sgemv/sgemm in the same process
 own process. With --before-lib (a libdfsae.so or a build directory, e.g.
 main's before a change), before and after come from `dfsae_bench_latency
 ab`: both libraries in one process, calls alternated one by one, and the
-table gives after / before of the p10s and the p50s of each run, next
+table gives after / before of the p10s and the p50s of each run (the
+two swap sides every other round), next
 to a control (after against itself in the same rounds; --no-control
 skips it). The after library is --after-lib, by default the one in
 --bench's build.
@@ -60,7 +61,7 @@ def latency(args):
     bounds = {}  # (d, k, n) -> bound_us per run
     machine = []  # (read GB/s, sgemm GFLOP/s) per run
     torch_rows = {}
-    for _ in range(args.rounds):
+    for rnd in range(args.rounds):
         for f in run([args.bench, "latency", "--budget", str(args.budget)],
                      args.after_dir, ("LAT", "MACHINE")):
             if len(f) == 4:  # MACHINE
@@ -73,12 +74,19 @@ def latency(args):
         pairs = [("ab", args.before_lib)] if args.before_lib else []
         if pairs and not args.no_control:
             pairs.append(("control", args.after_lib))
-        for name, lib_a in pairs:
-            for f in run([args.bench, "ab", "--lib-a", lib_a,
-                          "--lib-b", args.after_lib,
-                          "--budget", str(args.budget)], tag=("AB",)):
+        for name, other in pairs:
+            # Every other round the two swap sides (the ratios are turned
+            # back), so that whatever favours one side cancels.
+            swap = name == "ab" and rnd % 2 == 1
+            sides = [args.after_lib, other] if swap else [other, args.after_lib]
+            for f in run([args.bench, "ab", "--lib-a", sides[0],
+                          "--lib-b", sides[1], "--budget", str(args.budget)],
+                         tag=("AB",)):
                 key = (name, int(f[0]), int(f[1]), int(f[2]))
-                ab.setdefault(key, []).append([float(v) for v in f[6:16]])
+                v = [float(x) for x in f[6:16]]
+                if swap:
+                    v = v[3:6] + v[0:3] + [1 / x for x in v[6:9]] + v[9:]
+                ab.setdefault(key, []).append(v)
         if args.torch_python:
             for f in run([args.torch_python,
                           os.path.join(HERE, "torch_latency.py"),
@@ -241,7 +249,8 @@ def main():
                 "the order flipped on every call, so that the machine's load "
                 "hits both alike. after / before is the ratio of the p50s "
                 "(and of the p10s) within each such run, median over the "
-                "rounds (spread: min-max). The largest |after - before| over "
+                "rounds (spread: min-max); the two libraries swap sides "
+                "every other round. The largest |after - before| over "
                 f"all outputs was {diff:.3g}." + (" The control columns are the same A/B with the after "
                        "library on both sides, in the same rounds: how far "
                        "from 1 noise alone moves the ratios."
