@@ -1,7 +1,9 @@
 /* The half-precision conversions against an independent reference built
  * from the IEEE definitions with ldexp, on all 65536 patterns of each type:
  * the portable loop, the F16C path (where the CPU has it) and the
- * dispatching entry point, aligned and not. */
+ * dispatching entry point, aligned and not; and the index each returns
+ * of the first Inf or NaN it converted, wherever it is (vector part or
+ * tail), which is the check of half-precision rows as they are read. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -55,7 +57,7 @@ static uint32_t bf16_reference(uint32_t h)
     return bits_of((float)(s ? -v : v));
 }
 
-typedef void (*convert_fn)(const uint16_t *, float *, size_t);
+typedef size_t (*convert_fn)(const uint16_t *, float *, size_t);
 
 /* Converts all patterns starting `offset` elements into the buffers (so
  * that the vector loop meets unaligned data and a tail) and compares. */
@@ -68,10 +70,12 @@ static void check_all(convert_fn f, uint32_t (*ref)(uint32_t), size_t offset,
     assert_non_null(dst);
     for (uint32_t i = 0; i < PATTERNS; ++i)
         src[offset + i] = (uint16_t)i;
-    f(src + offset, dst + offset, PATTERNS);
-    size_t wrong = 0, nan = 0, sub = 0;
+    size_t special = f(src + offset, dst + offset, PATTERNS);
+    size_t wrong = 0, nan = 0, sub = 0, first_bad = PATTERNS;
     for (uint32_t i = 0; i < PATTERNS; ++i) {
         uint32_t got = bits_of(dst[offset + i]), want = ref(i);
+        if (first_bad == PATTERNS && !isfinite(dst[offset + i]))
+            first_bad = i;
         nan += isnan(dst[offset + i]) != 0;
         sub += fpclassify(dst[offset + i]) == FP_SUBNORMAL;
         if (got != want && wrong++ < 5)
@@ -85,6 +89,8 @@ static void check_all(convert_fn f, uint32_t (*ref)(uint32_t), size_t offset,
     free(dst);
     assert_int_equal(wrong, 0);
     assert_true(nan > 0); /* the NaN patterns were among those checked */
+    assert_true(first_bad < PATTERNS);
+    assert_int_equal(special, first_bad);
 }
 
 static void f16_portable_is_exact(void **state)
@@ -133,10 +139,66 @@ static void short_calls(void **state)
     assert_true(f[0] == 1.0f && f[1] == 0x1p-133f);
 }
 
+/* One non-finite value at every position of 37 finite ones (4 vector
+ * iterations and a tail of 5), then a second one after it: the index
+ * returned is the first's, and n when there is none. The largest finite
+ * value (all exponent bits but one) is not taken for one. */
+static void first_special_at(convert_fn f, uint16_t finite, uint16_t largest,
+                             const uint16_t *bad, size_t n_bad,
+                             const char *what)
+{
+    enum { N = 37 };
+    uint16_t h[N];
+    float out[N];
+    for (size_t i = 0; i < N; ++i)
+        h[i] = i % 3 ? finite : largest;
+    assert_int_equal(f(h, out, N), N);
+    for (size_t b = 0; b < n_bad; ++b)
+        for (size_t at = 0; at < N; ++at) {
+            h[at] = bad[b];
+            if (at + 2 < N)
+                h[at + 2] = bad[(b + 1) % n_bad];
+            size_t got = f(h, out, N);
+            if (got != at)
+                print_error("%s: 0x%04x at %zu reported at %zu\n", what,
+                            (unsigned)bad[b], at, got);
+            assert_int_equal(got, at);
+            assert_true(isfinite(out[at]) == 0);
+            h[at] = finite;
+            if (at + 2 < N)
+                h[at + 2] = finite;
+        }
+    assert_int_equal(f(h, out, N), N);
+}
+
+static void f16_specials_are_found(void **state)
+{
+    (void)state;
+    const uint16_t bad[] = {0x7c00u, 0xfc00u, 0x7e00u, 0x7c01u, 0xffffu};
+    const size_t n = sizeof bad / sizeof bad[0];
+    first_special_at(dfsae__f16_to_f32_portable, 0x3c00u, 0x7bffu, bad, n,
+                     "f16 portable");
+    first_special_at(dfsae__f16_to_f32, 0x3c00u, 0x7bffu, bad, n,
+                     "f16 dispatch");
+    if (dfsae__f16c_available())
+        first_special_at(dfsae__f16_to_f32_f16c, 0x3c00u, 0x7bffu, bad, n,
+                         "f16 F16C");
+}
+
+static void bf16_specials_are_found(void **state)
+{
+    (void)state;
+    const uint16_t bad[] = {0x7f80u, 0xff80u, 0x7fc0u, 0x7f81u, 0xffffu};
+    first_special_at(dfsae__bf16_to_f32, 0x3f80u, 0x7f7fu, bad,
+                     sizeof bad / sizeof bad[0], "bf16");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(f16_portable_is_exact),
+        cmocka_unit_test(f16_specials_are_found),
+        cmocka_unit_test(bf16_specials_are_found),
         cmocka_unit_test(f16_dispatch_is_exact),
         cmocka_unit_test(f16c_path_is_exact),
         cmocka_unit_test(bf16_is_exact),

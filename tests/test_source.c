@@ -446,6 +446,122 @@ static void failing_and_bad_callbacks(void **state)
     dfsae_source_free(NULL);
 }
 
+/* ---- a non-finite half value read by a callback ------------------------ */
+
+#define BAD_N   600
+#define BAD_ROW 413
+#define BAD_COL 4
+
+typedef struct order_log {
+    size_t order[BAD_N];
+    size_t pos;
+} order_log;
+
+static int log_order(const dfsae_progress *p, void *user)
+{
+    order_log *log = user;
+    if ((int)dfsae_progress_get(p, DFSAE_PROGRESS_EVENT) != DFSAE_EVENT_STEP)
+        return 0;
+    const size_t *idx = dfsae_progress_batch_indices(p);
+    size_t rows = (size_t)dfsae_progress_get(p, DFSAE_PROGRESS_BATCH_ROWS);
+    for (size_t i = 0; i < rows && log->pos < BAD_N; ++i)
+        log->order[log->pos++] = idx[i];
+    return 0;
+}
+
+/* Trains on the source with row BAD_ROW's column BAD_COL made `bad`: the
+ * run stops at the step whose batch holds the row (where a clean run
+ * trains on it), naming the row and the column. */
+static void bad_value_stops_its_step(void **state, uint16_t *H, int elem,
+                                     uint16_t bad, dfsae_train_config *c,
+                                     int sequential)
+{
+    static order_log log;
+    memset(&log, 0, sizeof log);
+    rows_cb cb;
+    dfsae_source *s = callback_source(state, &cb, H, elem, BAD_N, sequential);
+    dfsae_model *m;
+    dfsae_optimizer *o;
+    fx_fresh(state, &MODEL, &m, &o);
+    assert_int_equal(dfsae_model_train_source(m, o, s, c, log_order, &log),
+                     DFSAE_OK);
+    size_t at = 0;
+    while (log.order[at] != BAD_ROW)
+        ++at;
+    const uint16_t keep = H[BAD_ROW * D + BAD_COL];
+    H[BAD_ROW * D + BAD_COL] = bad;
+    fx_fresh(state, &MODEL, &m, &o);
+    assert_int_equal(dfsae_model_train_source(m, o, s, c, NULL, NULL),
+                     DFSAE_ERR_NON_FINITE_INPUT);
+    assert_int_equal(dfsae_optimizer_step_count(o), at / 64);
+    const char *err = dfsae_model_last_error(m);
+    print_message("0x%04x at position %zu: %s\n", (unsigned)bad, at, err);
+    assert_non_null(strstr(err, "row 413 of the source, column 4, is not "
+                                "finite"));
+    H[BAD_ROW * D + BAD_COL] = keep;
+}
+
+/* float16 and bfloat16 callbacks (as the tool's mapped files are): an Inf
+ * or NaN half value is reported with its row, whatever the order the rows
+ * are read in (in order, permuted, chunked windows), and by evaluate; a
+ * failed read of the same batch is reported before it. */
+static void half_callbacks_name_a_bad_row(void **state)
+{
+    for (int f16 = 0; f16 < 2; ++f16) {
+        const int elem = f16 ? DFSAE_ELEM_F16 : DFSAE_ELEM_BF16;
+        const uint16_t inf = f16 ? 0x7c00u : 0x7f80u;
+        const uint16_t nan = f16 ? 0xfe00u : 0xffc0u;
+        uint16_t *H = fx_alloc(state, BAD_N * D * sizeof *H);
+        for (size_t i = 0; i < BAD_N * D; ++i)
+            H[i] = f16 ? (uint16_t)(0x3000u + i % 1000u)
+                       : (uint16_t)(0x3e00u + i % 100u);
+        for (int shuffle = 0; shuffle < 3; ++shuffle) {
+            dfsae_train_config *c = fx_config(state, 1, 64, shuffle);
+            bad_value_stops_its_step(state, H, elem, inf, c, 0);
+            bad_value_stops_its_step(state, H, elem, nan, c, 0);
+        }
+        dfsae_train_config *c = fx_config(state, 1, 64, 1);
+        /* One window of all 12 chunks, read at step 0: the bad row is still
+         * reported at its own step (the window's rows are checked as they
+         * are copied into a batch). */
+        train_set(c, DFSAE_TRAIN_SHUFFLE_CHUNK, 50);
+        train_set(c, DFSAE_TRAIN_SHUFFLE_WINDOW, 12);
+        bad_value_stops_its_step(state, H, elem, nan, c, 1);
+
+        /* Batches of 512 rows, read in two pieces of 256: a bad value in
+         * the second piece is found there, the first of two is the one
+         * named, and a failed second read wins over a bad first piece. */
+        c = fx_config(state, 1, 512, 0);
+        rows_cb cb;
+        dfsae_source *s = callback_source(state, &cb, H, elem, BAD_N, 0);
+        dfsae_model *m;
+        dfsae_optimizer *o;
+        fx_fresh(state, &MODEL, &m, &o);
+        H[300 * D + 5] = inf;
+        assert_int_equal(dfsae_model_train_source(m, o, s, c, NULL, NULL),
+                         DFSAE_ERR_NON_FINITE_INPUT);
+        assert_non_null(strstr(dfsae_model_last_error(m),
+                               "row 300 of the source, column 5"));
+        H[10 * D + 1] = nan;
+        assert_int_equal(dfsae_model_train_source(m, o, s, c, NULL, NULL),
+                         DFSAE_ERR_NON_FINITE_INPUT);
+        assert_non_null(strstr(dfsae_model_last_error(m),
+                               "row 10 of the source, column 1"));
+        double met[DFSAE_METRIC_COUNT];
+        assert_int_equal(
+            dfsae_model_evaluate_source(m, s, c, met, DFSAE_METRIC_COUNT),
+            DFSAE_ERR_NON_FINITE_INPUT);
+        assert_non_null(strstr(dfsae_model_last_error(m),
+                               "evaluate: row 10 of the source, column 1"));
+        cb.calls = 0;
+        cb.fail_at_call = 2;
+        assert_int_equal(dfsae_model_train_source(m, o, s, c, NULL, NULL),
+                         DFSAE_ERR_IO);
+        assert_non_null(strstr(dfsae_model_last_error(m), "returned 7"));
+        assert_int_equal(dfsae_optimizer_step_count(o), 0);
+    }
+}
+
 /* The source's own memory goes through the allocator and comes back. */
 static void allocator_is_used(void **state)
 {
@@ -476,6 +592,7 @@ int main(void)
         FIXTURE_TEST(chunked_shuffle_visits_every_row_once),
         FIXTURE_TEST(null_config_is_the_defaults),
         FIXTURE_TEST(failing_and_bad_callbacks),
+        FIXTURE_TEST(half_callbacks_name_a_bad_row),
         FIXTURE_TEST(allocator_is_used),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,30 +31,67 @@ static inline uint32_t f16_bits(uint32_t h)
     return out | sign;
 }
 
+/* Index of the first value whose exponent bits are all ones (Inf or NaN),
+ * or n: blocks tested with an OR-reduction, which vectorises, the exact
+ * index looked for only in a block that has one. */
 DFSAE_MULTIVERSION
-static void f16_portable(const uint16_t *src, float *dst, size_t n)
+static size_t first_special(const uint16_t *h, size_t n, uint16_t exp_mask)
 {
+    const size_t block = 4096;
+    for (size_t start = 0; start < n; start += block) {
+        size_t len = n - start < block ? n - start : block;
+        unsigned bad = 0;
+        for (size_t j = 0; j < len; ++j)
+            bad |= (h[start + j] & exp_mask) == exp_mask;
+        if (bad)
+            for (size_t j = 0; j < len; ++j)
+                if ((h[start + j] & exp_mask) == exp_mask)
+                    return start + j;
+    }
+    return n;
+}
+
+size_t dfsae__half_first_special(const uint16_t *h, size_t n, int bfloat)
+{
+    return first_special(h, n, bfloat ? 0x7f80u : 0x7c00u);
+}
+
+DFSAE_MULTIVERSION
+static size_t f16_portable(const uint16_t *src, float *dst, size_t n)
+{
+    unsigned special = 0;
     for (size_t i = 0; i < n; ++i) {
         uint32_t b = f16_bits(src[i]);
         memcpy(&dst[i], &b, sizeof b);
+        special |= (src[i] & 0x7c00u) == 0x7c00u;
     }
+    return special ? first_special(src, n, 0x7c00u) : n;
 }
 
-void dfsae__f16_to_f32_portable(const uint16_t *src, float *dst, size_t n)
+size_t dfsae__f16_to_f32_portable(const uint16_t *src, float *dst, size_t n)
 {
-    f16_portable(src, dst, n);
+    return f16_portable(src, dst, n);
 }
 
 #ifdef DFSAE_HAVE_F16C_PATH
-__attribute__((target("avx,f16c"))) static void f16_f16c(const uint16_t *src,
-                                                         float *dst, size_t n)
+/* The exponent test rides along in integer lanes: a compare and an OR per
+ * 8 values, no second pass over the data. */
+__attribute__((target("avx,f16c"))) static size_t f16_f16c(const uint16_t *src,
+                                                           float *dst, size_t n)
 {
+    const __m128i mask = _mm_set1_epi16(0x7c00);
+    __m128i special = _mm_setzero_si128();
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         __m128i h = _mm_loadu_si128((const __m128i *)(const void *)(src + i));
         _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(h));
+        special = _mm_or_si128(special,
+                               _mm_cmpeq_epi16(_mm_and_si128(h, mask), mask));
     }
-    f16_portable(src + i, dst + i, n - i);
+    size_t tail = f16_portable(src + i, dst + i, n - i);
+    if (_mm_movemask_epi8(special) != 0)
+        return first_special(src, n, 0x7c00u);
+    return tail == n - i ? n : i + tail;
 }
 
 /* CPUID leaf 1: F16C (ECX bit 29) and AVX (bit 28), with the OS saving the
@@ -74,9 +111,9 @@ int dfsae__f16c_available(void)
     return (lo & 6u) == 6u;
 }
 
-void dfsae__f16_to_f32_f16c(const uint16_t *src, float *dst, size_t n)
+size_t dfsae__f16_to_f32_f16c(const uint16_t *src, float *dst, size_t n)
 {
-    f16_f16c(src, dst, n);
+    return f16_f16c(src, dst, n);
 }
 #else
 int dfsae__f16c_available(void)
@@ -84,9 +121,9 @@ int dfsae__f16c_available(void)
     return 0;
 }
 
-void dfsae__f16_to_f32_f16c(const uint16_t *src, float *dst, size_t n)
+size_t dfsae__f16_to_f32_f16c(const uint16_t *src, float *dst, size_t n)
 {
-    f16_portable(src, dst, n);
+    return f16_portable(src, dst, n);
 }
 #endif
 
@@ -99,21 +136,24 @@ dfsae__widen_fn dfsae__f16_converter(void)
     return f16_portable;
 }
 
-void dfsae__f16_to_f32(const uint16_t *src, float *dst, size_t n)
+size_t dfsae__f16_to_f32(const uint16_t *src, float *dst, size_t n)
 {
-    dfsae__f16_converter()(src, dst, n);
+    return dfsae__f16_converter()(src, dst, n);
 }
 
 DFSAE_MULTIVERSION
-static void bf16_loop(const uint16_t *src, float *dst, size_t n)
+static size_t bf16_loop(const uint16_t *src, float *dst, size_t n)
 {
+    unsigned special = 0;
     for (size_t i = 0; i < n; ++i) {
         uint32_t b = (uint32_t)src[i] << 16;
         memcpy(&dst[i], &b, sizeof b);
+        special |= (src[i] & 0x7f80u) == 0x7f80u;
     }
+    return special ? first_special(src, n, 0x7f80u) : n;
 }
 
-void dfsae__bf16_to_f32(const uint16_t *src, float *dst, size_t n)
+size_t dfsae__bf16_to_f32(const uint16_t *src, float *dst, size_t n)
 {
-    bf16_loop(src, dst, n);
+    return bf16_loop(src, dst, n);
 }

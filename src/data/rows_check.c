@@ -50,7 +50,13 @@ int dfsae__rows_check_read(const dfsae_source *src, const float *Xb,
     if (bad == rows * d)
         return DFSAE_OK;
     size_t row = source_rows != NULL ? source_rows[bad / d] : first + bad / d;
+    return dfsae__fail_non_finite_row(err, prefix, row, bad % d);
+}
+
+int dfsae__fail_non_finite_row(char *err, const char *prefix, size_t row,
+                               size_t col)
+{
     return dfsae__fail(err, DFSAE_ERR_NON_FINITE_INPUT,
                        "%srow %zu of the source, column %zu, is not finite",
-                       prefix, row, bad % d);
+                       prefix, row, col);
 }

@@ -8,15 +8,19 @@ static size_t element_size(int element)
     return element == DFSAE_ELEM_F32 ? sizeof(float) : sizeof(uint16_t);
 }
 
-/* n elements of the source's type at src into float32. */
-static void widen(const dfsae_source *s, const void *src, float *dst, size_t n)
+/* n elements of the source's type at src into float32. Half values: the
+ * index of the first Inf or NaN, or n; float32 values are not looked at
+ * (n). */
+static size_t widen(const dfsae_source *s, const void *src, float *dst,
+                    size_t n)
 {
-    if (s->element == DFSAE_ELEM_F32)
+    if (s->element == DFSAE_ELEM_F32) {
         memcpy(dst, src, n * sizeof(float));
-    else if (s->element == DFSAE_ELEM_F16)
-        s->f16(src, dst, n);
-    else
-        dfsae__bf16_to_f32(src, dst, n);
+        return n;
+    }
+    if (s->element == DFSAE_ELEM_F16)
+        return s->f16(src, dst, n);
+    return dfsae__bf16_to_f32(src, dst, n);
 }
 
 static int check_shape(int element, size_t n, size_t d)
@@ -128,9 +132,11 @@ static int consecutive(const size_t *rows, size_t count)
     return 1;
 }
 
-/* One callback call for at most PIECE rows, widened into out. */
+/* One callback call for at most PIECE rows, widened into out; *bad: the
+ * index of the piece's first non-finite value, or count x d (looked for
+ * only when `check`). */
 static int read_piece(dfsae_source *s, const size_t *rows, size_t count,
-                      float *out, char *err)
+                      float *out, int check, size_t *bad, char *err)
 {
     void *dst = s->element == DFSAE_ELEM_F32 ? (void *)out : s->staging;
     int rc = s->read(s->user, rows, count, dst);
@@ -140,12 +146,49 @@ static int read_piece(dfsae_source *s, const size_t *rows, size_t count,
                            "rows from row %zu",
                            rc, count, rows[0]);
     if (s->element != DFSAE_ELEM_F32)
-        widen(s, s->staging, out, count * s->d);
+        *bad = widen(s, s->staging, out, count * s->d);
+    else
+        *bad =
+            check ? dfsae__first_non_finite(out, count * s->d) : count * s->d;
     return DFSAE_OK;
 }
 
+/* A callback's rows in pieces of at most PIECE: source rows rows[i], or
+ * first + i when rows is NULL. Every piece is read before a non-finite
+ * value is reported (a failed read wins, as when the rows were checked
+ * after the batch). */
+static int read_pieces(dfsae_source *s, const size_t *rows, size_t first,
+                       size_t count, float *out, const char *check, char *err)
+{
+    const size_t d = s->d;
+    size_t bad = count * d;
+    size_t seq[DFSAE__SOURCE_PIECE];
+    for (size_t done = 0; done < count; done += DFSAE__SOURCE_PIECE) {
+        size_t piece = count - done < DFSAE__SOURCE_PIECE ? count - done
+                                                          : DFSAE__SOURCE_PIECE;
+        const size_t *ask = rows + done;
+        if (rows == NULL) {
+            for (size_t i = 0; i < piece; ++i)
+                seq[i] = first + done + i;
+            ask = seq;
+        }
+        size_t at = piece * d;
+        int st =
+            read_piece(s, ask, piece, out + done * d, check != NULL, &at, err);
+        if (st != DFSAE_OK)
+            return st;
+        if (bad == count * d && at != piece * d)
+            bad = done * d + at;
+    }
+    if (check == NULL || bad == count * d)
+        return DFSAE_OK;
+    const size_t row = rows != NULL ? rows[bad / d] : first + bad / d;
+    return dfsae__fail_non_finite_row(err, check, row, bad % d);
+}
+
 int dfsae__source_gather(dfsae_source *s, const size_t *rows, size_t count,
-                         float *out, const float **view, char *err)
+                         float *out, const float **view, const char *check,
+                         char *err)
 {
     const size_t d = s->d;
     if (view != NULL)
@@ -162,18 +205,11 @@ int dfsae__source_gather(dfsae_source *s, const size_t *rows, size_t count,
             widen(s, base + rows[i] * d * esize, out + i * d, d);
         return DFSAE_OK;
     }
-    for (size_t done = 0; done < count; done += DFSAE__SOURCE_PIECE) {
-        size_t piece = count - done < DFSAE__SOURCE_PIECE ? count - done
-                                                          : DFSAE__SOURCE_PIECE;
-        int st = read_piece(s, rows + done, piece, out + done * d, err);
-        if (st != DFSAE_OK)
-            return st;
-    }
-    return DFSAE_OK;
+    return read_pieces(s, rows, 0, count, out, check, err);
 }
 
 int dfsae__source_range(dfsae_source *s, size_t first, size_t count, float *out,
-                        const float **view, char *err)
+                        const float **view, const char *check, char *err)
 {
     const size_t d = s->d;
     if (view != NULL)
@@ -187,17 +223,7 @@ int dfsae__source_range(dfsae_source *s, size_t first, size_t count, float *out,
         widen(s, base + first * d * element_size(s->element), out, count * d);
         return DFSAE_OK;
     }
-    size_t rows[DFSAE__SOURCE_PIECE];
-    for (size_t done = 0; done < count; done += DFSAE__SOURCE_PIECE) {
-        size_t piece = count - done < DFSAE__SOURCE_PIECE ? count - done
-                                                          : DFSAE__SOURCE_PIECE;
-        for (size_t i = 0; i < piece; ++i)
-            rows[i] = first + done + i;
-        int st = read_piece(s, rows, piece, out + done * d, err);
-        if (st != DFSAE_OK)
-            return st;
-    }
-    return DFSAE_OK;
+    return read_pieces(s, NULL, first, count, out, check, err);
 }
 
 int dfsae_source_read(dfsae_source *source, size_t first, size_t count,
@@ -208,24 +234,7 @@ int dfsae_source_read(dfsae_source *source, size_t first, size_t count,
     if (first > source->n || count > source->n - first)
         return DFSAE_ERR_INVALID_ARG;
     char err[DFSAE_ERR_LEN];
-    return dfsae__source_range(source, first, count, out, NULL, err);
-}
-
-/* First element whose exponent bits are all ones (Inf or NaN). */
-static size_t first_special(const uint16_t *h, size_t n, uint16_t exp_mask)
-{
-    const size_t block = 4096;
-    for (size_t start = 0; start < n; start += block) {
-        size_t len = n - start < block ? n - start : block;
-        unsigned bad = 0;
-        for (size_t j = 0; j < len; ++j)
-            bad |= (h[start + j] & exp_mask) == exp_mask;
-        if (bad)
-            for (size_t j = 0; j < len; ++j)
-                if ((h[start + j] & exp_mask) == exp_mask)
-                    return start + j;
-    }
-    return n;
+    return dfsae__source_range(source, first, count, out, NULL, NULL, err);
 }
 
 size_t dfsae__source_first_non_finite(const dfsae_source *s)
@@ -235,6 +244,6 @@ size_t dfsae__source_first_non_finite(const dfsae_source *s)
         return count;
     if (s->element == DFSAE_ELEM_F32)
         return dfsae__first_non_finite(s->array, count);
-    return first_special(s->array, count,
-                         s->element == DFSAE_ELEM_F16 ? 0x7c00u : 0x7f80u);
+    return dfsae__half_first_special(s->array, count,
+                                     s->element == DFSAE_ELEM_BF16);
 }

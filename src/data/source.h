@@ -45,13 +45,18 @@ void dfsae__source_view(dfsae_source *s, const float *X, size_t n, size_t d);
 /* Rows rows[0..count) of the source into out (count x d floats). The
  * caller checked the indices. On failure err says why. When `view` is
  * non-NULL and the rows are consecutive rows of a float32 array, *view
- * points into the array and nothing is copied; otherwise *view = out. */
+ * points into the array and nothing is copied; otherwise *view = out.
+ * When `check` is non-NULL, a callback's rows are checked as they are
+ * converted (an array's were checked whole): an Inf or NaN gives
+ * NON_FINITE_INPUT, err naming the source's row after the prefix `check`,
+ * as dfsae__rows_check_read does, once all the rows are read. */
 int dfsae__source_gather(dfsae_source *s, const size_t *rows, size_t count,
-                         float *out, const float **view, char *err);
+                         float *out, const float **view, const char *check,
+                         char *err);
 
 /* Rows [first, first + count), as dfsae__source_gather. */
 int dfsae__source_range(dfsae_source *s, size_t first, size_t count, float *out,
-                        const float **view, char *err);
+                        const float **view, const char *check, char *err);
 
 /* Index of the first non-finite element of an array source (element
  * index, row-major), or n * d if all are finite; n * d for callbacks,
@@ -77,13 +82,18 @@ typedef struct dfsae__rows_rule {
  * with err (DFSAE_ERR_LEN bytes) saying why. */
 int dfsae__rows_check(const dfsae_source *src, const dfsae__rows_rule *r,
                       char *err);
-/* The same finiteness rule for a callback's rows as they arrive (an
- * array's were checked whole): Xb holds `rows` rows of the source,
+/* The same finiteness rule for a callback's rows once in a batch (an
+ * array's were checked whole; rows read with a `check` were checked as
+ * they arrived): Xb holds `rows` rows of the source,
  * source_rows[i] being the source's index of row i (NULL: first + i).
  * DFSAE_OK, or NON_FINITE_INPUT with err naming the source's row after
  * `prefix`. */
 int dfsae__rows_check_read(const dfsae_source *src, const float *Xb,
                            size_t rows, const size_t *source_rows, size_t first,
                            const char *prefix, char *err);
+/* NON_FINITE_INPUT, err saying that `row` of the source is not finite at
+ * column `col` (after `prefix`). */
+int dfsae__fail_non_finite_row(char *err, const char *prefix, size_t row,
+                               size_t col);
 
 #endif

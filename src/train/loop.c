@@ -261,8 +261,10 @@ static int next_window(run *r, size_t need, char *err)
         const size_t c = r->chunks[r->win_next - r->win_count + j];
         const size_t first = c * r->chunk;
         const size_t len = n - first < r->chunk ? n - first : r->chunk;
+        /* Unchecked: a window's rows belong to later batches too, and a
+         * bad row stops the run at the step that trains on it (fetch). */
         int st = dfsae__source_range(r->src, first, len,
-                                     r->win + r->slot[j] * d, NULL, err);
+                                     r->win + r->slot[j] * d, NULL, NULL, err);
         if (st != DFSAE_OK)
             return st;
     }
@@ -297,10 +299,12 @@ static int gather(run *r, float *buf, size_t first, size_t rows,
         }
         *local = count;
         *Xb = buf;
-        return dfsae__source_gather(r->src, r->local, count, buf, NULL, err);
+        return dfsae__source_gather(r->src, r->local, count, buf, NULL, "",
+                                    err);
     }
     if (r->mode != CHUNKED_WINDOW)
-        return dfsae__source_gather(r->src, r->idx + first, rows, buf, Xb, err);
+        return dfsae__source_gather(r->src, r->idx + first, rows, buf, Xb, "",
+                                    err);
     for (size_t i = 0; i < rows; ++i) {
         while (first + i >= r->win_end) {
             int st = next_window(r, first + i, err);
@@ -315,19 +319,18 @@ static int gather(run *r, float *buf, size_t first, size_t rows,
 }
 
 /* Gathers the slot's batch; a callback's rows are checked as they arrive
- * (arrays were up front). Runs on the helper or inline, never both at
- * once: batches are fetched one after the other, in the order of the
- * steps. */
+ * (arrays were up front), a window's as they are copied into the batch.
+ * Runs on the helper or inline, never both at once: batches are fetched
+ * one after the other, in the order of the steps. */
 static void fetch(void *arg)
 {
     fetched *f = arg;
     run *r = f->r;
     f->st = gather(r, f->buf, f->first, f->rows, &f->Xb, &f->local, f->err);
-    if (f->st != DFSAE_OK)
+    if (f->st != DFSAE_OK || r->mode != CHUNKED_WINDOW)
         return;
-    const size_t *source_rows = r->split ? r->local : r->idx + f->first;
-    f->st = dfsae__rows_check_read(r->src, f->Xb, f->local, source_rows, 0, "",
-                                   f->err);
+    f->st = dfsae__rows_check_read(r->src, f->Xb, f->local, r->idx + f->first,
+                                   0, "", f->err);
 }
 
 /* Step s's slot: they alternate only with a helper. */
