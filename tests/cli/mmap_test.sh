@@ -3,7 +3,8 @@
 # model file, byte for byte, mapped or in memory, as a directory of shards,
 # and as the float32 array of the same values; the difference from the
 # float32 data it was rounded from is reported; eval agrees; encode of a
-# mapped set streams its output; hostile files get one clear error line.
+# mapped set streams its output; hostile files get one clear error line,
+# and so does a NaN or Inf value, naming its row.
 # Usage: mmap_test.sh TOOL
 set -uo pipefail
 tool=$(realpath "$1")
@@ -78,6 +79,15 @@ open('lie.npy', 'wb').write(lie)
 open('tiny.npy', 'wb').write(raw[:5])              # not even a preamble
 open('hdr.npy', 'wb').write(raw[:40])              # header cut
 PY
+"$py" - <<'PY'
+import numpy as np
+h = np.load('x16.npy')
+h[1234, 7] = np.nan
+np.save('nan16.npy', h)
+h[1234, 7] = 0
+h[2999, 63] = -np.inf
+np.save('inf16.npy', h)
+PY
 mkdir empty
 expect_error "truncated data" 1 "truncated: the header promises 100 x 8 values (1600 bytes), the file has 1590" -- \
   train short.npy --mmap --out x.st
@@ -97,5 +107,12 @@ expect_error "shards that disagree" 1 "32 columns of float16, but x16.npy has 64
   train x16.npy,narrow.npy --mmap --out x.st
 expect_error "a missing shard" 1 "nothere.npy: cannot open" -- \
   train x16.npy,nothere.npy --mmap --out x.st
+# A NaN or Inf float16 value is found as the rows are converted, and named.
+expect_error "a NaN in a mapped float16 row" 1 "row 1234 of the source, column 7, is not finite" -- \
+  train nan16.npy --mmap --components 8 --out nan.st --quiet
+expect_error "an Inf in the last mapped row, in order" 1 "step 23: row 2999 of the source, column 63, is not finite" -- \
+  train inf16.npy --mmap --no-shuffle --components 8 --out inf.st --quiet
+expect_error "eval of a mapped Inf" 1 "evaluate: row 2999 of the source, column 63, is not finite" -- \
+  eval m16map.st inf16.npy --mmap
 check "no model from the refusals" test ! -e x.st
 report mmap_test
