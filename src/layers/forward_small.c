@@ -4,10 +4,12 @@
  * reads W once, and so does one row when W does not fit the L2 (else
  * sgemv, then the epilogue; sgemv too where the machine lacks AVX2):
  * four rows of W (a tile that stays in L1) meet every row of X, three at
- * a time with the twelve dot products in registers, while the next tile
- * is prefetched, so that the read of W from memory overlaps the
- * arithmetic instead of preceding it (without the prefetch, 8 rows at
- * 768 -> 4096 took the time of the read plus that of the flops). The
+ * a time with the twelve dot products in registers, while the tile after
+ * next is prefetched, a share of it in each pass over X, so that the read
+ * of W from memory overlaps the arithmetic instead of preceding it
+ * (without the prefetch, 8 rows at 768 -> 4096 took the time of the read
+ * plus that of the flops; with all of it in the first pass, that pass
+ * stalled). The
  * forward epilogue is fused: the sums' check, the bias and Z's check in
  * registers as the sums are stored, phi and A's check on each slab of
  * columns as soon as all rows have it, while it is in L1 (a row-wise phi
@@ -32,9 +34,10 @@
 
 #if HAVE_AVX2_KERNEL
 
-#define TILE_W 4 /* rows of W per tile */
-#define TILE_X 3 /* rows of X per tile: 12 accumulators + 3 inputs + 1 */
-#define KERNEL __attribute__((target("avx2,fma"), always_inline)) static inline
+#define TILE_W      4 /* rows of W per tile */
+#define TILE_X      3 /* rows of X per tile: 12 accumulators + 3 inputs + 1 */
+#define LINE_FLOATS ((size_t)16) /* a cache line */
+#define KERNEL      __attribute__((target("avx2,fma"), always_inline)) static inline
 /* Outputs per slab that phi takes while they are in L1 (16 KiB of Z and
  * as much of A), and the fewest columns per slab. */
 #define SLAB_FLOATS   ((size_t)4096)
@@ -60,34 +63,50 @@ KERNEL __m128 hsum4(const __m256 a[TILE_W])
     return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
 }
 
+/* acc[q][r] += w[r] . x[q] over the 8 floats from column c. */
+KERNEL void dots8(const float *const w[TILE_W], const float *const x[], int nx,
+                  size_t c, __m256 acc[TILE_X][TILE_W])
+{
+    __m256 xv[TILE_X];
+    for (int q = 0; q < nx; ++q)
+        xv[q] = _mm256_loadu_ps(x[q] + c);
+    for (int r = 0; r < TILE_W; ++r) {
+        const __m256 wr = _mm256_loadu_ps(w[r] + c);
+        for (int q = 0; q < nx; ++q)
+            acc[q][r] = _mm256_fmadd_ps(wr, xv[q], acc[q][r]);
+    }
+}
+
 /* sums[q] = (w[r] . x[q])_r over cols floats, for nx <= TILE_X rows of X;
  * nx is a constant where this is inlined, so that the loops unroll and
- * the accumulators stay in registers. next (or NULL): a tile of W to bring
- * into cache meanwhile, a line (16 floats) of each row per 16 columns. */
+ * the accumulators stay in registers. ahead (or NULL): a tile of W of
+ * which to bring lines lines of each row, from column pf_col, into cache
+ * meanwhile, one every step columns (a check per column step would cost
+ * the arithmetic more than a loop per line). */
 KERNEL void tile_dots(const float *const w[TILE_W], const float *const x[],
-                      int nx, size_t cols, const float *const next[TILE_W],
+                      int nx, size_t cols, const float *const ahead[TILE_W],
+                      size_t pf_col, size_t lines, size_t step,
                       __m128 sums[TILE_X])
 {
-    __m256 acc[TILE_X][TILE_W], xv[TILE_X];
+    __m256 acc[TILE_X][TILE_W];
     for (int q = 0; q < nx; ++q)
         for (int r = 0; r < TILE_W; ++r)
             acc[q][r] = _mm256_setzero_ps();
     size_t c = 0;
-    for (; c + 8 <= cols; c += 8) {
-        if (next != NULL && c % 16 == 0)
+    if (ahead != NULL) {
+        for (size_t l = 0; l < lines; ++l, pf_col += LINE_FLOATS) {
             for (int r = 0; r < TILE_W; ++r)
-                _mm_prefetch((const char *)(next[r] + c), _MM_HINT_T0);
-        for (int q = 0; q < nx; ++q)
-            xv[q] = _mm256_loadu_ps(x[q] + c);
-        for (int r = 0; r < TILE_W; ++r) {
-            const __m256 wr = _mm256_loadu_ps(w[r] + c);
-            for (int q = 0; q < nx; ++q)
-                acc[q][r] = _mm256_fmadd_ps(wr, xv[q], acc[q][r]);
+                _mm_prefetch((const char *)(ahead[r] + pf_col), _MM_HINT_T0);
+            for (const size_t e = c + step; c < e; c += 8)
+                dots8(w, x, nx, c, acc);
         }
     }
+    for (; c + 8 <= cols; c += 8)
+        dots8(w, x, nx, c, acc);
     if (c < cols) {
         const __m256i m =
             _mm256_loadu_si256((const __m256i *)(tail_lanes + 8 - (cols - c)));
+        __m256 xv[TILE_X];
         for (int q = 0; q < nx; ++q)
             xv[q] = _mm256_maskload_ps(x[q] + c, m);
         for (int r = 0; r < TILE_W; ++r) {
@@ -191,16 +210,28 @@ kernel_product(const float *X, size_t rows, size_t cols, const float *W,
                 .check_sum = ep != NULL && ep->Z != NULL,
                 .row_wise = ep != NULL && ep->act->backprop_row != NULL,
                 .slab = slab_cols(rows)};
-    const float *w[TILE_W], *next[TILE_W];
+    const float *w[TILE_W], *ahead[TILE_W];
     /* A W that the L2 holds is not prefetched: there the prefetches only
      * take load slots. */
     const int stream = k * cols * sizeof(float) > STREAM_BYTES;
-    tile_rows(W, ldw, k, 0, w);
+    /* The columns of the tile two ahead that each pass over X prefetches,
+     * whole lines. All in the first pass (a ninth of the tile's time at
+     * 32 rows) asked for several times the bandwidth the machine streams
+     * at. Two tiles ahead, not one: one row at 768 -> 4096 took 2-4 %
+     * less time (there a tile's pass is shorter than the memory's
+     * latency). */
+    const size_t passes = (rows + TILE_X - 1) / TILE_X;
+    const size_t share = ((cols + passes - 1) / passes + LINE_FLOATS - 1) /
+                         LINE_FLOATS * LINE_FLOATS;
+    /* Columns between two of a pass's prefetches, whole steps of 8. */
+    const size_t step = cols / 8 / (share / LINE_FLOATS) * 8;
     for (size_t j = 0; j < k; j += TILE_W) {
         const size_t nw = k - j < TILE_W ? k - j : TILE_W;
         const int last = j + TILE_W >= k;
-        if (!last)
-            tile_rows(W, ldw, k, j + TILE_W, next);
+        const int fetch = stream && j + 2 * TILE_W < k;
+        tile_rows(W, ldw, k, j, w);
+        if (fetch)
+            tile_rows(W, ldw, k, j + 2 * TILE_W, ahead);
         for (size_t i = 0; i < rows; i += TILE_X) {
             const float *x[TILE_X];
             const size_t nx = rows - i < TILE_X ? rows - i : TILE_X;
@@ -209,20 +240,23 @@ kernel_product(const float *X, size_t rows, size_t cols, const float *W,
              * own. */
             for (size_t q = 0; q < TILE_X; ++q)
                 x[q] = X + (i + (q < nx ? q : nx - 1)) * cols;
-            /* The next tile is fetched during the first pass only. */
-            const float *const *pf = i == 0 && !last && stream ? next : NULL;
+            /* Each pass over X brings its share of the tile two ahead. */
+            const size_t col = i / TILE_X * share;
+            const size_t left = col < cols ? cols - col : 0;
+            const size_t lines =
+                !fetch ? 0
+                       : ((share < left ? share : left) + LINE_FLOATS - 1) /
+                             LINE_FLOATS;
+            const float *const *pf = lines > 0 ? ahead : NULL;
             __m128 sums[TILE_X];
             if (nx > 1)
-                tile_dots(w, x, 3, cols, pf, sums);
+                tile_dots(w, x, 3, cols, pf, col, lines, step, sums);
             else
-                tile_dots(w, x, 1, cols, pf, sums);
+                tile_dots(w, x, 1, cols, pf, col, lines, step, sums);
             for (size_t q = 0; q < nx; ++q)
                 store_sums(sums[q], nw, beta, f.b != NULL ? f.b + j : NULL,
                            f.check_sum, Z + (i + q) * k + j, &f.bad);
         }
-        if (!last)
-            for (size_t r = 0; r < TILE_W; ++r)
-                w[r] = next[r];
         if (f.ep != NULL && (last || j + nw - f.slab0 >= f.slab))
             fusion_slab(&f, rows, j + nw, last);
     }
