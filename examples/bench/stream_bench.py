@@ -13,8 +13,10 @@ Each round runs one shuffled epoch of `dfsae train` mapped and one in
 memory (the same seed), each in its own process under /usr/bin/time -v,
 the two in turn and the first of them alternating between rounds (so that
 a load that drifts during the run favours neither). Each run's samples/s
-as the tool reports it (the step loop, not the loading), its peak RSS and
-the load average just before and after it. A round's ratio is its mapped
+as the tool reports it (the step loop, not the loading), its peak RSS, the
+load average just before and after it, and how many cores the rest of the
+machine kept busy meanwhile (from /proc/stat, less the run's own CPU
+time). A round's ratio is its mapped
 over its in-memory samples/s, measured minutes apart at most; the summary
 gives every round's ratio, their median and best against best. Then
 `dfsae encode --mmap` of the whole file, streaming its .npy output: wall
@@ -43,10 +45,22 @@ def load():
     return "%.2f %.2f %.2f" % os.getloadavg()
 
 
+def busy_seconds():
+    """CPU seconds all processes have used since boot (/proc/stat)."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()[1:]
+    # user nice system idle iowait irq softirq steal: all but idle, iowait
+    ticks = sum(int(x) for i, x in enumerate(fields[:8]) if i not in (3, 4))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def run(cmd):
-    """(stderr text, peak RSS in KiB, wall seconds) of cmd under time -v."""
+    """(stderr text, peak RSS in KiB, wall seconds, cores that other
+    processes kept busy on average meanwhile) of cmd under time -v."""
+    busy0 = busy_seconds()
     p = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True,
                        text=True)
+    busy = busy_seconds() - busy0
     if p.returncode != 0:
         sys.exit("failed: %s\n%s" % (" ".join(cmd), p.stderr[-2000:]))
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)",
@@ -54,7 +68,9 @@ def run(cmd):
     wall = re.search(r"Elapsed \(wall clock\) time .*: (\S+)",
                      p.stderr).group(1).split(":")
     secs = sum(float(x) * 60 ** i for i, x in enumerate(reversed(wall)))
-    return p.stderr, rss, secs
+    own = sum(float(re.search(r"%s time \(seconds\): (\S+)" % k,
+                              p.stderr).group(1)) for k in ("User", "System"))
+    return p.stderr, rss, secs, max(0.0, busy - own) / max(secs, 1e-9)
 
 
 def samples_per_sec(text):
@@ -130,23 +146,27 @@ def report(a, argv, rows, size, res, enc, loads):
         "float16 .npy of %d x %d (%.2f GiB), page cache warm; per run one "
         "shuffled epoch (seed 1) of %d -> %d, batch %d, each run its own "
         "process; in each round the two inputs in turn, the first "
-        "alternating. Load average (1, 5, 15 min) before the first run: "
-        "%s; after the last: %s." %
+        "alternating. \"Other processes\": the CPU time the rest of the "
+        "machine used during the run (its wall time, including the "
+        "loading), in cores; the load average includes the run itself. "
+        "Load average (1, 5, 15 min) before the first run: %s; after the "
+        "last: %s." %
         (rows, a.cols, size / 2**30, a.cols, a.components, a.batch,
          loads[0], loads[1]),
         "",
         "| round | input | samples/s | peak RSS | RSS / file | wall (s) "
-        "| load before | load after |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| other processes (cores) | load before | load after |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for i in range(a.rounds):
         for kind in res["order"][i]:
             e = res[kind][i]
-            out.append("| %d | %s | %.0f | %.0f MiB | %.3f | %.1f | %s | %s |"
-                       % (i + 1, "--mmap" if kind == "mapped" else
-                          "in memory (float32)", e["sps"], e["rss"] / 1024,
-                          e["rss"] * 1024 / size, e["wall"], e["before"],
-                          e["after"]))
+            out.append("| %d | %s | %.0f | %.0f MiB | %.3f | %.1f | %.2f | %s "
+                       "| %s |" %
+                       (i + 1, "--mmap" if kind == "mapped" else
+                        "in memory (float32)", e["sps"], e["rss"] / 1024,
+                        e["rss"] * 1024 / size, e["wall"], e["others"],
+                        e["before"], e["after"]))
     out += [
         "",
         "Mapped / in memory, each round: %s." %
@@ -213,18 +233,18 @@ def main():
         for kind in order:
             extra = ["--mmap"] if kind == "mapped" else []
             before = load()
-            err, rss, wall = run([a.tool, "train", data, "--out", model] +
-                                 common + extra)
+            err, rss, wall, others = run([a.tool, "train", data, "--out",
+                                          model] + common + extra)
             e = {"sps": samples_per_sec(err), "rss": rss, "wall": wall,
-                 "before": before, "after": load()}
+                 "others": others, "before": before, "after": load()}
             res[kind].append(e)
             print("round", i + 1, kind, e, flush=True)
     enc = None
     if not a.no_encode:
         feats = os.path.join(a.dir, "features.npy")
         before = load()
-        _, rss, wall = run([a.tool, "encode", model, data, "--mmap",
-                            "--out", feats])
+        _, rss, wall, _ = run([a.tool, "encode", model, data, "--mmap",
+                               "--out", feats])
         enc = {"rss": rss, "wall": wall, "before": before, "after": load(),
                "size": os.path.getsize(feats)}
         os.remove(feats)
