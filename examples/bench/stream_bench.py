@@ -215,6 +215,7 @@ def main():
     if a.rounds < 1:
         sys.exit("--rounds must be at least 1")
 
+    commit = git_commit()  # now: the tree may change while the run lasts
     os.makedirs(a.dir, exist_ok=True)
     data = os.path.join(a.dir, "x16-%d.npy" % a.cols)
     rows = int(a.gib * 2**30) // (2 * a.cols)
@@ -251,7 +252,6 @@ def main():
     loads[1] = load()
     os.remove(model)
 
-    commit = git_commit()
     day = time.strftime("%Y-%m-%d")
     text = "# Streamed training: %s, repository at %s\n\n" % (day, commit) + \
         report(a, sys.argv[1:], rows, size, res, enc, loads)
