@@ -3,9 +3,10 @@
  * (layers/forward_small.c): for rows 1..7 (every remainder of the
  * three-row tiles; at this size one row takes the kernel too), beta 0 and
  * 1, and K not a multiple of 4, the product against a double reference to
- * float rounding; and with the epilogue fused (bias and relu slab by
- * slab, or softmax row by row; Z wanted or not), Z and A against the
- * same. The product also for 12, 33 and 64 rows, whose passes split the
+ * float rounding; and with the epilogue fused (bias and relu or tanh slab
+ * by slab, or softmax row by row; Z wanted or not), Z and A against the
+ * same; the slabs are longer than the chunks tanh's epilogue takes them
+ * in. The product also for 12, 33 and 64 rows, whose passes split the
  * columns at other points (and the last ones prefetch nothing). */
 #include <math.h>
 #include <setjmp.h>
@@ -48,10 +49,10 @@ static void check_rows(void **state, const float *X, const float *W, size_t n,
     fx_drop(state, Z);
 }
 
-/* z + b and phi(z + b) of row i in double, phi relu or softmax (T = 1),
- * and the largest magnitude of the terms of a z. */
+/* z + b and phi(z + b) of row i in double, phi relu, tanh or softmax
+ * (T = 1), and the largest magnitude of the terms of a z. */
 static double reference_row(const float *X, const float *W, const float *b,
-                            size_t i, int softmax, double *z, double *a)
+                            size_t i, int act, double *z, double *a)
 {
     double zmax = -INFINITY, sum = 0.0, mag = 0.0;
     for (size_t j = 0; j < K; ++j) {
@@ -65,8 +66,11 @@ static double reference_row(const float *X, const float *W, const float *b,
         zmax = z[j] > zmax ? z[j] : zmax;
         mag = m > mag ? m : mag;
     }
+    const int softmax = act == DFSAE_ACT_SOFTMAX;
     for (size_t j = 0; j < K; ++j) {
-        a[j] = softmax ? exp(z[j] - zmax) : (z[j] > 0.0 ? z[j] : 0.0);
+        a[j] = softmax                 ? exp(z[j] - zmax)
+               : act == DFSAE_ACT_TANH ? tanh(z[j])
+                                       : (z[j] > 0.0 ? z[j] : 0.0);
         sum += a[j];
     }
     for (size_t j = 0; softmax && j < K; ++j)
@@ -90,11 +94,10 @@ static void check_fused(void **state, const float *X, const float *W,
     double *z = fx_alloc(state, K * sizeof *z),
            *a = fx_alloc(state, K * sizeof *a);
     for (size_t i = 0; i < n; ++i) {
-        /* Float rounding of z; relu and softmax at T = 1 move a by at
-         * most twice z's error. */
+        /* Float rounding of z; relu, tanh and softmax at T = 1 move a
+         * by at most twice z's error. */
         const double tol =
-            2.0 * 4.0 * (D + 1) * 1.2e-7 *
-            reference_row(X, W, b, i, act == DFSAE_ACT_SOFTMAX, z, a);
+            2.0 * 4.0 * (D + 1) * 1.2e-7 * reference_row(X, W, b, i, act, z, a);
         for (size_t j = 0; j < K; ++j) {
             if (fabs((double)A[i * K + j] - a[j]) > tol ||
                 (Z != NULL && fabs((double)Z[i * K + j] - z[j]) > tol))
@@ -130,6 +133,7 @@ static void test_streamed_weights(void **state)
         check_rows(state, X, W, n, 1.0f);
         for (int want_z = 0; want_z < 2; ++want_z) {
             check_fused(state, X, W, b, n, DFSAE_ACT_RELU, want_z);
+            check_fused(state, X, W, b, n, DFSAE_ACT_TANH, want_z);
             check_fused(state, X, W, b, n, DFSAE_ACT_SOFTMAX, want_z);
         }
     }

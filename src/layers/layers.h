@@ -3,6 +3,7 @@
 #define DFSAE_LAYERS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Z (n x k) = X (n x d) W^T, without the bias (added by the activation
  * sweep so Z is written once). Dimensions fit in int. */
@@ -41,11 +42,14 @@ typedef struct dfsae_activation_ops {
     const char *name;
     /* za[i*k + j] <- phi(za[i*k + j] + b[j]) in place, n rows of k. */
     void (*apply)(float *za, const float *b, size_t n, size_t k, double param);
-    /* a[j] = phi(z[j]) for len entries of a row whose bias is already
-     * added (a may be z): the forward epilogue's op. An elementwise phi
-     * takes any span of a row, a row-wise one the whole row (len = k).
-     * Rounds as apply does. */
-    void (*map)(float *a, const float *z, size_t len, double param);
+    /* The forward epilogue (dfsae__epilogue) over rows of len entries
+     * that lie ld apart, in one sweep: p holds the product; a == p (Z not
+     * wanted): a = phi(p + b), p and a checked; else p = p + b, a =
+     * phi(p), p checked before and after the bias and a too. Nonzero if
+     * a check failed. An elementwise phi takes any span of a row, a
+     * row-wise one whole rows (len = ld). Rounds as apply does. */
+    uint32_t (*epilogue)(float *p, float *a, const float *b, size_t rows,
+                         size_t len, size_t ld, double param);
     /* Elementwise phi: g[i] <- g[i] * phi'(z[i]) given a[i] = phi(z[i]),
      * for len entries. NULL for a row-wise phi. */
     void (*backprop)(const float *a, float *g, size_t len, double param);
@@ -59,12 +63,26 @@ typedef struct dfsae_activation_ops {
 /* Indexed by dfsae_activation. */
 extern const dfsae_activation_ops *const dfsae__activations[];
 
+/* Bit 31 set iff x is NaN or Inf (all exponent bits set): OR the marks of
+ * many values and test that bit. No compare, so that a loop with a select
+ * in it (relu's) still vectorises, which it did not with a 0/1 flag. */
+static inline uint32_t dfsae__nonfinite_mark(float x)
+{
+    union {
+        float f;
+        uint32_t u;
+    } v = {x};
+    return (v.u & 0x7f800000u) + 0x00800000u;
+}
+#define DFSAE__NONFINITE_MARKED(marks) (((marks) >> 31) != 0u)
+
 /* The forward pass's epilogue over the product P (Z when Z is wanted,
- * else A; n rows of k): in one sweep the product's finiteness (before an
- * activation such as relu could hide a NaN), the bias, Z's finiteness
- * when Z is wanted, phi (the table's map) and A's finiteness. An
- * activation that maps the -Inf of an overflowing bias to an exact value
- * leaves A right, so without Z only the product and A are checked. */
+ * else A; n rows of k), the table's epilogue op: the product's
+ * finiteness (before an activation such as relu could hide a NaN), the
+ * bias, Z's finiteness when Z is wanted, phi and A's finiteness, in one
+ * sweep. An activation that maps the -Inf of an overflowing bias to
+ * an exact value leaves A right, so without Z only the product and A are
+ * checked. */
 typedef struct dfsae__epilogue {
     const float *b;
     const dfsae_activation_ops *act;
@@ -76,11 +94,14 @@ typedef struct dfsae__epilogue {
 
 /* Rows [i0, i1) over columns [c0, c1) of the outputs; c0 = 0 and c1 = k
  * for a row-wise phi. */
-void dfsae__epilogue_run(dfsae__epilogue *ep, size_t i0, size_t i1, size_t c0,
-                         size_t c1);
-/* The same once the product's check, the bias and Z's check are done (the
- * small kernel does them in registers): phi and A's check. */
-void dfsae__epilogue_phi(dfsae__epilogue *ep, size_t i0, size_t i1, size_t c0,
-                         size_t c1);
+static inline void dfsae__epilogue_run(dfsae__epilogue *ep, size_t i0,
+                                       size_t i1, size_t c0, size_t c1)
+{
+    const size_t at = i0 * ep->k + c0;
+    float *P = ep->Z != NULL ? ep->Z : ep->A;
+    if (ep->act->epilogue(P + at, ep->A + at, ep->b + c0, i1 - i0, c1 - c0,
+                          ep->k, ep->param))
+        ep->bad = 1;
+}
 
 #endif

@@ -1,5 +1,6 @@
 /* The linear layer's products: Z = X W^T (the bias is added by the forward
- * epilogue, layers/epilogue.c) and the backward pass. */
+ * epilogue, the activation table's epilogue in layers.h) and the
+ * backward pass. */
 #include "blas/dfsae_blas.h"
 #include "layers/layers.h"
 

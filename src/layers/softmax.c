@@ -53,14 +53,34 @@ static void softmax_apply(float *za, const float *b, size_t n, size_t k,
     }
 }
 
-/* One whole row of biased logits z. */
+/* The forward epilogue (layers.h) over whole rows: the checks and the
+ * bias as the row is scaled, then the row's normalisation and A's check
+ * while it is in L1. */
 DFSAE_MULTIVERSION
-static void softmax_map(float *a, const float *z, size_t k, double param)
+static uint32_t softmax_epilogue(float *p, float *a, const float *b,
+                                 size_t rows, size_t k, size_t ld, double param)
 {
     const float inv_t = (float)(1.0 / param);
-    for (size_t j = 0; j < k; ++j)
-        a[j] = z[j] * inv_t;
-    normalise_row(a, k);
+    uint32_t bad = 0;
+    for (size_t i = 0; i < rows; ++i) {
+        float *pr = p + i * ld, *ar = a + i * ld;
+        if (a == p) /* one loop per case: an overlap stops vectorising */
+            for (size_t j = 0; j < k; ++j) {
+                bad |= dfsae__nonfinite_mark(pr[j]);
+                pr[j] = (pr[j] + b[j]) * inv_t;
+            }
+        else
+            for (size_t j = 0; j < k; ++j) {
+                const float z = pr[j] + b[j];
+                bad |= dfsae__nonfinite_mark(pr[j]) | dfsae__nonfinite_mark(z);
+                pr[j] = z;
+                ar[j] = z * inv_t;
+            }
+        normalise_row(ar, k);
+        for (size_t j = 0; j < k; ++j)
+            bad |= dfsae__nonfinite_mark(ar[j]);
+    }
+    return DFSAE__NONFINITE_MARKED(bad);
 }
 
 /* dz_j = a_j (g_j - sum_l a_l g_l) / T, the sum in double. */
@@ -75,5 +95,5 @@ static void softmax_backprop_row(const float *a, float *g, size_t k,
 }
 
 const dfsae_activation_ops dfsae__softmax = {
-    "softmax", softmax_apply,        softmax_map,
+    "softmax", softmax_apply,        softmax_epilogue,
     NULL,      softmax_backprop_row, DFSAE_MODEL_SOFTMAX_TEMPERATURE};
