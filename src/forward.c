@@ -34,20 +34,33 @@ static void transformed_product(const dfsae_model *m, const float *X,
 {
     float scratch[SCRATCH_FLOATS];
     const size_t d = m->d, cols = block_cols(d);
+    /* Beyond DFSAE__SMALL_MAX_ROWS the kernel was measured on whole rows
+     * only: these blocks keep sgemm there. */
+    const int kernel = rows <= DFSAE__SMALL_MAX_ROWS &&
+                       dfsae__small_product_takes(rows, d, m->k);
     for (size_t c0 = 0; c0 < d; c0 += cols) {
         const size_t w = d - c0 < cols ? d - c0 : cols;
         dfsae__transform_block(&m->xf, X, rows, d, c0, w, scratch);
         const float beta = c0 == 0 ? 0.0f : 1.0f;
         const int last = c0 + w == d;
-        if (dfsae__small_product_takes(rows))
+        if (kernel)
             dfsae__small_product(scratch, rows, w, m->params + c0, d, m->k,
                                  beta, z, last ? ep : NULL);
         else
             dfsae__linear_forward_cols(scratch, rows, w, m->params + c0, d,
                                        m->k, beta, z);
     }
-    if (!dfsae__small_product_takes(rows))
+    if (!kernel)
         dfsae__epilogue_run(ep, 0, rows, 0, m->k);
+}
+
+/* Rows per kernel call for n rows: the fewest calls of at most
+ * DFSAE__SMALL_MAX_ROWS, their rows as equal as can be. */
+static size_t kernel_block(size_t n)
+{
+    const size_t calls =
+        (n + DFSAE__SMALL_MAX_ROWS - 1) / DFSAE__SMALL_MAX_ROWS;
+    return (n + calls - 1) / calls;
 }
 
 int dfsae__forward(const dfsae_model *m, const float *X, size_t n, float *A,
@@ -56,8 +69,10 @@ int dfsae__forward(const dfsae_model *m, const float *X, size_t n, float *A,
     const size_t d = m->d, k = m->k;
     const float *W = m->params;
     const int identity = m->xf.n == 0;
-    const size_t block =
-        identity ? FORWARD_ROWS : SCRATCH_FLOATS / block_cols(d);
+    const int kernel = identity && dfsae__small_product_takes(n, d, k);
+    const size_t block = !identity ? SCRATCH_FLOATS / block_cols(d)
+                         : kernel  ? kernel_block(n)
+                                   : FORWARD_ROWS;
     dfsae__epilogue ep = {.b = m->params + k * d,
                           .act = dfsae__activations[m->opt.activation],
                           .param = dfsae__activation_param(&m->opt),
@@ -70,7 +85,7 @@ int dfsae__forward(const dfsae_model *m, const float *X, size_t n, float *A,
         float *p = Z != NULL ? ep.Z : ep.A;
         /* A few rows skip sgemm's packing of W and take the epilogue
          * fused (layers/forward_small.c). */
-        if (identity && dfsae__small_product_takes(rows))
+        if (kernel)
             dfsae__small_product(X + first * d, rows, d, W, d, k, 0.0f, p, &ep);
         else if (identity) {
             dfsae__linear_forward(X + first * d, rows, d, W, k, p);

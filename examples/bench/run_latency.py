@@ -5,6 +5,7 @@
                    [--before-lib LIB] [--after-lib LIB] [--rounds R]
                    [--no-control] [--budget S] [--seconds S] [--no-torch]
                    [--torch-python PATH] [--results-dir DIR]
+                   [--shape DxK]... [--n N]...
 
 Latency: dfsae_model_forward against bare sgemv/sgemm in the same process
 (alternated call by call) and PyTorch's no_grad forward at 1 thread in its
@@ -25,6 +26,9 @@ shape and n, max(time to read W at that bandwidth, time for the 2 n D K
 flops at that sgemm rate) and dfsae's p50 over it (medians over rounds).
 Throughput: T threads sharing one const model vs T processes, each thread
 at 1 BLAS thread, n = 1 and 32 rows per call.
+--shape and --n replace the default shapes (784x64, 768x4096) and row
+counts (1, 8, 32, 128) in every kind of run (e.g. to find the crossover to
+sgemm).
 Writes DIR/DATE-COMMIT-latency.md (DIR defaults to bench/results).
 """
 import argparse
@@ -53,6 +57,12 @@ def run(cmd, lib_dir=None, tag=("LAT", "TPUT")):
             if line.split()[:1] and line.split()[0] in tag]
 
 
+def cells(args):
+    """The --shape and --n options for the latency, ab and torch runs."""
+    return ([a for s in args.shape for a in ("--shape", s)] +
+            [a for n in args.n for a in ("--n", str(n))])
+
+
 def latency(args):
     rows = {}  # (d, k, n) -> per run [p50, p99, bare p50, bare p99]
     ab = {}  # ("ab" or "control", d, k, n) -> per run [A p10 p50 p99,
@@ -62,7 +72,8 @@ def latency(args):
     machine = []  # (read GB/s, sgemm GFLOP/s) per run
     torch_rows = {}
     for rnd in range(args.rounds):
-        for f in run([args.bench, "latency", "--budget", str(args.budget)],
+        for f in run([args.bench, "latency", "--budget", str(args.budget)] +
+                     cells(args),
                      args.after_dir, ("LAT", "MACHINE")):
             if len(f) == 4:  # MACHINE
                 machine.append((float(f[0]), float(f[1])))
@@ -80,7 +91,8 @@ def latency(args):
             swap = name == "ab" and rnd % 2 == 1
             sides = [args.after_lib, other] if swap else [other, args.after_lib]
             for f in run([args.bench, "ab", "--lib-a", sides[0],
-                          "--lib-b", sides[1], "--budget", str(args.budget)],
+                          "--lib-b", sides[1], "--budget", str(args.budget)] +
+                         cells(args),
                          tag=("AB",)):
                 key = (name, int(f[0]), int(f[1]), int(f[2]))
                 v = [float(x) for x in f[6:16]]
@@ -90,7 +102,7 @@ def latency(args):
         if args.torch_python:
             for f in run([args.torch_python,
                           os.path.join(HERE, "torch_latency.py"),
-                          "--budget", str(args.budget)]):
+                          "--budget", str(args.budget)] + cells(args)):
                 key = (int(f[0]), int(f[1]), int(f[2]))
                 torch_rows.setdefault(key, []).append(
                     [float(f[3]), float(f[4])])
@@ -201,6 +213,10 @@ def main():
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--torch-python", default="/usr/bin/python3")
     ap.add_argument("--no-throughput", action="store_true")
+    ap.add_argument("--shape", action="append", default=[],
+                    help="DxK (repeatable); default 784x64 and 768x4096")
+    ap.add_argument("--n", action="append", type=int, default=[],
+                    help="rows per call (repeatable); default 1 8 32 128")
     ap.add_argument("--results-dir", default=os.path.join(ROOT, "bench",
                                                            "results"))
     args = ap.parse_args()

@@ -28,9 +28,19 @@
 /* Above this W is prefetched, and one row takes the kernel. */
 #define STREAM_BYTES ((size_t)1 << 20)
 
-/* Rows up to which the kernel beats sgemm, measured with
- * examples/bench/dfsae_bench_latency at 784 -> 64 and 768 -> 4096. */
-#define SMALL_MAX_ROWS ((size_t)64)
+/* Batches the kernel takes whole, in blocks of DFSAE__SMALL_MAX_ROWS
+ * rows: up to NARROW_MAX_ROWS when W has at most NARROW_K rows of at
+ * least NARROW_MIN_COLS, and W and a block of X fit the L2 together (each
+ * block then passes all of W from the L2). In the same-process A/B
+ * against sgemm (dfsae_bench_latency ab, bench/results) the blocks won
+ * only there: at 784 -> 32 and 784 -> 64; they lost with shorter rows
+ * (256 -> 64: the per-tile overhead), with more units (784 -> 96 and up,
+ * 512 -> 128, 256 -> 256, even in the L2) and when W and the block
+ * overflow the L2 (2048 -> 64). */
+#define NARROW_K        ((size_t)64)
+#define NARROW_MIN_COLS ((size_t)512)
+#define NARROW_MAX_ROWS ((size_t)128)
+#define L2_BYTES        ((size_t)512 << 10)
 
 #if HAVE_AVX2_KERNEL
 
@@ -245,9 +255,14 @@ static int kernel_available(void)
 
 #endif
 
-int dfsae__small_product_takes(size_t rows)
+int dfsae__small_product_takes(size_t rows, size_t cols, size_t k)
 {
-    return rows == 1 || (rows <= SMALL_MAX_ROWS && kernel_available());
+    const int narrow =
+        k <= NARROW_K && cols >= NARROW_MIN_COLS &&
+        (k + DFSAE__SMALL_MAX_ROWS) * cols * sizeof(float) <= L2_BYTES;
+    return rows == 1 || ((rows <= DFSAE__SMALL_MAX_ROWS ||
+                          (narrow && rows <= NARROW_MAX_ROWS)) &&
+                         kernel_available());
 }
 
 void dfsae__small_product(const float *X, size_t rows, size_t cols,

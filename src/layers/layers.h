@@ -18,12 +18,16 @@ void dfsae__linear_forward_cols(const float *X, size_t n, size_t cols,
                                 float beta, float *Z);
 
 /* The small-batch product (layers/forward_small.c), same arguments as
- * dfsae__linear_forward_cols: whether it takes `rows` rows (one always;
- * a few where the machine has the kernel), and the product itself, with
- * the forward epilogue fused when ep is not NULL (its outputs are Z's). Only
- * forward uses it: loss and gradient keep sgemm, so that training rounds
- * as it did (their finite-difference checks are tuned to it). */
-int dfsae__small_product_takes(size_t rows);
+ * dfsae__linear_forward_cols: whether it takes a batch of `rows` rows
+ * against k x cols of W (one always; where the machine has the kernel, up
+ * to DFSAE__SMALL_MAX_ROWS, and for a narrow W more, which the caller
+ * passes in blocks of at most DFSAE__SMALL_MAX_ROWS), and the product
+ * itself, with the forward epilogue fused when ep is not NULL (its outputs
+ * are Z's). Only forward uses it: loss and gradient keep sgemm, so that
+ * training rounds as it did (their finite-difference checks are tuned to it).
+ */
+int dfsae__small_product_takes(size_t rows, size_t cols, size_t k);
+#define DFSAE__SMALL_MAX_ROWS ((size_t)64)
 struct dfsae__epilogue;
 void dfsae__small_product(const float *X, size_t rows, size_t cols,
                           const float *W, size_t ldw, size_t k, float beta,
