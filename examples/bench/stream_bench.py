@@ -16,11 +16,12 @@ a load that drifts during the run favours neither). Each run's samples/s
 as the tool reports it (the step loop, not the loading), its peak RSS, the
 load average just before and after it, and how many cores the rest of the
 machine kept busy meanwhile (from /proc/stat, less the run's own CPU
-time). A round's ratio is its mapped
-over its in-memory samples/s, measured minutes apart at most; the summary
-gives every round's ratio, their median and best against best. Then
-`dfsae encode --mmap` of the whole file, streaming its .npy output: wall
-time and peak RSS.
+time). A round's ratio is its mapped over its in-memory samples/s,
+measured minutes apart at most; the summary gives every round's ratio,
+their median, best against best, and the median over the quiet rounds
+alone (the rest of the machine under QUIET cores in both of the round's
+runs). Then `dfsae encode --mmap` of the whole file, streaming its .npy
+output: wall time and peak RSS.
 
 The results go to RESULTS-DIR/DATE-COMMIT-stream.md (the repository's
 bench/results by default) and to stdout. Needs Debian's python3-numpy;
@@ -39,6 +40,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KINDS = ("mapped", "memory")
+# Other processes' CPU use (cores) below which a run counts as quiet.
+QUIET = 0.25
 
 
 def load():
@@ -133,6 +136,8 @@ def machine():
 def report(a, argv, rows, size, res, enc, loads):
     ratios = [m["sps"] / r["sps"] for m, r in zip(res["mapped"],
                                                   res["memory"])]
+    quiet = [r for r, m, n in zip(ratios, res["mapped"], res["memory"])
+             if max(m["others"], n["others"]) < QUIET]
     best = {k: max(v["sps"] for v in res[k]) for k in KINDS}
     peak = {k: max(v["rss"] for v in res[k]) for k in KINDS}
     out = [
@@ -175,6 +180,11 @@ def report(a, argv, rows, size, res, enc, loads):
         "**Median of the rounds' ratios: %.3f**; best mapped / best in "
         "memory: %.3f (target >= 0.90)." %
         (statistics.median(ratios), best["mapped"] / best["memory"]),
+        "",
+        "Quiet rounds (other processes under %.2f cores in both runs): "
+        "%d of %d%s." %
+        (QUIET, len(quiet), len(ratios),
+         ", median ratio %.3f" % statistics.median(quiet) if quiet else ""),
         "",
         "Peak RSS: mapped %.0f MiB (%.3f of the file; target < 0.25), in "
         "memory %.0f MiB." %
