@@ -127,9 +127,11 @@ size_t dfsae__f16_to_f32_f16c(const uint16_t *src, float *dst, size_t n)
 }
 #endif
 
+/* Under DFSAE_PORTABLE_ONLY the F16C loop stays (its own tests call it
+ * through dfsae__f16_to_f32_f16c) but the dispatch never picks it. */
 dfsae__widen_fn dfsae__f16_converter(void)
 {
-#ifdef DFSAE_HAVE_F16C_PATH
+#if defined(DFSAE_HAVE_F16C_PATH) && !defined(DFSAE_PORTABLE_ONLY)
     if (dfsae__f16c_available())
         return f16_f16c;
 #endif

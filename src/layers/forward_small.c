@@ -235,7 +235,11 @@ kernel_product(const float *X, size_t rows, size_t cols, const float *W,
 
 static int kernel_available(void)
 {
+#ifdef DFSAE_PORTABLE_ONLY
+    return 0; /* sgemv and sgemm, as on a machine without AVX2 */
+#else
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
 }
 
 #else
