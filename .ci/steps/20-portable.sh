@@ -7,7 +7,7 @@
 # the sweeps of the loss, gradient and optimizer).
 set -euo pipefail
 
-build=build-portable-only
+build="build-portable-only"
 reports="$DFSAE_CI_REPORTS/portable"
 mkdir -p "$reports"
 tests=(test_forward test_forward_small test_forward_small_stream
