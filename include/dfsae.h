@@ -378,7 +378,7 @@ typedef enum dfsae_element {
 } dfsae_element;
 /** Read rows[0..count) (count <= 256; runs only if sequential) into `out`;
  *  non-zero fails the call reading (IO). Training may call it from a thread of
- *  its own, one call at a time, a batch ahead. */
+ *  its own, a batch ahead; one call at a time (see dfsae_experimental.h). */
 typedef int (*dfsae_read_fn)(void *user, const size_t *rows, size_t count,
                              void *out);
 /** A source over the n x D array X (kept, not copied; checked for NaN), or

@@ -1,6 +1,7 @@
 /*
  * dfsae_experimental - part 4 of dfsae.h, the experimental tier: the
- * model's own threads, the workspace reserve, the Gram-side option.
+ * model's own threads, the workspace reserve, the Gram-side option,
+ * parallel reads of a callback source.
  * dfsae.h includes it at its end when DFSAE_STATIC_LINKING_ONLY is defined
  * before it; without the macro this header refuses to compile. Exported
  * like the rest but outside the ABI promise (left out of abi/libdfsae.abi):
@@ -25,6 +26,10 @@ DFSAE_API int dfsae_model_set_threads(dfsae_model *model, int n_threads);
 DFSAE_API int dfsae_model_threads(const dfsae_model *model);
 /** Size the workspace now for batches of up to `max_batch` rows. */
 DFSAE_API int dfsae_model_reserve(dfsae_model *model, size_t max_batch);
+/** 1: training may call `source`'s read callback on two threads at once,
+ *  splitting a batch it fetches between them; 0 (default): one at a time.
+ *  Arrays are read so anyway. */
+DFSAE_API int dfsae_source_set_parallel_reads(dfsae_source *source, int on);
 /** Option key: which side of the Gram matrices L_tc and L_wr use, the
  *  cheaper (default), K x K, or B x B / D x D. */
 #define DFSAE_MODEL_GRAM_SIDE 8

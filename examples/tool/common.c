@@ -127,6 +127,9 @@ int cli_open_input(const char *cmd, const char *path,
         st = dfsae_source_from_callback(exdata_map_read, in->map,
                                         element_of(in->data.dtype), in->rows,
                                         in->cols, 0, NULL, &in->src);
+        /* exdata_map_read only preads: two threads may share a batch. */
+        if (st == DFSAE_OK)
+            st = dfsae_source_set_parallel_reads(in->src, 1);
     }
     if (st != DFSAE_OK) {
         cli_input_free(in);

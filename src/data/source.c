@@ -106,6 +106,16 @@ int dfsae_source_from_callback(dfsae_read_fn read, void *user, int element,
     return create(allocator, out, &proto);
 }
 
+int dfsae_source_set_parallel_reads(dfsae_source *source, int on)
+{
+    if (source == NULL)
+        return DFSAE_ERR_NULL_ARG;
+    if (on != 0 && on != 1)
+        return DFSAE_ERR_INVALID_ARG;
+    source->parallel = on;
+    return DFSAE_OK;
+}
+
 void dfsae_source_free(dfsae_source *source)
 {
     if (source == NULL || !source->owned)

@@ -22,6 +22,8 @@ struct dfsae_source {
     dfsae_read_fn read; /* callback sources */
     void *user;
     int sequential; /* the callback reads contiguous runs only */
+    int parallel;   /* the callback may run on two threads at once
+                       (dfsae_source_set_parallel_reads) */
     void *staging;  /* PIECE x d elements for a half-precision callback */
     int owned;      /* allocated by a constructor (a stack view is not) */
 };
@@ -30,6 +32,13 @@ struct dfsae_source {
 static inline int dfsae__source_is_array(const dfsae_source *s)
 {
     return s->read == NULL;
+}
+
+/* Whether two threads may gather rows of it at once: an array's are only
+ * read, a callback's when its host said it may be called so. */
+static inline int dfsae__source_reads_in_parallel(const dfsae_source *s)
+{
+    return s->read == NULL || s->parallel;
 }
 
 /* A float32 array: batches in order are used in place. */

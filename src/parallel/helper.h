@@ -2,7 +2,11 @@
  * training loop fetches batch s + 1 on it while batch s trains. The owner
  * posts a job, later waits for it, and posts the next only after that;
  * the mutex hand-over orders everything the job wrote before the wait's
- * return. */
+ * return. On Linux a job runs on a CPU other than the one it was posted
+ * from, when the helper's CPUs (those it started with) hold another: the
+ * poster goes on computing, and the job is meant for a core the poster
+ * leaves, not to take turns with it on its own (the scheduler, seeing
+ * every core busy with the BLAS's spinning threads, wakes it there). */
 #ifndef DFSAE_HELPER_H
 #define DFSAE_HELPER_H
 

@@ -33,6 +33,18 @@ typedef struct fetched {
     char err[DFSAE_ERR_LEN];
 } fetched;
 
+/* The second half of a batch fetched inline: read on the helper while the
+ * caller reads the first, through a copy of the source that has a staging
+ * buffer of its own. */
+typedef struct half_fetch {
+    dfsae_source src;
+    const size_t *rows;
+    size_t count;
+    float *out;
+    int st;
+    char err[DFSAE_ERR_LEN];
+} half_fetch;
+
 /* Everything a run needs, allocated once per call. */
 typedef struct run {
     dfsae_model *m;
@@ -46,6 +58,9 @@ typedef struct run {
     fetched batches[2];     /* step s's: batch_of */
     dfsae_helper *helper;   /* fetches the next batch; NULL: fetch inline */
     dfsae__prefetch_probe probe; /* whether it does (prefetch.h) */
+    int splits;                  /* an inline fetch is split with the helper */
+    half_fetch half;             /* its second half */
+    void *half_stage;            /* half.src's staging buffer (a half type's) */
     size_t *local; /* data-parallel: this rank's rows of a batch */
     int mode;
     size_t chunk, window; /* of the chunked shuffle */
@@ -207,6 +222,19 @@ static int setup(run *r)
         dfsae__free(a, r->batches[1].buf);
         r->batches[1].buf = NULL;
     }
+    /* Fetched inline, a batch's rows are read on both threads when the
+     * source may be (not a window's: its chunks are read in turn). */
+    if (r->helper != NULL && r->mode != CHUNKED_WINDOW && !r->split &&
+        dfsae__source_reads_in_parallel(r->src)) {
+        r->half.src = *r->src;
+        r->half.src.owned = 0;
+        if (r->src->staging != NULL) {
+            r->half_stage = dfsae__alloc_array(
+                a, (size_t)DFSAE__SOURCE_PIECE * m->d, sizeof(uint16_t));
+            r->half.src.staging = r->half_stage;
+        }
+        r->splits = r->src->staging == NULL || r->half_stage != NULL;
+    }
     /* Sized for the largest batch now, so that no step allocates. */
     return dfsae_model_reserve(m, rows);
 }
@@ -223,6 +251,7 @@ static void release(run *r)
     dfsae__free(a, r->chunks);
     dfsae__free(a, r->win);
     dfsae__free(a, r->slot);
+    dfsae__free(a, r->half_stage);
 }
 
 static void order_epoch(run *r, uint64_t epoch)
@@ -333,6 +362,41 @@ static void fetch(void *arg)
                                    0, "", f->err);
 }
 
+static void fetch_half(void *arg)
+{
+    half_fetch *h = arg;
+    h->st = dfsae__source_gather(&h->src, h->rows, h->count, h->out, NULL, "",
+                                 h->err);
+}
+
+/* fetch, inline, with the batch's second half read on the helper at the
+ * same time (the step is not running: the helper takes a core that the
+ * BLAS's threads only spin on). Reported as one gather would: a failed
+ * read first, the first half's before the second's, then the first
+ * non-finite row. */
+static void fetch_split(fetched *f)
+{
+    run *r = f->r;
+    const size_t d = r->m->d, first_half = f->rows / 2;
+    const size_t *rows = r->idx + f->first;
+    r->half.rows = rows + first_half;
+    r->half.count = f->rows - first_half;
+    r->half.out = f->buf + first_half * d;
+    dfsae__helper_post(r->helper, fetch_half, &r->half);
+    f->st = dfsae__source_gather(r->src, rows, first_half, f->buf, NULL, "",
+                                 f->err);
+    f->Xb = f->buf;
+    f->local = f->rows;
+    dfsae__helper_wait(r->helper);
+    const int take_second = r->half.st != DFSAE_OK &&
+                            (f->st == DFSAE_OK || (f->st != DFSAE_ERR_IO &&
+                                                   r->half.st == DFSAE_ERR_IO));
+    if (take_second) {
+        f->st = r->half.st;
+        memcpy(f->err, r->half.err, sizeof f->err);
+    }
+}
+
 /* Step s's slot: they alternate only with a helper. */
 static fetched *batch_of(run *r, uint64_t s)
 {
@@ -348,6 +412,8 @@ static fetched *start_fetch(run *r, const dfsae_batch_plan *plan, uint64_t s,
     dfsae__batch_plan_step(plan, s, &f->first, &f->rows);
     if (behind)
         dfsae__helper_post(r->helper, fetch, f);
+    else if (r->splits && f->rows > 1)
+        fetch_split(f);
     else
         fetch(f);
     return f;
