@@ -41,3 +41,20 @@ if [[ $targets == *dfsae_bench_fmnist* && -f $data ]]; then
 else
   echo "bench-smoke: zlib or $data missing, Fashion-MNIST timing skipped"
 fi
+
+# The paired mapped-against-in-memory comparison, on a small float16 .npy
+# (numpy writes it): it must run both sides and refuse a missing file.
+cmake --build "$build" -j2 --target dfsae_bench_stream
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+  /usr/bin/python3 -c 'import numpy as np, sys
+np.save(sys.argv[1], np.random.default_rng(1).uniform(-1, 1, (4096, 64)).astype(np.float16))' "$check/x16.npy"
+  "$bench/dfsae_bench_stream" "$check/x16.npy" --components 8 --batch 64 \
+    --block 4 --pairs 2 | tee "$check/stream.txt"
+  grep -q '^mapped / memory over 2 pairs: median' "$check/stream.txt"
+else
+  echo "bench-smoke: python3-numpy not installed, dfsae_bench_stream skipped"
+fi
+if "$bench/dfsae_bench_stream" "$check/missing.npy" 2>/dev/null; then
+  echo "bench-smoke: dfsae_bench_stream accepted a missing file" >&2
+  exit 1
+fi
