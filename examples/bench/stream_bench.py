@@ -4,7 +4,8 @@ the memory-mapped file (--mmap) against the same file read into memory.
 
     stream_bench.py --tool BUILD/examples/tool/dfsae [--dir DIR] [--gib G]
                     [--cols D] [--components K] [--batch B] [--rounds R]
-                    [--no-encode] [--clean] [--results-dir DIR | --no-results]
+                    [--no-encode] [--paired BENCH [--pairs P] [--block S]]
+                    [--clean] [--results-dir DIR | --no-results]
 
 Writes a float16 .npy of G GiB (D columns, seeded uniform values) in DIR
 once: a later run with the same DIR, G and D reuses it (--clean deletes it
@@ -21,7 +22,10 @@ measured minutes apart at most; the summary gives every round's ratio,
 their median, best against best, and the median over the quiet rounds
 alone (the rest of the machine under QUIET cores in both of the round's
 runs). Then `dfsae encode --mmap` of the whole file, streaming its .npy
-output: wall time and peak RSS.
+output: wall time and peak RSS. With --paired, last, dfsae_bench_stream
+(BENCH) on the same file: the two inputs paired in one process, P pairs
+of S steps a side (its output whole, with the load and the host's steal
+time meanwhile).
 
 The results go to RESULTS-DIR/DATE-COMMIT-stream.md (the repository's
 bench/results by default) and to stdout. Needs Debian's python3-numpy;
@@ -55,6 +59,14 @@ def busy_seconds():
     # user nice system idle iowait irq softirq steal: all but idle, iowait
     ticks = sum(int(x) for i, x in enumerate(fields[:8]) if i not in (3, 4))
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def steal_seconds():
+    """CPU seconds the hypervisor took from this machine since boot."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()[1:]
+    return int(fields[7]) / os.sysconf("SC_CLK_TCK") if len(fields) > 7 \
+        else 0.0
 
 
 def run(cmd):
@@ -133,7 +145,7 @@ def machine():
     return "%d x %s" % (os.cpu_count(), model)
 
 
-def report(a, argv, rows, size, res, enc, loads):
+def report(a, argv, rows, size, res, enc, loads, paired):
     ratios = [m["sps"] / r["sps"] for m, r in zip(res["mapped"],
                                                   res["memory"])]
     quiet = [r for r, m, n in zip(ratios, res["mapped"], res["memory"])
@@ -201,7 +213,32 @@ def report(a, argv, rows, size, res, enc, loads):
              enc["rss"] * 1024 / size, enc["before"], enc["after"]),
             "",
         ]
+    if paired is not None:
+        out += [
+            "`%s` (load %s before, %s after; the host took %.1f%% of the "
+            "machine's CPU time meanwhile, steal in /proc/stat):" %
+            (" ".join(paired["cmd"]), paired["before"], paired["after"],
+             paired["steal"]),
+            "",
+            "```",
+            paired["text"].rstrip(),
+            "```",
+            "",
+        ]
     return "\n".join(out)
+
+
+def run_paired(a, data):
+    cmd = [a.paired, data, "--components", str(a.components), "--batch",
+           str(a.batch), "--block", str(a.block), "--pairs", str(a.pairs)]
+    before, steal0, t0 = load(), steal_seconds(), time.time()
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit("failed: %s\n%s" % (" ".join(cmd), p.stderr[-2000:]))
+    wall = max(time.time() - t0, 1e-9)
+    steal = 100.0 * (steal_seconds() - steal0) / (wall * os.cpu_count())
+    return {"cmd": [os.path.basename(a.paired)] + cmd[1:], "text": p.stdout,
+            "before": before, "after": load(), "steal": steal}
 
 
 def main():
@@ -215,6 +252,10 @@ def main():
     ap.add_argument("--batch", type=int, default=1024)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--no-encode", action="store_true")
+    ap.add_argument("--paired", metavar="BENCH",
+                    help="dfsae_bench_stream, run last on the same file")
+    ap.add_argument("--pairs", type=int, default=16)
+    ap.add_argument("--block", type=int, default=256)
     ap.add_argument("--clean", action="store_true",
                     help="delete the data set at the end (only it: DIR "
                     "may hold other files)")
@@ -259,12 +300,13 @@ def main():
         enc = {"rss": rss, "wall": wall, "before": before, "after": load(),
                "size": os.path.getsize(feats)}
         os.remove(feats)
-    loads[1] = load()
     os.remove(model)
+    paired = run_paired(a, data) if a.paired else None
+    loads[1] = load()
 
     day = time.strftime("%Y-%m-%d")
     text = "# Streamed training: %s, repository at %s\n\n" % (day, commit) + \
-        report(a, sys.argv[1:], rows, size, res, enc, loads)
+        report(a, sys.argv[1:], rows, size, res, enc, loads, paired)
     print(text)
     if not a.no_results:
         os.makedirs(a.results_dir, exist_ok=True)
