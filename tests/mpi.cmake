@@ -32,9 +32,13 @@ function(dfsae_add_mpi_test name exe)
     add_test(NAME ${name}_np${_np}
       COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${_np}
               ${MPIEXEC_PREFLAGS} $<TARGET_FILE:${exe}> ${MPIEXEC_POSTFLAGS})
-    # A rank stuck in a collective must fail the test, not hang CI.
+    # A rank stuck in a collective must fail the test, not hang CI. One
+    # mpiexec at a time: two OpenMPI 4 launchers starting together race
+    # to create their session directory (/tmp/ompi.HOST.UID) and one
+    # fails orte_init ("mkdir ... File exists"; seen under ctest -j2).
     set_tests_properties(${name}_np${_np} PROPERTIES
-      LABELS mpi TIMEOUT 120 ENVIRONMENT "${DFSAE_MPI_TEST_ENV}")
+      LABELS mpi TIMEOUT 120 ENVIRONMENT "${DFSAE_MPI_TEST_ENV}"
+      RESOURCE_LOCK mpiexec)
   endforeach()
 endfunction()
 
@@ -54,5 +58,6 @@ if(DFSAE_BUILD_EXAMPLES) # the targets are defined after this directory
             ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG}
             $<TARGET_FILE:dfsae_tool> $<TARGET_FILE:dfsae_mpi_tool>)
   set_tests_properties(test_mpi_tool PROPERTIES
-    LABELS mpi TIMEOUT 180 ENVIRONMENT "${DFSAE_MPI_TEST_ENV}")
+    LABELS mpi TIMEOUT 180 ENVIRONMENT "${DFSAE_MPI_TEST_ENV}"
+    RESOURCE_LOCK mpiexec)
 endif()
