@@ -1,7 +1,7 @@
 /* Mapped against in-memory training in one process, paired.
  *
  *   dfsae_bench_stream FILE.npy [--components K] [--batch B] [--block S]
- *                      [--pairs P] [--seed N]
+ *                      [--skip W] [--pairs P] [--seed N]
  *
  * FILE is opened twice: memory-mapped, as `dfsae train --mmap` reads it
  * (a callback source over the examples' readers: pread from the page
@@ -15,8 +15,12 @@
  * process, so that the machine's drift from run to run, which moves
  * separate processes' samples/s by up to 15% here, cancels; the summary
  * is the median and quartiles of the pairs' ratios. Times are from the
- * first step's report of a call to its last (a call's setup, the epoch's
- * order, is not a step). */
+ * report of a call's step W + 1 to its last: the first W steps (default
+ * 48) are left out, as the training loop spends a call's first 48 steps
+ * trying both ways of fetching (docs/performance.md), which a call of S
+ * steps would over-represent against a whole epoch's 48 of its steps;
+ * --skip 0 times them too (a call's setup, the epoch's order, is never a
+ * step). */
 #define DFSAE_STATIC_LINKING_ONLY /* dfsae_source_set_parallel_reads */
 #include <errno.h>
 #include <stdio.h>
@@ -29,10 +33,11 @@
 
 typedef struct block_clock {
     uint64_t limit; /* steps this call runs */
+    uint64_t skip;  /* steps before the clock starts */
     uint64_t seen;  /* step reports so far */
-    double first;   /* elapsed at the first step's report */
+    double first;   /* elapsed at step skip + 1's report */
     double last;    /* and at the last's */
-    size_t rows;    /* rows trained after the first report */
+    size_t rows;    /* rows trained after that report */
 } block_clock;
 
 static int on_progress(const dfsae_progress *p, void *user)
@@ -41,30 +46,30 @@ static int on_progress(const dfsae_progress *p, void *user)
     if (dfsae_progress_get(p, DFSAE_PROGRESS_EVENT) != DFSAE_EVENT_STEP)
         return 0;
     double t = dfsae_progress_get(p, DFSAE_PROGRESS_ELAPSED);
-    if (c->seen++ == 0)
+    if (c->seen == c->skip)
         c->first = t;
-    else
+    else if (c->seen > c->skip)
         c->rows += (size_t)dfsae_progress_get(p, DFSAE_PROGRESS_BATCH_ROWS);
+    c->seen++;
     c->last = t;
     return c->seen >= c->limit;
 }
 
 typedef struct args {
     const char *path;
-    size_t components, batch, block, pairs;
+    size_t components, batch, block, skip, pairs;
     uint64_t seed;
 } args;
 
-static int parse_size(const char *flag, const char *v, size_t *out)
+static int parse_size(const char *flag, const char *v, int may_be_zero,
+                      size_t *out)
 {
     char *end;
     errno = 0;
     unsigned long long x = strtoull(v, &end, 10);
-    if (errno || end == v || *end || x == 0) {
-        fprintf(stderr,
-                "dfsae_bench_stream: %s wants a positive integer, "
-                "not '%s'\n",
-                flag, v);
+    if (errno || end == v || *end || (x == 0 && !may_be_zero)) {
+        fprintf(stderr, "dfsae_bench_stream: %s wants a %s integer, not '%s'\n",
+                flag, may_be_zero ? "non-negative" : "positive", v);
         return -1;
     }
     *out = (size_t)x;
@@ -76,7 +81,8 @@ static int parse(int argc, char **argv, args *a)
     a->path = NULL;
     a->components = 256;
     a->batch = 1024;
-    a->block = 128;
+    a->block = 256;
+    a->skip = 48;
     a->pairs = 8;
     a->seed = 1;
     for (int i = 1; i < argc; ++i) {
@@ -87,6 +93,8 @@ static int parse(int argc, char **argv, args *a)
             dst = &a->batch;
         else if (strcmp(argv[i], "--block") == 0)
             dst = &a->block;
+        else if (strcmp(argv[i], "--skip") == 0)
+            dst = &a->skip;
         else if (strcmp(argv[i], "--pairs") == 0)
             dst = &a->pairs;
         else if (strcmp(argv[i], "--seed") == 0)
@@ -103,16 +111,16 @@ static int parse(int argc, char **argv, args *a)
             fprintf(stderr, "dfsae_bench_stream: %s wants a value\n", argv[i]);
             return -1;
         }
-        if (parse_size(argv[i], argv[i + 1], dst) != 0)
+        if (parse_size(argv[i], argv[i + 1], dst == &a->skip, dst) != 0)
             return -1;
         if (dst == &seed)
             a->seed = seed;
         ++i;
     }
-    if (a->path == NULL || a->block < 2) {
+    if (a->path == NULL || a->block < a->skip + 2) {
         fprintf(stderr, "usage: dfsae_bench_stream FILE.npy [--components K] "
-                        "[--batch B] [--block S >= 2] [--pairs P] "
-                        "[--seed N]\n");
+                        "[--batch B] [--block S >= W + 2] [--skip W] "
+                        "[--pairs P] [--seed N]\n");
         return -1;
     }
     return 0;
@@ -127,9 +135,10 @@ static int element_of(int dtype)
 
 /* One call of a.block steps on src; its samples/s. */
 static int train_block(dfsae_model *m, dfsae_optimizer *o, dfsae_source *src,
-                       dfsae_train_config *cfg, size_t block, double *rate)
+                       dfsae_train_config *cfg, size_t block, size_t skip,
+                       double *rate)
 {
-    block_clock c = {block, 0, 0.0, 0.0, 0};
+    block_clock c = {block, skip, 0, 0.0, 0.0, 0};
     int st = dfsae_model_train_source(m, o, src, cfg, on_progress, &c);
     if (st != DFSAE_OK && st != DFSAE_ERR_CANCELLED) {
         fprintf(stderr, "dfsae_bench_stream: train: %s\n",
@@ -185,12 +194,14 @@ int main(int argc, char **argv)
     bench_blas_name(blas, sizeof blas);
     const int threads = bench_blas_threads(&threads_from);
     printf("dfsae_bench_stream: %s, %zu rows x %zu (%s) -> %zu components, "
-           "batch %zu, %zu steps a call, %zu pairs; %s, %d BLAS threads (%s)\n",
+           "batch %zu, %zu steps a call (the first %zu untimed), %zu pairs; "
+           "%s, %d "
+           "BLAS threads (%s)\n",
            a.path, n, d,
            exdata_map_dtype(map) == DFSAE_DTYPE_F16    ? "float16"
            : exdata_map_dtype(map) == DFSAE_DTYPE_BF16 ? "bfloat16"
                                                        : "float32",
-           a.components, a.batch, a.block, a.pairs, blas, threads,
+           a.components, a.batch, a.block, a.skip, a.pairs, blas, threads,
            threads_from);
     double *ratio = malloc(a.pairs * sizeof *ratio);
     if (ratio == NULL)
@@ -199,8 +210,10 @@ int main(int argc, char **argv)
     for (size_t p = 0; p < a.pairs; ++p) {
         double rate[2];
         const int first = (int)(p % 2); /* 0: mapped first */
-        if (train_block(m, o, src[first], cfg, a.block, &rate[first]) != 0 ||
-            train_block(m, o, src[!first], cfg, a.block, &rate[!first]) != 0) {
+        if (train_block(m, o, src[first], cfg, a.block, a.skip, &rate[first]) !=
+                0 ||
+            train_block(m, o, src[!first], cfg, a.block, a.skip,
+                        &rate[!first]) != 0) {
             free(ratio);
             goto done;
         }

@@ -24,8 +24,8 @@ alone (the rest of the machine under QUIET cores in both of the round's
 runs). Then `dfsae encode --mmap` of the whole file, streaming its .npy
 output: wall time and peak RSS. With --paired, last, dfsae_bench_stream
 (BENCH) on the same file: the two inputs paired in one process, P pairs
-of S steps a side (its output whole, with the load and the host's steal
-time meanwhile).
+of S steps a side, each side's first 48 untimed (its output whole, with
+the load and the host's steal time meanwhile).
 
 The results go to RESULTS-DIR/DATE-COMMIT-stream.md (the repository's
 bench/results by default) and to stdout. Needs Debian's python3-numpy;
