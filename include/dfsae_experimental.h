@@ -27,8 +27,8 @@ DFSAE_API int dfsae_model_threads(const dfsae_model *model);
 /** Size the workspace now for batches of up to `max_batch` rows. */
 DFSAE_API int dfsae_model_reserve(dfsae_model *model, size_t max_batch);
 /** 1: training may call `source`'s read callback on two threads at once,
- *  splitting a batch it fetches between them; 0 (default): one at a time.
- *  Arrays are read so anyway. */
+ *  splitting a batch it fetches between them (never a sequential source's);
+ *  0 (default): one at a time. Arrays are read so anyway. */
 DFSAE_API int dfsae_source_set_parallel_reads(dfsae_source *source, int on);
 /** Option key: which side of the Gram matrices L_tc and L_wr use, the
  *  cheaper (default), K x K, or B x B / D x D. */

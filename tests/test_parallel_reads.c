@@ -4,8 +4,10 @@
  * rows), and the model trains to the bits of the float32 array; without
  * the setting no two calls ever overlap. A failed read and a non-finite
  * row in different halves are reported as from one read: the failed read
- * wins, whichever half it is in; a non-finite row alone is named. The
- * setter's errors. */
+ * wins, whichever half it is in; a non-finite row alone is named. A
+ * sequential callback is never split: its runs come one call at a time,
+ * each where the last ended. The setter's errors. */
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
 #ifndef DFSAE_STATIC_LINKING_ONLY
 #define DFSAE_STATIC_LINKING_ONLY
 #endif
@@ -15,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -32,6 +35,9 @@ typedef struct reader {
     atomic_int in_flight, most_in_flight;
     atomic_size_t half_calls; /* calls for exactly BATCH / 2 rows */
     size_t fail_row;          /* a call asking for it fails; N: none */
+    int linger;               /* each call sleeps 2 ms: overlaps would show */
+    atomic_size_t next;       /* where the last run ended */
+    atomic_int out_of_order;  /* runs that did not start there */
 } reader;
 
 static int read_rows(void *user, const size_t *rows, size_t count, void *out)
@@ -42,6 +48,12 @@ static int read_rows(void *user, const size_t *rows, size_t count, void *out)
     while (now > most &&
            !atomic_compare_exchange_weak(&rd->most_in_flight, &most, now))
         ;
+    if (rd->linger) {
+        struct timespec t = {0, 2000000L};
+        nanosleep(&t, NULL);
+    }
+    if (rows[0] != atomic_exchange(&rd->next, rows[count - 1] + 1) % N)
+        atomic_fetch_add(&rd->out_of_order, 1);
     int rc = 0;
     for (size_t i = 0; i < count; ++i) {
         if (rows[i] == rd->fail_row)
@@ -54,16 +66,20 @@ static int read_rows(void *user, const size_t *rows, size_t count, void *out)
     return rc;
 }
 
-static dfsae_source *callback(void **state, reader *rd, float *X, int parallel)
+static dfsae_source *callback(void **state, reader *rd, float *X, int parallel,
+                              int sequential)
 {
     rd->X = X;
     atomic_init(&rd->in_flight, 0);
     atomic_init(&rd->most_in_flight, 0);
     atomic_init(&rd->half_calls, 0);
     rd->fail_row = N;
+    rd->linger = 0;
+    atomic_init(&rd->next, 0);
+    atomic_init(&rd->out_of_order, 0);
     dfsae_source *s = NULL;
     assert_int_equal(dfsae_source_from_callback(read_rows, rd, DFSAE_ELEM_F32,
-                                                N, D, 0, NULL, &s),
+                                                N, D, sequential, NULL, &s),
                      DFSAE_OK);
     fx_keep_with(state, s, (void (*)(void *))dfsae_source_free);
     assert_int_equal(dfsae_source_set_parallel_reads(s, parallel), DFSAE_OK);
@@ -82,14 +98,14 @@ static void halves_train_to_the_arrays_bits(void **state)
     fx_keep_with(state, arr, (void (*)(void *))dfsae_source_free);
     const float *want = fx_train_fresh(state, &model, arr, c, NULL, NULL);
     reader rd;
-    dfsae_source *par = callback(state, &rd, X, 1);
+    dfsae_source *par = callback(state, &rd, X, 1, 0);
     const float *got = fx_train_fresh(state, &model, par, c, NULL, NULL);
     fresh_assert_same(&model, want, got);
     /* Each epoch's first batch is fetched inline (and the probe's inline
      * steps): in two halves. */
     assert_true(atomic_load(&rd.half_calls) >= 2 * 3);
     /* One call at a time without the setting. */
-    dfsae_source *one = callback(state, &rd, X, 0);
+    dfsae_source *one = callback(state, &rd, X, 0, 0);
     got = fx_train_fresh(state, &model, one, c, NULL, NULL);
     fresh_assert_same(&model, want, got);
     assert_int_equal(atomic_load(&rd.half_calls), 0);
@@ -106,7 +122,7 @@ static int first_batch_fails(void **state, int parallel, size_t nan_row,
     X[nan_row * D + 5] = __builtin_nanf("");
     dfsae_train_config *c = fx_config(state, 1, BATCH, 0);
     reader rd;
-    dfsae_source *s = callback(state, &rd, X, parallel);
+    dfsae_source *s = callback(state, &rd, X, parallel, 0);
     rd.fail_row = fail_row;
     dfsae_model *m;
     dfsae_optimizer *o;
@@ -138,11 +154,26 @@ static void failures_reported_as_from_one_read(void **state)
     }
 }
 
+/* Unshuffled, a sequential callback is read in order: split, its second
+ * half would be asked for while the first is still being read. */
+static void sequential_is_never_split(void **state)
+{
+    float *X = fx_train_data(state, N, D, 3);
+    dfsae_train_config *c = fx_config(state, 2, BATCH, 0);
+    reader rd;
+    dfsae_source *s = callback(state, &rd, X, 1, 1);
+    rd.linger = 1;
+    fx_train_fresh(state, &model, s, c, NULL, NULL);
+    assert_int_equal(atomic_load(&rd.most_in_flight), 1);
+    assert_int_equal(atomic_load(&rd.half_calls), 0);
+    assert_int_equal(atomic_load(&rd.out_of_order), 0);
+}
+
 static void setter_errors(void **state)
 {
     reader rd;
     float *X = fx_train_data(state, N, D, 3);
-    dfsae_source *s = callback(state, &rd, X, 0);
+    dfsae_source *s = callback(state, &rd, X, 0, 0);
     assert_int_equal(dfsae_source_set_parallel_reads(NULL, 1),
                      DFSAE_ERR_NULL_ARG);
     assert_int_equal(dfsae_source_set_parallel_reads(s, 2),
@@ -162,6 +193,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         FIXTURE_TEST(halves_train_to_the_arrays_bits),
         FIXTURE_TEST(failures_reported_as_from_one_read),
+        FIXTURE_TEST(sequential_is_never_split),
         FIXTURE_TEST(setter_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

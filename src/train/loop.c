@@ -223,9 +223,11 @@ static int setup(run *r)
         r->batches[1].buf = NULL;
     }
     /* Fetched inline, a batch's rows are read on both threads when the
-     * source may be (not a window's: its chunks are read in turn). */
+     * source may be: not a window's (its chunks are read in turn), nor a
+     * sequential callback's (each of its runs starts where the last one
+     * ended, one call after the other). */
     if (r->helper != NULL && r->mode != CHUNKED_WINDOW && !r->split &&
-        dfsae__source_reads_in_parallel(r->src)) {
+        !r->src->sequential && dfsae__source_reads_in_parallel(r->src)) {
         r->half.src = *r->src;
         r->half.src.owned = 0;
         if (r->src->staging != NULL) {
