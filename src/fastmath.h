@@ -12,8 +12,7 @@
  * of static clones (test_abi_symbols caught it). DFSAE_PORTABLE_ONLY
  * leaves only the default version, which no run-time switch could pick. */
 #if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) &&          \
-    !defined(__clang__) && __GNUC__ >= 8 && !defined(DFSAE_NO_MULTIVERSION) && \
-    !defined(DFSAE_PORTABLE_ONLY)
+    !defined(__clang__) && __GNUC__ >= 8 && !defined(DFSAE_PORTABLE_ONLY)
 #define DFSAE_MULTIVERSION                                                     \
     __attribute__((target_clones("avx512f", "avx2", "default")))
 #else

@@ -10,7 +10,9 @@ set -euo pipefail
 build="build-portable-only"
 reports="$DFSAE_CI_REPORTS/portable"
 mkdir -p "$reports"
-tests=(test_forward test_forward_small test_forward_small_stream
+# Not test_forward_small_stream: its one test is of the AVX2 kernel alone,
+# which this build turns off, so it could only skip.
+tests=(test_forward test_forward_small
   test_forward_checks test_half test_source test_activation test_softmax
   test_transform test_loss_lse test_loss_tc test_objective_grad test_optim
   test_training test_eval)

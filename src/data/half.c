@@ -5,7 +5,7 @@
 #include "fastmath.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) &&                              \
-    (defined(__GNUC__) || defined(__clang__)) && !defined(DFSAE_NO_F16C)
+    (defined(__GNUC__) || defined(__clang__))
 #define DFSAE_HAVE_F16C_PATH 1
 #include <cpuid.h>
 #include <immintrin.h>
