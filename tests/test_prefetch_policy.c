@@ -3,8 +3,8 @@
  * thread at all (a float32 array's batches never are, a callback's and a
  * half-precision array's are), and the probe that keeps the cheaper of
  * fetching ahead and inline by the step times it measured, then probes
- * again. And through dfsae_model_train_source: a callback source is read
- * on the helper. */
+ * again, or, told a way, takes it. And through dfsae_model_train_source: a
+ * callback source is read on the helper. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -79,7 +79,7 @@ static void probe_keeps_the_cheaper_way(void **state)
     (void)state;
     const unsigned probe = DFSAE__PROBE_BLOCK * DFSAE__PROBE_BLOCKS;
     dfsae__prefetch_probe p;
-    dfsae__prefetch_probe_init(&p);
+    dfsae__prefetch_probe_init(&p, DFSAE_FETCH_AUTO);
     unsigned ahead;
     /* The first block is fetched ahead, the second inline. */
     run_probe(&p, DFSAE__PROBE_BLOCK, 2e-3, 3e-3, &ahead);
@@ -96,6 +96,21 @@ static void probe_keeps_the_cheaper_way(void **state)
     assert_int_equal(ahead, probe / 2);
     run_probe(&p, DFSAE__PROBE_EVERY, 3e-3, 2e-3, &ahead);
     assert_int_equal(ahead, DFSAE__PROBE_EVERY);
+}
+
+/* Told a way, the probe takes it whatever the steps cost. */
+static void forced_way_ignores_the_costs(void **state)
+{
+    (void)state;
+    const unsigned steps = 3 * DFSAE__PROBE_EVERY;
+    dfsae__prefetch_probe p;
+    unsigned ahead;
+    dfsae__prefetch_probe_init(&p, DFSAE_FETCH_AHEAD);
+    run_probe(&p, steps, 1e-3, 9e-3, &ahead);
+    assert_int_equal(ahead, steps);
+    dfsae__prefetch_probe_init(&p, DFSAE_FETCH_BETWEEN);
+    run_probe(&p, steps, 9e-3, 1e-3, &ahead);
+    assert_int_equal(ahead, 0);
 }
 
 typedef struct reader {
@@ -143,6 +158,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(which_sources_are_fetched_ahead),
         cmocka_unit_test(probe_keeps_the_cheaper_way),
+        cmocka_unit_test(forced_way_ignores_the_costs),
         FIXTURE_TEST(callback_is_read_on_the_helper),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -49,8 +49,11 @@ if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
   /usr/bin/python3 -c 'import numpy as np, sys
 np.save(sys.argv[1], np.random.default_rng(1).uniform(-1, 1, (4096, 64)).astype(np.float16))' "$check/x16.npy"
   "$bench/dfsae_bench_stream" "$check/x16.npy" --components 8 --batch 64 \
-    --block 4 --skip 1 --pairs 2 | tee "$check/stream.txt"
-  grep -q '^mapped / memory over 2 pairs: median' "$check/stream.txt"
+    --block 4 --skip 1 --rounds 2 --fetch auto,ahead,between |
+    tee "$check/stream.txt"
+  for way in auto ahead between; do
+    grep -q "^mapped ($way) / memory over 2 rounds: median" "$check/stream.txt"
+  done
 else
   echo "bench-smoke: python3-numpy not installed, dfsae_bench_stream skipped"
 fi

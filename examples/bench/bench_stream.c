@@ -1,28 +1,33 @@
 /* Mapped against in-memory training in one process, paired.
  *
  *   dfsae_bench_stream FILE.npy [--components K] [--batch B] [--block S]
- *                      [--skip W] [--pairs P] [--seed N]
+ *                      [--skip W] [--rounds R] [--fetch WAYS] [--seed N]
  *
  * FILE is opened twice: memory-mapped, as `dfsae train --mmap` reads it
  * (a callback source over the examples' readers: pread from the page
  * cache, half precision widened by the library), and read whole into a
  * float32 array, as `dfsae train` without --mmap does. One model trains on
- * both in turn: a call of S steps on one source, then S steps on the
- * other, continuing the same shuffled epoch (the run state carries it
- * from call to call; each call is stopped by its progress callback), the
- * first of a pair alternating between pairs. A pair's ratio is its mapped
- * over its in-memory samples/s, the two measured seconds apart in the same
+ * both in turn, continuing the same shuffled epoch (the run state carries
+ * it from call to call; each call is stopped by its progress callback):
+ * in each round, a call of S steps on the array and one on the mapped
+ * file for each way of fetching in WAYS (a comma-separated list of auto,
+ * ahead, between: DFSAE_TRAIN_FETCH; default auto), in an order that
+ * rotates from round to round. A way's ratio in a round is its samples/s
+ * over the array's in that round, the calls seconds apart in the same
  * process, so that the machine's drift from run to run, which moves
  * separate processes' samples/s by up to 15% here, cancels; the summary
- * is the median and quartiles of the pairs' ratios. Times are from the
- * report of a call's step W + 1 to its last: the first W steps (default
- * 48) are left out, as the training loop spends a call's first 48 steps
- * trying both ways of fetching (docs/performance.md), which a call of S
- * steps would over-represent against a whole epoch's 48 of its steps;
- * --skip 0 times them too (a call's setup, the epoch's order, is never a
- * step). */
-#define DFSAE_STATIC_LINKING_ONLY /* dfsae_source_set_parallel_reads */
+ * gives each way's median and quartiles over the rounds, and the share of
+ * its timed steps whose batch was fetched ahead
+ * (DFSAE_PROGRESS_FETCHED_AHEAD; the array's batches never are). Times
+ * are from the report of a call's step W + 1 to its last: the first W
+ * steps (default 48) are left out, as with auto the training loop spends
+ * a call's first 48 steps trying both ways of fetching
+ * (docs/performance.md), which a call of S steps would over-represent
+ * against a whole epoch's 48 of its steps; --skip 0 times them too (a
+ * call's setup, the epoch's order, is never a step). */
+#define DFSAE_STATIC_LINKING_ONLY /* the parallel reads, the fetch key */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +36,8 @@
 #include "dfsae.h"
 #include "exdata.h"
 
+#define MAX_WAYS 3
+
 typedef struct block_clock {
     uint64_t limit; /* steps this call runs */
     uint64_t skip;  /* steps before the clock starts */
@@ -38,6 +45,7 @@ typedef struct block_clock {
     double first;   /* elapsed at step skip + 1's report */
     double last;    /* and at the last's */
     size_t rows;    /* rows trained after that report */
+    size_t ahead;   /* of the timed steps, those fetched ahead */
 } block_clock;
 
 static int on_progress(const dfsae_progress *p, void *user)
@@ -48,8 +56,10 @@ static int on_progress(const dfsae_progress *p, void *user)
     double t = dfsae_progress_get(p, DFSAE_PROGRESS_ELAPSED);
     if (c->seen == c->skip)
         c->first = t;
-    else if (c->seen > c->skip)
+    else if (c->seen > c->skip) {
         c->rows += (size_t)dfsae_progress_get(p, DFSAE_PROGRESS_BATCH_ROWS);
+        c->ahead += dfsae_progress_get(p, DFSAE_PROGRESS_FETCHED_AHEAD) == 1.0;
+    }
     c->seen++;
     c->last = t;
     return c->seen >= c->limit;
@@ -57,9 +67,13 @@ static int on_progress(const dfsae_progress *p, void *user)
 
 typedef struct args {
     const char *path;
-    size_t components, batch, block, skip, pairs;
+    size_t components, batch, block, skip, rounds;
     uint64_t seed;
+    int ways[MAX_WAYS]; /* dfsae_fetch_policy of each mapped call */
+    size_t n_ways;
 } args;
+
+static const char *const way_names[] = {"auto", "ahead", "between"};
 
 static int parse_size(const char *flag, const char *v, int may_be_zero,
                       size_t *out)
@@ -76,6 +90,34 @@ static int parse_size(const char *flag, const char *v, int may_be_zero,
     return 0;
 }
 
+/* "auto,between" into a->ways; each way once. */
+static int parse_ways(const char *v, args *a)
+{
+    a->n_ways = 0;
+    for (const char *p = v;;) {
+        const size_t len = strcspn(p, ",");
+        int way = -1;
+        for (int w = 0; w < MAX_WAYS; ++w)
+            if (strlen(way_names[w]) == len &&
+                strncmp(p, way_names[w], len) == 0)
+                way = w;
+        for (size_t j = 0; j < a->n_ways && way >= 0; ++j)
+            if (a->ways[j] == way)
+                way = -1;
+        if (way < 0) {
+            fprintf(stderr,
+                    "dfsae_bench_stream: --fetch wants distinct ways out of "
+                    "auto, ahead, between, not '%s'\n",
+                    v);
+            return -1;
+        }
+        a->ways[a->n_ways++] = way;
+        if (p[len] == '\0')
+            return 0;
+        p += len + 1;
+    }
+}
+
 static int parse(int argc, char **argv, args *a)
 {
     a->path = NULL;
@@ -83,10 +125,17 @@ static int parse(int argc, char **argv, args *a)
     a->batch = 1024;
     a->block = 256;
     a->skip = 48;
-    a->pairs = 8;
+    a->rounds = 8;
     a->seed = 1;
+    a->ways[0] = DFSAE_FETCH_AUTO;
+    a->n_ways = 1;
     for (int i = 1; i < argc; ++i) {
         size_t *dst = NULL, seed;
+        if (strcmp(argv[i], "--fetch") == 0 && i + 1 < argc) {
+            if (parse_ways(argv[++i], a) != 0)
+                return -1;
+            continue;
+        }
         if (strcmp(argv[i], "--components") == 0)
             dst = &a->components;
         else if (strcmp(argv[i], "--batch") == 0)
@@ -95,8 +144,8 @@ static int parse(int argc, char **argv, args *a)
             dst = &a->block;
         else if (strcmp(argv[i], "--skip") == 0)
             dst = &a->skip;
-        else if (strcmp(argv[i], "--pairs") == 0)
-            dst = &a->pairs;
+        else if (strcmp(argv[i], "--rounds") == 0)
+            dst = &a->rounds;
         else if (strcmp(argv[i], "--seed") == 0)
             dst = &seed;
         else if (argv[i][0] != '-' && a->path == NULL) {
@@ -120,7 +169,8 @@ static int parse(int argc, char **argv, args *a)
     if (a->path == NULL || a->block < a->skip + 2) {
         fprintf(stderr, "usage: dfsae_bench_stream FILE.npy [--components K] "
                         "[--batch B] [--block S >= W + 2] [--skip W] "
-                        "[--pairs P] [--seed N]\n");
+                        "[--rounds R] [--fetch auto,ahead,between] "
+                        "[--seed N]\n");
         return -1;
     }
     return 0;
@@ -133,19 +183,74 @@ static int element_of(int dtype)
                                        : DFSAE_ELEM_F32;
 }
 
-/* One call of a.block steps on src; its samples/s. */
+/* One call of block steps on src, fetching as `way` says; its samples/s,
+ * and its timed steps fetched ahead added to *ahead. */
 static int train_block(dfsae_model *m, dfsae_optimizer *o, dfsae_source *src,
-                       dfsae_train_config *cfg, size_t block, size_t skip,
-                       double *rate)
+                       dfsae_train_config *cfg, int way, const args *a,
+                       double *rate, size_t *ahead)
 {
-    block_clock c = {block, skip, 0, 0.0, 0.0, 0};
-    int st = dfsae_model_train_source(m, o, src, cfg, on_progress, &c);
+    block_clock c = {a->block, a->skip, 0, 0.0, 0.0, 0, 0};
+    int st = dfsae_train_config_set(cfg, DFSAE_TRAIN_FETCH, way);
+    if (st == DFSAE_OK)
+        st = dfsae_model_train_source(m, o, src, cfg, on_progress, &c);
     if (st != DFSAE_OK && st != DFSAE_ERR_CANCELLED) {
         fprintf(stderr, "dfsae_bench_stream: train: %s\n",
                 dfsae_model_last_error(m));
         return -1;
     }
     *rate = c.last > c.first ? (double)c.rows / (c.last - c.first) : 0.0;
+    *ahead += c.ahead;
+    return 0;
+}
+
+/* The distribution-free 95% interval of the median of sorted v[0..n):
+ * the order statistics of 1-based ranks n / 2 - 0.98 sqrt(n), rounded
+ * down, and 1 + n / 2 + 0.98 sqrt(n), rounded up (the binomial(n, 1/2)'s
+ * normal approximation), clamped to the data. */
+static void median_interval(const double *v, size_t n, double *lo, double *hi)
+{
+    const double half = 0.98 * sqrt((double)n);
+    double l = floor((double)n / 2.0 - half) - 1.0;
+    double h = ceil((double)n / 2.0 + half);
+    l = l < 0.0 ? 0.0 : l;
+    h = h > (double)n - 1.0 ? (double)n - 1.0 : h;
+    *lo = v[(size_t)l];
+    *hi = v[(size_t)h];
+}
+
+/* The rounds: per round, the array's call and one per way, the order
+ * rotating; each way's ratios to the array in ratio[w * rounds + r]. */
+static int run_rounds(dfsae_model *m, dfsae_optimizer *o, dfsae_source **src,
+                      dfsae_train_config *cfg, const args *a, double *ratio,
+                      size_t *ahead)
+{
+    const size_t calls = a->n_ways + 1; /* call 0: the array */
+    printf("round  first    memory samples/s");
+    for (size_t w = 0; w < a->n_ways; ++w)
+        printf("  %7s samples/s  ratio", way_names[a->ways[w]]);
+    printf("\n");
+    for (size_t r = 0; r < a->rounds; ++r) {
+        double rate[MAX_WAYS + 1];
+        size_t none = 0;
+        for (size_t i = 0; i < calls; ++i) {
+            const size_t c = (r + i) % calls;
+            int st = c == 0 ? train_block(m, o, src[1], cfg, DFSAE_FETCH_AUTO,
+                                          a, &rate[0], &none)
+                            : train_block(m, o, src[0], cfg, a->ways[c - 1], a,
+                                          &rate[c], &ahead[c - 1]);
+            if (st != 0)
+                return -1;
+        }
+        const size_t first = r % calls;
+        printf("%5zu  %-7s  %16.0f", r + 1,
+               first == 0 ? "memory" : way_names[a->ways[first - 1]], rate[0]);
+        for (size_t w = 0; w < a->n_ways; ++w) {
+            ratio[w * a->rounds + r] = rate[w + 1] / rate[0];
+            printf("  %17.0f  %5.3f", rate[w + 1], ratio[w * a->rounds + r]);
+        }
+        printf("\n");
+        fflush(stdout);
+    }
     return 0;
 }
 
@@ -194,39 +299,35 @@ int main(int argc, char **argv)
     bench_blas_name(blas, sizeof blas);
     const int threads = bench_blas_threads(&threads_from);
     printf("dfsae_bench_stream: %s, %zu rows x %zu (%s) -> %zu components, "
-           "batch %zu, %zu steps a call (the first %zu untimed), %zu pairs; "
+           "batch %zu, %zu steps a call (the first %zu untimed), %zu rounds; "
            "%s, %d "
            "BLAS threads (%s)\n",
            a.path, n, d,
            exdata_map_dtype(map) == DFSAE_DTYPE_F16    ? "float16"
            : exdata_map_dtype(map) == DFSAE_DTYPE_BF16 ? "bfloat16"
                                                        : "float32",
-           a.components, a.batch, a.block, a.skip, a.pairs, blas, threads,
+           a.components, a.batch, a.block, a.skip, a.rounds, blas, threads,
            threads_from);
-    double *ratio = malloc(a.pairs * sizeof *ratio);
-    if (ratio == NULL)
+    double *ratio = malloc(a.n_ways * a.rounds * sizeof *ratio);
+    size_t ahead[MAX_WAYS] = {0};
+    if (ratio == NULL || run_rounds(m, o, src, cfg, &a, ratio, ahead) != 0) {
+        free(ratio);
         goto done;
-    printf("pair  first   mapped samples/s  memory samples/s  ratio\n");
-    for (size_t p = 0; p < a.pairs; ++p) {
-        double rate[2];
-        const int first = (int)(p % 2); /* 0: mapped first */
-        if (train_block(m, o, src[first], cfg, a.block, a.skip, &rate[first]) !=
-                0 ||
-            train_block(m, o, src[!first], cfg, a.block, a.skip,
-                        &rate[!first]) != 0) {
-            free(ratio);
-            goto done;
-        }
-        ratio[p] = rate[0] / rate[1];
-        printf("%4zu  %-6s  %16.0f  %16.0f  %.3f\n", p + 1,
-               first == 0 ? "mapped" : "memory", rate[0], rate[1], ratio[p]);
-        fflush(stdout);
     }
-    printf("mapped / memory over %zu pairs: median %.3f, quartiles %.3f - "
-           "%.3f\n",
-           a.pairs, bench_median(ratio, a.pairs),
-           bench_quantile(ratio, a.pairs, 0.25),
-           bench_quantile(ratio, a.pairs, 0.75));
+    const double timed = (double)(a.rounds * (a.block - a.skip - 1));
+    for (size_t w = 0; w < a.n_ways; ++w) {
+        double *v = ratio + w * a.rounds;
+        double lo, hi;
+        const double median = bench_median(v, a.rounds);
+        median_interval(v, a.rounds, &lo, &hi);
+        printf("mapped (%s) / memory over %zu rounds: median %.3f, "
+               "quartiles %.3f - %.3f, 95%% interval of the median %.3f - "
+               "%.3f; timed steps fetched ahead: %.3f\n",
+               way_names[a.ways[w]], a.rounds, median,
+               bench_quantile(v, a.rounds, 0.25),
+               bench_quantile(v, a.rounds, 0.75), lo, hi,
+               (double)ahead[w] / timed);
+    }
     free(ratio);
     rc = 0;
 done:

@@ -4,7 +4,8 @@ the memory-mapped file (--mmap) against the same file read into memory.
 
     stream_bench.py --tool BUILD/examples/tool/dfsae [--dir DIR] [--gib G]
                     [--cols D] [--components K] [--batch B] [--rounds R]
-                    [--no-encode] [--paired BENCH [--pairs P] [--block S]]
+                    [--no-encode] [--paired BENCH [--paired-rounds P]
+                    [--block S] [--skip W] [--fetch WAYS]]
                     [--clean] [--results-dir DIR | --no-results]
 
 Writes a float16 .npy of G GiB (D columns, seeded uniform values) in DIR
@@ -23,9 +24,11 @@ their median, best against best, and the median over the quiet rounds
 alone (the rest of the machine under QUIET cores in both of the round's
 runs). Then `dfsae encode --mmap` of the whole file, streaming its .npy
 output: wall time and peak RSS. With --paired, last, dfsae_bench_stream
-(BENCH) on the same file: the two inputs paired in one process, P pairs
-of S steps a side, each side's first 48 untimed (its output whole, with
-the load and the host's steal time meanwhile).
+(BENCH) on the same file: the two inputs paired in one process, P rounds
+of a call of S steps in memory and one mapped for each way of fetching in
+WAYS (default auto,ahead,between), each call's first W (default 48)
+untimed (its output whole, with the load and the host's steal time
+meanwhile).
 
 The results go to RESULTS-DIR/DATE-COMMIT-stream.md (the repository's
 bench/results by default) and to stdout. Needs Debian's python3-numpy;
@@ -230,7 +233,8 @@ def report(a, argv, rows, size, res, enc, loads, paired):
 
 def run_paired(a, data):
     cmd = [a.paired, data, "--components", str(a.components), "--batch",
-           str(a.batch), "--block", str(a.block), "--pairs", str(a.pairs)]
+           str(a.batch), "--block", str(a.block), "--skip", str(a.skip),
+           "--rounds", str(a.paired_rounds), "--fetch", a.fetch]
     before, steal0, t0 = load(), steal_seconds(), time.time()
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:
@@ -254,7 +258,9 @@ def main():
     ap.add_argument("--no-encode", action="store_true")
     ap.add_argument("--paired", metavar="BENCH",
                     help="dfsae_bench_stream, run last on the same file")
-    ap.add_argument("--pairs", type=int, default=16)
+    ap.add_argument("--paired-rounds", type=int, default=16)
+    ap.add_argument("--skip", type=int, default=48)
+    ap.add_argument("--fetch", default="auto,ahead,between")
     ap.add_argument("--block", type=int, default=256)
     ap.add_argument("--clean", action="store_true",
                     help="delete the data set at the end (only it: DIR "

@@ -14,7 +14,7 @@
 #define ROW(p, lo, hi, def, kind)                                              \
     [p] = {NULL, lo, hi, def, kind, NULL, NULL, AT(p)}
 
-static const dfsae__key_spec specs[DFSAE_TRAIN_OPTION_COUNT] = {
+static const dfsae__key_spec specs[DFSAE__TRAIN_SLOTS] = {
     ROW(DFSAE_TRAIN_EPOCHS, 1, MAX_EXACT, 1, DFSAE__KIND_INTEGER),
     ROW(DFSAE_TRAIN_BATCH_SIZE, 1, INT_MAX, 128, DFSAE__KIND_INTEGER),
     /* 0 none, 1 rows (or chunked), 2 chunked */
@@ -25,17 +25,23 @@ static const dfsae__key_spec specs[DFSAE_TRAIN_OPTION_COUNT] = {
     ROW(DFSAE_TRAIN_CONVERGE_PATIENCE, 1, MAX_EXACT, 5, DFSAE__KIND_INTEGER),
     ROW(DFSAE_TRAIN_SHUFFLE_CHUNK, 1, MAX_EXACT, 256, DFSAE__KIND_INTEGER),
     ROW(DFSAE_TRAIN_SHUFFLE_WINDOW, 1, MAX_EXACT, 16, DFSAE__KIND_INTEGER),
+    /* Experimental (dfsae_experimental.h): keys apart from the public
+     * ones, so that these can come and go without a hole in them. */
+    ROW(DFSAE__TRAIN_FETCH_SLOT, DFSAE_FETCH_AUTO, DFSAE_FETCH_BETWEEN,
+        DFSAE_FETCH_AUTO, DFSAE__KIND_INTEGER),
 };
 
 static const dfsae__key_spec *spec_of(int param)
 {
+    if (param == DFSAE_TRAIN_FETCH)
+        return &specs[DFSAE__TRAIN_FETCH_SLOT];
     return param >= 0 && param < DFSAE_TRAIN_OPTION_COUNT ? &specs[param]
                                                           : NULL;
 }
 
 void dfsae__train_config_default(struct dfsae_train_config *c)
 {
-    for (int p = 0; p < DFSAE_TRAIN_OPTION_COUNT; ++p)
+    for (int p = 0; p < DFSAE__TRAIN_SLOTS; ++p)
         dfsae__key_store(&specs[p], c, specs[p].def);
 }
 
@@ -47,6 +53,11 @@ double dfsae__train_value(const dfsae_train_config *c, int param)
 uint64_t dfsae__train_u64(const dfsae_train_config *c, int param)
 {
     return (uint64_t)dfsae__train_value(c, param);
+}
+
+int dfsae__train_fetch(const dfsae_train_config *c)
+{
+    return (int)dfsae__train_value(c, DFSAE__TRAIN_FETCH_SLOT);
 }
 
 size_t dfsae__train_batch_size(const dfsae_train_config *c)

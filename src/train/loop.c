@@ -56,8 +56,10 @@ typedef struct run {
     dfsae_batch_plan first; /* the first epoch: from the run state's row */
     size_t *idx;            /* the epoch's order of rows */
     fetched batches[2];     /* step s's: batch_of */
-    dfsae_helper *helper;   /* fetches the next batch; NULL: fetch inline */
-    dfsae__prefetch_probe probe; /* whether it does (prefetch.h) */
+    dfsae_helper *helper;   /* fetches the next batch or half of this one */
+    int alternate;          /* batches[1] exists: the next can be fetched */
+    int policy;             /* DFSAE_TRAIN_FETCH */
+    dfsae__prefetch_probe probe; /* whether it is (prefetch.h) */
     int splits;                  /* an inline fetch is split with the helper */
     half_fetch half;             /* its second half */
     void *half_stage;            /* half.src's staging buffer (a half type's) */
@@ -169,6 +171,7 @@ static int check(dfsae_model *m, dfsae_optimizer *opt, dfsae_source *src,
     r->seed = rs->seed;
     r->first_epoch = rs->epochs;
     r->every = dfsae__train_u64(cfg, DFSAE_TRAIN_REPORT_EVERY);
+    r->policy = dfsae__train_fetch(cfg);
     dfsae__converge_init(&r->converge, cfg);
     return DFSAE_OK;
 }
@@ -183,14 +186,24 @@ static int setup(run *r)
     size_t floats = 0;
     fail |= r->idx == NULL || !dfsae__mul_size(rows, m->d, &floats);
     /* A float32 array read in order is used in place: no copy. The
-     * helper only for a fetch worth it (prefetch.h), and not with a comm:
-     * the host's read callback then stays on the thread that makes the
-     * MPI calls. */
+     * helper not with a comm: the host's read callback then stays on the
+     * thread that makes the MPI calls. Ahead only for a fetch worth it
+     * (prefetch.h), unless the config says which way. */
     const int copies =
         r->mode != IN_ORDER || r->split || !dfsae__source_in_place(r->src);
-    const int ahead = copies && m->dist == NULL && r->plan.steps > 1 &&
-                      dfsae__prefetch_worth(r->src, floats);
-    dfsae__prefetch_probe_init(&r->probe);
+    const int helps = copies && m->dist == NULL && r->plan.steps > 1;
+    const int ahead = helps && (r->policy == DFSAE_FETCH_AHEAD ||
+                                (r->policy == DFSAE_FETCH_AUTO &&
+                                 dfsae__prefetch_worth(r->src, floats)));
+    /* Fetched between steps, a batch's rows are read on both threads when
+     * the source may be: not a window's (its chunks are read in turn), nor
+     * a sequential callback's (each of its runs starts where the last one
+     * ended, one call after the other). */
+    const int may_split = helps && r->mode != CHUNKED_WINDOW && !r->split &&
+                          !r->src->sequential &&
+                          dfsae__source_reads_in_parallel(r->src);
+    dfsae__prefetch_probe_init(&r->probe,
+                               ahead ? r->policy : DFSAE_FETCH_BETWEEN);
     for (int i = 0; i < 2; ++i)
         r->batches[i].r = r;
     for (int i = 0; !fail && copies && i < 1 + ahead; ++i) {
@@ -217,17 +230,17 @@ static int setup(run *r)
     if (fail)
         return dfsae__fail(m->err, DFSAE_ERR_NO_MEMORY,
                            "train: cannot allocate the batch buffers");
-    /* Without a thread the batches are fetched inline, to the same bits. */
-    if (ahead && dfsae__helper_start(&r->helper, a) != DFSAE_OK) {
+    /* Without a thread the batches are fetched inline, to the same bits.
+     * Only told to fetch between steps does a source not worth fetching
+     * ahead (a float32 array's) get a thread to split its batches with. */
+    if ((ahead || (may_split && r->policy == DFSAE_FETCH_BETWEEN)) &&
+        dfsae__helper_start(&r->helper, a) != DFSAE_OK) {
         dfsae__free(a, r->batches[1].buf);
         r->batches[1].buf = NULL;
+        dfsae__prefetch_probe_init(&r->probe, DFSAE_FETCH_BETWEEN);
     }
-    /* Fetched inline, a batch's rows are read on both threads when the
-     * source may be: not a window's (its chunks are read in turn), nor a
-     * sequential callback's (each of its runs starts where the last one
-     * ended, one call after the other). */
-    if (r->helper != NULL && r->mode != CHUNKED_WINDOW && !r->split &&
-        !r->src->sequential && dfsae__source_reads_in_parallel(r->src)) {
+    r->alternate = r->batches[1].buf != NULL;
+    if (r->helper != NULL && may_split) {
         r->half.src = *r->src;
         r->half.src.owned = 0;
         if (r->src->staging != NULL) {
@@ -399,10 +412,10 @@ static void fetch_split(fetched *f)
     }
 }
 
-/* Step s's slot: they alternate only with a helper. */
+/* Step s's slot: they alternate only when the next is fetched ahead. */
 static fetched *batch_of(run *r, uint64_t s)
 {
-    return &r->batches[r->helper != NULL ? s % 2 : 0];
+    return &r->batches[r->alternate ? s % 2 : 0];
 }
 
 /* Fetches step s's batch into its slot: on the helper when `behind` (the
@@ -478,16 +491,19 @@ static int epochs(run *r)
          * replaces idx, which the last step's report still hands out. */
         order_epoch(r, epoch);
         int posted = 0; /* step s's batch is on the helper */
+        uint64_t ahead_steps = 0;
         double ready = 0.0;
         for (uint64_t s = 0; s < plan->steps; ++s) {
             fetched *f;
+            const int was_ahead = posted;
+            ahead_steps += (uint64_t)was_ahead;
             if (!posted) {
                 f = start_fetch(r, plan, s, 0);
             } else {
                 f = batch_of(r, s);
                 dfsae__helper_wait(r->helper);
             }
-            if (r->helper != NULL) {
+            if (r->alternate) {
                 /* From the batch before ready to this one ready: the step
                  * and this batch's fetch, the way the probe chose. */
                 const double now = dfsae__now();
@@ -505,7 +521,7 @@ static int epochs(run *r)
             if (st != DFSAE_OK)
                 return step_failed(m, st, m->err, epoch, step0 + s);
             /* Else the next batch is fetched inline when its step comes. */
-            posted = r->helper != NULL && s + 1 < plan->steps &&
+            posted = r->alternate && s + 1 < plan->steps &&
                      dfsae__prefetch_next(&r->probe);
             if (posted)
                 start_fetch(r, plan, s + 1, 1);
@@ -530,6 +546,7 @@ static int epochs(run *r)
             memcpy(p.terms, terms, sizeof terms);
             p.rows = rows;
             p.indices = r->idx + first;
+            p.fetched_ahead = (uint64_t)was_ahead;
             p.samples_per_sec = now > te ? (double)seen / (now - te) : 0.0;
             p.elapsed = now - t0;
             if (report(r, &p))
@@ -555,6 +572,7 @@ static int epochs(run *r)
             p.terms[t] = sum_terms[t] / steps;
         p.rows = seen;
         p.indices = NULL;
+        p.fetched_ahead = ahead_steps;
         p.samples_per_sec = now > te ? (double)seen / (now - te) : 0.0;
         p.elapsed = now - t0;
         if (report(r, &p))

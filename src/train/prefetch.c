@@ -14,8 +14,9 @@ int dfsae__prefetch_worth(const dfsae_source *src, size_t floats)
     return !copy_of_rows && floats >= PREFETCH_MIN_FLOATS;
 }
 
-void dfsae__prefetch_probe_init(dfsae__prefetch_probe *p)
+void dfsae__prefetch_probe_init(dfsae__prefetch_probe *p, int policy)
 {
+    p->forced = policy == DFSAE_FETCH_AUTO ? -1 : policy == DFSAE_FETCH_AHEAD;
     p->ahead = 1;
     p->decided = 1;
     p->probed = 0;
@@ -26,7 +27,9 @@ void dfsae__prefetch_probe_init(dfsae__prefetch_probe *p)
 
 int dfsae__prefetch_next(dfsae__prefetch_probe *p)
 {
-    if (p->probed < PROBE_STEPS)
+    if (p->forced >= 0)
+        p->ahead = p->forced;
+    else if (p->probed < PROBE_STEPS)
         p->ahead = (p->probed / DFSAE__PROBE_BLOCK) % 2 == 0;
     else
         p->ahead = p->decided;
@@ -35,6 +38,8 @@ int dfsae__prefetch_next(dfsae__prefetch_probe *p)
 
 void dfsae__prefetch_took(dfsae__prefetch_probe *p, double seconds)
 {
+    if (p->forced >= 0)
+        return;
     if (p->probed < PROBE_STEPS) {
         p->cost[p->ahead] += seconds;
         p->count[p->ahead]++;

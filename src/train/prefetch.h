@@ -24,8 +24,10 @@ int dfsae__prefetch_worth(const dfsae_source *src, size_t floats);
 #define DFSAE__PROBE_EVERY  1024u
 
 /* Tries both ways in alternating blocks of steps, then keeps the one whose
- * steps took less time until the next probe. */
+ * steps took less time until the next probe; or, told a way
+ * (DFSAE_TRAIN_FETCH), takes it every time. */
 typedef struct dfsae__prefetch_probe {
+    int forced;        /* -1: probe; else the way to take */
     int ahead;         /* how the batch being fetched is fetched */
     int decided;       /* the way kept after the last probe */
     unsigned probed;   /* steps of the current probe; PROBE_BLOCKS x BLOCK:
@@ -35,7 +37,8 @@ typedef struct dfsae__prefetch_probe {
     unsigned count[2]; /* and their steps */
 } dfsae__prefetch_probe;
 
-void dfsae__prefetch_probe_init(dfsae__prefetch_probe *p);
+/* policy: a dfsae_fetch_policy. */
+void dfsae__prefetch_probe_init(dfsae__prefetch_probe *p, int policy);
 /* How to fetch the next batch: 1 on the helper, 0 inline. */
 int dfsae__prefetch_next(dfsae__prefetch_probe *p);
 /* The time from the previous batch being ready to this one being ready,

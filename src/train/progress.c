@@ -22,6 +22,7 @@ double dfsae_progress_get(const dfsae_progress *report, int key)
     case DFSAE_PROGRESS_SAMPLES_PER_SEC: return report->samples_per_sec;
     case DFSAE_PROGRESS_ELAPSED: return report->elapsed;
     case DFSAE_PROGRESS_CONVERGED: return report->converged;
+    case DFSAE_PROGRESS_FETCHED_AHEAD: return (double)report->fetched_ahead;
     default: return NAN;
     }
 }

@@ -8,9 +8,13 @@
 
 #include "internal.h"
 
+/* The experimental keys' values follow the public ones'. */
+#define DFSAE__TRAIN_FETCH_SLOT DFSAE_TRAIN_OPTION_COUNT
+#define DFSAE__TRAIN_SLOTS      (DFSAE_TRAIN_OPTION_COUNT + 1)
+
 struct dfsae_train_config {
     dfsae_allocator alloc;
-    double value[DFSAE_TRAIN_OPTION_COUNT];
+    double value[DFSAE__TRAIN_SLOTS];
 };
 
 /* Default values; used when a call is given a NULL config. */
@@ -21,6 +25,8 @@ size_t dfsae__train_batch_size(const dfsae_train_config *c);
 uint64_t dfsae__train_u64(const dfsae_train_config *c, int param);
 /* Value of key `param` (or its default when c is NULL). */
 double dfsae__train_value(const dfsae_train_config *c, int param);
+/* DFSAE_TRAIN_FETCH's dfsae_fetch_policy. */
+int dfsae__train_fetch(const dfsae_train_config *c);
 
 struct dfsae_progress {
     int event;
@@ -30,6 +36,7 @@ struct dfsae_progress {
     const size_t *indices;
     double samples_per_sec, elapsed;
     int converged;
+    uint64_t fetched_ahead; /* STEP: 0 or 1; EPOCH: count */
 };
 
 /* The state of the convergence rule (converge.c). */
