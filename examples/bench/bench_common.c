@@ -75,6 +75,20 @@ void bench_fill_normal(bench_rng *rng, float *v, size_t n)
     }
 }
 
+long long bench_vmstat(const char *key)
+{
+    FILE *f = fopen("/proc/vmstat", "r");
+    if (f == NULL)
+        return -1;
+    char name[128];
+    long long value, found = -1;
+    while (found < 0 && fscanf(f, "%127s %lld", name, &value) == 2)
+        if (strcmp(name, key) == 0)
+            found = value;
+    fclose(f);
+    return found;
+}
+
 double bench_peak_rss_mib(void)
 {
     struct rusage ru;

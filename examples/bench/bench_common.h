@@ -29,6 +29,11 @@ size_t bench_rng_below(bench_rng *rng, size_t n);
 /* Fill v[0..n) with N(0, 1) samples (Box-Muller). */
 void bench_fill_normal(bench_rng *rng, float *v, size_t n);
 
+/* A counter of the whole system's /proc/vmstat (e.g.
+ * "workingset_refault_file": file pages read back after the kernel had
+ * dropped them); -1 where there is none. */
+long long bench_vmstat(const char *key);
+
 /* Peak resident set size of this process so far, in MiB. */
 double bench_peak_rss_mib(void);
 

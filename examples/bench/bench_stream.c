@@ -18,7 +18,10 @@
  * separate processes' samples/s by up to 15% here, cancels; the summary
  * gives each way's median and quartiles over the rounds, and the share of
  * its timed steps whose batch was fetched ahead
- * (DFSAE_PROGRESS_FETCHED_AHEAD; the array's batches never are). Times
+ * (DFSAE_PROGRESS_FETCHED_AHEAD; the array's batches never are), and
+ * then, per call of each, the file pages the system read back from disk
+ * (/proc/vmstat's workingset_refault_file, the whole system's: 0 while the
+ * page cache stays warm). Times
  * are from the report of a call's step W + 1 to its last: the first W
  * steps (default 48) are left out, as with auto the training loop spends
  * a call's first 48 steps trying both ways of fetching
@@ -183,12 +186,20 @@ static int element_of(int dtype)
                                        : DFSAE_ELEM_F32;
 }
 
+/* What the calls of one source or way did, summed over the rounds. */
+typedef struct tally {
+    size_t ahead;        /* timed steps fetched ahead */
+    long long refaulted; /* file pages read back from disk (-1: unknown) */
+} tally;
+
 /* One call of block steps on src, fetching as `way` says; its samples/s,
- * and its timed steps fetched ahead added to *ahead. */
+ * and what it did added to *t. The page cache counter is the whole
+ * system's: a warm cache should read nothing back. */
 static int train_block(dfsae_model *m, dfsae_optimizer *o, dfsae_source *src,
                        dfsae_train_config *cfg, int way, const args *a,
-                       double *rate, size_t *ahead)
+                       double *rate, tally *t)
 {
+    const long long refaults0 = bench_vmstat("workingset_refault_file");
     block_clock c = {a->block, a->skip, 0, 0.0, 0.0, 0, 0};
     int st = dfsae_train_config_set(cfg, DFSAE_TRAIN_FETCH, way);
     if (st == DFSAE_OK)
@@ -199,7 +210,12 @@ static int train_block(dfsae_model *m, dfsae_optimizer *o, dfsae_source *src,
         return -1;
     }
     *rate = c.last > c.first ? (double)c.rows / (c.last - c.first) : 0.0;
-    *ahead += c.ahead;
+    t->ahead += c.ahead;
+    const long long refaults1 = bench_vmstat("workingset_refault_file");
+    if (refaults0 < 0 || refaults1 < 0 || t->refaulted < 0)
+        t->refaulted = -1;
+    else
+        t->refaulted += refaults1 - refaults0;
     return 0;
 }
 
@@ -222,7 +238,7 @@ static void median_interval(const double *v, size_t n, double *lo, double *hi)
  * rotating; each way's ratios to the array in ratio[w * rounds + r]. */
 static int run_rounds(dfsae_model *m, dfsae_optimizer *o, dfsae_source **src,
                       dfsae_train_config *cfg, const args *a, double *ratio,
-                      size_t *ahead)
+                      tally *t)
 {
     const size_t calls = a->n_ways + 1; /* call 0: the array */
     printf("round  first    memory samples/s");
@@ -231,13 +247,12 @@ static int run_rounds(dfsae_model *m, dfsae_optimizer *o, dfsae_source **src,
     printf("\n");
     for (size_t r = 0; r < a->rounds; ++r) {
         double rate[MAX_WAYS + 1];
-        size_t none = 0;
         for (size_t i = 0; i < calls; ++i) {
             const size_t c = (r + i) % calls;
             int st = c == 0 ? train_block(m, o, src[1], cfg, DFSAE_FETCH_AUTO,
-                                          a, &rate[0], &none)
+                                          a, &rate[0], &t[0])
                             : train_block(m, o, src[0], cfg, a->ways[c - 1], a,
-                                          &rate[c], &ahead[c - 1]);
+                                          &rate[c], &t[c]);
             if (st != 0)
                 return -1;
         }
@@ -309,8 +324,9 @@ int main(int argc, char **argv)
            a.components, a.batch, a.block, a.skip, a.rounds, blas, threads,
            threads_from);
     double *ratio = malloc(a.n_ways * a.rounds * sizeof *ratio);
-    size_t ahead[MAX_WAYS] = {0};
-    if (ratio == NULL || run_rounds(m, o, src, cfg, &a, ratio, ahead) != 0) {
+    tally t[MAX_WAYS + 1]; /* t[0]: the array's calls */
+    memset(t, 0, sizeof t);
+    if (ratio == NULL || run_rounds(m, o, src, cfg, &a, ratio, t) != 0) {
         free(ratio);
         goto done;
     }
@@ -326,8 +342,23 @@ int main(int argc, char **argv)
                way_names[a.ways[w]], a.rounds, median,
                bench_quantile(v, a.rounds, 0.25),
                bench_quantile(v, a.rounds, 0.75), lo, hi,
-               (double)ahead[w] / timed);
+               (double)t[w + 1].ahead / timed);
     }
+    /* Per call, to show whether the cache stayed warm (on this machine the
+     * kernel's proactive reclaim, DAMON, drops file pages it sees idle). */
+    printf("file pages read back from disk, per call (workingset_refault_file):"
+           " memory %s",
+           t[0].refaulted < 0 ? "n/a" : "");
+    if (t[0].refaulted >= 0)
+        printf("%.0f", (double)t[0].refaulted / (double)a.rounds);
+    for (size_t w = 0; w < a.n_ways; ++w) {
+        if (t[w + 1].refaulted < 0)
+            printf(", %s n/a", way_names[a.ways[w]]);
+        else
+            printf(", %s %.0f", way_names[a.ways[w]],
+                   (double)t[w + 1].refaulted / (double)a.rounds);
+    }
+    printf("\n");
     free(ratio);
     rc = 0;
 done:

@@ -72,13 +72,42 @@ def steal_seconds():
         else 0.0
 
 
+def refaults():
+    """File pages the system has read back from disk after dropping them
+    (/proc/vmstat workingset_refault_file), or None."""
+    try:
+        with open("/proc/vmstat") as f:
+            for line in f:
+                k, v = line.split()
+                if k == "workingset_refault_file":
+                    return int(v)
+    except OSError:
+        pass
+    return None
+
+
+def damon():
+    """The state of the kernel's DAMON monitors (which may page out file
+    pages they see idle), or "none"."""
+    root = "/sys/kernel/mm/damon/admin/kdamonds"
+    states = []
+    for d in sorted(os.listdir(root)) if os.path.isdir(root) else []:
+        try:
+            with open(os.path.join(root, d, "state")) as f:
+                states.append(f.read().strip())
+        except OSError:
+            pass
+    return ", ".join(states) if states else "none"
+
+
 def run(cmd):
     """(stderr text, peak RSS in KiB, wall seconds, cores that other
-    processes kept busy on average meanwhile) of cmd under time -v."""
-    busy0 = busy_seconds()
+    processes kept busy on average meanwhile, file pages read back) of cmd
+    under time -v."""
+    busy0, back0 = busy_seconds(), refaults()
     p = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True,
                        text=True)
-    busy = busy_seconds() - busy0
+    busy, back1 = busy_seconds() - busy0, refaults()
     if p.returncode != 0:
         sys.exit("failed: %s\n%s" % (" ".join(cmd), p.stderr[-2000:]))
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)",
@@ -88,7 +117,9 @@ def run(cmd):
     secs = sum(float(x) * 60 ** i for i, x in enumerate(reversed(wall)))
     own = sum(float(re.search(r"%s time \(seconds\): (\S+)" % k,
                               p.stderr).group(1)) for k in ("User", "System"))
-    return p.stderr, rss, secs, max(0.0, busy - own) / max(secs, 1e-9)
+    back = back1 - back0 if back0 is not None and back1 is not None else None
+    return (p.stderr, rss, secs, max(0.0, busy - own) / max(secs, 1e-9),
+            back)
 
 
 def samples_per_sec(text):
@@ -156,36 +187,43 @@ def report(a, argv, rows, size, res, enc, loads, paired):
     best = {k: max(v["sps"] for v in res[k]) for k in KINDS}
     peak = {k: max(v["rss"] for v in res[k]) for k in KINDS}
     out = [
-        "Machine: %s; OPENBLAS_CORETYPE=%s, OPENBLAS_NUM_THREADS=%s. "
+        "Machine: %s; OPENBLAS_CORETYPE=%s, OPENBLAS_NUM_THREADS=%s; "
+        "DAMON monitors (proactive reclaim of idle pages): %s. "
         "Written by examples/bench/stream_bench.py." %
         (machine(), os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
-         os.environ.get("OPENBLAS_NUM_THREADS", "(unset)")),
+         os.environ.get("OPENBLAS_NUM_THREADS", "(unset)"), damon()),
         "",
         "`%s`" % " ".join(["examples/bench/stream_bench.py"] + argv),
         "",
-        "float16 .npy of %d x %d (%.2f GiB), page cache warm; per run one "
+        "float16 .npy of %d x %d (%.2f GiB), read whole before the first "
+        "run (page cache warm); per run one "
         "shuffled epoch (seed 1) of %d -> %d, batch %d, each run its own "
         "process; in each round the two inputs in turn, the first "
         "alternating. \"Other processes\": the CPU time the rest of the "
         "machine used during the run (its wall time, including the "
         "loading), in cores; the load average includes the run itself. "
+        "\"Read back\": file pages the system read back from disk during "
+        "the run after the kernel had dropped them (workingset_refault_file; "
+        "0 when the cache stayed warm). "
         "Load average (1, 5, 15 min) before the first run: %s; after the "
         "last: %s." %
         (rows, a.cols, size / 2**30, a.cols, a.components, a.batch,
          loads[0], loads[1]),
         "",
         "| round | input | samples/s | peak RSS | RSS / file | wall (s) "
-        "| other processes (cores) | load before | load after |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| other processes (cores) | read back (pages) | load before "
+        "| load after |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for i in range(a.rounds):
         for kind in res["order"][i]:
             e = res[kind][i]
             out.append("| %d | %s | %.0f | %.0f MiB | %.3f | %.1f | %.2f | %s "
-                       "| %s |" %
+                       "| %s | %s |" %
                        (i + 1, "--mmap" if kind == "mapped" else
                         "in memory (float32)", e["sps"], e["rss"] / 1024,
                         e["rss"] * 1024 / size, e["wall"], e["others"],
+                        "n/a" if e["back"] is None else e["back"],
                         e["before"], e["after"]))
     out += [
         "",
@@ -291,18 +329,20 @@ def main():
         for kind in order:
             extra = ["--mmap"] if kind == "mapped" else []
             before = load()
-            err, rss, wall, others = run([a.tool, "train", data, "--out",
-                                          model] + common + extra)
+            err, rss, wall, others, back = run([a.tool, "train", data,
+                                                "--out", model] + common +
+                                               extra)
             e = {"sps": samples_per_sec(err), "rss": rss, "wall": wall,
-                 "others": others, "before": before, "after": load()}
+                 "others": others, "back": back, "before": before,
+                 "after": load()}
             res[kind].append(e)
             print("round", i + 1, kind, e, flush=True)
     enc = None
     if not a.no_encode:
         feats = os.path.join(a.dir, "features.npy")
         before = load()
-        _, rss, wall, _ = run([a.tool, "encode", model, data, "--mmap",
-                               "--out", feats])
+        _, rss, wall, _, _ = run([a.tool, "encode", model, data, "--mmap",
+                                  "--out", feats])
         enc = {"rss": rss, "wall": wall, "before": before, "after": load(),
                "size": os.path.getsize(feats)}
         os.remove(feats)
