@@ -10,7 +10,8 @@ the memory-mapped file (--mmap) against the same file read into memory.
 
 Writes a float16 .npy of G GiB (D columns, seeded uniform values) in DIR
 once: a later run with the same DIR, G and D reuses it (--clean deletes it
-at the end). Reads it so that the page cache is warm, then runs R rounds.
+at the end). Then R rounds, each run after the file was read whole (so
+that the page cache is warm: the kernel may have dropped idle pages).
 Each round runs one shuffled epoch of `dfsae train` mapped and one in
 memory (the same seed), each in its own process under /usr/bin/time -v,
 the two in turn and the first of them alternating between rounds (so that
@@ -195,8 +196,8 @@ def report(a, argv, rows, size, res, enc, loads, paired):
         "",
         "`%s`" % " ".join(["examples/bench/stream_bench.py"] + argv),
         "",
-        "float16 .npy of %d x %d (%.2f GiB), read whole before the first "
-        "run (page cache warm); per run one "
+        "float16 .npy of %d x %d (%.2f GiB), read whole before each run "
+        "(page cache warm); per run one "
         "shuffled epoch (seed 1) of %d -> %d, batch %d, each run its own "
         "process; in each round the two inputs in turn, the first "
         "alternating. \"Other processes\": the CPU time the rest of the "
@@ -328,6 +329,9 @@ def main():
         res["order"].append(order)
         for kind in order:
             extra = ["--mmap"] if kind == "mapped" else []
+            # Warm again: the run before left the file idle for a minute
+            # or more, and proactive reclaim (DAMON) may have paged it out.
+            warm(data)
             before = load()
             err, rss, wall, others, back = run([a.tool, "train", data,
                                                 "--out", model] + common +
