@@ -5,6 +5,10 @@
 # smoke run (minutes of the same code the unit tests reach), then gcovr.
 # Prints the percentages; the per-file table goes to the reports folder.
 # Counters are updated atomically: the model's worker threads share them.
+# gcov still, now and then, derives a negative count for a branch of the
+# training loop from a full run's merged counters (never from any one test
+# run alone, and not in every full run); gcovr refuses such a line, so
+# those are ignored (--gcov-ignore-parse-errors) and the rest counted.
 # Fails if line coverage of src/ drops below DFSAE_COVERAGE_MIN (90).
 set -euo pipefail
 
@@ -24,10 +28,10 @@ ctest --test-dir "$build" -j2 --output-on-failure -LE 'package|example'
 
 root=$PWD
 gcovr --root "$root" --filter "$root/src/" --object-directory "$build" \
-  --exclude-directories "$build/CMakeFiles/[0-9].*" \
+  --exclude-directories "$build/CMakeFiles/[0-9].*" --gcov-ignore-parse-errors \
   --txt "$reports/lines.txt" --print-summary | tee "$reports/summary.txt"
 gcovr --root "$root" --filter "$root/src/" --object-directory "$build" \
-  --exclude-directories "$build/CMakeFiles/[0-9].*" \
+  --exclude-directories "$build/CMakeFiles/[0-9].*" --gcov-ignore-parse-errors \
   --branches --txt "$reports/branches.txt" >/dev/null
 cat "$reports/lines.txt"
 
