@@ -2,14 +2,13 @@
  * one taken, whatever the automatic policy would have chosen, as the
  * callback's calls show (on the caller or off it, whole or in halves) and
  * as DFSAE_PROGRESS_FETCHED_AHEAD reports it, step by step and per epoch;
- * every way trains to the bits of the float32 array. The key's bounds. */
+ * every way trains to the bits of the float32 array, and so does the array
+ * itself told to fetch between steps (its copies split). The key's bounds. */
 #ifndef DFSAE_STATIC_LINKING_ONLY
 #define DFSAE_STATIC_LINKING_ONLY
 #endif
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 
 #include "dfsae.h"
 #include "fixture.h"
+#include "thread_reader.h"
 #include "train_fixture.h"
 
 #define D      64
@@ -27,23 +27,6 @@
 #define WORTH  100 /* 6400 floats a batch: the automatic policy probes */
 #define SMALL  25  /* 1600 floats: it fetches between steps */
 #define STEPS  (N / SMALL * EPOCHS)
-
-typedef struct reader {
-    const float *X;
-    pthread_t caller;
-    atomic_size_t calls, off_caller;
-} reader;
-
-static int read_rows(void *user, const size_t *rows, size_t count, void *out)
-{
-    reader *rd = user;
-    atomic_fetch_add(&rd->calls, 1);
-    if (!pthread_equal(pthread_self(), rd->caller))
-        atomic_fetch_add(&rd->off_caller, 1);
-    for (size_t i = 0; i < count; ++i)
-        memcpy((float *)out + i * D, rd->X + rows[i] * D, D * sizeof(float));
-    return 0;
-}
 
 /* What the progress reports said of the way each batch was fetched. */
 typedef struct seen {
@@ -82,14 +65,12 @@ static void train_with(void **state, const float *X, int policy, size_t batch,
     dfsae_train_config *c = fx_config(state, EPOCHS, (double)batch, 1);
     assert_int_equal(dfsae_train_config_set(c, DFSAE_TRAIN_FETCH, policy),
                      DFSAE_OK);
-    static reader rd;
-    rd.X = X;
-    rd.caller = pthread_self();
-    atomic_init(&rd.calls, 0);
-    atomic_init(&rd.off_caller, 0);
+    static thread_reader rd;
+    thread_reader_init(&rd, X, D);
     dfsae_source *s = NULL;
-    assert_int_equal(dfsae_source_from_callback(read_rows, &rd, DFSAE_ELEM_F32,
-                                                N, D, 0, NULL, &s),
+    assert_int_equal(dfsae_source_from_callback(thread_reader_read, &rd,
+                                                DFSAE_ELEM_F32, N, D, 0, NULL,
+                                                &s),
                      DFSAE_OK);
     fx_keep_with(state, s, (void (*)(void *))dfsae_source_free);
     assert_int_equal(dfsae_source_set_parallel_reads(s, parallel), DFSAE_OK);
@@ -161,6 +142,12 @@ static void each_way_is_the_one_taken(void **state)
     assert_int_equal(o.off_caller, steps);
     assert_reported(&o.reports, steps, 0);
     fresh_assert_same(&model, worth_want, o.params);
+    /* A float32 array told BETWEEN splits its copies: the same bits. */
+    assert_int_equal(
+        dfsae_train_config_set(c, DFSAE_TRAIN_FETCH, DFSAE_FETCH_BETWEEN),
+        DFSAE_OK);
+    fresh_assert_same(&model, worth_want,
+                      fx_train_fresh(state, &model, arr, c, NULL, NULL));
 }
 
 static void key_bounds(void **state)

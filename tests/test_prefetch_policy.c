@@ -5,7 +5,6 @@
  * fetching ahead and inline by the step times it measured, then probes
  * again, or, told a way, takes it. And through dfsae_model_train_source: a
  * callback source is read on the helper. */
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +16,7 @@
 #include "data/source.h"
 #include "dfsae.h"
 #include "fixture.h"
+#include "thread_reader.h"
 #include "train/prefetch.h"
 #include "train_data.h"
 
@@ -113,22 +113,6 @@ static void forced_way_ignores_the_costs(void **state)
     assert_int_equal(ahead, 0);
 }
 
-typedef struct reader {
-    const float *X;
-    pthread_t caller;
-    size_t calls, off_caller;
-} reader;
-
-static int read_rows(void *user, const size_t *rows, size_t count, void *out)
-{
-    reader *rd = user;
-    rd->calls++;
-    rd->off_caller += !pthread_equal(pthread_self(), rd->caller);
-    for (size_t i = 0; i < count; ++i)
-        memcpy((float *)out + i * D, rd->X + rows[i] * D, D * sizeof(float));
-    return 0;
-}
-
 static void callback_is_read_on_the_helper(void **state)
 {
     float *X = fx_alloc(state, N * D * sizeof *X);
@@ -137,20 +121,19 @@ static void callback_is_read_on_the_helper(void **state)
     dfsae_optimizer **o = fx_optimizer_slot(state);
     train_make(D, 8, 9, m, o);
     dfsae_train_config *c = fx_keep_config(state, train_config(1, BATCH, 1));
-    static reader rd;
-    memset(&rd, 0, sizeof rd);
-    rd.X = X;
-    rd.caller = pthread_self();
+    static thread_reader rd;
+    thread_reader_init(&rd, X, D);
     dfsae_source **src = fx_source_slot(state);
-    assert_int_equal(dfsae_source_from_callback(read_rows, &rd, DFSAE_ELEM_F32,
-                                                N, D, 0, NULL, src),
+    assert_int_equal(dfsae_source_from_callback(thread_reader_read, &rd,
+                                                DFSAE_ELEM_F32, N, D, 0, NULL,
+                                                src),
                      DFSAE_OK);
     assert_int_equal(dfsae_model_train_source(*m, *o, *src, c, NULL, NULL),
                      DFSAE_OK);
     /* Four steps: the first batch inline, the next three ahead (the
      * probe's first block). */
-    assert_int_equal(rd.calls, N / BATCH);
-    assert_int_equal(rd.off_caller, N / BATCH - 1);
+    assert_int_equal(atomic_load(&rd.calls), N / BATCH);
+    assert_int_equal(atomic_load(&rd.off_caller), N / BATCH - 1);
 }
 
 int main(void)

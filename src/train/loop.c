@@ -57,7 +57,6 @@ typedef struct run {
     size_t *idx;            /* the epoch's order of rows */
     fetched batches[2];     /* step s's: batch_of */
     dfsae_helper *helper;   /* fetches the next batch or half of this one */
-    int alternate;          /* batches[1] exists: the next can be fetched */
     int policy;             /* DFSAE_TRAIN_FETCH */
     dfsae__prefetch_probe probe; /* whether it is (prefetch.h) */
     int splits;                  /* an inline fetch is split with the helper */
@@ -202,8 +201,8 @@ static int setup(run *r)
     const int may_split = helps && r->mode != CHUNKED_WINDOW && !r->split &&
                           !r->src->sequential &&
                           dfsae__source_reads_in_parallel(r->src);
-    dfsae__prefetch_probe_init(&r->probe,
-                               ahead ? r->policy : DFSAE_FETCH_BETWEEN);
+    /* Consulted only while the next batch may be fetched ahead. */
+    dfsae__prefetch_probe_init(&r->probe, r->policy);
     for (int i = 0; i < 2; ++i)
         r->batches[i].r = r;
     for (int i = 0; !fail && copies && i < 1 + ahead; ++i) {
@@ -237,9 +236,7 @@ static int setup(run *r)
         dfsae__helper_start(&r->helper, a) != DFSAE_OK) {
         dfsae__free(a, r->batches[1].buf);
         r->batches[1].buf = NULL;
-        dfsae__prefetch_probe_init(&r->probe, DFSAE_FETCH_BETWEEN);
     }
-    r->alternate = r->batches[1].buf != NULL;
     if (r->helper != NULL && may_split) {
         r->half.src = *r->src;
         r->half.src.owned = 0;
@@ -412,10 +409,16 @@ static void fetch_split(fetched *f)
     }
 }
 
+/* Whether the next batch may be fetched ahead: it has a slot of its own. */
+static int may_fetch_ahead(const run *r)
+{
+    return r->batches[1].buf != NULL;
+}
+
 /* Step s's slot: they alternate only when the next is fetched ahead. */
 static fetched *batch_of(run *r, uint64_t s)
 {
-    return &r->batches[r->alternate ? s % 2 : 0];
+    return &r->batches[may_fetch_ahead(r) ? s % 2 : 0];
 }
 
 /* Fetches step s's batch into its slot: on the helper when `behind` (the
@@ -503,7 +506,7 @@ static int epochs(run *r)
                 f = batch_of(r, s);
                 dfsae__helper_wait(r->helper);
             }
-            if (r->alternate) {
+            if (may_fetch_ahead(r)) {
                 /* From the batch before ready to this one ready: the step
                  * and this batch's fetch, the way the probe chose. */
                 const double now = dfsae__now();
@@ -521,7 +524,7 @@ static int epochs(run *r)
             if (st != DFSAE_OK)
                 return step_failed(m, st, m->err, epoch, step0 + s);
             /* Else the next batch is fetched inline when its step comes. */
-            posted = r->alternate && s + 1 < plan->steps &&
+            posted = may_fetch_ahead(r) && s + 1 < plan->steps &&
                      dfsae__prefetch_next(&r->probe);
             if (posted)
                 start_fetch(r, plan, s + 1, 1);
